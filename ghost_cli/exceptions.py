@@ -1,0 +1,155 @@
+"""Every error ghost raises, in one tree.
+
+    GhostError                      exit 1   anything not listed below
+    ├── UsageError                  exit 2   bad command-line input
+    │   └── ArgumentError           exit 2   call arguments that do not fit the contract's ABI
+    ├── ConfigError                 exit 3   ghost.toml missing or invalid, not in a project
+    ├── ToolchainError              exit 4   Zig missing or failing
+    │   ├── CompileError            exit 4   the contract does not compile (file:line in message)
+    │   └── UnknownImportError      exit 4   the module imports something the host lacks
+    ├── InvalidModuleError          exit 5   corrupt, oversized or unlinkable WebAssembly
+    ├── ExecutionError              exit 6   the contract ran and failed; state is unchanged
+    │   ├── OutOfGasError
+    │   ├── MemoryLimitError
+    │   ├── StackOverflowError
+    │   ├── HostMemoryError         a host call was given a pointer/length outside memory
+    │   ├── TimeoutError_           the wall-clock backstop fired
+    │   ├── TrapError               any other WebAssembly trap
+    │   └── RevertError             the contract reverted, with its reason
+    ├── NotFoundError               exit 7   unknown contract, function, network or artifact
+    ├── StateError                  exit 8   the state database is unusable
+    └── GasCheckError               exit 9   `ghost test --check`: gas moved beyond tolerance
+
+Exit codes are part of the CLI's contract (docs/cli.md) and never change meaning.
+Third-party errors (wasmtime, sqlite3, subprocess) are translated at the boundary.
+"""
+
+from __future__ import annotations
+
+
+class GhostError(Exception):
+    """Base of every ghost error. `code` is a stable machine-readable name."""
+
+    exit_code = 1
+    code = "error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.details:
+            out["details"] = self.details
+        return out
+
+
+class UsageError(GhostError):
+    exit_code = 2
+    code = "usage"
+
+
+class ArgumentError(UsageError):
+    code = "bad_arguments"
+
+
+class ConfigError(GhostError):
+    exit_code = 3
+    code = "config"
+
+
+class ToolchainError(GhostError):
+    exit_code = 4
+    code = "toolchain"
+
+
+class CompileError(ToolchainError):
+    code = "compile_error"
+
+
+class UnknownImportError(ToolchainError):
+    code = "unknown_import"
+
+
+class InvalidModuleError(GhostError):
+    exit_code = 5
+    code = "invalid_module"
+
+
+class ExecutionError(GhostError):
+    """The contract ran and failed. Nothing it did is kept; `gas_used` is still charged."""
+
+    exit_code = 6
+    code = "execution_failed"
+
+    def __init__(self, message: str, *, gas_used: int = 0, **details: object) -> None:
+        super().__init__(message, **details)
+        self.gas_used = gas_used
+
+    def to_json(self) -> dict[str, object]:
+        out = super().to_json()
+        out["gas_used"] = self.gas_used
+        return out
+
+
+class OutOfGasError(ExecutionError):
+    code = "out_of_gas"
+
+
+class MemoryLimitError(ExecutionError):
+    code = "memory_limit"
+
+
+class StackOverflowError(ExecutionError):
+    code = "stack_overflow"
+
+
+class HostMemoryError(ExecutionError):
+    code = "host_memory_out_of_bounds"
+
+
+class TimeoutError_(ExecutionError):  # noqa: N801 - the builtin name is taken
+    code = "timeout"
+
+
+class TrapError(ExecutionError):
+    code = "trap"
+
+
+class RevertError(ExecutionError):
+    code = "reverted"
+
+    def __init__(self, reason: str, *, gas_used: int = 0) -> None:
+        super().__init__(f"reverted: {reason}", gas_used=gas_used, reason=reason)
+        self.reason = reason
+
+
+class NotFoundError(GhostError):
+    exit_code = 7
+    code = "not_found"
+
+
+class StateError(GhostError):
+    exit_code = 8
+    code = "state"
+
+
+class GasCheckError(GhostError):
+    exit_code = 9
+    code = "gas_check_failed"
+
+
+#: Exit codes as data, for docs/cli.md and `ghost --help`.
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "unexpected error",
+    2: "usage: bad options or call arguments",
+    3: "configuration: ghost.toml missing or invalid",
+    4: "toolchain: Zig compile error or an import the host does not provide",
+    5: "invalid module: corrupt, oversized or unlinkable WebAssembly",
+    6: "execution failed: revert, out of gas, trap, limit; state unchanged",
+    7: "not found: contract, function, network or build artifact",
+    8: "state database unusable",
+    9: "gas check failed: gas moved beyond the snapshot tolerance",
+}

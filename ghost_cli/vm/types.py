@@ -1,0 +1,57 @@
+"""What an engine is given for one call and what it gives back. Engine-neutral: the
+WebAssembly engine and the ZVM interpreter share these."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+#: Reads committed storage of the running contract: key -> value, or None when absent.
+StorageReader = Callable[[bytes], "bytes | None"]
+
+
+@dataclass(frozen=True)
+class CallContext:
+    caller: bytes  # 20 bytes
+    address: bytes  # 20 bytes: the contract being run
+    input: bytes  # call data
+    gas_limit: int  # gas available to the contract code (after the transaction base)
+    block_height: int = 0
+    block_time: int = 0
+    chain_id: int = 0
+
+
+@dataclass(frozen=True)
+class Event:
+    address: bytes
+    topics: tuple[bytes, ...]  # 32 bytes each; topic 0 is the event name, zero-padded
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        return self.topics[0].rstrip(b"\0").decode(errors="replace") if self.topics else ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A successful run. Failures raise an ExecutionError subclass instead."""
+
+    return_data: bytes
+    gas_used: int
+    writes: dict[bytes, bytes | None] = field(default_factory=dict)  # None: deleted
+    events: tuple[Event, ...] = ()
+    logs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 16 * 1024 * 1024  # linear memory, all memories together
+    wasm_stack_bytes: int = 512 * 1024  # native stack wasmtime may use for wasm frames
+    module_bytes: int = 512 * 1024  # largest accepted module
+    timeout_seconds: float = 5.0  # wall-clock backstop; gas is the real bound
+    max_tables: int = 4
+    max_table_elements: int = 10_000
+    max_return_bytes: int = 1024 * 1024
+    max_event_data_bytes: int = 64 * 1024
+    max_key_bytes: int = 1024
+    max_value_bytes: int = 256 * 1024

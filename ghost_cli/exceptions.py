@@ -18,7 +18,8 @@
     │   └── RevertError             the contract reverted, with its reason
     ├── NotFoundError               exit 7   unknown contract, function, network or artifact
     ├── StateError                  exit 8   the state database is unusable
-    └── GasCheckError               exit 9   `ghost test --check`: gas moved beyond tolerance
+    ├── GasCheckError               exit 9   `ghost test --check`: gas moved beyond tolerance
+    └── TestsFailedError            exit 10  `ghost test`: a test failed or errored
 
 Exit codes are part of the CLI's contract (docs/cli.md) and never change meaning.
 Third-party errors (wasmtime, sqlite3, subprocess) are translated at the boundary.
@@ -140,6 +141,12 @@ class GasCheckError(GhostError):
     code = "gas_check_failed"
 
 
+class TestsFailedError(GhostError):
+    __test__ = False  # not a pytest test class
+    exit_code = 10
+    code = "tests_failed"
+
+
 #: Exit codes as data, for docs/cli.md and `ghost --help`.
 EXIT_CODES: dict[int, str] = {
     0: "success",
@@ -152,4 +159,5 @@ EXIT_CODES: dict[int, str] = {
     7: "not found: contract, function, network or build artifact",
     8: "state database unusable",
     9: "gas check failed: gas moved beyond the snapshot tolerance",
+    10: "tests failed",
 }

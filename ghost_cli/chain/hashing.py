@@ -1,0 +1,22 @@
+"""Hashes and address derivation shared by the chain and the VMs."""
+
+from __future__ import annotations
+
+from Crypto.Hash import keccak
+
+ADDRESS_LEN = 20
+
+
+def keccak256(data: bytes) -> bytes:
+    """Keccak-256 with the original padding (as ZVM and Ethereum use), not SHA3-256."""
+    return keccak.new(data=data, digest_bits=256).digest()
+
+
+def contract_address(deployer: bytes, nonce: int) -> bytes:
+    """ZVM's CREATE rule: the last 20 bytes of keccak256(deployer ‖ nonce as u64 big-endian)."""
+    return keccak256(deployer + nonce.to_bytes(8, "big"))[-ADDRESS_LEN:]
+
+
+def dev_account(index: int) -> bytes:
+    """The sandbox's well-known development accounts, derived with domain separation."""
+    return keccak256(b"ghost/sandbox-account/v1" + index.to_bytes(4, "big"))[-ADDRESS_LEN:]

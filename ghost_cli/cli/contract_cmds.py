@@ -1,0 +1,140 @@
+"""`ghost deploy`, `ghost call`, `ghost query`: transactions against a network."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .options import GasLimit, Json, Network
+from .output import Output, handling
+
+ContractArg = Annotated[str, typer.Argument(help="Contract name (from ghost.toml) or address.")]
+FunctionArg = Annotated[str, typer.Argument(help="Function to run.")]
+ArgsArg = Annotated[
+    list[str] | None,
+    typer.Argument(help="Arguments, parsed as the ABI declares (integers, 0x-hex bytes, "
+                        "strings, addresses). Put `--` before negative numbers."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("deploy")
+    def deploy(
+        contracts: Annotated[
+            list[str] | None, typer.Argument(help="Contracts to deploy (default: all).")
+        ] = None,
+        network: Network = None,
+        gas_limit: GasLimit = None,
+        as_json: Json = False,
+    ) -> None:
+        """Deploy built contracts (build/NAME.wasm) to a network, the sandbox by default."""
+        out = Output(as_json)
+        with handling(out):
+            from ..chain.networks import open_network
+            from ..config.project import load_project
+
+            project = load_project()
+            names = contracts or list(project.contracts)
+            artifacts = [(name, _artifact(project, name)) for name in names]
+            deployed = []
+            with open_network(project, network) as net:
+                for name, path in artifacts:
+                    receipt = net.deploy(path.read_bytes(), name=name, gas_limit=gas_limit)
+                    deployed.append((name, receipt))
+            out.emit(
+                {"network": network or project.default_network,
+                 "deployed": [_deploy_json(n, r) for n, r in deployed]},
+                lambda: [out.out.print(
+                    f"Deployed {n} at 0x{r.address.hex()} (gas {r.gas_used:,}, "
+                    f"block {r.block_height})") for n, r in deployed],
+            )
+
+    @app.command("call")
+    def call(
+        contract: ContractArg,
+        function: FunctionArg,
+        args: ArgsArg = None,
+        network: Network = None,
+        gas_limit: GasLimit = None,
+        as_json: Json = False,
+    ) -> None:
+        """Send a transaction that runs FUNCTION; print its result, gas used and events."""
+        _run(contract, function, args or [], network, gas_limit, as_json, commit=True)
+
+    @app.command("query")
+    def query(
+        contract: ContractArg,
+        function: FunctionArg,
+        args: ArgsArg = None,
+        network: Network = None,
+        gas_limit: GasLimit = None,
+        as_json: Json = False,
+    ) -> None:
+        """Run FUNCTION read-only: nothing is recorded, state is never changed."""
+        _run(contract, function, args or [], network, gas_limit, as_json, commit=False)
+
+
+def _artifact(project, name: str):
+    from ..exceptions import NotFoundError
+
+    if name not in project.contracts:
+        known = ", ".join(project.contracts) or "none"
+        raise NotFoundError(f"no contract {name!r} in ghost.toml (contracts: {known})")
+    path = project.root / project.build.out_dir / f"{name}.wasm"
+    if not path.is_file():
+        raise NotFoundError(f"{path.relative_to(project.root)} not found: run `ghost build` first")
+    return path
+
+
+def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool) -> None:
+    out = Output(as_json)
+    with handling(out):
+        from ..chain.networks import open_network
+        from ..config.project import load_project
+
+        project = load_project()
+        with open_network(project, network) as net:
+            values = net.parse_call_args(contract, function, args)
+            send = net.call if commit else net.query
+            receipt = send(contract, function, values, gas_limit=gas_limit)
+        data = {"contract": contract, **receipt_json(receipt)}
+        out.emit(data, lambda: _render(out, receipt))
+
+
+def _deploy_json(name, r) -> dict:
+    return {"name": name, "address": "0x" + r.address.hex(), "gas_used": r.gas_used,
+            "block_height": r.block_height, "tx_hash": "0x" + r.tx_hash.hex()}
+
+
+def receipt_json(r) -> dict:
+    from ..abi import to_jsonable
+
+    return {
+        "address": "0x" + r.address.hex(),
+        "function": r.function,
+        "result": to_jsonable(r.result),
+        "return_data": "0x" + r.return_data.hex(),
+        "gas_used": r.gas_used,
+        "block_height": r.block_height,
+        "tx_hash": "0x" + r.tx_hash.hex() if r.tx_hash else None,
+        "events": [
+            {"name": e.name, "address": "0x" + e.address.hex(),
+             "topics": ["0x" + t.hex() for t in e.topics], "data": "0x" + e.data.hex()}
+            for e in r.events
+        ],
+        "logs": list(r.logs),
+    }
+
+
+def _render(out, r) -> None:
+    from ..abi import to_jsonable
+
+    result = "(no return value)" if r.result is None else to_jsonable(r.result)
+    out.out.print(result)
+    out.info(f"gas used: {r.gas_used:,}" + ("" if r.tx_hash else "  (query: nothing recorded)"))
+    for e in r.events:
+        topics = " ".join("0x" + t.hex() for t in e.topics[1:])
+        out.info(f"event {e.name} {topics} data=0x{e.data.hex()}".rstrip())
+    for line in r.logs:
+        out.info(f"log: {line}")

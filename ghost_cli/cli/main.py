@@ -1,0 +1,46 @@
+"""The `ghost` command. Commands live in one module per noun and stay thin: parse, call
+the library core, emit. Heavy modules (wasmtime, rich tables, the toolchain) are
+imported inside commands so `ghost --help` stays fast."""
+
+from __future__ import annotations
+
+import typer
+
+from .. import __version__
+from ..exceptions import EXIT_CODES
+from . import build_cmd, contract_cmds, new_cmd, test_cmd
+
+EPILOG = "Exit codes: " + "; ".join(f"{code} {text}" for code, text in EXIT_CODES.items())
+
+app = typer.Typer(
+    name="ghost",
+    help="Build, test and deploy Zig smart contracts on the Ghost stack.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ghost {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Build, test and deploy Zig smart contracts on the Ghost stack."""
+
+
+for module in (new_cmd, build_cmd, contract_cmds, test_cmd):
+    module.register(app)
+
+
+def run() -> None:
+    app()

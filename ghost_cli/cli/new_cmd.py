@@ -1,0 +1,38 @@
+"""`ghost new`: scaffold a project from a template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .options import Json
+from .output import Output, handling
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("new")
+    def new(
+        name: Annotated[str, typer.Argument(help="Project name; also its directory.")],
+        template: Annotated[
+            str, typer.Option("--template", "-t", help="Template: counter or token.")
+        ] = "counter",
+        directory: Annotated[
+            Path | None, typer.Option("--dir", help="Where to create it (default ./NAME).")
+        ] = None,
+        as_json: Json = False,
+    ) -> None:
+        """Create a new contract project: ghost.toml, Zig sources with the SDK, tests."""
+        out = Output(as_json)
+        with handling(out):
+            from ..scaffold import new_project
+
+            root = new_project(name, template, directory or Path(name))
+            out.emit(
+                {"project": name, "template": template, "path": str(root)},
+                lambda: out.out.print(
+                    f"Created {name} from template {template} in {root}\n"
+                    f"Next: cd {root} && ghost build && ghost deploy"
+                ),
+            )

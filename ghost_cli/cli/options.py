@@ -1,0 +1,25 @@
+"""Options shared by several commands; each names its environment variable."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..config import defaults
+
+Json = Annotated[
+    bool,
+    typer.Option("--json", envvar=defaults.ENV_JSON,
+                 help="Print one JSON document on stdout; diagnostics stay on stderr."),
+]
+Network = Annotated[
+    str | None,
+    typer.Option("--network", "-n", envvar=defaults.ENV_NETWORK,
+                 help="Network from ghost.toml [networks]; default: the project's default."),
+]
+GasLimit = Annotated[
+    int | None,
+    typer.Option("--gas-limit", envvar=defaults.ENV_GAS_LIMIT, min=1,
+                 help="Gas limit for the transaction."),
+]

@@ -1,0 +1,92 @@
+"""`ghost test`: run the project's tests (pytest with ghost's plugin) against the sandbox."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .options import Json
+from .output import Output, handling
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(
+        "test",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )
+    def test(
+        ctx: typer.Context,
+        gas_report: Annotated[bool, typer.Option("--gas-report",
+                                                 help="Print gas per contract function.")] = False,
+        snapshot: Annotated[bool, typer.Option("--snapshot",
+                                               help="Write gas per test to the snapshot file.")
+                            ] = False,
+        check: Annotated[bool, typer.Option("--check",
+                                            help="Exit 9 when gas moved beyond the tolerance.")
+                         ] = False,
+        tolerance: Annotated[float | None, typer.Option("--tolerance",
+                                                        help="Relative gas tolerance for --check.")
+                             ] = None,
+        as_json: Json = False,
+    ) -> None:
+        """Run tests/ with pytest; extra arguments go to pytest (e.g. -k increment)."""
+        out = Output(as_json)
+        with handling(out):
+            import json
+            import subprocess
+            import sys
+            import tempfile
+            from pathlib import Path
+
+            from ..config.project import load_project
+
+            project = load_project()
+            with tempfile.TemporaryDirectory() as tmp:
+                report_path = Path(tmp) / "report.json"
+                # The plugin is loaded through its pytest11 entry point.
+                cmd = [sys.executable, "-m", "pytest", "tests", "--ghost-project",
+                       str(project.root), "--ghost-report", str(report_path)]
+                cmd += ["--gas-report"] if gas_report else []
+                cmd += ["--gas-snapshot"] if snapshot else []
+                cmd += ["--gas-check"] if check else []
+                cmd += ["--gas-tolerance", str(tolerance)] if tolerance is not None else []
+                cmd += list(ctx.args)
+                # With --json, pytest's own output goes to stderr so stdout stays one document.
+                proc = subprocess.run(cmd, cwd=project.root,
+                                      stdout=sys.stderr if as_json else None)
+                report = json.loads(report_path.read_text()) if report_path.exists() else {}
+            _raise_for(proc.returncode, report)
+            out.emit(report, lambda: None)
+
+
+def _raise_for(status: int, report: dict) -> None:
+    """Translate pytest's exit status (and the plugin's report) into ghost's exit codes."""
+    from .. import exceptions as exc
+
+    if status == 0:
+        return
+    if report.get("error"):  # the plugin failed, e.g. a missing gas snapshot
+        err = report["error"]
+        cls = next((c for c in _subclasses(exc.GhostError) if c.code == err["code"]),
+                   exc.GhostError)
+        raise cls(err["message"])
+    if status == exc.GasCheckError.exit_code:
+        failing = report.get("gas_check", {}).get("failing", [])
+        raise exc.GasCheckError("gas moved beyond tolerance: " + "; ".join(failing))
+    tests = report.get("tests", {})
+    if status in (1, 2, 5):  # failures, interrupted, no tests collected
+        raise exc.TestsFailedError(
+            "no tests ran" if status == 5 else
+            f"{tests.get('failed', 0)} failed, {tests.get('errors', 0)} errors, "
+            f"{tests.get('passed', 0)} passed", tests=tests)
+    if status == 4:
+        raise exc.UsageError("pytest rejected the arguments (see above)")
+    raise exc.GhostError(f"pytest exited with status {status}")
+
+
+def _subclasses(cls: type) -> list[type]:
+    out = []
+    for sub in cls.__subclasses__():
+        out += [sub, *_subclasses(sub)]
+    return out

@@ -1,0 +1,119 @@
+"""The testing environment: a sandbox for tests, contracts whose functions are Python
+callables, and a gas recorder. Usable without pytest; the plugin wires it to fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..chain.executor import Receipt
+from ..chain.sandbox import Sandbox
+
+
+@dataclass(frozen=True)
+class GasRecord:
+    contract: str
+    function: str
+    gas_used: int
+    test: str | None
+
+
+class GhostEnv:
+    """A sandbox plus the project's build artifacts, for tests."""
+
+    def __init__(self, sandbox: Sandbox, artifacts: dict[str, Path]) -> None:
+        self.sandbox = sandbox
+        self.artifacts = artifacts
+        self.accounts = sandbox.accounts
+        self.sender = sandbox.default_sender
+        self.gas_records: list[GasRecord] = []
+        self.current_test: str | None = None
+        self.last_receipt: Receipt | None = None
+
+    @contextmanager
+    def as_caller(self, address: bytes) -> Iterator[bytes]:
+        """Make calls from `address` inside the block."""
+        previous, self.sender = self.sender, address
+        try:
+            yield address
+        finally:
+            self.sender = previous
+
+    @contextmanager
+    def isolated(self) -> Iterator[GhostEnv]:
+        """Run a block and roll all chain state back afterwards (one test's worth)."""
+        sender = self.sender
+        with self.sandbox.snapshot():
+            try:
+                yield self
+            finally:
+                self.sender = sender
+
+    def deploy(self, name: str, *, code: bytes | None = None, gas_limit: int | None = None
+               ) -> Contract:
+        """Deploy the project's contract `name` (or raw `code`) and return a handle to it."""
+        if code is None:
+            from ..exceptions import NotFoundError
+
+            if name not in self.artifacts:
+                known = ", ".join(self.artifacts) or "none"
+                raise NotFoundError(f"no built contract {name!r} (built: {known})")
+            code = self.artifacts[name].read_bytes()
+        receipt = self.sandbox.deploy(code, name=name, sender=self.sender, gas_limit=gas_limit)
+        self.last_receipt = receipt
+        return Contract(self, name, receipt.address)
+
+    def at(self, name: str, address: bytes) -> Contract:
+        return Contract(self, name, address)
+
+    def record(self, contract: str, function: str, receipt: Receipt) -> None:
+        self.last_receipt = receipt
+        self.gas_records.append(GasRecord(contract, function, receipt.gas_used, self.current_test))
+
+
+class Contract:
+    """A deployed contract; each ABI function is an attribute you can call."""
+
+    def __init__(self, env: GhostEnv, name: str, address: bytes) -> None:
+        self.env = env
+        self.name = name
+        self.address = address
+        self.abi = env.sandbox.executor.abi_of(address)
+
+    def __getattr__(self, function: str) -> ContractFunction:
+        if function.startswith("_"):
+            raise AttributeError(function)
+        self.abi.function(function)  # NotFoundError naming the functions there are
+        return ContractFunction(self, function)
+
+    def __repr__(self) -> str:
+        return f"<Contract {self.name} at 0x{self.address.hex()}>"
+
+
+class ContractFunction:
+    def __init__(self, contract: Contract, name: str) -> None:
+        self.contract = contract
+        self.name = name
+
+    def __call__(self, *args: Any, gas_limit: int | None = None) -> Any:
+        """Send a transaction; return the decoded result."""
+        return self.transact(*args, gas_limit=gas_limit).result
+
+    def transact(self, *args: Any, gas_limit: int | None = None) -> Receipt:
+        """Send a transaction; return the whole receipt (gas, events, logs)."""
+        env = self.contract.env
+        receipt = env.sandbox.call(
+            self.contract.address, self.name, args, sender=env.sender, gas_limit=gas_limit
+        )
+        env.record(self.contract.name, self.name, receipt)
+        return receipt
+
+    def query(self, *args: Any, gas_limit: int | None = None) -> Any:
+        """Run read-only; return the decoded result and record nothing."""
+        env = self.contract.env
+        return env.sandbox.query(
+            self.contract.address, self.name, args, sender=env.sender, gas_limit=gas_limit
+        ).result

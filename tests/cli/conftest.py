@@ -1,0 +1,47 @@
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self):
+        return json.loads(self.stdout)
+
+
+def run_ghost(*args: str, cwd: Path, env: dict | None = None) -> Result:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ghost_cli", *args], cwd=cwd, capture_output=True, text=True,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})}, timeout=600,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def built_counter(tmp_path_factory) -> Path:
+    """A counter project, created and built once for the CLI tests."""
+    root = tmp_path_factory.mktemp("cli") / "hello"
+    assert run_ghost("new", "hello", "--dir", str(root), cwd=root.parent).code == 0
+    result = run_ghost("build", "--json", cwd=root)
+    assert result.code == 0, result.stderr
+    return root
+
+
+@pytest.fixture
+def project(built_counter, tmp_path) -> Path:
+    """A private copy of the built project, with a fresh sandbox."""
+    import shutil
+
+    dest = tmp_path / "hello"
+    shutil.copytree(built_counter, dest, ignore=shutil.ignore_patterns(".ghost"))
+    return dest

@@ -1,0 +1,258 @@
+"""The sandboxed WebAssembly engine: wasmtime with fuel, limits and the ghost host ABI.
+
+One long-lived wasmtime Engine and one Linker (host functions defined once) per
+`WasmEngine`; modules are compiled once and cached (memory and, given `cache_dir`, disk);
+every `execute` gets a fresh Store with fuel = the call's gas limit and the store limits
+from `Limits`. Nothing a call does leaves the engine except through its `Outcome`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+import wasmtime
+
+from ghost_cli.exceptions import (
+    ExecutionError,
+    GhostError,
+    InvalidModuleError,
+    MemoryLimitError,
+    NotFoundError,
+    UnknownImportError,
+)
+from ghost_cli.vm.host_table import ABI_VERSION, BY_NAME, HOST_MODULE
+from ghost_cli.vm.types import CallContext, Limits, Outcome, StorageReader
+
+from .backstop import EpochTicker
+from .cache import DiskCache, MemoryCache
+from .frame import CallFrame, FrameStack
+from .host_functions import HostFunctions, func_type
+from .traps import WASM_PAGE, one_line, size_text, translate_trap
+
+WASM_MAGIC = b"\0asm"
+MEMORY_EXPORT = "memory"
+ENTRY_SIGNATURE = "() -> ()"
+#: Compiled modules kept in memory per engine.
+MEMORY_CACHE_SIZE = 256
+
+# Proposals that are off: nondeterministic (threads, relaxed SIMD), or not needed by
+# contracts and widening the attack surface (the rest).
+_DISABLED_FEATURES = (
+    "wasm_threads", "wasm_relaxed_simd", "wasm_memory64", "wasm_multi_memory", "wasm_gc",
+    "wasm_function_references", "wasm_exceptions", "wasm_stack_switching",
+    "wasm_component_model", "wasm_custom_page_sizes", "wasm_wide_arithmetic",
+)
+
+
+def _signature(ty: wasmtime.FuncType) -> str:
+    params = ", ".join(str(t) for t in ty.params)
+    results = ", ".join(str(t) for t in ty.results)
+    return f"({params}) -> ({results})" if len(ty.results) != 1 else f"({params}) -> {results}"
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledModule:
+    digest: str  # sha256 of the code
+    module: wasmtime.Module
+    pre: wasmtime.InstancePre  # imports already resolved against the linker
+    functions: dict[str, str]  # exported function name -> signature, e.g. "() -> ()"
+    origin: str  # "compiled" or "disk": where this engine got the machine code from
+
+
+class WasmEngine:
+    def __init__(
+        self, limits: Limits = Limits(), cache_dir: Path | None = None,  # noqa: B008 - frozen
+    ) -> None:
+        self.limits = limits
+        self._settings = self._config_settings(limits)
+        config = wasmtime.Config()
+        for name, value in self._settings.items():
+            setattr(config, name, value)
+        self._engine = wasmtime.Engine(config)
+        # Per-thread stack of running calls; host handlers find their call here.
+        self.frames = FrameStack()
+        self._linker = wasmtime.Linker(self._engine)
+        HostFunctions(self.frames).define(self._linker)
+        self._modules: MemoryCache[CompiledModule] = MemoryCache(MEMORY_CACHE_SIZE)
+        self._disk = (
+            DiskCache(Path(cache_dir), self._cache_tag()) if cache_dir is not None else None)
+        self._ticker = EpochTicker(self._engine, limits.timeout_seconds)
+        self._finalizer = weakref.finalize(self, self._ticker.close)
+
+    @staticmethod
+    def _config_settings(limits: Limits) -> dict[str, object]:
+        settings: dict[str, object] = {
+            "consume_fuel": True,
+            "epoch_interruption": True,
+            "max_wasm_stack": limits.wasm_stack_bytes,
+            "cranelift_nan_canonicalization": True,  # the same NaN bits on every machine
+            "wasm_relaxed_simd_deterministic": True,
+            "shared_memory": False,
+        }
+        settings.update(dict.fromkeys(_DISABLED_FEATURES, False))
+        return settings
+
+    def _cache_tag(self) -> str:
+        """Serialized code is only valid for the same wasmtime and the same settings."""
+        version = importlib.metadata.version("wasmtime")
+        settings = repr(sorted(self._settings.items())).encode()
+        return f"wasmtime{version}-{hashlib.sha256(settings).hexdigest()[:12]}"
+
+    def close(self) -> None:
+        """Stop the backstop thread. Optional: it also stops when the engine is collected."""
+        self._finalizer()
+
+    # ---- modules -----------------------------------------------------------------------
+
+    def validate(self, code: bytes) -> None:
+        """Raise InvalidModuleError or UnknownImportError unless `code` can run here."""
+        self.load(code)
+
+    def exports(self, code: bytes) -> list[str]:
+        """The contract functions `code` exports: exported functions of type () -> ()."""
+        compiled = self.load(code)
+        return [name for name, sig in compiled.functions.items() if sig == ENTRY_SIGNATURE]
+
+    def load(self, code: bytes) -> CompiledModule:
+        """Check and compile `code`, or fetch it from the memory or disk cache."""
+        if len(code) > self.limits.module_bytes:
+            raise InvalidModuleError(
+                f"module is {len(code)} bytes, above the {self.limits.module_bytes}-byte limit")
+        digest = hashlib.sha256(code).hexdigest()
+        compiled = self._modules.get(digest)
+        if compiled is not None:
+            return compiled
+        module = self._disk.load(self._engine, digest) if self._disk else None
+        from_disk = module is not None
+        if module is None:
+            module = self._compile(code)
+        compiled = self._check(digest, module, "disk" if from_disk else "compiled")
+        if self._disk and not from_disk:
+            self._disk.store(digest, module)
+        self._modules.put(digest, compiled)
+        return compiled
+
+    def _compile(self, code: bytes) -> wasmtime.Module:
+        # wasmtime.Module also accepts WAT text; contracts are binaries only.
+        if not code.startswith(WASM_MAGIC):
+            raise InvalidModuleError(
+                "invalid WebAssembly module: not a WebAssembly binary (no \\0asm header)")
+        try:
+            return wasmtime.Module(self._engine, code)
+        except wasmtime.WasmtimeError as exc:
+            raise InvalidModuleError(f"invalid WebAssembly module: {one_line(str(exc))}") from exc
+
+    def _check(self, digest: str, module: wasmtime.Module, origin: str) -> CompiledModule:
+        for imp in module.imports:
+            self._check_import(imp)
+        functions: dict[str, str] = {}
+        memory: wasmtime.MemoryType | None = None
+        for exp in module.exports:
+            if isinstance(exp.type, wasmtime.FuncType):
+                functions[exp.name] = _signature(exp.type)
+            elif exp.name == MEMORY_EXPORT and isinstance(exp.type, wasmtime.MemoryType):
+                memory = exp.type
+        if memory is None:
+            raise InvalidModuleError(
+                f"invalid WebAssembly module: it must export its memory as '{MEMORY_EXPORT}'")
+        minimum = memory.limits.min * WASM_PAGE
+        if minimum > self.limits.memory_bytes:
+            raise InvalidModuleError(
+                f"invalid WebAssembly module: its memory starts at {size_text(minimum)}, above "
+                f"the {size_text(self.limits.memory_bytes)} limit")
+        try:
+            pre = self._linker.instantiate_pre(module)
+        except wasmtime.WasmtimeError as exc:
+            raise InvalidModuleError(f"cannot link module: {one_line(str(exc))}") from exc
+        return CompiledModule(digest, module, pre, functions, origin)
+
+    @staticmethod
+    def _check_import(imp: wasmtime.ImportType) -> None:
+        name = f"{imp.module}.{imp.name}"
+        row = BY_NAME.get(imp.name or "") if imp.module == HOST_MODULE else None
+        if row is None:
+            raise UnknownImportError(
+                f"module imports {name}, which host ABI v{ABI_VERSION} does not provide")
+        if not isinstance(imp.type, wasmtime.FuncType):
+            raise UnknownImportError(
+                f"module imports {name} as a non-function; host ABI v{ABI_VERSION} provides "
+                "it as a function")
+        got, want = _signature(imp.type), _signature(func_type(row))
+        if got != want:
+            raise UnknownImportError(
+                f"module imports {name} with type {got}; host ABI v{ABI_VERSION} has {want}")
+
+    # ---- execution ---------------------------------------------------------------------
+
+    def execute(self, code: bytes, function: str, ctx: CallContext,
+                storage: StorageReader) -> Outcome:
+        """Run exported `function` of `code` once. Failures raise an ExecutionError
+        subclass carrying `gas_used`; nothing the call did is kept."""
+        compiled = self.load(code)
+        signature = compiled.functions.get(function)
+        if signature is None:
+            raise NotFoundError(f"the contract has no function '{function}'", function=function)
+        if signature != ENTRY_SIGNATURE:
+            raise InvalidModuleError(
+                f"export '{function}' has type {signature}; contract functions take and "
+                f"return nothing ({ENTRY_SIGNATURE})")
+
+        limits = self.limits
+        store = wasmtime.Store(self._engine)
+        store.set_limits(
+            memory_size=limits.memory_bytes, table_elements=limits.max_table_elements,
+            instances=1, tables=limits.max_tables, memories=1)
+        store.set_epoch_deadline(self._ticker.deadline_ticks)
+        frame = CallFrame(ctx, storage, store, limits)
+        frame.start()
+        stack = self.frames.frames
+        stack.append(frame)
+        try:
+            with self._ticker:
+                self._run(compiled, function, frame)
+        finally:
+            stack.pop()
+        if frame.gas_left() < 0:  # overdrawn in code between two of wasmtime's fuel checks
+            raise frame.out_of_gas()
+        return Outcome(
+            return_data=frame.return_data, gas_used=frame.gas_used(), writes=dict(frame.overlay),
+            events=tuple(frame.events), logs=tuple(frame.logs))
+
+    def _run(self, compiled: CompiledModule, function: str, frame: CallFrame) -> None:
+        store = frame.store
+        try:
+            instance = compiled.pre.instantiate(store)
+            exports = instance.exports(store)
+            frame.memory = exports[MEMORY_EXPORT]  # type: ignore[assignment]
+            exports[function](store)  # type: ignore[operator]
+        except wasmtime.Trap as trap:
+            if frame.error is not None:
+                raise self._charged(frame.error, frame) from None
+            raise translate_trap(trap, frame, self.limits) from trap
+        except wasmtime.WasmtimeError as exc:
+            if frame.error is not None:
+                raise self._charged(frame.error, frame) from None
+            # Instantiation refused by the store's limits (the static checks catch most).
+            message = one_line(str(exc))
+            if "memory" in message:
+                raise MemoryLimitError(
+                    f"memory limit of {size_text(self.limits.memory_bytes)} exceeded: {message}",
+                    gas_used=0) from exc
+            raise InvalidModuleError(f"cannot instantiate module: {message}") from exc
+        except GhostError as exc:
+            # A host handler's error, re-raised by wasmtime-py: keep it exactly.
+            raise self._charged(frame.error or exc, frame) from None
+
+    @staticmethod
+    def _charged(error: GhostError, frame: CallFrame) -> GhostError:
+        if not isinstance(error, ExecutionError):
+            return error  # e.g. StateError from the storage reader: not the contract's fault
+        if frame.gas_left() < 0:
+            # The code before this host call had already overdrawn its gas.
+            return frame.out_of_gas()
+        error.gas_used = frame.gas_used()  # includes the failing host call's own price
+        return error

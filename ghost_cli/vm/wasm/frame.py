@@ -1,0 +1,125 @@
+"""The state of one running call, and bounds-checked access to its linear memory.
+
+A `CallFrame` lives exactly as long as one `WasmEngine.execute`; host handlers find it on
+the engine's frame stack. Everything the call does (storage writes, events, logs, return
+data) is buffered here and only leaves through the `Outcome` of a successful run.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from dataclasses import dataclass, field
+
+import wasmtime
+
+from ghost_cli.exceptions import GhostError, HostMemoryError, OutOfGasError
+from ghost_cli.vm.types import CallContext, Event, Limits, StorageReader
+
+_U32 = 0xFFFF_FFFF
+#: Fuel the store holds beyond the call's gas limit; see CallFrame.start.
+FUEL_RESERVE = 1
+
+
+def u32(value: int) -> int:
+    """wasmtime hands i32 arguments over signed; pointers and lengths are unsigned."""
+    return value & _U32
+
+
+class FrameStack(threading.local):
+    """The calls running on this thread, innermost last. Thread-local so that two threads
+    sharing one engine never see each other's call."""
+
+    def __init__(self) -> None:
+        self.frames: list[CallFrame] = []
+
+    def current(self) -> CallFrame:
+        return self.frames[-1]
+
+
+@dataclass(eq=False)
+class CallFrame:
+    ctx: CallContext
+    storage: StorageReader
+    store: wasmtime.Store
+    limits: Limits
+    memory: wasmtime.Memory | None = None
+    overlay: dict[bytes, bytes | None] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+    return_data: bytes = b""
+    # The error a host handler raised, kept here as well because wasmtime-py hands it back
+    # through a process-wide slot that another thread's call could, in principle, take.
+    error: GhostError | None = None
+
+    # ---- gas ---------------------------------------------------------------------------
+    # wasmtime checks fuel only at function entries and loop headers, so straight-line code
+    # can run a little past zero and still return normally, and get_fuel() then reads 0.
+    # The store therefore holds FUEL_RESERVE more than the call's limit: any run that
+    # leaves less than the reserve went over its limit, exactly, whatever the overshoot.
+
+    def start(self) -> None:
+        self.store.set_fuel(self.ctx.gas_limit + FUEL_RESERVE)
+
+    def gas_left(self) -> int:
+        """Gas left under the call's limit; negative once it has been overdrawn."""
+        return self.store.get_fuel() - FUEL_RESERVE
+
+    def gas_used(self) -> int:
+        return min(self.ctx.gas_limit, self.ctx.gas_limit - self.gas_left())
+
+    def out_of_gas(self) -> OutOfGasError:
+        limit = self.ctx.gas_limit
+        return OutOfGasError(f"out of gas: used {limit} of limit {limit}", gas_used=limit)
+
+    def charge(self, function: str, price: int) -> None:
+        """Take a host-call price out of the store's fuel, so wasm and host gas are one pool."""
+        left = self.gas_left()
+        if price > left:
+            self.store.set_fuel(0)
+            error = self.out_of_gas()
+            error.details["host_call"] = function
+            raise error
+        self.store.set_fuel(self.store.get_fuel() - price)
+
+    # ---- storage, seen through this call's pending writes -------------------------------
+
+    def storage_get(self, key: bytes) -> bytes | None:
+        if key in self.overlay:
+            return self.overlay[key]
+        value = self.storage(key)
+        return None if value is None else bytes(value)
+
+    # ---- linear memory -----------------------------------------------------------------
+
+    def _memory(self, caller: wasmtime.Caller) -> wasmtime.Memory:
+        if self.memory is None:  # a start function may call the host before we bound it
+            found = caller.get("memory")
+            if not isinstance(found, wasmtime.Memory):
+                raise HostMemoryError("the module has no memory named 'memory'")
+            self.memory = found
+        return self.memory
+
+    def _span(self, caller: wasmtime.Caller, function: str, ptr: int, length: int) -> int:
+        """Check [ptr, ptr+length) lies in memory; return the host address of ptr."""
+        memory = self._memory(caller)
+        size = memory.data_len(caller)
+        if ptr + length > size:
+            raise HostMemoryError(
+                f"host call {function}: pointer {ptr:#x} + len {length} outside memory "
+                f"({size} bytes)")
+        # Looked up on every access: memory.grow may move the buffer.
+        base = ctypes.cast(memory.data_ptr(caller), ctypes.c_void_p).value or 0
+        return base + ptr
+
+    def read(self, caller: wasmtime.Caller, function: str, ptr: int, length: int) -> bytes:
+        address = self._span(caller, function, ptr, length)
+        return ctypes.string_at(address, length) if length else b""
+
+    def check(self, caller: wasmtime.Caller, function: str, ptr: int, length: int) -> None:
+        self._span(caller, function, ptr, length)
+
+    def write(self, caller: wasmtime.Caller, function: str, ptr: int, data: bytes) -> None:
+        address = self._span(caller, function, ptr, len(data))
+        if data:
+            ctypes.memmove(address, data, len(data))

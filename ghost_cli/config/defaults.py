@@ -1,0 +1,88 @@
+"""Every default and environment variable name, gathered in one place.
+
+Other modules import these names rather than repeating literals, so a default changes in
+one line and `ghost --help` and the docs can list the environment variables from here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..vm.gas import DEFAULT_GAS_LIMIT as _VM_GAS_LIMIT
+
+# ---- environment variables -------------------------------------------------------------
+
+#: Where ghost keeps per-user state (keystores, caches). Default: ~/.ghost
+ENV_HOME = "GHOST_HOME"
+#: The network a command uses when --network is not given.
+ENV_NETWORK = "GHOST_NETWORK"
+#: Any of 1/true/yes makes every command print JSON, as --json does.
+ENV_JSON = "GHOST_JSON"
+#: Gas limit of a transaction when --gas-limit is not given.
+ENV_GAS_LIMIT = "GHOST_GAS_LIMIT"
+#: Zig's own variable: where Zig keeps its global cache. Zig reads it; ghost never sets it.
+ENV_ZIG_GLOBAL_CACHE = "ZIG_GLOBAL_CACHE_DIR"
+
+#: Name -> what it does, for help text and docs.
+ENVIRONMENT: dict[str, str] = {
+    ENV_HOME: "per-user ghost directory (default ~/.ghost)",
+    ENV_NETWORK: "network used when --network is not given (default: the project's default)",
+    ENV_JSON: "1/true/yes: print JSON, as --json does",
+    ENV_GAS_LIMIT: "gas limit of a transaction when --gas-limit is not given",
+    ENV_ZIG_GLOBAL_CACHE: "Zig's global cache directory (read by Zig itself)",
+}
+
+# ---- project layout ----------------------------------------------------------------------
+
+CONFIG_FILE = "ghost.toml"
+#: Per-project working state: the sandbox database and Zig's local caches.
+STATE_DIR = ".ghost"
+ZIG_CACHE_DIR = f"{STATE_DIR}/zig-cache"
+
+# ---- ghost.toml defaults ------------------------------------------------------------------
+
+DEFAULT_VERSION = "0.1.0"
+DEFAULT_TARGET = "wasm"
+TARGETS = ("wasm",)
+
+DEFAULT_OPTIMIZE = "ReleaseSmall"
+OPTIMIZE_MODES = ("Debug", "ReleaseSafe", "ReleaseFast", "ReleaseSmall")
+DEFAULT_OUT_DIR = "build"
+DEFAULT_SDK_DIR = "lib"
+
+SANDBOX_NETWORK = "sandbox"
+SANDBOX_CHAIN_ID = 1337
+DEFAULT_NETWORK = SANDBOX_NETWORK
+NETWORK_KINDS = ("sandbox", "node")
+DEFAULT_GAS_LIMIT = _VM_GAS_LIMIT
+
+DEFAULT_GAS_TOLERANCE = 0.02
+DEFAULT_SNAPSHOT_FILE = ".gas-snapshot.json"
+
+# ---- toolchain ---------------------------------------------------------------------------
+
+#: The Zig release series the contract SDK is written for (its std API changes between them).
+SUPPORTED_ZIG_SERIES = "0.17"
+WASM_TARGET = "wasm32-freestanding"
+#: The SDK module name contracts import (`@import("ghost")`) and its file in sdk_dir.
+SDK_MODULE = "ghost"
+SDK_FILE = "ghost.zig"
+#: Version of the JSON layout in the ghost.metadata custom section.
+METADATA_FORMAT = 1
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def env_flag(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    """True when the variable is set to 1/true/yes/on (any case)."""
+    env = os.environ if environ is None else environ
+    return env.get(name, "").strip().lower() in _TRUE
+
+
+def ghost_home(environ: Mapping[str, str] | None = None) -> Path:
+    """The per-user ghost directory: $GHOST_HOME, else ~/.ghost."""
+    env = os.environ if environ is None else environ
+    value = env.get(ENV_HOME, "").strip()
+    return Path(value).expanduser() if value else Path.home() / ".ghost"

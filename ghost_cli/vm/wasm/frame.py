@@ -74,13 +74,13 @@ class CallFrame:
 
     def charge(self, function: str, price: int) -> None:
         """Take a host-call price out of the store's fuel, so wasm and host gas are one pool."""
-        left = self.gas_left()
-        if price > left:
+        fuel = self.store.get_fuel()
+        if price > fuel - FUEL_RESERVE:
             self.store.set_fuel(0)
             error = self.out_of_gas()
             error.details["host_call"] = function
             raise error
-        self.store.set_fuel(self.store.get_fuel() - price)
+        self.store.set_fuel(fuel - price)
 
     # ---- storage, seen through this call's pending writes -------------------------------
 
@@ -100,26 +100,32 @@ class CallFrame:
             self.memory = found
         return self.memory
 
-    def _span(self, caller: wasmtime.Caller, function: str, ptr: int, length: int) -> int:
-        """Check [ptr, ptr+length) lies in memory; return the host address of ptr."""
+    def _bounded(self, caller: wasmtime.Caller, function: str, ptr: int,
+                 length: int) -> wasmtime.Memory:
+        """The memory, once [ptr, ptr+length) is known to lie inside it."""
         memory = self._memory(caller)
         size = memory.data_len(caller)
         if ptr + length > size:
             raise HostMemoryError(
                 f"host call {function}: pointer {ptr:#x} + len {length} outside memory "
                 f"({size} bytes)")
-        # Looked up on every access: memory.grow may move the buffer.
-        base = ctypes.cast(memory.data_ptr(caller), ctypes.c_void_p).value or 0
-        return base + ptr
+        return memory
 
-    def read(self, caller: wasmtime.Caller, function: str, ptr: int, length: int) -> bytes:
-        address = self._span(caller, function, ptr, length)
-        return ctypes.string_at(address, length) if length else b""
+    @staticmethod
+    def _address(memory: wasmtime.Memory, caller: wasmtime.Caller, ptr: int) -> int:
+        # Looked up on every access: memory.grow may move the buffer.
+        return (ctypes.cast(memory.data_ptr(caller), ctypes.c_void_p).value or 0) + ptr
 
     def check(self, caller: wasmtime.Caller, function: str, ptr: int, length: int) -> None:
-        self._span(caller, function, ptr, length)
+        self._bounded(caller, function, ptr, length)
+
+    def read(self, caller: wasmtime.Caller, function: str, ptr: int, length: int) -> bytes:
+        memory = self._bounded(caller, function, ptr, length)
+        if not length:
+            return b""
+        return ctypes.string_at(self._address(memory, caller, ptr), length)
 
     def write(self, caller: wasmtime.Caller, function: str, ptr: int, data: bytes) -> None:
-        address = self._span(caller, function, ptr, len(data))
+        memory = self._bounded(caller, function, ptr, len(data))
         if data:
-            ctypes.memmove(address, data, len(data))
+            ctypes.memmove(self._address(memory, caller, ptr), data, len(data))

@@ -168,3 +168,14 @@ def test_a_host_call_that_cannot_pay_is_out_of_gas_and_has_no_effect(engine: Was
         _gas(engine, "write", 8, gas=needed - 1)
     assert info.value.gas_used == needed - 1
     assert info.value.message == f"out of gas: used {needed - 1} of limit {needed - 1}"
+
+
+def test_a_start_function_runs_inside_the_call(engine: WasmEngine) -> None:
+    code = wat_module("""
+      (data (i32.const 0) "booted")
+      (func $init (call $storage_write (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 6)))
+      (start $init)
+      (func (export "f") (call $set_return (i32.const 0) (i32.const 6)))""")
+    outcome = engine.execute(code, "f", make_ctx(), {}.get)
+    assert outcome.return_data == b"booted"
+    assert outcome.writes == {b"boot": b"booted"}

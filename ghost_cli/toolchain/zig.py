@@ -1,0 +1,75 @@
+"""Find and run Zig, which ships as the `ziglang` Python package.
+
+Nothing needs a manual download: the package carries the compiler, and
+`python -m ziglang` runs it with the interpreter that runs ghost.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ..config.defaults import SUPPORTED_ZIG_SERIES
+from ..exceptions import ToolchainError
+
+_INSTALL_HINT = "pip install ziglang==0.17.1"
+
+
+@dataclass(frozen=True)
+class ZigRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def zig_command() -> list[str]:
+    """The argv prefix that runs Zig; ToolchainError when the ziglang package is absent."""
+    if importlib.util.find_spec("ziglang") is None:
+        raise ToolchainError(
+            f"Zig not found: the ziglang package is not installed ({_INSTALL_HINT})"
+        )
+    return [sys.executable, "-m", "ziglang"]
+
+
+def run_zig(args: Sequence[str], *, cwd: Path | None = None, timeout: float = 600) -> ZigRun:
+    """Run Zig with `args`; translate failures to start it into ToolchainError.
+
+    A non-zero exit is returned, not raised: the caller knows what the output means.
+    """
+    argv = zig_command() + list(args)
+    try:
+        proc = subprocess.run(
+            argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ToolchainError(f"zig {args[0] if args else ''} timed out after {timeout:g}s") from exc
+    except OSError as exc:
+        raise ToolchainError(f"could not run Zig ({' '.join(argv[:3])}): {exc}") from exc
+    return ZigRun(proc.returncode, proc.stdout, proc.stderr)
+
+
+@lru_cache(maxsize=1)
+def zig_version() -> str:
+    """The Zig version, e.g. "0.17.1" (asked once per process)."""
+    run = run_zig(["version"], timeout=60)
+    version = run.stdout.strip()
+    if run.returncode != 0 or not version:
+        detail = (run.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ToolchainError(f"`zig version` failed: {detail}")
+    return version
+
+
+def check_zig_version() -> str:
+    """The Zig version, if it is the series the contract SDK is written for."""
+    version = zig_version()
+    if not (version == SUPPORTED_ZIG_SERIES or version.startswith(SUPPORTED_ZIG_SERIES + ".")):
+        raise ToolchainError(
+            f"Zig {version} is installed but the ghost SDK needs Zig {SUPPORTED_ZIG_SERIES}.x "
+            f"({_INSTALL_HINT})"
+        )
+    return version

@@ -1,29 +1,68 @@
 //! ghost contract SDK: typed wrappers over the host ABI v1 imports (module "ghost").
+//!
+//! A contract is one Zig file that imports this module and exports itself:
+//!
+//!     const ghost = @import("ghost");
+//!     comptime { ghost.exportContract(@This()); }
+//!
+//!     /// Doc comments become the function's documentation in the ABI.
+//!     pub fn get() u64 { return ghost.storage.get(u64, "count"); }
+//!
+//! Every top-level `pub fn` becomes a contract function. Arguments and results use the
+//! ghost ABI encoding: integers (u8..u256, i8..i256) little-endian at their width, bool one
+//! byte, Address 20 bytes, bytes and String a u32 little-endian length then the data.
+//! A function declared `!T` that returns an error reverts with the error's name.
+//!
+//! The host functions below must match ghost_cli/vm/host_table.py exactly; `ghost build`
+//! rejects a module whose imports differ from that table.
 const std = @import("std");
 
+/// A 20-byte account or contract address.
 pub const Address = [20]u8;
 
-/// Raw host imports. Pointers are offsets into this module's linear memory.
+/// UTF-8 text. The same Zig type as `[]const u8`; the ABI calls it `string` rather than
+/// `bytes`, so tools show it as text.
+pub const String = []const u8;
+
+/// Raw host imports (host ABI v1). Pointers are offsets into this module's linear memory;
+/// wasm i32 is u32/i32 here and i64 is u64.
 pub const host = struct {
+    /// Copy up to out_cap bytes of the value under key to out; the value's full length, or -1 when absent.
     pub extern "ghost" fn storage_read(key: [*]const u8, key_len: u32, out: [*]u8, out_cap: u32) i32;
+    /// Store val under key, replacing any earlier value.
     pub extern "ghost" fn storage_write(key: [*]const u8, key_len: u32, val: [*]const u8, val_len: u32) void;
+    /// Remove key; removing an absent key is not an error.
     pub extern "ghost" fn storage_delete(key: [*]const u8, key_len: u32) void;
+    /// 1 when key is present, else 0.
     pub extern "ghost" fn storage_has(key: [*]const u8, key_len: u32) i32;
+    /// Length of the call data.
     pub extern "ghost" fn input_size() u32;
+    /// Copy len bytes of call data starting at offset to out.
     pub extern "ghost" fn input_copy(out: [*]u8, offset: u32, len: u32) void;
+    /// Set the call's return data (the last call wins).
     pub extern "ghost" fn set_return(data: [*]const u8, len: u32) void;
+    /// Abort the call with a UTF-8 reason, undoing its state changes and events.
     pub extern "ghost" fn revert(msg: [*]const u8, len: u32) noreturn;
+    /// Emit an event: topic_count 32-byte topics (at most 4) and data.
     pub extern "ghost" fn emit_event(topics: [*]const u8, topic_count: u32, data: [*]const u8, data_len: u32) void;
+    /// Write the 20-byte address of the account that made this call.
     pub extern "ghost" fn caller(out: [*]u8) void;
+    /// Write the contract's own 20-byte address.
     pub extern "ghost" fn self_address(out: [*]u8) void;
+    /// Height of the block this call executes in.
     pub extern "ghost" fn block_height() u64;
+    /// Timestamp of that block, Unix seconds.
     pub extern "ghost" fn block_time() u64;
+    /// The chain id of the network.
     pub extern "ghost" fn chain_id() u64;
+    /// Gas remaining for this call.
     pub extern "ghost" fn gas_left() u64;
+    /// Record a debug message in the receipt's logs.
     pub extern "ghost" fn debug_log(msg: [*]const u8, len: u32) void;
 };
 
-// Scratch memory for call data and variable-length storage values; one call per instance.
+// Scratch memory for call data, variable-length storage values and encoded results. The
+// host runs each call in a fresh instance, so it is never freed, only bounded.
 var scratch: [16 * 1024]u8 = undefined;
 var scratch_used: usize = 0;
 
@@ -34,39 +73,61 @@ fn alloc(n: usize) []u8 {
     return s;
 }
 
+/// Abort the call with a reason; every state change and event of the call is undone.
 pub fn revert(msg: []const u8) noreturn {
     host.revert(msg.ptr, @intCast(msg.len));
 }
 
+/// Record a debug message in the receipt's logs; never affects state.
 pub fn log(msg: []const u8) void {
     host.debug_log(msg.ptr, @intCast(msg.len));
 }
 
+/// The account that made this call.
 pub fn caller() Address {
     var a: Address = undefined;
     host.caller(&a);
     return a;
 }
 
+/// This contract's own address.
 pub fn selfAddress() Address {
     var a: Address = undefined;
     host.self_address(&a);
     return a;
 }
 
-pub fn blockHeight() u64 { return host.block_height(); }
-pub fn blockTime() u64 { return host.block_time(); }
-pub fn chainId() u64 { return host.chain_id(); }
-pub fn gasLeft() u64 { return host.gas_left(); }
+/// Height of the block this call executes in.
+pub fn blockHeight() u64 {
+    return host.block_height();
+}
+
+/// Timestamp of that block, Unix seconds.
+pub fn blockTime() u64 {
+    return host.block_time();
+}
+
+/// The chain id of the network.
+pub fn chainId() u64 {
+    return host.chain_id();
+}
+
+/// Gas remaining for this call.
+pub fn gasLeft() u64 {
+    return host.gas_left();
+}
 
 /// Storage of byte strings and fixed-width integers under byte-string keys.
 pub const storage = struct {
+    /// Whether a value is stored under `key`.
     pub fn has(key: []const u8) bool {
         return host.storage_has(key.ptr, @intCast(key.len)) != 0;
     }
+    /// Remove `key`; removing an absent key is not an error.
     pub fn remove(key: []const u8) void {
         host.storage_delete(key.ptr, @intCast(key.len));
     }
+    /// Store `value` under `key`, replacing any earlier value.
     pub fn setBytes(key: []const u8, value: []const u8) void {
         host.storage_write(key.ptr, @intCast(key.len), value.ptr, @intCast(value.len));
     }
@@ -78,6 +139,7 @@ pub const storage = struct {
         _ = host.storage_read(key.ptr, @intCast(key.len), buf.ptr, @intCast(buf.len));
         return buf;
     }
+    /// Store an integer little-endian at its width.
     pub fn set(comptime T: type, key: []const u8, value: T) void {
         var buf: [@sizeOf(T)]u8 = undefined;
         std.mem.writeInt(T, &buf, value, .little);
@@ -104,14 +166,27 @@ pub fn emit(comptime name: []const u8, topics: []const [32]u8, data: []const u8)
     host.emit_event(@ptrCast(&all), @intCast(topics.len + 1), data.ptr, @intCast(data.len));
 }
 
-/// A topic from an address or integer, left-aligned and zero-padded.
+/// A topic from an address, bool, integer (up to 256 bits) or byte string (up to 32 bytes),
+/// left-aligned and zero-padded; integers little-endian.
 pub fn topic(value: anytype) [32]u8 {
     var t: [32]u8 = @splat(0);
     const V = @TypeOf(value);
     if (V == Address) {
         @memcpy(t[0..20], &value);
-    } else {
-        std.mem.writeInt(u64, t[0..8], @intCast(value), .little);
+    } else if (V == bool) {
+        t[0] = @intFromBool(value);
+    } else if (V == comptime_int) {
+        std.mem.writeInt(u256, &t, value, .little);
+    } else if (V == []const u8 or V == []u8) {
+        if (value.len > 32) revert("ghost: a byte-string topic is at most 32 bytes");
+        @memcpy(t[0..value.len], value);
+    } else switch (@typeInfo(V)) {
+        .int => |info| {
+            if (info.bits > 256 or info.bits % 8 != 0)
+                @compileError("ghost: topic integers are 8..256 bits in whole bytes: " ++ @typeName(V));
+            std.mem.writeInt(V, t[0 .. info.bits / 8], value, .little);
+        },
+        else => @compileError("ghost: unsupported topic type " ++ @typeName(V)),
     }
     return t;
 }
@@ -188,6 +263,8 @@ fn dispatch(comptime f: anytype) void {
 }
 
 /// Export every `pub fn` of the contract struct `T` as a callable contract function.
+/// Each export takes no wasm arguments: it reads its call data from the host, decodes the
+/// arguments, calls the function and hands the encoded result back with `set_return`.
 pub fn exportContract(comptime T: type) void {
     inline for (@typeInfo(T).@"struct".decl_names) |name| {
         const f = @field(T, name);

@@ -1,0 +1,336 @@
+"""`ghost build`: compile each contract to WebAssembly and stamp it with its metadata.
+
+For each contract: read the ABI from its source (abi_extract), compile with Zig for
+wasm32-freestanding, check that the module imports only host functions with the right
+signatures and exports every ABI function, then append the `ghost.metadata` custom
+section and write `<out_dir>/<name>.wasm`.
+
+Builds are reproducible: Zig runs in the project root with relative paths and without
+debug info, and the metadata is canonical JSON (sorted keys, no whitespace) holding only
+facts derived from the sources and the toolchain, so the same sources and toolchain give
+the same bytes in any directory and any cache state.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..abi import Abi
+from ..config import defaults as d
+from ..config.project import ContractConfig, Project
+from ..exceptions import CompileError, ConfigError, ToolchainError, UnknownImportError
+from ..vm.host_table import BY_NAME, HOST_MODULE
+from .abi_extract import extract_abi
+from .wasm_module import (
+    METADATA_SECTION,
+    FuncType,
+    WasmModule,
+    add_custom_section,
+    parse_module,
+)
+from .zig import check_zig_version, run_zig
+
+#: Called with a short description of each step, so the CLI can show what is happening.
+Progress = Callable[[str], None]
+
+# The signature of every contract function export: arguments come through input_copy.
+_ENTRY_TYPE = FuncType((), ())
+_ZIG_ERROR = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): error: (?P<msg>.*)$")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    name: str
+    path: Path
+    size: int
+    sha256: str
+    imports: tuple[str, ...]  # "module.name" of every import, e.g. "ghost.storage_read"
+    exports: tuple[str, ...]  # names of the exported functions
+    abi: Abi
+    metadata: dict[str, Any]
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "size": self.size,
+            "sha256": self.sha256,
+            "imports": list(self.imports),
+            "exports": list(self.exports),
+            "abi": self.abi.to_json(),
+            "metadata": self.metadata,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def build_project(
+    project: Project, names: Iterable[str] | None = None, *, progress: Progress | None = None
+) -> list[BuildResult]:
+    """Build the named contracts (default: all of them, in ghost.toml order)."""
+    if names is None:
+        contracts = list(project.contracts.values())
+        if not contracts:
+            raise ConfigError(
+                f"{project.config_path}: no contracts declared; add a [contracts.<name>] table "
+                "with a source key"
+            )
+    else:
+        contracts = [project.contract(n) for n in dict.fromkeys(names)]
+    zig_version = check_zig_version()
+    _sdk_file(project)  # fail before compiling anything if the SDK is missing
+    return [
+        build_contract(project, c, zig_version=zig_version, progress=progress) for c in contracts
+    ]
+
+
+def build_contract(
+    project: Project,
+    contract: ContractConfig,
+    *,
+    zig_version: str | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Compile one contract; write `<out_dir>/<name>.wasm` and describe the result."""
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    zig_version = zig_version or check_zig_version()
+    source = project.root / contract.source
+    if not source.is_file():
+        raise ConfigError(
+            f"{project.config_path}: contracts.{contract.name}.source: "
+            f"{contract.source.as_posix()} does not exist"
+        )
+    sdk = _sdk_file(project)
+
+    say(f"reading the ABI of {contract.name}")
+    try:
+        abi = extract_abi(source, project.root)
+        abi_error = None
+    except CompileError as exc:
+        if exc.details.get("reason") != "unreadable":
+            raise
+        abi, abi_error = None, exc  # Zig's diagnosis of broken code is the better one
+
+    optimize = project.build.optimize
+    say(f"compiling {contract.name} with Zig {zig_version} ({optimize}); a first build "
+        "also compiles Zig's runtime and takes longer")
+    code = _compile(project, contract, sdk, optimize)
+    if abi_error is not None or abi is None:
+        raise abi_error or CompileError(f"{contract.source.as_posix()}: cannot read the ABI")
+    if not abi.functions:
+        raise CompileError(
+            f"{contract.source.as_posix()}: no `pub fn` declarations; a contract needs at "
+            "least one function"
+        )
+
+    say(f"checking the imports and exports of {contract.name}")
+    module = parse_module(code)
+    check_imports(module, contract.name)
+    check_exports(module, abi, contract)
+
+    metadata = {
+        "format": d.METADATA_FORMAT,
+        "name": contract.name,
+        "abi": abi.to_json(),
+        "source_hash": source_hash(project, contract),
+        "toolchain": {
+            "zig": zig_version,
+            "ghost": __version__,
+            "optimize": optimize,
+            "target": d.WASM_TARGET,
+        },
+    }
+    payload = json.dumps(metadata, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    final = add_custom_section(code, METADATA_SECTION, payload)
+
+    path = project.out_dir / f"{contract.name}.wasm"
+    say(f"writing {_rel(path, project.root)}")
+    _write_atomically(path, final)
+    return BuildResult(
+        name=contract.name,
+        path=path,
+        size=len(final),
+        sha256=hashlib.sha256(final).hexdigest(),
+        imports=tuple(str(i) for i in module.imports),
+        exports=tuple(e.name for e in module.exports if e.kind == "func"),
+        abi=abi,
+        metadata=metadata,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _sdk_file(project: Project) -> Path:
+    sdk = project.sdk_dir / d.SDK_FILE
+    if not sdk.is_file():
+        raise ConfigError(
+            f"{project.config_path}: build.sdk_dir: {project.build.sdk_dir}/{d.SDK_FILE} "
+            "not found (a new project from `ghost new` has it)"
+        )
+    return sdk
+
+
+def _compile(project: Project, contract: ContractConfig, sdk: Path, optimize: str) -> bytes:
+    """Run Zig in the project root with relative paths, so messages and output name no
+    absolute path; return the module's bytes."""
+    root = project.root
+    cache = Path(d.ZIG_CACHE_DIR) / contract.name
+    state_dir = project.state_dir
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = tempfile.TemporaryDirectory(prefix="build-", dir=state_dir)
+    except OSError as exc:
+        raise ToolchainError(f"cannot create a build directory in {state_dir}: {exc}") from exc
+    with tmp as tmp_dir:
+        out = Path(tmp_dir) / f"{contract.name}.wasm"
+        args = [
+            "build-exe",
+            "-target", d.WASM_TARGET,
+            "-fno-entry",  # a library of exports, no _start
+            "-rdynamic",  # export what exportContract @exports
+            "-fstrip",  # debug info holds absolute paths; the chain never reads it
+            "--color", "off",
+            "--cache-dir", cache.as_posix(),
+            "--name", contract.name,
+            # -O is per module: give it to both, so the SDK is optimized like the contract
+            "-O", optimize,
+            "--dep", d.SDK_MODULE,
+            f"-Mroot={contract.source.as_posix()}",
+            "-O", optimize,
+            f"-M{d.SDK_MODULE}={_rel(sdk, root)}",
+            f"-femit-bin={out}",
+        ]
+        run = run_zig(args, cwd=root)
+        if run.returncode != 0:
+            raise _compile_error(contract, run.stderr or run.stdout, root)
+        try:
+            return out.read_bytes()
+        except OSError as exc:
+            raise ToolchainError(
+                f"Zig reported success but wrote no module for {contract.name}: {exc}"
+            ) from exc
+
+
+def _compile_error(contract: ContractConfig, output: str, root: Path) -> CompileError:
+    errors = []
+    for line in output.splitlines():
+        m = _ZIG_ERROR.match(line.strip())
+        if m:
+            file = _rel(Path(m["file"]), root) if Path(m["file"]).is_absolute() else m["file"]
+            errors.append(f"{file}:{m['line']}:{m['col']}: error: {m['msg']}")
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        message = errors[0] + more
+    else:
+        lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+        first = next((ln for ln in lines if "error" in ln), lines[-1] if lines else "no output")
+        message = f"{contract.name}: Zig failed: {first}"
+    return CompileError(message, contract=contract.name, errors=errors, output=output)
+
+
+def check_imports(module: WasmModule, name: str) -> None:
+    """Every import must be a host function from module "ghost" with the table's signature."""
+    for imp in module.imports:
+        where = f"{name}.wasm imports {imp.module}.{imp.name}"
+        if imp.module != HOST_MODULE or imp.kind != "func":
+            raise UnknownImportError(
+                f"{where} ({imp.kind}), which the host does not provide; contracts may import "
+                f'only host functions from module "{HOST_MODULE}"'
+            )
+        host = BY_NAME.get(imp.name)
+        if host is None:
+            close = difflib.get_close_matches(imp.name, list(BY_NAME), n=1)
+            hint = f"did you mean {close[0]}?" if close else "see docs/host-abi.md"
+            raise UnknownImportError(f"{where}, which is not a host function ({hint})")
+        expected = FuncType(tuple(t for _, t in host.params), host.results)
+        if imp.type != expected:
+            raise UnknownImportError(
+                f"{where} with signature {imp.type} but the host provides {expected}"
+            )
+
+
+def check_exports(module: WasmModule, abi: Abi, contract: ContractConfig) -> None:
+    """Every ABI function must be exported as a `() -> ()` entry point."""
+    for fn in abi.functions:
+        found = module.export_type(fn.name)
+        if found is None:
+            raise CompileError(
+                f"{contract.source.as_posix()}: function {fn.name!r} is not exported; does the "
+                "contract have `comptime { ghost.exportContract(@This()); }`?"
+            )
+        if found != _ENTRY_TYPE:
+            raise CompileError(
+                f"{contract.source.as_posix()}: export {fn.name!r} has signature {found}, "
+                f"expected {_ENTRY_TYPE} (contract functions are exported by exportContract)"
+            )
+
+
+def source_files(project: Project, contract: ContractConfig) -> list[Path]:
+    """The Zig files a contract is built from: its source directory and the SDK directory,
+    skipping hidden directories and the build output."""
+    root = project.root
+    skip = {project.out_dir.resolve(), project.state_dir.resolve()}
+    files: set[Path] = set()
+    for top in ((root / contract.source).parent, project.sdk_dir):
+        if not top.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(top):
+            here = Path(dirpath)
+            dirnames[:] = [
+                dn for dn in dirnames
+                if not dn.startswith(".") and (here / dn).resolve() not in skip
+                and dn not in ("zig-out", "zig-cache")
+            ]
+            files.update(here / f for f in filenames if f.endswith(".zig"))
+    return sorted(files, key=lambda p: _rel(p, root))
+
+
+def source_hash(project: Project, contract: ContractConfig) -> str:
+    """sha256 over the sorted relative paths and contents of the contract's Zig sources.
+
+    Each file contributes its path, a NUL, its length as 8 bytes little-endian and its
+    bytes, so no two different trees hash alike.
+    """
+    h = hashlib.sha256()
+    for path in source_files(project, contract):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ToolchainError(f"cannot read {path}: {exc}") from exc
+        h.update(_rel(path, project.root).encode("utf-8") + b"\0")
+        h.update(len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, root)).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ToolchainError(f"cannot write {path}: {exc}") from exc

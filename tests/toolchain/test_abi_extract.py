@@ -1,0 +1,165 @@
+"""The ABI read from Zig source: types, aliases, error unions, docs, and what is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ghost_cli.abi import Function, Param
+from ghost_cli.exceptions import CompileError
+from ghost_cli.toolchain.abi_extract import extract_abi, extract_abi_from_text
+
+HEAD = 'const ghost = @import("ghost");\ncomptime { ghost.exportContract(@This()); }\n'
+
+
+def fn(src: str) -> Function:
+    (only,) = extract_abi_from_text(HEAD + src, "src/c.zig").functions
+    return only
+
+
+@pytest.mark.parametrize(
+    "zig, abi",
+    [
+        *[(f"{s}{w}", f"{s}{w}") for s in "ui" for w in (8, 16, 32, 64, 128, 256)],
+        ("bool", "bool"),
+        ("[]const u8", "bytes"),
+        ("[] const  u8", "bytes"),
+        ("ghost.String", "string"),
+        ("ghost.Address", "address"),
+        ("[20]u8", "address"),
+    ],
+)
+def test_type_mapping(zig: str, abi: str) -> None:
+    f = fn(f"pub fn f(x: {zig}) {zig} {{ return x; }}\n")
+    assert f.inputs == (Param("x", abi),)
+    assert f.output == abi
+    assert not f.can_fail
+
+
+def test_void_error_unions_and_docs() -> None:
+    abi = extract_abi_from_text(
+        HEAD
+        + """
+const Err = error{Nope};
+/// Does a thing.
+///   Indented second line.
+pub fn a() void {}
+pub fn b() !void {}
+/// Not a doc: a blank line follows.
+
+pub fn c(n: u64) !u64 { return n; }
+pub fn d() error{ A, B }!bool { return true; }
+pub fn e() Err!ghost.String { return "x"; }
+pub fn f() anyerror!u8 { return 1; }
+""",
+        "src/c.zig",
+    )
+    by = {f.name: f for f in abi.functions}
+    assert [f.name for f in abi.functions] == ["a", "b", "c", "d", "e", "f"]
+    assert (by["a"].output, by["a"].can_fail, by["a"].doc) == (
+        None, False, "Does a thing.\n  Indented second line.")
+    assert (by["b"].output, by["b"].can_fail) == (None, True)
+    assert by["c"].doc == ""
+    assert (by["c"].output, by["c"].can_fail) == ("u64", True)
+    assert (by["d"].output, by["d"].can_fail) == ("bool", True)
+    assert (by["e"].output, by["e"].can_fail) == ("string", True)
+    assert (by["f"].output, by["f"].can_fail) == ("u8", True)
+
+
+def test_only_top_level_pub_fns_and_tricky_text() -> None:
+    abi = extract_abi_from_text(
+        HEAD
+        + r"""
+const Inner = struct {
+    pub fn hidden(x: f64) f64 { return x; }
+};
+fn private(x: f32) void { _ = x; }
+// pub fn commented(x: u8) void {}
+const s = "pub fn in_string(x: u8) void {";
+const c = '{';
+const m =
+    \\pub fn in_multiline() void {
+;
+pub fn multi(
+    to: ghost.Address, // the recipient {
+    amount: u256,
+) error{ Insufficient, Other }!void {
+    const brace = "}}";
+    _ = brace; _ = to; _ = amount;
+}
+pub fn last() u8 { return 1; }
+""",
+        "src/c.zig",
+    )
+    assert [f.name for f in abi.functions] == ["multi", "last"]
+    assert abi.functions[0].inputs == (Param("to", "address"), Param("amount", "u256"))
+
+
+def test_aliases_and_renamed_sdk_import() -> None:
+    src = """const g = @import("ghost");
+comptime { g.exportContract(@This()); }
+const Addr = g.Address;
+pub const Amount = u128;
+const Text = g.String;
+const Again = Amount;
+pub fn f(a: Addr, b: Again, c: Text) Amount { _ = a; _ = c; return b; }
+"""
+    (f,) = extract_abi_from_text(src, "src/c.zig").functions
+    assert [p.type for p in f.inputs] == ["address", "u128", "string"]
+    assert f.output == "u128"
+
+
+@pytest.mark.parametrize(
+    "src, line, expected",
+    [
+        ("pub fn f(x: f64) void {}\n", 3, "unsupported type 'f64' for parameter 'x' of 'f'"),
+        ("\n\npub fn f(\n  a: u8,\n  b: usize,\n) void {}\n", 7, "unsupported type 'usize'"),
+        ("pub fn f() f32 { return 1; }\n", 3, "unsupported return type 'f32' of 'f'"),
+        ("pub fn f() !?u8 { return 1; }\n", 3, "unsupported return type '!?u8'"),
+        ("pub fn f(x: u7) void {}\n", 3, "unsupported type 'u7'"),
+        ("pub fn f(x: void) void {}\n", 3, "unsupported type 'void'"),
+        ("pub fn f(x: anytype) void {}\n", 3, "unsupported type 'anytype'"),
+        ("pub fn f(x: other.Address) void {}\n", 3, "unsupported type 'other.Address'"),
+        ("pub fn f(comptime T: type) void {}\n", 3, "parameter 'T' of 'f' is comptime"),
+        ("pub fn memory() void {}\n", 3, "cannot be named 'memory'"),
+        ("pub fn __start() void {}\n", 3, "cannot be named '__start'"),
+    ],
+)
+def test_unsupported_is_a_compile_error_at_file_line(src: str, line: int, expected: str) -> None:
+    with pytest.raises(CompileError) as info:
+        extract_abi_from_text(HEAD + src, "src/c.zig")
+    assert info.value.message.startswith(f"src/c.zig:{line}: ")
+    assert expected in info.value.message
+    assert "\n" not in info.value.message
+
+
+def test_unreadable_signatures_are_marked_for_the_compiler() -> None:
+    with pytest.raises(CompileError) as info:
+        extract_abi_from_text(HEAD + "pub fn f(x: u8\n", "src/c.zig")
+    assert info.value.details["reason"] == "unreadable"
+
+
+def test_extract_from_file_names_it_relative_to_the_root(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    path = tmp_path / "src" / "c.zig"
+    path.write_text(HEAD + "pub fn f(x: f16) void {}\n")
+    with pytest.raises(CompileError, match=r"^src/c.zig:3: unsupported type 'f16'"):
+        extract_abi(path, tmp_path)
+    with pytest.raises(CompileError, match="cannot read contract source"):
+        extract_abi(tmp_path / "missing.zig", tmp_path)
+
+
+def test_template_abis(built_counter, built_token) -> None:
+    counter = built_counter.result.abi
+    assert [f.signature for f in counter.functions] == ["increment()", "add(u64)", "get()"]
+    assert counter.function("add").can_fail and counter.function("add").output == "u64"
+    assert counter.function("increment").doc.startswith("Add one to the counter")
+    token = {f.name: f for f in built_token.result.abi.functions}
+    assert token["init"].inputs == (Param("supply", "u64"),) and token["init"].can_fail
+    assert token["transfer"].inputs == (Param("to", "address"), Param("amount", "u64"))
+    assert token["transfer"].output is None and token["transfer"].can_fail
+    assert token["balance_of"].output == "u64"
+    assert token["name"].output == "string"
+    assert token["owner"].output == "address"
+    assert token["total_supply"].output == "u64"

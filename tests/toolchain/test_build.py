@@ -150,6 +150,9 @@ def test_compile_error_shows_file_line_col(make_project) -> None:
     assert str(project.root) not in message
     assert "undefined_thing + 1" in info.value.details["output"]  # the full compiler output
     assert info.value.exit_code == 4
+    # nothing left behind: no artifact, no stray compiler output, no temp build dirs
+    assert sorted(p.name for p in project.root.iterdir()) == [".ghost", "ghost.toml", "lib", "src"]
+    assert sorted(p.name for p in project.state_dir.iterdir()) == ["zig-cache"]
 
 
 def test_unreadable_signature_gets_zigs_diagnosis(make_project) -> None:

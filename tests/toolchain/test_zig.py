@@ -41,7 +41,8 @@ def test_other_zig_series_is_refused(monkeypatch) -> None:
         zig.check_zig_version()
 
 
-def test_nonzero_exit_is_returned_not_raised() -> None:
-    run = zig.run_zig(["build-exe", "/nonexistent/file.zig"])
+def test_nonzero_exit_is_returned_not_raised(tmp_path) -> None:
+    # cwd: even a failed build-exe leaves an output file behind
+    run = zig.run_zig(["build-exe", str(tmp_path / "missing" / "file.zig")], cwd=tmp_path)
     assert run.returncode != 0
     assert "file.zig" in run.stderr

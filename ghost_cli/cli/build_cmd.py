@@ -40,28 +40,21 @@ def register(app: typer.Typer) -> None:
 
 
 def _as_json(root, r) -> dict:
-    return {
-        "name": r.name,
-        "path": str(r.path.relative_to(root)),
-        "size": r.size,
-        "sha256": r.sha256,
-        "exports": list(r.exports),
-        "imports": [str(i) for i in r.imports],
-        "abi": r.abi.to_json(),
-        "seconds": round(r.seconds, 3),
-    }
+    return {**r.to_json(), "path": str(r.path.relative_to(root))}
 
 
 def _render(out, root, results) -> None:
     from rich.table import Table
 
     table = Table(title="ghost build", title_justify="left")
-    for col in ("contract", "artifact", "size", "exports", "imports", "time"):
-        table.add_column(col, justify="right" if col in ("size", "time") else "left")
+    table.add_column("contract", no_wrap=True)
+    table.add_column("artifact", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("exports")
+    table.add_column("host imports")
+    table.add_column("time", justify="right", no_wrap=True)
     for r in results:
-        table.add_row(
-            r.name, str(r.path.relative_to(root)), f"{r.size:,} B",
-            ", ".join(r.exports), ", ".join(str(i) for i in r.imports) or "-",
-            f"{r.seconds:.2f}s",
-        )
+        imports = ", ".join(i.split(".", 1)[-1] for i in r.imports) or "-"
+        table.add_row(r.name, str(r.path.relative_to(root)), f"{r.size:,} B",
+                      ", ".join(r.exports), imports, f"{r.seconds:.2f}s")
     out.out.print(table)

@@ -43,4 +43,6 @@ for module in (new_cmd, build_cmd, contract_cmds, test_cmd):
 
 
 def run() -> None:
-    app()
+    # Typer's standalone mode maps a command line it cannot parse to exit 2 with usage on
+    # stderr; every error after parsing goes through Output (one line, JSON with --json).
+    app(prog_name="ghost")

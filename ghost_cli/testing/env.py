@@ -75,22 +75,31 @@ class GhostEnv:
 
 
 class Contract:
-    """A deployed contract; each ABI function is an attribute you can call."""
+    """A deployed contract; each ABI function is an attribute you can call.
+
+    `address`, `name` and `abi` describe the contract unless the contract has a function
+    of that name, which wins; `_address`, `_name` and `_abi` always work.
+    """
 
     def __init__(self, env: GhostEnv, name: str, address: bytes) -> None:
-        self.env = env
-        self.name = name
-        self.address = address
-        self.abi = env.sandbox.executor.abi_of(address)
+        self._env = env
+        self._name = name
+        self._address = address
+        self._abi = env.sandbox.executor.abi_of(address)
+        for attr, value in (("address", address), ("name", name), ("abi", self._abi)):
+            setattr(self, attr, value)
+        for fn in self._abi.functions:
+            setattr(self, fn.name, ContractFunction(self, fn.name))
 
     def __getattr__(self, function: str) -> ContractFunction:
+        # Only reached for names that are not functions: say which ones there are.
         if function.startswith("_"):
             raise AttributeError(function)
-        self.abi.function(function)  # NotFoundError naming the functions there are
-        return ContractFunction(self, function)
+        self._abi.function(function)
+        raise AttributeError(function)  # pragma: no cover - function() raised already
 
     def __repr__(self) -> str:
-        return f"<Contract {self.name} at 0x{self.address.hex()}>"
+        return f"<Contract {self._name} at 0x{self._address.hex()}>"
 
 
 class ContractFunction:
@@ -104,16 +113,16 @@ class ContractFunction:
 
     def transact(self, *args: Any, gas_limit: int | None = None) -> Receipt:
         """Send a transaction; return the whole receipt (gas, events, logs)."""
-        env = self.contract.env
+        env = self.contract._env
         receipt = env.sandbox.call(
-            self.contract.address, self.name, args, sender=env.sender, gas_limit=gas_limit
+            self.contract._address, self.name, args, sender=env.sender, gas_limit=gas_limit
         )
-        env.record(self.contract.name, self.name, receipt)
+        env.record(self.contract._name, self.name, receipt)
         return receipt
 
     def query(self, *args: Any, gas_limit: int | None = None) -> Any:
         """Run read-only; return the decoded result and record nothing."""
-        env = self.contract.env
+        env = self.contract._env
         return env.sandbox.query(
-            self.contract.address, self.name, args, sender=env.sender, gas_limit=gas_limit
+            self.contract._address, self.name, args, sender=env.sender, gas_limit=gas_limit
         ).result

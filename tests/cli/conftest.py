@@ -19,7 +19,7 @@ class Result:
         return json.loads(self.stdout)
 
 
-def run_ghost(*args: str, cwd: Path, env: dict | None = None) -> Result:
+def _run_ghost(*args: str, cwd: Path, env: dict | None = None) -> Result:
     proc = subprocess.run(
         [sys.executable, "-m", "ghost_cli", *args], cwd=cwd, capture_output=True, text=True,
         env={**os.environ, "NO_COLOR": "1", **(env or {})}, timeout=600,
@@ -31,8 +31,8 @@ def run_ghost(*args: str, cwd: Path, env: dict | None = None) -> Result:
 def built_counter(tmp_path_factory) -> Path:
     """A counter project, created and built once for the CLI tests."""
     root = tmp_path_factory.mktemp("cli") / "hello"
-    assert run_ghost("new", "hello", "--dir", str(root), cwd=root.parent).code == 0
-    result = run_ghost("build", "--json", cwd=root)
+    assert _run_ghost("new", "hello", "--dir", str(root), cwd=root.parent).code == 0
+    result = _run_ghost("build", "--json", cwd=root)
     assert result.code == 0, result.stderr
     return root
 
@@ -45,3 +45,9 @@ def project(built_counter, tmp_path) -> Path:
     dest = tmp_path / "hello"
     shutil.copytree(built_counter, dest, ignore=shutil.ignore_patterns(".ghost"))
     return dest
+
+
+@pytest.fixture
+def run_ghost():
+    """Run `ghost ARGS...` as a process: run_ghost("call", "counter", "get", cwd=project)."""
+    return _run_ghost

@@ -1,9 +1,7 @@
 """The user's path through the CLI, as real processes: new, build, deploy, call, query."""
 
-from .conftest import run_ghost
 
-
-def test_new_build_deploy_call_query(project):
+def test_new_build_deploy_call_query(project, run_ghost):
     deployed = run_ghost("deploy", "--json", cwd=project)
     assert deployed.code == 0, deployed.stderr
     [entry] = deployed.json["deployed"]
@@ -26,7 +24,7 @@ def test_new_build_deploy_call_query(project):
     assert plain.stdout.strip() == "42" and "gas used" in plain.stderr
 
 
-def test_revert_exits_6_and_changes_nothing(project):
+def test_revert_exits_6_and_changes_nothing(project, run_ghost):
     run_ghost("deploy", cwd=project)
     assert run_ghost("call", "counter", "add", str(2**64 - 1), cwd=project).code == 0
     failed = run_ghost("call", "counter", "add", "1", "--json", cwd=project)
@@ -37,7 +35,7 @@ def test_revert_exits_6_and_changes_nothing(project):
     assert run_ghost("query", "counter", "get", "--json", cwd=project).json["result"] == 2**64 - 1
 
 
-def test_bad_arguments_are_refused_before_running(project):
+def test_bad_arguments_are_refused_before_running(project, run_ghost):
     run_ghost("deploy", cwd=project)
     wrong_count = run_ghost("call", "counter", "add", "--json", cwd=project)
     assert wrong_count.code == 2 and wrong_count.json["error"]["code"] == "bad_arguments"
@@ -48,25 +46,25 @@ def test_bad_arguments_are_refused_before_running(project):
     assert run_ghost("query", "counter", "get", "--json", cwd=project).json["result"] == 0
 
 
-def test_unknown_contract_and_missing_artifact(project, tmp_path):
+def test_unknown_contract_and_missing_artifact(project, tmp_path, run_ghost):
     assert run_ghost("call", "ghosty", "get", cwd=project).code == 7
     (project / "build" / "counter.wasm").unlink()
     missing = run_ghost("deploy", cwd=project)
     assert missing.code == 7 and "ghost build" in missing.stderr
 
 
-def test_outside_a_project_is_a_config_error(tmp_path):
+def test_outside_a_project_is_a_config_error(tmp_path, run_ghost):
     result = run_ghost("build", "--json", cwd=tmp_path)
     assert result.code == 3 and result.json["error"]["code"] == "config"
 
 
-def test_corrupt_module_is_refused_at_deploy(project):
+def test_corrupt_module_is_refused_at_deploy(project, run_ghost):
     (project / "build" / "counter.wasm").write_bytes(b"\0asm\x01\0\0\0garbage")
     result = run_ghost("deploy", "--json", cwd=project)
     assert result.code == 5 and result.json["error"]["code"] == "invalid_module"
 
 
-def test_help_is_fast_to_load_and_lists_exit_codes(tmp_path):
+def test_help_is_fast_to_load_and_lists_exit_codes(tmp_path, run_ghost):
     result = run_ghost("--help", cwd=tmp_path)
     assert result.code == 0
     for command in ("new", "build", "deploy", "call", "query", "test"):

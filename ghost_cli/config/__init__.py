@@ -1,15 +1,12 @@
-"""Configuration: defaults and environment variable names, and the ghost.toml model."""
+"""Configuration: defaults and environment variable names, and the ghost.toml model.
 
-from .project import (
-    BuildConfig,
-    ContractConfig,
-    NetworkConfig,
-    Project,
-    TestConfig,
-    find_config,
-    load_project,
-    set_value,
-)
+The ghost.toml names are loaded on first use, so importing `ghost_cli.config.defaults`
+(as `ghost --help` does) does not pay for tomlkit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "BuildConfig",
@@ -21,3 +18,11 @@ __all__ = [
     "load_project",
     "set_value",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from . import project
+
+        return getattr(project, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -115,20 +115,21 @@ def build_contract(
     sdk = _sdk_file(project)
 
     say(f"reading the ABI of {contract.name}")
+    abi: Abi | CompileError
     try:
         abi = extract_abi(source, project.root)
-        abi_error = None
     except CompileError as exc:
         if exc.details.get("reason") != "unreadable":
-            raise
-        abi, abi_error = None, exc  # Zig's diagnosis of broken code is the better one
+            raise  # valid Zig the ABI cannot express: our message names the line and type
+        abi = exc  # not valid Zig, most likely: let the compiler say why first
 
     optimize = project.build.optimize
-    say(f"compiling {contract.name} with Zig {zig_version} ({optimize}); a first build "
-        "also compiles Zig's runtime and takes longer")
+    first = not (project.root / d.ZIG_CACHE_DIR / contract.name).is_dir()
+    say(f"compiling {contract.name} with Zig {zig_version} ({optimize})"
+        + ("; a first build can take a few seconds" if first else ""))
     code = _compile(project, contract, sdk, optimize)
-    if abi_error is not None or abi is None:
-        raise abi_error or CompileError(f"{contract.source.as_posix()}: cannot read the ABI")
+    if isinstance(abi, CompileError):
+        raise abi
     if not abi.functions:
         raise CompileError(
             f"{contract.source.as_posix()}: no `pub fn` declarations; a contract needs at "
@@ -197,6 +198,9 @@ def _compile(project: Project, contract: ContractConfig, sdk: Path, optimize: st
         args = [
             "build-exe",
             "-target", d.WASM_TARGET,
+            # The MVP instruction set: no bulk memory (memory.copy/fill cost one unit of
+            # fuel whatever their length, so the VM refuses them); copies become loops.
+            "-mcpu=mvp",
             "-fno-entry",  # a library of exports, no _start
             "-rdynamic",  # export what exportContract @exports
             "-fstrip",  # debug info holds absolute paths; the chain never reads it

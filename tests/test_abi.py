@@ -1,7 +1,14 @@
 import pytest
 
 from ghost_cli.abi import (
-    Abi, Function, Param, decode_result, decode_value, encode_call, encode_value, parse_address,
+    Abi,
+    Function,
+    Param,
+    decode_result,
+    decode_value,
+    encode_call,
+    encode_value,
+    parse_address,
     parse_args,
 )
 from ghost_cli.exceptions import ArgumentError, NotFoundError

@@ -25,7 +25,7 @@ def counter_wasm(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     out = work / "counter.wasm"
     proc = subprocess.run(
         [sys.executable, "-m", "ziglang", "build-exe", "-target", "wasm32-freestanding",
-         "-fno-entry", "-rdynamic", "-O", "ReleaseSmall", "--dep", "ghost",
+         "-mcpu=mvp", "-fno-entry", "-rdynamic", "-O", "ReleaseSmall", "--dep", "ghost",
          f"-Mroot={src}", f"-Mghost={SDK}", f"-femit-bin={out}", "--name", "c"],
         capture_output=True, text=True, cwd=work, timeout=600)
     assert proc.returncode == 0, proc.stderr

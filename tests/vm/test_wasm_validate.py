@@ -110,3 +110,11 @@ def test_missing_function_and_non_function_export(engine: WasmEngine) -> None:
     for name in ("g", "memory"):
         with pytest.raises(NotFoundError):
             engine.execute(code, name, make_ctx(), {}.get)
+
+
+def test_bulk_memory_is_refused_because_it_cannot_be_metered(engine: WasmEngine) -> None:
+    # One memory.fill of 16 MiB would cost a single unit of fuel.
+    code = wat_module("""(func (export "f")
+        (memory.fill (i32.const 0) (i32.const 0) (i32.const 65536)))""")
+    with pytest.raises(InvalidModuleError, match="bulk-memory instructions"):
+        engine.validate(code)

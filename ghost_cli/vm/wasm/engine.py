@@ -40,10 +40,12 @@ ENTRY_SIGNATURE = "() -> ()"
 #: Compiled modules kept in memory per engine.
 MEMORY_CACHE_SIZE = 256
 
-# Proposals that are off: nondeterministic (threads, relaxed SIMD), or not needed by
-# contracts and widening the attack surface (the rest).
+# Proposals that are off: nondeterministic (threads, relaxed SIMD), unmeterable (bulk
+# memory: memory.copy/fill of 16 MiB costs one unit of fuel), or not needed by contracts
+# and widening the attack surface (the rest).
 _DISABLED_FEATURES = (
-    "wasm_threads", "wasm_relaxed_simd", "wasm_memory64", "wasm_multi_memory", "wasm_gc",
+    "wasm_bulk_memory", "wasm_threads", "wasm_relaxed_simd", "wasm_memory64",
+    "wasm_multi_memory", "wasm_gc",
     "wasm_function_references", "wasm_exceptions", "wasm_stack_switching",
     "wasm_component_model", "wasm_custom_page_sizes", "wasm_wide_arithmetic",
 )
@@ -150,6 +152,11 @@ class WasmEngine:
         try:
             return wasmtime.Module(self._engine, code)
         except wasmtime.WasmtimeError as exc:
+            if "bulk memory support is not enabled" in str(exc):
+                raise InvalidModuleError(
+                    "module uses bulk-memory instructions (memory.copy/memory.fill), which "
+                    "cannot be metered; build it with `ghost build` (Zig -mcpu=mvp)"
+                ) from exc
             raise InvalidModuleError(f"invalid WebAssembly module: {one_line(str(exc))}") from exc
 
     def _check(self, digest: str, module: wasmtime.Module, origin: str) -> CompiledModule:

@@ -1,0 +1,116 @@
+"""The executor over a real SQLite file and the real wasmtime engine, with the counter
+built from the template: effects are all-or-nothing, gas is deterministic."""
+
+import pytest
+import wasmtime
+
+from ghost_cli.chain.hashing import contract_address
+from ghost_cli.chain.sandbox import Sandbox
+from ghost_cli.exceptions import (
+    ArgumentError,
+    InvalidModuleError,
+    NotFoundError,
+    OutOfGasError,
+    RevertError,
+    UnknownImportError,
+)
+from ghost_cli.vm import gas
+
+
+def test_deploy_uses_the_create_rule_and_bumps_the_nonce(sandbox, counter_code):
+    me = sandbox.default_sender
+    first = sandbox.deploy(counter_code, name="counter")
+    second = sandbox.deploy(counter_code, name="counter")
+    assert first.address == contract_address(me, 0)
+    assert second.address == contract_address(me, 1)
+    assert sandbox.store.nonce(me) == 2
+    assert sandbox.resolve("counter") == second.address  # the name follows the latest
+    assert first.gas_used == gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(counter_code)
+
+
+def test_calls_commit_storage_events_and_receipts(sandbox, counter_code):
+    sandbox.deploy(counter_code, name="counter")
+    r1 = sandbox.call("counter", "increment")
+    r2 = sandbox.call("counter", "add", [5])
+    assert (r1.result, r2.result) == (1, 6)
+    assert sandbox.query("counter", "get").result == 6
+    stored = sandbox.store.receipt(r1.tx_hash)
+    assert stored.gas_used == r1.gas_used and stored.function == "increment"
+    [event] = stored.events
+    assert event.name == "Incremented"
+    assert event.topics[1][:20] == sandbox.default_sender
+    assert sandbox.store.height() == 3  # deploy + two calls, a block each
+
+
+def test_state_persists_in_the_file(tmp_path, counter_code):
+    with Sandbox(tmp_path / "s.db") as sb:
+        sb.deploy(counter_code, name="counter")
+        sb.call("counter", "increment")
+    with Sandbox(tmp_path / "s.db") as sb:
+        assert sb.query("counter", "get").result == 1
+
+
+def test_revert_changes_nothing_and_reports_gas(sandbox, counter_code):
+    sandbox.deploy(counter_code, name="counter")
+    sandbox.call("counter", "add", [2**64 - 1])
+    before = sandbox.store.counts()
+    nonce = sandbox.store.nonce(sandbox.default_sender)
+    with pytest.raises(RevertError, match="reverted: Overflow") as info:
+        sandbox.call("counter", "add", [1])
+    assert info.value.gas_used > gas.TX_BASE
+    assert sandbox.store.counts() == before
+    assert sandbox.store.nonce(sandbox.default_sender) == nonce
+    assert sandbox.query("counter", "get").result == 2**64 - 1
+
+
+def test_out_of_gas_burns_the_limit_and_changes_nothing(sandbox, counter_code):
+    sandbox.deploy(counter_code, name="counter")
+    needed = sandbox.query("counter", "increment").gas_used
+    before = sandbox.store.counts()
+    with pytest.raises(OutOfGasError) as info:
+        sandbox.call("counter", "increment", gas_limit=needed - 1)
+    assert info.value.gas_used == needed - 1
+    assert sandbox.store.counts() == before
+    # Exactly the gas it reports is enough.
+    assert sandbox.call("counter", "increment", gas_limit=needed).gas_used == needed
+    with pytest.raises(OutOfGasError, match="below the transaction base"):
+        sandbox.call("counter", "increment", gas_limit=100)
+    with pytest.raises(OutOfGasError, match="deploying"):
+        sandbox.deploy(counter_code, gas_limit=gas.TX_BASE)
+
+
+def test_gas_is_the_same_in_every_fresh_sandbox(tmp_path, counter_code):
+    figures = []
+    for i in range(2):
+        with Sandbox(tmp_path / f"{i}.db") as sb:
+            sb.deploy(counter_code, name="counter")
+            figures.append([sb.call("counter", "increment").gas_used for _ in range(3)])
+    assert figures[0] == figures[1]
+
+
+def test_arguments_are_checked_before_anything_runs(sandbox, counter_code):
+    sandbox.deploy(counter_code, name="counter")
+    before = sandbox.store.counts()
+    with pytest.raises(ArgumentError, match="takes 1 argument"):
+        sandbox.call("counter", "add", [])
+    with pytest.raises(ArgumentError, match="expected an integer"):
+        sandbox.call("counter", "add", ["1"])
+    with pytest.raises(NotFoundError, match="no function 'nope'"):
+        sandbox.call("counter", "nope")
+    with pytest.raises(NotFoundError, match="no contract named"):
+        sandbox.call("missing", "get")
+    assert sandbox.store.counts() == before
+
+
+def test_modules_without_metadata_or_with_foreign_imports_are_refused(sandbox):
+    before = sandbox.store.counts()
+    bare = wasmtime.wat2wasm('(module (memory (export "memory") 1) (func (export "f")))')
+    with pytest.raises(InvalidModuleError, match="ghost.metadata"):
+        sandbox.deploy(bare)
+    foreign = wasmtime.wat2wasm(
+        '(module (import "env" "system" (func)) (memory (export "memory") 1))')
+    with pytest.raises(UnknownImportError, match="env.system"):
+        sandbox.deploy(foreign)
+    with pytest.raises(InvalidModuleError):
+        sandbox.deploy(b"\0asm\x01\0\0\0\x99garbage")
+    assert sandbox.store.counts() == before

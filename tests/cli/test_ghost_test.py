@@ -1,0 +1,76 @@
+"""`ghost test` as a user runs it: pytest with ghost's plugin over the project's tests."""
+
+import json
+
+ISOLATION = '''
+def test_a_changes_state(ghost_env, deploy):
+    deploy("counter").increment()
+    assert ghost_env.sandbox.store.height() == 2
+
+def test_b_sees_none_of_it(ghost_env):
+    assert ghost_env.sandbox.store.height() == 0
+    assert ghost_env.sandbox.store.names() == {}
+
+def test_callers_switch(ghost_env, deploy, accounts):
+    counter = deploy("counter")
+    with ghost_env.as_caller(accounts[3]):
+        receipt = counter.increment.transact()
+    assert receipt.events[0].topics[1][:20] == accounts[3]
+    assert counter.get.query() == 1
+'''
+
+
+def test_template_tests_pass_with_json_summary(project, run_ghost):
+    result = run_ghost("test", "--json", cwd=project)
+    assert result.code == 0, result.stderr
+    doc = result.json
+    assert doc["ok"] is True and doc["tests"]["passed"] >= 4 and doc["tests"]["failed"] == 0
+    assert "passed" in result.stderr  # pytest's own output goes to stderr with --json
+
+
+def test_every_test_starts_from_a_clean_sandbox(project, run_ghost):
+    (project / "tests" / "test_isolation.py").write_text(ISOLATION)
+    result = run_ghost("test", "-p", "no:randomly", "tests/test_isolation.py", cwd=project)
+    assert result.code == 0, result.stdout + result.stderr
+
+
+def test_gas_report_lists_each_function(project, run_ghost):
+    result = run_ghost("test", "--gas-report", cwd=project)
+    assert result.code == 0
+    assert "gas report" in result.stdout
+    for fn in ("counter.increment", "counter.add", "counter.get"):
+        assert fn in result.stdout
+    rows = {(r["contract"], r["function"]): r
+            for r in run_ghost("test", "--json", cwd=project).json["gas_report"]}
+    inc = rows[("counter", "increment")]
+    assert inc["calls"] >= 3 and inc["min"] <= inc["median"] <= inc["max"]
+
+
+def test_snapshot_then_check_and_detect_a_gas_change(project, run_ghost):
+    missing = run_ghost("test", "--check", "--json", cwd=project)
+    assert missing.code == 3 and "ghost test --snapshot" in missing.json["error"]["message"]
+
+    assert run_ghost("test", "--snapshot", cwd=project).code == 0
+    snapshot_file = project / ".gas-snapshot.json"
+    snapshot = json.loads(snapshot_file.read_text())
+    assert all(v > 0 for v in snapshot["tests"].values())
+    assert run_ghost("test", "--check", cwd=project).code == 0
+
+    # Pretend the recorded figures were 10% lower: gas "moved" beyond the 2% tolerance.
+    test_id = next(iter(snapshot["tests"]))
+    snapshot["tests"][test_id] = int(snapshot["tests"][test_id] * 0.9)
+    snapshot_file.write_text(json.dumps(snapshot))
+    moved = run_ghost("test", "--check", "--json", cwd=project)
+    assert moved.code == 9
+    assert moved.json["error"]["code"] == "gas_check_failed"
+    assert test_id in moved.json["error"]["message"]
+    # ... and within a wider tolerance it passes.
+    assert run_ghost("test", "--check", "--tolerance", "0.2", cwd=project).code == 0
+
+
+def test_a_failing_test_exits_10(project, run_ghost):
+    (project / "tests" / "test_broken.py").write_text(
+        "def test_wrong(deploy):\n    assert deploy('counter').get() == 5\n")
+    result = run_ghost("test", "--json", cwd=project)
+    assert result.code == 10
+    assert result.json["error"]["code"] == "tests_failed"

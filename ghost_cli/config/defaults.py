@@ -66,6 +66,9 @@ DEFAULT_SNAPSHOT_FILE = ".gas-snapshot.json"
 #: The Zig release series the contract SDK is written for (its std API changes between them).
 SUPPORTED_ZIG_SERIES = "0.17"
 WASM_TARGET = "wasm32-freestanding"
+#: The instruction set contracts are built for: WebAssembly 1.0 (the VM meters every
+#: instruction; bulk memory would move megabytes for one unit of fuel).
+WASM_CPU = "mvp"
 #: The SDK module name contracts import (`@import("ghost")`) and its file in sdk_dir.
 SDK_MODULE = "ghost"
 SDK_FILE = "ghost.zig"

@@ -151,6 +151,7 @@ def build_contract(
             "ghost": __version__,
             "optimize": optimize,
             "target": d.WASM_TARGET,
+            "cpu": d.WASM_CPU,
         },
     }
     payload = json.dumps(metadata, sort_keys=True, separators=(",", ":")).encode("utf-8")
@@ -198,6 +199,9 @@ def _compile(project: Project, contract: ContractConfig, sdk: Path, optimize: st
         args = [
             "build-exe",
             "-target", d.WASM_TARGET,
+            # WebAssembly 1.0 only: the engine refuses bulk memory (memory.copy/fill move
+            # megabytes for one unit of fuel), and a fixed CPU keeps the bytes reproducible
+            f"-mcpu={d.WASM_CPU}",
             # The MVP instruction set: no bulk memory (memory.copy/fill cost one unit of
             # fuel whatever their length, so the VM refuses them); copies become loops.
             "-mcpu=mvp",

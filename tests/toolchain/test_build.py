@@ -50,7 +50,7 @@ def test_metadata_section(built_counter) -> None:
     assert meta["abi"] == r.abi.to_json()
     assert meta["toolchain"] == {
         "zig": zig_version(), "ghost": __version__, "optimize": "ReleaseSmall",
-        "target": "wasm32-freestanding",
+        "target": "wasm32-freestanding", "cpu": "mvp",
     }
     assert re.fullmatch(r"[0-9a-f]{64}", meta["source_hash"])
     assert meta["source_hash"] == source_hash(built_counter.project, _contract(built_counter))

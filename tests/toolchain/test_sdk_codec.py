@@ -28,6 +28,15 @@ pub fn fails(n: u32) !u32 {
     if (n == 0) return error.ZeroGiven;
     return n;
 }
+var buf: [4096]u8 = undefined;
+pub fn fill(n: u32, b: u8) u8 {
+    // runtime-length @memset/@memcpy: Zig's default CPU would emit memory.fill/copy
+    const len = @min(n, buf.len);
+    @memset(buf[0..len], b);
+    var copy: [4096]u8 = undefined;
+    @memcpy(copy[0..len], buf[0..len]);
+    return copy[len / 2];
+}
 pub fn topics() void {
     ghost.emit("T", &.{ ghost.topic(@as(u256, 1) << 200), ghost.topic(true),
                         ghost.topic(@as([]const u8, "abc")) }, "");
@@ -93,3 +102,9 @@ def test_topics_of_each_kind(echo) -> None:
     assert t.topics[2] == b"\x01" + bytes(31)
     assert t.topics[3] == b"abc" + bytes(29)
     assert u.topics[1] == (7).to_bytes(32, "little")
+
+
+def test_built_for_webassembly_1_0(echo) -> None:
+    """The engine refuses bulk-memory instructions; the build must not emit them."""
+    sandbox, address = echo
+    assert sandbox.query(address, "fill", [1000, 7]).result == 7

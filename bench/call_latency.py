@@ -1,0 +1,113 @@
+"""Sandbox call latency for the counter's `increment`, warm and in-process.
+
+Three figures from one run, on the counter built by `ghost build`:
+  - baseline: bare wasmtime-py, a fresh Store with fuel, instantiate, call `increment`,
+    with every host import a Python function that does the least it can;
+  - engine: ghost's WasmEngine.execute (limits, gas, bounds checks, the storage overlay);
+  - sandbox: a full `call` (ABI encoding, executor, a committed SQLite transaction with
+    block, nonce, receipt and event rows).
+
+    python bench/call_latency.py [--calls N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import wasmtime
+
+from ghost_cli.chain.sandbox import Sandbox
+from ghost_cli.config.project import load_project
+from ghost_cli.scaffold import new_project
+from ghost_cli.toolchain.build import build_project
+from ghost_cli.vm.host_table import HOST_FUNCTIONS, HOST_MODULE
+from ghost_cli.vm.types import CallContext
+
+_VAL = {"i32": wasmtime.ValType.i32(), "i64": wasmtime.ValType.i64()}
+
+
+def per_call(fn, calls: int) -> float:
+    for _ in range(min(200, calls)):  # warm up
+        fn()
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
+
+
+def bare_wasmtime(code: bytes):
+    """The least a Python host can do per call: storage in a dict, nothing checked."""
+    config = wasmtime.Config()
+    config.consume_fuel = True
+    engine = wasmtime.Engine(config)
+    module = wasmtime.Module(engine, code)
+    linker = wasmtime.Linker(engine)
+    storage: dict[bytes, bytes] = {}
+
+    def mem(caller):
+        return caller["memory"]
+
+    def storage_read(caller, kp, kl, op, cap):
+        value = storage.get(bytes(mem(caller).read(caller, kp, kp + kl)))
+        if value is None:
+            return -1
+        mem(caller).write(caller, value[:cap], op)
+        return len(value)
+
+    def storage_write(caller, kp, kl, vp, vl):
+        m = mem(caller)
+        storage[bytes(m.read(caller, kp, kp + kl))] = bytes(m.read(caller, vp, vp + vl))
+
+    def caller_fn(caller, op):
+        mem(caller).write(caller, b"\x01" * 20, op)
+
+    special = {"storage_read": storage_read, "storage_write": storage_write,
+               "caller": caller_fn, "input_size": lambda caller: 0}
+    for f in HOST_FUNCTIONS:
+        ty = wasmtime.FuncType([_VAL[t] for _, t in f.params], [_VAL[t] for t in f.results])
+        default = (lambda *a: 0) if f.results else (lambda *a: None)
+        linker.define_func(HOST_MODULE, f.name, ty, special.get(f.name, default),
+                           access_caller=True)
+
+    def call() -> None:
+        store = wasmtime.Store(engine)
+        store.set_fuel(10_000_000)
+        instance = linker.instantiate(store, module)
+        instance.exports(store)["increment"](store)
+
+    return call
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=2000)
+    calls = parser.parse_args().calls
+    with tempfile.TemporaryDirectory() as tmp:
+        root = new_project("bench", "counter", Path(tmp) / "bench")
+        [built] = build_project(load_project(root))
+        code = built.path.read_bytes()
+        with Sandbox(Path(tmp) / "bench.db") as sandbox:
+            sandbox.deploy(code, name="counter")
+            address = sandbox.resolve("counter")
+            storage: dict[bytes, bytes | None] = {}
+            ctx = CallContext(caller=sandbox.default_sender, address=address, input=b"",
+                              gas_limit=10_000_000)
+
+            def engine_call() -> None:
+                out = sandbox.engine.execute(code, "increment", ctx, storage.get)
+                storage.update(out.writes)
+
+            base = per_call(bare_wasmtime(code), calls)
+            engine = per_call(engine_call, calls)
+            full = per_call(lambda: sandbox.call("counter", "increment"), calls)
+    print(f"{'':34}{'us/call':>10}{'calls/s':>10}{'ratio':>8}   ({calls} warm calls each)")
+    for label, t in (("bare wasmtime-py (baseline)", base), ("ghost engine.execute", engine),
+                     ("ghost sandbox call (SQLite)", full)):
+        print(f"{label:34}{t * 1e6:>10.1f}{1 / t:>10,.0f}{t / base:>7.2f}x")
+
+
+if __name__ == "__main__":
+    main()

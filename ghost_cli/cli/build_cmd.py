@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
             if target != "wasm":
                 raise UsageError(f"unknown or unsupported target {target!r}: use wasm")
             project = load_project()
-            with out.status("Compiling with Zig (the first build takes a few seconds)") as say:
+            with out.status("Building") as say:
                 results = build_project(project, contracts or None, progress=say)
             out.emit(
                 {"contracts": [_as_json(project.root, r) for r in results]},

@@ -130,8 +130,10 @@ def receipt_json(r) -> dict:
 def _render(out, r) -> None:
     from ..abi import to_jsonable
 
-    result = "(no return value)" if r.result is None else to_jsonable(r.result)
-    out.out.print(result)
+    if r.result is None:
+        out.info("ok (no return value)")  # stdout stays empty for scripts
+    else:
+        out.out.print(to_jsonable(r.result))
     out.info(f"gas used: {r.gas_used:,}" + ("" if r.tx_hash else "  (query: nothing recorded)"))
     for e in r.events:
         topics = " ".join("0x" + t.hex() for t in e.topics[1:])

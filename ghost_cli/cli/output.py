@@ -48,9 +48,9 @@ class Output:
 
     @contextmanager
     def status(self, message: str) -> Iterator[Callable[[str], None]]:
-        """A spinner on stderr while slow work runs; yields a callback to update it."""
+        """A spinner on stderr while slow work runs; yields a callback to update it.
+        Silent when stderr is not a terminal, so CI logs carry results only."""
         if not self.err.is_terminal:
-            self.err.print(message)
             yield lambda m: None
             return
         with self.err.status(message) as live:
@@ -62,6 +62,9 @@ class Output:
         from rich.text import Text
 
         self.err.print(Text.assemble(("error: ", "bold red"), exc.message))
+        output = exc.details.get("output")
+        if isinstance(output, str) and output.strip():  # e.g. Zig's source excerpt and caret
+            self.err.print(Text(output.rstrip(), style="dim"))
         raise typer.Exit(exc.exit_code)
 
 

@@ -10,9 +10,7 @@ key.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -22,6 +20,7 @@ import tomlkit
 import tomlkit.exceptions
 
 from ..exceptions import ConfigError, NotFoundError
+from ..fsutil import write_atomically
 from . import defaults as d
 
 
@@ -388,14 +387,6 @@ def set_value(root: Path, dotted_key: str, value: Any) -> Project:
 
 def _write_atomically(path: Path, text: str) -> None:
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".ghost.toml.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-            os.chmod(tmp, path.stat().st_mode & 0o7777)  # mkstemp makes it 0600
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, text.encode("utf-8"), path.stat().st_mode & 0o7777)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write: {exc}") from exc

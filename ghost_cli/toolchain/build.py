@@ -30,6 +30,7 @@ from ..abi import Abi
 from ..config import defaults as d
 from ..config.project import ContractConfig, Project
 from ..exceptions import CompileError, ConfigError, ToolchainError, UnknownImportError
+from ..fsutil import write_atomically
 from ..vm.host_table import BY_NAME, HOST_MODULE
 from .abi_extract import extract_abi
 from .wasm_module import (
@@ -330,15 +331,6 @@ def _rel(path: Path, root: Path) -> str:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, data)
     except OSError as exc:
         raise ToolchainError(f"cannot write {path}: {exc}") from exc

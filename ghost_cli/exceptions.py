@@ -19,6 +19,14 @@
     ├── NotFoundError               exit 7   unknown contract, function, network or artifact
     ├── StateError                  exit 8   the state database is unusable
     ├── GasCheckError               exit 9   `ghost test --check`: gas moved beyond tolerance
+    ├── CryptoError                 exit 11  malformed key or signature, unknown scheme
+    │   ├── KeystoreError           exit 11  keystore file missing, corrupt or unwritable
+    │   └── WrongPassphraseError    exit 12  the passphrase does not open the keystore
+    ├── TransactionError            exit 13  rejected before it ran; nothing changed
+    │   ├── BadSignatureError       signature missing, invalid, of a non-member or below threshold
+    │   ├── WrongChainError         signed for another chain id
+    │   ├── NonceError              replayed or out-of-order nonce
+    │   └── ExpiredError            past its expiry
     └── TestsFailedError            exit 10  `ghost test`: a test failed or errored
 
 Exit codes are part of the CLI's contract (docs/cli.md) and never change meaning.
@@ -147,6 +155,41 @@ class TestsFailedError(GhostError):
     code = "tests_failed"
 
 
+class CryptoError(GhostError):
+    exit_code = 11
+    code = "crypto"
+
+
+class KeystoreError(CryptoError):
+    code = "keystore"
+
+
+class WrongPassphraseError(CryptoError):
+    exit_code = 12
+    code = "wrong_passphrase"
+
+
+class TransactionError(GhostError):
+    exit_code = 13
+    code = "tx_rejected"
+
+
+class BadSignatureError(TransactionError):
+    code = "bad_signature"
+
+
+class WrongChainError(TransactionError):
+    code = "wrong_chain"
+
+
+class NonceError(TransactionError):
+    code = "bad_nonce"
+
+
+class ExpiredError(TransactionError):
+    code = "expired"
+
+
 #: Exit codes as data, for docs/cli.md and `ghost --help`.
 EXIT_CODES: dict[int, str] = {
     0: "success",
@@ -160,4 +203,7 @@ EXIT_CODES: dict[int, str] = {
     8: "state database unusable",
     9: "gas check failed: gas moved beyond the snapshot tolerance",
     10: "tests failed",
+    11: "crypto: malformed key or signature, unknown scheme, keystore unreadable",
+    12: "wrong passphrase",
+    13: "transaction rejected: signature, chain id, nonce or expiry; state unchanged",
 }

@@ -97,7 +97,7 @@ def main() -> None:
                               gas_limit=10_000_000)
 
             def engine_call() -> None:
-                out = sandbox.engine.execute(code, "increment", ctx, storage.get)
+                out = sandbox.engines.execute(code, "increment", ctx, storage.get)
                 storage.update(out.writes)
 
             base = per_call(bare_wasmtime(code), calls)

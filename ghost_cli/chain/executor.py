@@ -12,23 +12,15 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ..abi import Abi, decode_result, encode_call
 from ..exceptions import ExecutionError, InvalidModuleError, OutOfGasError
 from ..vm import gas
-from ..vm.types import CallContext, Event, Outcome, StorageReader
+from ..vm.engines import Engine
+from ..vm.types import CallContext, Event, Outcome
 from .hashing import contract_address
 from .store import ContractRecord, ReceiptRecord, StateStore
-
-
-class Engine(Protocol):
-    def validate(self, code: bytes) -> None: ...
-
-    def execute(
-        self, code: bytes, function: str, ctx: CallContext, storage: StorageReader
-    ) -> Outcome: ...
-
 
 MetadataReader = Callable[[bytes], "dict | None"]
 

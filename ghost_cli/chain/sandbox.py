@@ -29,16 +29,14 @@ class Sandbox:
         gas_limit: int | None = None,
         limits: Limits | None = None,
     ) -> None:
-        # Imported here so that `ghost --help` never loads wasmtime.
-        from ..toolchain.wasm_module import read_metadata
-        from ..vm.wasm.engine import WasmEngine
+        from ..vm.engines import default_engines
 
         self.store = StateStore(db_path)
-        self.engine = WasmEngine(limits or Limits(), cache_dir=cache_dir)
+        self.engines = default_engines(limits or Limits(), cache_dir)
         kwargs = {} if gas_limit is None else {"default_gas_limit": gas_limit}
         self.executor = Executor(
-            self.store, self.engine, chain_id=chain_id, read_metadata=read_metadata,
-            clock=clock, **kwargs,
+            self.store, self.engines, chain_id=chain_id,
+            read_metadata=self.engines.read_metadata, clock=clock, **kwargs,
         )
         self.accounts: list[bytes] = [dev_account(i) for i in range(DEV_ACCOUNTS)]
         self.chain_id = chain_id

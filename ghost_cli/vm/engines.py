@@ -1,0 +1,71 @@
+"""Pick the engine for a piece of code by its magic bytes: WebAssembly (`\\0asm`) runs on
+wasmtime, ZVMC (`ZVMC`) on the ZVM interpreter. The executor sees one engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..exceptions import InvalidModuleError
+from .types import CallContext, Outcome, StorageReader
+
+WASM_MAGIC = b"\0asm"
+ZVMC_MAGIC = b"ZVMC"
+
+
+class Engine(Protocol):
+    def validate(self, code: bytes) -> None: ...
+
+    def execute(
+        self, code: bytes, function: str, ctx: CallContext, storage: StorageReader
+    ) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class Backend:
+    engine: Engine
+    read_metadata: Callable[[bytes], dict[str, Any] | None]
+
+
+class EngineSet:
+    """One engine per code format, chosen by the first four bytes."""
+
+    def __init__(self, backends: dict[bytes, Backend]) -> None:
+        self.backends = backends
+
+    def _backend(self, code: bytes) -> Backend:
+        backend = self.backends.get(bytes(code[:4]))
+        if backend is None:
+            kinds = " or ".join(repr(m) for m in self.backends)
+            raise InvalidModuleError(
+                f"not a contract this node runs: code starts {bytes(code[:4])!r}, "
+                f"expected {kinds}"
+            )
+        return backend
+
+    def validate(self, code: bytes) -> None:
+        self._backend(code).engine.validate(code)
+
+    def read_metadata(self, code: bytes) -> dict[str, Any] | None:
+        return self._backend(code).read_metadata(code)
+
+    def execute(
+        self, code: bytes, function: str, ctx: CallContext, storage: StorageReader
+    ) -> Outcome:
+        return self._backend(code).engine.execute(code, function, ctx, storage)
+
+
+def default_engines(limits, cache_dir) -> EngineSet:
+    """The engines ghost ships, imported lazily (wasmtime is heavy)."""
+    from ..toolchain.wasm_module import read_metadata
+    from .wasm.engine import WasmEngine
+
+    backends = {WASM_MAGIC: Backend(WasmEngine(limits, cache_dir=cache_dir), read_metadata)}
+    try:
+        from .zvm.engine import ZvmEngine, read_zvmc_metadata
+    except ImportError:  # the ZVM engine is optional until it lands
+        pass
+    else:
+        backends[ZVMC_MAGIC] = Backend(ZvmEngine(limits), read_zvmc_metadata)
+    return EngineSet(backends)

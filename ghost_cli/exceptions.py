@@ -15,7 +15,12 @@
     │   ├── HostMemoryError         a host call was given a pointer/length outside memory
     │   ├── TimeoutError_           the wall-clock backstop fired
     │   ├── TrapError               any other WebAssembly trap
-    │   └── RevertError             the contract reverted, with its reason
+    │   ├── RevertError             the contract reverted, with its reason
+    │   ├── InvalidOpcodeError      ZVM: a byte that is no opcode here
+    │   │   └── TruncatedImmediateError  ZVM: a PUSH/HOSTCALL immediate runs past the code
+    │   ├── StackUnderflowError     ZVM: an opcode needs more stack items than there are
+    │   ├── InvalidJumpError        ZVM: JUMP/JUMPI to a byte that is not a JUMPDEST
+    │   └── StaticCallViolationError  ZVM: a state change inside STATICCALL
     ├── NotFoundError               exit 7   unknown contract, function, network or artifact
     ├── StateError                  exit 8   the state database is unusable
     ├── GasCheckError               exit 9   `ghost test --check`: gas moved beyond tolerance
@@ -132,6 +137,26 @@ class RevertError(ExecutionError):
     def __init__(self, reason: str, *, gas_used: int = 0) -> None:
         super().__init__(f"reverted: {reason}", gas_used=gas_used, reason=reason)
         self.reason = reason
+
+
+class InvalidOpcodeError(ExecutionError):
+    code = "invalid_opcode"
+
+
+class TruncatedImmediateError(InvalidOpcodeError):
+    code = "truncated_immediate"
+
+
+class StackUnderflowError(ExecutionError):
+    code = "stack_underflow"
+
+
+class InvalidJumpError(ExecutionError):
+    code = "invalid_jump"
+
+
+class StaticCallViolationError(ExecutionError):
+    code = "static_call_violation"
 
 
 class NotFoundError(GhostError):

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .exceptions import ArgumentError
+from .exceptions import ArgumentError, CryptoError
 
 ADDRESS_LEN = 20
 INT_WIDTHS = (8, 16, 32, 64, 128, 256)
@@ -173,14 +173,20 @@ _HEX = re.compile(r"^(0x)?([0-9a-fA-F]{2})*$")
 
 
 def parse_address(text: str) -> bytes:
-    t = text[2:] if text.lower().startswith("0x") else text
-    if len(t) != 2 * ADDRESS_LEN or not _HEX.match(t):
-        raise ArgumentError(f"not an address (0x + {2 * ADDRESS_LEN} hex digits): {text!r}")
-    return bytes.fromhex(t)
+    """An address argument: 0x + 40 hex digits, in one case or with a correct checksum."""
+    from .crypto import address  # keccak (pycryptodome) stays out of `ghost --help`
+
+    try:
+        return address.parse_address(text)
+    except CryptoError as exc:  # a bad argument, as the CLI reports it (exit 2)
+        raise ArgumentError(exc.message) from exc
 
 
 def format_address(raw: bytes) -> str:
-    return "0x" + raw.hex()
+    """0x + 40 hex digits, the checksum in their letter case."""
+    from .crypto import address
+
+    return address.format_address(raw)
 
 
 def parse_arg(ty: str, text: str) -> Any:

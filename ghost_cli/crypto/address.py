@@ -1,0 +1,57 @@
+"""Addresses: 20 bytes derived from a public key or a multi-sig descriptor, printed as
+0x + 40 hex digits whose letter case is a checksum (EIP-55's rule, over ghost's keccak).
+
+    key address       keccak256(b"ghost/address/v1" ‖ scheme id ‖ raw public key)[-20:]
+    multi-sig account keccak256(b"ghost/multisig/v1" ‖ MultisigAccount.to_bytes())[-20:]
+
+The domain prefixes keep the two kinds (and contract addresses) from ever colliding.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..chain.hashing import ADDRESS_LEN, keccak256
+from ..exceptions import CryptoError
+from .scheme import Encoded
+
+ADDRESS_DOMAIN = b"ghost/address/v1"
+MULTISIG_DOMAIN = b"ghost/multisig/v1"
+
+_HEX40 = re.compile(r"[0-9a-fA-F]{40}")
+
+
+def address_of_public_key(encoded_public_key: bytes) -> bytes:
+    """The address of a key, from its encoded public key (scheme id ‖ raw)."""
+    Encoded.from_bytes(encoded_public_key, "public key")  # refuses empty or id-only keys
+    return keccak256(ADDRESS_DOMAIN + encoded_public_key)[-ADDRESS_LEN:]
+
+
+def multisig_address(descriptor: bytes) -> bytes:
+    """The address of a multi-sig account from its canonical bytes (MultisigAccount.to_bytes)."""
+    return keccak256(MULTISIG_DOMAIN + descriptor)[-ADDRESS_LEN:]
+
+
+def _checksummed(lower_hex: str) -> str:
+    # EIP-55: a letter is upper case where the matching nibble of keccak256(lower hex) >= 8.
+    digest = keccak256(lower_hex.encode("ascii")).hex()
+    return "".join(c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c
+                   for i, c in enumerate(lower_hex))
+
+
+def format_address(raw: bytes) -> str:
+    """0x + 40 hex digits with the checksum in their case."""
+    if len(raw) != ADDRESS_LEN:
+        raise CryptoError(f"an address is {ADDRESS_LEN} bytes, got {len(raw)}")
+    return "0x" + _checksummed(bytes(raw).hex())
+
+
+def parse_address(text: str) -> bytes:
+    """Accept 40 hex digits (0x optional) in one case, or in the checksum's mixed case."""
+    digits = text[2:] if text[:2] in ("0x", "0X") else text
+    if not _HEX40.fullmatch(digits):
+        raise CryptoError(f"not an address (0x + {2 * ADDRESS_LEN} hex digits): {text!r}")
+    # All one case carries no checksum (hand-typed or from tools that lower-case).
+    if digits not in (digits.lower(), digits.upper()) and _checksummed(digits.lower()) != digits:
+        raise CryptoError(f"address checksum mismatch: {text!r}")
+    return bytes.fromhex(digits)

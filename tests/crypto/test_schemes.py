@@ -4,6 +4,7 @@ wrong or malformed (False, never an exception), seeds, the registry and encoded 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,12 @@ def test_ids_are_the_stable_table():
     assert DEFAULT_SCHEME == "ml-dsa-65"
     for name, scheme in SCHEMES.items():
         assert scheme.name == name and by_id(scheme.id) is scheme and get(name) is scheme
+
+
+def test_docs_table_lists_every_scheme():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "keys.md").read_text()
+    for name, scheme in SCHEMES.items():
+        assert f"| {scheme.id} | `{name}`" in text, f"docs/keys.md is missing {name}"
 
 
 def test_unknown_names_and_ids_are_crypto_errors_listing_the_known():

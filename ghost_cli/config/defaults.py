@@ -22,6 +22,8 @@ ENV_NETWORK = "GHOST_NETWORK"
 ENV_JSON = "GHOST_JSON"
 #: Gas limit of a transaction when --gas-limit is not given.
 ENV_GAS_LIMIT = "GHOST_GAS_LIMIT"
+#: The keystore passphrase, for scripts and CI (else --password-file, else a prompt).
+ENV_PASSPHRASE = "GHOST_PASSPHRASE"
 #: Zig's own variable: where Zig keeps its global cache. Zig reads it; ghost never sets it.
 ENV_ZIG_GLOBAL_CACHE = "ZIG_GLOBAL_CACHE_DIR"
 
@@ -31,6 +33,7 @@ ENVIRONMENT: dict[str, str] = {
     ENV_NETWORK: "network used when --network is not given (default: the project's default)",
     ENV_JSON: "1/true/yes: print JSON, as --json does",
     ENV_GAS_LIMIT: "gas limit of a transaction when --gas-limit is not given",
+    ENV_PASSPHRASE: "keystore passphrase when --password-file is not given (else a prompt)",
     ENV_ZIG_GLOBAL_CACHE: "Zig's global cache directory (read by Zig itself)",
 }
 

@@ -60,12 +60,9 @@ def default_engines(limits, cache_dir) -> EngineSet:
     """The engines ghost ships, imported lazily (wasmtime is heavy)."""
     from ..toolchain.wasm_module import read_metadata
     from .wasm.engine import WasmEngine
+    from .zvm.engine import ZvmEngine, read_zvmc_metadata
 
-    backends = {WASM_MAGIC: Backend(WasmEngine(limits, cache_dir=cache_dir), read_metadata)}
-    try:
-        from .zvm.engine import ZvmEngine, read_zvmc_metadata
-    except ImportError:  # the ZVM engine is optional until it lands
-        pass
-    else:
-        backends[ZVMC_MAGIC] = Backend(ZvmEngine(limits), read_zvmc_metadata)
-    return EngineSet(backends)
+    return EngineSet({
+        WASM_MAGIC: Backend(WasmEngine(limits, cache_dir=cache_dir), read_metadata),
+        ZVMC_MAGIC: Backend(ZvmEngine(limits), read_zvmc_metadata),
+    })

@@ -13,6 +13,7 @@ ghost_cli.vm.host_table.HOST_FUNCTIONS.
 
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -35,7 +36,9 @@ class Opcode:
 
 def _op(value: int, name: str, gas: int, family: str, pops: int, pushes: int,
         handler: str | None = None, immediate: int = 0, arg: int | None = None) -> Opcode:
-    return Opcode(value, name, gas, family, handler or name.lower(), pops, pushes, immediate, arg)
+    if handler is None:  # RETURN -> return_, AND -> and_: Python keywords get a trailing _
+        handler = name.lower() + ("_" if keyword.iskeyword(name.lower()) else "")
+    return Opcode(value, name, gas, family, handler, pops, pushes, immediate, arg)
 
 
 _ROWS: tuple[Opcode, ...] = (

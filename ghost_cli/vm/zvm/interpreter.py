@@ -1,0 +1,340 @@
+"""The ZVM interpreter: a dispatcher over the opcode table, frames on an explicit stack.
+
+The dispatcher charges each opcode's base gas and checks its stack bounds from the table
+(ghost_cli.vm.zvm.opcodes), then calls the family handler, which charges dynamic gas.
+Sub-calls do not recurse in Python: a CALL handler returns a `CallRequest`, the driver
+pushes the callee's frame and resumes the caller when it ends, so 1024 nested calls cost
+no Python stack. Each frame starts with a journal snapshot; a frame that reverts or
+fails rolls back its storage, transient storage, warm slots, events, logs and refunds.
+
+Failure and gas, as in the EVM: REVERT hands back the gas left; any other failure (out of
+gas, invalid opcode, bad jump, stack, memory limit, static violation) burns the frame's
+gas. In a sub-frame a failure is the callee's: the caller gets 0 and carries on.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+from ghost_cli.exceptions import (
+    ExecutionError,
+    InvalidOpcodeError,
+    MemoryLimitError,
+    OutOfGasError,
+    RevertError,
+    StackOverflowError,
+    StackUnderflowError,
+)
+from ghost_cli.vm.types import Limits, StorageReader
+
+from .opcodes import OPCODES, RESERVED, STACK_LIMIT, Opcode, jumpdests
+from .state import TxState
+
+MAX_CALL_DEPTH = 1024
+WORD_MASK = (1 << 256) - 1
+
+
+# ---- what the interpreter is given ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Code:
+    """Runnable bytecode with its JUMPDEST analysis done once."""
+
+    code: bytes
+    jumpdests: frozenset[int]
+
+    @classmethod
+    def of(cls, code: bytes) -> Code:
+        return cls(bytes(code), jumpdests(code))
+
+
+class Unknown(Enum):
+    """The host cannot see other contracts (no resolver): distinct from 'no code here'."""
+
+    UNKNOWN = "unknown"
+
+
+UNKNOWN = Unknown.UNKNOWN
+
+
+class CallHost(Protocol):
+    """The seam to the rest of the chain, provided by the engine."""
+
+    def code_at(self, address: bytes) -> Code | None | Unknown:
+        """The ZVM code at `address`; None for an account without code (or with code
+        this VM cannot run); UNKNOWN when the host cannot look other contracts up."""
+
+    def stored_code(self, address: bytes) -> bytes | None | Unknown:
+        """The bytes EXTCODESIZE/COPY/HASH see: the contract's code as stored."""
+
+    def storage_reader(self, address: bytes) -> StorageReader:
+        """Committed storage of `address`."""
+
+
+@dataclass(frozen=True)
+class TxContext:
+    """Per-transaction facts, the same in every frame."""
+
+    origin: bytes
+    gas_limit: int
+    block_height: int
+    block_time: int
+    chain_id: int
+    limits: Limits
+    host: CallHost
+
+
+@dataclass(frozen=True)
+class Message:
+    code: Code
+    address: bytes  # whose storage and identity the frame runs with
+    caller: bytes
+    data: bytes  # call data: selector ‖ arguments
+    gas: int
+    value: int = 0
+    depth: int = 0
+    static: bool = False
+    code_address: bytes = b""  # where the code came from (differs under DELEGATECALL)
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    depth: int
+    pc: int
+    opcode: str
+    gas_left: int  # before this instruction's gas
+    stack_top: int | None
+    stack_size: int
+
+
+Tracer = Callable[[TraceStep], None]
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """A handler asks the driver to run a sub-frame; the caller resumes when it ends."""
+
+    message: Message
+    ret_offset: int
+    ret_size: int
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    success: bool
+    output: bytes  # RETURN data, or the REVERT data of a failed frame
+    gas_left: int
+    error: ExecutionError | None = None
+
+
+STOP = object()  # a handler's "this frame halted normally"
+
+
+# ---- one running frame ------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Frame:
+    msg: Message
+    tx: TxContext
+    state: TxState
+    code: bytes = b""
+    gas: int = 0
+    pc: int = 0
+    stack: list[int] = field(default_factory=list)
+    memory: bytearray = field(default_factory=bytearray)
+    output: bytes = b""  # what the frame returns (RETURN / HOSTCALL set_return)
+    returndata: bytes = b""  # what the last sub-call returned
+    pending: CallRequest | None = None
+    memory_budget: list[int] = field(default_factory=lambda: [0])  # bytes in use, all frames
+
+    def __post_init__(self) -> None:
+        self.code = self.msg.code.code
+        self.gas = self.msg.gas
+
+    # ---- gas ---------------------------------------------------------------------------
+
+    def charge(self, amount: int) -> None:
+        self.gas -= amount
+        if self.gas < 0:
+            self.gas = 0
+            raise OutOfGasError(f"out of gas at pc {self.pc_of_op()}: needs {amount} more")
+
+    def pc_of_op(self) -> int:
+        return max(0, self.pc - 1)
+
+    # ---- memory ------------------------------------------------------------------------
+
+    def expand(self, offset: int, size: int) -> None:
+        """Grow memory to cover [offset, offset+size), charging 3·w + w²/512 on growth."""
+        if size == 0:
+            return
+        end = offset + size
+        have = len(self.memory)
+        if end <= have:
+            return
+        new = (end + 31) // 32 * 32
+        limit = self.tx.limits.memory_bytes
+        in_use = self.memory_budget[0]
+        if in_use - have + new > limit:
+            raise MemoryLimitError(
+                f"memory limit of {limit} bytes exceeded: access to [{offset}, {end})")
+        old_w, new_w = have // 32, new // 32
+        self.charge(3 * (new_w - old_w) + new_w * new_w // 512 - old_w * old_w // 512)
+        self.memory.extend(bytes(new - have))
+        self.memory_budget[0] = in_use - have + new
+
+    def mread(self, offset: int, size: int) -> bytes:
+        """Memory [offset, offset+size), expanding (and charging) first."""
+        if size == 0:
+            return b""
+        self.expand(offset, size)
+        return bytes(self.memory[offset:offset + size])
+
+    def mwrite(self, offset: int, data: bytes) -> None:
+        if data:
+            self.expand(offset, len(data))
+            self.memory[offset:offset + len(data)] = data
+
+    def release_memory(self) -> None:
+        self.memory_budget[0] -= len(self.memory)
+
+    # ---- call data seen by the host ABI ------------------------------------------------
+
+    @property
+    def arguments(self) -> bytes:
+        """HOSTCALL input_* see the arguments: the call data after the 4-byte selector."""
+        return self.msg.data[4:]
+
+
+# ---- the dispatcher ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Entry:
+    op: Opcode
+    handler: Callable[[Frame], object]
+    max_before: int  # the largest stack size the opcode may start with
+
+
+def build_dispatch() -> tuple[_Entry | None, ...]:
+    """Bind every opcode row to its family handler; parametric rows (arg set) name a
+    factory that makes the handler for that arg (PUSHn, DUPn, SWAPn, LOGn)."""
+    table: list[_Entry | None] = [None] * 256
+    for value, op in OPCODES.items():
+        module = importlib.import_module(f"{__package__}.handlers.{op.family}")
+        handler = getattr(module, op.handler)
+        if op.arg is not None:
+            handler = handler(op.arg)
+        table[value] = _Entry(op, handler, STACK_LIMIT - op.pushes + op.pops)
+    return tuple(table)
+
+
+def _invalid(byte: int, pc: int) -> InvalidOpcodeError:
+    reason = RESERVED.get(byte)
+    extra = f" ({reason})" if reason else ""
+    return InvalidOpcodeError(f"invalid opcode 0x{byte:02X} at pc {pc}{extra}")
+
+
+def _bounds_error(entry: _Entry, size: int, pc: int) -> ExecutionError:
+    op = entry.op
+    if size < op.pops:
+        return StackUnderflowError(
+            f"stack underflow at pc {pc}: {op.name} needs {op.pops} items, stack has {size}")
+    return StackOverflowError(
+        f"stack overflow at pc {pc}: {op.name} would grow the stack past {STACK_LIMIT} items")
+
+
+class Interpreter:
+    """Runs one transaction's message and its sub-calls. Cheap to create per call; the
+    dispatch table is built once per engine and shared."""
+
+    def __init__(self, dispatch: tuple[_Entry | None, ...], tx: TxContext,
+                 trace: Tracer | None = None) -> None:
+        self.dispatch = dispatch
+        self.tx = tx
+        self.state = TxState(tx.host.storage_reader)
+        self.trace = trace
+        self._memory_budget = [0]
+
+    def new_frame(self, msg: Message) -> Frame:
+        return Frame(msg, self.tx, self.state, memory_budget=self._memory_budget)
+
+    # ---- driving frames ----------------------------------------------------------------
+
+    def run(self, msg: Message) -> FrameResult:
+        """Run `msg` and every sub-call it makes; the top frame's result."""
+        frames = [self.new_frame(msg)]
+        snaps = [self.state.snapshot()]
+        while True:
+            frame = frames[-1]
+            try:
+                signal = self._step_until_stop(frame)
+            except RevertError as exc:
+                result = FrameResult(False, frame.output, frame.gas, exc)
+            except ExecutionError as exc:
+                result = FrameResult(False, b"", 0, exc)
+            else:
+                if isinstance(signal, CallRequest):
+                    frame.pending = signal
+                    frames.append(self.new_frame(signal.message))
+                    snaps.append(self.state.snapshot())
+                    continue
+                result = FrameResult(True, frame.output, frame.gas)
+            frame.release_memory()
+            frames.pop()
+            snap = snaps.pop()
+            if not result.success:
+                self.state.revert(snap)
+            if not frames:
+                return result
+            self._resume(frames[-1], result)
+
+    @staticmethod
+    def _resume(caller: Frame, result: FrameResult) -> None:
+        request = caller.pending
+        assert request is not None
+        caller.pending = None
+        caller.gas += result.gas_left
+        caller.returndata = result.output
+        if request.ret_size and result.output:
+            n = min(request.ret_size, len(result.output))
+            caller.memory[request.ret_offset:request.ret_offset + n] = result.output[:n]
+        caller.stack.append(1 if result.success else 0)
+
+    def _step_until_stop(self, frame: Frame) -> object:
+        """Execute instructions until the frame halts (STOP) or asks for a sub-call."""
+        code = frame.code
+        end = len(code)
+        stack = frame.stack
+        dispatch = self.dispatch
+        trace = self.trace
+        while True:
+            pc = frame.pc
+            if pc >= end:
+                return STOP  # end of code is a successful halt
+            entry = dispatch[code[pc]]
+            if entry is None:
+                frame.pc = pc + 1
+                raise _invalid(code[pc], pc)
+            size = len(stack)
+            if trace is not None:
+                trace(TraceStep(frame.msg.depth, pc, entry.op.name, frame.gas,
+                                stack[-1] if stack else None, size))
+            if size < entry.op.pops or size > entry.max_before:
+                raise _bounds_error(entry, size, pc)
+            gas = frame.gas - entry.op.gas
+            frame.pc = pc + 1
+            if gas < 0:
+                frame.gas = 0
+                raise OutOfGasError(
+                    f"out of gas at pc {pc}: {entry.op.name} costs {entry.op.gas}")
+            frame.gas = gas
+            signal = entry.handler(frame)
+            if signal is not None:
+                return signal

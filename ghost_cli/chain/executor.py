@@ -1,9 +1,10 @@
-"""Apply deploys and calls to chain state: the one execution core of sandbox and node.
+"""Apply signed transactions to chain state: the one execution core of sandbox and node.
 
-The engine runs the contract against a read-only view of storage and hands back its
+`submit` checks a transaction (chain id, expiry, nonce, signatures) before anything runs.
+The engine then runs the contract against a read-only view of storage and hands back its
 writes and events; only a successful run is written, inside one store transaction
-together with the nonce, block and receipt. A failure raises and leaves every table
-as it was. I/O-free apart from the store: time comes from the injected clock.
+together with the nonce, block and receipt. A rejection or failure raises and leaves
+every table as it was. I/O-free apart from the store: time comes from the injected clock.
 """
 
 from __future__ import annotations
@@ -15,12 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..abi import Abi, decode_result, encode_call
-from ..exceptions import ExecutionError, InvalidModuleError, OutOfGasError
+from ..exceptions import (
+    ExecutionError,
+    ExpiredError,
+    InvalidModuleError,
+    NonceError,
+    OutOfGasError,
+    WrongChainError,
+)
 from ..vm import gas
 from ..vm.engines import Engine
 from ..vm.types import CallContext, Event, Outcome
 from .hashing import contract_address
 from .store import ContractRecord, ReceiptRecord, StateStore
+from .transaction import SignedTransaction, Transaction, verify_authorization
 
 MetadataReader = Callable[[bytes], "dict | None"]
 
@@ -60,77 +69,96 @@ class Executor:
         self.clock = clock
         self.default_gas_limit = default_gas_limit
 
-    # --- deploy ----------------------------------------------------------------------
+    # --- transactions ---------------------------------------------------------------
 
-    def deploy(
-        self, code: bytes, *, sender: bytes, name: str | None = None, gas_limit: int | None = None
-    ) -> Receipt:
+    def check(self, signed: SignedTransaction) -> None:
+        """Raise a TransactionError unless `signed` may run now. Changes nothing."""
+        tx = signed.tx
+        if tx.chain_id != self.chain_id:
+            raise WrongChainError(
+                f"transaction is for chain {tx.chain_id}; this network is chain {self.chain_id}")
+        now = int(self.clock())
+        if now > tx.expiry:
+            raise ExpiredError(f"transaction expired at {tx.expiry} (now {now})")
+        expected = self.store.nonce(tx.sender)
+        if tx.nonce < expected:
+            raise NonceError(
+                f"nonce {tx.nonce} of 0x{tx.sender.hex()} was already used (next is {expected})")
+        if tx.nonce > expected:
+            raise NonceError(
+                f"nonce {tx.nonce} of 0x{tx.sender.hex()} is ahead of the account "
+                f"(next is {expected})")
+        verify_authorization(signed)
+
+    def submit(self, signed: SignedTransaction) -> Receipt:
+        """Check, run and (if it succeeds) record a signed transaction as a new block."""
+        self.check(signed)
+        tx = signed.tx
+        if tx.kind == "deploy":
+            return self._deploy(tx)
+        return self._call(tx)
+
+    def _deploy(self, tx: Transaction) -> Receipt:
+        code = tx.code
         self.engine.validate(code)
         metadata = self.read_metadata(code)
         if metadata is None or "abi" not in metadata:
             raise InvalidModuleError(
-                "module has no ghost.metadata section with an ABI; build it with `ghost build`"
+                "module has no ghost metadata with an ABI; build it with `ghost build`"
             )
         abi = Abi.from_json(metadata["abi"])
-        limit = self.default_gas_limit if gas_limit is None else gas_limit
         gas_used = gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(code)
-        if gas_used > limit:
+        if gas_used > tx.gas_limit:
             raise OutOfGasError(
-                f"out of gas: deploying {len(code)} bytes costs {gas_used}, limit {limit}",
-                gas_used=limit,
+                f"out of gas: deploying {len(code)} bytes costs {gas_used}, limit {tx.gas_limit}",
+                gas_used=tx.gas_limit,
             )
-        nonce = self.store.nonce(sender)
-        address = contract_address(sender, nonce)
+        address = contract_address(tx.sender, tx.nonce)
         height = self.store.height() + 1
-        tx_hash = self._tx_hash(sender, nonce, "deploy", address, None, code)
         with self.store.transaction():
-            self.store.set_nonce(sender, nonce + 1)
+            self.store.set_nonce(tx.sender, tx.nonce + 1)
             self.store.put_contract(
                 ContractRecord(address, hashlib.sha256(code).digest(), abi.to_json(),
-                               metadata, sender, height),
+                               metadata, tx.sender, height),
                 code,
             )
-            if name:
-                self.store.set_name(name, address)
-            self.store.add_block(height, int(self.clock()), tx_hash)
+            if tx.label:
+                self.store.set_name(tx.label, address)
+            self.store.add_block(height, int(self.clock()), tx.hash)
             self.store.put_receipt(
-                ReceiptRecord(tx_hash, height, "deploy", sender, address, None, gas_used, b"",
-                              (), ())
+                ReceiptRecord(tx.hash, height, "deploy", tx.sender, address, None, gas_used,
+                              b"", (), ())
             )
-        return Receipt("deploy", address, None, None, b"", gas_used, height, tx_hash, abi=abi)
+        return Receipt("deploy", address, None, None, b"", gas_used, height, tx.hash, abi=abi)
 
-    # --- call and query --------------------------------------------------------------
+    def _call(self, tx: Transaction) -> Receipt:
+        contract = self.store.contract(tx.target)
+        abi = Abi.from_json(contract.abi)
+        fn = abi.function(tx.function)
+        height = self.store.height() + 1
+        now = int(self.clock())
+        outcome, gas_used = self._run(contract, tx.function, tx.args, tx.sender, tx.gas_limit,
+                                      height, now)
+        result = decode_result(fn, outcome.return_data)
+        with self.store.transaction():
+            self.store.storage_apply(tx.target, outcome.writes)
+            self.store.set_nonce(tx.sender, tx.nonce + 1)
+            self.store.add_block(height, now, tx.hash)
+            self.store.put_receipt(
+                ReceiptRecord(tx.hash, height, "call", tx.sender, tx.target, tx.function,
+                              gas_used, outcome.return_data, outcome.logs, outcome.events)
+            )
+        return Receipt("call", tx.target, tx.function, result, outcome.return_data, gas_used,
+                       height, tx.hash, outcome.events, outcome.logs, abi)
+
+    # --- reads ------------------------------------------------------------------------
 
     def abi_of(self, address: bytes) -> Abi:
         return Abi.from_json(self.store.contract(address).abi)
 
-    def call(
-        self,
-        address: bytes,
-        function: str,
-        args: Sequence[Any] = (),
-        *,
-        sender: bytes,
-        gas_limit: int | None = None,
-    ) -> Receipt:
-        """Run `function` and, if it succeeds, record its effects as a new block."""
-        contract, abi, calldata = self._prepare(address, function, args)
-        nonce = self.store.nonce(sender)
-        height = self.store.height() + 1
-        now = int(self.clock())
-        outcome, gas_used = self._run(contract, function, calldata, sender, gas_limit, height, now)
-        result = decode_result(abi.function(function), outcome.return_data)
-        tx_hash = self._tx_hash(sender, nonce, "call", address, function, calldata)
-        with self.store.transaction():
-            self.store.storage_apply(address, outcome.writes)
-            self.store.set_nonce(sender, nonce + 1)
-            self.store.add_block(height, now, tx_hash)
-            self.store.put_receipt(
-                ReceiptRecord(tx_hash, height, "call", sender, address, function, gas_used,
-                              outcome.return_data, outcome.logs, outcome.events)
-            )
-        return Receipt("call", address, function, result, outcome.return_data, gas_used, height,
-                       tx_hash, outcome.events, outcome.logs, abi)
+    def encode_args(self, address: bytes, function: str, args: Sequence[Any]) -> bytes:
+        """Typed values -> call data, checked against the deployed ABI before anything runs."""
+        return encode_call(self.abi_of(address).function(function), list(args))
 
     def query(
         self,
@@ -141,24 +169,19 @@ class Executor:
         sender: bytes,
         gas_limit: int | None = None,
     ) -> Receipt:
-        """Run `function` against current state and throw its effects away."""
-        contract, abi, calldata = self._prepare(address, function, args)
-        height = self.store.height()
-        outcome, gas_used = self._run(
-            contract, function, calldata, sender, gas_limit, height, int(self.clock())
-        )
-        result = decode_result(abi.function(function), outcome.return_data)
-        return Receipt("query", address, function, result, outcome.return_data, gas_used, height,
-                       None, outcome.events, outcome.logs, abi)
-
-    def _prepare(
-        self, address: bytes, function: str, args: Sequence[Any]
-    ) -> tuple[ContractRecord, Abi, bytes]:
+        """Run `function` against current state and throw its effects away. Unsigned."""
         contract = self.store.contract(address)
         abi = Abi.from_json(contract.abi)
-        # Arguments are checked against the ABI before anything runs.
-        calldata = encode_call(abi.function(function), list(args))
-        return contract, abi, calldata
+        fn = abi.function(function)
+        calldata = encode_call(fn, list(args))
+        limit = self.default_gas_limit if gas_limit is None else gas_limit
+        height = self.store.height()
+        outcome, gas_used = self._run(
+            contract, function, calldata, sender, limit, height, int(self.clock())
+        )
+        return Receipt("query", address, function, decode_result(fn, outcome.return_data),
+                       outcome.return_data, gas_used, height, None, outcome.events,
+                       outcome.logs, abi)
 
     def _run(
         self,
@@ -166,11 +189,10 @@ class Executor:
         function: str,
         calldata: bytes,
         sender: bytes,
-        gas_limit: int | None,
+        limit: int,
         height: int,
         now: int,
     ) -> tuple[Outcome, int]:
-        limit = self.default_gas_limit if gas_limit is None else gas_limit
         if limit < gas.TX_BASE:
             raise OutOfGasError(
                 f"out of gas: limit {limit} is below the transaction base cost {gas.TX_BASE}",
@@ -193,15 +215,3 @@ class Executor:
             exc.gas_used += gas.TX_BASE
             raise
         return outcome, gas.TX_BASE + outcome.gas_used
-
-    def _tx_hash(
-        self, sender: bytes, nonce: int, kind: str, target: bytes, function: str | None,
-        payload: bytes,
-    ) -> bytes:
-        h = hashlib.sha256(b"ghost/sandbox-tx/v1")
-        for part in (
-            self.chain_id.to_bytes(8, "big"), sender, nonce.to_bytes(8, "big"), kind.encode(),
-            target, (function or "").encode(), payload,
-        ):
-            h.update(len(part).to_bytes(4, "big") + part)
-        return h.digest()

@@ -15,8 +15,3 @@ def keccak256(data: bytes) -> bytes:
 def contract_address(deployer: bytes, nonce: int) -> bytes:
     """ZVM's CREATE rule: the last 20 bytes of keccak256(deployer ‖ nonce as u64 big-endian)."""
     return keccak256(deployer + nonce.to_bytes(8, "big"))[-ADDRESS_LEN:]
-
-
-def dev_account(index: int) -> bytes:
-    """The sandbox's well-known development accounts, derived with domain separation."""
-    return keccak256(b"ghost/sandbox-account/v1" + index.to_bytes(4, "big"))[-ADDRESS_LEN:]

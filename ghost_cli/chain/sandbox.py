@@ -1,4 +1,10 @@
-"""The embedded "sandbox" network: the executor over a SQLite file, in-process, no server."""
+"""The embedded "sandbox" network: the executor over a SQLite file, in-process, no server.
+
+Every deploy and call is a signed transaction checked exactly as a node checks it. The
+sandbox has ten well-known development keys (ML-DSA-65 by default), derived from public
+seeds so that every sandbox has the same accounts: throwaway keys, never for real value.
+Real keys come from the keystore (`ghost keys`) and are passed as `signer`.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from ..abi import parse_address, parse_args
+from ..crypto.keypair import KeyPair
 from ..exceptions import NotFoundError, UsageError
 from ..vm.types import Limits
 from .executor import Executor, Receipt
-from .hashing import dev_account
+from .hashing import keccak256
 from .store import StateStore
+from .transaction import SignedTransaction, Transaction, sign_single
 
 DEV_ACCOUNTS = 10
+DEFAULT_DEV_SCHEME = "ml-dsa-65"
+#: A transaction built here is valid for this long.
+DEFAULT_TTL_SECONDS = 3600
+
+
+def dev_keys(scheme: str = DEFAULT_DEV_SCHEME, count: int = DEV_ACCOUNTS) -> list[KeyPair]:
+    """The sandbox's development keys: seed i = keccak256("ghost/sandbox-dev-key/v1" ‖ i)."""
+    return [
+        KeyPair.generate(scheme, keccak256(b"ghost/sandbox-dev-key/v1" + i.to_bytes(4, "big")))
+        for i in range(count)
+    ]
 
 
 class Sandbox:
@@ -28,6 +47,7 @@ class Sandbox:
         clock: Callable[[], float] = time.time,
         gas_limit: int | None = None,
         limits: Limits | None = None,
+        dev_scheme: str = DEFAULT_DEV_SCHEME,
     ) -> None:
         from ..vm.engines import default_engines
 
@@ -38,8 +58,10 @@ class Sandbox:
             self.store, self.engines, chain_id=chain_id,
             read_metadata=self.engines.read_metadata, clock=clock, **kwargs,
         )
-        self.accounts: list[bytes] = [dev_account(i) for i in range(DEV_ACCOUNTS)]
         self.chain_id = chain_id
+        self.clock = clock
+        self.dev_keys = dev_keys(dev_scheme)
+        self.accounts: list[bytes] = [k.address for k in self.dev_keys]
 
     def close(self) -> None:
         self.store.close()
@@ -51,8 +73,18 @@ class Sandbox:
         self.close()
 
     @property
+    def default_signer(self) -> KeyPair:
+        return self.dev_keys[0]
+
+    @property
     def default_sender(self) -> bytes:
-        return self.accounts[0]
+        return self.default_signer.address
+
+    def dev_key(self, address: bytes) -> KeyPair:
+        for key in self.dev_keys:
+            if key.address == address:
+                return key
+        raise NotFoundError(f"0x{address.hex()} is not one of the sandbox's development keys")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -73,22 +105,39 @@ class Sandbox:
             raise NotFoundError(f"no contract named {ref!r} on the sandbox ({known})")
         return address
 
+    # --- transactions ------------------------------------------------------------------
+
+    def new_transaction(self, kind: str, sender: bytes, *, gas_limit: int | None = None,
+                        **fields: Any) -> Transaction:
+        """An unsigned transaction from `sender` with the next nonce and this chain's id."""
+        return Transaction(
+            chain_id=self.chain_id, sender=sender, nonce=self.store.nonce(sender), kind=kind,
+            gas_limit=self.executor.default_gas_limit if gas_limit is None else gas_limit,
+            expiry=int(self.clock()) + DEFAULT_TTL_SECONDS, **fields,
+        )
+
+    def submit(self, signed: SignedTransaction) -> Receipt:
+        return self.executor.submit(signed)
+
     def deploy(
-        self, code: bytes, *, name: str | None = None, sender: bytes | None = None,
+        self, code: bytes, *, name: str | None = None, signer: KeyPair | None = None,
         gas_limit: int | None = None,
     ) -> Receipt:
-        return self.executor.deploy(
-            code, sender=sender or self.default_sender, name=name, gas_limit=gas_limit
-        )
+        signer = signer or self.default_signer
+        tx = self.new_transaction("deploy", signer.address, gas_limit=gas_limit, code=code,
+                                  label=name or "")
+        return self.submit(sign_single(tx, signer.secret_key, signer.public_key))
 
     def call(
         self, ref: str | bytes, function: str, args: Sequence[Any] = (), *,
-        sender: bytes | None = None, gas_limit: int | None = None,
+        signer: KeyPair | None = None, gas_limit: int | None = None,
     ) -> Receipt:
-        return self.executor.call(
-            self.resolve(ref), function, args, sender=sender or self.default_sender,
-            gas_limit=gas_limit,
-        )
+        signer = signer or self.default_signer
+        address = self.resolve(ref)
+        calldata = self.executor.encode_args(address, function, args)
+        tx = self.new_transaction("call", signer.address, gas_limit=gas_limit, target=address,
+                                  function=function, args=calldata)
+        return self.submit(sign_single(tx, signer.secret_key, signer.public_key))
 
     def query(
         self, ref: str | bytes, function: str, args: Sequence[Any] = (), *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,4 +23,16 @@ GasLimit = Annotated[
     int | None,
     typer.Option("--gas-limit", envvar=defaults.ENV_GAS_LIMIT, min=1,
                  help="Gas limit for the transaction."),
+]
+Key = Annotated[
+    str | None,
+    typer.Option("--key", "-k", envvar="GHOST_KEY",
+                 help="Keystore key that signs (`ghost keys list`); default: the network's "
+                      "development key (sandbox only)."),
+]
+PasswordFile = Annotated[
+    Path | None,
+    typer.Option("--password-file", envvar="GHOST_PASSWORD_FILE",
+                 help="Read the key's passphrase from this file (else GHOST_PASSPHRASE, "
+                      "else a prompt)."),
 ]

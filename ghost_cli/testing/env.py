@@ -62,12 +62,17 @@ class GhostEnv:
                 known = ", ".join(self.artifacts) or "none"
                 raise NotFoundError(f"no built contract {name!r} (built: {known})")
             code = self.artifacts[name].read_bytes()
-        receipt = self.sandbox.deploy(code, name=name, sender=self.sender, gas_limit=gas_limit)
+        receipt = self.sandbox.deploy(code, name=name, signer=self.signer, gas_limit=gas_limit)
         self.last_receipt = receipt
         return Contract(self, name, receipt.address)
 
     def at(self, name: str, address: bytes) -> Contract:
         return Contract(self, name, address)
+
+    @property
+    def signer(self):
+        """The development key of the current sender."""
+        return self.sandbox.dev_key(self.sender)
 
     def record(self, contract: str, function: str, receipt: Receipt) -> None:
         self.last_receipt = receipt
@@ -115,7 +120,7 @@ class ContractFunction:
         """Send a transaction; return the whole receipt (gas, events, logs)."""
         env = self.contract._env
         receipt = env.sandbox.call(
-            self.contract._address, self.name, args, sender=env.sender, gas_limit=gas_limit
+            self.contract._address, self.name, args, signer=env.signer, gas_limit=gas_limit
         )
         env.record(self.contract._name, self.name, receipt)
         return receipt

@@ -1,0 +1,416 @@
+"""`ghost keys ...`: the keystore under GHOST_HOME/keys, signing, and encryption to a key.
+
+Secret keys never reach stdout: `export --secret` prints the sealed keystore document,
+`sign` prints a signature, `decrypt` prints the plaintext of a message.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..config.defaults import ENV_PASSPHRASE
+from .options import Json
+from .output import Output, handling
+
+NameArg = Annotated[str, typer.Argument(help="Key name (1-64 of A-Z a-z 0-9 _ . -).")]
+InputArg = Annotated[str, typer.Argument(help="Input file, or - for stdin.")]
+PasswordFile = Annotated[
+    Path | None,
+    typer.Option("--password-file", dir_okay=False,
+                 help=f"Read the passphrase from this file (else ${ENV_PASSPHRASE}, "
+                      "else a prompt)."),
+]
+OutFile = Annotated[
+    Path | None, typer.Option("--out", "-o", dir_okay=False, help="Write to this file.")
+]
+
+_SUBAPP = dict(no_args_is_help=True, rich_markup_mode=None,
+               context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def register(app: typer.Typer) -> None:
+    keys = typer.Typer(help="Create, list and use keys; sign, verify, encrypt.", **_SUBAPP)
+    multisig = typer.Typer(help="Multi-sig accounts: M of N keys.", **_SUBAPP)
+    keys.add_typer(multisig, name="multisig")
+    app.add_typer(keys, name="keys")
+
+    @keys.command("new")
+    def new(
+        name: NameArg,
+        scheme: Annotated[str | None, typer.Option(
+            "--scheme", "-s", help="Signature scheme or ml-kem-768 (default ml-dsa-65); "
+                                   "`ghost keys schemes` lists them.")] = None,
+        plaintext: Annotated[bool, typer.Option(
+            "--plaintext", help="Store the secret key unencrypted (no passphrase).")] = False,
+        password_file: PasswordFile = None,
+        seed: Annotated[str | None, typer.Option(
+            "--seed", help="Hex seed for a reproducible key: development only.")] = None,
+        as_json: Json = False,
+    ) -> None:
+        """Create a key pair, sealed under a passphrase (asked twice at a prompt)."""
+        out = Output(as_json)
+        with handling(out):
+            from ..crypto.keystore import resolve_scheme
+            from ..crypto.schemes import DEFAULT_SCHEME
+            from ..exceptions import UsageError
+
+            ks = _keystore()
+            scheme = scheme or DEFAULT_SCHEME
+            ks.new_path(name)  # refuse a bad or taken name before asking for a passphrase
+            resolve_scheme(scheme)
+            seed_bytes = _hex_option(seed, "--seed") if seed is not None else None
+            if plaintext and password_file is not None:
+                raise UsageError("--plaintext stores no passphrase: drop --password-file")
+            passphrase = None if plaintext else _passphrase(f"new key {name!r}", password_file,
+                                                             confirm=True)
+            info = ks.create(name, scheme, passphrase, seed_bytes)
+            if plaintext:
+                out.info(f"warning: {info.path} holds the secret key unencrypted")
+            if seed is not None:
+                out.info("warning: anyone who knows the seed has this key: development only")
+            out.emit({"key": info.to_json()}, lambda: _render_key(out, info))
+
+    @keys.command("list")
+    def list_(as_json: Json = False) -> None:
+        """List the keys in the keystore."""
+        out = Output(as_json)
+        with handling(out):
+            infos = _keystore().list()
+            out.emit({"keys": [i.to_json() for i in infos]}, lambda: _render_list(out, infos))
+
+    @keys.command("show")
+    def show(name: NameArg, as_json: Json = False) -> None:
+        """Show a key's scheme, address and public key (never its secret)."""
+        out = Output(as_json)
+        with handling(out):
+            info = _keystore().get(name)
+            out.emit({"key": info.to_json()}, lambda: _render_key(out, info, full=True))
+
+    @keys.command("schemes")
+    def schemes_(as_json: Json = False) -> None:
+        """List the schemes `ghost keys new --scheme` accepts."""
+        out = Output(as_json)
+        with handling(out):
+            from ..crypto.kem import KEM_SCHEMES
+            from ..crypto.schemes import DEFAULT_SCHEME, SCHEMES
+
+            rows = [{"name": s.name, "id": s.id, "kind": "signing",
+                     "default": s.name == DEFAULT_SCHEME} for s in SCHEMES.values()]
+            rows += [{"name": k.name, "id": k.id, "kind": "kem", "default": False}
+                     for k in KEM_SCHEMES.values()]
+            out.emit({"schemes": rows}, lambda: [out.out.print(
+                f"{r['id']:>3}  {r['name']:<20} {r['kind']}"
+                + ("  (default)" if r["default"] else ""), markup=False) for r in rows])
+
+    @keys.command("export")
+    def export(
+        name: NameArg,
+        public: Annotated[bool, typer.Option(
+            "--public", help="Public key only (the default).")] = False,
+        secret: Annotated[bool, typer.Option(
+            "--secret", help="Include the secret key, sealed: needs the passphrase.")] = False,
+        password_file: PasswordFile = None,
+        as_json: Json = False,
+    ) -> None:
+        """Print a keystore document for `ghost keys import` on another machine."""
+        out = Output(as_json)
+        with handling(out):
+            from ..exceptions import UsageError
+
+            if public and secret:
+                raise UsageError("--public and --secret exclude each other")
+            ks = _keystore()
+            passphrase = None
+            if secret:
+                ks.get(name)  # not found or corrupt: say so before asking for a passphrase
+                passphrase = _passphrase(f"key {name!r}", password_file)
+            doc = ks.export(name, public=not secret, passphrase=passphrase)
+            out.emit({"name": name, "keystore": doc}, lambda: _write_json(doc))
+
+    @keys.command("import")
+    def import_(
+        file: Annotated[Path, typer.Argument(dir_okay=False, help="A keystore JSON file.")],
+        name: Annotated[str | None, typer.Option(
+            "--name", help="Store under this name (default: the name in the file).")] = None,
+        password_file: PasswordFile = None,
+        as_json: Json = False,
+    ) -> None:
+        """Add a key from a keystore document (an export, or a public key)."""
+        out = Output(as_json)
+        with handling(out):
+            ks = _keystore()
+            found = ks.read_file(file)
+            ks.new_path(name or found.name)
+            passphrase = None
+            if name is not None and name != found.name and found.encrypted:
+                passphrase = _passphrase(f"key {found.name!r}", password_file)  # to re-seal
+            info = ks.import_file(file, name=name, passphrase=passphrase)
+            out.emit({"key": info.to_json()}, lambda: _render_key(out, info))
+
+    @keys.command("delete")
+    def delete(
+        name: NameArg,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+        as_json: Json = False,
+    ) -> None:
+        """Delete a key's file. Without an export, its secret key is gone for good."""
+        out = Output(as_json)
+        with handling(out):
+            from ..exceptions import UsageError
+
+            ks = _keystore()
+            if not yes and ks.path(name).exists():
+                if not sys.stdin.isatty():
+                    raise UsageError(f"deleting key {name!r} needs --yes when not at a terminal")
+                if not typer.confirm(f"Delete key {name!r}? Without an export it is gone "
+                                     "for good", err=True):
+                    raise typer.Exit(1)
+            ks.delete(name)
+            out.emit({"deleted": name}, lambda: out.info(f"deleted key {name!r}"))
+
+    @keys.command("sign")
+    def sign(
+        name: NameArg,
+        file: InputArg,
+        out_file: OutFile = None,
+        password_file: PasswordFile = None,
+        as_json: Json = False,
+    ) -> None:
+        """Sign FILE; print the signature (scheme id ‖ raw) as hex, or write it with --out."""
+        out = Output(as_json)
+        with handling(out):
+            from ..crypto.address import format_address
+            from ..crypto.message import sign_message
+
+            message = _read_input(file)
+            key = _unlock(name, password_file)
+            signature = sign_message(key, message)
+            if out_file is not None:
+                _write_output(out_file, signature, mode=0o644)
+            data = {"name": name, "scheme": key.scheme,
+                    "address": format_address(key.address) if key.address else None,
+                    "signature": "0x" + signature.hex(),
+                    "out": str(out_file) if out_file else None}
+            out.emit(data, lambda: out.info(f"signature written to {out_file}")
+                     if out_file else typer.echo(signature.hex()))
+
+    @keys.command("verify")
+    def verify(
+        name: NameArg,
+        file: InputArg,
+        sigfile: Annotated[Path, typer.Argument(
+            dir_okay=False, help="The signature: hex (0x optional) or binary.")],
+        as_json: Json = False,
+    ) -> None:
+        """Check a signature of FILE by key NAME: exit 0 when valid, 11 when not."""
+        out = Output(as_json)
+        with handling(out):
+            from ..crypto.address import format_address
+            from ..crypto.message import verify_message
+            from ..exceptions import CryptoError, UsageError
+
+            info = _keystore().get(name)
+            if info.kind != "signing":
+                raise UsageError(f"{name!r} is a {info.kind} entry, not a signing key")
+            message = _read_input(file)
+            signature = _signature_bytes(_read_input(str(sigfile)))
+            if not verify_message(info.public_key, message, signature):
+                raise CryptoError("signature invalid", name=name)
+            address = format_address(info.address) if info.address else None
+            out.emit({"valid": True, "name": name, "address": address},
+                     lambda: out.out.print(f"signature valid: {name} {address}", markup=False))
+
+    @keys.command("encrypt")
+    def encrypt(
+        file: InputArg,
+        to: Annotated[str, typer.Option("--to", help="The recipient's ml-kem key.")],
+        out_file: OutFile = None,
+        as_json: Json = False,
+    ) -> None:
+        """Encrypt FILE to a KEM key; binary .ghx to stdout or --out."""
+        out = Output(as_json)
+        with handling(out):
+            from ..crypto import kem
+            from ..exceptions import UsageError
+
+            info = _keystore().get(to)
+            if info.kind != "kem":
+                raise UsageError(f"{to!r} is a {info.kind} entry: encrypt to an ml-kem key "
+                                 "(`ghost keys new NAME --scheme ml-kem-768`)")
+            blob = kem.encrypt(info.public_key[1:], _read_input(file), kem=info.scheme)
+            _emit_binary(out, blob, out_file, "ciphertext", mode=0o644, to=to)
+
+    @keys.command("decrypt")
+    def decrypt(
+        name: NameArg,
+        file: InputArg,
+        out_file: OutFile = None,
+        password_file: PasswordFile = None,
+        as_json: Json = False,
+    ) -> None:
+        """Decrypt a .ghx FILE sent to key NAME; the plaintext to stdout or --out."""
+        out = Output(as_json)
+        with handling(out):
+            from ..crypto import kem
+            from ..exceptions import UsageError
+
+            blob = _read_input(file)
+            key = _unlock(name, password_file)
+            if key.kind != "kem":
+                raise UsageError(f"{name!r} is a {key.kind} key: only ml-kem keys decrypt")
+            plaintext = kem.decrypt(key.secret_key, blob)
+            _emit_binary(out, plaintext, out_file, "plaintext", mode=0o600, name=name)
+
+    @multisig.command("create")
+    def multisig_create(
+        name: NameArg,
+        members: Annotated[list[str], typer.Argument(
+            help="Signing keys in the keystore (yours or imported public keys).")],
+        threshold: Annotated[int, typer.Option(
+            "--threshold", "-m", help="Signatures required (M of the N members).")],
+        as_json: Json = False,
+    ) -> None:
+        """Create an M-of-N multi-sig account from keys in the keystore."""
+        out = Output(as_json)
+        with handling(out):
+            info = _keystore().create_multisig(name, threshold, members)
+            out.emit({"key": info.to_json()}, lambda: _render_key(out, info, full=True))
+
+
+# ---- helpers -----------------------------------------------------------------------------
+
+
+def _keystore():
+    from ..config.defaults import ghost_home
+    from ..crypto.keystore import Keystore
+
+    return Keystore(ghost_home())  # production Argon2id cost, always
+
+
+def _passphrase(purpose: str, password_file: Path | None, *, confirm: bool = False) -> str:
+    from ..crypto.passphrase import read_passphrase
+
+    return read_passphrase(purpose, password_file=password_file, confirm=confirm)
+
+
+def _unlock(name: str, password_file: Path | None):
+    ks = _keystore()
+    info = ks.get(name)
+    # Ask only when there is something to open: plaintext keys need no passphrase, and
+    # public-only entries fail in unlock with the reason.
+    needs = info.encrypted
+    return ks.unlock(name, _passphrase(f"key {name!r}", password_file) if needs else None)
+
+
+def _hex_option(text: str, option: str) -> bytes:
+    from ..exceptions import UsageError
+
+    digits = text[2:] if text[:2] in ("0x", "0X") else text
+    try:
+        return bytes.fromhex(digits)
+    except ValueError:
+        raise UsageError(f"{option} takes hex digits, got {text!r}") from None
+
+
+def _read_input(file: str) -> bytes:
+    from ..exceptions import UsageError
+
+    if file == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(file).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+
+
+def _signature_bytes(data: bytes) -> bytes:
+    """A signature file holds hex (what `sign` prints) or the raw bytes (`sign --out`)."""
+    try:
+        text = data.decode("ascii").strip()
+        return bytes.fromhex(text[2:] if text[:2] in ("0x", "0X") else text) or data
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        return data
+
+
+def _write_output(path: Path, data: bytes, *, mode: int) -> None:
+    from ..exceptions import UsageError
+    from ..fsutil import write_atomically
+
+    try:
+        write_atomically(path, data, mode=mode)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _emit_binary(out: Output, data: bytes, out_file: Path | None, what: str, *, mode: int,
+                 **fields: str) -> None:
+    """Binary results: to --out, else to stdout (not a terminal), or hex inside --json."""
+    from ..exceptions import UsageError
+
+    if out_file is not None:
+        _write_output(out_file, data, mode=mode)
+        out.emit({**fields, "out": str(out_file), "size": len(data)},
+                 lambda: out.info(f"{what} ({len(data)} bytes) written to {out_file}"))
+    elif out.as_json:
+        out.emit({**fields, what: "0x" + data.hex(), "size": len(data)}, lambda: None)
+    elif sys.stdout.isatty():
+        raise UsageError(f"the {what} is binary: pass --out FILE or redirect stdout")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+
+def _write_json(doc: dict) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+def _secret_state(info) -> str:
+    if info.kind == "multisig":
+        return "none (multi-sig account: its members sign)"
+    if not info.has_secret:
+        return "none (public key only)"
+    return "encrypted" if info.encrypted else "PLAINTEXT (unencrypted)"
+
+
+def _render_key(out: Output, info, *, full: bool = False) -> None:
+    from ..crypto.address import address_of_public_key, format_address
+
+    rows = [("name", info.name), ("kind", f"{info.kind} ({info.scheme})")]
+    if info.address is not None:
+        rows.append(("address", format_address(info.address)))
+    pk = info.public_key
+    rows.append(("public key", "0x" + pk.hex() if full and len(pk) <= 64
+                 else f"{len(pk)} bytes, 0x{pk[:8].hex()}…{pk[-4:].hex()}"))
+    rows.append(("secret key", _secret_state(info)))
+    if info.multisig is not None:
+        rows.append(("threshold", f"{info.multisig.threshold} of {len(info.multisig.members)}"))
+        for i, (member, label) in enumerate(zip(info.multisig.members, info.member_names,
+                                                strict=True)):
+            rows.append((f"member {i}", f"{format_address(address_of_public_key(member))}"
+                                        f"  {label or ''}".rstrip()))
+    rows.append(("file", str(info.path)))
+    for key, value in rows:
+        out.out.print(f"{key:<11} {value}", markup=False)
+
+
+def _render_list(out: Output, infos) -> None:
+    if not infos:
+        out.info("no keys yet: create one with `ghost keys new NAME`")
+        return
+    from ..crypto.address import format_address
+
+    # Plain columns, not a rich Table: a table squeezed to 80 columns off a terminal
+    # would cut addresses short.
+    rows = [("name", "kind", "scheme", "address", "secret")] + [
+        (i.name, i.kind, i.scheme, format_address(i.address) if i.address else "-",
+         _secret_state(i).split(" (")[0]) for i in infos]
+    widths = [max(len(r[c]) for r in rows) for c in range(4)]
+    for r in rows:
+        out.out.print("  ".join(v.ljust(w) for v, w in zip(r[:4], widths, strict=True))
+                      + "  " + r[4], markup=False)

@@ -7,6 +7,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ghost_cli.crypto.scheme import Encoded
 from ghost_cli.crypto.schemes import (
@@ -101,6 +103,21 @@ def test_malformed_input_of_any_length_is_false_not_an_exception(name, signed):
     assert scheme.verify(pk[:-1], MESSAGE, sig) is False
     assert scheme.verify(pk, MESSAGE, sig[:-1]) is False
     assert scheme.verify(pk, MESSAGE, sig + b"\x00") is False
+
+
+@pytest.mark.parametrize("name", SCHEMES)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_verify_is_total_over_arbitrary_bytes(name, data):
+    """Property: for any bytes at all, verify answers a bool (False) and never raises."""
+    scheme = SCHEMES[name]
+    sizes = st.sampled_from([scheme.public_key_size, scheme.signature_size, 0, 1, 48, 96])
+    pk = data.draw(st.one_of(st.binary(max_size=200), sizes.flatmap(
+        lambda n: st.binary(min_size=n, max_size=n))))
+    sig = data.draw(st.one_of(st.binary(max_size=200), sizes.flatmap(
+        lambda n: st.binary(min_size=n, max_size=n))))
+    msg = data.draw(st.binary(max_size=64))
+    assert scheme.verify(pk, msg, sig) is False
 
 
 @pytest.mark.parametrize("name", SCHEMES)

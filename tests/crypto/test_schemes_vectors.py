@@ -138,3 +138,37 @@ def test_ml_dsa_agrees_with_pqcrypto_both_ways(name, other):
     opk, osk = other.keygen()
     assert scheme.verify(opk, msg, other.sign(osk, msg))
     assert not scheme.verify(opk, msg + b"?", other.sign(osk, msg))
+
+
+SMALL_ORDER_ED25519_KEYS = [
+    "00" * 32,  # order 4 (y = 0)
+    "01" + "00" * 31,  # the identity
+    "ec" + "ff" * 30 + "7f",  # order 2 (y = p - 1)
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",  # order 8
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",  # order 8
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",  # its x negated
+    "ed" + "ff" * 30 + "7f",  # y = p: a non-canonical spelling of y = 0
+]
+
+
+def test_ed25519_refuses_small_order_keys_that_anyone_can_sign_for():
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    scheme = get("ed25519")
+    zero_key, zero_sig = bytes(32), bytes(64)
+    # The forgery is real: the plain RFC 8032 check accepts an all-zero signature under the
+    # all-zero key for some messages, with no secret key involved.
+    forged = []
+    for i in range(64):
+        try:
+            Ed25519PublicKey.from_public_bytes(zero_key).verify(zero_sig, bytes([i]))
+            forged.append(bytes([i]))
+        except InvalidSignature:
+            pass
+    assert forged, "expected the raw library to accept some forgeries"
+    for msg in forged:
+        assert scheme.verify(zero_key, msg, zero_sig) is False
+    for key in SMALL_ORDER_ED25519_KEYS:
+        for i in range(8):
+            assert scheme.verify(bytes.fromhex(key), bytes([i]), zero_sig) is False

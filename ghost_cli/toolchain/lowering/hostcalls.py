@@ -1,0 +1,73 @@
+"""Calls to host functions (imports from module "ghost") as HOSTCALL.
+
+HOSTCALL pops the function's parameters with the first one on top, the reverse of
+wasm's order, so the arguments are reversed first. Pointers are wasm addresses: each
+(pointer, length) range is checked against linear memory, as the WebAssembly host does,
+then the pointer is moved by the memory's base to a ZVM address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...exceptions import CompileError
+from ...vm.host_table import HOST_FUNCTIONS, HostFunction
+from .memory import OUT_OF_BOUNDS, MemoryOps
+
+#: The memory ranges each host function reads or writes: (pointer parameter, length
+#: parameter or None, bytes per unit of length or the fixed length when there is none).
+RANGES: dict[str, tuple[tuple[int, int | None, int], ...]] = {
+    "storage_read": ((0, 1, 1), (2, 3, 1)),
+    "storage_write": ((0, 1, 1), (2, 3, 1)),
+    "storage_delete": ((0, 1, 1),),
+    "storage_has": ((0, 1, 1),),
+    "input_size": (),
+    "input_copy": ((0, 2, 1),),
+    "set_return": ((0, 1, 1),),
+    "revert": ((0, 1, 1),),
+    "emit_event": ((0, 1, 32), (2, 3, 1)),
+    "caller": ((0, None, 20),),
+    "self_address": ((0, None, 20),),
+    "block_height": (),
+    "block_time": (),
+    "chain_id": (),
+    "gas_left": (),
+    "debug_log": ((0, 1, 1),),
+}
+
+HOST_INDEX = {f.name: i for i, f in enumerate(HOST_FUNCTIONS)}
+# Reversing up to four arguments with SWAP1..SWAP4 only.
+_REVERSE = {0: [], 1: [], 2: ["SWAP1"], 3: ["SWAP2"], 4: ["SWAP3", "SWAP1", "SWAP2", "SWAP1"]}
+
+
+@dataclass(frozen=True)
+class HostCall:
+    function: HostFunction
+    index: int
+
+
+def host_call(name: str) -> HostCall:
+    if name not in HOST_INDEX or name not in RANGES:
+        raise CompileError(f"cannot lower a call to host function {name!r}: no ZVM mapping")
+    return HostCall(HOST_FUNCTIONS[HOST_INDEX[name]], HOST_INDEX[name])
+
+
+def lower_host_call(call: HostCall, memory: MemoryOps) -> list[str]:
+    """[p1 .. pn] (pn on top) -> [result] or []."""
+    n = len(call.function.params)
+    out = list(_REVERSE[n])  # now p1 is on top: parameter i is stack item i + 1
+    for ptr, length, unit in RANGES[call.function.name]:
+        # the range's end on top (length first: DUP reaches only four items deep),
+        # compared with the memory size
+        if length is None:
+            out.append(f"PUSH {unit}")
+        else:
+            out.append(f"DUP{length + 1}")
+            if unit != 1:
+                out += [f"PUSH {unit}", "MUL"]
+        out += [f"DUP{ptr + 2}", "ADD", *memory.current_size(), "LT", f"TRAP:{OUT_OF_BOUNDS}"]
+    for ptr in sorted({r[0] for r in RANGES[call.function.name]}):
+        base = [f"PUSH {memory.layout.mem_base}", "ADD"]
+        out += base if ptr == 0 else [f"SWAP{ptr}", *base, f"SWAP{ptr}"]
+    out.append(f"HOSTCALL {call.index}")
+    return out

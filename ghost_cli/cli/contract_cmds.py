@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .options import GasLimit, Json, Network
+from .options import GasLimit, Json, Key, Network, PasswordFile
 from .output import Output, handling
 
 ContractArg = Annotated[str, typer.Argument(help="Contract name (from ghost.toml) or address.")]
@@ -26,27 +26,33 @@ def register(app: typer.Typer) -> None:
         ] = None,
         network: Network = None,
         gas_limit: GasLimit = None,
+        key: Key = None,
+        password_file: PasswordFile = None,
         as_json: Json = False,
     ) -> None:
         """Deploy built contracts (build/NAME.wasm) to a network, the sandbox by default."""
         out = Output(as_json)
         with handling(out):
+            from ..abi import format_address
             from ..chain.networks import open_network
             from ..config.project import load_project
+            from .signing import load_signer
 
             project = load_project()
             names = contracts or list(project.contracts)
             artifacts = [(name, _artifact(project, name)) for name in names]
+            signer = load_signer(key, password_file)
             deployed = []
             with open_network(project, network) as net:
                 for name, path in artifacts:
-                    receipt = net.deploy(path.read_bytes(), name=name, gas_limit=gas_limit)
+                    receipt = net.deploy(path.read_bytes(), name=name, gas_limit=gas_limit,
+                                         signer=signer)
                     deployed.append((name, receipt))
             out.emit(
                 {"network": network or project.default_network,
                  "deployed": [_deploy_json(n, r) for n, r in deployed]},
                 lambda: [out.out.print(
-                    f"Deployed {n} at 0x{r.address.hex()} (gas {r.gas_used:,}, "
+                    f"Deployed {n} at {format_address(r.address)} (gas {r.gas_used:,}, "
                     f"block {r.block_height})") for n, r in deployed],
             )
 
@@ -57,10 +63,13 @@ def register(app: typer.Typer) -> None:
         args: ArgsArg = None,
         network: Network = None,
         gas_limit: GasLimit = None,
+        key: Key = None,
+        password_file: PasswordFile = None,
         as_json: Json = False,
     ) -> None:
         """Send a transaction that runs FUNCTION; print its result, gas used and events."""
-        _run(contract, function, args or [], network, gas_limit, as_json, commit=True)
+        _run(contract, function, args or [], network, gas_limit, as_json, commit=True,
+             key=key, password_file=password_file)
 
     @app.command("query")
     def query(
@@ -87,31 +96,39 @@ def _artifact(project, name: str):
     return path
 
 
-def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool) -> None:
+def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
+         key: str | None = None, password_file=None) -> None:
     out = Output(as_json)
     with handling(out):
         from ..chain.networks import open_network
         from ..config.project import load_project
+        from .signing import load_signer
 
         project = load_project()
+        signer = load_signer(key, password_file) if commit else None
         with open_network(project, network) as net:
             values = net.parse_call_args(contract, function, args)
-            send = net.call if commit else net.query
-            receipt = send(contract, function, values, gas_limit=gas_limit)
+            if commit:
+                receipt = net.call(contract, function, values, gas_limit=gas_limit,
+                                   signer=signer)
+            else:
+                receipt = net.query(contract, function, values, gas_limit=gas_limit)
         data = {"contract": contract, **receipt_json(receipt)}
         out.emit(data, lambda: _render(out, receipt))
 
 
 def _deploy_json(name, r) -> dict:
-    return {"name": name, "address": "0x" + r.address.hex(), "gas_used": r.gas_used,
+    from ..abi import format_address
+
+    return {"name": name, "address": format_address(r.address), "gas_used": r.gas_used,
             "block_height": r.block_height, "tx_hash": "0x" + r.tx_hash.hex()}
 
 
 def receipt_json(r) -> dict:
-    from ..abi import to_jsonable
+    from ..abi import format_address, to_jsonable
 
     return {
-        "address": "0x" + r.address.hex(),
+        "address": format_address(r.address),
         "function": r.function,
         "result": to_jsonable(r.result),
         "return_data": "0x" + r.return_data.hex(),
@@ -119,7 +136,7 @@ def receipt_json(r) -> dict:
         "block_height": r.block_height,
         "tx_hash": "0x" + r.tx_hash.hex() if r.tx_hash else None,
         "events": [
-            {"name": e.name, "address": "0x" + e.address.hex(),
+            {"name": e.name, "address": format_address(e.address),
              "topics": ["0x" + t.hex() for t in e.topics], "data": "0x" + e.data.hex()}
             for e in r.events
         ],

@@ -1,0 +1,168 @@
+"""`ghost tx`: build a transaction offline, collect signatures, send it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .options import GasLimit, Json, Network, PasswordFile
+from .output import Output, handling
+
+tx_app = typer.Typer(help="Build, sign and send transactions (multi-sig: sign offline, "
+                          "in any order).", no_args_is_help=True)
+
+FileArg = Annotated[Path, typer.Argument(help="A transaction file (tx.json).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(tx_app, name="tx")
+
+
+@tx_app.command("build")
+def build(
+    kind: Annotated[str, typer.Argument(help="deploy or call.")],
+    target: Annotated[str, typer.Argument(help="call: contract name or address; deploy: a "
+                                               "contract from ghost.toml.")],
+    function: Annotated[str | None, typer.Argument(help="call: the function.")] = None,
+    args: Annotated[list[str] | None, typer.Argument(help="call: its arguments.")] = None,
+    sender: Annotated[str, typer.Option("--from", help="Keystore key or multi-sig account "
+                                                       "that sends it.")] = ...,
+    network: Network = None,
+    gas_limit: GasLimit = None,
+    nonce: Annotated[int | None, typer.Option(help="Override the sender's next nonce.")] = None,
+    ttl: Annotated[int, typer.Option(help="Seconds until the transaction expires.")] = 3600,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o",
+                                                  help="Write here, not stdout.")] = None,
+) -> None:
+    """Build an unsigned transaction (prints tx.json)."""
+    out = Output(False)
+    with handling(out):
+        from dataclasses import replace
+
+        from ..chain.networks import open_network
+        from ..chain.transaction import MultisigAuth, SignedTransaction, dumps
+        from ..config.project import load_project
+        from ..exceptions import UsageError
+        from .contract_cmds import _artifact
+        from .signing import keystore
+
+        if kind not in ("deploy", "call"):
+            raise UsageError(f"unknown transaction kind {kind!r}: use deploy or call")
+        info = keystore().get(sender)
+        if info.address is None:
+            raise UsageError(f"key {sender!r} ({info.kind}) cannot send transactions")
+        project = load_project()
+        with open_network(project, network) as net:
+            if kind == "call":
+                if function is None:
+                    raise UsageError("a call needs a function name")
+                address = net.resolve(target)
+                values = net.parse_call_args(address, function, args or [])
+                tx = net.new_transaction(
+                    "call", info.address, gas_limit=gas_limit, target=address,
+                    function=function, args=net.executor.encode_args(address, function, values))
+            else:
+                code = _artifact(project, target).read_bytes()
+                tx = net.new_transaction("deploy", info.address, gas_limit=gas_limit,
+                                         code=code, label=target)
+            tx = replace(tx, expiry=tx.expiry - 3600 + ttl)
+            if nonce is not None:
+                tx = replace(tx, nonce=nonce)
+        auth = MultisigAuth(info.multisig) if info.multisig is not None else None
+        _write(out_file, dumps(SignedTransaction(tx, auth)))
+        out.info(f"built {kind} 0x{tx.hash.hex()} from {sender} (nonce {tx.nonce}); "
+                 f"sign it with `ghost tx sign`")
+
+
+@tx_app.command("sign")
+def sign(
+    file: FileArg,
+    key: Annotated[str, typer.Option("--key", "-k", help="Keystore key that signs.")] = ...,
+    password_file: PasswordFile = None,
+    as_json: Json = False,
+) -> None:
+    """Add KEY's signature to the transaction file, in place."""
+    out = Output(as_json)
+    with handling(out):
+        from ..chain.transaction import (
+            MultisigAuth,
+            add_multisig_signature,
+            dumps,
+            sign_single,
+        )
+        from ..crypto.address import format_address
+        from ..exceptions import UsageError
+        from .signing import unlock
+
+        signed = _read(file)
+        signer = unlock(key, password_file)
+        if isinstance(signed.auth, MultisigAuth):
+            signed = add_multisig_signature(signed, signer.secret_key, signer.public_key)
+            have, need = len(signed.auth.signatures), signed.auth.account.threshold
+            status = f"{have} of {need} required signatures"
+        else:
+            if signer.address != signed.tx.sender:
+                raise UsageError(f"key {key!r} ({format_address(signer.address)}) is not the "
+                                 f"sender {format_address(signed.tx.sender)}")
+            signed = sign_single(signed.tx, signer.secret_key, signer.public_key)
+            have, need, status = 1, 1, "signed"
+        _write(file, dumps(signed))
+        out.emit({"hash": "0x" + signed.hash.hex(), "signatures": have, "threshold": need},
+                 lambda: out.info(f"signed by {key}: {status}"))
+
+
+@tx_app.command("send")
+def send(file: FileArg, network: Network = None, as_json: Json = False) -> None:
+    """Submit a signed transaction; print its result like `ghost call`."""
+    out = Output(as_json)
+    with handling(out):
+        from ..chain.networks import open_network
+        from ..config.project import load_project
+        from .contract_cmds import _render, receipt_json
+
+        signed = _read(file)
+        with open_network(load_project(), network) as net:
+            receipt = net.submit(signed)
+        out.emit(receipt_json(receipt), lambda: _render(out, receipt))
+
+
+@tx_app.command("show")
+def show(file: FileArg, as_json: Json = False) -> None:
+    """Print what a transaction file holds and who has signed it."""
+    out = Output(as_json)
+    with handling(out):
+        from ..chain.transaction import to_json
+
+        doc = to_json(_read(file))
+        out.emit(doc, lambda: out.out.print_json(data=doc))
+
+
+def _read(file: Path):
+    import json
+
+    from ..chain.transaction import from_json
+    from ..exceptions import NotFoundError, TransactionError
+
+    try:
+        return from_json(json.loads(file.read_text()))
+    except FileNotFoundError:
+        raise NotFoundError(f"no transaction file {file}") from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TransactionError(f"cannot read transaction file {file}: {exc}") from exc
+
+
+def _write(file: Path | None, text: str) -> None:
+    import sys
+
+    from ..exceptions import GhostError
+    from ..fsutil import write_atomically
+
+    if file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        write_atomically(file, text.encode())
+    except OSError as exc:
+        raise GhostError(f"cannot write {file}: {exc}") from exc

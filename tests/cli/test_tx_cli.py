@@ -1,0 +1,67 @@
+"""Keys sign deploys and calls; a 2-of-3 multi-sig of mixed schemes collects signatures
+offline with `ghost tx`; replays, wrong passphrases and short signature sets are refused."""
+
+import json
+
+import pytest
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {"GHOST_HOME": str(tmp_path / "home"), "GHOST_PASSPHRASE": "correct horse"}
+
+
+def test_keys_sign_deploys_and_calls(project, run_ghost, env):
+    assert run_ghost("keys", "new", "alice", cwd=project, env=env).code == 0
+    alice = run_ghost("keys", "show", "alice", "--json", cwd=project, env=env).json["key"][
+        "address"]
+    deployed = run_ghost("deploy", "--key", "alice", "--json", cwd=project, env=env)
+    assert deployed.code == 0, deployed.stderr
+    call = run_ghost("call", "counter", "increment", "--key", "alice", "--json",
+                     cwd=project, env=env)
+    assert call.code == 0, call.stderr
+    # The event's caller topic is alice's address: the call was signed by her key.
+    assert call.json["events"][0]["topics"][1][2:42] == alice[2:].lower()
+    wrong = run_ghost("call", "counter", "increment", "--key", "alice", "--json", cwd=project,
+                      env={**env, "GHOST_PASSPHRASE": "wrong"})
+    assert wrong.code == 12 and wrong.json["error"]["code"] == "wrong_passphrase"
+    assert run_ghost("query", "counter", "get", "--json", cwd=project, env=env).json[
+        "result"] == 1
+
+
+def test_multisig_treasury_collects_signatures_offline(project, run_ghost, env, tmp_path):
+    for name, scheme in (("alice", "ml-dsa-65"), ("bob", "ed25519"),
+                         ("carol", "schnorr-secp256k1")):
+        assert run_ghost("keys", "new", name, "--scheme", scheme, cwd=project,
+                         env=env).code == 0
+    assert run_ghost("keys", "multisig", "create", "treasury", "--threshold", "2", "alice",
+                     "bob", "carol", cwd=project, env=env).code == 0
+    assert run_ghost("deploy", cwd=project, env=env).code == 0
+
+    built = run_ghost("tx", "build", "call", "counter", "add", "10", "--from", "treasury",
+                      cwd=project, env=env)
+    assert built.code == 0, built.stderr
+    tx = tmp_path / "tx.json"
+    tx.write_text(built.stdout)
+    assert json.loads(built.stdout)["auth"]["signatures"] == []
+
+    assert run_ghost("tx", "sign", str(tx), "--key", "carol", cwd=project, env=env).code == 0
+    short = run_ghost("tx", "send", str(tx), "--json", cwd=project, env=env)
+    assert short.code == 13 and "2 of 3 signatures required, 1 given" in short.stderr
+    again = run_ghost("tx", "sign", str(tx), "--key", "carol", cwd=project, env=env)
+    assert again.code == 13 and "already signed" in again.stderr
+
+    assert run_ghost("tx", "sign", str(tx), "--key", "alice", cwd=project, env=env).code == 0
+    sent = run_ghost("tx", "send", str(tx), "--json", cwd=project, env=env)
+    assert sent.code == 0, sent.stderr
+    assert sent.json["result"] == 10
+    replay = run_ghost("tx", "send", str(tx), "--json", cwd=project, env=env)
+    assert replay.code == 13 and replay.json["error"]["code"] == "bad_nonce"
+
+    # A tampered file is refused and changes nothing.
+    doc = json.loads(tx.read_text())
+    doc["tx"] = doc["tx"][:-2] + ("00" if doc["tx"][-2:] != "00" else "01")
+    tx.write_text(json.dumps(doc))
+    assert run_ghost("tx", "send", str(tx), cwd=project, env=env).code == 13
+    assert run_ghost("query", "counter", "get", "--json", cwd=project, env=env).json[
+        "result"] == 10

@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
             project = load_project()
             names = contracts or list(project.contracts)
             artifacts = [(name, _artifact(project, name)) for name in names]
-            signer = load_signer(key, password_file)
+            signer = load_signer(key or project.default_key, password_file)
             deployed = []
             with open_network(project, network) as net:
                 for name, path in artifacts:
@@ -105,7 +105,7 @@ def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
         from .signing import load_signer
 
         project = load_project()
-        signer = load_signer(key, password_file) if commit else None
+        signer = load_signer(key or project.default_key, password_file) if commit else None
         with open_network(project, network) as net:
             values = net.parse_call_args(contract, function, args)
             if commit:

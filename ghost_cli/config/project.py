@@ -71,6 +71,7 @@ class Project:
     )
     default_network: str = d.DEFAULT_NETWORK
     test: TestConfig = field(default_factory=TestConfig)
+    default_key: str | None = None  # keystore key that signs when --key is not given
 
     @property
     def config_path(self) -> Path:
@@ -151,6 +152,8 @@ _SCHEMA: dict[str, _Key] = {
     "project.name": _Key(str, "project name", check=_nonempty),
     "project.version": _Key(str, "project version", check=_nonempty),
     "project.default_network": _Key(str, "network used when --network is not given"),
+    "project.default_key": _Key(str, "keystore key that signs when --key is not given",
+                                check=_nonempty),
     "contracts.*.source": _Key(str, "root Zig file of the contract", check=_zig_file),
     "contracts.*.target": _Key(str, "what to build", choices=d.TARGETS),
     "build.optimize": _Key(str, "Zig optimize mode", choices=d.OPTIMIZE_MODES),
@@ -294,6 +297,7 @@ def parse_project(text: str, path: Path) -> Project:
         networks=networks,
         default_network=default_network,
         test=test,
+        default_key=proj.get("default_key"),
     )
 
 

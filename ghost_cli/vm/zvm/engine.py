@@ -227,7 +227,7 @@ class ZvmEngine:
         refund = min(interp.state.refund, used // 5)
         state = interp.state
         return ZvmRun(result.output, used - refund,
-                      {a: dict(w) for a, w in state.overlay.items()},
+                      {a: dict(w) for a, w in state.overlay.items() if w},
                       tuple(state.events), tuple(state.logs), refund)
 
 

@@ -1,0 +1,65 @@
+"""Property tests: no input bytes make the engine raise anything but a GhostError, and the
+disassembler round-trips any code."""
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from zvm_helpers import CALLER, SELF
+
+from ghost_cli.exceptions import GhostError
+from ghost_cli.vm.types import CallContext, Limits
+from ghost_cli.vm.zvm import assemble, disassemble, encode_zvmc, to_text
+from ghost_cli.vm.zvm.engine import ZvmEngine
+from ghost_cli.vm.zvm.opcodes import OPCODES
+
+# Bytes biased towards real opcodes (and small PUSH immediates), so programs run a while.
+_OPS = sorted(OPCODES)
+_byte = st.one_of(st.sampled_from(_OPS), st.integers(0, 255), st.sampled_from([0, 1, 2, 32]))
+_code = st.lists(_byte, max_size=200).map(bytes)
+_LIMITS = Limits(memory_bytes=1 << 20)
+SETTINGS = settings(max_examples=400, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def _ctx(data: bytes, gas: int) -> CallContext:
+    return CallContext(CALLER, SELF, data, gas, block_height=1, block_time=2, chain_id=3)
+
+
+def _resolver(address: bytes):
+    return None
+
+
+@SETTINGS
+@given(code=_code, data=st.binary(max_size=40), gas=st.integers(0, 200_000))
+def test_random_bytecode_only_raises_ghost_errors(code, data, gas):
+    engine = ZvmEngine(_LIMITS, resolver=_resolver)
+    blob = encode_zvmc(code)
+    try:
+        out = engine.execute(blob, "f()", _ctx(data, gas), {}.get)
+    except GhostError as exc:
+        assert 0 <= getattr(exc, "gas_used", 0) <= gas
+    else:
+        assert 0 <= out.gas_used <= gas
+
+
+@SETTINGS
+@given(blob=st.one_of(st.binary(max_size=64),
+                      st.binary(max_size=48).map(lambda b: b"ZVMC" + b),
+                      st.tuples(st.binary(max_size=8), st.binary(max_size=8),
+                                st.integers(0, 255), st.integers(0, 255)).map(
+                          lambda t: b"ZVMC\x01" + bytes([t[2] % 4, t[3], 0])
+                          + len(t[0]).to_bytes(4, "little") + len(t[1]).to_bytes(4, "little")
+                          + t[0] + t[1])),
+       function=st.sampled_from(["f()", "get", "x(u64)"]))
+def test_random_containers_only_raise_ghost_errors(blob, function):
+    engine = ZvmEngine(_LIMITS)
+    try:
+        engine.validate(blob)
+        engine.execute(blob, function, _ctx(b"", 10_000), {}.get)
+    except GhostError:
+        pass
+
+
+@SETTINGS
+@given(code=st.binary(max_size=300))
+def test_disassembly_round_trips(code):
+    assert assemble(to_text(disassemble(code))) == code

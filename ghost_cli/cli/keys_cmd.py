@@ -12,18 +12,12 @@ from typing import Annotated
 
 import typer
 
-from ..config.defaults import ENV_PASSPHRASE
-from .options import Json
+from .options import Json, PasswordFile
 from .output import Output, handling
+from .signing import keystore
 
 NameArg = Annotated[str, typer.Argument(help="Key name (1-64 of A-Z a-z 0-9 _ . -).")]
 InputArg = Annotated[str, typer.Argument(help="Input file, or - for stdin.")]
-PasswordFile = Annotated[
-    Path | None,
-    typer.Option("--password-file", dir_okay=False,
-                 help=f"Read the passphrase from this file (else ${ENV_PASSPHRASE}, "
-                      "else a prompt)."),
-]
 OutFile = Annotated[
     Path | None, typer.Option("--out", "-o", dir_okay=False, help="Write to this file.")
 ]
@@ -58,7 +52,7 @@ def register(app: typer.Typer) -> None:
             from ..crypto.schemes import DEFAULT_SCHEME
             from ..exceptions import UsageError
 
-            ks = _keystore()
+            ks = keystore()
             scheme = scheme or DEFAULT_SCHEME
             ks.new_path(name)  # refuse a bad or taken name before asking for a passphrase
             resolve_scheme(scheme)
@@ -79,7 +73,7 @@ def register(app: typer.Typer) -> None:
         """List the keys in the keystore."""
         out = Output(as_json)
         with handling(out):
-            infos = _keystore().list()
+            infos = keystore().list()
             out.emit({"keys": [i.to_json() for i in infos]}, lambda: _render_list(out, infos))
 
     @keys.command("show")
@@ -87,7 +81,7 @@ def register(app: typer.Typer) -> None:
         """Show a key's scheme, address and public key (never its secret)."""
         out = Output(as_json)
         with handling(out):
-            info = _keystore().get(name)
+            info = keystore().get(name)
             out.emit({"key": info.to_json()}, lambda: _render_key(out, info, full=True))
 
     @keys.command("schemes")
@@ -123,7 +117,7 @@ def register(app: typer.Typer) -> None:
 
             if public and secret:
                 raise UsageError("--public and --secret exclude each other")
-            ks = _keystore()
+            ks = keystore()
             passphrase = None
             if secret:
                 ks.get(name)  # not found or corrupt: say so before asking for a passphrase
@@ -142,7 +136,7 @@ def register(app: typer.Typer) -> None:
         """Add a key from a keystore document (an export, or a public key)."""
         out = Output(as_json)
         with handling(out):
-            ks = _keystore()
+            ks = keystore()
             found = ks.read_file(file)
             ks.new_path(name or found.name)
             passphrase = None
@@ -162,7 +156,7 @@ def register(app: typer.Typer) -> None:
         with handling(out):
             from ..exceptions import UsageError
 
-            ks = _keystore()
+            ks = keystore()
             if not yes and ks.path(name).exists():
                 if not sys.stdin.isatty():
                     raise UsageError(f"deleting key {name!r} needs --yes when not at a terminal")
@@ -185,9 +179,10 @@ def register(app: typer.Typer) -> None:
         with handling(out):
             from ..crypto.address import format_address
             from ..crypto.message import sign_message
+            from .signing import unlock
 
             message = _read_input(file)
-            key = _unlock(name, password_file)
+            key = unlock(name, password_file)
             signature = sign_message(key, message)
             if out_file is not None:
                 _write_output(out_file, signature, mode=0o644)
@@ -213,7 +208,7 @@ def register(app: typer.Typer) -> None:
             from ..crypto.message import verify_message
             from ..exceptions import CryptoError, UsageError
 
-            info = _keystore().get(name)
+            info = keystore().get(name)
             if info.kind != "signing":
                 raise UsageError(f"{name!r} is a {info.kind} entry, not a signing key")
             message = _read_input(file)
@@ -237,7 +232,7 @@ def register(app: typer.Typer) -> None:
             from ..crypto import kem
             from ..exceptions import UsageError
 
-            info = _keystore().get(to)
+            info = keystore().get(to)
             if info.kind != "kem":
                 raise UsageError(f"{to!r} is a {info.kind} entry: encrypt to an ml-kem key "
                                  "(`ghost keys new NAME --scheme ml-kem-768`)")
@@ -258,10 +253,13 @@ def register(app: typer.Typer) -> None:
             from ..crypto import kem
             from ..exceptions import UsageError
 
+            ks = keystore()
+            info = ks.get(name)
+            if info.kind != "kem":
+                raise UsageError(f"{name!r} is a {info.kind} entry: only ml-kem keys decrypt")
             blob = _read_input(file)
-            key = _unlock(name, password_file)
-            if key.kind != "kem":
-                raise UsageError(f"{name!r} is a {key.kind} key: only ml-kem keys decrypt")
+            passphrase = _passphrase(f"key {name!r}", password_file) if info.encrypted else None
+            key = ks.unlock(name, passphrase)
             plaintext = kem.decrypt(key.secret_key, blob)
             _emit_binary(out, plaintext, out_file, "plaintext", mode=0o600, name=name)
 
@@ -277,33 +275,17 @@ def register(app: typer.Typer) -> None:
         """Create an M-of-N multi-sig account from keys in the keystore."""
         out = Output(as_json)
         with handling(out):
-            info = _keystore().create_multisig(name, threshold, members)
+            info = keystore().create_multisig(name, threshold, members)
             out.emit({"key": info.to_json()}, lambda: _render_key(out, info, full=True))
 
 
 # ---- helpers -----------------------------------------------------------------------------
 
 
-def _keystore():
-    from ..config.defaults import ghost_home
-    from ..crypto.keystore import Keystore
-
-    return Keystore(ghost_home())  # production Argon2id cost, always
-
-
 def _passphrase(purpose: str, password_file: Path | None, *, confirm: bool = False) -> str:
     from ..crypto.passphrase import read_passphrase
 
     return read_passphrase(purpose, password_file=password_file, confirm=confirm)
-
-
-def _unlock(name: str, password_file: Path | None):
-    ks = _keystore()
-    info = ks.get(name)
-    # Ask only when there is something to open: plaintext keys need no passphrase, and
-    # public-only entries fail in unlock with the reason.
-    needs = info.encrypted
-    return ks.unlock(name, _passphrase(f"key {name!r}", password_file) if needs else None)
 
 
 def _hex_option(text: str, option: str) -> bytes:

@@ -47,7 +47,8 @@ def keys(home, tmp_path):
             home: Path = home) -> Run:
         env = {**os.environ, "NO_COLOR": "1", "GHOST_HOME": str(home),
                "GHOST_PASSPHRASE": passphrase or ""}
-        env.pop("GHOST_JSON", None)
+        for leak in ("GHOST_JSON", "GHOST_PASSWORD_FILE"):
+            env.pop(leak, None)
         proc = subprocess.run([sys.executable, "-m", "ghost_cli", "keys", *args], input=input,
                               capture_output=True, cwd=tmp_path, env=env, timeout=120)
         return Run(proc.returncode, proc.stdout, proc.stderr.decode())

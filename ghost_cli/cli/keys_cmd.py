@@ -289,11 +289,11 @@ def _passphrase(purpose: str, password_file: Path | None, *, confirm: bool = Fal
 
 
 def _hex_option(text: str, option: str) -> bytes:
+    from ..crypto.address import from_hex
     from ..exceptions import UsageError
 
-    digits = text[2:] if text[:2] in ("0x", "0X") else text
     try:
-        return bytes.fromhex(digits)
+        return from_hex(text)
     except ValueError:
         raise UsageError(f"{option} takes hex digits, got {text!r}") from None
 
@@ -311,9 +311,10 @@ def _read_input(file: str) -> bytes:
 
 def _signature_bytes(data: bytes) -> bytes:
     """A signature file holds hex (what `sign` prints) or the raw bytes (`sign --out`)."""
+    from ..crypto.address import from_hex
+
     try:
-        text = data.decode("ascii").strip()
-        return bytes.fromhex(text[2:] if text[:2] in ("0x", "0X") else text) or data
+        return from_hex(data.decode("ascii").strip()) or data
     except ValueError:  # UnicodeDecodeError is a ValueError too
         return data
 

@@ -21,6 +21,13 @@ MULTISIG_DOMAIN = b"ghost/multisig/v1"
 _HEX40 = re.compile(r"[0-9a-fA-F]{40}")
 
 
+def from_hex(value: object) -> bytes:
+    """Bytes from hex text, `0x` optional; ValueError otherwise (callers name the field)."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected hex text, got {type(value).__name__}")
+    return bytes.fromhex(value[2:] if value[:2] in ("0x", "0X") else value)
+
+
 def address_of_public_key(encoded_public_key: bytes) -> bytes:
     """The address of a key, from its encoded public key (scheme id ‖ raw)."""
     Encoded.from_bytes(encoded_public_key, "public key")  # refuses empty or id-only keys

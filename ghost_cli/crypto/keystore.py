@@ -38,7 +38,7 @@ from ..exceptions import (
     WrongPassphraseError,
 )
 from ..fsutil import write_atomically
-from .address import address_of_public_key, format_address, parse_address
+from .address import address_of_public_key, format_address, from_hex, parse_address
 from .multisig import MultisigAccount
 from .scheme import Encoded
 
@@ -157,10 +157,7 @@ class Keystore:
     # ---- reading ---------------------------------------------------------------------
 
     def list(self) -> list[KeyInfo]:
-        if not self.dir.is_dir():
-            return []
-        paths = sorted(p for p in self.dir.glob("*.json") if NAME_PATTERN.fullmatch(p.stem))
-        return [self._load(p.stem).info for p in paths]
+        return [self._load(name).info for name in self._names()]
 
     def get(self, name: str) -> KeyInfo:
         return self._load(name).info
@@ -293,8 +290,13 @@ class Keystore:
             raise UsageError(f"a key named {name!r} already exists ({path})")
         return path
 
+    def _names(self) -> list[str]:
+        if not self.dir.is_dir():
+            return []
+        return sorted(p.stem for p in self.dir.glob("*.json") if NAME_PATTERN.fullmatch(p.stem))
+
     def _not_found(self, name: str) -> NotFoundError:
-        names = sorted(p.stem for p in self.dir.glob("*.json")) if self.dir.is_dir() else []
+        names = self._names()
         known = ", ".join(names) if names else "none yet: create one with `ghost keys new NAME`"
         return NotFoundError(f"no key named {name!r} (keys: {known})")
 
@@ -495,11 +497,10 @@ def _parse_crypto(section: Any) -> _Crypto:
 
 
 def _hex(value: Any, what: str) -> bytes:
-    text = value[2:] if isinstance(value, str) and value[:2] in ("0x", "0X") else value
-    if not isinstance(text, str):
+    if value is None:
         raise _Corrupt(f"{what} is missing")
     try:
-        return bytes.fromhex(text)
+        return from_hex(value)
     except ValueError:
         raise _Corrupt(f"{what} is not hex") from None
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import CryptoError
-from .address import format_address, multisig_address, parse_address
+from .address import format_address, from_hex, multisig_address, parse_address
 from .scheme import Encoded
 
 MAX_MEMBERS = 16
@@ -101,8 +101,7 @@ class MultisigAccount:
 
 
 def _hex(value: Any) -> bytes:
-    text = value[2:] if isinstance(value, str) and value[:2] in ("0x", "0X") else value
     try:
-        return bytes.fromhex(text)
-    except (TypeError, ValueError):
+        return from_hex(value)
+    except ValueError:
         raise CryptoError(f"member public key is not hex: {value!r:.40}") from None

@@ -67,3 +67,12 @@ def test_key_address_is_domain_separated_keccak_of_the_encoded_key():
 def test_key_address_refuses_a_truncated_key():
     with pytest.raises(CryptoError, match="truncated"):
         address_of_public_key(b"\x10")
+
+
+def test_from_hex():
+    from ghost_cli.crypto.address import from_hex
+
+    assert from_hex("0xAb01") == from_hex("ab01") == b"\xab\x01"
+    for bad in ("0xzz", "abc", None, 12):
+        with pytest.raises(ValueError):
+            from_hex(bad)

@@ -8,6 +8,7 @@ import typer
 
 from .options import GasLimit, Json, Key, Network, PasswordFile
 from .output import Output, handling
+from .zvm_cmds import Trace, tracing
 
 ContractArg = Annotated[str, typer.Argument(help="Contract name (from ghost.toml) or address.")]
 FunctionArg = Annotated[str, typer.Argument(help="Function to run.")]
@@ -65,11 +66,12 @@ def register(app: typer.Typer) -> None:
         gas_limit: GasLimit = None,
         key: Key = None,
         password_file: PasswordFile = None,
+        trace: Trace = False,
         as_json: Json = False,
     ) -> None:
         """Send a transaction that runs FUNCTION; print its result, gas used and events."""
         _run(contract, function, args or [], network, gas_limit, as_json, commit=True,
-             key=key, password_file=password_file)
+             key=key, password_file=password_file, trace=trace)
 
     @app.command("query")
     def query(
@@ -78,10 +80,12 @@ def register(app: typer.Typer) -> None:
         args: ArgsArg = None,
         network: Network = None,
         gas_limit: GasLimit = None,
+        trace: Trace = False,
         as_json: Json = False,
     ) -> None:
         """Run FUNCTION read-only: nothing is recorded, state is never changed."""
-        _run(contract, function, args or [], network, gas_limit, as_json, commit=False)
+        _run(contract, function, args or [], network, gas_limit, as_json, commit=False,
+             trace=trace)
 
 
 def _artifact(project, name: str):
@@ -97,7 +101,7 @@ def _artifact(project, name: str):
 
 
 def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
-         key: str | None = None, password_file=None) -> None:
+         key: str | None = None, password_file=None, trace: bool = False) -> None:
     out = Output(as_json)
     with handling(out):
         from ..chain.networks import open_network
@@ -108,12 +112,15 @@ def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
         signer = load_signer(key or project.default_key, password_file) if commit else None
         with open_network(project, network) as net:
             values = net.parse_call_args(contract, function, args)
-            if commit:
-                receipt = net.call(contract, function, values, gas_limit=gas_limit,
-                                   signer=signer)
-            else:
-                receipt = net.query(contract, function, values, gas_limit=gas_limit)
+            with tracing(net, contract, trace, out) as steps:
+                if commit:
+                    receipt = net.call(contract, function, values, gas_limit=gas_limit,
+                                       signer=signer)
+                else:
+                    receipt = net.query(contract, function, values, gas_limit=gas_limit)
         data = {"contract": contract, **receipt_json(receipt)}
+        if steps is not None:
+            data["trace"] = steps
         out.emit(data, lambda: _render(out, receipt))
 
 

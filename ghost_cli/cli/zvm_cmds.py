@@ -1,0 +1,182 @@
+"""`ghost asm`, `ghost disasm`, and the `--trace` option of `ghost call`/`ghost query`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .options import Json
+from .output import Output, handling
+
+ENV_TRACE = "GHOST_TRACE"
+
+Trace = Annotated[
+    bool,
+    typer.Option("--trace", envvar=ENV_TRACE,
+                 help="Print every ZVM instruction run (depth, pc, opcode, gas left, stack "
+                      "top) to stderr; with --json, add them as \"trace\". ZVM contracts only."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("asm")
+    def asm(
+        file: Annotated[Path, typer.Argument(help="ZVM assembly source (.zasm).")],
+        output: Annotated[
+            Path | None,
+            typer.Option("--output", "-o", help="The .zvmc to write (default: FILE.zvmc)."),
+        ] = None,
+        abi: Annotated[
+            Path | None,
+            typer.Option("--abi", help="Ghost ABI JSON ({\"version\": 1, \"functions\": "
+                                       "[...]}) to put in the container's ABI section."),
+        ] = None,
+        as_json: Json = False,
+    ) -> None:
+        """Assemble ZVM assembly into a ZVMC container."""
+        out = Output(as_json)
+        with handling(out):
+            result = assemble_file(file, output or file.with_suffix(".zvmc"), abi)
+            out.emit(result, lambda: out.out.print(
+                f"Assembled {result['path']}: {result['code_size']:,} bytes of code, "
+                f"{len(result['functions'])} function(s)"))
+
+    @app.command("disasm")
+    def disasm(
+        file: Annotated[Path, typer.Argument(help="A .zvmc container, or raw ZVM bytecode.")],
+        as_asm: Annotated[
+            bool, typer.Option("--asm", help="Print assembly that assembles back to the code."),
+        ] = False,
+        as_json: Json = False,
+    ) -> None:
+        """List the instructions of ZVM bytecode: offset, opcode, immediate, base gas."""
+        out = Output(as_json)
+        with handling(out):
+            from ..vm.zvm import to_text
+
+            info, instrs = disassemble_file(file)
+            if as_asm and not as_json:
+                typer.echo(to_text(instrs), nl=False)
+                return
+            out.emit({**info, "instructions": [_instr_json(i) for i in instrs]},
+                     lambda: _render_listing(instrs))
+
+
+def _read(path: Path) -> bytes:
+    from ..exceptions import NotFoundError
+
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"{path} not found") from None
+    except OSError as exc:
+        raise NotFoundError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def assemble_file(source: Path, output: Path, abi_path: Path | None) -> dict[str, Any]:
+    from ..abi import Abi
+    from ..exceptions import CompileError, UsageError
+    from ..fsutil import write_atomically
+    from ..vm.zvm import assemble, encode_zvmc, metadata_json, selector
+
+    try:
+        text = _read(source).decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{source} is not UTF-8 text") from None
+    try:
+        code = assemble(text)
+    except CompileError as exc:
+        raise CompileError(f"{source}: {exc.message}", **exc.details) from None
+    functions = []
+    section = b""
+    if abi_path is not None:
+        import json
+
+        try:
+            doc = json.loads(_read(abi_path))
+            metadata = doc if isinstance(doc, dict) and "abi" in doc else {"abi": doc}
+            parsed = Abi.from_json(metadata["abi"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise UsageError(f"{abi_path} is not a ghost ABI: {exc}") from None
+        section = metadata_json(metadata)
+        functions = [{"name": f.name, "signature": f.signature,
+                      "selector": "0x" + selector(f.signature).hex()} for f in parsed.functions]
+    blob = encode_zvmc(code, section)
+    try:
+        write_atomically(output, blob)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    from ..chain.hashing import keccak256
+
+    return {"path": str(output), "size": len(blob), "code_size": len(code),
+            "code_hash": "0x" + keccak256(code).hex(), "functions": functions}
+
+
+def disassemble_file(path: Path):
+    from ..vm.zvm import decode_zvmc, disassemble, read_zvmc_metadata
+    from ..vm.zvm.container import MAGIC
+
+    data = _read(path)
+    if data.startswith(MAGIC):
+        container = decode_zvmc(data)
+        info = {"path": str(path), "container": True, "target": container.target_name,
+                "flags": container.flags, "code_size": len(container.code),
+                "metadata": read_zvmc_metadata(data)}
+        code = container.code
+    else:
+        info = {"path": str(path), "container": False, "code_size": len(data)}
+        code = data
+    return info, disassemble(code)
+
+
+def _instr_json(i) -> dict[str, Any]:
+    return {"offset": i.offset, "opcode": f"0x{i.opcode:02x}", "name": i.name,
+            "immediate": i.operand_text or None, "gas": i.gas, "valid": i.valid,
+            **({} if i.valid else {"bytes": "0x" + i.raw.hex()})}
+
+
+def _render_listing(instrs) -> None:
+    lines = [f"{'offset':>6}  {'op':<4}  {'name':<20} {'immediate':<24} {'gas':>5}"]
+    for i in instrs:
+        operand = i.operand_text if i.valid else f"(bytes 0x{i.raw.hex()})"
+        lines.append(f"{i.offset:>6}  {i.opcode:02x}    {i.name:<20} {operand:<24} {i.gas:>5}")
+    typer.echo("\n".join(lines))
+
+
+# ---- --trace for ghost call / ghost query -------------------------------------------------
+
+
+@contextmanager
+def tracing(net, contract: str, enabled: bool, out: Output) -> Iterator[list[dict] | None]:
+    """Trace the ZVM steps of calls made inside the block; yields the list of steps (None
+    when tracing is off). Steps go to stderr as they run unless output is JSON."""
+    if not enabled:
+        yield None
+        return
+    from ..exceptions import UsageError
+    from ..vm.engines import ZVMC_MAGIC
+
+    address = net.resolve(contract)
+    code = net.store.code(net.store.contract(address).code_hash)
+    if not code.startswith(ZVMC_MAGIC):
+        raise UsageError(
+            f"--trace is ZVM-only: {contract} is a WebAssembly contract, which runs natively "
+            "on wasmtime and cannot be traced step by step")
+    engine = net.engines.backends[ZVMC_MAGIC].engine
+    steps: list[dict] = []
+
+    def record(step) -> None:
+        top = None if step.stack_top is None else hex(step.stack_top)
+        steps.append({"depth": step.depth, "pc": step.pc, "opcode": step.opcode,
+                      "gas_left": step.gas_left, "stack_top": top,
+                      "stack_size": step.stack_size})
+        if not out.as_json:
+            typer.echo(f"trace {step.depth:>2} {step.pc:>6}  {step.opcode:<20} "
+                       f"gas {step.gas_left:<12} top {top or '-'}", err=True)
+
+    with engine.tracing(record):
+        yield steps

@@ -39,7 +39,8 @@ def register(app: typer.Typer) -> None:
             "--scheme", "-s", help="Signature scheme or ml-kem-768 (default ml-dsa-65); "
                                    "`ghost keys schemes` lists them.")] = None,
         plaintext: Annotated[bool, typer.Option(
-            "--plaintext", help="Store the secret key unencrypted (no passphrase).")] = False,
+            "--plaintext", help="Store the secret key unencrypted: no passphrase is read.")
+        ] = False,
         password_file: PasswordFile = None,
         seed: Annotated[str | None, typer.Option(
             "--seed", help="Hex seed for a reproducible key: development only.")] = None,
@@ -50,15 +51,12 @@ def register(app: typer.Typer) -> None:
         with handling(out):
             from ..crypto.keystore import resolve_scheme
             from ..crypto.schemes import DEFAULT_SCHEME
-            from ..exceptions import UsageError
 
             ks = keystore()
             scheme = scheme or DEFAULT_SCHEME
             ks.new_path(name)  # refuse a bad or taken name before asking for a passphrase
             resolve_scheme(scheme)
             seed_bytes = _hex_option(seed, "--seed") if seed is not None else None
-            if plaintext and password_file is not None:
-                raise UsageError("--plaintext stores no passphrase: drop --password-file")
             passphrase = None if plaintext else _passphrase(f"new key {name!r}", password_file,
                                                              confirm=True)
             info = ks.create(name, scheme, passphrase, seed_bytes)
@@ -119,8 +117,8 @@ def register(app: typer.Typer) -> None:
                 raise UsageError("--public and --secret exclude each other")
             ks = keystore()
             passphrase = None
-            if secret:
-                ks.get(name)  # not found or corrupt: say so before asking for a passphrase
+            # Missing, corrupt or secret-less keys fail in export without a prompt first.
+            if secret and ks.get(name).has_secret:
                 passphrase = _passphrase(f"key {name!r}", password_file)
             doc = ks.export(name, public=not secret, passphrase=passphrase)
             out.emit({"name": name, "keystore": doc}, lambda: _write_json(doc))

@@ -201,7 +201,8 @@ class Keystore:
     def create(self, name: str, scheme: str, passphrase: str | None,
                seed: bytes | None = None) -> KeyInfo:
         """A new key pair. `passphrase` None stores the secret in plaintext (ask for it
-        explicitly at the CLI). `seed` (32 bytes) makes the key reproducible: tests only."""
+        explicitly at the CLI). `seed` (the scheme's seed size: 32 bytes, 64 for ML-KEM) makes
+        the key reproducible: development and tests only."""
         path = self.new_path(name)
         kind, impl = resolve_scheme(scheme)
         if passphrase is not None and not passphrase:
@@ -219,12 +220,10 @@ class Keystore:
     def create_multisig(self, name: str, threshold: int, member_names: list[str]) -> KeyInfo:
         """An M-of-N account over signing keys already in the keystore (own or imported)."""
         path = self.new_path(name)
-        seen: set[str] = set()
         by_key: dict[bytes, str] = {}
         for member in member_names:
-            if member in seen:
+            if member in by_key.values():
                 raise UsageError(f"member {member!r} is listed twice")
-            seen.add(member)
             info = self.get(member)
             if info.kind != "signing":
                 raise UsageError(f"{member!r} is a {info.kind} entry; multi-sig members are "

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .options import Json
+from .options import Json, Target
 from .output import Output, handling
 
 
@@ -16,27 +16,33 @@ def register(app: typer.Typer) -> None:
         contracts: Annotated[
             list[str] | None, typer.Argument(help="Contracts to build (default: all).")
         ] = None,
-        target: Annotated[
-            str, typer.Option("--target", help="Output: wasm (ZVM bytecode is not built yet).")
-        ] = "wasm",
+        target: Target = None,
         as_json: Json = False,
     ) -> None:
-        """Compile Zig to WebAssembly; print size, exports and imports of each contract."""
+        """Compile Zig to WebAssembly (and lower it to ZVM for --target zvm); print size,
+        exports and imports of each contract."""
         out = Output(as_json)
         with handling(out):
             from ..config.project import load_project
-            from ..exceptions import UsageError
             from ..toolchain.build import build_project
 
-            if target != "wasm":
-                raise UsageError(f"unknown or unsupported target {target!r}: use wasm")
+            check_target(target)
             project = load_project()
             with out.status("Building") as say:
-                results = build_project(project, contracts or None, progress=say)
+                results = build_project(project, contracts or None, progress=say,
+                                        target=target)
             out.emit(
                 {"contracts": [_as_json(project.root, r) for r in results]},
                 lambda: _render(out, project.root, results),
             )
+
+
+def check_target(target: str | None) -> None:
+    from ..config.defaults import TARGETS
+    from ..exceptions import UsageError
+
+    if target is not None and target not in TARGETS:
+        raise UsageError(f"unknown target {target!r}: use one of {', '.join(TARGETS)}")
 
 
 def _as_json(root, r) -> dict:

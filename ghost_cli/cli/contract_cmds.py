@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .options import GasLimit, Json, Key, Network, PasswordFile
+from .options import GasLimit, Json, Key, Network, PasswordFile, Target
 from .output import Output, handling
 from .zvm_cmds import Trace, tracing
 
@@ -29,19 +29,23 @@ def register(app: typer.Typer) -> None:
         gas_limit: GasLimit = None,
         key: Key = None,
         password_file: PasswordFile = None,
+        target: Target = None,
         as_json: Json = False,
     ) -> None:
-        """Deploy built contracts (build/NAME.wasm) to a network, the sandbox by default."""
+        """Deploy built contracts (build/NAME.wasm, or NAME.zvmc for the zvm target) to a
+        network, the sandbox by default."""
         out = Output(as_json)
         with handling(out):
             from ..abi import format_address
             from ..chain.networks import open_network
             from ..config.project import load_project
+            from .build_cmd import check_target
             from .signing import load_signer
 
+            check_target(target)
             project = load_project()
             names = contracts or list(project.contracts)
-            artifacts = [(name, _artifact(project, name)) for name in names]
+            artifacts = [(name, _artifact(project, name, target)) for name in names]
             signer = load_signer(key or project.default_key, password_file)
             deployed = []
             with open_network(project, network) as net:
@@ -88,15 +92,17 @@ def register(app: typer.Typer) -> None:
              trace=trace)
 
 
-def _artifact(project, name: str):
+def _artifact(project, name: str, target: str | None):
     from ..exceptions import NotFoundError
 
     if name not in project.contracts:
         known = ", ".join(project.contracts) or "none"
         raise NotFoundError(f"no contract {name!r} in ghost.toml (contracts: {known})")
-    path = project.root / project.build.out_dir / f"{name}.wasm"
+    path = project.artifact_path(name, target)
     if not path.is_file():
-        raise NotFoundError(f"{path.relative_to(project.root)} not found: run `ghost build` first")
+        flag = f" --target {target}" if target else ""
+        raise NotFoundError(
+            f"{path.relative_to(project.root)} not found: run `ghost build{flag}` first")
     return path
 
 

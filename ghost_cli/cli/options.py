@@ -30,6 +30,12 @@ Key = Annotated[
                  help="Keystore key that signs (`ghost keys list`); default: the network's "
                       "development key (sandbox only)."),
 ]
+Target = Annotated[
+    str | None,
+    typer.Option("--target", envvar=defaults.ENV_TARGET,
+                 help="wasm (WebAssembly) or zvm (ZVM bytecode in a .zvmc); default: each "
+                      "contract's `target` in ghost.toml."),
+]
 PasswordFile = Annotated[
     Path | None,
     typer.Option("--password-file", envvar="GHOST_PASSWORD_FILE",

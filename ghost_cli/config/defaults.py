@@ -24,6 +24,8 @@ ENV_JSON = "GHOST_JSON"
 ENV_GAS_LIMIT = "GHOST_GAS_LIMIT"
 #: The keystore passphrase, for scripts and CI (else --password-file, else a prompt).
 ENV_PASSPHRASE = "GHOST_PASSPHRASE"
+#: The build target when --target is not given (default: each contract's `target`).
+ENV_TARGET = "GHOST_TARGET"
 #: Zig's own variable: where Zig keeps its global cache. Zig reads it; ghost never sets it.
 ENV_ZIG_GLOBAL_CACHE = "ZIG_GLOBAL_CACHE_DIR"
 
@@ -34,6 +36,8 @@ ENVIRONMENT: dict[str, str] = {
     ENV_JSON: "1/true/yes: print JSON, as --json does",
     ENV_GAS_LIMIT: "gas limit of a transaction when --gas-limit is not given",
     ENV_PASSPHRASE: "keystore passphrase when --password-file is not given (else a prompt)",
+    ENV_TARGET: "wasm or zvm: what `ghost build` makes and `ghost deploy` sends when --target "
+                "is not given (default: each contract's target)",
     ENV_ZIG_GLOBAL_CACHE: "Zig's global cache directory (read by Zig itself)",
 }
 
@@ -48,7 +52,10 @@ ZIG_CACHE_DIR = f"{STATE_DIR}/zig-cache"
 
 DEFAULT_VERSION = "0.1.0"
 DEFAULT_TARGET = "wasm"
-TARGETS = ("wasm",)
+#: What `ghost build` makes: WebAssembly, or ZVM bytecode lowered from it in a ZVMC container.
+TARGETS = ("wasm", "zvm")
+#: The file each target writes, <out_dir>/<contract><suffix>.
+ARTIFACT_SUFFIX = {"wasm": ".wasm", "zvm": ".zvmc"}
 
 DEFAULT_OPTIMIZE = "ReleaseSmall"
 OPTIMIZE_MODES = ("Debug", "ReleaseSafe", "ReleaseFast", "ReleaseSmall")
@@ -69,6 +76,9 @@ DEFAULT_SNAPSHOT_FILE = ".gas-snapshot.json"
 #: The Zig release series the contract SDK is written for (its std API changes between them).
 SUPPORTED_ZIG_SERIES = "0.17"
 WASM_TARGET = "wasm32-freestanding"
+#: Zig's shadow stack for contracts lowered to ZVM (Zig's default is 1 MiB): ZVM charges
+#: memory by its highest address, quadratically, and the stack sits below the data.
+ZVM_STACK_BYTES = 64 * 1024
 #: The instruction set contracts are built for: WebAssembly 1.0 (the VM meters every
 #: instruction; bulk memory would move megabytes for one unit of fuel).
 WASM_CPU = "mvp"

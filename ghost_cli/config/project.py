@@ -89,9 +89,11 @@ class Project:
     def state_dir(self) -> Path:
         return self.root / d.STATE_DIR
 
-    def artifact_path(self, contract: str) -> Path:
-        """Where `ghost build` writes the contract's module."""
-        return self.out_dir / f"{self.contract(contract).name}.wasm"
+    def artifact_path(self, contract: str, target: str | None = None) -> Path:
+        """Where `ghost build` writes the contract's module for `target` (default: the
+        contract's configured target)."""
+        c = self.contract(contract)
+        return self.out_dir / f"{c.name}{d.ARTIFACT_SUFFIX[target or c.target]}"
 
     def contract(self, name: str) -> ContractConfig:
         if name not in self.contracts:

@@ -5,6 +5,11 @@ wasm32-freestanding, check that the module imports only host functions with the 
 signatures and exports every ABI function, then append the `ghost.metadata` custom
 section and write `<out_dir>/<name>.wasm`.
 
+For the "zvm" target the module (compiled with a smaller shadow stack, see
+defaults.ZVM_STACK_BYTES) is lowered to ZVM bytecode (toolchain/lowering) and written as
+`<out_dir>/<name>.zvmc`, a ZVMC container whose ABI section holds the same metadata plus
+`"target": "zvm"`.
+
 Builds are reproducible: Zig runs in the project root with relative paths and without
 debug info, and the metadata is canonical JSON (sorted keys, no whitespace) holding only
 facts derived from the sources and the toolchain, so the same sources and toolchain give
@@ -61,10 +66,12 @@ class BuildResult:
     abi: Abi
     metadata: dict[str, Any]
     seconds: float
+    target: str = d.DEFAULT_TARGET
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "target": self.target,
             "path": str(self.path),
             "size": self.size,
             "sha256": self.sha256,
@@ -77,9 +84,11 @@ class BuildResult:
 
 
 def build_project(
-    project: Project, names: Iterable[str] | None = None, *, progress: Progress | None = None
+    project: Project, names: Iterable[str] | None = None, *, progress: Progress | None = None,
+    target: str | None = None,
 ) -> list[BuildResult]:
-    """Build the named contracts (default: all of them, in ghost.toml order)."""
+    """Build the named contracts (default: all of them, in ghost.toml order) for `target`
+    (default: each contract's configured target)."""
     if names is None:
         contracts = list(project.contracts.values())
         if not contracts:
@@ -92,7 +101,8 @@ def build_project(
     zig_version = check_zig_version()
     _sdk_file(project)  # fail before compiling anything if the SDK is missing
     return [
-        build_contract(project, c, zig_version=zig_version, progress=progress) for c in contracts
+        build_contract(project, c, zig_version=zig_version, progress=progress, target=target)
+        for c in contracts
     ]
 
 
@@ -102,9 +112,14 @@ def build_contract(
     *,
     zig_version: str | None = None,
     progress: Progress | None = None,
+    target: str | None = None,
 ) -> BuildResult:
-    """Compile one contract; write `<out_dir>/<name>.wasm` and describe the result."""
+    """Compile one contract; write `<out_dir>/<name>.wasm` (or `.zvmc` for the zvm
+    target) and describe the result."""
     started = time.perf_counter()
+    target = target or contract.target
+    if target not in d.TARGETS:
+        raise ConfigError(f"unknown target {target!r}: use one of {', '.join(d.TARGETS)}")
     say = progress or (lambda _msg: None)
     zig_version = zig_version or check_zig_version()
     source = project.root / contract.source
@@ -128,7 +143,8 @@ def build_contract(
     first = not (project.root / d.ZIG_CACHE_DIR / contract.name).is_dir()
     say(f"compiling {contract.name} with Zig {zig_version} ({optimize})"
         + ("; a first build can take a few seconds" if first else ""))
-    code = _compile(project, contract, sdk, optimize)
+    stack = d.ZVM_STACK_BYTES if target == "zvm" else None
+    code = _compile(project, contract, sdk, optimize, stack)
     if isinstance(abi, CompileError):
         raise abi
     if not abi.functions:
@@ -155,10 +171,16 @@ def build_contract(
             "cpu": d.WASM_CPU,
         },
     }
-    payload = json.dumps(metadata, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    final = add_custom_section(code, METADATA_SECTION, payload)
+    if target == "zvm":
+        metadata["target"] = target
+        metadata["toolchain"]["stack_bytes"] = stack
+        say(f"lowering {contract.name} to ZVM bytecode")
+        final = _zvmc(code, abi, metadata, contract)
+    else:
+        payload = json.dumps(metadata, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        final = add_custom_section(code, METADATA_SECTION, payload)
 
-    path = project.out_dir / f"{contract.name}.wasm"
+    path = project.out_dir / f"{contract.name}{d.ARTIFACT_SUFFIX[target]}"
     say(f"writing {_rel(path, project.root)}")
     _write_atomically(path, final)
     return BuildResult(
@@ -171,7 +193,22 @@ def build_contract(
         abi=abi,
         metadata=metadata,
         seconds=time.perf_counter() - started,
+        target=target,
     )
+
+
+def _zvmc(code: bytes, abi: Abi, metadata: dict[str, Any], contract: ContractConfig) -> bytes:
+    """Lower the module and wrap it with its metadata in a ZVMC container."""
+    from ..vm.zvm.container import encode_zvmc, metadata_json
+    from .lowering import lower
+
+    try:
+        lowered = lower(code, abi)
+    except CompileError as exc:
+        raise CompileError(
+            f"{contract.source.as_posix()}: {exc.message}", contract=contract.name, **exc.details
+        ) from exc
+    return encode_zvmc(lowered, metadata_json(metadata))
 
 
 def _sdk_file(project: Project) -> Path:
@@ -184,9 +221,12 @@ def _sdk_file(project: Project) -> Path:
     return sdk
 
 
-def _compile(project: Project, contract: ContractConfig, sdk: Path, optimize: str) -> bytes:
+def _compile(
+    project: Project, contract: ContractConfig, sdk: Path, optimize: str, stack: int | None
+) -> bytes:
     """Run Zig in the project root with relative paths, so messages and output name no
-    absolute path; return the module's bytes."""
+    absolute path; return the module's bytes. `stack`: the shadow stack's size in bytes
+    (None: Zig's default)."""
     root = project.root
     cache = Path(d.ZIG_CACHE_DIR) / contract.name
     state_dir = project.state_dir
@@ -219,6 +259,7 @@ def _compile(project: Project, contract: ContractConfig, sdk: Path, optimize: st
             "-O", optimize,
             f"-M{d.SDK_MODULE}={_rel(sdk, root)}",
             f"-femit-bin={out}",
+            *(["--stack", str(stack)] if stack is not None else []),
         ]
         run = run_zig(args, cwd=root)
         if run.returncode != 0:

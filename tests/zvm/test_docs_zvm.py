@@ -1,0 +1,24 @@
+"""docs/zvm.md stays in step with the opcode table and the HOSTCALL index table."""
+
+from pathlib import Path
+
+from ghost_cli.vm.host_table import HOST_FUNCTIONS
+from ghost_cli.vm.zvm.opcodes import OPCODES
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "zvm.md"
+
+
+def test_every_opcode_row_is_documented():
+    text = DOC.read_text()
+    for value, op in OPCODES.items():
+        row = (f"| 0x{value:02X} | {op.name} | {op.immediate} | {op.gas} | {op.pops} | "
+               f"{op.pushes} | {op.family} |")
+        assert row in text, f"docs/zvm.md is out of date for {op.name}"
+
+
+def test_every_hostcall_index_is_documented():
+    text = DOC.read_text()
+    for index, f in enumerate(HOST_FUNCTIONS):
+        params = ", ".join(n for n, _ in f.params) or "-"
+        result = ({"i32": "u32", "i64": "u64"}[f.results[0]]) if f.results else "-"
+        assert f"| {index} | {f.name} | {params} | {result} |" in text, f.name

@@ -1,0 +1,107 @@
+"""The counter and token templates built for both targets behave identically: the same
+calls give the same results, reverts, events and storage on WebAssembly and on ZVM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from ghost_cli.chain.sandbox import Sandbox
+from ghost_cli.config.project import load_project
+from ghost_cli.exceptions import ExecutionError, RevertError
+from ghost_cli.scaffold import new_project
+from ghost_cli.toolchain.build import build_project
+from ghost_cli.vm.zvm import decode_zvmc
+
+pytestmark = pytest.mark.slow
+U64_MAX = 2**64 - 1
+
+
+@dataclass(frozen=True)
+class Builds:
+    wasm: bytes
+    zvmc: bytes
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory) -> dict[str, Builds]:
+    out = {}
+    for template in ("counter", "token"):
+        root = new_project("demo", template, tmp_path_factory.mktemp(template) / "demo")
+        project = load_project(root)
+        (wasm,) = build_project(project, target="wasm")
+        (zvm,) = build_project(project, target="zvm")
+        assert (wasm.path.suffix, zvm.path.suffix) == (".wasm", ".zvmc")
+        assert zvm.metadata == {**wasm.metadata, "target": "zvm",
+                                "toolchain": {**wasm.metadata["toolchain"],
+                                              "stack_bytes": 65536}}
+        out[template] = Builds(wasm.path.read_bytes(), zvm.path.read_bytes())
+    return out
+
+
+def _outcome(sandbox: Sandbox, name: str, function: str, args: list, signer: int) -> tuple:
+    try:
+        r = sandbox.call(name, function, args, signer=sandbox.dev_keys[signer])
+    except RevertError as exc:
+        return ("revert", exc.reason)
+    except ExecutionError as exc:
+        return ("failed", exc.code)
+    events = tuple((e.name, e.topics, e.data) for e in r.events)
+    return ("ok", r.result, r.return_data, events, r.logs)
+
+
+def _differential(tmp_path, builds: Builds, calls: list[tuple]) -> list[tuple]:
+    with Sandbox(tmp_path / "sandbox.db") as sandbox:
+        sandbox.deploy(builds.wasm, name="on_wasm")
+        sandbox.deploy(builds.zvmc, name="on_zvm")
+        seen = []
+        for function, args, signer in calls:
+            args = [sandbox.accounts[a[1]] if isinstance(a, tuple) else a for a in args]
+            on_wasm = _outcome(sandbox, "on_wasm", function, args, signer)
+            on_zvm = _outcome(sandbox, "on_zvm", function, args, signer)
+            assert on_zvm == on_wasm, (function, args)
+            seen.append(on_wasm)
+        storage = [sandbox.store.storage_items(sandbox.resolve(n)) for n in ("on_wasm", "on_zvm")]
+        assert storage[0] == storage[1]
+        assert storage[0], "the calls should have written something"
+    return seen
+
+
+def test_counter(tmp_path, templates):
+    calls = [
+        ("get", [], 0), ("increment", [], 0), ("increment", [], 1), ("add", [5], 2),
+        ("get", [], 0), ("add", [U64_MAX], 0), ("add", [U64_MAX - 7], 3),
+        ("increment", [], 0), ("get", [], 1), ("add", [0], 0),
+    ]
+    seen = _differential(tmp_path, templates["counter"], calls)
+    assert [s[1] if s[0] == "ok" else s for s in seen] == [
+        0, 1, 2, 7, 7, ("revert", "Overflow"), U64_MAX, ("revert", "Overflow"), U64_MAX,
+        U64_MAX]
+    assert seen[1][3][0][0] == "Incremented"
+
+
+def test_token(tmp_path, templates):
+    alice, bob = ("account", 1), ("account", 2)
+    calls = [
+        ("name", [], 0), ("owner", [], 0), ("total_supply", [], 0),
+        ("init", [1000], 0), ("init", [5], 1), ("owner", [], 3),
+        ("transfer", [alice, 10], 0), ("transfer", [bob, 3], 1),
+        ("transfer", [alice, 5000], 0), ("transfer", [bob, 1], 4),
+        ("transfer", [alice, 7], 1),  # to oneself
+        ("balance_of", [alice], 0), ("balance_of", [bob], 0), ("balance_of", [("account", 0)], 0),
+        ("balance_of", [b"\xff" * 20], 0), ("total_supply", [], 2),
+        ("transfer", [bob, 0], 5), ("transfer", [alice, 990], 0),
+    ]
+    seen = _differential(tmp_path, templates["token"], calls)
+    reverts = [s for s in seen if s[0] == "revert"]
+    assert reverts == [("revert", "AlreadyInitialized"), ("revert", "InsufficientBalance"),
+                       ("revert", "InsufficientBalance")]
+    assert seen[0][1] == "demo"
+    assert seen[11][1] == 7 and seen[12][1] == 3
+
+
+def test_zvmc_holds_lowered_code_and_the_metadata(templates):
+    z = decode_zvmc(templates["counter"].zvmc)
+    assert z.target == 0 and b"\0asm" not in z.code
+    assert b'"target":"zvm"' in z.abi

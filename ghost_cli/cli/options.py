@@ -26,7 +26,7 @@ GasLimit = Annotated[
 ]
 Key = Annotated[
     str | None,
-    typer.Option("--key", "-k", envvar="GHOST_KEY",
+    typer.Option("--key", "-k", envvar=defaults.ENV_KEY,
                  help="Keystore key that signs (`ghost keys list`); default: the network's "
                       "development key (sandbox only)."),
 ]
@@ -38,7 +38,7 @@ Target = Annotated[
 ]
 PasswordFile = Annotated[
     Path | None,
-    typer.Option("--password-file", envvar="GHOST_PASSWORD_FILE",
+    typer.Option("--password-file", envvar=defaults.ENV_PASSWORD_FILE,
                  help="Read the key's passphrase from this file (else GHOST_PASSPHRASE, "
                       "else a prompt)."),
 ]

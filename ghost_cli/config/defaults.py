@@ -24,6 +24,10 @@ ENV_JSON = "GHOST_JSON"
 ENV_GAS_LIMIT = "GHOST_GAS_LIMIT"
 #: The keystore passphrase, for scripts and CI (else --password-file, else a prompt).
 ENV_PASSPHRASE = "GHOST_PASSPHRASE"
+#: The keystore key that signs when --key is not given.
+ENV_KEY = "GHOST_KEY"
+#: A file holding the key's passphrase, when --password-file is not given.
+ENV_PASSWORD_FILE = "GHOST_PASSWORD_FILE"
 #: The build target when --target is not given (default: each contract's `target`).
 ENV_TARGET = "GHOST_TARGET"
 #: Zig's own variable: where Zig keeps its global cache. Zig reads it; ghost never sets it.
@@ -36,6 +40,8 @@ ENVIRONMENT: dict[str, str] = {
     ENV_JSON: "1/true/yes: print JSON, as --json does",
     ENV_GAS_LIMIT: "gas limit of a transaction when --gas-limit is not given",
     ENV_PASSPHRASE: "keystore passphrase when --password-file is not given (else a prompt)",
+    ENV_KEY: "keystore key that signs when --key is not given",
+    ENV_PASSWORD_FILE: "file holding the key's passphrase, as --password-file",
     ENV_TARGET: "wasm or zvm: what `ghost build` makes and `ghost deploy` sends when --target "
                 "is not given (default: each contract's target)",
     ENV_ZIG_GLOBAL_CACHE: "Zig's global cache directory (read by Zig itself)",

@@ -18,7 +18,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ghost_cli.exceptions import (
     ExecutionError,
@@ -215,11 +215,14 @@ class Frame:
 # ---- the dispatcher ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Entry:
-    op: Opcode
-    handler: Callable[[Frame], object]
+class _Entry(NamedTuple):
+    """One dispatch slot. A plain tuple: the dispatcher unpacks it on every step."""
+
+    gas: int  # base gas
+    pops: int  # the smallest stack size the opcode may start with
     max_before: int  # the largest stack size the opcode may start with
+    handler: Callable[[Frame], object]
+    op: Opcode
 
 
 def build_dispatch() -> tuple[_Entry | None, ...]:
@@ -231,7 +234,7 @@ def build_dispatch() -> tuple[_Entry | None, ...]:
         handler = getattr(module, op.handler)
         if op.arg is not None:
             handler = handler(op.arg)
-        table[value] = _Entry(op, handler, STACK_LIMIT - op.pushes + op.pops)
+        table[value] = _Entry(op.gas, op.pops, STACK_LIMIT - op.pushes + op.pops, handler, op)
     return tuple(table)
 
 
@@ -322,19 +325,19 @@ class Interpreter:
             if entry is None:
                 frame.pc = pc + 1
                 raise _invalid(code[pc], pc)
+            cost, pops, max_before, handler, op = entry
             size = len(stack)
             if trace is not None:
-                trace(TraceStep(frame.msg.depth, pc, entry.op.name, frame.gas,
+                trace(TraceStep(frame.msg.depth, pc, op.name, frame.gas,
                                 stack[-1] if stack else None, size))
-            if size < entry.op.pops or size > entry.max_before:
+            if size < pops or size > max_before:
                 raise _bounds_error(entry, size, pc)
-            gas = frame.gas - entry.op.gas
+            gas = frame.gas - cost
             frame.pc = pc + 1
             if gas < 0:
                 frame.gas = 0
-                raise OutOfGasError(
-                    f"out of gas at pc {pc}: {entry.op.name} costs {entry.op.gas}")
+                raise OutOfGasError(f"out of gas at pc {pc}: {op.name} costs {cost}")
             frame.gas = gas
-            signal = entry.handler(frame)
+            signal = handler(frame)
             if signal is not None:
                 return signal

@@ -153,7 +153,8 @@ def _render_listing(instrs) -> None:
 @contextmanager
 def tracing(net, contract: str, enabled: bool, out: Output) -> Iterator[list[dict] | None]:
     """Trace the ZVM steps of calls made inside the block; yields the list of steps (None
-    when tracing is off). Steps go to stderr as they run unless output is JSON."""
+    when tracing is off). Steps go to stderr as they run unless output is JSON; a failed
+    call carries them in its error's details."""
     if not enabled:
         yield None
         return
@@ -178,5 +179,11 @@ def tracing(net, contract: str, enabled: bool, out: Output) -> Iterator[list[dic
             typer.echo(f"trace {step.depth:>2} {step.pc:>6}  {step.opcode:<20} "
                        f"gas {step.gas_left:<12} top {top or '-'}", err=True)
 
+    from ..exceptions import ExecutionError
+
     with engine.tracing(record):
-        yield steps
+        try:
+            yield steps
+        except ExecutionError as exc:
+            exc.details["trace"] = steps  # a failed call's --json error keeps its trace
+            raise

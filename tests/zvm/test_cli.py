@@ -133,6 +133,10 @@ def test_call_and_query_trace_zvm_steps(tmp_path):
     assert any(s["opcode"] == "HOSTCALL" for s in steps)
     gas = [s["gas_left"] for s in steps]
     assert gas == sorted(gas, reverse=True)
+    failed = ghost("call", "zcounter", "add", str(2**64 - 1), "--trace", "--json", cwd=root)
+    assert failed.returncode == 6
+    error = json.loads(failed.stdout)["error"]
+    assert error["code"] == "reverted" and error["details"]["trace"][-1]["opcode"] == "HOSTCALL"
     plain = ghost("query", "zcounter", "get", "--trace", cwd=root)
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.strip() == "1"

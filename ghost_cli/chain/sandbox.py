@@ -48,10 +48,13 @@ class Sandbox:
         gas_limit: int | None = None,
         limits: Limits | None = None,
         dev_scheme: str = DEFAULT_DEV_SCHEME,
+        authenticated: bool = False,
     ) -> None:
+        """`authenticated`: keep the state tree (state roots, proofs) as a node does; off by
+        default because the tree costs a few hash steps per storage write."""
         from ..vm.engines import default_engines
 
-        self.store = StateStore(db_path)
+        self.store = StateStore(db_path, authenticated=authenticated)
         self.engines = default_engines(limits or Limits(), cache_dir)
         kwargs = {} if gas_limit is None else {"default_gas_limit": gas_limit}
         self.executor = Executor(

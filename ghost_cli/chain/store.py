@@ -3,6 +3,12 @@
 One connection in autocommit mode; every change goes through `transaction()`, a
 SAVEPOINT, so changes nest: a test's `snapshot()` wraps many transactions and rolls
 them all back. Schema changes are migrations keyed by `PRAGMA user_version`.
+
+An authenticated store (a node) also keeps the state tree (state_tree.py) in the same
+database: `storage_apply` updates storage and tree rows in one SAVEPOINT, so a failed
+transaction rolls both back and `state_root()` always matches storage. An unauthenticated
+store (the sandbox, for speed) skips the tree and marks it stale; opening the file
+authenticated later rebuilds it from storage in one O(n) pass.
 """
 
 from __future__ import annotations
@@ -17,6 +23,10 @@ from pathlib import Path
 
 from ..exceptions import NotFoundError, StateError
 from ..vm.types import Event
+from .checkpoint import Checkpoint
+from .hashing import keccak256
+from .proof import Proof, state_path
+from .state_tree import StateTree
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -46,7 +56,24 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX events_by_address ON events(address, name);
     """,
+    # v2: the state tree's nodes (layout in state_tree.py) and checkpoints (checkpoint.py)
+    """
+    CREATE TABLE state_nodes (
+        depth INTEGER NOT NULL, prefix BLOB NOT NULL, kind INTEGER NOT NULL,
+        a BLOB NOT NULL, b BLOB NOT NULL,
+        PRIMARY KEY (depth, prefix)
+    ) WITHOUT ROWID;
+    CREATE TABLE checkpoints (
+        height INTEGER PRIMARY KEY, state_root BLOB NOT NULL, receipts_root BLOB NOT NULL,
+        tx_count INTEGER NOT NULL, first_height INTEGER NOT NULL, time INTEGER NOT NULL
+    );
+    CREATE INDEX receipts_by_height ON receipts(height);
+    """,
 )
+
+#: meta row present while state_nodes matches storage (version of the tree's rules)
+TREE_META = "state_tree"
+TREE_VERSION = "smt-shortcut-keccak-v1"
 
 
 @dataclass(frozen=True)
@@ -74,7 +101,9 @@ class ReceiptRecord:
 
 
 class StateStore:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, authenticated: bool = False) -> None:
+        """`authenticated`: keep the state tree, for `state_root()`, `prove()` and
+        checkpoints."""
         self.path = str(path)
         try:
             if self.path != ":memory:":
@@ -88,6 +117,25 @@ class StateStore:
         except sqlite3.DatabaseError as exc:
             raise StateError(f"cannot open state database {self.path}: {exc}") from exc
         self._savepoints = count()
+        self.tree: StateTree | None = None
+        if authenticated:
+            self.tree = StateTree(self._db)
+            self._sync_tree()
+
+    def _sync_tree(self) -> None:
+        """Rebuild the tree from storage unless the meta row says it is current."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (TREE_META,)).fetchone()
+        if row is not None and row[0] == TREE_VERSION:
+            return
+        assert self.tree is not None
+        with self.transaction():
+            self.tree.rebuild({
+                state_path(address, key): keccak256(value)
+                for address, key, value in self._db.execute(
+                    "SELECT address, key, value FROM storage")
+            })
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                             (TREE_META, TREE_VERSION))
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -206,6 +254,17 @@ class StateStore:
         return row[0] if row else None
 
     def storage_apply(self, address: bytes, writes: dict[bytes, bytes | None]) -> None:
+        if self.tree is not None:
+            with self.transaction():  # storage and tree rows: both or neither
+                self._storage_write(address, writes)
+                for key, value in writes.items():
+                    self.tree.update(address, key, value)
+        elif writes:
+            self._storage_write(address, writes)
+            # the tree no longer matches storage; an authenticated open rebuilds it
+            self._db.execute("DELETE FROM meta WHERE key = ?", (TREE_META,))
+
+    def _storage_write(self, address: bytes, writes: dict[bytes, bytes | None]) -> None:
         for key, value in writes.items():
             if value is None:
                 self._db.execute(
@@ -224,6 +283,67 @@ class StateStore:
                 "SELECT key, value FROM storage WHERE address = ? ORDER BY key", (address,)
             )
         )
+
+    # --- state root, proofs and checkpoints ---------------------------------------------
+
+    def _authenticated(self) -> StateTree:
+        if self.tree is None:
+            raise StateError(
+                f"state database {self.path} is open without its state tree; "
+                "open it with StateStore(..., authenticated=True)"
+            )
+        return self.tree
+
+    def state_root(self) -> bytes:
+        """The root of the state tree over every contract's storage (proof.py's rules)."""
+        return self._authenticated().root()
+
+    def prove(self, address: bytes, key: bytes) -> Proof:
+        """Proof that `key` of `address` holds its current value, or is absent, under
+        `state_root()`; check it with proof.verify_proof."""
+        return self._authenticated().prove(address, key)
+
+    def put_checkpoint(self, cp: Checkpoint) -> None:
+        self._db.execute(
+            "INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?)",
+            (cp.height, cp.state_root, cp.receipts_root, cp.tx_count, cp.first_height,
+             cp.time_ms),
+        )
+
+    def checkpoint(self, height: int | None = None) -> Checkpoint:
+        """The latest checkpoint, or the one at `height`."""
+        cols = "height, state_root, receipts_root, tx_count, first_height, time"
+        if height is None:
+            row = self._db.execute(
+                f"SELECT {cols} FROM checkpoints ORDER BY height DESC LIMIT 1").fetchone()
+        else:
+            row = self._db.execute(
+                f"SELECT {cols} FROM checkpoints WHERE height = ?", (height,)).fetchone()
+        if row is None:
+            raise NotFoundError("no checkpoint yet" if height is None
+                                else f"no checkpoint at height {height}")
+        return Checkpoint(*row)
+
+    def checkpoint_covering(self, height: int) -> Checkpoint:
+        """The checkpoint whose range holds block `height`."""
+        row = self._db.execute(
+            "SELECT height FROM checkpoints WHERE height >= ? AND first_height <= ? "
+            "ORDER BY height LIMIT 1", (height, height),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"block {height} is not in a checkpoint yet")
+        return self.checkpoint(row[0])
+
+    def tx_hashes(self, first_height: int, last_height: int) -> list[bytes]:
+        """Hashes of the transactions recorded in blocks first..last, in height order."""
+        return [h for (h,) in self._db.execute(
+            "SELECT tx_hash FROM receipts WHERE height BETWEEN ? AND ? ORDER BY height, tx_hash",
+            (first_height, last_height),
+        )]
+
+    def block_time(self, height: int) -> int | None:
+        row = self._db.execute("SELECT time FROM blocks WHERE height = ?", (height,)).fetchone()
+        return row[0] if row else None
 
     # --- receipts and events ----------------------------------------------------------
 

@@ -1,0 +1,300 @@
+"""The authenticated state: a sparse Merkle tree with shortcut leaves (hash rules: proof.py).
+
+Node layout. A node is named by its position (depth, prefix): the first `depth` bits of
+the path, packed most significant first into ceil(depth/8) bytes, spare low bits zero.
+Only non-empty subtrees have a row:
+
+    leaf      kind 0   a = path        b = keccak256(value)   exactly one key below here
+    internal  kind 1   a = left hash   b = right hash         two or more keys below here
+
+A key's leaf sits at the shallowest depth where it is alone, so n keys take n leaf rows and
+about n internal rows. An internal row keeps both children's hashes: a walk down reads one
+row per level and meets every sibling that a re-hash or a proof needs. A leaf's hash does
+not depend on its depth, so a leaf moved up or down leaves its parent's row valid.
+
+An update reads and rewrites the rows on one path (about log2 n of them) and hashes once
+per level: its cost grows with log(state size), never with the size.
+
+`SparseMerkleTree` is the algorithm over a `NodeStore`: a dict (`MemoryNodes`) for tests
+and baselines, or `SqliteNodes`, a table in the state database, where tree rows commit or
+roll back together with the storage write in the caller's SAVEPOINT.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple, Protocol
+
+from .hashing import keccak256
+from .proof import (
+    EMPTY,
+    PATH_BITS,
+    Leaf,
+    Proof,
+    bit_at,
+    common_prefix_bits,
+    leaf_hash,
+    node_hash,
+    state_path,
+)
+
+LEAF, INTERNAL = 0, 1
+
+
+class Node(NamedTuple):
+    kind: int  # LEAF or INTERNAL
+    a: bytes  # leaf: path; internal: left child's hash
+    b: bytes  # leaf: value hash; internal: right child's hash
+
+
+def prefix_of(path: bytes, depth: int) -> bytes:
+    """The first `depth` bits of `path` as ceil(depth/8) bytes, spare low bits zeroed."""
+    full, rem = divmod(depth, 8)
+    if not rem:
+        return path[:full]
+    return path[:full] + bytes((path[full] & (0xFF00 >> rem) & 0xFF,))
+
+
+def _sibling_prefix(path: bytes, depth: int) -> bytes:
+    """The position beside `path`'s node at depth + 1: the same prefix, bit `depth` flipped."""
+    own = bytearray(prefix_of(path, depth + 1))
+    own[depth >> 3] ^= 0x80 >> (depth & 7)
+    return bytes(own)
+
+
+class NodeStore(Protocol):
+    def get(self, depth: int, prefix: bytes) -> Node | None: ...
+
+    def put(self, depth: int, prefix: bytes, node: Node) -> None: ...
+
+    def delete(self, depth: int, prefix: bytes) -> None: ...
+
+
+class MemoryNodes:
+    """Nodes in a dict: for tests, baselines and building a root without a database."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[int, bytes], Node] = {}
+
+    def get(self, depth: int, prefix: bytes) -> Node | None:
+        return self.rows.get((depth, prefix))
+
+    def put(self, depth: int, prefix: bytes, node: Node) -> None:
+        self.rows[depth, prefix] = node
+
+    def delete(self, depth: int, prefix: bytes) -> None:
+        del self.rows[depth, prefix]
+
+
+class SqliteNodes:
+    """Nodes in the `state_nodes` table of the state database (see store.MIGRATIONS).
+
+    No cache of its own: every read sees the connection's current transaction, so a
+    rolled-back SAVEPOINT leaves nothing stale behind."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._db = conn
+
+    def get(self, depth: int, prefix: bytes) -> Node | None:
+        row = self._db.execute(
+            "SELECT kind, a, b FROM state_nodes WHERE depth = ? AND prefix = ?", (depth, prefix)
+        ).fetchone()
+        return None if row is None else Node._make(row)
+
+    def put(self, depth: int, prefix: bytes, node: Node) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO state_nodes VALUES (?, ?, ?, ?, ?)", (depth, prefix, *node)
+        )
+
+    def delete(self, depth: int, prefix: bytes) -> None:
+        self._db.execute("DELETE FROM state_nodes WHERE depth = ? AND prefix = ?", (depth, prefix))
+
+    def put_many(self, rows: Iterable[tuple[int, bytes, int, bytes, bytes]]) -> None:
+        self._db.executemany("INSERT OR REPLACE INTO state_nodes VALUES (?, ?, ?, ?, ?)", rows)
+
+    def clear(self) -> None:
+        self._db.execute("DELETE FROM state_nodes")
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM state_nodes").fetchone()[0]
+
+
+class SparseMerkleTree:
+    """Root, update and prove over any NodeStore. `hashes` counts keccak calls made by
+    updates and roots (the benchmark's cost measure)."""
+
+    def __init__(self, nodes: NodeStore) -> None:
+        self.nodes = nodes
+        self.hashes = 0
+
+    # --- by contract address and storage key ---------------------------------------------
+
+    def update(self, address: bytes, key: bytes, value: bytes | None) -> None:
+        """Set storage `key` of `address` to `value`; None deletes it."""
+        self.update_path(state_path(address, key), None if value is None else keccak256(value))
+
+    def prove(self, address: bytes, key: bytes) -> Proof:
+        """Inclusion proof when the key is set, absence proof when it is not."""
+        return self.prove_path(state_path(address, key))
+
+    # --- by path ----------------------------------------------------------------------
+
+    def root(self) -> bytes:
+        top = self.nodes.get(0, b"")
+        if top is None:
+            return EMPTY
+        self.hashes += 1
+        return leaf_hash(top.a, top.b) if top.kind == LEAF else node_hash(top.a, top.b)
+
+    def _walk(self, path: bytes) -> tuple[list[tuple[int, bytes, Node]], int, bytes, Node | None]:
+        """Down from the root to where `path` leaves the stored tree: the internal nodes
+        passed (depth, prefix, node) and the depth, prefix and leaf (or None) it ends at."""
+        trail: list[tuple[int, bytes, Node]] = []
+        depth = 0
+        get = self.nodes.get
+        while True:
+            prefix = prefix_of(path, depth)
+            node = get(depth, prefix)
+            if node is None or node.kind == LEAF:
+                return trail, depth, prefix, node
+            trail.append((depth, prefix, node))
+            depth += 1
+
+    def value_hash(self, path: bytes) -> bytes | None:
+        _, _, _, end = self._walk(path)
+        return end.b if end is not None and end.a == path else None
+
+    def prove_path(self, path: bytes) -> Proof:
+        trail, _, _, end = self._walk(path)
+        siblings = tuple(n.a if bit_at(path, d) else n.b for d, _, n in trail)
+        return Proof(siblings, None if end is None else Leaf(end.a, end.b))
+
+    def update_path(self, path: bytes, value_hash: bytes | None) -> None:
+        nodes = self.nodes
+        trail, depth, prefix, end = self._walk(path)
+        # First the subtree at `depth` where the walk ended. `h` is its new hash; `lone` is
+        # its leaf when it holds exactly one key (such a subtree may have to move up).
+        if value_hash is None:
+            if end is None or end.a != path:
+                return  # already absent
+            nodes.delete(depth, prefix)
+            h, lone = EMPTY, None
+        elif end is not None and end.a != path:
+            own_hash = trail[-1][2][bit_at(path, depth - 1) + 1] if trail else None
+            h, lone = self._split(depth, end, own_hash, path, value_hash), None
+        else:
+            new = Node(LEAF, path, value_hash)
+            if new == end:
+                return  # same value: nothing changes
+            nodes.put(depth, prefix, new)
+            self.hashes += 1
+            h, lone = leaf_hash(path, value_hash), new
+        # Then every internal node on the way back up, with the shortcut rule: a node left
+        # holding a single leaf becomes that leaf, an empty one disappears.
+        for d, pfx, parent in reversed(trail):
+            right = bit_at(path, d)
+            sib = parent.a if right else parent.b
+            if h == EMPTY and sib == EMPTY:
+                nodes.delete(d, pfx)
+                continue
+            if h == EMPTY:
+                sib_prefix = _sibling_prefix(path, d)
+                sib_node = nodes.get(d + 1, sib_prefix)
+                if sib_node is not None and sib_node.kind == LEAF:
+                    nodes.delete(d + 1, sib_prefix)
+                    nodes.put(d, pfx, sib_node)
+                    h, lone = sib, sib_node
+                    continue
+            elif lone is not None and sib == EMPTY:
+                nodes.delete(d + 1, prefix_of(path, d + 1))
+                nodes.put(d, pfx, lone)
+                continue
+            left, rgt = (sib, h) if right else (h, sib)
+            nodes.put(d, pfx, Node(INTERNAL, left, rgt))
+            self.hashes += 1
+            h, lone = node_hash(left, rgt), None
+
+    def _split(
+        self, depth: int, other: Node, other_hash: bytes | None, path: bytes, value_hash: bytes
+    ) -> bytes:
+        """Insert `path` where `other`'s leaf sits alone at `depth`: both leaves go one
+        level below their first differing bit, with single-child nodes above that."""
+        k = common_prefix_bits(path, other.a)  # >= depth: both walked the same prefix
+        nodes = self.nodes
+        if other_hash is None:
+            self.hashes += 1
+            other_hash = leaf_hash(other.a, other.b)
+        self.hashes += 1
+        mine = leaf_hash(path, value_hash)
+        nodes.put(k + 1, prefix_of(path, k + 1), Node(LEAF, path, value_hash))
+        nodes.put(k + 1, prefix_of(other.a, k + 1), other)
+        left, right = (other_hash, mine) if bit_at(path, k) else (mine, other_hash)
+        nodes.put(k, prefix_of(path, k), Node(INTERNAL, left, right))
+        self.hashes += 1
+        h = node_hash(left, right)
+        for d in range(k - 1, depth - 1, -1):  # the shared prefix: one child each
+            left, right = (EMPTY, h) if bit_at(path, d) else (h, EMPTY)
+            nodes.put(d, prefix_of(path, d), Node(INTERNAL, left, right))
+            self.hashes += 1
+            h = node_hash(left, right)
+        return h
+
+
+class StateTree(SparseMerkleTree):
+    """The tree kept in the state database's `state_nodes` table over `conn`."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__(SqliteNodes(conn))
+        self.nodes: SqliteNodes
+
+    def rebuild(self, leaves: Mapping[bytes, bytes]) -> bytes:
+        """Replace every node with the tree of `leaves` (path -> value hash) in one O(n)
+        pass: for opening a database whose storage was written without the tree."""
+        self.nodes.clear()
+        batch: list[tuple[int, bytes, int, bytes, bytes]] = []
+
+        def emit(depth: int, prefix: bytes, node: Node) -> None:
+            batch.append((depth, prefix, *node))
+            if len(batch) >= 50_000:
+                self.nodes.put_many(batch)
+                batch.clear()
+
+        root = build(leaves, emit)
+        self.nodes.put_many(batch)
+        return root
+
+
+def build(
+    leaves: Mapping[bytes, bytes],
+    emit: Callable[[int, bytes, Node], None] | None = None,
+) -> bytes:
+    """The root of the tree holding `leaves` (path -> value hash), built bottom-up in one
+    pass over the sorted paths; `emit` receives every node it would store."""
+    if not leaves:
+        return EMPTY
+    items = sorted(leaves.items())
+    keys = [int.from_bytes(p, "big") for p, _ in items]
+
+    def sub(lo: int, hi: int, depth: int) -> bytes:
+        if hi - lo == 1:
+            path, vh = items[lo]
+            if emit is not None:
+                emit(depth, prefix_of(path, depth), Node(LEAF, path, vh))
+            return leaf_hash(path, vh)
+        # items[lo:hi] share `depth` leading bits; the first with bit `depth` set goes right
+        shift = PATH_BITS - 1 - depth
+        mid = bisect_left(keys, ((keys[lo] >> shift) | 1) << shift, lo, hi)
+        left = sub(lo, mid, depth + 1) if mid > lo else EMPTY
+        right = sub(mid, hi, depth + 1) if hi > mid else EMPTY
+        if emit is not None:
+            emit(depth, prefix_of(items[lo][0], depth), Node(INTERNAL, left, right))
+        return node_hash(left, right)
+
+    return sub(0, len(items), 0)
+
+
+def root_of(storage: Mapping[tuple[bytes, bytes], bytes]) -> bytes:
+    """The state root of {(address, key): value}, built from scratch (O(n))."""
+    return build({state_path(a, k): keccak256(v) for (a, k), v in storage.items()})

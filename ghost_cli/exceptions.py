@@ -2,7 +2,12 @@
 
     GhostError                      exit 1   anything not listed below
     ├── UsageError                  exit 2   bad command-line input
-    │   └── ArgumentError           exit 2   call arguments that do not fit the contract's ABI
+    │   ├── ArgumentError           exit 2   call arguments that do not fit the contract's ABI
+    │   └── RequestError            exit 2   a JSON-RPC request a node refuses (docs/rpc.md)
+    │       ├── ParseError                   the body is not JSON
+    │       ├── MethodNotFoundError          no such method
+    │       ├── InvalidParamsError           params missing, unknown or of the wrong type
+    │       └── RequestTooLargeError         body or batch over the node's limit
     ├── ConfigError                 exit 3   ghost.toml missing or invalid, not in a project
     ├── ToolchainError              exit 4   Zig missing or failing
     │   ├── CompileError            exit 4   the contract does not compile (file:line in message)
@@ -66,6 +71,28 @@ class UsageError(GhostError):
 
 class ArgumentError(UsageError):
     code = "bad_arguments"
+
+
+class RequestError(UsageError):
+    """A JSON-RPC request that is not a valid request object (or batch) for a node."""
+
+    code = "invalid_request"
+
+
+class ParseError(RequestError):
+    code = "parse_error"
+
+
+class MethodNotFoundError(RequestError):
+    code = "method_not_found"
+
+
+class InvalidParamsError(RequestError):
+    code = "invalid_params"
+
+
+class RequestTooLargeError(RequestError):
+    code = "too_large"
 
 
 class ConfigError(GhostError):

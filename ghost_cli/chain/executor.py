@@ -170,10 +170,23 @@ class Executor:
         gas_limit: int | None = None,
     ) -> Receipt:
         """Run `function` against current state and throw its effects away. Unsigned."""
+        fn = self.abi_of(address).function(function)
+        return self.query_calldata(address, function, encode_call(fn, list(args)),
+                                   sender=sender, gas_limit=gas_limit)
+
+    def query_calldata(
+        self,
+        address: bytes,
+        function: str,
+        calldata: bytes,
+        *,
+        sender: bytes,
+        gas_limit: int | None = None,
+    ) -> Receipt:
+        """`query` with call data already ABI-encoded, as a node receives it over JSON-RPC."""
         contract = self.store.contract(address)
         abi = Abi.from_json(contract.abi)
         fn = abi.function(function)
-        calldata = encode_call(fn, list(args))
         limit = self.default_gas_limit if gas_limit is None else gas_limit
         height = self.store.height()
         outcome, gas_used = self._run(

@@ -100,10 +100,23 @@ class ReceiptRecord:
     events: tuple[Event, ...]
 
 
+@dataclass(frozen=True)
+class EventRecord:
+    """An event as recorded: which transaction and block emitted it, in emission order."""
+
+    tx_hash: bytes
+    index: int
+    height: int
+    event: Event
+
+
 class StateStore:
-    def __init__(self, path: Path | str, *, authenticated: bool = False) -> None:
-        """`authenticated`: keep the state tree, for `state_root()`, `prove()` and
-        checkpoints."""
+    def __init__(
+        self, path: Path | str, *, durable: bool = False, authenticated: bool = False
+    ) -> None:
+        """`durable`: fsync every commit (synchronous=FULL), as a node that acknowledges
+        a transaction only once it survives power loss needs; the sandbox does not.
+        `authenticated`: keep the state tree, for `state_root()`, `prove()` and checkpoints."""
         self.path = str(path)
         try:
             if self.path != ":memory:":
@@ -112,7 +125,7 @@ class StateStore:
             self._db.execute("PRAGMA foreign_keys = ON")
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
-                self._db.execute("PRAGMA synchronous = NORMAL")
+                self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StateError(f"cannot open state database {self.path}: {exc}") from exc
@@ -374,6 +387,41 @@ class StateStore:
             )
         )
         return ReceiptRecord(*row[:8], tuple(json.loads(row[8])), events)
+
+    def events(
+        self,
+        *,
+        address: bytes | None = None,
+        name: str | None = None,
+        topic: bytes | None = None,
+        from_block: int = 0,
+        to_block: int | None = None,
+        limit: int = 100,
+    ) -> list[EventRecord]:
+        """Recorded events, oldest first, filtered by contract, name (topic 0), any later
+        topic and block range."""
+        sql = ("SELECT e.tx_hash, e.idx, r.height, e.address, e.topics, e.data FROM events e "
+               "JOIN receipts r ON r.tx_hash = e.tx_hash WHERE r.height >= ?")
+        params: list[object] = [from_block]
+        if to_block is not None:
+            sql += " AND r.height <= ?"
+            params.append(to_block)
+        if address is not None:
+            sql += " AND e.address = ?"
+            params.append(address)
+        if name is not None:
+            sql += " AND e.name = ?"
+            params.append(name)
+        sql += " ORDER BY r.height, e.idx"
+        out: list[EventRecord] = []
+        for tx_hash, idx, height, addr, topics, data in self._db.execute(sql, params):
+            split = tuple(topics[i : i + 32] for i in range(0, len(topics), 32))
+            if topic is not None and topic not in split[1:]:
+                continue  # topics are packed in one blob; match whole 32-byte words only
+            out.append(EventRecord(tx_hash, idx, height, Event(addr, split, data)))
+            if len(out) >= limit:
+                break
+        return out
 
     def counts(self) -> dict[str, int]:
         """Row counts per table: what tests compare to prove a failure changed nothing."""

@@ -1,0 +1,118 @@
+"""The JSON-RPC dispatcher: request bytes in, response bytes out. No sockets, no clock
+of its own: adapters (HTTP/1.1 via uvicorn, HTTP/3 via aioquic) pass the peer and `now`.
+
+Every method runs through the method table (ghost_cli.rpc.methods). A GhostError becomes
+its numbered error (ghost_cli.rpc.errors); anything else is -32603 with nothing leaked
+to the caller, and its type logged for the operator.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..exceptions import GhostError, MethodNotFoundError, RequestError, RequestTooLargeError
+from . import codec
+from .errors import INTERNAL
+from .methods import METHODS, Context, Core, Method
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body: int = 4 * MiB  # bytes; adapters refuse larger bodies before reading them
+    max_batch: int = 100  # requests in one batch
+
+
+class Observer(Protocol):
+    """Where the dispatcher reports what it did: metrics and logs (ghost_cli.node)."""
+
+    def request(self, method: str, error: str | None, seconds: float) -> None: ...
+    def rejected(self, reason: str, *, peer: str, method: str | None, code: str) -> None: ...
+    def internal_error(self, method: str, exc: BaseException) -> None: ...
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        core: Core,
+        *,
+        limits: Limits = Limits(),
+        observers: Iterable[Observer] = (),
+        methods: Iterable[Method] = METHODS,
+        timer: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.core = core
+        self.limits = limits
+        self.observers = tuple(observers)
+        self.methods = {m.name: m for m in methods}
+        self.timer = timer  # measures latency only; never decides anything
+
+    @property
+    def max_body(self) -> int:
+        return self.limits.max_body
+
+    def handle(self, body: bytes, *, peer: str, now: float) -> bytes:
+        """One HTTP body (a request or a batch) -> the response body; b"" when every
+        request was a notification."""
+        if len(body) > self.limits.max_body:
+            return self.too_large(len(body), peer=peer)
+        try:
+            decoded = codec.decode(body)
+        except RequestError as exc:  # not JSON, or an empty batch: one error, id null
+            self._rejected(exc, peer, None)
+            return codec.encode([codec.failure(None, exc)], is_batch=False)
+        if len(decoded.entries) > self.limits.max_batch:
+            exc = RequestTooLargeError(
+                f"batch of {len(decoded.entries)} requests; the limit is {self.limits.max_batch}",
+                limit=self.limits.max_batch)
+            self._rejected(exc, peer, None)
+            return codec.encode([codec.failure(None, exc)], is_batch=False)
+        ctx = Context(peer=peer, now=now)
+        responses = [r for r in (self._one(e, ctx) for e in decoded.entries) if r is not None]
+        return codec.encode(responses, is_batch=decoded.is_batch)
+
+    def too_large(self, size: int | None, *, peer: str) -> bytes:
+        """The response to a body over the limit; adapters call it without reading the body."""
+        said = f"{size} bytes" if size is not None else "body"
+        exc = RequestTooLargeError(f"{said} is over the limit of {self.limits.max_body} bytes",
+                                   limit=self.limits.max_body)
+        self._rejected(exc, peer, None)
+        return codec.encode([codec.failure(None, exc)], is_batch=False)
+
+    def _one(self, entry: codec.Request | codec.BadEntry, ctx: Context) -> dict[str, Any] | None:
+        if isinstance(entry, codec.BadEntry):
+            self._rejected(entry.error, ctx.peer, None)
+            return codec.failure(entry.id, entry.error)
+        method = self.methods.get(entry.method)
+        label = entry.method if method else "unknown"  # bounded metric labels
+        rid = None if entry.is_notification else entry.id
+        start = self.timer()
+        error: str | None = None
+        try:
+            if method is None:
+                raise MethodNotFoundError(f"no method {entry.method!r}")
+            result = method.handler(self.core, method.bind(entry.params), ctx)
+            response = codec.success(rid, result)
+        except GhostError as exc:
+            error = exc.code
+            self._rejected(exc, ctx.peer, label)
+            response = codec.failure(rid, exc)
+        except Exception as exc:  # a bug: say so without leaking internals to the caller
+            error = INTERNAL.code
+            for o in self.observers:
+                o.internal_error(label, exc)
+            response = {"jsonrpc": "2.0", "id": rid, "error": {
+                "code": INTERNAL.number, "message": "internal error",
+                "data": {"code": INTERNAL.code}}}
+        seconds = self.timer() - start
+        for o in self.observers:
+            o.request(label, error, seconds)
+        return None if entry.is_notification else response
+
+    def _rejected(self, exc: GhostError, peer: str, method: str | None) -> None:
+        for o in self.observers:
+            o.rejected(exc.message, peer=peer, method=method, code=exc.code)

@@ -1,0 +1,130 @@
+"""JSON-RPC error codes as data: the protocol's five, and one number per ghost error code.
+
+A response's `error.code` is the number; `error.data.code` is the ghost code string
+(ghost_cli.exceptions), so a client can raise the same typed error the node raised.
+Numbers never change meaning; new ghost codes take new numbers (docs/rpc.md lists them).
+An exception whose own code has no row takes its nearest ancestor's, so a new subclass
+is never unmapped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import exceptions as exc_module
+from ..exceptions import ExecutionError, GhostError
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    number: int
+    code: str  # the ghost code string, `data.code` in a response
+    meaning: str
+
+
+#: JSON-RPC 2.0's reserved codes.
+PROTOCOL_ERRORS: tuple[ErrorCode, ...] = (
+    ErrorCode(-32700, "parse_error", "the body is not valid JSON"),
+    ErrorCode(-32600, "invalid_request", "not a JSON-RPC 2.0 request object (or batch)"),
+    ErrorCode(-32601, "method_not_found", "no such method"),
+    ErrorCode(-32602, "invalid_params", "params missing, unknown or of the wrong type"),
+    ErrorCode(-32603, "internal_error", "the node failed unexpectedly; details are in its log"),
+)
+
+#: Ghost errors, in -32000..-32099. Grouped by tens: requests, transactions, execution,
+#: lookups and modules, node state.
+APPLICATION_ERRORS: tuple[ErrorCode, ...] = (
+    ErrorCode(-32000, "error", "any other ghost error"),
+    ErrorCode(-32001, "too_large", "body or batch over the node's limit"),
+    ErrorCode(-32010, "tx_rejected", "transaction malformed or refused before it ran"),
+    ErrorCode(-32011, "bad_signature", "signature missing, invalid, or below the threshold"),
+    ErrorCode(-32012, "wrong_chain", "signed for another chain id"),
+    ErrorCode(-32013, "bad_nonce", "nonce already used or ahead of the account"),
+    ErrorCode(-32014, "expired", "past the transaction's expiry"),
+    ErrorCode(-32020, "execution_failed", "the contract ran and failed; nothing recorded"),
+    ErrorCode(-32021, "reverted", "the contract reverted (data.reason)"),
+    ErrorCode(-32022, "out_of_gas", "the gas limit ran out"),
+    ErrorCode(-32023, "trap", "a WebAssembly trap"),
+    ErrorCode(-32024, "memory_limit", "linear memory over the limit"),
+    ErrorCode(-32025, "stack_overflow", "call stack over the limit"),
+    ErrorCode(-32026, "host_memory_out_of_bounds", "a host call got a range outside memory"),
+    ErrorCode(-32027, "timeout", "the wall-clock backstop fired"),
+    ErrorCode(-32028, "invalid_opcode", "ZVM: a byte that is no opcode"),
+    ErrorCode(-32029, "truncated_immediate", "ZVM: an immediate runs past the code"),
+    ErrorCode(-32030, "stack_underflow", "ZVM: too few stack items"),
+    ErrorCode(-32031, "invalid_jump", "ZVM: a jump to a non-JUMPDEST"),
+    ErrorCode(-32032, "static_call_violation", "ZVM: a state change inside STATICCALL"),
+    ErrorCode(-32040, "not_found", "no such contract, function, receipt or checkpoint"),
+    ErrorCode(-32041, "invalid_module", "the deployed code is corrupt, oversized or unlinkable"),
+    ErrorCode(-32042, "bad_arguments", "call data or return data does not fit the ABI"),
+    ErrorCode(-32043, "usage", "a request the node cannot serve as asked"),
+    ErrorCode(-32050, "state", "the node's state database failed"),
+    ErrorCode(-32051, "crypto", "malformed key or signature, unknown scheme"),
+)
+
+ALL_ERRORS: tuple[ErrorCode, ...] = PROTOCOL_ERRORS + APPLICATION_ERRORS
+BY_CODE: dict[str, ErrorCode] = {e.code: e for e in ALL_ERRORS}
+BY_NUMBER: dict[int, ErrorCode] = {e.number: e for e in ALL_ERRORS}
+INTERNAL = BY_CODE["internal_error"]
+
+
+def error_code_for(exc: GhostError) -> ErrorCode:
+    """The row for `exc`: its own code's, else its nearest ancestor's (GhostError: -32000)."""
+    for cls in type(exc).__mro__:
+        code = getattr(cls, "code", None)
+        if code in BY_CODE:
+            return BY_CODE[code]
+    return BY_CODE["error"]
+
+
+def error_object(exc: GhostError) -> dict[str, Any]:
+    """The JSON-RPC `error` member for a ghost error: number, one-line message, data."""
+    row = error_code_for(exc)
+    data: dict[str, Any] = {"code": exc.code}
+    data.update({k: _jsonable(v) for k, v in exc.details.items()})
+    if isinstance(exc, ExecutionError):
+        data["gas_used"] = exc.gas_used
+    return {"code": row.number, "message": exc.message, "data": data}
+
+
+def exception_from(error: dict[str, Any]) -> GhostError:
+    """Rebuild the typed error a node reported: for clients, the inverse of error_object."""
+    data = error.get("data") if isinstance(error.get("data"), dict) else {}
+    code = data.get("code") or BY_NUMBER.get(error.get("code"), BY_CODE["error"]).code
+    cls = _classes_by_code().get(code, GhostError)
+    message = str(error.get("message", "error"))
+    details = {k: v for k, v in data.items() if k not in ("code", "gas_used")}
+    if issubclass(cls, exc_module.RevertError):
+        exc: GhostError = cls(str(details.get("reason", message)),
+                              gas_used=int(data.get("gas_used", 0)))
+        exc.message = message
+        return exc
+    if issubclass(cls, ExecutionError):
+        return cls(message, gas_used=int(data.get("gas_used", 0)), **details)
+    out = cls(message, **details)
+    if cls is GhostError and code != GhostError.code:
+        out.code = code  # an unknown code (a newer node) is kept, not lost
+    return out
+
+
+def _classes_by_code() -> dict[str, type[GhostError]]:
+    found: dict[str, type[GhostError]] = {}
+    stack: list[type[GhostError]] = [GhostError]
+    while stack:
+        cls = stack.pop()
+        found.setdefault(cls.code, cls)
+        stack.extend(cls.__subclasses__())
+    return found
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)

@@ -1,0 +1,266 @@
+"""The JSON-RPC method table, as data: each method's params (by name, typed) and handler.
+
+Handlers are small functions over a `Core` (the node's apply and read logic, NodeCore in
+ghost_cli.node.core); they turn its results into the JSON documented in docs/rpc.md.
+Params are checked against the table before a handler runs, so handlers see bytes and
+ints, never raw JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..exceptions import InvalidParamsError, UsageError
+
+ADDRESS_LEN = 20
+HASH_LEN = 32
+MAX_EVENTS = 1000
+DEFAULT_EVENTS = 100
+_HEX = re.compile(r"^0x([0-9a-fA-F]{2})*$")
+
+
+class Core(Protocol):
+    """What the methods need from a node (ghost_cli.node.core.NodeCore implements it)."""
+
+    def send_transaction(self, signed: Any, *, now: float) -> Any: ...
+    def query(self, address: bytes, function: str, calldata: bytes, *, sender: bytes,
+              now: float) -> Any: ...
+    def receipt(self, tx_hash: bytes) -> Any: ...
+    def events(self, **filters: Any) -> list[Any]: ...
+    def contract(self, *, address: bytes | None = None, name: str | None = None) -> Any: ...
+    def nonce(self, address: bytes) -> int: ...
+    def checkpoint(self, height: int | None = None) -> dict[str, Any]: ...
+    def proof(self, address: bytes, key: bytes) -> dict[str, Any]: ...
+    def info(self) -> dict[str, Any]: ...
+    def health(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    """Per-request facts an adapter supplies: who asked, and when."""
+
+    peer: str
+    now: float
+
+
+# ---- params ------------------------------------------------------------------------
+
+
+def _hex(value: Any, name: str, length: int | None = None) -> bytes:
+    if not isinstance(value, str) or not _HEX.match(value):
+        raise InvalidParamsError(f"{name} must be 0x-prefixed hex bytes")
+    raw = bytes.fromhex(value[2:])
+    if length is not None and len(raw) != length:
+        raise InvalidParamsError(f"{name} must be {length} bytes, got {len(raw)}")
+    return raw
+
+
+def _address(value: Any, name: str) -> bytes:
+    from ..abi import parse_address  # checks a mixed-case checksum
+
+    if not isinstance(value, str):
+        raise InvalidParamsError(f"{name} must be a 0x-prefixed address")
+    try:
+        return parse_address(value)
+    except UsageError as exc:
+        raise InvalidParamsError(f"{name}: {exc.message}") from exc
+
+
+def _uint(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise InvalidParamsError(f"{name} must be a non-negative integer")
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidParamsError(f"{name} must be a non-empty string")
+    return value
+
+
+def _tx(value: Any, name: str) -> Any:
+    from ..chain.transaction import from_json
+
+    if not isinstance(value, dict):
+        raise InvalidParamsError(f"{name} must be a tx.json document (an object)")
+    return from_json(value)  # a malformed document is tx_rejected, as at the CLI
+
+
+def _limit(value: Any, name: str) -> int:
+    n = _uint(value, name)
+    if not 1 <= n <= MAX_EVENTS:
+        raise InvalidParamsError(f"{name} must be 1..{MAX_EVENTS}")
+    return n
+
+
+#: kind -> converter from JSON to what handlers receive.
+KINDS: dict[str, Callable[[Any, str], Any]] = {
+    "address": _address,
+    "hash": lambda v, n: _hex(v, n, HASH_LEN),
+    "topic": lambda v, n: _hex(v, n, HASH_LEN),
+    "hex": _hex,
+    "uint": _uint,
+    "limit": _limit,
+    "string": _text,
+    "tx": _tx,
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # a key of KINDS
+    required: bool = True
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    params: tuple[Param, ...]
+    handler: Callable[[Core, dict[str, Any], Context], Any]
+    writes: bool  # changes state: runs under the node's single writer
+    doc: str
+
+    def bind(self, params: dict[str, Any]) -> dict[str, Any]:
+        """JSON params -> handler arguments; unknown, missing or mistyped is invalid_params."""
+        known = {p.name for p in self.params}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise InvalidParamsError(f"{self.name} has no param(s) {', '.join(unknown)}")
+        out: dict[str, Any] = {}
+        for p in self.params:
+            if p.name not in params or params[p.name] is None:
+                if p.required:
+                    raise InvalidParamsError(f"{self.name} needs param {p.name!r}")
+                continue
+            out[p.name] = KINDS[p.kind](params[p.name], p.name)
+        return out
+
+
+# ---- JSON shapes ----------------------------------------------------------------------
+
+
+def _0x(raw: bytes) -> str:
+    return "0x" + raw.hex()
+
+
+def _addr(raw: bytes) -> str:
+    from ..abi import format_address
+
+    return format_address(raw)
+
+
+def event_json(e: Any) -> dict[str, Any]:
+    return {"name": e.name, "address": _addr(e.address), "topics": [_0x(t) for t in e.topics],
+            "data": _0x(e.data)}
+
+
+def receipt_json(r: Any) -> dict[str, Any]:
+    """A recorded transaction. The shape of the CLI's receipt JSON (cli/contract_cmds.py)
+    plus kind and sender; `result` is null: clients decode return_data with the ABI."""
+    return {
+        "kind": r.kind,
+        "sender": _addr(r.sender),
+        "address": _addr(r.address),
+        "function": r.function,
+        "result": None,
+        "return_data": _0x(r.return_data),
+        "gas_used": r.gas_used,
+        "block_height": r.block_height,
+        "tx_hash": _0x(r.tx_hash),
+        "events": [event_json(e) for e in r.events],
+        "logs": list(r.logs),
+    }
+
+
+# ---- handlers --------------------------------------------------------------------------
+
+
+def send_transaction(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return receipt_json(core.send_transaction(p["tx"], now=ctx.now))
+
+
+def query(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    r = core.query(p["address"], p["function"], p.get("args", b""),
+                   sender=p.get("sender", bytes(ADDRESS_LEN)), now=ctx.now)
+    return {"return_data": _0x(r.return_data), "gas_used": r.gas_used,
+            "events": [event_json(e) for e in r.events], "logs": list(r.logs),
+            "block_height": r.block_height}
+
+
+def get_receipt(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return receipt_json(core.receipt(p["hash"]))
+
+
+def get_events(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    found = core.events(address=p.get("address"), name=p.get("name"), topic=p.get("topic"),
+                        from_block=p.get("from_block", 0), to_block=p.get("to_block"),
+                        limit=p.get("limit", DEFAULT_EVENTS))
+    return {"events": [{**event_json(rec.event), "tx_hash": _0x(rec.tx_hash),
+                        "block_height": rec.height, "index": rec.index} for rec in found]}
+
+
+def get_contract(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    if ("address" in p) == ("name" in p):
+        raise InvalidParamsError("ghost_getContract takes exactly one of address, name")
+    c = core.contract(address=p.get("address"), name=p.get("name"))
+    return {"address": _addr(c.address), "name": c.name, "code_hash": _0x(c.code_hash),
+            "abi": c.abi, "metadata": c.metadata, "deployer": _addr(c.deployer),
+            "height": c.height}
+
+
+def get_account(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return {"address": _addr(p["address"]), "nonce": core.nonce(p["address"])}
+
+
+def get_checkpoint(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return core.checkpoint(p.get("height"))
+
+
+def get_proof(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return core.proof(p["address"], p["key"])
+
+
+def node_info(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return core.info()
+
+
+def health(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return core.health()
+
+
+METHODS: tuple[Method, ...] = (
+    Method("ghost_sendTransaction", (Param("tx", "tx", doc="a tx.json document"),),
+           send_transaction, True,
+           "Check, run and record a signed transaction; answers once it is durable."),
+    Method("ghost_query", (
+        Param("address", "address"), Param("function", "string"),
+        Param("args", "hex", False, "ABI-encoded call data, 0x.. (default empty)"),
+        Param("sender", "address", False, "the caller the contract sees (default zero)"),
+    ), query, False, "Run a function read-only against current state; nothing is recorded."),
+    Method("ghost_getReceipt", (Param("hash", "hash"),), get_receipt, False,
+           "The receipt of a recorded transaction."),
+    Method("ghost_getEvents", (
+        Param("address", "address", False), Param("name", "string", False),
+        Param("topic", "topic", False, "matches any topic after the name"),
+        Param("from_block", "uint", False), Param("to_block", "uint", False),
+        Param("limit", "limit", False, f"1..{MAX_EVENTS}, default {DEFAULT_EVENTS}"),
+    ), get_events, False, "Recorded events, oldest first."),
+    Method("ghost_getContract", (Param("address", "address", False),
+                                 Param("name", "string", False)),
+           get_contract, False, "A deployed contract by address or registered name."),
+    Method("ghost_getAccount", (Param("address", "address"),), get_account, False,
+           "An account's next nonce."),
+    Method("ghost_getCheckpoint", (Param("height", "uint", False),), get_checkpoint, False,
+           "A checkpoint (latest by default): state root and receipts root."),
+    Method("ghost_getProof", (Param("address", "address"), Param("key", "hex")), get_proof,
+           False, "A storage value with its inclusion proof against a checkpoint's root."),
+    Method("ghost_nodeInfo", (), node_info, False, "Chain id, version, height, transports."),
+    Method("ghost_health", (), health, False, "Liveness: ok and the current height."),
+)
+
+BY_NAME: dict[str, Method] = {m.name: m for m in METHODS}

@@ -1,0 +1,419 @@
+"""The state tree: roots, proofs, the SQLite layout, atomicity, and the executor path."""
+
+import random
+import sqlite3
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ghost_cli.chain.hashing import keccak256
+from ghost_cli.chain.proof import (
+    EMPTY,
+    Leaf,
+    Proof,
+    leaf_hash,
+    node_hash,
+    state_path,
+    verify_path_proof,
+    verify_proof,
+)
+from ghost_cli.chain.sandbox import Sandbox
+from ghost_cli.chain.state_tree import (
+    LEAF,
+    MemoryNodes,
+    Node,
+    SparseMerkleTree,
+    build,
+    prefix_of,
+    root_of,
+)
+from ghost_cli.chain.store import TREE_META, StateStore
+from ghost_cli.exceptions import CryptoError, StateError
+
+A = b"\x01" * 20
+B = b"\x02" * 20
+
+
+def memory_tree() -> SparseMerkleTree:
+    return SparseMerkleTree(MemoryNodes())
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = StateStore(tmp_path / "state.db", authenticated=True)
+    yield s
+    s.close()
+
+
+def stored_rows(tree: SparseMerkleTree) -> dict:
+    return dict(tree.nodes.rows)
+
+
+def built_rows(model: dict) -> dict:
+    rows: dict = {}
+    build({state_path(a, k): keccak256(v) for (a, k), v in model.items()},
+          lambda d, p, n: rows.__setitem__((d, p), n))
+    return rows
+
+
+# --- roots ---------------------------------------------------------------------------
+
+
+def test_empty_tree_and_single_leaf_roots():
+    tree = memory_tree()
+    assert tree.root() == EMPTY
+    tree.update(A, b"k", b"v")
+    # one key: the root is that key's leaf, sitting at depth 0
+    assert tree.root() == leaf_hash(state_path(A, b"k"), keccak256(b"v"))
+    tree.update(A, b"k", None)
+    assert tree.root() == EMPTY and stored_rows(tree) == {}
+
+
+def test_two_leaves_hash_as_one_node_ordered_by_path():
+    # two keys whose paths differ in the first bit meet at the root
+    x = b"x"
+    y = next(k for k in (bytes([i]) for i in range(256))
+             if state_path(A, k)[0] >> 7 != state_path(A, x)[0] >> 7)
+    tree = memory_tree()
+    tree.update(A, x, b"1")
+    tree.update(A, y, b"2")
+    lx = leaf_hash(state_path(A, x), keccak256(b"1"))
+    ly = leaf_hash(state_path(A, y), keccak256(b"2"))
+    left, right = (lx, ly) if state_path(A, x) < state_path(A, y) else (ly, lx)
+    assert tree.root() == node_hash(left, right)
+    assert set(tree.nodes.rows) == {(0, b""), (1, b"\x00"), (1, b"\x80")}
+
+
+def test_root_changes_on_write_and_returns_after_writing_back(store):
+    with store.transaction():
+        store.storage_apply(A, {b"a": b"1", b"b": b"2"})
+    r1 = store.state_root()
+    with store.transaction():
+        store.storage_apply(A, {b"a": b"changed"})
+    r2 = store.state_root()
+    assert r2 != r1
+    with store.transaction():
+        store.storage_apply(A, {b"a": b"1"})
+    assert store.state_root() == r1
+    with store.transaction():
+        store.storage_apply(A, {b"c": b"3"})
+        store.storage_apply(A, {b"c": None})
+    assert store.state_root() == r1
+
+
+def test_same_writes_in_any_order_give_the_same_root_and_rows():
+    rnd = random.Random(7)
+    writes = [(rnd.choice([A, B]), rnd.randbytes(4), rnd.randbytes(3)) for _ in range(300)]
+    model = {(a, k): v for a, k, v in writes}
+    final = [(a, k, v) for (a, k), v in model.items()]
+    roots, rows = set(), []
+    for seed in range(4):
+        order = final[:]
+        random.Random(seed).shuffle(order)
+        tree = memory_tree()
+        for a, k, v in order:
+            tree.update(a, k, v)
+        roots.add(tree.root())
+        rows.append(stored_rows(tree))
+    assert len(roots) == 1
+    assert roots == {root_of(model)}
+    assert all(r == rows[0] for r in rows) and rows[0] == built_rows(model)
+
+
+def test_address_and_key_are_not_confused():
+    one, two = memory_tree(), memory_tree()
+    one.update(A, b"k", b"v")
+    two.update(B, b"k", b"v")
+    assert one.root() != two.root()
+    with pytest.raises(CryptoError):
+        state_path(b"\x01" * 19, b"k")
+
+
+def test_an_update_costs_about_log_n_hashes():
+    tree = memory_tree()
+    for i in range(4096):
+        tree.update(A, i.to_bytes(4, "big"), b"v")
+    tree.hashes = 0
+    for i in range(100):
+        tree.update(A, i.to_bytes(4, "big"), b"w")
+    per_update = tree.hashes / 100
+    # log2(4096) = 12 levels plus a few where random paths share extra bits; never ~4096
+    assert 10 <= per_update <= 30
+
+
+# --- proofs --------------------------------------------------------------------------
+
+
+def populated(n: int = 200) -> tuple[SparseMerkleTree, dict]:
+    tree, model = memory_tree(), {}
+    for i in range(n):
+        key, value = i.to_bytes(2, "big"), b"value-%d" % i
+        tree.update(A, key, value)
+        model[A, key] = value
+    return tree, model
+
+
+def test_inclusion_and_absence_proofs_verify():
+    tree, model = populated()
+    root = tree.root()
+    for (a, k), v in model.items():
+        proof = tree.prove(a, k)
+        assert proof.proves_present(state_path(a, k))
+        assert verify_proof(root, a, k, v, proof)
+        assert not verify_proof(root, a, k, None, proof)
+        assert not verify_proof(root, a, k, v + b"!", proof)
+    kinds = set()
+    for i in range(200, 400):
+        key = i.to_bytes(2, "big")
+        proof = tree.prove(A, key)
+        kinds.add(proof.leaf is None)
+        assert verify_proof(root, A, key, None, proof)
+        assert not verify_proof(root, A, key, b"value-1", proof)
+    assert kinds == {True, False}  # ended both in empty subtrees and at other keys' leaves
+
+
+def test_tampered_proofs_values_and_roots_fail():
+    tree, model = populated()
+    root = tree.root()
+    key, value = 5 .to_bytes(2, "big"), model[A, 5 .to_bytes(2, "big")]
+    good = tree.prove(A, key)
+    assert verify_proof(root, A, key, value, good)
+    sibs = list(good.siblings)
+    flipped = bytes([sibs[0][0] ^ 1]) + sibs[0][1:]
+    bad_proofs = [
+        Proof((flipped, *sibs[1:]), good.leaf),
+        Proof(tuple(sibs[:-1]), good.leaf),
+        Proof((*sibs, EMPTY), good.leaf),
+        Proof((*sibs, b"\x09" * 32), good.leaf),
+        Proof(tuple(sibs), None),
+        Proof(tuple(sibs), Leaf(good.leaf.path, keccak256(b"other"))),
+        Proof((sibs[0][:31], *sibs[1:]), good.leaf),
+    ]
+    for bad in bad_proofs:
+        assert not verify_proof(root, A, key, value, bad)
+    assert not verify_proof(root[:31] + bytes([root[31] ^ 1]), A, key, value, good)
+    assert not verify_proof(root, B, key, value, good)
+    assert not verify_proof(root, A, key + b"x", value, good)
+    assert not verify_proof(root, A, key, value, "not a proof")  # total: False, no raise
+    assert not verify_proof(root, A[:19], key, value, good)
+
+
+def test_absence_cannot_be_claimed_for_a_present_key():
+    tree, model = populated()
+    root = tree.root()
+    key = 7 .to_bytes(2, "big")
+    present = tree.prove(A, key)
+    # reuse its walk with a neighbour's leaf, or claim an empty end: neither verifies
+    other = tree.prove(A, 8 .to_bytes(2, "big")).leaf
+    for forged in (Proof(present.siblings, None), Proof(present.siblings, other)):
+        assert not verify_proof(root, A, key, None, forged)
+    # an absence proof of a key whose walk ends at another leaf is bound to the shared prefix
+    absent = next(tree.prove(A, i.to_bytes(2, "big")) for i in range(300, 900)
+                  if tree.prove(A, i.to_bytes(2, "big")).leaf is not None)
+    assert not verify_path_proof(root, bytes(32), None, absent)
+
+
+def test_deleted_keys_prove_absent(store):
+    with store.transaction():
+        store.storage_apply(A, {bytes([i]): b"v%d" % i for i in range(50)})
+    with store.transaction():
+        store.storage_apply(A, {bytes([i]): None for i in range(0, 50, 3)})
+    root = store.state_root()
+    for i in range(50):
+        proof = store.prove(A, bytes([i]))
+        expected = None if i % 3 == 0 else b"v%d" % i
+        assert verify_proof(root, A, bytes([i]), expected, proof)
+        assert store.storage_get(A, bytes([i])) == expected
+
+
+def test_proofs_round_trip_bytes_and_json():
+    tree, _ = populated(300)
+    for i in range(0, 600, 7):
+        proof = tree.prove(A, i.to_bytes(2, "big"))
+        assert Proof.from_bytes(proof.to_bytes()) == proof
+        assert Proof.from_json(proof.to_json()) == proof
+        assert len(proof.to_bytes()) <= 3 + 32 + 32 * proof.depth + 65
+
+
+def test_malformed_proof_encodings_raise_crypto_error():
+    tree, _ = populated(50)
+    raw = tree.prove(A, b"\x00\x01").to_bytes()
+    for bad in (b"", b"\x02" + raw[1:], raw[:-1], raw + b"\x00", raw[:3] + b"\xff" * 40):
+        with pytest.raises(CryptoError):
+            Proof.from_bytes(bad)
+    for bad in ({}, {"siblings": ["0x12"], "leaf": None}, {"siblings": "x", "leaf": None},
+                {"siblings": [], "leaf": {"path": "0x" + "00" * 32}}):
+        with pytest.raises(CryptoError):
+            Proof.from_json(bad)
+
+
+def test_adversarial_paths_nest_to_depth_256_and_collapse_back():
+    """Chosen paths (not keccak outputs) exercise the deepest splits and the lifts."""
+    tree = memory_tree()
+    p0, p1 = bytes(32), bytes(31) + b"\x01"  # differ only in the last bit
+    p2 = b"\x80" + bytes(31)
+    vh = keccak256(b"v")
+    for p in (p0, p1, p2):
+        tree.update_path(p, vh)
+    assert (256, p1) in tree.nodes.rows and (256, p0) in tree.nodes.rows
+    root = tree.root()
+    assert root == build({p0: vh, p1: vh, p2: vh})
+    for p in (p0, p1, p2):
+        assert verify_path_proof(root, p, vh, tree.prove_path(p))
+    assert tree.prove_path(p1).depth == 256
+    missing = bytes(31) + b"\x02"
+    assert verify_path_proof(root, missing, None, tree.prove_path(missing))
+    tree.update_path(p0, None)  # p1 is alone under the left half: lifted to depth 1
+    assert tree.nodes.rows[1, prefix_of(p1, 1)] == Node(LEAF, p1, vh)
+    assert set(tree.nodes.rows) == {(0, b""), (1, b"\x00"), (1, b"\x80")}
+    assert tree.root() == build({p1: vh, p2: vh})
+    tree.update_path(p2, None)
+    assert tree.nodes.rows == {(0, b""): Node(LEAF, p1, vh)}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([A, B]), st.binary(max_size=2),
+                          st.none() | st.binary(max_size=3)), max_size=60))
+def test_random_writes_match_a_fresh_tree_of_the_final_dict(ops):
+    tree, model = memory_tree(), {}
+    for address, key, value in ops:
+        tree.update(address, key, value)
+        if value is None:
+            model.pop((address, key), None)
+        else:
+            model[address, key] = value
+    root = tree.root()
+    assert root == root_of(model)
+    assert stored_rows(tree) == built_rows(model)  # same shape, not just the same hash
+    for address, key, _ in ops:
+        assert verify_proof(root, address, key, model.get((address, key)),
+                            tree.prove(address, key))
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.binary(max_size=1), st.none() | st.binary(max_size=2)),
+                max_size=30))
+def test_sqlite_tree_equals_the_memory_tree(tmp_path_factory, ops):
+    store = StateStore(tmp_path_factory.mktemp("p") / "s.db", authenticated=True)
+    tree = memory_tree()
+    try:
+        for key, value in ops:
+            with store.transaction():
+                store.storage_apply(A, {key: value})
+            tree.update(A, key, value)
+            assert store.state_root() == tree.root()
+    finally:
+        store.close()
+
+
+# --- the store -----------------------------------------------------------------------
+
+
+def test_failed_transaction_leaves_the_root_unchanged(store):
+    with store.transaction():
+        store.storage_apply(A, {b"k": b"v", b"j": b"w"})
+    root, rows = store.state_root(), store._db.execute("SELECT * FROM state_nodes").fetchall()
+    with pytest.raises(RuntimeError), store.transaction():
+        store.storage_apply(A, {b"k": None, b"new": b"x"})
+        assert store.state_root() != root
+        raise RuntimeError("boom")
+    assert store.state_root() == root
+    assert store._db.execute("SELECT * FROM state_nodes").fetchall() == rows
+    with store.snapshot():
+        with store.transaction():
+            store.storage_apply(B, {b"k": b"v"})
+        assert store.state_root() != root
+    assert store.state_root() == root
+
+
+def test_storage_apply_outside_a_transaction_is_still_atomic(store, monkeypatch):
+    with store.transaction():
+        store.storage_apply(A, {b"k": b"v"})
+    root = store.state_root()
+
+    def broken(*args):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store.tree, "update", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        store.storage_apply(A, {b"k": b"other"})
+    monkeypatch.undo()
+    assert store.storage_get(A, b"k") == b"v" and store.state_root() == root
+
+
+def test_root_and_proofs_persist_and_an_unauthenticated_store_refuses(tmp_path):
+    path = tmp_path / "state.db"
+    s = StateStore(path, authenticated=True)
+    with s.transaction():
+        s.storage_apply(A, {b"k": b"v"})
+    root = s.state_root()
+    s.close()
+    s = StateStore(path, authenticated=True)
+    assert s.state_root() == root
+    assert verify_proof(root, A, b"k", b"v", s.prove(A, b"k"))
+    s.close()
+    s = StateStore(path)
+    with pytest.raises(StateError, match="authenticated=True"):
+        s.state_root()
+    with pytest.raises(StateError):
+        s.prove(A, b"k")
+    s.close()
+
+
+def test_writes_without_the_tree_are_rebuilt_on_an_authenticated_open(tmp_path):
+    path = tmp_path / "state.db"
+    s = StateStore(path, authenticated=True)
+    with s.transaction():
+        s.storage_apply(A, {b"k": b"v"})
+    s.close()
+    plain = StateStore(path)  # the sandbox's way: no tree, marks it stale
+    model = {(A, b"k"): b"v"}
+    with plain.transaction():
+        plain.storage_apply(A, {b"k": None})
+        plain.storage_apply(B, {bytes([i]): b"x%d" % i for i in range(100)})
+    model = {(B, bytes([i])): b"x%d" % i for i in range(100)}
+    assert plain._db.execute("SELECT 1 FROM meta WHERE key = ?", (TREE_META,)).fetchone() is None
+    plain.close()
+    s = StateStore(path, authenticated=True)
+    assert s.state_root() == root_of(model)
+    assert verify_proof(s.state_root(), A, b"k", None, s.prove(A, b"k"))
+    s.close()
+
+
+def test_migration_from_v1_keeps_data_and_adds_the_tree(tmp_path):
+    from ghost_cli.chain.store import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+    db.execute("INSERT INTO storage VALUES (?, ?, ?)", (A, b"k", b"v"))
+    db.close()
+    s = StateStore(path, authenticated=True)
+    assert s._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert s.state_root() == root_of({(A, b"k"): b"v"})
+    s.close()
+
+
+# --- the executor path ----------------------------------------------------------------
+
+
+def test_counter_storage_is_proved_against_the_state_root(tmp_path, counter_code):
+    with Sandbox(tmp_path / "sb.db", clock=lambda: 1_700_000_000, authenticated=True) as sb:
+        empty = sb.store.state_root()
+        address = sb.deploy(counter_code, name="counter").address
+        proof = sb.store.prove(address, b"count")
+        assert verify_proof(sb.store.state_root(), address, b"count", None, proof)
+        sb.call("counter", "increment")
+        sb.call("counter", "add", [41])
+        root = sb.store.state_root()
+        assert root != empty
+        value = (42).to_bytes(8, "little")
+        assert sb.store.storage_get(address, b"count") == value
+        proof = sb.store.prove(address, b"count")
+        assert verify_proof(root, address, b"count", value, proof)
+        assert not verify_proof(root, address, b"count", (41).to_bytes(8, "little"), proof)
+        # a failed call (overflow revert) leaves the root where it was
+        with pytest.raises(Exception, match="Overflow"):
+            sb.call("counter", "add", [2**64 - 1])
+        assert sb.store.state_root() == root

@@ -1,0 +1,115 @@
+"""The JSON-RPC envelope and the error table, without a node."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ghost_cli import exceptions
+from ghost_cli.exceptions import GhostError, ParseError, RequestError
+from ghost_cli.rpc import codec
+from ghost_cli.rpc.errors import (
+    ALL_ERRORS,
+    APPLICATION_ERRORS,
+    PROTOCOL_ERRORS,
+    error_code_for,
+    error_object,
+    exception_from,
+)
+
+
+def _all_error_classes() -> list[type[GhostError]]:
+    out, stack = [], [GhostError]
+    while stack:
+        cls = stack.pop()
+        out.append(cls)
+        stack.extend(cls.__subclasses__())
+    return [c for c in out if c.__module__ == exceptions.__name__]
+
+
+def test_numbers_and_codes_are_unique_and_in_their_ranges():
+    numbers = [e.number for e in ALL_ERRORS]
+    codes = [e.code for e in ALL_ERRORS]
+    assert len(set(numbers)) == len(numbers) and len(set(codes)) == len(codes)
+    assert {e.number for e in PROTOCOL_ERRORS} == {-32700, -32600, -32601, -32602, -32603}
+    assert all(-32099 <= e.number <= -32000 for e in APPLICATION_ERRORS)
+
+
+@pytest.mark.parametrize("cls", _all_error_classes(), ids=lambda c: c.__name__)
+def test_every_ghost_error_has_a_number_and_round_trips(cls):
+    exc = cls("reason") if cls is exceptions.RevertError else cls("boom")
+    row = error_code_for(exc)
+    assert row.number in {e.number for e in ALL_ERRORS}
+    obj = json.loads(json.dumps(error_object(exc)))
+    assert obj["data"]["code"] == exc.code and obj["code"] == row.number
+    back = exception_from(obj)
+    assert type(back) is cls and back.code == exc.code and back.message == exc.message
+
+
+def test_protocol_errors_map_to_reserved_numbers():
+    assert error_code_for(ParseError("x")).number == -32700
+    assert error_code_for(RequestError("x")).number == -32600
+    assert error_code_for(exceptions.MethodNotFoundError("x")).number == -32601
+    assert error_code_for(exceptions.InvalidParamsError("x")).number == -32602
+
+
+def test_execution_errors_carry_gas_and_details():
+    obj = error_object(exceptions.RevertError("Overflow", gas_used=1234))
+    assert obj == {"code": -32021, "message": "reverted: Overflow",
+                   "data": {"code": "reverted", "reason": "Overflow", "gas_used": 1234}}
+    back = exception_from(obj)
+    assert isinstance(back, exceptions.RevertError) and back.reason == "Overflow"
+    assert back.gas_used == 1234
+
+
+def test_a_newer_nodes_unknown_code_is_kept():
+    back = exception_from({"code": -32099, "message": "m", "data": {"code": "brand_new"}})
+    assert type(back) is GhostError and back.code == "brand_new"
+
+
+@pytest.mark.parametrize("body", [b"{", b"\xff\xfe", b"[1,", b'{"a": NaN}', b"[" * 100_000])
+def test_not_json_is_a_parse_error(body):
+    with pytest.raises(ParseError):
+        codec.decode(body)
+
+
+def test_empty_batch_is_an_invalid_request():
+    with pytest.raises(RequestError) as info:
+        codec.decode(b"[]")
+    assert type(info.value) is RequestError
+
+
+@pytest.mark.parametrize("doc, problem", [
+    (1, "JSON object"),
+    ({"jsonrpc": "1.0", "method": "m", "id": 1}, '"jsonrpc"'),
+    ({"jsonrpc": "2.0", "id": 1}, '"method"'),
+    ({"jsonrpc": "2.0", "method": 5, "id": 1}, '"method"'),
+    ({"jsonrpc": "2.0", "method": "m", "id": {}}, "id must"),
+    ({"jsonrpc": "2.0", "method": "m", "id": True}, "id must"),
+    ({"jsonrpc": "2.0", "method": "m", "params": "x", "id": 1}, '"params"'),
+])
+def test_invalid_entries(doc, problem):
+    [entry] = codec.decode(json.dumps(doc).encode()).entries
+    assert isinstance(entry, codec.BadEntry) and problem in entry.error.message
+
+
+def test_positional_params_are_refused_but_an_empty_array_is_no_params():
+    [bad] = codec.decode(b'{"jsonrpc":"2.0","method":"m","params":[1],"id":1}').entries
+    assert isinstance(bad, codec.BadEntry) and bad.error.code == "invalid_params"
+    [ok] = codec.decode(b'{"jsonrpc":"2.0","method":"m","params":[],"id":1}').entries
+    assert ok == codec.Request("m", {}, 1)
+
+
+def test_notifications_have_no_id_and_get_no_response():
+    [n] = codec.decode(b'{"jsonrpc":"2.0","method":"m"}').entries
+    assert n.is_notification
+    assert codec.encode([], is_batch=True) == b""
+
+
+def test_docs_list_every_error_code():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "rpc.md").read_text()
+    for e in ALL_ERRORS:
+        assert f"| {e.number} | `{e.code}` | {e.meaning} |" in doc, e.code

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CHAIN_ID, NOW
+from rpc_helpers import CHAIN_ID, NOW
 
 from ghost_cli import __version__
 from ghost_cli.abi import encode_call

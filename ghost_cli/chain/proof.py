@@ -254,7 +254,9 @@ def list_root(items: Sequence[bytes]) -> bytes:
 
 @dataclass(frozen=True)
 class ListProof:
-    """Inclusion of item `index` in a list of `size` items (e.g. one receipt of a range)."""
+    """Inclusion of item `index` in a list of `size` items (e.g. one receipt of a range).
+    As in RFC 6962 the root does not commit to the size: take it from a trusted source
+    (checkpoint.verify_receipt checks it against the checkpoint's tx_count)."""
 
     index: int
     size: int

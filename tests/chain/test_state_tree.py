@@ -29,7 +29,7 @@ from ghost_cli.chain.state_tree import (
     root_of,
 )
 from ghost_cli.chain.store import TREE_META, StateStore
-from ghost_cli.exceptions import CryptoError, StateError
+from ghost_cli.exceptions import CryptoError, RevertError, StateError
 
 A = b"\x01" * 20
 B = b"\x02" * 20
@@ -414,6 +414,6 @@ def test_counter_storage_is_proved_against_the_state_root(tmp_path, counter_code
         assert verify_proof(root, address, b"count", value, proof)
         assert not verify_proof(root, address, b"count", (41).to_bytes(8, "little"), proof)
         # a failed call (overflow revert) leaves the root where it was
-        with pytest.raises(Exception, match="Overflow"):
+        with pytest.raises(RevertError, match="Overflow"):
             sb.call("counter", "add", [2**64 - 1])
         assert sb.store.state_root() == root

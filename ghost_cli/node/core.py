@@ -6,6 +6,10 @@ holds one lock: a query interleaved with a half-applied transaction on the same
 connection would see its uncommitted writes. Writes are therefore serialized, and a
 transaction is acknowledged (the call returns) only after its commit is durable: the
 node's store runs WAL with synchronous=FULL.
+
+The store is authenticated (it keeps the state tree), so every checkpoint the policy asks
+for carries the state root and the receipts root; `send_transaction` checks the policy
+after each commit and `tick(now)` on the service's timer.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .. import __version__
+from ..chain.checkpoint import Checkpoint, CheckpointPolicy, maybe_checkpoint
 from ..chain.executor import Executor, Receipt
 from ..chain.store import EventRecord, ReceiptRecord, StateStore
 from ..chain.transaction import SignedTransaction
@@ -82,9 +87,11 @@ class NodeCore:
         chain_id: int,
         transports: Iterable[str] = ("http",),
         observers: Iterable[CoreObserver] = (),
+        policy: CheckpointPolicy | None = None,
         timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.store = store
+        self.policy = policy  # None: no checkpoints (the store may be unauthenticated)
         self.chain_id = chain_id
         self.transports = tuple(transports)
         self.observers = tuple(observers)
@@ -100,7 +107,8 @@ class NodeCore:
         """The node's durable store and the default engines under `data_dir`."""
         from ..vm.engines import default_engines
 
-        store = StateStore(Path(data_dir) / STATE_FILE, durable=True)
+        store = StateStore(Path(data_dir) / STATE_FILE, durable=True, authenticated=True)
+        kwargs.setdefault("policy", CheckpointPolicy())
         engines = default_engines(limits or Limits(), Path(data_dir) / MODULE_CACHE_DIR)
         return cls(store, engines, chain_id=chain_id, **kwargs)
 
@@ -125,7 +133,18 @@ class NodeCore:
                 raise
             self._report(signed, receipt.address, receipt.gas_used, "ok", start,
                          receipt.block_height)
+            self._maybe_checkpoint(now)
         return _from_receipt(receipt, tx.sender)
+
+    def tick(self, now: float) -> Checkpoint | None:
+        """The service's timer: a checkpoint if `every_ms` has passed with new blocks."""
+        with self._lock:
+            return self._maybe_checkpoint(now)
+
+    def _maybe_checkpoint(self, now: float) -> Checkpoint | None:
+        # The transaction is already committed; a checkpoint is derived data, so a crash
+        # between the two loses nothing: the next commit or tick makes it.
+        return None if self.policy is None else maybe_checkpoint(self.store, self.policy, now)
 
     def _report(self, signed: SignedTransaction, contract: bytes | None, gas_used: int,
                 status: str, start: float, height: int | None = None) -> None:
@@ -178,14 +197,40 @@ class NodeCore:
             return self.store.counts()["storage"]
 
     def checkpoint(self, height: int | None = None) -> dict[str, Any]:
-        raise NotFoundError("this node keeps no checkpoints: the state tree is not enabled")
+        """The latest checkpoint, or the one at `height` (NotFoundError when none)."""
+        with self._lock:
+            return self.store.checkpoint(height).to_json()
 
     def proof(self, address: bytes, key: bytes) -> dict[str, Any]:
-        raise NotFoundError("this node serves no proofs: the state tree is not enabled")
+        """The value at (address, key) and its proof against the current state root.
+        `checkpoint_height` names the latest checkpoint when it carries that same root
+        (nothing changed since), else null: the proof is then against a root no
+        checkpoint has published yet."""
+        with self._lock:
+            root = self.store.state_root()
+            proof = self.store.prove(address, key)
+            value = self.store.storage_get(address, key)
+            height = self.store.height()
+            try:
+                cp = self.store.checkpoint()
+            except NotFoundError:
+                cp = None
+        return {"value": None if value is None else "0x" + value.hex(),
+                "proof": proof.to_json(), "state_root": "0x" + root.hex(), "height": height,
+                "checkpoint_height": cp.height if cp and cp.state_root == root else None}
+
+    def state_root(self) -> bytes | None:
+        """The current state root; None when the store keeps no state tree."""
+        with self._lock:
+            return self.store.state_root() if self.store.tree is not None else None
 
     def info(self) -> dict[str, Any]:
-        return {"chain_id": self.chain_id, "version": __version__, "height": self.height(),
-                "transports": list(self.transports)}
+        out: dict[str, Any] = {"chain_id": self.chain_id, "version": __version__,
+                               "height": self.height(), "transports": list(self.transports)}
+        root = self.state_root()
+        if root is not None:
+            out["state_root"] = "0x" + root.hex()
+        return out
 
     def health(self) -> dict[str, Any]:
         return {"ok": True, "height": self.height()}

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from rpc_helpers import CHAIN_ID, Rpc
 
+from ghost_cli.chain.checkpoint import CheckpointPolicy
 from ghost_cli.config.project import load_project
 from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.node.core import NodeCore
@@ -29,7 +30,8 @@ def key() -> KeyPair:
 
 @pytest.fixture
 def core(tmp_path):
-    node = NodeCore.open(tmp_path / "node", chain_id=CHAIN_ID)
+    node = NodeCore.open(tmp_path / "node", chain_id=CHAIN_ID,
+                         policy=CheckpointPolicy(every_txs=2, every_ms=None))
     yield node
     node.close()
 

@@ -164,10 +164,53 @@ def test_malformed_tx_document_is_tx_rejected(rpc):
     assert err["code"] == -32010 and err["data"]["code"] == "tx_rejected"
 
 
-def test_checkpoint_and_proof_without_the_state_tree(rpc):
-    # Until the authenticated state tree is enabled, both say so plainly.
-    assert rpc.error("ghost_getCheckpoint")["data"]["code"] == "not_found"
-    assert rpc.error("ghost_getProof", address="0x" + "22" * 20, key="0x00")["code"] == -32040
+def test_checkpoints_every_two_transactions(rpc, counter):
+    assert rpc.error("ghost_getCheckpoint")["data"]["code"] == "not_found"  # one tx so far
+    sent = rpc.send_call(counter, "increment")["result"]
+    cp = rpc.result("ghost_getCheckpoint")
+    assert cp == rpc.result("ghost_getCheckpoint", height=2)
+    assert (cp["height"], cp["first_height"], cp["tx_count"]) == (2, 1, 2)
+    assert cp["state_root"] == rpc.result("ghost_nodeInfo")["state_root"]
+    assert rpc.error("ghost_getCheckpoint", height=1)["code"] == -32040
+
+    from ghost_cli.chain.checkpoint import Checkpoint, prove_receipt, verify_receipt
+
+    store = rpc.d.core.store
+    checkpoint, list_proof = prove_receipt(store, bytes.fromhex(sent["tx_hash"][2:]))
+    assert checkpoint == Checkpoint.from_json(cp)
+    assert verify_receipt(checkpoint, bytes.fromhex(sent["tx_hash"][2:]), list_proof)
+
+
+def test_proofs_verify_against_the_checkpoint_root(rpc, counter):
+    from ghost_cli.chain.proof import Proof, verify_proof
+
+    rpc.send_call(counter, "increment")
+    address = bytes.fromhex(counter[2:])
+    got = rpc.result("ghost_getProof", address=counter, key="0x" + b"count".hex())
+    assert got["value"] == _u64(1) and got["checkpoint_height"] == 2 and got["height"] == 2
+    assert got["state_root"] == rpc.result("ghost_getCheckpoint")["state_root"]
+    root = bytes.fromhex(got["state_root"][2:])
+    proof = Proof.from_json(got["proof"])
+    assert verify_proof(root, address, b"count", (1).to_bytes(8, "little"), proof)
+    assert not verify_proof(root, address, b"count", (2).to_bytes(8, "little"), proof)
+
+    absent = rpc.result("ghost_getProof", address=counter, key="0x00")
+    assert absent["value"] is None
+    assert verify_proof(root, address, b"\0", None, Proof.from_json(absent["proof"]))
+
+    rpc.send_call(counter, "increment")  # block 3: past the checkpoint, a new root
+    moved = rpc.result("ghost_getProof", address=counter, key="0x" + b"count".hex())
+    assert moved["checkpoint_height"] is None and moved["state_root"] != got["state_root"]
+
+
+def test_tick_makes_a_checkpoint_when_time_has_passed(core, rpc, counter):
+    from dataclasses import replace
+
+    core.policy = replace(core.policy, every_ms=500)
+    assert core.tick(NOW + 0.1) is None
+    cp = core.tick(NOW + 1)
+    assert cp is not None and cp.height == 1 and cp.tx_count == 1
+    assert core.tick(NOW + 5) is None  # nothing new since
 
 
 # ---- protocol errors --------------------------------------------------------------------

@@ -37,6 +37,7 @@
     │   ├── WrongChainError         signed for another chain id
     │   ├── NonceError              replayed or out-of-order nonce
     │   └── ExpiredError            past its expiry
+    ├── NodeUnavailableError        exit 14  no answer from the node: refused, timed out, lost
     └── TestsFailedError            exit 10  `ghost test`: a test failed or errored
 
 Exit codes are part of the CLI's contract (docs/cli.md) and never change meaning.
@@ -242,6 +243,13 @@ class ExpiredError(TransactionError):
     code = "expired"
 
 
+class NodeUnavailableError(GhostError):
+    """The node could not be reached, or the connection broke before it answered."""
+
+    exit_code = 14
+    code = "node_unavailable"
+
+
 #: Exit codes as data, for docs/cli.md and `ghost --help`.
 EXIT_CODES: dict[int, str] = {
     0: "success",
@@ -258,4 +266,5 @@ EXIT_CODES: dict[int, str] = {
     11: "crypto: malformed key or signature, unknown scheme, keystore unreadable",
     12: "wrong passphrase",
     13: "transaction rejected: signature, chain id, nonce or expiry; state unchanged",
+    14: "node unavailable: connection refused, timed out or lost",
 }

@@ -1,0 +1,379 @@
+"""HTTP/3 JSON-RPC over QUIC: the node's UDP adapter, on aioquic.
+
+Two layers, as aioquic itself is built:
+
+- `RequestAssembler` (sans-IO): HTTP/3 events of one connection in, whole requests out.
+  It enforces the limits a public endpoint needs: concurrent request streams per
+  connection, request body size, body bytes buffered per connection. What breaks a limit
+  is refused on its own stream (413, or a reset the client may retry) and never costs the
+  connection or the node.
+- `_H3Protocol` and `serve_quic` (the thin asyncio adapter): sockets, timers, tasks.
+  Each whole request is handed to the node's `handle(body, peer)` coroutine, the same
+  JSON-RPC entry point the HTTP/1.1 adapter uses.
+
+A request whose body has not arrived whole within `request_timeout` is reset, so a client
+that opens streams and stalls frees them; a connection that goes quiet for
+`idle_timeout` is dropped by QUIC itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aioquic.asyncio import QuicConnectionProtocol
+from aioquic.asyncio.server import QuicServer
+from aioquic.h3.connection import H3_ALPN, ErrorCode, H3Connection
+from aioquic.h3.events import DataReceived, HeadersReceived
+from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.connection import QuicConnection
+from aioquic.quic.events import (
+    ConnectionTerminated,
+    QuicEvent,
+    StopSendingReceived,
+    StreamReset,
+)
+from aioquic.quic.packet import QuicErrorCode
+
+from ..exceptions import ConfigError
+from .tls import TlsFiles
+
+log = logging.getLogger("ghost.node.quic")
+
+#: The node's JSON-RPC handler: request body and peer ("host:port") in, response body out.
+Handler = Callable[[bytes, str], Awaitable[bytes]]
+
+
+@dataclass(frozen=True)
+class QuicLimits:
+    max_streams: int = 32  # request streams one connection may have open at once
+    max_body: int = 2 * 1024 * 1024  # bytes in one request body (a 512 KiB module, hex)
+    max_buffered: int = 8 * 1024 * 1024  # request bytes held per connection, all streams
+    request_timeout: float = 10.0  # seconds for a request to arrive whole
+    idle_timeout: float = 30.0  # seconds of silence before QUIC drops a connection
+    max_connections: int = 256
+
+
+TRANSPORT = "quic"  # the label this adapter reports under
+
+
+class QuicObserver(Protocol):
+    """The transport hooks of the node's metrics (ghost_cli.node.metrics.NodeMetrics)."""
+
+    def connection_opened(self, transport: str) -> None: ...
+    def connection_closed(self, transport: str) -> None: ...
+    def stream_opened(self, transport: str) -> None: ...
+    def stream_closed(self, transport: str) -> None: ...
+
+
+class _Silent:
+    def connection_opened(self, transport: str) -> None:
+        pass
+
+    connection_closed = stream_opened = stream_closed = connection_opened
+
+
+# ---- sans-IO: HTTP/3 events -> requests ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    stream_id: int
+    body: bytes
+
+
+@dataclass
+class _Partial:
+    body: bytearray = field(default_factory=bytearray)
+
+
+JSON = b"application/json"
+
+
+class RequestAssembler:
+    """One QUIC connection's HTTP/3 request streams, assembled under `limits`.
+
+    `receive` takes every QUIC event and returns the requests that became whole; the
+    caller answers each with `respond`. Streams are counted from their HEADERS until the
+    response is sent (or the stream is reset), so a request being executed still holds
+    its place against `max_streams`.
+    """
+
+    def __init__(self, quic: QuicConnection, limits: QuicLimits,
+                 observer: QuicObserver | None = None) -> None:
+        self.quic = quic
+        self.h3 = H3Connection(quic)
+        self.limits = limits
+        self.observer = observer or _Silent()
+        self._partial: dict[int, _Partial] = {}  # receiving a body
+        self._pending: set[int] = set()  # whole, awaiting `respond`
+        self._buffered = 0
+        self.refused = 0  # streams reset unread: over a limit, or too slow
+
+    @property
+    def open_streams(self) -> int:
+        return len(self._partial) + len(self._pending)
+
+    @property
+    def receiving(self) -> tuple[int, ...]:
+        """Streams whose request body is still arriving."""
+        return tuple(self._partial)
+
+    def receive(self, event: QuicEvent) -> list[Request]:
+        if isinstance(event, StreamReset | StopSendingReceived):
+            self._forget(event.stream_id)
+        elif isinstance(event, ConnectionTerminated):
+            self.close()
+        done: list[Request] = []
+        for h3_event in self.h3.handle_event(event):
+            if isinstance(h3_event, HeadersReceived):
+                request = self._headers(h3_event)
+            elif isinstance(h3_event, DataReceived):
+                request = self._data(h3_event)
+            else:
+                request = None
+            if request is not None:
+                done.append(request)
+        return done
+
+    def respond(self, stream_id: int, status: int, body: bytes,
+                content_type: bytes = JSON) -> None:
+        """Send the response; a stream the client has since reset is skipped silently."""
+        if stream_id not in self._pending and stream_id not in self._partial:
+            return
+        self._forget(stream_id)
+        self.h3.send_headers(stream_id, [
+            (b":status", str(status).encode()), (b"content-type", content_type),
+            (b"content-length", str(len(body)).encode())])
+        self.h3.send_data(stream_id, body, end_stream=True)
+
+    def close(self) -> None:
+        """The connection is gone: every stream with it."""
+        for stream_id in (*self._partial, *self._pending):
+            self._forget(stream_id)
+
+    def abandon(self, stream_id: int, code: ErrorCode = ErrorCode.H3_REQUEST_INCOMPLETE) -> bool:
+        """Reset a stream whose request never arrived whole; False if it already had."""
+        if stream_id not in self._partial:
+            return False
+        self._refuse(stream_id, code)
+        return True
+
+    # -- internals --
+
+    def _headers(self, ev: HeadersReceived) -> Request | None:
+        if ev.stream_id in self._partial or ev.stream_id in self._pending:
+            return None  # trailers: nothing we use
+        if self.open_streams >= self.limits.max_streams:
+            self._refuse(ev.stream_id, ErrorCode.H3_REQUEST_REJECTED)
+            return None
+        headers = dict(ev.headers)
+        self._partial[ev.stream_id] = _Partial()
+        self.observer.stream_opened(TRANSPORT)
+        if headers.get(b":method") != b"POST":
+            return self._early(ev.stream_id, 405, b'{"error": "POST JSON-RPC to /"}', ev)
+        if headers.get(b":path", b"/").split(b"?")[0] != b"/":
+            return self._early(ev.stream_id, 404, b'{"error": "POST JSON-RPC to /"}', ev)
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limits.max_body:
+            return self._early(ev.stream_id, 413, self._too_large(), ev)
+        return self._complete(ev.stream_id) if ev.stream_ended else None
+
+    def _data(self, ev: DataReceived) -> Request | None:
+        partial = self._partial.get(ev.stream_id)
+        if partial is None:
+            return None  # refused or answered already; the rest is ignored
+        partial.body += ev.data
+        self._buffered += len(ev.data)
+        if len(partial.body) > self.limits.max_body:
+            return self._early(ev.stream_id, 413, self._too_large(), ev)
+        if self._buffered > self.limits.max_buffered:
+            # Many large bodies at once: refuse this one, it may be retried.
+            self._refuse(ev.stream_id, ErrorCode.H3_EXCESSIVE_LOAD)
+            return None
+        return self._complete(ev.stream_id) if ev.stream_ended else None
+
+    def _complete(self, stream_id: int) -> Request:
+        partial = self._partial.pop(stream_id)
+        self._buffered -= len(partial.body)
+        self._pending.add(stream_id)
+        return Request(stream_id, bytes(partial.body))
+
+    def _early(self, stream_id: int, status: int, body: bytes, ev) -> None:
+        """Answer before the body is read (RFC 9114 §4.1): stop the client's sending."""
+        if not ev.stream_ended:
+            self.quic.stop_stream(stream_id, ErrorCode.H3_NO_ERROR)
+        self.respond(stream_id, status, body)
+
+    def _refuse(self, stream_id: int, code: ErrorCode) -> None:
+        self.refused += 1
+        self._forget(stream_id)
+        try:
+            self.quic.stop_stream(stream_id, code)
+            self.quic.reset_stream(stream_id, code)
+        except ValueError:  # the peer ended its side already: nothing to stop
+            pass
+
+    def _forget(self, stream_id: int) -> None:
+        partial = self._partial.pop(stream_id, None)
+        if partial is not None:
+            self._buffered -= len(partial.body)
+        elif stream_id in self._pending:
+            self._pending.discard(stream_id)
+        else:
+            return
+        self.observer.stream_closed(TRANSPORT)
+
+    def _too_large(self) -> bytes:
+        return (b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": '
+                b'"request body over ' + str(self.limits.max_body).encode() +
+                b' bytes", "data": {"code": "too_large"}}}')
+
+
+# ---- the asyncio adapter ------------------------------------------------------------
+
+
+class _Server:
+    """State shared by one listening socket's connections."""
+
+    def __init__(self, handle: Handler, limits: QuicLimits, observer: QuicObserver) -> None:
+        self.handle = handle
+        self.limits = limits
+        self.observer = observer
+        self.connections: set[_H3Protocol] = set()
+
+
+class _H3Protocol(QuicConnectionProtocol):
+    def __init__(self, quic: QuicConnection, *, server: _Server, **kwargs) -> None:
+        super().__init__(quic, **kwargs)
+        self._server = server
+        self._requests = RequestAssembler(quic, server.limits, server.observer)
+        self._peer = "?"
+        self._tasks: set[asyncio.Task] = set()
+        self._deadlines: dict[int, asyncio.TimerHandle] = {}
+        self._counted = False
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        server = self._server
+        if len(server.connections) >= server.limits.max_connections:
+            self._quic.close(error_code=QuicErrorCode.CONNECTION_REFUSED,
+                             reason_phrase="too many connections")
+            return
+        server.connections.add(self)
+        server.observer.connection_opened(TRANSPORT)
+        self._counted = True
+
+    def datagram_received(self, data, addr) -> None:
+        if self._peer == "?":
+            host, port = addr[0], addr[1]
+            self._peer = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        super().datagram_received(data, addr)
+
+    def quic_event_received(self, event: QuicEvent) -> None:
+        if isinstance(event, ConnectionTerminated):
+            self._closed_down()
+        elif isinstance(event, StreamReset | StopSendingReceived):
+            self._clear_deadline(event.stream_id)
+        for request in self._requests.receive(event):
+            self._clear_deadline(request.stream_id)
+            task = self._loop.create_task(self._serve(request))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        # Every stream still receiving its body gets one deadline, set when it opens.
+        for stream_id in self._requests.receiving:
+            if stream_id not in self._deadlines:
+                self._deadlines[stream_id] = self._loop.call_later(
+                    self._server.limits.request_timeout, self._expire, stream_id)
+
+    async def _serve(self, request: Request) -> None:
+        try:
+            body = await self._server.handle(request.body, self._peer)
+            status = 200
+        except Exception:  # the handler answers errors itself; this is a bug in it
+            log.exception("QUIC request handler failed")
+            body = (b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32603, '
+                    b'"message": "internal error"}}')
+            status = 500
+        self._requests.respond(request.stream_id, status, body)
+        self.transmit()
+
+    def _expire(self, stream_id: int) -> None:
+        self._deadlines.pop(stream_id, None)
+        if self._requests.abandon(stream_id):
+            self.transmit()
+
+    def _clear_deadline(self, stream_id: int) -> None:
+        handle = self._deadlines.pop(stream_id, None)
+        if handle is not None:
+            handle.cancel()
+
+    def _closed_down(self) -> None:
+        for handle in self._deadlines.values():
+            handle.cancel()
+        self._deadlines.clear()
+        for task in self._tasks:
+            task.cancel()
+        self._requests.close()
+        if self._counted:
+            self._counted = False
+            self._server.connections.discard(self)
+            self._server.observer.connection_closed(TRANSPORT)
+
+
+@dataclass(frozen=True)
+class QuicService:
+    """A listening HTTP/3 endpoint; `close()` stops it and drops its connections."""
+
+    host: str
+    port: int
+    _server: _Server = field(repr=False)
+    _quic_server: object = field(repr=False)
+
+    @property
+    def connections(self) -> int:
+        return len(self._server.connections)
+
+    def close(self) -> None:
+        for protocol in list(self._server.connections):
+            protocol._closed_down()
+        self._quic_server.close()
+
+
+def server_configuration(tls: TlsFiles, limits: QuicLimits) -> QuicConfiguration:
+    config = QuicConfiguration(is_client=False, alpn_protocols=H3_ALPN,
+                               idle_timeout=limits.idle_timeout)
+    try:
+        config.load_cert_chain(tls.cert, tls.key)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load the node's TLS certificate {tls.cert}: {exc}") from exc
+    return config
+
+
+async def serve_quic(handle: Handler, *, host: str, port: int, tls: TlsFiles,
+                     limits: QuicLimits = QuicLimits(),
+                     observer: QuicObserver | None = None) -> QuicService:
+    """Listen for HTTP/3 on UDP host:port (port 0: any free port) until `close()`."""
+    server = _Server(handle, limits, observer or _Silent())
+
+    def create_protocol(quic: QuicConnection, **kwargs) -> _H3Protocol:
+        # QUIC's own stream credit matches the request limit, so a well-behaved client
+        # waits for a free stream instead of being refused (aioquic has no public knob
+        # for it; the value is read when the transport parameters are first sent).
+        limit = quic._local_max_streams_bidi
+        limit.value = limit.sent = limits.max_streams
+        return _H3Protocol(quic, server=server, **kwargs)
+
+    configuration = server_configuration(tls, limits)
+    loop = asyncio.get_running_loop()
+    try:
+        transport, quic_server = await loop.create_datagram_endpoint(
+            lambda: QuicServer(configuration=configuration, create_protocol=create_protocol),
+            local_addr=(host, port))
+    except OSError as exc:
+        raise ConfigError(f"cannot listen for QUIC on {host}:{port}: "
+                          f"{exc.strerror or exc}") from exc
+    return QuicService(host, transport.get_extra_info("sockname")[1], server, quic_server)

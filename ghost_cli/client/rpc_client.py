@@ -1,0 +1,207 @@
+"""GhostClient: a node's JSON-RPC methods as Python calls, async first.
+
+    async with GhostClient("quic://127.0.0.1:8443", ca="node/tls/ca.pem") as node:
+        info = await node.node_info()
+
+Every method mirrors one RPC method (docs/rpc.md) and returns its JSON result. An error
+the node reports is raised as the same ghost_cli.exceptions class the node raised, with
+the node's one-line message, so the CLI shows the same errors and exit codes as with
+the sandbox. `SyncGhostClient` is the same surface for synchronous code (the CLI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import ConfigError, CryptoError, NodeUnavailableError, UsageError
+from .transport import DEFAULT_TIMEOUT, Http3Transport, HttpTransport, Transport
+
+TRANSPORTS = ("quic", "http")
+
+
+def _0x(raw: bytes) -> str:
+    return "0x" + bytes(raw).hex()
+
+
+def _address(value: bytes | str) -> str:
+    if isinstance(value, str):
+        return value
+    from ..abi import format_address
+
+    return format_address(value)
+
+
+def read_ca(ca: Path | str | bytes | None) -> bytes | None:
+    """The PEM a client trusts (a path, or the PEM itself); a missing or non-PEM file is a
+    one-line error, before any connection is tried."""
+    if ca is None or isinstance(ca, bytes):
+        return ca
+    path = Path(ca).expanduser()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read CA file {path}: {exc.strerror or exc}") from exc
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise CryptoError(f"{path} holds no PEM certificate")
+    return data
+
+
+class GhostClient:
+    """One node. `transport`: "quic" (HTTP/3, `quic://` URL), "http" (HTTP/1.1, `http://`
+    URL), or any object with the Transport interface."""
+
+    def __init__(self, url: str, *, ca: Path | str | bytes | None = None,
+                 transport: str | Transport = "quic", timeout: float = DEFAULT_TIMEOUT) -> None:
+        if isinstance(transport, str):
+            if transport not in TRANSPORTS:
+                raise UsageError(f"unknown transport {transport!r}: use quic or http")
+            cls = Http3Transport if transport == "quic" else HttpTransport
+            transport = cls(url, ca_pem=read_ca(ca), timeout=timeout)
+        self.transport = transport
+        self.url = transport.url
+        self._ids = itertools.count(1)
+
+    async def __aenter__(self) -> GhostClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    def stats(self):
+        return self.transport.stats()
+
+    async def request(self, method: str, params: dict[str, Any] | None = None, *,
+                      idempotent: bool = True) -> Any:
+        """Call one RPC method; its result, or the node's error raised as a GhostError."""
+        from ..rpc.errors import exception_from
+
+        rid = next(self._ids)
+        body = json.dumps({"jsonrpc": "2.0", "id": rid, "method": method,
+                           "params": params or {}}).encode()
+        raw = await self.transport.post(body, idempotent=idempotent)
+        try:
+            reply = json.loads(raw)
+        except ValueError:
+            raise NodeUnavailableError(
+                f"{self.url} answered with something that is not JSON-RPC") from None
+        if not isinstance(reply, dict) or ("result" not in reply and "error" not in reply):
+            raise NodeUnavailableError(f"{self.url} answered with something that is not "
+                                       "a JSON-RPC response")
+        if reply.get("error") is not None:
+            error = reply["error"]
+            raise exception_from(error if isinstance(error, dict) else {"message": str(error)})
+        if reply.get("id") != rid:
+            raise NodeUnavailableError(f"{self.url} answered request {rid} with id "
+                                       f"{reply.get('id')!r}")
+        return reply["result"]
+
+    # ---- the RPC methods (docs/rpc.md) ----------------------------------------------
+
+    async def send_transaction(self, tx_json: dict[str, Any]) -> dict[str, Any]:
+        """Submit a signed transaction (its tx.json document); the receipt once durable.
+        Never re-sent on a broken connection: the node may have applied it."""
+        return await self.request("ghost_sendTransaction", {"tx": tx_json}, idempotent=False)
+
+    async def query(self, address: bytes | str, function: str, calldata: bytes = b"",
+                    sender: bytes | str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"address": _address(address), "function": function,
+                                  "args": _0x(calldata)}
+        if sender is not None:
+            params["sender"] = _address(sender)
+        return await self.request("ghost_query", params)
+
+    async def get_receipt(self, tx_hash: bytes | str) -> dict[str, Any]:
+        return await self.request("ghost_getReceipt", {
+            "hash": tx_hash if isinstance(tx_hash, str) else _0x(tx_hash)})
+
+    async def get_events(self, *, address: bytes | str | None = None, name: str | None = None,
+                         topic: bytes | str | None = None, from_block: int | None = None,
+                         to_block: int | None = None, limit: int | None = None
+                         ) -> list[dict[str, Any]]:
+        params = {"address": None if address is None else _address(address), "name": name,
+                  "topic": topic if topic is None or isinstance(topic, str) else _0x(topic),
+                  "from_block": from_block, "to_block": to_block, "limit": limit}
+        result = await self.request("ghost_getEvents",
+                                    {k: v for k, v in params.items() if v is not None})
+        return result["events"]
+
+    async def get_contract(self, *, address: bytes | str | None = None,
+                           name: str | None = None) -> dict[str, Any]:
+        params = {"address": _address(address)} if address is not None else {"name": name}
+        return await self.request("ghost_getContract", params)
+
+    async def get_account(self, address: bytes | str) -> dict[str, Any]:
+        return await self.request("ghost_getAccount", {"address": _address(address)})
+
+    async def get_checkpoint(self, height: int | None = None) -> dict[str, Any]:
+        return await self.request("ghost_getCheckpoint",
+                                  {} if height is None else {"height": height})
+
+    async def get_proof(self, address: bytes | str, key: bytes) -> dict[str, Any]:
+        return await self.request("ghost_getProof", {"address": _address(address),
+                                                     "key": _0x(key)})
+
+    async def node_info(self) -> dict[str, Any]:
+        return await self.request("ghost_nodeInfo")
+
+    async def health(self) -> dict[str, Any]:
+        return await self.request("ghost_health")
+
+
+#: The methods SyncGhostClient mirrors.
+RPC_METHODS = ("request", "send_transaction", "query", "get_receipt", "get_events",
+               "get_contract", "get_account", "get_checkpoint", "get_proof", "node_info",
+               "health")
+
+
+class SyncGhostClient:
+    """GhostClient for synchronous callers. It owns one event loop for its lifetime, so
+    the pooled QUIC connection survives from one call to the next."""
+
+    def __init__(self, url: str, *, ca: Path | str | bytes | None = None,
+                 transport: str | Transport = "quic", timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._runner = asyncio.Runner()
+        self.client = GhostClient(url, ca=ca, transport=transport, timeout=timeout)
+        self.url = self.client.url
+
+    def _run(self, coro: Coroutine) -> Any:
+        return self._runner.run(coro)
+
+    def stats(self):
+        return self.client.stats()
+
+    def close(self) -> None:
+        try:
+            self._run(self.client.aclose())
+        finally:
+            self._runner.close()
+
+    def __enter__(self) -> SyncGhostClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _blocking(name: str):
+    async_method = getattr(GhostClient, name)
+
+    def method(self: SyncGhostClient, *args: Any, **kwargs: Any) -> Any:
+        return self._run(getattr(self.client, name)(*args, **kwargs))
+
+    method.__name__ = name
+    method.__doc__ = async_method.__doc__
+    return method
+
+
+for _name in RPC_METHODS:
+    setattr(SyncGhostClient, _name, _blocking(_name))
+del _name

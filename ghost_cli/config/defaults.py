@@ -32,6 +32,8 @@ ENV_PASSWORD_FILE = "GHOST_PASSWORD_FILE"
 ENV_TARGET = "GHOST_TARGET"
 #: Zig's own variable: where Zig keeps its global cache. Zig reads it; ghost never sets it.
 ENV_ZIG_GLOBAL_CACHE = "ZIG_GLOBAL_CACHE_DIR"
+#: quic or http: how deploy/call/query reach a node network (default: its url's scheme).
+ENV_TRANSPORT = "GHOST_TRANSPORT"
 
 #: Name -> what it does, for help text and docs.
 ENVIRONMENT: dict[str, str] = {
@@ -45,6 +47,7 @@ ENVIRONMENT: dict[str, str] = {
     ENV_TARGET: "wasm or zvm: what `ghost build` makes and `ghost deploy` sends when --target "
                 "is not given (default: each contract's target)",
     ENV_ZIG_GLOBAL_CACHE: "Zig's global cache directory (read by Zig itself)",
+    ENV_TRANSPORT: "quic or http: how deploy/call/query reach a node network",
 }
 
 # ---- project layout ----------------------------------------------------------------------

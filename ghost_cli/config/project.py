@@ -44,7 +44,9 @@ class NetworkConfig:
     kind: str  # "sandbox": in-process, state under .ghost/; "node": a ghost node at `url`
     chain_id: int
     gas_limit: int = d.DEFAULT_GAS_LIMIT
-    url: str | None = None
+    url: str | None = None  # quic://host:port (HTTP/3) or http://host:port (HTTP/1.1)
+    http_url: str | None = None  # the node's HTTP/1.1 endpoint beside a quic:// url
+    ca: str | None = None  # absolute path of the PEM CA the node's certificate chains to
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,9 @@ _SCHEMA: dict[str, _Key] = {
     "networks.*.chain_id": _Key(int, "chain id signed into transactions", check=_positive),
     "networks.*.gas_limit": _Key(int, "gas per call", check=_positive),
     "networks.*.url": _Key(str, "node URL", check=_url),
+    "networks.*.http_url": _Key(str, "node HTTP/1.1 URL (for --transport http)", check=_url),
+    "networks.*.ca": _Key(str, "CA certificate (PEM) the node's TLS certificate chains to",
+                          check=_nonempty),
     "test.gas_tolerance": _Key(float, "allowed relative gas change", check=_fraction),
     "test.snapshot_file": _Key(str, "gas snapshot file", check=_relative_path),
 }
@@ -282,6 +287,9 @@ def parse_project(text: str, path: Path) -> Project:
             chain_id=n.get("chain_id", d.SANDBOX_CHAIN_ID),
             gas_limit=n.get("gas_limit", d.DEFAULT_GAS_LIMIT),
             url=n.get("url"),
+            http_url=n.get("http_url"),
+            # Relative to the project root, like every other path in the file.
+            ca=str(path.parent / Path(n["ca"]).expanduser()) if "ca" in n else None,
         )
 
     default_network = proj.get("default_network", d.DEFAULT_NETWORK)
@@ -359,14 +367,24 @@ def set_value(root: Path, dotted_key: str, value: Any) -> Project:
     Missing tables are created. The edited file is validated before it replaces the old
     one, so a bad value leaves ghost.toml untouched.
     """
+    return edit_config(root, {dotted_key: value})
+
+
+def edit_config(root: Path, values: dict[str, Any], remove: tuple[str, ...] = ()) -> Project:
+    """Remove the tables or keys in `remove`, then set `values`, in one validated write.
+
+    Several keys at once matter where they are only valid together: a node network needs
+    its url and chain id in the same edit. Comments and layout elsewhere are kept.
+    """
     path = Path(root) / d.CONFIG_FILE
     where = str(path)
-    if _schema_key(dotted_key) is None:
-        raise ConfigError(
-            f"{where}: unknown key {dotted_key!r} (known: {', '.join(known_keys())})"
-        )
-    value = _coerce(where, dotted_key, value)
-    _check_value(where, dotted_key, value)
+    for dotted_key, value in list(values.items()):
+        if _schema_key(dotted_key) is None:
+            raise ConfigError(
+                f"{where}: unknown key {dotted_key!r} (known: {', '.join(known_keys())})"
+            )
+        values[dotted_key] = _coerce(where, dotted_key, value)
+        _check_value(where, dotted_key, values[dotted_key])
 
     text = _read(path)
     try:
@@ -374,16 +392,25 @@ def set_value(root: Path, dotted_key: str, value: Any) -> Project:
     except tomlkit.exceptions.TOMLKitError as exc:
         raise ConfigError(f"{where}: invalid TOML: {_first_line(exc)}") from exc
 
-    parts = dotted_key.split(".")
-    container: Any = doc
-    for i, part in enumerate(parts[:-1]):
-        if part not in container:
-            # [networks.x] rather than an empty [networks] header followed by [networks.x]
-            container[part] = tomlkit.table(is_super_table=i == 0 and part in _NAMED_TABLES)
-        container = container[part]
-        if not isinstance(container, dict):
-            raise ConfigError(f"{where}: {'.'.join(parts[: i + 1])} is not a table")
-    container[parts[-1]] = value
+    for dotted in remove:
+        *parents, last = dotted.split(".")
+        container: Any = doc
+        for part in parents:
+            container = container.get(part) if isinstance(container, dict) else None
+        if isinstance(container, dict) and last in container:
+            del container[last]
+
+    for dotted_key, value in values.items():
+        parts = dotted_key.split(".")
+        container = doc
+        for i, part in enumerate(parts[:-1]):
+            if part not in container:
+                # [networks.x] rather than an empty [networks] header followed by [networks.x]
+                container[part] = tomlkit.table(is_super_table=i == 0 and part in _NAMED_TABLES)
+            container = container[part]
+            if not isinstance(container, dict):
+                raise ConfigError(f"{where}: {'.'.join(parts[: i + 1])} is not a table")
+        container[parts[-1]] = value
 
     new_text = tomlkit.dumps(doc)
     project = parse_project(new_text, path)

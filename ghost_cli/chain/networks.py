@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..config.project import Project
-from ..exceptions import NotFoundError, UsageError
-from .sandbox import Sandbox
+from ..exceptions import NotFoundError
+
+if TYPE_CHECKING:
+    from ..client.remote import RemoteNetwork
+    from .sandbox import Sandbox
 
 STATE_DIR = ".ghost"
 
 
-def open_network(project: Project, name: str | None = None) -> Sandbox:
+def open_network(project: Project, name: str | None = None, *,
+                 transport: str | None = None) -> Sandbox | RemoteNetwork:
+    """The embedded sandbox, or a client for a `ghost node`: the same surface either way.
+    `transport` (quic or http) picks how a node network is reached; the sandbox has none."""
     name = name or project.default_network
     network = project.networks.get(name)
     if network is None:
         known = ", ".join(sorted(project.networks))
         raise NotFoundError(f"no network {name!r} in ghost.toml (networks: {known})")
-    if network.kind != "sandbox":
-        # Talking to a `ghost node` is a separate piece of work; refuse plainly.
-        raise UsageError(
-            f"network {name!r} is a {network.kind} network; this ghost can only use the "
-            "embedded sandbox so far"
-        )
+    if network.kind == "node":
+        from ..client.remote import RemoteNetwork
+
+        return RemoteNetwork(network, transport=transport)
+    from .sandbox import Sandbox
+
     state = project.root / STATE_DIR
     return Sandbox(
         state / f"{name}.db",

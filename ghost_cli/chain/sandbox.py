@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..abi import parse_address, parse_args
+from ..abi import Abi, parse_address, parse_args
 from ..crypto.keypair import KeyPair
 from ..exceptions import NotFoundError, UsageError
 from ..vm.types import Limits
@@ -150,6 +150,13 @@ class Sandbox:
             self.resolve(ref), function, args, sender=sender or self.default_sender,
             gas_limit=gas_limit,
         )
+
+    def abi_of(self, address: bytes) -> Abi:
+        return self.executor.abi_of(address)
+
+    def encode_args(self, address: bytes, function: str, args: Sequence[Any]) -> bytes:
+        """Typed values -> call data, checked against the deployed ABI (as RemoteNetwork's)."""
+        return self.executor.encode_args(address, function, args)
 
     def parse_call_args(self, ref: str | bytes, function: str, texts: list[str]) -> list[Any]:
         """Command-line words → typed values, by the deployed contract's ABI."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .options import GasLimit, Json, Key, Network, PasswordFile, Target
+from .options import GasLimit, Json, Key, Network, PasswordFile, Target, Transport
 from .output import Output, handling
 from .zvm_cmds import Trace, tracing
 
@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
         key: Key = None,
         password_file: PasswordFile = None,
         target: Target = None,
+        transport: Transport = None,
         as_json: Json = False,
     ) -> None:
         """Deploy built contracts (build/NAME.wasm, or NAME.zvmc for the zvm target) to a
@@ -48,7 +49,7 @@ def register(app: typer.Typer) -> None:
             artifacts = [(name, _artifact(project, name, target)) for name in names]
             signer = load_signer(key or project.default_key, password_file)
             deployed = []
-            with open_network(project, network) as net:
+            with open_network(project, network, transport=transport) as net:
                 for name, path in artifacts:
                     receipt = net.deploy(path.read_bytes(), name=name, gas_limit=gas_limit,
                                          signer=signer)
@@ -71,11 +72,12 @@ def register(app: typer.Typer) -> None:
         key: Key = None,
         password_file: PasswordFile = None,
         trace: Trace = False,
+        transport: Transport = None,
         as_json: Json = False,
     ) -> None:
         """Send a transaction that runs FUNCTION; print its result, gas used and events."""
         _run(contract, function, args or [], network, gas_limit, as_json, commit=True,
-             key=key, password_file=password_file, trace=trace)
+             key=key, password_file=password_file, trace=trace, transport=transport)
 
     @app.command("query")
     def query(
@@ -85,11 +87,12 @@ def register(app: typer.Typer) -> None:
         network: Network = None,
         gas_limit: GasLimit = None,
         trace: Trace = False,
+        transport: Transport = None,
         as_json: Json = False,
     ) -> None:
         """Run FUNCTION read-only: nothing is recorded, state is never changed."""
         _run(contract, function, args or [], network, gas_limit, as_json, commit=False,
-             trace=trace)
+             trace=trace, transport=transport)
 
 
 def _artifact(project, name: str, target: str | None):
@@ -107,7 +110,8 @@ def _artifact(project, name: str, target: str | None):
 
 
 def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
-         key: str | None = None, password_file=None, trace: bool = False) -> None:
+         key: str | None = None, password_file=None, trace: bool = False,
+         transport: str | None = None) -> None:
     out = Output(as_json)
     with handling(out):
         from ..chain.networks import open_network
@@ -116,7 +120,7 @@ def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
 
         project = load_project()
         signer = load_signer(key or project.default_key, password_file) if commit else None
-        with open_network(project, network) as net:
+        with open_network(project, network, transport=transport) as net:
             values = net.parse_call_args(contract, function, args)
             with tracing(net, contract, trace, out) as steps:
                 if commit:

@@ -8,7 +8,16 @@ import typer
 
 from .. import __version__
 from ..exceptions import EXIT_CODES
-from . import build_cmd, contract_cmds, keys_cmd, new_cmd, test_cmd, tx_cmd, zvm_cmds
+from . import (
+    build_cmd,
+    contract_cmds,
+    keys_cmd,
+    network_cmd,
+    new_cmd,
+    test_cmd,
+    tx_cmd,
+    zvm_cmds,
+)
 
 # "\b" keeps click from re-wrapping the table into one paragraph.
 EPILOG = "\b\nExit codes:\n" + "\n".join(
@@ -43,7 +52,8 @@ def _root(
     """Build, test and deploy Zig smart contracts on the Ghost stack."""
 
 
-for module in (new_cmd, build_cmd, contract_cmds, test_cmd, keys_cmd, tx_cmd, zvm_cmds):
+for module in (new_cmd, build_cmd, contract_cmds, test_cmd, keys_cmd, tx_cmd, zvm_cmds,
+               network_cmd):
     module.register(app)
 
 

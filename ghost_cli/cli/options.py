@@ -42,3 +42,9 @@ PasswordFile = Annotated[
                  help="Read the key's passphrase from this file (else GHOST_PASSPHRASE, "
                       "else a prompt)."),
 ]
+Transport = Annotated[
+    str | None,
+    typer.Option("--transport", envvar=defaults.ENV_TRANSPORT,
+                 help="How to reach a node network: quic (HTTP/3) or http (HTTP/1.1, the "
+                      "network's http_url); default: its url's scheme. Ignored by the sandbox."),
+]

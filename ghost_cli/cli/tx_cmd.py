@@ -62,7 +62,7 @@ def build(
                 values = net.parse_call_args(address, function, args or [])
                 tx = net.new_transaction(
                     "call", info.address, gas_limit=gas_limit, target=address,
-                    function=function, args=net.executor.encode_args(address, function, values))
+                    function=function, args=net.encode_args(address, function, values))
             else:
                 code = _artifact(project, target).read_bytes()
                 tx = net.new_transaction("deploy", info.address, gas_limit=gas_limit,

@@ -161,6 +161,8 @@ def tracing(net, contract: str, enabled: bool, out: Output) -> Iterator[list[dic
     from ..exceptions import UsageError
     from ..vm.engines import ZVMC_MAGIC
 
+    if not hasattr(net, "engines"):  # a RemoteNetwork: the steps run inside the node
+        raise UsageError("--trace runs on the sandbox only: a node does not send ZVM steps")
     address = net.resolve(contract)
     code = net.store.code(net.store.contract(address).code_hash)
     if not code.startswith(ZVMC_MAGIC):

@@ -75,3 +75,17 @@ def test_data_segment_outside_memory_is_refused():
         '(module (memory 1) (data (i32.const 65534) "abc") (func (export "run")))')
     with pytest.raises(CompileError, match="does not fit"):
         lower(wasm, ABI)
+
+
+def test_imports_outside_the_host_module_are_refused():
+    wasm = wasmtime.wat2wasm("""(module (import "env" "f" (func $f))
+      (func (export "run") (call $f)))""")
+    with pytest.raises(CompileError, match="module 'env'"):
+        lower(wasm, ABI)
+
+
+def test_an_exported_import_is_refused():
+    wasm = wasmtime.wat2wasm('(module (import "ghost" "input_size" (func (result i32))) '
+                             '(export "run" (func 0)))')
+    with pytest.raises(CompileError, match="imported function"):
+        lower(wasm, ABI)

@@ -20,6 +20,7 @@ from .instructions import Instr
 from .layout import FP_SLOT
 from .memory import ACCESS
 from .numeric import MASK, NUMERIC
+from .zeroing import locals_to_zero
 
 if TYPE_CHECKING:
     from .module import ModuleLowering
@@ -55,6 +56,7 @@ class FunctionCompiler:
         self.type = self.program.func_type(index)
         body = self.program.bodies[index - self.program.imported_funcs]
         self.locals = (*self.type.params, *body.locals)
+        self.zeroed = locals_to_zero(code, len(self.type.params), len(body.locals))
         self.static = mod.layout.is_static(index)
         self.frame = mod.layout.static_frames.get(index)
         self.frame_bytes = 32 * mod.layout.frame_words[index]
@@ -98,7 +100,7 @@ class FunctionCompiler:
             self.emit(f"PUSH {self.frame}", "MSTORE")
             for i in reversed(range(nparams)):
                 self.emit(*self.local_addr(i), "MSTORE")
-            for i in range(nparams, len(self.locals)):
+            for i in self.zeroed:
                 self.emit("PUSH 0", *self.local_addr(i), "MSTORE")
             return
         size = self.frame_bytes
@@ -111,7 +113,7 @@ class FunctionCompiler:
         for i in reversed(range(nparams)):
             self.emit("SWAP1", "DUP2", f"PUSH {self.mod.layout.local_offset(i)}", "ADD",
                       "MSTORE")
-        for i in range(nparams, len(self.locals)):
+        for i in self.zeroed:
             self.emit("PUSH 0", "DUP2", f"PUSH {self.mod.layout.local_offset(i)}", "ADD",
                       "MSTORE")
         self.emit("POP")

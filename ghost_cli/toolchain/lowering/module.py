@@ -94,6 +94,10 @@ def lower(wasm: bytes, abi: Abi) -> bytes:
         roots.append(exports[fn.name])
     if program.start is not None:
         roots.append(program.start)
+    for root in roots:
+        if root < program.imported_funcs:
+            raise CompileError(f"cannot lower a module that exports or starts with an imported "
+                               f"function ({program.describe(root)})")
     graph = build_callgraph(program, roots)
     grows = any(ins.name == "memory.grow" for f in graph.reachable for ins in graph.code[f])
     memory = program.memory

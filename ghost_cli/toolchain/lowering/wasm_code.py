@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...exceptions import CompileError
+from ...vm.host_table import HOST_MODULE
 from ..wasm_module import FuncType, WasmModule, parse_module
 from .instructions import CodeReader
 
@@ -77,6 +78,9 @@ def read_program(code: bytes) -> Program:
     for imp in module.imports:
         if imp.kind != "func":
             raise CompileError(f"cannot lower a module importing a {imp.kind} ({imp})")
+        if imp.module != HOST_MODULE:
+            raise CompileError(f"cannot lower an import from module {imp.module!r} ({imp}): "
+                               f'only host functions from "{HOST_MODULE}" map to HOSTCALL')
     sections = {s.id: s for s in module.sections if s.id != 0}
     memory = None
     globals_: tuple[Global, ...] = ()

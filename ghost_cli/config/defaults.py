@@ -87,7 +87,7 @@ SUPPORTED_ZIG_SERIES = "0.17"
 WASM_TARGET = "wasm32-freestanding"
 #: Zig's shadow stack for contracts lowered to ZVM (Zig's default is 1 MiB): ZVM charges
 #: memory by its highest address, quadratically, and the stack sits below the data.
-ZVM_STACK_BYTES = 64 * 1024
+ZVM_STACK_BYTES = 32 * 1024
 #: The instruction set contracts are built for: WebAssembly 1.0 (the VM meters every
 #: instruction; bulk memory would move megabytes for one unit of fuel).
 WASM_CPU = "mvp"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from ghost_cli.chain.sandbox import Sandbox
+from ghost_cli.config import defaults as d
 from ghost_cli.config.project import load_project
 from ghost_cli.exceptions import ExecutionError, RevertError
 from ghost_cli.scaffold import new_project
@@ -35,7 +36,7 @@ def templates(tmp_path_factory) -> dict[str, Builds]:
         assert (wasm.path.suffix, zvm.path.suffix) == (".wasm", ".zvmc")
         assert zvm.metadata == {**wasm.metadata, "target": "zvm",
                                 "toolchain": {**wasm.metadata["toolchain"],
-                                              "stack_bytes": 65536}}
+                                              "stack_bytes": d.ZVM_STACK_BYTES}}
         out[template] = Builds(wasm.path.read_bytes(), zvm.path.read_bytes())
     return out
 

@@ -33,6 +33,7 @@ def templates(tmp_path_factory) -> dict[str, Builds]:
         project = load_project(root)
         (wasm,) = build_project(project, target="wasm")
         (zvm,) = build_project(project, target="zvm")
+        assert build_project(project, target="zvm")[0].sha256 == zvm.sha256  # reproducible
         assert (wasm.path.suffix, zvm.path.suffix) == (".wasm", ".zvmc")
         assert zvm.metadata == {**wasm.metadata, "target": "zvm",
                                 "toolchain": {**wasm.metadata["toolchain"],

@@ -89,7 +89,9 @@ def _h3_client_protocol():
             due while no event loop was running (the sync client sleeps between calls)."""
             timer = self._quic.get_timer()
             if self.terminated is None and timer is not None and timer <= self._loop.time():
-                self._handle_timer()
+                self._quic.handle_timer(now=self._loop.time())
+                self._process_events()
+                self.transmit()  # re-arms the protocol's own timer
             return self.terminated is None
 
         async def request(self, headers: list, body: bytes) -> tuple[int, bytes]:
@@ -103,8 +105,8 @@ def _h3_client_protocol():
             try:
                 return await future
             except asyncio.CancelledError:  # timed out: tell the node to stop
-                if self.terminated is None:
-                    self._quic.reset_stream(stream_id, ErrorCode.H3_REQUEST_CANCELLED)
+                if self.terminated is None:  # the request was sent whole: stop the reply
+                    self._quic.stop_stream(stream_id, ErrorCode.H3_REQUEST_CANCELLED)
                     self.transmit()
                 raise
             finally:

@@ -9,7 +9,7 @@ Two layers, as aioquic itself is built:
   connection or the node.
 - `_H3Protocol` and `serve_quic` (the thin asyncio adapter): sockets, timers, tasks.
   Each whole request is handed to the node's `handle(body, peer)` coroutine, the same
-  JSON-RPC entry point the HTTP/1.1 adapter uses.
+  JSON-RPC dispatcher the HTTP/1.1 adapter (node/http.py) calls.
 
 A request whose body has not arrived whole within `request_timeout` is reset, so a client
 that opens streams and stalls frees them; a connection that goes quiet for
@@ -39,19 +39,21 @@ from aioquic.quic.events import (
 from aioquic.quic.packet import QuicErrorCode
 
 from ..exceptions import ConfigError
+from ..rpc.dispatcher import Limits as RpcLimits
 from .tls import TlsFiles
 
 log = logging.getLogger("ghost.node.quic")
+DEFAULT_MAX_BODY = RpcLimits().max_body
 
-#: The node's JSON-RPC handler: request body and peer ("host:port") in, response body out.
+#: The node's JSON-RPC entry point: request body and peer ("host:port") in, response out
+#: (b"" when the body held only notifications).
 Handler = Callable[[bytes, str], Awaitable[bytes]]
 
 
 @dataclass(frozen=True)
 class QuicLimits:
     max_streams: int = 32  # request streams one connection may have open at once
-    max_body: int = 2 * 1024 * 1024  # bytes in one request body (a 512 KiB module, hex)
-    max_buffered: int = 8 * 1024 * 1024  # request bytes held per connection, all streams
+    max_buffered: int = 16 * 1024 * 1024  # request bytes held per connection, all streams
     request_timeout: float = 10.0  # seconds for a request to arrive whole
     idle_timeout: float = 30.0  # seconds of silence before QUIC drops a connection
     max_connections: int = 256
@@ -102,11 +104,14 @@ class RequestAssembler:
     its place against `max_streams`.
     """
 
-    def __init__(self, quic: QuicConnection, limits: QuicLimits,
+    def __init__(self, quic: QuicConnection, limits: QuicLimits, *, max_body: int,
+                 too_large: Callable[[int | None], bytes],
                  observer: QuicObserver | None = None) -> None:
         self.quic = quic
         self.h3 = H3Connection(quic)
         self.limits = limits
+        self.max_body = max_body
+        self.too_large = too_large  # the JSON-RPC error body a 413 carries
         self.observer = observer or _Silent()
         self._partial: dict[int, _Partial] = {}  # receiving a body
         self._pending: set[int] = set()  # whole, awaiting `respond`
@@ -178,8 +183,8 @@ class RequestAssembler:
         if headers.get(b":path", b"/").split(b"?")[0] != b"/":
             return self._early(ev.stream_id, 404, b'{"error": "POST JSON-RPC to /"}', ev)
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.limits.max_body:
-            return self._early(ev.stream_id, 413, self._too_large(), ev)
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            return self._early(ev.stream_id, 413, self.too_large(int(length)), ev)
         return self._complete(ev.stream_id) if ev.stream_ended else None
 
     def _data(self, ev: DataReceived) -> Request | None:
@@ -188,8 +193,8 @@ class RequestAssembler:
             return None  # refused or answered already; the rest is ignored
         partial.body += ev.data
         self._buffered += len(ev.data)
-        if len(partial.body) > self.limits.max_body:
-            return self._early(ev.stream_id, 413, self._too_large(), ev)
+        if len(partial.body) > self.max_body:
+            return self._early(ev.stream_id, 413, self.too_large(None), ev)
         if self._buffered > self.limits.max_buffered:
             # Many large bodies at once: refuse this one, it may be retried.
             self._refuse(ev.stream_id, ErrorCode.H3_EXCESSIVE_LOAD)
@@ -227,11 +232,6 @@ class RequestAssembler:
             return
         self.observer.stream_closed(TRANSPORT)
 
-    def _too_large(self) -> bytes:
-        return (b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": '
-                b'"request body over ' + str(self.limits.max_body).encode() +
-                b' bytes", "data": {"code": "too_large"}}}')
-
 
 # ---- the asyncio adapter ------------------------------------------------------------
 
@@ -239,10 +239,12 @@ class RequestAssembler:
 class _Server:
     """State shared by one listening socket's connections."""
 
-    def __init__(self, handle: Handler, limits: QuicLimits, observer: QuicObserver) -> None:
+    def __init__(self, handle: Handler, limits: QuicLimits, observer: QuicObserver,
+                 max_body: int) -> None:
         self.handle = handle
         self.limits = limits
         self.observer = observer
+        self.max_body = max_body
         self.connections: set[_H3Protocol] = set()
 
 
@@ -250,8 +252,10 @@ class _H3Protocol(QuicConnectionProtocol):
     def __init__(self, quic: QuicConnection, *, server: _Server, **kwargs) -> None:
         super().__init__(quic, **kwargs)
         self._server = server
-        self._requests = RequestAssembler(quic, server.limits, server.observer)
         self._peer = "?"
+        self._requests = RequestAssembler(quic, server.limits, max_body=server.max_body,
+                                          too_large=too_large_body(server.max_body),
+                                          observer=server.observer)
         self._tasks: set[asyncio.Task] = set()
         self._deadlines: dict[int, asyncio.TimerHandle] = {}
         self._counted = False
@@ -290,13 +294,14 @@ class _H3Protocol(QuicConnectionProtocol):
                     self._server.limits.request_timeout, self._expire, stream_id)
 
     async def _serve(self, request: Request) -> None:
+        server = self._server
         try:
-            body = await self._server.handle(request.body, self._peer)
-            status = 200
-        except Exception:  # the handler answers errors itself; this is a bug in it
+            body = await server.handle(request.body, self._peer)
+            status = 200 if body else 204  # 204: only notifications, nothing to say
+        except Exception:  # the dispatcher answers every error itself: this is a bug
             log.exception("QUIC request handler failed")
             body = (b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32603, '
-                    b'"message": "internal error"}}')
+                    b'"message": "internal error", "data": {"code": "internal_error"}}}')
             status = 500
         self._requests.respond(request.stream_id, status, body)
         self.transmit()
@@ -353,11 +358,27 @@ def server_configuration(tls: TlsFiles, limits: QuicLimits) -> QuicConfiguration
     return config
 
 
+def too_large_body(max_body: int) -> Callable[[int | None], bytes]:
+    """The 413's body: the JSON-RPC `too_large` error the dispatcher itself would give."""
+    from ..exceptions import RequestTooLargeError
+    from ..rpc import codec
+
+    def body(size: int | None) -> bytes:
+        said = f"{size} bytes" if size is not None else "body"
+        exc = RequestTooLargeError(f"{said} is over the limit of {max_body} bytes",
+                                   limit=max_body)
+        return codec.encode([codec.failure(None, exc)], is_batch=False)
+
+    return body
+
+
 async def serve_quic(handle: Handler, *, host: str, port: int, tls: TlsFiles,
-                     limits: QuicLimits = QuicLimits(),
-                     observer: QuicObserver | None = None) -> QuicService:
-    """Listen for HTTP/3 on UDP host:port (port 0: any free port) until `close()`."""
-    server = _Server(handle, limits, observer or _Silent())
+                     limits: QuicLimits = QuicLimits(), observer: QuicObserver | None = None,
+                     max_body: int = DEFAULT_MAX_BODY) -> QuicService:
+    """Serve `handle` over HTTP/3 on UDP host:port (port 0: any free port) until `close()`.
+    `observer` is the node's metrics (NodeMetrics has the hooks); `max_body` should be the
+    dispatcher's, so both transports refuse the same bodies."""
+    server = _Server(handle, limits, observer or _Silent(), max_body)
 
     def create_protocol(quic: QuicConnection, **kwargs) -> _H3Protocol:
         # QUIC's own stream credit matches the request limit, so a well-behaved client

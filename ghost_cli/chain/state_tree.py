@@ -64,12 +64,14 @@ def _sibling_prefix(path: bytes, depth: int) -> bytes:
     return bytes(own)
 
 
+#: One update's writes: position -> its new node, or None to remove it.
+Changes = dict[tuple[int, bytes], "Node | None"]
+
+
 class NodeStore(Protocol):
     def get(self, depth: int, prefix: bytes) -> Node | None: ...
 
-    def put(self, depth: int, prefix: bytes, node: Node) -> None: ...
-
-    def delete(self, depth: int, prefix: bytes) -> None: ...
+    def apply(self, changes: Changes) -> None: ...
 
 
 class MemoryNodes:
@@ -81,11 +83,12 @@ class MemoryNodes:
     def get(self, depth: int, prefix: bytes) -> Node | None:
         return self.rows.get((depth, prefix))
 
-    def put(self, depth: int, prefix: bytes, node: Node) -> None:
-        self.rows[depth, prefix] = node
-
-    def delete(self, depth: int, prefix: bytes) -> None:
-        del self.rows[depth, prefix]
+    def apply(self, changes: Changes) -> None:
+        for pos, node in changes.items():
+            if node is None:
+                self.rows.pop(pos, None)
+            else:
+                self.rows[pos] = node
 
 
 class SqliteNodes:
@@ -103,13 +106,17 @@ class SqliteNodes:
         ).fetchone()
         return None if row is None else Node._make(row)
 
-    def put(self, depth: int, prefix: bytes, node: Node) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO state_nodes VALUES (?, ?, ?, ?, ?)", (depth, prefix, *node)
+    def apply(self, changes: Changes) -> None:
+        # two statements for the whole update; an upsert rewrites the row in place
+        self._db.executemany(
+            "INSERT INTO state_nodes VALUES (?, ?, ?, ?, ?) ON CONFLICT (depth, prefix) "
+            "DO UPDATE SET kind = excluded.kind, a = excluded.a, b = excluded.b",
+            [(*pos, *node) for pos, node in changes.items() if node is not None],
         )
-
-    def delete(self, depth: int, prefix: bytes) -> None:
-        self._db.execute("DELETE FROM state_nodes WHERE depth = ? AND prefix = ?", (depth, prefix))
+        gone = [pos for pos, node in changes.items() if node is None]
+        if gone:
+            self._db.executemany(
+                "DELETE FROM state_nodes WHERE depth = ? AND prefix = ?", gone)
 
     def put_many(self, rows: Iterable[tuple[int, bytes, int, bytes, bytes]]) -> None:
         self._db.executemany("INSERT OR REPLACE INTO state_nodes VALUES (?, ?, ?, ?, ?)", rows)
@@ -172,23 +179,23 @@ class SparseMerkleTree:
         return Proof(siblings, None if end is None else Leaf(end.a, end.b))
 
     def update_path(self, path: bytes, value_hash: bytes | None) -> None:
-        nodes = self.nodes
         trail, depth, prefix, end = self._walk(path)
+        out: Changes = {}  # written in one go at the end
         # First the subtree at `depth` where the walk ended. `h` is its new hash; `lone` is
         # its leaf when it holds exactly one key (such a subtree may have to move up).
         if value_hash is None:
             if end is None or end.a != path:
                 return  # already absent
-            nodes.delete(depth, prefix)
+            out[depth, prefix] = None
             h, lone = EMPTY, None
         elif end is not None and end.a != path:
             own_hash = trail[-1][2][bit_at(path, depth - 1) + 1] if trail else None
-            h, lone = self._split(depth, end, own_hash, path, value_hash), None
+            h, lone = self._split(out, depth, end, own_hash, path, value_hash), None
         else:
             new = Node(LEAF, path, value_hash)
             if new == end:
                 return  # same value: nothing changes
-            nodes.put(depth, prefix, new)
+            out[depth, prefix] = new
             self.hashes += 1
             h, lone = leaf_hash(path, value_hash), new
         # Then every internal node on the way back up, with the shortcut rule: a node left
@@ -197,46 +204,47 @@ class SparseMerkleTree:
             right = bit_at(path, d)
             sib = parent.a if right else parent.b
             if h == EMPTY and sib == EMPTY:
-                nodes.delete(d, pfx)
+                out[d, pfx] = None
                 continue
             if h == EMPTY:
-                sib_prefix = _sibling_prefix(path, d)
-                sib_node = nodes.get(d + 1, sib_prefix)
+                sib_pos = (d + 1, _sibling_prefix(path, d))
+                sib_node = out[sib_pos] if sib_pos in out else self.nodes.get(*sib_pos)
                 if sib_node is not None and sib_node.kind == LEAF:
-                    nodes.delete(d + 1, sib_prefix)
-                    nodes.put(d, pfx, sib_node)
+                    out[sib_pos] = None
+                    out[d, pfx] = sib_node
                     h, lone = sib, sib_node
                     continue
             elif lone is not None and sib == EMPTY:
-                nodes.delete(d + 1, prefix_of(path, d + 1))
-                nodes.put(d, pfx, lone)
+                out[d + 1, prefix_of(path, d + 1)] = None
+                out[d, pfx] = lone
                 continue
             left, rgt = (sib, h) if right else (h, sib)
-            nodes.put(d, pfx, Node(INTERNAL, left, rgt))
+            out[d, pfx] = Node(INTERNAL, left, rgt)
             self.hashes += 1
             h, lone = node_hash(left, rgt), None
+        self.nodes.apply(out)
 
     def _split(
-        self, depth: int, other: Node, other_hash: bytes | None, path: bytes, value_hash: bytes
+        self, out: Changes, depth: int, other: Node, other_hash: bytes | None, path: bytes,
+        value_hash: bytes,
     ) -> bytes:
         """Insert `path` where `other`'s leaf sits alone at `depth`: both leaves go one
         level below their first differing bit, with single-child nodes above that."""
         k = common_prefix_bits(path, other.a)  # >= depth: both walked the same prefix
-        nodes = self.nodes
         if other_hash is None:
             self.hashes += 1
             other_hash = leaf_hash(other.a, other.b)
         self.hashes += 1
         mine = leaf_hash(path, value_hash)
-        nodes.put(k + 1, prefix_of(path, k + 1), Node(LEAF, path, value_hash))
-        nodes.put(k + 1, prefix_of(other.a, k + 1), other)
+        out[k + 1, prefix_of(path, k + 1)] = Node(LEAF, path, value_hash)
+        out[k + 1, prefix_of(other.a, k + 1)] = other
         left, right = (other_hash, mine) if bit_at(path, k) else (mine, other_hash)
-        nodes.put(k, prefix_of(path, k), Node(INTERNAL, left, right))
+        out[k, prefix_of(path, k)] = Node(INTERNAL, left, right)  # replaces other's old row
         self.hashes += 1
         h = node_hash(left, right)
         for d in range(k - 1, depth - 1, -1):  # the shared prefix: one child each
             left, right = (EMPTY, h) if bit_at(path, d) else (h, EMPTY)
-            nodes.put(d, prefix_of(path, d), Node(INTERNAL, left, right))
+            out[d, prefix_of(path, d)] = Node(INTERNAL, left, right)
             self.hashes += 1
             h = node_hash(left, right)
         return h

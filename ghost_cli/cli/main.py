@@ -14,6 +14,7 @@ from . import (
     keys_cmd,
     network_cmd,
     new_cmd,
+    node_cmd,
     test_cmd,
     tx_cmd,
     zvm_cmds,
@@ -53,7 +54,7 @@ def _root(
 
 
 for module in (new_cmd, build_cmd, contract_cmds, test_cmd, keys_cmd, tx_cmd, zvm_cmds,
-               network_cmd):
+               network_cmd, node_cmd):
     module.register(app)
 
 

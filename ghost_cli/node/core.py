@@ -123,7 +123,9 @@ class NodeCore:
         (rejected or failed) with nothing recorded."""
         tx = signed.tx
         with self._lock:
-            self._now = now
+            # Requests queue for the lock with the time they arrived; block times still
+            # never go backwards.
+            self._now = max(self._now, now)
             start = self.timer()
             try:
                 receipt = self.executor.submit(signed)
@@ -159,7 +161,7 @@ class NodeCore:
     def query(self, address: bytes, function: str, calldata: bytes, *, sender: bytes,
               now: float, gas_limit: int | None = None) -> Receipt:
         with self._lock:
-            self._now = now
+            self._now = max(self._now, now)
             return self.executor.query_calldata(address, function, calldata, sender=sender,
                                                 gas_limit=gas_limit)
 

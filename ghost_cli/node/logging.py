@@ -18,7 +18,7 @@ from .core import Executed
 
 #: Field names that never reach a log line.
 REDACTED = frozenset({"passphrase", "password", "secret", "secret_key", "seed", "body", "tx",
-                      "code", "params", "auth", "signature"})
+                      "params", "auth", "signature", "module"})
 
 
 class NodeLog:

@@ -1,0 +1,84 @@
+"""`ghost node start`: run a node (JSON-RPC over HTTP/1.1 and HTTP/3) on a data directory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..node import config as c  # names and defaults only (light); the service loads lazily
+from .options import Json
+from .output import Output, handling
+
+_SUBAPP = dict(no_args_is_help=True, rich_markup_mode=None,
+               context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def register(app: typer.Typer) -> None:
+    node = typer.Typer(help="Run a ghost node.", **_SUBAPP)
+    app.add_typer(node, name="node")
+
+    @node.command("start")
+    def start(
+        data_dir: Annotated[Path, typer.Option(
+            "--data-dir", "-d", envvar=c.ENV_DATA_DIR, file_okay=False,
+            help="Where the node keeps its state (created if missing).")],
+        http: Annotated[str, typer.Option(
+            "--http", envvar=c.ENV_HTTP,
+            help="HOST:PORT for JSON-RPC over HTTP/1.1 and /metrics (port 0: any free).")
+        ] = c.DEFAULT_HTTP,
+        no_http: Annotated[bool, typer.Option("--no-http", help="Serve no HTTP/1.1.")] = False,
+        quic: Annotated[str, typer.Option(
+            "--quic", envvar=c.ENV_QUIC,
+            help="UDP HOST:PORT for JSON-RPC over HTTP/3 (port 0: any free).")
+        ] = c.DEFAULT_QUIC,
+        no_quic: Annotated[bool, typer.Option("--no-quic", help="Serve no HTTP/3.")] = False,
+        chain_id: Annotated[int | None, typer.Option(
+            "--chain-id", envvar=c.ENV_CHAIN_ID, min=0,
+            help=f"Chain id of a new data directory (default {c.DEFAULT_CHAIN_ID}); an "
+                 "existing one must match.")] = None,
+        checkpoint_every: Annotated[int, typer.Option(
+            "--checkpoint-every", envvar=c.ENV_CHECKPOINT_EVERY, min=0,
+            help="Checkpoint after this many transactions (0: never by count).")
+        ] = c.DEFAULT_CHECKPOINT_EVERY,
+        checkpoint_ms: Annotated[int, typer.Option(
+            "--checkpoint-ms", envvar=c.ENV_CHECKPOINT_MS, min=0,
+            help="Checkpoint when this many ms have passed with new transactions (0: never "
+                 "by time).")] = c.DEFAULT_CHECKPOINT_MS,
+        log_file: Annotated[Path | None, typer.Option(
+            "--log-file", envvar=c.ENV_LOG_FILE, dir_okay=False,
+            help="Append JSON-lines logs here (default: stderr).")] = None,
+        as_json: Json = False,
+    ) -> None:
+        """Serve JSON-RPC until SIGINT or SIGTERM. Prints the bound addresses once ready
+        (one JSON line on stdout with --json)."""
+        out = Output(as_json)
+        with handling(out):
+            import json
+
+            from ..node.config import Endpoint, NodeConfig
+            from ..node.service import run_node
+
+            config = NodeConfig(
+                data_dir=data_dir,
+                http=None if no_http else Endpoint.parse(http, "--http"),
+                quic=None if no_quic else Endpoint.parse(quic, "--quic"),
+                chain_id=chain_id,
+                checkpoint_every=checkpoint_every or None,
+                checkpoint_ms=checkpoint_ms or None,
+                log_file=log_file,
+            )
+
+            def ready(bound: dict) -> None:
+                if as_json:
+                    sys.stdout.write(json.dumps({"ok": True, **bound}) + "\n")
+                    sys.stdout.flush()
+                else:
+                    where = ", ".join(f"{k.upper()} on {bound[k]}" for k in ("http", "quic")
+                                      if k in bound)
+                    out.info(f"ghost node: chain {bound['chain_id']}, {where}; "
+                             f"data in {bound['data_dir']}")
+
+            run_node(config, ready)

@@ -1,0 +1,87 @@
+"""A node's settings and their defaults, gathered in one place, and the data directory's
+identity file (which chain its state belongs to)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config.defaults import SANDBOX_CHAIN_ID
+from ..exceptions import ConfigError, UsageError
+from ..fsutil import write_atomically
+from ..rpc.dispatcher import Limits
+
+DEFAULT_HTTP = "127.0.0.1:8545"
+DEFAULT_QUIC = "127.0.0.1:8443"
+DEFAULT_CHAIN_ID = SANDBOX_CHAIN_ID
+DEFAULT_CHECKPOINT_EVERY = 100  # transactions
+DEFAULT_CHECKPOINT_MS = 1000
+#: The file in the data directory that records which chain its state is.
+NODE_FILE = "node.json"
+
+#: Option -> environment variable, for `ghost node start --help` and docs/cli.md.
+ENV_DATA_DIR = "GHOST_NODE_DATA_DIR"
+ENV_HTTP = "GHOST_NODE_HTTP"
+ENV_QUIC = "GHOST_NODE_QUIC"
+ENV_CHAIN_ID = "GHOST_NODE_CHAIN_ID"
+ENV_CHECKPOINT_EVERY = "GHOST_NODE_CHECKPOINT_EVERY"
+ENV_CHECKPOINT_MS = "GHOST_NODE_CHECKPOINT_MS"
+ENV_LOG_FILE = "GHOST_NODE_LOG_FILE"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int  # 0: any free port, reported once bound
+
+    @classmethod
+    def parse(cls, text: str, what: str) -> Endpoint:
+        host, sep, port = text.rpartition(":")
+        host = host.strip("[]")  # [::1]:8545
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise UsageError(f"{what} must be HOST:PORT, got {text!r}")
+        return cls(host, int(port))
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    data_dir: Path
+    http: Endpoint | None = Endpoint.parse(DEFAULT_HTTP, "--http")
+    quic: Endpoint | None = None
+    chain_id: int | None = None  # None: the data directory's, else DEFAULT_CHAIN_ID
+    checkpoint_every: int | None = DEFAULT_CHECKPOINT_EVERY
+    checkpoint_ms: int | None = DEFAULT_CHECKPOINT_MS
+    log_file: Path | None = None  # None: JSON lines on stderr
+    limits: Limits = Limits()
+
+    def __post_init__(self) -> None:
+        if self.http is None and self.quic is None:
+            raise UsageError("a node needs at least one transport: --http or --quic")
+
+
+def resolve_chain_id(data_dir: Path, wanted: int | None) -> int:
+    """The chain this data directory holds. A new directory takes `wanted` (or the
+    default); an existing one refuses a different id rather than mixing two chains."""
+    path = Path(data_dir) / NODE_FILE
+    if path.is_file():
+        try:
+            recorded = int(json.loads(path.read_text())["chain_id"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path} is unreadable: {exc}") from exc
+        if wanted is not None and wanted != recorded:
+            raise ConfigError(f"{data_dir} holds chain {recorded}, not chain {wanted}; "
+                              "use another --data-dir")
+        return recorded
+    chain_id = DEFAULT_CHAIN_ID if wanted is None else wanted
+    if not 0 <= chain_id < 2**64:
+        raise UsageError(f"chain id {chain_id} is outside 0..2^64-1")
+    try:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        write_atomically(path, (json.dumps({"chain_id": chain_id}) + "\n").encode())
+    except OSError as exc:
+        raise ConfigError(f"cannot use data directory {data_dir}: {exc.strerror or exc}") from exc
+    return chain_id

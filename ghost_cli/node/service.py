@@ -1,0 +1,171 @@
+"""Running a node: open the data directory, bind the transports, serve until told to stop.
+
+This is the one place that owns sockets, threads, signals and the wall clock. It wires
+NodeCore (the apply logic) to the dispatcher, the dispatcher to uvicorn (HTTP/1.1, TCP)
+and to the aioquic adapter (HTTP/3, UDP), and ticks the checkpoint timer.
+
+The data directory holds node.json (the chain id), state.db (SQLite, WAL), module-cache/
+and tls/ (the QUIC certificate, made on first start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from ..exceptions import ConfigError
+from ..rpc import Dispatcher
+from .config import Endpoint, NodeConfig, resolve_chain_id
+from .core import NodeCore
+from .logging import NodeLog
+from .metrics import NodeMetrics
+
+#: How often the checkpoint timer looks at the clock, at most (seconds).
+MAX_TICK = 0.25
+
+
+class NodeService:
+    def __init__(self, config: NodeConfig, *, log_stream: IO[str] | None = None) -> None:
+        self.config = config
+        self._own_log = log_stream is None and config.log_file is not None
+        if log_stream is None:
+            log_stream = _open_log(config) if config.log_file else sys.stderr
+        self.log = NodeLog(log_stream)
+        self.metrics = NodeMetrics()
+        chain_id = resolve_chain_id(config.data_dir, config.chain_id)
+        transports = [name for name, ep in (("http", config.http), ("quic", config.quic)) if ep]
+        from ..chain.checkpoint import CheckpointPolicy
+
+        policy = None
+        if config.checkpoint_every is not None or config.checkpoint_ms is not None:
+            policy = CheckpointPolicy(config.checkpoint_every, config.checkpoint_ms)
+        self.core = NodeCore.open(config.data_dir, chain_id=chain_id, transports=transports,
+                                  observers=(self.metrics, self.log), policy=policy)
+        self.metrics.watch(self.core.height, self.core.state_keys)
+        self.dispatcher = Dispatcher(self.core, limits=config.limits,
+                                     observers=(self.metrics, self.log))
+        self._stop: asyncio.Event | None = None
+        self._http_server: Any = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def run(self, ready: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """Serve until stop() (or SIGINT/SIGTERM). `ready` gets the bound addresses."""
+        self._stop = asyncio.Event()
+        tasks: list[asyncio.Task] = []
+        http_task = None
+        quic = None
+        try:
+            bound: dict[str, Any] = {"chain_id": self.core.chain_id,
+                                     "data_dir": str(self.config.data_dir)}
+            if self.config.http:
+                sock = _bind_tcp(self.config.http)
+                bound["http"] = str(Endpoint(self.config.http.host, sock.getsockname()[1]))
+                http_task = asyncio.create_task(self._serve_http(sock))
+                tasks.append(http_task)
+            if self.config.quic:
+                quic = await self._start_quic(self.config.quic)
+                bound["quic"] = str(Endpoint(quic.host, quic.port))
+                bound["ca"] = str(self._tls.ca)
+            tasks.append(asyncio.create_task(self._ticker()))
+            self._install_signals()
+            self.log.write("node_started", **bound, height=self.core.height())
+            if ready:
+                ready(bound)
+            await self._stop.wait()
+        finally:
+            if self._http_server is not None:
+                self._http_server.should_exit = True
+            if quic is not None:
+                quic.close()
+            for t in tasks:
+                if t is not http_task:  # uvicorn finishes in-flight requests, then returns
+                    t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
+            self.core.close()
+            self.log.write("node_stopped")
+            if self._own_log:
+                self.log.stream.close()
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+
+    # --- transports ---------------------------------------------------------------------
+
+    async def _serve_http(self, sock: socket.socket) -> None:
+        from .http import HttpApp, http_server
+
+        self._http_server = http_server(HttpApp(self.dispatcher, self.metrics), self.metrics,
+                                        self.log)
+        try:
+            await self._http_server.serve(sockets=[sock])
+        finally:
+            self.stop()  # uvicorn exiting on its own (e.g. a fatal error) stops the node
+
+    async def _start_quic(self, ep: Endpoint):
+        try:
+            from .quic import serve_quic
+            from .tls import ensure_dev_tls
+        except ImportError as exc:
+            raise ConfigError(f"QUIC is unavailable in this install: {exc}") from exc
+        self._tls = ensure_dev_tls(self.config.data_dir, (ep.host,))
+        return await serve_quic(self._handle_async, host=ep.host, port=ep.port, tls=self._tls,
+                                observer=self.metrics)
+
+    async def _handle_async(self, body: bytes, peer: str) -> bytes:
+        """The HTTP/3 adapter's entry point: the same dispatcher, off the event loop."""
+        return await asyncio.to_thread(self.dispatcher.handle, body, peer=peer,
+                                       now=time.time())
+
+    async def _ticker(self) -> None:
+        policy = self.core.policy
+        if policy is None or policy.every_ms is None:
+            return
+        interval = min(MAX_TICK, policy.every_ms / 1000)
+        while True:
+            await asyncio.sleep(interval)
+            await asyncio.to_thread(self.core.tick, time.time())
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.stop)
+
+
+def _bind_tcp(ep: Endpoint) -> socket.socket:
+    family = socket.AF_INET6 if ":" in ep.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((ep.host, ep.port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen for HTTP on {ep}: {exc.strerror or exc}") from exc
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _open_log(config: NodeConfig) -> IO[str]:
+    assert config.log_file is not None
+    try:
+        config.log_file.parent.mkdir(parents=True, exist_ok=True)
+        return open(config.log_file, "a", encoding="utf-8")  # noqa: SIM115 - closed in run()
+    except OSError as exc:
+        raise ConfigError(f"cannot open log file {config.log_file}: {exc.strerror or exc}") from exc
+
+
+def run_node(config: NodeConfig, ready: Callable[[dict[str, Any]], None] | None = None) -> None:
+    """Open, serve until SIGINT/SIGTERM, close. Blocks."""
+    service = NodeService(config)
+    asyncio.run(service.run(ready))

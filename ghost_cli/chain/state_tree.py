@@ -73,6 +73,9 @@ class NodeStore(Protocol):
 
     def apply(self, changes: Changes) -> None: ...
 
+    def sync(self) -> None:
+        """Called before each walk: drop anything cached that may be out of date."""
+
 
 class MemoryNodes:
     """Nodes in a dict: for tests, baselines and building a root without a database."""
@@ -90,21 +93,50 @@ class MemoryNodes:
             else:
                 self.rows[pos] = node
 
+    def sync(self) -> None:
+        pass
+
 
 class SqliteNodes:
-    """Nodes in the `state_nodes` table of the state database (see store.MIGRATIONS).
+    """Nodes in the `state_nodes` table of the state database (see store.MIGRATIONS),
+    with a write-through cache of the nodes read and written.
 
-    No cache of its own: every read sees the connection's current transaction, so a
-    rolled-back SAVEPOINT leaves nothing stale behind."""
+    The cache must never outlive what it mirrors: the store calls `forget()` whenever it
+    rolls back a SAVEPOINT, and `PRAGMA data_version` (which moves when another
+    connection commits) is checked once per update or proof by `sync()`."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, cache_limit: int = 200_000) -> None:
         self._db = conn
+        self._cache: dict[tuple[int, bytes], Node | None] = {}
+        self._limit = cache_limit
+        self._version = self._data_version()
+
+    def _data_version(self) -> int:
+        return self._db.execute("PRAGMA data_version").fetchone()[0]
+
+    def sync(self) -> None:
+        version = self._data_version()
+        if version != self._version:
+            self._cache.clear()
+            self._version = version
+
+    def forget(self) -> None:
+        self._cache.clear()
 
     def get(self, depth: int, prefix: bytes) -> Node | None:
+        pos = (depth, prefix)
+        try:
+            return self._cache[pos]
+        except KeyError:
+            pass
         row = self._db.execute(
-            "SELECT kind, a, b FROM state_nodes WHERE depth = ? AND prefix = ?", (depth, prefix)
+            "SELECT kind, a, b FROM state_nodes WHERE depth = ? AND prefix = ?", pos
         ).fetchone()
-        return None if row is None else Node._make(row)
+        node = None if row is None else Node._make(row)
+        if len(self._cache) >= self._limit:
+            self._cache.clear()  # crude but bounded; the hot top levels refill at once
+        self._cache[pos] = node
+        return node
 
     def apply(self, changes: Changes) -> None:
         # two statements for the whole update; an upsert rewrites the row in place
@@ -117,12 +149,16 @@ class SqliteNodes:
         if gone:
             self._db.executemany(
                 "DELETE FROM state_nodes WHERE depth = ? AND prefix = ?", gone)
+        if len(self._cache) + len(changes) >= self._limit:
+            self._cache.clear()
+        self._cache.update(changes)
 
     def put_many(self, rows: Iterable[tuple[int, bytes, int, bytes, bytes]]) -> None:
         self._db.executemany("INSERT OR REPLACE INTO state_nodes VALUES (?, ?, ?, ?, ?)", rows)
 
     def clear(self) -> None:
         self._db.execute("DELETE FROM state_nodes")
+        self._cache.clear()
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM state_nodes").fetchone()[0]
@@ -149,6 +185,7 @@ class SparseMerkleTree:
     # --- by path ----------------------------------------------------------------------
 
     def root(self) -> bytes:
+        self.nodes.sync()
         top = self.nodes.get(0, b"")
         if top is None:
             return EMPTY
@@ -160,6 +197,7 @@ class SparseMerkleTree:
         passed (depth, prefix, node) and the depth, prefix and leaf (or None) it ends at."""
         trail: list[tuple[int, bytes, Node]] = []
         depth = 0
+        self.nodes.sync()
         get = self.nodes.get
         while True:
             prefix = prefix_of(path, depth)

@@ -174,15 +174,19 @@ class StateStore:
         try:
             yield
         except BaseException:
-            self._db.execute(f"ROLLBACK TO {name}")
-            self._db.execute(f"RELEASE {name}")
+            self._rollback(name)
             raise
         try:
             self._db.execute(f"RELEASE {name}")
         except sqlite3.DatabaseError as exc:  # e.g. disk full at commit
-            self._db.execute(f"ROLLBACK TO {name}")
-            self._db.execute(f"RELEASE {name}")
+            self._rollback(name)
             raise StateError(f"could not commit to {self.path}: {exc}") from exc
+
+    def _rollback(self, name: str) -> None:
+        self._db.execute(f"ROLLBACK TO {name}")
+        self._db.execute(f"RELEASE {name}")
+        if self.tree is not None:
+            self.tree.nodes.forget()  # its cache may hold rows that were just undone
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -192,8 +196,7 @@ class StateStore:
         try:
             yield
         finally:
-            self._db.execute(f"ROLLBACK TO {name}")
-            self._db.execute(f"RELEASE {name}")
+            self._rollback(name)
 
     # --- meta and blocks -------------------------------------------------------------
 

@@ -417,3 +417,35 @@ def test_counter_storage_is_proved_against_the_state_root(tmp_path, counter_code
         with pytest.raises(RevertError, match="Overflow"):
             sb.call("counter", "add", [2**64 - 1])
         assert sb.store.state_root() == root
+
+
+def test_the_node_cache_never_outlives_a_rollback(store):
+    """Writes after a failed transaction or a snapshot build on the rolled-back tree."""
+    model = {(A, bytes([i])): b"v" for i in range(40)}
+    with store.transaction():
+        store.storage_apply(A, {k: v for (_, k), v in model.items()})
+    for i in range(5):
+        with pytest.raises(RuntimeError), store.transaction():
+            store.storage_apply(A, {bytes([i]): None, bytes([100 + i]): b"x"})
+            raise RuntimeError("boom")
+        with store.snapshot():
+            store.storage_apply(A, {bytes([i + 1]): None})
+        with store.transaction():
+            store.storage_apply(A, {bytes([i + 50]): b"w"})
+        model[A, bytes([i + 50])] = b"w"
+        assert store.state_root() == root_of(model)
+
+
+def test_two_connections_to_one_file_see_each_others_trees(tmp_path):
+    one = StateStore(tmp_path / "state.db", authenticated=True)
+    two = StateStore(tmp_path / "state.db", authenticated=True)
+    model = {}
+    for i in range(20):
+        writer = one if i % 2 else two
+        with writer.transaction():
+            writer.storage_apply(A, {bytes([i]): b"%d" % i})
+        model[A, bytes([i])] = b"%d" % i
+        assert one.state_root() == two.state_root() == root_of(model)
+    assert verify_proof(one.state_root(), A, b"\x03", b"3", two.prove(A, b"\x03"))
+    one.close()
+    two.close()

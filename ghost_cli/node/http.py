@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -114,6 +115,12 @@ def protocol_class(metrics: NodeMetrics, log: NodeLog) -> type[H11Protocol]:
     class Protocol(H11Protocol):
         def connection_made(self, transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            # uvicorn writes a response's headers and body separately; without NODELAY,
+            # Nagle holds the body for the client's delayed ACK (~40 ms per request on a
+            # kept-alive connection). asyncio sets it only for sockets it created itself.
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._ghost_peer = _format_peer(transport.get_extra_info("peername"))
             metrics.connection_opened(TRANSPORT)
             log.connection(TRANSPORT, self._ghost_peer, "open")

@@ -144,7 +144,7 @@ class NodeService:
 
 def _bind_tcp(ep: Endpoint) -> socket.socket:
     family = socket.AF_INET6 if ":" in ep.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((ep.host, ep.port))

@@ -88,11 +88,15 @@ def register(app: typer.Typer) -> None:
         gas_limit: GasLimit = None,
         trace: Trace = False,
         transport: Transport = None,
+        prove: Annotated[bool, typer.Option(
+            "--prove", help="Node networks: re-run the query here on the project's build, "
+                            "over storage values whose Merkle proofs are checked against "
+                            "the node's state root.")] = False,
         as_json: Json = False,
     ) -> None:
         """Run FUNCTION read-only: nothing is recorded, state is never changed."""
         _run(contract, function, args or [], network, gas_limit, as_json, commit=False,
-             trace=trace, transport=transport)
+             trace=trace, transport=transport, prove=prove)
 
 
 def _artifact(project, name: str, target: str | None):
@@ -111,7 +115,7 @@ def _artifact(project, name: str, target: str | None):
 
 def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
          key: str | None = None, password_file=None, trace: bool = False,
-         transport: str | None = None) -> None:
+         transport: str | None = None, prove: bool = False) -> None:
     out = Output(as_json)
     with handling(out):
         from ..chain.networks import open_network
@@ -119,6 +123,11 @@ def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
         from .signing import load_signer
 
         project = load_project()
+        if prove and project.network(network).kind != "node":
+            from ..exceptions import UsageError
+
+            raise UsageError("--prove is for node networks: the sandbox's state is already "
+                             "on this machine")
         signer = load_signer(key or project.default_key, password_file) if commit else None
         with open_network(project, network, transport=transport) as net:
             values = net.parse_call_args(contract, function, args)
@@ -128,10 +137,36 @@ def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
                                        signer=signer)
                 else:
                     receipt = net.query(contract, function, values, gas_limit=gas_limit)
+            proven = _prove(project, net, contract, function, values, receipt) if prove else None
         data = {"contract": contract, **receipt_json(receipt)}
+        if proven is not None:
+            data["proof"] = proven.to_json()
         if steps is not None:
             data["trace"] = steps
-        out.emit(data, lambda: _render(out, receipt))
+        out.emit(data, lambda: _render(out, receipt, proven))
+
+
+def _prove(project, net, contract: str, function: str, values, receipt):
+    """Re-run the query over proven state (ghost_cli.client.prove) and hold the node to it."""
+    from ..client.prove import matching_code, prove_query
+    from ..config import defaults as d
+    from ..exceptions import CryptoError, UsageError
+
+    address = net.resolve(contract)
+    info = net.client.get_contract(address=address)
+    name = contract if contract in project.contracts else info.get("name")
+    builds = [p.read_bytes() for t in d.TARGETS if name in project.contracts
+              and (p := project.artifact_path(name, t)).is_file()]
+    code = matching_code(builds, bytes.fromhex(info["code_hash"][2:]))
+    if code is None:
+        raise UsageError(f"--prove re-runs {function} on this project's build of {contract}, "
+                         "and no build here is the deployed code: run `ghost build` on the "
+                         "deployed version")
+    proven = prove_query(net, address, function, values, code)
+    if proven.return_data != receipt.return_data:
+        raise CryptoError(f"the node answered 0x{receipt.return_data.hex()}, but its proven "
+                          f"state gives 0x{proven.return_data.hex()}")
+    return proven
 
 
 def _deploy_json(name, r) -> dict:
@@ -161,7 +196,7 @@ def receipt_json(r) -> dict:
     }
 
 
-def _render(out, r) -> None:
+def _render(out, r, proven=None) -> None:
     from ..abi import to_jsonable
 
     if r.result is None:
@@ -174,3 +209,8 @@ def _render(out, r) -> None:
         out.info(f"event {e.name} {topics} data=0x{e.data.hex()}".rstrip())
     for line in r.logs:
         out.info(f"log: {line}")
+    if proven is not None:
+        where = (f"checkpoint {proven.checkpoint_height}" if proven.checkpoint_height
+                 is not None else f"height {proven.height}, not yet checkpointed")
+        out.info(f"proven: recomputed here from {len(proven.reads)} storage value(s) "
+                 f"verified against state root 0x{proven.state_root.hex()} ({where})")

@@ -1,0 +1,133 @@
+"""A query whose answer does not rest on trusting the node: `ghost query ... --prove`.
+
+The node's `ghost_query` says what a function returns; this re-runs the function here,
+on the project's own build of the contract (its hash must be the deployed code hash),
+and every storage value the run reads comes from `ghost_getProof` and is checked offline
+with `ghost_cli.chain.proof.verify_proof` against one state root. The answer is then as
+good as that root: the node's answer is compared with it, and when a checkpoint carries
+the root (what a rollup posts to its parent chain) that is said too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..abi import decode_result, encode_call
+from ..exceptions import CryptoError, GhostError, StateError
+
+#: The state moved between two proofs of one run: the run is repeated this many times.
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ProvenRead:
+    key: bytes
+    value: bytes | None  # None: proven absent
+
+
+@dataclass(frozen=True)
+class ProvenQuery:
+    result: Any
+    return_data: bytes
+    state_root: bytes
+    height: int  # the node's height the root belongs to
+    checkpoint_height: int | None  # a checkpoint publishing this same root, if any
+    reads: tuple[ProvenRead, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        from ..abi import to_jsonable
+
+        return {"verified": True, "result": to_jsonable(self.result),
+                "state_root": "0x" + self.state_root.hex(), "height": self.height,
+                "checkpoint_height": self.checkpoint_height,
+                "reads": [{"key": "0x" + r.key.hex(),
+                           "value": None if r.value is None else "0x" + r.value.hex()}
+                          for r in self.reads]}
+
+
+class _StateMoved(Exception):
+    pass
+
+
+def matching_code(candidates: Sequence[bytes], code_hash: bytes) -> bytes | None:
+    """The build whose hash is the deployed code hash (the executor's sha256)."""
+    for code in candidates:
+        if hashlib.sha256(code).digest() == code_hash:
+            return code
+    return None
+
+
+def prove_query(net, address: bytes, function: str, args: Sequence[Any], code: bytes, *,
+                sender: bytes = bytes(20), engines=None) -> ProvenQuery:
+    """Run `function` locally over proven storage. `net` is a RemoteNetwork; `code` the
+    deployed module (checked against the contract's code hash by the caller)."""
+    from ..vm.engines import default_engines
+    from ..vm.types import Limits
+
+    engines = engines or default_engines(Limits(), None)
+    fn = net.abi_of(address).function(function)
+    calldata = encode_call(fn, list(args))
+    for _ in range(ATTEMPTS):
+        try:
+            return _run_once(net, engines, address, fn, calldata, code, sender)
+        except _StateMoved:
+            continue
+    raise StateError(f"the node's state kept changing while proving {function}: "
+                     "try again when it is quieter")
+
+
+def _run_once(net, engines, address, fn, calldata, code, sender) -> ProvenQuery:
+    from ..chain.proof import Proof, verify_proof
+    from ..exceptions import NotFoundError
+    from ..vm import gas
+    from ..vm.types import CallContext
+
+    client = net.client
+    info = client.node_info()  # the root every proof of this run must be against
+    if "state_root" not in info:
+        raise GhostError("this node keeps no state tree, so it cannot prove anything")
+    root, height = bytes.fromhex(info["state_root"][2:]), info["height"]
+    reads: dict[bytes, bytes | None] = {}
+    failure: list[BaseException] = []
+
+    def read(key: bytes) -> bytes | None:
+        # Called from inside the engine's host call: never raise through it; remember.
+        if key in reads or failure:
+            return reads.get(key)
+        try:
+            doc = client.get_proof(address, key)
+            if doc["state_root"] != info["state_root"]:
+                raise _StateMoved()
+            value = None if doc["value"] is None else bytes.fromhex(doc["value"][2:])
+            if not verify_proof(root, address, key, value, Proof.from_json(doc["proof"])):
+                raise CryptoError(f"the node's proof for storage key 0x{key.hex()} does not "
+                                  f"verify against state root 0x{root.hex()}")
+        except (GhostError, _StateMoved) as exc:
+            failure.append(exc)
+            return None
+        reads[key] = value
+        return value
+
+    ctx = CallContext(caller=sender, address=address, input=calldata,
+                      gas_limit=gas.DEFAULT_GAS_LIMIT - gas.TX_BASE, block_height=height,
+                      block_time=int(time.time()), chain_id=net.chain_id)
+    try:
+        outcome = engines.execute(code, fn.name, ctx, read)
+    except GhostError:
+        if failure:  # the run failed because a read did: that is the error to report
+            raise failure[0] from None
+        raise
+    if failure:
+        raise failure[0]
+    try:
+        checkpoint = client.get_checkpoint()
+    except NotFoundError:
+        checkpoint = None
+    published = checkpoint is not None and checkpoint["state_root"] == info["state_root"]
+    return ProvenQuery(decode_result(fn, outcome.return_data), outcome.return_data, root,
+                       height, checkpoint["height"] if published else None,
+                       tuple(ProvenRead(k, v) for k, v in reads.items()))

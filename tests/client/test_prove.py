@@ -1,0 +1,60 @@
+"""`ghost query --prove`: the answer recomputed here over storage proven against the
+node's state root, and refused when the node's proofs or answers do not hold up."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghost_cli.client.prove import prove_query
+from ghost_cli.client.remote import RemoteNetwork
+from ghost_cli.client.rpc_client import SyncGhostClient
+from ghost_cli.config.project import NetworkConfig
+from ghost_cli.crypto.keypair import KeyPair
+from ghost_cli.exceptions import CryptoError
+
+pytestmark = pytest.mark.slow
+
+
+def test_query_prove_end_to_end(ghost, node, project):
+    assert ghost("keys", "new", "alice").code == 0
+    assert ghost("network", "add", "local", "--url", f"quic://{node.bound['quic']}",
+                 "--ca", node.bound["ca"]).code == 0
+    assert ghost("deploy", "--network", "local", "--key", "alice").code == 0
+    assert ghost("call", "counter", "add", "41", "--network", "local", "--key", "alice").code == 0
+    proved = ghost("query", "counter", "get", "--network", "local", "--prove", "--json")
+    assert proved.code == 0, proved.stderr
+    proof = proved.json["proof"]
+    assert proof["verified"] and proof["result"] == proved.json["result"] == 41
+    assert proof["reads"] == [{"key": "0x" + b"count".hex(), "value": "0x29" + "00" * 7}]
+    assert "proven: recomputed here from 1 storage value(s)" in ghost(
+        "query", "counter", "get", "--network", "local", "--prove").stderr
+
+    sandbox = ghost("query", "counter", "get", "--prove")
+    assert sandbox.code == 2 and "--prove is for node networks" in sandbox.stderr
+    (project / "build" / "counter.wasm").write_bytes(b"\0asm\1\0\0\0")
+    stale = ghost("query", "counter", "get", "--network", "local", "--prove")
+    assert stale.code == 2 and "no build here is the deployed code" in stale.stderr
+
+
+class LyingNode(SyncGhostClient):
+    """A node that serves real proofs for a value it has changed."""
+
+    def get_proof(self, address, key):
+        doc = super().get_proof(address, key)
+        return {**doc, "value": "0x" + "ff" * 8}
+
+
+def test_a_proof_that_does_not_match_the_value_is_refused(node, built_project):
+    key = KeyPair.generate("ml-dsa-65", b"\x09" * 32)
+    code = (built_project / "build" / "counter.wasm").read_bytes()
+    config = NetworkConfig("local", "node", 1337, url=f"quic://{node.bound['quic']}",
+                           ca=node.bound["ca"])
+    with RemoteNetwork(config) as net:
+        address = net.deploy(code, name="counter", signer=key).address
+        net.call("counter", "increment", signer=key)
+        honest = prove_query(net, address, "get", [], code)
+        assert honest.result == 1 and honest.reads[0].value == (1).to_bytes(8, "little")
+    lying = LyingNode(config.url, ca=config.ca)
+    with RemoteNetwork(config, client=lying) as net, pytest.raises(
+            CryptoError, match="does not verify against state root"):
+        prove_query(net, address, "get", [], code)

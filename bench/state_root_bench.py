@@ -7,7 +7,9 @@ For each size n, on a real SQLite state file (WAL, as the node runs it):
   3. build: reopen authenticated; the tree is built from storage in one O(n) pass;
   4. tree: OPS writes again, authenticated (storage + tree, one SAVEPOINT each), with the
      keccak calls per update counted by the tree, plus proof depth and size;
-  5. baseline (sizes <= --baseline-max): the root recomputed the naive way, a plain
+  5. memory (sizes <= --baseline-max): the same writes on the same tree held in a dict,
+     the algorithm's own cost (hashing and Python) without SQLite;
+  6. baseline (sizes <= --baseline-max): the root recomputed the naive way, a plain
      binary Merkle root over all n (path, value hash) entries, from a list in memory
      (no database read, which favours the baseline). This is what every update would
      cost without an authenticated structure.
@@ -31,7 +33,7 @@ from pathlib import Path
 
 from ghost_cli.chain.hashing import keccak256
 from ghost_cli.chain.proof import list_root, state_path, verify_proof
-from ghost_cli.chain.state_tree import root_of
+from ghost_cli.chain.state_tree import MemoryNodes, SparseMerkleTree, build, root_of
 from ghost_cli.chain.store import StateStore
 
 CONTRACTS = [keccak256(b"contract%d" % i)[:20] for i in range(16)]
@@ -118,6 +120,16 @@ def measure(n: int, ops_count: int, baseline_max: int, tmp: Path) -> dict:
     out["proof_bytes"] = sum(sizes) / len(sizes)
     out["verify_us"] = verify_t / len(depths) * 1e6
     if n <= baseline_max:
+        tree = SparseMerkleTree(MemoryNodes())
+        build({state_path(a, k): keccak256(v) for a, k, v in
+               store._db.execute("SELECT address, key, value FROM storage")},
+              lambda d, p, node: tree.nodes.rows.__setitem__((d, p), node))
+        mem_ops = make_ops(n, ops_count, seed=4)
+        start = time.perf_counter()
+        for addr, key, value in mem_ops:
+            tree.update(addr, key, value)
+        out["memory_us"] = (time.perf_counter() - start) / len(mem_ops) * 1e6
+        del tree
         out["baseline_ms"], out["baseline_hashes"] = (
             x * 1e3 if i == 0 else x for i, x in enumerate(baseline_root_time(store))
         )
@@ -174,7 +186,8 @@ def main() -> None:
     print(f"\nState-root update cost, {args.ops} single-key writes per size, each its own "
           "committed SAVEPOINT on a WAL SQLite file")
     head = (f"{'keys':>10} {'tree rows':>10} {'build s':>8} {'plain us':>9} {'tree us':>8} "
-            f"{'+tree us':>9} {'hash/upd':>9} {'depth':>6} {'proof B':>8} {'verify us':>9} "
+            f"{'+tree us':>9} {'mem us':>7} {'hash/upd':>9} {'depth':>6} {'proof B':>8} "
+            f"{'verify us':>9} "
             f"{'O(n) ms':>9} {'O(n) hash':>10} {'ratio':>8}")
     print(head)
     print("-" * len(head))
@@ -182,11 +195,13 @@ def main() -> None:
         base = (f"{r['baseline_ms']:>9.1f} {r['baseline_hashes']:>10,} {r['ratio']:>7.0f}x"
                 if "ratio" in r else f"{'-':>9} {'-':>10} {'-':>8}")
         print(f"{r['n']:>10,} {r['rows']:>10,} {r['build_s']:>8.1f} {r['plain_us']:>9.0f} "
-              f"{r['tree_us']:>8.0f} {r['tree_us'] - r['plain_us']:>9.0f} {r['hashes']:>9.1f} "
+              f"{r['tree_us']:>8.0f} {r['tree_us'] - r['plain_us']:>9.0f} "
+              f"{r.get('memory_us', float('nan')):>7.0f} {r['hashes']:>9.1f} "
               f"{r['depth']:>6.1f} {r['proof_bytes']:>8.0f} {r['verify_us']:>9.0f} {base}")
     print("plain: storage write only (unauthenticated); tree: storage + tree (authenticated);"
-          " +tree: the difference.\nO(n): one naive root over all keys from memory (baseline);"
-          " ratio: O(n) time / tree update time.")
+          " +tree: the difference;\nmem: the tree update alone on a dict (no SQLite);"
+          " O(n): one naive root over all keys from memory (baseline);\n"
+          "ratio: O(n) time / tree update time.")
     if sandbox:
         off, on = sandbox[False], sandbox[True]
         print(f"\nSandbox counter increment ({args.calls} calls): unauthenticated "

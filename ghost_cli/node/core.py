@@ -136,7 +136,7 @@ class NodeCore:
             self._report(signed, receipt.address, receipt.gas_used, "ok", start,
                          receipt.block_height)
             self._maybe_checkpoint(now)
-        return _from_receipt(receipt, tx.sender)
+        return _from_receipt(receipt, tx.sender, tx.hash)
 
     def tick(self, now: float) -> Checkpoint | None:
         """The service's timer: a checkpoint if `every_ms` has passed with new blocks."""
@@ -238,10 +238,9 @@ class NodeCore:
         return {"ok": True, "height": self.height()}
 
 
-def _from_receipt(r: Receipt, sender: bytes) -> TxReceipt:
-    assert r.tx_hash is not None  # submit always records
+def _from_receipt(r: Receipt, sender: bytes, tx_hash: bytes) -> TxReceipt:
     return TxReceipt(r.kind, sender, r.address, r.function, r.return_data, r.gas_used,
-                     r.block_height, r.tx_hash, r.events, r.logs)
+                     r.block_height, tx_hash, r.events, r.logs)
 
 
 def _from_record(r: ReceiptRecord) -> TxReceipt:

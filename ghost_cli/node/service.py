@@ -52,6 +52,7 @@ class NodeService:
                                      observers=(self.metrics, self.log))
         self._stop: asyncio.Event | None = None
         self._http_server: Any = None
+        self._tls: Any = None  # the QUIC certificate files, once HTTP/3 listens
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -82,14 +83,21 @@ class NodeService:
         finally:
             if self._http_server is not None:
                 self._http_server.should_exit = True
+            elif http_task is not None:  # failed before uvicorn started: nothing to drain
+                http_task.cancel()
             if quic is not None:
                 quic.close()
             for t in tasks:
                 if t is not http_task:  # uvicorn finishes in-flight requests, then returns
                     t.cancel()
             for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
+                try:
                     await t
+                except asyncio.CancelledError:
+                    pass
+                except Exception as exc:  # a transport died: still close the store below
+                    self.log.write("transport_error", error=type(exc).__name__,
+                                   message=" ".join(str(exc).split()))
             self.core.close()
             self.log.write("node_stopped")
             if self._own_log:

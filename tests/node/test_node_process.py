@@ -216,3 +216,24 @@ def test_a_second_key_and_concurrent_clients(node, client, counter):
     assert client.result("ghost_query", address=counter, function="get")["return_data"] == \
         _u64(12)
     assert json.loads(httpx.get(f"{node.url}/health").text)["height"] == 13
+
+
+@pytest.mark.parametrize("kind", ["http", "quic"])
+def test_a_port_in_use_is_a_config_error(tmp_path, kind):
+    import socket
+
+    from node_helpers import HAVE_QUIC
+
+    if kind == "quic" and not HAVE_QUIC:
+        pytest.skip("the node has no QUIC adapter")
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "http" else
+                          socket.SOCK_DGRAM)
+    taken.bind(("127.0.0.1", 0))
+    if kind == "http":
+        taken.listen()
+    try:
+        port = taken.getsockname()[1]
+        with pytest.raises(RuntimeError, match=rf"exit 3\).*cannot listen for {kind.upper()}"):
+            start_node(tmp_path / "data", f"--{kind}", f"127.0.0.1:{port}")
+    finally:
+        taken.close()

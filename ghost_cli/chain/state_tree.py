@@ -8,16 +8,20 @@ Only non-empty subtrees have a row:
     internal  kind 1   a = left hash   b = right hash         two or more keys below here
 
 A key's leaf sits at the shallowest depth where it is alone, so n keys take n leaf rows and
-about n internal rows. An internal row keeps both children's hashes: a walk down reads one
-row per level and meets every sibling that a re-hash or a proof needs. A leaf's hash does
-not depend on its depth, so a leaf moved up or down leaves its parent's row valid.
+about 1.44 n internal rows (n/ln 2 for random paths: some nodes on the way down have an
+empty side and still cost a row and a hash; the hash rules fix that). An internal row keeps
+both children's hashes: a walk down reads one row per level and meets every sibling that a
+re-hash or a proof needs. A leaf's hash does not depend on its depth, so a leaf moved up or
+down leaves its parent's row valid.
 
 An update reads and rewrites the rows on one path (about log2 n of them) and hashes once
 per level: its cost grows with log(state size), never with the size.
 
 `SparseMerkleTree` is the algorithm over a `NodeStore`: a dict (`MemoryNodes`) for tests
 and baselines, or `SqliteNodes`, a table in the state database, where tree rows commit or
-roll back together with the storage write in the caller's SAVEPOINT.
+roll back together with the storage write in the caller's SAVEPOINT. An update gathers its
+writes and applies them at the end, so the algorithm never reads back its own half-done
+work from the database.
 """
 
 from __future__ import annotations

@@ -449,3 +449,21 @@ def test_two_connections_to_one_file_see_each_others_trees(tmp_path):
     assert verify_proof(one.state_root(), A, b"\x03", b"3", two.prove(A, b"\x03"))
     one.close()
     two.close()
+
+
+def test_known_answers_pin_the_hash_rules_and_the_proof_bytes():
+    """docs/state.md's rules, frozen: a client written from the doc gets these bytes."""
+    model = {(A, b"count"): (42).to_bytes(8, "little"), (A, b"owner"): B, (B, b""): b""}
+    assert root_of(model).hex() == (
+        "61e2dc473ff33d10f2df49d354d1cf115f960ba618e8cd4933986acfce13e12b")
+    tree = memory_tree()
+    for (address, key), value in model.items():
+        tree.update(address, key, value)
+    raw = tree.prove(A, b"count").to_bytes()
+    assert raw[:4].hex() == "01000684"  # version 1, six siblings, two of them non-empty
+    assert len(raw) == 4 + 2 * 32 + 65
+    assert raw == bytes.fromhex(
+        "01000684d43f1786e6cffe7732b286adc6062f38931f3413ee4f68a9eeb38e83c1991975194849e807"
+        "4df3981afb473c87babfbe4440786e4ff4e2284f9dede3ea2adb4a01aca9e2ba1e4b21755335ab014b"
+        "2aba05a724f593049d5860a679438f0b1943c0ee55bf17be166383be3ca3ff9d91bc5f3400bb658843"
+        "fe52e62f5ceb16b5f101")

@@ -31,6 +31,10 @@ CONNECT_TIMEOUT = 5.0
 REFUSED_RETRIES = 5
 #: Our idle timeout; QUIC uses the smaller of ours and the node's.
 IDLE_TIMEOUT = 60.0
+#: Silence, while a request waits, after which the node is asked for a PING's ACK; no ACK
+#: within as long again means the node has lost the connection (a restart after kill -9
+#: drops packets of connections it never knew, without a word).
+LIVENESS = 1.5
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,11 @@ class Transport(Protocol):
 
 
 class _Lost(Exception):
-    """The connection ended before the response did; `sent` says if the request left."""
+    """The connection ended after the request left and before the response came."""
 
-    def __init__(self, reason: str, sent: bool) -> None:
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason, self.sent = reason, sent
+        self.reason = reason
 
 
 class _Refused(Exception):
@@ -83,6 +87,11 @@ def _h3_client_protocol():
             self._waiting: dict[int, tuple[asyncio.Future, bytearray, list[int]]] = {}
             self.terminated: str | None = None
             self.peak = 0
+            self.last_rx = self._loop.time()
+
+        def datagram_received(self, data, addr) -> None:
+            self.last_rx = self._loop.time()
+            super().datagram_received(data, addr)
 
         def usable(self) -> bool:
             """False once the connection has ended, including an idle timeout that came
@@ -103,7 +112,12 @@ def _h3_client_protocol():
             self._h3.send_data(stream_id, body, end_stream=True)
             self.transmit()
             try:
-                return await future
+                while True:
+                    done, _ = await asyncio.wait({future}, timeout=LIVENESS)
+                    if done:
+                        return future.result()
+                    if self._loop.time() - self.last_rx >= LIVENESS:
+                        await self._check_alive()
             except asyncio.CancelledError:  # timed out: tell the node to stop
                 if self.terminated is None:  # the request was sent whole: stop the reply
                     self._quic.stop_stream(stream_id, ErrorCode.H3_REQUEST_CANCELLED)
@@ -112,20 +126,31 @@ def _h3_client_protocol():
             finally:
                 self._waiting.pop(stream_id, None)
 
+        async def _check_alive(self) -> None:
+            try:
+                await asyncio.wait_for(self.ping(), LIVENESS)
+            except (TimeoutError, ConnectionError):
+                if self.terminated is None:
+                    self._end("the node stopped answering on this connection")
+                    self.close()
+
+        def _end(self, reason: str) -> None:
+            self.terminated = reason
+            for future, _, _ in self._waiting.values():
+                if not future.done():
+                    future.set_exception(_Lost(reason))
+
         def quic_event_received(self, event) -> None:
             if isinstance(event, ConnectionTerminated):
-                self.terminated = event.reason_phrase or f"error {event.error_code}"
-                for future, _, _ in self._waiting.values():
-                    if not future.done():
-                        future.set_exception(_Lost(self.terminated, sent=True))
+                if self.terminated is None:
+                    self._end(event.reason_phrase or f"error {event.error_code}")
                 return
             if isinstance(event, StreamReset) and event.stream_id in self._waiting:
                 future = self._waiting[event.stream_id][0]
                 if not future.done():
                     future.set_exception(
                         _Refused() if event.error_code in retryable
-                        else _Lost(f"stream reset by the node (code {event.error_code:#x})",
-                                   sent=True))
+                        else _Lost(f"stream reset by the node (code {event.error_code:#x})"))
             for h3_event in self._h3.handle_event(event):
                 slot = self._waiting.get(getattr(h3_event, "stream_id", None))
                 if slot is None:
@@ -140,12 +165,10 @@ def _h3_client_protocol():
 
         def error_received(self, exc: OSError) -> None:
             # ICMP "port unreachable" on a dead node: fail now, not at the idle timeout.
+            # A request in flight may still have reached the node before it went away.
             if self.terminated is None:
-                self.terminated = f"{exc.strerror or exc}"
+                self._end(f"{exc.strerror or exc}")
                 self._quic.close()
-                for future, _, _ in self._waiting.values():
-                    if not future.done():
-                        future.set_exception(_Lost(self.terminated, sent=False))
                 if self._connected_waiter is not None and not self._connected_waiter.done():
                     self._connected_waiter.set_exception(ConnectionRefusedError(self.terminated))
 
@@ -196,7 +219,7 @@ class Http3Transport:
                     ) from None
                 await asyncio.sleep(0.01 * 2**attempt)
             except _Lost as exc:
-                if exc.sent and not idempotent:
+                if not idempotent:
                     raise NodeUnavailableError(
                         f"connection to {self.url} lost before the node answered "
                         f"({exc.reason}); the transaction may have been applied: look it up "
@@ -212,8 +235,14 @@ class Http3Transport:
         return NodeUnavailableError(f"cannot reach the node at {self.url}: {reason}")
 
     async def _connection(self):
-        if self._protocol is not None and self._protocol.usable():
-            return self._protocol
+        if self._protocol is not None:
+            # Two turns of the loop read whatever already waits in the socket (say the
+            # CONNECTION_CLOSE of a node that restarted since the last request), so a
+            # connection is judged before a transaction is put on it, not after.
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            if self._protocol.usable():
+                return self._protocol
         if self._connecting is None:
             self._connecting = asyncio.Lock()
         async with self._connecting:  # concurrent first requests share one handshake

@@ -1,11 +1,15 @@
 """NodeCore: the node's apply and read logic over ONE executor and ONE state store.
 
 Sans-IO: every call takes `now` (the executor's clock reads it), nothing here owns a
-socket or a timer. The store is one SQLite connection, so every access, read or write,
-holds one lock: a query interleaved with a half-applied transaction on the same
-connection would see its uncommitted writes. Writes are therefore serialized, and a
-transaction is acknowledged (the call returns) only after its commit is durable: the
-node's store runs WAL with synchronous=FULL.
+socket or a timer. Writes go through the one executor over the one store, one at a time
+under a lock, and a transaction is acknowledged (the call returns) only after its commit
+is durable: the node's store runs WAL with synchronous=FULL.
+
+Reads do not wait for writes. Each reading thread has its own read connection to the
+same file (WAL lets readers and the writer run at once) and reads inside one SQLite
+transaction, so a read sees one commit's state, never a half-applied transaction and
+never a mix of two. (Reading on the writer's connection would see its uncommitted
+writes.) An in-memory store has only one connection; then reads take the lock too.
 
 The store is authenticated (it keeps the state tree), so every checkpoint the policy asks
 for carries the state root and the receipts root; `send_transaction` checks the policy
@@ -16,7 +20,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,7 +31,7 @@ from ..chain.checkpoint import Checkpoint, CheckpointPolicy, maybe_checkpoint
 from ..chain.executor import Executor, Receipt
 from ..chain.store import EventRecord, ReceiptRecord, StateStore
 from ..chain.transaction import SignedTransaction
-from ..exceptions import GhostError, NotFoundError
+from ..exceptions import GhostError, NotFoundError, StateError
 from ..vm.types import Event, Limits
 
 STATE_FILE = "state.db"
@@ -74,6 +79,18 @@ class Executed:
     height: int
 
 
+class _View:
+    """A store and an executor over it: the writer's, or one reading thread's."""
+
+    __slots__ = ("store", "executor", "now")
+
+    def __init__(self, store: StateStore, engines: Any, chain_id: int) -> None:
+        self.store = store
+        self.now = 0.0
+        self.executor = Executor(store, engines, chain_id=chain_id,
+                                 read_metadata=engines.read_metadata, clock=lambda: self.now)
+
+
 class CoreObserver(Protocol):
     def executed(self, e: Executed) -> None: ...
 
@@ -96,10 +113,14 @@ class NodeCore:
         self.transports = tuple(transports)
         self.observers = tuple(observers)
         self.timer = timer
-        self._lock = threading.Lock()
-        self._now = 0.0  # set under the lock before every executor call
-        self.executor = Executor(store, engines, chain_id=chain_id,
-                                 read_metadata=engines.read_metadata, clock=lambda: self._now)
+        self.engines = engines
+        self._lock = threading.Lock()  # the writer's: one transaction at a time
+        self._writer = _View(store, engines, chain_id)  # its `now` is set under the lock
+        self.executor = self._writer.executor
+        self._local = threading.local()  # each reading thread's _View
+        self._readers: list[StateStore] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
 
     @classmethod
     def open(cls, data_dir: Path, *, chain_id: int, limits: Limits | None = None,
@@ -113,8 +134,39 @@ class NodeCore:
         return cls(store, engines, chain_id=chain_id, **kwargs)
 
     def close(self) -> None:
+        with self._readers_lock:
+            self._closed = True
+            readers, self._readers = self._readers, []
         with self._lock:
             self.store.close()
+        for reader in readers:
+            reader.close()
+
+    @contextmanager
+    def _read(self, now: float | None = None) -> Iterator[_View]:
+        """A consistent view for reads: a snapshot on this thread's read connection."""
+        if self.store.path == ":memory:":
+            with self._lock:
+                if now is not None:
+                    self._writer.now = max(self._writer.now, now)
+                yield self._writer
+            return
+        view = getattr(self._local, "view", None)
+        if view is None:
+            view = self._local.view = self._open_reader()
+        if now is not None:
+            view.now = now
+        with view.store.transaction():  # BEGIN..COMMIT: one snapshot for every statement
+            yield view
+
+    def _open_reader(self) -> _View:
+        store = StateStore(self.store.path, authenticated=self.store.tree is not None)
+        with self._readers_lock:
+            if self._closed:
+                store.close()
+                raise StateError("the node is shutting down")
+            self._readers.append(store)
+        return _View(store, self.engines, self.chain_id)
 
     # --- writes ------------------------------------------------------------------------
 
@@ -125,7 +177,7 @@ class NodeCore:
         with self._lock:
             # Requests queue for the lock with the time they arrived; block times still
             # never go backwards.
-            self._now = max(self._now, now)
+            self._writer.now = max(self._writer.now, now)
             start = self.timer()
             try:
                 receipt = self.executor.submit(signed)
@@ -160,61 +212,60 @@ class NodeCore:
 
     def query(self, address: bytes, function: str, calldata: bytes, *, sender: bytes,
               now: float, gas_limit: int | None = None) -> Receipt:
-        with self._lock:
-            self._now = max(self._now, now)
-            return self.executor.query_calldata(address, function, calldata, sender=sender,
-                                                gas_limit=gas_limit)
+        with self._read(now) as v:
+            return v.executor.query_calldata(address, function, calldata, sender=sender,
+                                             gas_limit=gas_limit)
 
     def receipt(self, tx_hash: bytes) -> TxReceipt:
-        with self._lock:
-            rec = self.store.receipt(tx_hash)
+        with self._read() as v:
+            rec = v.store.receipt(tx_hash)
         return _from_record(rec)
 
     def events(self, **filters: Any) -> list[EventRecord]:
-        with self._lock:
-            return self.store.events(**filters)
+        with self._read() as v:
+            return v.store.events(**filters)
 
     def contract(self, *, address: bytes | None = None, name: str | None = None) -> ContractView:
-        with self._lock:
+        with self._read() as v:
             if address is None:
-                address = self.store.address_of(name or "")
+                address = v.store.address_of(name or "")
                 if address is None:
                     raise NotFoundError(f"no contract named {name!r} on this node")
-            rec = self.store.contract(address)
-            names = sorted(n for n, a in self.store.names().items() if a == address)
+            rec = v.store.contract(address)
+            names = sorted(n for n, a in v.store.names().items() if a == address)
         return ContractView(rec.address, names[0] if names else None, rec.code_hash, rec.abi,
                             rec.metadata, rec.deployer, rec.height)
 
     def nonce(self, address: bytes) -> int:
-        with self._lock:
-            return self.store.nonce(address)
+        with self._read() as v:
+            return v.store.nonce(address)
 
     def height(self) -> int:
-        with self._lock:
-            return self.store.height()
+        with self._read() as v:
+            return v.store.height()
 
     def state_keys(self) -> int:
         """Storage slots across all contracts: the state size a metric reports."""
-        with self._lock:
-            return self.store.counts()["storage"]
+        with self._read() as v:
+            return v.store.counts()["storage"]
 
     def checkpoint(self, height: int | None = None) -> dict[str, Any]:
         """The latest checkpoint, or the one at `height` (NotFoundError when none)."""
-        with self._lock:
-            return self.store.checkpoint(height).to_json()
+        with self._read() as v:
+            return v.store.checkpoint(height).to_json()
 
     def proof(self, address: bytes, key: bytes) -> dict[str, Any]:
         """The value at (address, key) and its proof against the current state root.
         `checkpoint_height` names the latest checkpoint when it carries that same root
         (nothing changed since), else null: the proof is then against a root no
         checkpoint has published yet."""
-        with self._lock:
-            root = self.store.state_root()
-            proof = self.store.prove(address, key)
-            value = self.store.storage_get(address, key)
-            height = self.store.height()
+        with self._read() as v:
+            root = v.store.state_root()
+            proof = v.store.prove(address, key)
+            value = v.store.storage_get(address, key)
+            height = v.store.height()
             try:
-                cp = self.store.checkpoint()
+                cp = v.store.checkpoint()
             except NotFoundError:
                 cp = None
         return {"value": None if value is None else "0x" + value.hex(),
@@ -223,13 +274,15 @@ class NodeCore:
 
     def state_root(self) -> bytes | None:
         """The current state root; None when the store keeps no state tree."""
-        with self._lock:
-            return self.store.state_root() if self.store.tree is not None else None
+        with self._read() as v:
+            return v.store.state_root() if v.store.tree is not None else None
 
     def info(self) -> dict[str, Any]:
+        with self._read() as v:  # height and root from the same commit
+            height = v.store.height()
+            root = v.store.state_root() if v.store.tree is not None else None
         out: dict[str, Any] = {"chain_id": self.chain_id, "version": __version__,
-                               "height": self.height(), "transports": list(self.transports)}
-        root = self.state_root()
+                               "height": height, "transports": list(self.transports)}
         if root is not None:
             out["state_root"] = "0x" + root.hex()
         return out

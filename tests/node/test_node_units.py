@@ -175,3 +175,21 @@ def test_block_times_never_go_back(tmp_path, counter_code, key):
         assert core.store.block_time(1) == core.store.block_time(2) == 1_700_000_010
     finally:
         core.close()
+
+
+def test_reads_neither_wait_for_the_writer_nor_see_its_uncommitted_writes(tmp_path):
+    import threading
+
+    core = NodeCore.open(tmp_path, chain_id=1337)
+    someone = b"\x42" * 20
+    try:
+        got: list[int] = []
+        with core._lock, core.store.transaction():  # a writer mid-transaction
+            core.store.set_nonce(someone, 9)
+            reader = threading.Thread(target=lambda: got.append(core.nonce(someone)))
+            reader.start()
+            reader.join(10)
+            assert not reader.is_alive() and got == [0]
+        assert core.nonce(someone) == 9  # committed: now every reader sees it
+    finally:
+        core.close()

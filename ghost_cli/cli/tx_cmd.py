@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .options import GasLimit, Json, Network, PasswordFile
+from .options import GasLimit, Json, Network, PasswordFile, Transport
 from .output import Output, handling
 
 tx_app = typer.Typer(help="Build, sign and send transactions (multi-sig: sign offline, "
@@ -35,6 +35,7 @@ def build(
     ttl: Annotated[int, typer.Option(help="Seconds until the transaction expires.")] = 3600,
     out_file: Annotated[Path | None, typer.Option("--out", "-o",
                                                   help="Write here, not stdout.")] = None,
+    transport: Transport = None,
 ) -> None:
     """Build an unsigned transaction (prints tx.json)."""
     out = Output(False)
@@ -54,7 +55,7 @@ def build(
         if info.address is None:
             raise UsageError(f"key {sender!r} ({info.kind}) cannot send transactions")
         project = load_project()
-        with open_network(project, network) as net:
+        with open_network(project, network, transport=transport) as net:
             if kind == "call":
                 if function is None:
                     raise UsageError("a call needs a function name")
@@ -114,7 +115,8 @@ def sign(
 
 
 @tx_app.command("send")
-def send(file: FileArg, network: Network = None, as_json: Json = False) -> None:
+def send(file: FileArg, network: Network = None, transport: Transport = None,
+         as_json: Json = False) -> None:
     """Submit a signed transaction; print its result like `ghost call`."""
     out = Output(as_json)
     with handling(out):
@@ -123,7 +125,7 @@ def send(file: FileArg, network: Network = None, as_json: Json = False) -> None:
         from .contract_cmds import _render, receipt_json
 
         signed = _read(file)
-        with open_network(load_project(), network) as net:
+        with open_network(load_project(), network, transport=transport) as net:
             receipt = net.submit(signed)
         out.emit(receipt_json(receipt), lambda: _render(out, receipt))
 

@@ -101,3 +101,20 @@ def test_a_node_on_another_chain_is_refused_before_signing(ghost, node):
     refused = ghost("deploy", "--network", "other", "--key", "alice", "--json")
     assert refused.code == 3
     assert "chain 99 in ghost.toml, but the node" in refused.json["error"]["message"]
+
+
+def test_offline_transactions_are_sent_to_a_node(ghost, node, tmp_path):
+    assert ghost("keys", "new", "alice").code == 0
+    assert ghost("network", "add", "local", "--url", f"quic://{node.bound['quic']}",
+                 "--http-url", f"http://{node.bound['http']}", "--ca", node.bound["ca"]).code == 0
+    assert ghost("deploy", "--network", "local", "--key", "alice").code == 0
+    tx = tmp_path / "tx.json"
+    built = ghost("tx", "build", "call", "counter", "add", "3", "--from", "alice",
+                  "--network", "local", "--out", str(tx))
+    assert built.code == 0, built.stderr
+    assert ghost("tx", "sign", str(tx), "--key", "alice").code == 0
+    sent = ghost("tx", "send", str(tx), "--network", "local", "--transport", "http", "--json")
+    assert sent.code == 0, sent.stderr
+    assert sent.json["result"] == 3
+    replay = ghost("tx", "send", str(tx), "--network", "local", "--json")
+    assert replay.code == 13 and replay.json["error"]["code"] == "bad_nonce"

@@ -467,3 +467,24 @@ def test_known_answers_pin_the_hash_rules_and_the_proof_bytes():
         "4df3981afb473c87babfbe4440786e4ff4e2284f9dede3ea2adb4a01aca9e2ba1e4b21755335ab014b"
         "2aba05a724f593049d5860a679438f0b1943c0ee55bf17be166383be3ca3ff9d91bc5f3400bb658843"
         "fe52e62f5ceb16b5f101")
+
+
+@given(st.binary(max_size=200) | st.builds(
+    lambda depth, rest: b"\x01" + depth.to_bytes(2, "big") + rest,
+    st.integers(0, 24), st.binary(max_size=200)))
+def test_proof_bytes_parse_canonically_or_raise_crypto_error(data):
+    try:
+        proof = Proof.from_bytes(data)
+    except CryptoError:
+        return
+    assert proof.to_bytes() == data  # one encoding per proof
+
+
+@given(st.integers(0, 40), st.integers(0, 2**40))
+def test_every_real_proof_reparses_from_any_prefix_as_an_error(n, seed):
+    tree, _ = populated(n)
+    raw = tree.prove(A, seed.to_bytes(6, "big")).to_bytes()
+    assert Proof.from_bytes(raw).to_bytes() == raw
+    for cut in range(len(raw)):
+        with pytest.raises(CryptoError):
+            Proof.from_bytes(raw[:cut])

@@ -1,10 +1,13 @@
 """Apply signed transactions to chain state: the one execution core of sandbox and node.
 
 `submit` checks a transaction (chain id, expiry, nonce, signatures) before anything runs.
-The engine then runs the contract against a read-only view of storage and hands back its
-writes and events; only a successful run is written, inside one store transaction
-together with the nonce, block and receipt. A rejection or failure raises and leaves
-every table as it was. I/O-free apart from the store: time comes from the injected clock.
+The engine then runs the contract against a read-only view of the state (its own storage,
+and through `StoreWorld` every other contract, for ZVM sub-calls and CREATE) and hands
+back its writes, the writes to other contracts, the contracts it created, creators' new
+nonces and events; only a successful run is written, all of it inside one store
+transaction together with the nonce, block and receipt. A rejection or failure raises
+and leaves every table as it was. I/O-free apart from the store: time comes from the
+injected clock.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from ..exceptions import (
     ExpiredError,
     InvalidModuleError,
     NonceError,
+    NotFoundError,
     OutOfGasError,
     WrongChainError,
 )
 from ..vm import gas
 from ..vm.engines import Engine
-from ..vm.types import CallContext, Event, Outcome
+from ..vm.types import CallContext, CreatedContract, Event, Outcome
 from .hashing import contract_address
 from .store import ContractRecord, ReceiptRecord, StateStore
 from .transaction import SignedTransaction, Transaction, verify_authorization
@@ -51,6 +55,26 @@ class Receipt:
     abi: Abi | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True)
+class StoreWorld:
+    """The engines' read-only view of committed state (vm.types.World) over the store."""
+
+    store: StateStore
+
+    def code(self, address: bytes) -> bytes | None:
+        try:
+            record = self.store.contract(address)
+        except NotFoundError:
+            return None
+        return self.store.code(record.code_hash)
+
+    def storage(self, address: bytes, key: bytes) -> bytes | None:
+        return self.store.storage_get(address, key)
+
+    def nonce(self, address: bytes) -> int:
+        return self.store.nonce(address)
+
+
 class Executor:
     def __init__(
         self,
@@ -68,6 +92,7 @@ class Executor:
         self.read_metadata = read_metadata
         self.clock = clock
         self.default_gas_limit = default_gas_limit
+        self.world = StoreWorld(store)
 
     # --- transactions ---------------------------------------------------------------
 
@@ -141,7 +166,7 @@ class Executor:
                                       height, now)
         result = decode_result(fn, outcome.return_data)
         with self.store.transaction():
-            self.store.storage_apply(tx.target, outcome.writes)
+            self._apply(outcome, tx.target, height)
             self.store.set_nonce(tx.sender, tx.nonce + 1)
             self.store.add_block(height, now, tx.hash)
             self.store.put_receipt(
@@ -150,6 +175,25 @@ class Executor:
             )
         return Receipt("call", tx.target, tx.function, result, outcome.return_data, gas_used,
                        height, tx.hash, outcome.events, outcome.logs, abi)
+
+    def _apply(self, outcome: Outcome, target: bytes, height: int) -> None:
+        """Everything a run changed; the caller's store transaction makes it atomic.
+        New contracts first, so their constructors' writes land on recorded contracts."""
+        for created in outcome.created:
+            self.store.put_contract(self._record(created, height), created.code)
+        self.store.storage_apply(target, outcome.writes)
+        for address, writes in outcome.other_writes.items():
+            self.store.storage_apply(address, writes)
+        for address, nonce in outcome.nonces.items():
+            self.store.set_nonce(address, nonce)
+
+    @staticmethod
+    def _record(created: CreatedContract, height: int) -> ContractRecord:
+        # A created contract's ABI is the one in its container's metadata; raw code
+        # deployed by CREATE has none: no functions (other contracts can still call it).
+        abi = Abi.from_json(created.metadata.get("abi") or {"version": 1, "functions": []})
+        return ContractRecord(created.address, hashlib.sha256(created.code).digest(),
+                              abi.to_json(), created.metadata, created.deployer, height)
 
     # --- reads ------------------------------------------------------------------------
 
@@ -214,7 +258,7 @@ class Executor:
         ctx = CallContext(
             caller=sender, address=contract.address, input=calldata,
             gas_limit=limit - gas.TX_BASE, block_height=height, block_time=now,
-            chain_id=self.chain_id,
+            chain_id=self.chain_id, world=self.world,
         )
         code = self.store.code(contract.code_hash)
         try:

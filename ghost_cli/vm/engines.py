@@ -1,13 +1,17 @@
 """Pick the engine for a piece of code by its magic bytes: WebAssembly (`\\0asm`) runs on
-wasmtime, ZVMC (`ZVMC`) on the ZVM interpreter. The executor sees one engine."""
+wasmtime, ZVMC (`ZVMC`) on the ZVM interpreter. The executor sees one engine.
+
+A ZVM contract may CALL a WebAssembly one: the ZVM engine is given `by_selector(wasm)`,
+which picks the exported function from the call data's selector."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from ..exceptions import InvalidModuleError
+from ..abi import Abi
+from ..exceptions import InvalidModuleError, RevertError
 from .types import CallContext, Outcome, StorageReader
 
 WASM_MAGIC = b"\0asm"
@@ -56,13 +60,33 @@ class EngineSet:
         return self._backend(code).engine.execute(code, function, ctx, storage)
 
 
+def by_selector(backend: Backend) -> Callable[[bytes, CallContext, StorageReader], Outcome]:
+    """Run a contract of `backend` from call data `selector ‖ arguments`, as a ZVM contract
+    calls: the function is the one in the contract's ABI whose signature hashes to the
+    selector, and it sees the arguments only (what `input_*` gives a wasm contract)."""
+    from .zvm.container import selector
+
+    def run(code: bytes, ctx: CallContext, storage: StorageReader) -> Outcome:
+        metadata = backend.read_metadata(code) or {}
+        wanted = ctx.input[:4]
+        for fn in Abi.from_json(metadata.get("abi") or {}).functions:
+            if selector(fn.signature) == wanted:
+                return backend.engine.execute(code, fn.name, replace(ctx, input=ctx.input[4:]),
+                                              storage)
+        # what a ZVM dispatcher does with a selector it does not know
+        raise RevertError(f"unknown function: selector 0x{wanted.hex()}")
+
+    return run
+
+
 def default_engines(limits, cache_dir) -> EngineSet:
     """The engines ghost ships, imported lazily (wasmtime is heavy)."""
     from ..toolchain.wasm_module import read_metadata
     from .wasm.engine import WasmEngine
     from .zvm.engine import ZvmEngine, read_zvmc_metadata
 
+    wasm = Backend(WasmEngine(limits, cache_dir=cache_dir), read_metadata)
     return EngineSet({
-        WASM_MAGIC: Backend(WasmEngine(limits, cache_dir=cache_dir), read_metadata),
-        ZVMC_MAGIC: Backend(ZvmEngine(limits), read_zvmc_metadata),
+        WASM_MAGIC: wasm,
+        ZVMC_MAGIC: Backend(ZvmEngine(limits, foreign=by_selector(wasm)), read_zvmc_metadata),
     })

@@ -5,9 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 #: Reads committed storage of the running contract: key -> value, or None when absent.
 StorageReader = Callable[[bytes], "bytes | None"]
+
+
+class World(Protocol):
+    """Read-only view of committed chain state, for engines that reach other contracts
+    during a call (ZVM's CALL and CREATE). Nothing is written through it: what a run
+    changes leaves in its Outcome, and the executor applies that."""
+
+    def code(self, address: bytes) -> bytes | None:
+        """The stored code of the contract at `address`; None when there is none."""
+
+    def storage(self, address: bytes, key: bytes) -> bytes | None:
+        """Committed storage of `address`; None when the key is absent."""
+
+    def nonce(self, address: bytes) -> int:
+        """The account's nonce (for a contract: how many contracts it has created)."""
 
 
 @dataclass(frozen=True)
@@ -19,6 +35,9 @@ class CallContext:
     block_height: int = 0
     block_time: int = 0
     chain_id: int = 0
+    # Other contracts, for engines that can call them; None: the engine sees only this
+    # one (the WebAssembly engine never looks).
+    world: World | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -33,6 +52,16 @@ class Event:
 
 
 @dataclass(frozen=True)
+class CreatedContract:
+    """A contract a run created (ZVM CREATE/CREATE2), to be recorded with its writes."""
+
+    address: bytes
+    code: bytes  # as stored: what the executor keeps and engines are picked by
+    metadata: dict[str, Any]  # ghost metadata; its "abi" may be absent (then no functions)
+    deployer: bytes  # the creating contract
+
+
+@dataclass(frozen=True)
 class Outcome:
     """A successful run. Failures raise an ExecutionError subclass instead."""
 
@@ -41,6 +70,11 @@ class Outcome:
     writes: dict[bytes, bytes | None] = field(default_factory=dict)  # None: deleted
     events: tuple[Event, ...] = ()
     logs: tuple[str, ...] = ()
+    # Effects on other contracts (sub-calls, creations); empty for an engine that cannot
+    # reach them. All of it is applied with `writes`, or none of it.
+    other_writes: dict[bytes, dict[bytes, bytes | None]] = field(default_factory=dict)
+    created: tuple[CreatedContract, ...] = ()
+    nonces: dict[bytes, int] = field(default_factory=dict)  # new nonces of creators
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,15 @@
-"""Sub-calls through a resolver: results, gas, depth, and the journal that undoes a
-reverted or failed sub-frame's storage, transient storage, warm slots and events."""
+"""Sub-calls and creations through a resolver: results, gas, depth, addresses, and the
+journal that undoes a reverted or failed sub-frame's storage, transient storage, warm
+slots, events, nonces and contracts."""
 
 import pytest
 from zvm_helpers import CALLER, zvmc
 
-from ghost_cli.exceptions import ExecutionError
+from ghost_cli.chain.hashing import contract_address, keccak256
+from ghost_cli.exceptions import TrapError
 from ghost_cli.vm.types import CallContext
+from ghost_cli.vm.zvm import assemble as asm
+from ghost_cli.vm.zvm import encode_zvmc
 from ghost_cli.vm.zvm.engine import ZvmEngine
 
 A = bytes.fromhex("aa" * 20)
@@ -187,15 +191,126 @@ def test_the_callee_gets_at_most_63_64ths_of_the_gas():
     assert int.from_bytes(r.return_data, "big") == child - 10
 
 
-def test_execute_refuses_writes_it_cannot_record():
-    chain = Chain(xaa=call(B) + "POP", xbb=B_OK)
+def test_execute_reports_other_contracts_writes_apart():
+    chain = Chain(xaa="PUSH 1\nPUSH 1\nSSTORE\n" + call(B) + "POP", xbb=B_OK)
     ctx = CallContext(CALLER, A, b"", 10**6)
-    with pytest.raises(ExecutionError, match="other contract"):
-        chain.engine.execute(chain.code[A], "f()", ctx, {}.get)
+    out = chain.engine.execute(chain.code[A], "f()", ctx, {}.get)
+    assert out.writes == {word(1): word(1)}
+    assert out.other_writes == {B: {word(1): word(7)}}
+    assert out.created == () and out.nonces == {}
 
 
-def test_create_is_not_supported_yet():
+def test_create_without_a_view_of_the_chain_pushes_0():
     from zvm_helpers import top
 
+    # No world and no resolver: the engine cannot tell whether the address is free.
     assert top("PUSH 0\nPUSH 0\nPUSH 0\nCREATE") == 0
     assert top("PUSH 0\nPUSH 0\nPUSH 0\nPUSH 0\nCREATE2") == 0
+
+
+# ---- CREATE and CREATE2 -----------------------------------------------------------------
+
+
+def put(data: bytes, at: int = 0) -> str:
+    """Assembly writing `data` to memory at `at`, one 32-byte word at a time."""
+    out = ""
+    for i in range(0, len(data), 32):
+        chunk = data[i:i + 32].ljust(32, b"\0")
+        out += f"PUSH32 0x{chunk.hex()}\nPUSH {at + i}\nMSTORE\n"
+    return out
+
+
+def creating(init: bytes, op: str = "CREATE", salt: int = 0, value: int = 0) -> str:
+    """Assembly running OP on `init` (written to memory 0), leaving the address on top."""
+    salt_push = f"PUSH {salt}\n" if op == "CREATE2" else ""
+    return put(init) + f"{salt_push}PUSH {len(init)}\nPUSH 0\nPUSH {value}\n{op}\n"
+
+
+def constructor(runtime: bytes, prefix: str = "") -> bytes:
+    """Init code returning `runtime` (appended after it), after running `prefix`."""
+    return asm(prefix + "PUSH @end\nCODESIZE\nSUB\nDUP1\nPUSH @end\nPUSH 0\nCODECOPY\n"
+                             "PUSH 0\nRETURN\nend:") + runtime
+
+
+def test_create_runs_the_constructor_and_the_new_contract_can_be_called_at_once():
+    runtime = asm("PUSH 0x42\nPUSH 0\nMSTORE\n" + RETURN_MEM0)
+    init = constructor(runtime, "PUSH 9\nPUSH 3\nSSTORE\nCALLER\nPUSH 4\nSSTORE\n")
+    a = (creating(init) + "PUSH 0\nMSTORE\n"  # mem[0] = the address
+         "PUSH 32\nPUSH 64\nPUSH 0\nPUSH 0\nPUSH 0\nPUSH 0\nMLOAD\nPUSH -1\nCALL\n"
+         "PUSH 32\nMSTORE\n"  # mem[32] = the call's flag, mem[64] = its output
+         "PUSH 0\nMLOAD\nEXTCODESIZE\nPUSH 96\nMSTORE\nPUSH 128\nPUSH 0\nRETURN")
+    r = Chain(xaa=a).run()
+    new = contract_address(A, 0)
+    assert r.return_data[:32] == word(int.from_bytes(new, "big"))
+    assert r.return_data[32:64] == word(1) and r.return_data[64:96] == word(0x42)
+    assert r.return_data[96:] == word(len(runtime))  # EXTCODESIZE sees the code section
+    (made,) = r.created
+    assert made.address == new and made.deployer == A and made.metadata == {}
+    assert made.code == encode_zvmc(runtime)  # raw code, stored in a container
+    assert r.writes[new] == {word(3): word(9), word(4): word(int.from_bytes(A, "big"))}
+    assert r.nonces == {A: 1}
+
+
+def test_create_gas_is_32000_plus_200_per_deployed_byte():
+    def gas(n: int) -> int:
+        init = asm(f"PUSH {n}\nPUSH 0\nRETURN")  # n zero bytes of code
+        return Chain(xaa=creating(init) + "POP").run().gas_used
+
+    # put: PUSH32, PUSH, MSTORE and a word of memory; three PUSHes; CREATE; POP; the
+    # constructor: two PUSHes and a word of memory; the deposit.
+    assert gas(10) == 12 + 9 + 32000 + 2 + 9 + 200 * 10
+    assert gas(20) - gas(10) == 200 * 10
+
+
+def test_create_short_of_the_deposit_fails_and_burns_the_constructors_gas():
+    init = asm("PUSH 1\nPUSH 3\nSSTORE\nPUSH 1000\nPUSH 0\nRETURN")  # 200,000 gas to deposit
+    r = Chain(xaa=creating(init) + "PUSH 0\nMSTORE\n" + RETURN_MEM0).run(gas=150_000)
+    assert r.return_data == word(0) and r.created == () and r.writes == {}
+    assert r.nonces == {A: 1}  # the nonce was spent before the constructor ran
+    left = 150_000 - (12 + 9 + 32000)
+    assert r.gas_used == 150_000 - left // 64 + 3 + 3 + 3 + 3  # all but 1/64 gone
+
+
+def test_create_fails_cleanly_on_value_and_too_much_init_code():
+    r = Chain(xaa=creating(b"", value=1) + "PUSH 0\nMSTORE\n" + RETURN_MEM0).run()
+    assert r.return_data == word(0) and r.nonces == {}  # nothing can pay: nonce untouched
+    with pytest.raises(TrapError, match="49153 bytes exceeds 49152"):
+        Chain(xaa="PUSH 49153\nPUSH 0\nPUSH 0\nCREATE").run()
+
+
+def test_a_reverting_constructor_leaves_its_revert_data():
+    init = asm('PUSH 1\nPUSH 3\nSSTORE\nPUSH "no"\nPUSH 0\nMSTORE\nPUSH 2\nPUSH 0\nREVERT')
+    a = (creating(init) + "PUSH 0\nMSTORE\nRETURNDATASIZE\nPUSH 32\nMSTORE\n"
+         "PUSH 64\nPUSH 0\nRETURN")
+    r = Chain(xaa=a).run()
+    assert r.return_data == word(0) + word(2)
+    assert r.created == () and r.writes == {} and r.nonces == {A: 1}
+
+
+def test_create2_address_and_an_in_transaction_collision():
+    init = constructor(asm("HALT"))
+    a = (creating(init, "CREATE2", salt=5) + "PUSH 64\nMSTORE\n"  # init is at 0..64
+         + creating(init, "CREATE2", salt=5) + "PUSH 96\nMSTORE\nPUSH 64\nPUSH 64\nRETURN")
+    r = Chain(xaa=a).run()
+    expected = keccak256(b"\xff" + A + word(5) + keccak256(init))[-20:]
+    assert r.return_data == word(int.from_bytes(expected, "big")) + word(0)
+    assert [c.address for c in r.created] == [expected]
+    assert r.nonces == {A: 2}  # the failed attempt spent a nonce too
+
+
+def test_a_creation_inside_a_reverted_frame_is_undone():
+    b = creating(constructor(asm("HALT"))) + "POP\nPUSH 0\nPUSH 0\nREVERT"
+    r = Chain(xaa=call(B) + "POP", xbb=b).run()
+    assert r.created == () and r.nonces == {} and r.writes == {}
+
+
+def test_selfdestruct_deletes_a_contract_created_in_the_same_transaction_only():
+    init = constructor(asm("PUSH 0\nSELFDESTRUCT"), "PUSH 1\nPUSH 3\nSSTORE\n")
+    a = (creating(init) + "PUSH 0\nMSTORE\n"
+         "PUSH 0\nPUSH 0\nPUSH 0\nPUSH 0\nPUSH 0\nPUSH 0\nMLOAD\nPUSH -1\nCALL\nPOP\n"
+         + call(B, ret_size=0) + "POP")
+    chain = Chain(xaa=a, xbb="PUSH 2\nPUSH 2\nSSTORE\nPUSH 0\nSELFDESTRUCT")
+    r = chain.run()
+    assert r.created == ()  # EIP-6780: created and destroyed here, so gone
+    assert contract_address(A, 0) not in r.writes and r.nonces == {A: 1}
+    assert r.writes == {B: {word(2): word(2)}}  # B existed before: SELFDESTRUCT just halts

@@ -153,8 +153,8 @@ def _run_static(src: str):
     engine = ZvmEngine()
     blob = encode_zvmc(assemble(src))
     contract = engine.load(blob)
-    tx = TxContext(CALLER, 10**6, 0, 0, 0, Limits(), _Host(engine, SELF, contract, blob,
-                                                             lambda k: None))
+    host = _Host(engine, CallContext(CALLER, SELF, b"", 10**6), contract, blob, lambda k: None)
+    tx = TxContext(CALLER, 10**6, 0, 0, 0, Limits(), host)
     result = Interpreter(engine._dispatch, tx).run(
         Message(Code.of(assemble(src)), SELF, CALLER, b"", 10**6, static=True))
     if result.error:

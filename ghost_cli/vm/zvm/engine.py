@@ -3,12 +3,15 @@
 `execute(code, function, ctx, storage)` decodes the container (cached by code hash),
 builds the call data as selector(signature from the ghost ABI in the container) ‖
 ctx.input, and runs the interpreter with gas = ctx.gas_limit. A success returns an
-Outcome (writes of the called contract, events, debug logs, return data, gas used after
-the capped refund); a failure raises an ExecutionError subclass carrying gas_used.
+Outcome (writes of the called contract and of every other contract, the contracts
+created, creators' new nonces, events, debug logs, return data, gas used after the
+capped refund); a failure raises an ExecutionError subclass carrying gas_used.
 
-Sub-calls reach other contracts through `resolver` (address → stored code and storage
-reader, or None). The executor does not pass one yet, so in the sandbox a contract can
-call itself but calls to other contracts fail cleanly (push 0).
+Sub-calls reach other contracts through `ctx.world` (the executor's read-only view of
+committed state) or, for tests, the engine's `resolver` (address → stored code and
+storage reader, or None). With neither, a contract can call itself only: calls to other
+contracts fail cleanly (push 0) and CREATE pushes 0. WebAssembly contracts are run by
+`foreign` (the EngineSet wires in the wasm engine) when a ZVM contract calls one.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ghost_cli.abi import Abi
@@ -29,12 +32,29 @@ from ghost_cli.exceptions import (
     OutOfGasError,
     RevertError,
 )
-from ghost_cli.vm.types import CallContext, Limits, Outcome, StorageReader
+from ghost_cli.vm.types import (
+    CallContext,
+    CreatedContract,
+    Limits,
+    Outcome,
+    StorageReader,
+    World,
+)
 
-from .container import MAGIC, TARGET_ZVM_NATIVE, TARGETS, decode_zvmc, read_zvmc_metadata, selector
+from .container import (
+    MAGIC,
+    TARGET_ZVM_NATIVE,
+    TARGETS,
+    decode_zvmc,
+    encode_zvmc,
+    read_zvmc_metadata,
+    selector,
+)
 from .interpreter import (
     UNKNOWN,
     Code,
+    Deployable,
+    ForeignCode,
     FrameResult,
     Interpreter,
     Message,
@@ -44,10 +64,14 @@ from .interpreter import (
     build_dispatch,
 )
 
-__all__ = ["ContractResolver", "LoadedContract", "ZvmEngine", "ZvmRun", "read_zvmc_metadata"]
+__all__ = ["ContractResolver", "ForeignRunner", "LoadedContract", "ZvmEngine", "ZvmRun",
+           "read_zvmc_metadata"]
 
 #: Another contract's stored code and committed storage, or None when nothing is there.
 ContractResolver = Callable[[bytes], "tuple[bytes, StorageReader] | None"]
+#: Runs a contract of another engine: (code, ctx with call data = selector ‖ arguments,
+#: storage) -> Outcome, or an ExecutionError.
+ForeignRunner = Callable[[bytes, CallContext, StorageReader], Outcome]
 #: Decoded contracts kept per engine.
 CACHE_SIZE = 256
 
@@ -79,35 +103,57 @@ class ZvmRun:
     events: tuple
     logs: tuple[str, ...]
     refund: int
+    created: tuple[CreatedContract, ...] = ()
+    nonces: dict[bytes, int] = field(default_factory=dict)  # creators' new nonces
 
 
 class _Host:
-    """CallHost for one execution: the running contract, others through the resolver."""
+    """CallHost for one execution: the running contract, others through the call's world
+    (or the engine's resolver). Lookups are cached: committed state does not change
+    during a run."""
 
-    def __init__(self, engine: ZvmEngine, address: bytes, contract: LoadedContract,
+    def __init__(self, engine: ZvmEngine, ctx: CallContext, contract: LoadedContract,
                  raw: bytes, storage: StorageReader) -> None:
         self._engine = engine
-        self._address = address
+        self._ctx = ctx
+        self._address = ctx.address
+        self._world: World | None = ctx.world
         self._contract = contract
         self._raw = raw
         self._storage = storage
+        self._found: dict[bytes, tuple[bytes, StorageReader] | None | Unknown] = {}
 
     def _lookup(self, address: bytes) -> tuple[bytes, StorageReader] | None | Unknown:
         if address == self._address:
             return self._raw, self._storage
-        resolver = self._engine.resolver
-        return UNKNOWN if resolver is None else resolver(address)
+        if address in self._found:
+            return self._found[address]
+        world = self._world
+        found: tuple[bytes, StorageReader] | None | Unknown
+        if world is not None:
+            raw = world.code(address)
+            found = None if raw is None else (
+                bytes(raw), lambda key, w=world, a=address: w.storage(a, key))
+        else:
+            resolver = self._engine.resolver
+            found = UNKNOWN if resolver is None else resolver(address)
+        self._found[address] = found
+        return found
 
-    def code_at(self, address: bytes) -> Code | None | Unknown:
+    def code_at(self, address: bytes) -> Code | ForeignCode | None | Unknown:
         if address == self._address:
             return self._contract.code
         found = self._lookup(address)
         if found is None or found is UNKNOWN:
             return found
+        raw = found[0]
+        if not raw.startswith(MAGIC):
+            # another engine's contract: runnable only when there is that engine
+            return UNKNOWN if self._engine.foreign is None else ForeignCode(raw)
         try:
-            return self._engine.load(found[0]).code
+            return self._engine.load(raw).code
         except InvalidModuleError:
-            return None  # WebAssembly or corrupt: no ZVM code to run there
+            return UNKNOWN  # stored but not runnable here: calls to it fail cleanly
 
     def stored_code(self, address: bytes) -> bytes | None | Unknown:
         found = self._lookup(address)
@@ -127,12 +173,36 @@ class _Host:
             return lambda key: None
         return found[1]
 
+    def nonce(self, address: bytes) -> int | Unknown:
+        if self._world is not None:
+            return self._world.nonce(address)
+        # a resolver knows contracts but not accounts: every nonce starts at 0
+        return 0 if self._engine.resolver is not None else UNKNOWN
+
+    def deployable(self, output: bytes) -> Deployable:
+        # A ZVMC container is deployed as it is, ABI included; any other bytes are ZVM
+        # code (the EVM's rule), wrapped in a container with an empty ABI section.
+        stored = output if output.startswith(MAGIC) else encode_zvmc(output)
+        loaded = self._engine.load(stored)
+        return Deployable(stored, loaded.code, dict(loaded.metadata or {}))
+
+    def run_foreign(self, raw: bytes, data: bytes, caller: bytes, address: bytes, gas: int,
+                    storage: StorageReader) -> Outcome:
+        foreign = self._engine.foreign
+        assert foreign is not None  # code_at hands out ForeignCode only when there is one
+        ctx = self._ctx
+        sub = CallContext(caller, address, data, gas, ctx.block_height, ctx.block_time,
+                          ctx.chain_id)
+        return foreign(raw, sub, storage)
+
 
 class ZvmEngine:
     def __init__(self, limits: Limits = Limits(),  # noqa: B008 - frozen
-                 resolver: ContractResolver | None = None) -> None:
+                 resolver: ContractResolver | None = None,
+                 foreign: ForeignRunner | None = None) -> None:
         self.limits = limits
         self.resolver = resolver
+        self.foreign = foreign
         self._dispatch = build_dispatch()
         self._cache: OrderedDict[bytes, LoadedContract] = OrderedDict()
         self._lock = threading.Lock()
@@ -190,16 +260,14 @@ class ZvmEngine:
 
     def execute(self, code: bytes, function: str, ctx: CallContext, storage: StorageReader,
                 trace: Tracer | None = None) -> Outcome:
-        """Run `function`; only the called contract's writes can leave in an Outcome."""
+        """Run `function`: the called contract's writes in `writes`, everything else the
+        run did to other contracts in `other_writes`, `created` and `nonces`."""
         run = self.run(code, function, ctx, storage, trace)
-        foreign = [a for a, w in run.writes.items() if w and a != ctx.address]
-        if foreign:
-            raise ExecutionError(
-                f"a sub-call changed the storage of {len(foreign)} other contract(s), which "
-                "the executor cannot record yet", gas_used=run.gas_used)
         return Outcome(return_data=run.return_data, gas_used=run.gas_used,
                        writes=dict(run.writes.get(ctx.address, {})), events=run.events,
-                       logs=run.logs)
+                       logs=run.logs,
+                       other_writes={a: w for a, w in run.writes.items() if a != ctx.address},
+                       created=run.created, nonces=run.nonces)
 
     def run(self, code: bytes, function: str, ctx: CallContext, storage: StorageReader,
             trace: Tracer | None = None) -> ZvmRun:
@@ -216,7 +284,7 @@ class ZvmEngine:
         tx = TxContext(origin=ctx.caller, gas_limit=ctx.gas_limit,
                        block_height=ctx.block_height, block_time=ctx.block_time,
                        chain_id=ctx.chain_id, limits=self.limits,
-                       host=_Host(self, ctx.address, contract, raw, storage))
+                       host=_Host(self, ctx, contract, raw, storage))
         interp = Interpreter(self._dispatch, tx, trace)
         msg = Message(contract.code, ctx.address, ctx.caller, calldata, ctx.gas_limit,
                       code_address=ctx.address)
@@ -226,9 +294,15 @@ class ZvmEngine:
         used = ctx.gas_limit - result.gas_left
         refund = min(interp.state.refund, used // 5)
         state = interp.state
+        # EIP-6780: a contract created and SELFDESTRUCTed in this transaction leaves
+        # nothing behind, neither code, storage nor nonce.
+        gone = state.destroyed & state.created.keys()
+        created = tuple(CreatedContract(c.address, c.stored, c.metadata, c.deployer)
+                        for a, c in state.created.items() if a not in gone)
         return ZvmRun(result.output, used - refund,
-                      {a: dict(w) for a, w in state.overlay.items() if w},
-                      tuple(state.events), tuple(state.logs), refund)
+                      {a: dict(w) for a, w in state.overlay.items() if w and a not in gone},
+                      tuple(state.events), tuple(state.logs), refund, created,
+                      {a: n for a, n in state.nonces.items() if a not in gone})
 
 
 def _charged(result: FrameResult, gas_limit: int) -> ExecutionError:

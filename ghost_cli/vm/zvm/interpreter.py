@@ -10,6 +10,10 @@ fails rolls back its storage, transient storage, warm slots, events, logs and re
 Failure and gas, as in the EVM: REVERT hands back the gas left; any other failure (out of
 gas, invalid opcode, bad jump, stack, memory limit, static violation) burns the frame's
 gas. In a sub-frame a failure is the callee's: the caller gets 0 and carries on.
+
+CREATE and CREATE2 are sub-frames too: the init code runs as the new contract, and when it
+returns the driver deploys its RETURN data (charging the code deposit) before the creator
+resumes with the new address.
 """
 
 from __future__ import annotations
@@ -22,20 +26,23 @@ from typing import NamedTuple, Protocol
 
 from ghost_cli.exceptions import (
     ExecutionError,
+    InvalidModuleError,
     InvalidOpcodeError,
     MemoryLimitError,
     OutOfGasError,
     RevertError,
     StackOverflowError,
     StackUnderflowError,
+    TrapError,
 )
-from ghost_cli.vm.types import Limits, StorageReader
+from ghost_cli.vm.types import Limits, Outcome, StorageReader
 
 from .opcodes import OPCODES, RESERVED, STACK_LIMIT, Opcode, jumpdests
-from .state import TxState
+from .state import Created, TxState
 
 MAX_CALL_DEPTH = 1024
 WORD_MASK = (1 << 256) - 1
+CODE_DEPOSIT_GAS = 200  # per byte of deployed code (ZVM.md: CREATE 32000 + 200 per byte)
 
 
 # ---- what the interpreter is given ------------------------------------------------------
@@ -62,18 +69,46 @@ class Unknown(Enum):
 UNKNOWN = Unknown.UNKNOWN
 
 
-class CallHost(Protocol):
-    """The seam to the rest of the chain, provided by the engine."""
+@dataclass(frozen=True)
+class ForeignCode:
+    """A contract of another engine (WebAssembly): the host runs it, not the interpreter."""
 
-    def code_at(self, address: bytes) -> Code | None | Unknown:
-        """The ZVM code at `address`; None for an account without code (or with code
-        this VM cannot run); UNKNOWN when the host cannot look other contracts up."""
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class Deployable:
+    """What a constructor's RETURN data becomes: the stored container and its code."""
+
+    stored: bytes
+    code: Code
+    metadata: dict
+
+
+class CallHost(Protocol):
+    """The seam to the rest of the chain, provided by the engine. Everything it reports is
+    committed state; what this transaction changed is in TxState, consulted first."""
+
+    def code_at(self, address: bytes) -> Code | ForeignCode | None | Unknown:
+        """The ZVM code at `address`; ForeignCode for a contract the host runs on another
+        engine; None for an account without code; UNKNOWN when the host cannot look
+        other contracts up (or has no way to run the code there)."""
 
     def stored_code(self, address: bytes) -> bytes | None | Unknown:
         """The bytes EXTCODESIZE/COPY/HASH see: the contract's code as stored."""
 
     def storage_reader(self, address: bytes) -> StorageReader:
         """Committed storage of `address`."""
+
+    def nonce(self, address: bytes) -> int | Unknown:
+        """The committed nonce of `address`; UNKNOWN without a view of the chain."""
+
+    def deployable(self, output: bytes) -> Deployable:
+        """A constructor's RETURN data as a contract; InvalidModuleError if it cannot be."""
+
+    def run_foreign(self, raw: bytes, data: bytes, caller: bytes, address: bytes, gas: int,
+                    storage: StorageReader) -> Outcome:
+        """Run ForeignCode with call data `data`; an ExecutionError when it fails."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +157,7 @@ class CallRequest:
     message: Message
     ret_offset: int
     ret_size: int
+    create: bytes | None = None  # CREATE/CREATE2: the address the init code's output gets
 
 
 @dataclass(frozen=True)
@@ -203,6 +239,20 @@ class Frame:
 
     def release_memory(self) -> None:
         self.memory_budget[0] -= len(self.memory)
+
+    # ---- other accounts: this transaction's changes first, then the host's view -------
+
+    def code_at(self, address: bytes) -> Code | ForeignCode | None | Unknown:
+        created = self.state.created.get(address)
+        return created.code if created is not None else self.tx.host.code_at(address)
+
+    def stored_code(self, address: bytes) -> bytes | None | Unknown:
+        created = self.state.created.get(address)
+        return created.code.code if created is not None else self.tx.host.stored_code(address)
+
+    def nonce(self, address: bytes) -> int | Unknown:
+        nonce = self.state.nonces.get(address)
+        return nonce if nonce is not None else self.tx.host.nonce(address)
 
     # ---- call data seen by the host ABI ------------------------------------------------
 
@@ -292,11 +342,36 @@ class Interpreter:
             frame.release_memory()
             frames.pop()
             snap = snaps.pop()
+            if result.success and frames:
+                request = frames[-1].pending
+                assert request is not None
+                if request.create is not None:
+                    result = self._deploy(request.create, frame.msg.caller, result)
             if not result.success:
-                self.state.revert(snap)
+                self.state.revert(snap)  # a failed deposit undoes the constructor too
             if not frames:
                 return result
             self._resume(frames[-1], result)
+
+    def _deploy(self, address: bytes, deployer: bytes, result: FrameResult) -> FrameResult:
+        """Turn a constructor's RETURN data into the contract at `address`; a failure
+        (code that cannot be deployed, gas short of the deposit) burns the frame's gas,
+        as in the EVM."""
+        output = result.output
+        cost = CODE_DEPOSIT_GAS * len(output)
+        try:
+            if cost > result.gas_left:
+                raise OutOfGasError(
+                    f"out of gas: depositing {len(output)} bytes of code costs {cost}, "
+                    f"{result.gas_left} left")
+            deployable = self.tx.host.deployable(output)
+        except InvalidModuleError as exc:
+            return FrameResult(False, b"", 0, TrapError(f"cannot deploy: {exc.message}"))
+        except ExecutionError as exc:
+            return FrameResult(False, b"", 0, exc)
+        self.state.create(Created(address, deployable.stored, deployable.code,
+                                  deployable.metadata, deployer))
+        return FrameResult(True, b"", result.gas_left - cost)
 
     @staticmethod
     def _resume(caller: Frame, result: FrameResult) -> None:
@@ -305,6 +380,10 @@ class Interpreter:
         caller.pending = None
         caller.gas += result.gas_left
         caller.returndata = result.output
+        if request.create is not None:
+            # the new address, or 0; return data is the revert data of a failed constructor
+            caller.stack.append(int.from_bytes(request.create, "big") if result.success else 0)
+            return
         if request.ret_size and result.output:
             n = min(request.ret_size, len(result.output))
             caller.memory[request.ret_offset:request.ret_offset + n] = result.output[:n]

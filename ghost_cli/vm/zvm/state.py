@@ -1,18 +1,22 @@
 """The journaled state of one ZVM transaction: storage, transient storage, warm slots,
-events, debug logs and the gas refund counter.
+events, debug logs, the gas refund counter, creators' nonces and the contracts created.
 
 Every change appends an undo record to one journal; a frame takes a `snapshot()` when it
 starts and, if it reverts or fails, `revert(snapshot)` undoes exactly what it and its
 sub-frames did. Committed storage is only read (through per-address readers), never
-written: the writes leave as the overlay of the successful run.
+written: the writes, nonces and new contracts leave as the result of the successful run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ghost_cli.vm.types import Event, StorageReader
+
+if TYPE_CHECKING:
+    from .interpreter import Code
 
 _MISSING = object()  # "no overlay entry": distinct from None, which means deleted
 
@@ -23,6 +27,17 @@ class Snapshot:
     events: int
     logs: int
     refund: int
+
+
+@dataclass(frozen=True)
+class Created:
+    """A contract CREATE or CREATE2 made in this transaction."""
+
+    address: bytes
+    stored: bytes  # the ZVMC container the chain will store
+    code: Code  # its runnable code section
+    metadata: dict[str, Any]
+    deployer: bytes
 
 
 class TxState:
@@ -36,6 +51,9 @@ class TxState:
         self.events: list[Event] = []
         self.logs: list[str] = []
         self.refund = 0
+        self.nonces: dict[bytes, int] = {}  # creators' nonces as changed in this transaction
+        self.created: dict[bytes, Created] = {}  # in creation order
+        self.destroyed: set[bytes] = set()  # SELFDESTRUCTed (matters for created ones only)
         self._journal: list[tuple] = []
 
     # ---- snapshots ---------------------------------------------------------------------
@@ -58,8 +76,17 @@ class TxState:
                     del self.transient[(a, b)]
                 else:
                     self.transient[(a, b)] = prev
-            else:  # "w": a slot became warm
+            elif kind == "w":  # a slot became warm
                 self.warm.discard((a, b))
+            elif kind == "n":
+                if prev is _MISSING:
+                    del self.nonces[a]
+                else:
+                    self.nonces[a] = prev
+            elif kind == "c":
+                del self.created[a]
+            else:  # "d": a SELFDESTRUCT
+                self.destroyed.discard(a)
         del self.events[snap.events:]
         del self.logs[snap.logs:]
         self.refund = snap.refund
@@ -107,6 +134,21 @@ class TxState:
     def tset(self, address: bytes, key: int, value: int) -> None:
         self._journal.append(("t", address, key, self.transient.get((address, key), _MISSING)))
         self.transient[(address, key)] = value
+
+    # ---- accounts and contracts -------------------------------------------------------
+
+    def set_nonce(self, address: bytes, nonce: int) -> None:
+        self._journal.append(("n", address, None, self.nonces.get(address, _MISSING)))
+        self.nonces[address] = nonce
+
+    def create(self, contract: Created) -> None:
+        self._journal.append(("c", contract.address, None, None))
+        self.created[contract.address] = contract
+
+    def destroy(self, address: bytes) -> None:
+        if address not in self.destroyed:
+            self._journal.append(("d", address, None, None))
+            self.destroyed.add(address)
 
     # ---- refunds, events, logs ---------------------------------------------------------
 

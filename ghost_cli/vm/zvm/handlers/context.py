@@ -1,8 +1,9 @@
 """ADDRESS..EXTCODEHASH: the frame's identity, call data, code and return data.
 
 ghost has no native currency yet: BALANCE and CALLVALUE read 0 (docs/zvm.md).
-Other contracts' code is seen through the engine's CallHost; without a resolver only
-the running contract is visible and other addresses read as accounts without code.
+Other contracts' code is seen through the frame (contracts created in this transaction)
+and the engine's CallHost; without a view of the chain only the running contract is
+visible and other addresses read as accounts without code.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def gasprice(f: Frame) -> None:
 
 
 def _stored(f: Frame, word: int) -> bytes:
-    found = f.tx.host.stored_code(word_address(word))
+    found = f.stored_code(word_address(word))
     return b"" if found is None or found is UNKNOWN else found
 
 

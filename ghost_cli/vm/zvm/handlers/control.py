@@ -63,8 +63,10 @@ def revert(f: Frame) -> None:
 
 
 def selfdestruct(f: Frame) -> object:
-    # ghost has no native balances and CREATE cannot make contracts within a transaction,
-    # so under EIP-6780 rules nothing is transferred or deleted: the frame just halts.
+    # EIP-6780: only a contract created in this same transaction is deleted (the engine
+    # drops it, with its storage, when the transaction ends); ghost has no native
+    # balances, so nothing is sent to the recipient.
     require_writable(f, "SELFDESTRUCT")
     f.stack.pop()  # the recipient: nothing to send it
+    f.state.destroy(f.msg.address)
     return STOP

@@ -141,8 +141,11 @@ def register(app: typer.Typer) -> None:
             raw = _hash_arg(tx_hash)
             with _node(network, transport) as net:
                 r = net.receipt(raw)
-            out.emit({"kind": r.kind, **receipt_json(r)}, lambda: _render_receipt(out, r,
-                                                                                _render))
+            def render() -> None:
+                out.info(f"{r.kind} in block {r.block_height}, tx 0x{r.tx_hash.hex()}")
+                _render(out, r)
+
+            out.emit({"kind": r.kind, **receipt_json(r)}, render)
 
     @app.command("events")
     def events(
@@ -212,7 +215,3 @@ def _node(network: str | None, transport: str | None):
                          "(--network NAME)")
     return open_network(project, network, transport=transport)
 
-
-def _render_receipt(out, r, render) -> None:
-    out.info(f"{r.kind} in block {r.block_height}, tx 0x{r.tx_hash.hex()}")
-    render(out, r)

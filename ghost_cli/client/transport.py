@@ -16,6 +16,7 @@ Third-party errors (aioquic, httpx, sockets) become NodeUnavailableError here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import ssl
 from dataclasses import dataclass
@@ -26,9 +27,9 @@ from ..exceptions import NodeUnavailableError, UsageError
 
 DEFAULT_TIMEOUT = 30.0  # seconds for one request, connecting included
 CONNECT_TIMEOUT = 5.0
-#: A stream the node refused without reading (busy, or over its stream limit) is retried
-#: this many times, after a short pause each.
-REFUSED_RETRIES = 5
+#: A request the node refused unread (busy, over its stream limit), or a read whose
+#: connection broke, is sent again this many times (refusals after a short pause).
+RETRIES = 5
 #: Our idle timeout; QUIC uses the smaller of ours and the node's.
 IDLE_TIMEOUT = 60.0
 #: Silence, while a request waits, after which the node is asked for a PING's ACK; no ACK
@@ -70,6 +71,7 @@ class _Refused(Exception):
     """The node reset the stream without processing the request: safe to send again."""
 
 
+@functools.cache
 def _h3_client_protocol():
     # aioquic is imported on first use: `ghost --help` and sandbox commands never load it.
     from aioquic.asyncio import QuicConnectionProtocol
@@ -213,7 +215,7 @@ class Http3Transport:
                                                       self.timeout)
                 return _checked(self.url, status, data)
             except _Refused:
-                if attempt > REFUSED_RETRIES:
+                if attempt > RETRIES:
                     raise NodeUnavailableError(
                         f"{self.url} refused the request {attempt} times: the node is busy"
                     ) from None
@@ -224,7 +226,7 @@ class Http3Transport:
                         f"connection to {self.url} lost before the node answered "
                         f"({exc.reason}); the transaction may have been applied: look it up "
                         "with `ghost receipt`") from None
-                if attempt > REFUSED_RETRIES:
+                if attempt > RETRIES:
                     raise self._lost(exc.reason) from None
             except TimeoutError:
                 raise NodeUnavailableError(
@@ -368,12 +370,3 @@ def _checked(url: str, status: int, data: bytes) -> bytes:
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
-
-def open_transport(url: str, *, ca_pem: bytes | None, timeout: float = DEFAULT_TIMEOUT):
-    """The transport a URL's scheme calls for: quic:// → HTTP/3, http(s):// → HTTP/1.1."""
-    scheme = urlsplit(url).scheme
-    if scheme == "quic":
-        return Http3Transport(url, ca_pem=ca_pem, timeout=timeout)
-    if scheme in ("http", "https"):
-        return HttpTransport(url, ca_pem=ca_pem, timeout=timeout)
-    raise UsageError(f"unsupported node URL {url!r}: use quic://host:port or http://host:port")

@@ -127,7 +127,7 @@ class NodeService:
             raise ConfigError(f"QUIC is unavailable in this install: {exc}") from exc
         self._tls = ensure_dev_tls(self.config.data_dir, (ep.host,))
         return await serve_quic(self._handle_async, host=ep.host, port=ep.port, tls=self._tls,
-                                observer=self.metrics)
+                                observer=self.metrics, max_body=self.dispatcher.max_body)
 
     async def _handle_async(self, body: bytes, peer: str) -> bytes:
         """The HTTP/3 adapter's entry point: the same dispatcher, off the event loop."""

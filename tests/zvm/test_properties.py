@@ -63,3 +63,30 @@ def test_random_containers_only_raise_ghost_errors(blob, function):
 @given(code=st.binary(max_size=300))
 def test_disassembly_round_trips(code):
     assert assemble(to_text(disassemble(code))) == code
+
+
+_containers = st.tuples(st.binary(max_size=8), st.binary(max_size=24),
+                        st.integers(0, 255)).map(
+    lambda t: b"ZVMC\x01" + bytes([t[2] % 4, 0, 0]) + len(t[0]).to_bytes(4, "little")
+    + len(t[1]).to_bytes(4, "little") + t[0] + t[1])
+
+
+@SETTINGS
+@given(output=st.one_of(st.binary(max_size=64), st.binary(max_size=40).map(lambda b: b"ZVMC" + b),
+                        _containers,
+                        _containers.map(lambda c: c + b"x"),
+                        st.builds(lambda c: encode_zvmc(c, b'{"abi": []}'), st.binary(max_size=8))))
+def test_any_constructor_output_deploys_or_fails_cleanly(output):
+    """CREATE with init code returning `output`: a new contract or 0, never a crash."""
+    init = b"".join(b"\x16" + output[i:i + 32].ljust(32, b"\0") + b"\x11" + bytes([i])
+                    + b"\x81" for i in range(0, len(output), 32))  # PUSH32 chunk, PUSH1 i, MSTORE
+    init += bytes([0x11, len(output), 0x11, 0, 0xA8])  # RETURN(0, len)
+    src = b"".join(b"\x16" + init[i:i + 32].ljust(32, b"\0") + b"\x12" + i.to_bytes(2, "big")
+                   + b"\x81" for i in range(0, len(init), 32))
+    src += bytes([0x12]) + len(init).to_bytes(2, "big") + bytes([0x11, 0, 0x11, 0, 0xAB])
+    engine = ZvmEngine(_LIMITS, resolver=_resolver)
+    out = engine.execute(encode_zvmc(src), "f()", _ctx(b"", 10**7), {}.get)
+    assert len(out.created) <= 1
+    for made in out.created:  # a container as it came, raw code wrapped
+        assert made.code == (output if output.startswith(b"ZVMC") else encode_zvmc(output))
+    assert out.created or output.startswith(b"ZVMC")  # raw code always deploys

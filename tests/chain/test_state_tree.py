@@ -488,3 +488,31 @@ def test_every_real_proof_reparses_from_any_prefix_as_an_error(n, seed):
     for cut in range(len(raw)):
         with pytest.raises(CryptoError):
             Proof.from_bytes(raw[:cut])
+
+
+def test_a_reader_in_a_snapshot_sees_one_version_and_then_the_next(tmp_path):
+    """The node's read connections: each read runs in one snapshot beside the writer."""
+    writer = StateStore(tmp_path / "state.db", authenticated=True)
+    reader = StateStore(tmp_path / "state.db", authenticated=True)
+    model = {}
+
+    def write(i: int) -> None:
+        with writer.transaction():
+            writer.storage_apply(A, {bytes([i % 7]): b"%d" % i})
+        model[A, bytes([i % 7])] = b"%d" % i
+
+    write(0)
+    for i in range(1, 30):
+        with reader.transaction():
+            root = reader.state_root()
+            assert root == root_of(model)
+            seen = dict(model)
+            write(i)  # commits while the reader's snapshot is open
+            for k in range(7):
+                key = bytes([k])
+                assert verify_proof(root, A, key, seen.get((A, key)), reader.prove(A, key))
+            assert reader.state_root() == root
+        with reader.transaction():
+            assert reader.state_root() == writer.state_root() == root_of(model)
+    reader.close()
+    writer.close()

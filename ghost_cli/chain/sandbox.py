@@ -158,6 +158,10 @@ class Sandbox:
         """Typed values -> call data, checked against the deployed ABI (as RemoteNetwork's)."""
         return self.executor.encode_args(address, function, args)
 
+    def code_hash(self, ref: str | bytes) -> bytes:
+        """sha256 of the deployed code, as the executor recorded it."""
+        return self.store.contract(self.resolve(ref)).code_hash
+
     def parse_call_args(self, ref: str | bytes, function: str, texts: list[str]) -> list[Any]:
         """Command-line words → typed values, by the deployed contract's ABI."""
         if function.startswith("-"):

@@ -17,6 +17,7 @@ from . import (
     node_cmd,
     test_cmd,
     tx_cmd,
+    verify_cmd,
     zvm_cmds,
 )
 
@@ -54,7 +55,7 @@ def _root(
 
 
 for module in (new_cmd, build_cmd, contract_cmds, test_cmd, keys_cmd, tx_cmd, zvm_cmds,
-               network_cmd, node_cmd):
+               network_cmd, node_cmd, verify_cmd):
     module.register(app)
 
 

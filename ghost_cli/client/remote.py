@@ -92,6 +92,10 @@ class RemoteNetwork:
         self._names[ref] = address
         return address
 
+    def code_hash(self, ref: str | bytes) -> bytes:
+        """sha256 of the deployed code, as the node recorded it."""
+        return _bytes(self.client.get_contract(address=self.resolve(ref))["code_hash"])
+
     def abi_of(self, address: bytes) -> Abi:
         if address not in self._abis:
             info = self.client.get_contract(address=address)

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from node_helpers import Client, start_node
 
-from ghost_cli.config.project import load_project
 from ghost_cli.crypto.keypair import KeyPair
-from ghost_cli.scaffold import new_project
-from ghost_cli.toolchain.build import build_project
-
-
-@pytest.fixture(scope="session")
-def counter_code(tmp_path_factory) -> bytes:
-    root = new_project("demo", "counter", tmp_path_factory.mktemp("node") / "demo")
-    [result] = build_project(load_project(root))
-    return Path(result.path).read_bytes()
 
 
 @pytest.fixture(scope="session")

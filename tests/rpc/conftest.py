@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from rpc_helpers import CHAIN_ID, Rpc
 
 from ghost_cli.chain.checkpoint import CheckpointPolicy
-from ghost_cli.config.project import load_project
 from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.node.core import NodeCore
 from ghost_cli.rpc import Dispatcher, Limits
-from ghost_cli.scaffold import new_project
-from ghost_cli.toolchain.build import build_project
-
-
-@pytest.fixture(scope="session")
-def counter_code(tmp_path_factory) -> bytes:
-    root = new_project("demo", "counter", tmp_path_factory.mktemp("rpc") / "demo")
-    [result] = build_project(load_project(root))
-    return Path(result.path).read_bytes()
 
 
 @pytest.fixture(scope="session")

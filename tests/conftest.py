@@ -1,0 +1,17 @@
+"""Fixtures shared across the test packages."""
+
+from pathlib import Path
+
+import pytest
+
+from ghost_cli.config.project import load_project
+from ghost_cli.scaffold import new_project
+from ghost_cli.toolchain.build import build_project
+
+
+@pytest.fixture(scope="session")
+def counter_code(tmp_path_factory) -> bytes:
+    """The counter template built once per session by `ghost build`'s library core."""
+    root = new_project("demo", "counter", tmp_path_factory.mktemp("counter") / "demo")
+    [result] = build_project(load_project(root))
+    return Path(result.path).read_bytes()

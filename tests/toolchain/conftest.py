@@ -44,6 +44,16 @@ def built_token(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return _build_template(tmp_path_factory, "token")
 
 
+@pytest.fixture(scope="session")
+def built_storage(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build_template(tmp_path_factory, "storage")
+
+
+@pytest.fixture(scope="session")
+def built_arithmetic(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build_template(tmp_path_factory, "arithmetic")
+
+
 @pytest.fixture
 def make_project(built_counter: Built, tmp_path: Path):
     """A new project holding the SDK and one contract `src/<name>.zig` with the given code."""

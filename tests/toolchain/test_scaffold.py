@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_available_templates() -> None:
-    assert {"counter", "token"} <= set(available_templates())
+    assert {"counter", "token", "storage", "arithmetic"} <= set(available_templates())
     assert "sdk" not in available_templates()
 
 
@@ -101,10 +101,10 @@ def test_templates_resolve_through_the_package() -> None:
     assert (root / "counter" / "ghost.toml").is_file()
 
 
-@pytest.mark.parametrize("template", ["counter", "token"])
-def test_template_tests_pass(template: str, built_counter, built_token, tmp_path: Path) -> None:
+@pytest.mark.parametrize("template", ["counter", "token", "storage", "arithmetic"])
+def test_template_tests_pass(template: str, request, tmp_path: Path) -> None:
     """Run each template's own pytest suite, as `ghost test` would, in a fresh project."""
-    built = {"counter": built_counter, "token": built_token}[template]
+    built = request.getfixturevalue(f"built_{template}")
     root = tmp_path / "proj"
     import shutil
 

@@ -1,0 +1,74 @@
+"""Built example projects (templates storage and arithmetic), a `ghost` runner per project,
+and a node process (tests/node/node_helpers.py), for the end-to-end example tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))
+from node_helpers import start_node  # noqa: E402
+
+EXAMPLES = ("storage", "arithmetic")
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self):
+        return json.loads(self.stdout)
+
+
+def run_ghost(*args: str, cwd: Path, env: dict | None = None) -> Result:
+    proc = subprocess.run([sys.executable, "-m", "ghost_cli", *args], cwd=cwd,
+                          capture_output=True, text=True, env=env, timeout=600)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def built_examples(tmp_path_factory) -> dict[str, Path]:
+    """Each example as `ghost new` makes it, built for both targets once per session."""
+    out = {}
+    for name in EXAMPLES:
+        root = tmp_path_factory.mktemp("examples") / name
+        made = run_ghost("new", name, "--template", name, "--dir", str(root), cwd=root.parent)
+        assert made.code == 0, made.stderr
+        for target in ("wasm", "zvm"):
+            built = run_ghost("build", "--target", target, cwd=root)
+            assert built.code == 0, built.stderr
+        out[name] = root
+    return out
+
+
+@pytest.fixture
+def example(built_examples, tmp_path):
+    """example(name): a fresh copy of that built project and a `ghost` runner in it."""
+
+    env = {**os.environ, "NO_COLOR": "1", "GHOST_HOME": str(tmp_path / "home"),
+           "GHOST_PASSPHRASE": "correct horse"}
+    env.pop("GHOST_TRANSPORT", None)
+
+    def make(name: str):
+        root = tmp_path / name
+        shutil.copytree(built_examples[name], root, ignore=shutil.ignore_patterns(".ghost"))
+        return root, lambda *args: run_ghost(*args, cwd=root, env=env)
+
+    return make
+
+
+@pytest.fixture
+def node(tmp_path):
+    proc = start_node(tmp_path / "node-data")
+    yield proc
+    proc.stop()

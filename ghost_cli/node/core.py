@@ -31,7 +31,8 @@ from ..chain.checkpoint import Checkpoint, CheckpointPolicy, maybe_checkpoint
 from ..chain.executor import Executor, Receipt
 from ..chain.store import EventRecord, ReceiptRecord, StateStore
 from ..chain.transaction import SignedTransaction
-from ..exceptions import GhostError, NotFoundError, StateError
+from ..exceptions import GhostError, NotFoundError, RevertError, StateError
+from ..names import NameRecord
 from ..vm.types import Event, Limits
 
 STATE_FILE = "state.db"
@@ -66,6 +67,15 @@ class ContractView:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A block: ghost commits one transaction per block."""
+
+    height: int
+    time: int  # Unix seconds
+    tx_hash: bytes
+
+
+@dataclass(frozen=True)
 class Executed:
     """One transaction the node ran or refused, for metrics and the log (never its body)."""
 
@@ -92,6 +102,9 @@ class _View:
 
 
 class CoreObserver(Protocol):
+    """Told of every transaction, in the writer's thread, after its commit (or refusal):
+    metrics, the log, and the gRPC adapter's wake-up for subscribers. Must be quick."""
+
     def executed(self, e: Executed) -> None: ...
 
 
@@ -121,6 +134,9 @@ class NodeCore:
         self._readers: list[StateStore] = []
         self._readers_lock = threading.Lock()
         self._closed = False
+        from ..names import install_registry
+
+        install_registry(store, engines.read_metadata)  # genesis: the names registry
 
     @classmethod
     def open(cls, data_dir: Path, *, chain_id: int, limits: Limits | None = None,
@@ -236,6 +252,30 @@ class NodeCore:
         return ContractView(rec.address, names[0] if names else None, rec.code_hash, rec.abi,
                             rec.metadata, rec.deployer, rec.height)
 
+    def resolve_name(self, label: str, *, now: float) -> NameRecord | None:
+        """What the names registry maps `label` to, read with a query of its `entry`
+        (owner ++ target); None for a free name. The code hash is the target's, from the
+        same snapshot."""
+        from ..abi import encode_value
+        from ..names import REGISTRY_ADDRESS
+
+        with self._read(now) as v:
+            try:
+                out = v.executor.query_calldata(REGISTRY_ADDRESS, "entry",
+                                                encode_value("string", label),
+                                                sender=bytes(20))
+            except RevertError as exc:
+                if exc.reason == "NotRegistered":
+                    return None
+                raise
+            entry = out.result
+            owner, target = bytes(entry[:20]), bytes(entry[20:40])
+            try:
+                code_hash: bytes | None = v.store.contract(target).code_hash
+            except NotFoundError:
+                code_hash = None
+        return NameRecord(label, owner, target, code_hash)
+
     def nonce(self, address: bytes) -> int:
         with self._read() as v:
             return v.store.nonce(address)
@@ -243,6 +283,16 @@ class NodeCore:
     def height(self) -> int:
         with self._read() as v:
             return v.store.height()
+
+    def block(self, height: int | None = None) -> Block:
+        """The block at `height`, or the latest (NotFoundError before the first)."""
+        with self._read() as v:
+            h = v.store.height() if height is None else height
+            time_ = v.store.block_time(h) if h else None
+            if time_ is None:
+                raise NotFoundError("no blocks yet" if height is None else f"no block {h}")
+            hashes = v.store.tx_hashes(h, h)
+        return Block(h, time_, hashes[0] if hashes else b"")
 
     def state_keys(self) -> int:
         """Storage slots across all contracts: the state size a metric reports."""

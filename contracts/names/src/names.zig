@@ -103,3 +103,11 @@ pub fn owner_of(name: ghost.String) !ghost.Address {
     const e = load(name) orelse return error.NotRegistered;
     return e.owner;
 }
+
+/// owner (20 bytes) ++ target (20 bytes) of `name` in one read, for the node's resolver;
+/// reverts "NotRegistered" for a free name.
+pub fn entry(name: ghost.String) ![]const u8 {
+    const e = load(name) orelse return error.NotRegistered;
+    const k = key(name);
+    return ghost.storage.getBytes(k[0 .. 2 + name.len]) orelse e.owner[0..0];
+}

@@ -1,0 +1,129 @@
+"""DNS messages for the `ghost.` zone, sans-IO: wire bytes in, wire bytes out.
+
+dnspython does the message encoding; this module only decides what a question in our
+zone is answered with. A registered `NAME.ghost.` has TXT records `address=0x...`,
+`code_hash=0x...` and `owner=0x...`; TTL 0 because any block may change a name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..exceptions import ArgumentError, NodeUnavailableError, NotFoundError
+from . import ZONE, NameRecord, label_of
+
+#: The node's lookup: a label in, its record or None out (may raise; that is SERVFAIL).
+Lookup = Callable[[str], "NameRecord | None"]
+TTL = 0
+HEADER = 12  # bytes of a DNS header
+
+
+def _fmt(raw: bytes) -> str:
+    return "0x" + raw.hex()
+
+
+def _bare_error(wire: bytes, rcode: int) -> bytes:
+    """A header-only reply for a message dnspython cannot parse: its id, QR set, `rcode`."""
+    msg_id = wire[:2] if len(wire) >= 2 else b"\0\0"
+    return msg_id + bytes([0x80, rcode & 0xF]) + bytes(8)
+
+
+def answer(wire: bytes, lookup: Lookup) -> bytes:
+    """The response to one DNS query message `wire`."""
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.opcode
+    import dns.rcode
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.rrset
+
+    try:
+        query = dns.message.from_wire(wire)
+    except (dns.exception.DNSException, ValueError):
+        return _bare_error(wire, dns.rcode.FORMERR)
+    response = dns.message.make_response(query)
+    response.flags &= ~dns.flags.RA  # authoritative only: no recursion offered
+    if query.flags & dns.flags.QR or query.opcode() != dns.opcode.QUERY \
+            or len(query.question) != 1:
+        response.set_rcode(dns.rcode.FORMERR if len(query.question) != 1
+                           else dns.rcode.NOTIMP)
+        return response.to_wire()
+    question = query.question[0]
+    zone = dns.name.from_text(ZONE)
+    if question.rdclass != dns.rdataclass.IN or not question.name.is_subdomain(zone):
+        response.set_rcode(dns.rcode.REFUSED)
+        return response.to_wire()
+    response.flags |= dns.flags.AA
+    if question.name == zone:
+        return response.to_wire()  # the apex exists and has no TXT of its own
+    try:
+        label = label_of(question.name.to_text(omit_final_dot=True))
+    except ArgumentError:
+        response.set_rcode(dns.rcode.NXDOMAIN)  # no such name can ever be registered
+        return response.to_wire()
+    try:
+        record = lookup(label)
+    except Exception:  # the state could not be read: say so, the node stays up
+        response.set_rcode(dns.rcode.SERVFAIL)
+        return response.to_wire()
+    if record is None:
+        response.set_rcode(dns.rcode.NXDOMAIN)
+        return response.to_wire()
+    if question.rdtype in (dns.rdatatype.TXT, dns.rdatatype.ANY):
+        texts = [f"address={_fmt(record.target)}", f"owner={_fmt(record.owner)}"]
+        if record.code_hash is not None:
+            texts.insert(1, f"code_hash={_fmt(record.code_hash)}")
+        response.answer.append(dns.rrset.from_text_list(
+            question.name, TTL, dns.rdataclass.IN, dns.rdatatype.TXT,
+            [f'"{t}"' for t in texts]))
+    return response.to_wire()  # other types: NOERROR with no answer (NODATA)
+
+
+def make_query(name: str) -> bytes:
+    """A TXT query for `name` with message id 0, as RFC 9250 §4.2.1 requires over DoQ."""
+    import dns.message
+
+    query = dns.message.make_query(f"{label_of(name)}.{ZONE}.", "TXT")
+    query.id = 0
+    return query.to_wire()
+
+
+def parse_response(name: str, wire: bytes) -> NameRecord:
+    """The record in a response to make_query(name); NotFoundError for NXDOMAIN."""
+    import dns.exception
+    import dns.message
+    import dns.rcode
+    import dns.rdatatype
+
+    label = label_of(name)
+    try:
+        response = dns.message.from_wire(wire)
+    except (dns.exception.DNSException, ValueError) as exc:
+        raise NodeUnavailableError(f"the node's DNS answer for {label}.{ZONE} is not a DNS "
+                                   f"message: {exc}") from None
+    rcode = response.rcode()
+    if rcode == dns.rcode.NXDOMAIN:
+        raise NotFoundError(f"{label}.{ZONE} is not registered on this network")
+    if rcode != dns.rcode.NOERROR:
+        raise NodeUnavailableError(f"the node answered {dns.rcode.to_text(rcode)} for "
+                                   f"{label}.{ZONE}")
+    fields: dict[str, str] = {}
+    for rrset in response.answer:
+        if rrset.rdtype != dns.rdatatype.TXT:
+            continue
+        for rdata in rrset:
+            for text in rdata.strings:
+                key, _, value = text.decode("ascii", "replace").partition("=")
+                fields[key] = value
+    try:
+        target = bytes.fromhex(fields["address"].removeprefix("0x"))
+        owner = bytes.fromhex(fields["owner"].removeprefix("0x"))
+        code_hash = fields.get("code_hash")
+        return NameRecord(label, owner, target,
+                          None if code_hash is None else bytes.fromhex(code_hash[2:]))
+    except (KeyError, ValueError):
+        raise NodeUnavailableError(f"the node's DNS answer for {label}.{ZONE} has no "
+                                   "address record") from None

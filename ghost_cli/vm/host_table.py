@@ -83,6 +83,60 @@ HOST_FUNCTIONS: tuple[HostFunction, ...] = (
     HostFunction(
         "debug_log", _p("msg_ptr:i32", "msg_len:i32"), (),
         "Record a debug message in the receipt's logs (never affects state)."),
+    # ---- crypto and state proofs (vm/host_services.py; encodings in docs/host-abi.md) ----
+    HostFunction(
+        "hash_sha256", _p("data_ptr:i32", "data_len:i32", "out_ptr:i32"), (),
+        "Write the 32-byte SHA-256 of data to out."),
+    HostFunction(
+        "hash_keccak256", _p("data_ptr:i32", "data_len:i32", "out_ptr:i32"), (),
+        "Write the 32-byte Keccak-256 (Ethereum's, not SHA3-256) of data to out."),
+    HostFunction(
+        "hash_blake2b256", _p("data_ptr:i32", "data_len:i32", "out_ptr:i32"), (),
+        "Write the 32-byte BLAKE2b-256 of data to out."),
+    HostFunction(
+        "sig_verify",
+        _p("pk_ptr:i32", "pk_len:i32", "msg_ptr:i32", "msg_len:i32", "sig_ptr:i32",
+           "sig_len:i32"), ("i32",),
+        "1 when sig (scheme id ‖ raw) is a valid signature of msg under pk (scheme id ‖ raw), "
+        "else 0; malformed input is 0. Plus the scheme's price (SIG_VERIFY_PRICES)."),
+    HostFunction(
+        "multisig_verify",
+        _p("desc_ptr:i32", "desc_len:i32", "msg_ptr:i32", "msg_len:i32", "sigs_ptr:i32",
+           "sigs_len:i32"), ("i32",),
+        "1 when at least threshold distinct members of the multi-sig descriptor signed msg "
+        "(sigs: see below), else 0. Plus each listed signature's scheme price."),
+    HostFunction(
+        "bls_aggregate_verify",
+        _p("pks_ptr:i32", "pks_len:i32", "pops_ptr:i32", "pops_len:i32", "msg_ptr:i32",
+           "msg_len:i32", "agg_ptr:i32", "agg_len:i32"), ("i32",),
+        "1 when agg is the BLS12-381 aggregate of every key's signature on msg and every key's "
+        "proof of possession verifies, else 0. Plus BLS_AGGREGATE_PER_KEY per key."),
+    HostFunction(
+        "kem_encapsulate",
+        _p("pk_ptr:i32", "pk_len:i32", "seed_ptr:i32", "seed_len:i32", "ct_out_ptr:i32",
+           "ss_out_ptr:i32"), ("i32",),
+        "ML-KEM-768, deterministic: encapsulate to pk (1184 bytes) with the 32-byte seed as "
+        "FIPS 203's randomness m; write the 1088-byte ciphertext to ct_out and the 32-byte "
+        "shared secret to ss_out and return 1; 0 (nothing written) for a malformed pk or seed."),
+    HostFunction(
+        "kem_decapsulate",
+        _p("sk_ptr:i32", "sk_len:i32", "ct_ptr:i32", "ct_len:i32", "ss_out_ptr:i32"), ("i32",),
+        "ML-KEM-768: write the 32-byte shared secret of ct under sk (the 64-byte seed) to "
+        "ss_out and return 1; 0 (nothing written) for malformed lengths."),
+    HostFunction(
+        "keygen_seeded",
+        _p("scheme_id:i32", "seed_ptr:i32", "seed_len:i32", "pk_out_ptr:i32", "pk_cap:i32"),
+        ("i32",),
+        "Derive the encoded public key of a 32-byte seed; copy up to pk_cap bytes to pk_out "
+        "and return its full length, or -1 when the scheme has no seeded keygen or the seed "
+        "is bad. Plus the scheme's price (KEYGEN_PRICES)."),
+    HostFunction(
+        "merkle_verify",
+        _p("root_ptr:i32", "address_ptr:i32", "key_ptr:i32", "key_len:i32", "value_ptr:i32",
+           "value_len:i32", "proof_ptr:i32", "proof_len:i32"), ("i32",),
+        "1 when the state proof shows storage key of the 20-byte address holds value under "
+        "the 32-byte root (value_len -1: holds nothing), else 0. Plus MERKLE_PER_LEVEL per "
+        "level of the proof."),
 )
 
 BY_NAME: dict[str, HostFunction] = {f.name: f for f in HOST_FUNCTIONS}

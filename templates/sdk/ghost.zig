@@ -59,11 +59,32 @@ pub const host = struct {
     pub extern "ghost" fn gas_left() u64;
     /// Record a debug message in the receipt's logs.
     pub extern "ghost" fn debug_log(msg: [*]const u8, len: u32) void;
+    /// Write the 32-byte SHA-256 of data to out.
+    pub extern "ghost" fn hash_sha256(data: [*]const u8, len: u32, out: [*]u8) void;
+    /// Write the 32-byte Keccak-256 of data to out.
+    pub extern "ghost" fn hash_keccak256(data: [*]const u8, len: u32, out: [*]u8) void;
+    /// Write the 32-byte BLAKE2b-256 of data to out.
+    pub extern "ghost" fn hash_blake2b256(data: [*]const u8, len: u32, out: [*]u8) void;
+    /// 1 when sig (scheme id ‖ raw) signs msg under pk (scheme id ‖ raw), else 0.
+    pub extern "ghost" fn sig_verify(pk: [*]const u8, pk_len: u32, msg: [*]const u8, msg_len: u32, sig: [*]const u8, sig_len: u32) i32;
+    /// 1 when at least threshold distinct members of the descriptor signed msg, else 0.
+    pub extern "ghost" fn multisig_verify(desc: [*]const u8, desc_len: u32, msg: [*]const u8, msg_len: u32, sigs: [*]const u8, sigs_len: u32) i32;
+    /// 1 when agg aggregates every key's BLS signature on msg and every proof of possession holds.
+    pub extern "ghost" fn bls_aggregate_verify(pks: [*]const u8, pks_len: u32, pops: [*]const u8, pops_len: u32, msg: [*]const u8, msg_len: u32, agg: [*]const u8, agg_len: u32) i32;
+    /// ML-KEM-768 encapsulation, deterministic in the 32-byte seed; 1, or 0 when malformed.
+    pub extern "ghost" fn kem_encapsulate(pk: [*]const u8, pk_len: u32, seed: [*]const u8, seed_len: u32, ct_out: [*]u8, ss_out: [*]u8) i32;
+    /// ML-KEM-768 decapsulation; 1, or 0 when malformed.
+    pub extern "ghost" fn kem_decapsulate(sk: [*]const u8, sk_len: u32, ct: [*]const u8, ct_len: u32, ss_out: [*]u8) i32;
+    /// The encoded public key of a 32-byte seed: its full length, or -1 when not possible.
+    pub extern "ghost" fn keygen_seeded(scheme_id: u32, seed: [*]const u8, seed_len: u32, pk_out: [*]u8, pk_cap: u32) i32;
+    /// 1 when the state proof holds under root (value_len 0xFFFFFFFF: proves absence), else 0.
+    pub extern "ghost" fn merkle_verify(root: [*]const u8, address: [*]const u8, key: [*]const u8, key_len: u32, value: [*]const u8, value_len: u32, proof: [*]const u8, proof_len: u32) i32;
 };
 
 // Scratch memory for call data, variable-length storage values and encoded results. The
 // host runs each call in a fresh instance, so it is never freed, only bounded.
-var scratch: [16 * 1024]u8 = undefined;
+// 64 KiB: room for the call data of a slh-dsa-sha2-128f signature check (17 KiB signature).
+var scratch: [64 * 1024]u8 = undefined;
 var scratch_used: usize = 0;
 
 fn alloc(n: usize) []u8 {
@@ -116,6 +137,90 @@ pub fn chainId() u64 {
 pub fn gasLeft() u64 {
     return host.gas_left();
 }
+
+/// Hashes, signature checks, ML-KEM and state proofs, computed by the host (much cheaper
+/// in gas than the same code compiled into the contract; see docs/host-abi.md).
+/// Encodings: docs/host-abi.md. Verifiers never trap on malformed input: they say false.
+pub const crypto = struct {
+    /// Signature scheme ids: the first byte of every encoded key and signature.
+    pub const scheme = struct {
+        pub const ml_dsa_44: u8 = 1;
+        pub const ml_dsa_65: u8 = 2;
+        pub const ml_dsa_87: u8 = 3;
+        pub const slh_dsa_sha2_128s: u8 = 4;
+        pub const slh_dsa_sha2_128f: u8 = 5;
+        pub const ed25519: u8 = 16;
+        pub const schnorr_secp256k1: u8 = 17;
+        pub const bls12_381: u8 = 18;
+    };
+    pub const kem_public_key_len = 1184;
+    pub const kem_secret_key_len = 64;
+    pub const kem_ciphertext_len = 1088;
+
+    pub fn sha256(data: []const u8) [32]u8 {
+        var out: [32]u8 = undefined;
+        host.hash_sha256(data.ptr, @intCast(data.len), &out);
+        return out;
+    }
+    /// Ethereum's Keccak-256 (not SHA3-256).
+    pub fn keccak256(data: []const u8) [32]u8 {
+        var out: [32]u8 = undefined;
+        host.hash_keccak256(data.ptr, @intCast(data.len), &out);
+        return out;
+    }
+    pub fn blake2b256(data: []const u8) [32]u8 {
+        var out: [32]u8 = undefined;
+        host.hash_blake2b256(data.ptr, @intCast(data.len), &out);
+        return out;
+    }
+    /// Whether `sig` signs `msg` under `pk`; both encoded as scheme id ‖ raw, any scheme.
+    pub fn verify(pk: []const u8, msg: []const u8, sig: []const u8) bool {
+        return host.sig_verify(pk.ptr, @intCast(pk.len), msg.ptr, @intCast(msg.len), sig.ptr, @intCast(sig.len)) == 1;
+    }
+    /// Whether at least threshold distinct members of the multi-sig descriptor `desc`
+    /// (MultisigAccount canonical bytes) signed `msg`. `sigs`: count u8, then per signature
+    /// member index u8 ‖ length u16 big-endian ‖ encoded signature.
+    pub fn multisigVerify(desc: []const u8, msg: []const u8, sigs: []const u8) bool {
+        return host.multisig_verify(desc.ptr, @intCast(desc.len), msg.ptr, @intCast(msg.len), sigs.ptr, @intCast(sigs.len)) == 1;
+    }
+    /// BLS12-381, one message: `pks` n × 48-byte keys, `pops` their n × 96-byte proofs of
+    /// possession, `agg` the 96-byte aggregate signature. Rogue-key safe.
+    pub fn blsAggregateVerify(pks: []const u8, pops: []const u8, msg: []const u8, agg: []const u8) bool {
+        return host.bls_aggregate_verify(pks.ptr, @intCast(pks.len), pops.ptr, @intCast(pops.len), msg.ptr, @intCast(msg.len), agg.ptr, @intCast(agg.len)) == 1;
+    }
+    pub const Encapsulation = struct {
+        ciphertext: [kem_ciphertext_len]u8,
+        shared_secret: [32]u8,
+    };
+    /// ML-KEM-768 to `pk`, deterministic: the same seed gives the same ciphertext.
+    pub fn kemEncapsulate(pk: []const u8, seed: [32]u8) error{MalformedKemKey}!Encapsulation {
+        var e: Encapsulation = undefined;
+        if (host.kem_encapsulate(pk.ptr, @intCast(pk.len), &seed, 32, &e.ciphertext, &e.shared_secret) != 1)
+            return error.MalformedKemKey;
+        return e;
+    }
+    /// The ML-KEM-768 shared secret of `ct` under `sk` (the 64-byte seed d ‖ z).
+    pub fn kemDecapsulate(sk: []const u8, ct: []const u8) error{MalformedKemInput}![32]u8 {
+        var ss: [32]u8 = undefined;
+        if (host.kem_decapsulate(sk.ptr, @intCast(sk.len), ct.ptr, @intCast(ct.len), &ss) != 1)
+            return error.MalformedKemInput;
+        return ss;
+    }
+    /// The encoded public key a 32-byte seed gives under `scheme_id`, written to `out`.
+    pub fn keygenSeeded(scheme_id: u8, seed: [32]u8, out: []u8) error{ NoSeededKeygen, BufferTooSmall }![]u8 {
+        const n = host.keygen_seeded(scheme_id, &seed, 32, out.ptr, @intCast(out.len));
+        if (n < 0) return error.NoSeededKeygen;
+        if (@as(usize, @intCast(n)) > out.len) return error.BufferTooSmall;
+        return out[0..@intCast(n)];
+    }
+    /// Whether `proof` (ghost's state-proof bytes) shows that storage `key` of `address`
+    /// holds `value` under `root`; `value` null proves the key absent.
+    pub fn merkleVerify(root: [32]u8, address: Address, key: []const u8, value: ?[]const u8, proof: []const u8) bool {
+        const v: []const u8 = value orelse key[0..0];
+        const v_len: u32 = if (value == null) 0xFFFF_FFFF else @intCast(v.len);
+        return host.merkle_verify(&root, &address, key.ptr, @intCast(key.len), v.ptr, v_len, proof.ptr, @intCast(proof.len)) == 1;
+    }
+};
 
 /// Storage of byte strings and fixed-width integers under byte-string keys.
 pub const storage = struct {

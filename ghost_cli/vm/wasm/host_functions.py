@@ -13,6 +13,9 @@ then act, so a call that cannot pay has no effect. The bytes `n` priced by
     storage_write   key + value          storage_delete, storage_has   key
     input_copy      bytes copied         set_return, revert, debug_log  message/data
     emit_event      32 * topics + data   everything else               0
+
+The crypto and state-proof rows are written once for both engines in vm/host_calls.py;
+here they only get a `WasmAccess`, the frame's bounds-checked memory and fuel.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import wasmtime
 
 from ghost_cli.exceptions import GhostError, RevertError, TrapError
 from ghost_cli.vm.gas import HOST_PRICES
+from ghost_cli.vm.host_calls import CALLS
 from ghost_cli.vm.host_table import HOST_FUNCTIONS, HOST_MODULE, HostFunction
 from ghost_cli.vm.types import Event
 
@@ -50,6 +54,36 @@ def _over(function: str, what: str, size: int, limit: int) -> TrapError:
     return TrapError(f"host call {function}: {what} of {size} bytes exceeds the {limit}-byte limit")
 
 
+class WasmAccess:
+    """vm/host_calls.py's view of one wasm host call: the frame's memory and fuel."""
+
+    __slots__ = ("_caller", "_frame", "name")
+
+    def __init__(self, frame: CallFrame, caller: wasmtime.Caller, name: str) -> None:
+        self._frame, self._caller, self.name = frame, caller, name
+
+    def read(self, ptr: int, length: int) -> bytes:
+        return self._frame.read(self._caller, self.name, ptr, length)
+
+    def reserve(self, ptr: int, length: int) -> None:
+        self._frame.check(self._caller, self.name, ptr, length)
+
+    def write(self, ptr: int, data: bytes) -> None:
+        self._frame.write(self._caller, self.name, ptr, data)
+
+    def charge(self, price: int) -> None:
+        self._frame.charge(self.name, price)
+
+
+def _shared(name: str) -> Callable[..., int | None]:
+    call = CALLS[name]
+
+    def handler(frame: CallFrame, caller: wasmtime.Caller, *args: int) -> int | None:
+        return call(WasmAccess(frame, caller, name), *(u32(a) for a in args))
+
+    return handler
+
+
 class HostFunctions:
     """The handlers. Holds no call state itself: that lives on the frame stack."""
 
@@ -58,7 +92,7 @@ class HostFunctions:
 
     def define(self, linker: wasmtime.Linker) -> None:
         for row in HOST_FUNCTIONS:
-            handler = getattr(self, row.name)
+            handler = _shared(row.name) if row.name in CALLS else getattr(self, row.name)
             linker.define_func(
                 HOST_MODULE, row.name, func_type(row), self._bind(handler), access_caller=True)
 

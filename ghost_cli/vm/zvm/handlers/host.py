@@ -15,6 +15,10 @@ as 64-bit. Prices, byte counting and limits are the WebAssembly engine's
 
 Every service checks its limits, expands memory, pays its price, then acts, so a call that
 cannot pay has no effect. input_* read the arguments (call data after the selector).
+
+The crypto and state-proof rows are the very code the WebAssembly engine runs
+(vm/host_calls.py), given a `ZvmAccess`: memory reads and writes expand (and charge) ZVM
+memory as any other access does.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from ghost_cli.exceptions import (
     TruncatedImmediateError,
 )
 from ghost_cli.vm.gas import HOST_PRICES
+from ghost_cli.vm.host_calls import CALLS
 from ghost_cli.vm.host_table import HOST_FUNCTIONS
 from ghost_cli.vm.types import Event
 
@@ -189,6 +194,36 @@ def gas_left(f: Frame) -> int:
     return max(0, f.gas)
 
 
+class ZvmAccess:
+    """vm/host_calls.py's view of one HOSTCALL: the frame's memory and gas."""
+
+    __slots__ = ("_f", "name")
+
+    def __init__(self, f: Frame, name: str) -> None:
+        self._f, self.name = f, name
+
+    def read(self, ptr: int, length: int) -> bytes:
+        return self._f.mread(ptr, length)
+
+    def reserve(self, ptr: int, length: int) -> None:
+        self._f.expand(ptr, length)
+
+    def write(self, ptr: int, data: bytes) -> None:
+        self._f.mwrite(ptr, data)
+
+    def charge(self, price: int) -> None:
+        self._f.charge(price)
+
+
+def _shared(name: str) -> Callable[..., int | None]:
+    call = CALLS[name]
+
+    def service(f: Frame, *args: int) -> int | None:
+        return call(ZvmAccess(f, name), *args)
+
+    return service
+
+
 _SERVICES: MappingProxyType[str, Callable[..., int | None]] = MappingProxyType({
     "storage_read": storage_read, "storage_write": storage_write,
     "storage_delete": storage_delete, "storage_has": storage_has,
@@ -196,6 +231,7 @@ _SERVICES: MappingProxyType[str, Callable[..., int | None]] = MappingProxyType({
     "revert": revert, "emit_event": emit_event, "caller": caller,
     "self_address": self_address, "block_height": block_height, "block_time": block_time,
     "chain_id": chain_id, "gas_left": gas_left, "debug_log": debug_log,
+    **{name: _shared(name) for name in CALLS},
 })
 #: (service, parameter count, result mask or None) by HOSTCALL index.
 _BY_INDEX: tuple[tuple[Callable[..., int | None], int, int | None], ...] = tuple(

@@ -1,0 +1,161 @@
+"""The crypto and state-proof rows of the host table, written once for both engines.
+
+Each call takes a `HostAccess` (the engine's view of the running call's memory and gas)
+and the row's arguments as unsigned integers, and follows one order: check sizes against
+the limits below (TrapError), read every input (bounds-checked by the engine:
+HostMemoryError on wasm), check the output ranges, charge the whole price, then do the
+work (vm/host_services.py) and write the results. So a call that cannot pay, or points
+outside memory, does nothing at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from ghost_cli.exceptions import TrapError
+from ghost_cli.vm import host_services as svc
+from ghost_cli.vm.gas import HOST_PRICES
+
+#: Largest input of each kind, in bytes: generous for honest use, a bound on host work.
+LIMITS: dict[str, int] = {
+    "data": 1024 * 1024,  # hashed data
+    "message": 64 * 1024,  # signed message
+    "public key": 4096,  # encoded; ml-dsa-87's is 2593
+    "signature": 32 * 1024,  # encoded; slh-dsa-sha2-128f's is 17089
+    "descriptor": 48 * 1024,  # 16 members of up to 2595 bytes each
+    "signature list": 320 * 1024,  # 16 entries of up to 3 + 17089 bytes
+    "key list": 128 * svc.BLS_PK_BYTES,  # 128 BLS signers
+    "proof list": 128 * svc.BLS_SIG_BYTES,
+    "aggregate": 4096,
+    "secret key": 4096,
+    "ciphertext": 4096,
+    "seed": 4096,
+    "storage key": 1024,
+    "value": 256 * 1024,
+    "proof": 3 + 32 + 256 * 32 + 65,  # version, depth, bitmap, every sibling, leaf
+}
+
+
+class HostAccess(Protocol):
+    """One engine's view of the call in progress, for one host function."""
+
+    name: str
+
+    def read(self, ptr: int, length: int) -> bytes: ...
+    def reserve(self, ptr: int, length: int) -> None: ...
+    def write(self, ptr: int, data: bytes) -> None: ...
+    def charge(self, price: int) -> None: ...
+
+
+def _read(m: HostAccess, what: str, ptr: int, length: int) -> bytes:
+    limit = LIMITS[what]
+    if length > limit:
+        raise TrapError(
+            f"host call {m.name}: {what} of {length} bytes exceeds the {limit}-byte limit")
+    return m.read(ptr, length)
+
+
+def _hash(m: HostAccess, data_ptr: int, data_len: int, out_ptr: int) -> None:
+    data = _read(m, "data", data_ptr, data_len)
+    m.reserve(out_ptr, svc.HASH_BYTES)
+    m.charge(HOST_PRICES[m.name].cost(data_len))
+    m.write(out_ptr, svc.HASHES[m.name](data))
+
+
+def sig_verify(m: HostAccess, pk_ptr: int, pk_len: int, msg_ptr: int, msg_len: int,
+               sig_ptr: int, sig_len: int) -> int:
+    pk = _read(m, "public key", pk_ptr, pk_len)
+    msg = _read(m, "message", msg_ptr, msg_len)
+    sig = _read(m, "signature", sig_ptr, sig_len)
+    m.charge(svc.sig_verify_price(pk, msg_len, pk_len + msg_len + sig_len))
+    return int(svc.verify(pk, msg, sig))
+
+
+def multisig_verify(m: HostAccess, desc_ptr: int, desc_len: int, msg_ptr: int, msg_len: int,
+                    sigs_ptr: int, sigs_len: int) -> int:
+    desc = _read(m, "descriptor", desc_ptr, desc_len)
+    msg = _read(m, "message", msg_ptr, msg_len)
+    sigs = _read(m, "signature list", sigs_ptr, sigs_len)
+    parsed = svc.parse_multisig(desc, sigs)
+    m.charge(svc.multisig_price(parsed, msg_len, desc_len + msg_len + sigs_len))
+    return int(svc.multisig_check(parsed, msg))
+
+
+def bls_aggregate_verify(m: HostAccess, pks_ptr: int, pks_len: int, pops_ptr: int,
+                         pops_len: int, msg_ptr: int, msg_len: int, agg_ptr: int,
+                         agg_len: int) -> int:
+    pks = _read(m, "key list", pks_ptr, pks_len)
+    pops = _read(m, "proof list", pops_ptr, pops_len)
+    msg = _read(m, "message", msg_ptr, msg_len)
+    agg = _read(m, "aggregate", agg_ptr, agg_len)
+    m.charge(svc.bls_aggregate_price(pks_len, msg_len, pks_len + pops_len + msg_len + agg_len))
+    return int(svc.bls_aggregate_verify(pks, pops, msg, agg))
+
+
+def kem_encapsulate(m: HostAccess, pk_ptr: int, pk_len: int, seed_ptr: int, seed_len: int,
+                    ct_out_ptr: int, ss_out_ptr: int) -> int:
+    pk = _read(m, "public key", pk_ptr, pk_len)
+    seed = _read(m, "seed", seed_ptr, seed_len)
+    m.reserve(ct_out_ptr, svc.ML_KEM_768.ciphertext_size)
+    m.reserve(ss_out_ptr, svc.ML_KEM_768.shared_secret_size)
+    m.charge(HOST_PRICES["kem_encapsulate"].cost(pk_len + seed_len))
+    result = svc.kem_encapsulate(pk, seed)
+    if result is None:
+        return 0
+    m.write(ct_out_ptr, result[0])
+    m.write(ss_out_ptr, result[1])
+    return 1
+
+
+def kem_decapsulate(m: HostAccess, sk_ptr: int, sk_len: int, ct_ptr: int, ct_len: int,
+                    ss_out_ptr: int) -> int:
+    sk = _read(m, "secret key", sk_ptr, sk_len)
+    ct = _read(m, "ciphertext", ct_ptr, ct_len)
+    m.reserve(ss_out_ptr, svc.ML_KEM_768.shared_secret_size)
+    m.charge(HOST_PRICES["kem_decapsulate"].cost(sk_len + ct_len))
+    shared = svc.kem_decapsulate(sk, ct)
+    if shared is None:
+        return 0
+    m.write(ss_out_ptr, shared)
+    return 1
+
+
+def keygen_seeded(m: HostAccess, scheme_id: int, seed_ptr: int, seed_len: int,
+                  pk_out_ptr: int, pk_cap: int) -> int:
+    seed = _read(m, "seed", seed_ptr, seed_len)
+    m.reserve(pk_out_ptr, pk_cap)
+    m.charge(svc.keygen_price(scheme_id, seed_len))
+    pk = svc.keygen_seeded(scheme_id, seed)
+    if pk is None:
+        return -1
+    m.write(pk_out_ptr, pk[:pk_cap])
+    return len(pk)
+
+
+def merkle_verify(m: HostAccess, root_ptr: int, address_ptr: int, key_ptr: int, key_len: int,
+                  value_ptr: int, value_len: int, proof_ptr: int, proof_len: int) -> int:
+    root = m.read(root_ptr, svc.HASH_BYTES)
+    address = m.read(address_ptr, 20)
+    key = _read(m, "storage key", key_ptr, key_len)
+    absent = value_len == svc.ABSENT
+    value = None if absent else _read(m, "value", value_ptr, value_len)
+    proof = _read(m, "proof", proof_ptr, proof_len)
+    nbytes = key_len + (0 if absent else value_len) + proof_len
+    m.charge(svc.merkle_price(proof, nbytes))
+    return int(svc.merkle_verify(root, address, key, value, proof))
+
+
+#: Host function name → its engine-neutral implementation.
+CALLS: dict[str, Callable[..., int | None]] = {
+    "hash_sha256": _hash,
+    "hash_keccak256": _hash,
+    "hash_blake2b256": _hash,
+    "sig_verify": sig_verify,
+    "multisig_verify": multisig_verify,
+    "bls_aggregate_verify": bls_aggregate_verify,
+    "kem_encapsulate": kem_encapsulate,
+    "kem_decapsulate": kem_decapsulate,
+    "keygen_seeded": keygen_seeded,
+    "merkle_verify": merkle_verify,
+}

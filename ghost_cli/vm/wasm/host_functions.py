@@ -81,6 +81,7 @@ def _shared(name: str) -> Callable[..., int | None]:
     def handler(frame: CallFrame, caller: wasmtime.Caller, *args: int) -> int | None:
         return call(WasmAccess(frame, caller, name), *(u32(a) for a in args))
 
+    handler.__name__ = name
     return handler
 
 

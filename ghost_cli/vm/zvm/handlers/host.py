@@ -221,6 +221,7 @@ def _shared(name: str) -> Callable[..., int | None]:
     def service(f: Frame, *args: int) -> int | None:
         return call(ZvmAccess(f, name), *args)
 
+    service.__name__ = name
     return service
 
 

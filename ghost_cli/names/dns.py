@@ -28,6 +28,11 @@ def _bare_error(wire: bytes, rcode: int) -> bytes:
     return msg_id + bytes([0x80, rcode & 0xF]) + bytes(8)
 
 
+def servfail(wire: bytes) -> bytes:
+    """SERVFAIL for `wire`, for an adapter whose lookup broke in a way `answer` did not see."""
+    return _bare_error(wire, 2)
+
+
 def answer(wire: bytes, lookup: Lookup) -> bytes:
     """The response to one DNS query message `wire`."""
     import dns.exception

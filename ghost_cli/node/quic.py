@@ -11,6 +11,9 @@ Two layers, as aioquic itself is built:
   Each whole request is handed to the node's `handle(body, peer)` coroutine, the same
   JSON-RPC dispatcher the HTTP/1.1 adapter (node/http.py) calls.
 
+The same port speaks DNS over QUIC (RFC 9250) to clients that negotiate ALPN `doq`
+(node/doq.py): a connection is routed by its ALPN once, at ProtocolNegotiated.
+
 A request whose body has not arrived whole within `request_timeout` is reset, so a client
 that opens streams and stalls frees them; a connection that goes quiet for
 `idle_timeout` is dropped by QUIC itself.
@@ -32,6 +35,7 @@ from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
 from aioquic.quic.events import (
     ConnectionTerminated,
+    ProtocolNegotiated,
     QuicEvent,
     StopSendingReceived,
     StreamReset,
@@ -40,6 +44,8 @@ from aioquic.quic.packet import QuicErrorCode
 
 from ..exceptions import ConfigError
 from ..rpc.dispatcher import Limits as RpcLimits
+from .doq import ALPN as DOQ_ALPN
+from .doq import DoqStreams, Query
 from .tls import TlsFiles
 
 log = logging.getLogger("ghost.node.quic")
@@ -48,6 +54,8 @@ DEFAULT_MAX_BODY = RpcLimits().max_body
 #: The node's JSON-RPC entry point: request body and peer ("host:port") in, response out
 #: (b"" when the body held only notifications).
 Handler = Callable[[bytes, str], Awaitable[bytes]]
+#: The node's DNS entry point: one DNS query message and the peer in, the answer out.
+DnsHandler = Callable[[bytes, str], Awaitable[bytes]]
 
 
 @dataclass(frozen=True)
@@ -240,8 +248,9 @@ class _Server:
     """State shared by one listening socket's connections."""
 
     def __init__(self, handle: Handler, limits: QuicLimits, observer: QuicObserver,
-                 max_body: int) -> None:
+                 max_body: int, dns: DnsHandler | None = None) -> None:
         self.handle = handle
+        self.dns = dns
         self.limits = limits
         self.observer = observer
         self.max_body = max_body
@@ -253,9 +262,10 @@ class _H3Protocol(QuicConnectionProtocol):
         super().__init__(quic, **kwargs)
         self._server = server
         self._peer = "?"
-        self._requests = RequestAssembler(quic, server.limits, max_body=server.max_body,
-                                          too_large=too_large_body(server.max_body),
-                                          observer=server.observer)
+        # Made once the ALPN is known: HTTP/3 opens its control streams on creation,
+        # which a DoQ connection must never see.
+        self._requests: RequestAssembler | None = None
+        self._doq: DoqStreams | None = None
         self._tasks: set[asyncio.Task] = set()
         self._deadlines: dict[int, asyncio.TimerHandle] = {}
         self._counted = False
@@ -278,20 +288,51 @@ class _H3Protocol(QuicConnectionProtocol):
         super().datagram_received(data, addr)
 
     def quic_event_received(self, event: QuicEvent) -> None:
+        if isinstance(event, ProtocolNegotiated):
+            self._negotiated(event.alpn_protocol)
         if isinstance(event, ConnectionTerminated):
             self._closed_down()
+        if self._doq is not None:
+            for query in self._doq.receive(event):
+                self._spawn(self._answer(query))
+            return
+        if self._requests is None:
+            return
         elif isinstance(event, StreamReset | StopSendingReceived):
             self._clear_deadline(event.stream_id)
         for request in self._requests.receive(event):
             self._clear_deadline(request.stream_id)
-            task = self._loop.create_task(self._serve(request))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._serve(request))
         # Every stream still receiving its body gets one deadline, set when it opens.
         for stream_id in self._requests.receiving:
             if stream_id not in self._deadlines:
                 self._deadlines[stream_id] = self._loop.call_later(
                     self._server.limits.request_timeout, self._expire, stream_id)
+
+    def _negotiated(self, alpn: str | None) -> None:
+        server = self._server
+        if alpn == DOQ_ALPN and server.dns is not None:
+            self._doq = DoqStreams(self._quic, max_streams=server.limits.max_streams)
+        else:
+            self._requests = RequestAssembler(
+                self._quic, server.limits, max_body=server.max_body,
+                too_large=too_large_body(server.max_body), observer=server.observer)
+
+    def _spawn(self, coro) -> None:
+        task = self._loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, query: Query) -> None:
+        try:
+            wire = await self._server.dns(query.wire, self._peer)
+        except Exception:  # names/dns.answer turns every failure into an rcode: a bug
+            log.exception("DoQ handler failed")
+            from ..names.dns import servfail
+
+            wire = servfail(query.wire)
+        self._doq.respond(query.stream_id, wire)
+        self.transmit()
 
     async def _serve(self, request: Request) -> None:
         server = self._server
@@ -322,7 +363,8 @@ class _H3Protocol(QuicConnectionProtocol):
         self._deadlines.clear()
         for task in self._tasks:
             task.cancel()
-        self._requests.close()
+        if self._requests is not None:
+            self._requests.close()
         if self._counted:
             self._counted = False
             self._server.connections.discard(self)
@@ -348,8 +390,11 @@ class QuicService:
         self._quic_server.close()
 
 
-def server_configuration(tls: TlsFiles, limits: QuicLimits) -> QuicConfiguration:
-    config = QuicConfiguration(is_client=False, alpn_protocols=H3_ALPN,
+def server_configuration(tls: TlsFiles, limits: QuicLimits, *,
+                         doq: bool = False) -> QuicConfiguration:
+    """HTTP/3, and DNS-over-QUIC beside it when `doq`: the client's ALPN picks."""
+    alpn = [*H3_ALPN, DOQ_ALPN] if doq else H3_ALPN
+    config = QuicConfiguration(is_client=False, alpn_protocols=alpn,
                                idle_timeout=limits.idle_timeout)
     try:
         config.load_cert_chain(tls.cert, tls.key)
@@ -374,11 +419,13 @@ def too_large_body(max_body: int) -> Callable[[int | None], bytes]:
 
 async def serve_quic(handle: Handler, *, host: str, port: int, tls: TlsFiles,
                      limits: QuicLimits = QuicLimits(), observer: QuicObserver | None = None,
-                     max_body: int = DEFAULT_MAX_BODY) -> QuicService:
+                     max_body: int = DEFAULT_MAX_BODY,
+                     dns: DnsHandler | None = None) -> QuicService:
     """Serve `handle` over HTTP/3 on UDP host:port (port 0: any free port) until `close()`.
     `observer` is the node's metrics (NodeMetrics has the hooks); `max_body` should be the
-    dispatcher's, so both transports refuse the same bodies."""
-    server = _Server(handle, limits, observer or _Silent(), max_body)
+    dispatcher's, so both transports refuse the same bodies. `dns`, when given, answers
+    DNS-over-QUIC on the same port for clients that negotiate ALPN `doq` (node/doq.py)."""
+    server = _Server(handle, limits, observer or _Silent(), max_body, dns)
 
     def create_protocol(quic: QuicConnection, **kwargs) -> _H3Protocol:
         # QUIC's own stream credit matches the request limit, so a well-behaved client
@@ -388,7 +435,7 @@ async def serve_quic(handle: Handler, *, host: str, port: int, tls: TlsFiles,
         limit.value = limit.sent = limits.max_streams
         return _H3Protocol(quic, server=server, **kwargs)
 
-    configuration = server_configuration(tls, limits)
+    configuration = server_configuration(tls, limits, doq=dns is not None)
     loop = asyncio.get_running_loop()
     try:
         transport, quic_server = await loop.create_datagram_endpoint(

@@ -127,7 +127,17 @@ class NodeService:
             raise ConfigError(f"QUIC is unavailable in this install: {exc}") from exc
         self._tls = ensure_dev_tls(self.config.data_dir, (ep.host,))
         return await serve_quic(self._handle_async, host=ep.host, port=ep.port, tls=self._tls,
-                                observer=self.metrics, max_body=self.dispatcher.max_body)
+                                observer=self.metrics, max_body=self.dispatcher.max_body,
+                                dns=self._dns_async)
+
+    async def _dns_async(self, wire: bytes, peer: str) -> bytes:
+        """DNS-over-QUIC's entry point: names/dns.answer over the registry, off the loop."""
+        from ..names.dns import answer
+
+        def lookup(label: str):
+            return self.core.resolve_name(label, now=time.time())
+
+        return await asyncio.to_thread(answer, wire, lookup)
 
     async def _handle_async(self, body: bytes, peer: str) -> bytes:
         """The HTTP/3 adapter's entry point: the same dispatcher, off the event loop."""

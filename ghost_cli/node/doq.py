@@ -1,0 +1,132 @@
+"""DNS over QUIC (RFC 9250) on the node's QUIC port, sans-IO: QUIC events in, queries out.
+
+A connection whose negotiated ALPN is `doq` gets a `DoqStreams` instead of HTTP/3 (the
+routing is in node/quic.py). Each client-initiated bidirectional stream carries exactly
+one query: a 2-byte length, then the DNS message; the answer goes back the same way and
+the stream is closed. What breaks the framing costs the connection, never the node:
+
+- a second message (or any byte past the first) on a stream, a truncated message, or
+  data on a unidirectional stream: the connection is closed with DOQ_PROTOCOL_ERROR;
+- a query longer than `max_query`: the stream alone is reset with DOQ_EXCESSIVE_LOAD;
+- more than `max_streams` queries awaiting answers: the new stream is reset likewise.
+
+A malformed DNS message inside a well-framed stream is answered FORMERR (names/dns.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aioquic.quic.connection import QuicConnection
+from aioquic.quic.events import (
+    ConnectionTerminated,
+    QuicEvent,
+    StopSendingReceived,
+    StreamDataReceived,
+    StreamReset,
+)
+
+ALPN = "doq"
+# RFC 9250 §8.4 error codes.
+DOQ_NO_ERROR = 0x0
+DOQ_INTERNAL_ERROR = 0x1
+DOQ_PROTOCOL_ERROR = 0x2
+DOQ_REQUEST_CANCELLED = 0x3
+DOQ_EXCESSIVE_LOAD = 0x4
+#: A name query is tens of bytes; 4 KiB leaves room for EDNS options and nothing else.
+MAX_QUERY = 4096
+
+
+@dataclass(frozen=True)
+class Query:
+    stream_id: int
+    wire: bytes  # the DNS message, without its length prefix
+
+
+@dataclass
+class _Stream:
+    data: bytearray = field(default_factory=bytearray)
+    done: bool = False  # the whole query arrived (awaiting or given its answer)
+
+
+class DoqStreams:
+    def __init__(self, quic: QuicConnection, *, max_query: int = MAX_QUERY,
+                 max_streams: int = 32) -> None:
+        self.quic = quic
+        self.max_query = max_query
+        self.max_streams = max_streams
+        self._streams: dict[int, _Stream] = {}
+        self._ignored: set[int] = set()  # reset by us: late data is dropped
+        self.closed = False
+        self.refused = 0
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for s in self._streams.values() if s.done)
+
+    def receive(self, event: QuicEvent) -> list[Query]:
+        if isinstance(event, ConnectionTerminated):
+            self.closed = True
+            self._streams.clear()
+        elif isinstance(event, StreamReset | StopSendingReceived):
+            self._streams.pop(event.stream_id, None)  # the client gave up on it
+        elif isinstance(event, StreamDataReceived) and not self.closed:
+            query = self._data(event)
+            return [query] if query is not None else []
+        return []
+
+    def respond(self, stream_id: int, wire: bytes) -> None:
+        """Send the answer and end the stream; a stream since reset is skipped."""
+        stream = self._streams.pop(stream_id, None)
+        if stream is None or self.closed:
+            return
+        self.quic.send_stream_data(stream_id, len(wire).to_bytes(2, "big") + wire,
+                                   end_stream=True)
+
+    def _data(self, ev: StreamDataReceived) -> Query | None:
+        sid = ev.stream_id
+        if sid in self._ignored:
+            return None
+        if sid & 0x3 != 0:  # only client-initiated bidirectional streams carry queries
+            return self._protocol_error("DoQ queries go on bidirectional streams")
+        stream = self._streams.get(sid)
+        if stream is None:
+            if not ev.data and ev.end_stream:
+                return self._protocol_error("empty DoQ stream")
+            stream = self._streams[sid] = _Stream()
+        if stream.done:
+            if ev.data:
+                return self._protocol_error("more than one DNS message on a DoQ stream")
+            return None  # the FIN after a whole query
+        stream.data += ev.data
+        if len(stream.data) >= 2:
+            size = int.from_bytes(stream.data[:2], "big")
+            if size > self.max_query:
+                return self._refuse(sid)
+            if len(stream.data) > 2 + size:
+                return self._protocol_error("more than one DNS message on a DoQ stream")
+            if len(stream.data) == 2 + size:
+                if self.pending >= self.max_streams:
+                    return self._refuse(sid)
+                stream.done = True
+                return Query(sid, bytes(stream.data[2:]))
+        if ev.end_stream:
+            return self._protocol_error("DoQ stream ended inside its DNS message")
+        return None
+
+    def _refuse(self, sid: int) -> None:
+        self.refused += 1
+        self._streams.pop(sid, None)
+        self._ignored.add(sid)
+        try:
+            self.quic.stop_stream(sid, DOQ_EXCESSIVE_LOAD)
+        except ValueError:  # the client already ended its side
+            pass
+        self.quic.reset_stream(sid, DOQ_EXCESSIVE_LOAD)
+        return None
+
+    def _protocol_error(self, reason: str) -> None:
+        self.closed = True
+        self._streams.clear()
+        self.quic.close(error_code=DOQ_PROTOCOL_ERROR, reason_phrase=reason)
+        return None

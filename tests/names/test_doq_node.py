@@ -1,0 +1,110 @@
+"""A real node process answering DNS over QUIC on its QUIC port, asked by dnspython's own
+DoQ client (a third-party implementation of RFC 9250), trusting the node's dev CA."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dns.edns
+import dns.exception
+import dns.message
+import dns.query
+import dns.quic
+import dns.rcode
+import pytest
+
+from ghost_cli.abi import encode_value, format_address
+from ghost_cli.crypto.keypair import KeyPair
+from ghost_cli.names import REGISTRY_ADDRESS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))
+from node_helpers import Client  # noqa: E402
+
+pytestmark = pytest.mark.slow
+#: What dnspython raises when the node resets the stream or closes the connection.
+GONE = (dns.exception.DNSException, dns.quic._common.UnexpectedEOF, ConnectionError, OSError)
+
+
+@pytest.fixture(scope="module")
+def registered(node):
+    """`counter.ghost` -> the registry itself (a contract, so it has a code hash)."""
+    key = KeyPair.generate("ed25519", b"\x09" * 32)
+    with Client(node.url, key) as rpc:
+        args = encode_value("string", "counter") + encode_value("address", REGISTRY_ADDRESS)
+        doc = rpc.call_tx(format_address(REGISTRY_ADDRESS), "register", args)
+        reply = rpc.send(doc)
+        assert "error" not in reply, reply
+        code_hash = rpc.result("ghost_getContract",
+                               address=format_address(REGISTRY_ADDRESS))["code_hash"]
+    return node, key, code_hash
+
+
+def where(node):
+    host, port = node.bound["quic"].rsplit(":", 1)
+    return host, int(port)
+
+
+def ask(node, name: str, rdtype: str = "TXT", **kw):
+    host, port = where(node)
+    q = dns.message.make_query(name, rdtype)
+    return dns.query.quic(q, host, port=port, verify=node.bound["ca"], timeout=10, **kw)
+
+
+def test_registered_name(registered):
+    node, key, code_hash = registered
+    r = ask(node, "counter.ghost.")
+    assert r.rcode() == dns.rcode.NOERROR
+    texts = sorted(s.decode() for rr in r.answer for rd in rr for s in rd.strings)
+    assert texts == sorted([f"address=0x{REGISTRY_ADDRESS.hex()}", f"code_hash={code_hash}",
+                            f"owner=0x{key.address.hex()}"])
+
+
+def test_unknown_name_is_nxdomain_and_outside_the_zone_refused(registered):
+    node = registered[0]
+    assert ask(node, "nobody.ghost.").rcode() == dns.rcode.NXDOMAIN
+    assert ask(node, "Bad_Name.ghost.").rcode() == dns.rcode.NXDOMAIN
+    assert ask(node, "example.com.").rcode() == dns.rcode.REFUSED
+    assert ask(node, "counter.ghost.", "A").answer == []  # NODATA: the name has TXT only
+
+
+def _raw(node, payloads: list[bytes], *, end: bool = True) -> bytes:
+    """Send raw DoQ stream bytes on one stream of a dnspython QUIC connection."""
+    host, port = where(node)
+    with dns.quic.SyncQuicManager(verify_mode=node.bound["ca"]) as manager:
+        connection = manager.connect(host, port)
+        stream = connection.make_stream(timeout=10)
+        for i, p in enumerate(payloads):
+            stream.send(p, is_end=end and i == len(payloads) - 1)
+        return stream.receive(timeout=5)
+
+
+def test_malformed_message_is_formerr(registered):
+    node = registered[0]
+    wire = _raw(node, [b"\x00\x00" + b"\x01" * 10 + b"junk"])
+    assert wire[:2] == b"\0\0" and wire[3] & 0xF == dns.rcode.FORMERR
+
+
+def test_two_queries_on_one_stream_close_the_connection_not_the_node(registered):
+    node = registered[0]
+    q = dns.message.make_query("counter.ghost.", "TXT").to_wire()
+    with pytest.raises(GONE):
+        _raw(node, [q, q])
+    assert ask(node, "counter.ghost.").rcode() == dns.rcode.NOERROR  # still serving
+
+
+def test_oversized_query_is_refused_and_the_node_stays_up(registered):
+    node = registered[0]
+    q = dns.message.make_query("counter.ghost.", "TXT")
+    q.use_edns(payload=4096, options=[dns.edns.GenericOption(65001, b"x" * 5000)])
+    with pytest.raises(GONE):
+        _raw(node, [q.to_wire(max_size=65535)])
+    assert ask(node, "counter.ghost.").rcode() == dns.rcode.NOERROR
+
+
+def test_http3_still_served_on_the_same_port(registered):
+    node = registered[0]
+    from ghost_cli.client.rpc_client import SyncGhostClient
+
+    with SyncGhostClient(f"quic://{node.bound['quic']}", ca=node.bound["ca"]) as client:
+        assert client.node_info()["chain_id"] == 1337

@@ -1,4 +1,5 @@
-"""`ghost node start`: run a node (JSON-RPC over HTTP/1.1 and HTTP/3) on a data directory."""
+"""`ghost node start`: run a node (JSON-RPC over HTTP/1.1 and HTTP/3, gRPC if asked) on a
+data directory."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ def register(app: typer.Typer) -> None:
             help="UDP HOST:PORT for JSON-RPC over HTTP/3 (port 0: any free).")
         ] = c.DEFAULT_QUIC,
         no_quic: Annotated[bool, typer.Option("--no-quic", help="Serve no HTTP/3.")] = False,
+        grpc: Annotated[str | None, typer.Option(
+            "--grpc", envvar=c.ENV_GRPC,
+            help="TCP HOST:PORT for gRPC, the ghost.v1 services in proto/ (port 0: any "
+                 "free; default: off).")] = None,
         chain_id: Annotated[int | None, typer.Option(
             "--chain-id", envvar=c.ENV_CHAIN_ID, min=0,
             help=f"Chain id of a new data directory (default {c.DEFAULT_CHAIN_ID}); an "
@@ -65,6 +70,7 @@ def register(app: typer.Typer) -> None:
                 data_dir=data_dir,
                 http=None if no_http else Endpoint.parse(http, "--http"),
                 quic=None if no_quic else Endpoint.parse(quic, "--quic"),
+                grpc=Endpoint.parse(grpc, "--grpc") if grpc else None,
                 chain_id=chain_id,
                 checkpoint_every=checkpoint_every or None,
                 checkpoint_ms=checkpoint_ms or None,
@@ -76,7 +82,7 @@ def register(app: typer.Typer) -> None:
                     sys.stdout.write(json.dumps({"ok": True, **bound}) + "\n")
                     sys.stdout.flush()
                 else:
-                    where = ", ".join(f"{k.upper()} on {bound[k]}" for k in ("http", "quic")
+                    where = ", ".join(f"{k.upper()} on {bound[k]}" for k in ("http", "quic", "grpc")
                                       if k in bound)
                     out.info(f"ghost node: chain {bound['chain_id']}, {where}; "
                              f"data in {bound['data_dir']}")

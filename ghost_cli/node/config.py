@@ -24,6 +24,7 @@ NODE_FILE = "node.json"
 ENV_DATA_DIR = "GHOST_NODE_DATA_DIR"
 ENV_HTTP = "GHOST_NODE_HTTP"
 ENV_QUIC = "GHOST_NODE_QUIC"
+ENV_GRPC = "GHOST_NODE_GRPC"
 ENV_CHAIN_ID = "GHOST_NODE_CHAIN_ID"
 ENV_CHECKPOINT_EVERY = "GHOST_NODE_CHECKPOINT_EVERY"
 ENV_CHECKPOINT_MS = "GHOST_NODE_CHECKPOINT_MS"
@@ -52,6 +53,7 @@ class NodeConfig:
     data_dir: Path
     http: Endpoint | None = Endpoint.parse(DEFAULT_HTTP, "--http")
     quic: Endpoint | None = None
+    grpc: Endpoint | None = None  # gRPC over TCP (ghost.v1 services), off unless asked for
     chain_id: int | None = None  # None: the data directory's, else DEFAULT_CHAIN_ID
     checkpoint_every: int | None = DEFAULT_CHECKPOINT_EVERY
     checkpoint_ms: int | None = DEFAULT_CHECKPOINT_MS
@@ -59,8 +61,8 @@ class NodeConfig:
     limits: Limits = Limits()
 
     def __post_init__(self) -> None:
-        if self.http is None and self.quic is None:
-            raise UsageError("a node needs at least one transport: --http or --quic")
+        if self.http is None and self.quic is None and self.grpc is None:
+            raise UsageError("a node needs at least one transport: --http, --quic or --grpc")
 
 
 def resolve_chain_id(data_dir: Path, wanted: int | None) -> int:

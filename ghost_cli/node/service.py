@@ -39,14 +39,22 @@ class NodeService:
         self.log = NodeLog(log_stream)
         self.metrics = NodeMetrics()
         chain_id = resolve_chain_id(config.data_dir, config.chain_id)
-        transports = [name for name, ep in (("http", config.http), ("quic", config.quic)) if ep]
+        transports = [name for name, ep in (("http", config.http), ("quic", config.quic),
+                                            ("grpc", config.grpc)) if ep]
         from ..chain.checkpoint import CheckpointPolicy
 
         policy = None
         if config.checkpoint_every is not None or config.checkpoint_ms is not None:
             policy = CheckpointPolicy(config.checkpoint_every, config.checkpoint_ms)
+        self._feed = None  # gRPC subscribers' wake-up after each commit
+        if config.grpc:
+            from .grpc import CommitFeed
+
+            self._feed = CommitFeed()
         self.core = NodeCore.open(config.data_dir, chain_id=chain_id, transports=transports,
-                                  observers=(self.metrics, self.log), policy=policy)
+                                  observers=(self.metrics, self.log,
+                                             *([self._feed] if self._feed else [])),
+                                  policy=policy)
         self.metrics.watch(self.core.height, self.core.state_keys)
         self.dispatcher = Dispatcher(self.core, limits=config.limits,
                                      observers=(self.metrics, self.log))
@@ -62,6 +70,7 @@ class NodeService:
         tasks: list[asyncio.Task] = []
         http_task = None
         quic = None
+        grpc_server = None
         try:
             bound: dict[str, Any] = {"chain_id": self.core.chain_id,
                                      "data_dir": str(self.config.data_dir)}
@@ -74,6 +83,9 @@ class NodeService:
                 quic = await self._start_quic(self.config.quic)
                 bound["quic"] = str(Endpoint(quic.host, quic.port))
                 bound["ca"] = str(self._tls.ca)
+            if self.config.grpc:
+                grpc_server, port = await self._start_grpc(self.config.grpc)
+                bound["grpc"] = str(Endpoint(self.config.grpc.host, port))
             tasks.append(asyncio.create_task(self._ticker()))
             self._install_signals()
             self.log.write("node_started", **bound, height=self.core.height())
@@ -87,6 +99,10 @@ class NodeService:
                 http_task.cancel()
             if quic is not None:
                 quic.close()
+            if grpc_server is not None:
+                from .grpc import stop_grpc
+
+                await stop_grpc(grpc_server, self._feed)
             for t in tasks:
                 if t is not http_task:  # uvicorn finishes in-flight requests, then returns
                     t.cancel()
@@ -138,6 +154,14 @@ class NodeService:
             return self.core.resolve_name(label, now=time.time())
 
         return await asyncio.to_thread(answer, wire, lookup)
+
+    async def _start_grpc(self, ep: Endpoint):
+        try:
+            from .grpc import serve_grpc
+        except ImportError as exc:
+            raise ConfigError(f"gRPC is unavailable in this install: {exc}") from exc
+        return await serve_grpc(self.core, self._feed, ep, max_body=self.dispatcher.max_body,
+                                observers=(self.metrics,))
 
     async def _handle_async(self, body: bytes, peer: str) -> bytes:
         """The HTTP/3 adapter's entry point: the same dispatcher, off the event loop."""

@@ -1,0 +1,387 @@
+"""gRPC over TCP (grpcio's asyncio server): the ghost.v1 Contracts and Chain services
+(proto/ghost/v1) as a thin adapter over NodeCore, the same core the JSON-RPC methods use.
+
+Requests arrive as raw bytes and are parsed here rather than by grpcio, so a payload that
+is not the method's protobuf message is INVALID_ARGUMENT with a message saying so (grpcio's
+own deserializer failure would be INTERNAL). A GhostError becomes a gRPC status (STATUS
+below) with the JSON-RPC error object (docs/rpc.md: number, message, data.code) as the
+trailing metadata `ghost-error`, and the ghost code alone as `ghost-code`.
+
+Core calls run off the event loop (to_thread), as the HTTP/3 adapter's do. Subscriptions
+wait on CommitFeed, which NodeCore wakes after each commit through its observer hook;
+they then read what is new from the store, so a subscriber sees recorded events first and
+new ones after, with no gap between the two and nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import contextmanager
+from typing import Any
+
+import grpc
+from google.protobuf.message import DecodeError
+
+from ..exceptions import (
+    ConfigError,
+    CryptoError,
+    ExecutionError,
+    GhostError,
+    InvalidParamsError,
+    NodeUnavailableError,
+    NotFoundError,
+    RequestTooLargeError,
+    StateError,
+    TransactionError,
+    UsageError,
+)
+from ..grpc_gen.ghost.v1 import chain_pb2 as chain
+from ..grpc_gen.ghost.v1 import contracts_pb2 as pb
+from ..rpc.errors import error_object
+from .config import Endpoint
+from .core import Executed, NodeCore
+
+ADDRESS_LEN = 20
+HASH_LEN = 32
+#: Events read per store query while a subscription catches up.
+EVENT_PAGE = 1000
+#: Seconds in-flight unary calls get to finish when the node stops.
+STOP_GRACE = 2.0
+
+#: Ghost error -> gRPC status, most specific class first.
+STATUS: tuple[tuple[type[GhostError], grpc.StatusCode], ...] = (
+    (RequestTooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (UsageError, grpc.StatusCode.INVALID_ARGUMENT),
+    (NotFoundError, grpc.StatusCode.NOT_FOUND),
+    # Refused before it ran (nonce, signature, chain, expiry): the state is not right for
+    # this transaction; nothing changed.
+    (TransactionError, grpc.StatusCode.FAILED_PRECONDITION),
+    (CryptoError, grpc.StatusCode.INVALID_ARGUMENT),
+    # The contract ran and failed (revert, trap, gas): nothing recorded.
+    (ExecutionError, grpc.StatusCode.ABORTED),
+    (StateError, grpc.StatusCode.INTERNAL),
+    (NodeUnavailableError, grpc.StatusCode.UNAVAILABLE),
+)
+
+
+def status_for(exc: GhostError) -> grpc.StatusCode:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return grpc.StatusCode.UNKNOWN
+
+
+class CommitFeed:
+    """Wakes gRPC subscribers after each commit. A NodeCore observer: `executed` runs in
+    the writer's thread, so it only schedules the wake-up on the event loop."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiters: set[asyncio.Event] = set()
+        self.closed = False
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def executed(self, e: Executed) -> None:
+        if e.status == "ok" and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake)
+
+    def close(self) -> None:
+        """Subscriptions end (the node is stopping)."""
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        for w in self._waiters:
+            w.set()
+
+    @contextmanager
+    def subscription(self):
+        w = asyncio.Event()
+        self._waiters.add(w)
+        try:
+            yield w
+        finally:
+            self._waiters.discard(w)
+
+
+# ---- messages <-> core ---------------------------------------------------------------
+
+
+def _bytes(value: bytes, name: str, length: int, *, optional: bool = False) -> bytes | None:
+    if optional and not value:
+        return None
+    if len(value) != length:
+        raise InvalidParamsError(f"{name} must be {length} bytes, got {len(value)}")
+    return bytes(value)
+
+
+def signed_from(msg: pb.SignedTransaction) -> Any:
+    """A ghost.v1.SignedTransaction as the chain's SignedTransaction; malformed is
+    tx_rejected, as from a tx.json document."""
+    from ..chain.transaction import MultisigAuth, SignedTransaction, SingleAuth, Transaction
+    from ..crypto.multisig import MultisigAccount
+
+    if not msg.tx:
+        raise InvalidParamsError("tx is required: the transaction's canonical bytes")
+    tx = Transaction.decode(msg.tx)  # TransactionError on anything malformed
+    kind = msg.WhichOneof("auth")
+    auth: SingleAuth | MultisigAuth | None = None
+    if kind == "single":
+        auth = SingleAuth(bytes(msg.single.public_key), bytes(msg.single.signature))
+    elif kind == "multisig":
+        try:
+            account = MultisigAccount.from_bytes(msg.multisig.account)
+        except CryptoError as exc:
+            raise TransactionError(f"malformed multi-sig account: {exc.message}") from exc
+        auth = MultisigAuth(account, tuple((s.member, bytes(s.signature))
+                                           for s in msg.multisig.signatures))
+    return SignedTransaction(tx, auth)
+
+
+def signed_to(signed: Any) -> pb.SignedTransaction:
+    """The chain's SignedTransaction as the request message (clients, tests, bench)."""
+    from ..chain.transaction import MultisigAuth, SingleAuth
+
+    msg = pb.SignedTransaction(tx=signed.tx.encode())
+    if isinstance(signed.auth, SingleAuth):
+        msg.single.public_key, msg.single.signature = signed.auth.public_key, signed.auth.signature
+    elif isinstance(signed.auth, MultisigAuth):
+        msg.multisig.account = signed.auth.account.to_bytes()
+        for member, sig in signed.auth.signatures:
+            msg.multisig.signatures.add(member=member, signature=sig)
+    return msg
+
+
+def _event(e: Any) -> pb.Event:
+    return pb.Event(address=e.address, name=e.name, topics=list(e.topics), data=e.data)
+
+
+def _receipt(r: Any) -> pb.Receipt:
+    return pb.Receipt(kind=r.kind, sender=r.sender, address=r.address, function=r.function or "",
+                      return_data=r.return_data, gas_used=r.gas_used,
+                      block_height=r.block_height, tx_hash=r.tx_hash,
+                      events=[_event(e) for e in r.events], logs=list(r.logs))
+
+
+def _block(b: Any, chain_id: int) -> chain.Block:
+    return chain.Block(height=b.height, time=b.time, tx_hash=b.tx_hash, chain_id=chain_id)
+
+
+# ---- the services --------------------------------------------------------------------
+
+
+class GhostServices:
+    """One coroutine (or async generator) per RPC, each taking the parsed request."""
+
+    def __init__(self, core: NodeCore, feed: CommitFeed) -> None:
+        self.core = core
+        self.feed = feed
+
+    async def _core(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    # ghost.v1.Contracts
+
+    async def _send(self, req: pb.SignedTransaction, kind: str) -> pb.Receipt:
+        signed = signed_from(req)
+        if signed.tx.kind != kind:
+            other = "Call" if kind == "deploy" else "Deploy"
+            raise InvalidParamsError(f"this is a {signed.tx.kind} transaction: use {other}")
+        return _receipt(await self._core(self.core.send_transaction, signed, now=time.time()))
+
+    async def deploy(self, req: pb.SignedTransaction) -> pb.Receipt:
+        return await self._send(req, "deploy")
+
+    async def call(self, req: pb.SignedTransaction) -> pb.Receipt:
+        return await self._send(req, "call")
+
+    async def query(self, req: pb.QueryRequest) -> pb.QueryReply:
+        address = _bytes(req.address, "address", ADDRESS_LEN)
+        if not req.function:
+            raise InvalidParamsError("function must be a non-empty string")
+        sender = _bytes(req.sender, "sender", ADDRESS_LEN, optional=True) or bytes(ADDRESS_LEN)
+        r = await self._core(self.core.query, address, req.function, bytes(req.args),
+                             sender=sender, now=time.time())
+        return pb.QueryReply(return_data=r.return_data, gas_used=r.gas_used,
+                             events=[_event(e) for e in r.events], logs=list(r.logs),
+                             block_height=r.block_height)
+
+    async def get_receipt(self, req: pb.GetReceiptRequest) -> pb.Receipt:
+        tx_hash = _bytes(req.tx_hash, "tx_hash", HASH_LEN)
+        return _receipt(await self._core(self.core.receipt, tx_hash))
+
+    async def subscribe_events(self, req: pb.SubscribeEventsRequest
+                               ) -> AsyncIterator[pb.EventRecord]:
+        address = _bytes(req.address, "address", ADDRESS_LEN, optional=True)
+        name = req.name or None
+        after = (req.from_block, -1)  # (height, index) of the last event sent
+        limit = EVENT_PAGE
+        with self.feed.subscription() as woken:
+            while not self.feed.closed:
+                woken.clear()  # before reading: a commit from here on wakes us again
+                page = await self._core(self.core.events, address=address, name=name,
+                                        from_block=after[0], limit=limit)
+                new = [r for r in page if (r.height, r.index) > after]
+                for rec in new:
+                    yield pb.EventRecord(event=_event(rec.event), tx_hash=rec.tx_hash,
+                                         block_height=rec.height, index=rec.index)
+                    after = (rec.height, rec.index)
+                if len(page) == limit:  # more recorded: read on (wider if one block filled it)
+                    limit = EVENT_PAGE if new else limit * 2
+                    continue
+                await woken.wait()
+            raise _stopping()
+
+    # ghost.v1.Chain
+
+    async def get_account(self, req: chain.GetAccountRequest) -> chain.Account:
+        address = _bytes(req.address, "address", ADDRESS_LEN)
+        return chain.Account(address=address, nonce=await self._core(self.core.nonce, address))
+
+    async def get_latest_block(self, req: chain.GetLatestBlockRequest) -> chain.Block:
+        return _block(await self._core(self.core.block), self.core.chain_id)
+
+    async def get_block(self, req: chain.GetBlockRequest) -> chain.Block:
+        return _block(await self._core(self.core.block, req.height), self.core.chain_id)
+
+    async def subscribe_blocks(self, req: chain.SubscribeBlocksRequest
+                               ) -> AsyncIterator[chain.Block]:
+        with self.feed.subscription() as woken:
+            following = req.from_block or await self._core(self.core.height) + 1
+            while not self.feed.closed:
+                woken.clear()
+                height = await self._core(self.core.height)
+                while following <= height:
+                    yield _block(await self._core(self.core.block, following),
+                                 self.core.chain_id)
+                    following += 1
+                await woken.wait()
+            raise _stopping()
+
+
+def _stopping() -> NodeUnavailableError:
+    # UNAVAILABLE, not a clean end: the stream is not complete, the subscriber reconnects.
+    return NodeUnavailableError("the node is stopping; subscribe again from the next block")
+
+
+#: (service, method) -> (request message, GhostServices attribute, streams)
+RPCS: dict[tuple[str, str], tuple[type, str, bool]] = {
+    ("ghost.v1.Contracts", "Deploy"): (pb.SignedTransaction, "deploy", False),
+    ("ghost.v1.Contracts", "Call"): (pb.SignedTransaction, "call", False),
+    ("ghost.v1.Contracts", "Query"): (pb.QueryRequest, "query", False),
+    ("ghost.v1.Contracts", "GetReceipt"): (pb.GetReceiptRequest, "get_receipt", False),
+    ("ghost.v1.Contracts", "SubscribeEvents"): (pb.SubscribeEventsRequest, "subscribe_events",
+                                                True),
+    ("ghost.v1.Chain", "GetAccount"): (chain.GetAccountRequest, "get_account", False),
+    ("ghost.v1.Chain", "GetLatestBlock"): (chain.GetLatestBlockRequest, "get_latest_block",
+                                           False),
+    ("ghost.v1.Chain", "GetBlock"): (chain.GetBlockRequest, "get_block", False),
+    ("ghost.v1.Chain", "SubscribeBlocks"): (chain.SubscribeBlocksRequest, "subscribe_blocks",
+                                            True),
+}
+
+
+class _Observer:
+    """What the adapter reports: the dispatcher's observer interface (metrics, log)."""
+
+    def request(self, method: str, error: str | None, seconds: float) -> None: ...
+    def internal_error(self, method: str, exc: BaseException) -> None: ...
+
+
+def _parse(cls: type, raw: bytes) -> Any:
+    try:
+        return cls.FromString(raw)
+    except DecodeError as exc:
+        raise InvalidParamsError(f"the request is not a valid {cls.DESCRIPTOR.full_name} "
+                                 f"message: {exc}") from exc
+
+
+async def _abort(context: grpc.aio.ServicerContext, exc: GhostError,
+                 status: grpc.StatusCode | None = None) -> None:
+    context.set_trailing_metadata((("ghost-code", exc.code),
+                                   ("ghost-error", json.dumps(error_object(exc)))))
+    await context.abort(status or status_for(exc), exc.message)
+
+
+def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
+              ) -> list[grpc.GenericRpcHandler]:
+    by_service: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
+
+    def report(method: str, error: str | None, start: float) -> None:
+        for o in observers:
+            o.request(method, error, time.perf_counter() - start)
+
+    async def fail(context, method: str, exc: Exception) -> str:
+        if isinstance(exc, GhostError):
+            await _abort(context, exc)
+        for o in observers:
+            o.internal_error(method, exc)
+        await _abort(context, GhostError("the node failed unexpectedly; see its log"),
+                     grpc.StatusCode.INTERNAL)
+        return "internal_error"  # not reached: abort raises
+
+    for (service, name), (cls, attr, streams) in RPCS.items():
+        method = f"/{service}/{name}"
+        fn = getattr(services, attr)
+
+        def unary(fn=fn, cls=cls, method=method) -> Callable[..., Awaitable[Any]]:
+            async def handle(raw: bytes, context) -> Any:
+                start, error = time.perf_counter(), None
+                try:
+                    return await fn(_parse(cls, raw))
+                except Exception as exc:  # a GhostError, or a bug: a status either way
+                    error = exc.code if isinstance(exc, GhostError) else "internal_error"
+                    await fail(context, method, exc)
+                finally:
+                    report(method, error, start)
+            return handle
+
+        def stream(fn=fn, cls=cls, method=method) -> Callable[..., AsyncIterator[Any]]:
+            async def handle(raw: bytes, context) -> AsyncIterator[Any]:
+                start, error = time.perf_counter(), None
+                try:
+                    async for item in fn(_parse(cls, raw)):
+                        yield item
+                except Exception as exc:
+                    error = exc.code if isinstance(exc, GhostError) else "internal_error"
+                    await fail(context, method, exc)
+                finally:
+                    report(method, error, start)
+            return handle
+
+        # No request_deserializer: handlers get bytes and parse them (see the docstring).
+        make = (grpc.unary_stream_rpc_method_handler if streams
+                else grpc.unary_unary_rpc_method_handler)
+        by_service.setdefault(service, {})[name] = make(
+            (stream if streams else unary)(), response_serializer=lambda m: m.SerializeToString())
+    return [grpc.method_handlers_generic_handler(s, m) for s, m in by_service.items()]
+
+
+async def serve_grpc(core: NodeCore, feed: CommitFeed, ep: Endpoint, *, max_body: int,
+                     observers: tuple[Any, ...] = ()) -> tuple[grpc.aio.Server, int]:
+    """Start the server on `ep` (port 0: any free); the server and its bound port."""
+    feed.bind(asyncio.get_running_loop())
+    server = grpc.aio.server(options=[
+        ("grpc.max_receive_message_length", max_body),
+        # grpcio shares ports by default; a port in use must be an error, as for HTTP.
+        ("grpc.so_reuseport", 0),
+    ])
+    server.add_generic_rpc_handlers(_handlers(GhostServices(core, feed), observers))
+    try:
+        port = server.add_insecure_port(str(ep))  # 0 or RuntimeError when it cannot bind
+    except RuntimeError as exc:
+        raise ConfigError(f"cannot listen for gRPC on {ep}: {exc}") from exc
+    if port == 0:
+        raise ConfigError(f"cannot listen for gRPC on {ep}: address in use or unavailable")
+    await server.start()
+    return server, port
+
+
+async def stop_grpc(server: grpc.aio.Server, feed: CommitFeed) -> None:
+    feed.close()  # subscriptions return; unary calls get STOP_GRACE to finish
+    await server.stop(STOP_GRACE)

@@ -1,0 +1,201 @@
+"""The ghost.v1 gRPC services against a real node process, through grpcio's own stubs."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+
+import grpc
+import httpx
+import pytest
+from node_helpers import CHAIN_ID, Client
+
+from ghost_cli.chain.transaction import Transaction, from_json, sign_single
+from ghost_cli.grpc_gen.ghost.v1 import chain_pb2 as chain
+from ghost_cli.grpc_gen.ghost.v1 import chain_pb2_grpc, contracts_pb2_grpc
+from ghost_cli.grpc_gen.ghost.v1 import contracts_pb2 as pb
+from ghost_cli.node.grpc import signed_to
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def channel(node):
+    with grpc.insecure_channel(node.bound["grpc"]) as ch:
+        yield ch
+
+
+@pytest.fixture
+def stubs(channel):
+    return contracts_pb2_grpc.ContractsStub(channel), chain_pb2_grpc.ChainStub(channel)
+
+
+def _signed(key, nonce: int, kind: str, **fields) -> pb.SignedTransaction:
+    tx = Transaction(chain_id=CHAIN_ID, sender=key.address, nonce=nonce, kind=kind,
+                     gas_limit=10_000_000, expiry=int(time.time()) + 600, **fields)
+    return signed_to(sign_single(tx, key.secret_key, key.public_key))
+
+
+def _nonce(chain_stub, key) -> int:
+    return chain_stub.GetAccount(chain.GetAccountRequest(address=key.address)).nonce
+
+
+def _u64(n: int) -> bytes:
+    return n.to_bytes(8, "little")
+
+
+def test_deploy_call_query_receipt_blocks_and_event_stream(node, stubs, key, counter_code):
+    contracts, chain_stub = stubs
+    start = _nonce(chain_stub, key)
+    deployed = contracts.Deploy(_signed(key, start, "deploy", code=counter_code,
+                                        label="grpc-counter"))
+    assert deployed.kind == "deploy" and len(deployed.address) == 20
+
+    # A subscriber from block 0 gets the recorded event first, then new ones as they land.
+    events = contracts.SubscribeEvents(pb.SubscribeEventsRequest(address=deployed.address))
+    blocks = chain_stub.SubscribeBlocks(chain.SubscribeBlocksRequest(
+        from_block=deployed.block_height))
+    got: queue.Queue = queue.Queue()
+
+    def listen() -> None:
+        try:
+            for e in events:
+                got.put(e)
+        except grpc.RpcError as exc:  # cancelled below
+            got.put(exc)
+
+    threading.Thread(target=listen, daemon=True).start()
+
+    first = contracts.Call(_signed(key, start + 1, "call", target=deployed.address,
+                                   function="increment"))
+    assert first.return_data == _u64(1) and first.block_height == deployed.block_height + 1
+    e1 = got.get(timeout=20)
+    assert (e1.event.name, e1.tx_hash, e1.block_height) == ("Incremented", first.tx_hash,
+                                                            first.block_height)
+    second = contracts.Call(_signed(key, start + 2, "call", target=deployed.address,
+                                    function="increment"))
+    e2 = got.get(timeout=20)
+    assert e2.tx_hash == second.tx_hash and key.address in e2.event.topics[1]
+
+    assert [next(blocks).height for _ in range(3)] == [deployed.block_height + i
+                                                        for i in range(3)]
+    events.cancel()
+    blocks.cancel()
+
+    q = contracts.Query(pb.QueryRequest(address=deployed.address, function="get"))
+    assert q.return_data == _u64(2)
+    assert contracts.GetReceipt(pb.GetReceiptRequest(tx_hash=second.tx_hash)) == second
+    latest = chain_stub.GetLatestBlock(chain.GetLatestBlockRequest())
+    assert (latest.height, latest.tx_hash, latest.chain_id) == (second.block_height,
+                                                                second.tx_hash, CHAIN_ID)
+    assert chain_stub.GetBlock(chain.GetBlockRequest(height=first.block_height)).tx_hash == \
+        first.tx_hash
+    assert _nonce(chain_stub, key) == start + 3
+
+    # A late subscriber replays the history (from_block), with nothing twice.
+    replay = contracts.SubscribeEvents(pb.SubscribeEventsRequest(address=deployed.address,
+                                                                 name="Incremented"))
+    assert [next(replay).tx_hash for _ in range(2)] == [first.tx_hash, second.tx_hash]
+    replay.cancel()
+
+    # The same state through JSON-RPC: one core behind both.
+    with Client(node.url, key) as c:
+        assert c.result("ghost_getReceipt", hash="0x" + second.tx_hash.hex())["block_height"] \
+            == second.block_height
+    text = httpx.get(f"{node.url}/metrics").text
+    assert 'ghost_rpc_requests_total{method="/ghost.v1.Contracts/Call"} 2.0' in text
+
+
+def _error(exc: grpc.RpcError) -> dict:
+    meta = dict(exc.trailing_metadata() or ())
+    return json.loads(meta["ghost-error"])
+
+
+def test_ghost_errors_map_to_status_codes_with_the_ghost_error(node, stubs, key, counter_code):
+    contracts, chain_stub = stubs
+    with pytest.raises(grpc.RpcError) as info:
+        contracts.GetReceipt(pb.GetReceiptRequest(tx_hash=b"\x01" * 32))
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    assert _error(info.value)["data"]["code"] == "not_found"
+
+    start = _nonce(chain_stub, key)
+    deploy = _signed(key, start, "deploy", code=counter_code)
+    contracts.Deploy(deploy)
+    with pytest.raises(grpc.RpcError) as info:  # the same transaction again: a replay
+        contracts.Deploy(deploy)
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert dict(info.value.trailing_metadata())["ghost-code"] == "bad_nonce"
+
+    with pytest.raises(grpc.RpcError) as info:  # a call transaction sent to Deploy
+        contracts.Deploy(_signed(key, start + 1, "call", target=b"\x02" * 20, function="f"))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "use Call" in info.value.details()
+
+    with pytest.raises(grpc.RpcError) as info:
+        contracts.Call(pb.SignedTransaction(tx=b"not a transaction"))
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert _error(info.value)["data"]["code"] == "tx_rejected"
+
+    with pytest.raises(grpc.RpcError) as info:
+        chain_stub.GetAccount(chain.GetAccountRequest(address=b"\x01" * 3))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "20 bytes" in info.value.details()
+
+    with pytest.raises(grpc.RpcError) as info:
+        chain_stub.GetBlock(chain.GetBlockRequest(height=10_000))
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_unknown_methods_and_garbage_payloads_are_clear_errors(node, channel, stubs, key):
+    raw = channel.unary_unary("/ghost.v1.Contracts/Nope")
+    with pytest.raises(grpc.RpcError) as info:
+        raw(b"")
+    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    with pytest.raises(grpc.RpcError) as info:
+        channel.unary_unary("/ghost.v9.Other/Deploy")(b"\x00")
+    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+    deploy = channel.unary_unary("/ghost.v1.Contracts/Deploy")  # raw bytes, no serializer
+    with pytest.raises(grpc.RpcError) as info:
+        deploy(b"\xff\xff\xff\xff garbage")  # not protobuf at all
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "not a valid ghost.v1.SignedTransaction message" in info.value.details()
+
+    # Another message's bytes: tx's field number with the wrong wire type (varint).
+    with pytest.raises(grpc.RpcError) as info:
+        deploy(chain.GetBlockRequest(height=5).SerializeToString())
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    # A valid but empty message: the missing field is named.
+    with pytest.raises(grpc.RpcError) as info:
+        deploy(b"")
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "tx is required" in info.value.details()
+
+    contracts, chain_stub = stubs  # the node is still up, on both transports
+    assert _nonce(chain_stub, key) == 0
+    assert httpx.get(f"{node.url}/health").json()["ok"] is True
+    assert node.proc.poll() is None
+
+
+def test_stop_ends_subscriptions_and_the_node_exits_cleanly(node, stubs):
+    contracts, chain_stub = stubs
+    blocks = chain_stub.SubscribeBlocks(chain.SubscribeBlocksRequest())
+    time.sleep(0.5)  # the subscription is open
+    assert node.stop() == 0
+    with pytest.raises(grpc.RpcError) as info:  # not a clean end: the stream is incomplete
+        next(blocks)
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert any(rec["event"] == "node_stopped" for rec in node.log())
+
+
+def test_signed_tx_messages_round_trip_the_tx_json_form(key):
+    tx = Transaction(chain_id=CHAIN_ID, sender=key.address, nonce=3, kind="call",
+                     gas_limit=1, expiry=2, target=b"\x05" * 20, function="f")
+    signed = sign_single(tx, key.secret_key, key.public_key)
+    from ghost_cli.chain.transaction import to_json
+    from ghost_cli.node.grpc import signed_from
+
+    assert signed_from(signed_to(signed)) == from_json(to_json(signed))

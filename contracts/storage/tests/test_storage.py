@@ -3,6 +3,7 @@
 
 import pytest
 
+from ghost_cli.chain.hashing import keccak256
 from ghost_cli.exceptions import RevertError
 
 
@@ -40,6 +41,7 @@ def test_set_emits_set_with_the_owner(deploy, ghost_env):
     (event,) = receipt.events
     assert event.name == "Set"
     assert event.topics[1][:20] == ghost_env.sender
+    assert event.topics[2] == keccak256(b"k")
     assert event.data == b"k"
 
 
@@ -59,6 +61,7 @@ def test_transfer(deploy, ghost_env, accounts):
     (event,) = receipt.events
     assert event.name == "Transferred"
     assert event.topics[1][:20] == ghost_env.sender and event.topics[2][:20] == accounts[1]
+    assert event.topics[3] == keccak256(b"k")
     assert storage.owner_of("k") == accounts[1]
     with pytest.raises(RevertError, match="NotOwner"):  # the old owner no longer may
         storage.set("k", b"x")
@@ -84,7 +87,8 @@ def test_remove(deploy, ghost_env, accounts):
     storage = deploy("storage")
     storage.set("k", b"v")
     receipt = storage.remove.transact("k")
-    assert [e.name for e in receipt.events] == ["Removed"]
+    (event,) = receipt.events
+    assert event.name == "Removed" and event.topics[2] == keccak256(b"k")
     assert storage.exists("k") is False
     with pytest.raises(RevertError, match="NotFound"):
         storage.get("k")

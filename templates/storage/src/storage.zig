@@ -47,7 +47,8 @@ fn requireOwner(key: []const u8) !ghost.Address {
 }
 
 /// Store `value` under `key`. The first caller to set a key owns it; the owner may set it
-/// again, anyone else gets "NotOwner". Emits "Set" (topic 1: the owner; data: the key).
+/// again, anyone else gets "NotOwner". Emits "Set" (topics: the owner, keccak256 of the key,
+/// so logs can be filtered by key whatever its length; data: the key).
 /// Keys are 1..256 bytes ("EmptyKey", "KeyTooLong").
 pub fn set(key: ghost.String, value: []const u8) !void {
     const owner_slot = try Slot.of("o:", key);
@@ -59,7 +60,7 @@ pub fn set(key: ghost.String, value: []const u8) !void {
     }
     const value_slot = try Slot.of("v:", key);
     ghost.storage.setBytes(value_slot.bytes(), value);
-    ghost.emit("Set", &.{ghost.topic(me)}, key);
+    ghost.emit("Set", &.{ ghost.topic(me), ghost.crypto.keccak256(key) }, key);
 }
 
 /// The value stored under `key`; "NotFound" when the key is unset.
@@ -76,25 +77,25 @@ pub fn owner_of(key: ghost.String) !ghost.Address {
 
 /// Give `key` to `to`. Only the owner may ("NotOwner"); the zero address is refused
 /// ("ZeroAddress") since nobody could ever use the key again. Emits "Transferred"
-/// (topics: old owner, new owner; data: the key).
+/// (topics: old owner, new owner, keccak256 of the key; data: the key).
 pub fn transfer(key: ghost.String, to: ghost.Address) !void {
     const me = try requireOwner(key);
     const zero: ghost.Address = @splat(0);
     if (std.mem.eql(u8, &to, &zero)) return error.ZeroAddress;
     const slot = try Slot.of("o:", key);
     ghost.storage.setBytes(slot.bytes(), &to);
-    ghost.emit("Transferred", &.{ ghost.topic(me), ghost.topic(to) }, key);
+    ghost.emit("Transferred", &.{ ghost.topic(me), ghost.topic(to), ghost.crypto.keccak256(key) }, key);
 }
 
 /// Delete `key` and its value; only the owner may ("NotOwner"). The key is then free for
-/// anyone to set. Emits "Removed" (topic 1: the owner; data: the key).
+/// anyone to set. Emits "Removed" (topics: the owner, keccak256 of the key; data: the key).
 pub fn remove(key: ghost.String) !void {
     const me = try requireOwner(key);
     const owner_slot = try Slot.of("o:", key);
     const value_slot = try Slot.of("v:", key);
     ghost.storage.remove(owner_slot.bytes());
     ghost.storage.remove(value_slot.bytes());
-    ghost.emit("Removed", &.{ghost.topic(me)}, key);
+    ghost.emit("Removed", &.{ ghost.topic(me), ghost.crypto.keccak256(key) }, key);
 }
 
 /// Whether `key` is set.

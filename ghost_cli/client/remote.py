@@ -78,11 +78,18 @@ class RemoteNetwork:
     # --- contracts ------------------------------------------------------------------
 
     def resolve(self, ref: str | bytes) -> bytes:
-        """A contract by its registered name or its address (which must hold a contract)."""
+        """A contract by its registered name or its address (which must hold a contract).
+        `NAME.ghost` is looked up in the names registry over DNS-over-QUIC (docs/names.md)."""
         if isinstance(ref, bytes):
             return ref
         if ref in self._names:
             return self._names[ref]
+        from ..names import is_ghost_name
+
+        if is_ghost_name(ref):
+            address = self.client.resolve_name(ref).target
+            self._names[ref] = address
+            return address
         if ref.lower().startswith("0x"):
             info = self.client.get_contract(address=parse_address(ref))
         else:

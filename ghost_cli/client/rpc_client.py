@@ -65,6 +65,9 @@ class GhostClient:
         self.transport = transport
         self.url = transport.url
         self._ids = itertools.count(1)
+        self._ca_pem = read_ca(ca)
+        self._timeout = timeout
+        self._doq = None  # the DoqResolver, made by the first .ghost name
 
     async def __aenter__(self) -> GhostClient:
         return self
@@ -73,7 +76,48 @@ class GhostClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self._doq is not None:
+            await self._doq.aclose()
         await self.transport.aclose()
+
+    async def resolve_name(self, name: str):
+        """`NAME.ghost` -> NameRecord: over DNS-over-QUIC on the node's QUIC port when the
+        URL is quic://; an HTTP/1.1 client asks the registry with ghost_query instead.
+        NotFoundError for a free name."""
+        from ..names import dns as names_dns
+
+        if self.url.startswith("quic://"):
+            if self._doq is None:
+                from urllib.parse import urlsplit
+
+                from .transport import DoqResolver
+
+                parts = urlsplit(self.url)
+                self._doq = DoqResolver(parts.hostname, parts.port, ca_pem=self._ca_pem,
+                                        timeout=self._timeout)
+            wire = await self._doq.query(names_dns.make_query(name))
+            return names_dns.parse_response(name, wire)
+        return await self._resolve_by_query(name)
+
+    async def _resolve_by_query(self, name: str):
+        from ..abi import encode_value
+        from ..exceptions import ExecutionError, NotFoundError
+        from ..names import REGISTRY_ADDRESS, ZONE, NameRecord, label_of
+
+        label = label_of(name)
+        try:
+            doc = await self.query(REGISTRY_ADDRESS, "entry", encode_value("string", label))
+        except ExecutionError as exc:
+            if "NotRegistered" in str(exc):
+                raise NotFoundError(f"{label}.{ZONE} is not registered on this network") from None
+            raise
+        raw = bytes.fromhex(doc["return_data"][2:])[4:]  # a u32 length, then owner ++ target
+        owner, target = raw[:20], raw[20:40]
+        try:
+            code_hash = bytes.fromhex((await self.get_contract(address=target))["code_hash"][2:])
+        except NotFoundError:
+            code_hash = None
+        return NameRecord(label, owner, target, code_hash)
 
     def stats(self):
         return self.transport.stats()
@@ -202,6 +246,6 @@ def _blocking(name: str):
     return method
 
 
-for _name in RPC_METHODS:
+for _name in (*RPC_METHODS, "resolve_name"):
     setattr(SyncGhostClient, _name, _blocking(_name))
 del _name

@@ -257,44 +257,182 @@ class Http3Transport:
 
     async def _connect(self):
         from aioquic.h3.connection import H3_ALPN
-        from aioquic.quic.configuration import QuicConfiguration
-        from aioquic.quic.connection import QuicConnection
 
-        config = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN,
-                                   idle_timeout=IDLE_TIMEOUT, server_name=self.host)
-        if self.ca_pem is not None:
-            config.load_verify_locations(cadata=self.ca_pem)
-        config.verify_mode = ssl.CERT_REQUIRED
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)
-            family, *_, addr = infos[0]
-            protocol_class = _h3_client_protocol()
-            transport, protocol = await loop.create_datagram_endpoint(
-                lambda: protocol_class(QuicConnection(configuration=config)),
-                local_addr=("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0))
-        except OSError as exc:
-            raise self._lost(exc.strerror or str(exc)) from None
-        try:
-            protocol.connect(addr)
-            await asyncio.wait_for(protocol.wait_connected(), self.connect_timeout)
-        except TimeoutError:
-            transport.close()
-            raise NodeUnavailableError(
-                f"cannot reach the node at {self.url}: no QUIC handshake within "
-                f"{self.connect_timeout:g} s") from None
-        except (ConnectionError, OSError) as exc:
-            transport.close()
-            reason = protocol.terminated or str(exc) or "handshake failed"
-            if "certificate" in reason.lower():
-                reason += " (is --ca the node's DATA_DIR/tls/ca.pem?)"
-            raise self._lost(reason) from None
-        self._transport = transport
+        protocol, self._transport = await open_quic(
+            self.host, self.port, alpn=H3_ALPN, ca_pem=self.ca_pem,
+            protocol_class=_h3_client_protocol(), connect_timeout=self.connect_timeout,
+            lost=self._lost)
         return protocol
 
     async def _drop(self) -> None:
         if self._protocol is not None:
             self._peak = max(self._peak, self._protocol.peak)
+            self._protocol.close()
+            self._transport.close()
+            self._protocol = self._transport = None
+
+    async def aclose(self) -> None:
+        if self._protocol is not None and self._protocol.terminated is None:
+            self._protocol.close()
+            try:
+                await asyncio.wait_for(self._protocol.wait_closed(), 1.0)
+            except TimeoutError:
+                pass
+        await self._drop()
+
+
+async def open_quic(host: str, port: int, *, alpn: list[str], ca_pem: bytes | None,
+                    protocol_class, connect_timeout: float, lost):
+    """One QUIC connection to host:port with `alpn`, trusting `ca_pem` only: (protocol,
+    datagram transport). `lost(reason)` makes the error for an unreachable node."""
+    from aioquic.quic.configuration import QuicConfiguration
+    from aioquic.quic.connection import QuicConnection
+
+    config = QuicConfiguration(is_client=True, alpn_protocols=alpn,
+                               idle_timeout=IDLE_TIMEOUT, server_name=host)
+    if ca_pem is not None:
+        config.load_verify_locations(cadata=ca_pem)
+    config.verify_mode = ssl.CERT_REQUIRED
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+        family, *_, addr = infos[0]
+        transport, protocol = await loop.create_datagram_endpoint(
+            lambda: protocol_class(QuicConnection(configuration=config)),
+            local_addr=("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0))
+    except OSError as exc:
+        raise lost(exc.strerror or str(exc)) from None
+    try:
+        protocol.connect(addr)
+        await asyncio.wait_for(protocol.wait_connected(), connect_timeout)
+    except TimeoutError:
+        transport.close()
+        raise NodeUnavailableError(
+            f"cannot reach the node at quic://{host}:{port}: no QUIC handshake within "
+            f"{connect_timeout:g} s") from None
+    except (ConnectionError, OSError) as exc:
+        transport.close()
+        reason = protocol.terminated or str(exc) or "handshake failed"
+        if "certificate" in reason.lower():
+            reason += " (is --ca the node's DATA_DIR/tls/ca.pem?)"
+        raise lost(reason) from None
+    return protocol, transport
+
+
+# ---- DNS over QUIC --------------------------------------------------------------------
+
+
+@functools.cache
+def _doq_client_protocol():
+    from aioquic.asyncio import QuicConnectionProtocol
+    from aioquic.quic.events import ConnectionTerminated, StreamDataReceived, StreamReset
+
+    class DoqClientProtocol(QuicConnectionProtocol):
+        """RFC 9250 client: each query on a new stream, its answer read to the FIN."""
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._waiting: dict[int, tuple[asyncio.Future, bytearray]] = {}
+            self.terminated: str | None = None
+
+        def usable(self) -> bool:
+            timer = self._quic.get_timer()
+            if self.terminated is None and timer is not None and timer <= self._loop.time():
+                self._quic.handle_timer(now=self._loop.time())
+                self._process_events()
+                self.transmit()
+            return self.terminated is None
+
+        async def query(self, wire: bytes) -> bytes:
+            stream_id = self._quic.get_next_available_stream_id()
+            future = self._loop.create_future()
+            self._waiting[stream_id] = (future, bytearray())
+            self._quic.send_stream_data(stream_id, len(wire).to_bytes(2, "big") + wire,
+                                        end_stream=True)
+            self.transmit()
+            try:
+                return await future
+            finally:
+                self._waiting.pop(stream_id, None)
+
+        def quic_event_received(self, event) -> None:
+            if isinstance(event, ConnectionTerminated):
+                self.terminated = event.reason_phrase or f"error {event.error_code}"
+                for future, _ in self._waiting.values():
+                    if not future.done():
+                        future.set_exception(_Lost(self.terminated))
+            elif isinstance(event, StreamReset) and event.stream_id in self._waiting:
+                future = self._waiting[event.stream_id][0]
+                if not future.done():
+                    future.set_exception(_Lost(f"query refused (code {event.error_code})"))
+            elif isinstance(event, StreamDataReceived) and event.stream_id in self._waiting:
+                future, data = self._waiting[event.stream_id]
+                data += event.data
+                if event.end_stream and not future.done():
+                    size = int.from_bytes(data[:2], "big")
+                    if len(data) == 2 + size:
+                        future.set_result(bytes(data[2:]))
+                    else:
+                        future.set_exception(_Lost("malformed DoQ answer"))
+
+        def error_received(self, exc: OSError) -> None:
+            if self.terminated is None:
+                self.terminated = f"{exc.strerror or exc}"
+                self._quic.close()
+                if self._connected_waiter is not None and not self._connected_waiter.done():
+                    self._connected_waiter.set_exception(ConnectionRefusedError(self.terminated))
+
+    return DoqClientProtocol
+
+
+class DoqResolver:
+    """DNS over QUIC to a node's QUIC port: ONE pooled connection (ALPN `doq`), one stream
+    per query, replaced when it has gone away; queries are idempotent, so a query whose
+    connection broke is sent again."""
+
+    def __init__(self, host: str, port: int, *, ca_pem: bytes | None,
+                 timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = CONNECT_TIMEOUT):
+        self.host, self.port, self.ca_pem = host, port, ca_pem
+        self.url = f"doq://{host}:{port}"
+        self.timeout, self.connect_timeout = timeout, connect_timeout
+        self._protocol = self._transport = None
+        self._connecting: asyncio.Lock | None = None
+        self.opened = self.queries = 0
+
+    async def query(self, wire: bytes) -> bytes:
+        self.queries += 1
+        for attempt in range(1, RETRIES + 2):
+            protocol = await self._connection()
+            try:
+                return await asyncio.wait_for(protocol.query(wire), self.timeout)
+            except _Lost as exc:
+                if attempt > RETRIES or protocol.terminated is None:
+                    raise NodeUnavailableError(
+                        f"{self.url}: {exc.reason}") from None
+            except TimeoutError:
+                raise NodeUnavailableError(
+                    f"{self.url} did not answer within {self.timeout:g} s") from None
+        raise AssertionError("unreachable")
+
+    async def _connection(self):
+        if self._protocol is not None and self._protocol.usable():
+            return self._protocol
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:
+            if self._protocol is not None and self._protocol.usable():
+                return self._protocol
+            await self._drop()
+            self._protocol, self._transport = await open_quic(
+                self.host, self.port, alpn=["doq"], ca_pem=self.ca_pem,
+                protocol_class=_doq_client_protocol(), connect_timeout=self.connect_timeout,
+                lost=lambda reason: NodeUnavailableError(
+                    f"cannot reach the node at {self.url}: {reason}"))
+            self.opened += 1
+            return self._protocol
+
+    async def _drop(self) -> None:
+        if self._protocol is not None:
             self._protocol.close()
             self._transport.close()
             self._protocol = self._transport = None

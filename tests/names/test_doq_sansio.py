@@ -1,0 +1,144 @@
+"""DoQ without sockets: two in-memory QUIC connections (ALPN doq) pass datagrams by hand;
+the node's DoqStreams frames queries and names/dns.answer makes the replies."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import dns.message
+import dns.rcode
+from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.connection import QuicConnection
+from aioquic.quic.events import ConnectionTerminated, StreamDataReceived, StreamReset
+
+from ghost_cli.names import NameRecord, registry_code
+from ghost_cli.names.dns import answer, make_query, parse_response
+from ghost_cli.node.doq import DOQ_EXCESSIVE_LOAD, DOQ_PROTOCOL_ERROR, DoqStreams
+from ghost_cli.node.quic import QuicLimits, server_configuration
+from ghost_cli.node.tls import ensure_dev_tls
+
+RECORD = NameRecord("counter", b"\x01" * 20, b"\x02" * 20, b"\x03" * 32)
+
+
+def lookup(label):
+    return RECORD if label == "counter" else None
+
+
+def test_answer_bytes_in_bytes_out():
+    r = dns.message.from_wire(answer(make_query("counter.ghost"), lookup))
+    assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AA
+    assert parse_response("counter", answer(make_query("counter"), lookup)) == RECORD
+    assert dns.message.from_wire(answer(make_query("other.ghost"), lookup)).rcode() == \
+        dns.rcode.NXDOMAIN
+    outside = dns.message.make_query("example.com.", "TXT").to_wire()
+    assert dns.message.from_wire(answer(outside, lookup)).rcode() == dns.rcode.REFUSED
+    formerr = answer(b"\x12\x34junk", lookup)
+    assert formerr[:2] == b"\x12\x34" and formerr[3] & 0xF == dns.rcode.FORMERR
+    assert answer(b"", lookup)[3] & 0xF == dns.rcode.FORMERR
+
+
+class Pair:
+    def __init__(self, tmp_path):
+        self.now = 1.0
+        files = ensure_dev_tls(tmp_path / "node")
+        config = QuicConfiguration(is_client=True, alpn_protocols=["doq"],
+                                   server_name="localhost")
+        config.load_verify_locations(cadata=files.ca.read_bytes())
+        self.client = QuicConnection(configuration=config)
+        self.server = QuicConnection(
+            configuration=server_configuration(files, QuicLimits(), doq=True),
+            original_destination_connection_id=self.client.original_destination_connection_id)
+        self.doq = DoqStreams(self.server, max_query=512)
+        self.events: list = []
+        self.client.connect(("127.0.0.1", 8853), now=self.now)
+        self.pump()
+
+    def pump(self):
+        for _ in range(50):
+            self.now += 0.01
+            moved = 0
+            for data, _ in self.client.datagrams_to_send(now=self.now):
+                self.server.receive_datagram(data, ("127.0.0.1", 5000), now=self.now)
+                moved += 1
+            for data, _ in self.server.datagrams_to_send(now=self.now):
+                self.client.receive_datagram(data, ("127.0.0.1", 8853), now=self.now)
+                moved += 1
+            while (event := self.server.next_event()) is not None:
+                for q in self.doq.receive(event):
+                    self.doq.respond(q.stream_id, answer(q.wire, lookup))
+                moved += 1
+            while (event := self.client.next_event()) is not None:
+                self.events.append(event)
+                moved += 1
+            if not moved:
+                return
+        raise AssertionError("never fell quiet")
+
+    def closed_with(self) -> int | None:
+        """The client's view of the close: its draining timer runs out first."""
+        timer = self.client.get_timer()
+        if timer is not None:
+            self.client.handle_timer(now=timer)
+        while (event := self.client.next_event()) is not None:
+            self.events.append(event)
+        codes = [e.error_code for e in self.events if isinstance(e, ConnectionTerminated)]
+        return codes[0] if codes else None
+
+    def send(self, data: bytes, end=True) -> int:
+        sid = self.client.get_next_available_stream_id()
+        self.client.send_stream_data(sid, data, end_stream=end)
+        self.pump()
+        return sid
+
+    def reply(self, sid) -> bytes:
+        return b"".join(e.data for e in self.events
+                        if isinstance(e, StreamDataReceived) and e.stream_id == sid)
+
+
+def framed(wire: bytes) -> bytes:
+    return len(wire).to_bytes(2, "big") + wire
+
+
+def test_one_query_per_stream(tmp_path):
+    p = Pair(tmp_path)
+    a = p.send(framed(make_query("counter.ghost")))
+    b = p.send(framed(make_query("nobody.ghost")))
+    assert parse_response("counter", p.reply(a)[2:]) == RECORD
+    assert dns.message.from_wire(p.reply(b)[2:]).rcode() == dns.rcode.NXDOMAIN
+
+
+def test_two_queries_on_a_stream_is_a_protocol_error(tmp_path):
+    p = Pair(tmp_path)
+    q = framed(make_query("counter"))
+    p.send(q + q)
+    assert p.closed_with() == DOQ_PROTOCOL_ERROR
+
+
+def test_truncated_query_is_a_protocol_error(tmp_path):
+    p = Pair(tmp_path)
+    p.send(b"\x00\x40abc")
+    assert p.closed_with() == DOQ_PROTOCOL_ERROR
+
+
+def test_oversized_query_resets_only_its_stream(tmp_path):
+    p = Pair(tmp_path)
+    big = p.send((600).to_bytes(2, "big") + b"x" * 600)
+    assert any(isinstance(e, StreamReset) and e.stream_id == big
+               and e.error_code == DOQ_EXCESSIVE_LOAD for e in p.events)
+    ok = p.send(framed(make_query("counter")))  # the connection is still good
+    assert parse_response("counter", p.reply(ok)[2:]) == RECORD
+
+
+def test_the_shipped_registry_is_the_build_of_contracts_names(tmp_path):
+    """names.wasm is reproducible from contracts/names (same source and toolchain)."""
+    import shutil
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "contracts" / "names"
+    dest = tmp_path / "names"
+    shutil.copytree(src, dest, symlinks=False, ignore=shutil.ignore_patterns("build"))
+    proc = subprocess.run([sys.executable, "-m", "ghost_cli", "build"], cwd=dest,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (dest / "build" / "names.wasm").read_bytes() == registry_code()

@@ -120,7 +120,18 @@ pub fn everything() u64 {
     ghost.log("hi");
     const a = ghost.caller();
     if (a[0] == 255) ghost.revert("no");
-    return ghost.blockHeight() + ghost.blockTime() + ghost.chainId() + ghost.gasLeft();
+    const c = ghost.crypto;
+    var n: u64 = c.sha256("x")[0] + c.keccak256("x")[0] + c.blake2b256("x")[0];
+    if (c.verify("pk", "m", "s")) n += 1;
+    if (c.multisigVerify("d", "m", "s")) n += 1;
+    if (c.blsAggregateVerify("k", "p", "m", "a")) n += 1;
+    const seed: [32]u8 = @splat(1);
+    if (c.kemEncapsulate("pk", seed)) |e| n += e.shared_secret[0] else |_| {}
+    if (c.kemDecapsulate("sk", "ct")) |s| n += s[0] else |_| {}
+    var out: [64]u8 = undefined;
+    if (c.keygenSeeded(c.scheme.ed25519, seed, &out)) |pk| n += pk.len else |_| {}
+    if (c.merkleVerify(seed, a, "k", null, "p")) n += 1;
+    return n + ghost.blockHeight() + ghost.blockTime() + ghost.chainId() + ghost.gasLeft();
 }
 """
     (r,) = build_project(make_project(source))

@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
     def new(
         name: Annotated[str, typer.Argument(help="Project name; also its directory.")],
         template: Annotated[
-            str, typer.Option("--template", "-t", help="Template: counter or token.")
+            str, typer.Option("--template", "-t", help="Template: counter, token, storage, "
+                                                       "arithmetic, signature or rollup.")
         ] = "counter",
         directory: Annotated[
             Path | None, typer.Option("--dir", help="Where to create it (default ./NAME).")

@@ -7,6 +7,10 @@ Rate: gas per microsecond is calibrated in the same run from WebAssembly fuel: t
 in-contract SHA-256 of 32 KiB burns F fuel in T µs of wall time, so one µs of host work
 is worth F / T gas (what the same time would cost as contract code). Prints each
 service's µs (median of runs), the derived gas, and the price in vm/gas.py.
+
+Signatures, the same way: a contract with `verify_host` (ghost.crypto.verify, the host call)
+and `verify_in_contract` (Zig std.crypto's verify on the raw key and signature), for Ed25519
+and ML-DSA-65, one contract each; a build, deploy or gas failure is printed as the result.
 """
 
 from __future__ import annotations
@@ -22,12 +26,51 @@ from ghost_cli.config.project import load_project
 from ghost_cli.crypto import schemes
 from ghost_cli.crypto.aggregate import aggregate, prove_possession
 from ghost_cli.crypto.kem import ML_KEM_768
+from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.scaffold import new_project
 from ghost_cli.toolchain.build import build_project
 from ghost_cli.vm import host_services as svc
-from ghost_cli.vm.gas import HOST_PRICES, KEYGEN_PRICES, MERKLE_PER_LEVEL, SIG_VERIFY_PRICES
+from ghost_cli.vm.gas import (
+    DEFAULT_GAS_LIMIT,
+    HOST_PRICES,
+    KEYGEN_PRICES,
+    MERKLE_PER_LEVEL,
+    SIG_VERIFY_PRICES,
+)
+from ghost_cli.vm.types import Limits
 
 PROBE = Path(__file__).resolve().parents[1] / "tests" / "vm" / "crypto_probe.zig"
+
+# {T} is the std.crypto type; pk and sig are ghost-encoded (scheme id byte ‖ raw).
+SIG_CONTRACT = """const std = @import("std");
+const ghost = @import("ghost");
+const T = {T};
+
+comptime {{
+    ghost.exportContract(@This());
+}}
+
+pub fn verify_host(pk: []const u8, msg: []const u8, sig: []const u8) bool {{
+    return ghost.crypto.verify(pk, msg, sig);
+}}
+
+pub fn verify_in_contract(pk: []const u8, msg: []const u8, sig: []const u8) bool {{
+    if (pk.len != 1 + T.PublicKey.encoded_length) return false;
+    if (sig.len != 1 + T.Signature.encoded_length) return false;
+    const key = T.PublicKey.fromBytes(pk[1..][0..T.PublicKey.encoded_length].*) catch return false;
+    const s = {FROM_SIG};
+    s.verify(msg, key) catch return false;
+    return true;
+}}
+"""
+SIG_TYPES = {  # scheme name -> (std.crypto type, Signature.fromBytes expression)
+    "ed25519": ("std.crypto.sign.Ed25519",
+                "T.Signature.fromBytes(sig[1..][0..T.Signature.encoded_length].*)"),
+    "ml-dsa-65": ("std.crypto.sign.mldsa.MLDSA65",
+                  "T.Signature.fromBytes(sig[1..][0..T.Signature.encoded_length].*)"
+                  " catch return false"),
+}
+SIG_GAS = 2_000_000_000  # so in-contract verification can finish and show its full gas
 
 
 def micros(fn, runs: int = 20) -> float:
@@ -37,6 +80,67 @@ def micros(fn, runs: int = 20) -> float:
         fn()
         times.append((time.perf_counter() - t) * 1e6)
     return statistics.median(times)
+
+
+def bench_signatures(root: Path, sb: Sandbox) -> None:
+    """Host sig_verify vs Zig std.crypto's verify compiled into the contract."""
+    print(f"signatures: host call vs Zig std.crypto in the contract (32-byte message; "
+          f"query gas limit {SIG_GAS:,}, default {DEFAULT_GAS_LIMIT:,})")
+    msg = b"m" * 32
+    for name, (zig_type, from_sig) in SIG_TYPES.items():
+        contract = "sig_" + name.replace("-", "_")
+        (root / "src" / f"{contract}.zig").write_text(
+            SIG_CONTRACT.format(T=zig_type, FROM_SIG=from_sig))
+        with open(root / "ghost.toml", "a") as f:
+            f.write(f'\n[contracts.{contract}]\nsource = "src/{contract}.zig"\n')
+        try:
+            (wasm,) = build_project(load_project(root), [contract], target="wasm")
+        except Exception as e:  # noqa: BLE001 - the failure is the measurement
+            print(f"  in-contract {name}: does not build: {str(e).strip()[:600]}")
+            continue
+        code = wasm.path.read_bytes()
+        size = f"module {len(code) / 1024:.0f} KiB"
+        if len(code) > Limits().module_bytes:
+            print(f"  in-contract {name}: {size} > {Limits().module_bytes // 1024} KiB limit")
+            continue
+        try:
+            sb.deploy(code, name=contract)
+        except Exception as e:  # noqa: BLE001
+            print(f"  in-contract {name}: {size}, deploy refused: {e}")
+            continue
+        key = KeyPair.generate(name, b"s" * 32)
+        scheme = schemes.get(name)
+        sig = bytes([scheme.id]) + scheme.sign(key.secret_key, msg)
+        bad = sig[:-1] + bytes([sig[-1] ^ 1])
+
+        def query(fn: str, s: bytes = sig, contract: str = contract, pk: bytes = key.public_key):
+            t = time.perf_counter()
+            r = sb.query(contract, fn, [pk, msg, s], gas_limit=SIG_GAS)
+            return r.gas_used, (time.perf_counter() - t) * 1e6, r.result
+
+        rows = {}
+        for fn in ("verify_host", "verify_in_contract"):
+            try:
+                rows[fn] = min(query(fn) for _ in range(5))
+                ok_bad = query(fn, bad)[2]
+            except Exception as e:  # noqa: BLE001 - gas, stack or timeout: the measurement
+                print(f"  in-contract {name}: {size}, {fn} failed: {e}")
+                break
+            if rows[fn][2] is not True or ok_bad is not False:
+                print(f"  {name} {fn}: valid -> {rows[fn][2]}, tampered -> {ok_bad} (wrong!)")
+        if len(rows) < 2:
+            continue
+        (g_host, t_host, _), (g_zig, t_zig, _) = rows["verify_host"], rows["verify_in_contract"]
+        over = ""
+        if g_zig > DEFAULT_GAS_LIMIT:  # show what the default limit does to it
+            try:
+                sb.query(contract, "verify_in_contract", [key.public_key, msg, sig])
+                over = " (passes at the default limit?)"
+            except Exception as e:  # noqa: BLE001
+                over = f" (default limit: {type(e).__name__}: {str(e)[:80]})"
+        print(f"  {name:11s} {size:>15s}  host {g_host:9d} gas {t_host:8.0f} µs"
+              f" | zig {g_zig:11d} gas {t_zig:9.0f} µs | gas ratio zig/host "
+              f"{g_zig / g_host:6.1f}, time {t_zig / t_host:6.1f}{over}")
 
 
 def main() -> None:
@@ -68,6 +172,7 @@ def main() -> None:
                     g_empty, t_empty = min(call(name + "InContract", b"") for _ in range(5))
                     rate = (g_zig - g_empty) / max(t_zig - t_empty, 1.0)
         print(f"rate: {rate:.1f} gas/µs (fuel of in-contract SHA-256 over its wall time)")
+        bench_signatures(root, sb)
 
         def derive(label: str, us: float, price: int) -> None:
             print(f"  {label:34s} {us:9.1f} µs -> {us * rate:10.0f} gas   (price {price})")

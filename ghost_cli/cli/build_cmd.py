@@ -1,6 +1,5 @@
 """`ghost build`: compile the project's contracts with Zig."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

@@ -1,6 +1,5 @@
 """`ghost deploy`, `ghost call`, `ghost query`: transactions against a network."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

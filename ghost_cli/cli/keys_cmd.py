@@ -4,7 +4,6 @@ Secret keys never reach stdout: `export --secret` prints the sealed keystore doc
 `sign` prints a signature, `decrypt` prints the plaintext of a message.
 """
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path

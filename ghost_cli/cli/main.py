@@ -2,7 +2,6 @@
 the library core, emit. Heavy modules (wasmtime, rich tables, the toolchain) are
 imported inside commands so `ghost --help` stays fast."""
 
-from __future__ import annotations
 
 import typer
 

@@ -4,7 +4,6 @@ Thin: a name is changed by a signed call to the registry contract at REGISTRY_AD
 read back over DNS-over-QUIC (`show`), and listed from the registry's events (`list`).
 """
 
-from __future__ import annotations
 
 from typing import Annotated
 

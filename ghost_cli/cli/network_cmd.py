@@ -1,7 +1,6 @@
 """`ghost network add|list|use|remove`: the [networks] of ghost.toml, edited in place
 (comments kept), and `ghost receipt` / `ghost events`, lookups on a network."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

@@ -1,6 +1,5 @@
 """`ghost new`: scaffold a project from a template."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,6 @@
 """`ghost node start`: run a node (JSON-RPC over HTTP/1.1 and HTTP/3, gRPC if asked) on a
 data directory."""
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path

@@ -1,6 +1,5 @@
 """Options shared by several commands; each names its environment variable."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,6 @@
 """One output object per command: data to stdout (a table, or one JSON document with
 --json), diagnostics and errors to stderr, and the documented exit code."""
 
-from __future__ import annotations
 
 import json
 import sys

@@ -1,6 +1,5 @@
 """Unlock the keystore key a command signs with."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

@@ -1,6 +1,5 @@
 """`ghost test`: run the project's tests (pytest with ghost's plugin) against the sandbox."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

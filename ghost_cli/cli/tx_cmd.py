@@ -1,6 +1,5 @@
 """`ghost tx`: build a transaction offline, collect signatures, send it."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

@@ -1,6 +1,5 @@
 """`ghost verify`: rebuild a contract from source and check it is what is deployed."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

@@ -1,6 +1,5 @@
 """`ghost asm`, `ghost disasm`, and the `--trace` option of `ghost call`/`ghost query`."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager

@@ -4,7 +4,6 @@ after a revert), the JSON-RPC error data, and the same answers from the ZVM buil
 
 from __future__ import annotations
 
-import filecmp
 from pathlib import Path
 
 import pytest
@@ -17,21 +16,6 @@ from ghost_cli.exceptions import RevertError
 
 REPO = Path(__file__).resolve().parents[2]
 TOP256 = 2**256 - 1
-
-
-@pytest.mark.parametrize("name", ["storage", "arithmetic"])
-def test_reference_copies_match_the_templates(name):
-    """contracts/NAME is documented as the same files as templates/NAME."""
-
-    def files(root: Path) -> list[str]:
-        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                      if p.is_file() and "__pycache__" not in p.parts)
-
-    template, reference = REPO / "templates" / name, REPO / "contracts" / name
-    assert files(template) == files(reference)
-    _, mismatch, errors = filecmp.cmpfiles(template, reference, files(template), shallow=False)
-    assert (mismatch, errors) == ([], [])
-
 
 
 def _reason(result) -> str:

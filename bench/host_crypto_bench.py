@@ -1,7 +1,7 @@
 """Measure the crypto host services and derive their gas; compare each hash host call with
 the same hash compiled into a contract from Zig's std.crypto.
 
-    /tmp/venv/bin/python bench/host_crypto_bench.py
+    python bench/host_crypto_bench.py
 
 Rate: gas per µs of host work is HOST_GAS_PER_US in vm/gas.py, a throughput policy. The
 bench also prints the wasm fuel rate (fuel per µs of the engine running Zig's SHA-256 in

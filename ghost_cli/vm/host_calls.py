@@ -1,11 +1,20 @@
-"""The crypto and state-proof rows of the host table, written once for both engines.
+"""Every row of the host table, written once for both engines.
 
-Each call takes a `HostAccess` (the engine's view of the running call's memory and gas)
-and the row's arguments as unsigned integers, and follows one order: check sizes against
-the limits below (TrapError), read every input (bounds-checked by the engine:
-HostMemoryError on wasm), check the output ranges, charge the whole price, then do the
-work (vm/host_services.py) and write the results. So a call that cannot pay, or points
-outside memory, does nothing at all.
+Each call takes a `HostAccess` (the engine's view of the running call: its memory, gas
+and per-call state) and the row's arguments as unsigned integers, and follows one order:
+check sizes against the limits (TrapError), read every input (bounds-checked by the
+engine: HostMemoryError on wasm), check the output ranges, charge the whole price, then
+do the work (vm/host_services.py, or the call's state) and write the results. So a call
+that cannot pay, or points outside memory, does nothing at all.
+
+The bytes `n` priced by `HOST_PRICES[name].cost(n)` for the first sixteen rows are:
+
+    storage_read    key + the value bytes copied out (at most out_cap)
+    storage_write   key + value          storage_delete, storage_has   key
+    input_copy      bytes copied         set_return, revert, debug_log  message/data
+    emit_event      32 * topics + data   everything else               0
+
+Results are plain integers (-1 for "none"); each engine encodes them for its ABI.
 """
 
 from __future__ import annotations
@@ -13,9 +22,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from ghost_cli.exceptions import TrapError
+from ghost_cli.exceptions import RevertError, TrapError
 from ghost_cli.vm import host_services as svc
 from ghost_cli.vm.gas import HOST_PRICES
+from ghost_cli.vm.types import Event, Limits
+
+MAX_TOPICS = 4
+TOPIC_BYTES = 32
+ADDRESS_BYTES = 20
 
 #: Largest input of each kind, in bytes: generous for honest use, a bound on host work.
 LIMITS: dict[str, int] = {
@@ -46,6 +60,31 @@ class HostAccess(Protocol):
     def reserve(self, ptr: int, length: int) -> None: ...
     def write(self, ptr: int, data: bytes) -> None: ...
     def charge(self, price: int) -> None: ...
+
+    # ---- the call's context and state (the first sixteen rows) -------------------------
+
+    @property
+    def limits(self) -> Limits: ...
+    @property
+    def input(self) -> bytes: ...
+    @property
+    def caller_address(self) -> bytes: ...
+    @property
+    def self_address(self) -> bytes: ...
+    @property
+    def block_height(self) -> int: ...
+    @property
+    def block_time(self) -> int: ...
+    @property
+    def chain_id(self) -> int: ...
+    def gas_left(self) -> int: ...
+    def require_writable(self) -> None: ...
+    def storage_get(self, key: bytes) -> bytes | None: ...
+    def storage_set(self, key: bytes, value: bytes | None) -> None: ...
+    def emit(self, event: Event) -> None: ...
+    def log(self, message: str) -> None: ...
+    def set_return(self, data: bytes) -> None: ...
+    def set_revert(self, data: bytes) -> None: ...
 
 
 def _read(m: HostAccess, what: str, ptr: int, length: int) -> bytes:
@@ -146,8 +185,166 @@ def merkle_verify(m: HostAccess, root_ptr: int, address_ptr: int, key_ptr: int, 
     return int(svc.merkle_verify(root, address, key, value, proof))
 
 
+# ---- storage (against the engine's view: wasm's overlay, ZVM's journaled state) ---------
+
+
+def _over(m: HostAccess, what: str, size: int, limit: int) -> TrapError:
+    return TrapError(
+        f"host call {m.name}: {what} of {size} bytes exceeds the {limit}-byte limit")
+
+
+def _key(m: HostAccess, ptr: int, n: int) -> bytes:
+    if n > m.limits.max_key_bytes:
+        raise _over(m, "key", n, m.limits.max_key_bytes)
+    return m.read(ptr, n)
+
+
+def storage_read(m: HostAccess, key_ptr: int, key_len: int, out_ptr: int, out_cap: int) -> int:
+    key = _key(m, key_ptr, key_len)
+    m.reserve(out_ptr, out_cap)
+    value = m.storage_get(key)
+    copied = b"" if value is None else value[:out_cap]
+    m.charge(HOST_PRICES["storage_read"].cost(len(key) + len(copied)))
+    if value is None:
+        return -1
+    m.write(out_ptr, copied)
+    return len(value)
+
+
+def storage_write(m: HostAccess, key_ptr: int, key_len: int, val_ptr: int, val_len: int) -> None:
+    m.require_writable()
+    key = _key(m, key_ptr, key_len)
+    if val_len > m.limits.max_value_bytes:
+        raise _over(m, "value", val_len, m.limits.max_value_bytes)
+    value = m.read(val_ptr, val_len)
+    m.charge(HOST_PRICES["storage_write"].cost(len(key) + len(value)))
+    m.storage_set(key, value)
+
+
+def storage_delete(m: HostAccess, key_ptr: int, key_len: int) -> None:
+    m.require_writable()
+    key = _key(m, key_ptr, key_len)
+    m.charge(HOST_PRICES["storage_delete"].cost(len(key)))
+    m.storage_set(key, None)
+
+
+def storage_has(m: HostAccess, key_ptr: int, key_len: int) -> int:
+    key = _key(m, key_ptr, key_len)
+    m.charge(HOST_PRICES["storage_has"].cost(len(key)))
+    return 0 if m.storage_get(key) is None else 1
+
+
+# ---- call data and result ----------------------------------------------------------------
+
+
+def input_size(m: HostAccess) -> int:
+    m.charge(HOST_PRICES["input_size"].cost())
+    return len(m.input)
+
+
+def input_copy(m: HostAccess, out_ptr: int, offset: int, length: int) -> None:
+    data = m.input
+    if offset + length > len(data):
+        raise TrapError(
+            f"host call input_copy: offset {offset} + len {length} past the end of the "
+            f"call data ({len(data)} bytes)")
+    m.reserve(out_ptr, length)
+    m.charge(HOST_PRICES["input_copy"].cost(length))
+    m.write(out_ptr, data[offset:offset + length])
+
+
+def set_return(m: HostAccess, ptr: int, length: int) -> None:
+    if length > m.limits.max_return_bytes:
+        raise _over(m, "return data", length, m.limits.max_return_bytes)
+    data = m.read(ptr, length)
+    m.charge(HOST_PRICES["set_return"].cost(length))
+    m.set_return(data)
+
+
+def revert(m: HostAccess, msg_ptr: int, msg_len: int) -> None:
+    if msg_len > m.limits.max_return_bytes:
+        raise _over(m, "reason", msg_len, m.limits.max_return_bytes)
+    msg = m.read(msg_ptr, msg_len)
+    m.charge(HOST_PRICES["revert"].cost(msg_len))
+    m.set_revert(msg)
+    raise RevertError(msg.decode("utf-8", errors="replace"))
+
+
+# ---- events and logs ---------------------------------------------------------------------
+
+
+def emit_event(m: HostAccess, topics_ptr: int, topic_count: int, data_ptr: int,
+               data_len: int) -> None:
+    m.require_writable()
+    if topic_count > MAX_TOPICS:
+        raise TrapError(
+            f"host call emit_event: {topic_count} topics, at most {MAX_TOPICS} allowed")
+    if data_len > m.limits.max_event_data_bytes:
+        raise _over(m, "event data", data_len, m.limits.max_event_data_bytes)
+    raw = m.read(topics_ptr, topic_count * TOPIC_BYTES)
+    data = m.read(data_ptr, data_len)
+    m.charge(HOST_PRICES["emit_event"].cost(len(raw) + data_len))
+    topics = tuple(raw[i:i + TOPIC_BYTES] for i in range(0, len(raw), TOPIC_BYTES))
+    m.emit(Event(m.self_address, topics, data))
+
+
+def debug_log(m: HostAccess, msg_ptr: int, msg_len: int) -> None:
+    msg = m.read(msg_ptr, msg_len)
+    m.charge(HOST_PRICES["debug_log"].cost(msg_len))
+    m.log(msg.decode("utf-8", errors="replace"))
+
+
+# ---- context -----------------------------------------------------------------------------
+
+
+def _address(m: HostAccess, out_ptr: int, address: bytes) -> None:
+    m.reserve(out_ptr, ADDRESS_BYTES)
+    m.charge(HOST_PRICES[m.name].cost())
+    m.write(out_ptr, address[:ADDRESS_BYTES].ljust(ADDRESS_BYTES, b"\0"))
+
+
+def caller(m: HostAccess, out_ptr: int) -> None:
+    _address(m, out_ptr, m.caller_address)
+
+
+def self_address(m: HostAccess, out_ptr: int) -> None:
+    _address(m, out_ptr, m.self_address)
+
+
+def _context(field: str) -> Callable[[HostAccess], int]:
+    """block_height, block_time, chain_id: a flat price, then the value."""
+
+    def call(m: HostAccess) -> int:
+        m.charge(HOST_PRICES[field].cost())
+        return int(getattr(m, field))
+
+    call.__name__ = field
+    return call
+
+
+def gas_left(m: HostAccess) -> int:
+    m.charge(HOST_PRICES["gas_left"].cost())  # charged first: the result is what remains
+    return max(0, m.gas_left())
+
+
 #: Host function name → its engine-neutral implementation.
 CALLS: dict[str, Callable[..., int | None]] = {
+    "storage_read": storage_read,
+    "storage_write": storage_write,
+    "storage_delete": storage_delete,
+    "storage_has": storage_has,
+    "input_size": input_size,
+    "input_copy": input_copy,
+    "set_return": set_return,
+    "revert": revert,
+    "emit_event": emit_event,
+    "caller": caller,
+    "self_address": self_address,
+    "block_height": _context("block_height"),
+    "block_time": _context("block_time"),
+    "chain_id": _context("chain_id"),
+    "gas_left": gas_left,
+    "debug_log": debug_log,
     "hash_sha256": _hash,
     "hash_keccak256": _hash,
     "hash_blake2b256": _hash,

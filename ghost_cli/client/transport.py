@@ -177,7 +177,54 @@ def _h3_client_protocol():
     return H3ClientProtocol
 
 
-class Http3Transport:
+class _PooledQuic:
+    """ONE QUIC connection to a node, reused while it is usable and replaced when it has
+    gone away; concurrent first users share one handshake. Subclasses say how to open it."""
+
+    url: str
+
+    def __init__(self) -> None:
+        self._protocol = None
+        self._transport = None
+        self._connecting: asyncio.Lock | None = None
+        self.opened = 0
+
+    async def _open(self):  # -> (protocol, transport)
+        raise NotImplementedError
+
+    def _lost(self, reason: str) -> NodeUnavailableError:
+        return NodeUnavailableError(f"cannot reach the node at {self.url}: {reason}")
+
+    async def _connection(self):
+        if self._protocol is not None and self._protocol.usable():
+            return self._protocol
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:
+            if self._protocol is not None and self._protocol.usable():
+                return self._protocol
+            await self._drop()
+            self._protocol, self._transport = await self._open()
+            self.opened += 1
+            return self._protocol
+
+    async def _drop(self) -> None:
+        if self._protocol is not None:
+            self._protocol.close()
+            self._transport.close()
+            self._protocol = self._transport = None
+
+    async def aclose(self) -> None:
+        if self._protocol is not None and self._protocol.terminated is None:
+            self._protocol.close()
+            try:
+                await asyncio.wait_for(self._protocol.wait_closed(), 1.0)
+            except TimeoutError:
+                pass
+        await self._drop()
+
+
+class Http3Transport(_PooledQuic):
     """JSON-RPC over HTTP/3 to `quic://host:port`, trusting the CA in `ca_pem` only."""
 
     def __init__(self, url: str, *, ca_pem: bytes | None, timeout: float = DEFAULT_TIMEOUT,
@@ -185,20 +232,18 @@ class Http3Transport:
         parts = urlsplit(url)
         if parts.scheme != "quic" or not parts.hostname or not parts.port:
             raise UsageError(f"{url!r} is not a QUIC URL like quic://127.0.0.1:8443")
+        super().__init__()
         self.url = url
         self.host, self.port = parts.hostname, parts.port
         self.ca_pem = ca_pem
         self.timeout, self.connect_timeout = timeout, connect_timeout
-        self._protocol = None
-        self._transport = None
-        self._connecting: asyncio.Lock | None = None
-        self._opened = self._requests = self._retries = self._peak = 0
+        self._requests = self._retries = self._peak = 0
         authority = f"[{self.host}]" if ":" in self.host else self.host
         self._authority = f"{authority}:{self.port}".encode()
 
     def stats(self) -> TransportStats:
         peak = max(self._peak, self._protocol.peak if self._protocol else 0)
-        return TransportStats(self._opened, self._requests, peak, self._retries)
+        return TransportStats(self.opened, self._requests, peak, self._retries)
 
     async def post(self, body: bytes, *, idempotent: bool) -> bytes:
         self._requests += 1
@@ -233,9 +278,6 @@ class Http3Transport:
                     f"{self.url} did not answer within {self.timeout:g} s") from None
             self._retries += 1
 
-    def _lost(self, reason: str) -> NodeUnavailableError:
-        return NodeUnavailableError(f"cannot reach the node at {self.url}: {reason}")
-
     async def _connection(self):
         if self._protocol is not None:
             # Two turns of the loop read whatever already waits in the socket (say the
@@ -243,42 +285,20 @@ class Http3Transport:
             # connection is judged before a transaction is put on it, not after.
             await asyncio.sleep(0)
             await asyncio.sleep(0)
-            if self._protocol.usable():
-                return self._protocol
-        if self._connecting is None:
-            self._connecting = asyncio.Lock()
-        async with self._connecting:  # concurrent first requests share one handshake
-            if self._protocol is not None and self._protocol.usable():
-                return self._protocol
-            await self._drop()
-            self._protocol = await self._connect()
-            self._opened += 1
-            return self._protocol
+        return await super()._connection()
 
-    async def _connect(self):
+    async def _open(self):
         from aioquic.h3.connection import H3_ALPN
 
-        protocol, self._transport = await open_quic(
+        return await open_quic(
             self.host, self.port, alpn=H3_ALPN, ca_pem=self.ca_pem,
             protocol_class=_h3_client_protocol(), connect_timeout=self.connect_timeout,
             lost=self._lost)
-        return protocol
 
     async def _drop(self) -> None:
         if self._protocol is not None:
             self._peak = max(self._peak, self._protocol.peak)
-            self._protocol.close()
-            self._transport.close()
-            self._protocol = self._transport = None
-
-    async def aclose(self) -> None:
-        if self._protocol is not None and self._protocol.terminated is None:
-            self._protocol.close()
-            try:
-                await asyncio.wait_for(self._protocol.wait_closed(), 1.0)
-            except TimeoutError:
-                pass
-        await self._drop()
+        await super()._drop()
 
 
 async def open_quic(host: str, port: int, *, alpn: list[str], ca_pem: bytes | None,
@@ -385,19 +405,18 @@ def _doq_client_protocol():
     return DoqClientProtocol
 
 
-class DoqResolver:
+class DoqResolver(_PooledQuic):
     """DNS over QUIC to a node's QUIC port: ONE pooled connection (ALPN `doq`), one stream
     per query, replaced when it has gone away; queries are idempotent, so a query whose
     connection broke is sent again."""
 
     def __init__(self, host: str, port: int, *, ca_pem: bytes | None,
                  timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = CONNECT_TIMEOUT):
+        super().__init__()
         self.host, self.port, self.ca_pem = host, port, ca_pem
         self.url = f"doq://{host}:{port}"
         self.timeout, self.connect_timeout = timeout, connect_timeout
-        self._protocol = self._transport = None
-        self._connecting: asyncio.Lock | None = None
-        self.opened = self.queries = 0
+        self.queries = 0
 
     async def query(self, wire: bytes) -> bytes:
         self.queries += 1
@@ -414,37 +433,11 @@ class DoqResolver:
                     f"{self.url} did not answer within {self.timeout:g} s") from None
         raise AssertionError("unreachable")
 
-    async def _connection(self):
-        if self._protocol is not None and self._protocol.usable():
-            return self._protocol
-        if self._connecting is None:
-            self._connecting = asyncio.Lock()
-        async with self._connecting:
-            if self._protocol is not None and self._protocol.usable():
-                return self._protocol
-            await self._drop()
-            self._protocol, self._transport = await open_quic(
-                self.host, self.port, alpn=["doq"], ca_pem=self.ca_pem,
-                protocol_class=_doq_client_protocol(), connect_timeout=self.connect_timeout,
-                lost=lambda reason: NodeUnavailableError(
-                    f"cannot reach the node at {self.url}: {reason}"))
-            self.opened += 1
-            return self._protocol
-
-    async def _drop(self) -> None:
-        if self._protocol is not None:
-            self._protocol.close()
-            self._transport.close()
-            self._protocol = self._transport = None
-
-    async def aclose(self) -> None:
-        if self._protocol is not None and self._protocol.terminated is None:
-            self._protocol.close()
-            try:
-                await asyncio.wait_for(self._protocol.wait_closed(), 1.0)
-            except TimeoutError:
-                pass
-        await self._drop()
+    async def _open(self):
+        return await open_quic(
+            self.host, self.port, alpn=["doq"], ca_pem=self.ca_pem,
+            protocol_class=_doq_client_protocol(), connect_timeout=self.connect_timeout,
+            lost=self._lost)
 
 
 # ---- HTTP/1.1 -------------------------------------------------------------------------

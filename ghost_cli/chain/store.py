@@ -239,6 +239,13 @@ class StateStore:
     def names(self) -> dict[str, bytes]:
         return dict(self._db.execute("SELECT name, address FROM names ORDER BY name"))
 
+    def name_of(self, address: bytes) -> str | None:
+        """The first (alphabetically) name registered for `address`, if any."""
+        row = self._db.execute(
+            "SELECT name FROM names WHERE address = ? ORDER BY name LIMIT 1", (address,)
+        ).fetchone()
+        return row[0] if row else None
+
     def address_of(self, name: str) -> bytes | None:
         row = self._db.execute("SELECT address FROM names WHERE name = ?", (name,)).fetchone()
         return row[0] if row else None

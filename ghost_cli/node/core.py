@@ -248,9 +248,9 @@ class NodeCore:
                 if address is None:
                     raise NotFoundError(f"no contract named {name!r} on this node")
             rec = v.store.contract(address)
-            names = sorted(n for n, a in v.store.names().items() if a == address)
-        return ContractView(rec.address, names[0] if names else None, rec.code_hash, rec.abi,
-                            rec.metadata, rec.deployer, rec.height)
+            name = v.store.name_of(address)
+        return ContractView(rec.address, name, rec.code_hash, rec.abi, rec.metadata,
+                            rec.deployer, rec.height)
 
     def resolve_name(self, label: str, *, now: float) -> NameRecord | None:
         """What the names registry maps `label` to, read with a query of its `entry`

@@ -121,7 +121,7 @@ class WasmModule:
         return self.function_type(e.index)
 
 
-class _Reader:
+class ByteReader:
     """A cursor over bytes; every read is bounds-checked against `end`."""
 
     def __init__(self, data: bytes, pos: int = 0, end: int | None = None) -> None:
@@ -207,7 +207,7 @@ def parse_module(code: bytes) -> WasmModule:
             f"invalid WebAssembly module: unsupported binary version {code[4:8].hex()}"
         )
 
-    r = _Reader(code, len(HEADER))
+    r = ByteReader(code, len(HEADER))
     sections: list[Section] = []
     types: tuple[FuncType, ...] = ()
     imports: tuple[Import, ...] = ()
@@ -231,7 +231,7 @@ def parse_module(code: bytes) -> WasmModule:
                 r.pos = start
                 raise r.fail(f"section {sid} appears twice")
             seen.add(sid)
-        body = _Reader(code, content_start, content_start + size)
+        body = ByteReader(code, content_start, content_start + size)
         if sid == _CUSTOM:
             name = body.name()
             customs.append(CustomSection(name, code[body.pos : body.end], start))
@@ -250,7 +250,7 @@ def parse_module(code: bytes) -> WasmModule:
     )
 
 
-def _parse_types(r: _Reader) -> tuple[FuncType, ...]:
+def _parse_types(r: ByteReader) -> tuple[FuncType, ...]:
     out = []
     for _ in range(r.u32()):
         form = r.byte()
@@ -264,7 +264,7 @@ def _parse_types(r: _Reader) -> tuple[FuncType, ...]:
     return tuple(out)
 
 
-def _parse_imports(r: _Reader, types: tuple[FuncType, ...]) -> tuple[Import, ...]:
+def _parse_imports(r: ByteReader, types: tuple[FuncType, ...]) -> tuple[Import, ...]:
     out = []
     for _ in range(r.u32()):
         module, name = r.name(), r.name()
@@ -294,7 +294,7 @@ def _parse_imports(r: _Reader, types: tuple[FuncType, ...]) -> tuple[Import, ...
     return tuple(out)
 
 
-def _parse_functions(r: _Reader, type_count: int) -> tuple[int, ...]:
+def _parse_functions(r: ByteReader, type_count: int) -> tuple[int, ...]:
     out = []
     for _ in range(r.u32()):
         index = r.u32()
@@ -305,7 +305,7 @@ def _parse_functions(r: _Reader, type_count: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _parse_exports(r: _Reader) -> tuple[Export, ...]:
+def _parse_exports(r: ByteReader) -> tuple[Export, ...]:
     out = []
     names: set[str] = set()
     for _ in range(r.u32()):
@@ -351,7 +351,7 @@ def add_custom_section(code: bytes, name: str, payload: bytes) -> bytes:
 
 
 def _custom_name(code: bytes, s: Section) -> str:
-    return _Reader(code, s.content_start, s.end).name()
+    return ByteReader(code, s.content_start, s.end).name()
 
 
 def read_metadata(code: bytes) -> dict[str, Any] | None:

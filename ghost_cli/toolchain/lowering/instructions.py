@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...exceptions import InvalidModuleError
+from ..wasm_module import ByteReader
 
 # Immediate kinds.
 NONE = ""
@@ -116,16 +116,9 @@ class UnsupportedEncoding(Exception):
         self.offset = offset
 
 
-class CodeReader:
-    """LEB128 and byte reads over one function body, bounds-checked."""
-
-    def __init__(self, data: bytes, pos: int, end: int) -> None:
-        self.data = data
-        self.pos = pos
-        self.end = end
-
-    def fail(self, what: str) -> InvalidModuleError:
-        return InvalidModuleError(f"invalid WebAssembly module: {what} at byte {self.pos}")
+class CodeReader(ByteReader):
+    """The module reader's cursor, with signed and wide LEB128 for instruction immediates
+    and end-of-body messages."""
 
     def byte(self) -> int:
         if self.pos >= self.end:

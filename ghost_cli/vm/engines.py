@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from ..abi import Abi
 from ..exceptions import InvalidModuleError, RevertError
+from .trace import current_tracer
 from .types import CallContext, Outcome, StorageReader
 
 WASM_MAGIC = b"\0asm"
@@ -57,7 +58,16 @@ class EngineSet:
     def execute(
         self, code: bytes, function: str, ctx: CallContext, storage: StorageReader
     ) -> Outcome:
-        return self._backend(code).engine.execute(code, function, ctx, storage)
+        engine = self._backend(code).engine
+        recorder = current_tracer()
+        if recorder is None:
+            return engine.execute(code, function, ctx, storage)
+        return recorder.run_frame(_engine_name(code), ctx, function, "call",
+                                  lambda: engine.execute(code, function, ctx, storage))
+
+
+def _engine_name(code: bytes) -> str:
+    return "zvm" if bytes(code[:4]) == ZVMC_MAGIC else "wasm"
 
 
 def by_selector(backend: Backend) -> Callable[[bytes, CallContext, StorageReader], Outcome]:
@@ -71,8 +81,14 @@ def by_selector(backend: Backend) -> Callable[[bytes, CallContext, StorageReader
         wanted = ctx.input[:4]
         for fn in Abi.from_json(metadata.get("abi") or {}).functions:
             if selector(fn.signature) == wanted:
-                return backend.engine.execute(code, fn.name, replace(ctx, input=ctx.input[4:]),
-                                              storage)
+                sub = replace(ctx, input=ctx.input[4:])
+                recorder = current_tracer()
+                if recorder is None:
+                    return backend.engine.execute(code, fn.name, sub, storage)
+                name = fn.name
+                return recorder.run_frame(
+                    _engine_name(code), sub, name, "CALL",
+                    lambda: backend.engine.execute(code, name, sub, storage))  # noqa: B023 - runs now
         # what a ZVM dispatcher does with a selector it does not know
         raise RevertError(f"unknown function: selector 0x{wanted.hex()}")
 

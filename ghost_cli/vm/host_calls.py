@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from ghost_cli.exceptions import RevertError, TrapError
+from ghost_cli.exceptions import GhostError, RevertError, TrapError
 from ghost_cli.vm import host_services as svc
 from ghost_cli.vm.gas import HOST_PRICES
 from ghost_cli.vm.types import Event, Limits
@@ -356,3 +356,68 @@ CALLS: dict[str, Callable[..., int | None]] = {
     "keygen_seeded": keygen_seeded,
     "merkle_verify": merkle_verify,
 }
+
+
+# ---- tracing -----------------------------------------------------------------------------
+# Off, an engine pays one None check per host call. On, the engine calls `call_traced`,
+# which runs the same row over a recording view of the access and reports what the row
+# read, wrote, emitted and charged (vm/trace.py builds the call tree from it).
+
+
+class HostTracer(Protocol):
+    def host_call(self, name: str, gas: int, notes: dict, result: int | None,
+                  error: GhostError | None) -> None: ...
+
+
+class _Recording:
+    """A HostAccess that notes what the row does and what it is charged."""
+
+    __slots__ = ("_m", "gas", "name", "notes")
+
+    def __init__(self, m: HostAccess) -> None:
+        self._m, self.name, self.gas, self.notes = m, m.name, 0, {}
+
+    def __getattr__(self, attr: str):  # read, reserve, write, the context properties
+        return getattr(self._m, attr)
+
+    def charge(self, price: int) -> None:
+        self.gas += price  # counted even when it cannot be paid: the trace shows the ask
+        self._m.charge(price)
+
+    def storage_get(self, key: bytes) -> bytes | None:
+        value = self._m.storage_get(key)
+        self.notes.update(key=key, value=value)
+        return value
+
+    def storage_set(self, key: bytes, value: bytes | None) -> None:
+        self.notes.update(key=key, value=value)
+        self._m.storage_set(key, value)
+
+    def emit(self, event: Event) -> None:
+        self.notes["event"] = event
+        self._m.emit(event)
+
+    def log(self, message: str) -> None:
+        self.notes["message"] = message
+        self._m.log(message)
+
+    def set_return(self, data: bytes) -> None:
+        self.notes["data"] = data
+        self._m.set_return(data)
+
+    def set_revert(self, data: bytes) -> None:
+        self.notes["reason"] = data.decode("utf-8", errors="replace")
+        self._m.set_revert(data)
+
+
+def call_traced(tracer: HostTracer, call: Callable[..., int | None], m: HostAccess,
+                *args: int) -> int | None:
+    """Run one host row as the engine would, reporting it to `tracer` (failures too)."""
+    rec = _Recording(m)
+    try:
+        result = call(rec, *args)
+    except GhostError as exc:
+        tracer.host_call(m.name, rec.gas, rec.notes, None, exc)
+        raise
+    tracer.host_call(m.name, rec.gas, rec.notes, result, None)
+    return result

@@ -26,6 +26,7 @@ from ghost_cli.exceptions import (
     UnknownImportError,
 )
 from ghost_cli.vm.host_table import ABI_VERSION, BY_NAME, HOST_MODULE
+from ghost_cli.vm.trace import current_tracer
 from ghost_cli.vm.types import CallContext, Limits, Outcome, StorageReader
 
 from .backstop import EpochTicker
@@ -220,7 +221,7 @@ class WasmEngine:
             memory_size=limits.memory_bytes, table_elements=limits.max_table_elements,
             instances=1, tables=limits.max_tables, memories=1)
         store.set_epoch_deadline(self._ticker.deadline_ticks)
-        frame = CallFrame(ctx, storage, store, limits)
+        frame = CallFrame(ctx, storage, store, limits, tracer=current_tracer())
         frame.start()
         stack = self.frames.frames
         stack.append(frame)

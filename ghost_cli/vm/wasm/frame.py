@@ -10,11 +10,15 @@ from __future__ import annotations
 import ctypes
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import wasmtime
 
 from ghost_cli.exceptions import GhostError, HostMemoryError, OutOfGasError
 from ghost_cli.vm.types import CallContext, Event, Limits, StorageReader
+
+if TYPE_CHECKING:
+    from ghost_cli.vm.host_calls import HostTracer
 
 _U32 = 0xFFFF_FFFF
 #: Fuel the store holds beyond the call's gas limit; see CallFrame.start.
@@ -51,6 +55,7 @@ class CallFrame:
     # The error a host handler raised, kept here as well because wasmtime-py hands it back
     # through a process-wide slot that another thread's call could, in principle, take.
     error: GhostError | None = None
+    tracer: HostTracer | None = None  # vm/trace.py's recorder, while a trace is on
 
     # ---- gas ---------------------------------------------------------------------------
     # wasmtime checks fuel only at function entries and loop headers, so straight-line code

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import wasmtime
 
 from ghost_cli.exceptions import GhostError
-from ghost_cli.vm.host_calls import CALLS
+from ghost_cli.vm.host_calls import CALLS, call_traced
 from ghost_cli.vm.host_table import HOST_FUNCTIONS, HOST_MODULE, HostFunction
 from ghost_cli.vm.types import Event, Limits
 
@@ -115,7 +115,11 @@ def _handler(row: HostFunction) -> Callable[..., int | None]:
     signed = row.results == ("i64",)
 
     def handler(frame: CallFrame, caller: wasmtime.Caller, *args: int) -> int | None:
-        result = call(WasmAccess(frame, caller, name), *(u32(a) for a in args))
+        if frame.tracer is None:
+            result = call(WasmAccess(frame, caller, name), *(u32(a) for a in args))
+        else:
+            result = call_traced(frame.tracer, call, WasmAccess(frame, caller, name),
+                                 *(u32(a) for a in args))
         return _i64(result) if signed and result is not None else result
 
     handler.__name__ = name

@@ -32,6 +32,7 @@ from ghost_cli.exceptions import (
     OutOfGasError,
     RevertError,
 )
+from ghost_cli.vm.trace import current_tracer
 from ghost_cli.vm.types import (
     CallContext,
     CreatedContract,
@@ -281,11 +282,14 @@ class ZvmEngine:
         """Run `contract` with raw call data (no selector added)."""
         if trace is None:
             trace = getattr(self._local, "tracer", None)
+        dispatch, recorder = self._dispatch, current_tracer()
+        if recorder is not None:  # a call trace (vm/trace.py): sub-frames, host calls, steps
+            trace, dispatch = recorder.zvm_steps(trace), recorder.zvm_dispatch(dispatch)
         tx = TxContext(origin=ctx.caller, gas_limit=ctx.gas_limit,
                        block_height=ctx.block_height, block_time=ctx.block_time,
                        chain_id=ctx.chain_id, limits=self.limits,
-                       host=_Host(self, ctx, contract, raw, storage))
-        interp = Interpreter(self._dispatch, tx, trace)
+                       host=_Host(self, ctx, contract, raw, storage), host_tracer=recorder)
+        interp = Interpreter(dispatch, tx, trace)
         msg = Message(contract.code, ctx.address, ctx.caller, calldata, ctx.gas_limit,
                       code_address=ctx.address)
         result = interp.run(msg)

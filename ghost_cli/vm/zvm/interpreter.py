@@ -22,7 +22,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ghost_cli.exceptions import (
     ExecutionError,
@@ -39,6 +39,9 @@ from ghost_cli.vm.types import Limits, Outcome, StorageReader
 
 from .opcodes import OPCODES, RESERVED, STACK_LIMIT, Opcode, jumpdests
 from .state import Created, TxState
+
+if TYPE_CHECKING:
+    from ghost_cli.vm.host_calls import HostTracer
 
 MAX_CALL_DEPTH = 1024
 WORD_MASK = (1 << 256) - 1
@@ -122,6 +125,7 @@ class TxContext:
     chain_id: int
     limits: Limits
     host: CallHost
+    host_tracer: HostTracer | None = None  # vm/trace.py's recorder, while a trace is on
 
 
 @dataclass(frozen=True)

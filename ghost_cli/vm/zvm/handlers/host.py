@@ -23,7 +23,7 @@ from ghost_cli.exceptions import (
     StackUnderflowError,
     TruncatedImmediateError,
 )
-from ghost_cli.vm.host_calls import CALLS
+from ghost_cli.vm.host_calls import CALLS, call_traced
 from ghost_cli.vm.host_table import HOST_FUNCTIONS
 from ghost_cli.vm.types import Event, Limits
 
@@ -113,7 +113,10 @@ def _service(name: str) -> Callable[..., int | None]:
     call = CALLS[name]
 
     def service(f: Frame, *args: int) -> int | None:
-        return call(ZvmAccess(f, name), *args)
+        tracer = f.tx.host_tracer
+        if tracer is None:
+            return call(ZvmAccess(f, name), *args)
+        return call_traced(tracer, call, ZvmAccess(f, name), *args)
 
     service.__name__ = name
     return service

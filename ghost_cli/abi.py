@@ -62,9 +62,41 @@ class Function:
 
 
 @dataclass(frozen=True)
+class EventField:
+    name: str
+    type: str
+    indexed: bool = False  # carried in a topic (after the name) rather than in the data
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """An event a contract emits: topic 0 is its name; indexed fields fill topics 1..3 in
+    order, the others are the data, encoded as call data is. No fields: only the name is
+    known, and its topics and data print raw."""
+
+    name: str
+    fields: tuple[EventField, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "fields": [
+            {"name": f.name, "type": f.type, **({"indexed": True} if f.indexed else {})}
+            for f in self.fields]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EventSpec:
+        return cls(data["name"], tuple(
+            EventField(f["name"], f["type"], bool(f.get("indexed", False)))
+            for f in data.get("fields", [])))
+
+
+@dataclass(frozen=True)
 class Abi:
     functions: tuple[Function, ...]
     version: int = 1
+    events: tuple[EventSpec, ...] = ()
+
+    def event(self, name: str) -> EventSpec | None:
+        return next((e for e in self.events if e.name == name), None)
 
     def function(self, name: str) -> Function:
         for f in self.functions:
@@ -76,13 +108,18 @@ class Abi:
         raise NotFoundError(f"no function {name!r} in the contract (functions: {known})")
 
     def to_json(self) -> dict[str, Any]:
-        return {"version": self.version, "functions": [f.to_json() for f in self.functions]}
+        out: dict[str, Any] = {"version": self.version,
+                               "functions": [f.to_json() for f in self.functions]}
+        if self.events:  # absent rather than empty: ABIs without events keep their bytes
+            out["events"] = [e.to_json() for e in self.events]
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Abi:
         return cls(
             functions=tuple(Function.from_json(f) for f in data.get("functions", [])),
             version=int(data.get("version", 1)),
+            events=tuple(EventSpec.from_json(e) for e in data.get("events", [])),
         )
 
 
@@ -221,6 +258,58 @@ def parse_args(fn: Function, texts: list[str]) -> list[Any]:
             f"{fn.name} takes {len(fn.inputs)} argument(s) ({_describe(fn)}), got {len(texts)}"
         )
     return [parse_arg(p.type, t) for p, t in zip(fn.inputs, texts, strict=True)]
+
+
+def _topic_value(ty: str, topic: bytes) -> Any:
+    """An indexed field from its topic: left-aligned, zero-padded, integers little-endian
+    (the SDK's `ghost.topic`). Byte strings lose their zero padding."""
+    if ty in INT_TYPES:
+        _, _, size = _int_bounds(ty)
+        return int.from_bytes(topic[:size], "little", signed=ty[0] == "i")
+    if ty == "bool":
+        return topic[0] != 0
+    if ty == "address":
+        return topic[:ADDRESS_LEN]
+    raw = topic.rstrip(b"\0")
+    return raw.decode(errors="replace") if ty == "string" else raw
+
+
+def raw_value(data: bytes) -> str:
+    """Bytes of unknown type: printable ASCII as text, anything else as 0x-hex."""
+    if data and all(32 <= b < 127 for b in data):
+        return data.decode()
+    return "0x" + data.hex()
+
+
+def decode_event(abi: Abi | None, name: str, topics: tuple[bytes, ...] | list[bytes],
+                 data: bytes) -> dict[str, Any] | None:
+    """The event's fields by the ABI ({field: value}; addresses in checksum case, other
+    values as `to_jsonable` gives them),
+    or None when the ABI does not declare its fields or the bytes do not fit them."""
+    spec = abi.event(name) if abi is not None else None
+    if spec is None or not spec.fields:
+        return None
+    out: dict[str, Any] = {}
+    later = list(topics[1:])
+    pos = 0
+    try:
+        for f in spec.fields:
+            if f.indexed:
+                if not later:
+                    return None
+                value = _topic_value(f.type, later.pop(0))
+            else:
+                value, pos = decode_value(f.type, data, pos)
+            out[f.name] = format_address(value) if f.type == "address" else to_jsonable(value)
+    except ArgumentError:
+        return None
+    return out if pos == len(data) and not later else None
+
+
+def format_fields(fields: dict[str, Any]) -> str:
+    """`name=value` pairs for the terminal (strings quoted)."""
+    return " ".join(f"{k}={v!r}" if isinstance(v, str) and not v.startswith("0x") else f"{k}={v}"
+                    for k, v in fields.items())
 
 
 def to_jsonable(value: Any) -> Any:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..abi import INT_TYPES, Abi, Function, Param
+from ..abi import INT_TYPES, Abi, EventField, EventSpec, Function, Param
 from ..config.defaults import SDK_MODULE
 from ..exceptions import CompileError
 
@@ -29,6 +29,12 @@ _PUB_FN = re.compile(r"\bpub\s+fn\s+([A-Za-z_]\w*)\s*\(")
 _CONST = re.compile(r"\b(?:pub\s+)?const\s+([A-Za-z_]\w*)\s*(?::[^=]*)?=\s*([^;]*);")
 _PARAM = re.compile(r"\s*(?:(comptime|noalias)\s+)?([A-Za-z_]\w*)\s*:\s*(.*\S)\s*$", re.S)
 _IMPORT = re.compile(r'^@import\(\s*"([^"]*)"\s*\)$')
+#: `SDK.emit("Name", ...)`: the SDK's event call, topic 0 being the name.
+_EMIT = re.compile(r'\b([A-Za-z_]\w*)\s*\.\s*emit\s*\(\s*"([^"\\]{1,32})"')
+#: A doc-comment line declaring an event's fields: `/// event Name(field: type [indexed], ...)`.
+_EVENT_DOC = re.compile(r"^[ \t]*//[/!][ \t]*event[ \t]+([A-Za-z_]\w*)[ \t]*\(([^)]*)\)[ \t]*$",
+                        re.M)
+_EVENT_FIELD = re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*(.*?)(\s+indexed)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -206,7 +212,9 @@ def _doc_before(src: _Source, pos: int) -> str:
         s = line.strip()
         if not s.startswith("///") or s.startswith("////"):
             break
-        doc.append(s[4:] if s.startswith("/// ") else s[3:])
+        line = s[4:] if s.startswith("/// ") else s[3:]
+        if not _EVENT_DOC.match(s):  # an event declaration is not the function's doc
+            doc.append(line)
     return "\n".join(reversed(doc)).strip()
 
 
@@ -266,7 +274,34 @@ def extract_abi_from_text(text: str, label: str) -> Abi:
                 doc=_doc_before(src, m.start()),
             )
         )
-    return Abi(tuple(functions))
+    return Abi(tuple(functions), events=_events(src, types))
+
+
+def _events(src: _Source, types: _TypeMap) -> tuple[EventSpec, ...]:
+    """Every event the source emits by name (`ghost.emit("Name", ...)`), with the fields a
+    doc comment declares (`/// event Name(from: ghost.Address indexed, amount: u64)`)."""
+    declared: dict[str, tuple[EventField, ...]] = {}
+    for m in _EVENT_DOC.finditer(src.text):
+        fields = []
+        for piece in filter(str.strip, m.group(2).split(",")):
+            fm = _EVENT_FIELD.match(piece)
+            abi_type = types.resolve(fm.group(2)) if fm else None
+            if fm is None or abi_type in (None, "void"):
+                raise src.error(m.start(), f"cannot read field {piece.strip()!r} of event "
+                                           f"{m.group(1)!r} (`name: type`, then `indexed` "
+                                           f"for a topic; types: {SUPPORTED})")
+            fields.append(EventField(fm.group(1), abi_type, bool(fm.group(3))))
+        if sum(f.indexed for f in fields) > 3:
+            raise src.error(m.start(), f"event {m.group(1)!r} has more than 3 indexed fields")
+        declared[m.group(1)] = tuple(fields)
+    names: list[str] = []
+    for m in _EMIT.finditer(src.text):
+        # a real call: the SDK's name, and not inside a comment or string (masked there)
+        if m.group(1) in types.sdk_names and src.masked[m.start()] != " " \
+                and m.group(2) not in names:
+            names.append(m.group(2))
+    names += [n for n in declared if n not in names]
+    return tuple(EventSpec(n, declared.get(n, ())) for n in names)
 
 
 def extract_abi(source: Path, root: Path | None = None) -> Abi:

@@ -107,6 +107,7 @@ pub fn mul_div_u256(a: u256, b: u256, c: u256) !u256 {
 /// Add `x` to the stored running total and return the new total; "Overflow" past
 /// 2^128 - 1, leaving the total as it was. Emits "Accumulated" (topic 1: the caller;
 /// data: the new total, u128 little-endian).
+/// event Accumulated(by: ghost.Address indexed, total: u128)
 pub fn accumulate(x: u128) !u128 {
     const sum = try add(u128, ghost.storage.get(u128, total_key), x);
     ghost.storage.set(u128, total_key, sum);

@@ -1,5 +1,6 @@
 //! A counter: the smallest useful contract. Every top-level `pub fn` below is a contract
 //! function; `ghost build` derives the ABI from these signatures and doc comments.
+//! event Incremented(by: ghost.Address indexed)
 const ghost = @import("ghost");
 
 comptime {

@@ -65,6 +65,7 @@ pub fn init(owner_pk: []const u8, multisig: []const u8) !void {
 }
 
 /// Credit `amount` to the vault (and to the caller's deposited total); emits "Deposited".
+/// event Deposited(from: ghost.Address indexed, amount: u64)
 pub fn deposit(amount: u64) !void {
     const total = ghost.storage.get(u64, balance_key);
     const new_total = std.math.add(u64, total, amount) catch return error.Overflow;
@@ -103,6 +104,7 @@ pub fn withdraw_multi(to: ghost.Address, amount: u64, nonce: u64, sigs: []const 
     try release(to, amount, nonce);
 }
 
+/// event Withdrawn(to: ghost.Address indexed, amount: u64, nonce: u64)
 fn release(to: ghost.Address, amount: u64, nonce: u64) !void {
     const next = ghost.storage.get(u64, nonce_key);
     if (nonce < next) return error.Replayed;

@@ -29,6 +29,7 @@ fn setBalance(who: ghost.Address, amount: u64) void {
     ghost.storage.set(u64, &key, amount);
 }
 
+/// event Transfer(from: ghost.Address indexed, to: ghost.Address indexed, amount: u64)
 fn emitTransfer(from: ghost.Address, to: ghost.Address, amount: u64) void {
     var data: [8]u8 = undefined;
     @import("std").mem.writeInt(u64, &data, amount, .little);

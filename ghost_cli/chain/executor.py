@@ -53,6 +53,7 @@ class Receipt:
     events: tuple[Event, ...] = ()
     logs: tuple[str, ...] = ()
     abi: Abi | None = field(default=None, compare=False)
+    sender: bytes | None = None  # who signed it (a query: who it ran as)
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ class Executor:
                 ReceiptRecord(tx.hash, height, "deploy", tx.sender, address, None, gas_used,
                               b"", (), ())
             )
-        return Receipt("deploy", address, None, None, b"", gas_used, height, tx.hash, abi=abi)
+        return Receipt("deploy", address, None, None, b"", gas_used, height, tx.hash, abi=abi,
+                       sender=tx.sender)
 
     def _call(self, tx: Transaction) -> Receipt:
         contract = self.store.contract(tx.target)
@@ -174,7 +176,7 @@ class Executor:
                               gas_used, outcome.return_data, outcome.logs, outcome.events)
             )
         return Receipt("call", tx.target, tx.function, result, outcome.return_data, gas_used,
-                       height, tx.hash, outcome.events, outcome.logs, abi)
+                       height, tx.hash, outcome.events, outcome.logs, abi, tx.sender)
 
     def _apply(self, outcome: Outcome, target: bytes, height: int) -> None:
         """Everything a run changed; the caller's store transaction makes it atomic.
@@ -238,7 +240,7 @@ class Executor:
         )
         return Receipt("query", address, function, decode_result(fn, outcome.return_data),
                        outcome.return_data, gas_used, height, None, outcome.events,
-                       outcome.logs, abi)
+                       outcome.logs, abi, sender)
 
     def _run(
         self,

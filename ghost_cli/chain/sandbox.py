@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..abi import Abi, parse_address, parse_args
+from ..abi import Abi, decode_result, parse_address, parse_args
 from ..crypto.keypair import KeyPair
 from ..exceptions import NotFoundError, UsageError
 from ..vm.types import Limits
@@ -153,6 +153,32 @@ class Sandbox:
 
     def abi_of(self, address: bytes) -> Abi:
         return self.executor.abi_of(address)
+
+    # --- lookups, as on a node ------------------------------------------------------------
+
+    def receipt(self, tx_hash: bytes) -> Receipt:
+        """A recorded transaction's receipt, its result decoded by the contract's ABI."""
+        rec = self.store.receipt(tx_hash)
+        abi = self.abi_of(rec.target)
+        result = (decode_result(abi.function(rec.function), rec.return_data)
+                  if rec.function else None)
+        return Receipt(rec.kind, rec.target, rec.function, result, rec.return_data,
+                       rec.gas_used, rec.height, rec.tx_hash, rec.events, rec.logs, abi,
+                       rec.sender)
+
+    def events(self, ref: str | bytes | None = None, *, name: str | None = None,
+               from_block: int | None = None, to_block: int | None = None,
+               limit: int | None = None) -> list[dict[str, Any]]:
+        """Recorded events, oldest first, in the node's JSON shape (ghost_getEvents)."""
+        from ..abi import format_address
+
+        address = None if ref is None else self.resolve(ref)
+        found = self.store.events(address=address, name=name, from_block=from_block or 0,
+                                  to_block=to_block, limit=limit or 100)
+        return [{"name": r.event.name, "address": format_address(r.event.address),
+                 "topics": ["0x" + t.hex() for t in r.event.topics],
+                 "data": "0x" + r.event.data.hex(), "tx_hash": "0x" + r.tx_hash.hex(),
+                 "block_height": r.height, "index": r.index} for r in found]
 
     def encode_args(self, address: bytes, function: str, args: Sequence[Any]) -> bytes:
         """Typed values -> call data, checked against the deployed ABI (as RemoteNetwork's)."""

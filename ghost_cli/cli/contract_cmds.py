@@ -1,11 +1,12 @@
 """`ghost deploy`, `ghost call`, `ghost query`: transactions against a network."""
 
 
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
-from .options import GasLimit, Json, Key, Network, PasswordFile, Target, Transport
+from .options import GasLimit, Json, Key, Network, PasswordFile, Target, Transport, Verbose
 from .output import Output, handling
 from .zvm_cmds import Trace, tracing
 
@@ -71,12 +72,14 @@ def register(app: typer.Typer) -> None:
         key: Key = None,
         password_file: PasswordFile = None,
         trace: Trace = False,
+        verbose: Verbose = 0,
         transport: Transport = None,
         as_json: Json = False,
     ) -> None:
         """Send a transaction that runs FUNCTION; print its result, gas used and events."""
         _run(contract, function, args or [], network, gas_limit, as_json, commit=True,
-             key=key, password_file=password_file, trace=trace, transport=transport)
+             key=key, password_file=password_file, trace=trace, transport=transport,
+             verbose=verbose)
 
     @app.command("query")
     def query(
@@ -86,6 +89,7 @@ def register(app: typer.Typer) -> None:
         network: Network = None,
         gas_limit: GasLimit = None,
         trace: Trace = False,
+        verbose: Verbose = 0,
         transport: Transport = None,
         prove: Annotated[bool, typer.Option(
             "--prove", help="Node networks: re-run the query here on the project's build, "
@@ -95,7 +99,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run FUNCTION read-only: nothing is recorded, state is never changed."""
         _run(contract, function, args or [], network, gas_limit, as_json, commit=False,
-             trace=trace, transport=transport, prove=prove)
+             trace=trace, transport=transport, prove=prove, verbose=verbose)
 
 
 def _artifact(project, name: str, target: str | None):
@@ -114,7 +118,7 @@ def _artifact(project, name: str, target: str | None):
 
 def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
          key: str | None = None, password_file=None, trace: bool = False,
-         transport: str | None = None, prove: bool = False) -> None:
+         transport: str | None = None, prove: bool = False, verbose: int = 0) -> None:
     out = Output(as_json)
     with handling(out):
         from ..chain.networks import open_network
@@ -130,19 +134,23 @@ def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
         signer = load_signer(key or project.default_key, password_file) if commit else None
         with open_network(project, network, transport=transport) as net:
             values = net.parse_call_args(contract, function, args)
-            with tracing(net, contract, trace, out) as steps:
+            with tracing(net, contract, trace, out) as steps, \
+                    call_tracing(net, verbose, out) as recorder:
                 if commit:
                     receipt = net.call(contract, function, values, gas_limit=gas_limit,
                                        signer=signer)
                 else:
                     receipt = net.query(contract, function, values, gas_limit=gas_limit)
             proven = _prove(project, net, contract, function, values, receipt) if prove else None
-        data = {"contract": contract, **receipt_json(receipt)}
+            abi_of = abi_lookup(net)
+            data = {"contract": contract, **receipt_json(receipt, abi_of)}
         if proven is not None:
             data["proof"] = proven.to_json()
         if steps is not None:
             data["trace"] = steps
-        out.emit(data, lambda: _render(out, receipt, proven))
+        if recorder is not None:
+            data["call_trace"] = recorder.to_json()
+        out.emit(data, lambda: _render(out, receipt, proven, abi_of))
 
 
 def _prove(project, net, contract: str, function: str, values, receipt):
@@ -175,10 +183,70 @@ def _deploy_json(name, r) -> dict:
             "block_height": r.block_height, "tx_hash": "0x" + r.tx_hash.hex()}
 
 
-def receipt_json(r) -> dict:
+def abi_lookup(net):
+    """address -> the deployed contract's ABI (None when unknown), cached per command."""
+    from ..exceptions import GhostError
+
+    cache: dict[bytes, object] = {}
+
+    def abi_of(address: bytes):
+        if address not in cache:
+            try:
+                cache[address] = net.abi_of(address)
+            except GhostError:
+                cache[address] = None
+        return cache[address]
+
+    return abi_of
+
+
+@contextmanager
+def call_tracing(net, verbose: int, out):
+    """Record a call trace of the calls made inside the block (None when -v is not given).
+    The tree goes to stderr unless output is JSON; a failed call carries it in its error's
+    details as "call_trace"."""
+    if not verbose:
+        yield None
+        return
+    from ..exceptions import ExecutionError, UsageError
+    from ..vm.trace import Recorder, recording
+
+    if not hasattr(net, "engines"):  # a RemoteNetwork: the call runs inside the node
+        raise UsageError("-v traces calls on the sandbox only: a node does not send traces")
+    recorder = Recorder(verbose, abi_of=abi_lookup(net))
+    try:
+        with recording(recorder):
+            yield recorder
+    except ExecutionError as exc:
+        exc.details["call_trace"] = recorder.to_json()
+        _print_trace(out, recorder)
+        raise
+    _print_trace(out, recorder)
+
+
+def _print_trace(out, recorder) -> None:
+    if not out.as_json:
+        from rich.markup import escape
+
+        for line in recorder.render():
+            out.info(escape(line))
+
+
+def _events_json(events, abi_of) -> list[dict]:
+    from ..vm.trace import event_json
+
+    return [event_json(e, abi_of(e.address) if abi_of else None) for e in events]
+
+
+def receipt_json(r, abi_of=None) -> dict:
     from ..abi import format_address, to_jsonable
 
+    if abi_of is None:  # the receipt's own contract's ABI decodes its events
+        def abi_of(address):
+            return r.abi if address == r.address else None
+
     return {
+        "sender": format_address(r.sender) if r.sender else None,
         "address": format_address(r.address),
         "function": r.function,
         "result": to_jsonable(r.result),
@@ -186,16 +254,21 @@ def receipt_json(r) -> dict:
         "gas_used": r.gas_used,
         "block_height": r.block_height,
         "tx_hash": "0x" + r.tx_hash.hex() if r.tx_hash else None,
-        "events": [
-            {"name": e.name, "address": format_address(e.address),
-             "topics": ["0x" + t.hex() for t in e.topics], "data": "0x" + e.data.hex()}
-            for e in r.events
-        ],
+        "events": _events_json(r.events, abi_of),
         "logs": list(r.logs),
     }
 
 
-def _render(out, r, proven=None) -> None:
+def event_line(e: dict) -> str:
+    """One event for the terminal: its decoded fields, else its raw topics and data."""
+    from ..abi import format_fields
+
+    if e.get("fields") is not None:
+        return f"{e['name']} {format_fields(e['fields'])}".rstrip()
+    return f"{e['name']} {' '.join(e['topics'][1:])} data={e['data']}".replace("  ", " ")
+
+
+def _render(out, r, proven=None, abi_of=None) -> None:
     from ..abi import to_jsonable
 
     if r.result is None:
@@ -203,9 +276,8 @@ def _render(out, r, proven=None) -> None:
     else:
         out.out.print(to_jsonable(r.result))
     out.info(f"gas used: {r.gas_used:,}" + ("" if r.tx_hash else "  (query: nothing recorded)"))
-    for e in r.events:
-        topics = " ".join("0x" + t.hex() for t in e.topics[1:])
-        out.info(f"event {e.name} {topics} data=0x{e.data.hex()}".rstrip())
+    for e in receipt_json(r, abi_of)["events"]:
+        out.info(f"event {event_line(e)}")
     for line in r.logs:
         out.info(f"log: {line}")
     if proven is not None:

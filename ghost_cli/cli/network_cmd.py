@@ -1,5 +1,6 @@
 """`ghost network add|list|use|remove`: the [networks] of ghost.toml, edited in place
-(comments kept), and `ghost receipt` / `ghost events`, lookups on a network."""
+(comments kept), and `ghost receipt` / `ghost events`, lookups on a network (the sandbox
+included)."""
 
 
 from pathlib import Path
@@ -132,19 +133,24 @@ def register(app: typer.Typer) -> None:
         transport: Transport = None,
         as_json: Json = False,
     ) -> None:
-        """Look up a recorded transaction's receipt on a node network."""
+        """Look up a recorded transaction's receipt (the sandbox's or a node's)."""
         out = Output(as_json)
         with handling(out):
-            from .contract_cmds import _render, receipt_json
+            from ..abi import format_address
+            from .contract_cmds import _render, abi_lookup, receipt_json
 
             raw = _hash_arg(tx_hash)
-            with _node(network, transport) as net:
+            with _open(network, transport) as net:
                 r = net.receipt(raw)
-            def render() -> None:
-                out.info(f"{r.kind} in block {r.block_height}, tx 0x{r.tx_hash.hex()}")
-                _render(out, r)
+                abi_of = abi_lookup(net)
+                data = {"kind": r.kind, **receipt_json(r, abi_of)}
 
-            out.emit({"kind": r.kind, **receipt_json(r)}, render)
+            def render() -> None:
+                sender = f" from {format_address(r.sender)}" if r.sender else ""
+                out.info(f"{r.kind} in block {r.block_height}, tx 0x{r.tx_hash.hex()}{sender}")
+                _render(out, r, abi_of=abi_of)
+
+            out.emit(data, render)
 
     @app.command("events")
     def events(
@@ -159,17 +165,24 @@ def register(app: typer.Typer) -> None:
         transport: Transport = None,
         as_json: Json = False,
     ) -> None:
-        """A contract's recorded events on a node network, oldest first."""
+        """A contract's recorded events (the sandbox's or a node's), oldest first, with
+        their fields decoded by the contract's ABI."""
         out = Output(as_json)
         with handling(out):
-            with _node(network, transport) as net:
+            from ..abi import decode_event, parse_address
+            from .contract_cmds import abi_lookup, event_line
+
+            with _open(network, transport) as net:
                 found = net.events(contract, name=name, from_block=since, limit=limit)
+                abi_of = abi_lookup(net)
+                for e in found:
+                    e["fields"] = decode_event(
+                        abi_of(parse_address(e["address"])), e["name"],
+                        [bytes.fromhex(t[2:]) for t in e["topics"]], bytes.fromhex(e["data"][2:]))
 
             def render() -> None:
                 for e in found:
-                    topics = " ".join(e["topics"][1:])
-                    out.out.print(f"block {e['block_height']} {e['name']} {topics} "
-                                  f"data={e['data']}".replace("  ", " "))
+                    out.out.print(f"block {e['block_height']} {event_line(e)}")
                 if not found:
                     out.info("no events")
 
@@ -201,16 +214,9 @@ def _hash_arg(text: str) -> bytes:
     return bytes.fromhex(text[2:] if text.startswith("0x") else text)
 
 
-def _node(network: str | None, transport: str | None):
-    """The named network, which must be a node network: the sandbox keeps no lookups."""
+def _open(network: str | None, transport: str | None):
+    """The named network: the sandbox (its receipts and events are in its store) or a node."""
     from ..chain.networks import open_network
     from ..config.project import load_project
-    from ..exceptions import UsageError
 
-    project = load_project()
-    if project.network(network).kind != "node":
-        raise UsageError(f"network {network or project.default_network!r} is the embedded "
-                         "sandbox: receipts and events are looked up on node networks "
-                         "(--network NAME)")
-    return open_network(project, network, transport=transport)
-
+    return open_network(load_project(), network, transport=transport)

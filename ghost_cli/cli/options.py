@@ -47,3 +47,10 @@ Transport = Annotated[
                  help="How to reach a node network: quic (HTTP/3) or http (HTTP/1.1, the "
                       "network's http_url); default: its url's scheme. Ignored by the sandbox."),
 ]
+Verbose = Annotated[
+    int,
+    typer.Option("--verbose", "-v", count=True, envvar=defaults.ENV_VERBOSE, max=3, clamp=True,
+                 help="Print the call trace to stderr (sandbox): -v frames, gas, storage, "
+                      "events, logs and sub-calls; -vv every host call; -vvv ZVM opcodes "
+                      "too. With --json, add it as \"call_trace\"."),
+]

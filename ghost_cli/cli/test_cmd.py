@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from .options import Json
+from .options import Json, Verbose
 from .output import Output, handling
 
 
@@ -27,9 +27,11 @@ def register(app: typer.Typer) -> None:
         tolerance: Annotated[float | None, typer.Option("--tolerance",
                                                         help="Relative gas tolerance for --check.")
                              ] = None,
+        verbose: Verbose = 0,
         as_json: Json = False,
     ) -> None:
-        """Run tests/ with pytest; extra arguments go to pytest (e.g. -k increment)."""
+        """Run tests/ with pytest; extra arguments go to pytest (e.g. -k increment).
+        -v also prints each contract call's trace (shown with a failing test's output)."""
         out = Output(as_json)
         with handling(out):
             import json
@@ -50,9 +52,15 @@ def register(app: typer.Typer) -> None:
                 cmd += ["--gas-snapshot"] if snapshot else []
                 cmd += ["--gas-check"] if check else []
                 cmd += ["--gas-tolerance", str(tolerance)] if tolerance is not None else []
+                cmd += ["-" + "v" * verbose] if verbose else []
                 cmd += list(ctx.args)
                 # With --json, pytest's own output goes to stderr so stdout stays one document.
-                proc = subprocess.run(cmd, cwd=project.root,
+                import os
+
+                from ..config.defaults import ENV_VERBOSE
+
+                env = {**os.environ, ENV_VERBOSE: str(verbose)}
+                proc = subprocess.run(cmd, cwd=project.root, env=env,
                                       stdout=sys.stderr if as_json else None)
                 report = json.loads(report_path.read_text()) if report_path.exists() else {}
             _raise_for(proc.returncode, report)

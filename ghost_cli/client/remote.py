@@ -200,7 +200,8 @@ class RemoteNetwork:
         result = None if not function else decode_result(abi.function(function), return_data)
         return Receipt(doc.get("kind", "call" if function else "deploy"), address, function,
                        result, return_data, doc["gas_used"], doc["block_height"],
-                       _bytes(doc["tx_hash"]), _events(doc["events"]), tuple(doc["logs"]), abi)
+                       _bytes(doc["tx_hash"]), _events(doc["events"]), tuple(doc["logs"]), abi,
+                       _bytes(doc["sender"]) if doc.get("sender") else None)
 
 
 def _events(docs: list[dict[str, Any]]) -> tuple[Event, ...]:

@@ -35,6 +35,9 @@ ENV_ZIG_GLOBAL_CACHE = "ZIG_GLOBAL_CACHE_DIR"
 #: quic or http: how deploy/call/query reach a node network (default: its url's scheme).
 ENV_TRANSPORT = "GHOST_TRANSPORT"
 
+#: 1, 2 or 3: `ghost call`/`query`/`test` print a call trace, as -v, -vv, -vvv do.
+ENV_VERBOSE = "GHOST_VERBOSE"
+
 #: Name -> what it does, for help text and docs.
 ENVIRONMENT: dict[str, str] = {
     ENV_HOME: "per-user ghost directory (default ~/.ghost)",
@@ -48,6 +51,7 @@ ENVIRONMENT: dict[str, str] = {
                 "is not given (default: each contract's target)",
     ENV_ZIG_GLOBAL_CACHE: "Zig's global cache directory (read by Zig itself)",
     ENV_TRANSPORT: "quic or http: how deploy/call/query reach a node network",
+    ENV_VERBOSE: "1, 2 or 3: call traces of ghost call/query/test, as -v/-vv/-vvv",
 }
 
 # ---- project layout ----------------------------------------------------------------------

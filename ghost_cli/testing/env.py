@@ -32,6 +32,30 @@ class GhostEnv:
         self.gas_records: list[GasRecord] = []
         self.current_test: str | None = None
         self.last_receipt: Receipt | None = None
+        # `ghost test -v`: print each call's trace (pytest shows it with a failing test)
+        self.verbosity = _verbosity_from_env()
+
+    @contextmanager
+    def traced(self) -> Iterator[None]:
+        """Print the call trace of the calls made inside the block, when verbosity is on."""
+        if not self.verbosity:
+            yield
+            return
+        from ..exceptions import GhostError
+        from ..vm.trace import Recorder, recording
+
+        def abi_of(address: bytes):
+            try:
+                return self.sandbox.abi_of(address)
+            except GhostError:
+                return None
+
+        recorder = Recorder(self.verbosity, abi_of=abi_of)
+        try:
+            with recording(recorder):
+                yield
+        finally:
+            print("\n".join(recorder.render()))
 
     @contextmanager
     def as_caller(self, address: bytes) -> Iterator[bytes]:
@@ -119,15 +143,28 @@ class ContractFunction:
     def transact(self, *args: Any, gas_limit: int | None = None) -> Receipt:
         """Send a transaction; return the whole receipt (gas, events, logs)."""
         env = self.contract._env
-        receipt = env.sandbox.call(
-            self.contract._address, self.name, args, signer=env.signer, gas_limit=gas_limit
-        )
+        with env.traced():
+            receipt = env.sandbox.call(
+                self.contract._address, self.name, args, signer=env.signer, gas_limit=gas_limit
+            )
         env.record(self.contract._name, self.name, receipt)
         return receipt
 
     def query(self, *args: Any, gas_limit: int | None = None) -> Any:
         """Run read-only; return the decoded result and record nothing."""
         env = self.contract._env
-        return env.sandbox.query(
-            self.contract._address, self.name, args, sender=env.sender, gas_limit=gas_limit
-        ).result
+        with env.traced():
+            return env.sandbox.query(
+                self.contract._address, self.name, args, sender=env.sender, gas_limit=gas_limit
+            ).result
+
+
+def _verbosity_from_env() -> int:
+    import os
+
+    from ..config.defaults import ENV_VERBOSE
+
+    try:
+        return max(0, int(os.environ.get(ENV_VERBOSE, "0") or 0))
+    except ValueError:
+        return 0

@@ -142,15 +142,14 @@ def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
                 else:
                     receipt = net.query(contract, function, values, gas_limit=gas_limit)
             proven = _prove(project, net, contract, function, values, receipt) if prove else None
-            abi_of = abi_lookup(net)
-            data = {"contract": contract, **receipt_json(receipt, abi_of)}
+            data = {"contract": contract, **receipt_json(receipt, abi_lookup(net))}
+            if recorder is not None:
+                data["call_trace"] = recorder.to_json()  # reads ABIs: while the network is open
         if proven is not None:
             data["proof"] = proven.to_json()
         if steps is not None:
             data["trace"] = steps
-        if recorder is not None:
-            data["call_trace"] = recorder.to_json()
-        out.emit(data, lambda: _render(out, receipt, proven, abi_of))
+        out.emit(data, lambda: _render(out, receipt, proven, data["events"]))
 
 
 def _prove(project, net, contract: str, function: str, values, receipt):
@@ -268,7 +267,9 @@ def event_line(e: dict) -> str:
     return f"{e['name']} {' '.join(e['topics'][1:])} data={e['data']}".replace("  ", " ")
 
 
-def _render(out, r, proven=None, abi_of=None) -> None:
+def _render(out, r, proven=None, events=None) -> None:
+    """`events`: the receipt's events as receipt_json gives them (default: decoded by the
+    receipt's own ABI)."""
     from ..abi import to_jsonable
 
     if r.result is None:
@@ -276,7 +277,7 @@ def _render(out, r, proven=None, abi_of=None) -> None:
     else:
         out.out.print(to_jsonable(r.result))
     out.info(f"gas used: {r.gas_used:,}" + ("" if r.tx_hash else "  (query: nothing recorded)"))
-    for e in receipt_json(r, abi_of)["events"]:
+    for e in receipt_json(r)["events"] if events is None else events:
         out.info(f"event {event_line(e)}")
     for line in r.logs:
         out.info(f"log: {line}")

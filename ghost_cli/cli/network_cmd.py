@@ -148,7 +148,7 @@ def register(app: typer.Typer) -> None:
             def render() -> None:
                 sender = f" from {format_address(r.sender)}" if r.sender else ""
                 out.info(f"{r.kind} in block {r.block_height}, tx 0x{r.tx_hash.hex()}{sender}")
-                _render(out, r, abi_of=abi_of)
+                _render(out, r, events=data["events"])
 
             out.emit(data, render)
 

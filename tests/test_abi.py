@@ -93,3 +93,31 @@ def test_abi_json_round_trip_and_lookup():
     assert abi.function("add").signature == "add(u64)"
     with pytest.raises(NotFoundError, match="functions: add, mixed"):
         abi.function("nope")
+
+
+# ---- events -------------------------------------------------------------------------------
+
+
+def test_decode_event_reads_topics_and_data_by_the_abi():
+    from ghost_cli.abi import Abi, decode_event, encode_value, format_address
+
+    abi = Abi.from_json({"version": 1, "functions": [], "events": [
+        {"name": "Moved", "fields": [
+            {"name": "from", "type": "address", "indexed": True},
+            {"name": "tag", "type": "string", "indexed": True},
+            {"name": "ok", "type": "bool", "indexed": True},
+            {"name": "amount", "type": "u64"}, {"name": "memo", "type": "bytes"}]},
+        {"name": "Bare", "fields": []}]})
+    who = bytes(range(1, 21))
+    topics = (b"Moved".ljust(32, b"\0"), who.ljust(32, b"\0"), b"hi".ljust(32, b"\0"),
+              b"\1".ljust(32, b"\0"))
+    data = encode_value("u64", 5) + encode_value("bytes", b"\xff")
+    assert decode_event(abi, "Moved", topics, data) == {
+        "from": format_address(who), "tag": "hi", "ok": True, "amount": 5, "memo": "0xff"}
+    # bytes that do not fit the declaration, undeclared fields or events: not decoded
+    assert decode_event(abi, "Moved", topics, data + b"\0") is None
+    assert decode_event(abi, "Moved", topics[:3], data) is None
+    assert decode_event(abi, "Bare", topics[:1], b"") is None
+    assert decode_event(abi, "Other", topics[:1], b"") is None
+    assert decode_event(None, "Moved", topics, data) is None
+    assert Abi.from_json(abi.to_json()) == abi

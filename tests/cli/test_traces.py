@@ -153,3 +153,22 @@ def test_trace_off_adds_nothing(deployed, run_ghost):
     root, _ = deployed
     plain = run_ghost("call", "counter", "increment", "--json", cwd=root)
     assert "call_trace" not in plain.json and "[" not in plain.stderr
+
+
+def test_ghost_test_v_prints_the_trace_of_a_failing_test(built, tmp_path):
+    root = tmp_path / "traced"
+    shutil.copytree(built, root, ignore=shutil.ignore_patterns(".ghost"))
+    for f in (root / "tests").glob("*.py"):
+        f.unlink()
+    (root / "tests" / "test_refuse.py").write_text(
+        "def test_refuse(deploy):\n"
+        "    deploy('refuser').refuse(3)\n")
+    proc = subprocess.run([sys.executable, "-m", "ghost_cli", "test", "-v"], cwd=root,
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "NO_COLOR": "1"})
+    assert proc.returncode != 0
+    out = proc.stdout
+    assert "Captured stdout call" in out
+    assert "[wasm] " in out and ".refuse  gas " in out
+    assert "log: checking the request" in out and "← revert: Refused" in out
+    assert "test_refuse FAILED" in out  # -v reaches pytest as well

@@ -163,3 +163,49 @@ def test_template_abis(built_counter, built_token) -> None:
     assert token["name"].output == "string"
     assert token["owner"].output == "address"
     assert token["total_supply"].output == "u64"
+
+
+# ---- events -------------------------------------------------------------------------------
+
+
+def test_events_are_named_by_their_emit_calls_and_typed_by_event_doc_lines() -> None:
+    from ghost_cli.abi import EventField, EventSpec
+
+    abi = extract_abi_from_text(HEAD + '''
+/// event Moved(from: ghost.Address indexed, amount: u64, memo: []const u8)
+fn moved(from: ghost.Address, amount: u64) void {
+    ghost.emit("Moved", &.{ghost.topic(from)}, &amount);
+}
+/// Does it. // ghost.emit("InAComment", ...) is not an event
+/// event Noted(n: u32 indexed)
+pub fn f() void {
+    ghost.emit("Bare", &.{}, "");
+    const s = "ghost.emit(\\"InAString\\"";
+    _ = s;
+    ghost.emit("Bare", &.{}, "");
+}
+''', "src/c.zig")
+    assert abi.events == (
+        EventSpec("Moved", (EventField("from", "address", True), EventField("amount", "u64"),
+                            EventField("memo", "bytes"))),
+        EventSpec("Bare"),
+        EventSpec("Noted", (EventField("n", "u32", True),)),
+    )
+    assert abi.functions[0].doc == 'Does it. // ghost.emit("InAComment", ...) is not an event'
+    assert "events" in abi.to_json()
+
+
+def test_no_events_leaves_the_abi_json_as_it_was() -> None:
+    abi = extract_abi_from_text(HEAD + "pub fn f() void {}\n", "src/c.zig")
+    assert abi.events == () and "events" not in abi.to_json()
+
+
+@pytest.mark.parametrize("decl, why", [
+    ("event E(x: f64)", "cannot read field 'x: f64'"),
+    ("event E(x)", "cannot read field 'x'"),
+    ("event E(a: u8 indexed, b: u8 indexed, c: u8 indexed, d: u8 indexed)", "more than 3"),
+])
+def test_bad_event_declarations_name_the_line(decl: str, why: str) -> None:
+    with pytest.raises(CompileError) as err:
+        extract_abi_from_text(HEAD + f"/// {decl}\npub fn f() void {{}}\n", "src/c.zig")
+    assert err.value.message.startswith("src/c.zig:3: ") and why in err.value.message

@@ -55,6 +55,14 @@ class Receipt:
     abi: Abi | None = field(default=None, compare=False)
     sender: bytes | None = None  # who signed it (a query: who it ran as)
 
+    def decoded_events(self) -> list[dict[str, Any]]:
+        """The events as JSON, each with its `fields` decoded by this contract's ABI (None
+        for an event the ABI does not declare, or one another contract emitted)."""
+        from ..vm.trace import event_json
+
+        return [event_json(e, self.abi if e.address == self.address else None)
+                for e in self.events]
+
 
 @dataclass(frozen=True)
 class StoreWorld:

@@ -11,7 +11,7 @@ import pytest
 from ghost_cli.exceptions import NotFoundError, RevertError
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "zvm"))
-from test_cross_contract import STORE  # noqa: E402 - a .zasm cell that emits "Set"
+from test_cross_contract import STORE, STORE_ABI, code_of  # noqa: E402 - a .zasm cell emitting "Set"
 
 
 def test_receipt_names_its_sender_and_decodes_its_result(sandbox):
@@ -45,3 +45,17 @@ def test_events_in_the_node_shape_filtered_and_oldest_first(sandbox):
     assert sandbox.events("B", from_block=first.block_height + 1)[0]["data"] == found[1]["data"]
     assert sandbox.events("B", limit=1) == found[:1]
     assert sandbox.events("B", name="Other") == []
+
+
+def test_a_receipt_decodes_its_events_by_its_abi(sandbox):
+    from ghost_cli.abi import Abi
+    from ghost_cli.vm.zvm import encode_zvmc, metadata_json
+
+    abi = {**STORE_ABI, "events": [{"name": "Set", "fields": [{"name": "value", "type": "u64"}]}]}
+    sandbox.deploy(encode_zvmc(code_of("store"), metadata_json({"abi": abi})), name="C")
+    receipt = sandbox.call("C", "set", [9])
+    assert receipt.abi == Abi.from_json(abi)
+    [event] = receipt.decoded_events()
+    nine = "0x" + (9).to_bytes(8, "little").hex()
+    assert (event["name"], event["fields"], event["data"]) == ("Set", {"value": 9}, nine)
+    assert sandbox.receipt(receipt.tx_hash).decoded_events() == [event]

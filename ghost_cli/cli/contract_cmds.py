@@ -131,6 +131,10 @@ def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
 
             raise UsageError("--prove is for node networks: the sandbox's state is already "
                              "on this machine")
+        if verbose and project.network(network).kind == "node":
+            from ..exceptions import UsageError
+
+            raise UsageError("-v traces calls on the sandbox only: a node does not send traces")
         signer = load_signer(key or project.default_key, password_file) if commit else None
         with open_network(project, network, transport=transport) as net:
             values = net.parse_call_args(contract, function, args)

@@ -172,3 +172,14 @@ def test_ghost_test_v_prints_the_trace_of_a_failing_test(built, tmp_path):
     assert "[wasm] " in out and ".refuse  gas " in out
     assert "log: checking the request" in out and "← revert: Refused" in out
     assert "test_refuse FAILED" in out  # -v reaches pytest as well
+
+
+def test_v_on_a_node_network_is_refused_before_anything_is_sent(built, tmp_path, run_ghost):
+    root = tmp_path / "traced"
+    shutil.copytree(built, root, ignore=shutil.ignore_patterns(".ghost"))
+    with (root / "ghost.toml").open("a") as f:  # a node nobody runs: nothing may be sent
+        f.write('\n[networks.far]\nkind = "node"\nurl = "http://127.0.0.1:9"\nchain_id = 7\n')
+    result = run_ghost("call", "counter", "increment", "-v", "--network", "far", "--json",
+                       cwd=root)
+    assert result.code == 2
+    assert "sandbox only" in result.json["error"]["message"]

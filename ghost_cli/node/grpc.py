@@ -44,6 +44,7 @@ from ..exceptions import (
 from ..grpc_gen.ghost.v1 import chain_pb2 as chain
 from ..grpc_gen.ghost.v1 import contracts_pb2 as pb
 from ..rpc.errors import error_object
+from ..rpc.methods import MAX_HEX_BYTES, check_call_data
 from .config import Endpoint
 from .core import Executed, NodeCore
 
@@ -196,7 +197,7 @@ class GhostServices:
     # ghost.v1.Contracts
 
     async def _send(self, req: pb.SignedTransaction, kind: str) -> pb.Receipt:
-        signed = signed_from(req)
+        signed = check_call_data(signed_from(req))
         if signed.tx.kind != kind:
             other = "Call" if kind == "deploy" else "Deploy"
             raise InvalidParamsError(f"this is a {signed.tx.kind} transaction: use {other}")
@@ -212,6 +213,9 @@ class GhostServices:
         address = _bytes(req.address, "address", ADDRESS_LEN)
         if not req.function:
             raise InvalidParamsError("function must be a non-empty string")
+        if len(req.args) > MAX_HEX_BYTES:
+            raise RequestTooLargeError(f"args is over the limit of {MAX_HEX_BYTES} bytes",
+                                       limit=MAX_HEX_BYTES)
         sender = _bytes(req.sender, "sender", ADDRESS_LEN, optional=True) or bytes(ADDRESS_LEN)
         r = await self._core(self.core.query, address, req.function, bytes(req.args),
                              sender=sender, now=time.time())

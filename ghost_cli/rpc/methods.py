@@ -24,6 +24,9 @@ DEFAULT_EVENTS = 100
 MAX_HEX_BYTES = 64 * 1024
 #: Characters in a string param (function, event or contract name).
 MAX_NAME_CHARS = 256
+#: Bytes of one encoded transaction (a tx.json's `tx`): room for the largest module a
+#: node accepts (512 KiB) and its call data; checked before decoding it.
+MAX_TX_BYTES = 1024 * 1024
 _HEX = re.compile(r"^0x([0-9a-fA-F]{2})*$")
 
 
@@ -96,7 +99,21 @@ def _tx(value: Any, name: str) -> Any:
 
     if not isinstance(value, dict):
         raise InvalidParamsError(f"{name} must be a tx.json document (an object)")
-    return from_json(value)  # a malformed document is tx_rejected, as at the CLI
+    raw = value.get("tx")
+    if isinstance(raw, str) and len(raw) > 2 * MAX_TX_BYTES:
+        raise RequestTooLargeError(f"{name} is over the limit of {MAX_TX_BYTES} bytes",
+                                   limit=MAX_TX_BYTES)
+    return check_call_data(from_json(value))  # malformed is tx_rejected, as at the CLI
+
+
+def check_call_data(signed: Any) -> Any:
+    """A transaction's call data is bounded like a query's (MAX_HEX_BYTES), so no
+    request makes the engines copy megabytes of it."""
+    args = getattr(signed.tx, "args", b"")
+    if len(args) > MAX_HEX_BYTES:
+        raise RequestTooLargeError(f"call data of {len(args)} bytes is over the limit of "
+                                   f"{MAX_HEX_BYTES} bytes", limit=MAX_HEX_BYTES)
+    return signed
 
 
 def _limit(value: Any, name: str) -> int:

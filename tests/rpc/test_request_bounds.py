@@ -141,3 +141,17 @@ def test_health_is_answered_from_memory(core, rpc, counter):
     core.store.close()  # even with no store to read
     assert core.health() == {"ok": True, "height": height}
     assert NOW  # the dispatcher's clock is the adapter's
+
+
+def test_a_transactions_call_data_and_size_are_bounded_before_it_runs(core, key, counter):
+    from ghost_cli.rpc.methods import MAX_TX_BYTES
+
+    rpc = Rpc(Dispatcher(core), key)  # the default 4 MiB body
+    big = rpc.tx("call", target=bytes.fromhex(counter[2:]), function="increment",
+                 args=b"\0" * (MAX_HEX_BYTES + 1))
+    err = rpc.error("ghost_sendTransaction", tx=big)
+    assert (err["code"], err["data"]) == (-32001, {"code": "too_large", "limit": MAX_HEX_BYTES})
+    huge = dict(big, tx="00" * (MAX_TX_BYTES + 1))  # refused from its length, undecoded
+    err = rpc.error("ghost_sendTransaction", tx=huge)
+    assert (err["code"], err["data"]) == (-32001, {"code": "too_large", "limit": MAX_TX_BYTES})
+    assert rpc.result("ghost_getAccount", address="0x" + key.address.hex())["nonce"] == 1

@@ -96,6 +96,7 @@ class Executed:
     seconds: float
     height: int
     deployed: bool = True  # `contract` is a deployed contract (False: a junk target)
+    commit_seconds: float | None = None  # the durable commit alone (None: nothing committed)
 
 
 class FifoLock:
@@ -139,12 +140,44 @@ class FifoLock:
         self.release()
 
 
+class _CommitTimer:
+    """The writer's store as its executor sees it, timing each outermost commit: the
+    time from the end of a transaction's writes to its durable RELEASE (fsync)."""
+
+    def __init__(self, store: StateStore, timer: Callable[[], float]) -> None:
+        self._store, self._timer = store, timer
+        self._depth = 0
+        self.last: float | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._depth += 1
+        inner = self._store.transaction()
+        inner.__enter__()
+        try:
+            try:
+                yield
+            except BaseException as exc:
+                if not inner.__exit__(type(exc), exc, exc.__traceback__):
+                    raise
+                return
+            start = self._timer()
+            inner.__exit__(None, None, None)
+            if self._depth == 1:
+                self.last = self._timer() - start
+        finally:
+            self._depth -= 1
+
+
 class _View:
     """A store and an executor over it: the writer's, or one reading thread's."""
 
     __slots__ = ("store", "executor", "now")
 
-    def __init__(self, store: StateStore, engines: Any, chain_id: int) -> None:
+    def __init__(self, store: Any, engines: Any, chain_id: int) -> None:
         self.store = store
         self.now = 0.0
         self.executor = Executor(store, engines, chain_id=chain_id,
@@ -189,7 +222,8 @@ class NodeCore:
         # Wraps the wait for the writer: the service's ExecutionPool.park, so a queued
         # transaction does not hold a worker that a read could use.
         self.park: Callable[[], AbstractContextManager[None]] = nullcontext
-        self._writer = _View(store, engines, chain_id)  # its `now` is set under the lock
+        self._commits = _CommitTimer(store, timer)
+        self._writer = _View(self._commits, engines, chain_id)  # `now` set under the lock
         self.executor = self._writer.executor
         self._local = threading.local()  # each reading thread's _View
         self._readers: list[StateStore] = []
@@ -268,6 +302,7 @@ class NodeCore:
             # Requests queue for the lock with the time they arrived; block times still
             # never go backwards.
             self._writer.now = max(self._writer.now, now)
+            self._commits.last = None
             start = self.timer()
             try:
                 receipt = self.executor.submit(signed)
@@ -303,7 +338,8 @@ class NodeCore:
                 deployed: bool = True) -> None:
         e = Executed(signed.tx.hash, signed.tx.sender, signed.tx.kind, contract, gas_used,
                      status, self.timer() - start,
-                     self.store.height() if height is None else height, deployed)
+                     self.store.height() if height is None else height, deployed,
+                     self._commits.last)
         for o in self.observers:
             o.executed(e)
 

@@ -70,6 +70,9 @@ class NodeMetrics:
             "ghost_execution_seconds", "Time to run a query, or to check, run and durably "
             "commit a transaction (refusals included)", ["kind", "status"],
             buckets=LATENCY_BUCKETS, registry=r)
+        self.commit = Histogram(
+            "ghost_commit_seconds", "Time of a transaction's durable commit alone (SQLite "
+            "RELEASE with fsync)", buckets=LATENCY_BUCKETS, registry=r)
         self.pool_running = Gauge("ghost_executions_running", "Executions on a worker",
                                   registry=r)
         self.pool_waiting = Gauge("ghost_executions_waiting",
@@ -109,6 +112,8 @@ class NodeMetrics:
     def executed(self, e: Executed) -> None:
         contract = ("0x" + e.contract.hex() if e.deployed else OTHER) if e.contract else "none"
         self.execution.labels(e.kind, _STATUS[e.status == "ok"]).observe(e.seconds)
+        if e.commit_seconds is not None:
+            self.commit.observe(e.commit_seconds)
         if e.status == "ok":
             self.transactions.labels(e.kind).inc()
             self.contract_calls.labels(contract).inc()

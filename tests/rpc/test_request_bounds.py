@@ -155,3 +155,20 @@ def test_a_transactions_call_data_and_size_are_bounded_before_it_runs(core, key,
     err = rpc.error("ghost_sendTransaction", tx=huge)
     assert (err["code"], err["data"]) == (-32001, {"code": "too_large", "limit": MAX_TX_BYTES})
     assert rpc.result("ghost_getAccount", address="0x" + key.address.hex())["nonce"] == 1
+
+
+def test_execution_and_commit_latency_are_histograms(tmp_path, key, counter_code):
+    metrics = NodeMetrics()
+    core = NodeCore.open(tmp_path / "h", chain_id=1337, observers=(metrics,))
+    try:
+        rpc = Rpc(Dispatcher(core, observers=(metrics,)), key)
+        address = rpc.deploy(counter_code)["address"]
+        rpc.result("ghost_query", address=address, function="get")
+        replay = rpc.send_call(address, "increment", nonce=0)  # the deploy's nonce
+        assert replay["error"]["data"]["code"] == "bad_nonce"
+        text = metrics.render().decode()
+        assert "ghost_commit_seconds_count 1.0" in text  # the deploy; a refusal commits nothing
+        for kind, status in (("deploy", "ok"), ("query", "ok"), ("call", "failed")):
+            assert f'ghost_execution_seconds_count{{kind="{kind}",status="{status}"}} 1.0' in text
+    finally:
+        core.close()

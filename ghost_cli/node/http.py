@@ -120,6 +120,9 @@ class HttpApp:
             await _reply(send, 503, self.dispatcher.refused(exc, peer=peer),
                          extra=[(b"retry-after", b"1")])
             return
+        except Exception as exc:  # a bug: a logged JSON-RPC error, never a bare 500 page
+            await _reply(send, 500, self.dispatcher.failed(exc))
+            return
         if out:
             await _reply(send, 200, out)
         else:  # only notifications: nothing to say

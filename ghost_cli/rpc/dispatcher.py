@@ -114,6 +114,13 @@ class Dispatcher:
         self._rejected(exc, peer, None)
         return codec.encode([codec.failure(None, exc)], is_batch=False)
 
+    def failed(self, exc: BaseException) -> bytes:
+        """The response when handling a body failed unexpectedly (a bug): -32603 with
+        nothing leaked, the exception reported to the observers (the log)."""
+        for o in self.observers:
+            o.internal_error("body", exc)
+        return codec.encode_one(_internal(None))
+
     def _one(self, entry: codec.Request | codec.BadEntry, ctx: Context) -> dict[str, Any] | None:
         if isinstance(entry, codec.BadEntry):
             self._rejected(entry.error, ctx.peer, None)

@@ -307,6 +307,8 @@ class NodeCore:
             try:
                 receipt = self.executor.submit(signed)
             except GhostError as exc:
+                if self._commits.last is not None:  # a failure the executor recorded
+                    self._height = self.store.height()
                 target = None if tx.kind == "deploy" else tx.target
                 self._report(signed, target, getattr(exc, "gas_used", 0), exc.code, start,
                              deployed=target is not None and self._deployed(target))

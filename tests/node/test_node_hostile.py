@@ -14,7 +14,7 @@ import time
 
 import httpx
 import pytest
-from node_helpers import Client, start_node
+from node_helpers import HAVE_QUIC, Client, start_node
 
 from ghost_cli.crypto.keypair import KeyPair
 
@@ -280,3 +280,43 @@ def test_transport_failures_are_json_log_lines(tmp_path):
     assert any(rec["source"].startswith("uvicorn") for rec in errors), errors
     stderr = (node.data_dir.parent / f"{node.data_dir.name}.stderr").read_text()
     assert "Invalid HTTP request" not in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.skipif(not HAVE_QUIC, reason="the node has no QUIC adapter")
+def test_a_full_queue_is_the_same_busy_error_over_http3(tmp_path, key, spin_code):
+    from ghost_cli.client.rpc_client import SyncGhostClient
+    from ghost_cli.exceptions import NodeBusyError
+
+    node = start_node(tmp_path / "data", "--workers", "1", "--queue", "1")
+    try:
+        with Client(node.url, key) as c:
+            spin = _deploy(c, spin_code, "spin")
+            docs = [c.call_tx(spin, "spin", gas_limit=HUGE_GAS, nonce=0,
+                              key=KeyPair.generate("ml-dsa-65", bytes([i]) * 32))
+                    for i in (61, 62)]
+        threads = [threading.Thread(target=httpx.post, args=(node.url,), kwargs={
+            "timeout": LIVE, "json": {"jsonrpc": "2.0", "id": 1, "method":
+                                      "ghost_sendTransaction", "params": {"tx": d}}})
+            for d in docs]
+        for t in threads:
+            t.start()
+
+        def pool() -> tuple[float, float]:
+            text = httpx.get(f"{node.url}/metrics").text
+            values = dict(line.split() for line in text.splitlines()
+                          if line.startswith(("ghost_executions_running ",
+                                              "ghost_executions_waiting ")))
+            return (float(values["ghost_executions_running"]),
+                    float(values["ghost_executions_waiting"]))
+
+        deadline = time.monotonic() + LIVE
+        while pool() != (1.0, 1.0):  # one endless call running, one waiting
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with SyncGhostClient(f"quic://{node.bound['quic']}", ca=node.bound["ca"],
+                             transport="quic") as h3, pytest.raises(NodeBusyError):
+            h3.health()
+        for t in threads:
+            t.join(LIVE)
+    finally:
+        node.stop()

@@ -56,6 +56,10 @@ EVENT_PAGE = 1000
 STOP_GRACE = 2.0
 #: Seconds between two samples of the server's connections (channelz).
 CONNECTION_POLL = 1.0
+#: Calls one connection may have open at once (HTTP/2 streams), as for HTTP/3.
+MAX_STREAMS = 32
+#: A connection with no call open for this long is closed (ms).
+IDLE_MS = 30_000
 TRANSPORT = "grpc"
 
 #: Ghost error -> gRPC status, most specific class first.
@@ -440,6 +444,8 @@ async def serve_grpc(core: NodeCore, feed: CommitFeed, ep: Endpoint, *, max_body
     before = _server_ids()
     server = grpc.aio.server(options=[
         ("grpc.max_receive_message_length", max_body),
+        ("grpc.max_concurrent_streams", MAX_STREAMS),
+        ("grpc.max_connection_idle_ms", IDLE_MS),
         # grpcio shares ports by default; a port in use must be an error, as for HTTP.
         ("grpc.so_reuseport", 0),
     ])

@@ -38,6 +38,7 @@
     │   ├── NonceError              replayed or out-of-order nonce
     │   └── ExpiredError            past its expiry
     ├── NodeUnavailableError        exit 14  no answer from the node: refused, timed out, lost
+    │   └── NodeBusyError           exit 14  the node's execution queue is full; nothing ran
     └── TestsFailedError            exit 10  `ghost test`: a test failed or errored
 
 Exit codes are part of the CLI's contract (docs/cli.md) and never change meaning.
@@ -248,6 +249,12 @@ class NodeUnavailableError(GhostError):
 
     exit_code = 14
     code = "node_unavailable"
+
+
+class NodeBusyError(NodeUnavailableError):
+    """The node refused a request unrun: its execution queue is full. Safe to retry."""
+
+    code = "busy"
 
 
 #: Exit codes as data, for docs/cli.md and `ghost --help`.

@@ -54,6 +54,17 @@ def register(app: typer.Typer) -> None:
         log_file: Annotated[Path | None, typer.Option(
             "--log-file", envvar=c.ENV_LOG_FILE, dir_okay=False,
             help="Append JSON-lines logs here (default: stderr).")] = None,
+        workers: Annotated[int, typer.Option(
+            "--workers", envvar=c.ENV_WORKERS, min=1,
+            help="Executions (JSON-RPC bodies, gRPC calls) run at once.")
+        ] = c.PoolLimits.workers,
+        queue: Annotated[int, typer.Option(
+            "--queue", envvar=c.ENV_QUEUE, min=1,
+            help="Executions that may wait for a worker; past it requests are refused "
+                 "as busy.")] = c.PoolLimits.queue,
+        max_connections: Annotated[int, typer.Option(
+            "--max-connections", envvar=c.ENV_MAX_CONNECTIONS, min=1,
+            help="HTTP/1.1 connections open at once.")] = c.HttpLimits.max_connections,
         as_json: Json = False,
     ) -> None:
         """Serve JSON-RPC until SIGINT or SIGTERM. Prints the bound addresses once ready
@@ -62,7 +73,8 @@ def register(app: typer.Typer) -> None:
         with handling(out):
             import json
 
-            from ..node.config import Endpoint, NodeConfig
+            from ..node.config import Endpoint, HttpLimits, NodeConfig
+            from ..node.pool import PoolLimits
             from ..node.service import run_node
 
             config = NodeConfig(
@@ -74,6 +86,8 @@ def register(app: typer.Typer) -> None:
                 checkpoint_every=checkpoint_every or None,
                 checkpoint_ms=checkpoint_ms or None,
                 log_file=log_file,
+                pool=PoolLimits(workers=workers, queue=queue),
+                http_limits=HttpLimits(max_connections=max_connections),
             )
 
             def ready(bound: dict) -> None:

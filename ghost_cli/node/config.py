@@ -11,6 +11,7 @@ from ..config.defaults import SANDBOX_CHAIN_ID
 from ..exceptions import ConfigError, UsageError
 from ..fsutil import write_atomically
 from ..rpc.dispatcher import Limits
+from .pool import PoolLimits
 
 DEFAULT_HTTP = "127.0.0.1:8545"
 DEFAULT_QUIC = "127.0.0.1:8443"
@@ -29,6 +30,19 @@ ENV_CHAIN_ID = "GHOST_NODE_CHAIN_ID"
 ENV_CHECKPOINT_EVERY = "GHOST_NODE_CHECKPOINT_EVERY"
 ENV_CHECKPOINT_MS = "GHOST_NODE_CHECKPOINT_MS"
 ENV_LOG_FILE = "GHOST_NODE_LOG_FILE"
+ENV_MAX_CONNECTIONS = "GHOST_NODE_MAX_CONNECTIONS"
+ENV_WORKERS = "GHOST_NODE_WORKERS"
+ENV_QUEUE = "GHOST_NODE_QUEUE"
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """HTTP/1.1's bounds, like HTTP/3's (node/quic.py QuicLimits); docs/rpc.md lists them."""
+
+    max_connections: int = 256  # open at once, whole node
+    request_timeout: float = 10.0  # seconds for a request (headers and body) to arrive whole
+    keep_alive: float = 5.0  # seconds an idle kept-alive connection stays open
+    max_header_bytes: int = 16 * 1024  # request line and headers together
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,8 @@ class NodeConfig:
     checkpoint_ms: int | None = DEFAULT_CHECKPOINT_MS
     log_file: Path | None = None  # None: JSON lines on stderr
     limits: Limits = Limits()
+    pool: PoolLimits = PoolLimits()  # executions: workers at once and waiting
+    http_limits: HttpLimits = HttpLimits()
 
     def __post_init__(self) -> None:
         if self.http is None and self.quic is None and self.grpc is None:

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,12 +32,19 @@ from ..chain.checkpoint import Checkpoint, CheckpointPolicy, maybe_checkpoint
 from ..chain.executor import Executor, Receipt
 from ..chain.store import EventRecord, ReceiptRecord, StateStore
 from ..chain.transaction import SignedTransaction
-from ..exceptions import GhostError, NotFoundError, RevertError, StateError
+from ..exceptions import GhostError, InvalidParamsError, NotFoundError, RevertError, StateError
 from ..names import NameRecord
+from ..vm.gas import DEFAULT_GAS_LIMIT
 from ..vm.types import Event, Limits
 
 STATE_FILE = "state.db"
 MODULE_CACHE_DIR = "module-cache"
+#: The most gas one unsigned query may use, and its default: a query costs its sender
+#: nothing, so the node bounds it. A larger `gas_limit` is refused (invalid_params).
+QUERY_GAS_CAP = DEFAULT_GAS_LIMIT
+#: Seconds `close()` waits for a running transaction before leaving it to the process's
+#: exit (its commit is atomic: it lands whole or not at all).
+CLOSE_WAIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,81 @@ class Executed:
     status: str  # "ok" or the error code
     seconds: float
     height: int
+    deployed: bool = True  # `contract` is a deployed contract (False: a junk target)
+    commit_seconds: float | None = None  # the durable commit alone (None: nothing committed)
+
+
+class FifoLock:
+    """A lock granted in the order it was asked for: transactions queued for the single
+    writer run first come, first served, so no sender can be overtaken forever."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Event] = deque()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        with self._mutex:
+            if not self._held and not self._waiters:
+                self._held = True
+                return True
+            if not blocking:
+                return False
+            granted = threading.Event()
+            self._waiters.append(granted)
+        if granted.wait(None if timeout < 0 else timeout):
+            return True
+        with self._mutex:
+            if granted.is_set():  # handed over just as the wait ran out
+                return True
+            self._waiters.remove(granted)
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().set()  # ownership passes on; never free between
+            else:
+                self._held = False
+
+    def __enter__(self) -> FifoLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class _CommitTimer:
+    """The writer's store as its executor sees it, timing each outermost commit: the
+    time from the end of a transaction's writes to its durable RELEASE (fsync)."""
+
+    def __init__(self, store: StateStore, timer: Callable[[], float]) -> None:
+        self._store, self._timer = store, timer
+        self._depth = 0
+        self.last: float | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._depth += 1
+        inner = self._store.transaction()
+        inner.__enter__()
+        try:
+            try:
+                yield
+            except BaseException as exc:
+                if not inner.__exit__(type(exc), exc, exc.__traceback__):
+                    raise
+                return
+            start = self._timer()
+            inner.__exit__(None, None, None)
+            if self._depth == 1:
+                self.last = self._timer() - start
+        finally:
+            self._depth -= 1
 
 
 class _View:
@@ -94,7 +177,7 @@ class _View:
 
     __slots__ = ("store", "executor", "now")
 
-    def __init__(self, store: StateStore, engines: Any, chain_id: int) -> None:
+    def __init__(self, store: Any, engines: Any, chain_id: int) -> None:
         self.store = store
         self.now = 0.0
         self.executor = Executor(store, engines, chain_id=chain_id,
@@ -108,6 +191,12 @@ class CoreObserver(Protocol):
     def executed(self, e: Executed) -> None: ...
 
 
+class QueryObserver(Protocol):
+    """Optionally told of every query (metrics): its status and how long it ran."""
+
+    def queried(self, status: str, seconds: float) -> None: ...
+
+
 class NodeCore:
     def __init__(
         self,
@@ -119,16 +208,22 @@ class NodeCore:
         observers: Iterable[CoreObserver] = (),
         policy: CheckpointPolicy | None = None,
         timer: Callable[[], float] = time.perf_counter,
+        query_gas_cap: int = QUERY_GAS_CAP,
     ) -> None:
         self.store = store
+        self.query_gas_cap = query_gas_cap
         self.policy = policy  # None: no checkpoints (the store may be unauthenticated)
         self.chain_id = chain_id
         self.transports = tuple(transports)
         self.observers = tuple(observers)
         self.timer = timer
         self.engines = engines
-        self._lock = threading.Lock()  # the writer's: one transaction at a time
-        self._writer = _View(store, engines, chain_id)  # its `now` is set under the lock
+        self._lock = FifoLock()  # the writer's: one transaction at a time, in order
+        # Wraps the wait for the writer: the service's ExecutionPool.park, so a queued
+        # transaction does not hold a worker that a read could use.
+        self.park: Callable[[], AbstractContextManager[None]] = nullcontext
+        self._commits = _CommitTimer(store, timer)
+        self._writer = _View(self._commits, engines, chain_id)  # `now` set under the lock
         self.executor = self._writer.executor
         self._local = threading.local()  # each reading thread's _View
         self._readers: list[StateStore] = []
@@ -137,6 +232,9 @@ class NodeCore:
         from ..names import install_registry
 
         install_registry(store, engines.read_metadata)  # genesis: the names registry
+        # The latest height, kept in memory so liveness never waits for the store (or a
+        # worker): set here and after each commit, under the writer's lock.
+        self._height = store.height()
 
     @classmethod
     def open(cls, data_dir: Path, *, chain_id: int, limits: Limits | None = None,
@@ -149,14 +247,22 @@ class NodeCore:
         engines = default_engines(limits or Limits(), Path(data_dir) / MODULE_CACHE_DIR)
         return cls(store, engines, chain_id=chain_id, **kwargs)
 
-    def close(self) -> None:
+    def close(self, wait: float = CLOSE_WAIT) -> bool:
+        """Close the store. A transaction still running after `wait` seconds (a stuck
+        worker at shutdown) is left to the process's exit, and the connections with it:
+        closing them under a running execution could tear its snapshot. False then."""
         with self._readers_lock:
             self._closed = True
             readers, self._readers = self._readers, []
-        with self._lock:
+        if not self._lock.acquire(timeout=wait):
+            return False
+        try:
             self.store.close()
+        finally:
+            self._lock.release()
         for reader in readers:
             reader.close()
+        return True
 
     @contextmanager
     def _read(self, now: float | None = None) -> Iterator[_View]:
@@ -190,26 +296,39 @@ class NodeCore:
         """Check, run and record; returns once the commit is durable. Raises a GhostError
         (rejected or failed) with nothing recorded."""
         tx = signed.tx
-        with self._lock:
+        with self.park():
+            self._lock.acquire()
+        with _Held(self._lock):
             # Requests queue for the lock with the time they arrived; block times still
             # never go backwards.
             self._writer.now = max(self._writer.now, now)
+            self._commits.last = None
             start = self.timer()
             try:
                 receipt = self.executor.submit(signed)
             except GhostError as exc:
-                self._report(signed, None if tx.kind == "deploy" else tx.target,
-                             getattr(exc, "gas_used", 0), exc.code, start)
+                if self._commits.last is not None:  # a failure the executor recorded
+                    self._height = self.store.height()
+                target = None if tx.kind == "deploy" else tx.target
+                self._report(signed, target, getattr(exc, "gas_used", 0), exc.code, start,
+                             deployed=target is not None and self._deployed(target))
                 raise
+            self._height = receipt.block_height
             self._report(signed, receipt.address, receipt.gas_used, "ok", start,
                          receipt.block_height)
             self._maybe_checkpoint(now)
         return _from_receipt(receipt, tx.sender, tx.hash)
 
     def tick(self, now: float) -> Checkpoint | None:
-        """The service's timer: a checkpoint if `every_ms` has passed with new blocks."""
-        with self._lock:
+        """The service's timer: a checkpoint if `every_ms` has passed with new blocks.
+        Skipped while a transaction runs: that one checks the policy after its commit
+        (and the timer never waits behind a long execution)."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
             return self._maybe_checkpoint(now)
+        finally:
+            self._lock.release()
 
     def _maybe_checkpoint(self, now: float) -> Checkpoint | None:
         # The transaction is already committed; a checkpoint is derived data, so a crash
@@ -217,20 +336,46 @@ class NodeCore:
         return None if self.policy is None else maybe_checkpoint(self.store, self.policy, now)
 
     def _report(self, signed: SignedTransaction, contract: bytes | None, gas_used: int,
-                status: str, start: float, height: int | None = None) -> None:
+                status: str, start: float, height: int | None = None, *,
+                deployed: bool = True) -> None:
         e = Executed(signed.tx.hash, signed.tx.sender, signed.tx.kind, contract, gas_used,
                      status, self.timer() - start,
-                     self.store.height() if height is None else height)
+                     self.store.height() if height is None else height, deployed,
+                     self._commits.last)
         for o in self.observers:
             o.executed(e)
+
+    def _deployed(self, address: bytes) -> bool:
+        try:
+            self.store.contract(address)
+        except NotFoundError:
+            return False
+        return True
 
     # --- reads -------------------------------------------------------------------------
 
     def query(self, address: bytes, function: str, calldata: bytes, *, sender: bytes,
               now: float, gas_limit: int | None = None) -> Receipt:
-        with self._read(now) as v:
-            return v.executor.query_calldata(address, function, calldata, sender=sender,
-                                             gas_limit=gas_limit)
+        """Run a function read-only. `gas_limit` defaults to, and may not exceed, the
+        node's query cap (InvalidParamsError, before anything runs)."""
+        if gas_limit is None:
+            gas_limit = self.query_gas_cap
+        elif gas_limit > self.query_gas_cap:
+            raise InvalidParamsError(f"gas_limit {gas_limit} is over this node's query cap of "
+                                     f"{self.query_gas_cap}", limit=self.query_gas_cap)
+        start, status = self.timer(), "ok"
+        try:
+            with self._read(now) as v:
+                return v.executor.query_calldata(address, function, calldata, sender=sender,
+                                                 gas_limit=gas_limit)
+        except GhostError as exc:
+            status = exc.code
+            raise
+        finally:
+            seconds = self.timer() - start
+            for o in self.observers:
+                if hasattr(o, "queried"):
+                    o.queried(status, seconds)
 
     def receipt(self, tx_hash: bytes) -> TxReceipt:
         with self._read() as v:
@@ -338,7 +483,22 @@ class NodeCore:
         return out
 
     def health(self) -> dict[str, Any]:
-        return {"ok": True, "height": self.height()}
+        """Liveness from memory: no store read, no lock, so it answers while every
+        execution worker is busy."""
+        return {"ok": True, "height": self._height}
+
+
+class _Held:
+    """Releases a lock already acquired when the block ends."""
+
+    def __init__(self, lock: FifoLock) -> None:
+        self.lock = lock
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
 
 
 def _from_receipt(r: Receipt, sender: bytes, tx_hash: bytes) -> TxReceipt:

@@ -7,7 +7,10 @@ own deserializer failure would be INTERNAL). A GhostError becomes a gRPC status 
 below) with the JSON-RPC error object (docs/rpc.md: number, message, data.code) as the
 trailing metadata `ghost-error`, and the ghost code alone as `ghost-code`.
 
-Core calls run off the event loop (to_thread), as the HTTP/3 adapter's do. Subscriptions
+Core calls run in the node's execution pool (node/pool.py), as JSON-RPC bodies do; a full
+pool is UNAVAILABLE with the `busy` error. grpcio has no connection events, so
+`ConnectionWatch` samples the server's channelz sockets every second to report
+connections to the metrics and log. Subscriptions
 wait on CommitFeed, which NodeCore wakes after each commit through its observer hook;
 they then read what is new from the store, so a subscriber sees recorded events first and
 new ones after, with no gap between the two and nothing twice.
@@ -18,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,6 +44,7 @@ from ..exceptions import (
 from ..grpc_gen.ghost.v1 import chain_pb2 as chain
 from ..grpc_gen.ghost.v1 import contracts_pb2 as pb
 from ..rpc.errors import error_object
+from ..rpc.methods import MAX_HEX_BYTES, check_call_data
 from .config import Endpoint
 from .core import Executed, NodeCore
 
@@ -50,6 +54,13 @@ HASH_LEN = 32
 EVENT_PAGE = 1000
 #: Seconds in-flight unary calls get to finish when the node stops.
 STOP_GRACE = 2.0
+#: Seconds between two samples of the server's connections (channelz).
+CONNECTION_POLL = 1.0
+#: Calls one connection may have open at once (HTTP/2 streams), as for HTTP/3.
+MAX_STREAMS = 32
+#: A connection with no call open for this long is closed (ms).
+IDLE_MS = 30_000
+TRANSPORT = "grpc"
 
 #: Ghost error -> gRPC status, most specific class first.
 STATUS: tuple[tuple[type[GhostError], grpc.StatusCode], ...] = (
@@ -178,17 +189,19 @@ def _block(b: Any, chain_id: int) -> chain.Block:
 class GhostServices:
     """One coroutine (or async generator) per RPC, each taking the parsed request."""
 
-    def __init__(self, core: NodeCore, feed: CommitFeed) -> None:
+    def __init__(self, core: NodeCore, feed: CommitFeed,
+                 run: Callable[..., Awaitable[Any]] | None = None) -> None:
         self.core = core
         self.feed = feed
+        self.run = run or asyncio.to_thread  # the node's ExecutionPool.run
 
     async def _core(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        return await self.run(fn, *args, **kwargs)
 
     # ghost.v1.Contracts
 
     async def _send(self, req: pb.SignedTransaction, kind: str) -> pb.Receipt:
-        signed = signed_from(req)
+        signed = check_call_data(signed_from(req))
         if signed.tx.kind != kind:
             other = "Call" if kind == "deploy" else "Deploy"
             raise InvalidParamsError(f"this is a {signed.tx.kind} transaction: use {other}")
@@ -204,6 +217,9 @@ class GhostServices:
         address = _bytes(req.address, "address", ADDRESS_LEN)
         if not req.function:
             raise InvalidParamsError("function must be a non-empty string")
+        if len(req.args) > MAX_HEX_BYTES:
+            raise RequestTooLargeError(f"args is over the limit of {MAX_HEX_BYTES} bytes",
+                                       limit=MAX_HEX_BYTES)
         sender = _bytes(req.sender, "sender", ADDRESS_LEN, optional=True) or bytes(ADDRESS_LEN)
         r = await self._core(self.core.query, address, req.function, bytes(req.args),
                              sender=sender, now=time.time())
@@ -362,16 +378,78 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
     return [grpc.method_handlers_generic_handler(s, m) for s, m in by_service.items()]
 
 
+class ConnectionWatch:
+    """One gRPC server's connections, sampled from channelz (grpcio reports none itself):
+    each new socket is a connection opened, each one gone a connection closed. A
+    connection shorter than CONNECTION_POLL may go unseen."""
+
+    def __init__(self, server_id: int, metrics: Any, log: Any) -> None:
+        self.server_id = server_id
+        self.metrics, self.log = metrics, log
+        self.open: dict[int, str] = {}  # socket id -> peer
+
+    def sample(self) -> None:
+        now = dict(_server_sockets(self.server_id))
+        for sid in now.keys() - self.open.keys():
+            self.open[sid] = now[sid]
+            self.metrics.connection_opened(TRANSPORT)
+            self.log.connection(TRANSPORT, now[sid], "open")
+        for sid in self.open.keys() - now.keys():
+            self.metrics.connection_closed(TRANSPORT)
+            self.log.connection(TRANSPORT, self.open.pop(sid), "closed")
+
+    def close(self) -> None:
+        for sid in list(self.open):
+            self.metrics.connection_closed(TRANSPORT)
+            self.log.connection(TRANSPORT, self.open.pop(sid), "closed")
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(CONNECTION_POLL)
+            self.sample()
+
+
+def _server_ids() -> set[int]:
+    from grpc._cython import cygrpc  # channelz's C-core calls (the grpcio-channelz servicer
+    # wraps these same functions)
+
+    return {int(s["ref"]["serverId"])
+            for s in json.loads(cygrpc.channelz_get_servers(0)).get("server", [])}
+
+
+def _server_sockets(server_id: int) -> Iterable[tuple[int, str]]:
+    from grpc._cython import cygrpc
+
+    start = 0
+    while True:
+        page = json.loads(cygrpc.channelz_get_server_sockets(server_id, start, 100))
+        refs = page.get("socketRef", [])
+        for ref in refs:
+            sid = int(ref["socketId"])
+            # "chttp2 ipv4:127.0.0.1:58532" -> "127.0.0.1:58532"
+            peer = ref.get("name", "").rsplit(" ", 1)[-1].split(":", 1)[-1]
+            yield sid, peer
+            start = sid + 1
+        if page.get("end", True) or not refs:
+            return
+
+
 async def serve_grpc(core: NodeCore, feed: CommitFeed, ep: Endpoint, *, max_body: int,
-                     observers: tuple[Any, ...] = ()) -> tuple[grpc.aio.Server, int]:
-    """Start the server on `ep` (port 0: any free); the server and its bound port."""
+                     observers: tuple[Any, ...] = (),
+                     run: Callable[..., Awaitable[Any]] | None = None
+                     ) -> tuple[grpc.aio.Server, int, int | None]:
+    """Start the server on `ep` (port 0: any free): the server, its bound port, and its
+    channelz id (None if it cannot be told apart) for ConnectionWatch."""
     feed.bind(asyncio.get_running_loop())
+    before = _server_ids()
     server = grpc.aio.server(options=[
         ("grpc.max_receive_message_length", max_body),
+        ("grpc.max_concurrent_streams", MAX_STREAMS),
+        ("grpc.max_connection_idle_ms", IDLE_MS),
         # grpcio shares ports by default; a port in use must be an error, as for HTTP.
         ("grpc.so_reuseport", 0),
     ])
-    server.add_generic_rpc_handlers(_handlers(GhostServices(core, feed), observers))
+    server.add_generic_rpc_handlers(_handlers(GhostServices(core, feed, run), observers))
     try:
         port = server.add_insecure_port(str(ep))  # 0 or RuntimeError when it cannot bind
     except RuntimeError as exc:
@@ -379,7 +457,8 @@ async def serve_grpc(core: NodeCore, feed: CommitFeed, ep: Endpoint, *, max_body
     if port == 0:
         raise ConfigError(f"cannot listen for gRPC on {ep}: address in use or unavailable")
     await server.start()
-    return server, port
+    new = _server_ids() - before
+    return server, port, (new.pop() if len(new) == 1 else None)
 
 
 async def stop_grpc(server: grpc.aio.Server, feed: CommitFeed) -> None:

@@ -1,13 +1,23 @@
 """HTTP/1.1 for the node: a plain ASGI app that uvicorn serves. No HTTP parsing here.
 
-    POST /         application/json -> the JSON-RPC dispatcher (in a worker thread: it
-                   runs contracts and waits for fsync)
+    POST /         application/json -> the JSON-RPC dispatcher, in the node's execution
+                   pool (node/pool.py: it runs contracts and waits for fsync); a full
+                   pool is 503 with the JSON-RPC `busy` error
     GET  /metrics  Prometheus text exposition
-    GET  /health   {"ok": true, "height": N}
+    GET  /health   {"ok": true, "height": N}, from memory on the event loop: it answers
+                   while every execution worker is busy
 
 A body over the limit is refused from its Content-Length before a byte of it is read
 (or, without one, as soon as the chunks received pass the limit) with 413 and a JSON-RPC
 `too_large` error; the connection is then closed rather than drained.
+
+uvicorn bounds header size (h11) and idle kept-alive connections, but has neither a
+connection cap nor a deadline for a request to arrive, so the protocol class here adds
+both (HttpLimits): past `max_connections`, a new connection closes the oldest one that
+is only waiting (idle, or still sending its request) - or is itself closed when every
+connection has a request running - and a request that has not arrived whole within
+`request_timeout` of its connection opening (or of the previous response) has its
+connection closed. A slow client thus holds a connection for seconds, never the node.
 """
 
 from __future__ import annotations
@@ -20,28 +30,36 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from ..exceptions import NodeUnavailableError
 from ..rpc import Dispatcher
+from .config import HttpLimits
 from .logging import NodeLog
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import NodeMetrics
 
 TRANSPORT = "http"
 JSON = b"application/json"
+DEFAULT_LIMITS = HttpLimits()
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+#: Runs the dispatcher off the event loop: the node's ExecutionPool.run.
+Execute = Callable[..., Awaitable[bytes]]
 
 
 class HttpApp:
     def __init__(self, dispatcher: Dispatcher, metrics: NodeMetrics, *,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, execute: Execute | None = None
+                 ) -> None:
         self.dispatcher = dispatcher
         self.metrics = metrics
         self.clock = clock
+        self.execute = execute or asyncio.to_thread
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -65,8 +83,7 @@ class HttpApp:
             body = await asyncio.to_thread(self.metrics.render)
             await _reply(send, 200, body, METRICS_CONTENT_TYPE.encode())
         elif path == "/health" and method == "GET":
-            health = await asyncio.to_thread(self.dispatcher.core.health)
-            await _reply(send, 200, json.dumps(health).encode())
+            await _reply(send, 200, json.dumps(self.dispatcher.core.health()).encode())
         else:
             await _reply(send, 404, b'{"error":"not found"}')
 
@@ -97,7 +114,15 @@ class HttpApp:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        out = await asyncio.to_thread(self.dispatcher.handle, body, peer=peer, now=self.clock())
+        try:
+            out = await self.execute(self.dispatcher.handle, body, peer=peer, now=self.clock())
+        except NodeUnavailableError as exc:  # busy, or stopping: nothing ran
+            await _reply(send, 503, self.dispatcher.refused(exc, peer=peer),
+                         extra=[(b"retry-after", b"1")])
+            return
+        except Exception as exc:  # a bug: a logged JSON-RPC error, never a bare 500 page
+            await _reply(send, 500, self.dispatcher.failed(exc))
+            return
         if out:
             await _reply(send, 200, out)
         else:  # only notifications: nothing to say
@@ -108,27 +133,93 @@ class HttpApp:
                      extra=[(b"connection", b"close")])
 
 
-def protocol_class(metrics: NodeMetrics, log: NodeLog) -> type[H11Protocol]:
-    """uvicorn's h11 protocol, reporting connections to the node's metrics and log.
-    (ASGI has no connection events; uvicorn's `http=` setting takes a protocol class.)"""
+#: h11 states of a connection's peer while its request is not yet whole.
+_ARRIVING = (h11.IDLE, h11.SEND_BODY)
+
+
+def protocol_class(metrics: NodeMetrics, log: NodeLog,
+                   limits: HttpLimits = DEFAULT_LIMITS) -> type[H11Protocol]:
+    """uvicorn's h11 protocol with the node's connection cap and request deadline,
+    reporting connections to the node's metrics and log. (ASGI has no connection
+    events; uvicorn's `http=` setting takes a protocol class.)"""
+    # Every open connection, oldest first: the eviction order at the cap.
+    open_: dict[Protocol, None] = {}
 
     class Protocol(H11Protocol):
+        _ghost_deadline: asyncio.TimerHandle | None = None
+        _ghost_counted = False
+
         def connection_made(self, transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self._ghost_peer = _format_peer(transport.get_extra_info("peername"))
+            if len(open_) >= limits.max_connections and not self._ghost_make_room():
+                log.connection(TRANSPORT, self._ghost_peer, "refused",
+                               reason="too many connections")
+                transport.abort()
+                return
             # uvicorn writes a response's headers and body separately; without NODELAY,
             # Nagle holds the body for the client's delayed ACK (~40 ms per request on a
             # kept-alive connection). asyncio sets it only for sockets it created itself.
             sock = transport.get_extra_info("socket")
             if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._ghost_peer = _format_peer(transport.get_extra_info("peername"))
+            open_[self] = None
+            self._ghost_counted = True
             metrics.connection_opened(TRANSPORT)
             log.connection(TRANSPORT, self._ghost_peer, "open")
+            self._ghost_arm()
 
         def connection_lost(self, exc: Exception | None) -> None:
             super().connection_lost(exc)
-            metrics.connection_closed(TRANSPORT)
-            log.connection(TRANSPORT, getattr(self, "_ghost_peer", "?"), "closed")
+            self._ghost_disarm()
+            if self._ghost_counted:
+                self._ghost_counted = False
+                open_.pop(self, None)
+                metrics.connection_closed(TRANSPORT)
+                log.connection(TRANSPORT, self._ghost_peer, "closed")
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.conn.their_state not in _ARRIVING:
+                self._ghost_disarm()  # the request is whole: it runs without a deadline
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._ghost_arm()  # the next request on this connection gets its own
+
+        def _ghost_waiting(self) -> bool:
+            """Only waiting for the client: idle, or its request still arriving (once it
+            is whole, h11 says DONE until the response is sent)."""
+            return self.conn.their_state in _ARRIVING
+
+        def _ghost_make_room(self) -> bool:
+            for other in open_:
+                if other._ghost_waiting():
+                    other._ghost_close("evicted", "connection cap reached")
+                    return True
+            return False
+
+        def _ghost_arm(self) -> None:
+            self._ghost_disarm()
+            self._ghost_deadline = self.loop.call_later(limits.request_timeout,
+                                                        self._ghost_expire)
+
+        def _ghost_disarm(self) -> None:
+            if self._ghost_deadline is not None:
+                self._ghost_deadline.cancel()
+                self._ghost_deadline = None
+
+        def _ghost_expire(self) -> None:
+            self._ghost_deadline = None
+            if self._ghost_waiting() and not self.transport.is_closing():
+                self._ghost_close("timeout",
+                                  f"no whole request within {limits.request_timeout:g} s")
+
+        def _ghost_close(self, state: str, reason: str) -> None:
+            log.connection(TRANSPORT, self._ghost_peer, state, reason=reason)
+            open_.pop(self, None)  # counted as closed once connection_lost runs
+            self.transport.abort()
 
     return Protocol
 
@@ -142,10 +233,18 @@ class HttpServer(uvicorn.Server):
         yield
 
 
-def http_server(app: HttpApp, metrics: NodeMetrics, log: NodeLog) -> HttpServer:
+#: Seconds requests in flight get to finish when the node stops; executions still
+#: running then are abandoned (node/pool.py).
+STOP_GRACE = 2
+
+
+def http_server(app: HttpApp, metrics: NodeMetrics, log: NodeLog,
+                limits: HttpLimits = DEFAULT_LIMITS) -> HttpServer:
     return HttpServer(uvicorn.Config(
-        app, http=protocol_class(metrics, log), lifespan="off", log_config=None,
-        access_log=False, server_header=False, timeout_graceful_shutdown=5,
+        app, http=protocol_class(metrics, log, limits), lifespan="off", log_config=None,
+        access_log=False, server_header=False, timeout_graceful_shutdown=STOP_GRACE,
+        timeout_keep_alive=limits.keep_alive,
+        h11_max_incomplete_event_size=limits.max_header_bytes,
     ))
 
 

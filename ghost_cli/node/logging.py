@@ -3,11 +3,19 @@
 Only named fields are written, so secrets cannot slip in through a record: a node never
 logs passphrases, keys or transaction bodies. Keys in REDACTED are dropped even if a
 caller passes them, as a second line of defence.
+
+What the libraries under the transports report (uvicorn, aioquic, grpcio, asyncio's
+unhandled exceptions) arrives through Python's logging and the event loop's exception
+handler; `capture` turns both into `library_error` lines here instead of tracebacks on
+stderr.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import threading
 import time
 import traceback
@@ -59,8 +67,63 @@ class NodeLog:
     # --- transports --------------------------------------------------------------------
 
     def connection(self, transport: str, peer: str, state: str, **fields: Any) -> None:
-        """state: "open" | "closed" (the QUIC adapter adds e.g. alpn, reason)."""
+        """state: "open", "closed", or why the node ended it: "refused" (over the cap),
+        "evicted" (made room at the cap), "timeout" (no whole request in time)."""
         self.write("connection", transport=transport, peer=peer, state=state, **fields)
+
+    # --- libraries -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def capture(self, loop: asyncio.AbstractEventLoop | None = None):
+        """While serving: library warnings and errors, and exceptions nothing awaited,
+        become JSON lines."""
+        handler = _JsonHandler(self)
+        root = logging.getLogger()
+        old_level = root.level
+        root.addHandler(handler)
+        root.setLevel(min(old_level or logging.WARNING, logging.WARNING))
+        old_handler = loop.get_exception_handler() if loop else None
+        if loop is not None:
+            loop.set_exception_handler(self._loop_error)
+        try:
+            yield
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(old_level)
+            if loop is not None:
+                loop.set_exception_handler(old_handler)
+
+    def library_error(self, source: str, message: str, exc: BaseException | None,
+                      level: str = "error") -> None:
+        fields: dict[str, Any] = {"source": source, "level": level,
+                                  "message": " ".join(message.split())[:1000]}
+        if exc is not None:
+            fields.update(_where(exc))
+        self.write("library_error", **fields)
+
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        self.library_error("asyncio", str(context.get("message", "")),
+                           context.get("exception"))
+
+
+class _JsonHandler(logging.Handler):
+    def __init__(self, log: NodeLog) -> None:
+        super().__init__(logging.WARNING)
+        self.log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            exc = record.exc_info[1] if record.exc_info else None
+            self.log.library_error(record.name, record.getMessage(), exc,
+                                   record.levelname.lower())
+        except Exception:  # a log line must never take the node down
+            self.handleError(record)
+
+
+def _where(exc: BaseException) -> dict[str, Any]:
+    frames = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    return {"error": type(exc).__name__, "error_message": " ".join(str(exc).split())[:1000],
+            "at": f"{frames[0].filename}:{frames[0].lineno}" if frames else None}
 
 
 def _plain(value: Any) -> Any:

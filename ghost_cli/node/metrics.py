@@ -3,13 +3,25 @@ registry: two nodes in one process, as in tests, never share counters).
 
 NodeMetrics observes the dispatcher (per method), NodeCore (per transaction and
 contract) and the transport adapters (connections and streams, labelled by transport).
+
+Every label value comes from a bounded set, so no request can add series: methods from
+the method tables ("unknown" otherwise), error codes from ghost_cli.exceptions, contracts
+only when deployed on this node ("other" for any other target), kinds and statuses from
+the executor. The process collector adds RSS, CPU and open file descriptors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from .core import Executed
@@ -18,6 +30,10 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 #: Seconds; JSON-RPC calls run from ~100 us (reads) to tens of ms (signed calls, fsync).
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                    5.0)
+#: The label for a target that is not a contract deployed here (junk addresses).
+OTHER = "other"
+#: Statuses a transaction or query ends with, as a histogram label: ok, or failed.
+_STATUS = {True: "ok", False: "failed"}
 
 
 class NodeMetrics:
@@ -50,11 +66,27 @@ class NodeMetrics:
                                          ["transport"], registry=r)
         self.streams = Gauge("ghost_streams_open", "Open request streams", ["transport"],
                              registry=r)
+        self.execution = Histogram(
+            "ghost_execution_seconds", "Time to run a query, or to check, run and durably "
+            "commit a transaction (refusals included)", ["kind", "status"],
+            buckets=LATENCY_BUCKETS, registry=r)
+        self.commit = Histogram(
+            "ghost_commit_seconds", "Time of a transaction's durable commit alone (SQLite "
+            "RELEASE with fsync)", buckets=LATENCY_BUCKETS, registry=r)
+        self.pool_running = Gauge("ghost_executions_running", "Executions on a worker",
+                                  registry=r)
+        self.pool_waiting = Gauge("ghost_executions_waiting",
+                                  "Executions queued for a worker", registry=r)
+        ProcessCollector(registry=r)  # process_resident_memory_bytes, process_open_fds, ...
 
     def watch(self, height: Callable[[], int], state_keys: Callable[[], int]) -> None:
         """Read height and state size when scraped, not on every transaction."""
         self.height.set_function(height)
         self.state_keys.set_function(state_keys)
+
+    def watch_pool(self, running: Callable[[], int], waiting: Callable[[], int]) -> None:
+        self.pool_running.set_function(running)
+        self.pool_waiting.set_function(waiting)
 
     def render(self) -> bytes:
         """The Prometheus text exposition of this node's registry."""
@@ -78,13 +110,19 @@ class NodeMetrics:
     # --- core observer -----------------------------------------------------------------
 
     def executed(self, e: Executed) -> None:
-        contract = "0x" + e.contract.hex() if e.contract else "none"
+        contract = ("0x" + e.contract.hex() if e.deployed else OTHER) if e.contract else "none"
+        self.execution.labels(e.kind, _STATUS[e.status == "ok"]).observe(e.seconds)
+        if e.commit_seconds is not None:
+            self.commit.observe(e.commit_seconds)
         if e.status == "ok":
             self.transactions.labels(e.kind).inc()
             self.contract_calls.labels(contract).inc()
             self.contract_gas.labels(contract).inc(e.gas_used)
         else:
             self.contract_failures.labels(contract, e.status).inc()
+
+    def queried(self, status: str, seconds: float) -> None:
+        self.execution.labels("query", _STATUS[status == "ok"]).observe(seconds)
 
     # --- transport hooks (HTTP/1.1 here, HTTP/3 in node/quic.py) ------------------------
 

@@ -42,7 +42,7 @@ from aioquic.quic.events import (
 )
 from aioquic.quic.packet import QuicErrorCode
 
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, NodeUnavailableError
 from ..rpc.dispatcher import Limits as RpcLimits
 from .doq import ALPN as DOQ_ALPN
 from .doq import DoqStreams, Query
@@ -79,11 +79,20 @@ class QuicObserver(Protocol):
     def stream_closed(self, transport: str) -> None: ...
 
 
+class ConnectionLog(Protocol):
+    """Where connection events go (ghost_cli.node.logging.NodeLog)."""
+
+    def connection(self, transport: str, peer: str, state: str, **fields: object) -> None: ...
+
+
 class _Silent:
     def connection_opened(self, transport: str) -> None:
         pass
 
     connection_closed = stream_opened = stream_closed = connection_opened
+
+    def connection(self, transport: str, peer: str, state: str, **fields: object) -> None:
+        pass
 
 
 # ---- sans-IO: HTTP/3 events -> requests ----------------------------------------------
@@ -190,6 +199,10 @@ class RequestAssembler:
             return self._early(ev.stream_id, 405, b'{"error": "POST JSON-RPC to /"}', ev)
         if headers.get(b":path", b"/").split(b"?")[0] != b"/":
             return self._early(ev.stream_id, 404, b'{"error": "POST JSON-RPC to /"}', ev)
+        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if ctype != JSON:  # as HTTP/1.1 answers
+            return self._early(ev.stream_id, 415,
+                               b'{"error":"Content-Type must be application/json"}', ev)
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
             return self._early(ev.stream_id, 413, self.too_large(int(length)), ev)
@@ -248,11 +261,13 @@ class _Server:
     """State shared by one listening socket's connections."""
 
     def __init__(self, handle: Handler, limits: QuicLimits, observer: QuicObserver,
-                 max_body: int, dns: DnsHandler | None = None) -> None:
+                 max_body: int, dns: DnsHandler | None = None,
+                 log: ConnectionLog | None = None) -> None:
         self.handle = handle
         self.dns = dns
         self.limits = limits
         self.observer = observer
+        self.log = log or _Silent()
         self.max_body = max_body
         self.connections: set[_H3Protocol] = set()
 
@@ -269,6 +284,7 @@ class _H3Protocol(QuicConnectionProtocol):
         self._tasks: set[asyncio.Task] = set()
         self._deadlines: dict[int, asyncio.TimerHandle] = {}
         self._counted = False
+        self._refused = False
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -276,6 +292,7 @@ class _H3Protocol(QuicConnectionProtocol):
         if len(server.connections) >= server.limits.max_connections:
             self._quic.close(error_code=QuicErrorCode.CONNECTION_REFUSED,
                              reason_phrase="too many connections")
+            self._refused = True
             return
         server.connections.add(self)
         server.observer.connection_opened(TRANSPORT)
@@ -291,7 +308,7 @@ class _H3Protocol(QuicConnectionProtocol):
         if isinstance(event, ProtocolNegotiated):
             self._negotiated(event.alpn_protocol)
         if isinstance(event, ConnectionTerminated):
-            self._closed_down()
+            self._closed_down(event.reason_phrase or f"error {event.error_code}")
         if self._doq is not None:
             for query in self._doq.receive(event):
                 self._spawn(self._answer(query))
@@ -311,6 +328,11 @@ class _H3Protocol(QuicConnectionProtocol):
 
     def _negotiated(self, alpn: str | None) -> None:
         server = self._server
+        if self._refused:
+            server.log.connection(TRANSPORT, self._peer, "refused",
+                                  reason="too many connections")
+            return
+        server.log.connection(TRANSPORT, self._peer, "open", alpn=alpn)
         if alpn == DOQ_ALPN and server.dns is not None:
             self._doq = DoqStreams(self._quic, max_streams=server.limits.max_streams)
         else:
@@ -339,6 +361,10 @@ class _H3Protocol(QuicConnectionProtocol):
         try:
             body = await server.handle(request.body, self._peer)
             status = 200 if body else 204  # 204: only notifications, nothing to say
+        except NodeUnavailableError as exc:  # busy, or stopping: nothing ran
+            from ..rpc import codec
+
+            body, status = codec.encode([codec.failure(None, exc)], is_batch=False), 503
         except Exception:  # the dispatcher answers every error itself: this is a bug
             log.exception("QUIC request handler failed")
             body = (b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32603, '
@@ -357,7 +383,7 @@ class _H3Protocol(QuicConnectionProtocol):
         if handle is not None:
             handle.cancel()
 
-    def _closed_down(self) -> None:
+    def _closed_down(self, reason: str = "node stopping") -> None:
         for handle in self._deadlines.values():
             handle.cancel()
         self._deadlines.clear()
@@ -369,6 +395,7 @@ class _H3Protocol(QuicConnectionProtocol):
             self._counted = False
             self._server.connections.discard(self)
             self._server.observer.connection_closed(TRANSPORT)
+            self._server.log.connection(TRANSPORT, self._peer, "closed", reason=reason)
 
 
 @dataclass(frozen=True)
@@ -420,12 +447,16 @@ def too_large_body(max_body: int) -> Callable[[int | None], bytes]:
 async def serve_quic(handle: Handler, *, host: str, port: int, tls: TlsFiles,
                      limits: QuicLimits = QuicLimits(), observer: QuicObserver | None = None,
                      max_body: int = DEFAULT_MAX_BODY,
-                     dns: DnsHandler | None = None) -> QuicService:
+                     dns: DnsHandler | None = None,
+                     log: ConnectionLog | None = None) -> QuicService:
     """Serve `handle` over HTTP/3 on UDP host:port (port 0: any free port) until `close()`.
     `observer` is the node's metrics (NodeMetrics has the hooks); `max_body` should be the
     dispatcher's, so both transports refuse the same bodies. `dns`, when given, answers
-    DNS-over-QUIC on the same port for clients that negotiate ALPN `doq` (node/doq.py)."""
-    server = _Server(handle, limits, observer or _Silent(), max_body, dns)
+    DNS-over-QUIC on the same port for clients that negotiate ALPN `doq` (node/doq.py).
+    `log` gets a `connection` event per connection opened (at its handshake), closed or
+    refused. `handle` may raise NodeUnavailableError (busy, stopping): a 503 with the
+    JSON-RPC error."""
+    server = _Server(handle, limits, observer or _Silent(), max_body, dns, log)
 
     def create_protocol(quic: QuicConnection, **kwargs) -> _H3Protocol:
         # QUIC's own stream credit matches the request limit, so a well-behaved client

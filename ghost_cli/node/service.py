@@ -4,6 +4,11 @@ This is the one place that owns sockets, threads, signals and the wall clock. It
 NodeCore (the apply logic) to the dispatcher, the dispatcher to uvicorn (HTTP/1.1, TCP)
 and to the aioquic adapter (HTTP/3, UDP), and ticks the checkpoint timer.
 
+Executions (JSON-RPC bodies, gRPC calls, DNS lookups) run in one bounded ExecutionPool
+(node/pool.py), never on the transports' threads or the event loop; /health answers from
+memory. On SIGINT/SIGTERM the transports stop, requests in flight get a short grace, and
+executions still running are abandoned: the node exits within seconds whatever runs.
+
 The data directory holds node.json (the chain id), state.db (SQLite, WAL), module-cache/
 and tls/ (the QUIC certificate, made on first start).
 """
@@ -25,6 +30,7 @@ from .config import Endpoint, NodeConfig, resolve_chain_id
 from .core import NodeCore
 from .logging import NodeLog
 from .metrics import NodeMetrics
+from .pool import ExecutionPool
 
 #: How often the checkpoint timer looks at the clock, at most (seconds).
 MAX_TICK = 0.25
@@ -58,6 +64,9 @@ class NodeService:
         self.metrics.watch(self.core.height, self.core.state_keys)
         self.dispatcher = Dispatcher(self.core, limits=config.limits,
                                      observers=(self.metrics, self.log))
+        self.pool = ExecutionPool(config.pool)
+        self.core.park = self.pool.park
+        self.metrics.watch_pool(lambda: self.pool.running, lambda: self.pool.waiting)
         self._stop: asyncio.Event | None = None
         self._http_server: Any = None
         self._tls: Any = None  # the QUIC certificate files, once HTTP/3 listens
@@ -67,10 +76,16 @@ class NodeService:
     async def run(self, ready: Callable[[dict[str, Any]], None] | None = None) -> None:
         """Serve until stop() (or SIGINT/SIGTERM). `ready` gets the bound addresses."""
         self._stop = asyncio.Event()
+        with self.log.capture(asyncio.get_running_loop()):
+            await self._run(ready)
+
+    async def _run(self, ready: Callable[[dict[str, Any]], None] | None) -> None:
+        assert self._stop is not None
         tasks: list[asyncio.Task] = []
         http_task = None
         quic = None
         grpc_server = None
+        watch = None
         try:
             bound: dict[str, Any] = {"chain_id": self.core.chain_id,
                                      "data_dir": str(self.config.data_dir)}
@@ -84,8 +99,10 @@ class NodeService:
                 bound["quic"] = str(Endpoint(quic.host, quic.port))
                 bound["ca"] = str(self._tls.ca)
             if self.config.grpc:
-                grpc_server, port = await self._start_grpc(self.config.grpc)
+                grpc_server, port, watch = await self._start_grpc(self.config.grpc)
                 bound["grpc"] = str(Endpoint(self.config.grpc.host, port))
+                if watch is not None:
+                    tasks.append(asyncio.create_task(watch.run()))
             tasks.append(asyncio.create_task(self._ticker()))
             self._install_signals()
             self.log.write("node_started", **bound, height=self.core.height())
@@ -93,6 +110,8 @@ class NodeService:
                 ready(bound)
             await self._stop.wait()
         finally:
+            # Nothing new runs; what waits for a worker is refused (503 / UNAVAILABLE).
+            self.pool.close()
             if self._http_server is not None:
                 self._http_server.should_exit = True
             elif http_task is not None:  # failed before uvicorn started: nothing to drain
@@ -103,6 +122,8 @@ class NodeService:
                 from .grpc import stop_grpc
 
                 await stop_grpc(grpc_server, self._feed)
+                if watch is not None:
+                    watch.close()
             for t in tasks:
                 if t is not http_task:  # uvicorn finishes in-flight requests, then returns
                     t.cancel()
@@ -114,7 +135,9 @@ class NodeService:
                 except Exception as exc:  # a transport died: still close the store below
                     self.log.write("transport_error", error=type(exc).__name__,
                                    message=" ".join(str(exc).split()))
-            self.core.close()
+            running = self.pool.running
+            if not self.core.close():
+                self.log.write("executions_abandoned", running=running)
             self.log.write("node_stopped")
             if self._own_log:
                 self.log.stream.close()
@@ -128,8 +151,8 @@ class NodeService:
     async def _serve_http(self, sock: socket.socket) -> None:
         from .http import HttpApp, http_server
 
-        self._http_server = http_server(HttpApp(self.dispatcher, self.metrics), self.metrics,
-                                        self.log)
+        app = HttpApp(self.dispatcher, self.metrics, execute=self.pool.run)
+        self._http_server = http_server(app, self.metrics, self.log, self.config.http_limits)
         try:
             await self._http_server.serve(sockets=[sock])
         finally:
@@ -144,7 +167,7 @@ class NodeService:
         self._tls = ensure_dev_tls(self.config.data_dir, (ep.host,))
         return await serve_quic(self._handle_async, host=ep.host, port=ep.port, tls=self._tls,
                                 observer=self.metrics, max_body=self.dispatcher.max_body,
-                                dns=self._dns_async)
+                                dns=self._dns_async, log=self.log)
 
     async def _dns_async(self, wire: bytes, peer: str) -> bytes:
         """DNS-over-QUIC's entry point: names/dns.answer over the registry, off the loop."""
@@ -153,20 +176,22 @@ class NodeService:
         def lookup(label: str):
             return self.core.resolve_name(label, now=time.time())
 
-        return await asyncio.to_thread(answer, wire, lookup)
+        return await self.pool.run(answer, wire, lookup)
 
     async def _start_grpc(self, ep: Endpoint):
         try:
-            from .grpc import serve_grpc
+            from .grpc import ConnectionWatch, serve_grpc
         except ImportError as exc:
             raise ConfigError(f"gRPC is unavailable in this install: {exc}") from exc
-        return await serve_grpc(self.core, self._feed, ep, max_body=self.dispatcher.max_body,
-                                observers=(self.metrics,))
+        server, port, server_id = await serve_grpc(
+            self.core, self._feed, ep, max_body=self.dispatcher.max_body,
+            observers=(self.metrics,), run=self.pool.run)
+        watch = None if server_id is None else ConnectionWatch(server_id, self.metrics, self.log)
+        return server, port, watch
 
     async def _handle_async(self, body: bytes, peer: str) -> bytes:
-        """The HTTP/3 adapter's entry point: the same dispatcher, off the event loop."""
-        return await asyncio.to_thread(self.dispatcher.handle, body, peer=peer,
-                                       now=time.time())
+        """The HTTP/3 adapter's entry point: the same dispatcher, in the execution pool."""
+        return await self.pool.run(self.dispatcher.handle, body, peer=peer, now=time.time())
 
     async def _ticker(self) -> None:
         policy = self.core.policy

@@ -8,6 +8,7 @@ entry that is not a valid request fails alone, and the others still run.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,10 @@ from .errors import error_object
 
 #: `id` is absent: a notification, which gets no response (JSON-RPC 2.0 section 4.1).
 NO_ID = object()
+#: An id is echoed back whole, so it is bounded: a string of at most this many characters,
+#: or a finite number with magnitude below 2^63.
+MAX_ID_CHARS = 256
+MAX_ID_NUMBER = 2**63
 
 
 @dataclass(frozen=True)
@@ -69,9 +74,10 @@ def _entry(doc: Any) -> Request | BadEntry:
     if not isinstance(doc, dict):
         return BadEntry(None, RequestError("a request must be a JSON object"))
     rid = doc.get("id", NO_ID)
-    if rid is not NO_ID and (isinstance(rid, bool) or not isinstance(rid, str | int | float)
-                             and rid is not None):
-        return BadEntry(None, RequestError("id must be a string, a number or null"))
+    if rid is not NO_ID and not valid_id(rid):
+        return BadEntry(None, RequestError(
+            f"id must be null, a string of at most {MAX_ID_CHARS} characters or a finite "
+            f"number below 2^63 in magnitude"))
     reply_id = None if rid is NO_ID else rid
     if doc.get("jsonrpc") != "2.0":
         return BadEntry(reply_id, RequestError('"jsonrpc" must be "2.0"'))
@@ -89,6 +95,22 @@ def _entry(doc: Any) -> Request | BadEntry:
     return Request(method, params, rid)
 
 
+def valid_id(rid: Any) -> bool:
+    """An id this node can echo: checked before anything in the request runs, since a
+    reply that cannot be encoded (`1e400` parses as infinity) would lose the result."""
+    if rid is None:
+        return True
+    if isinstance(rid, bool):
+        return False
+    if isinstance(rid, str):
+        return len(rid) <= MAX_ID_CHARS
+    if isinstance(rid, int):
+        return abs(rid) < MAX_ID_NUMBER
+    if isinstance(rid, float):
+        return math.isfinite(rid) and abs(rid) < MAX_ID_NUMBER
+    return False
+
+
 def success(rid: Any, result: Any) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": rid, "result": result}
 
@@ -101,8 +123,19 @@ def encode(responses: list[dict[str, Any]], *, is_batch: bool) -> bytes:
     """Responses -> body. Nothing to say (only notifications) is the empty body."""
     if not responses:
         return b""
-    doc: Any = responses if is_batch else responses[0]
-    return json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
+    parts = [encode_one(r) for r in responses]
+    return join(parts, is_batch=is_batch)
+
+
+def encode_one(response: dict[str, Any]) -> bytes:
+    return json.dumps(response, separators=(",", ":"), allow_nan=False).encode()
+
+
+def join(parts: list[bytes], *, is_batch: bool) -> bytes:
+    """Encoded responses -> body (a batch's are an array, in order)."""
+    if not parts:
+        return b""
+    return b"[" + b",".join(parts) + b"]" if is_batch else parts[0]
 
 
 def _one_line(exc: BaseException) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from ..exceptions import GhostError, MethodNotFoundError, RequestError, RequestTooLargeError
 from . import codec
-from .errors import INTERNAL
+from .errors import INTERNAL, truncate
 from .methods import METHODS, Context, Core, Method
 
 MiB = 1024 * 1024
@@ -25,6 +25,7 @@ MiB = 1024 * 1024
 class Limits:
     max_body: int = 4 * MiB  # bytes; adapters refuse larger bodies before reading them
     max_batch: int = 100  # requests in one batch
+    max_reply: int = 8 * MiB  # bytes of one response body, all of a batch's together
 
 
 class Observer(Protocol):
@@ -72,8 +73,32 @@ class Dispatcher:
             self._rejected(exc, peer, None)
             return codec.encode([codec.failure(None, exc)], is_batch=False)
         ctx = Context(peer=peer, now=now)
-        responses = [r for r in (self._one(e, ctx) for e in decoded.entries) if r is not None]
-        return codec.encode(responses, is_batch=decoded.is_batch)
+        parts: list[bytes] = []
+        size = 0
+        for entry in decoded.entries:
+            response = self._one(entry, ctx)
+            if response is None:
+                continue
+            part = self._encode(response)
+            if size + len(part) > self.limits.max_reply:
+                # Ran, but its answer does not fit: say so in its place (a transaction's
+                # receipt can still be read with ghost_getReceipt).
+                exc = RequestTooLargeError(
+                    f"the reply is over the limit of {self.limits.max_reply} bytes",
+                    limit=self.limits.max_reply)
+                self._rejected(exc, peer, None)
+                part = codec.encode_one(codec.failure(response["id"], exc))
+            size += len(part)
+            parts.append(part)
+        return codec.join(parts, is_batch=decoded.is_batch)
+
+    def _encode(self, response: dict[str, Any]) -> bytes:
+        try:
+            return codec.encode_one(response)
+        except (TypeError, ValueError) as exc:  # a result JSON cannot carry: a bug
+            for o in self.observers:
+                o.internal_error("encode", exc)
+            return codec.encode_one(_internal(response.get("id")))
 
     def too_large(self, size: int | None, *, peer: str) -> bytes:
         """The response to a body over the limit; adapters call it without reading the body."""
@@ -82,6 +107,19 @@ class Dispatcher:
                                    limit=self.limits.max_body)
         self._rejected(exc, peer, None)
         return codec.encode([codec.failure(None, exc)], is_batch=False)
+
+    def refused(self, exc: GhostError, *, peer: str) -> bytes:
+        """The response to a body refused unrun by its adapter (the node is busy or
+        stopping): one error, id null, since the body was never read for ids."""
+        self._rejected(exc, peer, None)
+        return codec.encode([codec.failure(None, exc)], is_batch=False)
+
+    def failed(self, exc: BaseException) -> bytes:
+        """The response when handling a body failed unexpectedly (a bug): -32603 with
+        nothing leaked, the exception reported to the observers (the log)."""
+        for o in self.observers:
+            o.internal_error("body", exc)
+        return codec.encode_one(_internal(None))
 
     def _one(self, entry: codec.Request | codec.BadEntry, ctx: Context) -> dict[str, Any] | None:
         if isinstance(entry, codec.BadEntry):
@@ -94,7 +132,8 @@ class Dispatcher:
         error: str | None = None
         try:
             if method is None:
-                raise MethodNotFoundError(f"no method {entry.method!r}")
+                shown = entry.method if len(entry.method) <= 64 else entry.method[:61] + "..."
+                raise MethodNotFoundError(f"no method {shown!r}")
             result = method.handler(self.core, method.bind(entry.params), ctx)
             response = codec.success(rid, result)
         except GhostError as exc:
@@ -105,14 +144,18 @@ class Dispatcher:
             error = INTERNAL.code
             for o in self.observers:
                 o.internal_error(label, exc)
-            response = {"jsonrpc": "2.0", "id": rid, "error": {
-                "code": INTERNAL.number, "message": "internal error",
-                "data": {"code": INTERNAL.code}}}
+            response = _internal(rid)
         seconds = self.timer() - start
         for o in self.observers:
             o.request(label, error, seconds)
         return None if entry.is_notification else response
 
     def _rejected(self, exc: GhostError, peer: str, method: str | None) -> None:
+        reason = truncate(exc.message)
         for o in self.observers:
-            o.rejected(exc.message, peer=peer, method=method, code=exc.code)
+            o.rejected(reason, peer=peer, method=method, code=exc.code)
+
+
+def _internal(rid: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": rid, "error": {
+        "code": INTERNAL.number, "message": "internal error", "data": {"code": INTERNAL.code}}}

@@ -61,6 +61,8 @@ APPLICATION_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32043, "usage", "a request the node cannot serve as asked"),
     ErrorCode(-32050, "state", "the node's state database failed"),
     ErrorCode(-32051, "crypto", "malformed key or signature, unknown scheme"),
+    ErrorCode(-32052, "busy", "the node's execution queue is full; nothing ran, retry later"),
+    ErrorCode(-32053, "node_unavailable", "the node is stopping; nothing ran"),
 )
 
 ALL_ERRORS: tuple[ErrorCode, ...] = PROTOCOL_ERRORS + APPLICATION_ERRORS
@@ -78,6 +80,12 @@ def error_code_for(exc: GhostError) -> ErrorCode:
     return BY_CODE["error"]
 
 
+#: The longest message (and string detail) an error object carries: messages may quote
+#: what the caller sent (a method or function name), and a reply never echoes unbounded
+#: input. Longer text is cut and ends with "...".
+MAX_MESSAGE = 512
+
+
 def error_object(exc: GhostError) -> dict[str, Any]:
     """The JSON-RPC `error` member for a ghost error: number, one-line message, data."""
     row = error_code_for(exc)
@@ -85,7 +93,11 @@ def error_object(exc: GhostError) -> dict[str, Any]:
     data.update({k: _jsonable(v) for k, v in exc.details.items()})
     if isinstance(exc, ExecutionError):
         data["gas_used"] = exc.gas_used
-    return {"code": row.number, "message": exc.message, "data": data}
+    return {"code": row.number, "message": truncate(exc.message), "data": data}
+
+
+def truncate(text: str, limit: int = MAX_MESSAGE) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def exception_from(error: dict[str, Any]) -> GhostError:
@@ -120,8 +132,10 @@ def _classes_by_code() -> dict[str, type[GhostError]]:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, str | int | float | bool) or value is None:
+        return truncate("0x" + bytes(value).hex())
+    if isinstance(value, str):
+        return truncate(value)
+    if isinstance(value, int | float | bool) or value is None:
         return value
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]

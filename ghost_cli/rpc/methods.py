@@ -13,12 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..exceptions import InvalidParamsError, UsageError
+from ..exceptions import InvalidParamsError, RequestTooLargeError, UsageError
 
 ADDRESS_LEN = 20
 HASH_LEN = 32
 MAX_EVENTS = 1000
 DEFAULT_EVENTS = 100
+#: Bytes a hex param (call data, a storage key) may decode to; checked on the string's
+#: length before decoding it.
+MAX_HEX_BYTES = 64 * 1024
+#: Characters in a string param (function, event or contract name).
+MAX_NAME_CHARS = 256
+#: Bytes of one encoded transaction (a tx.json's `tx`): room for the largest module a
+#: node accepts (512 KiB) and its call data; checked before decoding it.
+MAX_TX_BYTES = 1024 * 1024
 _HEX = re.compile(r"^0x([0-9a-fA-F]{2})*$")
 
 
@@ -27,7 +35,7 @@ class Core(Protocol):
 
     def send_transaction(self, signed: Any, *, now: float) -> Any: ...
     def query(self, address: bytes, function: str, calldata: bytes, *, sender: bytes,
-              now: float) -> Any: ...
+              now: float, gas_limit: int | None = None) -> Any: ...
     def receipt(self, tx_hash: bytes) -> Any: ...
     def events(self, **filters: Any) -> list[Any]: ...
     def contract(self, *, address: bytes | None = None, name: str | None = None) -> Any: ...
@@ -50,6 +58,9 @@ class Context:
 
 
 def _hex(value: Any, name: str, length: int | None = None) -> bytes:
+    if isinstance(value, str) and len(value) > 2 + 2 * MAX_HEX_BYTES:
+        raise RequestTooLargeError(f"{name} is over the limit of {MAX_HEX_BYTES} bytes",
+                                   limit=MAX_HEX_BYTES)
     if not isinstance(value, str) or not _HEX.match(value):
         raise InvalidParamsError(f"{name} must be 0x-prefixed hex bytes")
     raw = bytes.fromhex(value[2:])
@@ -61,8 +72,8 @@ def _hex(value: Any, name: str, length: int | None = None) -> bytes:
 def _address(value: Any, name: str) -> bytes:
     from ..abi import parse_address  # checks a mixed-case checksum
 
-    if not isinstance(value, str):
-        raise InvalidParamsError(f"{name} must be a 0x-prefixed address")
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 42:
+        raise InvalidParamsError(f"{name} must be a 0x-prefixed address of 20 bytes")
     try:
         return parse_address(value)
     except UsageError as exc:
@@ -78,6 +89,8 @@ def _uint(value: Any, name: str) -> int:
 def _text(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidParamsError(f"{name} must be a non-empty string")
+    if len(value) > MAX_NAME_CHARS:
+        raise InvalidParamsError(f"{name} is over the limit of {MAX_NAME_CHARS} characters")
     return value
 
 
@@ -86,7 +99,21 @@ def _tx(value: Any, name: str) -> Any:
 
     if not isinstance(value, dict):
         raise InvalidParamsError(f"{name} must be a tx.json document (an object)")
-    return from_json(value)  # a malformed document is tx_rejected, as at the CLI
+    raw = value.get("tx")
+    if isinstance(raw, str) and len(raw) > 2 * MAX_TX_BYTES:
+        raise RequestTooLargeError(f"{name} is over the limit of {MAX_TX_BYTES} bytes",
+                                   limit=MAX_TX_BYTES)
+    return check_call_data(from_json(value))  # malformed is tx_rejected, as at the CLI
+
+
+def check_call_data(signed: Any) -> Any:
+    """A transaction's call data is bounded like a query's (MAX_HEX_BYTES), so no
+    request makes the engines copy megabytes of it."""
+    args = getattr(signed.tx, "args", b"")
+    if len(args) > MAX_HEX_BYTES:
+        raise RequestTooLargeError(f"call data of {len(args)} bytes is over the limit of "
+                                   f"{MAX_HEX_BYTES} bytes", limit=MAX_HEX_BYTES)
+    return signed
 
 
 def _limit(value: Any, name: str) -> int:
@@ -129,8 +156,11 @@ class Method:
         """JSON params -> handler arguments; unknown, missing or mistyped is invalid_params."""
         known = {p.name for p in self.params}
         unknown = sorted(set(params) - known)
-        if unknown:
-            raise InvalidParamsError(f"{self.name} has no param(s) {', '.join(unknown)}")
+        if unknown:  # named, not echoed whole: a few short names at most
+            shown = ", ".join(n[:32] for n in unknown[:5])
+            raise InvalidParamsError(f"{self.name} has no param(s) {shown}"
+                                     + (f" (and {len(unknown) - 5} more)" if len(unknown) > 5
+                                        else ""))
         out: dict[str, Any] = {}
         for p in self.params:
             if p.name not in params or params[p.name] is None:
@@ -186,7 +216,8 @@ def send_transaction(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, A
 
 def query(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
     r = core.query(p["address"], p["function"], p.get("args", b""),
-                   sender=p.get("sender", bytes(ADDRESS_LEN)), now=ctx.now)
+                   sender=p.get("sender", bytes(ADDRESS_LEN)), now=ctx.now,
+                   gas_limit=p.get("gas_limit"))
     return {"return_data": _0x(r.return_data), "gas_used": r.gas_used,
             "events": [event_json(e) for e in r.events], "logs": list(r.logs),
             "block_height": r.block_height}
@@ -241,6 +272,7 @@ METHODS: tuple[Method, ...] = (
         Param("address", "address"), Param("function", "string"),
         Param("args", "hex", False, "ABI-encoded call data, 0x.. (default empty)"),
         Param("sender", "address", False, "the caller the contract sees (default zero)"),
+        Param("gas_limit", "uint", False, "at most the node's query gas cap (its default)"),
     ), query, False, "Run a function read-only against current state; nothing is recorded."),
     Method("ghost_getReceipt", (Param("hash", "hash"),), get_receipt, False,
            "The receipt of a recorded transaction."),

@@ -2,10 +2,54 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from node_helpers import Client, start_node
 
+from ghost_cli.config.project import load_project
 from ghost_cli.crypto.keypair import KeyPair
+from ghost_cli.scaffold import new_project
+from ghost_cli.toolchain.build import build_project
+
+#: A hostile contract: functions that never return, so only gas or the wall-clock
+#: backstop ends them. `spin` writes storage on every turn (the slower kind of turn).
+SPIN_SOURCE = """const ghost = @import("ghost");
+const std = @import("std");
+
+comptime {
+    ghost.exportContract(@This());
+}
+
+/// Never returns: writes a storage slot forever.
+pub fn spin() u64 {
+    var i: u64 = 0;
+    while (true) {
+        i +%= 1;
+        ghost.storage.set(u64, "i", i);
+    }
+    return i;
+}
+
+/// Never returns: counts forever.
+pub fn spin_pure() u64 {
+    var i: u64 = 0;
+    while (true) {
+        i +%= 1;
+        std.mem.doNotOptimizeAway(i);
+    }
+    return i;
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def spin_code(tmp_path_factory) -> bytes:
+    """SPIN_SOURCE built by `ghost build`'s library core (real Zig, real wasm)."""
+    root = new_project("spin", "counter", tmp_path_factory.mktemp("spin") / "spin")
+    (root / "src" / "counter.zig").write_text(SPIN_SOURCE)
+    [result] = build_project(load_project(root))
+    return Path(result.path).read_bytes()
 
 
 @pytest.fixture(scope="session")

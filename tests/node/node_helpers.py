@@ -119,11 +119,11 @@ class Client:
             "nonce"]
 
     def tx(self, kind: str, *, nonce: int | None = None, key: KeyPair | None = None,
-           chain_id: int = CHAIN_ID, **fields) -> dict:
+           chain_id: int = CHAIN_ID, gas_limit: int = 10_000_000, **fields) -> dict:
         key = key or self.key
         tx = Transaction(chain_id=chain_id, sender=key.address,
                          nonce=self.nonce(key) if nonce is None else nonce, kind=kind,
-                         gas_limit=10_000_000, expiry=int(time.time()) + 600, **fields)
+                         gas_limit=gas_limit, expiry=int(time.time()) + 600, **fields)
         return to_json(sign_single(tx, key.secret_key, key.public_key))
 
     def call_tx(self, address: str, function: str, args: bytes = b"", **kw) -> dict:

@@ -193,3 +193,17 @@ def test_reads_neither_wait_for_the_writer_nor_see_its_uncommitted_writes(tmp_pa
         assert core.nonce(someone) == 9  # committed: now every reader sees it
     finally:
         core.close()
+
+
+def test_a_failure_outside_any_method_is_a_logged_json_rpc_error(monkeypatch):
+    out = io.StringIO()
+    dispatcher = Dispatcher(FakeCore(), observers=(NodeLog(out),))
+    monkeypatch.setattr(dispatcher, "handle", lambda *a, **k: 1 / 0)
+    app = HttpApp(dispatcher, NodeMetrics(), clock=lambda: 0.0)
+    status, headers, body, _ = asgi(app, "POST", "/", b"{}",
+                                    [(b"content-type", b"application/json")])
+    assert status == 500 and headers[b"content-type"] == b"application/json"
+    assert json.loads(body)["error"] == {"code": -32603, "message": "internal error",
+                                         "data": {"code": "internal_error"}}
+    [line] = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert (line["event"], line["error"]) == ("internal_error", "ZeroDivisionError")

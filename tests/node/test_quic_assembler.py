@@ -71,10 +71,13 @@ class Pair:
                 slot["body"] = slot.get("body", b"") + e.data
 
     def send(self, body: bytes = b"{}", *, method: bytes = b"POST", path: bytes = b"/",
-             end: bool = True, length: int | None = None) -> int:
+             end: bool = True, length: int | None = None,
+             ctype: bytes | None = b"application/json") -> int:
         stream_id = self.client.get_next_available_stream_id()
         headers = [(b":method", method), (b":scheme", b"https"),
                    (b":authority", b"localhost"), (b":path", path)]
+        if ctype is not None:
+            headers.append((b"content-type", ctype))
         if length is not None:
             headers.append((b"content-length", str(length).encode()))
         self.client_h3.send_headers(stream_id, headers)
@@ -105,6 +108,14 @@ def test_wrong_method_or_path_is_answered_without_a_request(pair):
     assert pair.responses[get]["status"] == 405
     assert pair.responses[elsewhere]["status"] == 404
     assert pair.server_h3.open_streams == 0
+
+
+def test_another_content_type_is_415_as_over_http1(pair):
+    plain = pair.send(b"{}", ctype=b"text/plain")
+    missing = pair.send(b"{}", ctype=None)
+    charset = pair.send(b"{}", ctype=b"application/json; charset=utf-8")
+    assert [r.stream_id for r in pair.requests] == [charset]
+    assert pair.responses[plain]["status"] == pair.responses[missing]["status"] == 415
 
 
 def test_a_body_over_the_limit_is_refused_by_its_length_or_as_it_arrives(pair):

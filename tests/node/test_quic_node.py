@@ -156,7 +156,8 @@ class _Hog:
             for _ in range(streams):
                 sid = proto._quic.get_next_available_stream_id()
                 h3.send_headers(sid, [(b":method", b"POST"), (b":scheme", b"https"),
-                                      (b":authority", b"x"), (b":path", b"/")])
+                                      (b":authority", b"x"), (b":path", b"/"),
+                                      (b"content-type", b"application/json")])
                 h3.send_data(sid, b'{"jsonrpc": "2.0", "id": 1, "method": "ghost_health"',
                              end_stream=False)  # never finished
             proto.transmit()

@@ -1,0 +1,324 @@
+"""A node under hostile load, as a real process on loopback: never-ending contracts at
+large gas limits, a full execution queue, slow-body connections, junk requests. The node
+must keep answering /health, queries and transactions, and stop promptly on SIGTERM.
+
+Bounds here are generous liveness bounds (seconds), never timing measurements."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+from node_helpers import HAVE_QUIC, Client, start_node
+
+from ghost_cli.crypto.keypair import KeyPair
+
+pytestmark = pytest.mark.slow
+
+#: Far more gas than any run may take: only the wall-clock backstop (or a node's gas
+#: cap) ends a never-ending call at this limit.
+HUGE_GAS = 10**12
+#: A generous bound for an answer while the node is under attack.
+LIVE = 60.0
+#: The node's default query gas cap (docs/rpc.md).
+QUERY_GAS_CAP = 10_000_000
+
+
+def _deploy(client: Client, code: bytes, label: str) -> str:
+    return client.result("ghost_sendTransaction",
+                         tx=client.tx("deploy", code=code, label=label))["address"]
+
+
+class Attackers:
+    """Clients calling never-ending functions back to back until stopped."""
+
+    def __init__(self, url: str, spin: str, keys: list[KeyPair], queries: int) -> None:
+        self.url, self.spin, self.stop = url, spin, threading.Event()
+        self.replies: list[dict] = []
+        self.threads = [threading.Thread(target=self._txs, args=(k,), daemon=True)
+                        for k in keys]
+        self.threads += [threading.Thread(target=self._queries, daemon=True)
+                         for _ in range(queries)]
+
+    def __enter__(self) -> Attackers:
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(LIVE)
+
+    def _txs(self, key: KeyPair) -> None:
+        with Client(self.url, key, httpx.Client(timeout=LIVE)) as c:
+            while not self.stop.is_set():
+                try:
+                    doc = c.call_tx(self.spin, "spin", gas_limit=HUGE_GAS)
+                    self.replies.append(c.send(doc))
+                except (httpx.HTTPError, AssertionError):
+                    return  # the node went away (the SIGTERM test)
+
+    def _queries(self) -> None:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "ghost_query",
+                "params": {"address": self.spin, "function": "spin",
+                           "gas_limit": QUERY_GAS_CAP}}
+        with httpx.Client(timeout=LIVE) as http:
+            while not self.stop.is_set():
+                try:
+                    self.replies.append(http.post(self.url, json=body).json())
+                except (httpx.HTTPError, ValueError):
+                    return
+
+
+def test_health_queries_and_transactions_answer_while_clients_run_endless_calls(
+        tmp_path, key, counter_code, spin_code):
+    node = start_node(tmp_path / "data")
+    try:
+        with Client(node.url, key, httpx.Client(timeout=LIVE)) as victim:
+            counter = _deploy(victim, counter_code, "counter")
+            spin = _deploy(victim, spin_code, "spin")
+            # Ten endless callers: more than the node's 4 workers, and more than the 6
+            # threads that once served HTTP, HTTP/3 and /health together.
+            keys = [KeyPair.generate("ml-dsa-65", bytes([i]) * 32) for i in range(31, 35)]
+            with Attackers(node.url, spin, keys, queries=6) as attack:
+                time.sleep(1.0)  # every worker has an endless call by now
+                for _ in range(5):
+                    r = httpx.get(f"{node.url}/health", timeout=10.0)
+                    assert r.status_code == 200 and r.json()["ok"] is True
+                got = victim.result("ghost_query", address=counter, function="get")
+                assert got["return_data"] == "0x" + (0).to_bytes(8, "little").hex()
+                # Queued first come, first served behind at most four endless calls,
+                # each ended by the 5 s wall-clock backstop.
+                sent = victim.send(victim.call_tx(counter, "increment"))
+                assert sent["result"]["return_data"] == "0x" + (1).to_bytes(8, "little").hex()
+                height = sent["result"]["block_height"]
+                assert httpx.get(f"{node.url}/health", timeout=10.0).json()["height"] >= height
+            # The endless calls really ran, and every one ended in an error.
+            errors = [r["error"]["data"]["code"] for r in attack.replies if "error" in r]
+            assert errors and len(errors) == len(attack.replies)
+            assert "timeout" in errors or "out_of_gas" in errors
+            assert victim.nonce() == 3
+    finally:
+        assert node.stop() == 0
+
+
+def test_sigterm_stops_the_node_within_seconds_while_endless_calls_run(
+        tmp_path, key, spin_code):
+    node = start_node(tmp_path / "data", "--workers", "2")
+    with Client(node.url, key) as c:
+        spin = _deploy(c, spin_code, "spin")
+    keys = [KeyPair.generate("ml-dsa-65", bytes([i]) * 32) for i in (41, 42, 43)]
+    with Attackers(node.url, spin, keys, queries=2):
+        time.sleep(1.5)  # both workers inside an endless call, the rest queued
+        node.proc.send_signal(signal.SIGTERM)
+        assert node.proc.wait(20.0) == 0  # 2 s grace, then running calls are abandoned
+    assert node.log()[-1]["event"] == "node_stopped"
+
+
+def test_a_full_execution_queue_is_a_busy_error_and_health_still_answers(
+        tmp_path, key, spin_code):
+    node = start_node(tmp_path / "data", "--workers", "1", "--queue", "1")
+    try:
+        with Client(node.url, key) as c:
+            spin = _deploy(c, spin_code, "spin")
+            docs = [c.call_tx(spin, "spin", gas_limit=HUGE_GAS, nonce=0,
+                              key=KeyPair.generate("ml-dsa-65", bytes([i]) * 32))
+                    for i in range(51, 57)]  # six endless calls for one worker and one slot
+        replies: list[httpx.Response] = []
+
+        def send(doc: dict) -> None:
+            replies.append(httpx.post(node.url, timeout=LIVE, json={
+                "jsonrpc": "2.0", "id": 1, "method": "ghost_sendTransaction",
+                "params": {"tx": doc}}))
+
+        threads = [threading.Thread(target=send, args=(d,)) for d in docs]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        assert httpx.get(f"{node.url}/health", timeout=10.0).json()["ok"] is True
+        for t in threads:
+            t.join(LIVE)
+        busy = [r for r in replies if r.status_code == 503]
+        assert busy, [r.status_code for r in replies]
+        for r in busy:
+            err = r.json()["error"]
+            assert (err["code"], err["data"]["code"]) == (-32052, "busy")
+            assert r.headers["retry-after"] == "1"
+        metrics = httpx.get(f"{node.url}/metrics").text
+        assert 'ghost_rpc_rejected_total{code="busy"}' in metrics
+    finally:
+        node.stop()
+
+
+def _slow_body(host: str, port: int) -> socket.socket:
+    """A connection that sends headers and a little of a body it never finishes."""
+    s = socket.create_connection((host, port), timeout=10.0)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: 1000\r\n\r\n{\"jsonrpc\":")
+    return s
+
+
+def _closed_by_node(s: socket.socket) -> bool:
+    s.settimeout(0.5)
+    try:
+        return s.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_slow_body_connections_are_capped_and_timed_out_and_health_answers(tmp_path):
+    node = start_node(tmp_path / "data", "--max-connections", "16")
+    host, port = node.bound["http"].rsplit(":", 1)
+    slow: list[socket.socket] = []
+    try:
+        for _ in range(60):  # far past the cap
+            slow.append(_slow_body(host, int(port)))
+        for _ in range(3):
+            r = httpx.get(f"{node.url}/health", timeout=10.0)
+            assert r.status_code == 200 and r.json()["ok"] is True
+        metrics = httpx.get(f"{node.url}/metrics", timeout=10.0).text
+        [open_now] = [line for line in metrics.splitlines()
+                      if line.startswith('ghost_connections_open{transport="http"}')]
+        assert float(open_now.split()[-1]) <= 16
+        time.sleep(10.0)  # the 10 s request deadline
+        deadline = time.monotonic() + LIVE
+        while not all(_closed_by_node(s) for s in slow):
+            assert time.monotonic() < deadline, "slow connections outlived the deadline"
+        states = {rec["state"] for rec in node.log() if rec["event"] == "connection"
+                  and rec["transport"] == "http"}
+        assert {"evicted", "timeout"} <= states
+        assert httpx.get(f"{node.url}/health", timeout=10.0).json()["ok"] is True
+    finally:
+        for s in slow:
+            s.close()
+        node.stop()
+
+
+def test_bad_ids_junk_and_huge_names_cost_nothing(tmp_path, key, counter_code):
+    node = start_node(tmp_path / "data")
+    try:
+        with Client(node.url, key) as c:
+            counter = _deploy(c, counter_code, "counter")
+            doc = c.call_tx(counter, "increment")
+            # An id the reply could not carry: refused before the transaction runs.
+            body = (b'{"jsonrpc":"2.0","id":1e400,"method":"ghost_sendTransaction",'
+                    b'"params":{"tx":' + json.dumps(doc).encode() + b"}}")
+            r = httpx.post(node.url, content=body, headers={"content-type": "application/json"})
+            assert r.status_code == 200
+            assert r.json()["error"]["code"] == -32600 and r.json()["id"] is None
+            batch = (b'[{"jsonrpc":"2.0","id":1e400,"method":"ghost_health"},'
+                     b'{"jsonrpc":"2.0","id":2,"method":"ghost_health"}]')
+            r = httpx.post(node.url, content=batch, headers={"content-type": "application/json"})
+            first, second = r.json()
+            assert first["error"]["code"] == -32600 and second["result"]["ok"] is True
+            assert c.nonce() == 1  # the transaction never ran
+
+            # Junk transactions at random targets add no metric series.
+            junk = KeyPair.generate("ml-dsa-65", b"\x77" * 32)
+            targets = ["0x" + bytes([i, 0xEE] * 10).hex() for i in range(60)]
+
+            def send_junk(to: list[str]) -> str:
+                for t in to:
+                    bad = c.call_tx(t, "f", key=junk, nonce=0)
+                    bad["auth"]["signature"] = "00" + bad["auth"]["signature"][2:]
+                    assert c.send(bad)["error"]["data"]["code"] == "bad_signature"
+                return httpx.get(f"{node.url}/metrics").text
+
+            after_10 = send_junk(targets[:10])
+            after_60 = send_junk(targets[10:])
+            assert not any(t[2:] in after_60 for t in targets)
+            assert 'ghost_contract_failures_total{code="bad_signature",contract="other"} 60.0' \
+                in after_60
+            series = [line.rsplit(" ", 1)[0] for line in after_60.splitlines()
+                      if not line.startswith("#")]
+            assert series == [line.rsplit(" ", 1)[0] for line in after_10.splitlines()
+                              if not line.startswith("#")]
+
+            # A 1 MB method name is not echoed back.
+            r = c.http.post(node.url, json={"jsonrpc": "2.0", "id": 1, "method": "m" * 1_000_000})
+            assert r.json()["error"]["code"] == -32601 and len(r.content) < 1000
+            # Oversized call data is refused from its length.
+            err = c.error("ghost_query", address=counter, function="get",
+                          args="0x" + "00" * (64 * 1024 + 1))
+            assert (err["code"], err["data"]["code"]) == (-32001, "too_large")
+            # Addresses need their 0x.
+            err = c.error("ghost_getAccount", address=counter[2:])
+            assert err["code"] == -32602
+            # A query over the query gas cap is refused, at the cap it runs.
+            err = c.error("ghost_query", address=counter, function="get",
+                          gas_limit=QUERY_GAS_CAP + 1)
+            assert err["code"] == -32602 and err["data"]["limit"] == QUERY_GAS_CAP
+            assert c.result("ghost_query", address=counter, function="get",
+                            gas_limit=QUERY_GAS_CAP)["gas_used"] > 0
+
+            metrics = httpx.get(f"{node.url}/metrics").text
+            assert "process_resident_memory_bytes" in metrics and "process_open_fds" in metrics
+            assert 'ghost_execution_seconds_count{kind="query",status="ok"}' in metrics
+            assert 'ghost_execution_seconds_count{kind="call",status="failed"}' in metrics
+    finally:
+        node.stop()
+
+
+def test_transport_failures_are_json_log_lines(tmp_path):
+    node = start_node(tmp_path / "data")
+    try:
+        host, port = node.bound["http"].rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10.0) as s:
+            s.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            s.recv(1024)  # uvicorn's 400
+        assert httpx.get(f"{node.url}/health").json()["ok"] is True
+    finally:
+        node.stop()
+    lines = node.log()  # every line is JSON (log() parses each)
+    errors = [rec for rec in lines if rec["event"] == "library_error"]
+    assert any(rec["source"].startswith("uvicorn") for rec in errors), errors
+    stderr = (node.data_dir.parent / f"{node.data_dir.name}.stderr").read_text()
+    assert "Invalid HTTP request" not in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.skipif(not HAVE_QUIC, reason="the node has no QUIC adapter")
+def test_a_full_queue_is_the_same_busy_error_over_http3(tmp_path, key, spin_code):
+    from ghost_cli.client.rpc_client import SyncGhostClient
+    from ghost_cli.exceptions import NodeBusyError
+
+    node = start_node(tmp_path / "data", "--workers", "1", "--queue", "1")
+    try:
+        with Client(node.url, key) as c:
+            spin = _deploy(c, spin_code, "spin")
+            docs = [c.call_tx(spin, "spin", gas_limit=HUGE_GAS, nonce=0,
+                              key=KeyPair.generate("ml-dsa-65", bytes([i]) * 32))
+                    for i in (61, 62)]
+        threads = [threading.Thread(target=httpx.post, args=(node.url,), kwargs={
+            "timeout": LIVE, "json": {"jsonrpc": "2.0", "id": 1, "method":
+                                      "ghost_sendTransaction", "params": {"tx": d}}})
+            for d in docs]
+        for t in threads:
+            t.start()
+
+        def pool() -> tuple[float, float]:
+            text = httpx.get(f"{node.url}/metrics").text
+            values = dict(line.split() for line in text.splitlines()
+                          if line.startswith(("ghost_executions_running ",
+                                              "ghost_executions_waiting ")))
+            return (float(values["ghost_executions_running"]),
+                    float(values["ghost_executions_waiting"]))
+
+        deadline = time.monotonic() + LIVE
+        while pool() != (1.0, 1.0):  # one endless call running, one waiting
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with SyncGhostClient(f"quic://{node.bound['quic']}", ca=node.bound["ca"],
+                             transport="quic") as h3, pytest.raises(NodeBusyError):
+            h3.health()
+        for t in threads:
+            t.join(LIVE)
+    finally:
+        node.stop()

@@ -1,0 +1,132 @@
+"""The execution pool and the writer's FIFO lock, with real threads and no node."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from ghost_cli.exceptions import NodeBusyError, NodeUnavailableError
+from ghost_cli.node.core import FifoLock
+from ghost_cli.node.pool import ExecutionPool, PoolLimits
+
+WAIT = 10.0  # liveness bound for each step
+
+
+def _blocker(pool: ExecutionPool, gate: threading.Event, started: threading.Event):
+    def fn() -> str:
+        started.set()
+        assert gate.wait(WAIT)
+        return "done"
+    return pool.submit(fn)
+
+
+def test_a_full_queue_is_busy_at_once_and_nothing_is_lost():
+    pool = ExecutionPool(PoolLimits(workers=1, queue=2))
+    gate, started = threading.Event(), threading.Event()
+    running = _blocker(pool, gate, started)
+    assert started.wait(WAIT)
+    waiting = [pool.submit(lambda i=i: i) for i in range(2)]
+    with pytest.raises(NodeBusyError) as info:
+        pool.submit(lambda: "never")
+    assert info.value.code == "busy" and info.value.details == {"workers": 1, "queue": 2}
+    assert (pool.running, pool.waiting) == (1, 2)
+    gate.set()
+    assert running.result(WAIT) == "done"
+    assert [f.result(WAIT) for f in waiting] == [0, 1]
+    pool.close()
+
+
+def test_exceptions_reach_the_caller():
+    pool = ExecutionPool(PoolLimits(workers=1, queue=1))
+    with pytest.raises(ZeroDivisionError):
+        pool.submit(lambda: 1 / 0).result(WAIT)
+    pool.close()
+
+
+def test_close_refuses_new_work_and_fails_what_waits_without_waiting_for_the_running():
+    pool = ExecutionPool(PoolLimits(workers=1, queue=4))
+    gate, started = threading.Event(), threading.Event()
+    running = _blocker(pool, gate, started)
+    assert started.wait(WAIT)
+    queued = pool.submit(lambda: "queued")
+    pool.close()  # returns at once although a worker is still inside `running`
+    with pytest.raises(NodeUnavailableError):
+        queued.result(WAIT)
+    with pytest.raises(NodeUnavailableError):
+        pool.submit(lambda: "late")
+    gate.set()
+    assert running.result(WAIT) == "done"  # abandoned, not killed: it finishes on its own
+
+
+def test_a_parked_worker_is_replaced_so_reads_still_run():
+    pool = ExecutionPool(PoolLimits(workers=1, queue=1))
+    gate, parked = threading.Event(), threading.Event()
+
+    def waits_for_the_writer() -> str:
+        with pool.park():
+            parked.set()
+            assert gate.wait(WAIT)
+        return "written"
+
+    writer = pool.submit(waits_for_the_writer)
+    assert parked.wait(WAIT)
+    assert pool.submit(lambda: "read").result(WAIT) == "read"  # the fresh thread ran it
+    assert pool.parked == 1
+
+    def parks_too() -> None:
+        with pool.park():
+            pass
+
+    # At most `queue` workers park; one more is refused as busy, unrun.
+    with pytest.raises(NodeBusyError):
+        pool.submit(parks_too).result(WAIT)
+    gate.set()
+    assert writer.result(WAIT) == "written" and pool.parked == 0
+    pool.close()
+
+
+def test_park_outside_the_pool_is_a_no_op():
+    pool = ExecutionPool(PoolLimits(workers=1, queue=1))
+    with pool.park():
+        assert pool.parked == 0
+    pool.close()
+
+
+def test_the_writer_lock_is_granted_in_arrival_order():
+    lock = FifoLock()
+    order: list[int] = []
+    lock.acquire()
+    threads = []
+    for i in range(5):
+        queued = threading.Event()
+
+        def take(i=i, queued=queued) -> None:
+            queued.set()
+            with lock:
+                order.append(i)
+
+        t = threading.Thread(target=take)
+        t.start()
+        assert queued.wait(WAIT)
+        # Let it reach the lock's queue before the next one starts.
+        for _ in range(1000):
+            if len(lock._waiters) == i + 1:
+                break
+            threading.Event().wait(0.001)
+        threads.append(t)
+    lock.release()
+    for t in threads:
+        t.join(WAIT)
+    assert order == [0, 1, 2, 3, 4]
+
+
+def test_the_writer_lock_times_out_and_tries_without_blocking():
+    lock = FifoLock()
+    assert lock.acquire(blocking=False)
+    assert not lock.acquire(blocking=False)
+    assert not lock.acquire(timeout=0.01)
+    assert lock._waiters == type(lock._waiters)()  # a timed-out waiter leaves the queue
+    lock.release()
+    assert lock.acquire(timeout=0.01)
+    lock.release()

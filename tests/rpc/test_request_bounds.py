@@ -1,0 +1,174 @@
+"""Hostile requests through Dispatcher.handle over a real NodeCore: ids the reply could
+not carry, unbounded names and data, oversized replies, junk that would grow metrics."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rpc_helpers import NOW, Rpc
+
+from ghost_cli.crypto.keypair import KeyPair
+from ghost_cli.node.core import QUERY_GAS_CAP, NodeCore
+from ghost_cli.node.metrics import NodeMetrics
+from ghost_cli.rpc import Dispatcher, Limits, codec
+from ghost_cli.rpc.errors import MAX_MESSAGE
+from ghost_cli.rpc.methods import MAX_HEX_BYTES, MAX_NAME_CHARS
+
+
+@pytest.fixture
+def counter(rpc, counter_code) -> str:
+    return rpc.deploy(counter_code)["address"]
+
+
+def _body(doc) -> bytes:
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize("raw_id", [b"1e400", b"-1e400", b"9223372036854775808", b"true",
+                                    b'"' + b"x" * 257 + b'"', b"[1]", b"{}"])
+def test_an_id_the_reply_cannot_carry_is_refused_before_the_request_runs(rpc, counter, raw_id):
+    tx = rpc.tx("call", target=bytes.fromhex(counter[2:]), function="increment")
+    body = (b'{"jsonrpc":"2.0","id":' + raw_id + b',"method":"ghost_sendTransaction",'
+            b'"params":{"tx":' + _body(tx) + b"}}")
+    reply = rpc.raw(body)
+    assert reply["id"] is None and reply["error"]["code"] == -32600
+    assert "id must be" in reply["error"]["message"]
+    assert rpc.result("ghost_getAccount", address="0x" + rpc.key.address.hex())["nonce"] == 1
+
+
+def test_a_bad_id_fails_only_its_own_batch_entry(rpc, counter):
+    body = (b'[{"jsonrpc":"2.0","id":1e400,"method":"ghost_health"},'
+            b'{"jsonrpc":"2.0","id":2,"method":"ghost_health"},'
+            b'{"jsonrpc":"2.0","id":"' + b"y" * 256 + b'","method":"ghost_health"}]')
+    first, second, third = rpc.raw(body)
+    assert first["error"]["code"] == -32600 and first["id"] is None
+    assert second["id"] == 2 and second["result"]["ok"] is True
+    assert third["id"] == "y" * 256 and "result" in third
+
+
+@pytest.mark.parametrize("rid", [None, 0, -5, 2**63 - 1, 1.5, "", "a" * 256])
+def test_ordinary_ids_are_echoed(rid):
+    assert codec.valid_id(rid)
+
+
+def test_an_unknown_method_name_is_not_echoed_whole(rpc):
+    reply = rpc.raw(_body({"jsonrpc": "2.0", "id": 1, "method": "m" * 60_000}))
+    assert reply["error"]["code"] == -32601
+    assert len(reply["error"]["message"]) < 100
+
+
+def test_error_messages_are_cut_at_the_limit(rpc, counter):
+    reply = rpc.call("ghost_getAccount", address="0x" + "11" * 20,
+                     **{f"p{'q' * 100}{i}": 1 for i in range(400)})
+    assert reply["error"]["code"] == -32602 and "(and 395 more)" in reply["error"]["message"]
+    assert len(reply["error"]["message"]) <= MAX_MESSAGE
+    from ghost_cli.exceptions import NotFoundError
+    from ghost_cli.rpc.errors import error_object
+
+    long = error_object(NotFoundError("x" * 10_000, reason="r" * 10_000))
+    assert len(long["message"]) == MAX_MESSAGE and long["message"].endswith("...")
+    assert len(long["data"]["reason"]) == MAX_MESSAGE
+
+
+def test_call_data_over_the_limit_is_refused_from_its_length(rpc, counter):
+    err = rpc.error("ghost_query", address=counter, function="get",
+                    args="0x" + "zz" * (MAX_HEX_BYTES + 1))  # not even hex: never decoded
+    assert (err["code"], err["data"]["code"], err["data"]["limit"]) == (
+        -32001, "too_large", MAX_HEX_BYTES)
+    err = rpc.error("ghost_query", address=counter, function="f" * (MAX_NAME_CHARS + 1))
+    assert err["code"] == -32602
+
+
+def test_addresses_need_their_0x(rpc, counter):
+    err = rpc.error("ghost_getAccount", address=counter[2:])
+    assert err["code"] == -32602 and "0x-prefixed" in err["message"]
+    err = rpc.error("ghost_query", address=counter[2:] + "00", function="get")
+    assert err["code"] == -32602
+
+
+def test_queries_have_their_own_gas_cap(rpc, counter):
+    err = rpc.error("ghost_query", address=counter, function="get",
+                    gas_limit=QUERY_GAS_CAP + 1)
+    assert (err["code"], err["data"]["code"], err["data"]["limit"]) == (
+        -32602, "invalid_params", QUERY_GAS_CAP)
+    ok = rpc.result("ghost_query", address=counter, function="get", gas_limit=QUERY_GAS_CAP)
+    assert ok["gas_used"] > 0
+    err = rpc.error("ghost_query", address=counter, function="get", gas_limit=21_001)
+    assert err["data"]["code"] == "out_of_gas"  # a small limit is honoured, not raised
+
+
+def test_a_reply_over_the_limit_becomes_a_too_large_error_in_its_place(core, key, counter_code):
+    small = Rpc(Dispatcher(core, limits=Limits(max_reply=400)), key)
+    address = small.deploy(counter_code)["address"]
+    entries = [{"jsonrpc": "2.0", "id": i, "method": "ghost_getContract",
+                "params": {"address": address}} for i in range(2)]
+    entries.append({"jsonrpc": "2.0", "id": 9, "method": "ghost_health"})
+    big, _, health = small.raw(_body(entries))
+    assert big["id"] == 0 and big["error"]["data"] == {"code": "too_large", "limit": 400}
+    assert health["result"]["ok"] is True
+
+
+def test_junk_transactions_add_no_metric_series(tmp_path, key):
+    metrics = NodeMetrics()
+    core = NodeCore.open(tmp_path / "m", chain_id=1337, observers=(metrics,))
+    try:
+        rpc = Rpc(Dispatcher(core, observers=(metrics,)), key)
+        junk = KeyPair.generate("ml-dsa-65", b"\x09" * 32)
+
+        def series(n: int) -> list[str]:
+            for i in range(n):
+                doc = rpc.tx("call", target=bytes([i + 1]) * 20, function="f", nonce=0,
+                             signer=junk)
+                doc["auth"]["signature"] = "00" + doc["auth"]["signature"][2:]
+                assert rpc.error("ghost_sendTransaction", tx=doc)["data"]["code"] == \
+                    "bad_signature"
+            text = metrics.render().decode()
+            return [line.rsplit(" ", 1)[0] for line in text.splitlines()
+                    if not line.startswith("#")]
+
+        assert series(3) == series(30)
+        text = metrics.render().decode()
+        assert 'ghost_contract_failures_total{code="bad_signature",contract="other"} 33.0' \
+            in text
+        assert "01" * 20 not in text
+    finally:
+        core.close()
+
+
+def test_health_is_answered_from_memory(core, rpc, counter):
+    height = rpc.result("ghost_health")["height"]
+    core.store.close()  # even with no store to read
+    assert core.health() == {"ok": True, "height": height}
+    assert NOW  # the dispatcher's clock is the adapter's
+
+
+def test_a_transactions_call_data_and_size_are_bounded_before_it_runs(core, key, counter):
+    from ghost_cli.rpc.methods import MAX_TX_BYTES
+
+    rpc = Rpc(Dispatcher(core), key)  # the default 4 MiB body
+    big = rpc.tx("call", target=bytes.fromhex(counter[2:]), function="increment",
+                 args=b"\0" * (MAX_HEX_BYTES + 1))
+    err = rpc.error("ghost_sendTransaction", tx=big)
+    assert (err["code"], err["data"]) == (-32001, {"code": "too_large", "limit": MAX_HEX_BYTES})
+    huge = dict(big, tx="00" * (MAX_TX_BYTES + 1))  # refused from its length, undecoded
+    err = rpc.error("ghost_sendTransaction", tx=huge)
+    assert (err["code"], err["data"]) == (-32001, {"code": "too_large", "limit": MAX_TX_BYTES})
+    assert rpc.result("ghost_getAccount", address="0x" + key.address.hex())["nonce"] == 1
+
+
+def test_execution_and_commit_latency_are_histograms(tmp_path, key, counter_code):
+    metrics = NodeMetrics()
+    core = NodeCore.open(tmp_path / "h", chain_id=1337, observers=(metrics,))
+    try:
+        rpc = Rpc(Dispatcher(core, observers=(metrics,)), key)
+        address = rpc.deploy(counter_code)["address"]
+        rpc.result("ghost_query", address=address, function="get")
+        replay = rpc.send_call(address, "increment", nonce=0)  # the deploy's nonce
+        assert replay["error"]["data"]["code"] == "bad_nonce"
+        text = metrics.render().decode()
+        assert "ghost_commit_seconds_count 1.0" in text  # the deploy; a refusal commits nothing
+        for kind, status in (("deploy", "ok"), ("query", "ok"), ("call", "failed")):
+            assert f'ghost_execution_seconds_count{{kind="{kind}",status="{status}"}} 1.0' in text
+    finally:
+        core.close()

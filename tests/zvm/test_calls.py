@@ -14,6 +14,8 @@ from ghost_cli.vm.zvm import encode_zvmc
 from ghost_cli.vm.zvm.engine import ZvmEngine
 from ghost_cli.vm.zvm.opcodes import BY_NAME
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # stepped and compiled
+
 A = bytes.fromhex("aa" * 20)
 B = bytes.fromhex("bb" * 20)
 C = bytes.fromhex("cc" * 20)

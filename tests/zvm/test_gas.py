@@ -6,6 +6,8 @@ from zvm_helpers import gas_of, run
 from ghost_cli.exceptions import OutOfGasError
 from ghost_cli.vm.zvm.opcodes import BY_NAME
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # stepped and compiled
+
 
 def mem(words: int) -> int:
     return 3 * words + words * words // 512

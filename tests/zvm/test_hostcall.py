@@ -10,6 +10,8 @@ from ghost_cli.vm.types import Limits
 from ghost_cli.vm.zvm.handlers import host
 from ghost_cli.vm.zvm.opcodes import BY_NAME
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # stepped and compiled
+
 P = HOST_PRICES
 HC = BY_NAME["HOSTCALL"].gas  # HOSTCALL's base, charged before the host function's price
 SETUP = 'PUSH "key"\nPUSH 0\nMSTORE\nPUSH "value!!!"\nPUSH 32\nMSTORE\n'  # key at 0, value at 32

@@ -23,6 +23,7 @@ run from pc step by step, or a handler's signal (STOP or a CallRequest).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -93,6 +94,8 @@ _EXPR: Mapping[str, tuple[int, str]] = {
 }
 _NOTHING = frozenset({"NOP", "JUMPDEST"})
 _JUMP, _JUMPI = 0xA0, 0xA1
+_MLOAD, _MSTORE, _MSTORE8 = 0x80, 0x81, 0x82
+_REST = "REST_AFTER_"  # placeholder: the block's base gas after the instruction so far
 _GLOBALS = {"M": MASK, "_sdiv": _sdiv, "_smod": _smod, "_signextend": _signextend,
             "_sar": _sar, "_signed": signed}
 
@@ -109,6 +112,7 @@ class _Block:
         self.gas = 0
         self.lo = 0  # the entry stack height must be in [lo, hi]
         self.hi = STACK_LIMIT
+        self.memory = False  # the block reads f.memory
 
     def bound(self, pops: int, max_before: int) -> None:
         height = len(self.sym) - self.pulled  # relative to the entry height
@@ -133,28 +137,35 @@ class _Block:
         self.body.append(f"{name} = {expr}")
         self.sym.append(name)
 
-    def flush(self) -> None:
-        """Write the symbolic top back over the entry items it replaces."""
-        sym, pulled = self.sym, self.pulled
+    def flush_lines(self, extra: tuple[str, ...] = ()) -> list[str]:
+        """The code that writes the symbolic top (with `extra` pushed on it) back over the
+        entry items it replaces."""
+        sym, pulled = [*self.sym, *extra], self.pulled
         keep = 0  # entry items still in place at the bottom need no write
         while keep < min(pulled, len(sym)) and sym[keep] == f"x{pulled - keep}":
             keep += 1
         sym, pulled = sym[keep:], pulled - keep
         if pulled == 0:
             if len(sym) == 1:
-                self.body.append(f"s.append({sym[0]})")
-            elif sym:
-                self.body.append(f"s += ({', '.join(map(str, sym))},)")
-        elif len(sym) == pulled:
-            for i, value in enumerate(sym):
-                depth = pulled - i
-                if value != f"x{depth}":
-                    self.body.append(f"s[-{depth}] = {value}")
-        elif sym:
-            self.body.append(f"s[-{pulled}:] = [{', '.join(map(str, sym))}]")
-        else:
-            self.body.append(f"del s[-{pulled}:]")
+                return [f"s.append({sym[0]})"]
+            return [f"s += ({', '.join(sym)},)"] if sym else []
+        if len(sym) == pulled:
+            return [f"s[-{pulled - i}] = {value}" for i, value in enumerate(sym)
+                    if value != f"x{pulled - i}"]
+        if sym:
+            return [f"s[-{pulled}:] = [{', '.join(sym)}]"]
+        return [f"del s[-{pulled}:]"]
+
+    def flush(self) -> None:
+        self.body += self.flush_lines()
         self.sym, self.pulled = [], 0
+
+    def slow_branch(self, pc: int, handler: str, operands: tuple[str, ...]) -> list[str]:
+        """Run the instruction at `pc` by its handler, as when stepping: the stack as it was
+        before it (its `operands` back on top), the base gas of the instructions after it
+        given back, then on from where the handler leaves the pc."""
+        return [*self.flush_lines(operands), f"f.gas += {_REST}{self.gas}",
+                f"f.pc = {pc + 1}", f"{handler}(f)", "return f.pc"]
 
     def source(self, name: str, tail: list[str]) -> str:
         checks = [f"g = f.gas - {self.gas}"]
@@ -170,15 +181,19 @@ class _Block:
         lines = [f"def {name}(f, s):", *(f"    {c}" for c in checks),
                  f"    if {' or '.join(conds)}:", f"        return {~self.start}",
                  "    f.gas = g"]
+        if self.memory:
+            lines.append("    m = f.memory")
         lines += [f"    {line}" for line in self.body + tail]
-        return "\n".join(lines)
+        total = self.gas
+        return re.sub(_REST + r"(\d+)", lambda found: str(total - int(found[1])),
+                      "\n".join(lines))
 
 
 def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
                   dispatch: tuple, stop: object) -> BlockFn:
     """The block of `code` starting at `start`, as a Python function."""
     block = _Block(start)
-    namespace: dict[str, object] = dict(_GLOBALS, STOP=stop)
+    namespace: dict[str, object] = dict(_GLOBALS, STOP=stop, JD=jumpdests)
     end = len(code)
     pc = start
     tail: list[str]
@@ -237,18 +252,46 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
             block.compute(template.format(**dict(zip("abc", operands, strict=False))))
             pc += 1
             continue
-        if byte in (_JUMP, _JUMPI) and len(block.sym) >= (1 if byte == _JUMP else 2) \
-                and block.sym[-1].isdigit() and int(block.sym[-1]) in jumpdests:
-            # A constant, valid destination: checked now, once.
+        if byte in (_MLOAD, _MSTORE, _MSTORE8):
+            # Inside memory as it is: no expansion, no gas, inline. Otherwise the handler
+            # grows (and charges for) memory exactly as when stepping, and the block ends.
             block.bound(pops, max_before)
-            dest = int(block.sym.pop())
-            if byte == _JUMP:
-                block.flush()
-                tail = [f"return {dest}"]
+            block.memory = True
+            namespace[f"h{pc}"] = handler
+            offset = block.pop()
+            if byte == _MLOAD:
+                block.temps += 1
+                name = f"t{block.temps}"
+                fast = [f"{name} = int.from_bytes(m[{offset}:{offset} + 32], 'big')"]
+                slow = block.slow_branch(pc, f"h{pc}", (offset,))
+                block.sym.append(name)
+                size = 32
             else:
-                cond = block.pop()
-                block.flush()
-                tail = [f"if {cond}:", f"    return {dest}", f"return {pc + 1}"]
+                value = block.pop()
+                fast = ([f"m[{offset}:{offset} + 32] = ({value}).to_bytes(32, 'big')"]
+                        if byte == _MSTORE else [f"m[{offset}] = {value} & 0xFF"])
+                slow = block.slow_branch(pc, f"h{pc}", (value, offset))
+                size = 32 if byte == _MSTORE else 1
+            block.body += [f"if {offset} + {size} <= len(m):", *(f"    {x}" for x in fast),
+                           "else:", *(f"    {x}" for x in slow)]
+            pc += 1
+            continue
+        if byte in (_JUMP, _JUMPI):
+            block.bound(pops, max_before)
+            dest = block.pop()
+            cond = block.pop() if byte == _JUMPI else None
+            block.flush()  # the handler's way (a bad destination) needs them back on top
+            if dest.isdigit():  # a constant destination: checked now, once
+                go = [f"return {dest}"] if int(dest) in jumpdests else \
+                    block.slow_branch(pc, f"h{pc}", (dest,) if cond is None else (cond, dest))
+            else:  # computed: checked against the JUMPDEST table when it runs
+                go = [f"if {dest} in JD:", f"    return {dest}",
+                      *block.slow_branch(pc, f"h{pc}", (dest,) if cond is None else (cond, dest))]
+            namespace[f"h{pc}"] = handler
+            if cond is None:
+                tail = go
+            else:
+                tail = [f"if {cond}:", *(f"    {x}" for x in go), f"return {pc + 1}"]
             break
         # Effectful (or a jump to a computed destination): its handler, as when stepping.
         block.bound(pops, max_before)

@@ -7,8 +7,9 @@ Two paths run the same semantics. The step-by-step path (`_step`) executes one i
 at a time through the dispatch table: it is the reference, it runs code that is not hot
 yet, and it is the only path when a tracer is installed. The fast path (`_run_blocks`)
 runs basic blocks compiled to Python functions (compiler.py) once an entry pc has been
-reached HOT_AFTER times; a compiled block hands any stretch it cannot run exactly back to
-the step-by-step path, so errors, gas and pcs are the same on both.
+reached HOT_AFTER times (at most MAX_BLOCKS per code); a compiled block hands any stretch
+it cannot run exactly back to the step-by-step path, so errors, gas and pcs are the same
+on both.
 
 Tracing: `Interpreter(dispatch, tx, trace)` with `trace` a callable taking a TraceStep
 calls it before every instruction (depth, pc, opcode name, gas left before the
@@ -63,8 +64,12 @@ from .state import Created, TxState
 
 MAX_CALL_DEPTH = 1024
 #: An entry pc is compiled to a block once it has been entered this many times: code that
-#: runs once is not worth compiling (and a hostile contract cannot make it compile much).
-HOT_AFTER = 4
+#: runs a few times is not worth compiling. Compiling a block costs about as much as
+#: stepping through it five times, so code made to run each block just HOT_AFTER times
+#: takes at most ~1.6x as long as stepping would.
+HOT_AFTER = 8
+#: At most this many compiled blocks per code (about 2.5 KB each); beyond, it steps.
+MAX_BLOCKS = 512
 #: The wall clock is read every this many blocks on the fast path...
 CHECK_BLOCKS = 32
 #: ...and every this many instructions step by step.
@@ -477,7 +482,7 @@ class Interpreter:
     def _hot_block(self, code: Code, pc: int) -> BlockFn | None:
         """The compiled block at `pc` once it is hot, else None (count this entry)."""
         seen = code.entries.get(pc, 0) + 1
-        if seen < HOT_AFTER:
+        if seen < HOT_AFTER or len(code.blocks) >= MAX_BLOCKS:
             code.entries[pc] = seen
             return None
         block = compile_block(code.code, pc, code.jumpdests, self.dispatch, STOP)

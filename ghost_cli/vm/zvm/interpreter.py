@@ -177,14 +177,19 @@ class Message:
 
 @dataclass(frozen=True)
 class TraceStep:
-    depth: int
+    """One instruction about to run, as a tracer sees it (before its bounds and gas checks,
+    so the step of an instruction that fails is reported too)."""
+
+    depth: int  # call depth of the frame: 0 for the called contract
     pc: int
-    opcode: str
-    gas_left: int  # before this instruction's gas
+    opcode: str  # the opcode's name in the table
+    gas_left: int  # the frame's gas before this instruction's gas
     stack_top: int | None
     stack_size: int
 
 
+#: The tracer hook: called with every TraceStep, in execution order. Installing one makes
+#: the interpreter step (no compiled blocks), so it sees every instruction.
 Tracer = Callable[[TraceStep], None]
 
 

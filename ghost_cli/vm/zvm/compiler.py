@@ -1,8 +1,11 @@
 """Basic blocks of ZVM code compiled to Python functions, for the interpreter's fast path.
 
-A block starts at an entry pc and runs straight to its first JUMP or JUMPI, its first
-instruction with effects beyond the stack (memory, storage, context, calls, hashing, logs,
-host calls: the "effectful" ones), the end of the code, or MAX_BLOCK instructions.
+A block starts at an entry pc and follows the code: through a JUMPI that is not taken (a
+taken one leaves the block), through a JUMP to a constant destination it has not compiled
+yet, up to a JUMP elsewhere, its first instruction with effects beyond the stack and
+memory (storage, context, calls, hashing, logs, host calls: the "effectful" ones), the end
+of the code, or MAX_BLOCK instructions. MLOAD/MSTORE/MSTORE8 inside the memory in use run
+inline; one that grows memory runs its handler and ends the block.
 Stack and arithmetic instructions are executed symbolically while compiling: PUSH
 becomes a constant, DUP and SWAP rename values, each computed word becomes one Python
 expression in a local, and the real stack is written back once, when the block ends.
@@ -12,10 +15,13 @@ one: that the gas covers the sum of their base gas (the effectful instruction at
 included) and that the stack height keeps every instruction within its bounds. If both
 hold, no instruction of the block can fail before the effectful one, which runs its own
 handler exactly as the step-by-step interpreter does (with the same gas left, pc and
-stack). If either fails, the block charges nothing and returns `~pc`: the interpreter
-runs that stretch step by step, so an error happens at the same instruction, with the
-same message and gas, as without compiling. Jumps with a constant destination are checked
-here, once; any other jump runs the JUMP/JUMPI handler.
+stack). Wherever the block is left early (a taken JUMPI, a memory access that grows
+memory), the base gas of the instructions after that point is given back first. If
+either check fails, the block charges nothing and returns `~pc`: the interpreter runs
+that stretch step by step, so an error happens at the same instruction, with the same
+message and gas, as without compiling. Jumps with a constant destination are checked
+here, once; computed ones against the JUMPDEST table; a bad one runs the JUMP/JUMPI
+handler for its error.
 
 A block function takes (frame, stack) and returns the next pc (an int >= 0), `~pc` to
 run from pc step by step, or a handler's signal (STOP or a CallRequest).
@@ -106,7 +112,10 @@ class _Block:
     def __init__(self, start: int) -> None:
         self.start = start
         self.sym: list[str] = []  # the top of the stack as the block left it (names, ints)
-        self.pulled = 0  # items of the entry stack the block has read
+        self.pulled = 0  # items of the stack (as last written back) the block has read
+        self.entry: list[str] = []  # their names, top first
+        self.base = 0  # height of the stack as last written back, relative to the entry
+        self.names = 0
         self.temps = 0
         self.body: list[str] = []
         self.gas = 0
@@ -115,7 +124,7 @@ class _Block:
         self.memory = False  # the block reads f.memory
 
     def bound(self, pops: int, max_before: int) -> None:
-        height = len(self.sym) - self.pulled  # relative to the entry height
+        height = self.base + len(self.sym) - self.pulled  # relative to the entry height
         self.lo = max(self.lo, pops - height)
         self.hi = min(self.hi, max_before - height)
 
@@ -123,9 +132,11 @@ class _Block:
         """Make the top n items symbolic, reading entry items as needed."""
         while len(self.sym) < n:
             self.pulled += 1
-            name = f"x{self.pulled}"
+            self.names += 1
+            name = f"x{self.names}"
             self.body.append(f"{name} = s[-{self.pulled}]")
             self.sym.insert(0, name)
+            self.entry.append(name)
 
     def pop(self) -> str:
         self.ensure(1)
@@ -140,9 +151,9 @@ class _Block:
     def flush_lines(self, extra: tuple[str, ...] = ()) -> list[str]:
         """The code that writes the symbolic top (with `extra` pushed on it) back over the
         entry items it replaces."""
-        sym, pulled = [*self.sym, *extra], self.pulled
-        keep = 0  # entry items still in place at the bottom need no write
-        while keep < min(pulled, len(sym)) and sym[keep] == f"x{pulled - keep}":
+        sym, pulled, entry = [*self.sym, *extra], self.pulled, self.entry
+        keep = 0  # items read but still in place at the bottom need no write
+        while keep < min(pulled, len(sym)) and sym[keep] == entry[pulled - keep - 1]:
             keep += 1
         sym, pulled = sym[keep:], pulled - keep
         if pulled == 0:
@@ -151,14 +162,15 @@ class _Block:
             return [f"s += ({', '.join(sym)},)"] if sym else []
         if len(sym) == pulled:
             return [f"s[-{pulled - i}] = {value}" for i, value in enumerate(sym)
-                    if value != f"x{pulled - i}"]
+                    if value != entry[pulled - i - 1]]
         if sym:
             return [f"s[-{pulled}:] = [{', '.join(sym)}]"]
         return [f"del s[-{pulled}:]"]
 
     def flush(self) -> None:
         self.body += self.flush_lines()
-        self.sym, self.pulled = [], 0
+        self.base += len(self.sym) - self.pulled
+        self.sym, self.pulled, self.entry = [], 0, []
 
     def slow_branch(self, pc: int, handler: str, operands: tuple[str, ...]) -> list[str]:
         """Run the instruction at `pc` by its handler, as when stepping: the stack as it was
@@ -198,6 +210,7 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
     pc = start
     tail: list[str]
     count = 0
+    visited: set[int] = set()  # a constant jump back into the block ends it
     while True:
         if pc >= end:  # the end of the code halts the frame successfully
             block.flush()
@@ -218,6 +231,7 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
             break
         cost, pops, max_before, handler, op = entry
         count += 1
+        visited.add(pc)
         block.gas += cost
         name = op.name
         if op.handler == "push":
@@ -280,19 +294,28 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
             block.bound(pops, max_before)
             dest = block.pop()
             cond = block.pop() if byte == _JUMPI else None
-            block.flush()  # the handler's way (a bad destination) needs them back on top
-            if dest.isdigit():  # a constant destination: checked now, once
-                go = [f"return {dest}"] if int(dest) in jumpdests else \
-                    block.slow_branch(pc, f"h{pc}", (dest,) if cond is None else (cond, dest))
-            else:  # computed: checked against the JUMPDEST table when it runs
-                go = [f"if {dest} in JD:", f"    return {dest}",
-                      *block.slow_branch(pc, f"h{pc}", (dest,) if cond is None else (cond, dest))]
             namespace[f"h{pc}"] = handler
+            operands = (dest,) if cond is None else (cond, dest)
+            # Leaving the block: the stack written back, the base gas of what was compiled
+            # after this jump given back.
+            leave = [*block.flush_lines(), f"f.gas += {_REST}{block.gas}", f"return {dest}"]
+            if not dest.isdigit():  # computed: checked against the JUMPDEST table
+                go = [f"if {dest} in JD:", *(f"    {x}" for x in leave),
+                      *block.slow_branch(pc, f"h{pc}", operands)]
+            elif int(dest) in jumpdests:  # a constant destination: checked now, once
+                if cond is None and int(dest) not in visited:
+                    pc = int(dest)  # compile on from there: the jump costs its gas only
+                    continue
+                go = leave
+            else:
+                go = block.slow_branch(pc, f"h{pc}", operands)
             if cond is None:
                 tail = go
-            else:
-                tail = [f"if {cond}:", *(f"    {x}" for x in go), f"return {pc + 1}"]
-            break
+                break
+            # JUMPI: taken, leave; not taken, go on compiling here.
+            block.body += [f"if {cond}:", *(f"    {x}" for x in go)]
+            pc += 1
+            continue
         # Effectful (or a jump to a computed destination): its handler, as when stepping.
         block.bound(pops, max_before)
         block.flush()

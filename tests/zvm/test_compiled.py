@@ -78,3 +78,24 @@ def test_compiled_blocks_per_code_are_capped(monkeypatch):
     run, code = _run(ZvmEngine(), zvmc(SUM.format(n=20)))
     assert len(code.blocks) == 2
     assert int.from_bytes(run.return_data, "big") == 210
+
+
+def test_the_counter_costs_the_same_gas_compiled_as_stepped(monkeypatch):
+    from test_sandbox_counter import COUNTER, METADATA
+
+    from ghost_cli.vm.zvm import assemble, encode_zvmc, metadata_json
+
+    blob = encode_zvmc(assemble(COUNTER.read_text()), metadata_json(METADATA))
+    calls = [("increment", b""), ("add", (5).to_bytes(8, "little")), ("get", b"")] * 6
+
+    def history(hot_after: int) -> list:
+        monkeypatch.setattr(interpreter, "HOT_AFTER", hot_after)
+        engine, storage, seen = ZvmEngine(), {}, []
+        for function, args in calls:
+            out = engine.execute(blob, function, CallContext(CALLER, SELF, args, 10**6),
+                                 storage.get)
+            storage.update(out.writes)
+            seen.append((out.return_data, out.gas_used, out.writes, out.events))
+        return seen
+
+    assert history(1) == history(10**9)

@@ -3,6 +3,19 @@
 The dispatcher charges each opcode's base gas and checks its stack bounds from the table
 (ghost_cli.vm.zvm.opcodes), then calls the family handler, which charges dynamic gas.
 
+Sub-calls do not recurse in Python: a CALL handler returns a `CallRequest`, the driver
+pushes the callee's frame and resumes the caller when it ends, so 1024 nested calls cost
+no Python stack. Each frame starts with a journal snapshot; a frame that reverts or
+fails rolls back its storage, transient storage, warm slots, events, logs and refunds.
+
+Failure and gas, as in the EVM: REVERT hands back the gas left; any other failure (out of
+gas, invalid opcode, bad jump, stack, memory limit, static violation) burns the frame's
+gas. In a sub-frame a failure is the callee's: the caller gets 0 and carries on.
+
+CREATE and CREATE2 are sub-frames too: the init code runs as the new contract, and when it
+returns the driver deploys its RETURN data (charging the code deposit) before the creator
+resumes with the new address.
+
 Two paths run the same semantics. The step-by-step path (`_step`) executes one instruction
 at a time through the dispatch table: it is the reference, it runs code that is not hot
 yet, and it is the only path when a tracer is installed. The fast path (`_run_blocks`)
@@ -21,18 +34,6 @@ Wall-clock backstop: gas bounds a call, but a huge gas limit could keep the inte
 busy for long. Every CHECK_BLOCKS blocks (fast path) or CHECK_STEPS instructions (step by
 step) the clock is read; past `Limits.timeout_seconds` the whole transaction stops with
 TimeoutError_ (code "timeout", the wasm engine's backstop error), burning its gas limit.
-Sub-calls do not recurse in Python: a CALL handler returns a `CallRequest`, the driver
-pushes the callee's frame and resumes the caller when it ends, so 1024 nested calls cost
-no Python stack. Each frame starts with a journal snapshot; a frame that reverts or
-fails rolls back its storage, transient storage, warm slots, events, logs and refunds.
-
-Failure and gas, as in the EVM: REVERT hands back the gas left; any other failure (out of
-gas, invalid opcode, bad jump, stack, memory limit, static violation) burns the frame's
-gas. In a sub-frame a failure is the callee's: the caller gets 0 and carries on.
-
-CREATE and CREATE2 are sub-frames too: the init code runs as the new contract, and when it
-returns the driver deploys its RETURN data (charging the code deposit) before the creator
-resumes with the new address.
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ from ghost_cli.chain.transaction import sign_single
 from ghost_cli.exceptions import NotFoundError, RevertError
 from ghost_cli.vm.zvm import assemble, encode_zvmc, metadata_json, selector
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # stepped and compiled
+
 CONTRACTS = Path(__file__).with_name("contracts")
 
 

@@ -21,6 +21,8 @@ from ghost_cli.vm.types import CallContext, Limits
 from ghost_cli.vm.zvm import assemble, encode_zvmc
 from ghost_cli.vm.zvm.engine import ZvmEngine
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # stepped and compiled
+
 INVALID = [0x02, 0x0F, 0x20, 0x3B, 0x5E, 0x74, 0x84, 0x94, 0xAD, 0xCA, 0xD1, 0xD3, 0xDF,
            0xE0, 0xE5, 0xEC, 0xF1, 0xF3, 0xFD, 0xFE, 0xFF]
 
@@ -213,3 +215,36 @@ def test_unknown_function():
 def test_returndatacopy_out_of_bounds():
     with pytest.raises(TrapError, match="RETURNDATACOPY"):
         run("PUSH 1\nPUSH 0\nPUSH 0\nRETURNDATACOPY")
+
+
+# ---- errors in hot code: the loop below runs 20 times (its blocks compile on the way),
+# then falls through to the bad instruction; the error is the step-by-step one exactly.
+
+LOOP = "PUSH 20\nloop: JUMPDEST\nPUSH 1\nSWAP1\nSUB\nDUP1\nPUSH @loop\nJUMPI\n"  # 11 bytes
+
+
+@pytest.mark.parametrize(("tail", "error", "message"), [
+    (b"\x13\x01\x02", TruncatedImmediateError, "truncated PUSH4 at pc 11: 2 of 4"),
+    (b"\x11\x01\xd0", TruncatedImmediateError, "truncated HOSTCALL at pc 13"),
+    (b"\x01\xfe", InvalidOpcodeError, "invalid opcode 0xFE at pc 12"),
+    (b"\x11\x0f\xa0\x11\xa3", InvalidJumpError, "invalid jump at pc 13: destination 15"),
+    (b"\x11\x01\x11\x10\xa1\x11\xa3", InvalidJumpError, "at pc 15: destination 16"),
+    (b"\x11\x11\xa0\xa3", InvalidJumpError, "invalid jump at pc 13: destination 17"),
+    (b"\x10\x10", StackUnderflowError, "stack underflow at pc 12: POP needs 1 items, stack has 0"),
+])
+def test_errors_after_hot_code_are_exact(tail, error, message):
+    with pytest.raises(error, match=message) as info:
+        run(assemble(LOOP) + tail)
+    assert info.value.gas_used == 10_000_000
+
+
+def test_out_of_gas_inside_a_hot_block_names_the_instruction():
+    loop_gas = 3 + 20 * (1 + 3 + 3 + 3 + 3 + 3 + 10)
+    tail = "POP\nPUSH 1\nPUSH 2\nADD\n"  # pcs 11, 12, 14, 16
+    assert run(LOOP + tail).gas_used == loop_gas + 2 + 9
+    with pytest.raises(OutOfGasError, match="at pc 16: ADD costs 3"):
+        run(LOOP + tail, gas=loop_gas + 2 + 8)
+    with pytest.raises(OutOfGasError, match="at pc 14: PUSH1 costs 3"):
+        run(LOOP + tail, gas=loop_gas + 2 + 5)
+    with pytest.raises(OutOfGasError, match="at pc 10: JUMPI costs 10"):
+        run(LOOP + tail, gas=loop_gas - 5)  # in the last iteration

@@ -6,6 +6,8 @@ from zvm_helpers import gas_of, run
 from ghost_cli.exceptions import OutOfGasError
 from ghost_cli.vm.zvm.opcodes import BY_NAME
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # stepped and compiled
+
 
 def mem(words: int) -> int:
     return 3 * words + words * words // 512
@@ -14,7 +16,7 @@ def mem(words: int) -> int:
 @pytest.mark.parametrize(("src", "gas"), [
     ("", 0),
     ("HALT", 0),
-    ("NOP", 0),
+    ("NOP", 1),
     ("PUSH 1\nPOP", 3 + 2),
     ("PUSH 1\nPUSH 2\nADD", 3 + 3 + 3),
     ("PUSH 1\nPUSH 2\nMUL", 3 + 3 + 5),
@@ -121,3 +123,24 @@ def test_out_of_gas_burns_the_limit():
     with pytest.raises(OutOfGasError):
         run("PUSH 1\nPUSH 1\nSSTORE", gas=20000)
     assert run("PUSH 1\nPUSH 2\nADD", gas=9).gas_used == 9
+
+
+def test_every_instruction_that_goes_on_costs_at_least_the_floor():
+    from ghost_cli.vm.zvm.opcodes import ENDS_EXECUTION, MIN_GAS, OPCODES
+
+    assert MIN_GAS >= 1
+    for op in OPCODES.values():
+        if op.name not in ENDS_EXECUTION:
+            assert op.gas >= MIN_GAS, op.name
+    assert BY_NAME["NOP"].gas == 1
+    assert gas_of("NOP\n" * 1000) == 1000  # a NOP sled is not free
+
+
+def test_hostcall_charges_its_base_on_top_of_the_host_price():
+    from ghost_cli.vm.gas import HOST_PRICES
+
+    assert BY_NAME["HOSTCALL"].gas >= 1
+    assert gas_of("HOSTCALL chain_id") == BY_NAME["HOSTCALL"].gas + HOST_PRICES["chain_id"].cost()
+    # with gas for the host function but not for the base too, the call runs out of gas
+    with pytest.raises(OutOfGasError):
+        run("HOSTCALL chain_id", gas=HOST_PRICES["chain_id"].cost())

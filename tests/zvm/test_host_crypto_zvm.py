@@ -15,6 +15,7 @@ from ghost_cli.crypto import schemes
 from ghost_cli.scaffold import new_project
 from ghost_cli.toolchain.build import build_project
 from ghost_cli.vm.gas import HOST_PRICES, SIG_VERIFY_PRICES
+from ghost_cli.vm.zvm.opcodes import BY_NAME
 
 HASHES_ZIG = '''const ghost = @import("ghost");
 comptime { ghost.exportContract(@This()); }
@@ -72,7 +73,8 @@ def test_hostcall_sig_verify_valid_invalid_and_priced(name):
     base = run(_store(mem, 0) + "".join(f"PUSH {a}\n" for a in args) + "POP\n" * 6
                + "PUSH 1\n" + RET)
     price = HOST_PRICES["sig_verify"].cost(len(mem)) + SIG_VERIFY_PRICES[name].cost(len(msg))
-    assert good.gas_used - base.gas_used == price - 2 * 6 - 3  # HOSTCALL (0) vs 6 POPs, PUSH
+    hostcall = BY_NAME["HOSTCALL"].gas
+    assert good.gas_used - base.gas_used == hostcall + price - 2 * 6 - 3  # vs 6 POPs, PUSH
 
 
 def test_hostcall_malformed_signature_is_zero():

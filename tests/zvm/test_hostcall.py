@@ -8,8 +8,12 @@ from ghost_cli.vm.gas import HOST_PRICES
 from ghost_cli.vm.host_table import HOST_FUNCTIONS
 from ghost_cli.vm.types import Limits
 from ghost_cli.vm.zvm.handlers import host
+from ghost_cli.vm.zvm.opcodes import BY_NAME
+
+pytestmark = pytest.mark.usefixtures("both_paths")  # stepped and compiled
 
 P = HOST_PRICES
+HC = BY_NAME["HOSTCALL"].gas  # HOSTCALL's base, charged before the host function's price
 SETUP = 'PUSH "key"\nPUSH 0\nMSTORE\nPUSH "value!!!"\nPUSH 32\nMSTORE\n'  # key at 0, value at 32
 SETUP_GAS = 4 * 3 + 2 * 3 + 3 * 2  # pushes, MSTOREs, two words of memory
 
@@ -26,7 +30,7 @@ def test_every_host_function_has_a_service_in_table_order():
 def test_storage_write_read_has_delete_price_by_bytes():
     r = run(SETUP + hc("storage_write", 0, 3, 32, 8))
     assert r.writes[SELF] == {b"key": b"value!!!"}
-    assert r.gas_used == SETUP_GAS + 4 * 3 + P["storage_write"].cost(3 + 8)
+    assert r.gas_used == SETUP_GAS + 4 * 3 + HC + P["storage_write"].cost(3 + 8)
 
     stored = {b"key": b"value!!!"}
     # storage_read copies min(value, out_cap) bytes and returns the full length
@@ -35,17 +39,17 @@ def test_storage_write_read_has_delete_price_by_bytes():
             "PUSH 0\nMSTORE\nPUSH 32\nPUSH 0\nRETURN", storage=stored)
     assert r.return_data[:5] == b"valu\0"
     gas = run(SETUP + hc("storage_read", 0, 3, 64, 4), storage=stored).gas_used
-    assert gas == SETUP_GAS + 4 * 3 + 3 + P["storage_read"].cost(3 + 4)  # +1 word of memory
+    assert gas == SETUP_GAS + 4 * 3 + 3 + HC + P["storage_read"].cost(3 + 4)  # +1 word
     # absent: -1 as a u32
     assert top(SETUP + hc("storage_read", 0, 3, 64, 4)) == 0xFFFF_FFFF
     assert run(SETUP + hc("storage_read", 0, 3, 64, 4)).gas_used == \
-        SETUP_GAS + 12 + 3 + P["storage_read"].cost(3)
+        SETUP_GAS + 12 + 3 + HC + P["storage_read"].cost(3)
 
     assert top(SETUP + hc("storage_has", 0, 3), storage=stored) == 1
     assert top(SETUP + hc("storage_has", 0, 3)) == 0
     r = run(SETUP + hc("storage_delete", 0, 3), storage=stored)
     assert r.writes[SELF] == {b"key": None}
-    assert r.gas_used == SETUP_GAS + 6 + P["storage_delete"].cost(3)
+    assert r.gas_used == SETUP_GAS + 6 + HC + P["storage_delete"].cost(3)
 
 
 def test_host_and_native_storage_share_one_store():
@@ -60,7 +64,8 @@ def test_input_functions_see_the_arguments_after_the_selector():
     assert top(hc("input_size"), data=data) == 8
     r = run(hc("input_copy", 0, 2, 6) + "PUSH 6\nPUSH 0\nRETURN", data=data)
     assert r.return_data == b"gument"
-    assert run(hc("input_copy", 0, 2, 6), data=data).gas_used == 9 + 3 + P["input_copy"].cost(6)
+    assert run(hc("input_copy", 0, 2, 6), data=data).gas_used == \
+        9 + 3 + HC + P["input_copy"].cost(6)
     with pytest.raises(TrapError, match="past the end of the call data"):
         run(hc("input_copy", 0, 4, 6), data=data)
     assert top(hc("input_size"), data=b"\1\2") == 0
@@ -69,13 +74,13 @@ def test_input_functions_see_the_arguments_after_the_selector():
 def test_set_return_and_revert():
     r = run(SETUP + hc("set_return", 32, 5))
     assert r.return_data == b"value"
-    assert r.gas_used == SETUP_GAS + 6 + P["set_return"].cost(5)
+    assert r.gas_used == SETUP_GAS + 6 + HC + P["set_return"].cost(5)
     r = run(SETUP + hc("set_return", 32, 5) + hc("set_return", 0, 3))
     assert r.return_data == b"key"  # the last call wins
     with pytest.raises(RevertError) as info:
         run(SETUP + hc("revert", 32, 8) + "PUSH 1")
     assert info.value.reason == "value!!!"
-    assert info.value.gas_used == SETUP_GAS + 6 + P["revert"].cost(8)
+    assert info.value.gas_used == SETUP_GAS + 6 + HC + P["revert"].cost(8)
 
 
 def test_emit_event_and_debug_log():
@@ -84,24 +89,24 @@ def test_emit_event_and_debug_log():
     assert event.name == "key" and event.address == SELF
     assert event.topics[1][:8] == b"value!!!" and event.data == b"value"
     # topics 64 bytes + 5 data bytes; topics end at 64: no new memory
-    assert r.gas_used == SETUP_GAS + 12 + P["emit_event"].cost(64 + 5)
+    assert r.gas_used == SETUP_GAS + 12 + HC + P["emit_event"].cost(64 + 5)
     with pytest.raises(TrapError, match="at most 4"):
         run(hc("emit_event", 0, 5, 0, 0))
     with pytest.raises(TrapError, match="limit"):
         run(hc("emit_event", 0, 1, 0, 100), limits=Limits(max_event_data_bytes=99))
     r = run(SETUP + hc("debug_log", 32, 5))
-    assert r.logs == ("value",) and r.gas_used == SETUP_GAS + 6 + P["debug_log"].cost(5)
+    assert r.logs == ("value",) and r.gas_used == SETUP_GAS + 6 + HC + P["debug_log"].cost(5)
 
 
 def test_context_functions():
     r = run(hc("caller", 0) + hc("self_address", 20) + "PUSH 40\nPUSH 0\nRETURN")
     assert r.return_data == CALLER + SELF
-    assert r.gas_used == 6 + 3 * 2 + P["caller"].cost() + P["self_address"].cost() + 6
+    assert r.gas_used == 6 + 3 * 2 + 2 * HC + P["caller"].cost() + P["self_address"].cost() + 6
     assert top(hc("block_height")) == 7
     assert top(hc("block_time")) == 1_700_000_000
     assert top(hc("chain_id")) == 1337
-    assert run(hc("chain_id")).gas_used == P["chain_id"].cost()
-    assert top(hc("gas_left"), gas=1000) == 1000 - 10
+    assert run(hc("chain_id")).gas_used == HC + P["chain_id"].cost()
+    assert top(hc("gas_left"), gas=1000) == 1000 - HC - P["gas_left"].cost()
 
 
 def test_key_and_value_limits_match_the_wasm_engine():
@@ -115,6 +120,6 @@ def test_key_and_value_limits_match_the_wasm_engine():
 def test_host_memory_is_charged_as_expansion_and_bounded():
     from ghost_cli.exceptions import MemoryLimitError
 
-    assert run(hc("caller", 1000)).gas_used == 3 + P["caller"].cost() + 3 * 32 + 32 * 32 // 512
+    assert run(hc("caller", 1000)).gas_used == 3 + HC + P["caller"].cost() + 3 * 32 + 32 * 32 // 512
     with pytest.raises(MemoryLimitError):
         run(hc("debug_log", 2**40, 1), gas=2**62)

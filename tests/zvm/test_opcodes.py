@@ -3,6 +3,8 @@
 import pytest
 from zvm_helpers import top
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # stepped and compiled
+
 M = 2**256 - 1
 MIN = 2**255  # the most negative signed word
 

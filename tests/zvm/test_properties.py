@@ -1,6 +1,7 @@
 """Property tests: no input bytes make the engine raise anything but a GhostError, and the
 disassembler round-trips any code."""
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zvm_helpers import CALLER, SELF
@@ -90,3 +91,58 @@ def test_any_constructor_output_deploys_or_fails_cleanly(output):
     for made in out.created:  # a container as it came, raw code wrapped
         assert made.code == (output if output.startswith(b"ZVMC") else encode_zvmc(output))
     assert out.created or output.startswith(b"ZVMC")  # raw code always deploys
+
+
+# ---- the compiled fast path and the step-by-step path agree, to the gas and the message --
+
+_PURE = [b for b, op in OPCODES.items()
+         if op.family in ("arithmetic", "logic", "stack") and op.immediate == 0]
+_KINDS = (
+    (60, st.sampled_from(_PURE)),
+    (25, st.tuples(st.just(0x11), st.integers(0, 255)).map(bytes)),  # PUSH1
+    (10, st.sampled_from([0xA3, 0xA3, 0x01, 0xA2, 0x81, 0x80, 0x90, 0x91, 0xB6, 0xD0])),
+    (5, st.tuples(st.just(0x11), st.integers(0, 200), st.sampled_from([0xA0, 0xA1])).map(bytes)),
+)
+
+
+def _kind(roll: int) -> st.SearchStrategy:
+    for weight, strategy in _KINDS:
+        if roll < weight:
+            return strategy
+        roll -= weight
+    raise AssertionError(roll)
+
+
+_item = st.integers(0, 99).flatmap(_kind)  # mostly stack and arithmetic, few jumps
+
+# Words on the stack to start with (over four zeros), and an ending that stores the top
+# four (SSTORE pops the key, then the value), so what the blocks computed shows in the writes.
+_prologue = st.lists(st.one_of(st.integers(0, 2**256 - 1), st.integers(0, 40)),
+                     min_size=4, max_size=4).map(
+    lambda words: b"\x11\x00" * 4 + b"".join(b"\x16" + w.to_bytes(32, "big") for w in words))
+_EPILOGUE = b"".join(bytes([0x11, 0xF0 + k, 0x91]) for k in range(4))
+_program = st.tuples(_prologue, st.lists(_item, min_size=8, max_size=60)).map(
+    lambda t: t[0] + b"".join(bytes([i]) if isinstance(i, int) else i for i in t[1])
+    + _EPILOGUE)
+
+
+def _outcome(code: bytes, data: bytes, gas: int, compiled: bool, monkeypatch) -> tuple:
+    from ghost_cli.vm.zvm import interpreter
+
+    monkeypatch.setattr(interpreter, "HOT_AFTER", 1 if compiled else 10**9)
+    engine = ZvmEngine(_LIMITS, resolver=_resolver)
+    try:
+        out = engine.execute(encode_zvmc(code), "f()", _ctx(data, gas), {}.get)
+    except GhostError as exc:
+        return ("error", type(exc).__name__, exc.message, getattr(exc, "gas_used", None))
+    return ("ok", out.return_data, out.gas_used, out.writes, out.events, out.logs)
+
+
+@SETTINGS
+@given(code=st.one_of(_program, _code), data=st.binary(max_size=8),
+       gas=st.one_of(st.just(1_000_000), st.integers(0, 3000)))  # plenty, or out of gas somewhere
+def test_compiled_blocks_match_the_step_by_step_path(code, data, gas):
+    with pytest.MonkeyPatch.context() as mp:
+        stepped = _outcome(code, data, gas, False, mp)
+        compiled = _outcome(code, data, gas, True, mp)
+    assert compiled == stepped

@@ -2,6 +2,7 @@
 
 The dispatcher charges each opcode's base gas and checks its stack bounds from the table
 (ghost_cli.vm.zvm.opcodes), then calls the family handler, which charges dynamic gas.
+
 Sub-calls do not recurse in Python: a CALL handler returns a `CallRequest`, the driver
 pushes the callee's frame and resumes the caller when it ends, so 1024 nested calls cost
 no Python stack. Each frame starts with a journal snapshot; a frame that reverts or
@@ -14,11 +15,31 @@ gas. In a sub-frame a failure is the callee's: the caller gets 0 and carries on.
 CREATE and CREATE2 are sub-frames too: the init code runs as the new contract, and when it
 returns the driver deploys its RETURN data (charging the code deposit) before the creator
 resumes with the new address.
+
+Two paths run the same semantics. The step-by-step path (`_step`) executes one instruction
+at a time through the dispatch table: it is the reference, it runs code that is not hot
+yet, and it is the only path when a tracer is installed. The fast path (`_run_blocks`)
+runs basic blocks compiled to Python functions (compiler.py) once an entry pc has been
+reached HOT_AFTER times (at most MAX_BLOCKS per code); a compiled block hands any stretch
+it cannot run exactly back to the step-by-step path, so errors, gas and pcs are the same
+on both.
+
+Tracing: `Interpreter(dispatch, tx, trace)` with `trace` a callable taking a TraceStep
+calls it before every instruction (depth, pc, opcode name, gas left before the
+instruction, stack top and size), in execution order, sub-frames included. A traced run
+never uses compiled blocks, so it sees every instruction. `ZvmEngine.tracing` and
+`ghost call --trace` are built on this hook.
+
+Wall-clock backstop: gas bounds a call, but a huge gas limit could keep the interpreter
+busy for long. Every CHECK_BLOCKS blocks (fast path) or CHECK_STEPS instructions (step by
+step) the clock is read; past `Limits.timeout_seconds` the whole transaction stops with
+TimeoutError_ (code "timeout", the wasm engine's backstop error), burning its gas limit.
 """
 
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -33,17 +54,31 @@ from ghost_cli.exceptions import (
     RevertError,
     StackOverflowError,
     StackUnderflowError,
+    TimeoutError_,
     TrapError,
 )
 from ghost_cli.vm.types import Limits, Outcome, StorageReader
 
-from .opcodes import OPCODES, RESERVED, STACK_LIMIT, Opcode, jumpdests
+from .compiler import BlockFn, compile_block
+from .opcodes import BY_NAME, OPCODES, RESERVED, STACK_LIMIT, Opcode, jumpdests
 from .state import Created, TxState
 
 if TYPE_CHECKING:
     from ghost_cli.vm.host_calls import HostTracer
 
 MAX_CALL_DEPTH = 1024
+#: An entry pc is compiled to a block once it has been entered this many times: code that
+#: runs a few times is not worth compiling. Compiling a block costs about as much as
+#: stepping through it five times, so code made to run each block just HOT_AFTER times
+#: takes at most ~1.6x as long as stepping would.
+HOT_AFTER = 8
+#: At most this many compiled blocks per code (about 2.5 KB each); beyond, it steps.
+MAX_BLOCKS = 512
+#: The wall clock is read every this many blocks on the fast path...
+CHECK_BLOCKS = 32
+#: ...and every this many instructions step by step.
+CHECK_STEPS = 1024
+_JUMPS = frozenset({BY_NAME["JUMP"].value, BY_NAME["JUMPI"].value})
 WORD_MASK = (1 << 256) - 1
 CODE_DEPOSIT_GAS = 200  # per byte of deployed code (ZVM.md: CREATE 32000 + 200 per byte)
 
@@ -53,10 +88,14 @@ CODE_DEPOSIT_GAS = 200  # per byte of deployed code (ZVM.md: CREATE 32000 + 200 
 
 @dataclass(frozen=True)
 class Code:
-    """Runnable bytecode with its JUMPDEST analysis done once."""
+    """Runnable bytecode with its JUMPDEST analysis done once, and the blocks compiled from
+    it so far (filled as they get hot; shared by every run of this Code, which the engine
+    caches per code hash)."""
 
     code: bytes
     jumpdests: frozenset[int]
+    blocks: dict[int, BlockFn] = field(default_factory=dict, compare=False, repr=False)
+    entries: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, code: bytes) -> Code:
@@ -143,14 +182,19 @@ class Message:
 
 @dataclass(frozen=True)
 class TraceStep:
-    depth: int
+    """One instruction about to run, as a tracer sees it (before its bounds and gas checks,
+    so the step of an instruction that fails is reported too)."""
+
+    depth: int  # call depth of the frame: 0 for the called contract
     pc: int
-    opcode: str
-    gas_left: int  # before this instruction's gas
+    opcode: str  # the opcode's name in the table
+    gas_left: int  # the frame's gas before this instruction's gas
     stack_top: int | None
     stack_size: int
 
 
+#: The tracer hook: called with every TraceStep, in execution order. Installing one makes
+#: the interpreter step (no compiled blocks), so it sees every instruction.
 Tracer = Callable[[TraceStep], None]
 
 
@@ -178,7 +222,7 @@ STOP = object()  # a handler's "this frame halted normally"
 # ---- one running frame ------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Frame:
     msg: Message
     tx: TxContext
@@ -318,6 +362,9 @@ class Interpreter:
         self.state = TxState(tx.host.storage_reader)
         self.trace = trace
         self._memory_budget = [0]
+        self._deadline = time.monotonic() + tx.limits.timeout_seconds
+        self._blocks_left = CHECK_BLOCKS
+        self._steps_left = CHECK_STEPS
 
     def new_frame(self, msg: Message) -> Frame:
         return Frame(msg, self.tx, self.state, memory_budget=self._memory_budget)
@@ -331,7 +378,10 @@ class Interpreter:
         while True:
             frame = frames[-1]
             try:
-                signal = self._step_until_stop(frame)
+                signal = (self._step(frame, False) if self.trace is not None
+                          else self._run_blocks(frame))
+            except TimeoutError_:
+                raise  # the whole transaction stops, not just this frame
             except RevertError as exc:
                 result = FrameResult(False, frame.output, frame.gas, exc)
             except ExecutionError as exc:
@@ -393,34 +443,103 @@ class Interpreter:
             caller.memory[request.ret_offset:request.ret_offset + n] = result.output[:n]
         caller.stack.append(1 if result.success else 0)
 
-    def _step_until_stop(self, frame: Frame) -> object:
-        """Execute instructions until the frame halts (STOP) or asks for a sub-call."""
+    # ---- running one frame ---------------------------------------------------------------
+
+    def _check_clock(self) -> None:
+        if time.monotonic() > self._deadline:
+            raise TimeoutError_(
+                f"timed out: the call ran longer than the {self.tx.limits.timeout_seconds:g}s "
+                "wall-clock limit", gas_used=self.tx.gas_limit)
+
+    def _run_blocks(self, frame: Frame) -> object:
+        """The fast path: run compiled blocks from frame.pc until the frame halts (STOP) or
+        asks for a sub-call; cold entries and a block's hand-backs run step by step."""
+        code = frame.msg.code
+        blocks = code.blocks
+        stack = frame.stack
+        pc = frame.pc
+        left = self._blocks_left
+        try:
+            while True:
+                left -= 1
+                if not left:
+                    left = CHECK_BLOCKS
+                    self._check_clock()
+                block = blocks.get(pc)
+                if block is None:
+                    block = self._hot_block(code, pc)
+                    if block is None:
+                        frame.pc = pc
+                        signal = self._step(frame, True)
+                        if signal is not None:
+                            return signal
+                        pc = frame.pc
+                        continue
+                result = block(frame, stack)
+                if result.__class__ is not int:
+                    return result  # STOP or a CallRequest; the block has set frame.pc
+                if result >= 0:
+                    pc = result
+                    continue
+                frame.pc = ~result  # the block cannot run whole here: step by step
+                signal = self._step(frame, True)
+                if signal is not None:
+                    return signal
+                pc = frame.pc
+        finally:
+            self._blocks_left = left
+
+    def _hot_block(self, code: Code, pc: int) -> BlockFn | None:
+        """The compiled block at `pc` once it is hot, else None (count this entry)."""
+        seen = code.entries.get(pc, 0) + 1
+        if seen < HOT_AFTER or len(code.blocks) >= MAX_BLOCKS:
+            code.entries[pc] = seen
+            return None
+        block = compile_block(code.code, pc, code.jumpdests, self.dispatch, STOP)
+        code.blocks[pc] = block
+        return block
+
+    def _step(self, frame: Frame, until_jump: bool) -> object:
+        """Execute instructions one by one until the frame halts (STOP) or asks for a
+        sub-call (the signal is returned), or, with `until_jump`, until a JUMP or JUMPI
+        has run (None is returned, frame.pc is where to go on)."""
         code = frame.code
         end = len(code)
         stack = frame.stack
         dispatch = self.dispatch
         trace = self.trace
-        while True:
-            pc = frame.pc
-            if pc >= end:
-                return STOP  # end of code is a successful halt
-            entry = dispatch[code[pc]]
-            if entry is None:
+        left = self._steps_left
+        try:
+            while True:
+                left -= 1
+                if not left:
+                    left = CHECK_STEPS
+                    self._check_clock()
+                pc = frame.pc
+                if pc >= end:
+                    return STOP  # end of code is a successful halt
+                byte = code[pc]
+                entry = dispatch[byte]
+                if entry is None:
+                    frame.pc = pc + 1
+                    raise _invalid(byte, pc)
+                cost, pops, max_before, handler, op = entry
+                size = len(stack)
+                if trace is not None:
+                    trace(TraceStep(frame.msg.depth, pc, op.name, frame.gas,
+                                    stack[-1] if stack else None, size))
+                if size < pops or size > max_before:
+                    raise _bounds_error(entry, size, pc)
+                gas = frame.gas - cost
                 frame.pc = pc + 1
-                raise _invalid(code[pc], pc)
-            cost, pops, max_before, handler, op = entry
-            size = len(stack)
-            if trace is not None:
-                trace(TraceStep(frame.msg.depth, pc, op.name, frame.gas,
-                                stack[-1] if stack else None, size))
-            if size < pops or size > max_before:
-                raise _bounds_error(entry, size, pc)
-            gas = frame.gas - cost
-            frame.pc = pc + 1
-            if gas < 0:
-                frame.gas = 0
-                raise OutOfGasError(f"out of gas at pc {pc}: {op.name} costs {cost}")
-            frame.gas = gas
-            signal = handler(frame)
-            if signal is not None:
-                return signal
+                if gas < 0:
+                    frame.gas = 0
+                    raise OutOfGasError(f"out of gas at pc {pc}: {op.name} costs {cost}")
+                frame.gas = gas
+                signal = handler(frame)
+                if signal is not None:
+                    return signal
+                if until_jump and byte in _JUMPS:
+                    return None
+        finally:
+            self._steps_left = left

@@ -21,6 +21,13 @@ STACK_LIMIT = 1024
 WORD_BYTES = 32
 
 
+#: Every instruction that does not end execution costs at least this much: a loop of
+#: free instructions would otherwise run for as long as its gas limit allows work.
+MIN_GAS = 1
+#: The instructions that end execution, which may cost less.
+ENDS_EXECUTION = frozenset({"HALT", "RETURN", "REVERT"})
+
+
 @dataclass(frozen=True)
 class Opcode:
     value: int
@@ -44,7 +51,7 @@ def _op(value: int, name: str, gas: int, family: str, pops: int, pushes: int,
 _ROWS: tuple[Opcode, ...] = (
     # control and stack
     _op(0x00, "HALT", 0, "control", 0, 0),
-    _op(0x01, "NOP", 0, "control", 0, 0),
+    _op(0x01, "NOP", 1, "control", 0, 0),
     _op(0x10, "POP", 2, "stack", 1, 0),
     *(_op(0x11 + i, f"PUSH{n}", 3, "stack", 0, 1, "push", immediate=n, arg=n)
       for i, n in enumerate((1, 2, 4, 8, 16, 32))),
@@ -137,8 +144,9 @@ _ROWS: tuple[Opcode, ...] = (
     _op(0xC8, "SELFBALANCE", 2, "block", 0, 1),
     _op(0xC9, "BASEFEE", 2, "block", 0, 1),
     # ghost: the host ABI as one opcode; pops and pushes depend on the function called,
-    # so the handler checks the stack itself.
-    _op(0xD0, "HOSTCALL", 0, "host", 0, 0, immediate=1),
+    # so the handler checks the stack itself. Its base gas is charged before the host
+    # function's own price (vm/gas.py).
+    _op(0xD0, "HOSTCALL", 1, "host", 0, 0, immediate=1),
     _op(0xD2, "TABLEHASH", 30, "hashing", 2, 1),
     # post-quantum signature verification (F1 FALCON and F3 KEYGEN stay invalid)
     _op(0xF0, "PQ_VERIFY_DILITHIUM", 1000, "pq", 7, 1, "verify_ml_dsa"),

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from .. import __version__
 from ..chain.checkpoint import Checkpoint, CheckpointPolicy, maybe_checkpoint
 from ..chain.executor import Executor, Receipt
-from ..chain.store import EventRecord, ReceiptRecord, StateStore
+from ..chain.store import EventRecord, ReceiptRecord, StateStore, open_store
 from ..chain.transaction import SignedTransaction
 from ..exceptions import GhostError, NotFoundError, RevertError, StateError
 from ..names import NameRecord
@@ -136,18 +136,24 @@ class NodeCore:
         self._closed = False
         from ..names import install_registry
 
-        install_registry(store, engines.read_metadata)  # genesis: the names registry
+        with store.exclusive():  # several nodes may start on one database at once
+            install_registry(store, engines.read_metadata)  # genesis: the names registry
+        listen = getattr(store, "listen", None)
+        if listen is not None:  # a shared database: learn of other nodes' commits
+            listen(self._committed_elsewhere)
 
     @classmethod
     def open(cls, data_dir: Path, *, chain_id: int, limits: Limits | None = None,
-             **kwargs: Any) -> NodeCore:
-        """The node's durable store and the default engines under `data_dir`."""
+             store: str | None = None, **kwargs: Any) -> NodeCore:
+        """The node's durable store (`store`: a URL for open_store; default the SQLite
+        file in `data_dir`) and the default engines under `data_dir`."""
         from ..vm.engines import default_engines
 
-        store = StateStore(Path(data_dir) / STATE_FILE, durable=True, authenticated=True)
+        store_ = open_store(store or Path(data_dir) / STATE_FILE, durable=True,
+                            authenticated=True)
         kwargs.setdefault("policy", CheckpointPolicy())
         engines = default_engines(limits or Limits(), Path(data_dir) / MODULE_CACHE_DIR)
-        return cls(store, engines, chain_id=chain_id, **kwargs)
+        return cls(store_, engines, chain_id=chain_id, **kwargs)
 
     def close(self) -> None:
         with self._readers_lock:
@@ -161,7 +167,7 @@ class NodeCore:
     @contextmanager
     def _read(self, now: float | None = None) -> Iterator[_View]:
         """A consistent view for reads: a snapshot on this thread's read connection."""
-        if self.store.path == ":memory:":
+        if getattr(self.store, "path", None) == ":memory:":
             with self._lock:
                 if now is not None:
                     self._writer.now = max(self._writer.now, now)
@@ -172,11 +178,11 @@ class NodeCore:
             view = self._local.view = self._open_reader()
         if now is not None:
             view.now = now
-        with view.store.transaction():  # BEGIN..COMMIT: one snapshot for every statement
+        with view.store.read():  # one snapshot for every statement
             yield view
 
     def _open_reader(self) -> _View:
-        store = StateStore(self.store.path, authenticated=self.store.tree is not None)
+        store = self.store.reader()
         with self._readers_lock:
             if self._closed:
                 store.close()
@@ -196,7 +202,8 @@ class NodeCore:
             self._writer.now = max(self._writer.now, now)
             start = self.timer()
             try:
-                receipt = self.executor.submit(signed)
+                with self.store.exclusive():  # other nodes on a shared database wait
+                    receipt = self.executor.submit(signed)
             except GhostError as exc:
                 self._report(signed, None if tx.kind == "deploy" else tx.target,
                              getattr(exc, "gas_used", 0), exc.code, start)
@@ -214,7 +221,19 @@ class NodeCore:
     def _maybe_checkpoint(self, now: float) -> Checkpoint | None:
         # The transaction is already committed; a checkpoint is derived data, so a crash
         # between the two loses nothing: the next commit or tick makes it.
-        return None if self.policy is None else maybe_checkpoint(self.store, self.policy, now)
+        if self.policy is None:
+            return None
+        with self.store.checkpoint_lock() as ours:  # one node of a shared database
+            return maybe_checkpoint(self.store, self.policy, now) if ours else None
+
+    def _committed_elsewhere(self, version: int) -> None:
+        """A commit on the shared database (any node's; -1: reconnected): wake event
+        subscribers. Caches need nothing here: the store checks the chain head's version
+        at the start of every session."""
+        for o in self.observers:
+            wake = getattr(o, "committed_elsewhere", None)
+            if wake is not None:
+                wake(version)
 
     def _report(self, signed: SignedTransaction, contract: bytes | None, gas_used: int,
                 status: str, start: float, height: int | None = None) -> None:
@@ -325,12 +344,12 @@ class NodeCore:
     def state_root(self) -> bytes | None:
         """The current state root; None when the store keeps no state tree."""
         with self._read() as v:
-            return v.store.state_root() if v.store.tree is not None else None
+            return v.store.state_root() if v.store.authenticated else None
 
     def info(self) -> dict[str, Any]:
         with self._read() as v:  # height and root from the same commit
             height = v.store.height()
-            root = v.store.state_root() if v.store.tree is not None else None
+            root = v.store.state_root() if v.store.authenticated else None
         out: dict[str, Any] = {"chain_id": self.chain_id, "version": __version__,
                                "height": height, "transports": list(self.transports)}
         if root is not None:
@@ -338,7 +357,7 @@ class NodeCore:
         return out
 
     def health(self) -> dict[str, Any]:
-        return {"ok": True, "height": self.height()}
+        return {"ok": True, "height": self.height(), "store": self.store.backend}
 
 
 def _from_receipt(r: Receipt, sender: bytes, tx_hash: bytes) -> TxReceipt:

@@ -90,6 +90,11 @@ class CommitFeed:
         if e.status == "ok" and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._wake)
 
+    def committed_elsewhere(self, version: int) -> None:
+        """Another node committed to the shared database (NodeCore relays its NOTIFY)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake)
+
     def close(self) -> None:
         """Subscriptions end (the node is stopping)."""
         self.closed = True

@@ -60,6 +60,8 @@ APPLICATION_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32042, "bad_arguments", "call data or return data does not fit the ABI"),
     ErrorCode(-32043, "usage", "a request the node cannot serve as asked"),
     ErrorCode(-32050, "state", "the node's state database failed"),
+    ErrorCode(-32052, "store_unavailable",
+              "the state database is unreachable; retry (a write may or may not be recorded)"),
     ErrorCode(-32051, "crypto", "malformed key or signature, unknown scheme"),
 )
 

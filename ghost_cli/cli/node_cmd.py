@@ -51,6 +51,12 @@ def register(app: typer.Typer) -> None:
             "--checkpoint-ms", envvar=c.ENV_CHECKPOINT_MS, min=0,
             help="Checkpoint when this many ms have passed with new transactions (0: never "
                  "by time).")] = c.DEFAULT_CHECKPOINT_MS,
+        store: Annotated[str | None, typer.Option(
+            "--store", envvar=c.ENV_STORE,
+            help="Where the chain's state lives: a SQLite path or sqlite:///PATH, or "
+                 "postgresql://USER@HOST/DB shared by several nodes (password from "
+                 "PGPASSFILE, ~/.pgpass or PGPASSWORD, never the command line). Default: "
+                 "state.db in the data directory.")] = None,
         log_file: Annotated[Path | None, typer.Option(
             "--log-file", envvar=c.ENV_LOG_FILE, dir_okay=False,
             help="Append JSON-lines logs here (default: stderr).")] = None,
@@ -74,6 +80,7 @@ def register(app: typer.Typer) -> None:
                 checkpoint_every=checkpoint_every or None,
                 checkpoint_ms=checkpoint_ms or None,
                 log_file=log_file,
+                store=store,
             )
 
             def ready(bound: dict) -> None:
@@ -84,6 +91,6 @@ def register(app: typer.Typer) -> None:
                     where = ", ".join(f"{k.upper()} on {bound[k]}" for k in ("http", "quic", "grpc")
                                       if k in bound)
                     out.info(f"ghost node: chain {bound['chain_id']}, {where}; "
-                             f"data in {bound['data_dir']}")
+                             f"data in {bound['data_dir']}, state in {bound['store']}")
 
             run_node(config, ready)

@@ -29,6 +29,7 @@ ENV_CHAIN_ID = "GHOST_NODE_CHAIN_ID"
 ENV_CHECKPOINT_EVERY = "GHOST_NODE_CHECKPOINT_EVERY"
 ENV_CHECKPOINT_MS = "GHOST_NODE_CHECKPOINT_MS"
 ENV_LOG_FILE = "GHOST_NODE_LOG_FILE"
+ENV_STORE = "GHOST_NODE_STORE"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class NodeConfig:
     checkpoint_every: int | None = DEFAULT_CHECKPOINT_EVERY
     checkpoint_ms: int | None = DEFAULT_CHECKPOINT_MS
     log_file: Path | None = None  # None: JSON lines on stderr
+    store: str | None = None  # open_store URL; None: state.db in data_dir
     limits: Limits = Limits()
 
     def __post_init__(self) -> None:

@@ -31,7 +31,7 @@ from ..chain.checkpoint import Checkpoint, CheckpointPolicy, maybe_checkpoint
 from ..chain.executor import Executor, Receipt
 from ..chain.store import EventRecord, ReceiptRecord, StateStore, open_store
 from ..chain.transaction import SignedTransaction
-from ..exceptions import GhostError, NotFoundError, RevertError, StateError
+from ..exceptions import ConfigError, GhostError, NotFoundError, RevertError, StateError
 from ..names import NameRecord
 from ..vm.types import Event, Limits
 
@@ -151,6 +151,11 @@ class NodeCore:
 
         store_ = open_store(store or Path(data_dir) / STATE_FILE, durable=True,
                             authenticated=True)
+        try:
+            _check_chain_id(store_, chain_id)
+        except BaseException:
+            store_.close()
+            raise
         kwargs.setdefault("policy", CheckpointPolicy())
         engines = default_engines(limits or Limits(), Path(data_dir) / MODULE_CACHE_DIR)
         return cls(store_, engines, chain_id=chain_id, **kwargs)
@@ -358,6 +363,18 @@ class NodeCore:
 
     def health(self) -> dict[str, Any]:
         return {"ok": True, "height": self.height(), "store": self.store.backend}
+
+
+def _check_chain_id(store: StateStore, chain_id: int) -> None:
+    """A store (a shared database above all) holds one chain: record its id, or refuse
+    a node configured for another."""
+    with store.exclusive():
+        recorded = store.meta_get("chain_id")
+        if recorded is None:
+            store.meta_set("chain_id", str(chain_id))
+        elif int(recorded) != chain_id:
+            raise ConfigError(f"the state store {store.location} holds chain {recorded}, "
+                              f"not chain {chain_id}")
 
 
 def _from_receipt(r: Receipt, sender: bytes, tx_hash: bytes) -> TxReceipt:

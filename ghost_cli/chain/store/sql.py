@@ -175,6 +175,14 @@ class SqlStore:
 
     # --- meta and blocks -------------------------------------------------------------
 
+    def meta_get(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return row[0] if row else None
+
+    def meta_set(self, key: str, value: str) -> None:
+        self._exec("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) "
+                   "DO UPDATE SET value = excluded.value", (key, value))
+
     def height(self) -> int:
         row = self._one("SELECT MAX(height) FROM blocks")
         return row[0] or 0

@@ -94,3 +94,27 @@ def register(app: typer.Typer) -> None:
                              f"data in {bound['data_dir']}, state in {bound['store']}")
 
             run_node(config, ready)
+
+    @node.command("migrate")
+    def migrate(
+        source: Annotated[str, typer.Option(
+            "--from", help="The store to copy: a SQLite path (e.g. n0/state.db), "
+                           "sqlite:///PATH or postgresql://USER@HOST/DB.")],
+        target: Annotated[str, typer.Option(
+            "--to", help="The empty store to copy it into (same forms as --from).")],
+        as_json: Json = False,
+    ) -> None:
+        """Copy a chain between stores (SQLite <-> PostgreSQL) and verify the copy: the
+        same rows in every table and the same state root. Stop the nodes first."""
+        out = Output(as_json)
+        with handling(out):
+            from ..chain.store.migrate import migrate as copy_chain
+
+            report = copy_chain(source, target)
+            out.emit(
+                {"from": report.source, "to": report.target, "height": report.height,
+                 "state_root": "0x" + report.state_root.hex(), "rows": report.rows},
+                lambda: out.out.print(
+                    f"copied chain at height {report.height} from {report.source} to "
+                    f"{report.target}: state root 0x{report.state_root.hex()} verified, "
+                    f"{sum(report.rows.values())} rows"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -86,6 +87,8 @@ CHECKPOINT_LOCK = 0x67686F7374_02
 #: seconds a request waits for a pooled connection before store_unavailable
 POOL_TIMEOUT = 5.0
 DEFAULT_POOL_SIZE = 10
+#: how often a node that is not the checkpoint maker tries to become it
+LEADER_RETRY_SECONDS = 5.0
 
 _LOST = (psycopg.OperationalError, psycopg.InterfaceError)
 log = logging.getLogger(__name__)
@@ -105,6 +108,7 @@ class PostgresStore(SqlStore):
         self._wrote = False
         self._sql: dict[str, str] = {}
         self._leader: psycopg.Connection | None = None  # holds CHECKPOINT_LOCK
+        self._leader_retry_at = 0.0  # monotonic time of the next try for the lock
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
         if pool is None:
@@ -302,10 +306,15 @@ class PostgresStore(SqlStore):
     @contextmanager
     def checkpoint_lock(self) -> Iterator[bool]:
         """True while this process holds the checkpoint maker's advisory lock: taken the
-        first time it is free and kept (on its own connection) until close or death."""
+        first time it is free and kept (on its own connection) until close or death.
+        The lock only saves work: make_checkpoint runs under the chain head lock and
+        re-reads the latest checkpoint, so two makers (say, after a database restart
+        freed the lock behind a node's back) still record each checkpoint once."""
         if self._leader is not None and self._leader.closed:
             self._leader = None
-        if self._leader is None:
+        if self._leader is None and time.monotonic() >= self._leader_retry_at:
+            # not every commit: a connection per try would cost the other nodes dearly
+            self._leader_retry_at = time.monotonic() + LEADER_RETRY_SECONDS
             try:
                 conn = psycopg.connect(self._url.path, autocommit=True,
                                        connect_timeout=int(POOL_TIMEOUT))

@@ -142,6 +142,8 @@ class SqlStore:
 
     def _sync_tree(self) -> None:
         """Rebuild the tree from storage unless the meta row says it is current."""
+        if self.meta_get(TREE_META) == TREE_VERSION:
+            return  # the usual case, without taking the writers' lock
         with self.exclusive():
             row = self._one("SELECT value FROM meta WHERE key = ?", (TREE_META,))
             if row is not None and row[0] == TREE_VERSION:

@@ -203,3 +203,27 @@ def test_redaction_and_url_parsing():
     assert redact("host=h password=pw dbname=x") == "host=h password=*** dbname=x"
     assert parse_store_url("postgresql://u:pw@h:5432/db").display == "postgresql://u:***@h:5432/db"
     assert parse_store_url("n0/state.db").backend == "sqlite"
+
+
+def test_a_listener_hears_another_stores_commits(pg_cluster):
+    """LISTEN/NOTIFY: how a node learns of blocks other nodes committed."""
+    import queue
+
+    url = pg_cluster.new_schema()
+    here, there = open_store(url), open_store(url)
+    heard: queue.Queue = queue.Queue()
+    here.listen(heard.put)
+    try:
+        assert heard.get(timeout=10) == -1  # listening (a reconnect says the same)
+        with there.transaction():
+            there.set_nonce(A, 1)
+        first = heard.get(timeout=10)
+        with there.transaction():
+            there.set_nonce(A, 2)
+        assert heard.get(timeout=10) == first + 1  # chain_head.version, once per commit
+        with there.read():
+            there.nonce(A)  # reads announce nothing
+        assert heard.empty() or heard.get(timeout=1) is None
+    finally:
+        here.close()
+        there.close()

@@ -35,6 +35,7 @@ from ..exceptions import (
     NotFoundError,
     RequestTooLargeError,
     StateError,
+    StoreUnavailableError,
     TransactionError,
     UsageError,
 )
@@ -62,6 +63,7 @@ STATUS: tuple[tuple[type[GhostError], grpc.StatusCode], ...] = (
     (CryptoError, grpc.StatusCode.INVALID_ARGUMENT),
     # The contract ran and failed (revert, trap, gas): nothing recorded.
     (ExecutionError, grpc.StatusCode.ABORTED),
+    (StoreUnavailableError, grpc.StatusCode.UNAVAILABLE),  # retryable: before StateError
     (StateError, grpc.StatusCode.INTERNAL),
     (NodeUnavailableError, grpc.StatusCode.UNAVAILABLE),
 )

@@ -49,3 +49,11 @@ def test_sqlite_to_postgresql_to_sqlite_keeps_the_chain(tmp_path, counter_code, 
         assert p.state_root() == root and p.counts() == counts
     finally:
         p.close()
+
+
+def test_a_missing_source_is_not_found_and_creates_nothing(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "ghost_cli", "node", "migrate", "--from",
+                           str(tmp_path / "nope.db"), "--to", str(tmp_path / "to.db")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 7 and "no state database at" in done.stderr
+    assert not (tmp_path / "nope.db").exists() and not (tmp_path / "to.db").exists()

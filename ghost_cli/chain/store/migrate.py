@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...exceptions import StateError
+from ...exceptions import NotFoundError, StateError
 from ..hashing import keccak256
 from ..proof import state_path
 from ..state_tree import build
-from . import open_store
+from . import open_store, parse_store_url
 from .records import TABLES
 
 
@@ -30,6 +30,9 @@ def _root_from_storage(store) -> bytes:
 
 
 def migrate(source: str | Path, target: str | Path) -> MigrationReport:
+    where = parse_store_url(source)
+    if where.backend == "sqlite" and not Path(where.path).is_file():
+        raise NotFoundError(f"no state database at {where.path}")
     src = open_store(source)
     try:
         dst = open_store(target)

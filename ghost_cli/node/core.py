@@ -11,6 +11,11 @@ transaction, so a read sees one commit's state, never a half-applied transaction
 never a mix of two. (Reading on the writer's connection would see its uncommitted
 writes.) An in-memory store has only one connection; then reads take the lock too.
 
+The store may be a PostgreSQL database other nodes share (chain/store/postgres.py): then
+each write runs inside `store.exclusive()`, which takes the database's chain head lock so
+the nonce check, the run and the commit see every other node's commits, and the store's
+NOTIFY listener relays other nodes' commits to observers (`committed_elsewhere`).
+
 The store is authenticated (it keeps the state tree), so every checkpoint the policy asks
 for carries the state root and the receipts root; `send_transaction` checks the policy
 after each commit and `tick(now)` on the service's timer.

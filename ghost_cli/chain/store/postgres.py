@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import psycopg
@@ -293,10 +293,13 @@ class PostgresStore(SqlStore):
             raise
         self._exec(f"RELEASE SAVEPOINT {name}")
 
-    def read(self):  # type: ignore[no-untyped-def]
+    def read(self) -> AbstractContextManager[None]:
+        """One REPEATABLE READ snapshot (or the session already open)."""
         return nullcontext() if self._conn is not None else self._session(write=False)
 
-    def exclusive(self):  # type: ignore[no-untyped-def]
+    def exclusive(self) -> AbstractContextManager[None]:
+        """A write session that keeps what inner transactions committed even when the
+        block raises (a refused transaction still commits nothing, harmlessly)."""
         if self._conn is not None:
             return nullcontext()
         return self._session(write=True, keep=True)

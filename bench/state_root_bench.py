@@ -36,7 +36,7 @@ from pathlib import Path
 from ghost_cli.chain.hashing import keccak256
 from ghost_cli.chain.proof import list_root, state_path, verify_proof
 from ghost_cli.chain.state_tree import MemoryNodes, SparseMerkleTree, build, root_of
-from ghost_cli.chain.store import StateStore
+from ghost_cli.chain.store import StateStore, open_store
 
 CONTRACTS = [keccak256(b"contract%d" % i)[:20] for i in range(16)]
 
@@ -48,7 +48,7 @@ def key_of(i: int) -> tuple[bytes, bytes]:
 def load(store: StateStore, n: int) -> None:
     rows = ((*key_of(i), (i * 7).to_bytes(8, "little")) for i in range(n))
     with store.transaction():
-        store._db.executemany("INSERT INTO storage VALUES (?, ?, ?)", rows)
+        store.import_rows("storage", rows)
 
 
 def make_ops(n: int, count: int, seed: int) -> list[tuple[bytes, bytes, bytes | None]]:
@@ -96,7 +96,7 @@ def baseline_root_time(store: StateStore) -> tuple[float, int]:
     """Seconds for one naive root over every key, and the hashes it took."""
     entries = sorted(
         state_path(a, k) + keccak256(v)
-        for a, k, v in store._db.execute("SELECT address, key, value FROM storage")
+        for a, k, v in store.export_rows("storage")
     )
     start = time.perf_counter()
     list_root(entries)
@@ -107,7 +107,7 @@ def baseline_root_time(store: StateStore) -> tuple[float, int]:
 def measure(n: int, ops_count: int, baseline_max: int, tmp: Path) -> dict:
     path = tmp / f"state-{n}.db"
     out: dict = {"n": n}
-    plain = StateStore(path)
+    plain = open_store(path)
     t = time.perf_counter()
     load(plain, n)
     out["load_s"] = time.perf_counter() - t
@@ -115,7 +115,7 @@ def measure(n: int, ops_count: int, baseline_max: int, tmp: Path) -> dict:
     plain.close()
 
     t = time.perf_counter()
-    store = StateStore(path, authenticated=True)  # storage changed unauthenticated: rebuild
+    store = open_store(path, authenticated=True)  # storage changed unauthenticated: rebuild
     out["build_s"] = time.perf_counter() - t
     out["rows"] = store.tree.nodes.count()
     ops = make_ops(n, ops_count, seed=2)
@@ -142,7 +142,7 @@ def measure(n: int, ops_count: int, baseline_max: int, tmp: Path) -> dict:
     if n <= baseline_max:
         tree = SparseMerkleTree(MemoryNodes())
         build({state_path(a, k): keccak256(v) for a, k, v in
-               store._db.execute("SELECT address, key, value FROM storage")},
+               store.export_rows("storage")},
               lambda d, p, node: tree.nodes.rows.__setitem__((d, p), node))
         out["memory_us"] = best_per_op(tree.update, make_ops(n, ops_count, seed=4)) * 1e6
         del tree
@@ -152,7 +152,7 @@ def measure(n: int, ops_count: int, baseline_max: int, tmp: Path) -> dict:
         out["ratio"] = out["baseline_ms"] * 1e3 / out["tree_us"]
     if n <= 20_000:  # the incremental root equals a from-scratch build of the same storage
         everything = {(a, k): v for a, k, v in
-                      store._db.execute("SELECT address, key, value FROM storage")}
+                      store.export_rows("storage")}
         assert root_of(everything) == root
     store.close()
     path.unlink()

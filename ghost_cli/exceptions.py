@@ -28,6 +28,7 @@
     │   └── StaticCallViolationError  ZVM: a state change inside STATICCALL
     ├── NotFoundError               exit 7   unknown contract, function, network or artifact
     ├── StateError                  exit 8   the state database is unusable
+    │   └── StoreUnavailableError   exit 8   the state database is unreachable; retry
     ├── GasCheckError               exit 9   `ghost test --check`: gas moved beyond tolerance
     ├── CryptoError                 exit 11  malformed key or signature, unknown scheme
     │   ├── KeystoreError           exit 11  keystore file missing, corrupt or unwritable
@@ -196,6 +197,12 @@ class NotFoundError(GhostError):
 class StateError(GhostError):
     exit_code = 8
     code = "state"
+
+
+class StoreUnavailableError(StateError):
+    """The state database is unreachable (connection lost, server restarting): retry."""
+
+    code = "store_unavailable"
 
 
 class GasCheckError(GhostError):

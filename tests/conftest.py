@@ -8,6 +8,9 @@ from ghost_cli.config.project import load_project
 from ghost_cli.scaffold import new_project
 from ghost_cli.toolchain.build import build_project
 
+# `pg_cluster` and `store_url`: a real PostgreSQL server for the store backend tests
+pytest_plugins = ["pg_cluster"]
+
 
 @pytest.fixture(scope="session")
 def counter_code(tmp_path_factory) -> bytes:

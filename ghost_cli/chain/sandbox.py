@@ -20,7 +20,7 @@ from ..exceptions import NotFoundError, UsageError
 from ..vm.types import Limits
 from .executor import Executor, Receipt
 from .hashing import keccak256
-from .store import StateStore
+from .store import open_store
 from .transaction import SignedTransaction, Transaction, sign_single
 
 DEV_ACCOUNTS = 10
@@ -54,7 +54,7 @@ class Sandbox:
         default because the tree costs a few hash steps per storage write."""
         from ..vm.engines import default_engines
 
-        self.store = StateStore(db_path, authenticated=authenticated)
+        self.store = open_store(db_path, authenticated=authenticated)
         self.engines = default_engines(limits or Limits(), cache_dir)
         kwargs = {} if gas_limit is None else {"default_gas_limit": gas_limit}
         self.executor = Executor(

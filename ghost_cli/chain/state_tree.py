@@ -18,17 +18,17 @@ An update reads and rewrites the rows on one path (about log2 n of them) and has
 per level: its cost grows with log(state size), never with the size.
 
 `SparseMerkleTree` is the algorithm over a `NodeStore`: a dict (`MemoryNodes`) for tests
-and baselines, or `SqliteNodes`, a table in the state database, where tree rows commit or
-roll back together with the storage write in the caller's SAVEPOINT. An update gathers its
+and baselines, or a table in the state database (store/sql.py's `SqlNodes`, on SQLite or
+PostgreSQL), where tree rows commit or roll back together with the storage write in the
+caller's transaction. An update gathers its
 writes and applies them at the end, so the algorithm never reads back its own half-done
 work from the database.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple, Protocol
 
 from .hashing import keccak256
@@ -101,71 +101,16 @@ class MemoryNodes:
         pass
 
 
-class SqliteNodes:
-    """Nodes in the `state_nodes` table of the state database (see store.MIGRATIONS),
-    with a write-through cache of the nodes read and written.
+class DbNodes(NodeStore, Protocol):
+    """Nodes kept in a database table (store/sql.py's SqlNodes, on every backend)."""
 
-    The cache must never outlive what it mirrors: the store calls `forget()` whenever it
-    rolls back a SAVEPOINT, and `PRAGMA data_version` (which moves when another
-    connection commits) is checked once per update or proof by `sync()`."""
+    def forget(self) -> None: ...
 
-    def __init__(self, conn: sqlite3.Connection, cache_limit: int = 200_000) -> None:
-        self._db = conn
-        self._cache: dict[tuple[int, bytes], Node | None] = {}
-        self._limit = cache_limit
-        self._version = self._data_version()
+    def put_many(self, rows: Sequence[tuple[int, bytes, int, bytes, bytes]]) -> None: ...
 
-    def _data_version(self) -> int:
-        return self._db.execute("PRAGMA data_version").fetchone()[0]
+    def clear(self) -> None: ...
 
-    def sync(self) -> None:
-        version = self._data_version()
-        if version != self._version:
-            self._cache.clear()
-            self._version = version
-
-    def forget(self) -> None:
-        self._cache.clear()
-
-    def get(self, depth: int, prefix: bytes) -> Node | None:
-        pos = (depth, prefix)
-        try:
-            return self._cache[pos]
-        except KeyError:
-            pass
-        row = self._db.execute(
-            "SELECT kind, a, b FROM state_nodes WHERE depth = ? AND prefix = ?", pos
-        ).fetchone()
-        node = None if row is None else Node._make(row)
-        if len(self._cache) >= self._limit:
-            self._cache.clear()  # crude but bounded; the hot top levels refill at once
-        self._cache[pos] = node
-        return node
-
-    def apply(self, changes: Changes) -> None:
-        # two statements for the whole update; an upsert rewrites the row in place
-        self._db.executemany(
-            "INSERT INTO state_nodes VALUES (?, ?, ?, ?, ?) ON CONFLICT (depth, prefix) "
-            "DO UPDATE SET kind = excluded.kind, a = excluded.a, b = excluded.b",
-            [(*pos, *node) for pos, node in changes.items() if node is not None],
-        )
-        gone = [pos for pos, node in changes.items() if node is None]
-        if gone:
-            self._db.executemany(
-                "DELETE FROM state_nodes WHERE depth = ? AND prefix = ?", gone)
-        if len(self._cache) + len(changes) >= self._limit:
-            self._cache.clear()
-        self._cache.update(changes)
-
-    def put_many(self, rows: Iterable[tuple[int, bytes, int, bytes, bytes]]) -> None:
-        self._db.executemany("INSERT OR REPLACE INTO state_nodes VALUES (?, ?, ?, ?, ?)", rows)
-
-    def clear(self) -> None:
-        self._db.execute("DELETE FROM state_nodes")
-        self._cache.clear()
-
-    def count(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM state_nodes").fetchone()[0]
+    def count(self) -> int: ...
 
 
 class SparseMerkleTree:
@@ -293,11 +238,11 @@ class SparseMerkleTree:
 
 
 class StateTree(SparseMerkleTree):
-    """The tree kept in the state database's `state_nodes` table over `conn`."""
+    """The tree kept in the state database's `state_nodes` table, whatever the backend."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        super().__init__(SqliteNodes(conn))
-        self.nodes: SqliteNodes
+    def __init__(self, nodes: DbNodes) -> None:
+        super().__init__(nodes)
+        self.nodes: DbNodes
 
     def rebuild(self, leaves: Mapping[bytes, bytes]) -> bytes:
         """Replace every node with the tree of `leaves` (path -> value hash) in one O(n)

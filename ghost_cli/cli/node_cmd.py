@@ -51,6 +51,12 @@ def register(app: typer.Typer) -> None:
             "--checkpoint-ms", envvar=c.ENV_CHECKPOINT_MS, min=0,
             help="Checkpoint when this many ms have passed with new transactions (0: never "
                  "by time).")] = c.DEFAULT_CHECKPOINT_MS,
+        store: Annotated[str | None, typer.Option(
+            "--store", envvar=c.ENV_STORE,
+            help="Where the chain's state lives: a SQLite path or sqlite:///PATH, or "
+                 "postgresql://USER@HOST/DB shared by several nodes (password from "
+                 "PGPASSFILE, ~/.pgpass or PGPASSWORD, never the command line). Default: "
+                 "state.db in the data directory.")] = None,
         log_file: Annotated[Path | None, typer.Option(
             "--log-file", envvar=c.ENV_LOG_FILE, dir_okay=False,
             help="Append JSON-lines logs here (default: stderr).")] = None,
@@ -88,6 +94,7 @@ def register(app: typer.Typer) -> None:
                 log_file=log_file,
                 pool=PoolLimits(workers=workers, queue=queue),
                 http_limits=HttpLimits(max_connections=max_connections),
+                store=store,
             )
 
             def ready(bound: dict) -> None:
@@ -98,6 +105,30 @@ def register(app: typer.Typer) -> None:
                     where = ", ".join(f"{k.upper()} on {bound[k]}" for k in ("http", "quic", "grpc")
                                       if k in bound)
                     out.info(f"ghost node: chain {bound['chain_id']}, {where}; "
-                             f"data in {bound['data_dir']}")
+                             f"data in {bound['data_dir']}, state in {bound['store']}")
 
             run_node(config, ready)
+
+    @node.command("migrate")
+    def migrate(
+        source: Annotated[str, typer.Option(
+            "--from", help="The store to copy: a SQLite path (e.g. n0/state.db), "
+                           "sqlite:///PATH or postgresql://USER@HOST/DB.")],
+        target: Annotated[str, typer.Option(
+            "--to", help="The empty store to copy it into (same forms as --from).")],
+        as_json: Json = False,
+    ) -> None:
+        """Copy a chain between stores (SQLite <-> PostgreSQL) and verify the copy: the
+        same rows in every table and the same state root. Stop the nodes first."""
+        out = Output(as_json)
+        with handling(out):
+            from ..chain.store.migrate import migrate as copy_chain
+
+            report = copy_chain(source, target)
+            out.emit(
+                {"from": report.source, "to": report.target, "height": report.height,
+                 "state_root": "0x" + report.state_root.hex(), "rows": report.rows},
+                lambda: out.out.print(
+                    f"copied chain at height {report.height} from {report.source} to "
+                    f"{report.target}: state root 0x{report.state_root.hex()} verified, "
+                    f"{sum(report.rows.values())} rows"))

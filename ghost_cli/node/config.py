@@ -30,6 +30,7 @@ ENV_CHAIN_ID = "GHOST_NODE_CHAIN_ID"
 ENV_CHECKPOINT_EVERY = "GHOST_NODE_CHECKPOINT_EVERY"
 ENV_CHECKPOINT_MS = "GHOST_NODE_CHECKPOINT_MS"
 ENV_LOG_FILE = "GHOST_NODE_LOG_FILE"
+ENV_STORE = "GHOST_NODE_STORE"
 ENV_MAX_CONNECTIONS = "GHOST_NODE_MAX_CONNECTIONS"
 ENV_WORKERS = "GHOST_NODE_WORKERS"
 ENV_QUEUE = "GHOST_NODE_QUEUE"
@@ -72,6 +73,7 @@ class NodeConfig:
     checkpoint_every: int | None = DEFAULT_CHECKPOINT_EVERY
     checkpoint_ms: int | None = DEFAULT_CHECKPOINT_MS
     log_file: Path | None = None  # None: JSON lines on stderr
+    store: str | None = None  # open_store URL; None: state.db in data_dir
     limits: Limits = Limits()
     pool: PoolLimits = PoolLimits()  # executions: workers at once and waiting
     http_limits: HttpLimits = HttpLimits()

@@ -11,6 +11,11 @@ transaction, so a read sees one commit's state, never a half-applied transaction
 never a mix of two. (Reading on the writer's connection would see its uncommitted
 writes.) An in-memory store has only one connection; then reads take the lock too.
 
+The store may be a PostgreSQL database other nodes share (chain/store/postgres.py): then
+each write runs inside `store.exclusive()`, which takes the database's chain head lock so
+the nonce check, the run and the commit see every other node's commits, and the store's
+NOTIFY listener relays other nodes' commits to observers (`committed_elsewhere`).
+
 The store is authenticated (it keeps the state tree), so every checkpoint the policy asks
 for carries the state root and the receipts root; `send_transaction` checks the policy
 after each commit and `tick(now)` on the service's timer.
@@ -30,9 +35,16 @@ from typing import Any, Protocol
 from .. import __version__
 from ..chain.checkpoint import Checkpoint, CheckpointPolicy, maybe_checkpoint
 from ..chain.executor import Executor, Receipt
-from ..chain.store import EventRecord, ReceiptRecord, StateStore
+from ..chain.store import EventRecord, ReceiptRecord, StateStore, open_store
 from ..chain.transaction import SignedTransaction
-from ..exceptions import GhostError, InvalidParamsError, NotFoundError, RevertError, StateError
+from ..exceptions import (
+    ConfigError,
+    GhostError,
+    InvalidParamsError,
+    NotFoundError,
+    RevertError,
+    StateError,
+)
 from ..names import NameRecord
 from ..vm.gas import DEFAULT_GAS_LIMIT
 from ..vm.types import Event, Limits
@@ -231,21 +243,33 @@ class NodeCore:
         self._closed = False
         from ..names import install_registry
 
-        install_registry(store, engines.read_metadata)  # genesis: the names registry
+        with store.exclusive():  # several nodes may start on one database at once
+            install_registry(store, engines.read_metadata)  # genesis: the names registry
         # The latest height, kept in memory so liveness never waits for the store (or a
-        # worker): set here and after each commit, under the writer's lock.
+        # worker): set here, after each commit under the writer's lock, and when another
+        # node of a shared database commits.
         self._height = store.height()
+        listen = getattr(store, "listen", None)
+        if listen is not None:  # a shared database: learn of other nodes' commits
+            listen(self._committed_elsewhere)
 
     @classmethod
     def open(cls, data_dir: Path, *, chain_id: int, limits: Limits | None = None,
-             **kwargs: Any) -> NodeCore:
-        """The node's durable store and the default engines under `data_dir`."""
+             store: str | None = None, **kwargs: Any) -> NodeCore:
+        """The node's durable store (`store`: a URL for open_store; default the SQLite
+        file in `data_dir`) and the default engines under `data_dir`."""
         from ..vm.engines import default_engines
 
-        store = StateStore(Path(data_dir) / STATE_FILE, durable=True, authenticated=True)
+        store_ = open_store(store or Path(data_dir) / STATE_FILE, durable=True,
+                            authenticated=True)
+        try:
+            _check_chain_id(store_, chain_id)
+        except BaseException:
+            store_.close()
+            raise
         kwargs.setdefault("policy", CheckpointPolicy())
         engines = default_engines(limits or Limits(), Path(data_dir) / MODULE_CACHE_DIR)
-        return cls(store, engines, chain_id=chain_id, **kwargs)
+        return cls(store_, engines, chain_id=chain_id, **kwargs)
 
     def close(self, wait: float = CLOSE_WAIT) -> bool:
         """Close the store. A transaction still running after `wait` seconds (a stuck
@@ -267,7 +291,7 @@ class NodeCore:
     @contextmanager
     def _read(self, now: float | None = None) -> Iterator[_View]:
         """A consistent view for reads: a snapshot on this thread's read connection."""
-        if self.store.path == ":memory:":
+        if getattr(self.store, "path", None) == ":memory:":
             with self._lock:
                 if now is not None:
                     self._writer.now = max(self._writer.now, now)
@@ -278,11 +302,11 @@ class NodeCore:
             view = self._local.view = self._open_reader()
         if now is not None:
             view.now = now
-        with view.store.transaction():  # BEGIN..COMMIT: one snapshot for every statement
+        with view.store.read():  # one snapshot for every statement
             yield view
 
     def _open_reader(self) -> _View:
-        store = StateStore(self.store.path, authenticated=self.store.tree is not None)
+        store = self.store.reader()
         with self._readers_lock:
             if self._closed:
                 store.close()
@@ -305,7 +329,8 @@ class NodeCore:
             self._commits.last = None
             start = self.timer()
             try:
-                receipt = self.executor.submit(signed)
+                with self.store.exclusive():  # other nodes on a shared database wait
+                    receipt = self.executor.submit(signed)
             except GhostError as exc:
                 if self._commits.last is not None:  # a failure the executor recorded
                     self._height = self.store.height()
@@ -333,7 +358,23 @@ class NodeCore:
     def _maybe_checkpoint(self, now: float) -> Checkpoint | None:
         # The transaction is already committed; a checkpoint is derived data, so a crash
         # between the two loses nothing: the next commit or tick makes it.
-        return None if self.policy is None else maybe_checkpoint(self.store, self.policy, now)
+        if self.policy is None:
+            return None
+        with self.store.checkpoint_lock() as ours:  # one node of a shared database
+            return maybe_checkpoint(self.store, self.policy, now) if ours else None
+
+    def _committed_elsewhere(self, version: int) -> None:
+        """A commit on the shared database (any node's; -1: reconnected): wake event
+        subscribers. Caches need nothing here: the store checks the chain head's version
+        at the start of every session; /health's height is refreshed from the store."""
+        try:
+            self._height = max(self._height, self.height())
+        except GhostError:  # the database is away: /health keeps the last height it saw
+            pass
+        for o in self.observers:
+            wake = getattr(o, "committed_elsewhere", None)
+            if wake is not None:
+                wake(version)
 
     def _report(self, signed: SignedTransaction, contract: bytes | None, gas_used: int,
                 status: str, start: float, height: int | None = None, *,
@@ -470,12 +511,12 @@ class NodeCore:
     def state_root(self) -> bytes | None:
         """The current state root; None when the store keeps no state tree."""
         with self._read() as v:
-            return v.store.state_root() if v.store.tree is not None else None
+            return v.store.state_root() if v.store.authenticated else None
 
     def info(self) -> dict[str, Any]:
         with self._read() as v:  # height and root from the same commit
             height = v.store.height()
-            root = v.store.state_root() if v.store.tree is not None else None
+            root = v.store.state_root() if v.store.authenticated else None
         out: dict[str, Any] = {"chain_id": self.chain_id, "version": __version__,
                                "height": height, "transports": list(self.transports)}
         if root is not None:
@@ -485,7 +526,7 @@ class NodeCore:
     def health(self) -> dict[str, Any]:
         """Liveness from memory: no store read, no lock, so it answers while every
         execution worker is busy."""
-        return {"ok": True, "height": self._height}
+        return {"ok": True, "height": self._height, "store": self.store.backend}
 
 
 class _Held:
@@ -499,6 +540,18 @@ class _Held:
 
     def __exit__(self, *exc: object) -> None:
         self.lock.release()
+
+
+def _check_chain_id(store: StateStore, chain_id: int) -> None:
+    """A store (a shared database above all) holds one chain: record its id, or refuse
+    a node configured for another."""
+    with store.exclusive():
+        recorded = store.meta_get("chain_id")
+        if recorded is None:
+            store.meta_set("chain_id", str(chain_id))
+        elif int(recorded) != chain_id:
+            raise ConfigError(f"the state store {store.location} holds chain {recorded}, "
+                              f"not chain {chain_id}")
 
 
 def _from_receipt(r: Receipt, sender: bytes, tx_hash: bytes) -> TxReceipt:

@@ -38,6 +38,7 @@ from ..exceptions import (
     NotFoundError,
     RequestTooLargeError,
     StateError,
+    StoreUnavailableError,
     TransactionError,
     UsageError,
 )
@@ -73,6 +74,7 @@ STATUS: tuple[tuple[type[GhostError], grpc.StatusCode], ...] = (
     (CryptoError, grpc.StatusCode.INVALID_ARGUMENT),
     # The contract ran and failed (revert, trap, gas): nothing recorded.
     (ExecutionError, grpc.StatusCode.ABORTED),
+    (StoreUnavailableError, grpc.StatusCode.UNAVAILABLE),  # retryable: before StateError
     (StateError, grpc.StatusCode.INTERNAL),
     (NodeUnavailableError, grpc.StatusCode.UNAVAILABLE),
 )
@@ -99,6 +101,11 @@ class CommitFeed:
 
     def executed(self, e: Executed) -> None:
         if e.status == "ok" and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake)
+
+    def committed_elsewhere(self, version: int) -> None:
+        """Another node committed to the shared database (NodeCore relays its NOTIFY)."""
+        if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._wake)
 
     def close(self) -> None:

@@ -60,7 +60,7 @@ class NodeService:
         self.core = NodeCore.open(config.data_dir, chain_id=chain_id, transports=transports,
                                   observers=(self.metrics, self.log,
                                              *([self._feed] if self._feed else [])),
-                                  policy=policy)
+                                  policy=policy, store=config.store)
         self.metrics.watch(self.core.height, self.core.state_keys)
         self.dispatcher = Dispatcher(self.core, limits=config.limits,
                                      observers=(self.metrics, self.log))
@@ -88,7 +88,8 @@ class NodeService:
         watch = None
         try:
             bound: dict[str, Any] = {"chain_id": self.core.chain_id,
-                                     "data_dir": str(self.config.data_dir)}
+                                     "data_dir": str(self.config.data_dir),
+                                     "store": self.core.store.location}
             if self.config.http:
                 sock = _bind_tcp(self.config.http)
                 bound["http"] = str(Endpoint(self.config.http.host, sock.getsockname()[1]))

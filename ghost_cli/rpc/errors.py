@@ -63,6 +63,8 @@ APPLICATION_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32051, "crypto", "malformed key or signature, unknown scheme"),
     ErrorCode(-32052, "busy", "the node's execution queue is full; nothing ran, retry later"),
     ErrorCode(-32053, "node_unavailable", "the node is stopping; nothing ran"),
+    ErrorCode(-32054, "store_unavailable",
+              "the state database is unreachable; retry (a write may or may not be recorded)"),
 )
 
 ALL_ERRORS: tuple[ErrorCode, ...] = PROTOCOL_ERRORS + APPLICATION_ERRORS

@@ -23,7 +23,7 @@ from ghost_cli.chain.proof import (
     verify_list_proof,
     verify_proof,
 )
-from ghost_cli.chain.store import ReceiptRecord, StateStore
+from ghost_cli.chain.store import ReceiptRecord, StateStore, open_store
 from ghost_cli.exceptions import CryptoError, NotFoundError, StateError, UsageError
 
 A = b"\x01" * 20
@@ -32,7 +32,7 @@ SENDER = b"\x05" * 20
 
 @pytest.fixture
 def store(tmp_path):
-    s = StateStore(tmp_path / "state.db", authenticated=True)
+    s = open_store(tmp_path / "state.db", authenticated=True)
     yield s
     s.close()
 
@@ -97,7 +97,7 @@ def test_an_empty_chain_gets_a_genesis_checkpoint(store):
 
 
 def test_checkpoints_need_the_state_tree(tmp_path):
-    plain = StateStore(tmp_path / "plain.db")
+    plain = open_store(tmp_path / "plain.db")
     apply_tx(plain, {b"k": b"v"})
     with pytest.raises(StateError, match="authenticated=True"):
         make_checkpoint(plain, 1.0)
@@ -108,11 +108,11 @@ def test_checkpoints_need_the_state_tree(tmp_path):
 
 def test_checkpoints_persist(tmp_path):
     path = tmp_path / "state.db"
-    s = StateStore(path, authenticated=True)
+    s = open_store(path, authenticated=True)
     apply_tx(s, {b"k": b"v"})
     cp = make_checkpoint(s, 5.0)
     s.close()
-    s = StateStore(path, authenticated=True)
+    s = open_store(path, authenticated=True)
     assert s.checkpoint() == cp
     s.close()
 

@@ -1,4 +1,5 @@
-"""The state tree: roots, proofs, the SQLite layout, atomicity, and the executor path."""
+"""The state tree: roots, proofs, the stored layout, atomicity, and the executor path.
+Tests taking `store` or `store_url` run on every store backend (SQLite, PostgreSQL)."""
 
 import random
 import sqlite3
@@ -28,7 +29,7 @@ from ghost_cli.chain.state_tree import (
     prefix_of,
     root_of,
 )
-from ghost_cli.chain.store import TREE_META, StateStore
+from ghost_cli.chain.store import TREE_META, open_store
 from ghost_cli.exceptions import CryptoError, RevertError, StateError
 
 A = b"\x01" * 20
@@ -40,8 +41,8 @@ def memory_tree() -> SparseMerkleTree:
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = StateStore(tmp_path / "state.db", authenticated=True)
+def store(store_url):
+    s = open_store(store_url, authenticated=True)
     yield s
     s.close()
 
@@ -295,7 +296,7 @@ def test_random_writes_match_a_fresh_tree_of_the_final_dict(ops):
 @given(st.lists(st.tuples(st.binary(max_size=1), st.none() | st.binary(max_size=2)),
                 max_size=30))
 def test_sqlite_tree_equals_the_memory_tree(tmp_path_factory, ops):
-    store = StateStore(tmp_path_factory.mktemp("p") / "s.db", authenticated=True)
+    store = open_store(tmp_path_factory.mktemp("p") / "s.db", authenticated=True)
     tree = memory_tree()
     try:
         for key, value in ops:
@@ -313,13 +314,13 @@ def test_sqlite_tree_equals_the_memory_tree(tmp_path_factory, ops):
 def test_failed_transaction_leaves_the_root_unchanged(store):
     with store.transaction():
         store.storage_apply(A, {b"k": b"v", b"j": b"w"})
-    root, rows = store.state_root(), store._db.execute("SELECT * FROM state_nodes").fetchall()
+    root, rows = store.state_root(), list(store.export_rows("state_nodes"))
     with pytest.raises(RuntimeError), store.transaction():
         store.storage_apply(A, {b"k": None, b"new": b"x"})
         assert store.state_root() != root
         raise RuntimeError("boom")
     assert store.state_root() == root
-    assert store._db.execute("SELECT * FROM state_nodes").fetchall() == rows
+    assert list(store.export_rows("state_nodes")) == rows
     with store.snapshot():
         with store.transaction():
             store.storage_apply(B, {b"k": b"v"})
@@ -342,18 +343,18 @@ def test_storage_apply_outside_a_transaction_is_still_atomic(store, monkeypatch)
     assert store.storage_get(A, b"k") == b"v" and store.state_root() == root
 
 
-def test_root_and_proofs_persist_and_an_unauthenticated_store_refuses(tmp_path):
-    path = tmp_path / "state.db"
-    s = StateStore(path, authenticated=True)
+def test_root_and_proofs_persist_and_an_unauthenticated_store_refuses(store_url):
+    path = store_url
+    s = open_store(path, authenticated=True)
     with s.transaction():
         s.storage_apply(A, {b"k": b"v"})
     root = s.state_root()
     s.close()
-    s = StateStore(path, authenticated=True)
+    s = open_store(path, authenticated=True)
     assert s.state_root() == root
     assert verify_proof(root, A, b"k", b"v", s.prove(A, b"k"))
     s.close()
-    s = StateStore(path)
+    s = open_store(path)
     with pytest.raises(StateError, match="authenticated=True"):
         s.state_root()
     with pytest.raises(StateError):
@@ -361,36 +362,36 @@ def test_root_and_proofs_persist_and_an_unauthenticated_store_refuses(tmp_path):
     s.close()
 
 
-def test_writes_without_the_tree_are_rebuilt_on_an_authenticated_open(tmp_path):
-    path = tmp_path / "state.db"
-    s = StateStore(path, authenticated=True)
+def test_writes_without_the_tree_are_rebuilt_on_an_authenticated_open(store_url):
+    path = store_url
+    s = open_store(path, authenticated=True)
     with s.transaction():
         s.storage_apply(A, {b"k": b"v"})
     s.close()
-    plain = StateStore(path)  # the sandbox's way: no tree, marks it stale
+    plain = open_store(path)  # the sandbox's way: no tree, marks it stale
     model = {(A, b"k"): b"v"}
     with plain.transaction():
         plain.storage_apply(A, {b"k": None})
         plain.storage_apply(B, {bytes([i]): b"x%d" % i for i in range(100)})
     model = {(B, bytes([i])): b"x%d" % i for i in range(100)}
-    assert plain._db.execute("SELECT 1 FROM meta WHERE key = ?", (TREE_META,)).fetchone() is None
+    assert TREE_META not in dict(plain.export_rows("meta"))
     plain.close()
-    s = StateStore(path, authenticated=True)
+    s = open_store(path, authenticated=True)
     assert s.state_root() == root_of(model)
     assert verify_proof(s.state_root(), A, b"k", None, s.prove(A, b"k"))
     s.close()
 
 
 def test_migration_from_v1_keeps_data_and_adds_the_tree(tmp_path):
-    from ghost_cli.chain.store import MIGRATIONS
+    from ghost_cli.chain.store.sqlite import MIGRATIONS
 
     path = tmp_path / "old.db"
     db = sqlite3.connect(path, isolation_level=None)
     db.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
     db.execute("INSERT INTO storage VALUES (?, ?, ?)", (A, b"k", b"v"))
     db.close()
-    s = StateStore(path, authenticated=True)
-    assert s._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    s = open_store(path, authenticated=True)
+    assert s.schema_version() == len(MIGRATIONS)
     assert s.state_root() == root_of({(A, b"k"): b"v"})
     s.close()
 
@@ -436,9 +437,9 @@ def test_the_node_cache_never_outlives_a_rollback(store):
         assert store.state_root() == root_of(model)
 
 
-def test_two_connections_to_one_file_see_each_others_trees(tmp_path):
-    one = StateStore(tmp_path / "state.db", authenticated=True)
-    two = StateStore(tmp_path / "state.db", authenticated=True)
+def test_two_connections_to_one_store_see_each_others_trees(store_url):
+    one = open_store(store_url, authenticated=True)
+    two = open_store(store_url, authenticated=True)
     model = {}
     for i in range(20):
         writer = one if i % 2 else two
@@ -490,10 +491,10 @@ def test_every_real_proof_reparses_from_any_prefix_as_an_error(n, seed):
             Proof.from_bytes(raw[:cut])
 
 
-def test_a_reader_in_a_snapshot_sees_one_version_and_then_the_next(tmp_path):
+def test_a_reader_in_a_snapshot_sees_one_version_and_then_the_next(store_url):
     """The node's read connections: each read runs in one snapshot beside the writer."""
-    writer = StateStore(tmp_path / "state.db", authenticated=True)
-    reader = StateStore(tmp_path / "state.db", authenticated=True)
+    writer = open_store(store_url, authenticated=True)
+    reader = writer.reader()
     model = {}
 
     def write(i: int) -> None:
@@ -503,7 +504,7 @@ def test_a_reader_in_a_snapshot_sees_one_version_and_then_the_next(tmp_path):
 
     write(0)
     for i in range(1, 30):
-        with reader.transaction():
+        with reader.read():
             root = reader.state_root()
             assert root == root_of(model)
             seen = dict(model)
@@ -512,7 +513,7 @@ def test_a_reader_in_a_snapshot_sees_one_version_and_then_the_next(tmp_path):
                 key = bytes([k])
                 assert verify_proof(root, A, key, seen.get((A, key)), reader.prove(A, key))
             assert reader.state_root() == root
-        with reader.transaction():
+        with reader.read():
             assert reader.state_root() == writer.state_root() == root_of(model)
     reader.close()
     writer.close()

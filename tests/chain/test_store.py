@@ -1,93 +1,229 @@
-"""The state store on a real SQLite file: transactions, snapshots, migrations."""
+"""The state store backends. `StateStoreSuite` is one set of tests any backend runs
+unchanged: `TestSqlite` and `TestPostgres` only say how to open a store (a real SQLite
+file; a real PostgreSQL server started for the session)."""
 
 import sqlite3
 
+import psycopg
 import pytest
 
-from ghost_cli.chain.store import MIGRATIONS, ContractRecord, ReceiptRecord, StateStore
-from ghost_cli.exceptions import NotFoundError, StateError
+from ghost_cli.chain.store import (
+    ContractRecord,
+    ReceiptRecord,
+    StateStore,
+    open_store,
+    parse_store_url,
+    redact,
+)
+from ghost_cli.chain.store.postgres import MIGRATIONS as PG_MIGRATIONS
+from ghost_cli.chain.store.sqlite import MIGRATIONS
+from ghost_cli.exceptions import NotFoundError, StateError, StoreUnavailableError, UsageError
 from ghost_cli.vm.types import Event
 
 A = b"\x01" * 20
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = StateStore(tmp_path / "state.db")
-    yield s
-    s.close()
+class StateStoreSuite:
+    """Needs a `url` fixture: where a fresh store of the backend under test lives."""
+
+    @pytest.fixture
+    def store(self, url):
+        s = open_store(url)
+        yield s
+        s.close()
+
+    def test_is_a_state_store(self, store):
+        assert isinstance(store, StateStore)
+        assert store.schema_version() >= 1
+
+    def test_storage_persists_across_connections(self, url):
+        s = open_store(url)
+        with s.transaction():
+            s.storage_apply(A, {b"k": b"v", b"gone": b"x"})
+        with s.transaction():
+            s.storage_apply(A, {b"gone": None})
+        s.close()
+        s = open_store(url)
+        assert s.storage_items(A) == [(b"k", b"v")]
+        s.close()
+
+    def test_failed_transaction_changes_nothing(self, store):
+        before = store.counts()
+        with pytest.raises(RuntimeError), store.transaction():
+            store.set_nonce(A, 5)
+            store.storage_apply(A, {b"k": b"v"})
+            raise RuntimeError("boom")
+        assert store.counts() == before
+        assert store.nonce(A) == 0
+
+    def test_snapshot_rolls_back_nested_transactions(self, store):
+        with store.transaction():
+            store.set_nonce(A, 1)
+        with store.snapshot():
+            for i in range(3):
+                with store.transaction():
+                    store.set_nonce(A, 2 + i)
+                    store.add_block(i + 1, 0, b"h")
+            assert store.nonce(A) == 4
+            assert store.height() == 3
+        assert store.nonce(A) == 1
+        assert store.height() == 0
+
+    def test_inner_transaction_rolls_back_alone(self, store):
+        with store.transaction():
+            store.set_nonce(A, 1)
+            with pytest.raises(RuntimeError), store.transaction():
+                store.set_nonce(A, 9)
+                raise RuntimeError("boom")
+            assert store.nonce(A) == 1
+        assert store.nonce(A) == 1
+
+    def test_receipts_keep_events_in_order(self, store):
+        events = (Event(A, (b"E1".ljust(32, b"\0"),), b"d1"),
+                  Event(A, (b"E2".ljust(32, b"\0"), b"\x07" * 32), b""))
+        rec = ReceiptRecord(b"\xaa" * 32, 1, "call", A, A, "f", 10, b"r", ("log",), events)
+        with store.transaction():
+            store.put_receipt(rec)
+        assert store.receipt(b"\xaa" * 32) == rec
+        assert [e.name for e in store.receipt(b"\xaa" * 32).events] == ["E1", "E2"]
+        found = store.events(address=A, topic=b"\x07" * 32)
+        assert [(e.tx_hash, e.index, e.height) for e in found] == [(b"\xaa" * 32, 1, 1)]
+        with pytest.raises(NotFoundError):
+            store.receipt(b"\xbb" * 32)
+
+    def test_contracts_and_names(self, store):
+        rec = ContractRecord(A, b"\x02" * 32, {"functions": []}, {"abi": {}}, b"\x03" * 20, 1)
+        with store.transaction():
+            store.put_contract(rec, b"\0asm")
+            store.set_name("counter", A)
+        assert store.contract(A) == rec
+        assert store.code(rec.code_hash) == b"\0asm"
+        assert store.address_of("counter") == A
+        assert store.name_of(A) == "counter" and store.names() == {"counter": A}
+        with pytest.raises(NotFoundError):
+            store.contract(b"\x09" * 20)
+
+    def test_blocks_and_heights(self, store):
+        assert store.height() == 0 and store.block_time(1) is None
+        with store.transaction():
+            store.add_block(1, 1_700_000_000, b"\x01" * 32)
+            store.add_block(2, 1_700_000_001, b"\x02" * 32)
+        assert store.height() == 2 and store.block_time(2) == 1_700_000_001
+
+    def test_export_and_import_copy_every_row(self, store, tmp_path):
+        with store.transaction():
+            store.storage_apply(A, {b"k": b"v"})
+            store.set_nonce(A, 3)
+        copy = open_store(tmp_path / "copy.db")
+        with copy.transaction():
+            for table in ("accounts", "storage"):
+                copy.import_rows(table, store.export_rows(table))
+        assert copy.storage_items(A) == [(b"k", b"v")] and copy.nonce(A) == 3
+        copy.close()
 
 
-def test_storage_persists_across_connections(tmp_path):
-    path = tmp_path / "state.db"
-    s = StateStore(path)
-    with s.transaction():
-        s.storage_apply(A, {b"k": b"v", b"gone": b"x"})
-    with s.transaction():
-        s.storage_apply(A, {b"gone": None})
-    s.close()
-    s = StateStore(path)
-    assert s.storage_items(A) == [(b"k", b"v")]
-    s.close()
+class TestSqlite(StateStoreSuite):
+    @pytest.fixture
+    def url(self, tmp_path):
+        return str(tmp_path / "state.db")
+
+    def test_newer_schema_is_refused(self, tmp_path):
+        path = tmp_path / "state.db"
+        db = sqlite3.connect(path)
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+        db.close()
+        with pytest.raises(StateError, match="newer than this ghost"):
+            open_store(path)
+
+    def test_garbage_file_is_a_state_error(self, tmp_path):
+        path = tmp_path / "state.db"
+        path.write_bytes(b"this is not a database" * 100)
+        with pytest.raises(StateError, match="cannot open state database"):
+            open_store(path)
+
+    def test_durable_is_wal_with_an_fsync_per_commit(self, tmp_path):
+        s = open_store(tmp_path / "state.db", durable=True)
+        db = sqlite3.connect(tmp_path / "state.db")
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        db.close()
+        assert s._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        s.close()
+
+    def test_sqlite_urls(self, tmp_path):
+        s = open_store(f"sqlite:///{tmp_path}/u.db")  # four slashes: an absolute path
+        assert s.backend == "sqlite" and s.location == f"{tmp_path}/u.db"
+        s.close()
+        assert (tmp_path / "u.db").is_file()
+        with pytest.raises(UsageError, match="unknown store scheme"):
+            open_store("mysql://x/y")
 
 
-def test_failed_transaction_changes_nothing(store):
-    before = store.counts()
-    with pytest.raises(RuntimeError), store.transaction():
-        store.set_nonce(A, 5)
-        store.storage_apply(A, {b"k": b"v"})
-        raise RuntimeError("boom")
-    assert store.counts() == before
-    assert store.nonce(A) == 0
+class TestPostgres(StateStoreSuite):
+    @pytest.fixture
+    def url(self, pg_cluster):
+        return pg_cluster.new_schema()
+
+    def test_newer_schema_is_refused(self, url):
+        open_store(url).close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("UPDATE ghost_schema SET version = %s", (len(PG_MIGRATIONS) + 1,))
+        with pytest.raises(StateError, match="newer than this ghost"):
+            open_store(url)
+
+    def test_unreachable_database_is_retryable_and_never_shows_the_password(self):
+        url = "postgresql://ghost:hunter2secret@127.0.0.1:1/chain"
+        with pytest.raises(StoreUnavailableError) as info:
+            open_store(url)
+        assert "hunter2secret" not in str(info.value) and "ghost:***@" in str(info.value)
+        assert info.value.code == "store_unavailable"
+
+    def test_a_write_session_on_one_store_waits_for_another(self, url):
+        """Two handles (as two node processes would have): the head row lock orders them."""
+        import threading
+
+        one, two = open_store(url), open_store(url)
+        order = []
+        with one.exclusive():
+            one.set_nonce(A, 1)
+            t = threading.Thread(target=lambda: (two.exclusive().__enter__(),
+                                                 order.append(two.nonce(A))))
+            # the second session blocks on the lock until the first commits
+            t.start()
+            t.join(0.5)
+            assert t.is_alive()
+            order.append("first commits")
+        t.join(10)
+        assert order == ["first commits", 1]
+        one.close()
+        two.close()
 
 
-def test_snapshot_rolls_back_nested_transactions(store):
-    with store.transaction():
-        store.set_nonce(A, 1)
-    with store.snapshot():
-        for i in range(3):
-            with store.transaction():
-                store.set_nonce(A, 2 + i)
-                store.add_block(i + 1, 0, b"h")
-        assert store.nonce(A) == 4
-        assert store.height() == 3
-    assert store.nonce(A) == 1
-    assert store.height() == 0
+def test_redaction_and_url_parsing():
+    assert redact("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+    assert redact("host=h password=pw dbname=x") == "host=h password=*** dbname=x"
+    assert parse_store_url("postgresql://u:pw@h:5432/db").display == "postgresql://u:***@h:5432/db"
+    assert parse_store_url("n0/state.db").backend == "sqlite"
 
 
-def test_receipts_keep_events_in_order(store):
-    events = (Event(A, (b"E1".ljust(32, b"\0"),), b"d1"),
-              Event(A, (b"E2".ljust(32, b"\0"), b"\x07" * 32), b""))
-    rec = ReceiptRecord(b"\xaa" * 32, 1, "call", A, A, "f", 10, b"r", ("log",), events)
-    with store.transaction():
-        store.put_receipt(rec)
-    assert store.receipt(b"\xaa" * 32) == rec
-    assert [e.name for e in store.receipt(b"\xaa" * 32).events] == ["E1", "E2"]
+def test_a_listener_hears_another_stores_commits(pg_cluster):
+    """LISTEN/NOTIFY: how a node learns of blocks other nodes committed."""
+    import queue
 
-
-def test_contracts_and_names(store):
-    rec = ContractRecord(A, b"\x02" * 32, {"functions": []}, {"abi": {}}, b"\x03" * 20, 1)
-    with store.transaction():
-        store.put_contract(rec, b"\0asm")
-        store.set_name("counter", A)
-    assert store.contract(A) == rec
-    assert store.code(rec.code_hash) == b"\0asm"
-    assert store.address_of("counter") == A
-    with pytest.raises(NotFoundError):
-        store.contract(b"\x09" * 20)
-
-
-def test_newer_schema_is_refused(tmp_path):
-    path = tmp_path / "state.db"
-    db = sqlite3.connect(path)
-    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
-    db.close()
-    with pytest.raises(StateError, match="newer than this ghost"):
-        StateStore(path)
-
-
-def test_garbage_file_is_a_state_error(tmp_path):
-    path = tmp_path / "state.db"
-    path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StateError, match="cannot open state database"):
-        StateStore(path)
+    url = pg_cluster.new_schema()
+    here, there = open_store(url), open_store(url)
+    heard: queue.Queue = queue.Queue()
+    here.listen(heard.put)
+    try:
+        assert heard.get(timeout=10) == -1  # listening (a reconnect says the same)
+        with there.transaction():
+            there.set_nonce(A, 1)
+        first = heard.get(timeout=10)
+        with there.transaction():
+            there.set_nonce(A, 2)
+        assert heard.get(timeout=10) == first + 1  # chain_head.version, once per commit
+        with there.read():
+            there.nonce(A)  # reads announce nothing
+        assert heard.empty() or heard.get(timeout=1) is None
+    finally:
+        here.close()
+        there.close()

@@ -42,7 +42,8 @@ def test_deploy_call_query_receipt_events_account_contract_metrics(node, client,
     assert info["chain_id"] == CHAIN_ID and info["height"] == 2
     assert info["state_root"].startswith("0x") and "http" in info["transports"]
 
-    assert httpx.get(f"{node.url}/health").json() == {"ok": True, "height": 2}
+    assert httpx.get(f"{node.url}/health").json() == {"ok": True, "height": 2,
+                                                          "store": "sqlite"}
     metrics = httpx.get(f"{node.url}/metrics")
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
     text = metrics.text

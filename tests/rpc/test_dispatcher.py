@@ -96,7 +96,7 @@ def test_node_info_and_health(rpc, counter):
     info = rpc.result("ghost_nodeInfo")
     assert info["chain_id"] == CHAIN_ID and info["version"] == __version__
     assert info["height"] == 1 and info["transports"] == ["http"]
-    assert rpc.result("ghost_health") == {"ok": True, "height": 1}
+    assert rpc.result("ghost_health") == {"ok": True, "height": 1, "store": "sqlite"}
 
 
 # ---- application errors -----------------------------------------------------------------

@@ -1,0 +1,41 @@
+"""Chain state behind one seam: the `StateStore` protocol and `open_store(url)`.
+
+    open_store("n0/state.db")                     SQLite file (also sqlite:///n0/state.db)
+    open_store(":memory:")                        SQLite in memory
+    open_store("postgresql://ghost@db/chain")     PostgreSQL, shared by several nodes
+
+Backends: sqlite.py and postgres.py over the shared queries in sql.py; records.py holds
+what is stored. Nothing outside this package knows which database it talks to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...exceptions import UsageError
+from .protocol import StateStore
+from .records import ContractRecord, EventRecord, ReceiptRecord
+from .sql import TREE_META, TREE_VERSION
+from .url import StoreUrl, parse_store_url, redact
+
+__all__ = [
+    "ContractRecord", "EventRecord", "ReceiptRecord", "StateStore", "StoreUrl", "TREE_META",
+    "TREE_VERSION", "open_store", "parse_store_url", "redact",
+]
+
+
+def open_store(url: str | Path, *, durable: bool = False, authenticated: bool = False,
+               **options: object) -> StateStore:
+    """The store at `url`: a SQLite path or sqlite:/// URL, or a postgresql:// URL.
+    `durable`: SQLite fsyncs every commit (PostgreSQL always commits durably);
+    `authenticated`: keep the state tree (state roots, proofs, checkpoints)."""
+    parsed = parse_store_url(url)
+    if parsed.backend == "sqlite":
+        from .sqlite import SqliteStore
+
+        if options:
+            raise UsageError(f"a SQLite store takes no options ({', '.join(options)})")
+        return SqliteStore(parsed.path, durable=durable, authenticated=authenticated)
+    from .postgres import PostgresStore
+
+    return PostgresStore(parsed, authenticated=authenticated, **options)  # type: ignore[arg-type]

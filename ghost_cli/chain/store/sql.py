@@ -1,0 +1,452 @@
+"""The queries every SQL backend shares: contracts, storage, nonces, blocks, receipts,
+events, checkpoints and the state tree's rows.
+
+Statements are written once with `?` placeholders and portable SQL (ON CONFLICT upserts);
+a backend supplies the connection handling (`_rows`, `_exec`, `_exec_many`, the
+transaction context managers) and its schema.
+
+An authenticated store (a node) also keeps the state tree (state_tree.py) in the same
+database: `storage_apply` updates storage and tree rows in one transaction, so a failed
+transaction rolls both back and `state_root()` always matches storage. An unauthenticated
+store (the sandbox, for speed) skips the tree and marks it stale; opening the store
+authenticated later rebuilds it from storage in one O(n) pass.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from itertools import count
+from typing import Any
+
+from ...exceptions import NotFoundError, StateError
+from ...vm.types import Event
+from ..checkpoint import Checkpoint
+from ..hashing import keccak256
+from ..proof import Proof, state_path
+from ..state_tree import Changes, Node, StateTree
+from .records import COUNTED, TABLES, ContractRecord, EventRecord, ReceiptRecord
+
+#: meta row present while state_nodes matches storage (version of the tree's rules)
+TREE_META = "state_tree"
+TREE_VERSION = "smt-shortcut-keccak-v1"
+
+
+class SqlNodes:
+    """The tree's nodes in the `state_nodes` table, with a write-through cache of the
+    nodes read and written. The cache must never outlive what it mirrors: the store calls
+    `forget()` when it rolls back and `sync()` asks the store whether anyone else has
+    committed since (then the cache is dropped)."""
+
+    def __init__(self, store: SqlStore, cache_limit: int = 200_000) -> None:
+        self._store = store
+        self._cache: dict[tuple[int, bytes], Node | None] = {}
+        self._limit = cache_limit
+
+    def sync(self) -> None:
+        if self._store._changed_elsewhere():
+            self._cache.clear()
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+    def get(self, depth: int, prefix: bytes) -> Node | None:
+        pos = (depth, prefix)
+        try:
+            return self._cache[pos]
+        except KeyError:
+            pass
+        row = self._store._one(
+            "SELECT kind, a, b FROM state_nodes WHERE depth = ? AND prefix = ?", pos)
+        node = None if row is None else Node(row[0], bytes(row[1]), bytes(row[2]))
+        if len(self._cache) >= self._limit:
+            self._cache.clear()  # crude but bounded; the hot top levels refill at once
+        self._cache[pos] = node
+        return node
+
+    def apply(self, changes: Changes) -> None:
+        # two statements for the whole update; an upsert rewrites the row in place
+        self.put_many([(*pos, *node) for pos, node in changes.items() if node is not None])
+        gone = [pos for pos, node in changes.items() if node is None]
+        if gone:
+            self._store._exec_many(
+                "DELETE FROM state_nodes WHERE depth = ? AND prefix = ?", gone)
+        if len(self._cache) + len(changes) >= self._limit:
+            self._cache.clear()
+        self._cache.update(changes)
+
+    def put_many(self, rows: Sequence[tuple[int, bytes, int, bytes, bytes]]) -> None:
+        if rows:
+            self._store._exec_many(
+                "INSERT INTO state_nodes VALUES (?, ?, ?, ?, ?) ON CONFLICT (depth, prefix) "
+                "DO UPDATE SET kind = excluded.kind, a = excluded.a, b = excluded.b", rows)
+
+    def clear(self) -> None:
+        self._store._exec("DELETE FROM state_nodes")
+        self._cache.clear()
+
+    def count(self) -> int:
+        return self._store._one("SELECT COUNT(*) FROM state_nodes")[0]
+
+
+class SqlStore:
+    """The shared queries; subclasses provide the connection and the schema."""
+
+    backend = "sql"
+    location = ""
+
+    # --- what a backend provides -----------------------------------------------------
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        raise NotImplementedError
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> None:
+        raise NotImplementedError
+
+    def _exec_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+    def _changed_elsewhere(self) -> bool:
+        """Has another connection committed since this one's caches were filled?"""
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def read(self) -> AbstractContextManager[None]:
+        return self.transaction()
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def checkpoint_lock(self) -> AbstractContextManager[bool]:
+        return nullcontext(True)
+
+    def schema_version(self) -> int:
+        raise NotImplementedError
+
+    # --- shared plumbing -------------------------------------------------------------
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _init_tree(self, authenticated: bool) -> None:
+        self._savepoints = count()
+        self.tree: StateTree | None = None
+        self.authenticated = authenticated
+        if authenticated:
+            self.tree = StateTree(SqlNodes(self))
+            self._sync_tree()
+
+    def _sync_tree(self) -> None:
+        """Rebuild the tree from storage unless the meta row says it is current."""
+        if self.meta_get(TREE_META) == TREE_VERSION:
+            return  # the usual case, without taking the writers' lock
+        with self.exclusive():
+            row = self._one("SELECT value FROM meta WHERE key = ?", (TREE_META,))
+            if row is not None and row[0] == TREE_VERSION:
+                return
+            assert self.tree is not None
+            with self.transaction():
+                self.tree.rebuild({
+                    state_path(bytes(address), bytes(key)): keccak256(bytes(value))
+                    for address, key, value in self._rows(
+                        "SELECT address, key, value FROM storage")
+                })
+                self._exec("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) "
+                           "DO UPDATE SET value = excluded.value", (TREE_META, TREE_VERSION))
+
+    def _forget_caches(self) -> None:
+        if self.tree is not None:
+            self.tree.nodes.forget()  # its cache may hold rows that were just undone
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Run a block, then put every table back exactly as it was."""
+        with self.transaction():
+            name = f"snap{next(self._savepoints)}"
+            self._exec(f"SAVEPOINT {name}")
+            try:
+                yield
+            finally:
+                self._exec(f"ROLLBACK TO SAVEPOINT {name}")
+                self._exec(f"RELEASE SAVEPOINT {name}")
+                self._forget_caches()
+
+    # --- meta and blocks -------------------------------------------------------------
+
+    def meta_get(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return row[0] if row else None
+
+    def meta_set(self, key: str, value: str) -> None:
+        self._exec("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) "
+                   "DO UPDATE SET value = excluded.value", (key, value))
+
+    def height(self) -> int:
+        row = self._one("SELECT MAX(height) FROM blocks")
+        return row[0] or 0
+
+    def add_block(self, height: int, time: int, tx_hash: bytes) -> None:
+        self._exec("INSERT INTO blocks VALUES (?, ?, ?)", (height, time, tx_hash))
+
+    def block_time(self, height: int) -> int | None:
+        row = self._one("SELECT time FROM blocks WHERE height = ?", (height,))
+        return row[0] if row else None
+
+    # --- accounts ---------------------------------------------------------------------
+
+    def nonce(self, address: bytes) -> int:
+        row = self._one("SELECT nonce FROM accounts WHERE address = ?", (address,))
+        return row[0] if row else 0
+
+    def set_nonce(self, address: bytes, nonce: int) -> None:
+        self._exec(
+            "INSERT INTO accounts VALUES (?, ?) ON CONFLICT (address) DO UPDATE SET nonce = ?",
+            (address, nonce, nonce),
+        )
+
+    # --- contracts --------------------------------------------------------------------
+
+    def put_contract(self, rec: ContractRecord, code: bytes) -> None:
+        with self.transaction():
+            self._exec("INSERT INTO code VALUES (?, ?) ON CONFLICT DO NOTHING",
+                       (rec.code_hash, code))
+            self._exec(
+                "INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?)",
+                (rec.address, rec.code_hash, json.dumps(rec.abi), json.dumps(rec.metadata),
+                 rec.deployer, rec.height),
+            )
+
+    def set_name(self, name: str, address: bytes) -> None:
+        self._exec(
+            "INSERT INTO names VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET address = ?",
+            (name, address, address),
+        )
+
+    def names(self) -> dict[str, bytes]:
+        return {n: bytes(a) for n, a in self._rows("SELECT name, address FROM names ORDER BY name")}
+
+    def name_of(self, address: bytes) -> str | None:
+        """The first (alphabetically) name registered for `address`, if any."""
+        row = self._one(
+            "SELECT name FROM names WHERE address = ? ORDER BY name LIMIT 1", (address,))
+        return row[0] if row else None
+
+    def address_of(self, name: str) -> bytes | None:
+        row = self._one("SELECT address FROM names WHERE name = ?", (name,))
+        return bytes(row[0]) if row else None
+
+    def contract(self, address: bytes) -> ContractRecord:
+        row = self._one(
+            "SELECT address, code_hash, abi, metadata, deployer, height FROM contracts "
+            "WHERE address = ?", (address,),
+        )
+        if row is None:
+            raise NotFoundError(f"no contract at 0x{address.hex()}")
+        address, code_hash, abi, metadata, deployer, height = row
+        return ContractRecord(bytes(address), bytes(code_hash), json.loads(abi),
+                              json.loads(metadata), bytes(deployer), height)
+
+    def code(self, code_hash: bytes) -> bytes:
+        row = self._one("SELECT code FROM code WHERE hash = ?", (code_hash,))
+        if row is None:
+            raise StateError(f"code 0x{code_hash.hex()} missing from the state database")
+        return bytes(row[0])
+
+    # --- contract storage -------------------------------------------------------------
+
+    def storage_get(self, address: bytes, key: bytes) -> bytes | None:
+        row = self._one(
+            "SELECT value FROM storage WHERE address = ? AND key = ?", (address, key))
+        return bytes(row[0]) if row else None
+
+    def storage_apply(self, address: bytes, writes: dict[bytes, bytes | None]) -> None:
+        if self.tree is not None:
+            with self.transaction():  # storage and tree rows: both or neither
+                self._storage_write(address, writes)
+                for key, value in writes.items():
+                    self.tree.update(address, key, value)
+        elif writes:
+            with self.transaction():
+                self._storage_write(address, writes)
+                # the tree no longer matches storage; an authenticated open rebuilds it
+                self._exec("DELETE FROM meta WHERE key = ?", (TREE_META,))
+
+    def _storage_write(self, address: bytes, writes: dict[bytes, bytes | None]) -> None:
+        gone = [(address, key) for key, value in writes.items() if value is None]
+        kept = [(address, key, value) for key, value in writes.items() if value is not None]
+        if gone:
+            self._exec_many("DELETE FROM storage WHERE address = ? AND key = ?", gone)
+        if kept:
+            self._exec_many(
+                "INSERT INTO storage VALUES (?, ?, ?) "
+                "ON CONFLICT (address, key) DO UPDATE SET value = excluded.value", kept)
+
+    def storage_items(self, address: bytes) -> list[tuple[bytes, bytes]]:
+        return [(bytes(k), bytes(v)) for k, v in self._rows(
+            "SELECT key, value FROM storage WHERE address = ? ORDER BY key", (address,))]
+
+    # --- state root, proofs and checkpoints ---------------------------------------------
+
+    def _authenticated(self) -> StateTree:
+        if self.tree is None:
+            raise StateError(
+                f"state database {self.location} is open without its state tree; "
+                "open it with open_store(..., authenticated=True)"
+            )
+        return self.tree
+
+    def state_root(self) -> bytes:
+        """The root of the state tree over every contract's storage (proof.py's rules)."""
+        tree = self._authenticated()
+        with self.read():
+            return tree.root()
+
+    def prove(self, address: bytes, key: bytes) -> Proof:
+        """Proof that `key` of `address` holds its current value, or is absent, under
+        `state_root()`; check it with proof.verify_proof."""
+        tree = self._authenticated()
+        with self.read():
+            return tree.prove(address, key)
+
+    def put_checkpoint(self, cp: Checkpoint) -> None:
+        self._exec(
+            "INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?)",
+            (cp.height, cp.state_root, cp.receipts_root, cp.tx_count, cp.first_height,
+             cp.time_ms),
+        )
+
+    def checkpoint(self, height: int | None = None) -> Checkpoint:
+        """The latest checkpoint, or the one at `height`."""
+        cols = "height, state_root, receipts_root, tx_count, first_height, time"
+        if height is None:
+            row = self._one(f"SELECT {cols} FROM checkpoints ORDER BY height DESC LIMIT 1")
+        else:
+            row = self._one(f"SELECT {cols} FROM checkpoints WHERE height = ?", (height,))
+        if row is None:
+            raise NotFoundError("no checkpoint yet" if height is None
+                                else f"no checkpoint at height {height}")
+        h, state_root, receipts_root, *rest = row
+        return Checkpoint(h, bytes(state_root), bytes(receipts_root), *rest)
+
+    def checkpoint_covering(self, height: int) -> Checkpoint:
+        """The checkpoint whose range holds block `height`."""
+        row = self._one(
+            "SELECT height FROM checkpoints WHERE height >= ? AND first_height <= ? "
+            "ORDER BY height LIMIT 1", (height, height),
+        )
+        if row is None:
+            raise NotFoundError(f"block {height} is not in a checkpoint yet")
+        return self.checkpoint(row[0])
+
+    def tx_hashes(self, first_height: int, last_height: int) -> list[bytes]:
+        """Hashes of the transactions recorded in blocks first..last, in height order."""
+        return [bytes(h) for (h,) in self._rows(
+            "SELECT tx_hash FROM receipts WHERE height BETWEEN ? AND ? ORDER BY height, tx_hash",
+            (first_height, last_height),
+        )]
+
+    # --- receipts and events ----------------------------------------------------------
+
+    def put_receipt(self, rec: ReceiptRecord) -> None:
+        with self.transaction():
+            self._exec(
+                "INSERT INTO receipts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (rec.tx_hash, rec.height, rec.kind, rec.sender, rec.target, rec.function,
+                 rec.gas_used, rec.return_data, json.dumps(list(rec.logs))),
+            )
+            if rec.events:
+                self._exec_many(
+                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+                    [(rec.tx_hash, i, e.address, e.name, b"".join(e.topics), e.data)
+                     for i, e in enumerate(rec.events)],
+                )
+
+    def receipt(self, tx_hash: bytes) -> ReceiptRecord:
+        with self.read():
+            row = self._one(
+                "SELECT tx_hash, height, kind, sender, target, function, gas_used, "
+                "return_data, logs FROM receipts WHERE tx_hash = ?", (tx_hash,),
+            )
+            if row is None:
+                raise NotFoundError(f"no receipt for transaction 0x{tx_hash.hex()}")
+            events = tuple(
+                Event(bytes(addr), _split(bytes(topics)), bytes(data))
+                for addr, topics, data in self._rows(
+                    "SELECT address, topics, data FROM events WHERE tx_hash = ? ORDER BY idx",
+                    (tx_hash,),
+                )
+            )
+        h, height, kind, sender, target, function, gas_used, return_data, logs = row
+        return ReceiptRecord(bytes(h), height, kind, bytes(sender), bytes(target), function,
+                             gas_used, bytes(return_data), tuple(json.loads(logs)), events)
+
+    def events(
+        self,
+        *,
+        address: bytes | None = None,
+        name: str | None = None,
+        topic: bytes | None = None,
+        from_block: int = 0,
+        to_block: int | None = None,
+        limit: int = 100,
+    ) -> list[EventRecord]:
+        """Recorded events, oldest first, filtered by contract, name (topic 0), any later
+        topic and block range."""
+        sql = ("SELECT e.tx_hash, e.idx, r.height, e.address, e.topics, e.data FROM events e "
+               "JOIN receipts r ON r.tx_hash = e.tx_hash WHERE r.height >= ?")
+        params: list[object] = [from_block]
+        if to_block is not None:
+            sql += " AND r.height <= ?"
+            params.append(to_block)
+        if address is not None:
+            sql += " AND e.address = ?"
+            params.append(address)
+        if name is not None:
+            sql += " AND e.name = ?"
+            params.append(name)
+        sql += " ORDER BY r.height, e.idx"
+        out: list[EventRecord] = []
+        for tx_hash, idx, height, addr, topics, data in self._rows(sql, params):
+            split = _split(bytes(topics))
+            if topic is not None and topic not in split[1:]:
+                continue  # topics are packed in one blob; match whole 32-byte words only
+            out.append(EventRecord(bytes(tx_hash), idx, height,
+                                   Event(bytes(addr), split, bytes(data))))
+            if len(out) >= limit:
+                break
+        return out
+
+    # --- whole-store ------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table: what tests compare to prove a failure changed nothing."""
+        with self.read():
+            return {t: self._one(f"SELECT COUNT(*) FROM {t}")[0] for t in COUNTED}
+
+    def export_rows(self, table: str) -> Iterator[tuple]:
+        """Every row of `table` (one of records.TABLES), in key order."""
+        cols = TABLES[table]
+        for row in self._rows(f"SELECT {', '.join(cols)} FROM {table} ORDER BY 1, 2"):
+            yield tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+
+    def import_rows(self, table: str, rows: Iterable[tuple]) -> None:
+        """Insert rows into `table` (one of records.TABLES), replacing rows with the same key."""
+        cols = TABLES[table]
+        marks = ", ".join("?" * len(cols))
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 5000:
+                self._exec_many(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})",
+                                batch)
+                batch.clear()
+        if batch:
+            self._exec_many(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", batch)
+
+
+def _split(topics: bytes) -> tuple[bytes, ...]:
+    return tuple(topics[i : i + 32] for i in range(0, len(topics), 32))

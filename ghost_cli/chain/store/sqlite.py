@@ -1,0 +1,153 @@
+"""The SQLite backend: chain state in one file (or `:memory:`).
+
+One connection in autocommit mode; every change goes through `transaction()`, a
+SAVEPOINT, so changes nest: a test's `snapshot()` wraps many transactions and rolls
+them all back. Schema changes are migrations keyed by `PRAGMA user_version`. A reading
+thread gets its own connection to the same file (`reader()`): WAL lets it read while the
+writer commits, and `PRAGMA data_version` tells each connection when another committed
+(its tree-node cache is then dropped).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ...exceptions import StateError
+from .sql import SqlStore
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE accounts (address BLOB PRIMARY KEY, nonce INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE code (hash BLOB PRIMARY KEY, code BLOB NOT NULL) WITHOUT ROWID;
+    CREATE TABLE contracts (
+        address BLOB PRIMARY KEY, code_hash BLOB NOT NULL REFERENCES code(hash),
+        abi TEXT NOT NULL, metadata TEXT NOT NULL, deployer BLOB NOT NULL,
+        height INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE names (name TEXT PRIMARY KEY, address BLOB NOT NULL REFERENCES contracts);
+    CREATE TABLE storage (
+        address BLOB NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,
+        PRIMARY KEY (address, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE blocks (height INTEGER PRIMARY KEY, time INTEGER NOT NULL, tx_hash BLOB);
+    CREATE TABLE receipts (
+        tx_hash BLOB PRIMARY KEY, height INTEGER NOT NULL, kind TEXT NOT NULL,
+        sender BLOB NOT NULL, target BLOB NOT NULL, function TEXT,
+        gas_used INTEGER NOT NULL, return_data BLOB NOT NULL, logs TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE events (
+        tx_hash BLOB NOT NULL, idx INTEGER NOT NULL, address BLOB NOT NULL,
+        name TEXT NOT NULL, topics BLOB NOT NULL, data BLOB NOT NULL,
+        PRIMARY KEY (tx_hash, idx)
+    ) WITHOUT ROWID;
+    CREATE INDEX events_by_address ON events(address, name);
+    """,
+    # v2: the state tree's nodes (layout in state_tree.py) and checkpoints (checkpoint.py)
+    """
+    CREATE TABLE state_nodes (
+        depth INTEGER NOT NULL, prefix BLOB NOT NULL, kind INTEGER NOT NULL,
+        a BLOB NOT NULL, b BLOB NOT NULL,
+        PRIMARY KEY (depth, prefix)
+    ) WITHOUT ROWID;
+    CREATE TABLE checkpoints (
+        height INTEGER PRIMARY KEY, state_root BLOB NOT NULL, receipts_root BLOB NOT NULL,
+        tx_count INTEGER NOT NULL, first_height INTEGER NOT NULL, time INTEGER NOT NULL
+    );
+    CREATE INDEX receipts_by_height ON receipts(height);
+    """,
+)
+
+
+class SqliteStore(SqlStore):
+    backend = "sqlite"
+
+    def __init__(
+        self, path: Path | str, *, durable: bool = False, authenticated: bool = False
+    ) -> None:
+        """`durable`: fsync every commit (synchronous=FULL), as a node that acknowledges
+        a transaction only once it survives power loss needs; the sandbox does not.
+        `authenticated`: keep the state tree, for `state_root()`, `prove()` and checkpoints."""
+        self.path = self.location = str(path)
+        self.durable = durable
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA foreign_keys = ON")
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"cannot open state database {self.path}: {exc}") from exc
+        self._version = self._data_version()
+        self._init_tree(authenticated)
+
+    def reader(self) -> SqliteStore:
+        if self.path == ":memory:":
+            raise StateError("an in-memory store has only one connection")
+        return SqliteStore(self.path, authenticated=self.authenticated)
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version > len(MIGRATIONS):
+            raise StateError(
+                f"state database {self.path} is schema v{version}, newer than this ghost "
+                f"(v{len(MIGRATIONS)}); upgrade ghost"
+            )
+        for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {i}; COMMIT;")
+
+    def schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- the connection --------------------------------------------------------------
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self._db.execute(sql, params).fetchall()
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._db.execute(sql, params)
+
+    def _exec_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
+
+    def _data_version(self) -> int:
+        return self._db.execute("PRAGMA data_version").fetchone()[0]
+
+    def _changed_elsewhere(self) -> bool:
+        version = self._data_version()  # moves when another connection commits
+        changed, self._version = version != self._version, version
+        return changed
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: a SAVEPOINT, so it also nests inside `snapshot()`."""
+        name = f"sp{next(self._savepoints)}"
+        try:
+            self._db.execute(f"SAVEPOINT {name}")
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"state database {self.path}: {exc}") from exc
+        try:
+            yield
+        except BaseException:
+            self._rollback(name)
+            raise
+        try:
+            self._db.execute(f"RELEASE {name}")
+        except sqlite3.DatabaseError as exc:  # e.g. disk full at commit
+            self._rollback(name)
+            raise StateError(f"could not commit to {self.path}: {exc}") from exc
+
+    def _rollback(self, name: str) -> None:
+        self._db.execute(f"ROLLBACK TO {name}")
+        self._db.execute(f"RELEASE {name}")
+        self._forget_caches()

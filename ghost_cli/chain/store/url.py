@@ -1,0 +1,60 @@
+"""Store URLs: which backend, where, and how to print it without its password.
+
+A password never has to be on the command line: PostgreSQL URLs also take it from a
+password file (`?passfile=PATH`, or PGPASSFILE, or ~/.pgpass) or from PGPASSWORD, all
+read by libpq itself. One given in the URL works but is never printed: every message
+shows `redact(url)`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ...exceptions import UsageError
+
+_SCHEMES = ("postgresql://", "postgres://")
+
+
+@dataclass(frozen=True)
+class StoreUrl:
+    backend: str  # "sqlite" or "postgresql"
+    path: str  # SQLite: the file (or ":memory:"); PostgreSQL: the URL as given
+    display: str  # safe to print
+
+    def __str__(self) -> str:
+        return self.display
+
+
+def parse_store_url(url: str | Path) -> StoreUrl:
+    text = str(url)
+    if text.startswith(_SCHEMES):
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError as exc:
+            raise UsageError(f"malformed store URL {redact(text)}: {exc}") from None
+        return StoreUrl("postgresql", text, redact(text))
+    if text.startswith("sqlite://"):
+        # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute/path.db
+        path = text.removeprefix("sqlite://")
+        if not path.startswith("/") or len(path) < 2:
+            raise UsageError(f"a SQLite URL is sqlite:///PATH (three slashes), got {text!r}")
+        return StoreUrl("sqlite", path[1:], text)
+    if "://" in text:
+        scheme = text.split("://", 1)[0]
+        raise UsageError(f"unknown store scheme {scheme!r}: use a SQLite path, sqlite:///PATH "
+                         "or postgresql://USER@HOST/DB")
+    return StoreUrl("sqlite", text, text)
+
+
+def redact(text: str) -> str:
+    """`text` with any password in a URL inside it replaced by ***."""
+    return _PASSWORD.sub(r"\1***@", _QUERY_PASSWORD.sub(r"\1***", text))
+
+
+# scheme://user:password@  and  ?password=...  /  password=... in a conninfo string
+_PASSWORD = re.compile(r"(\w+://[^:/@\s]*:)[^@\s]*@")
+_QUERY_PASSWORD = re.compile(r"((?:^|[?&\s])password=)[^&\s]*", re.IGNORECASE)

@@ -1,0 +1,59 @@
+"""`ghost node migrate`: a chain copied SQLite -> PostgreSQL -> SQLite keeps its state
+root, rows, receipts and names; a non-empty target is refused and left as it was."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ghost_cli.chain.sandbox import Sandbox
+from ghost_cli.chain.store import open_store
+from ghost_cli.chain.store.migrate import migrate
+from ghost_cli.exceptions import StateError
+
+pytestmark = pytest.mark.slow
+
+
+def test_sqlite_to_postgresql_to_sqlite_keeps_the_chain(tmp_path, counter_code, pg_cluster):
+    with Sandbox(tmp_path / "n0" / "state.db", clock=lambda: 1_700_000_000,
+                 authenticated=True) as sb:
+        sb.deploy(counter_code, name="counter")
+        receipts = [sb.call("counter", "increment") for _ in range(3)]
+        root = sb.store.state_root()
+        counts = sb.store.counts()
+    pg = pg_cluster.new_database()
+    cmd = [sys.executable, "-m", "ghost_cli", "node", "migrate", "--json",
+           "--from", str(tmp_path / "n0" / "state.db"), "--to", pg]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["state_root"] == "0x" + root.hex() and report["height"] == 4
+    assert report["rows"]["receipts"] == 4 and report["to"] == pg
+
+    back = migrate(pg, tmp_path / "back.db")
+    assert back.state_root == root
+    s = open_store(tmp_path / "back.db", authenticated=True)
+    try:
+        assert s.state_root() == root and s.counts() == counts
+        assert s.names()["counter"] == receipts[0].address
+        assert s.receipt(receipts[-1].tx_hash).height == receipts[-1].block_height
+    finally:
+        s.close()
+
+    # into a store that already holds a chain: refused, nothing changed
+    with pytest.raises(StateError, match="already holds a chain"):
+        migrate(tmp_path / "n0" / "state.db", pg)
+    p = open_store(pg, authenticated=True)
+    try:
+        assert p.state_root() == root and p.counts() == counts
+    finally:
+        p.close()
+
+
+def test_a_missing_source_is_not_found_and_creates_nothing(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "ghost_cli", "node", "migrate", "--from",
+                           str(tmp_path / "nope.db"), "--to", str(tmp_path / "to.db")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 7 and "no state database at" in done.stderr
+    assert not (tmp_path / "nope.db").exists() and not (tmp_path / "to.db").exists()

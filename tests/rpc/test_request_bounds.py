@@ -139,7 +139,7 @@ def test_junk_transactions_add_no_metric_series(tmp_path, key):
 def test_health_is_answered_from_memory(core, rpc, counter):
     height = rpc.result("ghost_health")["height"]
     core.store.close()  # even with no store to read
-    assert core.health() == {"ok": True, "height": height}
+    assert core.health() == {"ok": True, "height": height, "store": "sqlite"}
     assert NOW  # the dispatcher's clock is the adapter's
 
 

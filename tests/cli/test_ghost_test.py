@@ -74,3 +74,17 @@ def test_a_failing_test_exits_10(project, run_ghost):
     result = run_ghost("test", "--json", cwd=project)
     assert result.code == 10
     assert result.json["error"]["code"] == "tests_failed"
+
+
+def test_a_compile_error_is_reported_once_with_the_build_exit_code(project, run_ghost):
+    source = project / "src" / "counter.zig"
+    source.write_text(source.read_text().replace(
+        "pub fn get() u64 {", "pub fn get() u64 {\n    undeclared_name += 1;"))
+    for command in (("build",), ("test",)):
+        result = run_ghost(*command, cwd=project)
+        output = result.stdout + result.stderr
+        assert result.code == 4, (command, output)
+        assert output.count("use of undeclared identifier 'undeclared_name'") == 1, output
+        assert "Traceback" not in output and "build_project" not in output, output
+    as_json = run_ghost("test", "--json", cwd=project)
+    assert as_json.code == 4 and as_json.json["error"]["code"] == "compile_error"

@@ -19,6 +19,7 @@ class GasRecord:
     function: str
     gas_used: int
     test: str | None
+    failed: bool = False  # reverted, trapped or ran out of gas (still charged)
 
 
 class GhostEnv:
@@ -78,6 +79,11 @@ class GhostEnv:
         self.last_receipt = receipt
         self.gas_records.append(GasRecord(contract, function, receipt.gas_used, self.current_test))
 
+    def record_failure(self, contract: str, function: str, gas_used: int) -> None:
+        """A call that ran and failed: its gas counts in reports and snapshots too."""
+        self.gas_records.append(GasRecord(contract, function, gas_used, self.current_test,
+                                          failed=True))
+
 
 class Contract:
     """A deployed contract; each ABI function is an attribute you can call.
@@ -118,10 +124,16 @@ class ContractFunction:
 
     def transact(self, *args: Any, gas_limit: int | None = None) -> Receipt:
         """Send a transaction; return the whole receipt (gas, events, logs)."""
+        from ..exceptions import ExecutionError
+
         env = self.contract._env
-        receipt = env.sandbox.call(
-            self.contract._address, self.name, args, signer=env.signer, gas_limit=gas_limit
-        )
+        try:
+            receipt = env.sandbox.call(
+                self.contract._address, self.name, args, signer=env.signer, gas_limit=gas_limit
+            )
+        except ExecutionError as exc:  # a revert or trap costs what it burnt: count it
+            env.record_failure(self.contract._name, self.name, exc.gas_used)
+            raise
         env.record(self.contract._name, self.name, receipt)
         return receipt
 

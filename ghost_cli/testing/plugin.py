@@ -178,10 +178,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if config.getoption("--gas-report") and records:
         tr.section("gas report")
         tr.write_line(f"{'contract.function':<32}{'calls':>7}"
-                      + "".join(f"{h:>12}" for h in ("min", "mean", "median", "max")))
+                      + "".join(f"{h:>12}" for h in ("min", "mean", "median", "max"))
+                      + f"{'failed':>8}")
         for r in gas_report.report(records):
             tr.write_line(f"{r.contract + '.' + r.function:<32}{r.calls:>7}{r.min:>12,}"
-                          f"{r.mean:>12,}{r.median:>12,}{r.max:>12,}")
+                          f"{r.mean:>12,}{r.median:>12,}{r.max:>12,}{r.failed:>8}")
     (failing, notes), error = config.stash.get(CHECK, (((), ()), None))
     if config.getoption("--gas-snapshot") and error is None:
         tr.write_line("gas snapshot written")

@@ -5,9 +5,10 @@ The engine then runs the contract against a read-only view of the state (its own
 and through `StoreWorld` every other contract, for ZVM sub-calls and CREATE) and hands
 back its writes, the writes to other contracts, the contracts it created, creators' new
 nonces and events; only a successful run is written, all of it inside one store
-transaction together with the nonce, block and receipt. A rejection or failure raises
-and leaves every table as it was. I/O-free apart from the store: time comes from the
-injected clock.
+transaction together with the nonce, block and receipt. A rejection raises and leaves
+every table as it was; a run that fails keeps none of its effects but still uses the
+nonce and records a failed receipt with the gas it burnt (`submit`). I/O-free apart
+from the store: time comes from the injected clock.
 """
 
 from __future__ import annotations
@@ -116,12 +117,38 @@ class Executor:
         verify_authorization(signed)
 
     def submit(self, signed: SignedTransaction) -> Receipt:
-        """Check, run and (if it succeeds) record a signed transaction as a new block."""
+        """Check, run and record a signed transaction as a new block.
+
+        A transaction that passes `check` and then fails in execution (revert, trap, out
+        of gas) is still recorded, as Ethereum does: its writes and events are dropped,
+        but its nonce is used and a receipt with status "failed", its error and the gas
+        it burnt is committed, all in one store transaction. The error is raised after
+        that, carrying `tx_hash` in its details so the receipt can be looked up."""
         self.check(signed)
         tx = signed.tx
-        if tx.kind == "deploy":
-            return self._deploy(tx)
-        return self._call(tx)
+        try:
+            if tx.kind == "deploy":
+                return self._deploy(tx)
+            return self._call(tx)
+        except ExecutionError as exc:
+            self._record_failure(tx, exc)
+            raise
+
+    def _record_failure(self, tx: Transaction, exc: ExecutionError) -> None:
+        # A failed deploy names the address the contract would have had: nothing is
+        # there, and since the nonce is now used, nothing ever will be.
+        target = contract_address(tx.sender, tx.nonce) if tx.kind == "deploy" else tx.target
+        height = self.store.height() + 1
+        with self.store.transaction():
+            self.store.set_nonce(tx.sender, tx.nonce + 1)
+            self.store.add_block(height, int(self.clock()), tx.hash)
+            self.store.put_receipt(
+                ReceiptRecord(tx.hash, height, tx.kind, tx.sender, target,
+                              tx.function or None, exc.gas_used, b"", (), (), "failed",
+                              {"code": exc.code, "message": exc.message})
+            )
+        exc.details["tx_hash"] = "0x" + tx.hash.hex()
+        exc.details["block_height"] = height
 
     def _deploy(self, tx: Transaction) -> Receipt:
         code = tx.code

@@ -69,6 +69,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX receipts_by_height ON receipts(height);
     """,
+    # v3: a transaction that ran and failed is recorded too: its status and error
+    """
+    ALTER TABLE receipts ADD COLUMN status TEXT NOT NULL DEFAULT 'ok';
+    ALTER TABLE receipts ADD COLUMN error TEXT;
+    """,
 )
 
 #: meta row present while state_nodes matches storage (version of the tree's rules)
@@ -98,6 +103,8 @@ class ReceiptRecord:
     return_data: bytes
     logs: tuple[str, ...]
     events: tuple[Event, ...]
+    status: str = "ok"  # "ok" | "failed": it ran and failed; only its nonce and gas count
+    error: dict | None = None  # a failed one's {"code", "message"} (exceptions.py codes)
 
 
 @dataclass(frozen=True)
@@ -372,9 +379,11 @@ class StateStore:
 
     def put_receipt(self, rec: ReceiptRecord) -> None:
         self._db.execute(
-            "INSERT INTO receipts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO receipts (tx_hash, height, kind, sender, target, function, gas_used, "
+            "return_data, logs, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (rec.tx_hash, rec.height, rec.kind, rec.sender, rec.target, rec.function,
-             rec.gas_used, rec.return_data, json.dumps(list(rec.logs))),
+             rec.gas_used, rec.return_data, json.dumps(list(rec.logs)), rec.status,
+             None if rec.error is None else json.dumps(rec.error)),
         )
         self._db.executemany(
             "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
@@ -384,8 +393,8 @@ class StateStore:
 
     def receipt(self, tx_hash: bytes) -> ReceiptRecord:
         row = self._db.execute(
-            "SELECT tx_hash, height, kind, sender, target, function, gas_used, return_data, logs "
-            "FROM receipts WHERE tx_hash = ?", (tx_hash,),
+            "SELECT tx_hash, height, kind, sender, target, function, gas_used, return_data, logs, "
+            "status, error FROM receipts WHERE tx_hash = ?", (tx_hash,),
         ).fetchone()
         if row is None:
             raise NotFoundError(f"no receipt for transaction 0x{tx_hash.hex()}")
@@ -396,7 +405,8 @@ class StateStore:
                 (tx_hash,),
             )
         )
-        return ReceiptRecord(*row[:8], tuple(json.loads(row[8])), events)
+        return ReceiptRecord(*row[:8], tuple(json.loads(row[8])), events, row[9],
+                             None if row[10] is None else json.loads(row[10]))
 
     def events(
         self,

@@ -50,7 +50,15 @@ def test_state_persists_in_the_file(tmp_path, counter_code):
         assert sb.query("counter", "get").result == 1
 
 
-def test_revert_changes_nothing_and_reports_gas(sandbox, counter_code):
+def _counts_after_a_failure(before: dict) -> dict:
+    """A failed transaction adds its block and its receipt, nothing else (no events)."""
+    return {**before, "blocks": before["blocks"] + 1, "receipts": before["receipts"] + 1}
+
+
+def test_revert_keeps_no_effect_but_uses_the_nonce_and_records_a_failed_receipt(
+        sandbox, counter_code):
+    # Failure no longer leaves the nonce as it was (the Ethereum model, docs/transactions.md):
+    # the failed transaction is recorded, so the same signed bytes cannot run again.
     sandbox.deploy(counter_code, name="counter")
     sandbox.call("counter", "add", [2**64 - 1])
     before = sandbox.store.counts()
@@ -58,25 +66,59 @@ def test_revert_changes_nothing_and_reports_gas(sandbox, counter_code):
     with pytest.raises(RevertError, match="reverted: Overflow") as info:
         sandbox.call("counter", "add", [1])
     assert info.value.gas_used > gas.TX_BASE
-    assert sandbox.store.counts() == before
-    assert sandbox.store.nonce(sandbox.default_sender) == nonce
+    assert sandbox.store.counts() == _counts_after_a_failure(before)
+    assert sandbox.store.nonce(sandbox.default_sender) == nonce + 1
     assert sandbox.query("counter", "get").result == 2**64 - 1
+    tx_hash = bytes.fromhex(info.value.details["tx_hash"][2:])
+    stored = sandbox.store.receipt(tx_hash)
+    assert stored.status == "failed" and stored.function == "add"
+    assert stored.error == {"code": "reverted", "message": "reverted: Overflow"}
+    assert stored.gas_used == info.value.gas_used
+    assert stored.events == () and stored.return_data == b""
+    assert stored.height == info.value.details["block_height"] == sandbox.store.height()
 
 
-def test_out_of_gas_burns_the_limit_and_changes_nothing(sandbox, counter_code):
+def test_a_failed_transaction_cannot_be_replayed(sandbox, counter_code):
+    from ghost_cli.chain.transaction import sign_single
+    from ghost_cli.exceptions import NonceError
+
+    sandbox.deploy(counter_code, name="counter")
+    sandbox.call("counter", "add", [2**64 - 1])
+    key = sandbox.default_signer
+    tx = sandbox.new_transaction("call", key.address, target=sandbox.resolve("counter"),
+                                 function="add", args=(1).to_bytes(8, "little"))
+    signed = sign_single(tx, key.secret_key, key.public_key)
+    with pytest.raises(RevertError):
+        sandbox.submit(signed)
+    before = sandbox.store.counts()
+    with pytest.raises(NonceError, match="already used"):
+        sandbox.submit(signed)
+    assert sandbox.store.counts() == before
+
+
+def test_out_of_gas_burns_the_limit_and_keeps_only_nonce_and_receipt(sandbox, counter_code):
     sandbox.deploy(counter_code, name="counter")
     needed = sandbox.query("counter", "increment").gas_used
     before = sandbox.store.counts()
     with pytest.raises(OutOfGasError) as info:
         sandbox.call("counter", "increment", gas_limit=needed - 1)
     assert info.value.gas_used == needed - 1
-    assert sandbox.store.counts() == before
+    assert sandbox.store.counts() == _counts_after_a_failure(before)
+    stored = sandbox.store.receipt(bytes.fromhex(info.value.details["tx_hash"][2:]))
+    assert (stored.status, stored.gas_used) == ("failed", needed - 1)
+    assert stored.error["code"] == "out_of_gas"
     # Exactly the gas it reports is enough.
     assert sandbox.call("counter", "increment", gas_limit=needed).gas_used == needed
     with pytest.raises(OutOfGasError, match="below the transaction base"):
         sandbox.call("counter", "increment", gas_limit=100)
-    with pytest.raises(OutOfGasError, match="deploying"):
+    nonce = sandbox.store.nonce(sandbox.default_sender)
+    with pytest.raises(OutOfGasError, match="deploying") as info:
         sandbox.deploy(counter_code, gas_limit=gas.TX_BASE)
+    assert sandbox.store.nonce(sandbox.default_sender) == nonce + 1
+    failed = sandbox.store.receipt(bytes.fromhex(info.value.details["tx_hash"][2:]))
+    assert (failed.kind, failed.status, failed.gas_used) == ("deploy", "failed", gas.TX_BASE)
+    with pytest.raises(NotFoundError):  # no contract at the address it would have had
+        sandbox.store.contract(failed.target)
 
 
 def test_gas_is_the_same_in_every_fresh_sandbox(tmp_path, counter_code):

@@ -13,7 +13,7 @@
     │   ├── CompileError            exit 4   the contract does not compile (file:line in message)
     │   └── UnknownImportError      exit 4   the module imports something the host lacks
     ├── InvalidModuleError          exit 5   corrupt, oversized or unlinkable WebAssembly
-    ├── ExecutionError              exit 6   the contract ran and failed; only nonce and receipt kept
+    ├── ExecutionError              exit 6   ran and failed; kept: nonce and receipt
     │   ├── OutOfGasError
     │   ├── MemoryLimitError
     │   ├── StackOverflowError

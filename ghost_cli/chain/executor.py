@@ -19,8 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..abi import Abi, decode_result, encode_call
+from ..abi import CONSTRUCTOR, Abi, decode_result, encode_call
 from ..exceptions import (
+    ArgumentError,
     ExecutionError,
     ExpiredError,
     InvalidModuleError,
@@ -151,6 +152,9 @@ class Executor:
         exc.details["block_height"] = height
 
     def _deploy(self, tx: Transaction) -> Receipt:
+        """Record the code and run its constructor (if it has one) in one transaction: the
+        constructor's call data is the deploy's `args`, its caller the deployer. Its
+        writes and events land with the new contract, or (if it fails) none of it does."""
         code = tx.code
         self.engine.validate(code)
         metadata = self.read_metadata(code)
@@ -159,14 +163,25 @@ class Executor:
                 "module has no ghost metadata with an ABI; build it with `ghost build`"
             )
         abi = Abi.from_json(metadata["abi"])
-        gas_used = gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(code)
-        if gas_used > tx.gas_limit:
+        if abi.constructor is None and tx.args:
+            raise ArgumentError(
+                f"the contract has no constructor (`pub fn {CONSTRUCTOR}`), so its deploy takes "
+                f"no arguments; got {len(tx.args)} bytes of them")
+        deploy_gas = gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(code)
+        if deploy_gas > tx.gas_limit:
             raise OutOfGasError(
-                f"out of gas: deploying {len(code)} bytes costs {gas_used}, limit {tx.gas_limit}",
+                f"out of gas: deploying {len(code)} bytes costs {deploy_gas}, "
+                f"limit {tx.gas_limit}",
                 gas_used=tx.gas_limit,
             )
         address = contract_address(tx.sender, tx.nonce)
         height = self.store.height() + 1
+        now = int(self.clock())
+        outcome = Outcome(b"", 0)
+        if abi.constructor is not None:
+            outcome = self._execute(code, address, abi.constructor.name, tx.args, tx.sender,
+                                    tx.gas_limit, deploy_gas, height, now, constructing=True)
+        gas_used = deploy_gas + outcome.gas_used
         with self.store.transaction():
             self.store.set_nonce(tx.sender, tx.nonce + 1)
             self.store.put_contract(
@@ -174,14 +189,16 @@ class Executor:
                                metadata, tx.sender, height),
                 code,
             )
+            self._apply(outcome, address, height)
             if tx.label:
                 self.store.set_name(tx.label, address)
-            self.store.add_block(height, int(self.clock()), tx.hash)
+            self.store.add_block(height, now, tx.hash)
             self.store.put_receipt(
                 ReceiptRecord(tx.hash, height, "deploy", tx.sender, address, None, gas_used,
-                              b"", (), ())
+                              b"", outcome.logs, outcome.events)
             )
-        return Receipt("deploy", address, None, None, b"", gas_used, height, tx.hash, abi=abi)
+        return Receipt("deploy", address, None, None, b"", gas_used, height, tx.hash,
+                       outcome.events, outcome.logs, abi)
 
     def _call(self, tx: Transaction) -> Receipt:
         contract = self.store.contract(tx.target)
@@ -282,20 +299,29 @@ class Executor:
                 f"out of gas: limit {limit} is below the transaction base cost {gas.TX_BASE}",
                 gas_used=limit,
             )
-        ctx = CallContext(
-            caller=sender, address=contract.address, input=calldata,
-            gas_limit=limit - gas.TX_BASE, block_height=height, block_time=now,
-            chain_id=self.chain_id, world=self.world,
-        )
         code = self.store.code(contract.code_hash)
+        outcome = self._execute(code, contract.address, function, calldata, sender, limit,
+                                gas.TX_BASE, height, now)
+        return outcome, gas.TX_BASE + outcome.gas_used
+
+    def _execute(self, code: bytes, address: bytes, function: str, calldata: bytes,
+                 sender: bytes, limit: int, base: int, height: int, now: int,
+                 constructing: bool = False) -> Outcome:
+        """Run `function` of `code` at `address` with `limit - base` gas (`base`: what the
+        transaction already spent). A failure reports gas with `base` included; out of
+        gas burns the whole limit."""
+        ctx = CallContext(
+            caller=sender, address=address, input=calldata,
+            gas_limit=limit - base, block_height=height, block_time=now,
+            chain_id=self.chain_id, world=self.world, constructing=constructing,
+        )
         try:
-            outcome = self.engine.execute(
-                code, function, ctx, lambda key: self.store.storage_get(contract.address, key)
+            return self.engine.execute(
+                code, function, ctx, lambda key: self.store.storage_get(address, key)
             )
         except OutOfGasError as exc:
             exc.gas_used = limit  # the whole limit is burnt, base included
             raise
         except ExecutionError as exc:
-            exc.gas_used += gas.TX_BASE
+            exc.gas_used += base
             raise
-        return outcome, gas.TX_BASE + outcome.gas_used

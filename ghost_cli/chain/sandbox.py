@@ -18,6 +18,7 @@ from ..abi import Abi, parse_address, parse_args
 from ..crypto.keypair import KeyPair
 from ..exceptions import NotFoundError, UsageError
 from ..vm.types import Limits
+from .constructor import encode_constructor_args
 from .executor import Executor, Receipt
 from .hashing import keccak256
 from .store import StateStore
@@ -123,12 +124,15 @@ class Sandbox:
         return self.executor.submit(signed)
 
     def deploy(
-        self, code: bytes, *, name: str | None = None, signer: KeyPair | None = None,
-        gas_limit: int | None = None,
+        self, code: bytes, args: Sequence[Any] = (), *, name: str | None = None,
+        signer: KeyPair | None = None, gas_limit: int | None = None,
     ) -> Receipt:
+        """Deploy `code`; `args` (typed values) go to its constructor, which runs in the
+        same transaction with the signer as caller."""
         signer = signer or self.default_signer
+        calldata = encode_constructor_args(code, args)
         tx = self.new_transaction("deploy", signer.address, gas_limit=gas_limit, code=code,
-                                  label=name or "")
+                                  label=name or "", args=calldata)
         return self.submit(sign_single(tx, signer.secret_key, signer.public_key))
 
     def call(

@@ -151,11 +151,14 @@ class RemoteNetwork:
                              "keys (`ghost keys new NAME` makes one)")
         return signer
 
-    def deploy(self, code: bytes, *, name: str | None = None, signer=None,
-               gas_limit: int | None = None) -> Receipt:
+    def deploy(self, code: bytes, args: Sequence[Any] = (), *, name: str | None = None,
+               signer=None, gas_limit: int | None = None) -> Receipt:
+        """`args` (typed values) go to the constructor, which the node runs in the deploy."""
+        from ..chain.constructor import encode_constructor_args
+
         signer = self._signer(signer)
         tx = self.new_transaction("deploy", signer.address, gas_limit=gas_limit, code=code,
-                                  label=name or "")
+                                  label=name or "", args=encode_constructor_args(code, args))
         return self.submit(sign_single(tx, signer.secret_key, signer.public_key))
 
     def call(self, ref: str | bytes, function: str, args: Sequence[Any] = (), *,

@@ -53,9 +53,10 @@ class GhostEnv:
             finally:
                 self.sender = sender
 
-    def deploy(self, name: str, *, code: bytes | None = None, gas_limit: int | None = None
-               ) -> Contract:
-        """Deploy the project's contract `name` (or raw `code`) and return a handle to it."""
+    def deploy(self, name: str, *args: Any, code: bytes | None = None,
+               gas_limit: int | None = None) -> Contract:
+        """Deploy the project's contract `name` (or raw `code`) and return a handle to it.
+        `args` go to the contract's constructor (`pub fn init`), run by the deploy."""
         if code is None:
             from ..exceptions import NotFoundError
 
@@ -63,7 +64,8 @@ class GhostEnv:
                 known = ", ".join(self.artifacts) or "none"
                 raise NotFoundError(f"no built contract {name!r} (built: {known})")
             code = self.artifacts[name].read_bytes()
-        receipt = self.sandbox.deploy(code, name=name, signer=self.signer, gas_limit=gas_limit)
+        receipt = self.sandbox.deploy(code, args, name=name, signer=self.signer,
+                                      gas_limit=gas_limit)
         self.last_receipt = receipt
         return Contract(self, name, receipt.address)
 

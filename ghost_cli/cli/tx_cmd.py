@@ -73,7 +73,7 @@ def build(
                 if function is not None or args:
                     raise UsageError("a deploy's constructor arguments go in --args "
                                      "(one per argument)")
-                code = _artifact(project, target).read_bytes()
+                code = _artifact(project, target, None).read_bytes()  # its configured target
                 calldata = encode_constructor_args(
                     code, parse_constructor_args(code, ctor_args or []))
                 tx = net.new_transaction("deploy", info.address, gas_limit=gas_limit,

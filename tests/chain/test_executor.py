@@ -156,3 +156,79 @@ def test_modules_without_metadata_or_with_foreign_imports_are_refused(sandbox):
     with pytest.raises(InvalidModuleError):
         sandbox.deploy(b"\0asm\x01\0\0\0\x99garbage")
     assert sandbox.store.counts() == before
+
+
+# ---- constructors ---------------------------------------------------------------------
+
+
+def test_the_constructor_runs_inside_the_deploy_with_the_deployer_as_caller(sandbox,
+                                                                          token_code):
+    me = sandbox.default_sender
+    receipt = sandbox.deploy(token_code, [1000], name="token")
+    assert sandbox.store.height() == 1  # code and constructor: one transaction, one block
+    assert sandbox.query("token", "owner").result == me
+    assert sandbox.query("token", "balance_of", [me]).result == 1000
+    [minted] = receipt.events  # the constructor's event, in the deploy's receipt
+    assert minted.name == "Transfer" and minted.topics[2][:20] == me
+    assert sandbox.store.receipt(receipt.tx_hash).events == receipt.events
+    # The deploy paid for its bytes and for the constructor's work.
+    assert receipt.gas_used > gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(token_code)
+    assert sandbox.abi_of(receipt.address).constructor.signature == "init(u64)"
+
+
+def test_the_constructor_cannot_be_called_afterwards(sandbox, token_code):
+    from ghost_cli.chain.transaction import sign_single
+
+    address = sandbox.deploy(token_code, [1000], name="token").address
+    attacker = sandbox.dev_keys[1]
+    before, nonce = sandbox.store.counts(), sandbox.store.nonce(attacker.address)
+    with pytest.raises(NotFoundError, match="'init' is the contract's constructor"):
+        sandbox.call("token", "init", [5], signer=attacker)
+    # Even hand-made call data naming it is refused before anything runs.
+    tx = sandbox.new_transaction("call", attacker.address, target=address, function="init",
+                                 args=(5).to_bytes(8, "little"))
+    with pytest.raises(NotFoundError, match="constructor"):
+        sandbox.submit(sign_single(tx, attacker.secret_key, attacker.public_key))
+    assert sandbox.store.counts() == before
+    assert sandbox.store.nonce(attacker.address) == nonce
+    assert sandbox.query("token", "total_supply").result == 1000
+
+
+def test_a_failing_constructor_leaves_no_contract_but_uses_the_nonce(sandbox, token_code):
+    from ghost_cli.chain.transaction import sign_single
+
+    key = sandbox.default_signer
+    tx = sandbox.new_transaction("deploy", key.address, code=token_code, label="token",
+                                 args=b"\x01")  # too short for a u64: the constructor reverts
+    with pytest.raises(RevertError, match="call data too short") as info:
+        sandbox.submit(sign_single(tx, key.secret_key, key.public_key))
+    address = contract_address(key.address, 0)
+    with pytest.raises(NotFoundError):
+        sandbox.store.contract(address)
+    assert sandbox.store.names() == {} and sandbox.store.storage_items(address) == []
+    assert sandbox.store.nonce(key.address) == 1
+    failed = sandbox.store.receipt(tx.hash)
+    assert (failed.kind, failed.status, failed.events) == ("deploy", "failed", ())
+    assert failed.gas_used == info.value.gas_used > gas.TX_BASE
+
+
+def test_constructor_out_of_gas_burns_the_limit_and_deploys_nothing(sandbox, token_code):
+    needed = gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(token_code)
+    with pytest.raises(OutOfGasError) as info:
+        sandbox.deploy(token_code, [1000], gas_limit=needed + 10)
+    assert info.value.gas_used == needed + 10
+    assert sandbox.store.counts()["contracts"] == 0
+
+
+def test_constructor_arguments_are_checked_against_its_abi(sandbox, token_code, counter_code):
+    from ghost_cli.chain.transaction import sign_single
+
+    with pytest.raises(ArgumentError, match="init takes 1 argument"):
+        sandbox.deploy(token_code, [])
+    with pytest.raises(ArgumentError, match="no constructor"):
+        sandbox.deploy(counter_code, [5])
+    key = sandbox.default_signer  # the executor refuses such a deploy too, before running
+    tx = sandbox.new_transaction("deploy", key.address, code=counter_code, args=b"\x05")
+    with pytest.raises(ArgumentError, match="no constructor"):
+        sandbox.submit(sign_single(tx, key.secret_key, key.public_key))
+    assert sandbox.store.height() == 0 and sandbox.store.nonce(key.address) == 0

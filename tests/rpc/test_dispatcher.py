@@ -321,3 +321,19 @@ def test_keccak_is_the_tx_hash(rpc, counter_code):
     r = rpc.result("ghost_sendTransaction", tx=doc)
     assert r["tx_hash"] == doc["hash"] == "0x" + keccak256(
         b"ghost/tx/v1" + bytes.fromhex(doc["tx"])).hex()
+
+
+def test_a_deploy_runs_its_constructor_with_the_args_field(rpc, token_code, key):
+    """The constructor's arguments travel in the signed deploy's `args` field."""
+    receipt = rpc.result("ghost_sendTransaction", tx=rpc.tx(
+        "deploy", code=token_code, label="token", args=(1000).to_bytes(8, "little")))
+    assert receipt["block_height"] == 1 and receipt["status"] == "ok"
+    assert [e["name"] for e in receipt["events"]] == ["Transfer"]
+    info = rpc.result("ghost_getContract", name="token")
+    assert info["abi"]["constructor"]["inputs"] == [{"name": "supply", "type": "u64"}]
+    assert "init" not in [f["name"] for f in info["abi"]["functions"]]
+    q = rpc.result("ghost_query", address=receipt["address"], function="total_supply")
+    assert q["return_data"] == "0x" + (1000).to_bytes(8, "little").hex()
+    err = rpc.send_call(receipt["address"], "init", (5).to_bytes(8, "little"))["error"]
+    assert err["code"] == -32040 and "constructor" in err["message"]
+    _assert_unchanged(rpc, key, 1, 1)

@@ -13,10 +13,6 @@
 //! byte, Address 20 bytes, bytes and String a u32 little-endian length then the data.
 //! A function declared `!T` that returns an error reverts with the error's name.
 //!
-//! `pub fn init`, if the contract has one, is its constructor: exported like the others,
-//! but run only by the deploy transaction (with the deployer as caller and the deploy's
-//! arguments) and never callable afterwards. It returns void or !void.
-//!
 //! The host functions below must match ghost_cli/vm/host_table.py exactly; `ghost build`
 //! rejects a module whose imports differ from that table.
 const std = @import("std");
@@ -371,8 +367,7 @@ fn dispatch(comptime f: anytype) void {
     }
 }
 
-/// Export every `pub fn` of the contract struct `T` as a contract function (`init`, the
-/// constructor, included: the deploy runs it through this export).
+/// Export every `pub fn` of the contract struct `T` as a callable contract function.
 /// Each export takes no wasm arguments: it reads its call data from the host, decodes the
 /// arguments, calls the function and hands the encoded result back with `set_return`.
 pub fn exportContract(comptime T: type) void {

@@ -55,6 +55,8 @@ class Receipt:
     events: tuple[Event, ...] = ()
     logs: tuple[str, ...] = ()
     abi: Abi | None = field(default=None, compare=False)
+    status: str = "ok"  # a looked-up receipt may be "failed": it ran, failed, used its nonce
+    error: dict | None = None  # a failed one's {"code", "message"}
 
 
 @dataclass(frozen=True)

@@ -142,9 +142,15 @@ def register(app: typer.Typer) -> None:
                 r = net.receipt(raw)
             def render() -> None:
                 out.info(f"{r.kind} in block {r.block_height}, tx 0x{r.tx_hash.hex()}")
+                if r.status != "ok":  # it ran and failed: only its nonce and gas were kept
+                    error = r.error or {}
+                    out.info(f"failed ({error.get('code')}): {error.get('message')}; "
+                             f"gas used: {r.gas_used:,}")
+                    return
                 _render(out, r)
 
-            out.emit({"kind": r.kind, **receipt_json(r)}, render)
+            out.emit({"kind": r.kind, **receipt_json(r), "status": r.status, "error": r.error},
+                     render)
 
     @app.command("events")
     def events(

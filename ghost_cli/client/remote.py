@@ -199,11 +199,15 @@ class RemoteNetwork:
         address = _bytes(doc["address"])
         function = doc.get("function")
         return_data = _bytes(doc["return_data"])
-        abi = self.abi_of(address)
-        result = None if not function else decode_result(abi.function(function), return_data)
+        status = doc.get("status", "ok")
+        # A failed transaction returned nothing to decode; a failed deploy left no contract.
+        abi = self.abi_of(address) if status == "ok" else None
+        result = None if not function or abi is None else decode_result(
+            abi.function(function), return_data)
         return Receipt(doc.get("kind", "call" if function else "deploy"), address, function,
                        result, return_data, doc["gas_used"], doc["block_height"],
-                       _bytes(doc["tx_hash"]), _events(doc["events"]), tuple(doc["logs"]), abi)
+                       _bytes(doc["tx_hash"]), _events(doc["events"]), tuple(doc["logs"]), abi,
+                       status, doc.get("error"))
 
 
 def _events(docs: list[dict[str, Any]]) -> tuple[Event, ...]:

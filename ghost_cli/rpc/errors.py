@@ -100,6 +100,7 @@ def exception_from(error: dict[str, Any]) -> GhostError:
         exc: GhostError = cls(str(details.get("reason", message)),
                               gas_used=int(data.get("gas_used", 0)))
         exc.message = message
+        exc.details.update(details)  # e.g. tx_hash of the failed transaction's receipt
         return exc
     if issubclass(cls, ExecutionError):
         return cls(message, gas_used=int(data.get("gas_used", 0)), **details)

@@ -250,7 +250,15 @@ def test_vault_through_the_cli_on_a_node(projects, tmp_path):
         code, out, err = ghost("call", "signature", "withdraw", "0x" + bob.hex(), "40", "0",
                                "0x" + bad.hex(), *local)
         assert code == 6, (out, err)
-        assert json.loads(out)["error"]["details"]["reason"] == "BadSignature"
+        failed = json.loads(out)["error"]
+        assert failed["details"]["reason"] == "BadSignature"
+        # The failed withdrawal is recorded: its receipt says so, with the gas it used.
+        code, out, err = ghost("receipt", failed["details"]["tx_hash"], "--network", "local",
+                               "--json")
+        assert code == 0, err
+        receipt = json.loads(out)
+        assert (receipt["status"], receipt["error"]["code"]) == ("failed", "reverted")
+        assert receipt["gas_used"] == failed["gas_used"] and receipt["events"] == []
         code, out, err = ghost("call", "signature", "withdraw", "0x" + bob.hex(), "40", "0",
                                "0x" + good.hex(), *local)
         assert code == 0, err

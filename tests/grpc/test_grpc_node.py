@@ -216,3 +216,16 @@ def test_deploy_runs_the_constructor_from_the_signed_args(node, stubs, key, toke
     assert info.value.code() == grpc.StatusCode.NOT_FOUND
     assert "constructor" in info.value.details()
     assert _nonce(chain_stub, key) == start + 1
+
+    # A transaction that runs and fails is recorded: nonce used, failed receipt.
+    with pytest.raises(grpc.RpcError) as info:
+        contracts.Call(_signed(key, start + 1, "call", target=deployed.address,
+                               function="transfer", args=b"\x02" * 20 + _u64(778)))
+    data = _error(info.value)["data"]
+    assert data["code"] == "reverted" and _nonce(chain_stub, key) == start + 2
+    failed = contracts.GetReceipt(pb.GetReceiptRequest(tx_hash=bytes.fromhex(
+        data["tx_hash"][2:])))
+    assert (failed.status, failed.error_code) == ("failed", "reverted")
+    assert failed.error_message == "reverted: InsufficientBalance"
+    assert failed.gas_used == data["gas_used"] and list(failed.events) == []
+    assert deployed.status == "ok" and deployed.error_code == ""

@@ -4,6 +4,10 @@ The byte encoding matches the Zig SDK (templates/sdk/ghost.zig) exactly:
 integers little-endian at their declared width, bool one byte, address 20 bytes,
 bytes and string a u32 little-endian length followed by the data. Call data is the
 arguments concatenated; return data is the single result encoded the same way.
+
+A contract's `pub fn init` is its constructor: it runs once, inside the deploy
+transaction, with the deployer as caller. The ABI keeps it apart from the callable
+functions (`Abi.constructor`), so nothing can select it afterwards.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ ADDRESS_LEN = 20
 INT_WIDTHS = (8, 16, 32, 64, 128, 256)
 INT_TYPES = {f"{s}{w}" for s in "ui" for w in INT_WIDTHS}
 TYPES = INT_TYPES | {"bool", "bytes", "string", "address"}
+#: The name of a contract's constructor function.
+CONSTRUCTOR = "init"
 
 
 @dataclass(frozen=True)
@@ -93,33 +99,49 @@ class EventSpec:
 class Abi:
     functions: tuple[Function, ...]
     version: int = 1
+    constructor: Function | None = None  # `init`: runs once, in the deploy transaction
     events: tuple[EventSpec, ...] = ()
 
     def event(self, name: str) -> EventSpec | None:
         return next((e for e in self.events if e.name == name), None)
 
     def function(self, name: str) -> Function:
+        """A callable function. The constructor is not one: it already ran at deploy."""
         for f in self.functions:
             if f.name == name:
                 return f
         from .exceptions import NotFoundError
 
+        if self.constructor is not None and name == self.constructor.name:
+            raise NotFoundError(
+                f"{name!r} is the contract's constructor: it ran once, in the deploy "
+                "transaction, and cannot be called again", function=name)
         known = ", ".join(f.name for f in self.functions) or "none"
         raise NotFoundError(f"no function {name!r} in the contract (functions: {known})")
+
+    def entry(self, name: str) -> Function:
+        """A function or the constructor: what an engine may be asked to run."""
+        if self.constructor is not None and name == self.constructor.name:
+            return self.constructor
+        return self.function(name)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"version": self.version,
                                "functions": [f.to_json() for f in self.functions]}
         if self.events:  # absent rather than empty: ABIs without events keep their bytes
             out["events"] = [e.to_json() for e in self.events]
+        if self.constructor is not None:
+            out["constructor"] = self.constructor.to_json()
         return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Abi:
+        ctor = data.get("constructor")
         return cls(
             functions=tuple(Function.from_json(f) for f in data.get("functions", [])),
             version=int(data.get("version", 1)),
             events=tuple(EventSpec.from_json(e) for e in data.get("events", [])),
+            constructor=None if ctor is None else Function.from_json(ctor),
         )
 
 

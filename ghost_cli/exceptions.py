@@ -13,7 +13,7 @@
     │   ├── CompileError            exit 4   the contract does not compile (file:line in message)
     │   └── UnknownImportError      exit 4   the module imports something the host lacks
     ├── InvalidModuleError          exit 5   corrupt, oversized or unlinkable WebAssembly
-    ├── ExecutionError              exit 6   the contract ran and failed; state is unchanged
+    ├── ExecutionError              exit 6   ran and failed; kept: nonce and receipt
     │   ├── OutOfGasError
     │   ├── MemoryLimitError
     │   ├── StackOverflowError
@@ -122,7 +122,9 @@ class InvalidModuleError(GhostError):
 
 
 class ExecutionError(GhostError):
-    """The contract ran and failed. Nothing it did is kept; `gas_used` is still charged."""
+    """The contract ran and failed. Nothing it did is kept; `gas_used` is still charged and,
+    for a signed transaction, its nonce used and a failed receipt recorded (`tx_hash` in
+    `details`)."""
 
     exit_code = 6
     code = "execution_failed"
@@ -272,7 +274,8 @@ EXIT_CODES: dict[int, str] = {
     3: "configuration: ghost.toml missing or invalid",
     4: "toolchain: Zig compile error or an import the host does not provide",
     5: "invalid module: corrupt, oversized or unlinkable WebAssembly",
-    6: "execution failed: revert, out of gas, trap, limit; state unchanged",
+    6: "execution failed: revert, out of gas, trap, limit; state unchanged, but a "
+       "transaction's nonce is used and a failed receipt recorded",
     7: "not found: contract, function, network or build artifact",
     8: "state database unusable",
     9: "gas check failed: gas moved beyond the snapshot tolerance",

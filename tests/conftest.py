@@ -18,3 +18,11 @@ def counter_code(tmp_path_factory) -> bytes:
     root = new_project("demo", "counter", tmp_path_factory.mktemp("counter") / "demo")
     [result] = build_project(load_project(root))
     return Path(result.path).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def token_code(tmp_path_factory) -> bytes:
+    """The token template (its constructor `init(supply: u64)` mints to the deployer)."""
+    root = new_project("coin", "token", tmp_path_factory.mktemp("token") / "coin")
+    [result] = build_project(load_project(root))
+    return Path(result.path).read_bytes()

@@ -5,9 +5,10 @@ The engine then runs the contract against a read-only view of the state (its own
 and through `StoreWorld` every other contract, for ZVM sub-calls and CREATE) and hands
 back its writes, the writes to other contracts, the contracts it created, creators' new
 nonces and events; only a successful run is written, all of it inside one store
-transaction together with the nonce, block and receipt. A rejection or failure raises
-and leaves every table as it was. I/O-free apart from the store: time comes from the
-injected clock.
+transaction together with the nonce, block and receipt. A rejection raises and leaves
+every table as it was; a run that fails keeps none of its effects but still uses the
+nonce and records a failed receipt with the gas it burnt (`submit`). I/O-free apart
+from the store: time comes from the injected clock.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..abi import Abi, decode_result, encode_call
+from ..abi import CONSTRUCTOR, Abi, decode_result, encode_call
 from ..exceptions import (
+    ArgumentError,
     ExecutionError,
     ExpiredError,
     InvalidModuleError,
@@ -53,6 +55,8 @@ class Receipt:
     events: tuple[Event, ...] = ()
     logs: tuple[str, ...] = ()
     abi: Abi | None = field(default=None, compare=False)
+    status: str = "ok"  # a looked-up receipt may be "failed": it ran, failed, used its nonce
+    error: dict | None = None  # a failed one's {"code", "message"}
     sender: bytes | None = None  # who signed it (a query: who it ran as)
 
     def decoded_events(self) -> list[dict[str, Any]]:
@@ -125,14 +129,43 @@ class Executor:
         verify_authorization(signed)
 
     def submit(self, signed: SignedTransaction) -> Receipt:
-        """Check, run and (if it succeeds) record a signed transaction as a new block."""
+        """Check, run and record a signed transaction as a new block.
+
+        A transaction that passes `check` and then fails in execution (revert, trap, out
+        of gas) is still recorded, as Ethereum does: its writes and events are dropped,
+        but its nonce is used and a receipt with status "failed", its error and the gas
+        it burnt is committed, all in one store transaction. The error is raised after
+        that, carrying `tx_hash` in its details so the receipt can be looked up."""
         self.check(signed)
         tx = signed.tx
-        if tx.kind == "deploy":
-            return self._deploy(tx)
-        return self._call(tx)
+        try:
+            if tx.kind == "deploy":
+                return self._deploy(tx)
+            return self._call(tx)
+        except ExecutionError as exc:
+            self._record_failure(tx, exc)
+            raise
+
+    def _record_failure(self, tx: Transaction, exc: ExecutionError) -> None:
+        # A failed deploy names the address the contract would have had: nothing is
+        # there, and since the nonce is now used, nothing ever will be.
+        target = contract_address(tx.sender, tx.nonce) if tx.kind == "deploy" else tx.target
+        height = self.store.height() + 1
+        with self.store.transaction():
+            self.store.set_nonce(tx.sender, tx.nonce + 1)
+            self.store.add_block(height, int(self.clock()), tx.hash)
+            self.store.put_receipt(
+                ReceiptRecord(tx.hash, height, tx.kind, tx.sender, target,
+                              tx.function or None, exc.gas_used, b"", (), (), "failed",
+                              {"code": exc.code, "message": exc.message})
+            )
+        exc.details["tx_hash"] = "0x" + tx.hash.hex()
+        exc.details["block_height"] = height
 
     def _deploy(self, tx: Transaction) -> Receipt:
+        """Record the code and run its constructor (if it has one) in one transaction: the
+        constructor's call data is the deploy's `args`, its caller the deployer. Its
+        writes and events land with the new contract, or (if it fails) none of it does."""
         code = tx.code
         self.engine.validate(code)
         metadata = self.read_metadata(code)
@@ -141,14 +174,25 @@ class Executor:
                 "module has no ghost metadata with an ABI; build it with `ghost build`"
             )
         abi = Abi.from_json(metadata["abi"])
-        gas_used = gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(code)
-        if gas_used > tx.gas_limit:
+        if abi.constructor is None and tx.args:
+            raise ArgumentError(
+                f"the contract has no constructor (`pub fn {CONSTRUCTOR}`), so its deploy takes "
+                f"no arguments; got {len(tx.args)} bytes of them")
+        deploy_gas = gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(code)
+        if deploy_gas > tx.gas_limit:
             raise OutOfGasError(
-                f"out of gas: deploying {len(code)} bytes costs {gas_used}, limit {tx.gas_limit}",
+                f"out of gas: deploying {len(code)} bytes costs {deploy_gas}, "
+                f"limit {tx.gas_limit}",
                 gas_used=tx.gas_limit,
             )
         address = contract_address(tx.sender, tx.nonce)
         height = self.store.height() + 1
+        now = int(self.clock())
+        outcome = Outcome(b"", 0)
+        if abi.constructor is not None:
+            outcome = self._execute(code, address, abi.constructor.name, tx.args, tx.sender,
+                                    tx.gas_limit, deploy_gas, height, now, constructing=True)
+        gas_used = deploy_gas + outcome.gas_used
         with self.store.transaction():
             self.store.set_nonce(tx.sender, tx.nonce + 1)
             self.store.put_contract(
@@ -156,15 +200,16 @@ class Executor:
                                metadata, tx.sender, height),
                 code,
             )
+            self._apply(outcome, address, height)
             if tx.label:
                 self.store.set_name(tx.label, address)
-            self.store.add_block(height, int(self.clock()), tx.hash)
+            self.store.add_block(height, now, tx.hash)
             self.store.put_receipt(
                 ReceiptRecord(tx.hash, height, "deploy", tx.sender, address, None, gas_used,
-                              b"", (), ())
+                              b"", outcome.logs, outcome.events)
             )
-        return Receipt("deploy", address, None, None, b"", gas_used, height, tx.hash, abi=abi,
-                       sender=tx.sender)
+        return Receipt("deploy", address, None, None, b"", gas_used, height, tx.hash,
+                       outcome.events, outcome.logs, abi, sender=tx.sender)
 
     def _call(self, tx: Transaction) -> Receipt:
         contract = self.store.contract(tx.target)
@@ -184,7 +229,7 @@ class Executor:
                               gas_used, outcome.return_data, outcome.logs, outcome.events)
             )
         return Receipt("call", tx.target, tx.function, result, outcome.return_data, gas_used,
-                       height, tx.hash, outcome.events, outcome.logs, abi, tx.sender)
+                       height, tx.hash, outcome.events, outcome.logs, abi, sender=tx.sender)
 
     def _apply(self, outcome: Outcome, target: bytes, height: int) -> None:
         """Everything a run changed; the caller's store transaction makes it atomic.
@@ -248,7 +293,7 @@ class Executor:
         )
         return Receipt("query", address, function, decode_result(fn, outcome.return_data),
                        outcome.return_data, gas_used, height, None, outcome.events,
-                       outcome.logs, abi, sender)
+                       outcome.logs, abi, sender=sender)
 
     def _run(
         self,
@@ -265,20 +310,29 @@ class Executor:
                 f"out of gas: limit {limit} is below the transaction base cost {gas.TX_BASE}",
                 gas_used=limit,
             )
-        ctx = CallContext(
-            caller=sender, address=contract.address, input=calldata,
-            gas_limit=limit - gas.TX_BASE, block_height=height, block_time=now,
-            chain_id=self.chain_id, world=self.world,
-        )
         code = self.store.code(contract.code_hash)
+        outcome = self._execute(code, contract.address, function, calldata, sender, limit,
+                                gas.TX_BASE, height, now)
+        return outcome, gas.TX_BASE + outcome.gas_used
+
+    def _execute(self, code: bytes, address: bytes, function: str, calldata: bytes,
+                 sender: bytes, limit: int, base: int, height: int, now: int,
+                 constructing: bool = False) -> Outcome:
+        """Run `function` of `code` at `address` with `limit - base` gas (`base`: what the
+        transaction already spent). A failure reports gas with `base` included; out of
+        gas burns the whole limit."""
+        ctx = CallContext(
+            caller=sender, address=address, input=calldata,
+            gas_limit=limit - base, block_height=height, block_time=now,
+            chain_id=self.chain_id, world=self.world, constructing=constructing,
+        )
         try:
-            outcome = self.engine.execute(
-                code, function, ctx, lambda key: self.store.storage_get(contract.address, key)
+            return self.engine.execute(
+                code, function, ctx, lambda key: self.store.storage_get(address, key)
             )
         except OutOfGasError as exc:
             exc.gas_used = limit  # the whole limit is burnt, base included
             raise
         except ExecutionError as exc:
-            exc.gas_used += gas.TX_BASE
+            exc.gas_used += base
             raise
-        return outcome, gas.TX_BASE + outcome.gas_used

@@ -18,6 +18,7 @@ from ..abi import Abi, decode_result, parse_address, parse_args
 from ..crypto.keypair import KeyPair
 from ..exceptions import NotFoundError, UsageError
 from ..vm.types import Limits
+from .constructor import encode_constructor_args
 from .executor import Executor, Receipt
 from .hashing import keccak256
 from .store import open_store
@@ -123,12 +124,15 @@ class Sandbox:
         return self.executor.submit(signed)
 
     def deploy(
-        self, code: bytes, *, name: str | None = None, signer: KeyPair | None = None,
-        gas_limit: int | None = None,
+        self, code: bytes, args: Sequence[Any] = (), *, name: str | None = None,
+        signer: KeyPair | None = None, gas_limit: int | None = None,
     ) -> Receipt:
+        """Deploy `code`; `args` (typed values) go to its constructor, which runs in the
+        same transaction with the signer as caller."""
         signer = signer or self.default_signer
+        calldata = encode_constructor_args(code, args)
         tx = self.new_transaction("deploy", signer.address, gas_limit=gas_limit, code=code,
-                                  label=name or "")
+                                  label=name or "", args=calldata)
         return self.submit(sign_single(tx, signer.secret_key, signer.public_key))
 
     def call(
@@ -159,12 +163,13 @@ class Sandbox:
     def receipt(self, tx_hash: bytes) -> Receipt:
         """A recorded transaction's receipt, its result decoded by the contract's ABI."""
         rec = self.store.receipt(tx_hash)
-        abi = self.abi_of(rec.target)
+        # A failed transaction returned nothing to decode; a failed deploy left no contract.
+        abi = self.abi_of(rec.target) if rec.status == "ok" else None
         result = (decode_result(abi.function(rec.function), rec.return_data)
-                  if rec.function else None)
+                  if rec.function and abi is not None else None)
         return Receipt(rec.kind, rec.target, rec.function, result, rec.return_data,
                        rec.gas_used, rec.height, rec.tx_hash, rec.events, rec.logs, abi,
-                       rec.sender)
+                       rec.status, rec.error, sender=rec.sender)
 
     def events(self, ref: str | bytes | None = None, *, name: str | None = None,
                from_block: int | None = None, to_block: int | None = None,

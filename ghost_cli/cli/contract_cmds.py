@@ -18,6 +18,13 @@ ArgsArg = Annotated[
                         "strings, addresses). Put `--` before negative numbers."),
 ]
 
+CtorArgs = Annotated[
+    list[str] | None,
+    typer.Option("--args", help="An argument of the contract's constructor (`pub fn init`), "
+                                "parsed as its ABI declares; repeat once per argument, in "
+                                "order. The constructor runs inside the deploy transaction."),
+]
+
 
 def register(app: typer.Typer) -> None:
     @app.command("deploy")
@@ -25,6 +32,7 @@ def register(app: typer.Typer) -> None:
         contracts: Annotated[
             list[str] | None, typer.Argument(help="Contracts to deploy (default: all).")
         ] = None,
+        ctor_args: CtorArgs = None,
         network: Network = None,
         gas_limit: GasLimit = None,
         key: Key = None,
@@ -34,24 +42,33 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Deploy built contracts (build/NAME.wasm, or NAME.zvmc for the zvm target) to a
-        network, the sandbox by default."""
+        network, the sandbox by default. Each contract's constructor (`pub fn init`), if it
+        has one, runs in its deploy transaction with --args (one contract at a time)."""
         out = Output(as_json)
         with handling(out):
             from ..abi import format_address
+            from ..chain.constructor import parse_constructor_args
             from ..chain.networks import open_network
             from ..config.project import load_project
+            from ..exceptions import UsageError
             from .build_cmd import check_target
             from .signing import load_signer
 
             check_target(target)
             project = load_project()
             names = contracts or list(project.contracts)
+            if ctor_args and len(names) != 1:
+                raise UsageError("--args is for one contract's constructor: name that "
+                                 "contract, e.g. `ghost deploy token --args 1000`")
             artifacts = [(name, _artifact(project, name, target)) for name in names]
+            # Every constructor's arguments are checked before the first deploy is sent.
+            codes = [(name, path.read_bytes()) for name, path in artifacts]
+            values = [parse_constructor_args(code, ctor_args or []) for _, code in codes]
             signer = load_signer(key or project.default_key, password_file)
             deployed = []
             with open_network(project, network, transport=transport) as net:
-                for name, path in artifacts:
-                    receipt = net.deploy(path.read_bytes(), name=name, gas_limit=gas_limit,
+                for (name, code), args in zip(codes, values, strict=True):
+                    receipt = net.deploy(code, args, name=name, gas_limit=gas_limit,
                                          signer=signer)
                     deployed.append((name, receipt))
             out.emit(

@@ -143,11 +143,17 @@ def register(app: typer.Typer) -> None:
             with _open(network, transport) as net:
                 r = net.receipt(raw)
                 abi_of = abi_lookup(net)
-                data = {"kind": r.kind, **receipt_json(r, abi_of)}
+                data = {"kind": r.kind, **receipt_json(r, abi_of), "status": r.status,
+                        "error": r.error}
 
             def render() -> None:
                 sender = f" from {format_address(r.sender)}" if r.sender else ""
                 out.info(f"{r.kind} in block {r.block_height}, tx 0x{r.tx_hash.hex()}{sender}")
+                if r.status != "ok":  # it ran and failed: only its nonce and gas were kept
+                    error = r.error or {}
+                    out.info(f"failed ({error.get('code')}): {error.get('message')}; "
+                             f"gas used: {r.gas_used:,}")
+                    return
                 _render(out, r, events=data["events"])
 
             out.emit(data, render)

@@ -63,7 +63,11 @@ class Output:
         self.err.print(Text.assemble(("error: ", "bold red"), exc.message))
         output = exc.details.get("output")
         if isinstance(output, str) and output.strip():  # e.g. Zig's source excerpt and caret
-            self.err.print(Text(output.rstrip(), style="dim"))
+            lines = output.rstrip().splitlines()
+            if lines[0].strip() in exc.message:  # the message already quotes it
+                lines = lines[1:]
+            if lines:
+                self.err.print(Text("\n".join(lines), style="dim"))
         raise typer.Exit(exc.exit_code)
 
 

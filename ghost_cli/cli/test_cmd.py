@@ -41,13 +41,19 @@ def register(app: typer.Typer) -> None:
             from pathlib import Path
 
             from ..config.project import load_project
+            from ..toolchain.build import build_project
 
             project = load_project()
+            # Build here, once: a compile error is reported like `ghost build` reports it
+            # (Zig's diagnostic once, exit 4) instead of as an error in every test's setup.
+            with out.status("building contracts"):
+                build_project(project)
             with tempfile.TemporaryDirectory() as tmp:
                 report_path = Path(tmp) / "report.json"
                 # The plugin is loaded through its pytest11 entry point.
                 cmd = [sys.executable, "-m", "pytest", "tests", "--ghost-project",
-                       str(project.root), "--ghost-report", str(report_path)]
+                       str(project.root), "--ghost-report", str(report_path),
+                       "--ghost-prebuilt"]
                 cmd += ["--gas-report"] if gas_report else []
                 cmd += ["--gas-snapshot"] if snapshot else []
                 cmd += ["--gas-check"] if check else []

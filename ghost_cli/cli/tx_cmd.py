@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from .contract_cmds import CtorArgs
 from .options import GasLimit, Json, Network, PasswordFile, Transport
 from .output import Output, handling
 
@@ -26,6 +27,7 @@ def build(
                                                "contract from ghost.toml.")],
     function: Annotated[str | None, typer.Argument(help="call: the function.")] = None,
     args: Annotated[list[str] | None, typer.Argument(help="call: its arguments.")] = None,
+    ctor_args: CtorArgs = None,
     sender: Annotated[str, typer.Option("--from", help="Keystore key or multi-sig account "
                                                        "that sends it.")] = ...,
     network: Network = None,
@@ -41,6 +43,7 @@ def build(
     with handling(out):
         from dataclasses import replace
 
+        from ..chain.constructor import encode_constructor_args, parse_constructor_args
         from ..chain.networks import open_network
         from ..chain.transaction import MultisigAuth, SignedTransaction, dumps
         from ..config.project import load_project
@@ -56,6 +59,9 @@ def build(
         project = load_project()
         with open_network(project, network, transport=transport) as net:
             if kind == "call":
+                if ctor_args:
+                    raise UsageError("--args is for a deploy's constructor; a call's "
+                                     "arguments follow the function name")
                 if function is None:
                     raise UsageError("a call needs a function name")
                 address = net.resolve(target)
@@ -64,9 +70,14 @@ def build(
                     "call", info.address, gas_limit=gas_limit, target=address,
                     function=function, args=net.encode_args(address, function, values))
             else:
-                code = _artifact(project, target).read_bytes()
+                if function is not None or args:
+                    raise UsageError("a deploy's constructor arguments go in --args "
+                                     "(one per argument)")
+                code = _artifact(project, target, None).read_bytes()  # its configured target
+                calldata = encode_constructor_args(
+                    code, parse_constructor_args(code, ctor_args or []))
                 tx = net.new_transaction("deploy", info.address, gas_limit=gas_limit,
-                                         code=code, label=target)
+                                         code=code, label=target, args=calldata)
             tx = replace(tx, expiry=tx.expiry - 3600 + ttl)
             if nonce is not None:
                 tx = replace(tx, nonce=nonce)

@@ -151,11 +151,14 @@ class RemoteNetwork:
                              "keys (`ghost keys new NAME` makes one)")
         return signer
 
-    def deploy(self, code: bytes, *, name: str | None = None, signer=None,
-               gas_limit: int | None = None) -> Receipt:
+    def deploy(self, code: bytes, args: Sequence[Any] = (), *, name: str | None = None,
+               signer=None, gas_limit: int | None = None) -> Receipt:
+        """`args` (typed values) go to the constructor, which the node runs in the deploy."""
+        from ..chain.constructor import encode_constructor_args
+
         signer = self._signer(signer)
         tx = self.new_transaction("deploy", signer.address, gas_limit=gas_limit, code=code,
-                                  label=name or "")
+                                  label=name or "", args=encode_constructor_args(code, args))
         return self.submit(sign_single(tx, signer.secret_key, signer.public_key))
 
     def call(self, ref: str | bytes, function: str, args: Sequence[Any] = (), *,
@@ -196,12 +199,16 @@ class RemoteNetwork:
         address = _bytes(doc["address"])
         function = doc.get("function")
         return_data = _bytes(doc["return_data"])
-        abi = self.abi_of(address)
-        result = None if not function else decode_result(abi.function(function), return_data)
+        status = doc.get("status", "ok")
+        # A failed transaction returned nothing to decode; a failed deploy left no contract.
+        abi = self.abi_of(address) if status == "ok" else None
+        result = None if not function or abi is None else decode_result(
+            abi.function(function), return_data)
         return Receipt(doc.get("kind", "call" if function else "deploy"), address, function,
                        result, return_data, doc["gas_used"], doc["block_height"],
                        _bytes(doc["tx_hash"]), _events(doc["events"]), tuple(doc["logs"]), abi,
-                       _bytes(doc["sender"]) if doc.get("sender") else None)
+                       status, doc.get("error"),
+                       sender=_bytes(doc["sender"]) if doc.get("sender") else None)
 
 
 def _events(docs: list[dict[str, Any]]) -> tuple[Event, ...]:

@@ -73,6 +73,8 @@ class TxReceipt:
     tx_hash: bytes
     events: tuple[Event, ...] = ()
     logs: tuple[str, ...] = ()
+    status: str = "ok"  # "failed": it ran and failed; only its nonce and gas were kept
+    error: dict | None = None  # a failed one's {"code", "message"}
 
 
 @dataclass(frozen=True)
@@ -317,8 +319,9 @@ class NodeCore:
     # --- writes ------------------------------------------------------------------------
 
     def send_transaction(self, signed: SignedTransaction, *, now: float) -> TxReceipt:
-        """Check, run and record; returns once the commit is durable. Raises a GhostError
-        (rejected or failed) with nothing recorded."""
+        """Check, run and record; returns once the commit is durable. Raises a GhostError:
+        rejected, with nothing recorded, or failed in execution, with a failed receipt
+        (nonce used, gas charged; the error's details carry its tx_hash)."""
         tx = signed.tx
         with self.park():
             self._lock.acquire()
@@ -561,4 +564,4 @@ def _from_receipt(r: Receipt, sender: bytes, tx_hash: bytes) -> TxReceipt:
 
 def _from_record(r: ReceiptRecord) -> TxReceipt:
     return TxReceipt(r.kind, r.sender, r.target, r.function, r.return_data, r.gas_used,
-                     r.height, r.tx_hash, r.events, r.logs)
+                     r.height, r.tx_hash, r.events, r.logs, r.status, r.error)

@@ -180,10 +180,13 @@ def _event(e: Any) -> pb.Event:
 
 
 def _receipt(r: Any) -> pb.Receipt:
+    error = getattr(r, "error", None) or {}  # a failed transaction's {"code", "message"}
     return pb.Receipt(kind=r.kind, sender=r.sender, address=r.address, function=r.function or "",
                       return_data=r.return_data, gas_used=r.gas_used,
                       block_height=r.block_height, tx_hash=r.tx_hash,
-                      events=[_event(e) for e in r.events], logs=list(r.logs))
+                      events=[_event(e) for e in r.events], logs=list(r.logs),
+                      status=getattr(r, "status", "ok"), error_code=error.get("code", ""),
+                      error_message=error.get("message", ""))
 
 
 def _block(b: Any, chain_id: int) -> chain.Block:

@@ -42,7 +42,8 @@ APPLICATION_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32012, "wrong_chain", "signed for another chain id"),
     ErrorCode(-32013, "bad_nonce", "nonce already used or ahead of the account"),
     ErrorCode(-32014, "expired", "past the transaction's expiry"),
-    ErrorCode(-32020, "execution_failed", "the contract ran and failed; nothing recorded"),
+    ErrorCode(-32020, "execution_failed",
+              "the contract ran and failed; only its nonce, gas and failed receipt are recorded"),
     ErrorCode(-32021, "reverted", "the contract reverted (data.reason)"),
     ErrorCode(-32022, "out_of_gas", "the gas limit ran out"),
     ErrorCode(-32023, "trap", "a WebAssembly trap"),
@@ -113,6 +114,7 @@ def exception_from(error: dict[str, Any]) -> GhostError:
         exc: GhostError = cls(str(details.get("reason", message)),
                               gas_used=int(data.get("gas_used", 0)))
         exc.message = message
+        exc.details.update(details)  # e.g. tx_hash of the failed transaction's receipt
         return exc
     if issubclass(cls, ExecutionError):
         return cls(message, gas_used=int(data.get("gas_used", 0)), **details)

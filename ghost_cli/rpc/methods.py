@@ -204,6 +204,8 @@ def receipt_json(r: Any) -> dict[str, Any]:
         "tx_hash": _0x(r.tx_hash),
         "events": [event_json(e) for e in r.events],
         "logs": list(r.logs),
+        "status": getattr(r, "status", "ok"),
+        "error": getattr(r, "error", None),
     }
 
 

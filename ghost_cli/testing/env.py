@@ -19,6 +19,7 @@ class GasRecord:
     function: str
     gas_used: int
     test: str | None
+    failed: bool = False  # reverted, trapped or ran out of gas (still charged)
 
 
 class GhostEnv:
@@ -76,9 +77,10 @@ class GhostEnv:
             finally:
                 self.sender = sender
 
-    def deploy(self, name: str, *, code: bytes | None = None, gas_limit: int | None = None
-               ) -> Contract:
-        """Deploy the project's contract `name` (or raw `code`) and return a handle to it."""
+    def deploy(self, name: str, *args: Any, code: bytes | None = None,
+               gas_limit: int | None = None) -> Contract:
+        """Deploy the project's contract `name` (or raw `code`) and return a handle to it.
+        `args` go to the contract's constructor (`pub fn init`), run by the deploy."""
         if code is None:
             from ..exceptions import NotFoundError
 
@@ -86,7 +88,8 @@ class GhostEnv:
                 known = ", ".join(self.artifacts) or "none"
                 raise NotFoundError(f"no built contract {name!r} (built: {known})")
             code = self.artifacts[name].read_bytes()
-        receipt = self.sandbox.deploy(code, name=name, signer=self.signer, gas_limit=gas_limit)
+        receipt = self.sandbox.deploy(code, args, name=name, signer=self.signer,
+                                      gas_limit=gas_limit)
         self.last_receipt = receipt
         return Contract(self, name, receipt.address)
 
@@ -101,6 +104,11 @@ class GhostEnv:
     def record(self, contract: str, function: str, receipt: Receipt) -> None:
         self.last_receipt = receipt
         self.gas_records.append(GasRecord(contract, function, receipt.gas_used, self.current_test))
+
+    def record_failure(self, contract: str, function: str, gas_used: int) -> None:
+        """A call that ran and failed: its gas counts in reports and snapshots too."""
+        self.gas_records.append(GasRecord(contract, function, gas_used, self.current_test,
+                                          failed=True))
 
 
 class Contract:
@@ -142,11 +150,18 @@ class ContractFunction:
 
     def transact(self, *args: Any, gas_limit: int | None = None) -> Receipt:
         """Send a transaction; return the whole receipt (gas, events, logs)."""
+        from ..exceptions import ExecutionError
+
         env = self.contract._env
-        with env.traced():
-            receipt = env.sandbox.call(
-                self.contract._address, self.name, args, signer=env.signer, gas_limit=gas_limit
-            )
+        try:
+            with env.traced():
+                receipt = env.sandbox.call(
+                    self.contract._address, self.name, args, signer=env.signer,
+                    gas_limit=gas_limit,
+                )
+        except ExecutionError as exc:  # a revert or trap costs what it burnt: count it
+            env.record_failure(self.contract._name, self.name, exc.gas_used)
+            raise
         env.record(self.contract._name, self.name, receipt)
         return receipt
 

@@ -25,6 +25,7 @@ class FunctionGas:
     mean: int
     median: int
     max: int
+    failed: int = 0  # of `calls`, how many reverted or trapped (their gas is included)
 
 
 @dataclass(frozen=True)
@@ -44,17 +45,22 @@ class GasChange:
 
 
 def report(records: Iterable[GasRecord]) -> list[FunctionGas]:
-    by_fn: dict[tuple[str, str], list[int]] = defaultdict(list)
+    """Per function, over every call that ran: failed calls count with the gas they burnt."""
+    by_fn: dict[tuple[str, str], list[GasRecord]] = defaultdict(list)
     for r in records:
-        by_fn[(r.contract, r.function)].append(r.gas_used)
-    return [
-        FunctionGas(c, f, len(g), min(g), round(statistics.fmean(g)),
-                    round(statistics.median(g)), max(g))
-        for (c, f), g in sorted(by_fn.items())
-    ]
+        by_fn[(r.contract, r.function)].append(r)
+    rows = []
+    for (c, f), recs in sorted(by_fn.items()):
+        g = [r.gas_used for r in recs]
+        rows.append(FunctionGas(c, f, len(g), min(g), round(statistics.fmean(g)),
+                                round(statistics.median(g)), max(g),
+                                sum(r.failed for r in recs)))
+    return rows
 
 
 def per_test(records: Iterable[GasRecord]) -> dict[str, int]:
+    """Gas per test over every call it made, failed ones included, so a test whose calls
+    all revert is measured too."""
     totals: dict[str, int] = defaultdict(int)
     for r in records:
         if r.test is not None:

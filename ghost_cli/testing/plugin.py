@@ -16,6 +16,7 @@ import pytest
 RECORDS = pytest.StashKey[list]()
 CHECK = pytest.StashKey[tuple]()
 OUTCOMES = pytest.StashKey[dict]()
+BUILD_ERROR = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,6 +32,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ghost-project", default=None,
                     help="Project directory (default: found upward from the tests).")
     group.addoption("--ghost-report", default=None, help="Write a JSON summary here.")
+    group.addoption("--ghost-prebuilt", action="store_true",
+                    help="Use the artifacts already in the build directory (ghost test "
+                         "builds before it starts pytest).")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,10 +57,9 @@ def ghost_project(pytestconfig: pytest.Config):
 @pytest.fixture(scope="session")
 def _ghost_session(pytestconfig: pytest.Config, ghost_project):
     from ..chain.sandbox import Sandbox
-    from ..toolchain.build import build_project
     from .env import GhostEnv
 
-    results = build_project(ghost_project)
+    artifacts = _artifacts(pytestconfig, ghost_project)
     network = ghost_project.networks[ghost_project.default_network]
     sandbox = Sandbox(
         ":memory:",
@@ -64,10 +67,29 @@ def _ghost_session(pytestconfig: pytest.Config, ghost_project):
         cache_dir=ghost_project.root / ".ghost" / "module-cache",
         gas_limit=network.gas_limit,
     )
-    env = GhostEnv(sandbox, {r.name: r.path for r in results})
+    env = GhostEnv(sandbox, artifacts)
     env.gas_records = pytestconfig.stash[RECORDS]
     yield env
     sandbox.close()
+
+
+def _artifacts(config: pytest.Config, project) -> dict[str, Path]:
+    """Contract name -> built module. A build that fails stops the session once, with
+    Zig's diagnostic, rather than failing every test's setup with the same traceback."""
+    from ..exceptions import GhostError
+    from ..toolchain.build import build_project
+
+    if config.getoption("--ghost-prebuilt"):
+        return {name: project.artifact_path(name) for name in project.contracts}
+    try:
+        return {r.name: r.path for r in build_project(project)}
+    except GhostError as exc:
+        config.stash[BUILD_ERROR] = exc
+        output = exc.details.get("output")
+        lines = output.rstrip().splitlines() if isinstance(output, str) else []
+        if lines and lines[0].strip() in exc.message:
+            lines = lines[1:]
+        pytest.exit("\n".join([exc.message, *lines]), returncode=exc.exit_code)
 
 
 @pytest.fixture
@@ -114,7 +136,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     records = config.stash[RECORDS]
     totals = gas_report.per_test(records)
     check: tuple = ((), ())
-    error = None
+    error = config.stash.get(BUILD_ERROR, None)
     try:
         if config.getoption("--gas-snapshot") or config.getoption("--gas-check"):
             project = _project(config)
@@ -156,10 +178,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if config.getoption("--gas-report") and records:
         tr.section("gas report")
         tr.write_line(f"{'contract.function':<32}{'calls':>7}"
-                      + "".join(f"{h:>12}" for h in ("min", "mean", "median", "max")))
+                      + "".join(f"{h:>12}" for h in ("min", "mean", "median", "max"))
+                      + f"{'failed':>8}")
         for r in gas_report.report(records):
             tr.write_line(f"{r.contract + '.' + r.function:<32}{r.calls:>7}{r.min:>12,}"
-                          f"{r.mean:>12,}{r.median:>12,}{r.max:>12,}")
+                          f"{r.mean:>12,}{r.median:>12,}{r.max:>12,}{r.failed:>8}")
     (failing, notes), error = config.stash.get(CHECK, (((), ()), None))
     if config.getoption("--gas-snapshot") and error is None:
         tr.write_line("gas snapshot written")

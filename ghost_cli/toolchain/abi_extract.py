@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..abi import INT_TYPES, Abi, EventField, EventSpec, Function, Param
+from ..abi import CONSTRUCTOR, INT_TYPES, Abi, EventField, EventSpec, Function, Param
 from ..config.defaults import SDK_MODULE
 from ..exceptions import CompileError
 
@@ -224,6 +224,7 @@ def extract_abi_from_text(text: str, label: str) -> Abi:
     src = _Source(text, masked, _depths(masked), label)
     types = _TypeMap(src)
     functions = []
+    constructor = None
     for m in _PUB_FN.finditer(masked):
         if src.depth[m.start()] != 0:
             continue  # a method of a nested struct, not a contract function
@@ -265,16 +266,21 @@ def extract_abi_from_text(text: str, label: str) -> Abi:
                 r_start,
                 f"unsupported return type {ret_text!r} of {name!r} (supported: {SUPPORTED})",
             )
-        functions.append(
-            Function(
-                name=name,
-                inputs=tuple(params),
-                output=None if output == "void" else output,
-                can_fail=can_fail,
-                doc=_doc_before(src, m.start()),
-            )
+        fn = Function(
+            name=name,
+            inputs=tuple(params),
+            output=None if output == "void" else output,
+            can_fail=can_fail,
+            doc=_doc_before(src, m.start()),
         )
-    return Abi(tuple(functions), events=_events(src, types))
+        if name != CONSTRUCTOR:
+            functions.append(fn)
+            continue
+        if fn.output is not None:
+            raise src.error(r_start, f"the constructor {CONSTRUCTOR!r} returns {ret_text!r}; "
+                                     "it must return void or !void (deploy returns no value)")
+        constructor = fn
+    return Abi(tuple(functions), constructor=constructor, events=_events(src, types))
 
 
 def _events(src: _Source, types: _TypeMap) -> tuple[EventSpec, ...]:

@@ -95,6 +95,18 @@ def by_selector(backend: Backend) -> Callable[[bytes, CallContext, StorageReader
     return run
 
 
+def read_module_metadata(code: bytes) -> dict[str, Any] | None:
+    """A built module's ghost metadata (ABI included), by its magic, without an engine."""
+    from ..toolchain.wasm_module import read_metadata
+    from .zvm.container import read_zvmc_metadata
+
+    if bytes(code[:4]) == ZVMC_MAGIC:
+        return read_zvmc_metadata(code)
+    if bytes(code[:4]) == WASM_MAGIC:
+        return read_metadata(code)
+    return None
+
+
 def default_engines(limits, cache_dir) -> EngineSet:
     """The engines ghost ships, imported lazily (wasmtime is heavy)."""
     from ..toolchain.wasm_module import read_metadata

@@ -38,6 +38,9 @@ class CallContext:
     # Other contracts, for engines that can call them; None: the engine sees only this
     # one (the WebAssembly engine never looks).
     world: World | None = field(default=None, compare=False, repr=False)
+    # True while a deploy runs the new contract's constructor: its code is not stored yet,
+    # so code-size lookups of its own address see none (as Ethereum's constructors do).
+    constructing: bool = False
 
 
 @dataclass(frozen=True)

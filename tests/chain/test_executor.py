@@ -50,7 +50,15 @@ def test_state_persists_in_the_file(tmp_path, counter_code):
         assert sb.query("counter", "get").result == 1
 
 
-def test_revert_changes_nothing_and_reports_gas(sandbox, counter_code):
+def _counts_after_a_failure(before: dict) -> dict:
+    """A failed transaction adds its block and its receipt, nothing else (no events)."""
+    return {**before, "blocks": before["blocks"] + 1, "receipts": before["receipts"] + 1}
+
+
+def test_revert_keeps_no_effect_but_uses_the_nonce_and_records_a_failed_receipt(
+        sandbox, counter_code):
+    # Failure no longer leaves the nonce as it was (the Ethereum model, docs/transactions.md):
+    # the failed transaction is recorded, so the same signed bytes cannot run again.
     sandbox.deploy(counter_code, name="counter")
     sandbox.call("counter", "add", [2**64 - 1])
     before = sandbox.store.counts()
@@ -58,25 +66,59 @@ def test_revert_changes_nothing_and_reports_gas(sandbox, counter_code):
     with pytest.raises(RevertError, match="reverted: Overflow") as info:
         sandbox.call("counter", "add", [1])
     assert info.value.gas_used > gas.TX_BASE
-    assert sandbox.store.counts() == before
-    assert sandbox.store.nonce(sandbox.default_sender) == nonce
+    assert sandbox.store.counts() == _counts_after_a_failure(before)
+    assert sandbox.store.nonce(sandbox.default_sender) == nonce + 1
     assert sandbox.query("counter", "get").result == 2**64 - 1
+    tx_hash = bytes.fromhex(info.value.details["tx_hash"][2:])
+    stored = sandbox.store.receipt(tx_hash)
+    assert stored.status == "failed" and stored.function == "add"
+    assert stored.error == {"code": "reverted", "message": "reverted: Overflow"}
+    assert stored.gas_used == info.value.gas_used
+    assert stored.events == () and stored.return_data == b""
+    assert stored.height == info.value.details["block_height"] == sandbox.store.height()
 
 
-def test_out_of_gas_burns_the_limit_and_changes_nothing(sandbox, counter_code):
+def test_a_failed_transaction_cannot_be_replayed(sandbox, counter_code):
+    from ghost_cli.chain.transaction import sign_single
+    from ghost_cli.exceptions import NonceError
+
+    sandbox.deploy(counter_code, name="counter")
+    sandbox.call("counter", "add", [2**64 - 1])
+    key = sandbox.default_signer
+    tx = sandbox.new_transaction("call", key.address, target=sandbox.resolve("counter"),
+                                 function="add", args=(1).to_bytes(8, "little"))
+    signed = sign_single(tx, key.secret_key, key.public_key)
+    with pytest.raises(RevertError):
+        sandbox.submit(signed)
+    before = sandbox.store.counts()
+    with pytest.raises(NonceError, match="already used"):
+        sandbox.submit(signed)
+    assert sandbox.store.counts() == before
+
+
+def test_out_of_gas_burns_the_limit_and_keeps_only_nonce_and_receipt(sandbox, counter_code):
     sandbox.deploy(counter_code, name="counter")
     needed = sandbox.query("counter", "increment").gas_used
     before = sandbox.store.counts()
     with pytest.raises(OutOfGasError) as info:
         sandbox.call("counter", "increment", gas_limit=needed - 1)
     assert info.value.gas_used == needed - 1
-    assert sandbox.store.counts() == before
+    assert sandbox.store.counts() == _counts_after_a_failure(before)
+    stored = sandbox.store.receipt(bytes.fromhex(info.value.details["tx_hash"][2:]))
+    assert (stored.status, stored.gas_used) == ("failed", needed - 1)
+    assert stored.error["code"] == "out_of_gas"
     # Exactly the gas it reports is enough.
     assert sandbox.call("counter", "increment", gas_limit=needed).gas_used == needed
     with pytest.raises(OutOfGasError, match="below the transaction base"):
         sandbox.call("counter", "increment", gas_limit=100)
-    with pytest.raises(OutOfGasError, match="deploying"):
+    nonce = sandbox.store.nonce(sandbox.default_sender)
+    with pytest.raises(OutOfGasError, match="deploying") as info:
         sandbox.deploy(counter_code, gas_limit=gas.TX_BASE)
+    assert sandbox.store.nonce(sandbox.default_sender) == nonce + 1
+    failed = sandbox.store.receipt(bytes.fromhex(info.value.details["tx_hash"][2:]))
+    assert (failed.kind, failed.status, failed.gas_used) == ("deploy", "failed", gas.TX_BASE)
+    with pytest.raises(NotFoundError):  # no contract at the address it would have had
+        sandbox.store.contract(failed.target)
 
 
 def test_gas_is_the_same_in_every_fresh_sandbox(tmp_path, counter_code):
@@ -114,3 +156,79 @@ def test_modules_without_metadata_or_with_foreign_imports_are_refused(sandbox):
     with pytest.raises(InvalidModuleError):
         sandbox.deploy(b"\0asm\x01\0\0\0\x99garbage")
     assert sandbox.store.counts() == before
+
+
+# ---- constructors ---------------------------------------------------------------------
+
+
+def test_the_constructor_runs_inside_the_deploy_with_the_deployer_as_caller(sandbox,
+                                                                          token_code):
+    me = sandbox.default_sender
+    receipt = sandbox.deploy(token_code, [1000], name="token")
+    assert sandbox.store.height() == 1  # code and constructor: one transaction, one block
+    assert sandbox.query("token", "owner").result == me
+    assert sandbox.query("token", "balance_of", [me]).result == 1000
+    [minted] = receipt.events  # the constructor's event, in the deploy's receipt
+    assert minted.name == "Transfer" and minted.topics[2][:20] == me
+    assert sandbox.store.receipt(receipt.tx_hash).events == receipt.events
+    # The deploy paid for its bytes and for the constructor's work.
+    assert receipt.gas_used > gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(token_code)
+    assert sandbox.abi_of(receipt.address).constructor.signature == "init(u64)"
+
+
+def test_the_constructor_cannot_be_called_afterwards(sandbox, token_code):
+    from ghost_cli.chain.transaction import sign_single
+
+    address = sandbox.deploy(token_code, [1000], name="token").address
+    attacker = sandbox.dev_keys[1]
+    before, nonce = sandbox.store.counts(), sandbox.store.nonce(attacker.address)
+    with pytest.raises(NotFoundError, match="'init' is the contract's constructor"):
+        sandbox.call("token", "init", [5], signer=attacker)
+    # Even hand-made call data naming it is refused before anything runs.
+    tx = sandbox.new_transaction("call", attacker.address, target=address, function="init",
+                                 args=(5).to_bytes(8, "little"))
+    with pytest.raises(NotFoundError, match="constructor"):
+        sandbox.submit(sign_single(tx, attacker.secret_key, attacker.public_key))
+    assert sandbox.store.counts() == before
+    assert sandbox.store.nonce(attacker.address) == nonce
+    assert sandbox.query("token", "total_supply").result == 1000
+
+
+def test_a_failing_constructor_leaves_no_contract_but_uses_the_nonce(sandbox, token_code):
+    from ghost_cli.chain.transaction import sign_single
+
+    key = sandbox.default_signer
+    tx = sandbox.new_transaction("deploy", key.address, code=token_code, label="token",
+                                 args=b"\x01")  # too short for a u64: the constructor reverts
+    with pytest.raises(RevertError, match="call data too short") as info:
+        sandbox.submit(sign_single(tx, key.secret_key, key.public_key))
+    address = contract_address(key.address, 0)
+    with pytest.raises(NotFoundError):
+        sandbox.store.contract(address)
+    assert sandbox.store.names() == {} and sandbox.store.storage_items(address) == []
+    assert sandbox.store.nonce(key.address) == 1
+    failed = sandbox.store.receipt(tx.hash)
+    assert (failed.kind, failed.status, failed.events) == ("deploy", "failed", ())
+    assert failed.gas_used == info.value.gas_used > gas.TX_BASE
+
+
+def test_constructor_out_of_gas_burns_the_limit_and_deploys_nothing(sandbox, token_code):
+    needed = gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(token_code)
+    with pytest.raises(OutOfGasError) as info:
+        sandbox.deploy(token_code, [1000], gas_limit=needed + 10)
+    assert info.value.gas_used == needed + 10
+    assert sandbox.store.counts()["contracts"] == 0
+
+
+def test_constructor_arguments_are_checked_against_its_abi(sandbox, token_code, counter_code):
+    from ghost_cli.chain.transaction import sign_single
+
+    with pytest.raises(ArgumentError, match="init takes 1 argument"):
+        sandbox.deploy(token_code, [])
+    with pytest.raises(ArgumentError, match="no constructor"):
+        sandbox.deploy(counter_code, [5])
+    key = sandbox.default_signer  # the executor refuses such a deploy too, before running
+    tx = sandbox.new_transaction("deploy", key.address, code=counter_code, args=b"\x05")
+    with pytest.raises(ArgumentError, match="no constructor"):
+        sandbox.submit(sign_single(tx, key.secret_key, key.public_key))
+    assert sandbox.store.height() == 0 and sandbox.store.nonce(key.address) == 0

@@ -37,6 +37,17 @@ def built_counter(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def built_token(tmp_path_factory) -> Path:
+    """A token project (its constructor takes the supply), created and built once."""
+    root = tmp_path_factory.mktemp("cli-token") / "coin"
+    assert _run_ghost("new", "coin", "--template", "token", "--dir", str(root),
+                      cwd=root.parent).code == 0
+    result = _run_ghost("build", "--json", cwd=root)
+    assert result.code == 0, result.stderr
+    return root
+
+
 @pytest.fixture
 def project(built_counter, tmp_path) -> Path:
     """A private copy of the built project, with a fresh sandbox."""

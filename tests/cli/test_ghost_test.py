@@ -74,3 +74,61 @@ def test_a_failing_test_exits_10(project, run_ghost):
     result = run_ghost("test", "--json", cwd=project)
     assert result.code == 10
     assert result.json["error"]["code"] == "tests_failed"
+
+
+def test_a_compile_error_is_reported_once_with_the_build_exit_code(project, run_ghost):
+    source = project / "src" / "counter.zig"
+    source.write_text(source.read_text().replace(
+        "pub fn get() u64 {", "pub fn get() u64 {\n    undeclared_name += 1;"))
+    for command in (("build",), ("test",)):
+        result = run_ghost(*command, cwd=project)
+        output = result.stdout + result.stderr
+        assert result.code == 4, (command, output)
+        assert output.count("use of undeclared identifier 'undeclared_name'") == 1, output
+        assert "Traceback" not in output and "build_project" not in output, output
+    as_json = run_ghost("test", "--json", cwd=project)
+    assert as_json.code == 4 and as_json.json["error"]["code"] == "compile_error"
+
+
+BURNER = '''
+/// Read the count `rounds` times, then fail: a revert path whose cost grows with `rounds`.
+pub fn burn(rounds: u64) !u64 {
+    var i: u64 = 0;
+    var total: u64 = 0;
+    while (i < rounds) : (i += 1) total +%= ghost.storage.get(u64, count_key);
+    if (total == 0) return error.Burnt;
+    return total;
+}
+'''
+
+REVERTING_TEST = '''
+import pytest
+from ghost_cli.exceptions import RevertError
+
+def test_only_reverts(deploy):
+    counter = deploy("counter")
+    with pytest.raises(RevertError):
+        counter.burn(ROUNDS)
+'''
+
+
+def test_reverted_calls_count_in_gas_report_snapshot_and_check(project, run_ghost):
+    source = project / "src" / "counter.zig"
+    source.write_text(source.read_text() + BURNER)
+    test_file = project / "tests" / "test_reverts.py"
+    test_file.write_text(REVERTING_TEST.replace("ROUNDS", "3"))
+    test_id = "tests/test_reverts.py::test_only_reverts"
+
+    assert run_ghost("test", "--snapshot", cwd=project).code == 0
+    snapshot = json.loads((project / ".gas-snapshot.json").read_text())["tests"]
+    assert snapshot[test_id] > 21_000  # at least the base cost of the reverted call
+    doc = run_ghost("test", "--json", "--gas-report", "tests/test_reverts.py", cwd=project).json
+    [row] = [r for r in doc["gas_report"] if r["function"] == "burn"]
+    assert row["calls"] == 1 and row["failed"] == 1 and row["max"] == snapshot[test_id]
+    assert run_ghost("test", "--check", cwd=project).code == 0
+
+    # The revert path gets far more expensive: the check must notice.
+    test_file.write_text(REVERTING_TEST.replace("ROUNDS", "3000"))
+    moved = run_ghost("test", "--check", "--json", cwd=project)
+    assert moved.code == 9, moved.stdout + moved.stderr
+    assert test_id in moved.json["error"]["message"]

@@ -96,9 +96,9 @@ def net(tmp_path_factory):
 SENDER = KeyPair.generate("ml-dsa-65", b"\x31" * 32)  # pays for nothing: no currency
 
 
-def _deploy(net, projects, name: str) -> bytes:
+def _deploy(net, projects, name: str, *ctor_args) -> bytes:
     code = (projects[name] / "build" / f"{name}.wasm").read_bytes()
-    return net.deploy(code, name=name, signer=SENDER).address
+    return net.deploy(code, list(ctor_args), name=name, signer=SENDER).address
 
 
 def _q(net, address, fn, *args):
@@ -115,8 +115,8 @@ def test_vault_on_a_node(net, projects):
     members = [KeyPair.generate(s, bytes([i + 2]) * 32)
                for i, s in enumerate(("ml-dsa-44", "ed25519", "schnorr-secp256k1"))]
     account = MultisigAccount(2, tuple(m.public_key for m in members))
-    vault = _deploy(net, projects, "signature")
-    _call(net, vault, "init", owner.public_key, account.to_bytes())
+    # The constructor runs inside the deploy transaction: no window to claim the vault.
+    vault = _deploy(net, projects, "signature", owner.public_key, account.to_bytes())
     _call(net, vault, "deposit", 1000)
     bob, eve = b"\xb0" * 20, b"\xee" * 20
     single, multi = b"ghost/vault/v1/single", b"ghost/vault/v1/multi"
@@ -165,8 +165,7 @@ def test_rollup_on_a_node(net, projects):
     x = Scalar(0xBAD)
     rogue = (G1Point() * x - G1Point.from_compressed_bytes(raw[0])).to_compressed_bytes()
     # Member 4 is a rogue key registered with its victim's proof: only the proofs stop it.
-    rollup = _deploy(net, projects, "rollup")
-    _call(net, rollup, "init", b"".join(raw) + rogue, b"".join(pops) + pops[0], 3)
+    rollup = _deploy(net, projects, "rollup", b"".join(raw) + rogue, b"".join(pops) + pops[0], 3)
 
     app = b"\x42" * 20
     tree = SparseMerkleTree(MemoryNodes())
@@ -235,12 +234,15 @@ def test_vault_through_the_cli_on_a_node(projects, tmp_path):
                              "--ca", node.bound["ca"])
         assert code == 0, err
         local = ("--network", "local", "--key", "alice", "--json")
-        code, out, err = ghost("deploy", *local)
+        owner = KeyPair.generate("ml-dsa-65", b"\x01" * 32)
+        code, out, err = ghost("deploy", "signature", "--args", "0x" + owner.public_key.hex(),
+                               "--args", "0x", *local)
         assert code == 0, err
         vault = bytes.fromhex(json.loads(out)["deployed"][0]["address"].removeprefix("0x"))
-        owner = KeyPair.generate("ml-dsa-65", b"\x01" * 32)
-        assert ghost("call", "signature", "init", "0x" + owner.public_key.hex(), "0x",
-                     *local)[0] == 0
+        # The constructor ran in the deploy and cannot be called afterwards.
+        code, out, _ = ghost("call", "signature", "init", "0x" + owner.public_key.hex(), "0x",
+                             *local)
+        assert code == 7 and "constructor" in json.loads(out)["error"]["message"]
         assert ghost("call", "signature", "deposit", "50", *local)[0] == 0
         bob = b"\xb0" * 20
         good = _sign(owner, _vault_message(b"ghost/vault/v1/single", vault, bob, 40, 0))
@@ -248,7 +250,15 @@ def test_vault_through_the_cli_on_a_node(projects, tmp_path):
         code, out, err = ghost("call", "signature", "withdraw", "0x" + bob.hex(), "40", "0",
                                "0x" + bad.hex(), *local)
         assert code == 6, (out, err)
-        assert json.loads(out)["error"]["details"]["reason"] == "BadSignature"
+        failed = json.loads(out)["error"]
+        assert failed["details"]["reason"] == "BadSignature"
+        # The failed withdrawal is recorded: its receipt says so, with the gas it used.
+        code, out, err = ghost("receipt", failed["details"]["tx_hash"], "--network", "local",
+                               "--json")
+        assert code == 0, err
+        receipt = json.loads(out)
+        assert (receipt["status"], receipt["error"]["code"]) == ("failed", "reverted")
+        assert receipt["gas_used"] == failed["gas_used"] and receipt["events"] == []
         code, out, err = ghost("call", "signature", "withdraw", "0x" + bob.hex(), "40", "0",
                                "0x" + good.hex(), *local)
         assert code == 0, err

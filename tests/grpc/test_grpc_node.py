@@ -199,3 +199,33 @@ def test_signed_tx_messages_round_trip_the_tx_json_form(key):
     from ghost_cli.node.grpc import signed_from
 
     assert signed_from(signed_to(signed)) == from_json(to_json(signed))
+
+
+def test_deploy_runs_the_constructor_from_the_signed_args(node, stubs, key, token_code):
+    contracts, chain_stub = stubs
+    start = _nonce(chain_stub, key)
+    deployed = contracts.Deploy(_signed(key, start, "deploy", code=token_code,
+                                        label="grpc-token", args=_u64(777)))
+    assert [e.name for e in deployed.events] == ["Transfer"]
+    supply = contracts.Query(pb.QueryRequest(address=deployed.address,
+                                             function="total_supply"))
+    assert supply.return_data == _u64(777)
+    with pytest.raises(grpc.RpcError) as info:  # never again, from anyone
+        contracts.Call(_signed(key, start + 1, "call", target=deployed.address,
+                               function="init", args=_u64(1)))
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "constructor" in info.value.details()
+    assert _nonce(chain_stub, key) == start + 1
+
+    # A transaction that runs and fails is recorded: nonce used, failed receipt.
+    with pytest.raises(grpc.RpcError) as info:
+        contracts.Call(_signed(key, start + 1, "call", target=deployed.address,
+                               function="transfer", args=b"\x02" * 20 + _u64(778)))
+    data = _error(info.value)["data"]
+    assert data["code"] == "reverted" and _nonce(chain_stub, key) == start + 2
+    failed = contracts.GetReceipt(pb.GetReceiptRequest(tx_hash=bytes.fromhex(
+        data["tx_hash"][2:])))
+    assert (failed.status, failed.error_code) == ("failed", "reverted")
+    assert failed.error_message == "reverted: InsufficientBalance"
+    assert failed.gas_used == data["gas_used"] and list(failed.events) == []
+    assert deployed.status == "ok" and deployed.error_code == ""

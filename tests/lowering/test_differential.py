@@ -53,10 +53,13 @@ def _outcome(sandbox: Sandbox, name: str, function: str, args: list, signer: int
     return ("ok", r.result, r.return_data, events, r.logs)
 
 
-def _differential(tmp_path, builds: Builds, calls: list[tuple]) -> list[tuple]:
+def _differential(tmp_path, builds: Builds, calls: list[tuple], ctor_args=()) -> list[tuple]:
     with Sandbox(tmp_path / "sandbox.db") as sandbox:
-        sandbox.deploy(builds.wasm, name="on_wasm")
-        sandbox.deploy(builds.zvmc, name="on_zvm")
+        wasm = sandbox.deploy(builds.wasm, ctor_args, name="on_wasm")
+        zvm = sandbox.deploy(builds.zvmc, ctor_args, name="on_zvm")
+        # The constructor ran in each deploy, identically on both engines.
+        assert [(e.name, e.topics[1:], e.data) for e in wasm.events] == \
+            [(e.name, e.topics[1:], e.data) for e in zvm.events]
         seen = []
         for function, args, signer in calls:
             args = [sandbox.accounts[a[1]] if isinstance(a, tuple) else a for a in args]
@@ -86,8 +89,7 @@ def test_counter(tmp_path, templates):
 def test_token(tmp_path, templates):
     alice, bob = ("account", 1), ("account", 2)
     calls = [
-        ("name", [], 0), ("owner", [], 0), ("total_supply", [], 0),
-        ("init", [1000], 0), ("init", [5], 1), ("owner", [], 3),
+        ("name", [], 0), ("owner", [], 0), ("total_supply", [], 0), ("owner", [], 3),
         ("transfer", [alice, 10], 0), ("transfer", [bob, 3], 1),
         ("transfer", [alice, 5000], 0), ("transfer", [bob, 1], 4),
         ("transfer", [alice, 7], 1),  # to oneself
@@ -95,12 +97,27 @@ def test_token(tmp_path, templates):
         ("balance_of", [b"\xff" * 20], 0), ("total_supply", [], 2),
         ("transfer", [bob, 0], 5), ("transfer", [alice, 990], 0),
     ]
-    seen = _differential(tmp_path, templates["token"], calls)
+    seen = _differential(tmp_path, templates["token"], calls, [1000])
     reverts = [s for s in seen if s[0] == "revert"]
-    assert reverts == [("revert", "AlreadyInitialized"), ("revert", "InsufficientBalance"),
-                       ("revert", "InsufficientBalance")]
-    assert seen[0][1] == "demo"
-    assert seen[11][1] == 7 and seen[12][1] == 3
+    assert reverts == [("revert", "InsufficientBalance"), ("revert", "InsufficientBalance")]
+    assert seen[0][1] == "demo" and seen[2][1] == 1000
+    assert seen[9][1] == 7 and seen[10][1] == 3
+
+
+def test_lowered_code_refuses_its_constructor_after_the_deploy(tmp_path, templates):
+    """However the constructor's selector reaches a deployed ZVM contract (a transaction
+    is refused by the ABI before that; another contract's CALL is not), it reverts."""
+    from ghost_cli.vm.types import CallContext
+
+    with Sandbox(tmp_path / "sandbox.db") as sandbox:
+        address = sandbox.deploy(templates["token"].zvmc, [1000], name="t").address
+        ctx = CallContext(caller=sandbox.accounts[1], address=address,
+                          input=(5).to_bytes(8, "little"), gas_limit=1_000_000,
+                          world=sandbox.executor.world)
+        with pytest.raises(RevertError, match="constructor already ran"):
+            sandbox.engines.execute(templates["token"].zvmc, "init", ctx,
+                                    lambda key: sandbox.store.storage_get(address, key))
+        assert sandbox.query("t", "total_supply").result == 1000
 
 
 def test_zvmc_holds_lowered_code_and_the_metadata(templates):

@@ -81,7 +81,9 @@ def test_errors_have_their_codes_and_the_node_stays_up(node, client, counter, ke
         -32021, "reverted", "Overflow")
 
     assert node.proc.poll() is None
-    assert client.nonce() == 3 and client.result("ghost_health")["height"] == 3
+    # The revert is recorded as a failed transaction (nonce used, own block); the refused
+    # ones (signature, replay, chain, unknown contract) are not.
+    assert client.nonce() == 4 and client.result("ghost_health")["height"] == 4
     metrics = httpx.get(f"{node.url}/metrics").text
     assert f'ghost_contract_failures_total{{code="reverted",contract="0x{counter[2:].lower()}"}}' \
         in metrics

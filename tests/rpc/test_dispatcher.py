@@ -135,13 +135,20 @@ def test_wrong_chain_and_expired(rpc, counter, key):
     _assert_unchanged(rpc, key, 1, 1)
 
 
-def test_revert_is_an_error_and_records_nothing(rpc, counter, key):
+def test_revert_is_an_error_and_records_a_failed_receipt(rpc, counter, key):
     fn = _fn(rpc, counter, "add")
     assert "result" in rpc.send_call(counter, "add", encode_call(fn, [U64_MAX]))
     err = rpc.send_call(counter, "add", encode_call(fn, [1]))["error"]
     assert err["code"] == -32021 and err["data"]["code"] == "reverted"
     assert err["data"]["reason"] == "Overflow" and err["data"]["gas_used"] > 21_000
-    _assert_unchanged(rpc, key, 2, 2)
+    # The failure is recorded (Ethereum's model): nonce used, gas charged, state kept.
+    _assert_unchanged(rpc, key, 3, 3)
+    receipt = rpc.result("ghost_getReceipt", hash=err["data"]["tx_hash"])
+    assert receipt["status"] == "failed" and receipt["events"] == []
+    assert receipt["error"] == {"code": "reverted", "message": "reverted: Overflow"}
+    assert receipt["gas_used"] == err["data"]["gas_used"] and receipt["block_height"] == 3
+    assert rpc.result("ghost_query", address=counter, function="get")["return_data"] == \
+        "0x" + U64_MAX.to_bytes(8, "little").hex()
 
 
 def test_unknown_contract_function_receipt(rpc, counter):
@@ -314,3 +321,19 @@ def test_keccak_is_the_tx_hash(rpc, counter_code):
     r = rpc.result("ghost_sendTransaction", tx=doc)
     assert r["tx_hash"] == doc["hash"] == "0x" + keccak256(
         b"ghost/tx/v1" + bytes.fromhex(doc["tx"])).hex()
+
+
+def test_a_deploy_runs_its_constructor_with_the_args_field(rpc, token_code, key):
+    """The constructor's arguments travel in the signed deploy's `args` field."""
+    receipt = rpc.result("ghost_sendTransaction", tx=rpc.tx(
+        "deploy", code=token_code, label="token", args=(1000).to_bytes(8, "little")))
+    assert receipt["block_height"] == 1 and receipt["status"] == "ok"
+    assert [e["name"] for e in receipt["events"]] == ["Transfer"]
+    info = rpc.result("ghost_getContract", name="token")
+    assert info["abi"]["constructor"]["inputs"] == [{"name": "supply", "type": "u64"}]
+    assert "init" not in [f["name"] for f in info["abi"]["functions"]]
+    q = rpc.result("ghost_query", address=receipt["address"], function="total_supply")
+    assert q["return_data"] == "0x" + (1000).to_bytes(8, "little").hex()
+    err = rpc.send_call(receipt["address"], "init", (5).to_bytes(8, "little"))["error"]
+    assert err["code"] == -32040 and "constructor" in err["message"]
+    _assert_unchanged(rpc, key, 1, 1)

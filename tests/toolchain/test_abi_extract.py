@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ghost_cli.abi import Function, Param
-from ghost_cli.exceptions import CompileError
+from ghost_cli.exceptions import CompileError, NotFoundError
 from ghost_cli.toolchain.abi_extract import extract_abi, extract_abi_from_text
 
 HEAD = 'const ghost = @import("ghost");\ncomptime { ghost.exportContract(@This()); }\n'
@@ -155,8 +155,15 @@ def test_template_abis(built_counter, built_token) -> None:
     assert [f.signature for f in counter.functions] == ["increment()", "add(u64)", "get()"]
     assert counter.function("add").can_fail and counter.function("add").output == "u64"
     assert counter.function("increment").doc.startswith("Add one to the counter")
-    token = {f.name: f for f in built_token.result.abi.functions}
-    assert token["init"].inputs == (Param("supply", "u64"),) and token["init"].can_fail
+    token_abi = built_token.result.abi
+    token = {f.name: f for f in token_abi.functions}
+    # `init` is the constructor: recorded apart, with its parameter types, not callable.
+    assert "init" not in token
+    ctor = token_abi.constructor
+    assert ctor.name == "init" and ctor.inputs == (Param("supply", "u64"),) and ctor.can_fail
+    assert token_abi.to_json()["constructor"]["inputs"] == [{"name": "supply", "type": "u64"}]
+    with pytest.raises(NotFoundError, match="constructor"):
+        token_abi.function("init")
     assert token["transfer"].inputs == (Param("to", "address"), Param("amount", "u64"))
     assert token["transfer"].output is None and token["transfer"].can_fail
     assert token["balance_of"].output == "u64"
@@ -209,3 +216,15 @@ def test_bad_event_declarations_name_the_line(decl: str, why: str) -> None:
     with pytest.raises(CompileError) as err:
         extract_abi_from_text(HEAD + f"/// {decl}\npub fn f() void {{}}\n", "src/c.zig")
     assert err.value.message.startswith("src/c.zig:3: ") and why in err.value.message
+
+
+def test_init_is_the_constructor_and_returns_nothing() -> None:
+    abi = extract_abi_from_text(
+        'const ghost = @import("ghost");\n'
+        "pub fn init(owner: ghost.Address, n: u32) !void {}\n"
+        "pub fn get() u32 { return 1; }\n", "c.zig")
+    assert [f.name for f in abi.functions] == ["get"]
+    assert abi.constructor.signature == "init(address,u32)"
+    assert abi.entry("init") is abi.constructor
+    with pytest.raises(CompileError, match=r"c\.zig:1: the constructor 'init' returns 'u32'"):
+        extract_abi_from_text("pub fn init() u32 { return 1; }\n", "c.zig")

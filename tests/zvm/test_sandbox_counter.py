@@ -51,14 +51,16 @@ def test_deploy_call_query(sandbox, counter_zvmc):
     assert sandbox.store.storage_get(deployed.address, b"count") == (42).to_bytes(8, "little")
 
 
-def test_revert_leaves_state_unchanged(sandbox, counter_zvmc):
+def test_revert_leaves_state_unchanged_but_records_the_failure(sandbox, counter_zvmc):
     sandbox.deploy(counter_zvmc, name="counter")
     sandbox.call("counter", "add", [2**64 - 2])
     height = sandbox.store.height()
     with pytest.raises(RevertError, match="Overflow") as info:
         sandbox.call("counter", "add", [5])
     assert info.value.gas_used > gas.TX_BASE
-    assert sandbox.store.height() == height
+    assert sandbox.store.height() == height + 1  # the failed transaction's own block
+    assert sandbox.store.receipt(bytes.fromhex(info.value.details["tx_hash"][2:])).status == \
+        "failed"
     assert sandbox.query("counter", "get").result == 2**64 - 2
 
 

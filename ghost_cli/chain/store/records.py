@@ -29,6 +29,8 @@ class ReceiptRecord:
     return_data: bytes
     logs: tuple[str, ...]
     events: tuple[Event, ...]
+    status: str = "ok"  # "ok" | "failed": it ran and failed; only its nonce and gas count
+    error: dict | None = None  # a failed one's {"code", "message"} (exceptions.py codes)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "storage": ("address", "key", "value"),
     "blocks": ("height", "time", "tx_hash"),
     "receipts": ("tx_hash", "height", "kind", "sender", "target", "function", "gas_used",
-                 "return_data", "logs"),
+                 "return_data", "logs", "status", "error"),
     "events": ("tx_hash", "idx", "address", "name", "topics", "data"),
     "state_nodes": ("depth", "prefix", "kind", "a", "b"),
     "checkpoints": ("height", "state_root", "receipts_root", "tx_count", "first_height",

@@ -354,9 +354,12 @@ class SqlStore:
     def put_receipt(self, rec: ReceiptRecord) -> None:
         with self.transaction():
             self._exec(
-                "INSERT INTO receipts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO receipts (tx_hash, height, kind, sender, target, function, "
+                "gas_used, return_data, logs, status, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rec.tx_hash, rec.height, rec.kind, rec.sender, rec.target, rec.function,
-                 rec.gas_used, rec.return_data, json.dumps(list(rec.logs))),
+                 rec.gas_used, rec.return_data, json.dumps(list(rec.logs)), rec.status,
+                 None if rec.error is None else json.dumps(rec.error)),
             )
             if rec.events:
                 self._exec_many(
@@ -369,7 +372,8 @@ class SqlStore:
         with self.read():
             row = self._one(
                 "SELECT tx_hash, height, kind, sender, target, function, gas_used, "
-                "return_data, logs FROM receipts WHERE tx_hash = ?", (tx_hash,),
+                "return_data, logs, status, error FROM receipts WHERE tx_hash = ?",
+                (tx_hash,),
             )
             if row is None:
                 raise NotFoundError(f"no receipt for transaction 0x{tx_hash.hex()}")
@@ -380,9 +384,11 @@ class SqlStore:
                     (tx_hash,),
                 )
             )
-        h, height, kind, sender, target, function, gas_used, return_data, logs = row
+        (h, height, kind, sender, target, function, gas_used, return_data, logs, status,
+         error) = row
         return ReceiptRecord(bytes(h), height, kind, bytes(sender), bytes(target), function,
-                             gas_used, bytes(return_data), tuple(json.loads(logs)), events)
+                             gas_used, bytes(return_data), tuple(json.loads(logs)), events,
+                             status, None if error is None else json.loads(error))
 
     def events(
         self,

@@ -60,6 +60,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX receipts_by_height ON receipts(height);
     """,
+    # v3: a transaction that ran and failed is recorded too: its status and error
+    """
+    ALTER TABLE receipts ADD COLUMN status TEXT NOT NULL DEFAULT 'ok';
+    ALTER TABLE receipts ADD COLUMN error TEXT;
+    """,
 )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ...abi import Abi
 from ...exceptions import CompileError
 from .callgraph import build_callgraph
-from .dispatcher import dispatcher
+from .dispatcher import dispatcher, entries
 from .emitter import TRAP_BYTE, Asm, immediate_overrun
 from .function import FunctionCompiler, jump_entry
 from .layout import FP_SLOT, PAGES_SLOT, Layout, plan
@@ -88,7 +88,7 @@ def lower(wasm: bytes, abi: Abi) -> bytes:
     program = read_program(wasm)
     exports = {e.name: e.index for e in program.module.exports if e.kind == "func"}
     roots = []
-    for fn in abi.functions:
+    for fn in entries(abi):
         if fn.name not in exports:
             raise CompileError(f"ABI function {fn.name!r} is not exported by the module")
         roots.append(exports[fn.name])
@@ -111,7 +111,7 @@ def lower(wasm: bytes, abi: Abi) -> bytes:
     asm = mod.asm
     _startup(mod)
     asm.lines += dispatcher(abi, {fn.name: mod.func_label(exports[fn.name])
-                                  for fn in abi.functions})
+                                  for fn in entries(abi)})
     for f in graph.reachable:
         asm.lines += FunctionCompiler(mod, f, graph.code[f]).compile()
     asm.lines += mod.routines()

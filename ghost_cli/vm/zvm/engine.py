@@ -91,7 +91,7 @@ class LoadedContract:
             raise NotFoundError(
                 f"the contract has no ABI, so function '{function}' has no signature; "
                 "call it by signature, e.g. 'name(u64)'", function=function)
-        return self.abi.function(function).signature
+        return self.abi.entry(function).signature
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,8 @@ class _Host:
             return UNKNOWN  # stored but not runnable here: calls to it fail cleanly
 
     def stored_code(self, address: bytes) -> bytes | None | Unknown:
+        if address == self._address and self._ctx.constructing:
+            return None  # the deploy records the code only after its constructor succeeds
         found = self._lookup(address)
         if found is None or found is UNKNOWN:
             return found

@@ -11,7 +11,7 @@ from ghost_cli.crypto.aggregate import aggregate, prove_possession
 from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.crypto.schemes import get
 from ghost_cli.crypto.schemes.bls import SIG_DST
-from ghost_cli.exceptions import RevertError
+from ghost_cli.exceptions import NotFoundError, RevertError
 
 BLS = get("bls12-381")
 COMMITTEE = [KeyPair.generate("bls12-381", bytes([0x40 + i]) * 32) for i in range(4)]
@@ -45,9 +45,8 @@ def signed(members, msg):
 
 @pytest.fixture
 def rollup(deploy):
-    rollup = deploy("rollup")
-    rollup.init(b"".join(RAW_KEYS), b"".join(POPS), 3)
-    return rollup
+    # The constructor (`init`) installs the committee inside the deploy transaction.
+    return deploy("rollup", b"".join(RAW_KEYS), b"".join(POPS), 3)
 
 
 def post(rollup, index, root, members):
@@ -95,8 +94,7 @@ def test_a_rogue_key_cannot_forge_its_victims_part(deploy):
     the contract hands every signer's proof to the host on every batch."""
     x = Scalar(0xC0FFEE)
     rogue = (G1Point() * x - G1Point.from_compressed_bytes(RAW_KEYS[0])).to_compressed_bytes()
-    rollup = deploy("rollup")
-    rollup.init(b"".join(RAW_KEYS[:3]) + rogue, b"".join(POPS[:3]) + POPS[0], 2)
+    rollup = deploy("rollup", b"".join(RAW_KEYS[:3]) + rogue, b"".join(POPS[:3]) + POPS[0], 2)
     root = state_tree().root()
     forged = (G2Point.hash_to_curve(batch_message(rollup.address, 0, root), SIG_DST) * x)
     with pytest.raises(RevertError, match="BadAggregate"):
@@ -142,13 +140,13 @@ def test_an_unknown_batch_reverts(rollup):
         rollup.prove(0, APP, b"owner", b"alice", tree.prove(APP, b"owner").to_bytes())
 
 
-def test_init_checks_the_committee(deploy):
-    rollup = deploy("rollup")
+def test_the_constructor_checks_the_committee_and_runs_only_once(deploy):
+    # A failing constructor leaves no contract: the deploy itself fails.
     with pytest.raises(RevertError, match="BadThreshold"):
-        rollup.init(b"".join(RAW_KEYS), b"".join(POPS), 5)
+        deploy("rollup", b"".join(RAW_KEYS), b"".join(POPS), 5)
     with pytest.raises(RevertError, match="BadCommittee"):
-        rollup.init(b"".join(RAW_KEYS), b"".join(POPS[:3]), 2)
-    rollup.init(b"".join(RAW_KEYS), b"".join(POPS), 2)
-    with pytest.raises(RevertError, match="AlreadyInitialized"):
+        deploy("rollup", b"".join(RAW_KEYS), b"".join(POPS[:3]), 2)
+    rollup = deploy("rollup", b"".join(RAW_KEYS), b"".join(POPS), 2)
+    with pytest.raises(NotFoundError, match="constructor"):
         rollup.init(b"".join(RAW_KEYS), b"".join(POPS), 2)
     assert (rollup.committee_size(), rollup.threshold()) == (4, 2)

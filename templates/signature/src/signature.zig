@@ -50,10 +50,10 @@ fn withdrawalMessage(comptime tag: []const u8, to: ghost.Address, amount: u64, n
     return ghost.crypto.keccak256(&buf);
 }
 
-/// Set the owner's encoded public key (scheme id ‖ raw) and the multi-sig account
-/// descriptor (ghost's canonical MultisigAccount bytes; empty for none). Only once.
+/// The constructor: set the owner's encoded public key (scheme id ‖ raw) and the
+/// multi-sig account descriptor (ghost's canonical MultisigAccount bytes; empty for none).
+/// It runs once, inside the deploy transaction, so nobody can claim the vault first.
 pub fn init(owner_pk: []const u8, multisig: []const u8) !void {
-    if (ghost.storage.has(owner_pk_key)) return error.AlreadyInitialized;
     // scheme id ‖ at least one byte; the scheme itself is checked at every verification.
     if (owner_pk.len < 2) return error.BadKey;
     // threshold u8 ‖ n u8 ‖ members: enough to count signatures against; the host parses
@@ -89,7 +89,7 @@ pub fn withdraw(to: ghost.Address, amount: u64, nonce: u64, sig: []const u8) !vo
 }
 
 /// Release `amount` to `to` against `sigs`, signatures of at least the threshold's
-/// number of distinct members of the multi-sig account set at init, over the withdrawal
+/// number of distinct members of the multi-sig account set by the constructor, over the withdrawal
 /// message tagged "multi". `sigs` is count u8 ‖ count × (member index u8 ‖ length u16 BE ‖
 /// encoded signature), members in increasing index order. Reverts with BelowThreshold when
 /// fewer signatures than the threshold are given, BadSignature when any fails, and the
@@ -143,12 +143,12 @@ pub fn deposited(who: ghost.Address) u64 {
     return ghost.storage.get(u64, &key);
 }
 
-/// The owner's encoded public key (empty before init).
+/// The owner's encoded public key, set by the constructor.
 pub fn owner_key() []const u8 {
     return ghost.storage.getBytes(owner_pk_key) orelse "";
 }
 
-/// The multi-sig account descriptor set at init (empty for none).
+/// The multi-sig account descriptor set by the constructor (empty for none).
 pub fn multisig_account() []const u8 {
     return ghost.storage.getBytes(multisig_key) orelse "";
 }

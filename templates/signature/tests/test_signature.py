@@ -9,7 +9,7 @@ from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.crypto.multisig import MultisigAccount
 from ghost_cli.crypto.scheme import Encoded
 from ghost_cli.crypto.schemes import get
-from ghost_cli.exceptions import RevertError
+from ghost_cli.exceptions import NotFoundError, RevertError
 
 SINGLE, MULTI = b"ghost/vault/v1/single", b"ghost/vault/v1/multi"
 
@@ -43,8 +43,8 @@ def multisig(signers, msg):
 
 @pytest.fixture
 def vault(deploy):
-    vault = deploy("signature")
-    vault.init(OWNER.public_key, ACCOUNT.to_bytes())
+    # The constructor (`init`) runs inside the deploy: nobody can claim the vault first.
+    vault = deploy("signature", OWNER.public_key, ACCOUNT.to_bytes())
     vault.deposit(1000)
     return vault
 
@@ -126,7 +126,14 @@ def test_a_single_key_signature_is_not_a_multisig_one(vault, ghost_env):
     assert vault.next_nonce() == 0
 
 
-def test_init_only_once(vault):
-    with pytest.raises(RevertError, match="AlreadyInitialized"):
+def test_the_constructor_cannot_run_again(vault):
+    with pytest.raises(NotFoundError, match="constructor"):
         vault.init(MEMBERS[0].public_key, b"")
     assert vault.owner_key() == OWNER.public_key
+
+
+def test_a_failing_constructor_leaves_no_contract(deploy, ghost_env):
+    names = ghost_env.sandbox.store.names()
+    with pytest.raises(RevertError, match="BadKey"):
+        deploy("signature", b"\x01", b"")
+    assert ghost_env.sandbox.store.names() == names

@@ -1,5 +1,6 @@
-//! A fungible token: a fixed supply minted to whoever calls `init`, and transfers between
-//! accounts. Every top-level `pub fn` below is a contract function.
+//! A fungible token: a fixed supply minted to the deployer, and transfers between
+//! accounts. Every top-level `pub fn` below is a contract function, except `init`, the
+//! constructor (`ghost deploy token --args 1000`).
 const ghost = @import("ghost");
 
 comptime {
@@ -36,10 +37,9 @@ fn emitTransfer(from: ghost.Address, to: ghost.Address, amount: u64) void {
     ghost.emit("Transfer", &.{ ghost.topic(from), ghost.topic(to) }, &data);
 }
 
-/// Mint `supply` tokens to the caller, who becomes the owner. Only once: a second call
-/// reverts with "AlreadyInitialized".
+/// The constructor: mint `supply` tokens to the deployer, who becomes the owner. It runs
+/// once, inside the deploy transaction; it cannot be called afterwards.
 pub fn init(supply: u64) !void {
-    if (ghost.storage.has(owner_key)) return error.AlreadyInitialized;
     const owner_addr = ghost.caller();
     ghost.storage.setBytes(owner_key, &owner_addr);
     ghost.storage.set(u64, supply_key, supply);
@@ -65,7 +65,7 @@ pub fn balance_of(who: ghost.Address) u64 {
     return balance(who);
 }
 
-/// The account that called `init` (all zeros before that).
+/// The account that deployed the token.
 pub fn owner() ghost.Address {
     const stored = ghost.storage.getBytes(owner_key) orelse return @splat(0);
     return stored[0..20].*;

@@ -1,26 +1,26 @@
 """Tests for the token contract. Run with `ghost test` (or pytest); the `deploy` and
-`ghost_env` fixtures come from ghost's pytest plugin and run against the sandbox."""
+`ghost_env` fixtures come from ghost's pytest plugin and run against the sandbox.
+`deploy("token", 1000)` passes 1000 to the constructor, `init`, which runs in the deploy."""
 
 import pytest
 
-from ghost_cli.exceptions import RevertError
+from ghost_cli.exceptions import NotFoundError, RevertError
 
 
-def test_init_mints_the_supply_to_the_caller(deploy):
-    token = deploy("token")
-    token.init(1000)
+def test_the_deploy_mints_the_supply_to_the_deployer(deploy, ghost_env):
+    token = deploy("token", 1000)
     assert token.total_supply() == 1000
-    assert token.balance_of(token.owner()) == 1000
+    assert token.owner() == ghost_env.sender
+    assert token.balance_of(ghost_env.sender) == 1000
 
 
 def test_name(deploy):
-    token = deploy("token")
+    token = deploy("token", 1000)
     assert token.name() == "{{name}}"
 
 
 def test_transfer(deploy, ghost_env):
-    token = deploy("token")
-    token.init(1000)
+    token = deploy("token", 1000)
     alice = ghost_env.accounts[1]
     token.transfer(alice, 10)
     assert token.balance_of(alice) == 10
@@ -28,8 +28,7 @@ def test_transfer(deploy, ghost_env):
 
 
 def test_transfer_back_as_the_recipient(deploy, ghost_env):
-    token = deploy("token")
-    token.init(1000)
+    token = deploy("token", 1000)
     alice = ghost_env.accounts[1]
     token.transfer(alice, 10)
     with ghost_env.as_caller(alice):
@@ -38,8 +37,7 @@ def test_transfer_back_as_the_recipient(deploy, ghost_env):
 
 
 def test_insufficient_balance_reverts(deploy, ghost_env):
-    token = deploy("token")
-    token.init(1000)
+    token = deploy("token", 1000)
     alice = ghost_env.accounts[1]
     with ghost_env.as_caller(alice):
         with pytest.raises(RevertError, match="InsufficientBalance"):
@@ -47,9 +45,10 @@ def test_insufficient_balance_reverts(deploy, ghost_env):
     assert token.balance_of(token.owner()) == 1000
 
 
-def test_init_only_once(deploy):
-    token = deploy("token")
-    token.init(1000)
-    with pytest.raises(RevertError, match="AlreadyInitialized"):
-        token.init(5)
-    assert token.total_supply() == 1000
+def test_the_constructor_cannot_be_called_again(deploy, ghost_env):
+    token = deploy("token", 1000)
+    with ghost_env.as_caller(ghost_env.accounts[1]):
+        with pytest.raises(NotFoundError, match="constructor"):
+            ghost_env.sandbox.call(token._address, "init", [5],
+                                   signer=ghost_env.signer)
+    assert token.total_supply() == 1000 and token.owner() == ghost_env.accounts[0]

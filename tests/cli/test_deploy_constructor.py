@@ -1,0 +1,67 @@
+"""`ghost deploy --args` runs the contract's constructor (`pub fn init`) inside the deploy
+transaction, as a user runs it: real processes, a real token build, the sandbox."""
+
+import json
+import shutil
+
+import pytest
+
+from ghost_cli.chain.transaction import from_json
+
+
+@pytest.fixture
+def coin(built_token, tmp_path):
+    dest = tmp_path / "coin"
+    shutil.copytree(built_token, dest, ignore=shutil.ignore_patterns(".ghost"))
+    return dest
+
+
+def test_deploy_runs_the_constructor_with_typed_args_and_the_deployer_as_caller(coin,
+                                                                               run_ghost):
+    deployed = run_ghost("deploy", "token", "--args", "1000", "--json", cwd=coin)
+    assert deployed.code == 0, deployed.stderr
+    [row] = deployed.json["deployed"]
+    assert row["block_height"] == 1  # one transaction: code and constructor together
+    owner = run_ghost("query", "token", "owner", "--json", cwd=coin).json["result"]
+    assert run_ghost("query", "token", "total_supply", "--json", cwd=coin).json["result"] == 1000
+    assert run_ghost("query", "token", "balance_of", owner, "--json", cwd=coin).json[
+        "result"] == 1000
+    # The constructor is refused as a function, with a clear message, before anything runs.
+    again = run_ghost("call", "token", "init", "5", "--json", cwd=coin)
+    assert again.code == 7
+    assert "'init' is the contract's constructor" in again.json["error"]["message"]
+    assert run_ghost("query", "token", "total_supply", "--json", cwd=coin).json["result"] == 1000
+
+
+def test_constructor_arguments_are_checked_before_anything_is_sent(coin, run_ghost):
+    missing = run_ghost("deploy", "token", "--json", cwd=coin)
+    assert missing.code == 2 and "init takes 1 argument(s)" in missing.json["error"]["message"]
+    wrong = run_ghost("deploy", "token", "--args", "lots", "--json", cwd=coin)
+    assert wrong.code == 2 and wrong.json["error"]["code"] == "bad_arguments"
+    huge = run_ghost("deploy", "token", "--args", str(2**64), "--json", cwd=coin)
+    assert huge.code == 2
+    # Nothing was deployed, and no nonce was used (the deploy below lands at height 1).
+    assert run_ghost("deploy", "token", "--args", "7", "--json", cwd=coin).json[
+        "deployed"][0]["block_height"] == 1
+
+
+def test_a_contract_without_constructor_takes_no_args(project, run_ghost):
+    refused = run_ghost("deploy", "counter", "--args", "5", "--json", cwd=project)
+    assert refused.code == 2 and "no constructor" in refused.json["error"]["message"]
+
+
+def test_tx_build_deploy_carries_the_constructor_call_data(coin, run_ghost, tmp_path):
+    env = {"GHOST_HOME": str(tmp_path / "home"), "GHOST_PASSPHRASE": "correct horse"}
+    assert run_ghost("keys", "new", "alice", cwd=coin, env=env).code == 0
+    built = run_ghost("tx", "build", "deploy", "token", "--from", "alice", "--args", "250",
+                      cwd=coin, env=env)
+    assert built.code == 0, built.stderr
+    signed = from_json(json.loads(built.stdout))
+    assert signed.tx.kind == "deploy" and signed.tx.args == (250).to_bytes(8, "little")
+    tx = tmp_path / "tx.json"
+    tx.write_text(built.stdout)
+    assert run_ghost("tx", "sign", str(tx), "--key", "alice", cwd=coin, env=env).code == 0
+    sent = run_ghost("tx", "send", str(tx), "--json", cwd=coin, env=env)
+    assert sent.code == 0, sent.stderr
+    assert run_ghost("query", "token", "total_supply", "--json", cwd=coin, env=env).json[
+        "result"] == 250

@@ -66,7 +66,9 @@ TARGETS = ("wasm", "zvm")
 #: The file each target writes, <out_dir>/<contract><suffix>.
 ARTIFACT_SUFFIX = {"wasm": ".wasm", "zvm": ".zvmc"}
 
-DEFAULT_OPTIMIZE = "ReleaseSmall"
+DEFAULT_OPTIMIZE = "ReleaseSafe"
+#: Modes that keep Zig's runtime safety checks (overflow, bounds, unreachable stop the call).
+SAFE_OPTIMIZE_MODES = ("Debug", "ReleaseSafe")
 OPTIMIZE_MODES = ("Debug", "ReleaseSafe", "ReleaseFast", "ReleaseSmall")
 DEFAULT_OUT_DIR = "build"
 DEFAULT_SDK_DIR = "lib"

@@ -152,6 +152,7 @@ class FunctionCompiler:
             elif name in ("else", "end"):
                 self.structure(ins)
             return
+        self.out.append(f"{self.mod.mark(self.index, ins.offset)}:")  # for the pc map
         handler = _HANDLERS.get(name)
         if handler is not None:
             handler(self, ins)

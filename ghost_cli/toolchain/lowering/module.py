@@ -10,6 +10,8 @@ and the data blob that start-up copies into linear memory.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...abi import Abi
 from ...exceptions import CompileError
 from .callgraph import build_callgraph
@@ -31,6 +33,14 @@ class ModuleLowering:
         self.loads: dict[int, str] = {}
         self.stores: dict[int, str] = {}
         self.tables: dict[int, str] = {}
+        # pc-map marks: label -> (wasm function index, the instruction's module offset)
+        self.marks: dict[str, tuple[int, int]] = {}
+
+    def mark(self, func: int, offset: int) -> str:
+        """A label (no code) before the lowering of the wasm instruction at `offset`."""
+        label = f"_at{len(self.marks)}"
+        self.marks[label] = (func, offset)
+        return label
 
     def func_label(self, index: int) -> str:
         return f"fn{index}"
@@ -85,6 +95,14 @@ class ModuleLowering:
 def lower(wasm: bytes, abi: Abi) -> bytes:
     """Lower a ghost contract's WebAssembly module to ZVM bytecode (without the ZVMC
     container); CompileError names the first construct that ZVM cannot run."""
+    return lower_with_debug(wasm, abi)[0]
+
+
+def lower_with_debug(wasm: bytes, abi: Abi) -> tuple[bytes, dict[str, Any]]:
+    """`lower`, and the map that locates a ZVM pc in the wasm module: `pcs` (ascending)
+    and `marks` ([function, module offset] of the wasm instruction lowered from each pc
+    on), with the frame layout (`static` frame addresses, `words` per frame, `fp_slot`)
+    that finds the return addresses of a backtrace (toolchain/debuginfo.py)."""
     program = read_program(wasm)
     exports = {e.name: e.index for e in program.module.exports if e.kind == "func"}
     roots = []
@@ -120,9 +138,17 @@ def lower(wasm: bytes, abi: Abi) -> bytes:
         asm.mark(f"data{k}")
         asm.raw(seg.data)
     blob = b"".join(seg.data for seg in program.data)
-    code = asm.assemble()
+    offsets: dict[str, int] = {}
+    code = asm.assemble(offsets)
     pad = immediate_overrun(code, len(code) - len(blob))
-    return code + bytes(max(pad, 0))
+    at = sorted((offsets[label], func, offset) for label, (func, offset) in mod.marks.items())
+    debug = {
+        "pcs": [pc for pc, _, _ in at], "marks": [[f, o] for _, f, o in at],
+        "static": {str(f): a for f, a in layout.static_frames.items()},
+        "words": {str(f): n for f, n in layout.frame_words.items()},
+        "fp_slot": FP_SLOT,
+    }
+    return code + bytes(max(pad, 0)), debug
 
 
 def _startup(mod: ModuleLowering) -> None:

@@ -51,6 +51,10 @@ class CallFrame:
     # The error a host handler raised, kept here as well because wasmtime-py hands it back
     # through a process-wide slot that another thread's call could, in principle, take.
     error: GhostError | None = None
+    # A Zig panic's message (host call `panic`) and the gas used when it was made: the
+    # trap that follows reports both (traps.py).
+    panic: str | None = None
+    panic_gas: int = 0
 
     # ---- gas ---------------------------------------------------------------------------
     # wasmtime checks fuel only at function entries and loop headers, so straight-line code

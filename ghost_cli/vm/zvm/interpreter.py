@@ -30,6 +30,7 @@ from ghost_cli.exceptions import (
     InvalidOpcodeError,
     MemoryLimitError,
     OutOfGasError,
+    PanicError,
     RevertError,
     StackOverflowError,
     StackUnderflowError,
@@ -330,6 +331,8 @@ class Interpreter:
                 signal = self._step_until_stop(frame)
             except RevertError as exc:
                 result = FrameResult(False, frame.output, frame.gas, exc)
+            except PanicError as exc:  # a Zig panic, like REVERT, keeps the gas left
+                result = FrameResult(False, b"", frame.gas, exc)
             except ExecutionError as exc:
                 result = FrameResult(False, b"", 0, exc)
             else:

@@ -157,7 +157,9 @@ def located(project, contract: str) -> Iterator[None]:
         if contract in project.contracts:
             from ..toolchain.debuginfo import locate
 
-            locate(exc, project.out_dir, contract)
+            replaced = locate(exc, project.out_dir, contract)
+            if replaced is not exc:
+                raise replaced from exc
         raise
 
 

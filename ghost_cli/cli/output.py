@@ -61,7 +61,9 @@ class Output:
         from rich.text import Text
 
         self.err.print(Text.assemble(("error: ", "bold red"), exc.message))
-        for line in _failure_context(exc.details):  # a failed call's backtrace and logs
+        from ..toolchain.debuginfo import describe_failure
+
+        for line in describe_failure(exc.details):  # a failed call's backtrace and logs
             self.err.print(Text(line, style="dim"))
         output = exc.details.get("output")
         if isinstance(output, str) and output.strip():  # e.g. Zig's source excerpt and caret
@@ -77,15 +79,3 @@ def handling(output: Output) -> Iterator[Output]:
     except GhostError as exc:
         output.fail(exc)
 
-
-def _failure_context(details: dict[str, Any]) -> list[str]:
-    """The backtrace (docs/debugging.md) and the debug logs of a failed call."""
-    lines = [f"  at {b['function']}" + (f" ({b['file']}:{b['line']})" if b.get("file") else "")
-             for b in details.get("backtrace") or []]
-    logs = details.get("logs") or []
-    if logs:
-        lines.append("logs before the failure:")
-        # contract text: control characters shown escaped, never sent to the terminal
-        lines += ["  " + "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(m))
-                  for m in logs]
-    return lines

@@ -210,7 +210,7 @@ def build_contract(
     path = project.out_dir / f"{contract.name}{d.ARTIFACT_SUFFIX[target]}"
     say(f"writing {_rel(path, project.root)}")
     _write_atomically(path, final)
-    debug_path = sidecar_path(project.out_dir, contract.name)
+    debug_path = sidecar_path(project.out_dir, contract.name, target)
     _write_atomically(debug_path, debug_code)
     return BuildResult(
         name=contract.name,

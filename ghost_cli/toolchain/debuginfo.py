@@ -29,7 +29,7 @@ DEBUG_SUFFIX = ".debug.wasm"
 ZVM_DEBUG_SECTION = "ghost.zvm_debug"
 _CUSTOM = 0
 _CODE = 10
-#: Frames shown in a backtrace.
+#: Rows shown in a backtrace.
 MAX_SHOWN = 8
 
 
@@ -48,8 +48,11 @@ def strip_debug(code: bytes) -> bytes:
     return bytes(out)
 
 
-def sidecar_path(out_dir: Path, contract: str) -> Path:
-    return out_dir / f"{contract}{DEBUG_SUFFIX}"
+def sidecar_path(out_dir: Path, contract: str, target: str = "wasm") -> Path:
+    """`<name>.debug.wasm` beside `<name>.wasm`; `<name>.zvm.debug.wasm` beside `.zvmc`
+    (a ZVM build compiles with a smaller stack, so its module differs)."""
+    middle = "" if target == "wasm" else f".{target}"
+    return out_dir / f"{contract}{middle}{DEBUG_SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class DebugInfo:
         return (file, line) if line else None
 
     def locate(self, index: int, module_offset: int) -> Location:
-        found = self.line_at(module_offset)
+        found = self.line_at(module_offset) if module_offset < 1 << 32 else None
         return Location(self.function(index), *(found or (None, None)))
 
 
@@ -105,8 +108,8 @@ def _load(path: str, mtime_ns: int) -> DebugInfo:
     return DebugInfo(Path(path).read_bytes())
 
 
-def load(out_dir: Path, contract: str) -> DebugInfo | None:
-    path = sidecar_path(out_dir, contract)
+def load(out_dir: Path, contract: str, target: str = "wasm") -> DebugInfo | None:
+    path = sidecar_path(out_dir, contract, target)
     try:
         return _load(str(path), path.stat().st_mtime_ns)
     except (OSError, ValueError, KeyError, IndexError):
@@ -130,34 +133,91 @@ def _in_sdk(loc: Location) -> bool:
         ("ghost.panic", "debug.", "ghost.Text"))
 
 
-def locate(error: Any, out_dir: Path, contract: str) -> list[Location]:
-    """Locate `error` (an ExecutionError) in `contract`'s sidecar under `out_dir`; adds
-    `details["backtrace"]` and the innermost location to the message. [] when there is
-    no sidecar or nothing to locate."""
+def locate(error: Any, out_dir: Path, contract: str) -> Any:
+    """Locate `error` (an ExecutionError) in `contract`'s sidecar under `out_dir`: adds
+    `details["backtrace"]`, `function` and `location`, and names the innermost located
+    frame in the message. Returns the error to raise: `error` itself, or on ZVM, for a
+    lowered trap site, the error the same trap gives on wasm (e.g. a stack overflow)."""
     details = error.details
-    if "backtrace" in details or not (details.get("frames") or "pc" in details):
-        return []
-    info = load(out_dir, contract)
+    if "backtrace" in details:
+        return error
+    # a ZVM error carries a pc, a wasm one its frames
+    info = load(out_dir, contract, "zvm" if "pc" in details else "wasm")
     if info is None:
-        return []
+        return error
+    if error.code == "invalid_opcode" and info.zvm is not None and "pc" in details:
+        return _zvm_trap(error, info.zvm, contract)
+    if not (details.get("frames") or "pc" in details):
+        return error
     memory = getattr(error, "zvm_memory", b"")
     located = backtrace({**details, "_zvm_memory": memory}, info)
     if not located:
-        return []
-    details["backtrace"] = [loc.to_json() for loc in located[:MAX_SHOWN]]
-    details["function"] = located[0].function
-    if located[0].file:
-        details["location"] = f"{located[0].file}:{located[0].line}"
-    where = f" at {located[0].file}:{located[0].line}" if located[0].file else ""
-    error.message = f"{error.message} ({contract}.{located[0].function}{where})"
+        return error
+    shown = _collapse(located)[:MAX_SHOWN]
+    details["backtrace"] = shown
+    first = next((loc for loc in located if loc.file), located[0])
+    details["function"] = first.function
+    where = ""
+    if first.file:
+        details["location"] = f"{first.file}:{first.line}"
+        where = f" at {first.file}:{first.line}"
+    name = first.function if first.function.startswith(f"{contract}.") \
+        else f"{contract}.{first.function}"
+    error.message = f"{error.message} ({name}{where})"
     error.args = (error.message,)
-    return located
+    return error
+
+
+def _collapse(located: list[Location]) -> list[dict[str, Any]]:
+    """Backtrace rows; a frame repeated in a row (recursion) is one row with `repeat`."""
+    rows: list[dict[str, Any]] = []
+    for loc in located:
+        row = loc.to_json()
+        if rows and {k: rows[-1][k] for k in row} == row:
+            rows[-1]["repeat"] = rows[-1].get("repeat", 1) + 1
+        else:
+            rows.append(row)
+    return rows
+
+
+def _zvm_trap(error: Any, zvm: dict[str, Any], contract: str) -> Any:
+    from ..exceptions import StackOverflowError, TrapError
+    from .lowering.function import STACK_EXHAUSTED
+
+    kind = zvm.get("traps", {}).get(str(error.details["pc"]))
+    if kind is None:
+        return error
+    details = {k: v for k, v in error.details.items() if k != "pc"}
+    details["trap_kind"] = kind
+    if kind == STACK_EXHAUSTED:
+        replaced: Any = StackOverflowError(
+            f"stack overflow: the recursion ran past the ZVM frame stack (in {contract})",
+            gas_used=error.gas_used, **details)
+    else:
+        replaced = TrapError(f"trap: {kind} (in {contract})", gas_used=error.gas_used,
+                             **details)
+    return replaced
+
+
+def describe_failure(details: dict[str, Any]) -> list[str]:
+    """The backtrace, then the debug logs the call made before it failed."""
+    lines = describe_backtrace(details)
+    logs = details.get("logs") or []
+    if logs:
+        lines.append("logs before the failure:")
+        # contract text: control characters shown escaped, never sent to the terminal
+        lines += ["  " + "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(m))
+                  for m in logs]
+    return lines
 
 
 def describe_backtrace(details: dict[str, Any]) -> list[str]:
     """Lines for a terminal: `  at function (file:line)`, innermost first."""
-    return [f"  at {Location(b['function'], b.get('file'), b.get('line'))}"
-            for b in details.get("backtrace") or []]
+    out = []
+    for b in details.get("backtrace") or []:
+        times = f" ({b['repeat']} frames)" if b.get("repeat") else ""
+        out.append(f"  at {Location(b['function'], b.get('file'), b.get('line'))}{times}")
+    return out
 
 
 # ---- readers -------------------------------------------------------------------------------

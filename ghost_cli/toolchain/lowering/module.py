@@ -102,7 +102,8 @@ def lower_with_debug(wasm: bytes, abi: Abi) -> tuple[bytes, dict[str, Any]]:
     """`lower`, and the map that locates a ZVM pc in the wasm module: `pcs` (ascending)
     and `marks` ([function, module offset] of the wasm instruction lowered from each pc
     on), with the frame layout (`static` frame addresses, `words` per frame, `fp_slot`)
-    that finds the return addresses of a backtrace (toolchain/debuginfo.py)."""
+    that finds the return addresses of a backtrace, and `traps` (trap byte pc -> the
+    wasm trap it stands for) (toolchain/debuginfo.py)."""
     program = read_program(wasm)
     exports = {e.name: e.index for e in program.module.exports if e.kind == "func"}
     roots = []
@@ -147,6 +148,8 @@ def lower_with_debug(wasm: bytes, abi: Abi) -> tuple[bytes, dict[str, Any]]:
         "static": {str(f): a for f, a in layout.static_frames.items()},
         "words": {str(f): n for f, n in layout.frame_words.items()},
         "fp_slot": FP_SLOT,
+        # the trap byte of each trap site (after its JUMPDEST) -> the wasm trap it stands for
+        "traps": {str(offsets[label] + 1): kind for kind, label in mod.traps.items()},
     }
     return code + bytes(max(pad, 0)), debug
 

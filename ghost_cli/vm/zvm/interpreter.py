@@ -292,7 +292,7 @@ def build_dispatch() -> tuple[_Entry | None, ...]:
 def _invalid(byte: int, pc: int) -> InvalidOpcodeError:
     reason = RESERVED.get(byte)
     extra = f" ({reason})" if reason else ""
-    return InvalidOpcodeError(f"invalid opcode 0x{byte:02X} at pc {pc}{extra}")
+    return InvalidOpcodeError(f"invalid opcode 0x{byte:02X} at pc {pc}{extra}", pc=pc)
 
 
 def _bounds_error(entry: _Entry, size: int, pc: int) -> ExecutionError:

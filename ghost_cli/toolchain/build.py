@@ -236,7 +236,7 @@ def _zvmc(code: bytes, abi: Abi, metadata: dict[str, Any],
     from .lowering import lower_with_debug
 
     try:
-        lowered, debug = lower_with_debug(code, abi)
+        lowered, debug = lower_with_debug(code, abi, shadow_stack=True)
     except CompileError as exc:
         raise CompileError(
             f"{contract.source.as_posix()}: {exc.message}", contract=contract.name, **exc.details

@@ -182,16 +182,17 @@ def _collapse(located: list[Location]) -> list[dict[str, Any]]:
 
 def _zvm_trap(error: Any, zvm: dict[str, Any], contract: str) -> Any:
     from ..exceptions import StackOverflowError, TrapError
-    from .lowering.function import STACK_EXHAUSTED
+    from .lowering.function import SHADOW_STACK_EXHAUSTED, STACK_EXHAUSTED
 
     kind = zvm.get("traps", {}).get(str(error.details["pc"]))
     if kind is None:
         return error
     details = {k: v for k, v in error.details.items() if k != "pc"}
     details["trap_kind"] = kind
-    if kind == STACK_EXHAUSTED:
+    if kind in (STACK_EXHAUSTED, SHADOW_STACK_EXHAUSTED):
+        which = "ZVM frame stack" if kind == STACK_EXHAUSTED else "contract's stack"
         replaced: Any = StackOverflowError(
-            f"stack overflow: the recursion ran past the ZVM frame stack (in {contract})",
+            f"stack overflow: the recursion ran past the bottom of the {which} (in {contract})",
             gas_used=error.gas_used, **details)
     else:
         replaced = TrapError(f"trap: {kind} (in {contract})", gas_used=error.gas_used,

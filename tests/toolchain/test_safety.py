@@ -57,6 +57,19 @@ fn down(n: u64) u64 {
 pub fn deep(n: u64) u64 {
     return down(n);
 }
+
+fn wide(n: u64) u64 {
+    var buf: [4096]u8 = undefined; // on Zig's stack in linear memory
+    buf[0] = @truncate(n);
+    const h = ghost.crypto.sha256(buf[0..8]); // its address escapes: buf stays in memory
+    if (n == 0) return h[0];
+    return wide(n - 1) +% h[1];
+}
+
+/// Recurse n levels deep with 4 KiB frames.
+pub fn deepWide(n: u64) u64 {
+    return wide(n);
+}
 """
 TESTS = """\
 def test_invariant(deploy):
@@ -96,8 +109,9 @@ def deployed(request, project) -> tuple[Path, str]:
     return project, target
 
 
-def call(root: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
-    run = ghost("call", "ballot", *args, "--gas-limit", str(GAS_LIMIT), "--json", cwd=root)
+def call(root: Path, *args: str, gas_limit: int = GAS_LIMIT
+         ) -> tuple[subprocess.CompletedProcess, dict]:
+    run = ghost("call", "ballot", *args, "--gas-limit", str(gas_limit), "--json", cwd=root)
     return run, json.loads(run.stdout)
 
 
@@ -174,13 +188,16 @@ def test_logs_before_a_panic_are_shown_with_it(deployed):
     assert fine.returncode == 0 and ok["result"] == 3
 
 
-def test_unbounded_recursion_is_a_stack_overflow(deployed):
+@pytest.mark.parametrize("function", ["deep", "deepWide"])
+def test_unbounded_recursion_is_a_stack_overflow(deployed, function):
+    """Small frames exhaust the engine's call stack, 4 KiB ones Zig's own stack in
+    linear memory first: both are a stack overflow."""
     root, target = deployed
-    run, out = call(root, "deep", "100000")
+    run, out = call(root, function, "100000", gas_limit=5 * GAS_LIMIT)
     assert run.returncode == 6
-    assert out["error"]["code"] == "stack_overflow", target
+    assert out["error"]["code"] == "stack_overflow", (target, out)
     assert out["error"]["message"].startswith("stack overflow")
-    shallow, ok = call(root, "deep", "3")
+    shallow, ok = call(root, function, "3")
     assert shallow.returncode == 0, shallow.stderr
 
 

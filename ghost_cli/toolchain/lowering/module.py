@@ -24,9 +24,11 @@ from .wasm_code import PAGE, Program, read_program
 
 
 class ModuleLowering:
-    def __init__(self, program: Program, layout: Layout) -> None:
+    def __init__(self, program: Program, layout: Layout, shadow_stack: bool = False) -> None:
         self.program = program
         self.layout = layout
+        # global 0 is Zig's shadow stack pointer (a module `ghost build` compiled)
+        self.shadow_stack = shadow_stack
         self.memory = MemoryOps(layout)
         self.asm = Asm()
         self.traps: dict[str, str] = {}
@@ -98,12 +100,14 @@ def lower(wasm: bytes, abi: Abi) -> bytes:
     return lower_with_debug(wasm, abi)[0]
 
 
-def lower_with_debug(wasm: bytes, abi: Abi) -> tuple[bytes, dict[str, Any]]:
+def lower_with_debug(wasm: bytes, abi: Abi,
+                     shadow_stack: bool = False) -> tuple[bytes, dict[str, Any]]:
     """`lower`, and the map that locates a ZVM pc in the wasm module: `pcs` (ascending)
     and `marks` ([function, module offset] of the wasm instruction lowered from each pc
     on), with the frame layout (`static` frame addresses, `words` per frame, `fp_slot`)
     that finds the return addresses of a backtrace, and `traps` (trap byte pc -> the
-    wasm trap it stands for) (toolchain/debuginfo.py)."""
+    wasm trap it stands for) (toolchain/debuginfo.py). `shadow_stack`: global 0 is Zig's
+    stack pointer, checked on every update so running out is a stack overflow."""
     program = read_program(wasm)
     exports = {e.name: e.index for e in program.module.exports if e.kind == "func"}
     roots = []
@@ -126,7 +130,7 @@ def lower_with_debug(wasm: bytes, abi: Abi) -> tuple[bytes, dict[str, Any]]:
         graph.recursive, len(program.globals),
         memory.min_pages if memory else 0, memory.max_pages if memory else None, grows,
     )
-    mod = ModuleLowering(program, layout)
+    mod = ModuleLowering(program, layout, shadow_stack)
     asm = mod.asm
     _startup(mod)
     asm.lines += dispatcher(abi, {fn.name: mod.func_label(exports[fn.name])

@@ -124,6 +124,10 @@ def backtrace(error_details: dict[str, Any], info: DebugInfo) -> list[Location]:
         frames = zvm_frames(info.zvm, int(error_details["pc"]),
                             error_details.get("_zvm_memory", b""))
     located = [info.locate(f, o) for f, o in frames]
+    # wasmtime gives no offset for a frame that overflowed the stack on entry: when its
+    # caller is the same function (recursion), that row says nothing more
+    located = [loc for i, loc in enumerate(located)
+               if loc.file or i + 1 >= len(located) or located[i + 1].function != loc.function]
     user = [loc for loc in located if not _in_sdk(loc)]
     return user or located
 

@@ -213,3 +213,40 @@ def test_ghost_test_shows_the_panic_message_and_line(deployed):
     assert "panic: ballot invariant broken" in output
     assert f"src/ballot.zig:{line_of('panic')}" in output
     assert "checking the ballot" in output
+
+
+def test_a_node_reports_the_panic_and_the_cli_locates_it(project, tmp_path):
+    """The node has no debug info: its error carries the message, raw frames and logs;
+    the CLI locates them with the project's own sidecar."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))
+    from node_helpers import start_node
+
+    env = {**os.environ, "NO_COLOR": "1", "GHOST_HOME": str(tmp_path / "home"),
+           "GHOST_PASSPHRASE": "correct horse"}
+    env.pop("GHOST_TRANSPORT", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "ghost_cli", *args], cwd=project,
+                              capture_output=True, text=True, env=env, timeout=300)
+
+    assert run("build", "ballot").returncode == 0
+    node = start_node(tmp_path / "node-data")
+    try:
+        assert run("keys", "new", "alice").returncode == 0
+        added = run("network", "add", "nodetest", "--url", f"quic://{node.bound['quic']}",
+                    "--http-url", f"http://{node.bound['http']}", "--ca", node.bound["ca"])
+        assert added.returncode == 0, added.stderr
+        deployed = run("deploy", "ballot", "--network", "nodetest", "--key", "alice")
+        assert deployed.returncode == 0, deployed.stderr
+        for command in (("call", "--key", "alice"), ("query",)):
+            failed = run(command[0], "ballot", "check", "7", *command[1:], "--network",
+                         "nodetest", "--json")
+            assert failed.returncode == 6, failed.stderr
+            error = json.loads(failed.stdout)["error"]
+            assert error["code"] == "panic"
+            assert error["details"]["panic"] == "ballot invariant broken"
+            assert error["details"]["location"] == f"src/ballot.zig:{line_of('panic')}"
+            assert error["details"]["logs"] == ["checking the ballot"]
+            assert 0 < error["gas_used"] < GAS_LIMIT
+    finally:
+        node.stop()

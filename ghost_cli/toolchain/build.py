@@ -159,10 +159,15 @@ def build_contract(
     if optimize not in d.OPTIMIZE_MODES:
         raise ConfigError(
             f"unknown optimize mode {optimize!r}: use one of {', '.join(d.OPTIMIZE_MODES)}")
-    warnings = () if optimize in d.SAFE_OPTIMIZE_MODES else (
+    warnings: tuple[str, ...] = () if optimize in d.SAFE_OPTIMIZE_MODES else (
         f"{contract.name}: Zig's safety checks are off ({optimize}): integer overflow wraps, "
         "an index out of bounds reads whatever is there and `unreachable` runs on; "
         "ReleaseSafe keeps them",)
+    if not has_panic_handler(sdk):
+        warnings += (
+            f"{_rel(sdk, project.root)} has no panic handler (an SDK from an older ghost): "
+            "a failed safety check or @panic traps without its message; copy the SDK of "
+            "a new project (`ghost new`) over it",)
     first = not (project.root / d.ZIG_CACHE_DIR / contract.name).is_dir()
     say(f"compiling {contract.name} with Zig {zig_version} ({optimize})"
         + ("; a first build can take a few seconds" if first else ""))
@@ -257,14 +262,15 @@ def _sdk_file(project: Project) -> Path:
 
 
 def _compile(
-    project: Project, contract: ContractConfig, sdk: Path, optimize: str, stack: int | None
+    project: Project, contract: ContractConfig, sdk: Path, optimize: str, stack: int | None,
+    *, strip: bool = False,
 ) -> bytes:
     """Run Zig in the project root with relative paths, so messages and output name no
     absolute path; return the module's bytes. `stack`: the shadow stack's size in bytes
-    (None: Zig's default)."""
+    (None: Zig's default). `strip`: without debug info (builds keep it, for the sidecar)."""
     root = project.root
     cache = Path(d.ZIG_CACHE_DIR) / contract.name
-    main = _root_file(project, contract)
+    main = _root_file(project, contract, sdk)
     state_dir = project.state_dir
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -285,7 +291,7 @@ def _compile(
             "-fno-entry",  # a library of exports, no _start
             "-rdynamic",  # export what exportContract @exports
             # Debug info is split off into the sidecar: deployed bytes never carry it.
-            "-fno-strip",
+            "-fstrip" if strip else "-fno-strip",
             "--color", "off",
             "--cache-dir", cache.as_posix(),
             "--name", contract.name,
@@ -319,15 +325,27 @@ comptime {
     _ = @import("contract");
 }
 """
+#: An SDK from before the panic handler: Zig's default (a bare trap), so it still builds.
+_OLD_SDK_ROOT = _ROOT_SOURCE.replace('pub const panic = @import("ghost").panic;\n', "")
 
 
-def _root_file(project: Project, contract: ContractConfig) -> Path:
+def has_panic_handler(sdk: Path) -> bool:
+    """Whether the project's SDK declares `ghost.panic` (SDKs copied by `ghost new` before
+    it existed do not; their contracts trap without a message)."""
+    try:
+        return "pub const panic = struct" in sdk.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def _root_file(project: Project, contract: ContractConfig, sdk: Path) -> Path:
     """The generated root module, at a fixed path so Zig's cache keeps hitting."""
     path = project.root / d.ZIG_CACHE_DIR / contract.name / "ghost-root.zig"
+    source = _ROOT_SOURCE if has_panic_handler(sdk) else _OLD_SDK_ROOT
     try:
-        if not path.is_file() or path.read_text() != _ROOT_SOURCE:
+        if not path.is_file() or path.read_text() != source:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, _ROOT_SOURCE.encode())
+            write_atomically(path, source.encode())
     except OSError as exc:
         raise ToolchainError(f"cannot write {path}: {exc}") from exc
     return path

@@ -20,6 +20,7 @@
     │   ├── HostMemoryError         a host call was given a pointer/length outside memory
     │   ├── TimeoutError_           the wall-clock backstop fired
     │   ├── TrapError               any other WebAssembly trap
+    │   │   └── PanicError          a Zig panic or failed safety check, with its message
     │   ├── RevertError             the contract reverted, with its reason
     │   ├── InvalidOpcodeError      ZVM: a byte that is no opcode here
     │   │   └── TruncatedImmediateError  ZVM: a PUSH/HOSTCALL immediate runs past the code
@@ -161,6 +162,14 @@ class TimeoutError_(ExecutionError):  # noqa: N801 - the builtin name is taken
 
 class TrapError(ExecutionError):
     code = "trap"
+
+
+class PanicError(TrapError):
+    """A Zig panic or failed safety check (overflow, bounds, unreachable): the SDK's panic
+    handler hands the message to the host, then traps. `details["panic"]` is the message;
+    `details["frames"]`, when the engine has them, the raw backtrace for symbolization."""
+
+    code = "panic"
 
 
 class RevertError(ExecutionError):

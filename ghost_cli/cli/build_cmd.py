@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from ..config import defaults
 from .options import Json, Target
 from .output import Output, handling
 
@@ -16,6 +17,13 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Argument(help="Contracts to build (default: all).")
         ] = None,
         target: Target = None,
+        optimize: Annotated[
+            str | None,
+            typer.Option("--optimize", "-O", envvar=defaults.ENV_OPTIMIZE,
+                         help="Zig optimize mode: Debug, ReleaseSafe (safety checks on), "
+                              "ReleaseFast or ReleaseSmall (checks off); default: "
+                              "build.optimize in ghost.toml."),
+        ] = None,
         as_json: Json = False,
     ) -> None:
         """Compile Zig to WebAssembly (and lower it to ZVM for --target zvm); print size,
@@ -29,7 +37,10 @@ def register(app: typer.Typer) -> None:
             project = load_project()
             with out.status("Building") as say:
                 results = build_project(project, contracts or None, progress=say,
-                                        target=target)
+                                        target=target, optimize=optimize)
+            for r in results:
+                for warning in r.warnings:  # stderr, so --json output stays clean
+                    out.info(f"warning: {warning}")
             out.emit(
                 {"contracts": [_as_json(project.root, r) for r in results]},
                 lambda: _render(out, project.root, results),

@@ -1,6 +1,7 @@
 """`ghost deploy`, `ghost call`, `ghost query`: transactions against a network."""
 
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -156,7 +157,7 @@ def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
         with open_network(project, network, transport=transport) as net:
             values = net.parse_call_args(contract, function, args)
             with tracing(net, contract, trace, out) as steps, \
-                    call_tracing(net, verbose, out) as recorder:
+                    call_tracing(net, verbose, out) as recorder, located(project, contract):
                 if commit:
                     receipt = net.call(contract, function, values, gas_limit=gas_limit,
                                        signer=signer)
@@ -171,6 +172,23 @@ def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
         if steps is not None:
             data["trace"] = steps
         out.emit(data, lambda: _render(out, receipt, proven, data["events"]))
+
+
+@contextmanager
+def located(project, contract: str) -> Iterator[None]:
+    """A failed call gets its function and Zig file:line from the build's debug sidecar."""
+    from ..exceptions import ExecutionError
+
+    try:
+        yield
+    except ExecutionError as exc:
+        if contract in project.contracts:
+            from ..toolchain.debuginfo import locate
+
+            replaced = locate(exc, project.out_dir, contract)
+            if replaced is not exc:
+                raise replaced from exc
+        raise
 
 
 def _prove(project, net, contract: str, function: str, values, receipt):

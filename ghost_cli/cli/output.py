@@ -61,6 +61,10 @@ class Output:
         from rich.text import Text
 
         self.err.print(Text.assemble(("error: ", "bold red"), exc.message))
+        from ..toolchain.debuginfo import describe_failure
+
+        for line in describe_failure(exc.details):  # a failed call's backtrace and logs
+            self.err.print(Text(line, style="dim"))
         output = exc.details.get("output")
         if isinstance(output, str) and output.strip():  # e.g. Zig's source excerpt and caret
             lines = output.rstrip().splitlines()
@@ -78,3 +82,4 @@ def handling(output: Output) -> Iterator[Output]:
         yield output
     except GhostError as exc:
         output.fail(exc)
+

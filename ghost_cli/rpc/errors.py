@@ -56,6 +56,7 @@ APPLICATION_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32030, "stack_underflow", "ZVM: too few stack items"),
     ErrorCode(-32031, "invalid_jump", "ZVM: a jump to a non-JUMPDEST"),
     ErrorCode(-32032, "static_call_violation", "ZVM: a state change inside STATICCALL"),
+    ErrorCode(-32033, "panic", "a Zig panic or failed safety check (data.panic, data.frames)"),
     ErrorCode(-32040, "not_found", "no such contract, function, receipt or checkpoint"),
     ErrorCode(-32041, "invalid_module", "the deployed code is corrupt, oversized or unlinkable"),
     ErrorCode(-32042, "bad_arguments", "call data or return data does not fit the ABI"),

@@ -3,6 +3,7 @@ callables, and a gas recorder. Usable without pytest; the plugin wires it to fix
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 from ..chain.executor import Receipt
 from ..chain.sandbox import Sandbox
+from ..exceptions import ExecutionError
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,18 @@ class GhostEnv:
     def at(self, name: str, address: bytes) -> Contract:
         return Contract(self, name, address)
 
+    def located(self, name: str, exc: ExecutionError) -> ExecutionError:
+        """`exc` naming its function and Zig file:line (the build's debug sidecar), with the
+        backtrace and the logs made before it in its text, for pytest. A copy, to be raised
+        without the engine's traceback (wasmtime's `<wasm function N>`), which says less."""
+        if name not in self.artifacts:
+            return exc
+        from ..toolchain.debuginfo import describe_failure, locate
+
+        error = copy.copy(locate(exc, self.artifacts[name].parent, name))
+        error.args = ("\n".join([error.message, *describe_failure(error.details)]),)
+        return error
+
     @property
     def signer(self):
         """The development key of the current sender."""
@@ -161,17 +175,21 @@ class ContractFunction:
                 )
         except ExecutionError as exc:  # a revert or trap costs what it burnt: count it
             env.record_failure(self.contract._name, self.name, exc.gas_used)
-            raise
+            raise env.located(self.contract._name, exc) from None
         env.record(self.contract._name, self.name, receipt)
         return receipt
 
     def query(self, *args: Any, gas_limit: int | None = None) -> Any:
         """Run read-only; return the decoded result and record nothing."""
         env = self.contract._env
-        with env.traced():
-            return env.sandbox.query(
-                self.contract._address, self.name, args, sender=env.sender, gas_limit=gas_limit
-            ).result
+        try:
+            with env.traced():
+                return env.sandbox.query(
+                    self.contract._address, self.name, args, sender=env.sender,
+                    gas_limit=gas_limit,
+                ).result
+        except ExecutionError as exc:
+            raise env.located(self.contract._name, exc) from None
 
 
 def _verbosity_from_env() -> int:

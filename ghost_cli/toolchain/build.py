@@ -10,10 +10,17 @@ defaults.ZVM_STACK_BYTES) is lowered to ZVM bytecode (toolchain/lowering) and wr
 `<out_dir>/<name>.zvmc`, a ZVMC container whose ABI section holds the same metadata plus
 `"target": "zvm"`.
 
-Builds are reproducible: Zig runs in the project root with relative paths and without
-debug info, and the metadata is canonical JSON (sorted keys, no whitespace) holding only
-facts derived from the sources and the toolchain, so the same sources and toolchain give
-the same bytes in any directory and any cache state.
+Zig compiles a small generated root (`.ghost/zig-cache/<name>/ghost-root.zig`) that makes the SDK's
+panic handler the program's and imports the contract, so a failed safety check or `@panic`
+reports its message (docs/debugging.md). The compile keeps DWARF and the `name` section;
+they are split off into `<out_dir>/<name>.debug.wasm` (toolchain/debuginfo.py) and never
+deployed.
+
+Builds are reproducible: Zig runs in the project root with relative paths, the deployed
+bytes carry no debug info (they equal a stripped compile's), and the metadata is canonical
+JSON (sorted keys, no whitespace) holding only facts derived from the sources and the
+toolchain, so the same sources and toolchain give the same bytes in any directory and any
+cache state.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from ..exceptions import CompileError, ConfigError, ToolchainError, UnknownImpor
 from ..fsutil import write_atomically
 from ..vm.host_table import BY_NAME, HOST_MODULE
 from .abi_extract import extract_abi
+from .debuginfo import ZVM_DEBUG_SECTION, sidecar_path, strip_debug
 from .wasm_module import (
     METADATA_SECTION,
     FuncType,
@@ -67,6 +75,8 @@ class BuildResult:
     metadata: dict[str, Any]
     seconds: float
     target: str = d.DEFAULT_TARGET
+    debug_path: Path | None = None  # the sidecar with DWARF, names (and the ZVM pc map)
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,15 +90,19 @@ class BuildResult:
             "abi": self.abi.to_json(),
             "metadata": self.metadata,
             "seconds": round(self.seconds, 3),
+            "debug_path": str(self.debug_path) if self.debug_path else None,
+            "safety": self.metadata["toolchain"]["optimize"] in d.SAFE_OPTIMIZE_MODES,
+            "warnings": list(self.warnings),
         }
 
 
 def build_project(
     project: Project, names: Iterable[str] | None = None, *, progress: Progress | None = None,
-    target: str | None = None,
+    target: str | None = None, optimize: str | None = None,
 ) -> list[BuildResult]:
     """Build the named contracts (default: all of them, in ghost.toml order) for `target`
-    (default: each contract's configured target)."""
+    (default: each contract's configured target) in Zig mode `optimize` (default: the
+    project's `build.optimize`)."""
     if names is None:
         contracts = list(project.contracts.values())
         if not contracts:
@@ -101,7 +115,8 @@ def build_project(
     zig_version = check_zig_version()
     _sdk_file(project)  # fail before compiling anything if the SDK is missing
     return [
-        build_contract(project, c, zig_version=zig_version, progress=progress, target=target)
+        build_contract(project, c, zig_version=zig_version, progress=progress, target=target,
+                       optimize=optimize)
         for c in contracts
     ]
 
@@ -113,6 +128,7 @@ def build_contract(
     zig_version: str | None = None,
     progress: Progress | None = None,
     target: str | None = None,
+    optimize: str | None = None,
 ) -> BuildResult:
     """Compile one contract; write `<out_dir>/<name>.wasm` (or `.zvmc` for the zvm
     target) and describe the result."""
@@ -139,12 +155,25 @@ def build_contract(
             raise  # valid Zig the ABI cannot express: our message names the line and type
         abi = exc  # not valid Zig, most likely: let the compiler say why first
 
-    optimize = project.build.optimize
+    optimize = optimize or project.build.optimize
+    if optimize not in d.OPTIMIZE_MODES:
+        raise ConfigError(
+            f"unknown optimize mode {optimize!r}: use one of {', '.join(d.OPTIMIZE_MODES)}")
+    warnings: tuple[str, ...] = () if optimize in d.SAFE_OPTIMIZE_MODES else (
+        f"{contract.name}: Zig's safety checks are off ({optimize}): integer overflow wraps, "
+        "an index out of bounds reads whatever is there and `unreachable` runs on; "
+        "ReleaseSafe keeps them",)
+    if not has_panic_handler(sdk):
+        warnings += (
+            f"{_rel(sdk, project.root)} has no panic handler (an SDK from an older ghost): "
+            "a failed safety check or @panic traps without its message; copy the SDK of "
+            "a new project (`ghost new`) over it",)
     first = not (project.root / d.ZIG_CACHE_DIR / contract.name).is_dir()
     say(f"compiling {contract.name} with Zig {zig_version} ({optimize})"
         + ("; a first build can take a few seconds" if first else ""))
     stack = d.ZVM_STACK_BYTES if target == "zvm" else None
-    code = _compile(project, contract, sdk, optimize, stack)
+    debug_code = _compile(project, contract, sdk, optimize, stack)
+    code = strip_debug(debug_code)
     if isinstance(abi, CompileError):
         raise abi
     if not abi.functions:
@@ -175,7 +204,10 @@ def build_contract(
         metadata["target"] = target
         metadata["toolchain"]["stack_bytes"] = stack
         say(f"lowering {contract.name} to ZVM bytecode")
-        final = _zvmc(code, abi, metadata, contract)
+        final, zvm_debug = _zvmc(code, abi, metadata, contract)
+        debug_code = add_custom_section(
+            debug_code, ZVM_DEBUG_SECTION,
+            json.dumps(zvm_debug, sort_keys=True, separators=(",", ":")).encode())
     else:
         payload = json.dumps(metadata, sort_keys=True, separators=(",", ":")).encode("utf-8")
         final = add_custom_section(code, METADATA_SECTION, payload)
@@ -183,6 +215,8 @@ def build_contract(
     path = project.out_dir / f"{contract.name}{d.ARTIFACT_SUFFIX[target]}"
     say(f"writing {_rel(path, project.root)}")
     _write_atomically(path, final)
+    debug_path = sidecar_path(project.out_dir, contract.name, target)
+    _write_atomically(debug_path, debug_code)
     return BuildResult(
         name=contract.name,
         path=path,
@@ -194,21 +228,27 @@ def build_contract(
         metadata=metadata,
         seconds=time.perf_counter() - started,
         target=target,
+        debug_path=debug_path,
+        warnings=warnings,
     )
 
 
-def _zvmc(code: bytes, abi: Abi, metadata: dict[str, Any], contract: ContractConfig) -> bytes:
-    """Lower the module and wrap it with its metadata in a ZVMC container."""
+def _zvmc(code: bytes, abi: Abi, metadata: dict[str, Any],
+          contract: ContractConfig) -> tuple[bytes, dict[str, Any]]:
+    """Lower the module and wrap it with its metadata in a ZVMC container; also return the
+    lowering's debug map (pc -> wasm function and offset, frame layout)."""
     from ..vm.zvm.container import encode_zvmc, metadata_json
-    from .lowering import lower
+    from .lowering import lower_with_debug
 
     try:
-        lowered = lower(code, abi)
+        lowered, debug = lower_with_debug(code, abi, shadow_stack=True)
     except CompileError as exc:
         raise CompileError(
             f"{contract.source.as_posix()}: {exc.message}", contract=contract.name, **exc.details
         ) from exc
-    return encode_zvmc(lowered, metadata_json(metadata))
+    container = encode_zvmc(lowered, metadata_json(metadata))
+    # The container puts the code after its header and sections; the pc map is by code pc.
+    return container, debug
 
 
 def _sdk_file(project: Project) -> Path:
@@ -222,13 +262,15 @@ def _sdk_file(project: Project) -> Path:
 
 
 def _compile(
-    project: Project, contract: ContractConfig, sdk: Path, optimize: str, stack: int | None
+    project: Project, contract: ContractConfig, sdk: Path, optimize: str, stack: int | None,
+    *, strip: bool = False,
 ) -> bytes:
     """Run Zig in the project root with relative paths, so messages and output name no
     absolute path; return the module's bytes. `stack`: the shadow stack's size in bytes
-    (None: Zig's default)."""
+    (None: Zig's default). `strip`: without debug info (builds keep it, for the sidecar)."""
     root = project.root
     cache = Path(d.ZIG_CACHE_DIR) / contract.name
+    main = _root_file(project, contract, sdk)
     state_dir = project.state_dir
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -248,14 +290,18 @@ def _compile(
             "-mcpu=mvp",
             "-fno-entry",  # a library of exports, no _start
             "-rdynamic",  # export what exportContract @exports
-            "-fstrip",  # debug info holds absolute paths; the chain never reads it
+            # Debug info is split off into the sidecar: deployed bytes never carry it.
+            "-fstrip" if strip else "-fno-strip",
             "--color", "off",
             "--cache-dir", cache.as_posix(),
             "--name", contract.name,
-            # -O is per module: give it to both, so the SDK is optimized like the contract
+            # -O is per module: give it to each, so the SDK is optimized like the contract
+            "-O", optimize,
+            "--dep", d.SDK_MODULE, "--dep", _CONTRACT_MODULE,
+            f"-Mroot={_rel(main, root)}",
             "-O", optimize,
             "--dep", d.SDK_MODULE,
-            f"-Mroot={contract.source.as_posix()}",
+            f"-M{_CONTRACT_MODULE}={contract.source.as_posix()}",
             "-O", optimize,
             f"-M{d.SDK_MODULE}={_rel(sdk, root)}",
             f"-femit-bin={out}",
@@ -270,6 +316,39 @@ def _compile(
             raise ToolchainError(
                 f"Zig reported success but wrote no module for {contract.name}: {exc}"
             ) from exc
+
+
+_CONTRACT_MODULE = "contract"
+_ROOT_SOURCE = """// Generated by `ghost build`: the SDK's panic handler, then the contract.
+pub const panic = @import("ghost").panic;
+comptime {
+    _ = @import("contract");
+}
+"""
+#: An SDK from before the panic handler: Zig's default (a bare trap), so it still builds.
+_OLD_SDK_ROOT = _ROOT_SOURCE.replace('pub const panic = @import("ghost").panic;\n', "")
+
+
+def has_panic_handler(sdk: Path) -> bool:
+    """Whether the project's SDK declares `ghost.panic` (SDKs copied by `ghost new` before
+    it existed do not; their contracts trap without a message)."""
+    try:
+        return "pub const panic = struct" in sdk.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def _root_file(project: Project, contract: ContractConfig, sdk: Path) -> Path:
+    """The generated root module, at a fixed path so Zig's cache keeps hitting."""
+    path = project.root / d.ZIG_CACHE_DIR / contract.name / "ghost-root.zig"
+    source = _ROOT_SOURCE if has_panic_handler(sdk) else _OLD_SDK_ROOT
+    try:
+        if not path.is_file() or path.read_text() != source:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, source.encode())
+    except OSError as exc:
+        raise ToolchainError(f"cannot write {path}: {exc}") from exc
+    return path
 
 
 def _compile_error(contract: ContractConfig, output: str, root: Path) -> CompileError:

@@ -57,6 +57,7 @@ HOST_PRICES: dict[str, Price] = {
     "kem_decapsulate": Price(47000, 1),
     "keygen_seeded": Price(100, 1),
     "merkle_verify": Price(200, 1),
+    "panic": Price(0, 1),
 }
 
 #: sig_verify and multisig_verify: added per signature checked, by scheme name;

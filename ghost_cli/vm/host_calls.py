@@ -28,6 +28,8 @@ from ghost_cli.vm.gas import HOST_PRICES
 from ghost_cli.vm.types import Event, Limits
 
 MAX_TOPICS = 4
+#: A panic message longer than this is cut (it is read only to be shown).
+MAX_PANIC_BYTES = 1024
 TOPIC_BYTES = 32
 ADDRESS_BYTES = 20
 
@@ -85,6 +87,7 @@ class HostAccess(Protocol):
     def log(self, message: str) -> None: ...
     def set_return(self, data: bytes) -> None: ...
     def set_revert(self, data: bytes) -> None: ...
+    def panic(self, message: str) -> None: ...
 
 
 def _read(m: HostAccess, what: str, ptr: int, length: int) -> bytes:
@@ -270,6 +273,14 @@ def revert(m: HostAccess, msg_ptr: int, msg_len: int) -> None:
     raise RevertError(msg.decode("utf-8", errors="replace"))
 
 
+def panic(m: HostAccess, msg_ptr: int, msg_len: int) -> None:
+    """The SDK's panic handler: the message, then a trap (the engine reports both)."""
+    msg_len = min(msg_len, MAX_PANIC_BYTES)
+    msg = m.read(msg_ptr, msg_len)
+    m.charge(HOST_PRICES["panic"].cost(msg_len))
+    m.panic(msg.decode("utf-8", errors="replace"))
+
+
 # ---- events and logs ---------------------------------------------------------------------
 
 
@@ -355,6 +366,7 @@ CALLS: dict[str, Callable[..., int | None]] = {
     "kem_decapsulate": kem_decapsulate,
     "keygen_seeded": keygen_seeded,
     "merkle_verify": merkle_verify,
+    "panic": panic,
 }
 
 

@@ -137,6 +137,10 @@ HOST_FUNCTIONS: tuple[HostFunction, ...] = (
         "1 when the state proof shows storage key of the 20-byte address holds value under "
         "the 32-byte root (value_len -1: holds nothing), else 0. Plus MERKLE_PER_LEVEL per "
         "level of the proof."),
+    HostFunction(
+        "panic", _p("msg_ptr:i32", "msg_len:i32"), (),
+        "Record the UTF-8 message of a Zig panic or failed safety check; the SDK's panic "
+        "handler traps right after, and the call fails with that message (docs/debugging.md)."),
 )
 
 BY_NAME: dict[str, HostFunction] = {f.name: f for f in HOST_FUNCTIONS}

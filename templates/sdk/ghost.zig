@@ -79,6 +79,8 @@ pub const host = struct {
     pub extern "ghost" fn keygen_seeded(scheme_id: u32, seed: [*]const u8, seed_len: u32, pk_out: [*]u8, pk_cap: u32) i32;
     /// 1 when the state proof holds under root (value_len 0xFFFFFFFF: proves absence), else 0.
     pub extern "ghost" fn merkle_verify(root: [*]const u8, address: [*]const u8, key: [*]const u8, key_len: u32, value: [*]const u8, value_len: u32, proof: [*]const u8, proof_len: u32) i32;
+    /// Record the message of a panic; the caller traps right after (see `panic` below).
+    pub extern "ghost" fn panic(msg: [*]const u8, len: u32) void;
 };
 
 // Scratch memory for call data, variable-length storage values and encoded results. The
@@ -383,3 +385,147 @@ pub fn exportContract(comptime T: type) void {
         }
     }
 }
+
+// ---- panics: Zig's safety checks and @panic hand their message to the host, then trap ----
+
+/// The panic handler of every contract (`ghost build` makes it the root's `panic`): a failed
+/// safety check or `@panic` stops the call; the host reports the message, and the trap's
+/// backtrace gives the function and Zig source line (docs/debugging.md).
+pub const panic = struct {
+    pub fn call(msg: []const u8, _: ?usize) noreturn {
+        @branchHint(.cold);
+        host.panic(msg.ptr, @intCast(msg.len));
+        @trap();
+    }
+    pub fn sentinelMismatch(expected: anytype, found: @TypeOf(expected)) noreturn {
+        _ = found;
+        call("sentinel mismatch", null);
+    }
+    pub fn unwrapError(err: anyerror) noreturn {
+        panicPair("attempt to unwrap error: ", @errorName(err));
+    }
+    pub fn outOfBounds(index: usize, len: usize) noreturn {
+        var buf: [96]u8 = undefined;
+        var w = Text{ .buf = &buf };
+        w.put("index out of bounds: index ");
+        w.num(index);
+        w.put(", len ");
+        w.num(len);
+        call(w.text(), null);
+    }
+    pub fn startGreaterThanEnd(start: usize, end: usize) noreturn {
+        var buf: [96]u8 = undefined;
+        var w = Text{ .buf = &buf };
+        w.put("start index ");
+        w.num(start);
+        w.put(" is larger than end index ");
+        w.num(end);
+        call(w.text(), null);
+    }
+    pub fn inactiveUnionField(active: anytype, accessed: @TypeOf(active)) noreturn {
+        _ = accessed;
+        call("access of inactive union field", null);
+    }
+    pub fn sliceCastLenRemainder(src_len: usize) noreturn {
+        _ = src_len;
+        call("slice length does not divide exactly into destination elements", null);
+    }
+    pub fn reachedUnreachable() noreturn {
+        call("reached unreachable code", null);
+    }
+    pub fn unwrapNull() noreturn {
+        call("attempt to use null value", null);
+    }
+    pub fn castToNull() noreturn {
+        call("cast causes pointer to be null", null);
+    }
+    pub fn incorrectAlignment() noreturn {
+        call("incorrect alignment", null);
+    }
+    pub fn invalidErrorCode() noreturn {
+        call("invalid error code", null);
+    }
+    pub fn unexpectedErrorCode(err: anyerror) noreturn {
+        panicPair("unexpected error code: ", @errorName(err));
+    }
+    pub fn integerOutOfBounds() noreturn {
+        call("integer does not fit in destination type", null);
+    }
+    pub fn integerOverflow() noreturn {
+        call("integer overflow", null);
+    }
+    pub fn shlOverflow() noreturn {
+        call("left shift overflowed bits", null);
+    }
+    pub fn shrOverflow() noreturn {
+        call("right shift overflowed bits", null);
+    }
+    pub fn divideByZero() noreturn {
+        call("division by zero", null);
+    }
+    pub fn exactDivisionRemainder() noreturn {
+        call("exact division produced remainder", null);
+    }
+    pub fn integerPartOutOfBounds() noreturn {
+        call("integer part of floating point value out of bounds", null);
+    }
+    pub fn corruptSwitch() noreturn {
+        call("switch on corrupt value", null);
+    }
+    pub fn shiftRhsTooBig() noreturn {
+        call("shift amount is greater than the type size", null);
+    }
+    pub fn invalidEnumValue() noreturn {
+        call("invalid enum value", null);
+    }
+    pub fn forLenMismatch() noreturn {
+        call("for loop over objects with non-equal lengths", null);
+    }
+    pub fn copyLenMismatch() noreturn {
+        call("source and destination have non-equal lengths", null);
+    }
+    pub fn memcpyAlias() noreturn {
+        call("@memcpy arguments alias", null);
+    }
+    pub fn noreturnReturned() noreturn {
+        call("'noreturn' function returned", null);
+    }
+    pub fn loadUninstantiableType() noreturn {
+        call("attempt to load uninstantiable type", null);
+    }
+
+    fn panicPair(head: []const u8, tail: []const u8) noreturn {
+        var buf: [160]u8 = undefined;
+        var w = Text{ .buf = &buf };
+        w.put(head);
+        w.put(tail);
+        call(w.text(), null);
+    }
+};
+
+/// A panic message built without std.fmt (small, and lowers to ZVM): text and decimals.
+const Text = struct {
+    buf: []u8,
+    len: usize = 0,
+
+    fn put(self: *Text, s: []const u8) void {
+        const n = @min(s.len, self.buf.len - self.len);
+        @memcpy(self.buf[self.len .. self.len + n], s[0..n]);
+        self.len += n;
+    }
+    fn num(self: *Text, value: usize) void {
+        var digits: [20]u8 = undefined;
+        var i: usize = digits.len;
+        var v = value;
+        while (true) {
+            i -= 1;
+            digits[i] = '0' + @as(u8, @intCast(v % 10));
+            v /= 10;
+            if (v == 0) break;
+        }
+        self.put(digits[i..]);
+    }
+    fn text(self: *const Text) []const u8 {
+        return self.buf[0..self.len];
+    }
+};

@@ -63,7 +63,7 @@ def test_minimal_file_gets_every_default(tmp_path: Path) -> None:
     assert p.name == "demo"
     assert p.version == defaults.DEFAULT_VERSION
     assert p.contracts == {}
-    assert p.build.optimize == "ReleaseSmall"
+    assert p.build.optimize == "ReleaseSafe"  # safety checks on by default
     assert (p.build.out_dir, p.build.sdk_dir) == ("build", "lib")
     assert p.default_network == "sandbox"
     sandbox = p.networks["sandbox"]

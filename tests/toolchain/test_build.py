@@ -49,7 +49,7 @@ def test_metadata_section(built_counter) -> None:
     assert meta["name"] == "counter"
     assert meta["abi"] == r.abi.to_json()
     assert meta["toolchain"] == {
-        "zig": zig_version(), "ghost": __version__, "optimize": "ReleaseSmall",
+        "zig": zig_version(), "ghost": __version__, "optimize": "ReleaseSafe",
         "target": "wasm32-freestanding", "cpu": "mvp",
     }
     assert re.fullmatch(r"[0-9a-f]{64}", meta["source_hash"])

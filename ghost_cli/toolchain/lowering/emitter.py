@@ -58,8 +58,8 @@ class Asm:
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
 
-    def assemble(self) -> bytes:
-        return assemble(self.text())
+    def assemble(self, label_offsets: dict[str, int] | None = None) -> bytes:
+        return assemble(self.text(), label_offsets)
 
 
 def immediate_overrun(code: bytes, start: int) -> int:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 UNREACHABLE = "unreachable"
 STACK_EXHAUSTED = "call stack exhausted"
+#: Zig's shadow stack (in linear memory, below its data) ran out: see global_set.
+SHADOW_STACK_EXHAUSTED = "shadow stack exhausted"
 UNDEFINED_ELEMENT = "undefined element"
 _INTS = ("i32", "i64")
 
@@ -152,6 +154,7 @@ class FunctionCompiler:
             elif name in ("else", "end"):
                 self.structure(ins)
             return
+        self.out.append(f"{self.mod.mark(self.index, ins.offset)}:")  # for the pc map
         handler = _HANDLERS.get(name)
         if handler is not None:
             handler(self, ins)
@@ -337,6 +340,12 @@ class FunctionCompiler:
         self.height += 1
 
     def global_set(self, ins: Instr) -> None:
+        g = self.program.globals[ins.imm]
+        if ins.imm == 0 and self.mod.shadow_stack and g.type == "i32":
+            # Zig's __stack_pointer, global 0, counts down from its initial value; below
+            # address 0 it wraps to a huge one. Stop there, as a stack overflow, rather
+            # than at the next access as an out-of-bounds one.
+            self.emit("DUP1", f"PUSH {g.init}", "LT", f"TRAP:{SHADOW_STACK_EXHAUSTED}")
         self.emit(f"PUSH {self.mod.layout.global_addr(ins.imm)}", "MSTORE")
         self.height -= 1
 

@@ -36,6 +36,7 @@ RANGES: dict[str, tuple[tuple[int, int | None, int], ...]] = {
     "hash_sha256": ((0, 1, 1), (2, None, 32)),
     "hash_keccak256": ((0, 1, 1), (2, None, 32)),
     "hash_blake2b256": ((0, 1, 1), (2, None, 32)),
+    "panic": ((0, 1, 1),),
     # The other crypto rows take 5 to 8 parameters; ZVM reaches 4 stack items deep
     # (DUP1-4, SWAP1-4), so lowering them needs spill slots: not yet (docs/host-abi.md).
 }

@@ -10,6 +10,8 @@ and the data blob that start-up copies into linear memory.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...abi import Abi
 from ...exceptions import CompileError
 from .callgraph import build_callgraph
@@ -22,15 +24,25 @@ from .wasm_code import PAGE, Program, read_program
 
 
 class ModuleLowering:
-    def __init__(self, program: Program, layout: Layout) -> None:
+    def __init__(self, program: Program, layout: Layout, shadow_stack: bool = False) -> None:
         self.program = program
         self.layout = layout
+        # global 0 is Zig's shadow stack pointer (a module `ghost build` compiled)
+        self.shadow_stack = shadow_stack
         self.memory = MemoryOps(layout)
         self.asm = Asm()
         self.traps: dict[str, str] = {}
         self.loads: dict[int, str] = {}
         self.stores: dict[int, str] = {}
         self.tables: dict[int, str] = {}
+        # pc-map marks: label -> (wasm function index, the instruction's module offset)
+        self.marks: dict[str, tuple[int, int]] = {}
+
+    def mark(self, func: int, offset: int) -> str:
+        """A label (no code) before the lowering of the wasm instruction at `offset`."""
+        label = f"_at{len(self.marks)}"
+        self.marks[label] = (func, offset)
+        return label
 
     def func_label(self, index: int) -> str:
         return f"fn{index}"
@@ -85,6 +97,17 @@ class ModuleLowering:
 def lower(wasm: bytes, abi: Abi) -> bytes:
     """Lower a ghost contract's WebAssembly module to ZVM bytecode (without the ZVMC
     container); CompileError names the first construct that ZVM cannot run."""
+    return lower_with_debug(wasm, abi)[0]
+
+
+def lower_with_debug(wasm: bytes, abi: Abi,
+                     shadow_stack: bool = False) -> tuple[bytes, dict[str, Any]]:
+    """`lower`, and the map that locates a ZVM pc in the wasm module: `pcs` (ascending)
+    and `marks` ([function, module offset] of the wasm instruction lowered from each pc
+    on), with the frame layout (`static` frame addresses, `words` per frame, `fp_slot`)
+    that finds the return addresses of a backtrace, and `traps` (trap byte pc -> the
+    wasm trap it stands for) (toolchain/debuginfo.py). `shadow_stack`: global 0 is Zig's
+    stack pointer, checked on every update so running out is a stack overflow."""
     program = read_program(wasm)
     exports = {e.name: e.index for e in program.module.exports if e.kind == "func"}
     roots = []
@@ -107,7 +130,7 @@ def lower(wasm: bytes, abi: Abi) -> bytes:
         graph.recursive, len(program.globals),
         memory.min_pages if memory else 0, memory.max_pages if memory else None, grows,
     )
-    mod = ModuleLowering(program, layout)
+    mod = ModuleLowering(program, layout, shadow_stack)
     asm = mod.asm
     _startup(mod)
     asm.lines += dispatcher(abi, {fn.name: mod.func_label(exports[fn.name])
@@ -120,9 +143,19 @@ def lower(wasm: bytes, abi: Abi) -> bytes:
         asm.mark(f"data{k}")
         asm.raw(seg.data)
     blob = b"".join(seg.data for seg in program.data)
-    code = asm.assemble()
+    offsets: dict[str, int] = {}
+    code = asm.assemble(offsets)
     pad = immediate_overrun(code, len(code) - len(blob))
-    return code + bytes(max(pad, 0))
+    at = sorted((offsets[label], func, offset) for label, (func, offset) in mod.marks.items())
+    debug = {
+        "pcs": [pc for pc, _, _ in at], "marks": [[f, o] for _, f, o in at],
+        "static": {str(f): a for f, a in layout.static_frames.items()},
+        "words": {str(f): n for f, n in layout.frame_words.items()},
+        "fp_slot": FP_SLOT,
+        # the trap byte of each trap site (after its JUMPDEST) -> the wasm trap it stands for
+        "traps": {str(offsets[label] + 1): kind for kind, label in mod.traps.items()},
+    }
+    return code + bytes(max(pad, 0)), debug
 
 
 def _startup(mod: ModuleLowering) -> None:

@@ -108,6 +108,11 @@ class WasmAccess:
     def set_revert(self, data: bytes) -> None:
         """The reason travels in the RevertError; a reverted wasm call returns no data."""
 
+    def panic(self, message: str) -> None:
+        """Kept for the trap that follows, which carries the backtrace (traps.py)."""
+        self._frame.panic = message
+        self._frame.panic_gas = self._frame.gas_used()
+
 
 def _handler(row: HostFunction) -> Callable[..., int | None]:
     call = CALLS[row.name]

@@ -7,6 +7,7 @@ import wasmtime
 from ghost_cli.exceptions import (
     ExecutionError,
     MemoryLimitError,
+    PanicError,
     StackOverflowError,
     TimeoutError_,
     TrapError,
@@ -54,18 +55,50 @@ def memory_exhausted(frame: CallFrame) -> bool:
     return frame.memory.data_len(frame.store) + WASM_PAGE > frame.limits.memory_bytes
 
 
+#: Innermost frames of a trap's backtrace kept for symbolization (toolchain/debuginfo.py).
+MAX_FRAMES = 64
+
+
+def backtrace(trap: wasmtime.Trap) -> list[tuple[int, int]]:
+    """(function index, byte offset in the module) of each frame, innermost first."""
+    return [(f.func_index, f.module_offset) for f in (trap.frames or [])[:MAX_FRAMES]]
+
+
+def recursed(trap: wasmtime.Trap) -> bool:
+    """Whether the backtrace calls a function again inside itself.
+
+    Zig keeps locals that need memory on a shadow stack in linear memory that grows down
+    from its top; unbounded recursion takes it below address 0, where the next access
+    traps as out of bounds. ReleaseSafe code checks its own indexes, so an out-of-bounds
+    access under a recursive backtrace is the shadow stack running out."""
+    seen: set[int] = set()
+    for f in trap.frames or []:
+        if f.func_index in seen:
+            return True
+        seen.add(f.func_index)
+    return False
+
+
 def translate_trap(trap: wasmtime.Trap, frame: CallFrame, limits: Limits) -> ExecutionError:
     """A trap burns the call's whole gas limit, like an exceptional halt in the EVM: it is
     the one deterministic answer, as wasmtime does not bring its fuel counter up to date
-    at the instruction that traps."""
+    at the instruction that traps. A Zig panic is the exception: its host call recorded
+    the gas used just before the trap."""
     code = trap.trap_code
     limit = frame.ctx.gas_limit
+    if frame.panic is not None:
+        return PanicError(f"panic: {frame.panic}", gas_used=frame.panic_gas,
+                          panic=frame.panic, frames=backtrace(trap), logs=list(frame.logs))
     if code is wasmtime.TrapCode.OUT_OF_FUEL:
         return frame.out_of_gas()
     if code is wasmtime.TrapCode.STACK_OVERFLOW:
         return StackOverflowError(
             f"stack overflow: the call went deeper than the {size_text(limits.wasm_stack_bytes)} "
-            "wasm stack allows", gas_used=limit)
+            "wasm stack allows", gas_used=limit, frames=backtrace(trap))
+    if code is wasmtime.TrapCode.MEMORY_OUT_OF_BOUNDS and recursed(trap):
+        return StackOverflowError(
+            "stack overflow: the recursion ran past the bottom of the contract's stack",
+            gas_used=limit, frames=backtrace(trap))
     if code is wasmtime.TrapCode.INTERRUPT:
         return TimeoutError_(
             f"timed out: the call ran longer than the {limits.timeout_seconds:g}s wall-clock "
@@ -73,5 +106,7 @@ def translate_trap(trap: wasmtime.Trap, frame: CallFrame, limits: Limits) -> Exe
     if memory_exhausted(frame):
         return MemoryLimitError(
             f"memory limit of {size_text(limits.memory_bytes)} exceeded", gas_used=limit)
-    details = {"trap_code": code.name.lower()} if code is not None else {}
+    details: dict[str, object] = {"frames": backtrace(trap), "logs": list(frame.logs)}
+    if code is not None:
+        details["trap_code"] = code.name.lower()
     return TrapError(f"trap: {one_line(trap.message)}", gas_used=limit, **details)

@@ -204,8 +204,9 @@ def _host_index(operand: str, line: int) -> int:
     raise _error(line, f"unknown host function {operand!r} (one of: {known})")
 
 
-def assemble(text: str) -> bytes:
-    """Assemble .zasm text to ZVM bytecode; CompileError names the line of any mistake."""
+def assemble(text: str, label_offsets: dict[str, int] | None = None) -> bytes:
+    """Assemble .zasm text to ZVM bytecode; CompileError names the line of any mistake.
+    Given `label_offsets`, fill it with every label's offset in the code."""
     labels: dict[str, int] = {}
     items: list[_Item] = []
     for line_no, line in enumerate(text.splitlines(), 1):
@@ -230,6 +231,8 @@ def assemble(text: str) -> bytes:
             item.value = target
         if not changed:
             break
+    if label_offsets is not None:
+        label_offsets.update({name: offsets[i] for name, i in labels.items()})
     out = bytearray()
     for item in items:
         if item.op is None:

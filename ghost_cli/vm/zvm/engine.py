@@ -30,6 +30,7 @@ from ghost_cli.exceptions import (
     InvalidModuleError,
     NotFoundError,
     OutOfGasError,
+    PanicError,
     RevertError,
 )
 from ghost_cli.vm.trace import current_tracer
@@ -314,8 +315,10 @@ class ZvmEngine:
 def _charged(result: FrameResult, gas_limit: int) -> ExecutionError:
     error = result.error
     assert error is not None
-    # REVERT keeps the gas it did not use; every other failure burns the whole limit.
-    error.gas_used = gas_limit - result.gas_left if isinstance(error, RevertError) else gas_limit
+    # REVERT and a Zig panic keep the gas they did not use; every other failure burns the
+    # whole limit.
+    kept = isinstance(error, (RevertError, PanicError))
+    error.gas_used = gas_limit - result.gas_left if kept else gas_limit
     if isinstance(error, OutOfGasError):
         error.message = f"out of gas: used {gas_limit} of limit {gas_limit} ({error.message})"
         error.args = (error.message,)

@@ -51,6 +51,7 @@ from ghost_cli.exceptions import (
     InvalidOpcodeError,
     MemoryLimitError,
     OutOfGasError,
+    PanicError,
     RevertError,
     StackOverflowError,
     StackUnderflowError,
@@ -339,7 +340,7 @@ def build_dispatch() -> tuple[_Entry | None, ...]:
 def _invalid(byte: int, pc: int) -> InvalidOpcodeError:
     reason = RESERVED.get(byte)
     extra = f" ({reason})" if reason else ""
-    return InvalidOpcodeError(f"invalid opcode 0x{byte:02X} at pc {pc}{extra}")
+    return InvalidOpcodeError(f"invalid opcode 0x{byte:02X} at pc {pc}{extra}", pc=pc)
 
 
 def _bounds_error(entry: _Entry, size: int, pc: int) -> ExecutionError:
@@ -384,6 +385,8 @@ class Interpreter:
                 raise  # the whole transaction stops, not just this frame
             except RevertError as exc:
                 result = FrameResult(False, frame.output, frame.gas, exc)
+            except PanicError as exc:  # a Zig panic, like REVERT, keeps the gas left
+                result = FrameResult(False, b"", frame.gas, exc)
             except ExecutionError as exc:
                 result = FrameResult(False, b"", 0, exc)
             else:

@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 from ghost_cli.exceptions import (
     InvalidOpcodeError,
+    PanicError,
     StackOverflowError,
     StackUnderflowError,
     TruncatedImmediateError,
@@ -31,6 +32,8 @@ from ..interpreter import Frame
 from ..opcodes import STACK_LIMIT
 from .storage import require_writable
 
+#: How much of a panicking frame's memory (from address 0) is kept for its backtrace.
+PANIC_MEMORY_BYTES = 256 * 1024
 _RESULT_MASK = {"i32": 0xFFFF_FFFF, "i64": 0xFFFF_FFFF_FFFF_FFFF}
 
 
@@ -107,6 +110,15 @@ class ZvmAccess:
 
     def set_revert(self, data: bytes) -> None:
         self._f.output = data  # a reverted frame returns its reason as REVERT data
+
+    def panic(self, message: str) -> None:
+        """Stop here: the pc of this HOSTCALL locates the panic (toolchain/debuginfo.py)."""
+        error = PanicError(f"panic: {message}", panic=message, pc=self._f.pc_of_op(),
+                           logs=list(self._f.state.logs))
+        # The frames of lowered code sit at the bottom of memory: kept (not sent anywhere)
+        # so the backtrace can be read from their return addresses.
+        error.zvm_memory = bytes(self._f.memory[:PANIC_MEMORY_BYTES])  # type: ignore[attr-defined]
+        raise error
 
 
 def _service(name: str) -> Callable[..., int | None]:

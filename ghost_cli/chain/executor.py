@@ -15,21 +15,23 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..abi import Abi, decode_result, encode_call
 from ..exceptions import (
     ExecutionError,
     ExpiredError,
-    InvalidModuleError,
+    GasLimitTooHighError,
     NonceError,
     NotFoundError,
     OutOfGasError,
     WrongChainError,
 )
 from ..vm import gas
+from ..vm.deploy_checks import abi_from_metadata, deploy_gas
 from ..vm.engines import Engine
+from ..vm.log_limit import cap_logs
 from ..vm.types import CallContext, CreatedContract, Event, Outcome
 from .hashing import contract_address
 from .store import ContractRecord, ReceiptRecord, StateStore
@@ -99,6 +101,7 @@ class Executor:
     def check(self, signed: SignedTransaction) -> None:
         """Raise a TransactionError unless `signed` may run now. Changes nothing."""
         tx = signed.tx
+        check_gas_cap(tx.gas_limit)
         if tx.chain_id != self.chain_id:
             raise WrongChainError(
                 f"transaction is for chain {tx.chain_id}; this network is chain {self.chain_id}")
@@ -125,19 +128,18 @@ class Executor:
 
     def _deploy(self, tx: Transaction) -> Receipt:
         code = tx.code
-        self.engine.validate(code)
-        metadata = self.read_metadata(code)
-        if metadata is None or "abi" not in metadata:
-            raise InvalidModuleError(
-                "module has no ghost metadata with an ABI; build it with `ghost build`"
-            )
-        abi = Abi.from_json(metadata["abi"])
-        gas_used = gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(code)
+        # Everything that costs the node little comes first, so a deploy that would be
+        # refused is refused before its code is compiled or cached (vm/deploy_checks.py).
+        gas_used = deploy_gas(len(code))
         if gas_used > tx.gas_limit:
             raise OutOfGasError(
                 f"out of gas: deploying {len(code)} bytes costs {gas_used}, limit {tx.gas_limit}",
                 gas_used=tx.gas_limit,
             )
+        getattr(self.engine, "check", self.engine.validate)(code)  # no compile yet
+        metadata = self.read_metadata(code)
+        abi = abi_from_metadata(metadata)
+        self.engine.validate(code)  # compiles (and caches) only now
         address = contract_address(tx.sender, tx.nonce)
         height = self.store.height() + 1
         with self.store.transaction():
@@ -232,6 +234,7 @@ class Executor:
         abi = Abi.from_json(contract.abi)
         fn = abi.function(function)
         limit = self.default_gas_limit if gas_limit is None else gas_limit
+        check_gas_cap(limit)
         height = self.store.height()
         outcome, gas_used = self._run(
             contract, function, calldata, sender, limit, height, int(self.clock())
@@ -271,4 +274,14 @@ class Executor:
         except ExecutionError as exc:
             exc.gas_used += gas.TX_BASE
             raise
+        logs = cap_logs(outcome.logs)  # engines cap their own; this holds for every engine
+        if logs != outcome.logs:
+            outcome = replace(outcome, logs=logs)
         return outcome, gas.TX_BASE + outcome.gas_used
+
+
+def check_gas_cap(gas_limit: int) -> None:
+    """Refuse, before anything runs, a gas limit above what one transaction may use."""
+    if gas_limit > gas.MAX_TX_GAS:
+        raise GasLimitTooHighError(
+            f"gas limit {gas_limit} is above the per-transaction cap of {gas.MAX_TX_GAS}")

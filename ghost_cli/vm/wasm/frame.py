@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import wasmtime
 
 from ghost_cli.exceptions import GhostError, HostMemoryError, OutOfGasError
+from ghost_cli.vm.log_limit import LogBuffer
 from ghost_cli.vm.types import CallContext, Event, Limits, StorageReader
 
 _U32 = 0xFFFF_FFFF
@@ -46,7 +47,7 @@ class CallFrame:
     memory: wasmtime.Memory | None = None
     overlay: dict[bytes, bytes | None] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
-    logs: list[str] = field(default_factory=list)
+    logs: LogBuffer = field(default_factory=LogBuffer)  # capped: gas.MAX_LOG_BYTES
     return_data: bytes = b""
     # The error a host handler raised, kept here as well because wasmtime-py hands it back
     # through a process-wide slot that another thread's call could, in principle, take.

@@ -156,3 +156,23 @@ def test_the_engine_refuses_them_too(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.cwasm"))
     engine.validate(contract())
     assert len(list(tmp_path.glob("*.cwasm"))) == 1
+
+
+def test_the_backstop_ends_a_sandbox_call_with_timeout_and_changes_nothing(
+        tmp_path: Path) -> None:
+    from ghost_cli.exceptions import TimeoutError_
+    from ghost_cli.vm.types import Limits
+
+    spin = contract('(func (export "get") (loop $l (drop (call $block_height)) (br $l)))')
+    with Sandbox(tmp_path / "t.db", limits=Limits(timeout_seconds=0.2),
+                 clock=lambda: 1_700_000_000) as sb:
+        sb.deploy(spin, name="spin")
+        before = sb.store.counts()
+        nonce = sb.store.nonce(sb.default_signer.address)
+        with pytest.raises(TimeoutError_) as info:
+            sb.call("spin", "get", gas_limit=gas.MAX_TX_GAS)
+        assert info.value.code == "timeout" and info.value.exit_code == 6
+        assert info.value.gas_used == gas.MAX_TX_GAS
+        assert "0.2s wall-clock limit" in info.value.message
+        assert sb.store.counts() == before
+        assert sb.store.nonce(sb.default_signer.address) == nonce

@@ -23,21 +23,25 @@ from ghost_cli.exceptions import (
     MemoryLimitError,
     NotFoundError,
     TrapError,
-    UnknownImportError,
 )
-from ghost_cli.vm.deploy_checks import abi_from_metadata
-from ghost_cli.vm.host_table import ABI_VERSION, BY_NAME, HOST_MODULE
+from ghost_cli.vm.host_table import BY_NAME, HOST_MODULE
 from ghost_cli.vm.types import CallContext, Limits, Outcome, StorageReader
 
 from .backstop import EpochTicker
 from .cache import DiskCache, MemoryCache
+from .checks import (
+    ENTRY_SIGNATURE,
+    MEMORY_EXPORT,
+    check_import,
+    check_memory_min,
+    invalid_module,
+    precheck,
+)
 from .frame import CallFrame, FrameStack
 from .host_functions import HostFunctions, func_type
 from .traps import WASM_PAGE, one_line, size_text, translate_trap
 
 WASM_MAGIC = b"\0asm"
-MEMORY_EXPORT = "memory"
-ENTRY_SIGNATURE = "() -> ()"
 
 # Proposals that are off: nondeterministic (threads, relaxed SIMD), unmeterable (bulk
 # memory: memory.copy/fill of 16 MiB costs one unit of fuel), or not needed by contracts
@@ -54,37 +58,6 @@ def _signature(ty: wasmtime.FuncType) -> str:
     params = ", ".join(str(t) for t in ty.params)
     results = ", ".join(str(t) for t in ty.results)
     return f"({params}) -> ({results})" if len(ty.results) != 1 else f"({params}) -> {results}"
-
-
-def _signature_text(params: tuple[str, ...] | tuple[tuple[str, str], ...],
-                    results: tuple[str, ...]) -> str:
-    """`_signature` from the module reader's types (or a host-table row's params)."""
-    names = [p[1] if isinstance(p, tuple) else p for p in params]
-    inner = ", ".join(results)
-    out = f"({inner})" if len(results) != 1 else inner
-    return f"({', '.join(names)}) -> {out}"
-
-
-def _check_import_row(name: str, known: bool, is_func: bool, got: str | None,
-                      want: str | None) -> None:
-    if not known:
-        raise UnknownImportError(
-            f"module imports {name}, which host ABI v{ABI_VERSION} does not provide")
-    if not is_func:
-        raise UnknownImportError(
-            f"module imports {name} as a non-function; host ABI v{ABI_VERSION} provides "
-            "it as a function")
-    if got != want:
-        raise UnknownImportError(
-            f"module imports {name} with type {got}; host ABI v{ABI_VERSION} has {want}")
-
-
-def _invalid(exc: wasmtime.WasmtimeError) -> InvalidModuleError:
-    if "bulk memory support is not enabled" in str(exc):
-        return InvalidModuleError(
-            "module uses bulk-memory instructions (memory.copy/memory.fill), which "
-            "cannot be metered; build it with `ghost build` (Zig -mcpu=mvp)")
-    return InvalidModuleError(f"invalid WebAssembly module: {one_line(str(exc))}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,65 +135,16 @@ class WasmEngine:
         try:
             wasmtime.Module.validate(self._engine, code)
         except wasmtime.WasmtimeError as exc:
-            raise _invalid(exc) from exc
+            raise invalid_module(exc) from exc
 
     def _precheck(self, code: bytes) -> None:
-        from ghost_cli.toolchain.wasm_module import parse_module, read_metadata
-
         self._check_size(code)
-        module = parse_module(code)
-        for imp in module.imports:
-            row = BY_NAME.get(imp.name) if imp.module == HOST_MODULE else None
-            want = _signature_text(row.params, row.results) if row else None
-            got = _signature_text(imp.type.params, imp.type.results) if imp.type else None
-            _check_import_row(f"{imp.module}.{imp.name}", row is not None,
-                              imp.kind == "func", got, want)
-        memory = module.export(MEMORY_EXPORT)
-        if memory is None or memory.kind != "memory":
-            raise InvalidModuleError(
-                f"invalid WebAssembly module: it must export its memory as '{MEMORY_EXPORT}'")
-        if memory.index < len(module.memories):
-            self._check_memory_min(module.memories[memory.index].min)
-        limits = self.limits
-        if len(module.tables) > limits.max_tables:
-            raise InvalidModuleError(
-                f"invalid WebAssembly module: {len(module.tables)} tables, at most "
-                f"{limits.max_tables} allowed")
-        for index, table in enumerate(module.tables):
-            if table.min > limits.max_table_elements:
-                raise InvalidModuleError(
-                    f"invalid WebAssembly module: table {index} starts at {table.min} "
-                    f"elements, above the {limits.max_table_elements}-element limit")
-        metadata = read_metadata(code)
-        if metadata is None or "abi" not in metadata:
-            return  # a bare module (tests, tools); a deploy requires the metadata
-        for fn in abi_from_metadata(metadata).functions:
-            export = module.export(fn.name)
-            if export is None:
-                raise InvalidModuleError(
-                    f"invalid contract: ABI function '{fn.name}' is not exported")
-            if export.kind != "func":
-                raise InvalidModuleError(
-                    f"invalid contract: ABI function '{fn.name}' is exported as a "
-                    f"{export.kind}, not a function")
-            ty = module.export_type(fn.name)
-            sig = _signature_text(ty.params, ty.results) if ty else "unknown"
-            if sig != ENTRY_SIGNATURE:
-                raise InvalidModuleError(
-                    f"invalid contract: ABI function '{fn.name}' is exported with type {sig}; "
-                    f"contract functions take and return nothing ({ENTRY_SIGNATURE})")
+        precheck(code, self.limits)
 
     def _check_size(self, code: bytes) -> None:
         if len(code) > self.limits.module_bytes:
             raise InvalidModuleError(
                 f"module is {len(code)} bytes, above the {self.limits.module_bytes}-byte limit")
-
-    def _check_memory_min(self, pages: int) -> None:
-        minimum = pages * WASM_PAGE
-        if minimum > self.limits.memory_bytes:
-            raise InvalidModuleError(
-                f"invalid WebAssembly module: its memory starts at {size_text(minimum)}, above "
-                f"the {size_text(self.limits.memory_bytes)} limit")
 
     def exports(self, code: bytes) -> list[str]:
         """The contract functions `code` exports: exported functions of type () -> ()."""
@@ -254,7 +178,7 @@ class WasmEngine:
         try:
             return wasmtime.Module(self._engine, code)
         except wasmtime.WasmtimeError as exc:
-            raise _invalid(exc) from exc
+            raise invalid_module(exc) from exc
 
     def _check(self, digest: str, module: wasmtime.Module, origin: str) -> CompiledModule:
         for imp in module.imports:
@@ -269,7 +193,7 @@ class WasmEngine:
         if memory is None:
             raise InvalidModuleError(
                 f"invalid WebAssembly module: it must export its memory as '{MEMORY_EXPORT}'")
-        self._check_memory_min(memory.limits.min)
+        check_memory_min(memory.limits.min, self.limits)
         try:
             pre = self._linker.instantiate_pre(module)
         except wasmtime.WasmtimeError as exc:
@@ -279,10 +203,10 @@ class WasmEngine:
     @staticmethod
     def _check_import(imp: wasmtime.ImportType) -> None:
         row = BY_NAME.get(imp.name or "") if imp.module == HOST_MODULE else None
-        is_func = isinstance(imp.type, wasmtime.FuncType)
         got = _signature(imp.type) if isinstance(imp.type, wasmtime.FuncType) else None
         want = _signature(func_type(row)) if row is not None else None
-        _check_import_row(f"{imp.module}.{imp.name}", row is not None, is_func, got, want)
+        check_import(f"{imp.module}.{imp.name}", row is not None,
+                     isinstance(imp.type, wasmtime.FuncType), got, want)
 
     # ---- execution ---------------------------------------------------------------------
 

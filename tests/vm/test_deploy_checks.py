@@ -176,3 +176,16 @@ def test_the_backstop_ends_a_sandbox_call_with_timeout_and_changes_nothing(
         assert "0.2s wall-clock limit" in info.value.message
         assert sb.store.counts() == before
         assert sb.store.nonce(sb.default_signer.address) == nonce
+
+
+def test_a_module_with_too_many_functions_is_refused_before_compiling(
+        sandbox: Sandbox, cache_dir: Path) -> None:
+    from ghost_cli.vm.wasm.checks import MAX_FUNCTIONS
+
+    many = "".join(f"(func $f{i})" for i in range(MAX_FUNCTIONS + 1))
+    with pytest.raises(InvalidModuleError) as info:
+        sandbox.deploy(contract(GET + many), gas_limit=gas.MAX_TX_GAS)
+    assert info.value.message == (
+        f"invalid WebAssembly module: it defines {MAX_FUNCTIONS + 2} functions, "
+        f"at most {MAX_FUNCTIONS} allowed")
+    assert nothing_compiled(sandbox, cache_dir)

@@ -1,7 +1,8 @@
 """What a module must pass before it is compiled, checked from its bytes alone.
 
 `precheck` reads the module with the pure-Python reader (toolchain/wasm_module.py) and
-refuses, with one line each: imports the host ABI does not provide, a memory that is not
+refuses, with one line each: more than MAX_FUNCTIONS functions, imports the host ABI
+does not provide, a memory that is not
 exported as `memory` or starts above the memory limit, too many or too large tables, a
 malformed ghost metadata section or ABI (vm/deploy_checks.py), and ABI functions that are
 not exported as `() -> ()` functions. None of it compiles anything, so a refused deploy
@@ -21,6 +22,10 @@ from .traps import WASM_PAGE, one_line, size_text
 
 MEMORY_EXPORT = "memory"
 ENTRY_SIGNATURE = "() -> ()"
+#: Functions a module may define. Compile time grows with the count far more than with
+#: bytes (25,000 one-instruction functions, 547 KB: 12 s to compile on a loaded machine);
+#: ghost's Zig contracts define 8-25.
+MAX_FUNCTIONS = 4096
 
 
 def signature_text(params: tuple[str, ...] | tuple[tuple[str, str], ...],
@@ -67,6 +72,10 @@ def precheck(code: bytes, limits: Limits) -> None:
     from ghost_cli.toolchain.wasm_module import parse_module, read_metadata
 
     module = parse_module(code)
+    if len(module.function_types) > MAX_FUNCTIONS:
+        raise InvalidModuleError(
+            f"invalid WebAssembly module: it defines {len(module.function_types)} functions, "
+            f"at most {MAX_FUNCTIONS} allowed")
     for imp in module.imports:
         row = BY_NAME.get(imp.name) if imp.module == HOST_MODULE else None
         want = signature_text(row.params, row.results) if row else None

@@ -71,7 +71,7 @@ SIG_TYPES = {  # scheme name -> (std.crypto type, Signature.fromBytes expression
                   "T.Signature.fromBytes(sig[1..][0..T.Signature.encoded_length].*)"
                   " catch return false"),
 }
-SIG_GAS = 2_000_000_000  # so in-contract verification can finish and show its full gas
+SIG_GAS = 1_000_000_000  # the per-transaction cap (MAX_TX_GAS): in-contract verification can finish
 
 
 def micros(fn, runs: int = 20) -> float:

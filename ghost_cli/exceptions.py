@@ -38,7 +38,8 @@
     │   ├── BadSignatureError       signature missing, invalid, of a non-member or below threshold
     │   ├── WrongChainError         signed for another chain id
     │   ├── NonceError              replayed or out-of-order nonce
-    │   └── ExpiredError            past its expiry
+    │   ├── ExpiredError            past its expiry
+    │   └── GasLimitTooHighError    asks for more gas than one transaction may use
     ├── NodeUnavailableError        exit 14  no answer from the node: refused, timed out, lost
     │   └── NodeBusyError           exit 14  the node's execution queue is full; nothing ran
     └── TestsFailedError            exit 10  `ghost test`: a test failed or errored
@@ -262,6 +263,12 @@ class ExpiredError(TransactionError):
     code = "expired"
 
 
+class GasLimitTooHighError(TransactionError):
+    """A transaction or query asked for more than the per-transaction gas cap."""
+
+    code = "gas_limit_too_high"
+
+
 class NodeUnavailableError(GhostError):
     """The node could not be reached, or the connection broke before it answered."""
 
@@ -291,6 +298,6 @@ EXIT_CODES: dict[int, str] = {
     10: "tests failed",
     11: "crypto: malformed key or signature, unknown scheme, keystore unreadable",
     12: "wrong passphrase",
-    13: "transaction rejected: signature, chain id, nonce or expiry; state unchanged",
+    13: "transaction rejected: signature, chain id, nonce, expiry or gas cap; state unchanged",
     14: "node unavailable: connection refused, timed out or lost",
 }

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..abi import CONSTRUCTOR, Abi, decode_result, encode_call
@@ -24,14 +24,16 @@ from ..exceptions import (
     ArgumentError,
     ExecutionError,
     ExpiredError,
-    InvalidModuleError,
+    GasLimitTooHighError,
     NonceError,
     NotFoundError,
     OutOfGasError,
     WrongChainError,
 )
 from ..vm import gas
+from ..vm.deploy_checks import abi_from_metadata, deploy_gas
 from ..vm.engines import Engine
+from ..vm.log_limit import cap_logs
 from ..vm.types import CallContext, CreatedContract, Event, Outcome
 from .hashing import contract_address
 from .store import ContractRecord, ReceiptRecord, StateStore
@@ -112,6 +114,7 @@ class Executor:
     def check(self, signed: SignedTransaction) -> None:
         """Raise a TransactionError unless `signed` may run now. Changes nothing."""
         tx = signed.tx
+        check_gas_cap(tx.gas_limit)
         if tx.chain_id != self.chain_id:
             raise WrongChainError(
                 f"transaction is for chain {tx.chain_id}; this network is chain {self.chain_id}")
@@ -167,32 +170,31 @@ class Executor:
         constructor's call data is the deploy's `args`, its caller the deployer. Its
         writes and events land with the new contract, or (if it fails) none of it does."""
         code = tx.code
-        self.engine.validate(code)
-        metadata = self.read_metadata(code)
-        if metadata is None or "abi" not in metadata:
-            raise InvalidModuleError(
-                "module has no ghost metadata with an ABI; build it with `ghost build`"
+        # Everything that costs the node little comes first, so a deploy that would be
+        # refused is refused before its code is compiled or cached (vm/deploy_checks.py).
+        base_gas = deploy_gas(len(code))
+        if base_gas > tx.gas_limit:
+            raise OutOfGasError(
+                f"out of gas: deploying {len(code)} bytes costs {base_gas}, "
+                f"limit {tx.gas_limit}",
+                gas_used=tx.gas_limit,
             )
-        abi = Abi.from_json(metadata["abi"])
+        getattr(self.engine, "check", self.engine.validate)(code)  # no compile yet
+        metadata = self.read_metadata(code)
+        abi = abi_from_metadata(metadata)
         if abi.constructor is None and tx.args:
             raise ArgumentError(
                 f"the contract has no constructor (`pub fn {CONSTRUCTOR}`), so its deploy takes "
                 f"no arguments; got {len(tx.args)} bytes of them")
-        deploy_gas = gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(code)
-        if deploy_gas > tx.gas_limit:
-            raise OutOfGasError(
-                f"out of gas: deploying {len(code)} bytes costs {deploy_gas}, "
-                f"limit {tx.gas_limit}",
-                gas_used=tx.gas_limit,
-            )
+        self.engine.validate(code)  # compiles (and caches) only now
         address = contract_address(tx.sender, tx.nonce)
         height = self.store.height() + 1
         now = int(self.clock())
         outcome = Outcome(b"", 0)
         if abi.constructor is not None:
             outcome = self._execute(code, address, abi.constructor.name, tx.args, tx.sender,
-                                    tx.gas_limit, deploy_gas, height, now, constructing=True)
-        gas_used = deploy_gas + outcome.gas_used
+                                    tx.gas_limit, base_gas, height, now, constructing=True)
+        gas_used = base_gas + outcome.gas_used
         with self.store.transaction():
             self.store.set_nonce(tx.sender, tx.nonce + 1)
             self.store.put_contract(
@@ -287,6 +289,7 @@ class Executor:
         abi = Abi.from_json(contract.abi)
         fn = abi.function(function)
         limit = self.default_gas_limit if gas_limit is None else gas_limit
+        check_gas_cap(limit)
         height = self.store.height()
         outcome, gas_used = self._run(
             contract, function, calldata, sender, limit, height, int(self.clock())
@@ -327,7 +330,7 @@ class Executor:
             chain_id=self.chain_id, world=self.world, constructing=constructing,
         )
         try:
-            return self.engine.execute(
+            outcome = self.engine.execute(
                 code, function, ctx, lambda key: self.store.storage_get(address, key)
             )
         except OutOfGasError as exc:
@@ -336,3 +339,14 @@ class Executor:
         except ExecutionError as exc:
             exc.gas_used += base
             raise
+        logs = cap_logs(outcome.logs)  # engines cap their own; this holds for every engine
+        if logs != outcome.logs:
+            outcome = replace(outcome, logs=logs)
+        return outcome
+
+
+def check_gas_cap(gas_limit: int) -> None:
+    """Refuse, before anything runs, a gas limit above what one transaction may use."""
+    if gas_limit > gas.MAX_TX_GAS:
+        raise GasLimitTooHighError(
+            f"gas limit {gas_limit} is above the per-transaction cap of {gas.MAX_TX_GAS}")

@@ -42,6 +42,7 @@ APPLICATION_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32012, "wrong_chain", "signed for another chain id"),
     ErrorCode(-32013, "bad_nonce", "nonce already used or ahead of the account"),
     ErrorCode(-32014, "expired", "past the transaction's expiry"),
+    ErrorCode(-32015, "gas_limit_too_high", "gas limit above the per-transaction cap"),
     ErrorCode(-32020, "execution_failed",
               "the contract ran and failed; only its nonce, gas and failed receipt are recorded"),
     ErrorCode(-32021, "reverted", "the contract reverted (data.reason)"),

@@ -28,6 +28,8 @@ _CUSTOM = 0
 _TYPE = 1
 _IMPORT = 2
 _FUNCTION = 3
+_TABLE = 4
+_MEMORY = 5
 _EXPORT = 7
 _LAST_KNOWN_SECTION = 13  # 12 is data count, 13 is tag (exception handling)
 
@@ -92,6 +94,14 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """A table's or memory's declared size: minimum and optional maximum."""
+
+    min: int
+    max: int | None = None
+
+
+@dataclass(frozen=True)
 class WasmModule:
     sections: tuple[Section, ...]
     types: tuple[FuncType, ...]
@@ -99,6 +109,8 @@ class WasmModule:
     exports: tuple[Export, ...]
     custom_sections: tuple[CustomSection, ...]
     function_types: tuple[int, ...] = ()  # type index of each defined (not imported) function
+    tables: tuple[Limits, ...] = ()  # defined (not imported) tables, in elements
+    memories: tuple[Limits, ...] = ()  # defined (not imported) memories, in 64 KiB pages
 
     def export(self, name: str) -> Export | None:
         return next((e for e in self.exports if e.name == name), None)
@@ -172,20 +184,23 @@ class ByteReader:
             raise self.fail(f"unknown value type 0x{b:02x}")
         return _VALTYPES[b]
 
-    def limits(self) -> None:
+    def limits(self) -> Limits:
         flags = self.byte()
         if flags & ~0x07:
             raise self.fail(f"unknown limits flags 0x{flags:02x}")
-        # memory64 (flag 4) stores u64 bounds; 10 LEB bytes at most. Values are skipped.
-        read = self._u64_skip if flags & 0x04 else self.u32
-        read()
-        if flags & 0x01:
-            read()
+        # memory64 (flag 4) stores u64 bounds; 10 LEB bytes at most.
+        read = self._u64 if flags & 0x04 else self.u32
+        minimum = read()
+        return Limits(minimum, read() if flags & 0x01 else None)
 
-    def _u64_skip(self) -> None:
+    def _u64(self) -> int:
+        result = shift = 0
         for _ in range(10):
-            if not self.byte() & 0x80:
-                return
+            b = self.byte()
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return result
+            shift += 7
         raise self.fail("integer encoding longer than 10 bytes")
 
     def expect_end(self, what: str) -> None:
@@ -213,6 +228,8 @@ def parse_module(code: bytes) -> WasmModule:
     imports: tuple[Import, ...] = ()
     exports: tuple[Export, ...] = ()
     function_types: tuple[int, ...] = ()
+    tables: tuple[Limits, ...] = ()
+    memories: tuple[Limits, ...] = ()
     customs: list[CustomSection] = []
     seen: set[int] = set()
     while r.pos < len(code):
@@ -241,12 +258,17 @@ def parse_module(code: bytes) -> WasmModule:
             imports = _parse_imports(body, types)
         elif sid == _FUNCTION:
             function_types = _parse_functions(body, len(types))
+        elif sid == _TABLE:
+            tables = _parse_tables(body)
+        elif sid == _MEMORY:
+            memories = _parse_memories(body)
         elif sid == _EXPORT:
             exports = _parse_exports(body)
         sections.append(Section(sid, start, content_start, content_start + size))
         r.pos = content_start + size
     return WasmModule(
-        tuple(sections), types, imports, exports, tuple(customs), function_types
+        tuple(sections), types, imports, exports, tuple(customs), function_types, tables,
+        memories,
     )
 
 
@@ -302,6 +324,21 @@ def _parse_functions(r: ByteReader, type_count: int) -> tuple[int, ...]:
             raise r.fail(f"function uses undefined type {index}")
         out.append(index)
     r.expect_end("the function section")
+    return tuple(out)
+
+
+def _parse_tables(r: ByteReader) -> tuple[Limits, ...]:
+    out = []
+    for _ in range(r.u32()):
+        r.valtype()  # element reference type
+        out.append(r.limits())
+    r.expect_end("the table section")
+    return tuple(out)
+
+
+def _parse_memories(r: ByteReader) -> tuple[Limits, ...]:
+    out = [r.limits() for _ in range(r.u32())]
+    r.expect_end("the memory section")
     return tuple(out)
 
 
@@ -369,6 +406,9 @@ def read_metadata(code: bytes) -> dict[str, Any] | None:
         raise InvalidModuleError(
             f"invalid {METADATA_SECTION} section: not UTF-8 JSON ({exc})"
         ) from exc
+    except RecursionError:
+        raise InvalidModuleError(
+            f"invalid {METADATA_SECTION} section: JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidModuleError(f"invalid {METADATA_SECTION} section: not a JSON object")
     return data

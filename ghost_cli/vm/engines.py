@@ -52,6 +52,12 @@ class EngineSet:
     def validate(self, code: bytes) -> None:
         self._backend(code).engine.validate(code)
 
+    def check(self, code: bytes) -> None:
+        """What `validate` checks short of compiling (an engine that does not compile
+        validates)."""
+        engine = self._backend(code).engine
+        getattr(engine, "check", engine.validate)(code)
+
     def read_metadata(self, code: bytes) -> dict[str, Any] | None:
         return self._backend(code).read_metadata(code)
 

@@ -154,7 +154,8 @@ def test_trace_is_zvm_only(tmp_path):
 
 
 def _minimal_wasm(metadata: dict) -> bytes:
-    """A WebAssembly module with just an exported memory and a ghost.metadata section."""
+    """A WebAssembly module with an exported memory, one contract function `get` (deploys
+    refuse ABI functions that are not exported) and a ghost.metadata section."""
 
     def section(ident: int, body: bytes) -> bytes:
         return bytes([ident]) + _leb(len(body)) + body
@@ -162,8 +163,11 @@ def _minimal_wasm(metadata: dict) -> bytes:
     payload = json.dumps(metadata).encode()
     name = b"ghost.metadata"
     return (b"\0asm\x01\0\0\0"
+            + section(1, b"\x01\x60\x00\x00")  # type 0: () -> ()
+            + section(3, b"\x01\x00")  # one function of type 0
             + section(5, b"\x01\x00\x01")
-            + section(7, b"\x01\x06memory\x02\x00")
+            + section(7, b"\x02\x06memory\x02\x00\x03get\x00\x00")
+            + section(10, b"\x01\x02\x00\x0b")  # its body: no locals, end
             + section(0, _leb(len(name)) + name + payload))
 
 

@@ -106,7 +106,7 @@ def test_context_functions():
     assert top(hc("block_time")) == 1_700_000_000
     assert top(hc("chain_id")) == 1337
     assert run(hc("chain_id")).gas_used == HC + P["chain_id"].cost()
-    assert top(hc("gas_left"), gas=1000) == 1000 - HC - P["gas_left"].cost()
+    assert top(hc("gas_left"), gas=100_000) == 100_000 - HC - P["gas_left"].cost()
 
 
 def test_key_and_value_limits_match_the_wasm_engine():

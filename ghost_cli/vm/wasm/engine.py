@@ -23,23 +23,26 @@ from ghost_cli.exceptions import (
     MemoryLimitError,
     NotFoundError,
     TrapError,
-    UnknownImportError,
 )
-from ghost_cli.vm.host_table import ABI_VERSION, BY_NAME, HOST_MODULE
+from ghost_cli.vm.host_table import BY_NAME, HOST_MODULE
 from ghost_cli.vm.trace import current_tracer
 from ghost_cli.vm.types import CallContext, Limits, Outcome, StorageReader
 
 from .backstop import EpochTicker
 from .cache import DiskCache, MemoryCache
+from .checks import (
+    ENTRY_SIGNATURE,
+    MEMORY_EXPORT,
+    check_import,
+    check_memory_min,
+    invalid_module,
+    precheck,
+)
 from .frame import CallFrame, FrameStack
 from .host_functions import HostFunctions, func_type
 from .traps import WASM_PAGE, one_line, size_text, translate_trap
 
 WASM_MAGIC = b"\0asm"
-MEMORY_EXPORT = "memory"
-ENTRY_SIGNATURE = "() -> ()"
-#: Compiled modules kept in memory per engine.
-MEMORY_CACHE_SIZE = 256
 
 # Proposals that are off: nondeterministic (threads, relaxed SIMD), unmeterable (bulk
 # memory: memory.copy/fill of 16 MiB costs one unit of fuel), or not needed by contracts
@@ -81,7 +84,7 @@ class WasmEngine:
         self.frames = FrameStack()
         self._linker = wasmtime.Linker(self._engine)
         HostFunctions(self.frames).define(self._linker)
-        self._modules: MemoryCache[CompiledModule] = MemoryCache(MEMORY_CACHE_SIZE)
+        self._modules: MemoryCache[CompiledModule] = MemoryCache()
         self._disk = (
             DiskCache(Path(cache_dir), self._cache_tag()) if cache_dir is not None else None)
         self._ticker = EpochTicker(self._engine, limits.timeout_seconds)
@@ -118,8 +121,31 @@ class WasmEngine:
     # ---- modules -----------------------------------------------------------------------
 
     def validate(self, code: bytes) -> None:
-        """Raise InvalidModuleError or UnknownImportError unless `code` can run here."""
+        """Raise InvalidModuleError or UnknownImportError unless `code` can run here.
+
+        Everything that can be checked without compiling is, first (`check`):
+        size, structure, imports, memory and tables, and that every function in the ghost
+        metadata's ABI is an export a call can reach; then wasmtime validates the code
+        without compiling it. Only a module that passes all of it is compiled and cached."""
+        self.check(code)
         self.load(code)
+
+    def check(self, code: bytes) -> None:
+        """`validate` without the compile: what a deploy must pass before it is compiled."""
+        self._precheck(code)
+        try:
+            wasmtime.Module.validate(self._engine, code)
+        except wasmtime.WasmtimeError as exc:
+            raise invalid_module(exc) from exc
+
+    def _precheck(self, code: bytes) -> None:
+        self._check_size(code)
+        precheck(code, self.limits)
+
+    def _check_size(self, code: bytes) -> None:
+        if len(code) > self.limits.module_bytes:
+            raise InvalidModuleError(
+                f"module is {len(code)} bytes, above the {self.limits.module_bytes}-byte limit")
 
     def exports(self, code: bytes) -> list[str]:
         """The contract functions `code` exports: exported functions of type () -> ()."""
@@ -128,9 +154,7 @@ class WasmEngine:
 
     def load(self, code: bytes) -> CompiledModule:
         """Check and compile `code`, or fetch it from the memory or disk cache."""
-        if len(code) > self.limits.module_bytes:
-            raise InvalidModuleError(
-                f"module is {len(code)} bytes, above the {self.limits.module_bytes}-byte limit")
+        self._check_size(code)
         digest = hashlib.sha256(code).hexdigest()
         compiled = self._modules.get(digest)
         if compiled is not None:
@@ -140,9 +164,11 @@ class WasmEngine:
         if module is None:
             module = self._compile(code)
         compiled = self._check(digest, module, "disk" if from_disk else "compiled")
+        # The compiled size is what the module holds in memory: the caches count it.
+        payload = bytes(module.serialize())
         if self._disk and not from_disk:
-            self._disk.store(digest, module)
-        self._modules.put(digest, compiled)
+            self._disk.store(digest, payload)
+        self._modules.put(digest, compiled, len(payload))
         return compiled
 
     def _compile(self, code: bytes) -> wasmtime.Module:
@@ -153,12 +179,7 @@ class WasmEngine:
         try:
             return wasmtime.Module(self._engine, code)
         except wasmtime.WasmtimeError as exc:
-            if "bulk memory support is not enabled" in str(exc):
-                raise InvalidModuleError(
-                    "module uses bulk-memory instructions (memory.copy/memory.fill), which "
-                    "cannot be metered; build it with `ghost build` (Zig -mcpu=mvp)"
-                ) from exc
-            raise InvalidModuleError(f"invalid WebAssembly module: {one_line(str(exc))}") from exc
+            raise invalid_module(exc) from exc
 
     def _check(self, digest: str, module: wasmtime.Module, origin: str) -> CompiledModule:
         for imp in module.imports:
@@ -173,11 +194,7 @@ class WasmEngine:
         if memory is None:
             raise InvalidModuleError(
                 f"invalid WebAssembly module: it must export its memory as '{MEMORY_EXPORT}'")
-        minimum = memory.limits.min * WASM_PAGE
-        if minimum > self.limits.memory_bytes:
-            raise InvalidModuleError(
-                f"invalid WebAssembly module: its memory starts at {size_text(minimum)}, above "
-                f"the {size_text(self.limits.memory_bytes)} limit")
+        check_memory_min(memory.limits.min, self.limits)
         try:
             pre = self._linker.instantiate_pre(module)
         except wasmtime.WasmtimeError as exc:
@@ -186,19 +203,11 @@ class WasmEngine:
 
     @staticmethod
     def _check_import(imp: wasmtime.ImportType) -> None:
-        name = f"{imp.module}.{imp.name}"
         row = BY_NAME.get(imp.name or "") if imp.module == HOST_MODULE else None
-        if row is None:
-            raise UnknownImportError(
-                f"module imports {name}, which host ABI v{ABI_VERSION} does not provide")
-        if not isinstance(imp.type, wasmtime.FuncType):
-            raise UnknownImportError(
-                f"module imports {name} as a non-function; host ABI v{ABI_VERSION} provides "
-                "it as a function")
-        got, want = _signature(imp.type), _signature(func_type(row))
-        if got != want:
-            raise UnknownImportError(
-                f"module imports {name} with type {got}; host ABI v{ABI_VERSION} has {want}")
+        got = _signature(imp.type) if isinstance(imp.type, wasmtime.FuncType) else None
+        want = _signature(func_type(row)) if row is not None else None
+        check_import(f"{imp.module}.{imp.name}", row is not None,
+                     isinstance(imp.type, wasmtime.FuncType), got, want)
 
     # ---- execution ---------------------------------------------------------------------
 
@@ -228,13 +237,17 @@ class WasmEngine:
         try:
             with self._ticker:
                 self._run(compiled, function, frame)
+            if frame.gas_left() < 0:  # overdrawn in code between two of wasmtime's fuel checks
+                raise frame.out_of_gas()
+            return Outcome(
+                return_data=frame.return_data, gas_used=frame.gas_used(),
+                writes=dict(frame.overlay), events=tuple(frame.events), logs=frame.logs.logs())
         finally:
             stack.pop()
-        if frame.gas_left() < 0:  # overdrawn in code between two of wasmtime's fuel checks
-            raise frame.out_of_gas()
-        return Outcome(
-            return_data=frame.return_data, gas_used=frame.gas_used(), writes=dict(frame.overlay),
-            events=tuple(frame.events), logs=tuple(frame.logs))
+            # Release the call's memory now, not at the next garbage collection: the error
+            # on its way out refers back to this frame through its traceback.
+            frame.error = frame.memory = None
+            store.close()
 
     def _run(self, compiled: CompiledModule, function: str, frame: CallFrame) -> None:
         store = frame.store

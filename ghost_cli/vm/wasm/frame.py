@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import wasmtime
 
 from ghost_cli.exceptions import GhostError, HostMemoryError, OutOfGasError
+from ghost_cli.vm.log_limit import LogBuffer
 from ghost_cli.vm.types import CallContext, Event, Limits, StorageReader
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class CallFrame:
     memory: wasmtime.Memory | None = None
     overlay: dict[bytes, bytes | None] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
-    logs: list[str] = field(default_factory=list)
+    logs: LogBuffer = field(default_factory=LogBuffer)  # capped: gas.MAX_LOG_BYTES
     return_data: bytes = b""
     # The error a host handler raised, kept here as well because wasmtime-py hands it back
     # through a process-wide slot that another thread's call could, in principle, take.

@@ -1,0 +1,116 @@
+"""What a module must pass before it is compiled, checked from its bytes alone.
+
+`precheck` reads the module with the pure-Python reader (toolchain/wasm_module.py) and
+refuses, with one line each: more than MAX_FUNCTIONS functions, imports the host ABI
+does not provide, a memory that is not
+exported as `memory` or starts above the memory limit, too many or too large tables, a
+malformed ghost metadata section or ABI (vm/deploy_checks.py), and ABI functions that are
+not exported as `() -> ()` functions. None of it compiles anything, so a refused deploy
+costs the node a parse, not a compile.
+"""
+
+from __future__ import annotations
+
+import wasmtime
+
+from ghost_cli.exceptions import InvalidModuleError, UnknownImportError
+from ghost_cli.vm.deploy_checks import abi_from_metadata
+from ghost_cli.vm.host_table import ABI_VERSION, BY_NAME, HOST_MODULE
+from ghost_cli.vm.types import Limits
+
+from .traps import WASM_PAGE, one_line, size_text
+
+MEMORY_EXPORT = "memory"
+ENTRY_SIGNATURE = "() -> ()"
+#: Functions a module may define. Compile time grows with the count far more than with
+#: bytes (25,000 one-instruction functions, 547 KB: 12 s to compile on a loaded machine);
+#: ghost's Zig contracts define 8-25.
+MAX_FUNCTIONS = 4096
+
+
+def signature_text(params: tuple[str, ...] | tuple[tuple[str, str], ...],
+                   results: tuple[str, ...]) -> str:
+    """A signature as the engine prints wasmtime's: `(i32, i32) -> i32`, `() -> ()`."""
+    names = [p[1] if isinstance(p, tuple) else p for p in params]
+    inner = ", ".join(results)
+    out = f"({inner})" if len(results) != 1 else inner
+    return f"({', '.join(names)}) -> {out}"
+
+
+def check_import(name: str, known: bool, is_func: bool, got: str | None,
+                 want: str | None) -> None:
+    if not known:
+        raise UnknownImportError(
+            f"module imports {name}, which host ABI v{ABI_VERSION} does not provide")
+    if not is_func:
+        raise UnknownImportError(
+            f"module imports {name} as a non-function; host ABI v{ABI_VERSION} provides "
+            "it as a function")
+    if got != want:
+        raise UnknownImportError(
+            f"module imports {name} with type {got}; host ABI v{ABI_VERSION} has {want}")
+
+
+def check_memory_min(pages: int, limits: Limits) -> None:
+    minimum = pages * WASM_PAGE
+    if minimum > limits.memory_bytes:
+        raise InvalidModuleError(
+            f"invalid WebAssembly module: its memory starts at {size_text(minimum)}, above "
+            f"the {size_text(limits.memory_bytes)} limit")
+
+
+def invalid_module(exc: wasmtime.WasmtimeError) -> InvalidModuleError:
+    """wasmtime's refusal of a module, as one line."""
+    if "bulk memory support is not enabled" in str(exc):
+        return InvalidModuleError(
+            "module uses bulk-memory instructions (memory.copy/memory.fill), which "
+            "cannot be metered; build it with `ghost build` (Zig -mcpu=mvp)")
+    return InvalidModuleError(f"invalid WebAssembly module: {one_line(str(exc))}")
+
+
+def precheck(code: bytes, limits: Limits) -> None:
+    from ghost_cli.toolchain.wasm_module import parse_module, read_metadata
+
+    module = parse_module(code)
+    if len(module.function_types) > MAX_FUNCTIONS:
+        raise InvalidModuleError(
+            f"invalid WebAssembly module: it defines {len(module.function_types)} functions, "
+            f"at most {MAX_FUNCTIONS} allowed")
+    for imp in module.imports:
+        row = BY_NAME.get(imp.name) if imp.module == HOST_MODULE else None
+        want = signature_text(row.params, row.results) if row else None
+        got = signature_text(imp.type.params, imp.type.results) if imp.type else None
+        check_import(f"{imp.module}.{imp.name}", row is not None, imp.kind == "func", got,
+                     want)
+    memory = module.export(MEMORY_EXPORT)
+    if memory is None or memory.kind != "memory":
+        raise InvalidModuleError(
+            f"invalid WebAssembly module: it must export its memory as '{MEMORY_EXPORT}'")
+    if memory.index < len(module.memories):
+        check_memory_min(module.memories[memory.index].min, limits)
+    if len(module.tables) > limits.max_tables:
+        raise InvalidModuleError(
+            f"invalid WebAssembly module: {len(module.tables)} tables, at most "
+            f"{limits.max_tables} allowed")
+    for index, table in enumerate(module.tables):
+        if table.min > limits.max_table_elements:
+            raise InvalidModuleError(
+                f"invalid WebAssembly module: table {index} starts at {table.min} "
+                f"elements, above the {limits.max_table_elements}-element limit")
+    metadata = read_metadata(code)
+    if metadata is None or "abi" not in metadata:
+        return  # a bare module (tests, tools); a deploy requires the metadata
+    for fn in abi_from_metadata(metadata).functions:
+        export = module.export(fn.name)
+        if export is None:
+            raise InvalidModuleError(f"invalid contract: ABI function '{fn.name}' is not exported")
+        if export.kind != "func":
+            raise InvalidModuleError(
+                f"invalid contract: ABI function '{fn.name}' is exported as a {export.kind}, "
+                "not a function")
+        ty = module.export_type(fn.name)
+        sig = signature_text(ty.params, ty.results) if ty else "unknown"
+        if sig != ENTRY_SIGNATURE:
+            raise InvalidModuleError(
+                f"invalid contract: ABI function '{fn.name}' is exported with type {sig}; "
+                f"contract functions take and return nothing ({ENTRY_SIGNATURE})")

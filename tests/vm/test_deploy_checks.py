@@ -1,0 +1,191 @@
+"""Deploys that could never be called, or that would cost the node before the sender, are
+refused with one line, before anything is compiled or cached, and change nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from wasm_helpers import wat_module
+
+from ghost_cli.chain.sandbox import Sandbox
+from ghost_cli.exceptions import GasLimitTooHighError, InvalidModuleError, OutOfGasError
+from ghost_cli.toolchain.wasm_module import METADATA_SECTION, add_custom_section
+from ghost_cli.vm import gas
+
+GET = '(func (export "get") (call $set_return (i32.const 0) (i32.const 8)))'
+ABI_GET = {"version": 1, "functions": [{"name": "get", "inputs": [], "output": "u64"}]}
+
+
+def with_metadata(code: bytes, metadata: object) -> bytes:
+    payload = metadata if isinstance(metadata, bytes) else json.dumps(metadata).encode()
+    return add_custom_section(code, METADATA_SECTION, payload)
+
+
+def contract(body: str = GET, abi: object = ABI_GET, **kw: str) -> bytes:
+    return with_metadata(wat_module(body, **kw), {"abi": abi})
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Path:
+    return tmp_path / "modules"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, cache_dir: Path):
+    with Sandbox(tmp_path / "sandbox.db", cache_dir=cache_dir,
+                 clock=lambda: 1_700_000_000) as sb:
+        yield sb
+
+
+def nothing_compiled(sandbox: Sandbox, cache_dir: Path) -> bool:
+    wasm = sandbox.engines.backends[b"\0asm"].engine
+    return len(wasm._modules) == 0 and not list(cache_dir.glob("*.cwasm"))
+
+
+def test_a_good_contract_deploys_and_runs(sandbox: Sandbox) -> None:
+    receipt = sandbox.deploy(contract(), name="ok")
+    assert receipt.gas_used == gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(contract())
+    assert sandbox.query("ok", "get").result == 0
+
+
+BAD_METADATA = [
+    (b"\xff\xfe", "not UTF-8 JSON"),
+    (b"[1, 2]", "not a JSON object"),
+    (b"[" * 20_000 + b"]" * 20_000, "nested too deeply"),
+    ({"abi": []}, "'abi' is not a JSON object"),
+    ({"abi": {"functions": 7}}, "'functions' is not a list"),
+    ({"abi": {"functions": [5]}}, "function #0 is not a JSON object"),
+    ({"abi": {"functions": [{"inputs": []}]}}, "function #0 has no valid name"),
+    ({"abi": {"functions": [{"name": "get", "inputs": 3}]}}, "'inputs' is not a list"),
+    ({"abi": {"functions": [{"name": "get", "inputs": [{"name": "a", "type": "u7"}]}]}},
+     "unknown type 'u7'"),
+    ({"abi": {"functions": [{"name": "get", "output": "u7"}]}}, "unknown type 'u7'"),
+    ({"abi": {"functions": [{"name": "get"}, {"name": "get"}]}},
+     "function 'get' appears twice"),
+    ({"abi": {"version": 2, "functions": []}}, "version 2 is not supported"),
+    ({"no_abi": 1}, "no ghost metadata with an ABI"),
+]
+
+
+@pytest.mark.parametrize(("metadata", "reason"), BAD_METADATA)
+def test_malformed_metadata_is_an_invalid_module(
+        sandbox: Sandbox, cache_dir: Path, metadata: object, reason: str) -> None:
+    before = sandbox.store.counts()
+    with pytest.raises(InvalidModuleError) as info:
+        sandbox.deploy(with_metadata(wat_module(GET), metadata))
+    assert reason in info.value.message
+    assert "\n" not in info.value.message and info.value.exit_code == 5
+    assert sandbox.store.counts() == before
+    assert nothing_compiled(sandbox, cache_dir)
+
+
+UNCALLABLE = [
+    # A table bomb: instantiating it would be refused at every call.
+    (contract(GET + "(table 100000000 funcref)"), "table 0 starts at 100000000 elements"),
+    (contract(GET + "(table 1 funcref) (table 1 funcref) (table 1 funcref) (table 1 funcref)"
+              "(table 1 funcref)"), "5 tables, at most 4"),
+    # The ABI names an export that is a global, a function with a signature, or nothing.
+    (contract('(global (export "get") i32 (i32.const 0))'),
+     "ABI function 'get' is exported as a global, not a function"),
+    (contract('(func (export "get") (param i32))'),
+     "ABI function 'get' is exported with type (i32) -> ()"),
+    (contract('(func (export "other"))'), "ABI function 'get' is not exported"),
+]
+
+
+@pytest.mark.parametrize(("code", "reason"), UNCALLABLE)
+def test_contracts_that_can_never_be_called_are_refused(
+        sandbox: Sandbox, cache_dir: Path, code: bytes, reason: str) -> None:
+    before = sandbox.store.counts()
+    with pytest.raises(InvalidModuleError) as info:
+        sandbox.deploy(code)
+    assert reason in info.value.message
+    assert sandbox.store.counts() == before
+    assert nothing_compiled(sandbox, cache_dir)
+
+
+def test_deploy_gas_is_checked_before_the_code_is_even_parsed(
+        sandbox: Sandbox, cache_dir: Path) -> None:
+    code = contract()
+    with pytest.raises(OutOfGasError, match="deploying"):
+        sandbox.deploy(code, gas_limit=gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(code) - 1)
+    # Not even a module: the gas check alone refuses it.
+    with pytest.raises(OutOfGasError, match="deploying"):
+        sandbox.deploy(b"\0asm" + bytes(100_000), gas_limit=gas.TX_BASE)
+    assert nothing_compiled(sandbox, cache_dir)
+
+
+def test_invalid_code_is_refused_by_validation_not_compiled(
+        sandbox: Sandbox, cache_dir: Path) -> None:
+    # Well-formed sections, metadata and ABI, but a function body that does not type-check.
+    body = wat_module('(func (export "get") (drop (i32.add (i32.const 1))))')
+    with pytest.raises(InvalidModuleError, match="^invalid WebAssembly module: "):
+        sandbox.deploy(with_metadata(body, {"abi": ABI_GET}))
+    assert nothing_compiled(sandbox, cache_dir)
+
+
+def test_gas_limit_above_the_cap_is_refused_before_anything_runs(sandbox: Sandbox) -> None:
+    sandbox.deploy(contract(), name="c")
+    before = sandbox.store.counts()
+    nonce = sandbox.store.nonce(sandbox.default_signer.address)
+    for attempt in (
+        lambda: sandbox.call("c", "get", gas_limit=gas.MAX_TX_GAS + 1),
+        lambda: sandbox.deploy(contract(), gas_limit=100_000_000_000),
+        lambda: sandbox.query("c", "get", gas_limit=100_000_000_000),
+    ):
+        with pytest.raises(GasLimitTooHighError) as info:
+            attempt()
+        assert info.value.message.endswith(f"above the per-transaction cap of {gas.MAX_TX_GAS}")
+        assert info.value.exit_code == 13 and info.value.code == "gas_limit_too_high"
+    assert sandbox.store.counts() == before
+    assert sandbox.store.nonce(sandbox.default_signer.address) == nonce
+    assert sandbox.call("c", "get", gas_limit=gas.MAX_TX_GAS).result == 0
+
+
+def test_the_engine_refuses_them_too(tmp_path: Path) -> None:
+    """WasmEngine.check is the engine's half, usable without a chain."""
+    from ghost_cli.vm.wasm import WasmEngine
+
+    engine = WasmEngine(cache_dir=tmp_path)
+    for code, _ in UNCALLABLE:
+        with pytest.raises(InvalidModuleError):
+            engine.check(code)
+    engine.check(contract())
+    assert not list(tmp_path.glob("*.cwasm"))
+    engine.validate(contract())
+    assert len(list(tmp_path.glob("*.cwasm"))) == 1
+
+
+def test_the_backstop_ends_a_sandbox_call_with_timeout_and_changes_nothing(
+        tmp_path: Path) -> None:
+    from ghost_cli.exceptions import TimeoutError_
+    from ghost_cli.vm.types import Limits
+
+    spin = contract('(func (export "get") (loop $l (drop (call $block_height)) (br $l)))')
+    with Sandbox(tmp_path / "t.db", limits=Limits(timeout_seconds=0.2),
+                 clock=lambda: 1_700_000_000) as sb:
+        sb.deploy(spin, name="spin")
+        before = sb.store.counts()
+        nonce = sb.store.nonce(sb.default_signer.address)
+        with pytest.raises(TimeoutError_) as info:
+            sb.call("spin", "get", gas_limit=gas.MAX_TX_GAS)
+        assert info.value.code == "timeout" and info.value.exit_code == 6
+        assert info.value.gas_used == gas.MAX_TX_GAS
+        assert "0.2s wall-clock limit" in info.value.message
+        assert sb.store.counts() == before
+        assert sb.store.nonce(sb.default_signer.address) == nonce
+
+
+def test_a_module_with_too_many_functions_is_refused_before_compiling(
+        sandbox: Sandbox, cache_dir: Path) -> None:
+    from ghost_cli.vm.wasm.checks import MAX_FUNCTIONS
+
+    many = "".join(f"(func $f{i})" for i in range(MAX_FUNCTIONS + 1))
+    with pytest.raises(InvalidModuleError) as info:
+        sandbox.deploy(contract(GET + many), gas_limit=gas.MAX_TX_GAS)
+    assert info.value.message == (
+        f"invalid WebAssembly module: it defines {MAX_FUNCTIONS + 2} functions, "
+        f"at most {MAX_FUNCTIONS} allowed")
+    assert nothing_compiled(sandbox, cache_dir)

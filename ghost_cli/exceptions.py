@@ -31,6 +31,7 @@
     ├── GasCheckError               exit 9   `ghost test --check`: gas moved beyond tolerance
     ├── CryptoError                 exit 11  malformed key or signature, unknown scheme
     │   ├── KeystoreError           exit 11  keystore file missing, corrupt or unwritable
+    │   │   └── KeystorePermissionError  a key file or the keys directory open to other users
     │   └── WrongPassphraseError    exit 12  the passphrase does not open the keystore
     ├── TransactionError            exit 13  rejected before it ran; nothing changed
     │   ├── BadSignatureError       signature missing, invalid, of a non-member or below threshold
@@ -215,6 +216,12 @@ class CryptoError(GhostError):
 
 class KeystoreError(CryptoError):
     code = "keystore"
+
+
+class KeystorePermissionError(KeystoreError):
+    """Refused like ssh refuses a private key others can read; the message names the chmod."""
+
+    code = "insecure_permissions"
 
 
 class WrongPassphraseError(CryptoError):

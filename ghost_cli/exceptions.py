@@ -39,6 +39,8 @@
     │   ├── NonceError              replayed or out-of-order nonce
     │   └── ExpiredError            past its expiry
     ├── NodeUnavailableError        exit 14  no answer from the node: refused, timed out, lost
+    │   ├── RequestNotSentError     the request never reached the node: safe to send again
+    │   └── AnswerLostError         it may have reached the node: a transaction may be applied
     └── TestsFailedError            exit 10  `ghost test`: a test failed or errored
 
 Exit codes are part of the CLI's contract (docs/cli.md) and never change meaning.
@@ -255,6 +257,16 @@ class NodeUnavailableError(GhostError):
 
     exit_code = 14
     code = "node_unavailable"
+
+
+class RequestNotSentError(NodeUnavailableError):
+    """Nothing reached the node (connection refused, no handshake, bad certificate, the node
+    reset the request unread): sending again cannot apply anything twice."""
+
+
+class AnswerLostError(NodeUnavailableError):
+    """The request left, then the connection broke or the answer did not come in time: the
+    node may have applied a transaction (its receipt tells)."""
 
 
 #: Exit codes as data, for docs/cli.md and `ghost --help`.

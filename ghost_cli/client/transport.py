@@ -40,7 +40,7 @@ from ..exceptions import (
 )
 
 DEFAULT_TIMEOUT = 30.0  # seconds for one request, connecting included
-CONNECT_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 10.0  # a busy node may take seconds; a stopped one is reported at once (ICMP)
 #: A request the node refused unread (busy, over its stream limit), or a read whose
 #: connection broke, is sent again this many times (refusals after a short pause).
 RETRIES = 5

@@ -98,7 +98,7 @@ def test_a_port_nobody_listens_on_is_reported_at_once_with_a_hint(asyncio_errors
     with pytest.raises(RequestNotSentError) as quic:
         with SyncGhostClient(f"quic://127.0.0.1:{port}") as client:
             client.health()
-    # Refused by the network (ICMP on the connected socket), not the 5 s handshake timeout.
+    # Refused by the network (ICMP on the connected socket), not the handshake timeout.
     assert quic.value.message == (
         f"cannot reach the node at quic://127.0.0.1:{port}: Connection refused: is a node "
         "running there? Start one with `ghost node start --data-dir DIR`")

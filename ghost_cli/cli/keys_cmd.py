@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
             from ..crypto.keystore import resolve_scheme
             from ..crypto.schemes import DEFAULT_SCHEME
 
-            ks = _keystore(out)
+            ks = keystore()
             scheme = scheme or DEFAULT_SCHEME
             ks.new_path(name)  # refuse a bad or taken name before asking for a passphrase
             resolve_scheme(scheme)
@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
         """Add a key from a keystore document (an export, or a public key)."""
         out = Output(as_json)
         with handling(out):
-            ks = _keystore(out)
+            ks = keystore()
             found = ks.read_file(file)
             ks.new_path(name or found.name)
             passphrase = None
@@ -279,7 +279,7 @@ def register(app: typer.Typer) -> None:
         """Create an M-of-N multi-sig account from keys in the keystore."""
         out = Output(as_json)
         with handling(out):
-            info = _keystore(out).create_multisig(name, threshold, members)
+            info = keystore().create_multisig(name, threshold, members)
             out.emit({"key": info.to_json()}, lambda: _render_key(out, info, full=True))
 
 
@@ -406,7 +406,8 @@ def _render_list(out: Output, entries) -> None:
 
 
 def _keystore(out: Output):
-    """The keystore, with a warning on stderr when its directory is open to others."""
+    """The keystore, with a warning on stderr when its directory is open to others
+    (commands that write a key tighten it themselves instead)."""
     ks = keystore()
     if (warning := ks.dir_warning()) is not None:
         out.info(warning)

@@ -20,7 +20,7 @@ comptime {
 
 /// Logs, emits and returns text carrying escape sequences.
 pub fn shout() ghost.String {
-    ghost.log("\x1b]0;pwned\x07\x1b[2J\x1b[31mred log\u{202e}");
+    ghost.log("\x1b]0;pwned\x07\x1b[2J\x1b[31mred log\u{202e} [bold]markup[/] :smile:");
     ghost.emit("Shout\x1b[5m", &.{}, "");
     return "\x1b[1mbold\x1b[0m";
 }
@@ -31,7 +31,7 @@ pub fn fail() void {
 }
 '''
 REASON = "\x1b[2K\rok (no return value)\x1b[0m"
-LOG = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred log\u202e"
+LOG = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred log\u202e [bold]markup[/] :smile:"
 
 
 @pytest.fixture
@@ -51,7 +51,9 @@ def _check(ghost, *network: str) -> None:
     for stream in (shout.stdout, shout.stderr):
         assert "\x1b" not in stream and "\x07" not in stream and "\u202e" not in stream
     assert shout.stdout == "\\x1b[1mbold\\x1b[0m\n"
-    assert "log: \\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mred log\\u202e\n" in shout.stderr
+    # Escapes made visible; rich markup and emoji codes printed as they are.
+    assert ("log: \\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mred log\\u202e [bold]markup[/] "
+            ":smile:\n") in shout.stderr
     assert "event Shout\\x1b[5m" in shout.stderr
 
     fail = ghost("call", "hostile", "fail", *network)

@@ -20,7 +20,7 @@ from ghost_cli.client.pool import READS, NodePool
 from ghost_cli.client.rpc_client import RPC_NAMES, GhostClient, SyncGhostClient
 from ghost_cli.client.transport import IDLE_TIMEOUT, KEEPALIVE, HttpTransport
 from ghost_cli.crypto.keypair import KeyPair
-from ghost_cli.exceptions import RequestNotSentError
+from ghost_cli.exceptions import AnswerLostError, RequestNotSentError
 from ghost_cli.rpc.methods import BY_NAME, METHODS
 
 pytestmark = pytest.mark.slow
@@ -85,6 +85,31 @@ def test_a_node_silent_for_longer_than_the_old_liveness_check_is_waited_for(
                 receipts = await asyncio.wait_for(asyncio.gather(*sends), 30)
                 assert [r["tx_hash"] for r in receipts] == [d["hash"] for d in docs]
                 assert c.stats().connections_opened == 1
+
+        asyncio.run(main())
+    finally:
+        node.proc.send_signal(signal.SIGCONT)
+        node.stop()
+    assert asyncio_errors() == []
+
+
+def test_a_node_silent_for_the_idle_timeout_is_lost_and_says_so(tmp_path, key, counter_code,
+                                                                asyncio_errors):
+    """The other side: a node silent for longer than QUIC's idle timeout (stopped for good,
+    or a restart that dropped the connection) ends the connection before the request's
+    own timeout, and a transaction on it is reported as possibly applied."""
+    node = start_node(tmp_path / "n")
+    try:
+        async def main():
+            async with GhostClient(f"quic://{node.bound['quic']}", ca=node.bound["ca"]) as c:
+                await c.health()
+                node.proc.send_signal(signal.SIGSTOP)
+                with pytest.raises(AnswerLostError) as lost:
+                    await c.send_transaction(_deploy_doc(key, 0, counter_code))
+                assert "(Idle timeout); the transaction may have been applied" in str(lost.value)
+                node.proc.send_signal(signal.SIGCONT)
+                # The next request gets a new connection.
+                assert (await c.health())["ok"] and c.stats().connections_opened == 2
 
         asyncio.run(main())
     finally:

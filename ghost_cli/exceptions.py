@@ -33,6 +33,7 @@
     ├── GasCheckError               exit 9   `ghost test --check`: gas moved beyond tolerance
     ├── CryptoError                 exit 11  malformed key or signature, unknown scheme
     │   ├── KeystoreError           exit 11  keystore file missing, corrupt or unwritable
+    │   │   └── KeystorePermissionError  a key file or the keys directory open to other users
     │   └── WrongPassphraseError    exit 12  the passphrase does not open the keystore
     ├── TransactionError            exit 13  rejected before it ran; nothing changed
     │   ├── BadSignatureError       signature missing, invalid, of a non-member or below threshold
@@ -41,7 +42,9 @@
     │   ├── ExpiredError            past its expiry
     │   └── GasLimitTooHighError    asks for more gas than one transaction may use
     ├── NodeUnavailableError        exit 14  no answer from the node: refused, timed out, lost
-    │   └── NodeBusyError           exit 14  the node's execution queue is full; nothing ran
+    │   ├── RequestNotSentError     the request never reached the node: safe to send again
+    │   │   └── NodeBusyError       the node's execution queue is full; nothing ran
+    │   └── AnswerLostError         it may have reached the node: a transaction may be applied
     └── TestsFailedError            exit 10  `ghost test`: a test failed or errored
 
 Exit codes are part of the CLI's contract (docs/cli.md) and never change meaning.
@@ -237,6 +240,12 @@ class KeystoreError(CryptoError):
     code = "keystore"
 
 
+class KeystorePermissionError(KeystoreError):
+    """Refused like ssh refuses a private key others can read; the message names the chmod."""
+
+    code = "insecure_permissions"
+
+
 class WrongPassphraseError(CryptoError):
     exit_code = 12
     code = "wrong_passphrase"
@@ -276,7 +285,17 @@ class NodeUnavailableError(GhostError):
     code = "node_unavailable"
 
 
-class NodeBusyError(NodeUnavailableError):
+class RequestNotSentError(NodeUnavailableError):
+    """Nothing reached the node (connection refused, no handshake, bad certificate, the node
+    reset the request unread): sending again cannot apply anything twice."""
+
+
+class AnswerLostError(NodeUnavailableError):
+    """The request left, then the connection broke or the answer did not come in time: the
+    node may have applied a transaction (its receipt tells)."""
+
+
+class NodeBusyError(RequestNotSentError):
     """The node refused a request unrun: its execution queue is full. Safe to retry."""
 
     code = "busy"

@@ -70,15 +70,22 @@ def register(app: typer.Typer) -> None:
         """List the keys in the keystore."""
         out = Output(as_json)
         with handling(out):
-            infos = keystore().list()
-            out.emit({"keys": [i.to_json() for i in infos]}, lambda: _render_list(out, infos))
+            from ..crypto.keystore import BrokenKey
+
+            ks = _keystore(out)
+            entries = ks.scan()
+            infos = [e for e in entries if not isinstance(e, BrokenKey)]
+            broken = [e for e in entries if isinstance(e, BrokenKey)]
+            out.emit({"keys": [i.to_json() for i in infos],
+                      "broken": [b.to_json() for b in broken]},
+                     lambda: _render_list(out, entries))
 
     @keys.command("show")
     def show(name: NameArg, as_json: Json = False) -> None:
         """Show a key's scheme, address and public key (never its secret)."""
         out = Output(as_json)
         with handling(out):
-            info = keystore().get(name)
+            info = _keystore(out).get(name)
             out.emit({"key": info.to_json()}, lambda: _render_key(out, info, full=True))
 
     @keys.command("schemes")
@@ -114,7 +121,7 @@ def register(app: typer.Typer) -> None:
 
             if public and secret:
                 raise UsageError("--public and --secret exclude each other")
-            ks = keystore()
+            ks = _keystore(out)
             passphrase = None
             # Missing, corrupt or secret-less keys fail in export without a prompt first.
             if secret and ks.get(name).has_secret:
@@ -153,7 +160,7 @@ def register(app: typer.Typer) -> None:
         with handling(out):
             from ..exceptions import UsageError
 
-            ks = keystore()
+            ks = _keystore(out)
             if not yes and ks.path(name).exists():
                 if not sys.stdin.isatty():
                     raise UsageError(f"deleting key {name!r} needs --yes when not at a terminal")
@@ -205,7 +212,7 @@ def register(app: typer.Typer) -> None:
             from ..crypto.message import verify_message
             from ..exceptions import CryptoError, UsageError
 
-            info = keystore().get(name)
+            info = _keystore(out).get(name)
             if info.kind != "signing":
                 raise UsageError(f"{name!r} is a {info.kind} entry, not a signing key")
             message = _read_input(file)
@@ -229,7 +236,7 @@ def register(app: typer.Typer) -> None:
             from ..crypto import kem
             from ..exceptions import UsageError
 
-            info = keystore().get(to)
+            info = _keystore(out).get(to)
             if info.kind != "kem":
                 raise UsageError(f"{to!r} is a {info.kind} entry: encrypt to an ml-kem key "
                                  "(`ghost keys new NAME --scheme ml-kem-768`)")
@@ -250,7 +257,7 @@ def register(app: typer.Typer) -> None:
             from ..crypto import kem
             from ..exceptions import UsageError
 
-            ks = keystore()
+            ks = _keystore(out)
             info = ks.get(name)
             if info.kind != "kem":
                 raise UsageError(f"{name!r} is a {info.kind} entry: only ml-kem keys decrypt")
@@ -379,18 +386,29 @@ def _render_key(out: Output, info, *, full: bool = False) -> None:
         out.out.print(f"{key:<11} {value}", markup=False)
 
 
-def _render_list(out: Output, infos) -> None:
-    if not infos:
+def _render_list(out: Output, entries) -> None:
+    if not entries:
         out.info("no keys yet: create one with `ghost keys new NAME`")
         return
     from ..crypto.address import format_address
+    from ..crypto.keystore import BrokenKey
 
     # Plain columns, not a rich Table: a table squeezed to 80 columns off a terminal
-    # would cut addresses short.
+    # would cut addresses short. A broken file gets a row too, its reason in the last column.
     rows = [("name", "kind", "scheme", "address", "secret")] + [
+        (i.name, "BROKEN", "-", "-", i.error.message) if isinstance(i, BrokenKey) else
         (i.name, i.kind, i.scheme, format_address(i.address) if i.address else "-",
-         _secret_state(i).split(" (")[0]) for i in infos]
+         _secret_state(i).split(" (")[0]) for i in entries]
     widths = [max(len(r[c]) for r in rows) for c in range(4)]
     for r in rows:
         out.out.print("  ".join(v.ljust(w) for v, w in zip(r[:4], widths, strict=True))
                       + "  " + r[4], markup=False)
+
+
+def _keystore(out: Output):
+    """The keystore, with a warning on stderr when its directory is open to others
+    (commands that write a key tighten it themselves instead)."""
+    ks = keystore()
+    if (warning := ks.dir_warning()) is not None:
+        out.info(warning)
+    return ks

@@ -1,8 +1,16 @@
-"""One output object per command: data to stdout (a table, or one JSON document with
---json), diagnostics and errors to stderr, and the documented exit code."""
+r"""One output object per command: data to stdout (a table, or one JSON document with
+--json), diagnostics and errors to stderr, and the documented exit code.
+
+Text meant for people may carry what a contract wrote (revert reasons, debug logs, event
+names, string results), so every string printed through an Output is made inert first:
+control characters become visible escapes (ESC as `\x1b`) and rich markup is off. A
+contract cannot move the cursor, retitle the terminal or fake a line of ghost's output.
+--json output is untouched apart from JSON's own escaping.
+"""
 
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +19,32 @@ from typing import Any, NoReturn
 import typer
 
 from ..exceptions import GhostError
+
+# C0 and C1 controls except tab and newline, DEL, and the Unicode bidi and line controls
+# that reorder or split what a terminal shows (CVE-2021-42574, "Trojan Source").
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                     "\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    r"""`text` with every control character written as a visible escape: ESC is `\x1b`,
+    a right-to-left override `\u202e`. Tab and newline stay."""
+    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1] if ord(m.group()) < 0x100
+                       else f"\\u{ord(m.group()):04x}", text)
+
+
+def _console(**kwargs):
+    """A rich Console that prints strings inert: no markup, no emoji codes, escapes made
+    visible (terminal_safe). Other renderables (tables, pretty-printed values) are rich's,
+    which shows strings inside them by repr."""
+    from rich.console import Console
+
+    class SafeConsole(Console):
+        def print(self, *objects, **kw):
+            super().print(*(terminal_safe(o) if isinstance(o, str) else o for o in objects),
+                          **kw)
+
+    return SafeConsole(highlight=False, soft_wrap=True, markup=False, emoji=False, **kwargs)
 
 
 class Output:
@@ -22,17 +56,13 @@ class Output:
     @property
     def out(self):  # rich.Console, created on first use to keep start-up light
         if self._stdout is None:
-            from rich.console import Console
-
-            self._stdout = Console(highlight=False, soft_wrap=True)
+            self._stdout = _console()
         return self._stdout
 
     @property
     def err(self):
         if self._stderr is None:
-            from rich.console import Console
-
-            self._stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+            self._stderr = _console(stderr=True)
         return self._stderr
 
     def emit(self, data: dict[str, Any], render: Callable[[], None]) -> None:
@@ -60,18 +90,18 @@ class Output:
             sys.stdout.write(json.dumps({"ok": False, "error": exc.to_json()}, default=str) + "\n")
         from rich.text import Text
 
-        self.err.print(Text.assemble(("error: ", "bold red"), exc.message))
+        self.err.print(Text.assemble(("error: ", "bold red"), terminal_safe(exc.message)))
         from ..toolchain.debuginfo import describe_failure
 
         for line in describe_failure(exc.details):  # a failed call's backtrace and logs
-            self.err.print(Text(line, style="dim"))
+            self.err.print(Text(terminal_safe(line), style="dim"))
         output = exc.details.get("output")
         if isinstance(output, str) and output.strip():  # e.g. Zig's source excerpt and caret
             lines = output.rstrip().splitlines()
             if lines[0].strip() in exc.message:  # the message already quotes it
                 lines = lines[1:]
             if lines:
-                self.err.print(Text("\n".join(lines), style="dim"))
+                self.err.print(Text(terminal_safe("\n".join(lines)), style="dim"))
         raise typer.Exit(exc.exit_code)
 
 

@@ -11,7 +11,8 @@ answer within `timeout`) the node is marked down for `cooldown` seconds and the 
 moves to the next node that is up. An answer the node gave (a GhostError such as
 NotFoundError or a revert) is the answer, never retried.
 
-A transaction is identified by its hash. When sending it fails ambiguously (the request
+A transaction is identified by its hash. When sending it fails ambiguously (an
+AnswerLostError, or any NodeUnavailableError that is not a RequestNotSentError: the request
 may have reached a node and been applied before the answer was lost), the pool asks for
 ghost_getReceipt by that hash before sending again, and returns the receipt if the chain
 has it. If a resend is refused as a used nonce, the receipt is looked up once more: the
@@ -28,8 +29,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..exceptions import NodeUnavailableError, NonceError, NotFoundError, UsageError
-from .rpc_client import GhostClient
+from ..exceptions import (
+    AnswerLostError,
+    NodeUnavailableError,
+    NonceError,
+    NotFoundError,
+    RequestNotSentError,
+    UsageError,
+)
+from .rpc_client import RPC_NAMES, GhostClient, writes
 
 #: Defaults, in one place.
 CONCURRENCY = 16  # requests in flight per node
@@ -38,9 +46,9 @@ RETRIES = 2  # extra rounds over all nodes after the first
 COOLDOWN = 5.0  # seconds a node that did not answer is tried only after the others
 BACKOFF = 0.2  # seconds before the next round, doubled each round
 
-#: GhostClient's read methods, retried and failed over freely.
-READS = ("query", "get_receipt", "get_events", "get_contract", "get_account",
-         "get_checkpoint", "get_proof", "node_info", "health")
+#: GhostClient's read methods, retried and failed over freely: those whose RPC method the
+#: node's method table marks as not writing.
+READS = tuple(name for name, rpc in RPC_NAMES.items() if not writes(rpc))
 
 
 @dataclass
@@ -70,7 +78,7 @@ class NodePool:
         self._next = 0  # round robin over the nodes that are up
 
     @classmethod
-    def connect(cls, urls: Sequence[str], *, ca: Any = None, transport: str = "quic",
+    def connect(cls, urls: Sequence[str], *, ca: Any = None, transport: str | None = None,
                 **kwargs: Any) -> NodePool:
         timeout = kwargs.get("timeout", TIMEOUT)
         return cls([GhostClient(u, ca=ca, transport=transport, timeout=timeout) for u in urls],
@@ -108,17 +116,23 @@ class NodePool:
         node.failures, node.down_until = 0, 0.0
 
     async def _attempt(self, node: NodeState, method: str, *args: Any, **kwargs: Any) -> Any:
-        """One call on one node, within the timeout; no answer is NodeUnavailableError."""
+        """One call on one node, within the timeout; no answer is NodeUnavailableError
+        (RequestNotSentError when the call never got a slot to leave by)."""
+        handed_over = False
+
         async def run() -> Any:
+            nonlocal handed_over
             async with node.slots:
+                handed_over = True
                 return await getattr(node.client, method)(*args, **kwargs)
 
         try:
             result = await asyncio.wait_for(run(), self.timeout)
         except TimeoutError:
             self._failed(node)
-            raise NodeUnavailableError(f"{node.url} did not answer {method} within "
-                                       f"{self.timeout:g}s") from None
+            cls = AnswerLostError if handed_over else RequestNotSentError
+            raise cls(f"{node.url} did not answer {method} within "
+                      f"{self.timeout:g}s") from None
         except NodeUnavailableError:
             self._failed(node)
             raise
@@ -164,7 +178,9 @@ class NodePool:
                     return found
                 try:
                     return await self._attempt(node, "send_transaction", tx_json)
-                except NodeUnavailableError as exc:
+                except RequestNotSentError as exc:
+                    last = exc  # it never left: the next node needs no lookup first
+                except NodeUnavailableError as exc:  # it may have reached the node
                     maybe_sent, last = True, exc
                 except NonceError:
                     # A resend refused as a replay: the earlier attempt was applied after

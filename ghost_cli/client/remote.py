@@ -22,7 +22,8 @@ from ..chain.transaction import SignedTransaction, Transaction, sign_single, to_
 from ..config.project import NetworkConfig
 from ..exceptions import ConfigError, UsageError
 from ..vm.types import Event
-from .rpc_client import TRANSPORTS, SyncGhostClient
+from .rpc_client import SyncGhostClient
+from .transport import TRANSPORTS, transport_name
 
 #: A transaction built here is valid for this long (as in the sandbox).
 DEFAULT_TTL_SECONDS = 3600
@@ -36,10 +37,10 @@ def node_url(config: NetworkConfig, transport: str | None) -> tuple[str, str]:
     """(url, transport) for a node network: `url` is quic:// (HTTP/3) or http:// (HTTP/1.1);
     `http_url` is the HTTP/1.1 endpoint `--transport http` uses beside a quic:// url."""
     url = config.url or ""
-    native = "quic" if url.startswith("quic://") else "http"
+    native = transport_name(url)
     transport = transport or native
     if transport not in TRANSPORTS:
-        raise UsageError(f"unknown transport {transport!r}: use quic or http")
+        raise UsageError(f"unknown transport {transport!r}: use {' or '.join(TRANSPORTS)}")
     if transport == native:
         return url, transport
     if transport == "http" and config.http_url:

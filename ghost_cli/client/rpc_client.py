@@ -18,10 +18,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import ConfigError, CryptoError, NodeUnavailableError, UsageError
-from .transport import DEFAULT_TIMEOUT, Http3Transport, HttpTransport, Transport
-
-TRANSPORTS = ("quic", "http")
+from ..exceptions import ConfigError, CryptoError, NodeUnavailableError
+from .transport import DEFAULT_TIMEOUT, Transport, open_transport, transport_name
 
 
 def _0x(raw: bytes) -> str:
@@ -52,16 +50,16 @@ def read_ca(ca: Path | str | bytes | None) -> bytes | None:
 
 
 class GhostClient:
-    """One node. `transport`: "quic" (HTTP/3, `quic://` URL), "http" (HTTP/1.1, `http://`
-    URL), or any object with the Transport interface."""
+    """One node. The URL's scheme picks the transport: `quic://` HTTP/3, `http://` or
+    `https://` HTTP/1.1. `transport` may name the one expected ("quic" or "http"; a URL of
+    another scheme is refused) or be any object with the Transport interface."""
 
     def __init__(self, url: str, *, ca: Path | str | bytes | None = None,
-                 transport: str | Transport = "quic", timeout: float = DEFAULT_TIMEOUT) -> None:
-        if isinstance(transport, str):
-            if transport not in TRANSPORTS:
-                raise UsageError(f"unknown transport {transport!r}: use quic or http")
-            cls = Http3Transport if transport == "quic" else HttpTransport
-            transport = cls(url, ca_pem=read_ca(ca), timeout=timeout)
+                 transport: str | Transport | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
+        if transport is None or isinstance(transport, str):
+            transport = open_transport(url, name=transport, ca_pem=read_ca(ca),
+                                       timeout=timeout)
         self.transport = transport
         self.url = transport.url
         self._ids = itertools.count(1)
@@ -86,7 +84,7 @@ class GhostClient:
         NotFoundError for a free name."""
         from ..names import dns as names_dns
 
-        if self.url.startswith("quic://"):
+        if transport_name(self.url) == "quic":
             if self._doq is None:
                 from urllib.parse import urlsplit
 
@@ -123,10 +121,14 @@ class GhostClient:
         return self.transport.stats()
 
     async def request(self, method: str, params: dict[str, Any] | None = None, *,
-                      idempotent: bool = True) -> Any:
-        """Call one RPC method; its result, or the node's error raised as a GhostError."""
+                      idempotent: bool | None = None) -> Any:
+        """Call one RPC method; its result, or the node's error raised as a GhostError.
+        `idempotent` (sent again after a lost connection) defaults to what the method
+        table says: reads are, writes and unknown methods are not."""
         from ..rpc.errors import exception_from
 
+        if idempotent is None:
+            idempotent = not writes(method)
         rid = next(self._ids)
         body = json.dumps({"jsonrpc": "2.0", "id": rid, "method": method,
                            "params": params or {}}).encode()
@@ -152,7 +154,7 @@ class GhostClient:
     async def send_transaction(self, tx_json: dict[str, Any]) -> dict[str, Any]:
         """Submit a signed transaction (its tx.json document); the receipt once durable.
         Never re-sent on a broken connection: the node may have applied it."""
-        return await self.request("ghost_sendTransaction", {"tx": tx_json}, idempotent=False)
+        return await self.request("ghost_sendTransaction", {"tx": tx_json})
 
     async def query(self, address: bytes | str, function: str, calldata: bytes = b"",
                     sender: bytes | str | None = None) -> dict[str, Any]:
@@ -200,10 +202,27 @@ class GhostClient:
         return await self.request("ghost_health")
 
 
+#: GhostClient's methods and the RPC method each calls (docs/rpc.md). Whether one writes
+#: comes from the node's method table, ghost_cli.rpc.methods, not from a list here.
+RPC_NAMES: dict[str, str] = {
+    "send_transaction": "ghost_sendTransaction", "query": "ghost_query",
+    "get_receipt": "ghost_getReceipt", "get_events": "ghost_getEvents",
+    "get_contract": "ghost_getContract", "get_account": "ghost_getAccount",
+    "get_checkpoint": "ghost_getCheckpoint", "get_proof": "ghost_getProof",
+    "node_info": "ghost_nodeInfo", "health": "ghost_health",
+}
+
 #: The methods SyncGhostClient mirrors.
-RPC_METHODS = ("request", "send_transaction", "query", "get_receipt", "get_events",
-               "get_contract", "get_account", "get_checkpoint", "get_proof", "node_info",
-               "health")
+RPC_METHODS = ("request", *RPC_NAMES)
+
+
+def writes(rpc_method: str) -> bool:
+    """Whether an RPC method changes state, by the method table (imported on first use,
+    the table only); an unknown method counts as a write, so it is never sent twice."""
+    from ..rpc.methods import BY_NAME
+
+    method = BY_NAME.get(rpc_method)
+    return True if method is None else method.writes
 
 
 class SyncGhostClient:
@@ -211,7 +230,8 @@ class SyncGhostClient:
     the pooled QUIC connection survives from one call to the next."""
 
     def __init__(self, url: str, *, ca: Path | str | bytes | None = None,
-                 transport: str | Transport = "quic", timeout: float = DEFAULT_TIMEOUT) -> None:
+                 transport: str | Transport | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self._runner = asyncio.Runner()
         self.client = GhostClient(url, ca=ca, transport=transport, timeout=timeout)
         self.url = self.client.url

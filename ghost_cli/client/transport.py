@@ -1,7 +1,8 @@
 """How a JSON-RPC body reaches a node: HTTP/3 over one pooled QUIC connection, or HTTP/1.1.
 
 Both transports have one method, `post(body, idempotent=...) -> bytes`, so the client
-above them never knows which it has (httpx's habit: swappable transports).
+above them never knows which it has (httpx's habit: swappable transports), and the URL's
+scheme picks one in one place (`open_transport`, like httpx's mounts).
 
 `Http3Transport` keeps ONE QUIC connection per node and sends every request on a new
 stream of it, so concurrent requests are multiplexed instead of queued. A connection
@@ -10,32 +11,46 @@ happens to a request that was in flight when a connection broke depends on what 
 a read (`idempotent=True`) is sent again on a new connection; a transaction is not,
 because the node may have applied it, and the caller is told so.
 
-Third-party errors (aioquic, httpx, sockets) become NodeUnavailableError here.
+Liveness is QUIC's own: a connection is lost when nothing came from the node for the
+idle timeout, or at once when the network says nobody listens (ICMP port unreachable, on
+the connected UDP socket). While requests are outstanding and the node is silent, PINGs
+keep a busy node's connection alive (its ACKs reset the idle timer): a node slow to
+answer under load is waited for, not abandoned.
+
+Third-party errors (aioquic, httpx, sockets) become NodeUnavailableError here: its
+RequestNotSentError when nothing reached the node, AnswerLostError when it may have.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import socket
 import ssl
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from ..exceptions import NodeUnavailableError, UsageError
+from ..exceptions import (
+    AnswerLostError,
+    NodeUnavailableError,
+    RequestNotSentError,
+    UsageError,
+)
 
 DEFAULT_TIMEOUT = 30.0  # seconds for one request, connecting included
-CONNECT_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 10.0  # a busy node may take seconds; a stopped one is reported at once (ICMP)
 #: A request the node refused unread (busy, over its stream limit), or a read whose
 #: connection broke, is sent again this many times (refusals after a short pause).
 RETRIES = 5
-#: Our idle timeout; QUIC uses the smaller of ours and the node's.
-IDLE_TIMEOUT = 60.0
-#: Silence, while a request waits, after which the node is asked for a PING's ACK; no ACK
-#: within as long again means the node has lost the connection (a restart after kill -9
-#: drops packets of connections it never knew, without a word).
-LIVENESS = 1.5
+#: Our QUIC idle timeout (QUIC uses the smaller of ours and the node's): nothing from the
+#: node for this long ends the connection, and with it the requests waiting on it.
+IDLE_TIMEOUT = 15.0
+#: Silence, while requests are outstanding, after which a PING asks the node for an ACK.
+KEEPALIVE = IDLE_TIMEOUT / 3
+#: Appended to "cannot reach the node" when nothing answers at all.
+START_HINT = "is a node running there? Start one with `ghost node start --data-dir DIR`"
 
 
 @dataclass(frozen=True)
@@ -56,7 +71,7 @@ class Transport(Protocol):
     def stats(self) -> TransportStats: ...
 
 
-# ---- HTTP/3 ---------------------------------------------------------------------------
+# ---- QUIC, shared by HTTP/3 and DNS over QUIC ------------------------------------------
 
 
 class _Lost(Exception):
@@ -71,108 +86,159 @@ class _Refused(Exception):
     """The node reset the stream without processing the request: safe to send again."""
 
 
+def _retrieved(future: asyncio.Future) -> None:
+    """Done-callback: mark an exception as seen. A request whose caller gave up (timeout,
+    cancellation) still gets its future failed when the connection ends; without this
+    asyncio logs "Future exception was never retrieved" for each."""
+    if not future.cancelled():
+        future.exception()
+
+
+_PING_IDS = itertools.count(1)
+
+
 @functools.cache
-def _h3_client_protocol():
+def _client_protocol():
     # aioquic is imported on first use: `ghost --help` and sandbox commands never load it.
     from aioquic.asyncio import QuicConnectionProtocol
+    from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted
+
+    class ClientProtocol(QuicConnectionProtocol):
+        """One client connection: the handshake as a future of its own, requests waiting
+        on their streams (all failed together when the connection ends), and liveness by
+        QUIC's idle timeout with keep-alive PINGs while requests are outstanding.
+        Subclasses handle their streams' events in `stream_event`."""
+
+        def __init__(self, quic) -> None:
+            super().__init__(quic)
+            self.quic = quic
+            self.loop = asyncio.get_running_loop()
+            self.handshake = self.loop.create_future()
+            self.handshake.add_done_callback(_retrieved)
+            self.waiting: dict[int, asyncio.Future] = {}
+            self.terminated: str | None = None
+            self.peak = 0
+            self.last_rx = self.loop.time()
+            self._keepalive: asyncio.TimerHandle | None = None
+
+        def usable(self) -> bool:
+            return self.terminated is None
+
+        def wait_for_stream(self, stream_id: int) -> asyncio.Future:
+            """A future for the answer on `stream_id`, failed if the connection ends."""
+            future = self.loop.create_future()
+            future.add_done_callback(_retrieved)
+            self.waiting[stream_id] = future
+            self.peak = max(self.peak, len(self.waiting))
+            if self._keepalive is None:
+                self._keepalive = self.loop.call_later(KEEPALIVE, self._keep_alive)
+            return future
+
+        def _keep_alive(self) -> None:
+            self._keepalive = None
+            if self.terminated is not None or not self.waiting:
+                return
+            if self.loop.time() - self.last_rx >= KEEPALIVE:
+                self.quic.send_ping(next(_PING_IDS))  # its ACK resets the idle timer
+                self.transmit()
+            self._keepalive = self.loop.call_later(KEEPALIVE, self._keep_alive)
+
+        def datagram_received(self, data, addr) -> None:
+            self.last_rx = self.loop.time()
+            super().datagram_received(data, addr)
+
+        def quic_event_received(self, event) -> None:
+            if isinstance(event, HandshakeCompleted):
+                if not self.handshake.done():
+                    self.handshake.set_result(None)
+            elif isinstance(event, ConnectionTerminated):
+                self.end(event.reason_phrase or f"error {event.error_code}")
+            else:
+                self.stream_event(event)
+
+        def stream_event(self, event) -> None:
+            raise NotImplementedError
+
+        def fail(self, stream_id: int, exc: Exception) -> None:
+            future = self.waiting.get(stream_id)
+            if future is not None and not future.done():
+                future.set_exception(exc)
+
+        def end(self, reason: str) -> None:
+            """The connection is over: fail the handshake and every request waiting."""
+            if self.terminated is not None:
+                return
+            self.terminated = reason
+            if self._keepalive is not None:
+                self._keepalive.cancel()
+                self._keepalive = None
+            if not self.handshake.done():
+                self.handshake.set_exception(ConnectionError(reason))
+            for future in self.waiting.values():
+                if not future.done():
+                    future.set_exception(_Lost(reason))
+
+        def error_received(self, exc: OSError) -> None:
+            # ICMP "port unreachable" on the connected socket: nobody listens there (a node
+            # not running, or gone). Fail now, not at the handshake or idle timeout. A
+            # request in flight may still have reached the node before it went away.
+            if self.terminated is None:
+                self.end(exc.strerror or str(exc))
+                self.close()
+
+    return ClientProtocol
+
+
+@functools.cache
+def _h3_client_protocol():
     from aioquic.h3.connection import ErrorCode, H3Connection
     from aioquic.h3.events import DataReceived, HeadersReceived
-    from aioquic.quic.events import ConnectionTerminated, StreamReset
+    from aioquic.quic.events import StreamReset
 
     # Resets that mean "not processed, try again" (RFC 9114 §4.1.1, §8.1).
     retryable = {ErrorCode.H3_REQUEST_REJECTED, ErrorCode.H3_EXCESSIVE_LOAD}
 
-    class H3ClientProtocol(QuicConnectionProtocol):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self._h3 = H3Connection(self._quic)
-            self._waiting: dict[int, tuple[asyncio.Future, bytearray, list[int]]] = {}
-            self.terminated: str | None = None
-            self.peak = 0
-            self.last_rx = self._loop.time()
-
-        def datagram_received(self, data, addr) -> None:
-            self.last_rx = self._loop.time()
-            super().datagram_received(data, addr)
-
-        def usable(self) -> bool:
-            """False once the connection has ended, including an idle timeout that came
-            due while no event loop was running (the sync client sleeps between calls)."""
-            timer = self._quic.get_timer()
-            if self.terminated is None and timer is not None and timer <= self._loop.time():
-                self._quic.handle_timer(now=self._loop.time())
-                self._process_events()
-                self.transmit()  # re-arms the protocol's own timer
-            return self.terminated is None
+    class H3ClientProtocol(_client_protocol()):
+        def __init__(self, quic) -> None:
+            super().__init__(quic)
+            self._h3 = H3Connection(quic)
+            self._responses: dict[int, tuple[bytearray, list[int]]] = {}
 
         async def request(self, headers: list, body: bytes) -> tuple[int, bytes]:
-            stream_id = self._quic.get_next_available_stream_id()
-            future = self._loop.create_future()
-            self._waiting[stream_id] = (future, bytearray(), [0])
-            self.peak = max(self.peak, len(self._waiting))
+            stream_id = self.quic.get_next_available_stream_id()
+            future = self.wait_for_stream(stream_id)
+            self._responses[stream_id] = (bytearray(), [0])
             self._h3.send_headers(stream_id, headers)
             self._h3.send_data(stream_id, body, end_stream=True)
             self.transmit()
             try:
-                while True:
-                    done, _ = await asyncio.wait({future}, timeout=LIVENESS)
-                    if done:
-                        return future.result()
-                    if self._loop.time() - self.last_rx >= LIVENESS:
-                        await self._check_alive()
+                return await future
             except asyncio.CancelledError:  # timed out: tell the node to stop
                 if self.terminated is None:  # the request was sent whole: stop the reply
-                    self._quic.stop_stream(stream_id, ErrorCode.H3_REQUEST_CANCELLED)
+                    self.quic.stop_stream(stream_id, ErrorCode.H3_REQUEST_CANCELLED)
                     self.transmit()
                 raise
             finally:
-                self._waiting.pop(stream_id, None)
+                self.waiting.pop(stream_id, None)
+                self._responses.pop(stream_id, None)
 
-        async def _check_alive(self) -> None:
-            try:
-                await asyncio.wait_for(self.ping(), LIVENESS)
-            except (TimeoutError, ConnectionError):
-                if self.terminated is None:
-                    self._end("the node stopped answering on this connection")
-                    self.close()
-
-        def _end(self, reason: str) -> None:
-            self.terminated = reason
-            for future, _, _ in self._waiting.values():
-                if not future.done():
-                    future.set_exception(_Lost(reason))
-
-        def quic_event_received(self, event) -> None:
-            if isinstance(event, ConnectionTerminated):
-                if self.terminated is None:
-                    self._end(event.reason_phrase or f"error {event.error_code}")
-                return
-            if isinstance(event, StreamReset) and event.stream_id in self._waiting:
-                future = self._waiting[event.stream_id][0]
-                if not future.done():
-                    future.set_exception(
-                        _Refused() if event.error_code in retryable
-                        else _Lost(f"stream reset by the node (code {event.error_code:#x})"))
+        def stream_event(self, event) -> None:
+            if isinstance(event, StreamReset) and event.stream_id in self.waiting:
+                self.fail(event.stream_id,
+                          _Refused() if event.error_code in retryable
+                          else _Lost(f"stream reset by the node (code {event.error_code:#x})"))
             for h3_event in self._h3.handle_event(event):
-                slot = self._waiting.get(getattr(h3_event, "stream_id", None))
-                if slot is None:
+                stream_id = getattr(h3_event, "stream_id", None)
+                if stream_id not in self._responses:
                     continue
-                future, body, status = slot
+                body, status = self._responses[stream_id]
                 if isinstance(h3_event, HeadersReceived):
                     status[0] = int(dict(h3_event.headers).get(b":status", b"0"))
                 elif isinstance(h3_event, DataReceived):
                     body += h3_event.data
+                future = self.waiting[stream_id]
                 if getattr(h3_event, "stream_ended", False) and not future.done():
                     future.set_result((status[0], bytes(body)))
-
-        def error_received(self, exc: OSError) -> None:
-            # ICMP "port unreachable" on a dead node: fail now, not at the idle timeout.
-            # A request in flight may still have reached the node before it went away.
-            if self.terminated is None:
-                self._end(f"{exc.strerror or exc}")
-                self._quic.close()
-                if self._connected_waiter is not None and not self._connected_waiter.done():
-                    self._connected_waiter.set_exception(ConnectionRefusedError(self.terminated))
 
     return H3ClientProtocol
 
@@ -182,6 +248,10 @@ class _PooledQuic:
     gone away; concurrent first users share one handshake. Subclasses say how to open it."""
 
     url: str
+    host: str
+    port: int
+    ca_pem: bytes | None
+    connect_timeout: float
 
     def __init__(self) -> None:
         self._protocol = None
@@ -189,22 +259,29 @@ class _PooledQuic:
         self._connecting: asyncio.Lock | None = None
         self.opened = 0
 
-    async def _open(self):  # -> (protocol, transport)
+    alpn: list[str]
+
+    def _protocol_class(self):
         raise NotImplementedError
 
-    def _lost(self, reason: str) -> NodeUnavailableError:
-        return NodeUnavailableError(f"cannot reach the node at {self.url}: {reason}")
-
     async def _connection(self):
-        if self._protocol is not None and self._protocol.usable():
-            return self._protocol
+        if self._protocol is not None:
+            # Two turns of the loop run what came due while no loop ran (the sync client
+            # sleeps between calls): an idle timeout, or the CONNECTION_CLOSE of a node that
+            # restarted since. So a connection is judged before a request is put on it.
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            if self._protocol.usable():
+                return self._protocol
         if self._connecting is None:
             self._connecting = asyncio.Lock()
         async with self._connecting:
             if self._protocol is not None and self._protocol.usable():
                 return self._protocol
             await self._drop()
-            self._protocol, self._transport = await self._open()
+            self._protocol, self._transport = await open_quic(
+                self.url, self.host, self.port, alpn=self.alpn, ca_pem=self.ca_pem,
+                protocol_class=self._protocol_class(), connect_timeout=self.connect_timeout)
             self.opened += 1
             return self._protocol
 
@@ -234,12 +311,16 @@ class Http3Transport(_PooledQuic):
             raise UsageError(f"{url!r} is not a QUIC URL like quic://127.0.0.1:8443")
         super().__init__()
         self.url = url
+        self.alpn = ["h3"]  # aioquic's H3_ALPN, without importing aioquic yet
         self.host, self.port = parts.hostname, parts.port
         self.ca_pem = ca_pem
         self.timeout, self.connect_timeout = timeout, connect_timeout
         self._requests = self._retries = self._peak = 0
         authority = f"[{self.host}]" if ":" in self.host else self.host
         self._authority = f"{authority}:{self.port}".encode()
+
+    def _protocol_class(self):
+        return _h3_client_protocol()
 
     def stats(self) -> TransportStats:
         peak = max(self._peak, self._protocol.peak if self._protocol else 0)
@@ -251,6 +332,8 @@ class Http3Transport(_PooledQuic):
                    (b":authority", self._authority), (b":path", b"/"),
                    (b"content-type", b"application/json"),
                    (b"content-length", str(len(body)).encode())]
+        maybe_applied = ("; the transaction may have been applied: look it up with "
+                         "`ghost receipt`")
         attempt = 0
         while True:
             attempt += 1
@@ -261,39 +344,23 @@ class Http3Transport(_PooledQuic):
                 return _checked(self.url, status, data)
             except _Refused:
                 if attempt > RETRIES:
-                    raise NodeUnavailableError(
+                    raise RequestNotSentError(
                         f"{self.url} refused the request {attempt} times: the node is busy"
                     ) from None
                 await asyncio.sleep(0.01 * 2**attempt)
             except _Lost as exc:
                 if not idempotent:
-                    raise NodeUnavailableError(
+                    raise AnswerLostError(
                         f"connection to {self.url} lost before the node answered "
-                        f"({exc.reason}); the transaction may have been applied: look it up "
-                        "with `ghost receipt`") from None
+                        f"({exc.reason}){maybe_applied}") from None
                 if attempt > RETRIES:
-                    raise self._lost(exc.reason) from None
+                    raise AnswerLostError(
+                        f"cannot reach the node at {self.url}: {exc.reason}") from None
             except TimeoutError:
-                raise NodeUnavailableError(
-                    f"{self.url} did not answer within {self.timeout:g} s") from None
+                raise AnswerLostError(
+                    f"{self.url} did not answer within {self.timeout:g} s"
+                    + ("" if idempotent else maybe_applied)) from None
             self._retries += 1
-
-    async def _connection(self):
-        if self._protocol is not None:
-            # Two turns of the loop read whatever already waits in the socket (say the
-            # CONNECTION_CLOSE of a node that restarted since the last request), so a
-            # connection is judged before a transaction is put on it, not after.
-            await asyncio.sleep(0)
-            await asyncio.sleep(0)
-        return await super()._connection()
-
-    async def _open(self):
-        from aioquic.h3.connection import H3_ALPN
-
-        return await open_quic(
-            self.host, self.port, alpn=H3_ALPN, ca_pem=self.ca_pem,
-            protocol_class=_h3_client_protocol(), connect_timeout=self.connect_timeout,
-            lost=self._lost)
 
     async def _drop(self) -> None:
         if self._protocol is not None:
@@ -301,10 +368,11 @@ class Http3Transport(_PooledQuic):
         await super()._drop()
 
 
-async def open_quic(host: str, port: int, *, alpn: list[str], ca_pem: bytes | None,
-                    protocol_class, connect_timeout: float, lost):
+async def open_quic(url: str, host: str, port: int, *, alpn: list[str], ca_pem: bytes | None,
+                    protocol_class, connect_timeout: float):
     """One QUIC connection to host:port with `alpn`, trusting `ca_pem` only: (protocol,
-    datagram transport). `lost(reason)` makes the error for an unreachable node."""
+    datagram transport). RequestNotSentError when it cannot be made. The UDP socket is
+    connected, so a port nobody listens on is reported by the network at once."""
     from aioquic.quic.configuration import QuicConfiguration
     from aioquic.quic.connection import QuicConnection
 
@@ -314,29 +382,28 @@ async def open_quic(host: str, port: int, *, alpn: list[str], ca_pem: bytes | No
         config.load_verify_locations(cadata=ca_pem)
     config.verify_mode = ssl.CERT_REQUIRED
     loop = asyncio.get_running_loop()
+
+    def unreachable(reason: str, hint: str = START_HINT) -> RequestNotSentError:
+        return RequestNotSentError(f"cannot reach the node at {url}: {reason}: {hint}")
+
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
         family, *_, addr = infos[0]
         transport, protocol = await loop.create_datagram_endpoint(
-            lambda: protocol_class(QuicConnection(configuration=config)),
-            local_addr=("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0))
+            lambda: protocol_class(QuicConnection(configuration=config)), remote_addr=addr,
+            family=family)
     except OSError as exc:
-        raise lost(exc.strerror or str(exc)) from None
-    try:
-        protocol.connect(addr)
-        await asyncio.wait_for(protocol.wait_connected(), connect_timeout)
-    except TimeoutError:
-        transport.close()
-        raise NodeUnavailableError(
-            f"cannot reach the node at quic://{host}:{port}: no QUIC handshake within "
-            f"{connect_timeout:g} s") from None
-    except (ConnectionError, OSError) as exc:
-        transport.close()
-        reason = protocol.terminated or str(exc) or "handshake failed"
-        if "certificate" in reason.lower():
-            reason += " (is --ca the node's DATA_DIR/tls/ca.pem?)"
-        raise lost(reason) from None
-    return protocol, transport
+        raise unreachable(exc.strerror or str(exc), "check the network's url") from None
+    protocol.connect(addr)
+    await asyncio.wait({protocol.handshake}, timeout=connect_timeout)
+    if protocol.handshake.done() and protocol.handshake.exception() is None:
+        return protocol, transport
+    reason = protocol.terminated or f"no QUIC handshake within {connect_timeout:g} s"
+    protocol.close()
+    transport.close()
+    if "certificate" in reason.lower():
+        raise unreachable(reason, "is --ca the node's DATA_DIR/tls/ca.pem?")
+    raise unreachable(reason)
 
 
 # ---- DNS over QUIC --------------------------------------------------------------------
@@ -344,63 +411,42 @@ async def open_quic(host: str, port: int, *, alpn: list[str], ca_pem: bytes | No
 
 @functools.cache
 def _doq_client_protocol():
-    from aioquic.asyncio import QuicConnectionProtocol
-    from aioquic.quic.events import ConnectionTerminated, StreamDataReceived, StreamReset
+    from aioquic.quic.events import StreamDataReceived, StreamReset
 
-    class DoqClientProtocol(QuicConnectionProtocol):
+    class DoqClientProtocol(_client_protocol()):
         """RFC 9250 client: each query on a new stream, its answer read to the FIN."""
 
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self._waiting: dict[int, tuple[asyncio.Future, bytearray]] = {}
-            self.terminated: str | None = None
-
-        def usable(self) -> bool:
-            timer = self._quic.get_timer()
-            if self.terminated is None and timer is not None and timer <= self._loop.time():
-                self._quic.handle_timer(now=self._loop.time())
-                self._process_events()
-                self.transmit()
-            return self.terminated is None
+        def __init__(self, quic) -> None:
+            super().__init__(quic)
+            self._answers: dict[int, bytearray] = {}
 
         async def query(self, wire: bytes) -> bytes:
-            stream_id = self._quic.get_next_available_stream_id()
-            future = self._loop.create_future()
-            self._waiting[stream_id] = (future, bytearray())
-            self._quic.send_stream_data(stream_id, len(wire).to_bytes(2, "big") + wire,
-                                        end_stream=True)
+            stream_id = self.quic.get_next_available_stream_id()
+            future = self.wait_for_stream(stream_id)
+            self._answers[stream_id] = bytearray()
+            self.quic.send_stream_data(stream_id, len(wire).to_bytes(2, "big") + wire,
+                                       end_stream=True)
             self.transmit()
             try:
                 return await future
             finally:
-                self._waiting.pop(stream_id, None)
+                self.waiting.pop(stream_id, None)
+                self._answers.pop(stream_id, None)
 
-        def quic_event_received(self, event) -> None:
-            if isinstance(event, ConnectionTerminated):
-                self.terminated = event.reason_phrase or f"error {event.error_code}"
-                for future, _ in self._waiting.values():
-                    if not future.done():
-                        future.set_exception(_Lost(self.terminated))
-            elif isinstance(event, StreamReset) and event.stream_id in self._waiting:
-                future = self._waiting[event.stream_id][0]
-                if not future.done():
-                    future.set_exception(_Lost(f"query refused (code {event.error_code})"))
-            elif isinstance(event, StreamDataReceived) and event.stream_id in self._waiting:
-                future, data = self._waiting[event.stream_id]
+        def stream_event(self, event) -> None:
+            if isinstance(event, StreamReset):
+                self.fail(event.stream_id, _Lost(f"query refused (code {event.error_code})"))
+            elif isinstance(event, StreamDataReceived) and event.stream_id in self._answers:
+                data = self._answers[event.stream_id]
                 data += event.data
-                if event.end_stream and not future.done():
+                if event.end_stream:
                     size = int.from_bytes(data[:2], "big")
                     if len(data) == 2 + size:
-                        future.set_result(bytes(data[2:]))
+                        future = self.waiting[event.stream_id]
+                        if not future.done():
+                            future.set_result(bytes(data[2:]))
                     else:
-                        future.set_exception(_Lost("malformed DoQ answer"))
-
-        def error_received(self, exc: OSError) -> None:
-            if self.terminated is None:
-                self.terminated = f"{exc.strerror or exc}"
-                self._quic.close()
-                if self._connected_waiter is not None and not self._connected_waiter.done():
-                    self._connected_waiter.set_exception(ConnectionRefusedError(self.terminated))
+                        self.fail(event.stream_id, _Lost("malformed DoQ answer"))
 
     return DoqClientProtocol
 
@@ -410,6 +456,8 @@ class DoqResolver(_PooledQuic):
     per query, replaced when it has gone away; queries are idempotent, so a query whose
     connection broke is sent again."""
 
+    alpn = ["doq"]
+
     def __init__(self, host: str, port: int, *, ca_pem: bytes | None,
                  timeout: float = DEFAULT_TIMEOUT, connect_timeout: float = CONNECT_TIMEOUT):
         super().__init__()
@@ -417,6 +465,9 @@ class DoqResolver(_PooledQuic):
         self.url = f"doq://{host}:{port}"
         self.timeout, self.connect_timeout = timeout, connect_timeout
         self.queries = 0
+
+    def _protocol_class(self):
+        return _doq_client_protocol()
 
     async def query(self, wire: bytes) -> bytes:
         self.queries += 1
@@ -426,18 +477,11 @@ class DoqResolver(_PooledQuic):
                 return await asyncio.wait_for(protocol.query(wire), self.timeout)
             except _Lost as exc:
                 if attempt > RETRIES or protocol.terminated is None:
-                    raise NodeUnavailableError(
-                        f"{self.url}: {exc.reason}") from None
+                    raise AnswerLostError(f"{self.url}: {exc.reason}") from None
             except TimeoutError:
-                raise NodeUnavailableError(
+                raise AnswerLostError(
                     f"{self.url} did not answer within {self.timeout:g} s") from None
         raise AssertionError("unreachable")
-
-    async def _open(self):
-        return await open_quic(
-            self.host, self.port, alpn=["doq"], ca_pem=self.ca_pem,
-            protocol_class=_doq_client_protocol(), connect_timeout=self.connect_timeout,
-            lost=self._lost)
 
 
 # ---- HTTP/1.1 -------------------------------------------------------------------------
@@ -476,17 +520,54 @@ class HttpTransport:
         self._peak = max(self._peak, self._in_flight)
         try:
             response = await self._client.post(self.url, content=body)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # No connection (or no free one): the request never left.
+            raise RequestNotSentError(f"cannot reach the node at {self.url}: "
+                                      f"{_first_line(exc)}: {START_HINT}") from None
         except httpx.TimeoutException:
-            raise NodeUnavailableError(f"{self.url} did not answer in time") from None
+            raise AnswerLostError(f"{self.url} did not answer in time") from None
         except httpx.HTTPError as exc:
-            raise NodeUnavailableError(f"cannot reach the node at {self.url}: "
-                                       f"{_first_line(exc)}") from None
+            raise AnswerLostError(f"cannot reach the node at {self.url}: "
+                                  f"{_first_line(exc)}") from None
         finally:
             self._in_flight -= 1
         return _checked(self.url, response.status_code, response.content)
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+# ---- one place where a URL picks its transport ---------------------------------------
+
+#: Transport names (`--transport`, GhostClient(transport=...)) and the URL schemes each
+#: serves; a URL's scheme picks the class (httpx's mounts, by scheme).
+TRANSPORTS: dict[str, tuple[str, ...]] = {"quic": ("quic",), "http": ("http", "https")}
+_MOUNTS: dict[str, type] = {"quic": Http3Transport, "http": HttpTransport,
+                            "https": HttpTransport}
+
+
+def transport_name(url: str) -> str:
+    """"quic" or "http": the transport a URL's scheme calls for."""
+    scheme = urlsplit(url).scheme
+    for name, schemes in TRANSPORTS.items():
+        if scheme in schemes:
+            return name
+    raise UsageError(f"{url!r}: use quic://host:port (HTTP/3) or http://host:port "
+                     "(HTTP/1.1)")
+
+
+def open_transport(url: str, *, name: str | None = None, ca_pem: bytes | None = None,
+                   timeout: float = DEFAULT_TIMEOUT) -> Transport:
+    """The transport that serves `url`, chosen by its scheme. `name`, when given, is what
+    the caller asked for ("quic" or "http") and must be what the scheme serves."""
+    if name is not None and name not in TRANSPORTS:
+        raise UsageError(f"unknown transport {name!r}: use {' or '.join(TRANSPORTS)}")
+    scheme = urlsplit(url).scheme
+    if name is not None and scheme not in TRANSPORTS[name]:
+        raise UsageError(f"{url!r} is not a {name} URL: use "
+                         + " or ".join(f"{s}://host:port" for s in TRANSPORTS[name]))
+    return _MOUNTS[scheme if scheme in _MOUNTS else transport_name(url)](
+        url, ca_pem=ca_pem, timeout=timeout)
 
 
 def _checked(url: str, status: int, data: bytes) -> bytes:

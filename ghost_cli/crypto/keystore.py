@@ -25,6 +25,7 @@ import hmac
 import json
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +33,9 @@ from typing import Any
 
 from ..exceptions import (
     CryptoError,
+    GhostError,
     KeystoreError,
+    KeystorePermissionError,
     NotFoundError,
     UsageError,
     WrongPassphraseError,
@@ -51,9 +54,13 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _AD_DOMAIN = b"ghost/keystore/v1\n"
 _CHECK_DOMAIN = b"ghost/keystore/check"
 _SALT_LEN, _NONCE_LEN, _TAG_LEN = 16, 12, 16
-# Loading refuses parameters beyond these: an imported file must not stall or exhaust the
-# machine at unlock time.
-_MAX_MEMORY_KIB, _MAX_ITERATIONS, _MAX_PARALLELISM = 4 * 1024 * 1024, 64, 64
+# Loading refuses parameters beyond these, before any Argon2id work: a crafted or imported
+# file must not exhaust the machine's memory or stall an unlock. The defaults (64 MiB x 3
+# passes) sit far inside; the largest file accepted costs about 20 times the default.
+MAX_MEMORY_KIB = 1024 * 1024  # 1 GiB
+MAX_ITERATIONS = 16
+MAX_PARALLELISM = 16
+MAX_MEMORY_PASSES_KIB = 4 * 1024 * 1024  # memory_kib x iterations: 4 GiB-passes
 
 
 @dataclass(frozen=True)
@@ -65,10 +72,16 @@ class KdfParams:
     parallelism: int = 4
 
     def __post_init__(self) -> None:
-        if not (1 <= self.parallelism <= _MAX_PARALLELISM
-                and 8 * self.parallelism <= self.memory_kib <= _MAX_MEMORY_KIB
-                and 1 <= self.iterations <= _MAX_ITERATIONS):
-            raise KeystoreError(f"Argon2id parameters out of range: {self}")
+        if not (1 <= self.parallelism <= MAX_PARALLELISM
+                and 8 * self.parallelism <= self.memory_kib <= MAX_MEMORY_KIB
+                and 1 <= self.iterations <= MAX_ITERATIONS
+                and self.memory_kib * self.iterations <= MAX_MEMORY_PASSES_KIB):
+            raise KeystoreError(
+                f"Argon2id parameters out of range (memory_kib={self.memory_kib}, "
+                f"iterations={self.iterations}, parallelism={self.parallelism}); allowed: "
+                f"memory_kib 8*parallelism..{MAX_MEMORY_KIB}, iterations 1..{MAX_ITERATIONS}, "
+                f"parallelism 1..{MAX_PARALLELISM}, memory_kib*iterations at most "
+                f"{MAX_MEMORY_PASSES_KIB}")
 
 
 @dataclass(frozen=True)
@@ -100,6 +113,18 @@ class KeyInfo:
                  "public_key": "0x" + pk.hex()}
                 for pk, n in zip(self.multisig.members, self.member_names, strict=True)]
         return out
+
+
+@dataclass(frozen=True)
+class BrokenKey:
+    """A key file that cannot be used (corrupt, unreadable, too open), as a listing shows it."""
+
+    name: str
+    path: Path
+    error: GhostError
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "path": str(self.path), "error": self.error.to_json()}
 
 
 @dataclass(frozen=True, repr=False)
@@ -157,7 +182,30 @@ class Keystore:
     # ---- reading ---------------------------------------------------------------------
 
     def list(self) -> list[KeyInfo]:
+        """Every key; the first file that cannot be read raises (see `scan`)."""
         return [self._load(name).info for name in self._names()]
+
+    def scan(self) -> list[KeyInfo | BrokenKey]:
+        """Every key file in name order: its KeyInfo, or a BrokenKey saying why it cannot be
+        used, so one bad file does not hide the others. A keys directory others may write
+        to raises: no file in it can be trusted."""
+        self._check_dir()
+        out: list[KeyInfo | BrokenKey] = []
+        for name in self._names():
+            try:
+                out.append(self._load(name).info)
+            except (KeystoreError, NotFoundError) as exc:  # NotFound: deleted meanwhile
+                out.append(BrokenKey(name, self.path(name), exc))
+        return out
+
+    def dir_warning(self) -> str | None:
+        """A warning when others may list the keys directory (they still cannot read a
+        key file: those are checked one by one)."""
+        mode = _mode(self.dir)
+        if mode is None or not mode & 0o077:
+            return None
+        return (f"warning: keys directory {self.dir} is open to other users (mode "
+                f"{mode:04o}): run `chmod 700 {self.dir}`")
 
     def get(self, name: str) -> KeyInfo:
         return self._load(name).info
@@ -301,13 +349,25 @@ class Keystore:
 
     def _load(self, name: str) -> _Entry:
         path = self.path(name)
+        self._check_dir()
         try:
-            data = path.read_bytes()
+            with path.open("rb") as f:
+                mode = stat.S_IMODE(os.fstat(f.fileno()).st_mode)
+                data = f.read()
         except FileNotFoundError:
             raise self._not_found(name) from None
         except OSError as exc:
             raise KeystoreError(f"cannot read keystore {path}: {exc.strerror or exc}") from None
-        return _parse(data, path.name, expected_name=name, path=path)
+        entry = _parse(data, path.name, expected_name=name, path=path)
+        _check_file_mode(path, mode, holds_secret=entry.crypto is not None)
+        return entry
+
+    def _check_dir(self) -> None:
+        mode = _mode(self.dir)
+        if mode is not None and mode & 0o022:
+            raise KeystorePermissionError(
+                f"keys directory {self.dir} is writable by other users (mode {mode:04o}), so "
+                f"its key files cannot be trusted: run `chmod 700 {self.dir}`")
 
     def _write(self, info: KeyInfo, crypto: _Crypto | None) -> None:
         data = (json.dumps(_document(info, crypto), indent=2) + "\n").encode()
@@ -319,6 +379,31 @@ class Keystore:
         except OSError as exc:  # full disk, read-only home: nothing partial is left behind
             raise KeystoreError(f"cannot write keystore {info.path}: "
                                 f"{exc.strerror or exc}") from None
+
+
+def _mode(path: Path) -> int | None:
+    """Permission bits on POSIX; None elsewhere (or when `path` is missing)."""
+    if os.name != "posix":
+        return None
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+
+
+def _check_file_mode(path: Path, mode: int, *, holds_secret: bool) -> None:
+    """As ssh does with private keys: a secret others can read is refused, and so is any key
+    file others can write (they could swap the key a payment is encrypted or sent to)."""
+    if os.name != "posix":
+        return
+    if holds_secret and mode & 0o077:
+        problem = "holds a secret key and is open to other users"
+    elif mode & 0o022:
+        problem = "is writable by other users"
+    else:
+        return
+    raise KeystorePermissionError(f"key file {path} {problem} (mode {mode:04o}): run "
+                                  f"`chmod 600 {path}`")
 
 
 # ---- schemes ---------------------------------------------------------------------------

@@ -33,10 +33,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ghost_cli.chain.hashing import keccak256
-from ghost_cli.chain.proof import list_root, state_path, verify_proof
 from ghost_cli.chain.state_tree import MemoryNodes, SparseMerkleTree, build, root_of
 from ghost_cli.chain.store import StateStore, open_store
+from ghost_cli.crypto.hashing import keccak256
+from ghost_cli.crypto.proof import list_root, state_path, verify_proof
 
 CONTRACTS = [keccak256(b"contract%d" % i)[:20] for i in range(16)]
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..crypto.proof import ListProof, list_prove, list_root, verify_list_proof
 from ..exceptions import NotFoundError, UsageError
-from .proof import ListProof, list_prove, list_root, verify_list_proof
 
 if TYPE_CHECKING:
     from .store import StateStore

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..abi import CONSTRUCTOR, Abi, decode_result, encode_call
+from ..crypto.hashing import contract_address
 from ..exceptions import (
     ArgumentError,
     ExecutionError,
@@ -35,7 +36,6 @@ from ..vm.deploy_checks import abi_from_metadata, deploy_gas
 from ..vm.engines import Engine
 from ..vm.log_limit import cap_logs
 from ..vm.types import CallContext, CreatedContract, Event, Outcome
-from .hashing import contract_address
 from .store import ContractRecord, ReceiptRecord, StateStore
 from .transaction import SignedTransaction, Transaction, verify_authorization
 

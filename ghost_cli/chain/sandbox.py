@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from ..abi import Abi, decode_result, parse_address, parse_args
+from ..crypto.hashing import keccak256
 from ..crypto.keypair import KeyPair
 from ..exceptions import NotFoundError, UsageError
 from ..vm.types import Limits
 from .constructor import encode_constructor_args
 from .executor import Executor, Receipt
-from .hashing import keccak256
 from .store import open_store
 from .transaction import SignedTransaction, Transaction, sign_single
 

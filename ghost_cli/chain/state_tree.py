@@ -31,8 +31,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple, Protocol
 
-from .hashing import keccak256
-from .proof import (
+from ..crypto.hashing import keccak256
+from ..crypto.proof import (
     EMPTY,
     PATH_BITS,
     Leaf,

@@ -12,9 +12,9 @@ import struct
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..crypto.hashing import keccak256
 from ..crypto.scheme import Encoded
 from ..exceptions import BadSignatureError, CryptoError, TransactionError
-from .hashing import keccak256
 
 MAGIC = b"GHTX"
 VERSION = 1

@@ -49,9 +49,9 @@ def register(app: typer.Typer) -> None:
         with handling(out):
             from ..abi import format_address
             from ..chain.constructor import parse_constructor_args
-            from ..chain.networks import open_network
             from ..config.project import load_project
             from ..exceptions import UsageError
+            from ..networks import open_network
             from .build_cmd import check_target
             from .signing import load_signer
 
@@ -139,8 +139,8 @@ def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
          transport: str | None = None, prove: bool = False, verbose: int = 0) -> None:
     out = Output(as_json)
     with handling(out):
-        from ..chain.networks import open_network
         from ..config.project import load_project
+        from ..networks import open_network
         from .signing import load_signer
 
         project = load_project()

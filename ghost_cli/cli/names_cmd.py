@@ -85,8 +85,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _open(network, transport):
-    from ..chain.networks import open_network
     from ..config.project import load_project
+    from ..networks import open_network
 
     project = load_project()
     return open_network(project, network, transport=transport)

@@ -222,7 +222,7 @@ def _hash_arg(text: str) -> bytes:
 
 def _open(network: str | None, transport: str | None):
     """The named network: the sandbox (its receipts and events are in its store) or a node."""
-    from ..chain.networks import open_network
     from ..config.project import load_project
+    from ..networks import open_network
 
     return open_network(load_project(), network, transport=transport)

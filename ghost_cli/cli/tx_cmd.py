@@ -44,10 +44,10 @@ def build(
         from dataclasses import replace
 
         from ..chain.constructor import encode_constructor_args, parse_constructor_args
-        from ..chain.networks import open_network
         from ..chain.transaction import MultisigAuth, SignedTransaction, dumps
         from ..config.project import load_project
         from ..exceptions import UsageError
+        from ..networks import open_network
         from .contract_cmds import _artifact
         from .signing import keystore
 
@@ -130,8 +130,8 @@ def send(file: FileArg, network: Network = None, transport: Transport = None,
     """Submit a signed transaction; print its result like `ghost call`."""
     out = Output(as_json)
     with handling(out):
-        from ..chain.networks import open_network
         from ..config.project import load_project
+        from ..networks import open_network
         from .contract_cmds import _render, receipt_json
 
         signed = _read(file)

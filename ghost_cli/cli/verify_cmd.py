@@ -28,9 +28,9 @@ def register(app: typer.Typer) -> None:
             import hashlib
 
             from ..abi import format_address
-            from ..chain.networks import open_network
             from ..config.project import load_project
             from ..exceptions import CryptoError
+            from ..networks import open_network
             from ..toolchain.build import build_project
             from .build_cmd import check_target
 

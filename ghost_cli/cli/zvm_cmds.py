@@ -109,7 +109,7 @@ def assemble_file(source: Path, output: Path, abi_path: Path | None) -> dict[str
         write_atomically(output, blob)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
-    from ..chain.hashing import keccak256
+    from ..crypto.hashing import keccak256
 
     return {"path": str(output), "size": len(blob), "code_size": len(code),
             "code_hash": "0x" + keccak256(code).hex(), "functions": functions}

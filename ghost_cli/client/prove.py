@@ -3,7 +3,7 @@
 The node's `ghost_query` says what a function returns; this re-runs the function here,
 on the project's own build of the contract (its hash must be the deployed code hash),
 and every storage value the run reads comes from `ghost_getProof` and is checked offline
-with `ghost_cli.chain.proof.verify_proof` against one state root. The answer is then as
+with `ghost_cli.crypto.proof.verify_proof` against one state root. The answer is then as
 good as that root: the node's answer is compared with it, and when a checkpoint carries
 the root (what a rollup posts to its parent chain) that is said too.
 """
@@ -81,7 +81,7 @@ def prove_query(net, address: bytes, function: str, args: Sequence[Any], code: b
 
 
 def _run_once(net, engines, address, fn, calldata, code, sender) -> ProvenQuery:
-    from ..chain.proof import Proof, verify_proof
+    from ..crypto.proof import Proof, verify_proof
     from ..exceptions import NotFoundError
     from ..vm import gas
     from ..vm.types import CallContext

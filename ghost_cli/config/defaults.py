@@ -10,8 +10,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..vm.gas import DEFAULT_GAS_LIMIT as _VM_GAS_LIMIT
-
 # ---- environment variables -------------------------------------------------------------
 
 #: Where ghost keeps per-user state (keystores, caches). Default: ~/.ghost
@@ -85,7 +83,8 @@ SANDBOX_NETWORK = "sandbox"
 SANDBOX_CHAIN_ID = 1337
 DEFAULT_NETWORK = SANDBOX_NETWORK
 NETWORK_KINDS = ("sandbox", "node")
-DEFAULT_GAS_LIMIT = _VM_GAS_LIMIT
+#: Gas limit of a transaction when none is given (the gas schedule, vm/gas.py, reads it here).
+DEFAULT_GAS_LIMIT = 10_000_000
 
 DEFAULT_GAS_TOLERANCE = 0.02
 DEFAULT_SNAPSHOT_FILE = ".gas-snapshot.json"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from ..chain.hashing import ADDRESS_LEN, keccak256
 from ..exceptions import CryptoError
+from .hashing import ADDRESS_LEN, keccak256
 from .scheme import Encoded
 
 ADDRESS_DOMAIN = b"ghost/address/v1"

@@ -44,15 +44,15 @@ from ..config.project import ContractConfig, Project
 from ..exceptions import CompileError, ConfigError, ToolchainError, UnknownImportError
 from ..fsutil import write_atomically
 from ..vm.host_table import BY_NAME, HOST_MODULE
-from .abi_extract import extract_abi
-from .debuginfo import ZVM_DEBUG_SECTION, sidecar_path, strip_debug
-from .wasm_module import (
+from ..vm.wasm_module import (
     METADATA_SECTION,
     FuncType,
     WasmModule,
     add_custom_section,
     parse_module,
 )
+from .abi_extract import extract_abi
+from .debuginfo import ZVM_DEBUG_SECTION, sidecar_path, strip_debug
 from .zig import check_zig_version, run_zig
 
 #: Called with a short description of each step, so the CLI can show what is happening.

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .wasm_module import ByteReader, parse_module
+from ..vm.wasm_module import ByteReader, parse_module
 
 #: The suffix of the sidecar beside `<out_dir>/<name>.wasm` or `.zvmc`.
 DEBUG_SUFFIX = ".debug.wasm"

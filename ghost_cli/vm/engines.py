@@ -103,7 +103,7 @@ def by_selector(backend: Backend) -> Callable[[bytes, CallContext, StorageReader
 
 def read_module_metadata(code: bytes) -> dict[str, Any] | None:
     """A built module's ghost metadata (ABI included), by its magic, without an engine."""
-    from ..toolchain.wasm_module import read_metadata
+    from .wasm_module import read_metadata
     from .zvm.container import read_zvmc_metadata
 
     if bytes(code[:4]) == ZVMC_MAGIC:
@@ -115,8 +115,8 @@ def read_module_metadata(code: bytes) -> dict[str, Any] | None:
 
 def default_engines(limits, cache_dir) -> EngineSet:
     """The engines ghost ships, imported lazily (wasmtime is heavy)."""
-    from ..toolchain.wasm_module import read_metadata
     from .wasm.engine import WasmEngine
+    from .wasm_module import read_metadata
     from .zvm.engine import ZvmEngine, read_zvmc_metadata
 
     wasm = Backend(WasmEngine(limits, cache_dir=cache_dir), read_metadata)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..config import defaults
+
 
 @dataclass(frozen=True)
 class Price:
@@ -112,7 +114,7 @@ TX_BASE = 21_000
 #: so a 512 KiB module's 105M gas covers its compile at HOST_GAS_PER_US).
 DEPLOY_PER_BYTE = 200
 
-DEFAULT_GAS_LIMIT = 10_000_000
+DEFAULT_GAS_LIMIT = defaults.DEFAULT_GAS_LIMIT  # config is the leaf every layer reads
 #: The most gas one transaction or query may ask for; above it the request is refused
 #: before anything runs. At the 20x goal 1G gas is under 3 s of wall time, inside the
 #: 5 s wall-clock backstop, and it bounds what a call can buffer (writes, events).

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 
-from ghost_cli.chain.hashing import keccak256 as _keccak256
-from ghost_cli.chain.proof import PATH_BITS, Proof, verify_proof
 from ghost_cli.crypto import schemes
 from ghost_cli.crypto.aggregate import aggregate_verify_same_message
+from ghost_cli.crypto.hashing import keccak256 as _keccak256
 from ghost_cli.crypto.kem import ML_KEM_768
 from ghost_cli.crypto.multisig import MultisigAccount
+from ghost_cli.crypto.proof import PATH_BITS, Proof, verify_proof
 from ghost_cli.crypto.scheme import SignatureScheme
 from ghost_cli.exceptions import CryptoError
 from ghost_cli.vm.gas import (
@@ -241,7 +241,7 @@ def merkle_price(proof: bytes, nbytes: int) -> int:
 
 def merkle_verify(root: bytes, address: bytes, key: bytes, value: bytes | None,
                   proof: bytes) -> bool:
-    """ghost's state-tree proof (chain/proof.py); value None proves the key absent."""
+    """ghost's state-tree proof (crypto/proof.py); value None proves the key absent."""
     try:
         parsed = Proof.from_bytes(bytes(proof))
         return bool(verify_proof(bytes(root), bytes(address), bytes(key),

@@ -12,8 +12,9 @@ from ghost_cli.chain.checkpoint import (
     prove_receipt,
     verify_receipt,
 )
-from ghost_cli.chain.hashing import keccak256
-from ghost_cli.chain.proof import (
+from ghost_cli.chain.store import ReceiptRecord, StateStore, open_store
+from ghost_cli.crypto.hashing import keccak256
+from ghost_cli.crypto.proof import (
     EMPTY,
     ListProof,
     list_leaf,
@@ -23,7 +24,6 @@ from ghost_cli.chain.proof import (
     verify_list_proof,
     verify_proof,
 )
-from ghost_cli.chain.store import ReceiptRecord, StateStore, open_store
 from ghost_cli.exceptions import CryptoError, NotFoundError, StateError, UsageError
 
 A = b"\x01" * 20

@@ -4,8 +4,8 @@ built from the template: effects are all-or-nothing, gas is deterministic."""
 import pytest
 import wasmtime
 
-from ghost_cli.chain.hashing import contract_address
 from ghost_cli.chain.sandbox import Sandbox
+from ghost_cli.crypto.hashing import contract_address
 from ghost_cli.exceptions import (
     ArgumentError,
     InvalidModuleError,

@@ -8,17 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ghost_cli.chain.hashing import keccak256
-from ghost_cli.chain.proof import (
-    EMPTY,
-    Leaf,
-    Proof,
-    leaf_hash,
-    node_hash,
-    state_path,
-    verify_path_proof,
-    verify_proof,
-)
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.chain.state_tree import (
     LEAF,
@@ -30,6 +19,17 @@ from ghost_cli.chain.state_tree import (
     root_of,
 )
 from ghost_cli.chain.store import TREE_META, open_store
+from ghost_cli.crypto.hashing import keccak256
+from ghost_cli.crypto.proof import (
+    EMPTY,
+    Leaf,
+    Proof,
+    leaf_hash,
+    node_hash,
+    state_path,
+    verify_path_proof,
+    verify_proof,
+)
 from ghost_cli.exceptions import CryptoError, RevertError, StateError
 
 A = b"\x01" * 20

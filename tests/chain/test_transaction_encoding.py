@@ -2,8 +2,8 @@
 
 import pytest
 
-from ghost_cli.chain.hashing import keccak256
 from ghost_cli.chain.transaction import HASH_DOMAIN, Transaction
+from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.exceptions import TransactionError
 
 CALL = Transaction(chain_id=1337, sender=b"\x01" * 20, nonce=7, kind="call", gas_limit=100_000,

@@ -3,13 +3,13 @@
 import pytest
 
 from ghost_cli import abi
-from ghost_cli.chain.hashing import keccak256
 from ghost_cli.crypto.address import (
     address_of_public_key,
     format_address,
     multisig_address,
     parse_address,
 )
+from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.exceptions import ArgumentError, CryptoError
 
 # EIP-55's published examples: the same checksum rule over keccak256 of the lower-case hex.

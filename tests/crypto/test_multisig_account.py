@@ -2,8 +2,8 @@
 
 import pytest
 
-from ghost_cli.chain.hashing import keccak256
 from ghost_cli.crypto.address import format_address
+from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.crypto.multisig import MAX_MEMBERS, MultisigAccount
 from ghost_cli.exceptions import CryptoError
 

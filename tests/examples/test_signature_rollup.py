@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from py_arkworks_bls12381 import G1Point, G2Point, Scalar
 
-from ghost_cli.chain.hashing import keccak256
 from ghost_cli.chain.state_tree import MemoryNodes, SparseMerkleTree
 from ghost_cli.config.project import NetworkConfig, load_project
 from ghost_cli.crypto.aggregate import aggregate, prove_possession
+from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.crypto.multisig import MultisigAccount
 from ghost_cli.crypto.scheme import Encoded

@@ -9,7 +9,7 @@ from rpc_helpers import CHAIN_ID, NOW
 
 from ghost_cli import __version__
 from ghost_cli.abi import encode_call
-from ghost_cli.chain.hashing import keccak256
+from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.rpc.methods import METHODS
 
@@ -189,7 +189,7 @@ def test_checkpoints_every_two_transactions(rpc, counter):
 
 
 def test_proofs_verify_against_the_checkpoint_root(rpc, counter):
-    from ghost_cli.chain.proof import Proof, verify_proof
+    from ghost_cli.crypto.proof import Proof, verify_proof
 
     rpc.send_call(counter, "increment")
     address = bytes.fromhex(counter[2:])

@@ -15,14 +15,14 @@ from ghost_cli import __version__
 from ghost_cli.config.project import load_project
 from ghost_cli.exceptions import CompileError, ConfigError, NotFoundError, UnknownImportError
 from ghost_cli.toolchain.build import build_project, source_files, source_hash
-from ghost_cli.toolchain.wasm_module import (
+from ghost_cli.toolchain.zig import zig_version
+from ghost_cli.vm.host_table import BY_NAME, HOST_FUNCTIONS
+from ghost_cli.vm.wasm_module import (
     METADATA_SECTION,
     FuncType,
     parse_module,
     read_metadata,
 )
-from ghost_cli.toolchain.zig import zig_version
-from ghost_cli.vm.host_table import BY_NAME, HOST_FUNCTIONS
 
 SIMPLE = CONTRACT_HEAD + "pub fn get() u64 {\n    return 7;\n}\n"
 

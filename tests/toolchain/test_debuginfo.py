@@ -7,7 +7,7 @@ from toolchain_helpers import CONTRACT_HEAD
 
 from ghost_cli.toolchain.build import _compile, build_project
 from ghost_cli.toolchain.debuginfo import DebugInfo, sidecar_path, strip_debug
-from ghost_cli.toolchain.wasm_module import METADATA_SECTION, parse_module
+from ghost_cli.vm.wasm_module import METADATA_SECTION, parse_module
 
 SOURCE = CONTRACT_HEAD + """
 /// Twice x.

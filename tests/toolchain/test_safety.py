@@ -13,7 +13,7 @@ import pytest
 
 from ghost_cli.config.project import set_value
 from ghost_cli.toolchain.debuginfo import DebugInfo, strip_debug
-from ghost_cli.toolchain.wasm_module import parse_module
+from ghost_cli.vm.wasm_module import parse_module
 
 pytestmark = pytest.mark.slow
 

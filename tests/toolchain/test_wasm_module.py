@@ -8,7 +8,7 @@ import random
 import pytest
 
 from ghost_cli.exceptions import InvalidModuleError
-from ghost_cli.toolchain.wasm_module import (
+from ghost_cli.vm.wasm_module import (
     HEADER,
     METADATA_SECTION,
     FuncType,

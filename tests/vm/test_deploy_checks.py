@@ -11,8 +11,8 @@ from wasm_helpers import wat_module
 
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.exceptions import GasLimitTooHighError, InvalidModuleError, OutOfGasError
-from ghost_cli.toolchain.wasm_module import METADATA_SECTION, add_custom_section
 from ghost_cli.vm import gas
+from ghost_cli.vm.wasm_module import METADATA_SECTION, add_custom_section
 
 GET = '(func (export "get") (call $set_return (i32.const 0) (i32.const 8)))'
 ABI_GET = {"version": 1, "functions": [{"name": "get", "inputs": [], "output": "u64"}]}

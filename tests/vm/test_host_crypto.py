@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ghost_cli.chain.hashing import keccak256
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.config.project import load_project
 from ghost_cli.crypto import schemes
 from ghost_cli.crypto.aggregate import aggregate, prove_possession
+from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.crypto.kem import ML_KEM_768
 from ghost_cli.crypto.multisig import MultisigAccount
 from ghost_cli.exceptions import HostMemoryError, OutOfGasError, TrapError
@@ -164,7 +164,7 @@ def test_keygen_seeded(chain, name):
 
 
 def test_merkle_verify_present_and_absent(chain, tmp_path):
-    from ghost_cli.chain.proof import Leaf, Proof, leaf_hash, state_path
+    from ghost_cli.crypto.proof import Leaf, Proof, leaf_hash, state_path
     address, key, value = b"\x22" * 20, b"count", b"\x05"
     path = state_path(address, key)
     root = leaf_hash(path, keccak256(value))  # a tree holding this one key

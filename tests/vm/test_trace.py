@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ghost_cli.chain.hashing import contract_address
 from ghost_cli.chain.sandbox import Sandbox
+from ghost_cli.crypto.hashing import contract_address
 from ghost_cli.exceptions import GhostError
 from ghost_cli.vm import gas
 from ghost_cli.vm.trace import Recorder, current_tracer, key_text, recording

@@ -5,7 +5,7 @@ slots, events, nonces and contracts."""
 import pytest
 from zvm_helpers import CALLER, zvmc
 
-from ghost_cli.chain.hashing import contract_address, keccak256
+from ghost_cli.crypto.hashing import contract_address, keccak256
 from ghost_cli.exceptions import TrapError
 from ghost_cli.vm.gas import HOST_PRICES
 from ghost_cli.vm.types import CallContext
@@ -162,7 +162,7 @@ def test_without_a_resolver_other_contracts_cannot_be_called():
 
 
 def test_extcode_reads_the_other_contracts_code():
-    from ghost_cli.chain.hashing import keccak256
+    from ghost_cli.crypto.hashing import keccak256
     from ghost_cli.vm.zvm import assemble
 
     b_code = assemble(B_OK)

@@ -109,8 +109,8 @@ def _project(tmp_path) -> Path:
 
 
 def _deploy(root: Path, code: bytes, name: str) -> None:
-    from ghost_cli.chain.networks import open_network
     from ghost_cli.config.project import load_project
+    from ghost_cli.networks import open_network
 
     with open_network(load_project(root)) as net:
         net.deploy(code, name=name)

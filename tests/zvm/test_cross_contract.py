@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from ghost_cli.chain.hashing import contract_address, keccak256
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.chain.transaction import sign_single
+from ghost_cli.crypto.hashing import contract_address, keccak256
 from ghost_cli.exceptions import NotFoundError, RevertError
 from ghost_cli.vm.zvm import assemble, encode_zvmc, metadata_json, selector
 
@@ -254,7 +254,7 @@ def test_deployed_code_that_is_a_broken_container_is_refused(sb, deployed):
 
 
 def test_the_state_tree_covers_every_contract_a_call_wrote(tmp_path):
-    from ghost_cli.chain.proof import verify_proof
+    from ghost_cli.crypto.proof import verify_proof
 
     with Sandbox(tmp_path / "auth.db", authenticated=True) as sb:
         sb.deploy(container("caller", CALLER_ABI), name="A")

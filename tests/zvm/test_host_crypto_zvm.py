@@ -8,10 +8,10 @@ import hashlib
 import pytest
 from zvm_helpers import run
 
-from ghost_cli.chain.hashing import keccak256
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.config.project import load_project
 from ghost_cli.crypto import schemes
+from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.scaffold import new_project
 from ghost_cli.toolchain.build import build_project
 from ghost_cli.vm.gas import HOST_PRICES, SIG_VERIFY_PRICES

@@ -114,7 +114,7 @@ def test_hashes():
 
     from Crypto.Hash import RIPEMD160
 
-    from ghost_cli.chain.hashing import keccak256
+    from ghost_cli.crypto.hashing import keccak256
 
     store = 'PUSH "abc"\nPUSH 0\nMSTORE\n'
     assert top(store + "PUSH 3\nPUSH 0\nKECCAK256") == int.from_bytes(keccak256(b"abc"), "big")

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...crypto.hashing import keccak256
+from ...crypto.proof import state_path
 from ...exceptions import NotFoundError, StateError
-from ..hashing import keccak256
-from ..proof import state_path
 from ..state_tree import build
 from . import open_store, parse_store_url
 from .records import TABLES

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
+from ...crypto.proof import Proof
 from ..checkpoint import Checkpoint
-from ..proof import Proof
 from .records import ContractRecord, EventRecord, ReceiptRecord
 
 

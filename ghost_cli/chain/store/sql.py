@@ -20,11 +20,11 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from itertools import count
 from typing import Any
 
+from ...crypto.hashing import keccak256
+from ...crypto.proof import Proof, state_path
 from ...exceptions import NotFoundError, StateError
 from ...vm.types import Event
 from ..checkpoint import Checkpoint
-from ..hashing import keccak256
-from ..proof import Proof, state_path
 from ..state_tree import Changes, Node, StateTree
 from .records import COUNTED, TABLES, ContractRecord, EventRecord, ReceiptRecord
 

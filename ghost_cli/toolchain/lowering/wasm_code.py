@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ...exceptions import CompileError
 from ...vm.host_table import HOST_MODULE
-from ..wasm_module import FuncType, WasmModule, parse_module
+from ...vm.wasm_module import FuncType, WasmModule, parse_module
 from .instructions import CodeReader
 
 _TABLE, _MEMORY, _GLOBAL, _START, _ELEMENT, _CODE, _DATA = 4, 5, 6, 8, 9, 10, 11

@@ -1,6 +1,6 @@
 """What a module must pass before it is compiled, checked from its bytes alone.
 
-`precheck` reads the module with the pure-Python reader (toolchain/wasm_module.py) and
+`precheck` reads the module with the pure-Python reader (vm/wasm_module.py) and
 refuses, with one line each: more than MAX_FUNCTIONS functions, imports the host ABI
 does not provide, a memory that is not
 exported as `memory` or starts above the memory limit, too many or too large tables, a
@@ -69,7 +69,7 @@ def invalid_module(exc: wasmtime.WasmtimeError) -> InvalidModuleError:
 
 
 def precheck(code: bytes, limits: Limits) -> None:
-    from ghost_cli.toolchain.wasm_module import parse_module, read_metadata
+    from ghost_cli.vm.wasm_module import parse_module, read_metadata
 
     module = parse_module(code)
     if len(module.function_types) > MAX_FUNCTIONS:

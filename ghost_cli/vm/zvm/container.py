@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ghost_cli.chain.hashing import keccak256
+from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.exceptions import InvalidModuleError
 
 MAGIC = b"ZVMC"

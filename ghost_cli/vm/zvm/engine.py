@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ghost_cli.abi import Abi
-from ghost_cli.chain.hashing import keccak256
+from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.exceptions import (
     ExecutionError,
     InvalidModuleError,

@@ -2,7 +2,7 @@
 //! proof of possession) signs each batch's state root; a batch is accepted when the
 //! aggregate of at least `threshold` members' signatures checks against their keys.
 //! Anyone can then prove a storage value of the rollup's state against an accepted root
-//! with a ghost state-tree proof (the bytes of ghost_cli.chain.proof.Proof.to_bytes).
+//! with a ghost state-tree proof (the bytes of ghost_cli.crypto.proof.Proof.to_bytes).
 //!
 //! The committee signs, per batch,
 //!

@@ -5,9 +5,9 @@ committee's keys, signatures and the rollup's state tree are made here in Python
 import pytest
 from py_arkworks_bls12381 import G1Point, G2Point, Scalar
 
-from ghost_cli.chain.hashing import keccak256
 from ghost_cli.chain.state_tree import MemoryNodes, SparseMerkleTree
 from ghost_cli.crypto.aggregate import aggregate, prove_possession
+from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.crypto.schemes import get
 from ghost_cli.crypto.schemes.bls import SIG_DST

@@ -4,7 +4,7 @@ signatures are made here with ghost_cli.crypto, as a wallet would."""
 
 import pytest
 
-from ghost_cli.chain.hashing import keccak256
+from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.crypto.multisig import MultisigAccount
 from ghost_cli.crypto.scheme import Encoded

@@ -3,7 +3,7 @@
 
 import pytest
 
-from ghost_cli.chain.hashing import keccak256
+from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.exceptions import RevertError
 
 

@@ -17,7 +17,7 @@ RETURN data (interpreter.Interpreter._deploy).
 
 from __future__ import annotations
 
-from ghost_cli.chain.hashing import contract_address, keccak256
+from ghost_cli.crypto.hashing import contract_address, keccak256
 from ghost_cli.exceptions import GhostError, RevertError, TrapError
 
 from ..interpreter import (

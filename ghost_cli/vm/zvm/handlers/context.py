@@ -91,7 +91,7 @@ def extcodecopy(f: Frame) -> None:
 
 
 def extcodehash(f: Frame) -> None:
-    from ghost_cli.chain.hashing import keccak256
+    from ghost_cli.crypto.hashing import keccak256
 
     code = _stored(f, f.stack[-1])
     f.stack[-1] = int.from_bytes(keccak256(code), "big") if code else 0

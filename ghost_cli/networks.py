@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..config.project import Project
-from ..exceptions import NotFoundError
+from .config.project import Project
+from .exceptions import NotFoundError
 
 if TYPE_CHECKING:
-    from ..client.remote import RemoteNetwork
-    from .sandbox import Sandbox
+    from .chain.sandbox import Sandbox
+    from .client.remote import RemoteNetwork
 
 STATE_DIR = ".ghost"
 
@@ -24,10 +24,10 @@ def open_network(project: Project, name: str | None = None, *,
         known = ", ".join(sorted(project.networks))
         raise NotFoundError(f"no network {name!r} in ghost.toml (networks: {known})")
     if network.kind == "node":
-        from ..client.remote import RemoteNetwork
+        from .client.remote import RemoteNetwork
 
         return RemoteNetwork(network, transport=transport)
-    from .sandbox import Sandbox
+    from .chain.sandbox import Sandbox
 
     state = project.root / STATE_DIR
     return Sandbox(

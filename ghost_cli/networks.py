@@ -8,15 +8,15 @@ from .config.project import Project
 from .exceptions import NotFoundError
 
 if TYPE_CHECKING:
-    from .chain.sandbox import Sandbox
-    from .client.remote import RemoteNetwork
+    from .chain.network import Network
 
 STATE_DIR = ".ghost"
 
 
 def open_network(project: Project, name: str | None = None, *,
-                 transport: str | None = None) -> Sandbox | RemoteNetwork:
-    """The embedded sandbox, or a client for a `ghost node`: the same surface either way.
+                 transport: str | None = None) -> Network:
+    """The embedded sandbox, or a client for a `ghost node`: the same surface either way
+    (chain/network.py), with what only one of them can do named as capabilities.
     `transport` (quic or http) picks how a node network is reached; the sandbox has none."""
     name = name or project.default_network
     network = project.networks.get(name)
@@ -32,6 +32,7 @@ def open_network(project: Project, name: str | None = None, *,
     state = project.root / STATE_DIR
     return Sandbox(
         state / f"{name}.db",
+        name=name,
         chain_id=network.chain_id,
         cache_dir=state / "module-cache",
         gas_limit=network.gas_limit,

@@ -21,6 +21,7 @@ from ..exceptions import NotFoundError, UsageError
 from ..vm.types import Limits
 from .constructor import encode_constructor_args
 from .executor import Executor, Receipt
+from .network import RECEIPTS, SNAPSHOT, TRACES
 from .store import open_store
 from .transaction import SignedTransaction, Transaction, sign_single
 
@@ -39,10 +40,16 @@ def dev_keys(scheme: str = DEFAULT_DEV_SCHEME, count: int = DEV_ACCOUNTS) -> lis
 
 
 class Sandbox:
+    """The embedded network (chain/network.py's Network): the executor in this process,
+    over a state file, with development keys."""
+
+    capabilities = frozenset({SNAPSHOT, RECEIPTS, TRACES})
+
     def __init__(
         self,
         db_path: Path | str,
         *,
+        name: str = "sandbox",
         chain_id: int = 1337,
         cache_dir: Path | None = None,
         clock: Callable[[], float] = time.time,
@@ -62,6 +69,7 @@ class Sandbox:
             self.store, self.engines, chain_id=chain_id,
             read_metadata=self.engines.read_metadata, clock=clock, **kwargs,
         )
+        self.name = name
         self.chain_id = chain_id
         self.clock = clock
         self.dev_keys = dev_keys(dev_scheme)
@@ -157,6 +165,16 @@ class Sandbox:
 
     def abi_of(self, address: bytes) -> Abi:
         return self.executor.abi_of(address)
+
+    # --- what runs here (capability TRACES) -------------------------------------------
+
+    def code(self, ref: str | bytes) -> bytes:
+        """The deployed code of a contract."""
+        return self.store.code(self.store.contract(self.resolve(ref)).code_hash)
+
+    def engine_for(self, code: bytes) -> Any:
+        """The engine that runs `code` (chosen by its magic bytes), for tracing hooks."""
+        return self.engines.engine_for(code)
 
     # --- lookups, as on a node ------------------------------------------------------------
 

@@ -193,10 +193,13 @@ def located(project, contract: str) -> Iterator[None]:
 
 def _prove(project, net, contract: str, function: str, values, receipt):
     """Re-run the query over proven state (ghost_cli.client.prove) and hold the node to it."""
+    from ..chain.network import PROOFS, require
     from ..client.prove import matching_code, prove_query
     from ..config import defaults as d
     from ..exceptions import CryptoError, UsageError
 
+    require(net, PROOFS, "--prove is for node networks: the sandbox's state is already "
+                         "on this machine")
     address = net.resolve(contract)
     info = net.client.get_contract(address=address)
     name = contract if contract in project.contracts else info.get("name")
@@ -246,11 +249,11 @@ def call_tracing(net, verbose: int, out):
     if not verbose:
         yield None
         return
-    from ..exceptions import ExecutionError, UsageError
+    from ..chain.network import TRACES, require
+    from ..exceptions import ExecutionError
     from ..vm.trace import Recorder, recording
 
-    if not hasattr(net, "engines"):  # a RemoteNetwork: the call runs inside the node
-        raise UsageError("-v traces calls on the sandbox only: a node does not send traces")
+    require(net, TRACES, "-v traces calls on the sandbox only: a node does not send traces")
     recorder = Recorder(verbose, abi_of=abi_lookup(net))
     try:
         with recording(recorder):

@@ -93,12 +93,10 @@ def _open(network, transport):
 
 
 def _client(net):
-    from ..exceptions import UsageError
+    from ..chain.network import NAMES, require
 
-    client = getattr(net, "client", None)
-    if client is None:
-        raise UsageError("names live on node networks: use --network with a `ghost node`")
-    return client
+    require(net, NAMES, "names live on node networks: use --network with a `ghost node`")
+    return net.client
 
 
 def _record_json(record) -> dict:

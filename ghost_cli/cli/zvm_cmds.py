@@ -157,18 +157,17 @@ def tracing(net, contract: str, enabled: bool, out: Output) -> Iterator[list[dic
     if not enabled:
         yield None
         return
+    from ..chain.network import TRACES, require
     from ..exceptions import UsageError
     from ..vm.engines import ZVMC_MAGIC
 
-    if not hasattr(net, "engines"):  # a RemoteNetwork: the steps run inside the node
-        raise UsageError("--trace runs on the sandbox only: a node does not send ZVM steps")
-    address = net.resolve(contract)
-    code = net.store.code(net.store.contract(address).code_hash)
+    require(net, TRACES, "--trace runs on the sandbox only: a node does not send ZVM steps")
+    code = net.code(contract)
     if not code.startswith(ZVMC_MAGIC):
         raise UsageError(
             f"--trace is ZVM-only: {contract} is a WebAssembly contract, which runs natively "
             "on wasmtime and cannot be traced step by step")
-    engine = net.engines.backends[ZVMC_MAGIC].engine
+    engine = net.engine_for(code)
     steps: list[dict] = []
 
     def record(step) -> None:

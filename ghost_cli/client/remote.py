@@ -18,6 +18,7 @@ from typing import Any
 
 from ..abi import Abi, decode_result, encode_call, parse_address, parse_args
 from ..chain.executor import Receipt
+from ..chain.network import NAMES, PROOFS, RECEIPTS
 from ..chain.transaction import SignedTransaction, Transaction, sign_single, to_json
 from ..config.project import NetworkConfig
 from ..exceptions import ConfigError, UsageError
@@ -52,6 +53,11 @@ def node_url(config: NetworkConfig, transport: str | None) -> tuple[str, str]:
 
 
 class RemoteNetwork:
+    """A `ghost node` as a Network (chain/network.py): the same surface as the sandbox,
+    over the node's JSON-RPC."""
+
+    capabilities = frozenset({RECEIPTS, NAMES, PROOFS})
+
     def __init__(self, config: NetworkConfig, *, transport: str | None = None,
                  clock: Callable[[], float] = time.time,
                  client: SyncGhostClient | None = None) -> None:

@@ -49,6 +49,10 @@ class EngineSet:
             )
         return backend
 
+    def engine_for(self, code: bytes) -> Engine:
+        """The engine that runs `code`; InvalidModuleError for code of no known kind."""
+        return self._backend(code).engine
+
     def validate(self, code: bytes) -> None:
         self._backend(code).engine.validate(code)
 

@@ -157,7 +157,8 @@ def _run(contract, function, args, network, gas_limit, as_json, *, commit: bool,
         with open_network(project, network, transport=transport) as net:
             values = net.parse_call_args(contract, function, args)
             with tracing(net, contract, trace, out) as steps, \
-                    call_tracing(net, verbose, out) as recorder, located(project, contract):
+                    call_tracing(net, verbose, out, project) as recorder, \
+                    located(project, contract):
                 if commit:
                     receipt = net.call(contract, function, values, gas_limit=gas_limit,
                                        signer=signer)
@@ -242,7 +243,7 @@ def abi_lookup(net):
 
 
 @contextmanager
-def call_tracing(net, verbose: int, out):
+def call_tracing(net, verbose: int, out, project=None):
     """Record a call trace of the calls made inside the block (None when -v is not given).
     The tree goes to stderr unless output is JSON; a failed call carries it in its error's
     details as "call_trace"."""
@@ -259,10 +260,43 @@ def call_tracing(net, verbose: int, out):
         with recording(recorder):
             yield recorder
     except ExecutionError as exc:
+        _locate_steps(recorder, net, project)
         exc.details["call_trace"] = recorder.to_json()
         _print_trace(out, recorder)
         raise
+    _locate_steps(recorder, net, project)
     _print_trace(out, recorder)
+
+
+def _locate_steps(recorder, net, project) -> None:
+    """At -vvv, name each ZVM opcode's Zig function and line from the project's ZVM
+    debug sidecar (build/NAME.zvm.debug.wasm) of the contract deployed at that address."""
+    from ..vm.trace import MAX_VERBOSITY
+
+    if project is None or recorder.verbosity < MAX_VERBOSITY:
+        return
+    from ..exceptions import GhostError
+    from ..toolchain import debuginfo
+
+    infos: dict[bytes, object] = {}
+    for name in project.contracts:
+        try:
+            address = net.resolve(name)
+        except GhostError:  # not deployed on this network
+            continue
+        info = debuginfo.load(project.out_dir, name, "zvm")
+        if info is not None and info.zvm is not None:
+            infos[address] = info
+
+    def locate(address: bytes, pc: int) -> str | None:
+        info = infos.get(address)
+        if info is None:
+            return None
+        found = info.zvm_location(pc)
+        # code the lowering generated (the ABI dispatcher) has no Zig source
+        return "(dispatcher)" if found is None else str(found)
+
+    recorder.locate_steps(locate)
 
 
 def _print_trace(out, recorder) -> None:

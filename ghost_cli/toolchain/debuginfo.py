@@ -98,6 +98,16 @@ class DebugInfo:
         _, file, line = self.lines[i]
         return (file, line) if line else None
 
+    def zvm_location(self, pc: int) -> Location | None:
+        """The Zig function and line the lowered instruction at ZVM `pc` came from."""
+        if self.zvm is None:
+            return None
+        i = bisect.bisect_right(self.zvm["pcs"], pc) - 1
+        if i < 0:
+            return None
+        function, offset = self.zvm["marks"][i]
+        return self.locate(function, offset)
+
     def locate(self, index: int, module_offset: int) -> Location:
         found = self.line_at(module_offset) if module_offset < 1 << 32 else None
         return Location(self.function(index), *(found or (None, None)))

@@ -230,6 +230,19 @@ class Recorder:
 
     # ---- output ------------------------------------------------------------------------
 
+    def locate_steps(self, locate: Callable[[bytes, int], str | None]) -> None:
+        """Name where each recorded ZVM opcode came from: `locate(address, pc)` gives e.g.
+        "increment (src/counter.zig:12)" from the build's debug info, or None."""
+        def walk(frame: Frame) -> None:
+            for item in frame.items:
+                if isinstance(item, Frame):
+                    walk(item)
+                elif isinstance(item, StepItem) and frame.engine == "zvm":
+                    item.function = locate(frame.address, item.pc)
+
+        for f in self.frames:
+            walk(f)
+
     def to_json(self) -> list[dict[str, Any]]:
         return [self._frame_json(f) for f in self.frames]
 
@@ -247,7 +260,7 @@ class Recorder:
             return self._frame_json(item)
         if isinstance(item, StepItem):
             return {"type": "op", "pc": item.pc, "opcode": item.opcode,
-                    "gas_left": item.gas_left}
+                    "gas_left": item.gas_left, "function": item.function}
         out: dict[str, Any] = {"type": "host", "name": item.name, "gas": item.gas}
         notes = item.notes
         if "key" in notes:
@@ -289,7 +302,9 @@ class Recorder:
             if isinstance(item, Frame):
                 self._render_frame(item, inner, lines)
             elif isinstance(item, StepItem):
-                lines.append(f"{inner}op {item.pc:>6} {item.opcode:<14} gas {item.gas_left:,}")
+                where = f"  {item.function}" if item.function else ""
+                lines.append(f"{inner}op {item.pc:>6} {item.opcode:<14} gas "
+                             f"{item.gas_left:,}{where}")
             else:
                 lines.append(inner + self._host_text(item))
         if f.status == "return":

@@ -105,6 +105,23 @@ def test_call_v_text_tree(deployed, run_ghost):
     assert result.stdout.strip() == "1"
 
 
+def test_vvv_on_zvm_names_each_opcodes_zig_function_and_line(built, tmp_path, run_ghost):
+    root = tmp_path / "traced"
+    shutil.copytree(built, root, ignore=shutil.ignore_patterns(".ghost"))
+    assert run_ghost("deploy", "counter", "--target", "zvm", cwd=root).code == 0
+    result = run_ghost("call", "counter", "increment", "-vvv", "--json", cwd=root)
+    assert result.code == 0, result.stderr
+    [frame] = result.json["call_trace"]
+    ops = [i for i in frame["items"] if i["type"] == "op"]
+    assert ops and all(op["function"] for op in ops)
+    # the contract's own code maps to its source file and a line in it; the lowering's
+    # ABI dispatcher has no Zig source
+    assert any(op["function"].startswith("increment (src/counter.zig:") for op in ops)
+    assert ops[0]["function"] == "(dispatcher)"
+    text = run_ghost("call", "counter", "increment", "-vvv", cwd=root).stderr
+    assert "(src/counter.zig:" in text
+
+
 def test_revert_keeps_its_reason_and_the_log_before_it(deployed, run_ghost):
     root, engine = deployed
     result = run_ghost("call", "refuser", "refuse", "7", "-v", "--json", cwd=root)

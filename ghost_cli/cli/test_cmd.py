@@ -27,6 +27,10 @@ def register(app: typer.Typer) -> None:
         tolerance: Annotated[float | None, typer.Option("--tolerance",
                                                         help="Relative gas tolerance for --check.")
                              ] = None,
+        target: Annotated[str | None, typer.Option(
+            "--target", envvar="GHOST_TARGET",
+            help="wasm, zvm, or both: every test on each, failing where results differ "
+                 "(default: each contract's target).")] = None,
         verbose: Verbose = 0,
         as_json: Json = False,
     ) -> None:
@@ -43,6 +47,7 @@ def register(app: typer.Typer) -> None:
             from ..config.project import load_project
 
             project = load_project()
+            _check_target(target)
             with tempfile.TemporaryDirectory() as tmp:
                 report_path = Path(tmp) / "report.json"
                 # The plugin is loaded through its pytest11 entry point.
@@ -53,6 +58,7 @@ def register(app: typer.Typer) -> None:
                 cmd += ["--gas-check"] if check else []
                 cmd += ["--gas-tolerance", str(tolerance)] if tolerance is not None else []
                 cmd += ["-" + "v" * verbose] if verbose else []
+                cmd += ["--ghost-target", target] if target else []
                 cmd += list(ctx.args)
                 # With --json, pytest's own output goes to stderr so stdout stays one document.
                 import os
@@ -65,6 +71,14 @@ def register(app: typer.Typer) -> None:
                 report = json.loads(report_path.read_text()) if report_path.exists() else {}
             _raise_for(proc.returncode, report)
             out.emit(report, lambda: None)
+
+
+def _check_target(target: str | None) -> None:
+    from ..exceptions import UsageError
+    from ..testing.plugin import TARGET_CHOICES
+
+    if target is not None and target not in TARGET_CHOICES:
+        raise UsageError(f"unknown target {target!r}: use one of {', '.join(TARGET_CHOICES)}")
 
 
 def _raise_for(status: int, report: dict) -> None:

@@ -3,32 +3,75 @@ callables, and a gas recorder. Usable without pytest; the plugin wires it to fix
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..chain.executor import Receipt
 from ..chain.sandbox import Sandbox
+from ..crypto.keypair import KeyPair
+from ..exceptions import RevertError
 
 
 @dataclass(frozen=True)
 class GasRecord:
+    """The gas one transaction used, for `--gas-report` and the gas snapshot."""
+
     contract: str
     function: str
     gas_used: int
     test: str | None
 
 
-class GhostEnv:
-    """A sandbox plus the project's build artifacts, for tests."""
+@dataclass
+class ExpectedRevert:
+    """What `GhostEnv.reverts` caught: the error, and its `reason` (set after the block)."""
 
-    def __init__(self, sandbox: Sandbox, artifacts: dict[str, Path]) -> None:
+    expected: str | re.Pattern[str] | None
+    error: RevertError | None = None
+
+    @property
+    def reason(self) -> str | None:
+        return self.error.reason if self.error else None
+
+
+@dataclass
+class Outcome:
+    """One deploy, call or query as the target-comparison (`--target both`) sees it: what
+    it returned, reverted with and emitted; never its gas, which differs between engines."""
+
+    kind: str
+    contract: str
+    function: str | None
+    args: tuple
+    result: Any = None
+    reverted: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class GhostEnv:
+    """A sandbox plus the project's build artifacts, for tests (the `ghost_env` fixture).
+
+    `accounts` are the sandbox's ten development accounts (ML-DSA-65 keys); `sender` is the
+    account calls come from (accounts[0] unless `as_caller` says otherwise); `target` is the
+    engine the project's contracts were built for ("wasm" or "zvm").
+    """
+
+    def __init__(self, sandbox: Sandbox, artifacts: dict[str, Path], *,
+                 target: str | None = None) -> None:
         self.sandbox = sandbox
         self.artifacts = artifacts
+        self.target = target
         self.accounts = sandbox.accounts
         self.sender = sandbox.default_sender
+        # Keys of other schemes that `keys()` handed out, by address, so they can sign.
+        self._extra_keys: dict[bytes, KeyPair] = {}
+        self._keys_by_scheme: dict[str, list[KeyPair]] = {}
+        # Every deploy/call/query's outcome, compared between targets by `--target both`.
+        self.outcomes: list[Outcome] = []
         self.gas_records: list[GasRecord] = []
         self.current_test: str | None = None
         self.last_receipt: Receipt | None = None
@@ -58,17 +101,79 @@ class GhostEnv:
             print("\n".join(recorder.render()))
 
     @contextmanager
-    def as_caller(self, address: bytes) -> Iterator[bytes]:
-        """Make calls from `address` inside the block."""
-        previous, self.sender = self.sender, address
+    def as_caller(self, who: bytes | KeyPair) -> Iterator[bytes]:
+        """Make calls from `who` inside the block: a development account's address (from
+        `accounts` or `keys()`) or any KeyPair, which then signs. Yields the address."""
+        if isinstance(who, KeyPair):
+            self._extra_keys[who.address] = who
+            who = who.address
+        self._key_for(who)  # fail here, not at the first call, for an unknown address
+        previous, self.sender = self.sender, who
+        address = who
         try:
             yield address
         finally:
             self.sender = previous
 
+    def keys(self, scheme: str = "ml-dsa-65", count: int = 10) -> list[KeyPair]:
+        """Development keys of `scheme` (any name `ghost keys new --scheme` takes, see
+        docs/keys.md), the same in every run; each can sign with
+        `as_caller(key)` or `as_caller(key.address)`. Throwaway keys, never for value."""
+        from ..chain.sandbox import dev_keys
+
+        have = self._keys_by_scheme.get(scheme, [])
+        if len(have) < count:
+            have = dev_keys(scheme, count)
+            self._keys_by_scheme[scheme] = have
+            self._extra_keys.update((k.address, k) for k in have)
+        return have[:count]
+
+    @contextmanager
+    def reverts(self, reason: str | re.Pattern[str] | None = None
+                ) -> Iterator[ExpectedRevert]:
+        """Expect the block to revert: `with env.reverts("NotOwner"): token.mint(...)`.
+
+        `reason` is the exact revert reason (a compiled regex is searched instead); None
+        accepts any reason. The block failing otherwise, or not reverting, fails the test.
+        """
+        caught = ExpectedRevert(reason)
+        try:
+            yield caught
+        except RevertError as exc:
+            caught.error = exc
+            if isinstance(reason, re.Pattern):
+                if not reason.search(exc.reason):
+                    raise AssertionError(
+                        f"reverted with {exc.reason!r}, which does not match "
+                        f"{reason.pattern!r}") from exc
+            elif reason is not None and exc.reason != reason:
+                raise AssertionError(
+                    f"reverted with {exc.reason!r}, expected {reason!r}") from exc
+            return
+        raise AssertionError("expected a revert" + (f" with {_show(reason)}" if reason else "")
+                             + ", but the block did not revert")
+
+    def expect_event(self, receipt: Receipt, name: str, *, emitter: Any = None,
+                     **fields: Any) -> dict[str, Any]:
+        """Assert `receipt` holds an event `name` (emitted by `emitter`, a Contract or an
+        address, when given) whose decoded fields include `fields`; return that event as
+        JSON (name, address, topics, data, fields). Addresses compare as bytes or hex."""
+        return expect_event(receipt, name, emitter=emitter, **fields)
+
+    def events(self, contract: Any = None, *, name: str | None = None) -> list[dict[str, Any]]:
+        """Events recorded so far in this test (by `contract` and `name` when given), oldest
+        first, as `ghost events --json` shows them (with tx_hash and block_height)."""
+        ref = _address_of(contract) if contract is not None else None
+        return self.sandbox.events(ref, name=name)
+
+    def receipt(self, tx_hash: bytes) -> Receipt:
+        """A recorded transaction's receipt by its hash (`last_receipt` is the latest)."""
+        return self.sandbox.receipt(tx_hash)
+
     @contextmanager
     def isolated(self) -> Iterator[GhostEnv]:
-        """Run a block and roll all chain state back afterwards (one test's worth)."""
+        """Run a block and roll all chain state back afterwards (one test's worth); the
+        `ghost_env` fixture wraps every test in it, and a test may nest it."""
         sender = self.sender
         with self.sandbox.snapshot():
             try:
@@ -86,19 +191,33 @@ class GhostEnv:
                 known = ", ".join(self.artifacts) or "none"
                 raise NotFoundError(f"no built contract {name!r} (built: {known})")
             code = self.artifacts[name].read_bytes()
-        receipt = self.sandbox.deploy(code, name=name, signer=self.signer, gas_limit=gas_limit)
+        outcome = Outcome("deploy", name, None, ())
+        self.outcomes.append(outcome)
+        try:
+            receipt = self.sandbox.deploy(code, name=name, signer=self.signer,
+                                          gas_limit=gas_limit)
+        except RevertError as exc:
+            outcome.reverted = exc.reason
+            raise
+        outcome.result = "0x" + receipt.address.hex()
         self.last_receipt = receipt
         return Contract(self, name, receipt.address)
 
     def at(self, name: str, address: bytes) -> Contract:
+        """A handle to the contract already deployed at `address`, named `name` in reports."""
         return Contract(self, name, address)
 
     @property
-    def signer(self):
-        """The development key of the current sender."""
-        return self.sandbox.dev_key(self.sender)
+    def signer(self) -> KeyPair:
+        """The key of the current sender."""
+        return self._key_for(self.sender)
+
+    def _key_for(self, address: bytes) -> KeyPair:
+        key = self._extra_keys.get(address)
+        return key if key is not None else self.sandbox.dev_key(address)
 
     def record(self, contract: str, function: str, receipt: Receipt) -> None:
+        """Keep `receipt` as `last_receipt` and its gas for the report."""
         self.last_receipt = receipt
         self.gas_records.append(GasRecord(contract, function, receipt.gas_used, self.current_test))
 
@@ -132,6 +251,9 @@ class Contract:
 
 
 class ContractFunction:
+    """One ABI function of a deployed contract: call it (a transaction), `transact` it (the
+    whole receipt) or `query` it (read-only, nothing recorded)."""
+
     def __init__(self, contract: Contract, name: str) -> None:
         self.contract = contract
         self.name = name
@@ -143,20 +265,102 @@ class ContractFunction:
     def transact(self, *args: Any, gas_limit: int | None = None) -> Receipt:
         """Send a transaction; return the whole receipt (gas, events, logs)."""
         env = self.contract._env
-        with env.traced():
+        with env.traced(), _logged(env, "call", self.contract._name, self.name, args) as out:
             receipt = env.sandbox.call(
                 self.contract._address, self.name, args, signer=env.signer, gas_limit=gas_limit
             )
+            out.result, out.events = receipt.result, _events_of(receipt)
         env.record(self.contract._name, self.name, receipt)
         return receipt
 
     def query(self, *args: Any, gas_limit: int | None = None) -> Any:
         """Run read-only; return the decoded result and record nothing."""
         env = self.contract._env
-        with env.traced():
-            return env.sandbox.query(
+        with env.traced(), _logged(env, "query", self.contract._name, self.name, args) as out:
+            receipt = env.sandbox.query(
                 self.contract._address, self.name, args, sender=env.sender, gas_limit=gas_limit
-            ).result
+            )
+            out.result, out.events = receipt.result, _events_of(receipt)
+        return receipt.result
+
+
+def expect_event(receipt: Receipt, name: str, *, emitter: Any = None,
+                 **fields: Any) -> dict[str, Any]:
+    """Assert `receipt` holds an event `name` (from `emitter` when given) whose decoded
+    fields include `fields`; return the first such event as JSON. The assertion's message
+    lists the events the receipt does hold."""
+    from ..abi import format_address
+
+    want_address = format_address(_address_of(emitter)) if emitter is not None else None
+    want = {k: _comparable(v) for k, v in fields.items()}
+    events = receipt.decoded_events()
+    for event in events:
+        if event["name"] != name or (want_address and event["address"] != want_address):
+            continue
+        got = event["fields"] or {}
+        if all(k in got and _comparable(got[k]) == v for k, v in want.items()):
+            return event
+    held = "; ".join(f"{e['name']} from {e['address']} {e['fields'] or {}}" for e in events)
+    shown = {k: _readable(v) for k, v in fields.items()}
+    expected = f"{name}" + (f" from {want_address}" if want_address else "") + (
+        f" with {shown}" if fields else "")
+    raise AssertionError(f"no event {expected} in the receipt (it holds: {held or 'none'})")
+
+
+@contextmanager
+def _logged(env: GhostEnv, kind: str, contract: str, function: str, args: tuple
+            ) -> Iterator[Outcome]:
+    outcome = Outcome(kind, contract, function, tuple(args))
+    env.outcomes.append(outcome)
+    try:
+        yield outcome
+    except RevertError as exc:
+        outcome.reverted = exc.reason
+        raise
+
+
+def _events_of(receipt: Receipt) -> list[dict[str, Any]]:
+    return [{k: e[k] for k in ("name", "address", "topics", "data", "fields")}
+            for e in receipt.decoded_events()]
+
+
+def _address_of(who: Any) -> bytes:
+    """An address from a Contract, a KeyPair, bytes or 0x hex."""
+    from ..abi import parse_address
+
+    if isinstance(who, Contract):
+        return who._address
+    if isinstance(who, KeyPair):
+        return who.address
+    if isinstance(who, str):
+        return parse_address(who)
+    return bytes(who)
+
+
+def _comparable(value: Any) -> Any:
+    """Addresses and byte strings compare as lower-case 0x hex, whatever form they come in."""
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, str) and value.startswith("0x"):
+        return value.lower()
+    if isinstance(value, (Contract, KeyPair)):
+        return "0x" + _address_of(value).hex()
+    return value
+
+
+def _readable(value: Any) -> Any:
+    """Addresses (20 bytes, a Contract or a KeyPair) in checksum hex, other bytes as 0x hex."""
+    from ..abi import format_address
+
+    if isinstance(value, (Contract, KeyPair)):
+        value = _address_of(value)
+    if isinstance(value, (bytes, bytearray)):
+        return format_address(bytes(value)) if len(value) == 20 else "0x" + bytes(value).hex()
+    return value
+
+
+def _show(reason: str | re.Pattern[str]) -> str:
+    return f"/{reason.pattern}/" if isinstance(reason, re.Pattern) else repr(reason)
 
 
 def _verbosity_from_env() -> int:

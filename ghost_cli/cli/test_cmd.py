@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
             "--target", envvar="GHOST_TARGET",
             help="wasm, zvm, or both: every test on each, failing where results differ "
                  "(default: each contract's target).")] = None,
+        watch: Annotated[bool, typer.Option(
+            "--watch", help="Run again whenever a Zig source, test or ghost.toml changes "
+                            "(rebuilding first); Ctrl-C stops.")] = False,
         verbose: Verbose = 0,
         as_json: Json = False,
     ) -> None:
@@ -48,6 +51,10 @@ def register(app: typer.Typer) -> None:
 
             project = load_project()
             _check_target(target)
+            if watch and as_json:
+                from ..exceptions import UsageError
+
+                raise UsageError("--watch reruns for people to read; it takes no --json")
             with tempfile.TemporaryDirectory() as tmp:
                 report_path = Path(tmp) / "report.json"
                 # The plugin is loaded through its pytest11 entry point.
@@ -66,11 +73,31 @@ def register(app: typer.Typer) -> None:
                 from ..config.defaults import ENV_VERBOSE
 
                 env = {**os.environ, ENV_VERBOSE: str(verbose)}
+                if watch:
+                    _watch(project, cmd, env, out)
+                    return
                 proc = subprocess.run(cmd, cwd=project.root, env=env,
                                       stdout=sys.stderr if as_json else None)
                 report = json.loads(report_path.read_text()) if report_path.exists() else {}
             _raise_for(proc.returncode, report)
             out.emit(report, lambda: None)
+
+
+def _watch(project, cmd: list[str], env: dict, out: Output) -> None:
+    """Run pytest now and after every source change; Ctrl-C ends it (exit 0)."""
+    import subprocess
+
+    from ..config.defaults import STATE_DIR
+    from ..testing.watch import watch_and_rerun
+
+    def run() -> int:
+        return subprocess.run(cmd, cwd=project.root, env=env).returncode
+
+    try:
+        watch_and_rerun(project.root, run, ignored=[project.out_dir, project.root / STATE_DIR],
+                        say=lambda m: out.info(f"ghost test --watch: {m}"))
+    except KeyboardInterrupt:  # Ctrl-C during a run: that run stops, and so does watching
+        pass
 
 
 def _check_target(target: str | None) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from ..chain.executor import Receipt
 from ..chain.sandbox import Sandbox
 from ..crypto.keypair import KeyPair
-from ..exceptions import RevertError
+from ..exceptions import RevertError, UsageError
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,12 @@ class GhostEnv:
         self._keys_by_scheme: dict[str, list[KeyPair]] = {}
         # Every deploy/call/query's outcome, compared between targets by `--target both`.
         self.outcomes: list[Outcome] = []
+        # Cheatcodes: the block time the chain sees (warp), the impersonated sender (prank).
+        self.clock = _Clock()
+        sandbox.clock = sandbox.executor.clock = self.clock
+        self.impersonating: bytes | None = None
+        self.labels: dict[bytes, str] = {a: f"accounts[{i}]" for i, a in enumerate(self.accounts)}
+        self.accounts = [Address(a) for a in self.accounts]
         self.gas_records: list[GasRecord] = []
         self.current_test: str | None = None
         self.last_receipt: Receipt | None = None
@@ -173,13 +179,88 @@ class GhostEnv:
     @contextmanager
     def isolated(self) -> Iterator[GhostEnv]:
         """Run a block and roll all chain state back afterwards (one test's worth); the
-        `ghost_env` fixture wraps every test in it, and a test may nest it."""
-        sender = self.sender
+        `ghost_env` fixture wraps every test in it, and a test may nest it. The sender, a
+        warped clock, an impersonation and labels come back as they were too."""
+        sender, warped, prank = self.sender, self.clock.fixed, self.impersonating
+        labels = dict(self.labels)
         with self.sandbox.snapshot():
             try:
                 yield self
             finally:
-                self.sender = sender
+                self.sender, self.clock.fixed, self.impersonating = sender, warped, prank
+                self.labels = labels
+
+    # --- cheatcodes (the sandbox only: nothing here exists on a node network) -----------
+
+    def warp(self, timestamp: int | None) -> None:
+        """Every following call and query sees block time `timestamp` (Unix seconds), until
+        warped again; None goes back to the wall clock (with `--target both`: the time the
+        session started)."""
+        if timestamp is not None and (not isinstance(timestamp, int) or timestamp < 0):
+            raise UsageError(f"block time must be a whole number of seconds >= 0, not "
+                             f"{timestamp!r}")
+        self.clock.fixed = timestamp
+
+    def roll(self, height: int) -> None:
+        """The next transaction runs in block `height` (later ones in height + 1, ...);
+        queries see the latest block, height - 1 until then. Heights only move forward:
+        the blocks in between are empty."""
+        store = self.sandbox.store
+        current = store.height()
+        if not isinstance(height, int) or height <= current:
+            raise UsageError(f"block height can only move forward: the chain is at "
+                             f"{current}, asked for {height!r}")
+        if height - 1 > current:
+            with store.transaction():
+                store.add_block(height - 1, int(self.clock()), None)
+
+    @property
+    def block_height(self) -> int:
+        """The latest block's height (a transaction runs in the next one)."""
+        return self.sandbox.store.height()
+
+    @contextmanager
+    def prank(self, address: Any) -> Iterator[bytes]:
+        """Calls inside the block come from `address` (a Contract, KeyPair, bytes or 0x
+        hex), which needs no key: the transactions are not signed. Sandbox tests only."""
+        who = _address_of(address)
+        if len(who) != 20:
+            raise UsageError(f"an address is 20 bytes, got {len(who)}")
+        previous, self.impersonating = self.impersonating, who
+        try:
+            yield who
+        finally:
+            self.impersonating = previous
+
+    def load(self, contract: Any, key: bytes | str) -> bytes | None:
+        """The raw bytes `contract` stores under `key` (None when absent), as the contract's
+        own storage.get sees them (a u64 is 8 bytes, little-endian)."""
+        return self.sandbox.store.storage_get(_address_of(contract), _key(key))
+
+    def store(self, contract: Any, key: bytes | str, value: bytes | None) -> None:
+        """Write raw bytes under `key` in `contract`'s storage (None deletes it), as if the
+        contract had; the next call sees them. Rolled back with the test."""
+        address = _address_of(contract)
+        self.sandbox.store.contract(address)  # NotFoundError unless a contract is there
+        if value is not None and not isinstance(value, (bytes, bytearray)):
+            raise UsageError(f"storage values are bytes, not {type(value).__name__}")
+        with self.sandbox.store.transaction():
+            self.sandbox.store.storage_apply(
+                address, {_key(key): None if value is None else bytes(value)})
+
+    def label(self, address: Any, name: str) -> bytes:
+        """Show `address` as `name` in assertion messages and reports; returns it."""
+        who = _address_of(address)
+        self.labels[who] = name
+        return who
+
+    def show(self, address: Any) -> str:
+        """An address as checksummed hex, with its label: 0x7a4B… (accounts[0])."""
+        from ..abi import format_address
+
+        who = _address_of(address)
+        name = self.labels.get(who)
+        return format_address(who) + (f" ({name})" if name else "")
 
     def deploy(self, name: str, *, code: bytes | None = None, gas_limit: int | None = None
                ) -> Contract:
@@ -201,6 +282,7 @@ class GhostEnv:
             raise
         outcome.result = "0x" + receipt.address.hex()
         self.last_receipt = receipt
+        self.labels.setdefault(receipt.address, name)
         return Contract(self, name, receipt.address)
 
     def at(self, name: str, address: bytes) -> Contract:
@@ -247,7 +329,9 @@ class Contract:
         raise AttributeError(function)  # pragma: no cover - function() raised already
 
     def __repr__(self) -> str:
-        return f"<Contract {self._name} at 0x{self._address.hex()}>"
+        from ..abi import format_address
+
+        return f"<Contract {self._name} at {format_address(self._address)}>"
 
 
 class ContractFunction:
@@ -266,9 +350,13 @@ class ContractFunction:
         """Send a transaction; return the whole receipt (gas, events, logs)."""
         env = self.contract._env
         with env.traced(), _logged(env, "call", self.contract._name, self.name, args) as out:
-            receipt = env.sandbox.call(
-                self.contract._address, self.name, args, signer=env.signer, gas_limit=gas_limit
-            )
+            if env.impersonating is not None:
+                receipt = env.sandbox.call_unsigned(
+                    env.impersonating, self.contract._address, self.name, args,
+                    gas_limit=gas_limit)
+            else:
+                receipt = env.sandbox.call(self.contract._address, self.name, args,
+                                           signer=env.signer, gas_limit=gas_limit)
             out.result, out.events = receipt.result, _events_of(receipt)
         env.record(self.contract._name, self.name, receipt)
         return receipt
@@ -278,7 +366,8 @@ class ContractFunction:
         env = self.contract._env
         with env.traced(), _logged(env, "query", self.contract._name, self.name, args) as out:
             receipt = env.sandbox.query(
-                self.contract._address, self.name, args, sender=env.sender, gas_limit=gas_limit
+                self.contract._address, self.name, args,
+                sender=env.impersonating or env.sender, gas_limit=gas_limit
             )
             out.result, out.events = receipt.result, _events_of(receipt)
         return receipt.result
@@ -346,6 +435,36 @@ def _comparable(value: Any) -> Any:
     if isinstance(value, (Contract, KeyPair)):
         return "0x" + _address_of(value).hex()
     return value
+
+
+class Address(bytes):
+    """20 address bytes that print as checksummed hex (`accounts`, `keys()[i].address` do
+    not change type otherwise: they compare, hash and slice as bytes)."""
+
+    def __repr__(self) -> str:
+        from ..abi import format_address
+
+        return f"Address({format_address(bytes(self))!r})"
+
+
+class _Clock:
+    """The sandbox's clock in tests: a fixed time after `warp`, else `default` when set
+    (`--target both` pins it so both runs see the same block times), else the wall clock."""
+
+    def __init__(self) -> None:
+        self.fixed: int | None = None
+        self.default: int | None = None
+
+    def __call__(self) -> float:
+        import time
+
+        if self.fixed is not None:
+            return float(self.fixed)
+        return time.time() if self.default is None else float(self.default)
+
+
+def _key(key: bytes | str) -> bytes:
+    return key.encode() if isinstance(key, str) else bytes(key)
 
 
 def _readable(value: Any) -> Any:

@@ -20,6 +20,10 @@ CHECK = pytest.StashKey[tuple]()
 OUTCOMES = pytest.StashKey[dict]()
 #: --target both: {test without its target: {target: outcomes}}, compared when both ran.
 RUNS = pytest.StashKey[dict]()
+#: The running test's GhostEnv, whose labels name addresses in assertion messages.
+CURRENT = pytest.StashKey[object]()
+#: When the session started: with `both`, the block time of every test (unless warped).
+STARTED = pytest.StashKey[int]()
 #: --ghost-target values; `both` runs every sandbox test on each of TARGETS.
 TARGET_CHOICES = ("wasm", "zvm", "both")
 
@@ -46,6 +50,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RECORDS] = []
     config.stash[OUTCOMES] = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
     config.stash[RUNS] = {}
+    import time
+
+    config.stash[STARTED] = int(time.time())
 
 
 def _target_choice(config: pytest.Config) -> str | None:
@@ -98,6 +105,8 @@ def _new_session(config: pytest.Config, project, target: str | None):
     )
     env = GhostEnv(sandbox, {r.name: r.path for r in results}, target=target)
     env.gas_records = config.stash[RECORDS]
+    if _target_choice(config) == "both":  # both runs of a test see the same block times
+        env.clock.default = config.stash[STARTED]
     return env
 
 
@@ -132,6 +141,7 @@ def ghost_env(_ghost_sessions, ghost_target, request: pytest.FixtureRequest):
     with _ghost_sessions(ghost_target).isolated() as env:
         env.current_test = request.node.nodeid
         env.outcomes = []
+        request.config.stash[CURRENT] = env
         yield env
         env.current_test = None
 
@@ -171,6 +181,46 @@ def expect_event(ghost_env):
     """expect_event(receipt, "Incremented", by=accounts[0]): the receipt holds that event
     with those decoded fields (emitter=contract narrows it); returns the event as JSON."""
     return ghost_env.expect_event
+
+
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left, right):
+    """20-byte values (addresses), alone or in lists and tuples, print as checksummed hex
+    with their labels instead of b'zK\\xf8…'."""
+    if not (_holds_address(left) or _holds_address(right)):
+        return None
+    env = config.stash.get(CURRENT, None)
+
+    def show(value) -> str:
+        if _is_address(value):
+            if env is not None:
+                return env.show(value)
+            from ..abi import format_address
+
+            return format_address(bytes(value))
+        if isinstance(value, (list, tuple)):
+            inner = ", ".join(show(v) for v in value)
+            return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+        return repr(value)
+
+    lines = [f"{show(left)} {op} {show(right)}"]
+    if op == "==" and isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+        for i, (a, b) in enumerate(zip(left, right, strict=False)):
+            if a != b:
+                lines.append(f"At index {i}: {show(a)} != {show(b)}")
+        if len(left) != len(right):
+            lines.append(f"Lengths differ: {len(left)} != {len(right)}")
+    elif op == "==":
+        lines += [f"left:  {show(left)}", f"right: {show(right)}"]
+    return lines
+
+
+def _is_address(value) -> bool:
+    return isinstance(value, (bytes, bytearray)) and len(value) == 20
+
+
+def _holds_address(value) -> bool:
+    return _is_address(value) or (isinstance(value, (list, tuple))
+                                  and any(_is_address(v) for v in value))
 
 
 def _compare_targets(item: pytest.Item, report: pytest.TestReport) -> None:

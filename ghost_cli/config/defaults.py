@@ -48,7 +48,7 @@ ENVIRONMENT: dict[str, str] = {
     ENV_KEY: "keystore key that signs when --key is not given",
     ENV_PASSWORD_FILE: "file holding the key's passphrase, as --password-file",
     ENV_TARGET: "wasm or zvm: what `ghost build` makes and `ghost deploy` sends when --target "
-                "is not given (default: each contract's target)",
+                "is not given (default: each contract's target); `ghost test` also takes both",
     ENV_ZIG_GLOBAL_CACHE: "Zig's global cache directory (read by Zig itself)",
     ENV_TRANSPORT: "quic or http: how deploy/call/query reach a node network",
     ENV_VERBOSE: "1, 2 or 3: call traces of ghost call/query/test, as -v/-vv/-vvv",

@@ -141,7 +141,7 @@ def test_both_targets_fail_on_a_difference(project, run_ghost):
 def test_template_tests_pass_on_both_targets(project, run_ghost):
     result = run_ghost("test", "--target", "both", "--json", cwd=project)
     assert result.code == 0, result.stderr
-    assert json.loads(result.stdout)["tests"]["passed"] == 8
+    assert json.loads(result.stdout)["tests"]["passed"] == 10
 
 
 CLOCK_ZIG = '''//! Reads the block and the caller, for the cheatcode tests.

@@ -76,6 +76,7 @@ class GhostEnv:
         self.clock = _Clock()
         sandbox.clock = sandbox.executor.clock = self.clock
         self.impersonating: bytes | None = None
+        self.gas_by_target = False
         self.labels: dict[bytes, str] = {a: f"accounts[{i}]" for i, a in enumerate(self.accounts)}
         self.accounts = [Address(a) for a in self.accounts]
         self.gas_records: list[GasRecord] = []
@@ -301,6 +302,8 @@ class GhostEnv:
     def record(self, contract: str, function: str, receipt: Receipt) -> None:
         """Keep `receipt` as `last_receipt` and its gas for the report."""
         self.last_receipt = receipt
+        if self.gas_by_target:  # --target both: the engines' gas kept apart in the report
+            contract = f"{contract}[{self.target}]"
         self.gas_records.append(GasRecord(contract, function, receipt.gas_used, self.current_test))
 
 

@@ -107,6 +107,7 @@ def _new_session(config: pytest.Config, project, target: str | None):
     env.gas_records = config.stash[RECORDS]
     if _target_choice(config) == "both":  # both runs of a test see the same block times
         env.clock.default = config.stash[STARTED]
+        env.gas_by_target = True
     return env
 
 

@@ -139,9 +139,13 @@ def test_both_targets_fail_on_a_difference(project, run_ghost):
 
 
 def test_template_tests_pass_on_both_targets(project, run_ghost):
-    result = run_ghost("test", "--target", "both", "--json", cwd=project)
+    result = run_ghost("test", "--target", "both", "--gas-report", "--json", cwd=project)
     assert result.code == 0, result.stderr
-    assert json.loads(result.stdout)["tests"]["passed"] == 10
+    doc = json.loads(result.stdout)
+    assert doc["tests"]["passed"] == 10
+    contracts = {row["contract"] for row in doc["gas_report"]}
+    assert contracts == {"counter[wasm]", "counter[zvm]"}
+    assert any(t.endswith("test_increment[zvm]") for t in doc["gas_per_test"])
 
 
 CLOCK_ZIG = '''//! Reads the block and the caller, for the cheatcode tests.

@@ -301,6 +301,13 @@ class NodeBusyError(RequestNotSentError):
     code = "busy"
 
 
+class FormatCheckError(GhostError):
+    """`ghost fmt --check`: some Zig sources are not formatted (`details.files` lists them)."""
+
+    exit_code = 15
+    code = "format_check_failed"
+
+
 #: Exit codes as data, for docs/cli.md and `ghost --help`.
 EXIT_CODES: dict[int, str] = {
     0: "success",
@@ -319,4 +326,5 @@ EXIT_CODES: dict[int, str] = {
     12: "wrong passphrase",
     13: "transaction rejected: signature, chain id, nonce, expiry or gas cap; state unchanged",
     14: "node unavailable: connection refused, timed out or lost",
+    15: "format check failed: `ghost fmt --check` found Zig sources to reformat",
 }

@@ -21,15 +21,18 @@ TEMPLATES_PACKAGE = "ghost_cli.templates"
 SDK_TEMPLATE = "sdk"
 DEFAULT_TEMPLATE = "counter"
 PLACEHOLDER = "{{name}}"
+#: The project name made a Zig identifier (`my-app` -> `my_app`), for templates that need one.
+IDENT_PLACEHOLDER = "{{ident}}"
 
-# Zig keywords; a project name is also used as an identifier in generated code.
+# Zig keywords: the identifier derived from a project name may appear in generated code.
 _ZIG_KEYWORDS = frozenset(
     "addrspace align allowzero and anyframe anytype asm break callconv catch comptime const "
     "continue defer else enum errdefer error export extern fn for if inline linksection "
     "noalias noinline nosuspend opaque or orelse packed pub resume return struct suspend "
     "switch test threadlocal try union unreachable var volatile while".split()
 )
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+# A project name, as a cargo package name: a letter, then letters, digits, `_` or `-`.
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _SKIP = {"__pycache__", ".pytest_cache", ".ghost", "build"}
 
 
@@ -55,18 +58,24 @@ def available_templates() -> list[str]:
     )
 
 
+def identifier_for(name: str) -> str:
+    """The Zig identifier a project name stands for, as cargo makes a crate name from a
+    package name: every `-` becomes `_` (`my-app` -> `my_app`)."""
+    return name.replace("-", "_")
+
+
 def validate_name(name: str) -> str:
-    """`name` if it can name a project (and a Zig identifier); UsageError saying why not."""
+    """The Zig identifier for `name` if it can name a project; UsageError saying why not."""
     if not _NAME.match(name):
-        hint = re.sub(r"[^A-Za-z0-9_]", "_", name).lstrip("_0123456789")[:64]
+        hint = re.sub(r"[^A-Za-z0-9_-]", "_", name).lstrip("_-0123456789")[:64]
         suggestion = f" (try {hint!r})" if hint and hint != name else ""
         raise UsageError(
-            f"invalid project name {name!r}: use a letter then letters, digits or _, at most "
-            f"64 characters{suggestion}"
+            f"invalid project name {name!r}: use a letter then letters, digits, _ or -, at "
+            f"most 64 characters{suggestion}"
         )
     if name in _ZIG_KEYWORDS or keyword.iskeyword(name):
         raise UsageError(f"invalid project name {name!r}: it is a Zig or Python keyword")
-    return name
+    return identifier_for(name)
 
 
 def new_project(name: str, template: str = DEFAULT_TEMPLATE, dest: Path | None = None) -> Path:
@@ -74,7 +83,7 @@ def new_project(name: str, template: str = DEFAULT_TEMPLATE, dest: Path | None =
 
     `dest` may exist if it is empty. Returns the project root, resolved.
     """
-    validate_name(name)
+    ident = validate_name(name)
     known = available_templates()
     if template not in known:
         raise UsageError(f"unknown template {template!r} (templates: {', '.join(known)})")
@@ -85,7 +94,7 @@ def new_project(name: str, template: str = DEFAULT_TEMPLATE, dest: Path | None =
     source = templates_root()
     try:
         root.mkdir(parents=True, exist_ok=True)
-        _copy_tree(source / template, root, name)
+        _copy_tree(source / template, root, name, ident)
         sdk = source / SDK_TEMPLATE / SDK_FILE
         (root / DEFAULT_SDK_DIR).mkdir(exist_ok=True)
         (root / DEFAULT_SDK_DIR / SDK_FILE).write_bytes(sdk.read_bytes())
@@ -94,22 +103,22 @@ def new_project(name: str, template: str = DEFAULT_TEMPLATE, dest: Path | None =
     return root
 
 
-def _copy_tree(src: Traversable, dst: Path, name: str) -> None:
+def _copy_tree(src: Traversable, dst: Path, name: str, ident: str) -> None:
     for item in sorted(src.iterdir(), key=lambda t: t.name):
         if item.name in _SKIP or item.name.endswith(".pyc"):
             continue
         target = dst / item.name
         if item.is_dir():
             target.mkdir(exist_ok=True)
-            _copy_tree(item, target, name)
+            _copy_tree(item, target, name, ident)
         else:
-            target.write_bytes(_fill(item.read_bytes(), name))
+            target.write_bytes(_fill(item.read_bytes(), name, ident))
 
 
-def _fill(data: bytes, name: str) -> bytes:
+def _fill(data: bytes, name: str, ident: str) -> bytes:
     """Replace the placeholder in text files; binary files are copied as they are."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return data
-    return text.replace(PLACEHOLDER, name).encode("utf-8")
+    return text.replace(PLACEHOLDER, name).replace(IDENT_PLACEHOLDER, ident).encode("utf-8")

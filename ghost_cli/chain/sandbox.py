@@ -163,6 +163,19 @@ class Sandbox:
             gas_limit=gas_limit,
         )
 
+    def call_unsigned(
+        self, sender: bytes, ref: str | bytes, function: str, args: Sequence[Any] = (), *,
+        gas_limit: int | None = None,
+    ) -> Receipt:
+        """A call from `sender` that no key signed, run and recorded as a signed one would
+        be (its nonce is used): impersonation for tests. Only the sandbox has it; a node
+        runs signed transactions only."""
+        address = self.resolve(ref)
+        calldata = self.executor.encode_args(address, function, args)
+        tx = self.new_transaction("call", sender, gas_limit=gas_limit, target=address,
+                                  function=function, args=calldata)
+        return self.executor._call(tx)  # everything submit() does after the signature check
+
     def abi_of(self, address: bytes) -> Abi:
         return self.executor.abi_of(address)
 

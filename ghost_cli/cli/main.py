@@ -10,6 +10,7 @@ from ..exceptions import EXIT_CODES
 from . import (
     build_cmd,
     contract_cmds,
+    fmt_cmd,
     keys_cmd,
     names_cmd,
     network_cmd,
@@ -55,7 +56,7 @@ def _root(
 
 
 for module in (new_cmd, build_cmd, contract_cmds, test_cmd, keys_cmd, tx_cmd, zvm_cmds,
-               network_cmd, node_cmd, verify_cmd, names_cmd):
+               network_cmd, node_cmd, verify_cmd, names_cmd, fmt_cmd):
     module.register(app)
 
 

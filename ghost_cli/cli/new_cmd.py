@@ -13,7 +13,9 @@ from .output import Output, handling
 def register(app: typer.Typer) -> None:
     @app.command("new")
     def new(
-        name: Annotated[str, typer.Argument(help="Project name; also its directory.")],
+        name: Annotated[str, typer.Argument(
+            help="Project name (letters, digits, _ and -; also its directory); `-` becomes "
+                 "`_` where code needs an identifier.")],
         template: Annotated[
             str, typer.Option("--template", "-t", help="Template: counter, token, storage, "
                                                        "arithmetic, signature or rollup.")
@@ -26,11 +28,12 @@ def register(app: typer.Typer) -> None:
         """Create a new contract project: ghost.toml, Zig sources with the SDK, tests."""
         out = Output(as_json)
         with handling(out):
-            from ..scaffold import new_project
+            from ..scaffold import identifier_for, new_project
 
             root = new_project(name, template, directory or Path(name))
             out.emit(
-                {"project": name, "template": template, "path": str(root)},
+                {"project": name, "identifier": identifier_for(name), "template": template,
+                 "path": str(root)},
                 lambda: out.out.print(
                     f"Created {name} from template {template} in {root}\n"
                     f"Next: cd {root} && ghost build && ghost deploy"

@@ -27,6 +27,13 @@ def register(app: typer.Typer) -> None:
         tolerance: Annotated[float | None, typer.Option("--tolerance",
                                                         help="Relative gas tolerance for --check.")
                              ] = None,
+        target: Annotated[str | None, typer.Option(
+            "--target", envvar="GHOST_TARGET",
+            help="wasm, zvm, or both: every test on each, failing where results differ "
+                 "(default: each contract's target).")] = None,
+        watch: Annotated[bool, typer.Option(
+            "--watch", help="Run again whenever a Zig source, test or ghost.toml changes "
+                            "(rebuilding first); Ctrl-C stops.")] = False,
         verbose: Verbose = 0,
         as_json: Json = False,
     ) -> None:
@@ -44,10 +51,17 @@ def register(app: typer.Typer) -> None:
             from ..toolchain.build import build_project
 
             project = load_project()
-            # Build here, once: a compile error is reported like `ghost build` reports it
-            # (Zig's diagnostic once, exit 4) instead of as an error in every test's setup.
+            _check_target(target)
+            if watch and as_json:
+                from ..exceptions import UsageError
+
+                raise UsageError("--watch reruns for people to read; it takes no --json")
+            # Build here, once per target the tests use: a compile error is reported like
+            # `ghost build` reports it (Zig's diagnostic once, exit 4) instead of as an error
+            # in every test's setup.
             with out.status("building contracts"):
-                build_project(project)
+                for each in _build_targets(target):
+                    build_project(project, target=each)
             with tempfile.TemporaryDirectory() as tmp:
                 report_path = Path(tmp) / "report.json"
                 # The plugin is loaded through its pytest11 entry point.
@@ -59,6 +73,7 @@ def register(app: typer.Typer) -> None:
                 cmd += ["--gas-check"] if check else []
                 cmd += ["--gas-tolerance", str(tolerance)] if tolerance is not None else []
                 cmd += ["-" + "v" * verbose] if verbose else []
+                cmd += ["--ghost-target", target] if target else []
                 cmd += list(ctx.args)
                 # With --json, pytest's own output goes to stderr so stdout stays one document.
                 import os
@@ -66,11 +81,49 @@ def register(app: typer.Typer) -> None:
                 from ..config.defaults import ENV_VERBOSE
 
                 env = {**os.environ, ENV_VERBOSE: str(verbose)}
+                if watch:
+                    _watch(project, cmd, env, out)
+                    return
                 proc = subprocess.run(cmd, cwd=project.root, env=env,
                                       stdout=sys.stderr if as_json else None)
                 report = json.loads(report_path.read_text()) if report_path.exists() else {}
             _raise_for(proc.returncode, report)
             out.emit(report, lambda: None)
+
+
+def _watch(project, cmd: list[str], env: dict, out: Output) -> None:
+    """Run pytest now and after every source change; Ctrl-C ends it (exit 0)."""
+    import subprocess
+
+    from ..config.defaults import STATE_DIR
+    from ..testing.watch import watch_and_rerun
+
+    def run() -> int:
+        return subprocess.run(cmd, cwd=project.root, env=env).returncode
+
+    try:
+        watch_and_rerun(project.root, run, ignored=[project.out_dir, project.root / STATE_DIR],
+                        say=lambda m: out.info(f"ghost test --watch: {m}"))
+    except KeyboardInterrupt:  # Ctrl-C during a run: that run stops, and so does watching
+        pass
+
+
+def _build_targets(target: str | None) -> tuple[str | None, ...]:
+    """The targets `ghost test --target` runs on (None: each contract's own)."""
+    import os
+
+    from ..config.defaults import ENV_TARGET, TARGETS
+
+    choice = target or os.environ.get(ENV_TARGET, "").strip() or None
+    return tuple(TARGETS) if choice == "both" else (choice,)
+
+
+def _check_target(target: str | None) -> None:
+    from ..exceptions import UsageError
+    from ..testing.plugin import TARGET_CHOICES
+
+    if target is not None and target not in TARGET_CHOICES:
+        raise UsageError(f"unknown target {target!r}: use one of {', '.join(TARGET_CHOICES)}")
 
 
 def _raise_for(status: int, report: dict) -> None:

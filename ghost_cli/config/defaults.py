@@ -48,7 +48,7 @@ ENVIRONMENT: dict[str, str] = {
     ENV_KEY: "keystore key that signs when --key is not given",
     ENV_PASSWORD_FILE: "file holding the key's passphrase, as --password-file",
     ENV_TARGET: "wasm or zvm: what `ghost build` makes and `ghost deploy` sends when --target "
-                "is not given (default: each contract's target)",
+                "is not given (default: each contract's target); `ghost test` also takes both",
     ENV_OPTIMIZE: "Zig optimize mode of `ghost build` when --optimize is not given (default: "
                   "build.optimize in ghost.toml)",
     ENV_ZIG_GLOBAL_CACHE: "Zig's global cache directory (read by Zig itself)",

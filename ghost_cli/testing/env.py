@@ -4,19 +4,23 @@ callables, and a gas recorder. Usable without pytest; the plugin wires it to fix
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..chain.executor import Receipt
 from ..chain.sandbox import Sandbox
-from ..exceptions import ExecutionError
+from ..crypto.keypair import KeyPair
+from ..exceptions import ExecutionError, RevertError, UsageError
 
 
 @dataclass(frozen=True)
 class GasRecord:
+    """The gas one transaction used, for `--gas-report` and the gas snapshot."""
+
     contract: str
     function: str
     gas_used: int
@@ -24,14 +28,59 @@ class GasRecord:
     failed: bool = False  # reverted, trapped or ran out of gas (still charged)
 
 
-class GhostEnv:
-    """A sandbox plus the project's build artifacts, for tests."""
+@dataclass
+class ExpectedRevert:
+    """What `GhostEnv.reverts` caught: the error, and its `reason` (set after the block)."""
 
-    def __init__(self, sandbox: Sandbox, artifacts: dict[str, Path]) -> None:
+    expected: str | re.Pattern[str] | None
+    error: RevertError | None = None
+
+    @property
+    def reason(self) -> str | None:
+        return self.error.reason if self.error else None
+
+
+@dataclass
+class Outcome:
+    """One deploy, call or query as the target-comparison (`--target both`) sees it: what
+    it returned, reverted with and emitted; never its gas, which differs between engines."""
+
+    kind: str
+    contract: str
+    function: str | None
+    args: tuple
+    result: Any = None
+    reverted: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class GhostEnv:
+    """A sandbox plus the project's build artifacts, for tests (the `ghost_env` fixture).
+
+    `accounts` are the sandbox's ten development accounts (ML-DSA-65 keys); `sender` is the
+    account calls come from (accounts[0] unless `as_caller` says otherwise); `target` is the
+    engine the project's contracts were built for ("wasm" or "zvm").
+    """
+
+    def __init__(self, sandbox: Sandbox, artifacts: dict[str, Path], *,
+                 target: str | None = None) -> None:
         self.sandbox = sandbox
         self.artifacts = artifacts
+        self.target = target
         self.accounts = sandbox.accounts
         self.sender = sandbox.default_sender
+        # Keys of other schemes that `keys()` handed out, by address, so they can sign.
+        self._extra_keys: dict[bytes, KeyPair] = {}
+        self._keys_by_scheme: dict[str, list[KeyPair]] = {}
+        # Every deploy/call/query's outcome, compared between targets by `--target both`.
+        self.outcomes: list[Outcome] = []
+        # Cheatcodes: the block time the chain sees (warp), the impersonated sender (prank).
+        self.clock = _Clock()
+        sandbox.clock = sandbox.executor.clock = self.clock
+        self.impersonating: bytes | None = None
+        self.gas_by_target = False
+        self.labels: dict[bytes, str] = {a: f"accounts[{i}]" for i, a in enumerate(self.accounts)}
+        self.accounts = [Address(a) for a in self.accounts]
         self.gas_records: list[GasRecord] = []
         self.current_test: str | None = None
         self.last_receipt: Receipt | None = None
@@ -61,23 +110,160 @@ class GhostEnv:
             print("\n".join(recorder.render()))
 
     @contextmanager
-    def as_caller(self, address: bytes) -> Iterator[bytes]:
-        """Make calls from `address` inside the block."""
-        previous, self.sender = self.sender, address
+    def as_caller(self, who: bytes | KeyPair) -> Iterator[bytes]:
+        """Make calls from `who` inside the block: a development account's address (from
+        `accounts` or `keys()`) or any KeyPair, which then signs. Yields the address."""
+        if isinstance(who, KeyPair):
+            self._extra_keys[who.address] = who
+            who = who.address
+        self._key_for(who)  # fail here, not at the first call, for an unknown address
+        previous, self.sender = self.sender, who
+        address = who
         try:
             yield address
         finally:
             self.sender = previous
 
+    def keys(self, scheme: str = "ml-dsa-65", count: int = 10) -> list[KeyPair]:
+        """Development keys of `scheme` (any name `ghost keys new --scheme` takes, see
+        docs/keys.md), the same in every run; each can sign with
+        `as_caller(key)` or `as_caller(key.address)`. Throwaway keys, never for value."""
+        from ..chain.sandbox import dev_keys
+
+        have = self._keys_by_scheme.get(scheme, [])
+        if len(have) < count:
+            have = dev_keys(scheme, count)
+            self._keys_by_scheme[scheme] = have
+            self._extra_keys.update((k.address, k) for k in have)
+        return have[:count]
+
+    @contextmanager
+    def reverts(self, reason: str | re.Pattern[str] | None = None
+                ) -> Iterator[ExpectedRevert]:
+        """Expect the block to revert: `with env.reverts("NotOwner"): token.mint(...)`.
+
+        `reason` is the exact revert reason (a compiled regex is searched instead); None
+        accepts any reason. The block failing otherwise, or not reverting, fails the test.
+        """
+        caught = ExpectedRevert(reason)
+        try:
+            yield caught
+        except RevertError as exc:
+            caught.error = exc
+            if isinstance(reason, re.Pattern):
+                if not reason.search(exc.reason):
+                    raise AssertionError(
+                        f"reverted with {exc.reason!r}, which does not match "
+                        f"{reason.pattern!r}") from exc
+            elif reason is not None and exc.reason != reason:
+                raise AssertionError(
+                    f"reverted with {exc.reason!r}, expected {reason!r}") from exc
+            return
+        raise AssertionError("expected a revert" + (f" with {_show(reason)}" if reason else "")
+                             + ", but the block did not revert")
+
+    def expect_event(self, receipt: Receipt, name: str, *, emitter: Any = None,
+                     **fields: Any) -> dict[str, Any]:
+        """Assert `receipt` holds an event `name` (emitted by `emitter`, a Contract or an
+        address, when given) whose decoded fields include `fields`; return that event as
+        JSON (name, address, topics, data, fields). Addresses compare as bytes or hex."""
+        return expect_event(receipt, name, emitter=emitter, **fields)
+
+    def events(self, contract: Any = None, *, name: str | None = None) -> list[dict[str, Any]]:
+        """Events recorded so far in this test (by `contract` and `name` when given), oldest
+        first, as `ghost events --json` shows them (with tx_hash and block_height)."""
+        ref = _address_of(contract) if contract is not None else None
+        return self.sandbox.events(ref, name=name)
+
+    def receipt(self, tx_hash: bytes) -> Receipt:
+        """A recorded transaction's receipt by its hash (`last_receipt` is the latest)."""
+        return self.sandbox.receipt(tx_hash)
+
     @contextmanager
     def isolated(self) -> Iterator[GhostEnv]:
-        """Run a block and roll all chain state back afterwards (one test's worth)."""
-        sender = self.sender
+        """Run a block and roll all chain state back afterwards (one test's worth); the
+        `ghost_env` fixture wraps every test in it, and a test may nest it. The sender, a
+        warped clock, an impersonation and labels come back as they were too."""
+        sender, warped, prank = self.sender, self.clock.fixed, self.impersonating
+        labels = dict(self.labels)
         with self.sandbox.snapshot():
             try:
                 yield self
             finally:
-                self.sender = sender
+                self.sender, self.clock.fixed, self.impersonating = sender, warped, prank
+                self.labels = labels
+
+    # --- cheatcodes (the sandbox only: nothing here exists on a node network) -----------
+
+    def warp(self, timestamp: int | None) -> None:
+        """Every following call and query sees block time `timestamp` (Unix seconds), until
+        warped again; None goes back to the wall clock (with `--target both`: the time the
+        session started)."""
+        if timestamp is not None and (not isinstance(timestamp, int) or timestamp < 0):
+            raise UsageError(f"block time must be a whole number of seconds >= 0, not "
+                             f"{timestamp!r}")
+        self.clock.fixed = timestamp
+
+    def roll(self, height: int) -> None:
+        """The next transaction runs in block `height` (later ones in height + 1, ...);
+        queries see the latest block, height - 1 until then. Heights only move forward:
+        the blocks in between are empty."""
+        store = self.sandbox.store
+        current = store.height()
+        if not isinstance(height, int) or height <= current:
+            raise UsageError(f"block height can only move forward: the chain is at "
+                             f"{current}, asked for {height!r}")
+        if height - 1 > current:
+            with store.transaction():
+                store.add_block(height - 1, int(self.clock()), None)
+
+    @property
+    def block_height(self) -> int:
+        """The latest block's height (a transaction runs in the next one)."""
+        return self.sandbox.store.height()
+
+    @contextmanager
+    def prank(self, address: Any) -> Iterator[bytes]:
+        """Calls inside the block come from `address` (a Contract, KeyPair, bytes or 0x
+        hex), which needs no key: the transactions are not signed. Sandbox tests only."""
+        who = _address_of(address)
+        if len(who) != 20:
+            raise UsageError(f"an address is 20 bytes, got {len(who)}")
+        previous, self.impersonating = self.impersonating, who
+        try:
+            yield who
+        finally:
+            self.impersonating = previous
+
+    def load(self, contract: Any, key: bytes | str) -> bytes | None:
+        """The raw bytes `contract` stores under `key` (None when absent), as the contract's
+        own storage.get sees them (a u64 is 8 bytes, little-endian)."""
+        return self.sandbox.store.storage_get(_address_of(contract), _key(key))
+
+    def store(self, contract: Any, key: bytes | str, value: bytes | None) -> None:
+        """Write raw bytes under `key` in `contract`'s storage (None deletes it), as if the
+        contract had; the next call sees them. Rolled back with the test."""
+        address = _address_of(contract)
+        self.sandbox.store.contract(address)  # NotFoundError unless a contract is there
+        if value is not None and not isinstance(value, (bytes, bytearray)):
+            raise UsageError(f"storage values are bytes, not {type(value).__name__}")
+        with self.sandbox.store.transaction():
+            self.sandbox.store.storage_apply(
+                address, {_key(key): None if value is None else bytes(value)})
+
+    def label(self, address: Any, name: str) -> bytes:
+        """Show `address` as `name` in assertion messages and reports; returns it."""
+        who = _address_of(address)
+        self.labels[who] = name
+        return who
+
+    def show(self, address: Any) -> str:
+        """An address as checksummed hex, with its label: 0x7a4B… (accounts[0])."""
+        from ..abi import format_address
+
+        who = _address_of(address)
+        name = self.labels.get(who)
+        return format_address(who) + (f" ({name})" if name else "")
 
     def deploy(self, name: str, *args: Any, code: bytes | None = None,
                gas_limit: int | None = None) -> Contract:
@@ -90,12 +276,21 @@ class GhostEnv:
                 known = ", ".join(self.artifacts) or "none"
                 raise NotFoundError(f"no built contract {name!r} (built: {known})")
             code = self.artifacts[name].read_bytes()
-        receipt = self.sandbox.deploy(code, args, name=name, signer=self.signer,
-                                      gas_limit=gas_limit)
+        outcome = Outcome("deploy", name, None, tuple(args))
+        self.outcomes.append(outcome)
+        try:
+            receipt = self.sandbox.deploy(code, args, name=name, signer=self.signer,
+                                          gas_limit=gas_limit)
+        except RevertError as exc:
+            outcome.reverted = exc.reason
+            raise
+        outcome.result = "0x" + receipt.address.hex()
         self.last_receipt = receipt
+        self.labels.setdefault(receipt.address, name)
         return Contract(self, name, receipt.address)
 
     def at(self, name: str, address: bytes) -> Contract:
+        """A handle to the contract already deployed at `address`, named `name` in reports."""
         return Contract(self, name, address)
 
     def located(self, name: str, exc: ExecutionError) -> ExecutionError:
@@ -111,12 +306,19 @@ class GhostEnv:
         return error
 
     @property
-    def signer(self):
-        """The development key of the current sender."""
-        return self.sandbox.dev_key(self.sender)
+    def signer(self) -> KeyPair:
+        """The key of the current sender."""
+        return self._key_for(self.sender)
+
+    def _key_for(self, address: bytes) -> KeyPair:
+        key = self._extra_keys.get(address)
+        return key if key is not None else self.sandbox.dev_key(address)
 
     def record(self, contract: str, function: str, receipt: Receipt) -> None:
+        """Keep `receipt` as `last_receipt` and its gas for the report."""
         self.last_receipt = receipt
+        if self.gas_by_target:  # --target both: the engines' gas kept apart in the report
+            contract = f"{contract}[{self.target}]"
         self.gas_records.append(GasRecord(contract, function, receipt.gas_used, self.current_test))
 
     def record_failure(self, contract: str, function: str, gas_used: int) -> None:
@@ -150,10 +352,15 @@ class Contract:
         raise AttributeError(function)  # pragma: no cover - function() raised already
 
     def __repr__(self) -> str:
-        return f"<Contract {self._name} at 0x{self._address.hex()}>"
+        from ..abi import format_address
+
+        return f"<Contract {self._name} at {format_address(self._address)}>"
 
 
 class ContractFunction:
+    """One ABI function of a deployed contract: call it (a transaction), `transact` it (the
+    whole receipt) or `query` it (read-only, nothing recorded)."""
+
     def __init__(self, contract: Contract, name: str) -> None:
         self.contract = contract
         self.name = name
@@ -168,11 +375,16 @@ class ContractFunction:
 
         env = self.contract._env
         try:
-            with env.traced():
-                receipt = env.sandbox.call(
-                    self.contract._address, self.name, args, signer=env.signer,
-                    gas_limit=gas_limit,
-                )
+            with env.traced(), \
+                    _logged(env, "call", self.contract._name, self.name, args) as out:
+                if env.impersonating is not None:
+                    receipt = env.sandbox.call_unsigned(
+                        env.impersonating, self.contract._address, self.name, args,
+                        gas_limit=gas_limit)
+                else:
+                    receipt = env.sandbox.call(self.contract._address, self.name, args,
+                                               signer=env.signer, gas_limit=gas_limit)
+                out.result, out.events = receipt.result, _events_of(receipt)
         except ExecutionError as exc:  # a revert or trap costs what it burnt: count it
             env.record_failure(self.contract._name, self.name, exc.gas_used)
             raise env.located(self.contract._name, exc) from None
@@ -183,13 +395,125 @@ class ContractFunction:
         """Run read-only; return the decoded result and record nothing."""
         env = self.contract._env
         try:
-            with env.traced():
-                return env.sandbox.query(
-                    self.contract._address, self.name, args, sender=env.sender,
-                    gas_limit=gas_limit,
-                ).result
+            with env.traced(), \
+                    _logged(env, "query", self.contract._name, self.name, args) as out:
+                receipt = env.sandbox.query(
+                    self.contract._address, self.name, args,
+                    sender=env.impersonating or env.sender, gas_limit=gas_limit
+                )
+                out.result, out.events = receipt.result, _events_of(receipt)
         except ExecutionError as exc:
             raise env.located(self.contract._name, exc) from None
+        return receipt.result
+
+
+def expect_event(receipt: Receipt, name: str, *, emitter: Any = None,
+                 **fields: Any) -> dict[str, Any]:
+    """Assert `receipt` holds an event `name` (from `emitter` when given) whose decoded
+    fields include `fields`; return the first such event as JSON. The assertion's message
+    lists the events the receipt does hold."""
+    from ..abi import format_address
+
+    want_address = format_address(_address_of(emitter)) if emitter is not None else None
+    want = {k: _comparable(v) for k, v in fields.items()}
+    events = receipt.decoded_events()
+    for event in events:
+        if event["name"] != name or (want_address and event["address"] != want_address):
+            continue
+        got = event["fields"] or {}
+        if all(k in got and _comparable(got[k]) == v for k, v in want.items()):
+            return event
+    held = "; ".join(f"{e['name']} from {e['address']} {e['fields'] or {}}" for e in events)
+    shown = {k: _readable(v) for k, v in fields.items()}
+    expected = f"{name}" + (f" from {want_address}" if want_address else "") + (
+        f" with {shown}" if fields else "")
+    raise AssertionError(f"no event {expected} in the receipt (it holds: {held or 'none'})")
+
+
+@contextmanager
+def _logged(env: GhostEnv, kind: str, contract: str, function: str, args: tuple
+            ) -> Iterator[Outcome]:
+    outcome = Outcome(kind, contract, function, tuple(args))
+    env.outcomes.append(outcome)
+    try:
+        yield outcome
+    except RevertError as exc:
+        outcome.reverted = exc.reason
+        raise
+
+
+def _events_of(receipt: Receipt) -> list[dict[str, Any]]:
+    return [{k: e[k] for k in ("name", "address", "topics", "data", "fields")}
+            for e in receipt.decoded_events()]
+
+
+def _address_of(who: Any) -> bytes:
+    """An address from a Contract, a KeyPair, bytes or 0x hex."""
+    from ..abi import parse_address
+
+    if isinstance(who, Contract):
+        return who._address
+    if isinstance(who, KeyPair):
+        return who.address
+    if isinstance(who, str):
+        return parse_address(who)
+    return bytes(who)
+
+
+def _comparable(value: Any) -> Any:
+    """Addresses and byte strings compare as lower-case 0x hex, whatever form they come in."""
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, str) and value.startswith("0x"):
+        return value.lower()
+    if isinstance(value, (Contract, KeyPair)):
+        return "0x" + _address_of(value).hex()
+    return value
+
+
+class Address(bytes):
+    """20 address bytes that print as checksummed hex (`accounts`, `keys()[i].address` do
+    not change type otherwise: they compare, hash and slice as bytes)."""
+
+    def __repr__(self) -> str:
+        from ..abi import format_address
+
+        return f"Address({format_address(bytes(self))!r})"
+
+
+class _Clock:
+    """The sandbox's clock in tests: a fixed time after `warp`, else `default` when set
+    (`--target both` pins it so both runs see the same block times), else the wall clock."""
+
+    def __init__(self) -> None:
+        self.fixed: int | None = None
+        self.default: int | None = None
+
+    def __call__(self) -> float:
+        import time
+
+        if self.fixed is not None:
+            return float(self.fixed)
+        return time.time() if self.default is None else float(self.default)
+
+
+def _key(key: bytes | str) -> bytes:
+    return key.encode() if isinstance(key, str) else bytes(key)
+
+
+def _readable(value: Any) -> Any:
+    """Addresses (20 bytes, a Contract or a KeyPair) in checksum hex, other bytes as 0x hex."""
+    from ..abi import format_address
+
+    if isinstance(value, (Contract, KeyPair)):
+        value = _address_of(value)
+    if isinstance(value, (bytes, bytearray)):
+        return format_address(bytes(value)) if len(value) == 20 else "0x" + bytes(value).hex()
+    return value
+
+
+def _show(reason: str | re.Pattern[str]) -> str:
+    return f"/{reason.pattern}/" if isinstance(reason, re.Pattern) else repr(reason)
 
 
 def _verbosity_from_env() -> int:

@@ -1,9 +1,11 @@
 """pytest plugin for ghost projects (registered through the `pytest11` entry point).
 
-Fixtures: `ghost_env` (the sandbox, rolled back after every test), `deploy` (deploy a
-project contract by name), `accounts` (the sandbox's development accounts).
-Options: --gas-report, --gas-snapshot, --gas-check, --gas-tolerance.
-The project's contracts are built once per session, when a test first asks for them.
+Fixtures (docs/testing.md): `ghost_env` (the sandbox, rolled back after every test),
+`deploy`, `accounts`, `keys`, `reverts`, `expect_event`, `ghost_target`, `ghost_project`.
+Options: --gas-report, --gas-snapshot, --gas-check, --gas-tolerance, --ghost-target.
+The project's contracts are built once per session and target, when a test first asks.
+With --ghost-target both (or GHOST_TARGET=both) every test that uses the sandbox runs on
+wasm and on ZVM, and fails when the two runs differ in results, reverts or events.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ RECORDS = pytest.StashKey[list]()
 CHECK = pytest.StashKey[tuple]()
 OUTCOMES = pytest.StashKey[dict]()
 BUILD_ERROR = pytest.StashKey[object]()
+#: --target both: {test without its target: {target: outcomes}}, compared when both ran.
+RUNS = pytest.StashKey[dict]()
+#: The running test's GhostEnv, whose labels name addresses in assertion messages.
+CURRENT = pytest.StashKey[object]()
+#: When the session started: with `both`, the block time of every test (unless warped).
+STARTED = pytest.StashKey[int]()
+#: --ghost-target values; `both` runs every sandbox test on each of TARGETS.
+TARGET_CHOICES = ("wasm", "zvm", "both")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,11 +45,40 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ghost-prebuilt", action="store_true",
                     help="Use the artifacts already in the build directory (ghost test "
                          "builds before it starts pytest).")
+    group.addoption("--ghost-target", default=None, choices=TARGET_CHOICES,
+                    help="Build and run the contracts as wasm, zvm, or both (compared); "
+                         "default: $GHOST_TARGET, else each contract's target in ghost.toml.")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[RECORDS] = []
     config.stash[OUTCOMES] = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
+    config.stash[RUNS] = {}
+    import time
+
+    config.stash[STARTED] = int(time.time())
+
+
+def _target_choice(config: pytest.Config) -> str | None:
+    """--ghost-target, else $GHOST_TARGET, else None (each contract's configured target)."""
+    import os
+
+    from ..config.defaults import ENV_TARGET
+    from ..exceptions import UsageError
+
+    choice = config.getoption("--ghost-target") or os.environ.get(ENV_TARGET, "").strip()
+    if choice and choice not in TARGET_CHOICES:
+        raise UsageError(f"unknown target {choice!r} in {ENV_TARGET}: use one of "
+                         f"{', '.join(TARGET_CHOICES)}")
+    return choice or None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # `both`: one run per target for every test that reaches the sandbox.
+    if "ghost_target" in metafunc.fixturenames and _target_choice(metafunc.config) == "both":
+        from ..config.defaults import TARGETS
+
+        metafunc.parametrize("ghost_target", TARGETS, indirect=True, ids=TARGETS)
 
 
 def _project(config: pytest.Config):
@@ -51,38 +90,56 @@ def _project(config: pytest.Config):
 
 @pytest.fixture(scope="session")
 def ghost_project(pytestconfig: pytest.Config):
+    """The project under test (its ghost.toml, loaded): found upward from the tests."""
     return _project(pytestconfig)
 
 
-@pytest.fixture(scope="session")
-def _ghost_session(pytestconfig: pytest.Config, ghost_project):
+def _new_session(config: pytest.Config, project, target: str | None):
     from ..chain.sandbox import Sandbox
     from .env import GhostEnv
 
-    artifacts = _artifacts(pytestconfig, ghost_project)
-    network = ghost_project.networks[ghost_project.default_network]
+    artifacts = _artifacts(config, project, target)
+    network = project.networks[project.default_network]
     sandbox = Sandbox(
         ":memory:",
         chain_id=network.chain_id,
-        cache_dir=ghost_project.root / ".ghost" / "module-cache",
+        cache_dir=project.root / ".ghost" / "module-cache",
         gas_limit=network.gas_limit,
     )
-    env = GhostEnv(sandbox, artifacts)
-    env.gas_records = pytestconfig.stash[RECORDS]
-    yield env
-    sandbox.close()
+    env = GhostEnv(sandbox, artifacts, target=target)
+    env.gas_records = config.stash[RECORDS]
+    if _target_choice(config) == "both":  # both runs of a test see the same block times
+        env.clock.default = config.stash[STARTED]
+        env.gas_by_target = True
+    return env
 
 
-def _artifacts(config: pytest.Config, project) -> dict[str, Path]:
-    """Contract name -> built module. A build that fails stops the session once, with
-    Zig's diagnostic, rather than failing every test's setup with the same traceback."""
+@pytest.fixture(scope="session")
+def _ghost_sessions(pytestconfig: pytest.Config, ghost_project):
+    """One built project and sandbox per target, made when a test first needs it."""
+    envs: dict = {}
+
+    def get(target: str | None):
+        if target not in envs:
+            envs[target] = _new_session(pytestconfig, ghost_project, target)
+        return envs[target]
+
+    yield get
+    for env in envs.values():
+        env.sandbox.close()
+
+
+def _artifacts(config: pytest.Config, project, target: str | None) -> dict[str, Path]:
+    """Contract name -> built module for `target`. A build that fails stops the session
+    once, with Zig's diagnostic, rather than failing every test's setup with the same
+    traceback."""
     from ..exceptions import GhostError
     from ..toolchain.build import build_project
 
     if config.getoption("--ghost-prebuilt"):
-        return {name: project.artifact_path(name) for name in project.contracts}
+        return {name: project.artifact_path(name, target) for name in project.contracts}
     try:
-        return {r.name: r.path for r in build_project(project)}
+        return {r.name: r.path for r in build_project(project, target=target)}
     except GhostError as exc:
         config.stash[BUILD_ERROR] = exc
         output = exc.details.get("output")
@@ -93,29 +150,144 @@ def _artifacts(config: pytest.Config, project) -> dict[str, Path]:
 
 
 @pytest.fixture
-def ghost_env(_ghost_session, request: pytest.FixtureRequest):
-    """The sandbox for this test; everything it does is rolled back afterwards."""
-    with _ghost_session.isolated() as env:
+def ghost_target(request: pytest.FixtureRequest) -> str | None:
+    """The target this test runs on: "wasm" or "zvm" (with `--target both`, each in
+    turn; the test's id ends in [wasm] or [zvm]), or None: each contract's configured one."""
+    choice = getattr(request, "param", None) or _target_choice(request.config)
+    return None if choice == "both" else choice
+
+
+@pytest.fixture
+def ghost_env(_ghost_sessions, ghost_target, request: pytest.FixtureRequest):
+    """The test environment (ghost_cli.testing.env.GhostEnv): the sandbox with the project's
+    contracts built, development accounts and keys, expect-revert and expect-event helpers.
+    Everything the test does to the chain is rolled back afterwards."""
+    with _ghost_sessions(ghost_target).isolated() as env:
         env.current_test = request.node.nodeid
+        env.outcomes = []
+        request.config.stash[CURRENT] = env
         yield env
         env.current_test = None
 
 
 @pytest.fixture
 def deploy(ghost_env):
-    """deploy("counter") -> a contract whose functions are Python callables."""
+    """deploy("counter") -> a contract whose ABI functions are Python callables:
+    `c.increment()` sends a transaction and returns the result, `c.increment.transact()`
+    returns the whole receipt, `c.get.query()` runs read-only. Raises RevertError when
+    the contract reverts."""
     return ghost_env.deploy
 
 
 @pytest.fixture
 def accounts(ghost_env) -> list[bytes]:
+    """The sandbox's ten development accounts (20-byte addresses of ML-DSA-65 keys, the
+    same in every run); calls come from accounts[0] unless `ghost_env.as_caller` changes it."""
     return ghost_env.accounts
+
+
+@pytest.fixture
+def keys(ghost_env):
+    """keys("ed25519") -> ten development KeyPairs of that signature scheme (default
+    ml-dsa-65), the same in every run; `ghost_env.as_caller(key)` signs with one."""
+    return ghost_env.keys
+
+
+@pytest.fixture
+def reverts(ghost_env):
+    """`with reverts("Overflow"): counter.add(1)`: the block must revert with exactly that
+    reason (a compiled regex is searched; no argument: any reason)."""
+    return ghost_env.reverts
+
+
+@pytest.fixture
+def expect_event(ghost_env):
+    """expect_event(receipt, "Incremented", by=accounts[0]): the receipt holds that event
+    with those decoded fields (emitter=contract narrows it); returns the event as JSON."""
+    return ghost_env.expect_event
+
+
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left, right):
+    """20-byte values (addresses), alone or in lists and tuples, print as checksummed hex
+    with their labels instead of b'zK\\xf8…'."""
+    if not (_holds_address(left) or _holds_address(right)):
+        return None
+    env = config.stash.get(CURRENT, None)
+
+    def show(value) -> str:
+        if _is_address(value):
+            if env is not None:
+                return env.show(value)
+            from ..abi import format_address
+
+            return format_address(bytes(value))
+        if isinstance(value, (list, tuple)):
+            inner = ", ".join(show(v) for v in value)
+            return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+        return repr(value)
+
+    lines = [f"{show(left)} {op} {show(right)}"]
+    if op == "==" and isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+        for i, (a, b) in enumerate(zip(left, right, strict=False)):
+            if a != b:
+                lines.append(f"At index {i}: {show(a)} != {show(b)}")
+        if len(left) != len(right):
+            lines.append(f"Lengths differ: {len(left)} != {len(right)}")
+    elif op == "==":
+        lines += [f"left:  {show(left)}", f"right: {show(right)}"]
+    return lines
+
+
+def _is_address(value) -> bool:
+    return isinstance(value, (bytes, bytearray)) and len(value) == 20
+
+
+def _holds_address(value) -> bool:
+    return _is_address(value) or (isinstance(value, (list, tuple))
+                                  and any(_is_address(v) for v in value))
+
+
+def _compare_targets(item: pytest.Item, report: pytest.TestReport) -> None:
+    """`--target both`: keep this run's outcomes; when the other target's run of the same
+    test is there, fail this one if they differ in anything but gas."""
+    callspec = getattr(item, "callspec", None)
+    env = getattr(item, "funcargs", {}).get("ghost_env")
+    if callspec is None or env is None or "ghost_target" not in callspec.params:
+        return
+    from dataclasses import asdict
+
+    target = callspec.params["ghost_target"]
+    others = tuple(sorted((k, repr(v)) for k, v in callspec.params.items()
+                          if k != "ghost_target"))
+    runs = item.config.stash[RUNS].setdefault((item.nodeid.split("[")[0], others), {})
+    runs[target] = [asdict(o) for o in env.outcomes]
+    if len(runs) < 2 or not report.passed:
+        return
+    (t1, a), (t2, b) = sorted(runs.items())
+    difference = _first_difference(a, b, t1, t2)
+    if difference:
+        report.outcome = "failed"
+        report.longrepr = f"the targets differ: {difference}"
+
+
+def _first_difference(a: list[dict], b: list[dict], t1: str, t2: str) -> str | None:
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            what = f"{x['kind']} {x['contract']}" + (f".{x['function']}" if x["function"] else "")
+            fields = [k for k in x if x[k] != y[k]]
+            shown = "; ".join(f"{k}: {t1} {x[k]!r} != {t2} {y[k]!r}" for k in fields)
+            return f"operation {i + 1} ({what}{tuple(x['args'])!r}): {shown}"
+    if len(a) != len(b):
+        return f"{t1} made {len(a)} deploys/calls/queries, {t2} made {len(b)}"
+    return None
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
+    if report.when == "call":
+        _compare_targets(item, report)
     counts = item.config.stash[OUTCOMES]
     if report.when == "call" or (report.when == "setup" and not report.passed):
         if report.passed:

@@ -48,6 +48,16 @@ def test_placeholders_are_filled(tmp_path: Path) -> None:
     assert '== "coin"' in (root / "tests" / "test_token.py").read_text()
 
 
+def test_a_hyphenated_name_keeps_its_name_and_gets_an_identifier(tmp_path: Path) -> None:
+    from ghost_cli.scaffold import identifier_for, validate_name
+
+    assert validate_name("my-app") == identifier_for("my-app") == "my_app"
+    root = new_project("my-coin", "token", tmp_path / "my-coin")
+    assert load_project(root).name == "my-coin"
+    assert list(load_project(root).contracts) == ["token"]
+    assert 'const token_name = "my-coin";' in (root / "src" / "token.zig").read_text()
+
+
 def test_default_destination_is_the_name_in_the_cwd(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert new_project("here") == (tmp_path / "here").resolve()
@@ -63,8 +73,10 @@ def test_empty_existing_directory_is_fine(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "name, expected",
     [
-        ("my-token", "invalid project name 'my-token'.*try 'my_token'"),
+        ("my token", "invalid project name 'my token'.*try 'my_token'"),
         ("1abc", "invalid project name '1abc'"),
+        ("-app", "invalid project name '-app'.*try 'app'"),
+        ("my.app", "invalid project name 'my.app'.*letters, digits, _ or -"),
         ("", "invalid project name ''"),
         ("a b", "invalid project name 'a b'"),
         ("x" * 65, "at most 64 characters"),

@@ -1,9 +1,6 @@
-"""Tests for the counter contract. Run with `ghost test` (or pytest); the `deploy` and
-`ghost_env` fixtures come from ghost's pytest plugin and run against the sandbox."""
-
-import pytest
-
-from ghost_cli.exceptions import RevertError
+"""Tests for the counter contract. Run with `ghost test` (or pytest); the fixtures
+(`deploy`, `accounts`, `reverts`, `expect_event`, `ghost_env`) come from ghost's pytest
+plugin and run against the sandbox: see docs/testing.md in the ghost repository."""
 
 
 def test_increment(deploy):
@@ -24,9 +21,16 @@ def test_add(deploy):
     assert counter.increment() == 41
 
 
-def test_overflow_reverts(deploy):
+def test_increment_emits_the_caller(deploy, accounts, ghost_env, expect_event):
+    counter = deploy("counter")
+    expect_event(counter.increment.transact(), "Incremented", by=accounts[0])
+    with ghost_env.as_caller(accounts[1]):
+        expect_event(counter.increment.transact(), "Incremented", by=accounts[1])
+
+
+def test_overflow_reverts(deploy, reverts):
     counter = deploy("counter")
     counter.add(2**64 - 1)
-    with pytest.raises(RevertError, match="Overflow"):
+    with reverts("Overflow"):
         counter.add(1)
     assert counter.get() == 2**64 - 1

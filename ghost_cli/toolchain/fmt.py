@@ -1,0 +1,80 @@
+"""`ghost fmt`: the project's Zig sources through `zig fmt` (the Zig `ghost build` uses).
+
+The vendored SDK (`[build] sdk_dir`, lib/ by default) is left alone unless asked for:
+it is ghost's file, replaced on upgrade, and formatting it would only make a diff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import defaults as d
+from ..config.project import Project
+from ..exceptions import CompileError, FormatCheckError, UsageError
+from .zig import run_zig
+
+#: Directories never searched for sources: build output, ghost's state, Zig's caches.
+_SKIP_DIRS = {d.STATE_DIR, ".zig-cache", "zig-cache", "zig-out", "node_modules"}
+
+
+@dataclass(frozen=True)
+class FormatResult:
+    files: list[Path]  # every file looked at
+    changed: list[Path]  # reformatted, or with check=True: would be
+
+
+def zig_sources(project: Project, *, include_sdk: bool = False) -> list[Path]:
+    """Every .zig file under the project root, sorted, without build output, hidden
+    directories and (unless `include_sdk`) the SDK directory."""
+    skip = {project.root / name for name in _SKIP_DIRS} | {project.out_dir}
+    if not include_sdk:
+        skip.add(project.sdk_dir)
+    found = []
+    for path in sorted(project.root.rglob("*.zig")):
+        parents = path.relative_to(project.root).parents
+        if any(p.name.startswith(".") for p in parents) or any(
+            (project.root / p) in skip for p in parents
+        ):
+            continue
+        found.append(path)
+    return found
+
+
+def format_sources(project: Project, paths: list[Path] | None = None, *, check: bool = False,
+                   include_sdk: bool = False) -> FormatResult:
+    """Format `paths` (default: the project's Zig sources) in place, or with `check` only
+    list those that would change (FormatCheckError when any would)."""
+    files = [p.resolve() for p in paths] if paths else zig_sources(project,
+                                                                  include_sdk=include_sdk)
+    for p in files:
+        if not p.is_file() or p.suffix != ".zig":
+            raise UsageError(f"not a Zig source file: {p}")
+    if not files:
+        return FormatResult([], [])
+    run = run_zig(["fmt", *(["--check"] if check else []), *map(str, files)], cwd=project.root)
+    errors = [line for line in run.stderr.splitlines() if "error:" in line]
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise CompileError(f"zig fmt cannot parse {errors[0].strip()}{more}",
+                           output=run.stderr)
+    changed = [_resolve(line, project.root) for line in run.stdout.splitlines() if line.strip()]
+    if check and changed:
+        names = ", ".join(_rel(p, project.root) for p in changed)
+        raise FormatCheckError(f"{len(changed)} file(s) not formatted: {names}",
+                               files=[_rel(p, project.root) for p in changed])
+    if run.returncode != 0:
+        raise CompileError(f"zig fmt failed: {run.stderr.strip() or 'no output'}")
+    return FormatResult(files, changed)
+
+
+def _resolve(line: str, root: Path) -> Path:
+    path = Path(line.strip())
+    return path if path.is_absolute() else (root / path).resolve()
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,48 @@
+"""`ghost fmt`: the project's Zig sources through the ziglang package's `zig fmt`."""
+
+UNFORMATTED = "const  ghost = @import(\"ghost\");\npub fn  f() u64 { return 1; }\n"
+
+
+def test_fmt_check_lists_files_then_fmt_fixes_them(project, run_ghost):
+    src = project / "src" / "counter.zig"
+    clean = run_ghost("fmt", "--check", "--json", cwd=project)
+    assert clean.code == 0, clean.stdout + clean.stderr
+    assert clean.json["files"] == ["src/counter.zig"]  # lib/ghost.zig is left out
+    assert clean.json["changed"] == []
+
+    src.write_text(src.read_text().replace("pub fn get() u64 {", "pub fn   get()   u64 {"))
+    (project / "src" / "extra.zig").write_text(UNFORMATTED)
+    sdk_before = (project / "lib" / "ghost.zig").read_bytes()
+
+    dirty = run_ghost("fmt", "--check", "--json", cwd=project)
+    assert dirty.code == 15
+    assert dirty.json["error"]["code"] == "format_check_failed"
+    assert dirty.json["error"]["details"]["files"] == ["src/counter.zig", "src/extra.zig"]
+    assert "pub fn   get()" in src.read_text()  # --check changes nothing
+    human = run_ghost("fmt", "--check", cwd=project)
+    assert human.code == 15 and "src/extra.zig" in human.stderr
+
+    fixed = run_ghost("fmt", cwd=project)
+    assert fixed.code == 0, fixed.stderr
+    assert "src/counter.zig" in fixed.stdout and "2 file(s) checked, 2 reformatted" in fixed.stdout
+    assert "pub fn get() u64 {" in src.read_text()
+    assert (project / "lib" / "ghost.zig").read_bytes() == sdk_before
+    assert run_ghost("fmt", "--check", cwd=project).code == 0
+    assert run_ghost("build", cwd=project).code == 0  # still compiles
+
+
+def test_fmt_sdk_only_when_asked(project, run_ghost):
+    result = run_ghost("fmt", "--check", "--include-sdk", "--json", cwd=project)
+    assert "lib/ghost.zig" in result.json.get("files", []) + result.json.get(
+        "error", {}).get("details", {}).get("files", [])
+
+
+def test_fmt_named_files_and_a_syntax_error(project, run_ghost):
+    bad = project / "src" / "broken.zig"
+    bad.write_text("const x = ;\n")
+    result = run_ghost("fmt", "--json", "src/broken.zig", cwd=project)
+    assert result.code == 4
+    assert "zig fmt cannot parse" in result.json["error"]["message"]
+    assert bad.read_text() == "const x = ;\n"
+    missing = run_ghost("fmt", "src/nothing.zig", cwd=project)
+    assert missing.code == 2 and "not a Zig source file" in missing.stderr

@@ -317,14 +317,17 @@ class GhostEnv:
     def record(self, contract: str, function: str, receipt: Receipt) -> None:
         """Keep `receipt` as `last_receipt` and its gas for the report."""
         self.last_receipt = receipt
-        if self.gas_by_target:  # --target both: the engines' gas kept apart in the report
-            contract = f"{contract}[{self.target}]"
-        self.gas_records.append(GasRecord(contract, function, receipt.gas_used, self.current_test))
+        self.gas_records.append(GasRecord(self._reported(contract), function, receipt.gas_used,
+                                          self.current_test))
 
     def record_failure(self, contract: str, function: str, gas_used: int) -> None:
         """A call that ran and failed: its gas counts in reports and snapshots too."""
-        self.gas_records.append(GasRecord(contract, function, gas_used, self.current_test,
-                                          failed=True))
+        self.gas_records.append(GasRecord(self._reported(contract), function, gas_used,
+                                          self.current_test, failed=True))
+
+    def _reported(self, contract: str) -> str:
+        # --target both: the engines' gas is kept apart in the report
+        return f"{contract}[{self.target}]" if self.gas_by_target else contract
 
 
 class Contract:

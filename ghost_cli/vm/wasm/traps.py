@@ -88,7 +88,7 @@ def translate_trap(trap: wasmtime.Trap, frame: CallFrame, limits: Limits) -> Exe
     limit = frame.ctx.gas_limit
     if frame.panic is not None:
         return PanicError(f"panic: {frame.panic}", gas_used=frame.panic_gas,
-                          panic=frame.panic, frames=backtrace(trap), logs=list(frame.logs))
+                          panic=frame.panic, frames=backtrace(trap), logs=list(frame.logs.logs()))
     if code is wasmtime.TrapCode.OUT_OF_FUEL:
         return frame.out_of_gas()
     if code is wasmtime.TrapCode.STACK_OVERFLOW:
@@ -106,7 +106,7 @@ def translate_trap(trap: wasmtime.Trap, frame: CallFrame, limits: Limits) -> Exe
     if memory_exhausted(frame):
         return MemoryLimitError(
             f"memory limit of {size_text(limits.memory_bytes)} exceeded", gas_used=limit)
-    details: dict[str, object] = {"frames": backtrace(trap), "logs": list(frame.logs)}
+    details: dict[str, object] = {"frames": backtrace(trap), "logs": list(frame.logs.logs())}
     if code is not None:
         details["trap_code"] = code.name.lower()
     return TrapError(f"trap: {one_line(trap.message)}", gas_used=limit, **details)

@@ -10,17 +10,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..abi import CONSTRUCTOR, Abi, Function, encode_call, parse_args
-from ..exceptions import ArgumentError
+from ..abi import CONSTRUCTOR, Function, encode_call, parse_args
+from ..exceptions import ArgumentError, GhostError
 
 
 def constructor_of(code: bytes) -> Function | None:
-    """The constructor in `code`'s ABI; None when it has none (or no ABI at all: the
-    node refuses such a module anyway, with its own message)."""
+    """The constructor in `code`'s ABI, or None. The ABI is read with the executor's own
+    checks (vm/deploy_checks.py): a module without a readable one is InvalidModuleError."""
+    from ..vm.deploy_checks import abi_from_metadata
     from ..vm.engines import read_module_metadata
 
-    metadata = read_module_metadata(code) or {}
-    return Abi.from_json(metadata.get("abi") or {}).constructor
+    return abi_from_metadata(read_module_metadata(code)).constructor
+
+
+def _constructor_or_refusal(code: bytes, given: int) -> Function | None:
+    # With no arguments to check, a module whose ABI cannot be read goes to the executor,
+    # which refuses it before anything runs (after charging for its size first).
+    try:
+        return constructor_of(code)
+    except GhostError:
+        if given:
+            raise
+        return None
 
 
 def _none_expected(count: int) -> ArgumentError:
@@ -30,7 +41,7 @@ def _none_expected(count: int) -> ArgumentError:
 
 def encode_constructor_args(code: bytes, args: Sequence[Any]) -> bytes:
     """Typed values -> the deploy's call data, checked against the constructor's inputs."""
-    ctor = constructor_of(code)
+    ctor = _constructor_or_refusal(code, len(args))
     if ctor is None:
         if args:
             raise _none_expected(len(args))
@@ -40,7 +51,7 @@ def encode_constructor_args(code: bytes, args: Sequence[Any]) -> bytes:
 
 def parse_constructor_args(code: bytes, texts: Sequence[str]) -> list[Any]:
     """Command-line words (`ghost deploy --args ...`) -> typed constructor arguments."""
-    ctor = constructor_of(code)
+    ctor = _constructor_or_refusal(code, len(texts))
     if ctor is None:
         if texts:
             raise _none_expected(len(texts))

@@ -17,12 +17,13 @@ import pytest
 from node_helpers import HAVE_QUIC, Client, start_node
 
 from ghost_cli.crypto.keypair import KeyPair
+from ghost_cli.vm.gas import MAX_TX_GAS
 
 pytestmark = pytest.mark.slow
 
 #: Far more gas than any run may take: only the wall-clock backstop (or a node's gas
 #: cap) ends a never-ending call at this limit.
-HUGE_GAS = 10**12
+HUGE_GAS = MAX_TX_GAS  # the per-transaction cap: seconds of work at any price
 #: A generous bound for an answer while the node is under attack.
 LIVE = 60.0
 #: The node's default query gas cap (docs/rpc.md).

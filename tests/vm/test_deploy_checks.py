@@ -158,7 +158,7 @@ def test_the_engine_refuses_them_too(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("*.cwasm"))) == 1
 
 
-def test_the_backstop_ends_a_sandbox_call_with_timeout_and_changes_nothing(
+def test_the_backstop_ends_a_sandbox_call_with_timeout_and_records_it_as_failed(
         tmp_path: Path) -> None:
     from ghost_cli.exceptions import TimeoutError_
     from ghost_cli.vm.types import Limits
@@ -174,8 +174,14 @@ def test_the_backstop_ends_a_sandbox_call_with_timeout_and_changes_nothing(
         assert info.value.code == "timeout" and info.value.exit_code == 6
         assert info.value.gas_used == gas.MAX_TX_GAS
         assert "0.2s wall-clock limit" in info.value.message
-        assert sb.store.counts() == before
-        assert sb.store.nonce(sb.default_signer.address) == nonce
+        # Like any transaction that ran and failed, it is paid for: its nonce is used and
+        # a failed receipt recorded; nothing else changes (no storage, no events).
+        after = sb.store.counts()
+        assert after == {**before, "receipts": before["receipts"] + 1,
+                         "blocks": before["blocks"] + 1}
+        assert sb.store.nonce(sb.default_signer.address) == nonce + 1
+        receipt = sb.receipt(bytes.fromhex(info.value.details["tx_hash"][2:]))
+        assert receipt.status == "failed" and receipt.error["code"] == "timeout"
 
 
 def test_a_module_with_too_many_functions_is_refused_before_compiling(

@@ -3,6 +3,7 @@
 
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +12,10 @@ from typing import Any, NoReturn
 import typer
 
 from ..exceptions import GhostError
+
+# Text rich would change (markup, :emoji: codes, the control codes it strips); anything
+# else rich prints exactly as written, so it goes out directly without importing rich.
+_RICH_WOULD_CHANGE = re.compile(r"[\[\x07\x08\x0b\x0c\r]|:\S*?:")
 
 
 class Output:
@@ -43,7 +48,15 @@ class Output:
             render()
 
     def info(self, message: str) -> None:
-        self.err.print(message)
+        if not _plain(self._stderr, message, sys.stderr):
+            self.err.print(message)
+
+    def result(self, value: Any) -> None:
+        """One value on stdout: an int, bool or plain text directly, anything else (and text
+        rich would change) through rich, as before."""
+        text = str(value) if isinstance(value, int) else value
+        if not _plain(self._stdout, text, sys.stdout):
+            self.out.print(value)
 
     @contextmanager
     def status(self, message: str) -> Iterator[Callable[[str], None]]:
@@ -65,6 +78,15 @@ class Output:
         if isinstance(output, str) and output.strip():  # e.g. Zig's source excerpt and caret
             self.err.print(Text(output.rstrip(), style="dim"))
         raise typer.Exit(exc.exit_code)
+
+
+def _plain(console: Any, text: Any, stream: Any) -> bool:
+    """Write `text` and a newline to `stream` when rich would print it unchanged (and no
+    rich console is in use on it yet, to keep the order of lines); False otherwise."""
+    if console is not None or not isinstance(text, str) or _RICH_WOULD_CHANGE.search(text):
+        return False
+    stream.write(text + "\n")
+    return True
 
 
 @contextmanager

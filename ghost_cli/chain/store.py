@@ -74,6 +74,8 @@ MIGRATIONS: tuple[str, ...] = (
 #: meta row present while state_nodes matches storage (version of the tree's rules)
 TREE_META = "state_tree"
 TREE_VERSION = "smt-shortcut-keccak-v1"
+#: Modules kept in memory by hash (StateStore.code), so a warm call reads no code row.
+CODE_CACHE_ENTRIES = 64
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class StateStore:
         except sqlite3.DatabaseError as exc:
             raise StateError(f"cannot open state database {self.path}: {exc}") from exc
         self._savepoints = count()
+        self._code_cache: dict[bytes, bytes] = {}
         self.tree: StateTree | None = None
         if authenticated:
             self.tree = StateTree(self._db)
@@ -263,9 +266,16 @@ class StateStore:
         )
 
     def code(self, code_hash: bytes) -> bytes:
+        # Code is addressed by its hash, so a copy kept here can never be stale.
+        code = self._code_cache.get(code_hash)
+        if code is not None:
+            return code
         row = self._db.execute("SELECT code FROM code WHERE hash = ?", (code_hash,)).fetchone()
         if row is None:
             raise StateError(f"code 0x{code_hash.hex()} missing from the state database")
+        if len(self._code_cache) >= CODE_CACHE_ENTRIES:
+            self._code_cache.clear()
+        self._code_cache[code_hash] = row[0]
         return row[0]
 
     # --- contract storage -------------------------------------------------------------

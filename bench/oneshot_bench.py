@@ -4,7 +4,8 @@ Each figure has its floor measured in the same run, alternating A B A B:
   - `ghost call counter get` and `ghost query counter get` (sandbox) against a bare Typer
     app with as many commands as ghost's, whose `call`/`query` take the same arguments and
     do nothing: the least any Typer CLI pays to start and parse;
-  - `ghost build` (warm: nothing changed) against the bare `zig build-exe` it runs.
+  - `ghost build` (warm: nothing changed) against the bare `zig build-exe` command it
+    runs (the same arguments, recorded from an in-process build).
 
     python bench/oneshot_bench.py [--runs N]
 """
@@ -60,6 +61,28 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss
 
 
+def zig_argv(project: Path, out: Path) -> list[str]:
+    """The exact Zig command `ghost build` runs for the project's contract (recorded from
+    an in-process build), writing to `out`."""
+    from ghost_cli.config.project import load_project
+    from ghost_cli.toolchain import build, zig
+
+    seen: list[list[str]] = []
+
+    def recording(args, **kwargs):
+        seen.append(list(args))
+        return zig.run_zig(args, **kwargs)
+
+    build.run_zig, original = recording, build.run_zig
+    try:
+        build.build_project(load_project(project))
+    finally:
+        build.run_zig = original
+    [args] = [a for a in seen if a[0] == "build-exe"]
+    args = [f"-femit-bin={out}" if a.startswith("-femit-bin=") else a for a in args]
+    return zig.zig_command() + args
+
+
 def command_names() -> list[str]:
     from ghost_cli.cli.main import app
 
@@ -72,7 +95,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
     ghost = [sys.executable, "-m", "ghost_cli"]
-    env = {**os.environ}
+    # As users run it: with bytecode caches (the warm-up runs write them), else every
+    # process compiles ghost's modules again.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         project = tmp / "bench"
@@ -83,10 +108,7 @@ def main() -> None:
         floor_py = tmp / "floor.py"
         floor_py.write_text(FLOOR_APP.format(names=names))
         floor = [sys.executable, str(floor_py)]
-        zig = [sys.executable, "-m", "ziglang", "build-exe", "-target", "wasm32-freestanding",
-               "-fno-entry", "-rdynamic", "-O", "ReleaseSmall", "--dep", "ghost",
-               "-Mroot=src/counter.zig", "-Mghost=lib/ghost.zig", "--name", "counter",
-               "-femit-bin=" + str(tmp / "direct.wasm")]
+        zig = zig_argv(project, tmp / "direct.wasm")
         pairs = {
             "call": ([*floor, "call", "counter", "get"], [*ghost, "call", "counter", "get"]),
             "query": ([*floor, "query", "counter", "get"], [*ghost, "query", "counter", "get"]),

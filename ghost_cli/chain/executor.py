@@ -100,7 +100,10 @@ class Executor:
         read_metadata: MetadataReader,
         clock: Callable[[], float] = time.time,
         default_gas_limit: int = gas.DEFAULT_GAS_LIMIT,
+        trusted_senders: frozenset[bytes] = frozenset(),
     ) -> None:
+        """`trusted_senders`: accounts whose unsigned TrustedLocalAuth transactions are
+        accepted (the sandbox's development accounts). A node never passes any."""
         self.store = store
         self.engine = engine
         self.chain_id = chain_id
@@ -108,6 +111,7 @@ class Executor:
         self.clock = clock
         self.default_gas_limit = default_gas_limit
         self.world = StoreWorld(store)
+        self.trusted_senders = frozenset(trusted_senders)
 
     # --- transactions ---------------------------------------------------------------
 
@@ -129,7 +133,7 @@ class Executor:
             raise NonceError(
                 f"nonce {tx.nonce} of 0x{tx.sender.hex()} is ahead of the account "
                 f"(next is {expected})")
-        verify_authorization(signed)
+        verify_authorization(signed, self.trusted_senders)
 
     def submit(self, signed: SignedTransaction) -> Receipt:
         """Check, run and record a signed transaction as a new block.

@@ -1,9 +1,13 @@
 """The embedded "sandbox" network: the executor over a SQLite file, in-process, no server.
 
-Every deploy and call is a signed transaction checked exactly as a node checks it. The
-sandbox has ten well-known development keys (ML-DSA-65 by default), derived from public
-seeds so that every sandbox has the same accounts: throwaway keys, never for real value.
-Real keys come from the keystore (`ghost keys`) and are passed as `signer`.
+Every deploy and call is a transaction checked exactly as a node checks it (chain id,
+expiry, nonce). The sandbox has ten well-known development keys (ML-DSA-65 by default),
+derived from public seeds so that every sandbox has the same accounts: throwaway keys,
+never for real value. Their transactions are "trusted local" by default: the sandbox
+accepts them from its own accounts without a signature round-trip (as anvil impersonates
+an account), with the same hash, nonce, receipt and state as a signed one; a node accepts
+no such transaction. Real keys come from the keystore (`ghost keys`) and are passed as
+`signer`: those always sign and are verified.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +28,7 @@ from .constructor import encode_constructor_args
 from .executor import Executor, Receipt
 from .network import RECEIPTS, SNAPSHOT, TRACES
 from .store import open_store
-from .transaction import SignedTransaction, Transaction, sign_single
+from .transaction import SignedTransaction, Transaction, TrustedLocalAuth, sign_single
 
 DEV_ACCOUNTS = 10
 DEFAULT_DEV_SCHEME = "ml-dsa-65"
@@ -31,12 +36,32 @@ DEFAULT_DEV_SCHEME = "ml-dsa-65"
 DEFAULT_TTL_SECONDS = 3600
 
 
+#: The default scheme's development accounts, as `dev_keys` derives them (a test checks
+#: they match): a sandbox knows its accounts without deriving ten keys at start-up.
+DEV_ADDRESSES = {"ml-dsa-65": tuple(bytes.fromhex(h) for h in (
+    "7a4bf8ae75ed159a3cbe7025150eb8bc7d594d54", "9bcd3e14862c916c8982a402fd6fd8e11a6587bd",
+    "f1b296daf3f6fa9059f4918c9529fa01d4742a58", "490ba2bfa21c525453ec574c14e7b14de6e867a3",
+    "615056c7962540773e682fe31029b9d70b27ffbf", "1fd48989ef78e13829f01d47421ec824f88b5e96",
+    "0b5a3343c8045ae7b6821514e7bde6ea1ab83ece", "5e51ba5a65ba257533c8b241a985fb9dd0355282",
+    "e829a62cba5eced894af40a1c2702de24327ddd1", "b14fc285cd6cb50db7f665cce581126f744ed07e",
+))}
+
+
+@lru_cache(maxsize=64)
+def _dev_key(scheme: str, index: int) -> KeyPair:
+    return KeyPair.generate(scheme, keccak256(b"ghost/sandbox-dev-key/v1"
+                                              + index.to_bytes(4, "big")))
+
+
 def dev_keys(scheme: str = DEFAULT_DEV_SCHEME, count: int = DEV_ACCOUNTS) -> list[KeyPair]:
-    """The sandbox's development keys: seed i = keccak256("ghost/sandbox-dev-key/v1" ‖ i)."""
-    return [
-        KeyPair.generate(scheme, keccak256(b"ghost/sandbox-dev-key/v1" + i.to_bytes(4, "big")))
-        for i in range(count)
-    ]
+    """The sandbox's development keys: seed i = keccak256("ghost/sandbox-dev-key/v1" ‖ i).
+    Derived once per process."""
+    return [_dev_key(scheme, i) for i in range(count)]
+
+
+def dev_addresses(scheme: str = DEFAULT_DEV_SCHEME) -> list[bytes]:
+    known = DEV_ADDRESSES.get(scheme)
+    return list(known) if known else [k.address for k in dev_keys(scheme)]
 
 
 class Sandbox:
@@ -57,9 +82,12 @@ class Sandbox:
         limits: Limits | None = None,
         dev_scheme: str = DEFAULT_DEV_SCHEME,
         authenticated: bool = False,
+        trust_dev_accounts: bool = True,
     ) -> None:
         """`authenticated`: keep the state tree (state roots, proofs) as a node does; off by
-        default because the tree costs a few hash steps per storage write."""
+        default because the tree costs a few hash steps per storage write.
+        `trust_dev_accounts`: send the development accounts' transactions unsigned
+        (TrustedLocalAuth); False signs and verifies them like any other key."""
         from ..vm.engines import default_engines
 
         self.store = open_store(db_path, authenticated=authenticated)
@@ -72,8 +100,10 @@ class Sandbox:
         self.name = name
         self.chain_id = chain_id
         self.clock = clock
-        self.dev_keys = dev_keys(dev_scheme)
-        self.accounts: list[bytes] = [k.address for k in self.dev_keys]
+        self.dev_scheme = dev_scheme
+        self.accounts: list[bytes] = dev_addresses(dev_scheme)
+        if trust_dev_accounts:
+            self.executor.trusted_senders = frozenset(self.accounts)
 
     def close(self) -> None:
         self.store.close()
@@ -85,17 +115,20 @@ class Sandbox:
         self.close()
 
     @property
+    def dev_keys(self) -> list[KeyPair]:
+        return dev_keys(self.dev_scheme)
+
+    @property
     def default_signer(self) -> KeyPair:
         return self.dev_keys[0]
 
     @property
     def default_sender(self) -> bytes:
-        return self.default_signer.address
+        return self.accounts[0]
 
     def dev_key(self, address: bytes) -> KeyPair:
-        for key in self.dev_keys:
-            if key.address == address:
-                return key
+        if address in self.accounts:
+            return _dev_key(self.dev_scheme, self.accounts.index(address))
         raise NotFoundError(f"0x{address.hex()} is not one of the sandbox's development keys")
 
     @contextmanager
@@ -131,28 +164,37 @@ class Sandbox:
     def submit(self, signed: SignedTransaction) -> Receipt:
         return self.executor.submit(signed)
 
+    def authorize(self, tx: Transaction, signer: KeyPair | None) -> SignedTransaction:
+        """A development account's transaction goes unsigned when the executor trusts it
+        (same hash, nonce, receipt and state); any other key signs."""
+        if tx.sender in self.executor.trusted_senders and (
+                signer is None or signer.public_key == self.dev_key(tx.sender).public_key):
+            return SignedTransaction(tx, TrustedLocalAuth())
+        signer = signer or self.default_signer
+        return sign_single(tx, signer.secret_key, signer.public_key)
+
     def deploy(
         self, code: bytes, args: Sequence[Any] = (), *, name: str | None = None,
         signer: KeyPair | None = None, gas_limit: int | None = None,
     ) -> Receipt:
         """Deploy `code`; `args` (typed values) go to its constructor, which runs in the
         same transaction with the signer as caller."""
-        signer = signer or self.default_signer
+        sender = signer.address if signer else self.default_sender
         calldata = encode_constructor_args(code, args)
-        tx = self.new_transaction("deploy", signer.address, gas_limit=gas_limit, code=code,
+        tx = self.new_transaction("deploy", sender, gas_limit=gas_limit, code=code,
                                   label=name or "", args=calldata)
-        return self.submit(sign_single(tx, signer.secret_key, signer.public_key))
+        return self.submit(self.authorize(tx, signer))
 
     def call(
         self, ref: str | bytes, function: str, args: Sequence[Any] = (), *,
         signer: KeyPair | None = None, gas_limit: int | None = None,
     ) -> Receipt:
-        signer = signer or self.default_signer
+        sender = signer.address if signer else self.default_sender
         address = self.resolve(ref)
         calldata = self.executor.encode_args(address, function, args)
-        tx = self.new_transaction("call", signer.address, gas_limit=gas_limit, target=address,
+        tx = self.new_transaction("call", sender, gas_limit=gas_limit, target=address,
                                   function=function, args=calldata)
-        return self.submit(sign_single(tx, signer.secret_key, signer.public_key))
+        return self.submit(self.authorize(tx, signer))
 
     def query(
         self, ref: str | bytes, function: str, args: Sequence[Any] = (), *,

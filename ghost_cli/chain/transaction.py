@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from ..crypto.hashing import keccak256
@@ -66,9 +67,10 @@ class Transaction:
             struct.pack(">QQ", self.gas_limit, self.expiry),
         ))
 
-    @property
+    @cached_property
     def hash(self) -> bytes:
-        """What every signature signs: domain-separated, and covering the chain id."""
+        """What every signature signs: domain-separated, and covering the chain id.
+        Computed once per (immutable) transaction: the executor asks several times."""
         return keccak256(HASH_DOMAIN + self.encode())
 
     @classmethod
@@ -111,9 +113,17 @@ class MultisigAuth:
 
 
 @dataclass(frozen=True)
+class TrustedLocalAuth:
+    """No signature at all: the sandbox's own development account, trusted in-process
+    (as anvil impersonates an account). Only an executor given the sender among its
+    `trusted_senders` accepts it, and only the sandbox gives any; it has no wire or file
+    form (`to_json` refuses it, gRPC sends it as unsigned), so a node never sees one."""
+
+
+@dataclass(frozen=True)
 class SignedTransaction:
     tx: Transaction
-    auth: SingleAuth | MultisigAuth | None = None
+    auth: SingleAuth | MultisigAuth | TrustedLocalAuth | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -146,14 +156,22 @@ def add_multisig_signature(
     return replace(signed, auth=replace(auth, signatures=sigs))
 
 
-def verify_authorization(signed: SignedTransaction) -> None:
-    """Raise BadSignatureError unless the transaction is authorised by its sender."""
+def verify_authorization(signed: SignedTransaction,
+                         trusted_senders: frozenset[bytes] = frozenset()) -> None:
+    """Raise BadSignatureError unless the transaction is authorised by its sender.
+    `trusted_senders`: the accounts whose TrustedLocalAuth is accepted (the sandbox's
+    development accounts; empty everywhere else)."""
     from ..crypto.address import address_of_public_key
 
     tx, auth = signed.tx, signed.auth
-    digest = tx.hash
     if auth is None:
         raise BadSignatureError("transaction is not signed")
+    if isinstance(auth, TrustedLocalAuth):
+        if tx.sender in trusted_senders:
+            return
+        raise BadSignatureError("transaction is not signed (an unsigned development-account "
+                                "transaction is accepted by the local sandbox only)")
+    digest = tx.hash
     if isinstance(auth, SingleAuth):
         try:
             signer = address_of_public_key(auth.public_key)
@@ -204,6 +222,8 @@ def _scheme(scheme_id: int):
 
 def to_json(signed: SignedTransaction) -> dict[str, Any]:
     tx = signed.tx
+    if isinstance(signed.auth, TrustedLocalAuth):
+        raise TransactionError("a trusted local transaction has no file form: sign it")
     doc: dict[str, Any] = {
         "format": "ghost-tx", "version": VERSION,
         "hash": "0x" + tx.hash.hex(),

@@ -47,6 +47,12 @@ def _console(**kwargs):
     return SafeConsole(highlight=False, soft_wrap=True, markup=False, emoji=False, **kwargs)
 
 
+# What rich would still change in text already made inert (terminal_safe, markup and
+# emoji off): tabs, which it expands. Anything else goes out directly, without importing
+# rich at all.
+_RICH_WOULD_CHANGE = re.compile(r"\t")
+
+
 class Output:
     def __init__(self, as_json: bool = False) -> None:
         self.as_json = as_json
@@ -73,7 +79,15 @@ class Output:
             render()
 
     def info(self, message: str) -> None:
-        self.err.print(message)
+        if not _plain(self._stderr, message, sys.stderr):
+            self.err.print(message)
+
+    def result(self, value: Any) -> None:
+        """One value on stdout: an int, bool or plain text directly, anything else (and text
+        rich would change) through rich, as before."""
+        text = str(value) if isinstance(value, int) else value
+        if not _plain(self._stdout, text, sys.stdout):
+            self.out.print(value)
 
     @contextmanager
     def status(self, message: str) -> Iterator[Callable[[str], None]]:
@@ -103,6 +117,18 @@ class Output:
             if lines:
                 self.err.print(Text(terminal_safe("\n".join(lines)), style="dim"))
         raise typer.Exit(exc.exit_code)
+
+
+def _plain(console: Any, text: Any, stream: Any) -> bool:
+    """Write `text` and a newline to `stream` when rich would print it unchanged (and no
+    rich console is in use on it yet, to keep the order of lines); False otherwise."""
+    if console is not None or not isinstance(text, str):
+        return False
+    safe = terminal_safe(text)
+    if _RICH_WOULD_CHANGE.search(safe):
+        return False
+    stream.write(safe + "\n")
+    return True
 
 
 @contextmanager

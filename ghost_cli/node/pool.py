@@ -20,7 +20,6 @@ this pool, which is bounded three ways:
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -88,6 +87,8 @@ class ExecutionPool:
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`submit` for asyncio callers. Cancelling the caller drops the result; an
         execution already running finishes (or hits its deadline) on its own."""
+        import asyncio  # here: `ghost node --help` and every other command import this module
+
         return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
 
     @property

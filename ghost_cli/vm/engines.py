@@ -34,15 +34,29 @@ class Backend:
 
 
 class EngineSet:
-    """One engine per code format, chosen by the first four bytes."""
+    """One engine per code format, chosen by the first four bytes. A format's backend may
+    be given as a factory, made on first use: a process that runs only wasm contracts
+    never imports the ZVM interpreter."""
 
-    def __init__(self, backends: dict[bytes, Backend]) -> None:
-        self.backends = backends
+    def __init__(self, backends: dict[bytes, Backend | Callable[[], Backend]]) -> None:
+        self._backends = dict(backends)
+
+    @property
+    def backends(self) -> dict[bytes, Backend]:
+        for magic in self._backends:
+            self._made(magic)
+        return self._backends  # type: ignore[return-value]
+
+    def _made(self, magic: bytes) -> Backend | None:
+        backend = self._backends.get(magic)
+        if backend is not None and not isinstance(backend, Backend):
+            backend = self._backends[magic] = backend()
+        return backend
 
     def _backend(self, code: bytes) -> Backend:
-        backend = self.backends.get(bytes(code[:4]))
+        backend = self._made(bytes(code[:4]))
         if backend is None:
-            kinds = " or ".join(repr(m) for m in self.backends)
+            kinds = " or ".join(repr(m) for m in self._backends)
             raise InvalidModuleError(
                 f"not a contract this node runs: code starts {bytes(code[:4])!r}, "
                 f"expected {kinds}"
@@ -121,10 +135,12 @@ def default_engines(limits, cache_dir) -> EngineSet:
     """The engines ghost ships, imported lazily (wasmtime is heavy)."""
     from .wasm.engine import WasmEngine
     from .wasm_module import read_metadata
-    from .zvm.engine import ZvmEngine, read_zvmc_metadata
 
     wasm = Backend(WasmEngine(limits, cache_dir=cache_dir), read_metadata)
-    return EngineSet({
-        WASM_MAGIC: wasm,
-        ZVMC_MAGIC: Backend(ZvmEngine(limits, foreign=by_selector(wasm)), read_zvmc_metadata),
-    })
+
+    def zvm() -> Backend:
+        from .zvm.engine import ZvmEngine, read_zvmc_metadata
+
+        return Backend(ZvmEngine(limits, foreign=by_selector(wasm)), read_zvmc_metadata)
+
+    return EngineSet({WASM_MAGIC: wasm, ZVMC_MAGIC: zvm})

@@ -12,14 +12,10 @@ contract must be able to reject a bad signature without trapping.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING, Any
 
-from ghost_cli.crypto import schemes
-from ghost_cli.crypto.aggregate import aggregate_verify_same_message
 from ghost_cli.crypto.hashing import keccak256 as _keccak256
-from ghost_cli.crypto.kem import ML_KEM_768
-from ghost_cli.crypto.multisig import MultisigAccount
 from ghost_cli.crypto.proof import PATH_BITS, Proof, verify_proof
-from ghost_cli.crypto.scheme import SignatureScheme
 from ghost_cli.exceptions import CryptoError
 from ghost_cli.vm.gas import (
     BLS_AGGREGATE_PER_KEY,
@@ -58,6 +54,19 @@ def blake2b256(data: bytes) -> bytes:
 
 HASHES = {"hash_sha256": sha256, "hash_keccak256": keccak256, "hash_blake2b256": blake2b256}
 
+# The signature, KEM and multi-sig libraries load on a contract's first use of them: most
+# calls never verify anything, and importing them all costs tens of milliseconds per process.
+if TYPE_CHECKING:
+    from ghost_cli.crypto.scheme import SignatureScheme
+
+
+def __getattr__(name: str) -> Any:  # svc.ML_KEM_768 (its sizes), loaded on first use
+    if name == "ML_KEM_768":
+        from ghost_cli.crypto.kem import ML_KEM_768
+
+        return ML_KEM_768
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # ---- signatures ---------------------------------------------------------------------------
 
@@ -66,6 +75,8 @@ def scheme_of(encoded: bytes) -> SignatureScheme | None:
     """The scheme an encoded key or signature names by its first byte, if ghost knows it."""
     if not encoded:
         return None
+    from ghost_cli.crypto import schemes
+
     try:
         return schemes.by_id(encoded[0])
     except CryptoError:
@@ -74,6 +85,8 @@ def scheme_of(encoded: bytes) -> SignatureScheme | None:
 
 def verify(pk: bytes, msg: bytes, sig: bytes) -> bool:
     """Encoded key, encoded signature (`scheme id ‖ raw`), any scheme ghost knows."""
+    from ghost_cli.crypto import schemes
+
     try:
         return bool(schemes.verify_encoded(bytes(pk), bytes(msg), bytes(sig)))
     except _MALFORMED:
@@ -93,12 +106,14 @@ def sig_verify_price(pk: bytes, msg_len: int, nbytes: int) -> int:
 # sigs = count (u8) ‖ count × (member index (u8) ‖ length (u16 big-endian) ‖ encoded sig)
 # Member indexes are positions in the descriptor's canonical (sorted) order.
 
-Multisig = tuple[MultisigAccount, list[tuple[int, bytes]]]
+Multisig = tuple[Any, list[tuple[int, bytes]]]  # (crypto.multisig.MultisigAccount, entries)
 
 
 def parse_multisig(desc: bytes, sigs: bytes) -> Multisig | None:
     """The account and its (member index, signature) list; None when either is malformed,
     an index is not a member or a member is listed twice."""
+    from ghost_cli.crypto.multisig import MultisigAccount
+
     try:
         account = MultisigAccount.from_bytes(bytes(desc))
     except _MALFORMED:
@@ -162,6 +177,8 @@ def bls_aggregate_verify(pks: bytes, pops: bytes, msg: bytes, agg: bytes) -> boo
         return False
     keys = [bytes(pks[i:i + BLS_PK_BYTES]) for i in range(0, len(pks), BLS_PK_BYTES)]
     proofs = [bytes(pops[i:i + BLS_SIG_BYTES]) for i in range(0, len(pops), BLS_SIG_BYTES)]
+    from ghost_cli.crypto.aggregate import aggregate_verify_same_message
+
     try:
         return bool(aggregate_verify_same_message(keys, bytes(msg), bytes(agg), proofs))
     except _MALFORMED:
@@ -177,6 +194,8 @@ def kem_encapsulate(pk: bytes, seed: bytes) -> tuple[bytes, bytes] | None:
     ML-KEM, whose `_encaps(coins)` takes m explicitly; its output decapsulates with
     ghost's `cryptography`-based keys (tests/vm/test_host_crypto.py checks both ways).
     None for a malformed key or seed."""
+    from ghost_cli.crypto.kem import ML_KEM_768
+
     if len(pk) != ML_KEM_768.public_key_size or len(seed) != KEM_SEED_BYTES:
         return None
     from Crypto.PublicKey import MLKEM  # lazily: only contracts that encapsulate need it
@@ -192,6 +211,8 @@ def kem_encapsulate(pk: bytes, seed: bytes) -> tuple[bytes, bytes] | None:
 def kem_decapsulate(sk: bytes, ct: bytes) -> bytes | None:
     """The 32-byte shared secret (a tampered ct gives an unrelated one, FIPS 203's implicit
     rejection); None for malformed lengths."""
+    from ghost_cli.crypto.kem import ML_KEM_768
+
     if len(sk) != ML_KEM_768.secret_key_size or len(ct) != ML_KEM_768.ciphertext_size:
         return None
     try:

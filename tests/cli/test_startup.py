@@ -21,3 +21,38 @@ def test_help_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
                          check=True).stdout.splitlines()[-1]
     assert out == "loaded:"
+
+
+CALL_PROBE = """
+import sys
+from ghost_cli.cli.main import app
+try:
+    app(sys.argv[1:], prog_name="ghost")
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print("loaded:" + ",".join(m for m in {heavy!r} if m in sys.modules))
+"""
+
+# A sandbox call to a wasm contract from a development account signs nothing, prints plain
+# text, and runs no ZVM code: none of these belong in its process.
+CALL_UNUSED = ("rich", "Crypto", "asyncio", "ghost_cli.vm.zvm.engine", "ghost_cli.crypto.schemes",
+               "ghost_cli.rpc.dispatcher", "pqcrypto", "coincurve")
+
+
+def test_a_sandbox_call_imports_only_what_it_uses(tmp_path, counter_code):
+    from ghost_cli.config.project import load_project
+    from ghost_cli.scaffold import new_project
+
+    root = new_project("probe", "counter", tmp_path / "probe")
+    artifact = load_project(root).artifact_path("counter")
+    artifact.parent.mkdir(parents=True, exist_ok=True)
+    artifact.write_bytes(counter_code)
+    probe = CALL_PROBE.format(heavy=CALL_UNUSED)
+    outputs = []
+    for argv in (["deploy"], ["call", "counter", "increment"], ["query", "counter", "get"]):
+        run = subprocess.run([sys.executable, "-c", probe, *argv], cwd=root,
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout.splitlines())
+    assert outputs[1] == ["1", "loaded:"]
+    assert outputs[2] == ["1", "loaded:"]

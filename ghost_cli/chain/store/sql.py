@@ -31,6 +31,8 @@ from .records import COUNTED, TABLES, ContractRecord, EventRecord, ReceiptRecord
 #: meta row present while state_nodes matches storage (version of the tree's rules)
 TREE_META = "state_tree"
 TREE_VERSION = "smt-shortcut-keccak-v1"
+#: Modules kept in memory by hash (SqlStore.code), so a warm call reads no code row.
+CODE_CACHE_ENTRIES = 64
 
 
 class SqlNodes:
@@ -251,10 +253,19 @@ class SqlStore:
                               json.loads(metadata), bytes(deployer), height)
 
     def code(self, code_hash: bytes) -> bytes:
+        # Code is addressed by its hash, so a copy kept here can never be stale, whichever
+        # node of a shared database wrote it.
+        cache: dict[bytes, bytes] = self.__dict__.setdefault("_code_cache", {})
+        code = cache.get(code_hash)
+        if code is not None:
+            return code
         row = self._one("SELECT code FROM code WHERE hash = ?", (code_hash,))
         if row is None:
             raise StateError(f"code 0x{code_hash.hex()} missing from the state database")
-        return bytes(row[0])
+        if len(cache) >= CODE_CACHE_ENTRIES:
+            cache.clear()
+        code = cache[code_hash] = bytes(row[0])
+        return code
 
     # --- contract storage -------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -35,7 +36,7 @@ class MlDsa:
         return seed, key.public_key().public_bytes_raw()
 
     def sign(self, secret_key: bytes, message: bytes) -> bytes:
-        key = self._load(check_secret(self.name, secret_key, SEED_LEN))
+        key = _expanded(self, bytes(check_secret(self.name, secret_key, SEED_LEN)))
         return key.sign(message)
 
     def verify(self, public_key: bytes, message: bytes, signature: bytes) -> bool:
@@ -53,6 +54,13 @@ class MlDsa:
         except UnsupportedAlgorithm as exc:  # a `cryptography` built without OpenSSL ML-DSA
             raise CryptoError(f"{self.name} is not supported by this build of cryptography: "
                               f"{exc}") from exc
+
+
+@lru_cache(maxsize=16)
+def _expanded(scheme: MlDsa, seed: bytes):
+    """The expanded private key of a seed, kept for the keys this process signs with:
+    expanding costs about a sixth of a signature, and the seed is in memory anyway."""
+    return scheme._load(seed)
 
 
 ML_DSA_44 = MlDsa(1, "ml-dsa-44", 1312, 2420, mldsa.MLDSA44PrivateKey, mldsa.MLDSA44PublicKey)

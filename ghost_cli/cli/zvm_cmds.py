@@ -116,11 +116,11 @@ def assemble_file(source: Path, output: Path, abi_path: Path | None) -> dict[str
 
 
 def disassemble_file(path: Path):
+    from ..formats import ZVMC
     from ..vm.zvm import decode_zvmc, disassemble, read_zvmc_metadata
-    from ..vm.zvm.container import MAGIC
 
     data = _read(path)
-    if data.startswith(MAGIC):
+    if data.startswith(ZVMC.magic):
         container = decode_zvmc(data)
         info = {"path": str(path), "container": True, "target": container.target_name,
                 "flags": container.flags, "code_size": len(container.code),
@@ -159,15 +159,14 @@ def tracing(net, contract: str, enabled: bool, out: Output) -> Iterator[list[dic
         return
     from ..chain.network import TRACES, require
     from ..exceptions import UsageError
-    from ..vm.engines import ZVMC_MAGIC
+    from ..vm.engines import StepTracing
 
     require(net, TRACES, "--trace runs on the sandbox only: a node does not send ZVM steps")
-    code = net.code(contract)
-    if not code.startswith(ZVMC_MAGIC):
+    engine = net.engine_for(net.code(contract))
+    if not isinstance(engine, StepTracing):
         raise UsageError(
             f"--trace is ZVM-only: {contract} is a WebAssembly contract, which runs natively "
             "on wasmtime and cannot be traced step by step")
-    engine = net.engine_for(code)
     steps: list[dict] = []
 
     def record(step) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..config.defaults import SANDBOX_CHAIN_ID
 from ..exceptions import ConfigError, UsageError
 from ..fsutil import write_atomically
-from ..rpc.dispatcher import Limits
+from ..rpc.limits import Limits
 from .pool import PoolLimits
 
 DEFAULT_HTTP = "127.0.0.1:8545"

@@ -5,7 +5,7 @@ one node on SQLite (the baseline), measured in the same run, alternating A B A B
 
 Every node is a real `ghost node start` process on loopback; the clients (threads, one
 key each, calls signed before the clock starts) are spread over the nodes in use. Without
---pg a throwaway PostgreSQL server is started (tests/pg_cluster.py; fsync off there, so
+--pg a throwaway PostgreSQL server is started (tests/support/pg_cluster.py; fsync off there, so
 the figures show ghost's cost, not the disk's). Prints calls/s per setup and the ratio to
 the SQLite node.
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 from node_bench import CHAIN_ID, build_counter, sign_calls  # noqa: E402
 
 from ghost_cli.chain.transaction import Transaction, sign_single, to_json  # noqa: E402

@@ -183,7 +183,7 @@ class Executor:
                 f"limit {tx.gas_limit}",
                 gas_used=tx.gas_limit,
             )
-        getattr(self.engine, "check", self.engine.validate)(code)  # no compile yet
+        self.engine.check(code)  # no compile yet
         metadata = self.read_metadata(code)
         abi = abi_from_metadata(metadata)
         if abi.constructor is None and tx.args:

@@ -23,6 +23,7 @@ from ..abi import Abi, decode_result, parse_address, parse_args
 from ..crypto.hashing import keccak256
 from ..crypto.keypair import KeyPair
 from ..exceptions import NotFoundError, UsageError
+from ..vm.engines import Engine
 from ..vm.types import Limits
 from .constructor import encode_constructor_args
 from .executor import Executor, Receipt
@@ -227,7 +228,7 @@ class Sandbox:
         """The deployed code of a contract."""
         return self.store.code(self.store.contract(self.resolve(ref)).code_hash)
 
-    def engine_for(self, code: bytes) -> Any:
+    def engine_for(self, code: bytes) -> Engine:
         """The engine that runs `code` (chosen by its magic bytes), for tracing hooks."""
         return self.engines.engine_for(code)
 

@@ -6,13 +6,16 @@ from typing import Annotated
 import typer
 
 from ..config import defaults
-from .options import Json, Target
-from .output import Output, handling
+from .artifacts import check_target
+from .options import Target
+from .output import Output, command
 
 
 def register(app: typer.Typer) -> None:
     @app.command("build")
+    @command
     def build(
+        out: Output,
         contracts: Annotated[
             list[str] | None, typer.Argument(help="Contracts to build (default: all).")
         ] = None,
@@ -24,35 +27,24 @@ def register(app: typer.Typer) -> None:
                               "ReleaseFast or ReleaseSmall (checks off); default: "
                               "build.optimize in ghost.toml."),
         ] = None,
-        as_json: Json = False,
     ) -> None:
         """Compile Zig to WebAssembly (and lower it to ZVM for --target zvm); print size,
         exports and imports of each contract."""
-        out = Output(as_json)
-        with handling(out):
-            from ..config.project import load_project
-            from ..toolchain.build import build_project
+        from ..config.project import load_project
+        from ..toolchain.build import build_project
 
-            check_target(target)
-            project = load_project()
-            with out.status("Building") as say:
-                results = build_project(project, contracts or None, progress=say,
-                                        target=target, optimize=optimize)
-            for r in results:
-                for warning in r.warnings:  # stderr, so --json output stays clean
-                    out.info(f"warning: {warning}")
-            out.emit(
-                {"contracts": [_as_json(project.root, r) for r in results]},
-                lambda: _render(out, project.root, results),
-            )
-
-
-def check_target(target: str | None) -> None:
-    from ..config.defaults import TARGETS
-    from ..exceptions import UsageError
-
-    if target is not None and target not in TARGETS:
-        raise UsageError(f"unknown target {target!r}: use one of {', '.join(TARGETS)}")
+        check_target(target)
+        project = load_project()
+        with out.status("Building") as say:
+            results = build_project(project, contracts or None, progress=say,
+                                    target=target, optimize=optimize)
+        for r in results:
+            for warning in r.warnings:  # stderr, so --json output stays clean
+                out.info(f"warning: {warning}")
+        out.emit(
+            {"contracts": [_as_json(project.root, r) for r in results]},
+            lambda: _render(out, project.root, results),
+        )
 
 
 def _as_json(root, r) -> dict:

@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from .options import Json, PasswordFile
-from .output import Output, handling
+from .options import PasswordFile
+from .output import Output, command
 from .signing import keystore
 
 NameArg = Annotated[str, typer.Argument(help="Key name (1-64 of A-Z a-z 0-9 _ . -).")]
@@ -32,7 +32,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys, name="keys")
 
     @keys.command("new")
+    @command
     def new(
+        out: Output,
         name: NameArg,
         scheme: Annotated[str | None, typer.Option(
             "--scheme", "-s", help="Signature scheme or ml-kem-768 (default ml-dsa-65); "
@@ -43,244 +45,230 @@ def register(app: typer.Typer) -> None:
         password_file: PasswordFile = None,
         seed: Annotated[str | None, typer.Option(
             "--seed", help="Hex seed for a reproducible key: development only.")] = None,
-        as_json: Json = False,
     ) -> None:
         """Create a key pair, sealed under a passphrase (asked twice at a prompt)."""
-        out = Output(as_json)
-        with handling(out):
-            from ..crypto.keystore import resolve_scheme
-            from ..crypto.schemes import DEFAULT_SCHEME
+        from ..crypto.keystore import resolve_scheme
+        from ..crypto.schemes import DEFAULT_SCHEME
 
-            ks = keystore()
-            scheme = scheme or DEFAULT_SCHEME
-            ks.new_path(name)  # refuse a bad or taken name before asking for a passphrase
-            resolve_scheme(scheme)
-            seed_bytes = _hex_option(seed, "--seed") if seed is not None else None
-            passphrase = None if plaintext else _passphrase(f"new key {name!r}", password_file,
-                                                             confirm=True)
-            info = ks.create(name, scheme, passphrase, seed_bytes)
-            if plaintext:
-                out.info(f"warning: {info.path} holds the secret key unencrypted")
-            if seed is not None:
-                out.info("warning: anyone who knows the seed has this key: development only")
-            out.emit({"key": info.to_json()}, lambda: _render_key(out, info))
+        ks = keystore()
+        scheme = scheme or DEFAULT_SCHEME
+        ks.new_path(name)  # refuse a bad or taken name before asking for a passphrase
+        resolve_scheme(scheme)
+        seed_bytes = _hex_option(seed, "--seed") if seed is not None else None
+        passphrase = None if plaintext else _passphrase(f"new key {name!r}", password_file,
+                                                         confirm=True)
+        info = ks.create(name, scheme, passphrase, seed_bytes)
+        if plaintext:
+            out.info(f"warning: {info.path} holds the secret key unencrypted")
+        if seed is not None:
+            out.info("warning: anyone who knows the seed has this key: development only")
+        out.emit({"key": info.to_json()}, lambda: _render_key(out, info))
 
     @keys.command("list")
-    def list_(as_json: Json = False) -> None:
+    @command
+    def list_(out: Output) -> None:
         """List the keys in the keystore."""
-        out = Output(as_json)
-        with handling(out):
-            from ..crypto.keystore import BrokenKey
+        from ..crypto.keystore import BrokenKey
 
-            ks = _keystore(out)
-            entries = ks.scan()
-            infos = [e for e in entries if not isinstance(e, BrokenKey)]
-            broken = [e for e in entries if isinstance(e, BrokenKey)]
-            out.emit({"keys": [i.to_json() for i in infos],
-                      "broken": [b.to_json() for b in broken]},
-                     lambda: _render_list(out, entries))
+        ks = _keystore(out)
+        entries = ks.scan()
+        infos = [e for e in entries if not isinstance(e, BrokenKey)]
+        broken = [e for e in entries if isinstance(e, BrokenKey)]
+        out.emit({"keys": [i.to_json() for i in infos],
+                  "broken": [b.to_json() for b in broken]},
+                 lambda: _render_list(out, entries))
 
     @keys.command("show")
-    def show(name: NameArg, as_json: Json = False) -> None:
+    @command
+    def show(out: Output, name: NameArg) -> None:
         """Show a key's scheme, address and public key (never its secret)."""
-        out = Output(as_json)
-        with handling(out):
-            info = _keystore(out).get(name)
-            out.emit({"key": info.to_json()}, lambda: _render_key(out, info, full=True))
+        info = _keystore(out).get(name)
+        out.emit({"key": info.to_json()}, lambda: _render_key(out, info, full=True))
 
     @keys.command("schemes")
-    def schemes_(as_json: Json = False) -> None:
+    @command
+    def schemes_(out: Output) -> None:
         """List the schemes `ghost keys new --scheme` accepts."""
-        out = Output(as_json)
-        with handling(out):
-            from ..crypto.kem import KEM_SCHEMES
-            from ..crypto.schemes import DEFAULT_SCHEME, SCHEMES
+        from ..crypto.kem import KEM_SCHEMES
+        from ..crypto.schemes import DEFAULT_SCHEME, SCHEMES
 
-            rows = [{"name": s.name, "id": s.id, "kind": "signing",
-                     "default": s.name == DEFAULT_SCHEME} for s in SCHEMES.values()]
-            rows += [{"name": k.name, "id": k.id, "kind": "kem", "default": False}
-                     for k in KEM_SCHEMES.values()]
-            out.emit({"schemes": rows}, lambda: [out.out.print(
-                f"{r['id']:>3}  {r['name']:<20} {r['kind']}"
-                + ("  (default)" if r["default"] else ""), markup=False) for r in rows])
+        rows = [{"name": s.name, "id": s.id, "kind": "signing",
+                 "default": s.name == DEFAULT_SCHEME} for s in SCHEMES.values()]
+        rows += [{"name": k.name, "id": k.id, "kind": "kem", "default": False}
+                 for k in KEM_SCHEMES.values()]
+        out.emit({"schemes": rows}, lambda: [out.out.print(
+            f"{r['id']:>3}  {r['name']:<20} {r['kind']}"
+            + ("  (default)" if r["default"] else ""), markup=False) for r in rows])
 
     @keys.command("export")
+    @command
     def export(
+        out: Output,
         name: NameArg,
         public: Annotated[bool, typer.Option(
             "--public", help="Public key only (the default).")] = False,
         secret: Annotated[bool, typer.Option(
             "--secret", help="Include the secret key, sealed: needs the passphrase.")] = False,
         password_file: PasswordFile = None,
-        as_json: Json = False,
     ) -> None:
         """Print a keystore document for `ghost keys import` on another machine."""
-        out = Output(as_json)
-        with handling(out):
-            from ..exceptions import UsageError
+        from ..exceptions import UsageError
 
-            if public and secret:
-                raise UsageError("--public and --secret exclude each other")
-            ks = _keystore(out)
-            passphrase = None
-            # Missing, corrupt or secret-less keys fail in export without a prompt first.
-            if secret and ks.get(name).has_secret:
-                passphrase = _passphrase(f"key {name!r}", password_file)
-            doc = ks.export(name, public=not secret, passphrase=passphrase)
-            out.emit({"name": name, "keystore": doc}, lambda: _write_json(doc))
+        if public and secret:
+            raise UsageError("--public and --secret exclude each other")
+        ks = _keystore(out)
+        passphrase = None
+        # Missing, corrupt or secret-less keys fail in export without a prompt first.
+        if secret and ks.get(name).has_secret:
+            passphrase = _passphrase(f"key {name!r}", password_file)
+        doc = ks.export(name, public=not secret, passphrase=passphrase)
+        out.emit({"name": name, "keystore": doc}, lambda: _write_json(doc))
 
     @keys.command("import")
+    @command
     def import_(
+        out: Output,
         file: Annotated[Path, typer.Argument(dir_okay=False, help="A keystore JSON file.")],
         name: Annotated[str | None, typer.Option(
             "--name", help="Store under this name (default: the name in the file).")] = None,
         password_file: PasswordFile = None,
-        as_json: Json = False,
     ) -> None:
         """Add a key from a keystore document (an export, or a public key)."""
-        out = Output(as_json)
-        with handling(out):
-            ks = keystore()
-            found = ks.read_file(file)
-            ks.new_path(name or found.name)
-            passphrase = None
-            if name is not None and name != found.name and found.encrypted:
-                passphrase = _passphrase(f"key {found.name!r}", password_file)  # to re-seal
-            info = ks.import_file(file, name=name, passphrase=passphrase)
-            out.emit({"key": info.to_json()}, lambda: _render_key(out, info))
+        ks = keystore()
+        found = ks.read_file(file)
+        ks.new_path(name or found.name)
+        passphrase = None
+        if name is not None and name != found.name and found.encrypted:
+            passphrase = _passphrase(f"key {found.name!r}", password_file)  # to re-seal
+        info = ks.import_file(file, name=name, passphrase=passphrase)
+        out.emit({"key": info.to_json()}, lambda: _render_key(out, info))
 
     @keys.command("delete")
+    @command
     def delete(
+        out: Output,
         name: NameArg,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
-        as_json: Json = False,
     ) -> None:
         """Delete a key's file. Without an export, its secret key is gone for good."""
-        out = Output(as_json)
-        with handling(out):
-            from ..exceptions import UsageError
+        from ..exceptions import UsageError
 
-            ks = _keystore(out)
-            if not yes and ks.path(name).exists():
-                if not sys.stdin.isatty():
-                    raise UsageError(f"deleting key {name!r} needs --yes when not at a terminal")
-                if not typer.confirm(f"Delete key {name!r}? Without an export it is gone "
-                                     "for good", err=True):
-                    raise typer.Exit(1)
-            ks.delete(name)
-            out.emit({"deleted": name}, lambda: out.info(f"deleted key {name!r}"))
+        ks = _keystore(out)
+        if not yes and ks.path(name).exists():
+            if not sys.stdin.isatty():
+                raise UsageError(f"deleting key {name!r} needs --yes when not at a terminal")
+            if not typer.confirm(f"Delete key {name!r}? Without an export it is gone "
+                                 "for good", err=True):
+                raise typer.Exit(1)
+        ks.delete(name)
+        out.emit({"deleted": name}, lambda: out.info(f"deleted key {name!r}"))
 
     @keys.command("sign")
+    @command
     def sign(
+        out: Output,
         name: NameArg,
         file: InputArg,
         out_file: OutFile = None,
         password_file: PasswordFile = None,
-        as_json: Json = False,
     ) -> None:
         """Sign FILE; print the signature (scheme id ‖ raw) as hex, or write it with --out."""
-        out = Output(as_json)
-        with handling(out):
-            from ..crypto.address import format_address
-            from ..crypto.message import sign_message
-            from .signing import unlock
+        from ..crypto.address import format_address
+        from ..crypto.message import sign_message
+        from .signing import unlock
 
-            message = _read_input(file)
-            key = unlock(name, password_file)
-            signature = sign_message(key, message)
-            if out_file is not None:
-                _write_output(out_file, signature, mode=0o644)
-            data = {"name": name, "scheme": key.scheme,
-                    "address": format_address(key.address) if key.address else None,
-                    "signature": "0x" + signature.hex(),
-                    "out": str(out_file) if out_file else None}
-            out.emit(data, lambda: out.info(f"signature written to {out_file}")
-                     if out_file else typer.echo(signature.hex()))
+        message = _read_input(file)
+        key = unlock(name, password_file)
+        signature = sign_message(key, message)
+        if out_file is not None:
+            _write_output(out_file, signature, mode=0o644)
+        data = {"name": name, "scheme": key.scheme,
+                "address": format_address(key.address) if key.address else None,
+                "signature": "0x" + signature.hex(),
+                "out": str(out_file) if out_file else None}
+        out.emit(data, lambda: out.info(f"signature written to {out_file}")
+                 if out_file else typer.echo(signature.hex()))
 
     @keys.command("verify")
+    @command
     def verify(
+        out: Output,
         name: NameArg,
         file: InputArg,
         sigfile: Annotated[Path, typer.Argument(
             dir_okay=False, help="The signature: hex (0x optional) or binary.")],
-        as_json: Json = False,
     ) -> None:
         """Check a signature of FILE by key NAME: exit 0 when valid, 11 when not."""
-        out = Output(as_json)
-        with handling(out):
-            from ..crypto.address import format_address
-            from ..crypto.message import verify_message
-            from ..exceptions import CryptoError, UsageError
+        from ..crypto.address import format_address
+        from ..crypto.message import verify_message
+        from ..exceptions import CryptoError, UsageError
 
-            info = _keystore(out).get(name)
-            if info.kind != "signing":
-                raise UsageError(f"{name!r} is a {info.kind} entry, not a signing key")
-            message = _read_input(file)
-            signature = _signature_bytes(_read_input(str(sigfile)))
-            if not verify_message(info.public_key, message, signature):
-                raise CryptoError("signature invalid", name=name)
-            address = format_address(info.address) if info.address else None
-            out.emit({"valid": True, "name": name, "address": address},
-                     lambda: out.out.print(f"signature valid: {name} {address}", markup=False))
+        info = _keystore(out).get(name)
+        if info.kind != "signing":
+            raise UsageError(f"{name!r} is a {info.kind} entry, not a signing key")
+        message = _read_input(file)
+        signature = _signature_bytes(_read_input(str(sigfile)))
+        if not verify_message(info.public_key, message, signature):
+            raise CryptoError("signature invalid", name=name)
+        address = format_address(info.address) if info.address else None
+        out.emit({"valid": True, "name": name, "address": address},
+                 lambda: out.out.print(f"signature valid: {name} {address}", markup=False))
 
     @keys.command("encrypt")
+    @command
     def encrypt(
+        out: Output,
         file: InputArg,
         to: Annotated[str, typer.Option("--to", help="The recipient's ml-kem key.")],
         out_file: OutFile = None,
-        as_json: Json = False,
     ) -> None:
         """Encrypt FILE to a KEM key; binary .ghx to stdout or --out."""
-        out = Output(as_json)
-        with handling(out):
-            from ..crypto import kem
-            from ..exceptions import UsageError
+        from ..crypto import kem
+        from ..exceptions import UsageError
 
-            info = _keystore(out).get(to)
-            if info.kind != "kem":
-                raise UsageError(f"{to!r} is a {info.kind} entry: encrypt to an ml-kem key "
-                                 "(`ghost keys new NAME --scheme ml-kem-768`)")
-            blob = kem.encrypt(info.public_key[1:], _read_input(file), kem=info.scheme)
-            _emit_binary(out, blob, out_file, "ciphertext", mode=0o644, to=to)
+        info = _keystore(out).get(to)
+        if info.kind != "kem":
+            raise UsageError(f"{to!r} is a {info.kind} entry: encrypt to an ml-kem key "
+                             "(`ghost keys new NAME --scheme ml-kem-768`)")
+        blob = kem.encrypt(info.public_key[1:], _read_input(file), kem=info.scheme)
+        _emit_binary(out, blob, out_file, "ciphertext", mode=0o644, to=to)
 
     @keys.command("decrypt")
+    @command
     def decrypt(
+        out: Output,
         name: NameArg,
         file: InputArg,
         out_file: OutFile = None,
         password_file: PasswordFile = None,
-        as_json: Json = False,
     ) -> None:
         """Decrypt a .ghx FILE sent to key NAME; the plaintext to stdout or --out."""
-        out = Output(as_json)
-        with handling(out):
-            from ..crypto import kem
-            from ..exceptions import UsageError
+        from ..crypto import kem
+        from ..exceptions import UsageError
 
-            ks = _keystore(out)
-            info = ks.get(name)
-            if info.kind != "kem":
-                raise UsageError(f"{name!r} is a {info.kind} entry: only ml-kem keys decrypt")
-            blob = _read_input(file)
-            passphrase = _passphrase(f"key {name!r}", password_file) if info.encrypted else None
-            key = ks.unlock(name, passphrase)
-            plaintext = kem.decrypt(key.secret_key, blob)
-            _emit_binary(out, plaintext, out_file, "plaintext", mode=0o600, name=name)
+        ks = _keystore(out)
+        info = ks.get(name)
+        if info.kind != "kem":
+            raise UsageError(f"{name!r} is a {info.kind} entry: only ml-kem keys decrypt")
+        blob = _read_input(file)
+        passphrase = _passphrase(f"key {name!r}", password_file) if info.encrypted else None
+        key = ks.unlock(name, passphrase)
+        plaintext = kem.decrypt(key.secret_key, blob)
+        _emit_binary(out, plaintext, out_file, "plaintext", mode=0o600, name=name)
 
     @multisig.command("create")
+    @command
     def multisig_create(
+        out: Output,
         name: NameArg,
         members: Annotated[list[str], typer.Argument(
             help="Signing keys in the keystore (yours or imported public keys).")],
         threshold: Annotated[int, typer.Option(
             "--threshold", "-m", help="Signatures required (M of the N members).")],
-        as_json: Json = False,
     ) -> None:
         """Create an M-of-N multi-sig account from keys in the keystore."""
-        out = Output(as_json)
-        with handling(out):
-            info = keystore().create_multisig(name, threshold, members)
-            out.emit({"key": info.to_json()}, lambda: _render_key(out, info, full=True))
+        info = keystore().create_multisig(name, threshold, members)
+        out.emit({"key": info.to_json()}, lambda: _render_key(out, info, full=True))
 
 
 # ---- helpers -----------------------------------------------------------------------------

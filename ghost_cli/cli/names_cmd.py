@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from .options import Json, Key, Network, PasswordFile, Transport
+from .options import Key, Network, PasswordFile, Transport
+from .output import Output, command
 
 NameArg = Annotated[str, typer.Argument(help="NAME.ghost (or just NAME).")]
 TargetArg = Annotated[str, typer.Argument(
@@ -22,66 +23,62 @@ def register(app: typer.Typer) -> None:
     app.add_typer(names, name="name")
 
     @names.command("register")
-    def register_(name: NameArg, target: TargetArg, network: Network = None, key: Key = None,
-                  password_file: PasswordFile = None, transport: Transport = None,
-                  as_json: Json = False) -> None:
+    @command
+    def register_(out: Output, name: NameArg, target: TargetArg, network: Network = None,
+                  key: Key = None,
+                  password_file: PasswordFile = None, transport: Transport = None) -> None:
         """Claim NAME.ghost for your key, pointing at TARGET. Refused if it is taken."""
-        _change("register", name, target, network, key, password_file, transport, as_json)
+        _change(out, "register", name, target, network, key, password_file, transport)
 
     @names.command("update")
-    def update(name: NameArg, target: TargetArg, network: Network = None, key: Key = None,
-               password_file: PasswordFile = None, transport: Transport = None,
-               as_json: Json = False) -> None:
+    @command
+    def update(out: Output, name: NameArg, target: TargetArg, network: Network = None,
+               key: Key = None,
+               password_file: PasswordFile = None, transport: Transport = None) -> None:
         """Point NAME.ghost at another contract; only its owner may."""
-        _change("update", name, target, network, key, password_file, transport, as_json)
+        _change(out, "update", name, target, network, key, password_file, transport)
 
     @names.command("transfer")
-    def transfer(name: NameArg,
+    @command
+    def transfer(out: Output, name: NameArg,
                  to: Annotated[str, typer.Argument(help="New owner: 0x address or a key name.")],
                  network: Network = None, key: Key = None, password_file: PasswordFile = None,
-                 transport: Transport = None, as_json: Json = False) -> None:
+                 transport: Transport = None) -> None:
         """Give NAME.ghost to another owner; only its owner may."""
-        _change("transfer", name, to, network, key, password_file, transport, as_json)
+        _change(out, "transfer", name, to, network, key, password_file, transport)
 
     @names.command("show")
-    def show(name: NameArg, network: Network = None, transport: Transport = None,
-             as_json: Json = False) -> None:
+    @command
+    def show(out: Output, name: NameArg, network: Network = None,
+             transport: Transport = None) -> None:
         """Resolve NAME.ghost (over DNS-over-QUIC on a quic:// node)."""
-        from .output import Output, handling
-
-        out = Output(as_json)
-        with handling(out):
-            with _open(network, transport) as net:
-                record = _client(net).resolve_name(name)
-            data = _record_json(record)
-            out.emit(data, lambda: [out.out.print(f"{k}: {v}") for k, v in data.items()])
+        with _open(network, transport) as net:
+            record = _client(net).resolve_name(name)
+        data = _record_json(record)
+        out.emit(data, lambda: [out.out.print(f"{k}: {v}") for k, v in data.items()])
 
     @names.command("list")
-    def list_(network: Network = None, transport: Transport = None,
-              as_json: Json = False) -> None:
+    @command
+    def list_(out: Output, network: Network = None, transport: Transport = None) -> None:
         """Every registered name, from the registry's event history."""
-        from .output import Output, handling
+        from ..abi import format_address
+        from ..names import REGISTRY_ADDRESS
 
-        out = Output(as_json)
-        with handling(out):
-            from ..abi import format_address
-            from ..names import REGISTRY_ADDRESS
-
-            with _open(network, transport) as net:
-                current: dict[str, dict] = {}
-                for e in net.events(REGISTRY_ADDRESS):
-                    data = bytes.fromhex(e["data"][2:])
-                    n = int.from_bytes(data[:4], "little")
-                    label = data[4:4 + n].decode()
-                    current[label] = {
-                        "name": f"{label}.ghost",
-                        "owner": format_address(data[4 + n:24 + n]),
-                        "address": format_address(data[24 + n:44 + n]),
-                        "block_height": e["block_height"]}
-            rows = sorted(current.values(), key=lambda r: r["name"])
-            out.emit({"names": rows}, lambda: [
-                out.out.print(f"{r['name']}  {r['address']}  owner {r['owner']}")
-                for r in rows])
+        with _open(network, transport) as net:
+            current: dict[str, dict] = {}
+            for e in net.events(REGISTRY_ADDRESS):
+                data = bytes.fromhex(e["data"][2:])
+                n = int.from_bytes(data[:4], "little")
+                label = data[4:4 + n].decode()
+                current[label] = {
+                    "name": f"{label}.ghost",
+                    "owner": format_address(data[4 + n:24 + n]),
+                    "address": format_address(data[24 + n:44 + n]),
+                    "block_height": e["block_height"]}
+        rows = sorted(current.values(), key=lambda r: r["name"])
+        out.emit({"names": rows}, lambda: [
+            out.out.print(f"{r['name']}  {r['address']}  owner {r['owner']}")
+            for r in rows])
 
 
 def _open(network, transport):
@@ -107,30 +104,26 @@ def _record_json(record) -> dict:
             "code_hash": None if record.code_hash is None else "0x" + record.code_hash.hex()}
 
 
-def _change(function, name, target, network, key, password_file, transport, as_json) -> None:
-    from .output import Output, handling
+def _change(out: Output, function, name, target, network, key, password_file, transport) -> None:
+    from ..abi import format_address, parse_address
+    from ..config.project import load_project
+    from ..names import REGISTRY_ADDRESS, ZONE, label_of
+    from .signing import keystore, load_signer
 
-    out = Output(as_json)
-    with handling(out):
-        from ..abi import format_address, parse_address
-        from ..config.project import load_project
-        from ..names import REGISTRY_ADDRESS, ZONE, label_of
-        from .signing import keystore, load_signer
-
-        label = label_of(name)
-        project = load_project()
-        signer = load_signer(key or project.default_key, password_file)
-        with _open(network, transport) as net:
-            _client(net)
-            if function == "transfer":
-                address = (parse_address(target) if target.lower().startswith("0x")
-                           else keystore().get(target).address)
-            else:
-                address = net.resolve(target)
-            receipt = net.call(REGISTRY_ADDRESS, function, [label, address], signer=signer)
-        data = {"name": f"{label}.{ZONE}", "function": function,
-                ("owner" if function == "transfer" else "address"): format_address(address),
-                "tx_hash": "0x" + receipt.tx_hash.hex(), "block_height": receipt.block_height}
-        out.emit(data, lambda: out.info(
-            f"{function} {label}.{ZONE} -> {format_address(address)} "
-            f"(block {receipt.block_height})"))
+    label = label_of(name)
+    project = load_project()
+    signer = load_signer(key or project.default_key, password_file)
+    with _open(network, transport) as net:
+        _client(net)
+        if function == "transfer":
+            address = (parse_address(target) if target.lower().startswith("0x")
+                       else keystore().get(target).address)
+        else:
+            address = net.resolve(target)
+        receipt = net.call(REGISTRY_ADDRESS, function, [label, address], signer=signer)
+    data = {"name": f"{label}.{ZONE}", "function": function,
+            ("owner" if function == "transfer" else "address"): format_address(address),
+            "tx_hash": "0x" + receipt.tx_hash.hex(), "block_height": receipt.block_height}
+    out.emit(data, lambda: out.info(
+        f"{function} {label}.{ZONE} -> {format_address(address)} "
+        f"(block {receipt.block_height})"))

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from .options import Json, Network, Transport
-from .output import Output, handling
+from .options import Network, Transport
+from .output import Output, command
 
 NameArg = Annotated[str, typer.Argument(help="Network name (letters, digits, '.', '-', '_').")]
 
@@ -23,7 +23,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(network, name="network")
 
     @network.command("add")
+    @command
     def add(
+        out: Output,
         name: NameArg,
         url: Annotated[str, typer.Option(
             "--url", help="The node: quic://HOST:PORT (HTTP/3) or http://HOST:PORT.")] = ...,
@@ -36,130 +38,125 @@ def register(app: typer.Typer) -> None:
             "--chain-id", min=1, help="The chain id; default: ask the node.")] = None,
         gas_limit: Annotated[int | None, typer.Option(
             "--gas-limit", min=1, help="Default gas limit of its transactions.")] = None,
-        as_json: Json = False,
     ) -> None:
         """Add (or replace) a node network in ghost.toml."""
-        out = Output(as_json)
-        with handling(out):
-            from ..client.rpc_client import SyncGhostClient, read_ca
-            from ..config import defaults as d
-            from ..config.project import edit_config, load_project
-            from ..exceptions import UsageError
+        from ..client.rpc_client import SyncGhostClient, read_ca
+        from ..config import defaults as d
+        from ..config.project import edit_config, load_project
+        from ..exceptions import UsageError
 
-            if name == d.SANDBOX_NETWORK:
-                raise UsageError("'sandbox' is the built-in embedded network; pick another name")
-            secure = url.startswith(("quic://", "https://"))
-            if not url.startswith(("quic://", "http://", "https://")):
-                raise UsageError(f"--url {url!r}: use quic://host:port or http://host:port")
-            if secure and ca is None:
-                raise UsageError(f"--url {url} needs --ca: the CA that signed the node's "
-                                 "certificate (a development node's DATA_DIR/tls/ca.pem)")
-            project = load_project()
-            if ca is not None:
-                read_ca(ca)  # refuse a missing or non-PEM file now, not at the first call
-            if chain_id is None:
-                with SyncGhostClient(url, ca=ca,
-                                     transport="quic" if url.startswith("quic") else "http",
-                                     timeout=10) as node:
-                    chain_id = node.node_info()["chain_id"]
-            values = {f"networks.{name}.kind": "node", f"networks.{name}.url": url,
-                      f"networks.{name}.chain_id": chain_id}
-            if http_url is not None:
-                values[f"networks.{name}.http_url"] = http_url
-            if ca is not None:
-                values[f"networks.{name}.ca"] = _stored_path(ca, project.root)
-            if gas_limit is not None:
-                values[f"networks.{name}.gas_limit"] = gas_limit
-            project = edit_config(project.root, values, remove=(f"networks.{name}",))
-            net = project.networks[name]
-            out.emit(_network_json(net, project.default_network),
-                     lambda: out.info(f"added network {name}: {url} (chain {chain_id})"))
+        if name == d.SANDBOX_NETWORK:
+            raise UsageError("'sandbox' is the built-in embedded network; pick another name")
+        secure = url.startswith(("quic://", "https://"))
+        if not url.startswith(("quic://", "http://", "https://")):
+            raise UsageError(f"--url {url!r}: use quic://host:port or http://host:port")
+        if secure and ca is None:
+            raise UsageError(f"--url {url} needs --ca: the CA that signed the node's "
+                             "certificate (a development node's DATA_DIR/tls/ca.pem)")
+        project = load_project()
+        if ca is not None:
+            read_ca(ca)  # refuse a missing or non-PEM file now, not at the first call
+        if chain_id is None:
+            with SyncGhostClient(url, ca=ca,
+                                 transport="quic" if url.startswith("quic") else "http",
+                                 timeout=10) as node:
+                chain_id = node.node_info()["chain_id"]
+        values = {f"networks.{name}.kind": "node", f"networks.{name}.url": url,
+                  f"networks.{name}.chain_id": chain_id}
+        if http_url is not None:
+            values[f"networks.{name}.http_url"] = http_url
+        if ca is not None:
+            values[f"networks.{name}.ca"] = _stored_path(ca, project.root)
+        if gas_limit is not None:
+            values[f"networks.{name}.gas_limit"] = gas_limit
+        project = edit_config(project.root, values, remove=(f"networks.{name}",))
+        net = project.networks[name]
+        out.emit(_network_json(net, project.default_network),
+                 lambda: out.info(f"added network {name}: {url} (chain {chain_id})"))
 
     @network.command("list")
-    def list_(as_json: Json = False) -> None:
+    @command
+    def list_(out: Output) -> None:
         """The project's networks; * marks the default."""
-        out = Output(as_json)
-        with handling(out):
-            from ..config.project import load_project
+        from ..config.project import load_project
 
-            project = load_project()
-            nets = [_network_json(n, project.default_network)
-                    for _, n in sorted(project.networks.items())]
+        project = load_project()
+        nets = [_network_json(n, project.default_network)
+                for _, n in sorted(project.networks.items())]
 
-            def render() -> None:
-                for n in nets:
-                    mark = "*" if n["default"] else " "
-                    where = n["url"] or "embedded"
-                    out.out.print(f"{mark} {n['name']:<16} {n['kind']:<8} chain {n['chain_id']:<8}"
-                                  f" {where}")
+        def render() -> None:
+            for n in nets:
+                mark = "*" if n["default"] else " "
+                where = n["url"] or "embedded"
+                out.out.print(f"{mark} {n['name']:<16} {n['kind']:<8} chain {n['chain_id']:<8}"
+                              f" {where}")
 
-            out.emit({"default": project.default_network, "networks": nets}, render)
+        out.emit({"default": project.default_network, "networks": nets}, render)
 
     @network.command("use")
-    def use(name: NameArg, as_json: Json = False) -> None:
+    @command
+    def use(out: Output, name: NameArg) -> None:
         """Make NAME the project's default network."""
-        out = Output(as_json)
-        with handling(out):
-            from ..config.project import load_project, set_value
+        from ..config.project import load_project, set_value
 
-            project = load_project()
-            project.network(name)  # NotFoundError names the known ones
-            set_value(project.root, "project.default_network", name)
-            out.emit({"default": name}, lambda: out.info(f"default network: {name}"))
+        project = load_project()
+        project.network(name)  # NotFoundError names the known ones
+        set_value(project.root, "project.default_network", name)
+        out.emit({"default": name}, lambda: out.info(f"default network: {name}"))
 
     @network.command("remove")
-    def remove(name: NameArg, as_json: Json = False) -> None:
+    @command
+    def remove(out: Output, name: NameArg) -> None:
         """Remove NAME from ghost.toml."""
-        out = Output(as_json)
-        with handling(out):
-            from ..config import defaults as d
-            from ..config.project import edit_config, load_project
-            from ..exceptions import UsageError
+        from ..config import defaults as d
+        from ..config.project import edit_config, load_project
+        from ..exceptions import UsageError
 
-            project = load_project()
-            project.network(name)
-            if name == d.SANDBOX_NETWORK:
-                raise UsageError("'sandbox' is built in and cannot be removed")
-            if name == project.default_network:
-                raise UsageError(f"network {name!r} is the default: `ghost network use "
-                                 f"{d.SANDBOX_NETWORK}` (or another) first")
-            edit_config(project.root, {}, remove=(f"networks.{name}",))
-            out.emit({"removed": name}, lambda: out.info(f"removed network {name}"))
+        project = load_project()
+        project.network(name)
+        if name == d.SANDBOX_NETWORK:
+            raise UsageError("'sandbox' is built in and cannot be removed")
+        if name == project.default_network:
+            raise UsageError(f"network {name!r} is the default: `ghost network use "
+                             f"{d.SANDBOX_NETWORK}` (or another) first")
+        edit_config(project.root, {}, remove=(f"networks.{name}",))
+        out.emit({"removed": name}, lambda: out.info(f"removed network {name}"))
 
     @app.command("receipt")
+    @command
     def receipt(
+        out: Output,
         tx_hash: Annotated[str, typer.Argument(help="Transaction hash (0x + 64 hex digits).")],
         network: Network = None,
         transport: Transport = None,
-        as_json: Json = False,
     ) -> None:
         """Look up a recorded transaction's receipt (the sandbox's or a node's)."""
-        out = Output(as_json)
-        with handling(out):
-            from ..abi import format_address
-            from .contract_cmds import _render, abi_lookup, receipt_json
+        from ..abi import format_address
+        from .render import abi_lookup, receipt_json, render_receipt
 
-            raw = _hash_arg(tx_hash)
-            with _open(network, transport) as net:
-                r = net.receipt(raw)
-                abi_of = abi_lookup(net)
-                data = {"kind": r.kind, **receipt_json(r, abi_of), "status": r.status,
-                        "error": r.error}
+        raw = _hash_arg(tx_hash)
+        with _open(network, transport) as net:
+            r = net.receipt(raw)
+            abi_of = abi_lookup(net)
+            data = {"kind": r.kind, **receipt_json(r, abi_of), "status": r.status,
+                    "error": r.error}
 
-            def render() -> None:
-                sender = f" from {format_address(r.sender)}" if r.sender else ""
-                out.info(f"{r.kind} in block {r.block_height}, tx 0x{r.tx_hash.hex()}{sender}")
-                if r.status != "ok":  # it ran and failed: only its nonce and gas were kept
-                    error = r.error or {}
-                    out.info(f"failed ({error.get('code')}): {error.get('message')}; "
-                             f"gas used: {r.gas_used:,}")
-                    return
-                _render(out, r, events=data["events"])
+        def render() -> None:
+            sender = f" from {format_address(r.sender)}" if r.sender else ""
+            out.info(f"{r.kind} in block {r.block_height}, tx 0x{r.tx_hash.hex()}{sender}")
+            if r.status != "ok":  # it ran and failed: only its nonce and gas were kept
+                error = r.error or {}
+                out.info(f"failed ({error.get('code')}): {error.get('message')}; "
+                         f"gas used: {r.gas_used:,}")
+                return
+            render_receipt(out, r, events=data["events"])
 
-            out.emit(data, render)
+        out.emit(data, render)
 
     @app.command("events")
+    @command
     def events(
+        out: Output,
         contract: Annotated[str, typer.Argument(help="Contract name or address.")],
         since: Annotated[int | None, typer.Option(
             "--since", min=0, help="From this block height on.")] = None,
@@ -169,30 +166,27 @@ def register(app: typer.Typer) -> None:
                                            help="At most this many.")] = 100,
         network: Network = None,
         transport: Transport = None,
-        as_json: Json = False,
     ) -> None:
         """A contract's recorded events (the sandbox's or a node's), oldest first, with
         their fields decoded by the contract's ABI."""
-        out = Output(as_json)
-        with handling(out):
-            from ..abi import decode_event, parse_address
-            from .contract_cmds import abi_lookup, event_line
+        from ..abi import decode_event, parse_address
+        from .render import abi_lookup, event_line
 
-            with _open(network, transport) as net:
-                found = net.events(contract, name=name, from_block=since, limit=limit)
-                abi_of = abi_lookup(net)
-                for e in found:
-                    e["fields"] = decode_event(
-                        abi_of(parse_address(e["address"])), e["name"],
-                        [bytes.fromhex(t[2:]) for t in e["topics"]], bytes.fromhex(e["data"][2:]))
+        with _open(network, transport) as net:
+            found = net.events(contract, name=name, from_block=since, limit=limit)
+            abi_of = abi_lookup(net)
+            for e in found:
+                e["fields"] = decode_event(
+                    abi_of(parse_address(e["address"])), e["name"],
+                    [bytes.fromhex(t[2:]) for t in e["topics"]], bytes.fromhex(e["data"][2:]))
 
-            def render() -> None:
-                for e in found:
-                    out.out.print(f"block {e['block_height']} {event_line(e)}")
-                if not found:
-                    out.info("no events")
+        def render() -> None:
+            for e in found:
+                out.out.print(f"block {e['block_height']} {event_line(e)}")
+            if not found:
+                out.info("no events")
 
-            out.emit({"contract": contract, "events": found}, render)
+        out.emit({"contract": contract, "events": found}, render)
 
 
 def _stored_path(path: Path, root: Path) -> str:

@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from ..node import config as c  # names and defaults only (light); the service loads lazily
-from .options import Json
-from .output import Output, handling
+from .output import Output, command
 
 _SUBAPP = dict(no_args_is_help=True, rich_markup_mode=None,
                context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,7 +20,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(node, name="node")
 
     @node.command("start")
+    @command
     def start(
+        out: Output,
         data_dir: Annotated[Path, typer.Option(
             "--data-dir", "-d", envvar=c.ENV_DATA_DIR, file_okay=False,
             help="Where the node keeps its state (created if missing).")],
@@ -71,64 +72,60 @@ def register(app: typer.Typer) -> None:
         max_connections: Annotated[int, typer.Option(
             "--max-connections", envvar=c.ENV_MAX_CONNECTIONS, min=1,
             help="HTTP/1.1 connections open at once.")] = c.HttpLimits.max_connections,
-        as_json: Json = False,
     ) -> None:
         """Serve JSON-RPC until SIGINT or SIGTERM. Prints the bound addresses once ready
         (one JSON line on stdout with --json)."""
-        out = Output(as_json)
-        with handling(out):
-            import json
+        import json
 
-            from ..node.config import Endpoint, HttpLimits, NodeConfig
-            from ..node.pool import PoolLimits
-            from ..node.service import run_node
+        from ..node.config import Endpoint, HttpLimits, NodeConfig
+        from ..node.pool import PoolLimits
+        from ..node.service import run_node
 
-            config = NodeConfig(
-                data_dir=data_dir,
-                http=None if no_http else Endpoint.parse(http, "--http"),
-                quic=None if no_quic else Endpoint.parse(quic, "--quic"),
-                grpc=Endpoint.parse(grpc, "--grpc") if grpc else None,
-                chain_id=chain_id,
-                checkpoint_every=checkpoint_every or None,
-                checkpoint_ms=checkpoint_ms or None,
-                log_file=log_file,
-                pool=PoolLimits(workers=workers, queue=queue),
-                http_limits=HttpLimits(max_connections=max_connections),
-                store=store,
-            )
+        config = NodeConfig(
+            data_dir=data_dir,
+            http=None if no_http else Endpoint.parse(http, "--http"),
+            quic=None if no_quic else Endpoint.parse(quic, "--quic"),
+            grpc=Endpoint.parse(grpc, "--grpc") if grpc else None,
+            chain_id=chain_id,
+            checkpoint_every=checkpoint_every or None,
+            checkpoint_ms=checkpoint_ms or None,
+            log_file=log_file,
+            pool=PoolLimits(workers=workers, queue=queue),
+            http_limits=HttpLimits(max_connections=max_connections),
+            store=store,
+        )
 
-            def ready(bound: dict) -> None:
-                if as_json:
-                    sys.stdout.write(json.dumps({"ok": True, **bound}) + "\n")
-                    sys.stdout.flush()
-                else:
-                    where = ", ".join(f"{k.upper()} on {bound[k]}" for k in ("http", "quic", "grpc")
-                                      if k in bound)
-                    out.info(f"ghost node: chain {bound['chain_id']}, {where}; "
-                             f"data in {bound['data_dir']}, state in {bound['store']}")
+        def ready(bound: dict) -> None:
+            if out.as_json:
+                sys.stdout.write(json.dumps({"ok": True, **bound}) + "\n")
+                sys.stdout.flush()
+            else:
+                where = ", ".join(f"{k.upper()} on {bound[k]}" for k in ("http", "quic", "grpc")
+                                  if k in bound)
+                out.info(f"ghost node: chain {bound['chain_id']}, {where}; "
+                         f"data in {bound['data_dir']}, state in {bound['store']}")
 
-            run_node(config, ready)
+        run_node(config, ready)
 
     @node.command("migrate")
+    @command
     def migrate(
+        out: Output,
         source: Annotated[str, typer.Option(
             "--from", help="The store to copy: a SQLite path (e.g. n0/state.db), "
                            "sqlite:///PATH or postgresql://USER@HOST/DB.")],
         target: Annotated[str, typer.Option(
             "--to", help="The empty store to copy it into (same forms as --from).")],
-        as_json: Json = False,
     ) -> None:
         """Copy a chain between stores (SQLite <-> PostgreSQL) and verify the copy: the
         same rows in every table and the same state root. Stop the nodes first."""
-        out = Output(as_json)
-        with handling(out):
-            from ..chain.store.migrate import migrate as copy_chain
+        from ..chain.store.migrate import migrate as copy_chain
 
-            report = copy_chain(source, target)
-            out.emit(
-                {"from": report.source, "to": report.target, "height": report.height,
-                 "state_root": "0x" + report.state_root.hex(), "rows": report.rows},
-                lambda: out.out.print(
-                    f"copied chain at height {report.height} from {report.source} to "
-                    f"{report.target}: state root 0x{report.state_root.hex()} verified, "
-                    f"{sum(report.rows.values())} rows"))
+        report = copy_chain(source, target)
+        out.emit(
+            {"from": report.source, "to": report.target, "height": report.height,
+             "state_root": "0x" + report.state_root.hex(), "rows": report.rows},
+            lambda: out.out.print(
+                f"copied chain at height {report.height} from {report.source} to "
+                f"{report.target}: state root 0x{report.state_root.hex()} verified, "
+                f"{sum(report.rows.values())} rows"))

@@ -54,3 +54,17 @@ Verbose = Annotated[
                       "events, logs and sub-calls; -vv every host call; -vvv ZVM opcodes "
                       "too. With --json, add it as \"call_trace\"."),
 ]
+#: Not in config.defaults: only `--trace` reads it.
+ENV_TRACE = "GHOST_TRACE"
+Trace = Annotated[
+    bool,
+    typer.Option("--trace", envvar=ENV_TRACE,
+                 help="Print every ZVM instruction run (depth, pc, opcode, gas left, stack "
+                      "top) to stderr; with --json, add them as \"trace\". ZVM contracts only."),
+]
+CtorArgs = Annotated[
+    list[str] | None,
+    typer.Option("--args", help="An argument of the contract's constructor (`pub fn init`), "
+                                "parsed as its ABI declares; repeat once per argument, in "
+                                "order. The constructor runs inside the deploy transaction."),
+]

@@ -9,6 +9,8 @@ contract cannot move the cursor, retitle the terminal or fake a line of ghost's 
 """
 
 
+import functools
+import inspect
 import json
 import re
 import sys
@@ -19,6 +21,7 @@ from typing import Any, NoReturn
 import typer
 
 from ..exceptions import GhostError
+from .options import Json
 
 # C0 and C1 controls except tab and newline, DEL, and the Unicode bidi and line controls
 # that reorder or split what a terminal shows (CVE-2021-42574, "Trojan Source").
@@ -139,3 +142,23 @@ def handling(output: Output) -> Iterator[Output]:
     except GhostError as exc:
         output.fail(exc)
 
+
+
+def command(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Make `fn(out, ...)` a command: it gains the --json option (options.Json) and runs
+    with `out`, its Output, under `handling`. Put it under `@app.command(...)`."""
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())
+    if not params or params[0].name != "out":
+        raise TypeError(f"{fn.__name__}: a command's first parameter is `out`")
+    as_json = inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, default=False,
+                                annotation=Json)
+
+    @functools.wraps(fn)
+    def run(*args: Any, as_json: bool = False, **kwargs: Any) -> Any:
+        out = Output(as_json)
+        with handling(out):
+            return fn(out, *args, **kwargs)
+
+    run.__signature__ = signature.replace(parameters=[*params[1:], as_json])  # type: ignore[attr-defined]
+    return run

@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 
-from .contract_cmds import CtorArgs
-from .options import GasLimit, Json, Network, PasswordFile, Transport
-from .output import Output, handling
+from .options import CtorArgs, GasLimit, Network, PasswordFile, Transport
+from .output import Output, command, handling
 
 tx_app = typer.Typer(help="Build, sign and send transactions (multi-sig: sign offline, "
                           "in any order).", no_args_is_help=True)
@@ -48,7 +47,7 @@ def build(
         from ..config.project import load_project
         from ..exceptions import UsageError
         from ..networks import open_network
-        from .contract_cmds import _artifact
+        from .artifacts import artifact_path
         from .signing import keystore
 
         if kind not in ("deploy", "call"):
@@ -73,7 +72,7 @@ def build(
                 if function is not None or args:
                     raise UsageError("a deploy's constructor arguments go in --args "
                                      "(one per argument)")
-                code = _artifact(project, target, None).read_bytes()  # its configured target
+                code = artifact_path(project, target, None).read_bytes()  # its configured target
                 calldata = encode_constructor_args(
                     code, parse_constructor_args(code, ctor_args or []))
                 tx = net.new_transaction("deploy", info.address, gas_limit=gas_limit,
@@ -88,67 +87,63 @@ def build(
 
 
 @tx_app.command("sign")
+@command
 def sign(
+    out: Output,
     file: FileArg,
     key: Annotated[str, typer.Option("--key", "-k", help="Keystore key that signs.")] = ...,
     password_file: PasswordFile = None,
-    as_json: Json = False,
 ) -> None:
     """Add KEY's signature to the transaction file, in place."""
-    out = Output(as_json)
-    with handling(out):
-        from ..chain.transaction import (
-            MultisigAuth,
-            add_multisig_signature,
-            dumps,
-            sign_single,
-        )
-        from ..crypto.address import format_address
-        from ..exceptions import UsageError
-        from .signing import unlock
+    from ..chain.transaction import (
+        MultisigAuth,
+        add_multisig_signature,
+        dumps,
+        sign_single,
+    )
+    from ..crypto.address import format_address
+    from ..exceptions import UsageError
+    from .signing import unlock
 
-        signed = _read(file)
-        signer = unlock(key, password_file)
-        if isinstance(signed.auth, MultisigAuth):
-            signed = add_multisig_signature(signed, signer.secret_key, signer.public_key)
-            have, need = len(signed.auth.signatures), signed.auth.account.threshold
-            status = f"{have} of {need} required signatures"
-        else:
-            if signer.address != signed.tx.sender:
-                raise UsageError(f"key {key!r} ({format_address(signer.address)}) is not the "
-                                 f"sender {format_address(signed.tx.sender)}")
-            signed = sign_single(signed.tx, signer.secret_key, signer.public_key)
-            have, need, status = 1, 1, "signed"
-        _write(file, dumps(signed))
-        out.emit({"hash": "0x" + signed.hash.hex(), "signatures": have, "threshold": need},
-                 lambda: out.info(f"signed by {key}: {status}"))
+    signed = _read(file)
+    signer = unlock(key, password_file)
+    if isinstance(signed.auth, MultisigAuth):
+        signed = add_multisig_signature(signed, signer.secret_key, signer.public_key)
+        have, need = len(signed.auth.signatures), signed.auth.account.threshold
+        status = f"{have} of {need} required signatures"
+    else:
+        if signer.address != signed.tx.sender:
+            raise UsageError(f"key {key!r} ({format_address(signer.address)}) is not the "
+                             f"sender {format_address(signed.tx.sender)}")
+        signed = sign_single(signed.tx, signer.secret_key, signer.public_key)
+        have, need, status = 1, 1, "signed"
+    _write(file, dumps(signed))
+    out.emit({"hash": "0x" + signed.hash.hex(), "signatures": have, "threshold": need},
+             lambda: out.info(f"signed by {key}: {status}"))
 
 
 @tx_app.command("send")
-def send(file: FileArg, network: Network = None, transport: Transport = None,
-         as_json: Json = False) -> None:
+@command
+def send(out: Output, file: FileArg, network: Network = None, transport: Transport = None) -> None:
     """Submit a signed transaction; print its result like `ghost call`."""
-    out = Output(as_json)
-    with handling(out):
-        from ..config.project import load_project
-        from ..networks import open_network
-        from .contract_cmds import _render, receipt_json
+    from ..config.project import load_project
+    from ..networks import open_network
+    from .render import receipt_json, render_receipt
 
-        signed = _read(file)
-        with open_network(load_project(), network, transport=transport) as net:
-            receipt = net.submit(signed)
-        out.emit(receipt_json(receipt), lambda: _render(out, receipt))
+    signed = _read(file)
+    with open_network(load_project(), network, transport=transport) as net:
+        receipt = net.submit(signed)
+    out.emit(receipt_json(receipt), lambda: render_receipt(out, receipt))
 
 
 @tx_app.command("show")
-def show(file: FileArg, as_json: Json = False) -> None:
+@command
+def show(out: Output, file: FileArg) -> None:
     """Print what a transaction file holds and who has signed it."""
-    out = Output(as_json)
-    with handling(out):
-        from ..chain.transaction import to_json
+    from ..chain.transaction import to_json
 
-        doc = to_json(_read(file))
-        out.emit(doc, lambda: out.out.print_json(data=doc))
+    doc = to_json(_read(file))
+    out.emit(doc, lambda: out.out.print_json(data=doc))
 
 
 def _read(file: Path):

@@ -5,13 +5,16 @@ from typing import Annotated
 
 import typer
 
-from .options import Json, Network, Target, Transport
-from .output import Output, handling
+from .artifacts import check_target
+from .options import Network, Target, Transport
+from .output import Output, command
 
 
 def register(app: typer.Typer) -> None:
     @app.command("verify")
+    @command
     def verify(
+        out: Output,
         contract: Annotated[str, typer.Argument(help="Contract name from ghost.toml.")],
         address: Annotated[str | None, typer.Option(
             "--address", help="Deployed address (default: the network's entry for the name).")
@@ -19,39 +22,35 @@ def register(app: typer.Typer) -> None:
         network: Network = None,
         target: Target = None,
         transport: Transport = None,
-        as_json: Json = False,
     ) -> None:
         """Rebuild CONTRACT from source (reproducible builds) and compare its hash with the
         code hash deployed on the network. Exit 0 on a match, 11 on a mismatch."""
-        out = Output(as_json)
-        with handling(out):
-            import hashlib
+        import hashlib
 
-            from ..abi import format_address
-            from ..config.project import load_project
-            from ..exceptions import CryptoError
-            from ..networks import open_network
-            from ..toolchain.build import build_project
-            from .build_cmd import check_target
+        from ..abi import format_address
+        from ..config.project import load_project
+        from ..exceptions import CryptoError
+        from ..networks import open_network
+        from ..toolchain.build import build_project
 
-            check_target(target)
-            project = load_project()
-            project.contract(contract)  # NotFoundError naming the contracts there are
-            with out.status(f"Rebuilding {contract}") as say:
-                [built] = build_project(project, [contract], progress=say, target=target)
-            local = hashlib.sha256(built.path.read_bytes()).digest()
-            with open_network(project, network, transport=transport) as net:
-                deployed_at = net.resolve(address or contract)
-                deployed = net.code_hash(deployed_at)
-            data = {"contract": contract, "address": format_address(deployed_at),
-                    "source_hash": built.metadata.get("source_hash"),
-                    "local_code_hash": "0x" + local.hex(),
-                    "deployed_code_hash": "0x" + deployed.hex(), "match": local == deployed}
-            if local != deployed:
-                raise CryptoError(
-                    f"{contract} at {format_address(deployed_at)} does not match this source: "
-                    f"deployed code 0x{deployed.hex()[:16]}…, rebuilt 0x{local.hex()[:16]}…",
-                    **data)
-            out.emit(data, lambda: out.out.print(
-                f"verified: {contract} at {format_address(deployed_at)} is this source "
-                f"(code sha256 0x{local.hex()})"))
+        check_target(target)
+        project = load_project()
+        project.contract(contract)  # NotFoundError naming the contracts there are
+        with out.status(f"Rebuilding {contract}") as say:
+            [built] = build_project(project, [contract], progress=say, target=target)
+        local = hashlib.sha256(built.path.read_bytes()).digest()
+        with open_network(project, network, transport=transport) as net:
+            deployed_at = net.resolve(address or contract)
+            deployed = net.code_hash(deployed_at)
+        data = {"contract": contract, "address": format_address(deployed_at),
+                "source_hash": built.metadata.get("source_hash"),
+                "local_code_hash": "0x" + local.hex(),
+                "deployed_code_hash": "0x" + deployed.hex(), "match": local == deployed}
+        if local != deployed:
+            raise CryptoError(
+                f"{contract} at {format_address(deployed_at)} does not match this source: "
+                f"deployed code 0x{deployed.hex()[:16]}…, rebuilt 0x{local.hex()[:16]}…",
+                **data)
+        out.emit(data, lambda: out.out.print(
+            f"verified: {contract} at {format_address(deployed_at)} is this source "
+            f"(code sha256 0x{local.hex()})"))

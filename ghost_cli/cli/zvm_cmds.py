@@ -1,29 +1,20 @@
-"""`ghost asm`, `ghost disasm`, and the `--trace` option of `ghost call`/`ghost query`."""
+"""`ghost asm`, `ghost disasm`: ZVM assembly to a ZVMC container and back (the `--trace`
+option of `ghost call`/`ghost query` lives in tracing.py)."""
 
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from .options import Json
-from .output import Output, handling
-
-ENV_TRACE = "GHOST_TRACE"
-
-Trace = Annotated[
-    bool,
-    typer.Option("--trace", envvar=ENV_TRACE,
-                 help="Print every ZVM instruction run (depth, pc, opcode, gas left, stack "
-                      "top) to stderr; with --json, add them as \"trace\". ZVM contracts only."),
-]
+from .output import Output, command
 
 
 def register(app: typer.Typer) -> None:
     @app.command("asm")
+    @command
     def asm(
+        out: Output,
         file: Annotated[Path, typer.Argument(help="ZVM assembly source (.zasm).")],
         output: Annotated[
             Path | None,
@@ -34,35 +25,31 @@ def register(app: typer.Typer) -> None:
             typer.Option("--abi", help="Ghost ABI JSON ({\"version\": 1, \"functions\": "
                                        "[...]}) to put in the container's ABI section."),
         ] = None,
-        as_json: Json = False,
     ) -> None:
         """Assemble ZVM assembly into a ZVMC container."""
-        out = Output(as_json)
-        with handling(out):
-            result = assemble_file(file, output or file.with_suffix(".zvmc"), abi)
-            out.emit(result, lambda: out.out.print(
-                f"Assembled {result['path']}: {result['code_size']:,} bytes of code, "
-                f"{len(result['functions'])} function(s)"))
+        result = assemble_file(file, output or file.with_suffix(".zvmc"), abi)
+        out.emit(result, lambda: out.out.print(
+            f"Assembled {result['path']}: {result['code_size']:,} bytes of code, "
+            f"{len(result['functions'])} function(s)"))
 
     @app.command("disasm")
+    @command
     def disasm(
+        out: Output,
         file: Annotated[Path, typer.Argument(help="A .zvmc container, or raw ZVM bytecode.")],
         as_asm: Annotated[
             bool, typer.Option("--asm", help="Print assembly that assembles back to the code."),
         ] = False,
-        as_json: Json = False,
     ) -> None:
         """List the instructions of ZVM bytecode: offset, opcode, immediate, base gas."""
-        out = Output(as_json)
-        with handling(out):
-            from ..vm.zvm import to_text
+        from ..vm.zvm import to_text
 
-            info, instrs = disassemble_file(file)
-            if as_asm and not as_json:
-                typer.echo(to_text(instrs), nl=False)
-                return
-            out.emit({**info, "instructions": [_instr_json(i) for i in instrs]},
-                     lambda: _render_listing(instrs))
+        info, instrs = disassemble_file(file)
+        if as_asm and not out.as_json:
+            typer.echo(to_text(instrs), nl=False)
+            return
+        out.emit({**info, "instructions": [_instr_json(i) for i in instrs]},
+                 lambda: _render_listing(instrs))
 
 
 def _read(path: Path) -> bytes:
@@ -116,11 +103,11 @@ def assemble_file(source: Path, output: Path, abi_path: Path | None) -> dict[str
 
 
 def disassemble_file(path: Path):
+    from ..formats import ZVMC
     from ..vm.zvm import decode_zvmc, disassemble, read_zvmc_metadata
-    from ..vm.zvm.container import MAGIC
 
     data = _read(path)
-    if data.startswith(MAGIC):
+    if data.startswith(ZVMC.magic):
         container = decode_zvmc(data)
         info = {"path": str(path), "container": True, "target": container.target_name,
                 "flags": container.flags, "code_size": len(container.code),
@@ -145,45 +132,3 @@ def _render_listing(instrs) -> None:
         lines.append(f"{i.offset:>6}  {i.opcode:02x}    {i.name:<20} {operand:<24} {i.gas:>5}")
     typer.echo("\n".join(lines))
 
-
-# ---- --trace for ghost call / ghost query -------------------------------------------------
-
-
-@contextmanager
-def tracing(net, contract: str, enabled: bool, out: Output) -> Iterator[list[dict] | None]:
-    """Trace the ZVM steps of calls made inside the block; yields the list of steps (None
-    when tracing is off). Steps go to stderr as they run unless output is JSON; a failed
-    call carries them in its error's details."""
-    if not enabled:
-        yield None
-        return
-    from ..chain.network import TRACES, require
-    from ..exceptions import UsageError
-    from ..vm.engines import ZVMC_MAGIC
-
-    require(net, TRACES, "--trace runs on the sandbox only: a node does not send ZVM steps")
-    code = net.code(contract)
-    if not code.startswith(ZVMC_MAGIC):
-        raise UsageError(
-            f"--trace is ZVM-only: {contract} is a WebAssembly contract, which runs natively "
-            "on wasmtime and cannot be traced step by step")
-    engine = net.engine_for(code)
-    steps: list[dict] = []
-
-    def record(step) -> None:
-        top = None if step.stack_top is None else hex(step.stack_top)
-        steps.append({"depth": step.depth, "pc": step.pc, "opcode": step.opcode,
-                      "gas_left": step.gas_left, "stack_top": top,
-                      "stack_size": step.stack_size})
-        if not out.as_json:
-            typer.echo(f"trace {step.depth:>2} {step.pc:>6}  {step.opcode:<20} "
-                       f"gas {step.gas_left:<12} top {top or '-'}", err=True)
-
-    from ..exceptions import ExecutionError
-
-    with engine.tracing(record):
-        try:
-            yield steps
-        except ExecutionError as exc:
-            exc.details["trace"] = steps  # a failed call's --json error keeps its trace
-            raise

@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..formats import FORMATS
+
 # ---- environment variables -------------------------------------------------------------
 
 #: Where ghost keeps per-user state (keystores, caches). Default: ~/.ghost
@@ -67,10 +69,11 @@ ZIG_CACHE_DIR = f"{STATE_DIR}/zig-cache"
 
 DEFAULT_VERSION = "0.1.0"
 DEFAULT_TARGET = "wasm"
-#: What `ghost build` makes: WebAssembly, or ZVM bytecode lowered from it in a ZVMC container.
-TARGETS = ("wasm", "zvm")
+#: What `ghost build` makes: WebAssembly, or ZVM bytecode lowered from it in a ZVMC container
+#: (ghost_cli/formats.py describes each format once).
+TARGETS = tuple(f.target for f in FORMATS)
 #: The file each target writes, <out_dir>/<contract><suffix>.
-ARTIFACT_SUFFIX = {"wasm": ".wasm", "zvm": ".zvmc"}
+ARTIFACT_SUFFIX = {f.target: f.suffix for f in FORMATS}
 
 DEFAULT_OPTIMIZE = "ReleaseSafe"
 #: Modes that keep Zig's runtime safety checks (overflow, bounds, unreachable stop the call).

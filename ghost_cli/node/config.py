@@ -4,17 +4,14 @@ identity file (which chain its state belongs to)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..config.defaults import SANDBOX_CHAIN_ID
 from ..exceptions import ConfigError, UsageError
 from ..fsutil import write_atomically
+from ..rpc.limits import Limits
 from .pool import PoolLimits
-
-if TYPE_CHECKING:
-    from ..rpc.dispatcher import Limits
 
 DEFAULT_HTTP = "127.0.0.1:8545"
 DEFAULT_QUIC = "127.0.0.1:8443"
@@ -77,19 +74,13 @@ class NodeConfig:
     checkpoint_ms: int | None = DEFAULT_CHECKPOINT_MS
     log_file: Path | None = None  # None: JSON lines on stderr
     store: str | None = None  # open_store URL; None: state.db in data_dir
-    limits: Limits = field(default_factory=lambda: _rpc_limits())
+    limits: Limits = Limits()
     pool: PoolLimits = PoolLimits()  # executions: workers at once and waiting
     http_limits: HttpLimits = HttpLimits()
 
     def __post_init__(self) -> None:
         if self.http is None and self.quic is None and self.grpc is None:
             raise UsageError("a node needs at least one transport: --http, --quic or --grpc")
-
-
-def _rpc_limits() -> Limits:
-    from ..rpc.dispatcher import Limits  # here: every `ghost` command imports this module
-
-    return Limits()
 
 
 def resolve_chain_id(data_dir: Path, wanted: int | None) -> int:

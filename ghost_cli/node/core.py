@@ -46,6 +46,7 @@ from ..exceptions import (
     StateError,
 )
 from ..names import NameRecord
+from ..vm.engines import Engine, default_engines
 from ..vm.gas import DEFAULT_GAS_LIMIT
 from ..vm.types import Event, Limits
 
@@ -191,7 +192,7 @@ class _View:
 
     __slots__ = ("store", "executor", "now")
 
-    def __init__(self, store: Any, engines: Any, chain_id: int) -> None:
+    def __init__(self, store: Any, engines: Engine, chain_id: int) -> None:
         self.store = store
         self.now = 0.0
         self.executor = Executor(store, engines, chain_id=chain_id,
@@ -215,7 +216,7 @@ class NodeCore:
     def __init__(
         self,
         store: StateStore,
-        engines: Any,
+        engines: Engine,
         *,
         chain_id: int,
         transports: Iterable[str] = ("http",),
@@ -260,8 +261,6 @@ class NodeCore:
              store: str | None = None, **kwargs: Any) -> NodeCore:
         """The node's durable store (`store`: a URL for open_store; default the SQLite
         file in `data_dir`) and the default engines under `data_dir`."""
-        from ..vm.engines import default_engines
-
         store_ = open_store(store or Path(data_dir) / STATE_FILE, durable=True,
                             authenticated=True)
         try:

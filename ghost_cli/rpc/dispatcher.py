@@ -10,22 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..exceptions import GhostError, MethodNotFoundError, RequestError, RequestTooLargeError
 from . import codec
 from .errors import INTERNAL, truncate
+from .limits import Limits
 from .methods import METHODS, Context, Core, Method
-
-MiB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_body: int = 4 * MiB  # bytes; adapters refuse larger bodies before reading them
-    max_batch: int = 100  # requests in one batch
-    max_reply: int = 8 * MiB  # bytes of one response body, all of a batch's together
 
 
 class Observer(Protocol):
@@ -41,7 +32,7 @@ class Dispatcher:
         self,
         core: Core,
         *,
-        limits: Limits = Limits(),
+        limits: Limits = Limits(),  # noqa: B008 - frozen
         observers: Iterable[Observer] = (),
         methods: Iterable[Method] = METHODS,
         timer: Callable[[], float] = time.perf_counter,

@@ -190,7 +190,7 @@ def event_json(e: Any) -> dict[str, Any]:
 
 
 def receipt_json(r: Any) -> dict[str, Any]:
-    """A recorded transaction. The shape of the CLI's receipt JSON (cli/contract_cmds.py)
+    """A recorded transaction. The shape of the CLI's receipt JSON (cli/render.py)
     plus kind and sender; `result` is null: clients decode return_data with the ABI."""
     return {
         "kind": r.kind,

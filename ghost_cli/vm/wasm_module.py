@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import InvalidModuleError
+from ..formats import WASM
 
-MAGIC = b"\0asm"
 VERSION = b"\x01\0\0\0"
-HEADER = MAGIC + VERSION
+HEADER = WASM.magic + VERSION
 
 #: The custom section ghost writes at build time: JSON with the ABI and build facts.
 METADATA_SECTION = "ghost.metadata"
@@ -215,7 +215,7 @@ def parse_module(code: bytes) -> WasmModule:
         raise InvalidModuleError(
             f"invalid WebAssembly module: {len(code)} bytes is shorter than the 8-byte header"
         )
-    if code[:4] != MAGIC:
+    if code[:4] != WASM.magic:
         raise InvalidModuleError("invalid WebAssembly module: missing the \\0asm magic number")
     if code[4:8] != VERSION:
         raise InvalidModuleError(

@@ -3,15 +3,10 @@ back (result decoded, sender named), and a failed call leaves neither."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from zvm_contracts import STORE, STORE_ABI, code_of  # a .zasm cell emitting "Set"
 
 from ghost_cli.exceptions import NotFoundError, RevertError
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "zvm"))
-from test_cross_contract import STORE, STORE_ABI, code_of  # noqa: E402 - a .zasm cell emitting "Set"
 
 
 def test_receipt_names_its_sender_and_decodes_its_result(sandbox):

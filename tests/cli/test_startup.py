@@ -4,7 +4,8 @@ import subprocess
 import sys
 
 HEAVY = ("wasmtime", "sqlite3", "Crypto", "ghost_cli.toolchain.build", "ghost_cli.chain.store",
-         "ghost_cli.vm.wasm.engine", "pytest")
+         "ghost_cli.vm.wasm.engine", "pytest",
+         "ghost_cli.rpc.dispatcher")  # node options read rpc.limits, not the method table
 
 PROBE = f"""
 import sys

@@ -1,5 +1,5 @@
 """Built example projects (templates storage and arithmetic), a `ghost` runner per project,
-and a node process (tests/node/node_helpers.py), for the end-to-end example tests."""
+and a node process (tests/support/node_helpers.py), for the end-to-end example tests."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))
-from node_helpers import start_node  # noqa: E402
+from node_helpers import start_node
 
 EXAMPLES = ("storage", "arithmetic")
 

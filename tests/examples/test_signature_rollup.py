@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from node_helpers import HAVE_QUIC, start_node
 from py_arkworks_bls12381 import G1Point, G2Point, Scalar
 
 from ghost_cli.chain.state_tree import MemoryNodes, SparseMerkleTree
@@ -29,9 +30,6 @@ from ghost_cli.toolchain.build import build_project
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = ("signature", "rollup")
-
-sys.path.insert(0, str(REPO / "tests" / "node"))
-from node_helpers import HAVE_QUIC, start_node  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -1,22 +1,10 @@
-"""A real node process (tests/node/node_helpers.py) for the DoQ and CLI tests."""
+"""A real node process (tests/support/node_helpers.py) for the DoQ and CLI tests; the built
+project and `ghost` runner are tests/conftest.py's."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))
-from node_helpers import start_node  # noqa: E402
-
-# The CLI tests' fixtures (a built counter project, `ghost` as a process) are tests/client's.
-_spec = importlib.util.spec_from_file_location(
-    "client_conftest", Path(__file__).resolve().parents[1] / "client" / "conftest.py")
-_client = sys.modules["client_conftest"] = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_client)
-built_project, project, ghost = _client.built_project, _client.project, _client.ghost
+from node_helpers import start_node
 
 
 @pytest.fixture(scope="module")

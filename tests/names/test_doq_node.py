@@ -3,9 +3,6 @@ DoQ client (a third-party implementation of RFC 9250), trusting the node's dev C
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import dns.edns
 import dns.exception
 import dns.message
@@ -13,13 +10,11 @@ import dns.query
 import dns.quic
 import dns.rcode
 import pytest
+from node_helpers import Client
 
 from ghost_cli.abi import encode_value, format_address
 from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.names import REGISTRY_ADDRESS
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))
-from node_helpers import Client  # noqa: E402
 
 pytestmark = pytest.mark.slow
 #: What dnspython raises when the node resets the stream or closes the connection.

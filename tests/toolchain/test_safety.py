@@ -219,7 +219,6 @@ def test_ghost_test_shows_the_panic_message_and_line(deployed):
 def test_a_node_reports_the_panic_and_the_cli_locates_it(project, tmp_path):
     """The node has no debug info: its error carries the message, raw frames and logs;
     the CLI locates them with the project's own sidecar."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))
     from node_helpers import start_node
 
     env = {**os.environ, "NO_COLOR": "1", "GHOST_HOME": str(tmp_path / "home"),

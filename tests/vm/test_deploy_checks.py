@@ -11,6 +11,7 @@ from wasm_helpers import wat_module
 
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.exceptions import GasLimitTooHighError, InvalidModuleError, OutOfGasError
+from ghost_cli.formats import WASM
 from ghost_cli.vm import gas
 from ghost_cli.vm.wasm_module import METADATA_SECTION, add_custom_section
 
@@ -40,7 +41,7 @@ def sandbox(tmp_path: Path, cache_dir: Path):
 
 
 def nothing_compiled(sandbox: Sandbox, cache_dir: Path) -> bool:
-    wasm = sandbox.engines.backends[b"\0asm"].engine
+    wasm = sandbox.engines.engine_for(WASM.magic)
     return len(wasm._modules) == 0 and not list(cache_dir.glob("*.cwasm"))
 
 

@@ -4,20 +4,10 @@ steps at the highest verbosity, and the same gas and results with the trace off.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-from ghost_cli.chain.sandbox import Sandbox
-from ghost_cli.crypto.hashing import contract_address
-from ghost_cli.exceptions import GhostError
-from ghost_cli.vm import gas
-from ghost_cli.vm.trace import Recorder, current_tracer, key_text, recording
-from ghost_cli.vm.zvm import selector
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "zvm"))
-from test_cross_contract import (  # noqa: E402 - the .zasm contracts and their ABIs
+from zvm_contracts import (  # the .zasm contracts and their ABIs
     CALLER_ABI,
     FACTORY_ABI,
     INIT,
@@ -26,6 +16,13 @@ from test_cross_contract import (  # noqa: E402 - the .zasm contracts and their 
     set_call,
     u64,
 )
+
+from ghost_cli.chain.sandbox import Sandbox
+from ghost_cli.crypto.hashing import contract_address
+from ghost_cli.exceptions import GhostError
+from ghost_cli.vm import gas
+from ghost_cli.vm.trace import Recorder, current_tracer, key_text, recording
+from ghost_cli.vm.zvm import selector
 
 
 @pytest.fixture

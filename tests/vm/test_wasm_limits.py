@@ -90,7 +90,6 @@ def test_small_logs_are_kept_whole() -> None:
 
 RSS_SCRIPT = """
 import sys
-sys.path.insert(0, sys.argv[2])
 from wasm_helpers import make_ctx, wat_module
 from ghost_cli.exceptions import ExecutionError
 from ghost_cli.vm.wasm import WasmEngine
@@ -133,9 +132,10 @@ def test_repeated_memory_bombs_do_not_grow_the_process(tmp_path: Path) -> None:
     """Each call may fill 16 MiB; 60 of them would hold ~1 GiB if stores outlived calls."""
     calls = 60
     proc = subprocess.run(
-        [sys.executable, "-c", RSS_SCRIPT, str(calls), str(REPO / "tests" / "vm")],
+        [sys.executable, "-c", RSS_SCRIPT, str(calls)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)})
+        env={**os.environ,
+             "PYTHONPATH": os.pathsep.join((str(REPO), str(REPO / "tests" / "support")))})
     assert proc.returncode == 0, proc.stderr
     before, after = map(int, proc.stdout.split())
     assert after - before < 128 * 1024 * 1024, (before, after)

@@ -24,6 +24,7 @@ from ghost_cli.exceptions import (
     NotFoundError,
     TrapError,
 )
+from ghost_cli.formats import WASM
 from ghost_cli.vm.host_table import BY_NAME, HOST_MODULE
 from ghost_cli.vm.trace import current_tracer
 from ghost_cli.vm.types import CallContext, Limits, Outcome, StorageReader
@@ -41,8 +42,6 @@ from .checks import (
 from .frame import CallFrame, FrameStack
 from .host_functions import HostFunctions, func_type
 from .traps import WASM_PAGE, one_line, size_text, translate_trap
-
-WASM_MAGIC = b"\0asm"
 
 # Proposals that are off: nondeterministic (threads, relaxed SIMD), unmeterable (bulk
 # memory: memory.copy/fill of 16 MiB costs one unit of fuel), or not needed by contracts
@@ -138,6 +137,13 @@ class WasmEngine:
         except wasmtime.WasmtimeError as exc:
             raise invalid_module(exc) from exc
 
+    @staticmethod
+    def read_metadata(code: bytes) -> dict[str, object] | None:
+        """The ghost metadata custom section (ABI included), None when there is none."""
+        from ghost_cli.vm.wasm_module import read_metadata
+
+        return read_metadata(code)
+
     def _precheck(self, code: bytes) -> None:
         self._check_size(code)
         precheck(code, self.limits)
@@ -173,7 +179,7 @@ class WasmEngine:
 
     def _compile(self, code: bytes) -> wasmtime.Module:
         # wasmtime.Module also accepts WAT text; contracts are binaries only.
-        if not code.startswith(WASM_MAGIC):
+        if not code.startswith(WASM.magic):
             raise InvalidModuleError(
                 "invalid WebAssembly module: not a WebAssembly binary (no \\0asm header)")
         try:

@@ -16,8 +16,8 @@ from typing import Any
 
 from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.exceptions import InvalidModuleError
+from ghost_cli.formats import ZVMC
 
-MAGIC = b"ZVMC"
 VERSION = 1
 HEADER_BYTES = 16
 TARGETS = {0: "zvm_native", 1: "evm_compat", 2: "wasm_bridge"}
@@ -51,7 +51,7 @@ def encode_zvmc(code: bytes, abi_json: bytes = b"", target: int = TARGET_ZVM_NAT
         raise InvalidModuleError(f"ZVMC flags must fit one byte, got {flags}")
     if len(code) > _U32_MAX or len(abi_json) > _U32_MAX:
         raise InvalidModuleError("ZVMC sections are limited to 4 GiB each")
-    header = (MAGIC + bytes((VERSION, target, flags, 0))
+    header = (ZVMC.magic + bytes((VERSION, target, flags, 0))
               + len(code).to_bytes(4, "little") + len(abi_json).to_bytes(4, "little"))
     return header + bytes(code) + bytes(abi_json)
 
@@ -63,8 +63,9 @@ def decode_zvmc(data: bytes) -> Zvmc:
         raise InvalidModuleError(
             f"invalid ZVMC container: {len(data)} bytes, shorter than the {HEADER_BYTES}-byte "
             "header")
-    if data[:4] != MAGIC:
-        raise InvalidModuleError(f"invalid ZVMC container: magic is {data[:4]!r}, not {MAGIC!r}")
+    if data[:4] != ZVMC.magic:
+        raise InvalidModuleError(
+            f"invalid ZVMC container: magic is {data[:4]!r}, not {ZVMC.magic!r}")
     version, target, flags, reserved = data[4], data[5], data[6], data[7]
     if version != VERSION:
         raise InvalidModuleError(

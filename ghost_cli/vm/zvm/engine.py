@@ -33,6 +33,7 @@ from ghost_cli.exceptions import (
     PanicError,
     RevertError,
 )
+from ghost_cli.formats import ZVMC
 from ghost_cli.vm.trace import current_tracer
 from ghost_cli.vm.types import (
     CallContext,
@@ -44,7 +45,6 @@ from ghost_cli.vm.types import (
 )
 
 from .container import (
-    MAGIC,
     TARGET_ZVM_NATIVE,
     TARGETS,
     decode_zvmc,
@@ -149,7 +149,7 @@ class _Host:
         if found is None or found is UNKNOWN:
             return found
         raw = found[0]
-        if not raw.startswith(MAGIC):
+        if not raw.startswith(ZVMC.magic):
             # another engine's contract: runnable only when there is that engine
             return UNKNOWN if self._engine.foreign is None else ForeignCode(raw)
         try:
@@ -164,7 +164,7 @@ class _Host:
         if found is None or found is UNKNOWN:
             return found
         raw = found[0]
-        if raw.startswith(MAGIC):
+        if raw.startswith(ZVMC.magic):
             try:
                 return decode_zvmc(raw).code
             except InvalidModuleError:
@@ -186,7 +186,7 @@ class _Host:
     def deployable(self, output: bytes) -> Deployable:
         # A ZVMC container is deployed as it is, ABI included; any other bytes are ZVM
         # code (the EVM's rule), wrapped in a container with an empty ABI section.
-        stored = output if output.startswith(MAGIC) else encode_zvmc(output)
+        stored = output if output.startswith(ZVMC.magic) else encode_zvmc(output)
         loaded = self._engine.load(stored)
         return Deployable(stored, loaded.code, dict(loaded.metadata or {}))
 
@@ -217,6 +217,14 @@ class ZvmEngine:
     def validate(self, code: bytes) -> None:
         """Raise InvalidModuleError unless `code` is a ZVMC container this engine runs."""
         self.load(code)
+
+    #: nothing to compile: checking a contract is loading it
+    check = validate
+
+    @staticmethod
+    def read_metadata(code: bytes) -> dict[str, Any] | None:
+        """The metadata section of a ZVMC container (ABI included), None when it has none."""
+        return read_zvmc_metadata(code)
 
     def load(self, data: bytes) -> LoadedContract:
         """Decode and analyse a container once; later loads come from the cache."""

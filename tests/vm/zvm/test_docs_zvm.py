@@ -5,7 +5,7 @@ from pathlib import Path
 from ghost_cli.vm.host_table import HOST_FUNCTIONS
 from ghost_cli.vm.zvm.opcodes import OPCODES
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "zvm.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "zvm.md"
 
 
 def test_every_opcode_row_is_documented():

@@ -69,8 +69,8 @@ def test_hand_made_module() -> None:
     assert [s.id for s in m.sections] == [1, 2, 3, 7, 10]
 
 
-def test_real_module(built_counter) -> None:
-    m = parse_module(built_counter.code)
+def test_real_module(counter_code) -> None:
+    m = parse_module(counter_code)
     assert {e.name for e in m.exports} >= {"memory", "increment", "add", "get"}
     assert all(i.module == "ghost" and i.kind == "func" for i in m.imports)
     assert m.export_type("increment") == FuncType((), ())
@@ -151,17 +151,17 @@ def _only_invalid_module_errors(code: bytes) -> None:
         assert "\n" not in exc.message
 
 
-def test_fuzz_truncations(built_counter) -> None:
-    code = built_counter.code
+def test_fuzz_truncations(counter_code) -> None:
+    code = counter_code
     for n in range(len(code)):
         _only_invalid_module_errors(code[:n])
     with pytest.raises(InvalidModuleError):
         parse_module(code[:-1])
 
 
-def test_fuzz_garbage_and_bit_flips(built_token) -> None:
+def test_fuzz_garbage_and_bit_flips(token_code) -> None:
     rng = random.Random(1234)
-    code = built_token.code
+    code = token_code
     for _ in range(500):
         _only_invalid_module_errors(HEADER + rng.randbytes(rng.randrange(64)))
         _only_invalid_module_errors(rng.randbytes(rng.randrange(64)))

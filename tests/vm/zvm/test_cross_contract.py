@@ -12,59 +12,28 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from zvm_contracts import (
+    CALLER_ABI,
+    FACTORY_ABI,
+    GET,
+    INIT,
+    STORE,
+    STORE_ABI,
+    code_of,
+    container,
+    set_call,
+    u64,
+    word,
+)
 
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.chain.transaction import sign_single
 from ghost_cli.crypto.hashing import contract_address, keccak256
 from ghost_cli.exceptions import NotFoundError, RevertError
-from ghost_cli.vm.zvm import assemble, encode_zvmc, metadata_json, selector
+from ghost_cli.vm.zvm import assemble, encode_zvmc, selector
 
 pytestmark = pytest.mark.usefixtures("both_paths")  # stepped and compiled
 
-CONTRACTS = Path(__file__).with_name("contracts")
-
-
-def _fn(name: str, inputs: list[str], output: str | None = None) -> dict:
-    return {"name": name, "inputs": [{"name": f"a{i}", "type": t} for i, t in enumerate(inputs)],
-            "output": output}
-
-
-STORE_ABI = {"version": 1, "functions": [
-    _fn("set", ["u64"], "u64"), _fn("set_then_fail", ["u64"]), _fn("get", [], "u64")]}
-CALLER_ABI = {"version": 1, "functions": [
-    _fn(name, ["address", "bytes"], "bytes")
-    for name in ("call", "call_then_revert", "static", "delegate")]}
-FACTORY_ABI = {"version": 1, "functions": [
-    _fn("make", ["bytes"], "address"), _fn("make2", ["u64", "bytes"], "address"),
-    _fn("make_then_revert", ["bytes"], "address")]}
-
-
-def code_of(name: str) -> bytes:
-    return assemble((CONTRACTS / f"{name}.zasm").read_text())
-
-
-def container(name: str, abi: dict) -> bytes:
-    return encode_zvmc(code_of(name), metadata_json({"abi": abi}))
-
-
-STORE = container("store", STORE_ABI)
-#: Init code whose constructor stores 1 in slot 0 and deploys B, ABI and all.
-INIT = code_of("constructor") + STORE
-
-
-def u64(n: int) -> bytes:
-    return n.to_bytes(8, "little")
-
-
-def word(n: int) -> bytes:
-    return n.to_bytes(32, "big")
-
-
-def set_call(n: int, fn: str = "set(u64)") -> bytes:
-    return selector(fn) + u64(n)
-
-
-GET = selector("get()")
 
 
 @pytest.fixture

@@ -1,0 +1,87 @@
+"""How commands show what a network did: receipts and events as JSON and for people.
+Shared by `ghost call`/`query`/`deploy`, `ghost tx send`, `ghost network receipt` and
+`ghost network events`."""
+
+
+def abi_lookup(net):
+    """address -> the deployed contract's ABI (None when unknown), cached per command."""
+    from ..exceptions import GhostError
+
+    cache: dict[bytes, object] = {}
+
+    def abi_of(address: bytes):
+        if address not in cache:
+            try:
+                cache[address] = net.abi_of(address)
+            except GhostError:
+                cache[address] = None
+        return cache[address]
+
+    return abi_of
+
+
+def deploy_json(name, r) -> dict:
+    from ..abi import format_address
+
+    return {"name": name, "address": format_address(r.address), "gas_used": r.gas_used,
+            "block_height": r.block_height, "tx_hash": "0x" + r.tx_hash.hex()}
+
+
+def _events_json(events, abi_of) -> list[dict]:
+    from ..vm.trace import event_json
+
+    return [event_json(e, abi_of(e.address) if abi_of else None) for e in events]
+
+
+def receipt_json(r, abi_of=None) -> dict:
+    """A receipt as --json shows it (the node's receipt JSON has the same shape:
+    rpc/methods.py)."""
+    from ..abi import format_address, to_jsonable
+
+    if abi_of is None:  # the receipt's own contract's ABI decodes its events
+        def abi_of(address):
+            return r.abi if address == r.address else None
+
+    return {
+        "sender": format_address(r.sender) if r.sender else None,
+        "address": format_address(r.address),
+        "function": r.function,
+        "result": to_jsonable(r.result),
+        "return_data": "0x" + r.return_data.hex(),
+        "gas_used": r.gas_used,
+        "block_height": r.block_height,
+        "tx_hash": "0x" + r.tx_hash.hex() if r.tx_hash else None,
+        "events": _events_json(r.events, abi_of),
+        "logs": list(r.logs),
+    }
+
+
+def event_line(e: dict) -> str:
+    """One event for the terminal: its decoded fields, else its raw topics and data."""
+    from ..abi import format_fields
+
+    if e.get("fields") is not None:
+        return f"{e['name']} {format_fields(e['fields'])}".rstrip()
+    return f"{e['name']} {' '.join(e['topics'][1:])} data={e['data']}".replace("  ", " ")
+
+
+def render_receipt(out, r, proven=None, events=None) -> None:
+    """A receipt for people: the result on stdout, the rest on stderr. `events`: the
+    receipt's events as receipt_json gives them (default: decoded by the receipt's own
+    ABI)."""
+    from ..abi import to_jsonable
+
+    if r.result is None:
+        out.info("ok (no return value)")  # stdout stays empty for scripts
+    else:
+        out.out.print(to_jsonable(r.result))
+    out.info(f"gas used: {r.gas_used:,}" + ("" if r.tx_hash else "  (query: nothing recorded)"))
+    for e in receipt_json(r)["events"] if events is None else events:
+        out.info(f"event {event_line(e)}")
+    for line in r.logs:
+        out.info(f"log: {line}")
+    if proven is not None:
+        where = (f"checkpoint {proven.checkpoint_height}" if proven.checkpoint_height
+                 is not None else f"height {proven.height}, not yet checkpointed")
+        out.info(f"proven: recomputed here from {len(proven.reads)} storage value(s) "
+                 f"verified against state root 0x{proven.state_root.hex()} ({where})")

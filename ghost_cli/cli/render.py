@@ -74,7 +74,7 @@ def render_receipt(out, r, proven=None, events=None) -> None:
     if r.result is None:
         out.info("ok (no return value)")  # stdout stays empty for scripts
     else:
-        out.out.print(to_jsonable(r.result))
+        out.result(to_jsonable(r.result))
     out.info(f"gas used: {r.gas_used:,}" + ("" if r.tx_hash else "  (query: nothing recorded)"))
     for e in receipt_json(r)["events"] if events is None else events:
         out.info(f"event {event_line(e)}")

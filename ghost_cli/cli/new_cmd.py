@@ -6,13 +6,14 @@ from typing import Annotated
 
 import typer
 
-from .options import Json
-from .output import Output, handling
+from .output import Output, command
 
 
 def register(app: typer.Typer) -> None:
     @app.command("new")
+    @command
     def new(
+        out: Output,
         name: Annotated[str, typer.Argument(
             help="Project name (letters, digits, _ and -; also its directory); `-` becomes "
                  "`_` where code needs an identifier.")],
@@ -23,19 +24,16 @@ def register(app: typer.Typer) -> None:
         directory: Annotated[
             Path | None, typer.Option("--dir", help="Where to create it (default ./NAME).")
         ] = None,
-        as_json: Json = False,
     ) -> None:
         """Create a new contract project: ghost.toml, Zig sources with the SDK, tests."""
-        out = Output(as_json)
-        with handling(out):
-            from ..scaffold import identifier_for, new_project
+        from ..scaffold import identifier_for, new_project
 
-            root = new_project(name, template, directory or Path(name))
-            out.emit(
-                {"project": name, "identifier": identifier_for(name), "template": template,
-                 "path": str(root)},
-                lambda: out.out.print(
-                    f"Created {name} from template {template} in {root}\n"
-                    f"Next: cd {root} && ghost build && ghost deploy"
-                ),
-            )
+        root = new_project(name, template, directory or Path(name))
+        out.emit(
+            {"project": name, "identifier": identifier_for(name), "template": template,
+             "path": str(root)},
+            lambda: out.out.print(
+                f"Created {name} from template {template} in {root}\n"
+                f"Next: cd {root} && ghost build && ghost deploy"
+            ),
+        )

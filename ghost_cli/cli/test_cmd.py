@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
-from .options import Json, Verbose
-from .output import Output, handling
+from .options import Verbose
+from .output import Output, command
 
 
 def register(app: typer.Typer) -> None:
@@ -14,7 +14,9 @@ def register(app: typer.Typer) -> None:
         "test",
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     )
+    @command
     def test(
+        out: Output,
         ctx: typer.Context,
         gas_report: Annotated[bool, typer.Option("--gas-report",
                                                  help="Print gas per contract function.")] = False,
@@ -35,60 +37,58 @@ def register(app: typer.Typer) -> None:
             "--watch", help="Run again whenever a Zig source, test or ghost.toml changes "
                             "(rebuilding first); Ctrl-C stops.")] = False,
         verbose: Verbose = 0,
-        as_json: Json = False,
     ) -> None:
         """Run tests/ with pytest; extra arguments go to pytest (e.g. -k increment).
         -v also prints each contract call's trace (shown with a failing test's output)."""
-        out = Output(as_json)
-        with handling(out):
-            import json
-            import subprocess
-            import sys
-            import tempfile
-            from pathlib import Path
+        import json
+        import subprocess
+        import sys
+        import tempfile
+        from pathlib import Path
 
-            from ..config.project import load_project
-            from ..toolchain.build import build_project
+        from ..config.project import load_project
+        from ..toolchain.build import build_project
 
-            project = load_project()
-            _check_target(target)
-            if watch and as_json:
-                from ..exceptions import UsageError
+        project = load_project()
+        _check_target(target)
+        if watch and out.as_json:
+            from ..exceptions import UsageError
 
-                raise UsageError("--watch reruns for people to read; it takes no --json")
-            # Build here, once per target the tests use: a compile error is reported like
-            # `ghost build` reports it (Zig's diagnostic once, exit 4) instead of as an error
-            # in every test's setup.
+            raise UsageError("--watch reruns for people to read; it takes no --json")
+        # Build here, once per target the tests use: a compile error is reported like
+        # `ghost build` reports it (Zig's diagnostic once, exit 4) instead of as an error
+        # in every test's setup. Watching, each run builds afresh inside pytest instead.
+        if not watch:
             with out.status("building contracts"):
                 for each in _build_targets(target):
                     build_project(project, target=each)
-            with tempfile.TemporaryDirectory() as tmp:
-                report_path = Path(tmp) / "report.json"
-                # The plugin is loaded through its pytest11 entry point.
-                cmd = [sys.executable, "-m", "pytest", "tests", "--ghost-project",
-                       str(project.root), "--ghost-report", str(report_path),
-                       "--ghost-prebuilt"]
-                cmd += ["--gas-report"] if gas_report else []
-                cmd += ["--gas-snapshot"] if snapshot else []
-                cmd += ["--gas-check"] if check else []
-                cmd += ["--gas-tolerance", str(tolerance)] if tolerance is not None else []
-                cmd += ["-" + "v" * verbose] if verbose else []
-                cmd += ["--ghost-target", target] if target else []
-                cmd += list(ctx.args)
-                # With --json, pytest's own output goes to stderr so stdout stays one document.
-                import os
+        with tempfile.TemporaryDirectory() as tmp:
+            report_path = Path(tmp) / "report.json"
+            # The plugin is loaded through its pytest11 entry point.
+            cmd = [sys.executable, "-m", "pytest", "tests", "--ghost-project",
+                   str(project.root), "--ghost-report", str(report_path)]
+            cmd += [] if watch else ["--ghost-prebuilt"]
+            cmd += ["--gas-report"] if gas_report else []
+            cmd += ["--gas-snapshot"] if snapshot else []
+            cmd += ["--gas-check"] if check else []
+            cmd += ["--gas-tolerance", str(tolerance)] if tolerance is not None else []
+            cmd += ["-" + "v" * verbose] if verbose else []
+            cmd += ["--ghost-target", target] if target else []
+            cmd += list(ctx.args)
+            # With --json, pytest's own output goes to stderr so stdout stays one document.
+            import os
 
-                from ..config.defaults import ENV_VERBOSE
+            from ..config.defaults import ENV_VERBOSE
 
-                env = {**os.environ, ENV_VERBOSE: str(verbose)}
-                if watch:
-                    _watch(project, cmd, env, out)
-                    return
-                proc = subprocess.run(cmd, cwd=project.root, env=env,
-                                      stdout=sys.stderr if as_json else None)
-                report = json.loads(report_path.read_text()) if report_path.exists() else {}
-            _raise_for(proc.returncode, report)
-            out.emit(report, lambda: None)
+            env = {**os.environ, ENV_VERBOSE: str(verbose)}
+            if watch:
+                _watch(project, cmd, env, out)
+                return
+            proc = subprocess.run(cmd, cwd=project.root, env=env,
+                                  stdout=sys.stderr if out.as_json else None)
+            report = json.loads(report_path.read_text()) if report_path.exists() else {}
+        _raise_for(proc.returncode, report)
+        out.emit(report, lambda: None)
 
 
 def _watch(project, cmd: list[str], env: dict, out: Output) -> None:

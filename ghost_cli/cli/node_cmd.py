@@ -57,6 +57,7 @@ def register(app: typer.Typer) -> None:
             help="Where the chain's state lives: a SQLite path or sqlite:///PATH, or "
                  "postgresql://USER@HOST/DB shared by several nodes (password from "
                  "PGPASSFILE, ~/.pgpass or PGPASSWORD, never the command line). Default: "
+                 "[node] store in the ghost.toml of the project it runs in, else "
                  "state.db in the data directory.")] = None,
         log_file: Annotated[Path | None, typer.Option(
             "--log-file", envvar=c.ENV_LOG_FILE, dir_okay=False,
@@ -83,6 +84,7 @@ def register(app: typer.Typer) -> None:
 
         config = NodeConfig(
             data_dir=data_dir,
+            store=store if store is not None else _project_store(),
             http=None if no_http else Endpoint.parse(http, "--http"),
             quic=None if no_quic else Endpoint.parse(quic, "--quic"),
             grpc=Endpoint.parse(grpc, "--grpc") if grpc else None,
@@ -92,7 +94,6 @@ def register(app: typer.Typer) -> None:
             log_file=log_file,
             pool=PoolLimits(workers=workers, queue=queue),
             http_limits=HttpLimits(max_connections=max_connections),
-            store=store,
         )
 
         def ready(bound: dict) -> None:
@@ -129,3 +130,15 @@ def register(app: typer.Typer) -> None:
                 f"copied chain at height {report.height} from {report.source} to "
                 f"{report.target}: state root 0x{report.state_root.hex()} verified, "
                 f"{sum(report.rows.values())} rows"))
+
+
+def _project_store() -> str | None:
+    """`[node] store` of the ghost.toml found from here upward; None outside a project."""
+    from ..config.project import find_config, load_project
+    from ..exceptions import ConfigError
+
+    try:
+        find_config()
+    except ConfigError:  # not in a project: the data directory's state.db
+        return None
+    return load_project().node_store

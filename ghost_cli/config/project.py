@@ -74,6 +74,7 @@ class Project:
     default_network: str = d.DEFAULT_NETWORK
     test: TestConfig = field(default_factory=TestConfig)
     default_key: str | None = None  # keystore key that signs when --key is not given
+    node_store: str | None = None  # [node] store: `ghost node start`'s store in this project
 
     @property
     def config_path(self) -> Path:
@@ -170,6 +171,9 @@ _SCHEMA: dict[str, _Key] = {
     "networks.*.http_url": _Key(str, "node HTTP/1.1 URL (for --transport http)", check=_url),
     "networks.*.ca": _Key(str, "CA certificate (PEM) the node's TLS certificate chains to",
                           check=_nonempty),
+    "node.store": _Key(str, "state store of `ghost node start` run in this project: a "
+                            "SQLite path (from the project root) or a postgresql:// URL",
+                       check=_nonempty),
     "test.gas_tolerance": _Key(float, "allowed relative gas change", check=_fraction),
     "test.snapshot_file": _Key(str, "gas snapshot file", check=_relative_path),
 }
@@ -243,7 +247,7 @@ def parse_project(text: str, path: Path) -> Project:
         raise ConfigError(f"{where}: invalid TOML: {_first_line(exc)}") from exc
 
     for k in data:
-        if k not in {"project", "contracts", "build", "networks", "test"}:
+        if k not in {"project", "contracts", "build", "networks", "test", "node"}:
             raise ConfigError(f"{where}: unknown key {k!r}")
 
     proj = _fields(where, "project", _table(where, "project", data.get("project", {})))
@@ -266,6 +270,10 @@ def parse_project(text: str, path: Path) -> Project:
 
     build = BuildConfig(**_fields(where, "build", _table(where, "build", data.get("build", {}))))
     test = TestConfig(**_fields(where, "test", _table(where, "test", data.get("test", {}))))
+    node = _fields(where, "node", _table(where, "node", data.get("node", {})))
+    node_store = node.get("store")
+    if node_store is not None and "://" not in node_store and node_store != ":memory:":
+        node_store = str(path.parent / Path(node_store).expanduser())  # from the project root
 
     networks = {d.SANDBOX_NETWORK: _sandbox()}
     for name, raw in _table(where, "networks", data.get("networks", {})).items():
@@ -308,6 +316,7 @@ def parse_project(text: str, path: Path) -> Project:
         default_network=default_network,
         test=test,
         default_key=proj.get("default_key"),
+        node_store=node_store,
     )
 
 

@@ -1,14 +1,13 @@
 """Fixtures shared across the test packages."""
 
-import json
 import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_helpers import Result, run_ghost
 
 from ghost_cli.config.project import load_project
 from ghost_cli.scaffold import new_project
@@ -37,15 +36,6 @@ def token_code(tmp_path_factory) -> bytes:
 
 # ---- a built counter project and `ghost` as a process (tests/client, tests/names) -------
 
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def json(self):
-        return json.loads(self.stdout)
 
 
 @pytest.fixture(scope="session")
@@ -73,9 +63,6 @@ def ghost(project, tmp_path):
     env.pop("GHOST_TRANSPORT", None)
 
     def run(*args: str, **extra_env: str) -> Result:
-        proc = subprocess.run([sys.executable, "-m", "ghost_cli", *args], cwd=project,
-                              capture_output=True, text=True, env={**env, **extra_env},
-                              timeout=300)
-        return Result(proc.returncode, proc.stdout, proc.stderr)
+        return run_ghost(*args, cwd=project, env={**env, **extra_env}, timeout=300)
 
     return run

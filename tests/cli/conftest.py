@@ -1,30 +1,14 @@
-import json
 import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
+import cli_helpers
 import pytest
-
-
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def json(self):
-        return json.loads(self.stdout)
+from cli_helpers import Result
 
 
 def _run_ghost(*args: str, cwd: Path, env: dict | None = None) -> Result:
-    proc = subprocess.run(
-        [sys.executable, "-m", "ghost_cli", *args], cwd=cwd, capture_output=True, text=True,
-        env={**os.environ, "NO_COLOR": "1", **(env or {})}, timeout=600,
-    )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    return cli_helpers.run_ghost(*args, cwd=cwd,
+                                 env={**os.environ, "NO_COLOR": "1", **(env or {})})
 
 
 @pytest.fixture(scope="session")

@@ -3,35 +3,19 @@ and a node process (tests/support/node_helpers.py), for the end-to-end example t
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_ghost
 from node_helpers import start_node
 
 EXAMPLES = ("storage", "arithmetic")
 
 
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def json(self):
-        return json.loads(self.stdout)
 
 
-def run_ghost(*args: str, cwd: Path, env: dict | None = None) -> Result:
-    proc = subprocess.run([sys.executable, "-m", "ghost_cli", *args], cwd=cwd,
-                          capture_output=True, text=True, env=env, timeout=600)
-    return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 @pytest.fixture(scope="session")

@@ -65,7 +65,8 @@ HOST_ARGS: dict[str, tuple[int, ...]] = {
     "merkle_verify": (DATA, OUT, KEY, 32, OUT2, 32, OUT3, 8),
 }
 #: Not benched: it ends the call (its price is per byte of the reason, like set_return).
-SKIPPED = {"revert": "ends the call; priced like set_return"}
+SKIPPED = {"revert": "ends the call; priced like set_return",
+           "panic": "ends the call (the SDK traps right after it); priced like debug_log"}
 
 
 @dataclass

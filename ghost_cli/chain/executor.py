@@ -40,6 +40,13 @@ from .store import ContractRecord, ReceiptRecord, StateStore
 from .transaction import SignedTransaction, Transaction, verify_authorization
 
 MetadataReader = Callable[[bytes], "dict | None"]
+#: A failed receipt keeps at most this much of its error message (a revert reason is the
+#: contract's text, and receipts are kept forever).
+FAILED_MESSAGE_CHARS = 1024
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -164,7 +171,8 @@ class Executor:
             self.store.put_receipt(
                 ReceiptRecord(tx.hash, height, tx.kind, tx.sender, target,
                               tx.function or None, exc.gas_used, b"", (), (), "failed",
-                              {"code": exc.code, "message": exc.message})
+                              {"code": exc.code,
+                               "message": _bounded(exc.message, FAILED_MESSAGE_CHARS)})
             )
         exc.details["tx_hash"] = "0x" + tx.hash.hex()
         exc.details["block_height"] = height

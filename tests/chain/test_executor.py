@@ -232,3 +232,25 @@ def test_constructor_arguments_are_checked_against_its_abi(sandbox, token_code, 
     with pytest.raises(ArgumentError, match="no constructor"):
         sandbox.submit(sign_single(tx, key.secret_key, key.public_key))
     assert sandbox.store.height() == 0 and sandbox.store.nonce(key.address) == 0
+
+
+def test_a_failed_receipt_keeps_a_bounded_error_message(sandbox):
+    import json
+
+    from wasm_helpers import wat_module
+
+    from ghost_cli.chain.executor import FAILED_MESSAGE_CHARS
+    from ghost_cli.vm.wasm_module import METADATA_SECTION, add_custom_section
+
+    # `shout` reverts with a 5,000-byte reason (the zeroed first page of memory)
+    body = '(func (export "shout") (call $revert (i32.const 0) (i32.const 5000)))'
+    abi = {"abi": {"version": 1, "functions": [{"name": "shout", "inputs": []}]}}
+    code = add_custom_section(wat_module(body), METADATA_SECTION, json.dumps(abi).encode())
+    sandbox.deploy(code, name="loud")
+    with pytest.raises(RevertError) as failed:
+        sandbox.call("loud", "shout")
+    assert len(failed.value.reason) == 5000  # the caller still gets the whole reason
+    receipt = sandbox.receipt(bytes.fromhex(failed.value.details["tx_hash"][2:]))
+    message = receipt.error["message"]
+    assert receipt.status == "failed" and receipt.error["code"] == "reverted"
+    assert len(message) == FAILED_MESSAGE_CHARS and message.endswith("...")

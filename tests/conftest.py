@@ -2,8 +2,6 @@
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -40,16 +38,18 @@ def token_code(tmp_path_factory) -> bytes:
 
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory) -> Path:
+    """A counter project "hello", created and built once by `ghost` as a process."""
     root = tmp_path_factory.mktemp("client") / "hello"
-    for args in (("new", "hello", "--dir", str(root)), ("build",)):
-        proc = subprocess.run([sys.executable, "-m", "ghost_cli", *args], capture_output=True,
-                              text=True, cwd=root if args == ("build",) else root.parent)
-        assert proc.returncode == 0, proc.stderr
+    made = run_ghost("new", "hello", "--dir", str(root), cwd=root.parent)
+    assert made.code == 0, made.stderr
+    built = run_ghost("build", cwd=root)
+    assert built.code == 0, built.stderr
     return root
 
 
 @pytest.fixture
 def project(built_project, tmp_path) -> Path:
+    """A private copy of the built project, with a fresh sandbox."""
     dest = tmp_path / "hello"
     shutil.copytree(built_project, dest, ignore=shutil.ignore_patterns(".ghost"))
     return dest

@@ -12,16 +12,6 @@ def _run_ghost(*args: str, cwd: Path, env: dict | None = None) -> Result:
 
 
 @pytest.fixture(scope="session")
-def built_counter(tmp_path_factory) -> Path:
-    """A counter project, created and built once for the CLI tests."""
-    root = tmp_path_factory.mktemp("cli") / "hello"
-    assert _run_ghost("new", "hello", "--dir", str(root), cwd=root.parent).code == 0
-    result = _run_ghost("build", "--json", cwd=root)
-    assert result.code == 0, result.stderr
-    return root
-
-
-@pytest.fixture(scope="session")
 def built_token(tmp_path_factory) -> Path:
     """A token project (its constructor takes the supply), created and built once."""
     root = tmp_path_factory.mktemp("cli-token") / "coin"
@@ -30,16 +20,6 @@ def built_token(tmp_path_factory) -> Path:
     result = _run_ghost("build", "--json", cwd=root)
     assert result.code == 0, result.stderr
     return root
-
-
-@pytest.fixture
-def project(built_counter, tmp_path) -> Path:
-    """A private copy of the built project, with a fresh sandbox."""
-    import shutil
-
-    dest = tmp_path / "hello"
-    shutil.copytree(built_counter, dest, ignore=shutil.ignore_patterns(".ghost"))
-    return dest
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def _pg_bindir() -> Path:
     dirs = sorted(glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(d.split("/")[-2]))
     if not dirs:
         pytest.fail("PostgreSQL is not installed (no initdb): `apt-get install -y postgresql` "
-                    "(.ci/run does this); the PostgreSQL store tests never skip")
+                    "(.ci/run does this); these tests need the server and fail without it")
     return Path(dirs[-1])
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from jsonrpc_replies import Replies
 
 from ghost_cli.chain.transaction import Transaction, sign_single, to_json
 from ghost_cli.crypto.keypair import KeyPair
@@ -83,7 +84,7 @@ def _readline(proc: subprocess.Popen, timeout: float) -> str:
     return ""
 
 
-class Client:
+class Client(Replies):
     """JSON-RPC over HTTP/1.1 with httpx, and signed transactions from one key."""
 
     def __init__(self, url: str, key: KeyPair, http: httpx.Client | None = None) -> None:
@@ -103,16 +104,6 @@ class Client:
                                            "method": method, "params": params})
         assert r.status_code == 200, (r.status_code, r.text)
         return r.json()
-
-    def result(self, method: str, **params):
-        reply = self.call(method, **params)
-        assert "error" not in reply, reply
-        return reply["result"]
-
-    def error(self, method: str, **params) -> dict:
-        reply = self.call(method, **params)
-        assert "result" not in reply, reply
-        return reply["error"]
 
     def nonce(self, key: KeyPair | None = None) -> int:
         return self.result("ghost_getAccount", address="0x" + (key or self.key).address.hex())[

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from jsonrpc_replies import Replies
+
 from ghost_cli.chain.transaction import Transaction, sign_single, to_json
 from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.rpc import Dispatcher
@@ -12,7 +14,7 @@ CHAIN_ID = 1337
 NOW = 1_700_000_000.0
 
 
-class Rpc:
+class Rpc(Replies):
     """Bytes in, bytes out, with JSON helpers for the tests."""
 
     def __init__(self, dispatcher: Dispatcher, key: KeyPair) -> None:
@@ -26,16 +28,6 @@ class Rpc:
         self.next_id += 1
         return self.raw(json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method,
                                     "params": params}).encode())
-
-    def result(self, method: str, **params):
-        reply = self.call(method, **params)
-        assert "error" not in reply, reply
-        return reply["result"]
-
-    def error(self, method: str, **params) -> dict:
-        reply = self.call(method, **params)
-        assert "result" not in reply, reply
-        return reply["error"]
 
     def tx(self, kind: str, *, nonce: int | None = None, chain_id: int = CHAIN_ID,
            signer: KeyPair | None = None, expiry: int = int(NOW) + 600, **fields) -> dict:

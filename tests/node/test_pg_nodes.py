@@ -11,7 +11,7 @@ import time
 
 import httpx
 import pytest
-from node_helpers import CHAIN_ID, Client, start_node
+from node_helpers import CHAIN_ID, Client, recorded_streams, start_node
 
 from ghost_cli.chain.transaction import from_json
 from ghost_cli.crypto.keypair import KeyPair
@@ -45,17 +45,8 @@ def _check_chain(url: str, key, streams: list[list[dict]], acked: list[tuple[dic
     ones are a prefix of its nonces; heights 2..N+1 without a gap; and the state root is
     that of a single SQLite node replaying the recorded transactions in height order."""
     with Client(url, key) as c:
-        for doc, receipt in acked:
-            assert c.result("ghost_getReceipt", hash=doc["hash"]) == receipt
-        recorded = []
-        for docs in streams:
-            mine = [(d, c.call("ghost_getReceipt", hash=d["hash"])) for d in docs]
-            present = [(d, r["result"]) for d, r in mine if "result" in r]
-            assert [d for d, _ in present] == docs[:len(present)]
-            recorded += present
+        recorded = recorded_streams(c, acked, streams)
         info = c.result("ghost_nodeInfo")
-    assert info["height"] == 1 + len(recorded)
-    assert sorted(r["block_height"] for _, r in recorded) == list(range(2, 2 + len(recorded)))
     replay = NodeCore.open(tmp_path / "replay", chain_id=CHAIN_ID)
     try:
         now = time.time()

@@ -123,3 +123,23 @@ class Client(Replies):
 
     def send(self, doc: dict) -> dict:
         return self.call("ghost_sendTransaction", tx=doc)
+
+
+def recorded_streams(c: Client, acked: list[tuple[dict, dict]],
+                     streams: list[list[dict]]) -> list[tuple[dict, dict]]:
+    """Check what a node recorded of concurrent senders' streams and return it as (tx,
+    receipt) pairs: every acknowledged transaction is recorded as acknowledged; per sender
+    the recorded ones are a prefix of its nonces (a transaction in flight may have
+    committed without its answer arriving; nothing after a gap is); and the heights after
+    the deploy at 1 have no gap."""
+    for doc, receipt in acked:
+        assert c.result("ghost_getReceipt", hash=doc["hash"]) == receipt
+    recorded = []
+    for docs in streams:
+        mine = [(d, c.call("ghost_getReceipt", hash=d["hash"])) for d in docs]
+        present = [(d, r["result"]) for d, r in mine if "result" in r]
+        assert [d for d, _ in present] == docs[:len(present)]
+        recorded += present
+    assert c.result("ghost_nodeInfo")["height"] == 1 + len(recorded)
+    assert sorted(r["block_height"] for _, r in recorded) == list(range(2, 2 + len(recorded)))
+    return recorded

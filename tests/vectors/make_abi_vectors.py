@@ -87,13 +87,14 @@ MALFORMED: list[tuple[str, list[dict], str, str, str]] = [
     ("string[]", [], "0100000001000000", "ghost: call data too short",
      "element length past the end"),
     # order: problems are met left to right; a slice's count is checked before its elements
-    ("Pair[2]", [PAIR], "0100000000000000" "02", "ghost: invalid bool",
-     "first element bad, second missing: the bad bool comes first"),
     ("Pair[]", [PAIR], "02000000" "0100000000000000" "02", "ghost: call data too short",
      "count 2 cannot fit in 9 bytes: refused before the bad bool"),
-    ("(bool,u64)", [], "02" "01", "ghost: invalid bool", "bad bool before the short u64"),
-    ("(string,bool)", [], "01000000" "ff" "05", "ghost: invalid utf-8",
-     "bad UTF-8 before the bad bool"),
+    ("(bool,(i8,u16),bytes2)", [], "02", "ghost: invalid bool",
+     "bad bool before the missing rest"),
+    ("Ballot", [BALLOT, COLOR, PAIR], "00" * 20 + "09", "ghost: invalid enum value",
+     "bad enum before the missing rest"),
+    ("Ballot", [BALLOT, COLOR, PAIR], "00" * 20 + "00" "00000000" "01" "01000000" "ff",
+     "ghost: invalid utf-8", "bad UTF-8 in the memo before the missing tag"),
 ]
 
 

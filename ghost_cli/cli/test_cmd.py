@@ -45,8 +45,8 @@ def register(app: typer.Typer) -> None:
             "--coverage-report", metavar="KIND", help="text, lcov or html; repeat for several "
                                       "(default: all three). Implies --coverage.")] = None,
         coverage_dir: Annotated[str, typer.Option(
-            "--coverage-dir", metavar="DIR", help="Where lcov.info, index.html and coverage.json go.")
-                                ] = "coverage",
+            "--coverage-dir", metavar="DIR",
+            help="Where lcov.info, index.html and coverage.json go.")] = "coverage",
         coverage_min: Annotated[float | None, typer.Option(
             "--coverage-min", help="Exit 16 when line coverage is below PCT percent. "
                                    "Implies --coverage.", metavar="PCT")] = None,

@@ -186,16 +186,18 @@ class Report:
         }
 
 
-def report(collector: Collector, project: Any) -> Report:
-    """Line coverage of every contract built in `project` (for each target whose artifact
-    is in the build directory), from what `collector` saw run."""
+def report(collector: Collector, project: Any, targets: tuple[str, ...] | None = None
+           ) -> Report:
+    """Line coverage of every contract of `project`, built for `targets` (default: each
+    contract's configured target), from what `collector` saw run. A contract the tests
+    never ran counts with all its lines missed."""
     from ..toolchain import debuginfo
 
     files: dict[str, FileCoverage] = {}
     read: list[str] = []
     skipped: list[str] = []
     for name in sorted(project.contracts):
-        for target in ("wasm", "zvm"):
+        for target in targets or (project.contracts[name].target,):
             artifact = project.artifact_path(name, target)
             if not artifact.exists():
                 continue
@@ -247,9 +249,10 @@ def _zvm_lines(collector: Collector, raw: bytes, info: Any) -> dict | None:
     marks: list[list[int]] = info.zvm["marks"]
     where = lines_at(info, [offset - info.code_start for _f, offset in marks])
     rows: dict[tuple[str, int], int] = {}
-    for i, (_function, offset) in enumerate(marks):
-        end = pcs[i + 1] if i + 1 < len(pcs) else len(code)
-        count = max(counts[pcs[i]:end], default=0)
+    for pc, (_function, offset) in zip(pcs, marks, strict=True):
+        # the first ZVM instruction lowered from the wasm one runs whenever it does (what
+        # follows a function's last one may be shared routines, run by every function)
+        count = counts[pc] if pc < len(counts) else 0
         for found in where[offset - info.code_start]:
             rows[found] = max(rows.get(found, 0), count)
     return rows

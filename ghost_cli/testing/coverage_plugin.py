@@ -53,6 +53,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is None:
         return
+    import os
+
+    from ..config.defaults import ENV_TARGET, TARGETS
     from ..config.project import load_project
     from ..exceptions import CoverageBelowMinimumError
     from . import coverage
@@ -60,7 +63,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     start = config.getoption("--ghost-project")
     project = load_project(Path(start) if start else config.rootpath)
-    rep = coverage.report(state["collector"], project)
+    choice = config.getoption("--ghost-target", None) or os.environ.get(ENV_TARGET, "").strip()
+    targets = TARGETS if choice == "both" else (choice,) if choice else None
+    rep = coverage.report(state["collector"], project, targets)
     directory = Path(config.getoption("--ghost-coverage"))
     if not directory.is_absolute():
         directory = project.root / directory

@@ -28,14 +28,15 @@ WORKLOADS = {
 }
 
 
-def build(root: Path, template: str, target: str) -> bytes:
+def build(root: Path, template: str, target: str):
+    """The template's project and its built contract."""
     from ghost_cli.config.project import load_project
     from ghost_cli.scaffold import new_project
     from ghost_cli.toolchain.build import build_project
 
-    project = new_project(template, template, root / f"{template}-{target}")
-    [result] = build_project(load_project(project), target=target)
-    return Path(result.path).read_bytes()
+    project = load_project(new_project(template, template, root / f"{template}-{target}"))
+    [result] = build_project(project, target=target)
+    return project, Path(result.path).read_bytes()
 
 
 def run(sb, calls: int, step, collector) -> tuple[float, list]:
@@ -59,14 +60,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     from ghost_cli.chain.sandbox import Sandbox
-    from ghost_cli.testing.coverage import Collector
+    from ghost_cli.testing.coverage import Collector, project_filter
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for workload, (template, name, init, step) in WORKLOADS.items():
             for target in ("wasm", "zvm"):
-                code = build(root, template, target)
-                collector = Collector()  # one per session, as ghost test has
+                project, code = build(root, template, target)
+                # one per session, probing what ghost test probes
+                collector = Collector(project_filter(project))
                 with Sandbox(":memory:") as sb:
                     sb.deploy(code, name=name, args=init or [])
                     run(sb, 5, step, None)  # warm the module caches

@@ -42,7 +42,11 @@ class _WasmRecord:
 class Collector:
     """What ran, per contract code, while switched on (`vm.coverage.collecting`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, wanted: Any = None) -> None:
+        # wanted(code) -> None (probe every segment), or a predicate on a segment's
+        # instruction addresses (probe those holding a reported line), or False (a
+        # module no report reads: run it unprobed)
+        self.wanted = wanted
         self.wasm: dict[str, _WasmRecord] = {}  # sha256 of the module -> probes and counts
         self.zvm: dict[bytes, list[int]] = {}  # ZVM code -> runs per pc
         self._zvm_by_id: dict[int, tuple[Any, list[int]]] = {}
@@ -80,8 +84,16 @@ class Collector:
         digest = digest or hashlib.sha256(code).hexdigest()
         record = self.wasm.get(digest)
         if record is None:
+            name = f"probe_{digest[:16]}"
+            wanted = self.wanted(code) if self.wanted is not None else None
             try:
-                probed = instrument(code, f"probe_{digest[:16]}")
+                if wanted is False:
+                    probed = None
+                elif wanted is None:
+                    probed = instrument(code, name)
+                else:  # segment ordinals are the same in both passes
+                    every = instrument(code, name).segments
+                    probed = instrument(code, name, lambda i: wanted(every[i]))
             except (CompileError, InvalidModuleError):
                 probed = None
             record = _WasmRecord(probed, [0] * (len(probed.segments) if probed else 0))
@@ -131,6 +143,40 @@ class Collector:
             if entry is not None and entry.op.name in CALL_OPCODES else entry
             for entry in dispatch)
         return step, wrapped
+
+
+def project_filter(project: Any) -> Any:
+    """`Collector(wanted=...)` for `project`: probe only the segments of its own contracts'
+    builds that hold a line of its own sources (not code of the SDK or Zig's std alone,
+    e.g. compiler_rt's u256 division), and leave every other module unprobed."""
+    from ..toolchain import debuginfo
+    from ..toolchain.coverage_lines import lines_at
+
+    sources: dict[str, bool] = {}
+
+    def ours_file(path: str) -> bool:
+        found = sources.get(path)
+        if found is None:
+            found = sources[path] = _is_project_source(project, path)
+        return found
+
+    def wanted(code: bytes) -> Any:
+        # read when a module first runs: the session may build the contracts after it starts
+        digest = hashlib.sha256(code).hexdigest()
+        name = next((n for n in project.contracts
+                     if (p := project.artifact_path(n, "wasm")).exists()
+                     and hashlib.sha256(p.read_bytes()).hexdigest() == digest), None)
+        info = debuginfo.load(project.out_dir, name, "wasm") if name else None
+        if info is None or not info.lines:
+            return False
+        from ..toolchain.coverage_probes import instrument
+
+        addresses = [a for seg in instrument(code, "scan").segments for a in seg]
+        ours = {a for a, found in lines_at(info, addresses).items()
+                if any(ours_file(path) for path, _ in found)}
+        return lambda segment: any(a in ours for a in segment)
+
+    return wanted
 
 
 # ---- from what ran to Zig lines -------------------------------------------------------------

@@ -39,7 +39,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if unknown:
         raise pytest.UsageError(f"unknown coverage report {unknown[0]!r}: use "
                                 f"{', '.join(REPORTS)}")
-    scope = collecting(Collector())
+    from ..config.project import load_project
+    from .coverage import project_filter
+
+    start = config.getoption("--ghost-project")
+    project = load_project(Path(start) if start else config.rootpath)
+    scope = collecting(Collector(project_filter(project)))
     config.stash[_STATE] = {"collector": scope.__enter__(), "scope": scope, "which": which}
 
 

@@ -23,6 +23,7 @@ CompileError and the contract runs unprobed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..exceptions import CompileError
@@ -86,8 +87,11 @@ def _section(sid: int, content: bytes) -> bytes:
     return bytes([sid]) + uleb(len(content)) + content
 
 
-def instrument(code: bytes, import_name: str) -> Probed:
-    """`code` with a probe at the start of every segment (see the module's docstring)."""
+def instrument(code: bytes, import_name: str,
+               keep: Callable[[int], bool] | None = None) -> Probed:
+    """`code` with a probe at the start of every segment (see the module's docstring), or
+    of those whose ordinal `keep` accepts (ordinals count every segment, in code order;
+    `segments` holds the probed ones, numbered from 0)."""
     code = bytes(code)
     module = parse_module(code)
     imported = sum(1 for i in module.imports if i.kind == "func")
@@ -124,7 +128,8 @@ def instrument(code: bytes, import_name: str) -> Probed:
         elif s.id == _ELEMENT:
             out += _section(_ELEMENT, _elements(r, shift))
         elif s.id == _CODE:
-            out += _section(_CODE, _code(r, s.content_start, imported, shift, segments))
+            out += _section(_CODE, _code(r, s.content_start, imported, shift, segments,
+                                         keep))
         else:
             out += code[s.start:s.end]
     if not wrote_import:
@@ -173,9 +178,10 @@ def _elements(r: CodeReader, shift) -> bytes:
 
 
 def _code(r: CodeReader, section_start: int, imported: int, shift,
-          segments: list[tuple[int, ...]]) -> bytes:
+          segments: list[tuple[int, ...]], keep: Callable[[int], bool] | None) -> bytes:
     count = r.uleb()
     out = bytearray(uleb(count))
+    ordinal = 0
     for i in range(count):
         size = r.uleb()
         end = r.pos + size
@@ -185,7 +191,7 @@ def _code(r: CodeReader, section_start: int, imported: int, shift,
             body.byte()
         new = bytearray(r.data[r.pos:body.pos])
         need = True
-        current: list[int] | None = None
+        probing = False
         while body.pos < end:
             start = body.pos
             op = r.data[start]
@@ -206,13 +212,14 @@ def _code(r: CodeReader, section_start: int, imported: int, shift,
                     raw = r.data[start:body.pos]
             if op not in _STRUCTURE:
                 if need:
-                    current = []
-                    segments.append(())  # filled below
-                    new += b"\x41" + sleb(len(segments) - 1) + b"\x10" + uleb(imported)
+                    probing = keep is None or keep(ordinal)
+                    ordinal += 1
+                    if probing:
+                        segments.append(())
+                        new += b"\x41" + sleb(len(segments) - 1) + b"\x10" + uleb(imported)
                     need = False
-                assert current is not None
-                current.append(start - section_start)
-                segments[-1] = tuple(current)
+                if probing:
+                    segments[-1] += (start - section_start,)
             new += raw
             if op in _ENDS_SEGMENT:
                 need = True

@@ -124,6 +124,19 @@ def test_exact_lines_and_unchanged_gas(dead_branch, target):
     assert f.lines[16] == 3  # storage.set ran for bump 1, 5 and 7
 
 
+def test_probes_only_where_the_project_has_lines(dead_branch):
+    """`ghost test` probes only segments holding a line of the project's own sources: the
+    same lines and gas, fewer probes, and modules that are no build of it run unprobed."""
+    project = load_project(dead_branch)
+    every, filtered = coverage.Collector(), coverage.Collector(coverage.project_filter(project))
+    assert _calls(dead_branch, "wasm", filtered) == _calls(dead_branch, "wasm", every)
+    a, b = (coverage.report(c, project, ("wasm",)) for c in (every, filtered))
+    assert a.to_json() == b.to_json()
+    [full], [few] = ([len(r.probed.segments) for r in c.wasm.values()] for c in (every, filtered))
+    assert 0 < few < full
+    assert filtered.wasm_record(b"\0asm\x01\0\0\0").probed is None  # not a build of it
+
+
 def test_nothing_run_is_all_missed_and_probes_never_reach_deployed_bytes(dead_branch):
     project = load_project(dead_branch)
     artifact = project.artifact_path("counter", "wasm")

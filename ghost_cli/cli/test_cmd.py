@@ -64,6 +64,9 @@ def register(app: typer.Typer) -> None:
 
         project = load_project()
         _check_target(target)
+        coverage_on = coverage or bool(coverage_report) or coverage_min is not None
+        coverage_args = _coverage_args(coverage_report, coverage_dir, coverage_min) \
+            if coverage_on else []
         if watch and out.as_json:
             from ..exceptions import UsageError
 
@@ -87,9 +90,7 @@ def register(app: typer.Typer) -> None:
             cmd += ["--gas-tolerance", str(tolerance)] if tolerance is not None else []
             cmd += ["-" + "v" * verbose] if verbose else []
             cmd += ["--ghost-target", target] if target else []
-            coverage_on = coverage or bool(coverage_report) or coverage_min is not None
-            cmd += _coverage_args(coverage_report, coverage_dir, coverage_min) \
-                if coverage_on else []
+            cmd += coverage_args
             cmd += list(ctx.args)
             # With --json, pytest's own output goes to stderr so stdout stays one document.
             import os

@@ -213,7 +213,7 @@ def test_ghost_test_coverage_min_and_reports(dead_branch, run_ghost):
 
 
 def test_template_tests_run_with_coverage(project, run_ghost):
-    result = run_ghost("test", "--coverage", "--json", cwd=project)
+    result = run_ghost("test", "--coverage", "--snapshot", "--json", cwd=project)
     assert result.code == 0, result.stderr
     doc = result.json
     assert doc["tests"]["failed"] == 0 and doc["tests"]["passed"] >= 4
@@ -222,3 +222,13 @@ def test_template_tests_run_with_coverage(project, run_ghost):
     # the template's tests call every function, and its one-line overflow checks run
     assert f["lines_covered"] == f["lines_total"] >= 8
     assert (project / "coverage" / "lcov.info").read_text().startswith("TN:\nSF:src/")
+    # each test's gas, recorded with coverage on, is exactly its gas without
+    check = run_ghost("test", "--check", "--tolerance", "0", cwd=project)
+    assert check.code == 0, check.stdout + check.stderr
+
+
+def test_bad_coverage_options_are_usage_errors(project, run_ghost):
+    for args in (["--coverage-report", "pdf"], ["--coverage-min", "150"]):
+        result = run_ghost("test", *args, cwd=project)
+        assert result.code == 2, result.stderr
+        assert "pdf" in result.stderr or "0 to 100" in result.stderr

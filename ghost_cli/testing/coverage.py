@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,21 +51,22 @@ class Collector:
         self.wasm: dict[str, _WasmRecord] = {}  # sha256 of the module -> probes and counts
         self.zvm: dict[bytes, list[int]] = {}  # ZVM code -> runs per pc
         self._zvm_by_id: dict[int, tuple[Any, list[int]]] = {}
-        self._compiled: dict[tuple[int, str], Any] = {}
+        # engine -> digest -> probed module; weak: a module belongs to its engine's linker
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     # ---- WebAssembly (called by WasmEngine.execute) ----------------------------------------
 
     def wasm_module(self, engine: Any, code: bytes, compiled: Any) -> Any:
-        key = (id(engine), compiled.digest)
-        found = self._compiled.get(key)
+        mine = self._compiled.get(engine)
+        found = mine.get(compiled.digest) if mine is not None else None
         if found is not None:
             return found
         with self._lock:
-            found = self._compiled.get(key)
+            mine = self._compiled.setdefault(engine, {})
+            found = mine.get(compiled.digest)
             if found is None:
-                found = self._probe(engine, bytes(code), compiled)
-                self._compiled[key] = found
+                found = mine[compiled.digest] = self._probe(engine, bytes(code), compiled)
         return found
 
     def _probe(self, engine: Any, code: bytes, compiled: Any) -> Any:

@@ -325,13 +325,14 @@ def _is_project_source(project: Any, path: str) -> bool:
 
 
 def _ranges(lines: list[int]) -> str:
-    out: list[str] = []
+    """Sorted line numbers as text, runs joined: [12, 27, 28] -> "12, 27-28"."""
+    runs: list[list[int]] = []
     for line in lines:
-        if out and isinstance(out[-1], list) and out[-1][1] == line - 1:
-            out[-1][1] = line
+        if runs and runs[-1][1] == line - 1:
+            runs[-1][1] = line
         else:
-            out.append([line, line])  # type: ignore[arg-type]
-    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in out)  # type: ignore[misc]
+            runs.append([line, line])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def text(rep: Report) -> list[str]:

@@ -46,7 +46,8 @@
     │   ├── RequestNotSentError     the request never reached the node: safe to send again
     │   │   └── NodeBusyError       the node's execution queue is full; nothing ran
     │   └── AnswerLostError         it may have reached the node: a transaction may be applied
-    └── TestsFailedError            exit 10  `ghost test`: a test failed or errored
+    ├── TestsFailedError            exit 10  `ghost test`: a test failed or errored
+    └── CoverageBelowMinimumError   exit 16  `ghost test --coverage-min`: too few lines ran
 
 Exit codes are part of the CLI's contract (docs/cli.md) and never change meaning.
 Third-party errors (wasmtime, sqlite3, subprocess) are translated at the boundary.
@@ -320,6 +321,14 @@ class FormatCheckError(GhostError):
     code = "format_check_failed"
 
 
+class CoverageBelowMinimumError(GhostError):
+    """`ghost test --coverage-min PCT`: the tests passed, but ran fewer of the contracts'
+    lines than PCT percent."""
+
+    exit_code = 16
+    code = "coverage_below_minimum"
+
+
 #: Exit codes as data, for docs/cli.md and `ghost --help`.
 EXIT_CODES: dict[int, str] = {
     0: "success",
@@ -339,4 +348,5 @@ EXIT_CODES: dict[int, str] = {
     13: "transaction rejected: signature, chain id, nonce, expiry or gas cap; state unchanged",
     14: "node unavailable: connection refused, timed out or lost",
     15: "format check failed: `ghost fmt --check` found Zig sources to reformat",
+    16: "coverage below minimum: `ghost test --coverage-min` (tests passed, too few lines ran)",
 }

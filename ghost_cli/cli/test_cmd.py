@@ -37,6 +37,19 @@ def register(app: typer.Typer) -> None:
             "--watch", help="Run again whenever a Zig source, test or ghost.toml changes "
                             "(rebuilding first); Ctrl-C stops.")] = False,
         verbose: Verbose = 0,
+        # ---- coverage (docs/testing.md "Coverage") ----
+        coverage: Annotated[bool, typer.Option(
+            "--coverage", help="Measure line coverage of the contracts' Zig sources; "
+                               "reports under --coverage-dir.")] = False,
+        coverage_report: Annotated[list[str] | None, typer.Option(
+            "--coverage-report", metavar="KIND", help="text, lcov or html; repeat for several "
+                                      "(default: all three). Implies --coverage.")] = None,
+        coverage_dir: Annotated[str, typer.Option(
+            "--coverage-dir", metavar="DIR",
+            help="Where lcov.info, index.html and coverage.json go.")] = "coverage",
+        coverage_min: Annotated[float | None, typer.Option(
+            "--coverage-min", help="Exit 16 when line coverage is below PCT percent. "
+                                   "Implies --coverage.", metavar="PCT")] = None,
     ) -> None:
         """Run tests/ with pytest; extra arguments go to pytest (e.g. -k increment).
         -v also prints each contract call's trace (shown with a failing test's output)."""
@@ -51,6 +64,9 @@ def register(app: typer.Typer) -> None:
 
         project = load_project()
         _check_target(target)
+        coverage_on = coverage or bool(coverage_report) or coverage_min is not None
+        coverage_args = _coverage_args(coverage_report, coverage_dir, coverage_min) \
+            if coverage_on else []
         if watch and out.as_json:
             from ..exceptions import UsageError
 
@@ -74,6 +90,7 @@ def register(app: typer.Typer) -> None:
             cmd += ["--gas-tolerance", str(tolerance)] if tolerance is not None else []
             cmd += ["-" + "v" * verbose] if verbose else []
             cmd += ["--ghost-target", target] if target else []
+            cmd += coverage_args
             cmd += list(ctx.args)
             # With --json, pytest's own output goes to stderr so stdout stays one document.
             import os
@@ -87,6 +104,8 @@ def register(app: typer.Typer) -> None:
             proc = subprocess.run(cmd, cwd=project.root, env=env,
                                   stdout=sys.stderr if out.as_json else None)
             report = json.loads(report_path.read_text()) if report_path.exists() else {}
+        if coverage_on:
+            report["coverage"] = _coverage_summary(project.root / coverage_dir)
         _raise_for(proc.returncode, report)
         out.emit(report, lambda: None)
 
@@ -126,6 +145,30 @@ def _check_target(target: str | None) -> None:
         raise UsageError(f"unknown target {target!r}: use one of {', '.join(TARGET_CHOICES)}")
 
 
+def _coverage_args(reports: list[str] | None, directory: str,
+                   minimum: float | None) -> list[str]:
+    from ..exceptions import UsageError
+    from ..testing.coverage import REPORTS
+
+    for r in reports or ():
+        if r not in REPORTS:
+            raise UsageError(f"unknown coverage report {r!r}: use one of {', '.join(REPORTS)}")
+    if minimum is not None and not 0 <= minimum <= 100:
+        raise UsageError(f"--coverage-min takes a percentage from 0 to 100, not {minimum:g}")
+    args = ["-p", "ghost_cli.testing.coverage_plugin", "--ghost-coverage", directory,
+            "--ghost-coverage-report", ",".join(reports or REPORTS)]
+    return args + (["--ghost-coverage-min", str(minimum)] if minimum is not None else [])
+
+
+def _coverage_summary(directory) -> dict | None:
+    import json
+
+    from ..testing.coverage import SUMMARY_FILE
+
+    path = directory / SUMMARY_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def _raise_for(status: int, report: dict) -> None:
     """Translate pytest's exit status (and the plugin's report) into ghost's exit codes."""
     from .. import exceptions as exc
@@ -137,6 +180,11 @@ def _raise_for(status: int, report: dict) -> None:
         cls = next((c for c in _subclasses(exc.GhostError) if c.code == err["code"]),
                    exc.GhostError)
         raise cls(err["message"])
+    if status == exc.CoverageBelowMinimumError.exit_code and report.get("coverage"):
+        cov = report["coverage"]
+        raise exc.CoverageBelowMinimumError(
+            f"line coverage {cov['percent']:.1f}% is below the minimum "
+            f"({cov['lines_covered']} of {cov['lines_total']} lines)", coverage=cov)
     if status == exc.GasCheckError.exit_code:
         failing = report.get("gas_check", {}).get("failing", [])
         raise exc.GasCheckError("gas moved beyond tolerance: " + "; ".join(failing))

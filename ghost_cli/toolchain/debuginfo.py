@@ -261,32 +261,13 @@ def _line_table(sections: dict[str, bytes]) -> list[tuple[int, str, int]]:
     """(address in the code section, file, line) rows of every DWARF line program, sorted."""
     if ".debug_info" not in sections or ".debug_line" not in sections:
         return []
-    from elftools.dwarf.dwarfinfo import DebugSectionDescriptor, DwarfConfig, DWARFInfo
-
-    def section(name: str) -> DebugSectionDescriptor | None:
-        data = sections.get(name)
-        if data is None:
-            return None
-        return DebugSectionDescriptor(io.BytesIO(data), name, None, len(data), 0)
-
-    dwarf = DWARFInfo(
-        config=DwarfConfig(little_endian=True, machine_arch="wasm", default_address_size=4),
-        debug_info_sec=section(".debug_info"), debug_aranges_sec=None,
-        debug_abbrev_sec=section(".debug_abbrev"), debug_frame_sec=None, eh_frame_sec=None,
-        debug_str_sec=section(".debug_str"), debug_loc_sec=section(".debug_loc"),
-        debug_ranges_sec=section(".debug_ranges"), debug_line_sec=section(".debug_line"),
-        debug_pubtypes_sec=None, debug_pubnames_sec=None, debug_addr_sec=None,
-        debug_str_offsets_sec=None, debug_line_str_sec=section(".debug_line_str"),
-        debug_loclists_sec=section(".debug_loclists"),
-        debug_rnglists_sec=section(".debug_rnglists"), debug_sup_sec=None,
-        gnu_debugaltlink_sec=None, debug_types_sec=None,
-    )
+    dwarf = dwarf_info(sections)
     rows: list[tuple[int, str, int]] = []
     for cu in dwarf.iter_CUs():
         program = dwarf.line_program_for_CU(cu)
         if program is None:
             continue
-        files = _file_names(program)
+        files = file_names(program)
         last: tuple[str, int] = ("", 0)
         for entry in program.get_entries():
             st = entry.state
@@ -303,7 +284,32 @@ def _line_table(sections: dict[str, bytes]) -> list[tuple[int, str, int]]:
     return rows
 
 
-def _file_names(program: Any) -> dict[int, str]:
+def dwarf_info(sections: dict[str, bytes]) -> Any:
+    """pyelftools' DWARFInfo over the sidecar's DWARF sections."""
+    from elftools.dwarf.dwarfinfo import DebugSectionDescriptor, DwarfConfig, DWARFInfo
+
+    def section(name: str) -> DebugSectionDescriptor | None:
+        data = sections.get(name)
+        if data is None:
+            return None
+        return DebugSectionDescriptor(io.BytesIO(data), name, None, len(data), 0)
+
+    return DWARFInfo(
+        config=DwarfConfig(little_endian=True, machine_arch="wasm", default_address_size=4),
+        debug_info_sec=section(".debug_info"), debug_aranges_sec=None,
+        debug_abbrev_sec=section(".debug_abbrev"), debug_frame_sec=None, eh_frame_sec=None,
+        debug_str_sec=section(".debug_str"), debug_loc_sec=section(".debug_loc"),
+        debug_ranges_sec=section(".debug_ranges"), debug_line_sec=section(".debug_line"),
+        debug_pubtypes_sec=None, debug_pubnames_sec=None, debug_addr_sec=None,
+        debug_str_offsets_sec=None, debug_line_str_sec=section(".debug_line_str"),
+        debug_loclists_sec=section(".debug_loclists"),
+        debug_rnglists_sec=section(".debug_rnglists"), debug_sup_sec=None,
+        gnu_debugaltlink_sec=None, debug_types_sec=None,
+    )
+
+
+def file_names(program: Any) -> dict[int, str]:
+    """A line program's file table: file index -> path as `_short` shows it."""
     header = program.header
     dirs = [_text(d.DW_LNCT_path if hasattr(d, "DW_LNCT_path") else d)
             for d in header.get("include_directory", [])]

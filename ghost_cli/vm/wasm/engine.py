@@ -25,6 +25,7 @@ from ghost_cli.exceptions import (
     TrapError,
 )
 from ghost_cli.formats import WASM
+from ghost_cli.vm import coverage
 from ghost_cli.vm.host_table import BY_NAME, HOST_MODULE
 from ghost_cli.vm.trace import current_tracer
 from ghost_cli.vm.types import CallContext, Limits, Outcome, StorageReader
@@ -229,6 +230,9 @@ class WasmEngine:
             raise InvalidModuleError(
                 f"export '{function}' has type {signature}; contract functions take and "
                 f"return nothing ({ENTRY_SIGNATURE})")
+        collector = coverage.active()
+        if collector is not None:  # `ghost test --coverage`: a probed copy, the same gas
+            compiled = collector.wasm_module(self, code, compiled)
 
         limits = self.limits
         store = wasmtime.Store(self._engine)

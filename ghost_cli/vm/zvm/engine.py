@@ -34,6 +34,7 @@ from ghost_cli.exceptions import (
     RevertError,
 )
 from ghost_cli.formats import ZVMC
+from ghost_cli.vm import coverage
 from ghost_cli.vm.trace import current_tracer
 from ghost_cli.vm.types import (
     CallContext,
@@ -294,6 +295,9 @@ class ZvmEngine:
         if trace is None:
             trace = getattr(self._local, "tracer", None)
         dispatch, recorder = self._dispatch, current_tracer()
+        collector = coverage.active()
+        if collector is not None:  # `ghost test --coverage`: count each pc run
+            trace, dispatch = collector.zvm_hooks(contract.code, trace, dispatch)
         if recorder is not None:  # a call trace (vm/trace.py): sub-frames, host calls, steps
             trace, dispatch = recorder.zvm_steps(trace), recorder.zvm_dispatch(dispatch)
         tx = TxContext(origin=ctx.caller, gas_limit=ctx.gas_limit,

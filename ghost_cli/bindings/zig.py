@@ -136,7 +136,10 @@ pub fn decodeValue(comptime T: type, gpa: std.mem.Allocator, r: *Reader) Error!T
             1 => true,
             else => error.InvalidBool,
         },
-        .int => |info| return std.mem.readInt(T, (try r.take(info.bits / 8))[0 .. info.bits / 8], .little),
+        .int => |info| {
+            const n = info.bits / 8;
+            return std.mem.readInt(T, (try r.take(n))[0..n], .little);
+        },
         .array => |info| {
             var out: T = undefined;
             if (info.child == u8) {

@@ -1,7 +1,9 @@
 //! The SDK's ABI codec run natively (`zig test`, from tests/toolchain/test_sdk_zig.py):
-//! round trips of every type of the ABI table, exact bytes, and every refusal.
+//! round trips of every type of the ABI table, exact bytes, every refusal, and the shared
+//! vectors tests/vectors/abi.json (module `vectors`: `pub const json = @embedFile(...)`).
 const std = @import("std");
 const ghost = @import("ghost");
+const vectors = @import("vectors");
 const abi = ghost.abi;
 
 const Color = enum(u8) { red = 0, green = 1, blue = 7 };
@@ -173,4 +175,84 @@ test "short names and zero values" {
     try std.testing.expectEqualDeep(Pair{ .a = 0, .b = "" }, abi.zero(Pair));
     try std.testing.expectEqual(Color.red, abi.zero(Color));
     try std.testing.expectEqual(@as(?u8, null), abi.zero(?u8));
+}
+
+// ---- tests/vectors/abi.json: the Python codec's bytes decode here and encode back alike ----
+
+const VPair = struct { a: u64, b: bool };
+const VColor = enum(u8) { red = 0, green = 1, blue = 7 };
+const VBallot = struct {
+    voter: ghost.Address,
+    choice: VColor,
+    pairs: []const VPair,
+    memo: ?ghost.String,
+    tag: [4]u8,
+};
+
+/// Every type string of the vectors file and its Zig type.
+const vector_types = .{
+    .{ "bool", bool },                        .{ "u8", u8 },                 .{ "u16", u16 },
+    .{ "u32", u32 },                          .{ "u64", u64 },               .{ "u128", u128 },
+    .{ "u256", u256 },                        .{ "i8", i8 },                 .{ "i16", i16 },
+    .{ "i32", i32 },                          .{ "i64", i64 },               .{ "i128", i128 },
+    .{ "i256", i256 },                        .{ "address", ghost.Address }, .{ "bytes1", [1]u8 },
+    .{ "bytes4", [4]u8 },                     .{ "bytes32", [32]u8 },        .{ "bytes", []const u8 },
+    .{ "string", ghost.String },              .{ "u8[33]", [33]u8 },         .{ "u16[2]", [2]u16 },
+    .{ "u64[]", []const u64 },                .{ "bool[]", []const bool },   .{ "bytes[]", []const []const u8 },
+    .{ "string[]", []const ghost.String },    .{ "u8?", ?u8 },               .{ "u8?[]", []const ?u8 },
+    .{ "string?", ?ghost.String },            .{ "address?", ?ghost.Address }, .{ "bytes?", ?[]const u8 },
+    .{ "u32[]?", ?[]const u32 },              .{ "u64[][2]", [2][]const u64 }, .{ "(u8,u8)", struct { u8, u8 } },
+    .{ "(u8,string)", struct { u8, ghost.String } },
+    .{ "(bool,(i8,u16),bytes2)", struct { bool, struct { i8, u16 }, [2]u8 } },
+    .{ "Pair", VPair },                       .{ "Pair?", ?VPair },          .{ "Pair[]", []const VPair },
+    .{ "Color", VColor },                     .{ "Color[]", []const VColor }, .{ "Ballot", VBallot },
+};
+
+const Vector = struct { type: []const u8, hex: []const u8, @"error": ?[]const u8 = null };
+const VectorFile = struct { vectors: []const Vector, malformed: []const Vector };
+
+/// Decode `data` as the type named `name`, re-encode it; the error's reason on refusal.
+fn decodeNamed(name: []const u8, data: []const u8) !union(enum) { ok: []const u8, refused: []const u8 } {
+    inline for (vector_types) |entry| {
+        if (std.mem.eql(u8, entry[0], name)) {
+            var arena = abi.Arena{ .buf = &buffer };
+            const v = abi.decode(entry[1], data, &arena) catch |err| return .{ .refused = abi.reason(err) };
+            return .{ .ok = try abi.encode(entry[1], v, &arena) };
+        }
+    }
+    std.debug.print("vector type {s} has no Zig type in vector_types\n", .{name});
+    return error.UnknownVectorType;
+}
+
+test "the shared vectors" {
+    const parsed = try std.json.parseFromSlice(VectorFile, std.testing.allocator, vectors.json, .{ .ignore_unknown_fields = true });
+    defer parsed.deinit();
+    try std.testing.expect(parsed.value.vectors.len > 0 and parsed.value.malformed.len > 0);
+    var raw: [4096]u8 = undefined;
+    for (parsed.value.vectors) |v| {
+        const data = try std.fmt.hexToBytes(&raw, v.hex);
+        switch (try decodeNamed(v.type, data)) {
+            .ok => |again| std.testing.expectEqualSlices(u8, data, again) catch |e| {
+                std.debug.print("vector {s} {s} re-encodes differently\n", .{ v.type, v.hex });
+                return e;
+            },
+            .refused => |why| {
+                std.debug.print("vector {s} {s} refused: {s}\n", .{ v.type, v.hex, why });
+                return error.VectorRefused;
+            },
+        }
+    }
+    for (parsed.value.malformed) |v| {
+        const data = try std.fmt.hexToBytes(&raw, v.hex);
+        switch (try decodeNamed(v.type, data)) {
+            .ok => {
+                std.debug.print("malformed {s} {s} was accepted\n", .{ v.type, v.hex });
+                return error.MalformedAccepted;
+            },
+            .refused => |why| std.testing.expectEqualStrings(v.@"error".?, why) catch |e| {
+                std.debug.print("malformed {s} {s}\n", .{ v.type, v.hex });
+                return e;
+            },
+        }
+    }
 }

@@ -101,7 +101,7 @@ pub fn encodeValue(comptime T: type, w: *Writer, value: T) Error!void {
     switch (@typeInfo(T)) {
         .bool => try w.put(&[_]u8{@intFromBool(value)}),
         .int => |info| {
-            var b: [info.bits / 8]u8 = undefined;
+            var b: [@divExact(info.bits, 8)]u8 = undefined;
             std.mem.writeInt(T, &b, value, .little);
             try w.put(&b);
         },
@@ -119,8 +119,8 @@ pub fn encodeValue(comptime T: type, w: *Writer, value: T) Error!void {
             try w.put(&[_]u8{1});
             try encodeValue(info.child, w, v);
         } else try w.put(&[_]u8{0}),
-        .@"struct" => |info| inline for (info.fields) |f| {
-            try encodeValue(f.type, w, @field(value, f.name));
+        .@"struct" => |s| inline for (s.field_names, s.field_types) |name, F| {
+            try encodeValue(F, w, @field(value, name));
         },
         .@"enum" => try w.put(&[_]u8{@intFromEnum(value)}),
         else => @compileError("not an ABI type: " ++ @typeName(T)),
@@ -130,6 +130,11 @@ pub fn encodeValue(comptime T: type, w: *Writer, value: T) Error!void {
 /// Decode one `T` at the reader's position. Byte strings point into the input; strings,
 /// and slices of other types, are allocated with `gpa`.
 pub fn decodeValue(comptime T: type, gpa: std.mem.Allocator, r: *Reader) Error!T {
+    if (T == String) {
+        const bytes = try r.take(try decodeValue(u32, gpa, r));
+        if (!std.unicode.utf8ValidateSlice(bytes)) return error.InvalidUtf8;
+        return try gpa.dupeZ(u8, bytes);
+    }
     switch (@typeInfo(T)) {
         .bool => return switch ((try r.take(1))[0]) {
             0 => false,
@@ -151,12 +156,7 @@ pub fn decodeValue(comptime T: type, gpa: std.mem.Allocator, r: *Reader) Error!T
         },
         .pointer => |info| {
             const n = try decodeValue(u32, gpa, r);
-            if (info.child == u8) {
-                const bytes = try r.take(n);
-                if (info.sentinel_ptr == null) return bytes;
-                if (!std.unicode.utf8ValidateSlice(bytes)) return error.InvalidUtf8;
-                return try gpa.dupeZ(u8, bytes);
-            }
+            if (info.child == u8) return r.take(n);
             // every element is at least one byte: refuse a count the input cannot hold
             if (n > r.data.len - r.pos) return error.CallDataTooShort;
             const out = try gpa.alloc(info.child, n);
@@ -168,14 +168,18 @@ pub fn decodeValue(comptime T: type, gpa: std.mem.Allocator, r: *Reader) Error!T
             1 => try decodeValue(info.child, gpa, r),
             else => error.InvalidOptionalTag,
         },
-        .@"struct" => |info| {
+        .@"struct" => |s| {
             var out: T = undefined;
-            inline for (info.fields) |f| @field(out, f.name) = try decodeValue(f.type, gpa, r);
+            inline for (s.field_names, s.field_types) |name, F| {
+                @field(out, name) = try decodeValue(F, gpa, r);
+            }
             return out;
         },
-        .@"enum" => |info| {
+        .@"enum" => |e| {
             const b = (try r.take(1))[0];
-            inline for (info.fields) |f| if (f.value == b) return @enumFromInt(b);
+            inline for (e.field_names) |name| {
+                if (b == @intFromEnum(@field(T, name))) return @field(T, name);
+            }
             return error.InvalidEnumValue;
         },
         else => @compileError("not an ABI type: " ++ @typeName(T)),

@@ -60,17 +60,24 @@ def result_json(r):
     """The receipt's decoded result as its ABI type renders it (addresses checksummed,
     bytes 0x-hex, structs as objects, enums by name); untyped when the ABI is unknown."""
     from ..abi import to_jsonable
-    from ..exceptions import GhostError
 
     if r.result is None:
         return None
+    output = _output_type(r)
+    if output is None:
+        return to_jsonable(r.result)
+    return to_jsonable(r.result, output, r.abi)
+
+
+def _output_type(r) -> str | None:
+    """The ABI type of the receipt's function's result; None when void or unknown."""
+    from ..exceptions import GhostError
+
     try:
         fn = r.abi.entry(r.function) if r.abi is not None and r.function else None
     except GhostError:
-        fn = None
-    if fn is None or fn.output is None:
-        return to_jsonable(r.result)
-    return to_jsonable(r.result, fn.output, r.abi)
+        return None
+    return None if fn is None else fn.output
 
 
 def result_text(value) -> object:
@@ -78,7 +85,7 @@ def result_text(value) -> object:
     what JSON renders them to) as one line of JSON."""
     import json
 
-    if isinstance(value, dict | list):
+    if value is None or isinstance(value, dict | list):  # null: an empty optional
         return json.dumps(value, separators=(", ", ": "), ensure_ascii=False)
     return value
 
@@ -96,7 +103,7 @@ def render_receipt(out, r, proven=None, events=None) -> None:
     """A receipt for people: the result on stdout, the rest on stderr. `events`: the
     receipt's events as receipt_json gives them (default: decoded by the receipt's own
     ABI)."""
-    if r.result is None:
+    if r.result is None and _output_type(r) is None:
         out.info("ok (no return value)")  # stdout stays empty for scripts
     else:
         out.result(result_text(result_json(r)))

@@ -133,7 +133,7 @@ pub fn decodeValue(comptime T: type, gpa: std.mem.Allocator, r: *Reader) Error!T
     if (T == String) {
         const bytes = try r.take(try decodeValue(u32, gpa, r));
         if (!std.unicode.utf8ValidateSlice(bytes)) return error.InvalidUtf8;
-        return try gpa.dupeZ(u8, bytes);
+        return try gpa.dupeSentinel(u8, bytes, 0);
     }
     switch (@typeInfo(T)) {
         .bool => return switch ((try r.take(1))[0]) {

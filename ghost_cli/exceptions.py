@@ -85,9 +85,8 @@ class ArgumentError(UsageError):
 class AbiError(ArgumentError):
     """Bytes that do not decode as their ABI type. `reason` (also `details["reason"]`) is
     the exact revert reason a contract gives for the same bytes, e.g.
-    `ghost: call data too short` (docs/abi.md, "Refusals")."""
-
-    code = "abi_decode"
+    `ghost: call data too short` (docs/abi.md, "Refusals"). Its code stays `bad_arguments`
+    (exit 2, JSON-RPC -32042): a refinement, not a new kind of failure."""
 
     def __init__(self, reason: str, detail: str = "", **details: object) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason, reason=reason, **details)

@@ -112,6 +112,10 @@ class BoolType(AbiType):
             raise ArgumentError(f"expected true or false for bool, got {value!r:.80}")
         return b"\x01" if value else b"\x00"
 
+    def from_json(self, value: Any) -> Any:
+        self.encode(value)
+        return value
+
     def decode(self, data: bytes, pos: int = 0) -> tuple[Any, int]:
         b = _take(data, pos, 1, "bool")[0]
         if b > 1:

@@ -404,8 +404,8 @@ def _return_span(src: _Source, start: int) -> tuple[int, int]:
     while k < len(m):
         c = m[k]
         if c == "{":
-            if re.search(r"\berror\s*$", m[start:k]):
-                close = _matching(m, k)  # an inline error set, `error{A, B}`
+            if re.search(r"\b(?:error|struct|union|enum\s*(?:\([^)]*\))?)\s*$", m[start:k]):
+                close = _matching(m, k)  # an inline error set or tuple type, not the body
                 if close < 0:
                     break
                 k = close + 1

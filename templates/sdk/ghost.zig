@@ -1,17 +1,25 @@
-//! ghost contract SDK: typed wrappers over the host ABI v1 imports (module "ghost").
+//! ghost contract SDK: typed wrappers over the host ABI v1 imports (module "ghost"), the
+//! ABI v2 codec, typed storage and typed events.
 //!
 //! A contract is one Zig file that imports this module and exports itself:
 //!
 //!     const ghost = @import("ghost");
 //!     comptime { ghost.exportContract(@This()); }
 //!
-//!     /// Doc comments become the function's documentation in the ABI.
-//!     pub fn get() u64 { return ghost.storage.get(u64, "count"); }
+//!     const count = ghost.Value(u64, "count");
 //!
-//! Every top-level `pub fn` becomes a contract function. Arguments and results use the
-//! ghost ABI encoding: integers (u8..u256, i8..i256) little-endian at their width, bool one
-//! byte, Address 20 bytes, bytes and String a u32 little-endian length then the data.
+//!     /// Doc comments become the function's documentation in the ABI.
+//!     pub fn get() u64 { return count.get(); }
+//!
+//! Every top-level `pub fn` whose parameters and result are ABI types (`abi.isType`:
+//! integers u8..u256 and i8..i256, bool, Address, [N]u8, []const u8, String, arrays,
+//! slices, optionals, tuples, structs and enums of those) becomes a contract function;
+//! any other `pub fn` is a helper. `exportFunctions(@This(), .{ "a", "b" })` exports an
+//! explicit list instead. Arguments and results use the ghost ABI encoding (docs/abi.md).
 //! A function declared `!T` that returns an error reverts with the error's name.
+//!
+//! ABI v2 breaking change: `String` is `[:0]const u8` (was `[]const u8`); literals coerce,
+//! text built at run time needs its sentinel (see `String`).
 //!
 //! The host functions below must match ghost_cli/vm/host_table.py exactly; `ghost build`
 //! rejects a module whose imports differ from that table.
@@ -272,8 +280,9 @@ pub fn emit(comptime name: []const u8, topics: []const [32]u8, data: []const u8)
     host.emit_event(@ptrCast(&all), @intCast(topics.len + 1), data.ptr, @intCast(data.len));
 }
 
-/// A topic from an address, bool, integer (up to 256 bits) or byte string (up to 32 bytes),
-/// left-aligned and zero-padded; integers little-endian.
+/// A topic from an address, bool, integer (up to 256 bits), ABI enum (its byte), `[N]u8`
+/// (N <= 32) or byte string or `String` (up to 32 bytes), left-aligned and zero-padded;
+/// integers little-endian.
 pub fn topic(value: anytype) [32]u8 {
     var t: [32]u8 = @splat(0);
     const V = @TypeOf(value);
@@ -291,6 +300,14 @@ pub fn topic(value: anytype) [32]u8 {
             if (info.bits > 256 or info.bits % 8 != 0)
                 @compileError("ghost: topic integers are 8..256 bits in whole bytes: " ++ @typeName(V));
             std.mem.writeInt(V, t[0 .. info.bits / 8], value, .little);
+        },
+        .array => |a| {
+            if (a.child != u8 or a.len > 32) @compileError("ghost: unsupported topic type " ++ @typeName(V));
+            @memcpy(t[0..a.len], &value);
+        },
+        .@"enum" => {
+            if (comptime !abi.isType(V)) @compileError("ghost: unsupported topic type " ++ @typeName(V));
+            t[0] = @intFromEnum(value);
         },
         else => @compileError("ghost: unsupported topic type " ++ @typeName(V)),
     }

@@ -170,6 +170,13 @@ test "the export rule" {
     try std.testing.expect(abi.isType(Nested));
 }
 
+test "topics of the fixed-size ABI types" {
+    try std.testing.expectEqual(@as(u8, 7), ghost.topic(Color.blue)[0]);
+    const t = ghost.topic([4]u8{ 1, 2, 3, 4 });
+    try std.testing.expectEqualSlices(u8, &.{ 1, 2, 3, 4, 0 }, t[0..5]);
+    try std.testing.expectEqual(@as(u8, 0xfe), ghost.topic(@as(i16, -2))[0]);
+}
+
 test "short names and zero values" {
     try std.testing.expectEqualStrings("Pair", abi.shortName(Pair));
     try std.testing.expectEqualDeep(Pair{ .a = 0, .b = "" }, abi.zero(Pair));

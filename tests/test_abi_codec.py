@@ -127,6 +127,13 @@ def test_random_bytes_decode_or_are_refused_with_a_known_reason(case, raw) -> No
         assert t.encode(value) == raw  # what decodes re-encodes to the same bytes
 
 
+def test_fixed_arrays_are_read_element_by_element() -> None:
+    # the first problem met wins: the bad bool of Pair 0, not the missing Pair 1
+    with pytest.raises(AbiError) as info:
+        decode_exact("Pair[2]", bytes.fromhex("0100000000000000" "02"), ABI)
+    assert info.value.reason == "ghost: invalid bool"
+
+
 def test_a_huge_count_is_refused_before_building_anything() -> None:
     with pytest.raises(AbiError, match="count 4294967295"):
         decode_value("u64[][]", b"\x01\x00\x00\x00\xff\xff\xff\xff")

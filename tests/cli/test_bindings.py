@@ -267,11 +267,14 @@ test "call data and results as the Python codec writes them" {
     try std.testing.expectEqualStrings("Lunch ☕", back.b.title);
     try std.testing.expectEqual(kinds.Color.green, back.b.color.?);
     try std.testing.expectEqual(@as(u16, 6), back.b.grid[1][2]);
-    try std.testing.expectEqual(@as(u64, 7), try kinds.recorded.decodeResult(arena, &.{ 7, 0, 0, 0, 0, 0, 0, 0 }));
-    try std.testing.expectError(error.CallDataTooLong, kinds.recorded.decodeResult(arena, &(@as([9]u8, @splat(0)))));
-    try std.testing.expectError(error.InvalidEnumValue, kinds.echo_enum.decodeResult(arena, &.{2}));
-    try std.testing.expectError(error.InvalidOptionalTag, kinds.echo_optional.decodeResult(arena, &.{2}));
-    try std.testing.expectError(error.BufferTooSmall, kinds.record.encode(buf[0..10], .{ .b = ballot }));
+    const t = std.testing;
+    const seven = [_]u8{ 7, 0, 0, 0, 0, 0, 0, 0 };
+    try t.expectEqual(@as(u64, 7), try kinds.recorded.decodeResult(arena, &seven));
+    const nine: [9]u8 = @splat(0);
+    try t.expectError(error.CallDataTooLong, kinds.recorded.decodeResult(arena, &nine));
+    try t.expectError(error.InvalidEnumValue, kinds.echo_enum.decodeResult(arena, &.{2}));
+    try t.expectError(error.InvalidOptionalTag, kinds.echo_optional.decodeResult(arena, &.{2}));
+    try t.expectError(error.BufferTooSmall, kinds.record.encode(buf[0..10], .{ .b = ballot }));
     const none = try kinds.last_ballot.decodeResult(arena, &.{0});
     try std.testing.expect(none == null);
 }

@@ -38,7 +38,7 @@ from ghost_cli.scaffold import new_project
 from ghost_cli.toolchain.build import build_project
 from ghost_cli.vm.engines import read_module_metadata
 
-TEMPLATES = ("counter", "token", "storage", "arithmetic", "signature", "rollup")
+TEMPLATES = ("counter", "token", "storage", "arithmetic", "signature", "rollup", "ballot")
 
 
 def _ctor_args(template: str) -> list:
@@ -172,6 +172,23 @@ def test_counter_and_token_clients_over_the_sandbox(template_codes, tmp_path):
         assert isinstance(name, str) and name == net.query(token.address, "name").result
         with pytest.raises(GhostError):  # the address of no contract
             token_mod.Token(net, bytes(20)).total_supply(query=True)
+
+
+def test_ballot_client_with_its_enum_struct_and_event(template_codes, tmp_path):
+    code = template_codes["ballot"]
+    mod = _generated(tmp_path, "ballot", code, "_b")
+    with Sandbox(tmp_path / "sandbox.db") as net:
+        ballot = mod.Ballot.deploy(net, code=code)
+        pid = ballot.propose("Lunch")
+        assert ballot.vote(pid, mod.Choice.abstain) is None
+        assert ballot.events() == [mod.VotedEvent(proposal=pid, voter=net.default_sender,
+                                                  choice=mod.Choice.abstain)]
+        proposal = ballot.proposal(pid, query=True)
+        assert isinstance(proposal, mod.Proposal) and proposal.title == "Lunch"
+        assert proposal.tally == [0, 0, 1] and proposal.open is True
+        assert ballot.vote_of(pid, net.default_sender, query=True) is mod.Choice.abstain
+        assert ballot.proposal(pid + 1, query=True) is None
+        assert ballot.open_ids(query=True) == [pid]
 
 
 def test_cli_writes_a_client_the_test_fixtures_can_use(built_project, ghost, project,

@@ -121,5 +121,38 @@ def test_every_abi_type_through_the_cli_over_a_node(kinds, ghost_at, tmp_path):
         assert deployed.code == 0, deployed.stderr
         _through(ghost_at, kinds, net, key, transactions=False)
         _refused(ghost_at, kinds, net, key, MALFORMED[:3])
+        _generated_client_over_the_node(kinds, ghost_at)
     finally:
         node.stop()
+
+
+def _generated_client_over_the_node(root, ghost_at) -> None:
+    """The Python client `ghost bindings python` writes, over the node client that
+    `ghost call --network` uses, signing with a keystore key."""
+    import importlib.util
+    import sys
+
+    from ghost_cli.cli.signing import load_signer
+    from ghost_cli.config.project import load_project
+    from ghost_cli.networks import open_network
+
+    out = root / "kinds_node_client.py"
+    assert ghost_at(root, "bindings", "python", "kinds", "-o", str(out)).code == 0
+    spec = importlib.util.spec_from_file_location("kinds_node_client", out)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["kinds_node_client"] = mod
+    spec.loader.exec_module(mod)
+    address = ghost_at(root, "query", "kinds", "recorded", "--network", "local",
+                       "--json").json["address"]
+    with open_network(load_project(root), "local") as net:
+        signer = load_signer("alice", None)
+        kinds = mod.Kinds(net, address, signer=signer)
+        ballot = mod.Ballot(id=3, owner=b"\x01" * 20, title="node", votes=[],
+                            color=None, pairs=[], grid=[[0] * 3] * 2, tag=b"wxyz")
+        assert kinds.echo_ballot(ballot, query=True) == ballot
+        before = kinds.recorded(query=True)
+        assert kinds.record(ballot) == before + 1
+        [event] = kinds.events()
+        assert event == mod.RecordedEvent(who=signer.address, id=3, color=None,
+                                          title="node")
+        assert kinds.last_ballot(query=True) == ballot

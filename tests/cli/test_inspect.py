@@ -58,6 +58,11 @@ def test_inspect_reads_a_deployed_contract_from_the_network(kinds, ghost_at):
     assert remote["origin"] == f"network sandbox, {address}"
     for key in ("functions", "events", "types", "errors", "constructor"):
         assert remote[key] == local[key], key
+    by_address = ghost_at(kinds, "query", address, "echo_enum", "--help")
+    assert by_address.code == 0, by_address.stderr
+    assert "  echo_enum(v: Color) -> Color" in by_address.stdout.splitlines()
+    nowhere = ghost_at(kinds, "call", "0x" + "00" * 20, "--help")
+    assert nowhere.code == 7 and nowhere.stderr.count("\n") == 1
 
 
 def test_call_help_lists_the_contracts_functions(kinds, ghost_at):

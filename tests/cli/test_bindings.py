@@ -256,13 +256,16 @@ def test_zig_module_encodes_and_decodes_like_the_python_codec(kinds_project, tmp
               "grid": [[1, 2, 3], [4, 5, 6]], "tag": b"abcd"}
     expected = encode_call(abi.function("record"), [ballot], abi)
     (tmp_path / "check.zig").write_text(ZIG_CHECK.replace("EXPECTED", expected.hex()))
-    run = run_zig(["test", "--color", "off", "--dep", "kinds", "-Mroot=check.zig",
-                   "-Mkinds=kinds.zig"], cwd=tmp_path, timeout=300)
+    (tmp_path / "odd.zig").write_text(gen_zig.generate("odd", Abi.from_json(ODD_ABI)))
+    run = run_zig(["test", "--color", "off", "--dep", "kinds", "--dep", "odd",
+                   "-Mroot=check.zig", "-Mkinds=kinds.zig", "-Modd=odd.zig"],
+                  cwd=tmp_path, timeout=300)
     assert run.returncode == 0, run.stderr + run.stdout
 
 
 ZIG_CHECK = r'''const std = @import("std");
 const kinds = @import("kinds");
+const odd = @import("odd");
 
 test "call data and results as the Python codec writes them" {
     const gpa = std.testing.allocator;
@@ -295,4 +298,72 @@ test "call data and results as the Python codec writes them" {
     const none = try kinds.last_ballot.decodeResult(arena, &.{0});
     try std.testing.expect(none == null);
 }
+
+test "tuples, keywords as names, optionals of structs" {
+    var arena_state = std.heap.ArenaAllocator.init(std.testing.allocator);
+    defer arena_state.deinit();
+    const arena = arena_state.allocator();
+    var buf: [64]u8 = undefined;
+    const deep = odd.Deep{ .@"import" = .@"async", .grid = .{ &.{ 1, 2 }, &.{} } };
+    const data = try odd.address.encode(&buf, .{ .@"from" = .{ 7, true },
+        .@"class" = &.{ deep, null } });
+    try std.testing.expectEqualSlices(u8, &.{ 7, 1, 2, 0, 0, 0, 1, 2, 2, 0, 0, 0, 1, 0, 2,
+        0, 0, 0, 0, 0, 0 }, data);
+    const back = try odd.address.decodeArgs(arena, data);
+    try std.testing.expectEqual(odd.Kind.@"async", back.@"class"[0].?.@"import");
+    try std.testing.expectEqual(@as(u16, 2), back.@"class"[0].?.grid[0][1]);
+    const r = try odd.address.decodeResult(arena, &.{ 9, 0 });
+    try std.testing.expectEqual(@as(u8, 9), r[0]);
+    try std.testing.expect(!r[1]);
+    try std.testing.expect((try odd.@"type".decodeResult(arena, &.{0})) == null);
+}
 '''
+
+
+#: An ABI no template has: a tuple, Python and Zig keywords as names, a function named
+#: like the client's own attribute, nested optionals of structs.
+ODD_ABI = {
+    "version": 2,
+    "functions": [
+        {"name": "address", "inputs": [{"name": "from", "type": "(u8,bool)"},
+                                       {"name": "class", "type": "Deep?[]"}],
+         "output": "(u8,bool)", "can_fail": True, "doc": "Named like the attribute."},
+        {"name": "type", "inputs": [{"name": "self", "type": "Kind"}],
+         "output": "Deep?", "can_fail": False, "doc": ""},
+    ],
+    "constructor": None,
+    "events": [{"name": "Moved", "fields": [{"name": "from", "type": "address",
+                                             "indexed": True},
+                                            {"name": "pair", "type": "(u8,bool)"}]}],
+    "types": [{"kind": "enum", "name": "Kind", "variants": [{"name": "none", "value": 0},
+                                                            {"name": "async", "value": 2}]},
+              {"kind": "struct", "name": "Deep", "fields": [
+                  {"name": "import", "type": "Kind"}, {"name": "grid", "type": "u16[][2]"}]}],
+    "errors": ["Nope"],
+}
+
+
+def test_python_generator_names_types_and_conversions(tmp_path):
+    """Keywords become `name_`, tuples tuple[...], enums and structs their classes; the
+    runtime's to_wire/from_wire turn them into the codec's values and back."""
+    import typing
+
+    from ghost_cli.bindings.runtime import from_wire
+
+    abi = Abi.from_json(ODD_ABI)
+    path = tmp_path / "odd_client.py"
+    path.write_text(gen_python.generate("odd-one", abi, ODD_ABI))
+    mod = _import(path, "odd_client")
+    hints = typing.get_type_hints(mod.OddOne.address_, vars(mod))
+    assert hints["from_"] == tuple[int, bool] and hints["class_"] == list[mod.Deep | None]
+    assert hints["return"] == tuple[int, bool]
+    assert typing.get_type_hints(mod.OddOne.type, vars(mod))["return"] == mod.Deep | None
+    assert [f.name for f in dataclasses.fields(mod.Deep)] == ["import_", "grid"]
+    assert mod.Kind.async_.value == "async"
+    deep = mod.Deep(import_=mod.Kind.async_, grid=[[1], []])
+    wire = to_wire([deep, None])
+    assert wire == [{"import": "async", "grid": [[1], []]}, None]
+    ty = parse_type("Deep?[]", abi)
+    assert from_wire(ty, ty.decode(ty.encode(wire))[0], {"Deep": mod.Deep, "Kind": mod.Kind}
+                     ) == [deep, None]
+    assert [f.name for f in dataclasses.fields(mod.MovedEvent)] == ["from_", "pair"]

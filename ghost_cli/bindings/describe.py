@@ -112,13 +112,15 @@ def call_help(name: str, abi: Abi, raw: dict[str, Any], *, view_only: bool) -> l
     mutate, when the ABI says which do)."""
     fns = [f for f in abi.functions if not (view_only and _mutates(raw, f.name) is True)]
     cmd = "query" if view_only else "call"
-    what = "read-only functions" if view_only else "functions"
-    lines = [f"Usage: ghost {cmd} {name} FUNCTION [ARGS]...", "",
-             f"{what.capitalize()} of {name}:", *function_lines(fns, raw)]
+    head = (f"Functions of {name} (a query runs them read-only: nothing is recorded):"
+            if view_only else f"Functions of {name}:")
+    lines = [f"Usage: ghost {cmd} {name} FUNCTION [ARGS]...", "", head,
+             *function_lines(fns, raw)]
     if abi.types:
         lines += ["", "Types:", *(type_line(t) for t in abi.types)]
     lines += ["", f"`ghost {cmd} {name} FUNCTION --help` shows one function's arguments; "
-                  "compound arguments are JSON text, e.g. '{\"a\": 1}' or '[1,2]'."]
+                  "compound arguments are JSON text, e.g. '{\"a\": 1}' or '[1,2]'.",
+              f"Options (--network, --gas-limit, --json, ...): `ghost {cmd} --help`."]
     return lines
 
 
@@ -138,4 +140,5 @@ def function_help(name: str, abi: Abi, raw: dict[str, Any], function: str, *,
         lines += ["", "Types:", *(type_line(t) for t in decls)]
     if fn.can_fail and abi.errors:
         lines += ["", "Can revert with: " + ", ".join(abi.errors)]
+    lines += ["", f"Options (--network, --gas-limit, --json, ...): `ghost {cmd} --help`."]
     return lines

@@ -1,6 +1,6 @@
 """`ghost bindings python`: a typed Python client module generated from a contract's ABI.
 
-The module holds the ABI it was generated from, a dataclass per struct, a `str` Enum per
+The module holds the ABI it was generated from, a dataclass per struct, a StrEnum per
 enum, a dataclass per event, and one class for the contract with a method per function.
 Every call goes through ghost_cli.bindings.runtime.Binding, so the same class works over
 the sandbox, a node and the test fixtures."""

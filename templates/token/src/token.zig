@@ -12,7 +12,7 @@ const token_name = "{{name}}";
 // Storage (docs/abi.md "Storage layout"): each value ABI-encoded under a key derived from
 // its name; a balance under "balances" ++ 0x00 ++ the 20-byte address.
 const owner_slot = ghost.Value(ghost.Address, "owner");
-const supply = ghost.Value(u64, "supply");
+const supply_slot = ghost.Value(u64, "supply");
 const balances = ghost.Map(ghost.Address, u64, "balances");
 
 /// Emitted by every transfer and by the mint in `init` (from the zero address).
@@ -23,14 +23,14 @@ pub const Transfer = struct {
     pub const indexed = .{ "from", "to" };
 };
 
-/// The constructor: mint `initial_supply` tokens to the deployer, who becomes the owner.
+/// The constructor: mint `supply` tokens to the deployer, who becomes the owner.
 /// It runs once, inside the deploy transaction; it cannot be called afterwards.
-pub fn init(initial_supply: u64) !void {
+pub fn init(supply: u64) !void {
     const owner_addr = ghost.caller();
     owner_slot.set(owner_addr);
-    supply.set(initial_supply);
-    balances.set(owner_addr, initial_supply);
-    ghost.emitEvent(Transfer{ .from = @splat(0), .to = owner_addr, .amount = initial_supply });
+    supply_slot.set(supply);
+    balances.set(owner_addr, supply);
+    ghost.emitEvent(Transfer{ .from = @splat(0), .to = owner_addr, .amount = supply });
 }
 
 /// Move `amount` tokens from the caller to `to` and emit `Transfer` (topics: from, to;
@@ -62,5 +62,5 @@ pub fn name() ghost.String {
 
 /// Tokens minted by `init`.
 pub fn total_supply() u64 {
-    return supply.get();
+    return supply_slot.get();
 }

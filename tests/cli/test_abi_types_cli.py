@@ -122,6 +122,13 @@ def test_every_abi_type_through_the_cli_over_a_node(kinds, ghost_at, tmp_path):
         _through(ghost_at, kinds, net, key, transactions=False)
         _refused(ghost_at, kinds, net, key, MALFORMED[:3])
         _generated_client_over_the_node(kinds, ghost_at)
+        address = ghost_at(kinds, "query", "kinds", "recorded", *net, "--json").json["address"]
+        remote = ghost_at(kinds, "inspect", address, *net, "--json")
+        assert remote.code == 0, remote.stderr
+        local = ghost_at(kinds, "inspect", "kinds", "--json").json
+        assert remote.json["types"] == local["types"]
+        assert remote.json["functions"] == local["functions"]
+        assert remote.json["origin"] == f"network local, {address}"
     finally:
         node.stop()
 

@@ -85,6 +85,8 @@ def result_text(value) -> object:
     what JSON renders them to) as one line of JSON."""
     import json
 
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as typed on the command line and in JSON
     if value is None or isinstance(value, dict | list):  # null: an empty optional
         return json.dumps(value, separators=(", ", ": "), ensure_ascii=False)
     return value

@@ -69,7 +69,7 @@ def _through(ghost_at, root, net: list[str], key: list[str], *, transactions: bo
         want = expected if isinstance(expected, str) else json.dumps(
             expected, separators=(", ", ": "), ensure_ascii=False)
         if isinstance(expected, bool):
-            want = str(expected)
+            want = "true" if expected else "false"
         assert shown == want, function
     # a struct kept in storage, the typed event, and the optional struct read back
     recorded = ghost_at(root, "call", "kinds", "record", json.dumps(BALLOT), *net, *key,

@@ -87,3 +87,22 @@ def test_help_without_a_contract_is_the_generic_one_and_bad_names_fail(kinds, gh
     assert missing.code == 7
     assert missing.stderr.startswith("error: no function 'nope' in the contract (functions: ")
     assert missing.stderr.count("\n") == 1
+
+
+def test_query_help_leaves_out_functions_the_abi_marks_as_mutating():
+    """An ABI with `mutates` (the key is optional: without it every function is listed)."""
+    from ghost_cli.abi import Abi
+    from ghost_cli.bindings import describe
+
+    raw = {"version": 2, "functions": [
+        {"name": "get", "inputs": [], "output": "u64", "mutates": False},
+        {"name": "set", "inputs": [{"name": "v", "type": "u64"}], "output": None,
+         "mutates": True},
+        {"name": "other", "inputs": [], "output": None}]}
+    abi = Abi.from_json(raw)
+    query = describe.call_help("c", abi, raw, view_only=True)
+    call = describe.call_help("c", abi, raw, view_only=False)
+    assert "  get() -> u64  view" in query and "  other()" in query
+    assert not any(line.startswith("  set(") for line in query)
+    assert "  set(v: u64)   mutates" in call  # signatures aligned
+    assert describe.to_json(abi, raw)["functions"][2]["mutates"] is None

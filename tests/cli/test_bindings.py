@@ -213,6 +213,10 @@ def test_cli_writes_a_client_the_test_fixtures_can_use(built_project, ghost, pro
         assert [r.function for r in env.gas_records][-1] == "increment"
     stdout = ghost("bindings", "python", "counter")
     assert stdout.code == 0 and stdout.stdout == out.read_text()
+    zig = ghost("bindings", "zig", "counter", "--json")
+    assert zig.code == 0 and zig.json["language"] == "zig"
+    assert zig.json["source"].startswith("//! Call data and results of the `counter` contract")
+    assert "pub const add = struct {" in zig.json["source"]
     missing = ghost("bindings", "python", "nope")
     assert missing.code == 7 and missing.stderr.startswith("error: no contract 'nope'")
     with pytest.raises(GhostError, match="needs a network"):

@@ -778,6 +778,15 @@ pub fn exportFunctions(comptime T: type, comptime names: anytype) void {
 
 // ---- typed storage: ABI-encoded values under derived keys (docs/abi.md "Storage layout") ----
 
+/// A storage name is not empty and holds no byte 0x00 or 0x01 (they separate the parts of
+/// derived keys, so no two storage objects share a key).
+fn checkName(comptime name: []const u8) void {
+    if (name.len == 0) @compileError("ghost: a storage name is not empty");
+    for (name) |c| {
+        if (c == 0 or c == 1) @compileError("ghost: a storage name holds no byte 0x00 or 0x01: " ++ name);
+    }
+}
+
 fn storeValue(comptime T: type, key: []const u8, value: T) void {
     if (comptime abi.fixedSize(T)) |n| {
         var buf: [n]u8 = undefined;
@@ -806,6 +815,7 @@ fn loadValue(comptime T: type, key: []const u8) ?T {
 ///     total.set(total.get() + 1);
 pub fn Value(comptime T: type, comptime name: []const u8) type {
     comptime abi.check(T);
+    comptime checkName(name);
     return struct {
         pub const key = name;
         /// The stored value, or `abi.zero(T)` (0, false, empty, null...) when unset.
@@ -834,6 +844,7 @@ pub fn Value(comptime T: type, comptime name: []const u8) type {
 pub fn Map(comptime K: type, comptime V: type, comptime name: []const u8) type {
     comptime abi.check(K);
     comptime abi.check(V);
+    comptime checkName(name);
     return struct {
         pub const prefix = name ++ "\x00";
 
@@ -893,6 +904,7 @@ pub fn Map(comptime K: type, comptime V: type, comptime name: []const u8) type {
 ///     proposals.push(p);
 pub fn Vec(comptime T: type, comptime name: []const u8) type {
     comptime abi.check(T);
+    comptime checkName(name);
     return struct {
         pub const len_key = name ++ "\x00len";
         pub const item_prefix = name ++ "\x01";

@@ -307,7 +307,7 @@ pub fn topic(value: anytype) [32]u8 {
         },
         .@"enum" => {
             if (comptime !abi.isType(V)) @compileError("ghost: unsupported topic type " ++ @typeName(V));
-            t[0] = @intFromEnum(value);
+            t[0] = @backingInt(value);
         },
         else => @compileError("ghost: unsupported topic type " ++ @typeName(V)),
     }
@@ -529,7 +529,7 @@ pub const abi = struct {
                 .@"enum" => |e| {
                     const b = (try self.take(1))[0];
                     inline for (e.field_names) |name| {
-                        if (b == @intFromEnum(@field(T, name))) return @field(T, name);
+                        if (b == @backingInt(@field(T, name))) return @field(T, name);
                     }
                     return error.InvalidEnumValue;
                 },
@@ -659,7 +659,7 @@ pub const abi = struct {
                 return n;
             },
             .@"enum" => {
-                out[0] = @intCast(@intFromEnum(value));
+                out[0] = @intCast(@backingInt(value));
                 return 1;
             },
             else => unreachable,

@@ -198,21 +198,20 @@ const VBallot = struct {
 
 /// Every type string of the vectors file and its Zig type.
 const vector_types = .{
-    .{ "bool", bool },                        .{ "u8", u8 },                 .{ "u16", u16 },
-    .{ "u32", u32 },                          .{ "u64", u64 },               .{ "u128", u128 },
-    .{ "u256", u256 },                        .{ "i8", i8 },                 .{ "i16", i16 },
-    .{ "i32", i32 },                          .{ "i64", i64 },               .{ "i128", i128 },
-    .{ "i256", i256 },                        .{ "address", ghost.Address }, .{ "bytes1", [1]u8 },
-    .{ "bytes4", [4]u8 },                     .{ "bytes32", [32]u8 },        .{ "bytes", []const u8 },
-    .{ "string", ghost.String },              .{ "u8[33]", [33]u8 },         .{ "u16[2]", [2]u16 },
-    .{ "u64[]", []const u64 },                .{ "bool[]", []const bool },   .{ "bytes[]", []const []const u8 },
-    .{ "string[]", []const ghost.String },    .{ "u8?", ?u8 },               .{ "u8?[]", []const ?u8 },
-    .{ "string?", ?ghost.String },            .{ "address?", ?ghost.Address }, .{ "bytes?", ?[]const u8 },
-    .{ "u32[]?", ?[]const u32 },              .{ "u64[][2]", [2][]const u64 }, .{ "(u8,u8)", struct { u8, u8 } },
-    .{ "(u8,string)", struct { u8, ghost.String } },
-    .{ "(bool,(i8,u16),bytes2)", struct { bool, struct { i8, u16 }, [2]u8 } },
-    .{ "Pair", VPair },                       .{ "Pair?", ?VPair },          .{ "Pair[]", []const VPair },
-    .{ "Color", VColor },                     .{ "Color[]", []const VColor }, .{ "Ballot", VBallot },
+    .{ "bool", bool },                               .{ "u8", u8 },                                                             .{ "u16", u16 },
+    .{ "u32", u32 },                                 .{ "u64", u64 },                                                           .{ "u128", u128 },
+    .{ "u256", u256 },                               .{ "i8", i8 },                                                             .{ "i16", i16 },
+    .{ "i32", i32 },                                 .{ "i64", i64 },                                                           .{ "i128", i128 },
+    .{ "i256", i256 },                               .{ "address", ghost.Address },                                             .{ "bytes1", [1]u8 },
+    .{ "bytes4", [4]u8 },                            .{ "bytes32", [32]u8 },                                                    .{ "bytes", []const u8 },
+    .{ "string", ghost.String },                     .{ "u8[33]", [33]u8 },                                                     .{ "u16[2]", [2]u16 },
+    .{ "u64[]", []const u64 },                       .{ "bool[]", []const bool },                                               .{ "bytes[]", []const []const u8 },
+    .{ "string[]", []const ghost.String },           .{ "u8?", ?u8 },                                                           .{ "u8?[]", []const ?u8 },
+    .{ "string?", ?ghost.String },                   .{ "address?", ?ghost.Address },                                           .{ "bytes?", ?[]const u8 },
+    .{ "u32[]?", ?[]const u32 },                     .{ "u64[][2]", [2][]const u64 },                                           .{ "(u8,u8)", struct { u8, u8 } },
+    .{ "(u8,string)", struct { u8, ghost.String } }, .{ "(bool,(i8,u16),bytes2)", struct { bool, struct { i8, u16 }, [2]u8 } }, .{ "Pair", VPair },
+    .{ "Pair?", ?VPair },                            .{ "Pair[]", []const VPair },                                              .{ "Color", VColor },
+    .{ "Color[]", []const VColor },                  .{ "Ballot", VBallot },
 };
 
 const Vector = struct { type: []const u8, hex: []const u8, @"error": ?[]const u8 = null };

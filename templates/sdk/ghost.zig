@@ -362,19 +362,28 @@ pub const abi = struct {
     /// Whether values of `T` can cross the ABI (a parameter, result, stored value or event
     /// field). Integers must be spelled at an ABI width (`usize` is not one).
     pub fn isType(comptime T: type) bool {
+        return comptime isTypeAt(T, 0);
+    }
+
+    /// A type nested deeper than this is no ABI type: it keeps a recursive type (a struct
+    /// holding a slice of itself) a helper's type instead of recursing forever.
+    const max_depth = 32;
+
+    fn isTypeAt(comptime T: type, comptime depth: usize) bool {
+        if (depth > max_depth) return false;
         if (T == bool or T == String or T == []const u8) return true;
         return switch (@typeInfo(T)) {
             .int => |i| switch (i.bits) {
                 8, 16, 32, 64, 128, 256 => T == @Int(i.signedness, i.bits),
                 else => false,
             },
-            .array => |a| T == [a.len]a.child and isType(a.child),
-            .pointer => |p| p.size == .slice and T == []const p.child and isType(p.child),
-            .optional => |o| isType(o.child),
+            .array => |a| T == [a.len]a.child and isTypeAt(a.child, depth + 1),
+            .pointer => |p| p.size == .slice and T == []const p.child and isTypeAt(p.child, depth + 1),
+            .optional => |o| isTypeAt(o.child, depth + 1),
             .@"struct" => |s| blk: {
                 if (s.layout == .@"packed") break :blk false;
                 inline for (s.field_types, s.field_attrs) |F, attrs| {
-                    if (attrs.@"comptime" or !isType(F)) break :blk false;
+                    if (attrs.@"comptime" or !isTypeAt(F, depth + 1)) break :blk false;
                 }
                 break :blk true;
             },

@@ -131,6 +131,8 @@ test "refusals" {
     try std.testing.expectError(error.OutOfMemory, abi.decode([]const u64, &zeros32, &arena));
 }
 
+const Tree = struct { v: u8, kids: []const Tree };
+
 const Contract = struct {
     pub fn plain(a: u8, b: ghost.String) ghost.String {
         _ = a;
@@ -168,6 +170,8 @@ test "the export rule" {
     try std.testing.expect(!abi.isType(enum(u16) { a, b }));
     try std.testing.expect(!abi.isType(packed struct { a: u8 }));
     try std.testing.expect(abi.isType(Nested));
+    // a recursive type is no ABI type (and does not recurse forever)
+    try std.testing.expect(!abi.isType(Tree));
 }
 
 test "topics of the fixed-size ABI types" {

@@ -307,7 +307,7 @@ pub fn topic(value: anytype) [32]u8 {
         },
         .@"enum" => {
             if (comptime !abi.isType(V)) @compileError("ghost: unsupported topic type " ++ @typeName(V));
-            t[0] = @intFromEnum(value);
+            t[0] = @backingInt(value);
         },
         else => @compileError("ghost: unsupported topic type " ++ @typeName(V)),
     }
@@ -362,19 +362,28 @@ pub const abi = struct {
     /// Whether values of `T` can cross the ABI (a parameter, result, stored value or event
     /// field). Integers must be spelled at an ABI width (`usize` is not one).
     pub fn isType(comptime T: type) bool {
+        return comptime isTypeAt(T, 0);
+    }
+
+    /// A type nested deeper than this is no ABI type: it keeps a recursive type (a struct
+    /// holding a slice of itself) a helper's type instead of recursing forever.
+    const max_depth = 32;
+
+    fn isTypeAt(comptime T: type, comptime depth: usize) bool {
+        if (depth > max_depth) return false;
         if (T == bool or T == String or T == []const u8) return true;
         return switch (@typeInfo(T)) {
             .int => |i| switch (i.bits) {
                 8, 16, 32, 64, 128, 256 => T == @Int(i.signedness, i.bits),
                 else => false,
             },
-            .array => |a| T == [a.len]a.child and isType(a.child),
-            .pointer => |p| p.size == .slice and T == []const p.child and isType(p.child),
-            .optional => |o| isType(o.child),
+            .array => |a| T == [a.len]a.child and isTypeAt(a.child, depth + 1),
+            .pointer => |p| p.size == .slice and T == []const p.child and isTypeAt(p.child, depth + 1),
+            .optional => |o| isTypeAt(o.child, depth + 1),
             .@"struct" => |s| blk: {
                 if (s.layout == .@"packed") break :blk false;
                 inline for (s.field_types, s.field_attrs) |F, attrs| {
-                    if (attrs.@"comptime" or !isType(F)) break :blk false;
+                    if (attrs.@"comptime" or !isTypeAt(F, depth + 1)) break :blk false;
                 }
                 break :blk true;
             },
@@ -529,7 +538,7 @@ pub const abi = struct {
                 .@"enum" => |e| {
                     const b = (try self.take(1))[0];
                     inline for (e.field_names) |name| {
-                        if (b == @intFromEnum(@field(T, name))) return @field(T, name);
+                        if (b == @backingInt(@field(T, name))) return @field(T, name);
                     }
                     return error.InvalidEnumValue;
                 },
@@ -659,7 +668,7 @@ pub const abi = struct {
                 return n;
             },
             .@"enum" => {
-                out[0] = @intCast(@intFromEnum(value));
+                out[0] = @intCast(@backingInt(value));
                 return 1;
             },
             else => unreachable,
@@ -778,6 +787,15 @@ pub fn exportFunctions(comptime T: type, comptime names: anytype) void {
 
 // ---- typed storage: ABI-encoded values under derived keys (docs/abi.md "Storage layout") ----
 
+/// A storage name is not empty and holds no byte 0x00 or 0x01 (they separate the parts of
+/// derived keys, so no two storage objects share a key).
+fn checkName(comptime name: []const u8) void {
+    if (name.len == 0) @compileError("ghost: a storage name is not empty");
+    for (name) |c| {
+        if (c == 0 or c == 1) @compileError("ghost: a storage name holds no byte 0x00 or 0x01: " ++ name);
+    }
+}
+
 fn storeValue(comptime T: type, key: []const u8, value: T) void {
     if (comptime abi.fixedSize(T)) |n| {
         var buf: [n]u8 = undefined;
@@ -806,6 +824,7 @@ fn loadValue(comptime T: type, key: []const u8) ?T {
 ///     total.set(total.get() + 1);
 pub fn Value(comptime T: type, comptime name: []const u8) type {
     comptime abi.check(T);
+    comptime checkName(name);
     return struct {
         pub const key = name;
         /// The stored value, or `abi.zero(T)` (0, false, empty, null...) when unset.
@@ -834,6 +853,7 @@ pub fn Value(comptime T: type, comptime name: []const u8) type {
 pub fn Map(comptime K: type, comptime V: type, comptime name: []const u8) type {
     comptime abi.check(K);
     comptime abi.check(V);
+    comptime checkName(name);
     return struct {
         pub const prefix = name ++ "\x00";
 
@@ -893,6 +913,7 @@ pub fn Map(comptime K: type, comptime V: type, comptime name: []const u8) type {
 ///     proposals.push(p);
 pub fn Vec(comptime T: type, comptime name: []const u8) type {
     comptime abi.check(T);
+    comptime checkName(name);
     return struct {
         pub const len_key = name ++ "\x00len";
         pub const item_prefix = name ++ "\x01";

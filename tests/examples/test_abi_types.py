@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ghost_cli.abi import encode_value, parse_type
+from ghost_cli.abi import encode_value, format_address, parse_type
 from ghost_cli.abi.storage_key import map_key, value_key, vec_item_key, vec_len_key
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.config.project import load_project
@@ -98,6 +98,9 @@ def test_typed_storage_and_events(deployed, target):
     assert event.topics[0] == b"Remembered".ljust(32, b"\0")
     assert event.topics[1] == (9).to_bytes(32, "little") and event.topics[2][:20] == RECORD["owner"]
     assert event.data == b"\x07" + b"\x01" + (6).to_bytes(4, "little") + "héllo".encode()
+    (decoded,) = receipt.decoded_events()
+    assert decoded["fields"] == {"id": 9, "owner": format_address(RECORD["owner"]),
+                                 "color": "blue", "memo": "héllo"}
     assert sandbox.query(address, "recall", [9]).result == RECORD
     assert sandbox.query(address, "recall", [8]).result is None
     assert sandbox.query(address, "last", []).result == RECORD

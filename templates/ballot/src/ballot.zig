@@ -56,7 +56,7 @@ pub fn vote(id: u64, choice: Choice) !void {
     const voter = ghost.caller();
     if (votes.has(.{ id, voter })) return error.AlreadyVoted;
     votes.set(.{ id, voter }, choice);
-    p.tally[@intFromEnum(choice)] += 1;
+    p.tally[@backingInt(choice)] += 1;
     proposals.set(id, p);
     ghost.emitEvent(Voted{ .proposal = id, .voter = voter, .choice = choice });
 }

@@ -39,10 +39,13 @@ def test_votes_are_tallied_once_per_account(deploy, ghost_env):
     assert ballot.vote_of(0, ghost_env.accounts[3]) is None
 
 
-def test_a_vote_emits_a_typed_event(deploy, ghost_env):
+def test_a_vote_emits_a_typed_event(deploy, ghost_env, expect_event):
     ballot = deploy("ballot")
     ballot.propose("Paint the shed")
-    (event,) = ballot.vote.transact(0, "abstain").events
+    receipt = ballot.vote.transact(0, "abstain")
+    expect_event(receipt, "Voted", proposal=0, voter=ghost_env.sender, choice="abstain")
+    # the bytes: topic 0 the struct's name, the indexed fields, the rest ABI-encoded
+    (event,) = receipt.events
     assert event.topics[0] == b"Voted".ljust(32, b"\0")
     assert event.topics[1] == (0).to_bytes(32, "little")
     assert event.topics[2][:20] == ghost_env.sender

@@ -63,11 +63,13 @@ def test_balances_live_in_a_map(deploy, ghost_env):
     assert ghost_env.load(token, b"supply") == (1000).to_bytes(8, "little")
 
 
-def test_transfer_emits_a_typed_event(deploy, ghost_env):
+def test_transfer_emits_a_typed_event(deploy, ghost_env, expect_event):
     """Topic 0 is the struct's name, the indexed fields follow, the amount is the data."""
     token = deploy("token", 1000)
     alice = ghost_env.accounts[1]
-    (event,) = token.transfer.transact(alice, 7).events
+    receipt = token.transfer.transact(alice, 7)
+    expect_event(receipt, "Transfer", **{"from": ghost_env.sender, "to": alice, "amount": 7})
+    (event,) = receipt.events
     assert event.topics[0] == b"Transfer".ljust(32, b"\0")
     assert event.topics[1][:20] == ghost_env.sender and event.topics[2][:20] == alice
     assert event.data == (7).to_bytes(8, "little")

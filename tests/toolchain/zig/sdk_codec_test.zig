@@ -131,6 +131,8 @@ test "refusals" {
     try std.testing.expectError(error.OutOfMemory, abi.decode([]const u64, &zeros32, &arena));
 }
 
+const Tree = struct { v: u8, kids: []const Tree };
+
 const Contract = struct {
     pub fn plain(a: u8, b: ghost.String) ghost.String {
         _ = a;
@@ -168,6 +170,8 @@ test "the export rule" {
     try std.testing.expect(!abi.isType(enum(u16) { a, b }));
     try std.testing.expect(!abi.isType(packed struct { a: u8 }));
     try std.testing.expect(abi.isType(Nested));
+    // a recursive type is no ABI type (and does not recurse forever)
+    try std.testing.expect(!abi.isType(Tree));
 }
 
 test "topics of the fixed-size ABI types" {
@@ -198,21 +202,20 @@ const VBallot = struct {
 
 /// Every type string of the vectors file and its Zig type.
 const vector_types = .{
-    .{ "bool", bool },                        .{ "u8", u8 },                 .{ "u16", u16 },
-    .{ "u32", u32 },                          .{ "u64", u64 },               .{ "u128", u128 },
-    .{ "u256", u256 },                        .{ "i8", i8 },                 .{ "i16", i16 },
-    .{ "i32", i32 },                          .{ "i64", i64 },               .{ "i128", i128 },
-    .{ "i256", i256 },                        .{ "address", ghost.Address }, .{ "bytes1", [1]u8 },
-    .{ "bytes4", [4]u8 },                     .{ "bytes32", [32]u8 },        .{ "bytes", []const u8 },
-    .{ "string", ghost.String },              .{ "u8[33]", [33]u8 },         .{ "u16[2]", [2]u16 },
-    .{ "u64[]", []const u64 },                .{ "bool[]", []const bool },   .{ "bytes[]", []const []const u8 },
-    .{ "string[]", []const ghost.String },    .{ "u8?", ?u8 },               .{ "u8?[]", []const ?u8 },
-    .{ "string?", ?ghost.String },            .{ "address?", ?ghost.Address }, .{ "bytes?", ?[]const u8 },
-    .{ "u32[]?", ?[]const u32 },              .{ "u64[][2]", [2][]const u64 }, .{ "(u8,u8)", struct { u8, u8 } },
-    .{ "(u8,string)", struct { u8, ghost.String } },
-    .{ "(bool,(i8,u16),bytes2)", struct { bool, struct { i8, u16 }, [2]u8 } },
-    .{ "Pair", VPair },                       .{ "Pair?", ?VPair },          .{ "Pair[]", []const VPair },
-    .{ "Color", VColor },                     .{ "Color[]", []const VColor }, .{ "Ballot", VBallot },
+    .{ "bool", bool },                               .{ "u8", u8 },                                                             .{ "u16", u16 },
+    .{ "u32", u32 },                                 .{ "u64", u64 },                                                           .{ "u128", u128 },
+    .{ "u256", u256 },                               .{ "i8", i8 },                                                             .{ "i16", i16 },
+    .{ "i32", i32 },                                 .{ "i64", i64 },                                                           .{ "i128", i128 },
+    .{ "i256", i256 },                               .{ "address", ghost.Address },                                             .{ "bytes1", [1]u8 },
+    .{ "bytes4", [4]u8 },                            .{ "bytes32", [32]u8 },                                                    .{ "bytes", []const u8 },
+    .{ "string", ghost.String },                     .{ "u8[33]", [33]u8 },                                                     .{ "u16[2]", [2]u16 },
+    .{ "u64[]", []const u64 },                       .{ "bool[]", []const bool },                                               .{ "bytes[]", []const []const u8 },
+    .{ "string[]", []const ghost.String },           .{ "u8?", ?u8 },                                                           .{ "u8?[]", []const ?u8 },
+    .{ "string?", ?ghost.String },                   .{ "address?", ?ghost.Address },                                           .{ "bytes?", ?[]const u8 },
+    .{ "u32[]?", ?[]const u32 },                     .{ "u64[][2]", [2][]const u64 },                                           .{ "(u8,u8)", struct { u8, u8 } },
+    .{ "(u8,string)", struct { u8, ghost.String } }, .{ "(bool,(i8,u16),bytes2)", struct { bool, struct { i8, u16 }, [2]u8 } }, .{ "Pair", VPair },
+    .{ "Pair?", ?VPair },                            .{ "Pair[]", []const VPair },                                              .{ "Color", VColor },
+    .{ "Color[]", []const VColor },                  .{ "Ballot", VBallot },
 };
 
 const Vector = struct { type: []const u8, hex: []const u8, @"error": ?[]const u8 = null };

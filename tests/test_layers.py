@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("chain", "names"),
     ("rpc",),
     ("node", "client"),
-    ("networks", "testing", "scaffold"),
+    ("networks", "testing", "scaffold", "bindings"),
     ("cli", "__main__"),
 )
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}

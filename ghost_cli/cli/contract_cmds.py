@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from .artifacts import artifact_path, check_target
+from .contract_help import ContractHelpCommand, QueryHelpCommand
 from .options import (
     CtorArgs,
     GasLimit,
@@ -82,7 +83,7 @@ def register(app: typer.Typer) -> None:
                 f"block {r.block_height})") for n, r in deployed],
         )
 
-    @app.command("call")
+    @app.command("call", cls=ContractHelpCommand)
     @command
     def call(
         out: Output,
@@ -97,12 +98,13 @@ def register(app: typer.Typer) -> None:
         verbose: Verbose = 0,
         transport: Transport = None,
     ) -> None:
-        """Send a transaction that runs FUNCTION; print its result, gas used and events."""
+        """Send a transaction that runs FUNCTION; print its result, gas used and events.
+        `ghost call CONTRACT --help` lists the contract's functions and their types."""
         _run(out, contract, function, args or [], network, gas_limit, commit=True,
              key=key, password_file=password_file, trace=trace, transport=transport,
              verbose=verbose)
 
-    @app.command("query")
+    @app.command("query", cls=QueryHelpCommand)
     @command
     def query(
         out: Output,
@@ -119,7 +121,8 @@ def register(app: typer.Typer) -> None:
                             "over storage values whose Merkle proofs are checked against "
                             "the node's state root.")] = False,
     ) -> None:
-        """Run FUNCTION read-only: nothing is recorded, state is never changed."""
+        """Run FUNCTION read-only: nothing is recorded, state is never changed.
+        `ghost query CONTRACT --help` lists the contract's read-only functions."""
         _run(out, contract, function, args or [], network, gas_limit, commit=False,
              trace=trace, transport=transport, prove=prove, verbose=verbose)
 

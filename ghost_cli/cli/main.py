@@ -8,9 +8,11 @@ import typer
 from .. import __version__
 from ..exceptions import EXIT_CODES
 from . import (
+    bindings_cmd,
     build_cmd,
     contract_cmds,
     fmt_cmd,
+    inspect_cmd,
     keys_cmd,
     names_cmd,
     network_cmd,
@@ -56,7 +58,8 @@ def _root(
 
 
 for module in (new_cmd, build_cmd, contract_cmds, test_cmd, keys_cmd, tx_cmd, zvm_cmds,
-               network_cmd, node_cmd, verify_cmd, names_cmd, fmt_cmd):
+               network_cmd, node_cmd, verify_cmd, names_cmd, fmt_cmd,
+               inspect_cmd, bindings_cmd):
     module.register(app)
 
 

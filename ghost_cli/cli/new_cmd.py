@@ -19,7 +19,8 @@ def register(app: typer.Typer) -> None:
                  "`_` where code needs an identifier.")],
         template: Annotated[
             str, typer.Option("--template", "-t", help="Template: counter, token, storage, "
-                                                       "arithmetic, signature or rollup.")
+                                                       "arithmetic, signature, rollup or "
+                                                       "ballot.")
         ] = "counter",
         directory: Annotated[
             Path | None, typer.Option("--dir", help="Where to create it (default ./NAME).")

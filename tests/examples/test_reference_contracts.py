@@ -7,7 +7,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("name", ["storage", "arithmetic", "signature", "rollup"])
+@pytest.mark.parametrize("name", ["storage", "arithmetic", "signature", "rollup", "ballot"])
 def test_reference_contract_is_the_template(name):
     reference = REPO / "contracts" / name
     assert reference.is_symlink(), f"contracts/{name} must link to templates/{name}, not copy it"

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_available_templates() -> None:
-    assert {"counter", "token", "storage", "arithmetic"} <= set(available_templates())
+    assert {"counter", "token", "storage", "arithmetic", "ballot"} <= set(available_templates())
     assert "sdk" not in available_templates()
 
 

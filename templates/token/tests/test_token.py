@@ -52,3 +52,24 @@ def test_the_constructor_cannot_be_called_again(deploy, ghost_env):
             ghost_env.sandbox.call(token._address, "init", [5],
                                    signer=ghost_env.signer)
     assert token.total_supply() == 1000 and token.owner() == ghost_env.accounts[0]
+
+
+def test_balances_live_in_a_map(deploy, ghost_env):
+    """Storage layout (docs/abi.md): "balances" ++ 0x00 ++ address -> the u64, ABI-encoded."""
+    token = deploy("token", 1000)
+    alice = ghost_env.accounts[1]
+    token.transfer(alice, 10)
+    assert ghost_env.load(token, b"balances\x00" + alice) == (10).to_bytes(8, "little")
+    assert ghost_env.load(token, b"supply") == (1000).to_bytes(8, "little")
+
+
+def test_transfer_emits_a_typed_event(deploy, ghost_env, expect_event):
+    """Topic 0 is the struct's name, the indexed fields follow, the amount is the data."""
+    token = deploy("token", 1000)
+    alice = ghost_env.accounts[1]
+    receipt = token.transfer.transact(alice, 7)
+    expect_event(receipt, "Transfer", **{"from": ghost_env.sender, "to": alice, "amount": 7})
+    (event,) = receipt.events
+    assert event.topics[0] == b"Transfer".ljust(32, b"\0")
+    assert event.topics[1][:20] == ghost_env.sender and event.topics[2][:20] == alice
+    assert event.data == (7).to_bytes(8, "little")

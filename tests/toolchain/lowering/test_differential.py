@@ -1,5 +1,5 @@
-"""The counter and token templates built for both targets behave identically: the same
-calls give the same results, reverts, events and storage on WebAssembly and on ZVM."""
+"""The counter, token and ballot templates built for both targets behave identically: the
+same calls give the same results, reverts, events and storage on WebAssembly and on ZVM."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class Builds:
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory) -> dict[str, Builds]:
     out = {}
-    for template in ("counter", "token"):
+    for template in ("counter", "token", "ballot"):
         root = new_project("demo", template, tmp_path_factory.mktemp(template) / "demo")
         project = load_project(root)
         (wasm,) = build_project(project, target="wasm")
@@ -124,3 +124,24 @@ def test_zvmc_holds_lowered_code_and_the_metadata(templates):
     z = decode_zvmc(templates["counter"].zvmc)
     assert z.target == 0 and b"\0asm" not in z.code
     assert b'"target":"zvm"' in z.abi
+
+
+def test_ballot(tmp_path, templates):
+    """Structs, a u64[3], an enum, optionals and a list through the ABI codec, stored in a
+    Vec and a Map keyed by a tuple, with typed events."""
+    alice = ("account", 1)
+    calls = [
+        ("count", [], 0), ("proposal", [0], 0), ("propose", ["Paint the shed ✓"], 0),
+        ("propose", ["x" * 65], 0), ("propose", ["Mine"], 1), ("propose", ["Trees"], 0),
+        ("vote", [0, "yes"], 0), ("vote", [0, "no"], 1), ("vote", [0, "yes"], 1),
+        ("vote", [1, 2], 2), ("vote", [7, "yes"], 0), ("close", [0], 0), ("vote", [0, "no"], 3),
+        ("proposal", [0], 0), ("tally", [0], 1), ("vote_of", [0, alice], 0),
+        ("vote_of", [1, alice], 0), ("open_ids", [], 0), ("count", [], 0),
+    ]
+    seen = _differential(tmp_path, templates["ballot"], calls)
+    assert [s[1] for s in seen if s[0] == "revert"] == [
+        "BadTitle", "NotChair", "AlreadyVoted", "NoSuchProposal", "Closed"]
+    assert seen[13][1]["title"] == "Paint the shed ✓" and seen[13][1]["open"] is False
+    assert seen[14][1] == [1, 1, 0] and seen[15][1] == "no" and seen[16][1] is None
+    assert seen[17][1] == [1] and seen[18][1] == 2
+    assert seen[6][3][0][0] == "Voted"

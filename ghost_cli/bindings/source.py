@@ -1,0 +1,75 @@
+"""Where a contract's ABI comes from: the project's built artifact (the ABI `ghost build`
+embeds in build/NAME.wasm or NAME.zvmc), or the deploy metadata of a contract on a
+network (by address or `.ghost` name)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..abi import Abi
+from ..exceptions import NotFoundError
+
+
+@dataclass(frozen=True)
+class AbiSource:
+    name: str  # the contract's name (project) or the reference given (network)
+    abi: Abi
+    raw: dict[str, Any]  # the ABI JSON as stored: keeps keys this reader does not model
+    origin: str  # "build/counter.wasm" or "network dev, 0x…"
+
+
+def _from_json(raw: Any, where: str) -> tuple[Abi, dict[str, Any]]:
+    from ..exceptions import InvalidModuleError
+
+    if not isinstance(raw, dict):
+        raise InvalidModuleError(f"{where}: no ABI in its ghost metadata; rebuild it with "
+                                 "`ghost build`")
+    try:
+        return Abi.from_json(raw), raw
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidModuleError(f"{where}: its ABI is malformed ({exc})") from None
+
+
+def from_build(project, name: str, target: str | None = None) -> AbiSource:
+    """The ABI in the newest build of contract `name` (the requested target, else any)."""
+    from ..config import defaults as d
+    from ..vm.engines import read_module_metadata
+
+    if name not in project.contracts:
+        known = ", ".join(project.contracts) or "none"
+        raise NotFoundError(f"no contract {name!r} in ghost.toml (contracts: {known}); "
+                            "pass an address or name with --network for a deployed one")
+    targets = [target] if target else [project.contracts[name].target,
+                                       *(t for t in d.TARGETS
+                                         if t != project.contracts[name].target)]
+    paths = [p for t in targets if (p := project.artifact_path(name, t)).is_file()]
+    if not paths:
+        path = project.artifact_path(name, targets[0])
+        raise NotFoundError(f"{path.relative_to(project.root)} not found: run `ghost build` "
+                            "first")
+    path = max(paths, key=lambda p: p.stat().st_mtime)
+    where = path.relative_to(project.root).as_posix()
+    meta = read_module_metadata(path.read_bytes()) or {}
+    abi, raw = _from_json(meta.get("abi"), where)
+    return AbiSource(name, abi, raw, where)
+
+
+def from_network(net, ref: str) -> AbiSource:
+    """The ABI a network recorded when `ref` (address or name) was deployed."""
+    from ..abi import format_address
+
+    address = net.resolve(ref)
+    abi = net.abi_of(address)
+    return AbiSource(ref, abi, abi.to_json(), f"network {net.name}, {format_address(address)}")
+
+
+def load(project, name: str, *, network: str | None = None, target: str | None = None,
+         transport: str | None = None) -> AbiSource:
+    """A project contract's built ABI; with `network`, the deployed contract's."""
+    if network is None:
+        return from_build(project, name, target)
+    from ..networks import open_network
+
+    with open_network(project, network, transport=transport) as net:
+        return from_network(net, name)

@@ -1,0 +1,108 @@
+"""`ghost inspect NAME` and the contract-aware `ghost call/query NAME [FN] --help`, read
+from the built ABI of tests/cli/contracts/kinds.zig (every ABI type) and the counter."""
+
+from __future__ import annotations
+
+
+def test_inspect_lists_every_part_of_the_abi(kinds, ghost_at):
+    r = ghost_at(kinds, "inspect", "kinds")
+    assert r.code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "kinds  (build/kinds.wasm, ABI version 2)"
+    assert "  echo_ballot(v: Ballot) -> Ballot" in lines
+    assert "  last_ballot() -> Ballot?" in lines
+    assert "  echo_optional(v: u64?) -> u64?" in lines
+    assert "      Store `b` as the last ballot, count it and emit `Recorded`; returns the new " \
+           "count." in lines
+    assert "  Recorded(who: address indexed, id: u64 indexed, color: Color?, title: string)" \
+        in lines
+    assert "  enum Color { red = 0, green = 1, blue = 7 }" in lines
+    assert ("  struct Ballot { id: u64, owner: address, title: string, votes: u32[], "
+            "color: Color?, pairs: Pair[], grid: u16[3][2], tag: bytes4 }") in lines
+
+
+def test_inspect_json_has_every_key(kinds, ghost_at):
+    doc = ghost_at(kinds, "inspect", "kinds", "--json").json
+    assert doc["ok"] and doc["contract"] == "kinds" and doc["version"] == 2
+    assert set(doc) >= {"functions", "constructor", "events", "types", "errors", "origin"}
+    record = next(f for f in doc["functions"] if f["name"] == "record")
+    assert record["inputs"] == [{"name": "b", "type": "Ballot"}]
+    assert record["output"] == "u64" and record["can_fail"] is False
+    assert record["signature"] == "record(b: Ballot) -> u64"
+    assert doc["constructor"] is None
+    [event] = doc["events"]
+    assert [(f["name"], f.get("indexed", False)) for f in event["fields"]] == [
+        ("who", True), ("id", True), ("color", False), ("title", False)]
+    color = next(t for t in doc["types"] if t["name"] == "Color")
+    assert color == {"kind": "enum", "name": "Color", "variants": [
+        {"name": "red", "value": 0}, {"name": "green", "value": 1}, {"name": "blue", "value": 7}]}
+
+
+def test_inspect_counter_shows_can_fail_and_unknown_contract_fails(kinds, ghost_at):
+    counter = ghost_at(kinds, "inspect", "counter")
+    assert counter.code == 7  # the counter of this project is not built
+    assert counter.stderr.strip() == ("error: build/counter.wasm not found: run `ghost "
+                                      "build` first")
+    unknown = ghost_at(kinds, "inspect", "nope", "--json")
+    assert unknown.code == 7 and unknown.json["error"]["code"] == "not_found"
+    assert "no contract 'nope' in ghost.toml (contracts: counter, kinds)" in \
+        unknown.json["error"]["message"]
+
+
+def test_inspect_reads_a_deployed_contract_from_the_network(kinds, ghost_at):
+    deployed = ghost_at(kinds, "deploy", "kinds", "--json")
+    assert deployed.code == 0, deployed.stderr
+    address = deployed.json["deployed"][0]["address"]
+    local = ghost_at(kinds, "inspect", "kinds", "--json").json
+    remote = ghost_at(kinds, "inspect", address, "--network", "sandbox", "--json").json
+    assert remote["origin"] == f"network sandbox, {address}"
+    for key in ("functions", "events", "types", "errors", "constructor"):
+        assert remote[key] == local[key], key
+    by_address = ghost_at(kinds, "query", address, "echo_enum", "--help")
+    assert by_address.code == 0, by_address.stderr
+    assert "  echo_enum(v: Color) -> Color" in by_address.stdout.splitlines()
+    nowhere = ghost_at(kinds, "call", "0x" + "00" * 20, "--help")
+    assert nowhere.code == 7 and nowhere.stderr.count("\n") == 1
+
+
+def test_call_help_lists_the_contracts_functions(kinds, ghost_at):
+    r = ghost_at(kinds, "call", "kinds", "--help")
+    assert r.code == 0, r.stderr
+    assert r.stdout.startswith("Usage: ghost call kinds FUNCTION [ARGS]...\n")
+    assert "  echo_pair(v: Pair) -> Pair" in r.stdout.splitlines()
+    assert "  struct Pair { a: u64, b: string }" in r.stdout.splitlines()
+    one = ghost_at(kinds, "query", "kinds", "record", "-h")
+    assert one.code == 0, one.stderr
+    assert one.stdout.splitlines()[:3] == [
+        "Usage: ghost query kinds record B", "", "  record(b: Ballot) -> u64"]
+    assert "  B  Ballot" in one.stdout.splitlines()
+    assert "  enum Color { red = 0, green = 1, blue = 7 }" in one.stdout.splitlines()
+    assert "  struct Pair { a: u64, b: string }" in one.stdout.splitlines()  # via Ballot
+
+
+def test_help_without_a_contract_is_the_generic_one_and_bad_names_fail(kinds, ghost_at):
+    generic = ghost_at(kinds, "call", "--help")
+    assert generic.code == 0 and "--gas-limit" in generic.stdout
+    missing = ghost_at(kinds, "call", "kinds", "nope", "--help")
+    assert missing.code == 7
+    assert missing.stderr.startswith("error: no function 'nope' in the contract (functions: ")
+    assert missing.stderr.count("\n") == 1
+
+
+def test_query_help_leaves_out_functions_the_abi_marks_as_mutating():
+    """An ABI with `mutates` (the key is optional: without it every function is listed)."""
+    from ghost_cli.abi import Abi
+    from ghost_cli.bindings import describe
+
+    raw = {"version": 2, "functions": [
+        {"name": "get", "inputs": [], "output": "u64", "mutates": False},
+        {"name": "set", "inputs": [{"name": "v", "type": "u64"}], "output": None,
+         "mutates": True},
+        {"name": "other", "inputs": [], "output": None}]}
+    abi = Abi.from_json(raw)
+    query = describe.call_help("c", abi, raw, view_only=True)
+    call = describe.call_help("c", abi, raw, view_only=False)
+    assert "  get() -> u64  view" in query and "  other()" in query
+    assert not any(line.startswith("  set(") for line in query)
+    assert "  set(v: u64)   mutates" in call  # signatures aligned
+    assert describe.to_json(abi, raw)["functions"][2]["mutates"] is None

@@ -1,0 +1,67 @@
+"""The SDK's export rule compiled for real: exportContract skips helpers (non-ABI types),
+exportFunctions exports exactly its list and names a bad entry in a compile error."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghost_cli.exceptions import CompileError
+from ghost_cli.toolchain.build import build_project
+from ghost_cli.vm.wasm_module import parse_module
+
+HELPERS = """const ghost = @import("ghost");
+comptime {
+    ghost.exportContract(@This());
+}
+pub fn get(x: ?u32) u32 {
+    return double(&(x orelse 1));
+}
+pub fn double(p: *const u32) u32 {
+    return p.* * 2;
+}
+pub fn size(n: usize) usize {
+    return n;
+}
+pub fn pick(comptime T: type, v: T) T {
+    return v;
+}
+"""
+
+LISTED = """const ghost = @import("ghost");
+comptime {
+    ghost.exportFunctions(@This(), .{"get"});
+}
+pub fn get() u64 {
+    return 1;
+}
+pub fn other() u64 {
+    return 2;
+}
+"""
+
+
+def _exports(result) -> set[str]:
+    module = parse_module(result.path.read_bytes())
+    return {e.name for e in module.exports if e.kind == "func"}
+
+
+def test_export_contract_skips_helpers(make_project) -> None:
+    (r,) = build_project(make_project(HELPERS))
+    assert _exports(r) == {"get"}
+    assert [f.name for f in r.abi.functions] == ["get"]
+
+
+def test_export_functions_exports_exactly_the_list(make_project) -> None:
+    (r,) = build_project(make_project(LISTED, name="listed"))
+    assert _exports(r) == {"get"}
+    assert [f.name for f in r.abi.functions] == ["get"]
+
+
+@pytest.mark.parametrize("listed", ["missing", "double"])
+def test_export_functions_names_a_bad_entry(make_project, listed) -> None:
+    """`ghost build` refuses it (its extractor first; Zig's own error is tested natively in
+    test_sdk_zig.py)."""
+    source = HELPERS.replace("ghost.exportContract(@This());",
+                             f'ghost.exportFunctions(@This(), .{{ "get", "{listed}" }});')
+    with pytest.raises(CompileError, match=listed):
+        build_project(make_project(source, name="bad"))

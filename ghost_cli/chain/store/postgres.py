@@ -83,6 +83,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE receipts ADD COLUMN status TEXT NOT NULL DEFAULT 'ok';
     ALTER TABLE receipts ADD COLUMN error TEXT;
     """,
+    # v3: state history (sql.py, "State history"); a NULL kind/value records a removal
+    """
+    CREATE TABLE state_nodes_log (
+        depth INTEGER NOT NULL, prefix BYTEA NOT NULL, height BIGINT NOT NULL,
+        kind INTEGER, a BYTEA, b BYTEA,
+        PRIMARY KEY (depth, prefix, height)
+    );
+    CREATE TABLE storage_log (
+        address BYTEA NOT NULL, key BYTEA NOT NULL, height BIGINT NOT NULL, value BYTEA,
+        PRIMARY KEY (address, key, height)
+    );
+    """,
 )
 
 CHANNEL = "ghost_chain"

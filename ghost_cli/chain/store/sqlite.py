@@ -65,6 +65,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE receipts ADD COLUMN status TEXT NOT NULL DEFAULT 'ok';
     ALTER TABLE receipts ADD COLUMN error TEXT;
     """,
+    # v4: state history (sql.py, "State history"): every tree node and storage value as it
+    # was after each block from `history_from` on; a NULL kind/value records a removal
+    """
+    CREATE TABLE state_nodes_log (
+        depth INTEGER NOT NULL, prefix BLOB NOT NULL, height INTEGER NOT NULL,
+        kind INTEGER, a BLOB, b BLOB,
+        PRIMARY KEY (depth, prefix, height)
+    ) WITHOUT ROWID;
+    CREATE TABLE storage_log (
+        address BLOB NOT NULL, key BLOB NOT NULL, height INTEGER NOT NULL, value BLOB,
+        PRIMARY KEY (address, key, height)
+    ) WITHOUT ROWID;
+    """,
 )
 
 

@@ -215,10 +215,10 @@ class SqlStore:
         height = self.height()
         self._exec("DELETE FROM state_nodes_log")
         self._exec("DELETE FROM storage_log")
-        self._exec("INSERT INTO state_nodes_log SELECT depth, prefix, CAST(? AS BIGINT), kind, a, b "
-                   "FROM state_nodes", (height,))
-        self._exec("INSERT INTO storage_log SELECT address, key, CAST(? AS BIGINT), value FROM storage",
-                   (height,))
+        self._exec("INSERT INTO state_nodes_log SELECT depth, prefix, CAST(? AS BIGINT), "
+                   "kind, a, b FROM state_nodes", (height,))
+        self._exec("INSERT INTO storage_log SELECT address, key, CAST(? AS BIGINT), value "
+                   "FROM storage", (height,))
         self.meta_set(HISTORY_META, str(height))
 
     def _forget_caches(self) -> None:

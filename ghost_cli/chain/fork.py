@@ -56,6 +56,8 @@ class RemoteState(Protocol):
 
     def nonce(self, address: bytes) -> int: ...
 
+    def close(self) -> None: ...
+
 
 class ForkStore:
     """A node's state at `height` (root `root`) under a local overlay store."""
@@ -91,7 +93,10 @@ class ForkStore:
         return cls(overlay, remote, height=at, root=root)
 
     def close(self) -> None:
-        self.overlay.close()
+        try:
+            self.overlay.close()
+        finally:
+            self.remote.close()
 
     def reader(self) -> StateStore:
         raise StateError("a fork has one connection (its overlay); it has no reader")

@@ -36,6 +36,14 @@ def register(app: typer.Typer) -> None:
         watch: Annotated[bool, typer.Option(
             "--watch", help="Run again whenever a Zig source, test or ghost.toml changes "
                             "(rebuilding first); Ctrl-C stops.")] = False,
+        fork: Annotated[str | None, typer.Option(
+            "--fork", metavar="NETWORK",
+            help="Run over a local copy-on-write fork of this node network's state: read "
+                 "lazily and proven against its state root; writes stay local.")] = None,
+        fork_height: Annotated[int | None, typer.Option(
+            "--fork-height", min=0, metavar="H",
+            help="With --fork: the state after block H (default: the node's latest).")
+                               ] = None,
         verbose: Verbose = 0,
     ) -> None:
         """Run tests/ with pytest; extra arguments go to pytest (e.g. -k increment).
@@ -51,6 +59,10 @@ def register(app: typer.Typer) -> None:
 
         project = load_project()
         _check_target(target)
+        if fork_height is not None and fork is None:
+            from ..exceptions import UsageError
+
+            raise UsageError("--fork-height needs --fork NETWORK")
         if watch and out.as_json:
             from ..exceptions import UsageError
 
@@ -74,6 +86,8 @@ def register(app: typer.Typer) -> None:
             cmd += ["--gas-tolerance", str(tolerance)] if tolerance is not None else []
             cmd += ["-" + "v" * verbose] if verbose else []
             cmd += ["--ghost-target", target] if target else []
+            cmd += ["--ghost-fork", fork] if fork else []
+            cmd += ["--ghost-fork-height", str(fork_height)] if fork_height is not None else []
             cmd += list(ctx.args)
             # With --json, pytest's own output goes to stderr so stdout stays one document.
             import os

@@ -4,10 +4,17 @@ and `ghost_getAccount` (docs/rpc.md). It only fetches; the fork checks what it g
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from ..chain.store.records import ContractRecord
 from ..crypto.proof import Proof
-from ..exceptions import HeightUnavailableError, NotFoundError
+from ..exceptions import ConfigError, HeightUnavailableError, NotFoundError, UsageError
 from .rpc_client import SyncGhostClient
+
+if TYPE_CHECKING:
+    from ..chain.fork import ForkStore
+    from ..config.project import NetworkConfig
 
 
 def _raw(text: str) -> bytes:
@@ -50,3 +57,30 @@ class RpcForkReader:
 
     def nonce(self, address: bytes) -> int:
         return self.client.get_account(address)["nonce"]
+
+
+def open_fork(config: NetworkConfig, *, height: int | None = None,
+              overlay: str | Path = ":memory:", transport: str | None = None,
+              trusted_root: bytes | None = None) -> ForkStore:
+    """A fork (chain/fork.py) of the node network `config` at `height` (default its
+    latest block), writing to the SQLite store `overlay`."""
+    from ..chain.fork import ForkStore
+    from ..chain.store import open_store
+    from .remote import node_url
+
+    if config.kind != "node":
+        raise UsageError(f"network {config.name!r} is an embedded sandbox; --fork takes a "
+                         "node network (`ghost network add`)")
+    url, kind = node_url(config, transport)
+    reader = RpcForkReader(SyncGhostClient(url, ca=config.ca, transport=kind),
+                           name=f"network {config.name!r} ({url})")
+    try:
+        node_chain = reader.client.node_info()["chain_id"]
+        if node_chain != config.chain_id:
+            raise ConfigError(f"network {config.name!r} is chain {config.chain_id} in "
+                              f"ghost.toml, but the node at {url} runs chain {node_chain}")
+        return ForkStore.open(open_store(overlay), reader, height=height,
+                              trusted_root=trusted_root)
+    except BaseException:
+        reader.close()
+        raise

@@ -48,6 +48,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ghost-target", default=None, choices=TARGET_CHOICES,
                     help="Build and run the contracts as wasm, zvm, or both (compared); "
                          "default: $GHOST_TARGET, else each contract's target in ghost.toml.")
+    group.addoption("--ghost-fork", default=None, metavar="NETWORK",
+                    help="Run over a local copy-on-write fork of this node network's state "
+                         "(read lazily, proven; writes stay local).")
+    group.addoption("--ghost-fork-height", type=int, default=None, metavar="H",
+                    help="Fork the state after block H (default: the node's latest at start).")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -100,18 +105,48 @@ def _new_session(config: pytest.Config, project, target: str | None):
 
     artifacts = _artifacts(config, project, target)
     network = project.networks[project.default_network]
+    fork = _open_fork(config, project)
+    if fork is not None:
+        network = project.networks[config.getoption("--ghost-fork")]
     sandbox = Sandbox(
         ":memory:",
         chain_id=network.chain_id,
         cache_dir=project.root / ".ghost" / "module-cache",
         gas_limit=network.gas_limit,
+        store=fork,
     )
     env = GhostEnv(sandbox, artifacts, target=target)
+    env.fork = fork
     env.gas_records = config.stash[RECORDS]
     if _target_choice(config) == "both":  # both runs of a test see the same block times
         env.clock.default = config.stash[STARTED]
         env.gas_by_target = True
     return env
+
+
+def _open_fork(config: pytest.Config, project):
+    """--ghost-fork: the fork store (chain/fork.py) the session's sandbox runs over. A
+    network, node or height that cannot be forked stops the session once, with its error."""
+    from ..exceptions import GhostError, NotFoundError, UsageError
+
+    name = config.getoption("--ghost-fork")
+    height = config.getoption("--ghost-fork-height")
+    try:
+        if name is None:
+            if height is not None:
+                raise UsageError("--fork-height needs --fork NETWORK")
+            return None
+        if height is not None and height < 0:
+            raise UsageError(f"--fork-height must be a block height >= 0, not {height}")
+        if name not in project.networks:
+            known = ", ".join(sorted(project.networks))
+            raise NotFoundError(f"no network {name!r} in ghost.toml (networks: {known})")
+        from ..client.fork_reader import open_fork
+
+        return open_fork(project.networks[name], height=height)
+    except GhostError as exc:
+        config.stash[BUILD_ERROR] = exc
+        pytest.exit(exc.message, returncode=exc.exit_code)
 
 
 @pytest.fixture(scope="session")

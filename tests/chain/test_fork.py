@@ -53,6 +53,9 @@ class StoreRemote:
     def nonce(self, address):
         return self.store.nonce(address)
 
+    def close(self):
+        pass  # the node's store is the fixture's
+
 
 @pytest.fixture
 def node(tmp_path, counter_code):

@@ -66,8 +66,13 @@ class ForkStore:
     authenticated = False
 
     def __init__(self, overlay: StateStore, remote: RemoteState, *, height: int,
-                 root: bytes) -> None:
+                 root: bytes, chain_id: int | None = None) -> None:
         self.overlay = overlay
+        #: the forked chain's id, when the remote said (transactions here use it)
+        self.chain_id = chain_id
+        #: the overlay's path; ":memory:" tells a node to serialize reads with writes (a
+        #: fork has one connection)
+        self.path = getattr(overlay, "path", None)
         self.remote = remote
         self.fork_height = height
         self.root = root
@@ -82,7 +87,7 @@ class ForkStore:
 
     @classmethod
     def open(cls, overlay: StateStore, remote: RemoteState, *, height: int | None = None,
-             trusted_root: bytes | None = None) -> ForkStore:
+             trusted_root: bytes | None = None, chain_id: int | None = None) -> ForkStore:
         """Pin the node's state root at `height` (default its latest block). With
         `trusted_root` (e.g. from a checkpoint posted elsewhere) the node's root must be
         that one."""
@@ -90,7 +95,7 @@ class ForkStore:
         if trusted_root is not None and root != trusted_root:
             raise CryptoError(f"{remote.location} reports state root 0x{root.hex()} at "
                               f"height {at}, not the trusted 0x{trusted_root.hex()}")
-        return cls(overlay, remote, height=at, root=root)
+        return cls(overlay, remote, height=at, root=root, chain_id=chain_id)
 
     def close(self) -> None:
         try:

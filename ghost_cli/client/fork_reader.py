@@ -59,6 +59,21 @@ class RpcForkReader:
         return self.client.get_account(address)["nonce"]
 
 
+def fork_network(ref: str, networks: dict[str, NetworkConfig] | None) -> NetworkConfig:
+    """What `--fork REF` names: a network of ghost.toml, or a node's URL
+    (http://HOST:PORT or quic://HOST:PORT; its chain id is then the node's own)."""
+    from ..config.project import NetworkConfig
+    from ..exceptions import NotFoundError
+
+    if "://" in ref:
+        return NetworkConfig(ref, "node", None, url=ref)  # type: ignore[arg-type]
+    if networks is None or ref not in networks:
+        known = ", ".join(sorted(networks or {})) or "none: not in a project"
+        raise NotFoundError(f"no network {ref!r} in ghost.toml (networks: {known}); "
+                            "--fork also takes a node URL")
+    return networks[ref]
+
+
 def open_fork(config: NetworkConfig, *, height: int | None = None,
               overlay: str | Path = ":memory:", transport: str | None = None,
               trusted_root: bytes | None = None) -> ForkStore:
@@ -76,11 +91,11 @@ def open_fork(config: NetworkConfig, *, height: int | None = None,
                            name=f"network {config.name!r} ({url})")
     try:
         node_chain = reader.client.node_info()["chain_id"]
-        if node_chain != config.chain_id:
+        if config.chain_id is not None and node_chain != config.chain_id:
             raise ConfigError(f"network {config.name!r} is chain {config.chain_id} in "
                               f"ghost.toml, but the node at {url} runs chain {node_chain}")
         return ForkStore.open(open_store(overlay), reader, height=height,
-                              trusted_root=trusted_root)
+                              trusted_root=trusted_root, chain_id=node_chain)
     except BaseException:
         reader.close()
         raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..config.defaults import SANDBOX_CHAIN_ID
 from ..exceptions import ConfigError, UsageError
@@ -77,6 +78,10 @@ class NodeConfig:
     limits: Limits = Limits()
     pool: PoolLimits = PoolLimits()  # executions: workers at once and waiting
     http_limits: HttpLimits = HttpLimits()
+    #: `--fork`: serve a fork (chain/fork.py) of this node network (a NetworkConfig)
+    #: at `fork_height` instead of a chain of its own
+    fork: Any = None
+    fork_height: int | None = None
 
     def __post_init__(self) -> None:
         if self.http is None and self.quic is None and self.grpc is None:

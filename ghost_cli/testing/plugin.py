@@ -49,8 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Build and run the contracts as wasm, zvm, or both (compared); "
                          "default: $GHOST_TARGET, else each contract's target in ghost.toml.")
     group.addoption("--ghost-fork", default=None, metavar="NETWORK",
-                    help="Run over a local copy-on-write fork of this node network's state "
-                         "(read lazily, proven; writes stay local).")
+                    help="Run over a local copy-on-write fork of this node network's (or "
+                         "node URL's) state: read lazily, proven; writes stay local.")
     group.addoption("--ghost-fork-height", type=int, default=None, metavar="H",
                     help="Fork the state after block H (default: the node's latest at start).")
 
@@ -106,11 +106,9 @@ def _new_session(config: pytest.Config, project, target: str | None):
     artifacts = _artifacts(config, project, target)
     network = project.networks[project.default_network]
     fork = _open_fork(config, project)
-    if fork is not None:
-        network = project.networks[config.getoption("--ghost-fork")]
     sandbox = Sandbox(
         ":memory:",
-        chain_id=network.chain_id,
+        chain_id=network.chain_id if fork is None else fork.chain_id,
         cache_dir=project.root / ".ghost" / "module-cache",
         gas_limit=network.gas_limit,
         store=fork,
@@ -127,7 +125,7 @@ def _new_session(config: pytest.Config, project, target: str | None):
 def _open_fork(config: pytest.Config, project):
     """--ghost-fork: the fork store (chain/fork.py) the session's sandbox runs over. A
     network, node or height that cannot be forked stops the session once, with its error."""
-    from ..exceptions import GhostError, NotFoundError, UsageError
+    from ..exceptions import GhostError, UsageError
 
     name = config.getoption("--ghost-fork")
     height = config.getoption("--ghost-fork-height")
@@ -138,12 +136,9 @@ def _open_fork(config: pytest.Config, project):
             return None
         if height is not None and height < 0:
             raise UsageError(f"--fork-height must be a block height >= 0, not {height}")
-        if name not in project.networks:
-            known = ", ".join(sorted(project.networks))
-            raise NotFoundError(f"no network {name!r} in ghost.toml (networks: {known})")
-        from ..client.fork_reader import open_fork
+        from ..client.fork_reader import fork_network, open_fork
 
-        return open_fork(project.networks[name], height=height)
+        return open_fork(fork_network(name, project.networks), height=height)
     except GhostError as exc:
         config.stash[BUILD_ERROR] = exc
         pytest.exit(exc.message, returncode=exc.exit_code)

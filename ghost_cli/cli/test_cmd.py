@@ -63,6 +63,10 @@ def register(app: typer.Typer) -> None:
             from ..exceptions import UsageError
 
             raise UsageError("--fork-height needs --fork NETWORK")
+        if fork is not None:  # a wrong name fails here, before building and pytest
+            from ..client.fork_reader import fork_network
+
+            fork_network(fork, project.networks)
         if watch and out.as_json:
             from ..exceptions import UsageError
 

@@ -71,7 +71,11 @@ def fork_network(ref: str, networks: dict[str, NetworkConfig] | None) -> Network
         known = ", ".join(sorted(networks or {})) or "none: not in a project"
         raise NotFoundError(f"no network {ref!r} in ghost.toml (networks: {known}); "
                             "--fork also takes a node URL")
-    return networks[ref]
+    config = networks[ref]
+    if config.kind != "node":
+        raise UsageError(f"network {ref!r} is an embedded sandbox; --fork takes a node "
+                         "network (`ghost network add`) or a node URL")
+    return config
 
 
 def open_fork(config: NetworkConfig, *, height: int | None = None,
@@ -83,9 +87,6 @@ def open_fork(config: NetworkConfig, *, height: int | None = None,
     from ..chain.store import open_store
     from .remote import node_url
 
-    if config.kind != "node":
-        raise UsageError(f"network {config.name!r} is an embedded sandbox; --fork takes a "
-                         "node network (`ghost network add`)")
     url, kind = node_url(config, transport)
     reader = RpcForkReader(SyncGhostClient(url, ca=config.ca, transport=kind),
                            name=f"network {config.name!r} ({url})")

@@ -91,6 +91,8 @@ def test_fork_reads_the_node_and_keeps_writes_local(ghost, node, project):
 def test_fork_needs_a_node_network(ghost):
     sandbox = ghost("test", "--fork", "sandbox", "--json")
     assert sandbox.code == 2 and "--fork takes a node network" in sandbox.json["error"]["message"]
+    unknown = ghost("test", "--fork", "nowhere")
+    assert unknown.code == 7 and "no network 'nowhere'" in unknown.stderr
     nobody = ghost("test", "--fork", "http://127.0.0.1:1", "--json")
     assert nobody.code == 14 and nobody.json["error"]["code"] == "node_unavailable"
     height_alone = ghost("test", "--fork-height", "3")

@@ -81,6 +81,10 @@ def register(app: typer.Typer) -> None:
             "--fork-height", min=0, metavar="H",
             help="With --fork: the state after block H (default: the node's latest).")
                                ] = None,
+        fork_root: Annotated[str | None, typer.Option(
+            "--fork-root", metavar="ROOT",
+            help="With --fork: the state root (0x…) the node must report at that height.")
+                             ] = None,
     ) -> None:
         """Serve JSON-RPC until SIGINT or SIGTERM. Prints the bound addresses once ready
         (one JSON line on stdout with --json)."""
@@ -92,16 +96,18 @@ def register(app: typer.Typer) -> None:
 
         forked = None
         if fork is not None:
-            from ..client.fork_reader import fork_network
+            from ..client.fork_reader import fork_network, parse_root
 
             forked = fork_network(fork, _project_networks())
-        elif fork_height is not None:
+            root = parse_root(fork_root)
+        elif fork_height is not None or fork_root is not None:
             from ..exceptions import UsageError
 
-            raise UsageError("--fork-height needs --fork NETWORK")
+            raise UsageError("--fork-height and --fork-root need --fork NETWORK")
         config = NodeConfig(
             fork=forked,
             fork_height=fork_height,
+            fork_root=root if fork is not None else None,
             data_dir=data_dir,
             store=store if store is not None else _project_store(),
             http=None if no_http else Endpoint.parse(http, "--http"),

@@ -44,6 +44,10 @@ def register(app: typer.Typer) -> None:
             "--fork-height", min=0, metavar="H",
             help="With --fork: the state after block H (default: the node's latest).")
                                ] = None,
+        fork_root: Annotated[str | None, typer.Option(
+            "--fork-root", metavar="ROOT",
+            help="With --fork: the state root (0x…, e.g. a published checkpoint's) the "
+                 "node must report at the fork's height, else exit 11.")] = None,
         verbose: Verbose = 0,
     ) -> None:
         """Run tests/ with pytest; extra arguments go to pytest (e.g. -k increment).
@@ -59,14 +63,15 @@ def register(app: typer.Typer) -> None:
 
         project = load_project()
         _check_target(target)
-        if fork_height is not None and fork is None:
+        if (fork_height is not None or fork_root is not None) and fork is None:
             from ..exceptions import UsageError
 
-            raise UsageError("--fork-height needs --fork NETWORK")
+            raise UsageError("--fork-height and --fork-root need --fork NETWORK")
         if fork is not None:  # a wrong name fails here, before building and pytest
-            from ..client.fork_reader import fork_network
+            from ..client.fork_reader import fork_network, parse_root
 
             fork_network(fork, project.networks)
+            parse_root(fork_root)
         if watch and out.as_json:
             from ..exceptions import UsageError
 
@@ -92,6 +97,7 @@ def register(app: typer.Typer) -> None:
             cmd += ["--ghost-target", target] if target else []
             cmd += ["--ghost-fork", fork] if fork else []
             cmd += ["--ghost-fork-height", str(fork_height)] if fork_height is not None else []
+            cmd += ["--ghost-fork-root", fork_root] if fork_root else []
             cmd += list(ctx.args)
             # With --json, pytest's own output goes to stderr so stdout stays one document.
             import os

@@ -78,6 +78,19 @@ def fork_network(ref: str, networks: dict[str, NetworkConfig] | None) -> Network
     return config
 
 
+def parse_root(text: str | None) -> bytes | None:
+    """`--fork-root 0x…`: a 32-byte state root, or None."""
+    if text is None:
+        return None
+    try:
+        raw = bytes.fromhex(text[2:] if text.startswith("0x") else text)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise UsageError(f"--fork-root must be a 32-byte state root in hex, not {text!r}")
+    return raw
+
+
 def open_fork(config: NetworkConfig, *, height: int | None = None,
               overlay: str | Path = ":memory:", transport: str | None = None,
               trusted_root: bytes | None = None) -> ForkStore:

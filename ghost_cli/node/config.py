@@ -82,6 +82,7 @@ class NodeConfig:
     #: at `fork_height` instead of a chain of its own
     fork: Any = None
     fork_height: int | None = None
+    fork_root: bytes | None = None  # the state root the node must report there
 
     def __post_init__(self) -> None:
         if self.http is None and self.quic is None and self.grpc is None:

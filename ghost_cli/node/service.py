@@ -50,7 +50,8 @@ class NodeService:
         if config.fork is not None:  # a fork serves the forked chain's id
             from ..client.fork_reader import open_fork
 
-            fork = open_fork(config.fork, height=config.fork_height)
+            fork = open_fork(config.fork, height=config.fork_height,
+                             trusted_root=config.fork_root)
             config = replace(config, chain_id=fork.chain_id, checkpoint_every=None,
                              checkpoint_ms=None)  # a fork has no state tree to checkpoint
             self.config = config

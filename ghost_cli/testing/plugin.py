@@ -53,6 +53,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "node URL's) state: read lazily, proven; writes stay local.")
     group.addoption("--ghost-fork-height", type=int, default=None, metavar="H",
                     help="Fork the state after block H (default: the node's latest at start).")
+    group.addoption("--ghost-fork-root", default=None, metavar="ROOT",
+                    help="The state root (0x…) the node must report at the fork's height.")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -131,14 +133,15 @@ def _open_fork(config: pytest.Config, project):
     height = config.getoption("--ghost-fork-height")
     try:
         if name is None:
-            if height is not None:
-                raise UsageError("--fork-height needs --fork NETWORK")
+            if height is not None or config.getoption("--ghost-fork-root") is not None:
+                raise UsageError("--fork-height and --fork-root need --fork NETWORK")
             return None
         if height is not None and height < 0:
             raise UsageError(f"--fork-height must be a block height >= 0, not {height}")
-        from ..client.fork_reader import fork_network, open_fork
+        from ..client.fork_reader import fork_network, open_fork, parse_root
 
-        return open_fork(fork_network(name, project.networks), height=height)
+        return open_fork(fork_network(name, project.networks), height=height,
+                         trusted_root=parse_root(config.getoption("--ghost-fork-root")))
     except GhostError as exc:
         config.stash[BUILD_ERROR] = exc
         pytest.exit(exc.message, returncode=exc.exit_code)

@@ -43,7 +43,10 @@ def test_fork_reads_the_node_and_keeps_writes_local(ghost, node, project):
     assert ghost("call", "counter", "add", "5", *on).code == 0  # block 2
     (project / "tests" / "test_fork_reads.py").write_text(FORK_TEST)
 
-    ran = ghost("test", "--fork", "local", "--json", EXPECT="5", HEIGHT="2")
+    with Client(node.url, KeyPair.generate("ml-dsa-65", b"\x07" * 32)) as nc:
+        root = nc.result("ghost_getStateRoot")["state_root"]  # e.g. a published checkpoint's
+    ran = ghost("test", "--fork", "local", "--fork-root", root, "--json", EXPECT="5",
+                HEIGHT="2")
     assert ran.code == 0, ran.stdout + ran.stderr
     assert ran.json["tests"]["passed"] >= 2  # the template's own tests run on the fork too
     # the fork's writes never reached the node
@@ -70,6 +73,8 @@ def test_fork_reads_the_node_and_keeps_writes_local(ghost, node, project):
                  EXPECT="5", HEIGHT="2")
     assert past.code == 0, past.stdout + past.stderr
 
+    stale = ghost("test", "--fork", "local", "--fork-root", root, "--json")  # now height 3
+    assert stale.code == 11 and "not the trusted" in stale.json["error"]["message"]
     ahead = ghost("test", "--fork", "local", "--fork-height", "99", "--json")
     assert ahead.code == 7, ahead.stderr
     assert ahead.json["error"]["code"] == "height_unavailable"
@@ -96,4 +101,4 @@ def test_fork_needs_a_node_network(ghost):
     nobody = ghost("test", "--fork", "http://127.0.0.1:1", "--json")
     assert nobody.code == 14 and nobody.json["error"]["code"] == "node_unavailable"
     height_alone = ghost("test", "--fork-height", "3")
-    assert height_alone.code == 2 and "--fork-height needs --fork" in height_alone.stderr
+    assert height_alone.code == 2 and "need --fork NETWORK" in height_alone.stderr

@@ -73,6 +73,11 @@ def register(app: typer.Typer) -> None:
         max_connections: Annotated[int, typer.Option(
             "--max-connections", envvar=c.ENV_MAX_CONNECTIONS, min=1,
             help="HTTP/1.1 connections open at once.")] = c.HttpLimits.max_connections,
+        state_history: Annotated[bool, typer.Option(
+            "--state-history/--no-state-history", envvar=c.ENV_STATE_HISTORY,
+            help="Keep the state after every block, so proofs (and forks) can ask for a "
+                 "past height; costs a little per write. Every node of a shared store "
+                 "must agree.")] = True,
         fork: Annotated[str | None, typer.Option(
             "--fork", metavar="NETWORK",
             help="Serve a local copy-on-write fork of this node network (or node URL): "
@@ -107,6 +112,7 @@ def register(app: typer.Typer) -> None:
         config = NodeConfig(
             fork=forked,
             fork_height=fork_height,
+            state_history=state_history,
             fork_root=root if fork is not None else None,
             data_dir=data_dir,
             store=store if store is not None else _project_store(),

@@ -35,6 +35,7 @@ ENV_STORE = "GHOST_NODE_STORE"
 ENV_MAX_CONNECTIONS = "GHOST_NODE_MAX_CONNECTIONS"
 ENV_WORKERS = "GHOST_NODE_WORKERS"
 ENV_QUEUE = "GHOST_NODE_QUEUE"
+ENV_STATE_HISTORY = "GHOST_NODE_STATE_HISTORY"
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class NodeConfig:
     fork: Any = None
     fork_height: int | None = None
     fork_root: bytes | None = None  # the state root the node must report there
+    state_history: bool = True  # keep the state after every block (proofs at past heights)
 
     def __post_init__(self) -> None:
         if self.http is None and self.quic is None and self.grpc is None:

@@ -258,11 +258,11 @@ class NodeCore:
 
     @classmethod
     def open(cls, data_dir: Path, *, chain_id: int, limits: Limits | None = None,
-             store: str | None = None, **kwargs: Any) -> NodeCore:
+             store: str | None = None, history: bool = True, **kwargs: Any) -> NodeCore:
         """The node's durable store (`store`: a URL for open_store; default the SQLite
         file in `data_dir`) and the default engines under `data_dir`."""
         store_ = open_store(store or Path(data_dir) / STATE_FILE, durable=True,
-                            authenticated=True)
+                            authenticated=True, history=history)
         try:
             _check_chain_id(store_, chain_id)
         except BaseException:
@@ -499,7 +499,7 @@ class NodeCore:
         nothing changed since), else null. A height the node keeps no state for is
         HeightUnavailableError."""
         with self._read() as v:
-            if height is None:
+            if height is None or height == v.store.height():  # also without history
                 height = v.store.height()
                 root = v.store.state_root()
                 proof = v.store.prove(address, key)

@@ -71,3 +71,21 @@ class TestPostgres(HistorySuite):
     @pytest.fixture
     def url(self, pg_cluster):
         return pg_cluster.new_schema()
+
+
+def test_history_can_be_switched_off_and_on(tmp_path):
+    url = str(tmp_path / "state.db")
+    store = open_store(url, authenticated=True, history=False)
+    _block(store, 1, A, {b"k": b"v"})
+    assert store.history_from() is None and store.state_root()  # the tree is still kept
+    with pytest.raises(HeightUnavailableError, match="keeps no state history"):
+        store.prove_at(A, b"k", 1)
+    store.close()
+    store = open_store(url, authenticated=True)  # back on: history starts here
+    assert store.history_from() == 1
+    _block(store, 2, A, {b"k": b"w"})
+    assert store.storage_get_at(A, b"k", 1) == b"v"
+    store.close()
+    store = open_store(url, authenticated=True, history=False)  # off again: dropped
+    assert store.history_from() is None
+    store.close()

@@ -177,10 +177,12 @@ class SqlStore:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
-    def _init_tree(self, authenticated: bool) -> None:
+    def _init_tree(self, authenticated: bool, history: bool = True) -> None:
         self._savepoints = count()
         self.tree: StateTree | None = None
         self.authenticated = authenticated
+        #: log the state history; every process writing one store must agree
+        self.keep_history = authenticated and history
         if authenticated:
             self.tree = StateTree(SqlNodes(self))
             self._sync_tree()
@@ -189,9 +191,9 @@ class SqlStore:
         """Rebuild the tree from storage unless the meta row says it is current (and start
         the state history if it has none)."""
         if self.meta_get(TREE_META) == TREE_VERSION:
-            if self.meta_get(HISTORY_META) is None:
+            if (self.meta_get(HISTORY_META) is None) == self.keep_history:
                 with self.exclusive(), self.transaction():
-                    if self.meta_get(HISTORY_META) is None:
+                    if (self.meta_get(HISTORY_META) is None) == self.keep_history:
                         self._restart_history()
             return  # the usual case, without taking the writers' lock
         with self.exclusive():
@@ -211,10 +213,14 @@ class SqlStore:
 
     def _restart_history(self) -> None:
         """Start the state history at the current height: a copy of the tree and storage
-        as they are (the log of a rebuilt tree would not match it)."""
+        as they are (the log of a rebuilt tree would not match it). Without history:
+        drop it."""
         height = self.height()
         self._exec("DELETE FROM state_nodes_log")
         self._exec("DELETE FROM storage_log")
+        if not self.keep_history:
+            self._exec("DELETE FROM meta WHERE key = ?", (HISTORY_META,))
+            return
         self._exec("INSERT INTO state_nodes_log SELECT depth, prefix, CAST(? AS BIGINT), "
                    "kind, a, b FROM state_nodes", (height,))
         self._exec("INSERT INTO storage_log SELECT address, key, CAST(? AS BIGINT), value "
@@ -339,6 +345,10 @@ class SqlStore:
         if self.tree is not None:
             with self.transaction():  # storage and tree rows: both or neither
                 self._storage_write(address, writes)
+                if not self.keep_history:
+                    for key, value in writes.items():
+                        self.tree.update(address, key, value)
+                    return
                 # the executor adds this write's block after it, so it is height() + 1
                 self._log_height = height = self.height() + 1
                 try:

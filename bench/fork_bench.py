@@ -9,6 +9,10 @@ Measured in rounds that alternate between them (A B A B ...):
 Also, once: the cold fork query (the first one: state root, contract record, code and one
 proven storage value fetched over HTTP/1.1) and the fork's open (chain id, state root).
 
+And what the node pays for the state history a fork at a past height needs: signed
+counter transactions applied to an in-process NodeCore (durable SQLite) kept without
+history (the baseline) and with it, alternating rounds.
+
     python bench/fork_bench.py [--queries N] [--rounds R]
 """
 
@@ -67,10 +71,50 @@ def per_query(fn, n: int) -> float:
     return (time.perf_counter() - start) / n
 
 
+def history_cost(code: bytes, work: Path, txs: int, rounds: int) -> tuple[float, float]:
+    """Best seconds per transaction without and with the state history."""
+    from ghost_cli.chain.transaction import sign_single
+    from ghost_cli.node.core import NodeCore
+
+    key = KeyPair.generate("ml-dsa-65", b"\x43" * 32)
+    cores, counters, nonce = {}, {}, {}
+    for history in (False, True):
+        core = cores[history] = NodeCore.open(work / f"history-{history}",
+                                              chain_id=CHAIN_ID, history=history)
+        tx = Transaction(chain_id=CHAIN_ID, sender=key.address, nonce=0, kind="deploy",
+                         gas_limit=10_000_000, expiry=int(time.time()) + 3600, code=code,
+                         label="counter")
+        counters[history] = core.send_transaction(
+            sign_single(tx, key.secret_key, key.public_key), now=time.time()).address
+        nonce[history] = 1
+    best = {False: float("inf"), True: float("inf")}
+    try:
+        for _ in range(rounds):
+            for history in (False, True):
+                signed = []
+                for _ in range(txs):
+                    tx = Transaction(chain_id=CHAIN_ID, sender=key.address,
+                                     nonce=nonce[history], kind="call",
+                                     target=counters[history], function="increment",
+                                     gas_limit=10_000_000, expiry=int(time.time()) + 3600)
+                    signed.append(sign_single(tx, key.secret_key, key.public_key))
+                    nonce[history] += 1
+                start = time.perf_counter()
+                for one in signed:
+                    cores[history].send_transaction(one, now=time.time())
+                best[history] = min(best[history], (time.perf_counter() - start) / txs)
+    finally:
+        for core in cores.values():
+            core.close()
+    return best[False], best[True]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--queries", type=int, default=300, help="queries per round and side")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--txs", type=int, default=100,
+                    help="transactions per round and side for the history's cost")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -114,6 +158,7 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(20)
+        plain, logged = history_cost(code, work, args.txs, args.rounds)
     best_a, best_b = min(sand), min(forked)
     print(f"fork open (chain id, state root over HTTP/1.1): {opened * 1e3:8.2f} ms")
     print(f"cold fork query (contract, code, 1 proven value): {cold * 1e3:8.2f} ms "
@@ -122,6 +167,9 @@ def main() -> None:
     print(f"warm fork query,          best of {args.rounds}: {best_b * 1e6:8.1f} us")
     print(f"ratio warm fork / sandbox: {best_b / best_a:.2f}x")
     print(f"ratio cold fork / sandbox: {cold / best_a:.0f}x")
+    print(f"node transaction without state history (baseline): {plain * 1e3:7.2f} ms")
+    print(f"node transaction with state history:                {logged * 1e3:7.2f} ms")
+    print(f"ratio with / without history: {logged / plain:.2f}x")
 
 
 if __name__ == "__main__":

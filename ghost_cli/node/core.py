@@ -527,8 +527,9 @@ class NodeCore:
 
     @staticmethod
     def _published(store: Any, root: bytes, height: int) -> int | None:
-        """The checkpoint that carries `root` as of `height`: the one at `height`, else
-        the latest one at or below it when no storage changed since (same root)."""
+        """The checkpoint that publishes `root`: the latest one, when it is at or below
+        `height` and carries that root (nothing changed since), else the one at exactly
+        `height` when it does."""
         try:
             cp = store.checkpoint()
         except NotFoundError:

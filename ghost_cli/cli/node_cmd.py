@@ -103,6 +103,10 @@ def register(app: typer.Typer) -> None:
         if fork is not None:
             from ..client.fork_reader import fork_network, parse_root
 
+            if store is not None:
+                from ..exceptions import UsageError
+
+                raise UsageError("--fork keeps its state in memory; it takes no --store")
             forked = fork_network(fork, _project_networks())
             root = parse_root(fork_root)
         elif fork_height is not None or fork_root is not None:

@@ -2,7 +2,9 @@
 
 Fixtures (docs/testing.md): `ghost_env` (the sandbox, rolled back after every test),
 `deploy`, `accounts`, `keys`, `reverts`, `expect_event`, `ghost_target`, `ghost_project`.
-Options: --gas-report, --gas-snapshot, --gas-check, --gas-tolerance, --ghost-target.
+Options: --gas-report, --gas-snapshot, --gas-check, --gas-tolerance, --ghost-target,
+--ghost-fork (with --ghost-fork-height, --ghost-fork-root: the sandbox over a fork of a
+node's state, chain/fork.py).
 The project's contracts are built once per session and target, when a test first asks.
 With --ghost-target both (or GHOST_TARGET=both) every test that uses the sandbox runs on
 wasm and on ZVM, and fails when the two runs differ in results, reverts or events.

@@ -27,6 +27,9 @@ RUNS = pytest.StashKey[dict]()
 CURRENT = pytest.StashKey[object]()
 #: When the session started: with `both`, the block time of every test (unless warped).
 STARTED = pytest.StashKey[int]()
+#: --ghost-fork: (height, state root) of the session's first fork; with `both`, the
+#: second target's fork is pinned to the same state even if the node moved on.
+FORK_PIN = pytest.StashKey[tuple]()
 #: --ghost-target values; `both` runs every sandbox test on each of TARGETS.
 TARGET_CHOICES = ("wasm", "zvm", "both")
 
@@ -142,8 +145,13 @@ def _open_fork(config: pytest.Config, project):
             raise UsageError(f"--fork-height must be a block height >= 0, not {height}")
         from ..client.fork_reader import fork_network, open_fork, parse_root
 
-        return open_fork(fork_network(name, project.networks), height=height,
-                         trusted_root=parse_root(config.getoption("--ghost-fork-root")))
+        root = parse_root(config.getoption("--ghost-fork-root"))
+        if FORK_PIN in config.stash:
+            height, root = config.stash[FORK_PIN]
+        fork = open_fork(fork_network(name, project.networks), height=height,
+                         trusted_root=root)
+        config.stash[FORK_PIN] = (fork.fork_height, fork.root)
+        return fork
     except GhostError as exc:
         config.stash[BUILD_ERROR] = exc
         pytest.exit(exc.message, returncode=exc.exit_code)

@@ -199,9 +199,10 @@ class ForkStore:
         self._storage[address, key] = value
         return value
 
-    def storage_apply(self, address: bytes, writes: dict[bytes, bytes | None]) -> None:
+    def storage_apply(self, address: bytes, writes: dict[bytes, bytes | None], *,
+                      height: int | None = None) -> None:
         self.overlay.storage_apply(address, {
-            k: _DELETED if v is None else _SET + v for k, v in writes.items()})
+            k: _DELETED if v is None else _SET + v for k, v in writes.items()}, height=height)
 
     def storage_items(self, address: bytes) -> list[tuple[bytes, bytes]]:
         """The keys written here (a fork cannot list the node's keys)."""

@@ -341,7 +341,8 @@ class SqlStore:
             "SELECT value FROM storage WHERE address = ? AND key = ?", (address, key))
         return bytes(row[0]) if row else None
 
-    def storage_apply(self, address: bytes, writes: dict[bytes, bytes | None]) -> None:
+    def storage_apply(self, address: bytes, writes: dict[bytes, bytes | None], *,
+                      height: int | None = None) -> None:
         if self.tree is not None:
             with self.transaction():  # storage and tree rows: both or neither
                 self._storage_write(address, writes)
@@ -349,8 +350,8 @@ class SqlStore:
                     for key, value in writes.items():
                         self.tree.update(address, key, value)
                     return
-                # the executor adds this write's block after it, so it is height() + 1
-                self._log_height = height = self.height() + 1
+                # the block these writes belong to: the executor says; else the next one
+                self._log_height = height = self.height() + 1 if height is None else height
                 try:
                     for key, value in writes.items():
                         self.tree.update(address, key, value)

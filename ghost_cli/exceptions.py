@@ -29,6 +29,8 @@
     │   ├── InvalidJumpError        ZVM: JUMP/JUMPI to a byte that is not a JUMPDEST
     │   └── StaticCallViolationError  ZVM: a state change inside STATICCALL
     ├── NotFoundError               exit 7   unknown contract, function, network or artifact
+    │   └── HeightUnavailableError  exit 7   no state kept for that height (past the latest,
+    │                                        or before the store's state history starts)
     ├── StateError                  exit 8   the state database is unusable
     │   └── StoreUnavailableError   exit 8   the state database is unreachable; retry
     ├── GasCheckError               exit 9   `ghost test --check`: gas moved beyond tolerance
@@ -220,6 +222,13 @@ class StaticCallViolationError(ExecutionError):
 class NotFoundError(GhostError):
     exit_code = 7
     code = "not_found"
+
+
+class HeightUnavailableError(NotFoundError):
+    """State at a height the store cannot show: past its latest block, or before its
+    state history starts (`history_from`, docs/state.md)."""
+
+    code = "height_unavailable"
 
 
 class StateError(GhostError):

@@ -250,9 +250,9 @@ class Executor:
         New contracts first, so their constructors' writes land on recorded contracts."""
         for created in outcome.created:
             self.store.put_contract(self._record(created, height), created.code)
-        self.store.storage_apply(target, outcome.writes)
+        self.store.storage_apply(target, outcome.writes, height=height)
         for address, writes in outcome.other_writes.items():
-            self.store.storage_apply(address, writes)
+            self.store.storage_apply(address, writes, height=height)
         for address, nonce in outcome.nonces.items():
             self.store.set_nonce(address, nonce)
 

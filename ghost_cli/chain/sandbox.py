@@ -28,7 +28,7 @@ from ..vm.types import Limits
 from .constructor import encode_constructor_args
 from .executor import Executor, Receipt
 from .network import RECEIPTS, SNAPSHOT, TRACES
-from .store import open_store
+from .store import StateStore, open_store
 from .transaction import SignedTransaction, Transaction, TrustedLocalAuth, sign_single
 
 DEV_ACCOUNTS = 10
@@ -84,14 +84,17 @@ class Sandbox:
         dev_scheme: str = DEFAULT_DEV_SCHEME,
         authenticated: bool = False,
         trust_dev_accounts: bool = True,
+        store: StateStore | None = None,
     ) -> None:
         """`authenticated`: keep the state tree (state roots, proofs) as a node does; off by
         default because the tree costs a few hash steps per storage write.
         `trust_dev_accounts`: send the development accounts' transactions unsigned
-        (TrustedLocalAuth); False signs and verifies them like any other key."""
+        (TrustedLocalAuth); False signs and verifies them like any other key.
+        `store`: run over this store instead of opening `db_path` (a fork, chain/fork.py)."""
         from ..vm.engines import default_engines
 
-        self.store = open_store(db_path, authenticated=authenticated)
+        self.store = store if store is not None else open_store(db_path,
+                                                                 authenticated=authenticated)
         self.engines = default_engines(limits or Limits(), cache_dir)
         kwargs = {} if gas_limit is None else {"default_gas_limit": gas_limit}
         self.executor = Executor(

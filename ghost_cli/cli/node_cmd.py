@@ -73,6 +73,23 @@ def register(app: typer.Typer) -> None:
         max_connections: Annotated[int, typer.Option(
             "--max-connections", envvar=c.ENV_MAX_CONNECTIONS, min=1,
             help="HTTP/1.1 connections open at once.")] = c.HttpLimits.max_connections,
+        state_history: Annotated[bool, typer.Option(
+            "--state-history/--no-state-history", envvar=c.ENV_STATE_HISTORY,
+            help="Keep the state after every block, so proofs (and forks) can ask for a "
+                 "past height; costs a little per write. Every node of a shared store "
+                 "must agree.")] = True,
+        fork: Annotated[str | None, typer.Option(
+            "--fork", metavar="NETWORK",
+            help="Serve a local copy-on-write fork of this node network (or node URL): "
+                 "its state read lazily and proven, transactions kept here.")] = None,
+        fork_height: Annotated[int | None, typer.Option(
+            "--fork-height", min=0, metavar="H",
+            help="With --fork: the state after block H (default: the node's latest).")
+                               ] = None,
+        fork_root: Annotated[str | None, typer.Option(
+            "--fork-root", metavar="ROOT",
+            help="With --fork: the state root (0x…) the node must report at that height.")
+                             ] = None,
     ) -> None:
         """Serve JSON-RPC until SIGINT or SIGTERM. Prints the bound addresses once ready
         (one JSON line on stdout with --json)."""
@@ -82,7 +99,25 @@ def register(app: typer.Typer) -> None:
         from ..node.pool import PoolLimits
         from ..node.service import run_node
 
+        forked = None
+        if fork is not None:
+            from ..client.fork_reader import fork_network, parse_root
+
+            if store is not None:
+                from ..exceptions import UsageError
+
+                raise UsageError("--fork keeps its state in memory; it takes no --store")
+            forked = fork_network(fork, _project_networks())
+            root = parse_root(fork_root)
+        elif fork_height is not None or fork_root is not None:
+            from ..exceptions import UsageError
+
+            raise UsageError("--fork-height and --fork-root need --fork NETWORK")
         config = NodeConfig(
+            fork=forked,
+            fork_height=fork_height,
+            state_history=state_history,
+            fork_root=root if fork is not None else None,
             data_dir=data_dir,
             store=store if store is not None else _project_store(),
             http=None if no_http else Endpoint.parse(http, "--http"),
@@ -130,6 +165,18 @@ def register(app: typer.Typer) -> None:
                 f"copied chain at height {report.height} from {report.source} to "
                 f"{report.target}: state root 0x{report.state_root.hex()} verified, "
                 f"{sum(report.rows.values())} rows"))
+
+
+def _project_networks() -> dict | None:
+    """The networks of the ghost.toml found from here upward; None outside a project."""
+    from ..config.project import find_config, load_project
+    from ..exceptions import ConfigError
+
+    try:
+        find_config()
+    except ConfigError:
+        return None
+    return load_project().networks
 
 
 def _project_store() -> str | None:

@@ -36,6 +36,18 @@ def register(app: typer.Typer) -> None:
         watch: Annotated[bool, typer.Option(
             "--watch", help="Run again whenever a Zig source, test or ghost.toml changes "
                             "(rebuilding first); Ctrl-C stops.")] = False,
+        fork: Annotated[str | None, typer.Option(
+            "--fork", metavar="NETWORK",
+            help="Run over a local copy-on-write fork of this node network's state: read "
+                 "lazily and proven against its state root; writes stay local.")] = None,
+        fork_height: Annotated[int | None, typer.Option(
+            "--fork-height", min=0, metavar="H",
+            help="With --fork: the state after block H (default: the node's latest).")
+                               ] = None,
+        fork_root: Annotated[str | None, typer.Option(
+            "--fork-root", metavar="ROOT",
+            help="With --fork: the state root (0x…, e.g. a published checkpoint's) the "
+                 "node must report at the fork's height, else exit 11.")] = None,
         verbose: Verbose = 0,
         # ---- coverage (docs/testing.md "Coverage") ----
         coverage: Annotated[bool, typer.Option(
@@ -67,6 +79,15 @@ def register(app: typer.Typer) -> None:
         coverage_on = coverage or bool(coverage_report) or coverage_min is not None
         coverage_args = _coverage_args(coverage_report, coverage_dir, coverage_min) \
             if coverage_on else []
+        if (fork_height is not None or fork_root is not None) and fork is None:
+            from ..exceptions import UsageError
+
+            raise UsageError("--fork-height and --fork-root need --fork NETWORK")
+        if fork is not None:  # a wrong name fails here, before building and pytest
+            from ..client.fork_reader import fork_network, parse_root
+
+            fork_network(fork, project.networks)
+            parse_root(fork_root)
         if watch and out.as_json:
             from ..exceptions import UsageError
 
@@ -91,6 +112,9 @@ def register(app: typer.Typer) -> None:
             cmd += ["-" + "v" * verbose] if verbose else []
             cmd += ["--ghost-target", target] if target else []
             cmd += coverage_args
+            cmd += ["--ghost-fork", fork] if fork else []
+            cmd += ["--ghost-fork-height", str(fork_height)] if fork_height is not None else []
+            cmd += ["--ghost-fork-root", fork_root] if fork_root else []
             cmd += list(ctx.args)
             # With --json, pytest's own output goes to stderr so stdout stays one document.
             import os

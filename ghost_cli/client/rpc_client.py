@@ -191,9 +191,28 @@ class GhostClient:
         return await self.request("ghost_getCheckpoint",
                                   {} if height is None else {"height": height})
 
-    async def get_proof(self, address: bytes | str, key: bytes) -> dict[str, Any]:
-        return await self.request("ghost_getProof", {"address": _address(address),
-                                                     "key": _0x(key)})
+    async def get_proof(self, address: bytes | str, key: bytes, height: int | None = None
+                        ) -> dict[str, Any]:
+        params: dict[str, Any] = {"address": _address(address), "key": _0x(key)}
+        if height is not None:
+            params["height"] = height
+        return await self.request("ghost_getProof", params)
+
+    async def get_state_root(self, height: int | None = None) -> dict[str, Any]:
+        return await self.request("ghost_getStateRoot",
+                                  {} if height is None else {"height": height})
+
+    async def get_code(self, code_hash: bytes) -> bytes:
+        """Deployed code by its hash, checked against it (SHA-256) before it is returned."""
+        import hashlib
+
+        from ..exceptions import CryptoError
+
+        doc = await self.request("ghost_getCode", {"code_hash": _0x(code_hash)})
+        code = bytes.fromhex(doc["code"][2:])
+        if hashlib.sha256(code).digest() != code_hash:
+            raise CryptoError(f"the node's code for hash 0x{code_hash.hex()} has another hash")
+        return code
 
     async def node_info(self) -> dict[str, Any]:
         return await self.request("ghost_nodeInfo")
@@ -209,6 +228,7 @@ RPC_NAMES: dict[str, str] = {
     "get_receipt": "ghost_getReceipt", "get_events": "ghost_getEvents",
     "get_contract": "ghost_getContract", "get_account": "ghost_getAccount",
     "get_checkpoint": "ghost_getCheckpoint", "get_proof": "ghost_getProof",
+    "get_state_root": "ghost_getStateRoot", "get_code": "ghost_getCode",
     "node_info": "ghost_nodeInfo", "health": "ghost_health",
 }
 

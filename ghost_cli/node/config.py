@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..config.defaults import SANDBOX_CHAIN_ID
 from ..exceptions import ConfigError, UsageError
@@ -34,6 +35,7 @@ ENV_STORE = "GHOST_NODE_STORE"
 ENV_MAX_CONNECTIONS = "GHOST_NODE_MAX_CONNECTIONS"
 ENV_WORKERS = "GHOST_NODE_WORKERS"
 ENV_QUEUE = "GHOST_NODE_QUEUE"
+ENV_STATE_HISTORY = "GHOST_NODE_STATE_HISTORY"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,12 @@ class NodeConfig:
     limits: Limits = Limits()
     pool: PoolLimits = PoolLimits()  # executions: workers at once and waiting
     http_limits: HttpLimits = HttpLimits()
+    #: `--fork`: serve a fork (chain/fork.py) of this node network (a NetworkConfig)
+    #: at `fork_height` instead of a chain of its own
+    fork: Any = None
+    fork_height: int | None = None
+    fork_root: bytes | None = None  # the state root the node must report there
+    state_history: bool = True  # keep the state after every block (proofs at past heights)
 
     def __post_init__(self) -> None:
         if self.http is None and self.quic is None and self.grpc is None:

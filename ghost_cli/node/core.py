@@ -258,11 +258,11 @@ class NodeCore:
 
     @classmethod
     def open(cls, data_dir: Path, *, chain_id: int, limits: Limits | None = None,
-             store: str | None = None, **kwargs: Any) -> NodeCore:
+             store: str | None = None, history: bool = True, **kwargs: Any) -> NodeCore:
         """The node's durable store (`store`: a URL for open_store; default the SQLite
         file in `data_dir`) and the default engines under `data_dir`."""
         store_ = open_store(store or Path(data_dir) / STATE_FILE, durable=True,
-                            authenticated=True)
+                            authenticated=True, history=history)
         try:
             _check_chain_id(store_, chain_id)
         except BaseException:
@@ -492,23 +492,63 @@ class NodeCore:
         with self._read() as v:
             return v.store.checkpoint(height).to_json()
 
-    def proof(self, address: bytes, key: bytes) -> dict[str, Any]:
-        """The value at (address, key) and its proof against the current state root.
-        `checkpoint_height` names the latest checkpoint when it carries that same root
-        (nothing changed since), else null: the proof is then against a root no
-        checkpoint has published yet."""
+    def proof(self, address: bytes, key: bytes, height: int | None = None) -> dict[str, Any]:
+        """The value at (address, key) and its proof against the state root after block
+        `height` (default: the current one). `checkpoint_height` names the checkpoint that
+        carries that same root (for the current height: the latest checkpoint, when
+        nothing changed since), else null. A height the node keeps no state for is
+        HeightUnavailableError."""
         with self._read() as v:
-            root = v.store.state_root()
-            proof = v.store.prove(address, key)
-            value = v.store.storage_get(address, key)
-            height = v.store.height()
-            try:
-                cp = v.store.checkpoint()
-            except NotFoundError:
-                cp = None
+            if height is None or height == v.store.height():  # also without history
+                height = v.store.height()
+                root = v.store.state_root()
+                proof = v.store.prove(address, key)
+                value = v.store.storage_get(address, key)
+            else:
+                root = v.store.state_root_at(height)
+                proof = v.store.prove_at(address, key, height)
+                value = v.store.storage_get_at(address, key, height)
+            published = self._published(v.store, root, height)
         return {"value": None if value is None else "0x" + value.hex(),
                 "proof": proof.to_json(), "state_root": "0x" + root.hex(), "height": height,
-                "checkpoint_height": cp.height if cp and cp.state_root == root else None}
+                "checkpoint_height": published}
+
+    def state_at(self, height: int | None = None) -> dict[str, Any]:
+        """The state root after block `height` (default the latest), the first height
+        the node keeps state for, and the checkpoint publishing that root, if any."""
+        with self._read() as v:
+            latest = v.store.height()
+            h = latest if height is None else height
+            root = v.store.state_root() if h == latest else v.store.state_root_at(h)
+            start = v.store.history_from()
+            published = self._published(v.store, root, h)
+        return {"height": h, "state_root": "0x" + root.hex(), "latest": latest,
+                "history_from": start, "checkpoint_height": published}
+
+    @staticmethod
+    def _published(store: Any, root: bytes, height: int) -> int | None:
+        """The checkpoint that publishes `root`: the latest one, when it is at or below
+        `height` and carries that root (nothing changed since), else the one at exactly
+        `height` when it does."""
+        try:
+            cp = store.checkpoint()
+        except NotFoundError:
+            return None
+        if cp.height > height:
+            try:
+                cp = store.checkpoint(height)
+            except NotFoundError:
+                return None
+        return cp.height if cp.state_root == root else None
+
+    def code(self, code_hash: bytes) -> dict[str, Any]:
+        """Deployed code by its hash (SHA-256 of the module): what a fork runs."""
+        with self._read() as v:
+            try:
+                code = v.store.code(code_hash)
+            except StateError:
+                raise NotFoundError(f"no code with hash 0x{code_hash.hex()}") from None
+        return {"code_hash": "0x" + code_hash.hex(), "code": "0x" + code.hex()}
 
     def state_root(self) -> bytes | None:
         """The current state root; None when the store keeps no state tree."""

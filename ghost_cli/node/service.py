@@ -22,6 +22,8 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import IO, Any
 
 from ..exceptions import ConfigError
@@ -44,6 +46,15 @@ class NodeService:
             log_stream = _open_log(config) if config.log_file else sys.stderr
         self.log = NodeLog(log_stream)
         self.metrics = NodeMetrics()
+        fork = None
+        if config.fork is not None:  # a fork serves the forked chain's id
+            from ..client.fork_reader import open_fork
+
+            fork = open_fork(config.fork, height=config.fork_height,
+                             trusted_root=config.fork_root)
+            config = replace(config, chain_id=fork.chain_id, checkpoint_every=None,
+                             checkpoint_ms=None)  # a fork has no state tree to checkpoint
+            self.config = config
         chain_id = resolve_chain_id(config.data_dir, config.chain_id)
         transports = [name for name, ep in (("http", config.http), ("quic", config.quic),
                                             ("grpc", config.grpc)) if ep]
@@ -57,10 +68,15 @@ class NodeService:
             from .grpc import CommitFeed
 
             self._feed = CommitFeed()
-        self.core = NodeCore.open(config.data_dir, chain_id=chain_id, transports=transports,
-                                  observers=(self.metrics, self.log,
-                                             *([self._feed] if self._feed else [])),
-                                  policy=policy, store=config.store)
+        observers = (self.metrics, self.log, *([self._feed] if self._feed else []))
+        if fork is not None:
+            self.core = NodeCore(fork, fork_engines(config.data_dir), chain_id=chain_id,
+                                 transports=transports, observers=observers, policy=None)
+        else:
+            self.core = NodeCore.open(config.data_dir, chain_id=chain_id,
+                                      transports=transports, observers=observers,
+                                      policy=policy, store=config.store,
+                                      history=config.state_history)
         self.metrics.watch(self.core.height, self.core.state_keys)
         self.dispatcher = Dispatcher(self.core, limits=config.limits,
                                      observers=(self.metrics, self.log))
@@ -208,6 +224,15 @@ class NodeService:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self.stop)
+
+
+def fork_engines(data_dir: Path):
+    """The engines a fork node runs with: the defaults, modules cached in its data dir."""
+    from ..vm.engines import default_engines
+    from ..vm.types import Limits
+    from .core import MODULE_CACHE_DIR
+
+    return default_engines(Limits(), Path(data_dir) / MODULE_CACHE_DIR)
 
 
 def _bind_tcp(ep: Endpoint) -> socket.socket:

@@ -62,6 +62,9 @@ APPLICATION_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32041, "invalid_module", "the deployed code is corrupt, oversized or unlinkable"),
     ErrorCode(-32042, "bad_arguments", "call data or return data does not fit the ABI"),
     ErrorCode(-32043, "usage", "a request the node cannot serve as asked"),
+    ErrorCode(-32044, "height_unavailable",
+              "no state kept for that height: past the latest block, or before the node's "
+              "state history starts (data.history_from)"),
     ErrorCode(-32050, "state", "the node's state database failed"),
     ErrorCode(-32051, "crypto", "malformed key or signature, unknown scheme"),
     ErrorCode(-32052, "busy", "the node's execution queue is full; nothing ran, retry later"),

@@ -41,7 +41,10 @@ class Core(Protocol):
     def contract(self, *, address: bytes | None = None, name: str | None = None) -> Any: ...
     def nonce(self, address: bytes) -> int: ...
     def checkpoint(self, height: int | None = None) -> dict[str, Any]: ...
-    def proof(self, address: bytes, key: bytes) -> dict[str, Any]: ...
+    def proof(self, address: bytes, key: bytes, height: int | None = None
+              ) -> dict[str, Any]: ...
+    def state_at(self, height: int | None = None) -> dict[str, Any]: ...
+    def code(self, code_hash: bytes) -> dict[str, Any]: ...
     def info(self) -> dict[str, Any]: ...
     def health(self) -> dict[str, Any]: ...
 
@@ -255,7 +258,15 @@ def get_checkpoint(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any
 
 
 def get_proof(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    return core.proof(p["address"], p["key"])
+    return core.proof(p["address"], p["key"], p.get("height"))
+
+
+def get_state_root(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return core.state_at(p.get("height"))
+
+
+def get_code(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return core.code(p["code_hash"])
 
 
 def node_info(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -291,8 +302,15 @@ METHODS: tuple[Method, ...] = (
            "An account's next nonce."),
     Method("ghost_getCheckpoint", (Param("height", "uint", False),), get_checkpoint, False,
            "A checkpoint (latest by default): state root and receipts root."),
-    Method("ghost_getProof", (Param("address", "address"), Param("key", "hex")), get_proof,
-           False, "A storage value with its inclusion proof against a checkpoint's root."),
+    Method("ghost_getProof", (
+        Param("address", "address"), Param("key", "hex"),
+        Param("height", "uint", False, "the state after this block (default the latest)"),
+    ), get_proof, False, "A storage value with its inclusion proof against the state root."),
+    Method("ghost_getStateRoot", (
+        Param("height", "uint", False, "after this block (default the latest)"),
+    ), get_state_root, False, "The state root at a height, and how far back state is kept."),
+    Method("ghost_getCode", (Param("code_hash", "hash", doc="SHA-256 of the module"),),
+           get_code, False, "Deployed code by its hash."),
     Method("ghost_nodeInfo", (), node_info, False, "Chain id, version, height, transports."),
     Method("ghost_health", (), health, False, "Liveness: ok and the current height."),
 )

@@ -86,6 +86,8 @@ class GhostEnv:
         self.last_receipt: Receipt | None = None
         # `ghost test -v`: print each call's trace (pytest shows it with a failing test)
         self.verbosity = _verbosity_from_env()
+        #: `ghost test --fork`: the fork store (chain/fork.py: fork_height, root, fetches)
+        self.fork = None
 
     @contextmanager
     def traced(self) -> Iterator[None]:
@@ -289,8 +291,11 @@ class GhostEnv:
         self.labels.setdefault(receipt.address, name)
         return Contract(self, name, receipt.address)
 
-    def at(self, name: str, address: bytes) -> Contract:
-        """A handle to the contract already deployed at `address`, named `name` in reports."""
+    def at(self, name: str, address: bytes | None = None) -> Contract:
+        """A handle to the contract already deployed at `address` (default: the one
+        deployed under `name`, e.g. on the node a fork reads), named `name` in reports."""
+        if address is None:
+            address = self.sandbox.resolve(name)
         return Contract(self, name, address)
 
     def located(self, name: str, exc: ExecutionError) -> ExecutionError:

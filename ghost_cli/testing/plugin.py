@@ -2,7 +2,9 @@
 
 Fixtures (docs/testing.md): `ghost_env` (the sandbox, rolled back after every test),
 `deploy`, `accounts`, `keys`, `reverts`, `expect_event`, `ghost_target`, `ghost_project`.
-Options: --gas-report, --gas-snapshot, --gas-check, --gas-tolerance, --ghost-target.
+Options: --gas-report, --gas-snapshot, --gas-check, --gas-tolerance, --ghost-target,
+--ghost-fork (with --ghost-fork-height, --ghost-fork-root: the sandbox over a fork of a
+node's state, chain/fork.py).
 The project's contracts are built once per session and target, when a test first asks.
 With --ghost-target both (or GHOST_TARGET=both) every test that uses the sandbox runs on
 wasm and on ZVM, and fails when the two runs differ in results, reverts or events.
@@ -25,6 +27,9 @@ RUNS = pytest.StashKey[dict]()
 CURRENT = pytest.StashKey[object]()
 #: When the session started: with `both`, the block time of every test (unless warped).
 STARTED = pytest.StashKey[int]()
+#: --ghost-fork: (height, state root) of the session's first fork; with `both`, the
+#: second target's fork is pinned to the same state even if the node moved on.
+FORK_PIN = pytest.StashKey[tuple]()
 #: --ghost-target values; `both` runs every sandbox test on each of TARGETS.
 TARGET_CHOICES = ("wasm", "zvm", "both")
 
@@ -48,6 +53,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ghost-target", default=None, choices=TARGET_CHOICES,
                     help="Build and run the contracts as wasm, zvm, or both (compared); "
                          "default: $GHOST_TARGET, else each contract's target in ghost.toml.")
+    group.addoption("--ghost-fork", default=None, metavar="NETWORK",
+                    help="Run over a local copy-on-write fork of this node network's (or "
+                         "node URL's) state: read lazily, proven; writes stay local.")
+    group.addoption("--ghost-fork-height", type=int, default=None, metavar="H",
+                    help="Fork the state after block H (default: the node's latest at start).")
+    group.addoption("--ghost-fork-root", default=None, metavar="ROOT",
+                    help="The state root (0x…) the node must report at the fork's height.")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -100,18 +112,49 @@ def _new_session(config: pytest.Config, project, target: str | None):
 
     artifacts = _artifacts(config, project, target)
     network = project.networks[project.default_network]
+    fork = _open_fork(config, project)
     sandbox = Sandbox(
         ":memory:",
-        chain_id=network.chain_id,
+        chain_id=network.chain_id if fork is None else fork.chain_id,
         cache_dir=project.root / ".ghost" / "module-cache",
         gas_limit=network.gas_limit,
+        store=fork,
     )
     env = GhostEnv(sandbox, artifacts, target=target)
+    env.fork = fork
     env.gas_records = config.stash[RECORDS]
     if _target_choice(config) == "both":  # both runs of a test see the same block times
         env.clock.default = config.stash[STARTED]
         env.gas_by_target = True
     return env
+
+
+def _open_fork(config: pytest.Config, project):
+    """--ghost-fork: the fork store (chain/fork.py) the session's sandbox runs over. A
+    network, node or height that cannot be forked stops the session once, with its error."""
+    from ..exceptions import GhostError, UsageError
+
+    name = config.getoption("--ghost-fork")
+    height = config.getoption("--ghost-fork-height")
+    try:
+        if name is None:
+            if height is not None or config.getoption("--ghost-fork-root") is not None:
+                raise UsageError("--fork-height and --fork-root need --fork NETWORK")
+            return None
+        if height is not None and height < 0:
+            raise UsageError(f"--fork-height must be a block height >= 0, not {height}")
+        from ..client.fork_reader import fork_network, open_fork, parse_root
+
+        root = parse_root(config.getoption("--ghost-fork-root"))
+        if FORK_PIN in config.stash:
+            height, root = config.stash[FORK_PIN]
+        fork = open_fork(fork_network(name, project.networks), height=height,
+                         trusted_root=root)
+        config.stash[FORK_PIN] = (fork.fork_height, fork.root)
+        return fork
+    except GhostError as exc:
+        config.stash[BUILD_ERROR] = exc
+        pytest.exit(exc.message, returncode=exc.exit_code)
 
 
 @pytest.fixture(scope="session")

@@ -25,17 +25,20 @@ __all__ = [
 
 
 def open_store(url: str | Path, *, durable: bool = False, authenticated: bool = False,
-               **options: object) -> StateStore:
+               history: bool = True, **options: object) -> StateStore:
     """The store at `url`: a SQLite path or sqlite:/// URL, or a postgresql:// URL.
     `durable`: SQLite fsyncs every commit (PostgreSQL always commits durably);
-    `authenticated`: keep the state tree (state roots, proofs, checkpoints)."""
+    `authenticated`: keep the state tree (state roots, proofs, checkpoints) and, unless
+    `history` is False, the state history (proofs at past heights, store/sql.py)."""
     parsed = parse_store_url(url)
     if parsed.backend == "sqlite":
         from .sqlite import SqliteStore
 
         if options:
             raise UsageError(f"a SQLite store takes no options ({', '.join(options)})")
-        return SqliteStore(parsed.path, durable=durable, authenticated=authenticated)
+        return SqliteStore(parsed.path, durable=durable, authenticated=authenticated,
+                           history=history)
     from .postgres import PostgresStore
 
-    return PostgresStore(parsed, authenticated=authenticated, **options)  # type: ignore[arg-type]
+    return PostgresStore(parsed, authenticated=authenticated, history=history,
+                         **options)  # type: ignore[arg-type]

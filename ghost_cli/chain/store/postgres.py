@@ -83,6 +83,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE receipts ADD COLUMN status TEXT NOT NULL DEFAULT 'ok';
     ALTER TABLE receipts ADD COLUMN error TEXT;
     """,
+    # v3: state history (sql.py, "State history"); a NULL kind/value records a removal
+    """
+    CREATE TABLE state_nodes_log (
+        depth INTEGER NOT NULL, prefix BYTEA NOT NULL, height BIGINT NOT NULL,
+        kind INTEGER, a BYTEA, b BYTEA,
+        PRIMARY KEY (depth, prefix, height)
+    );
+    CREATE TABLE storage_log (
+        address BYTEA NOT NULL, key BYTEA NOT NULL, height BIGINT NOT NULL, value BYTEA,
+        PRIMARY KEY (address, key, height)
+    );
+    """,
 )
 
 CHANNEL = "ghost_chain"
@@ -102,7 +114,7 @@ log = logging.getLogger(__name__)
 class PostgresStore(SqlStore):
     backend = "postgresql"
 
-    def __init__(self, url: StoreUrl | str, *, authenticated: bool = False,
+    def __init__(self, url: StoreUrl | str, *, authenticated: bool = False, history: bool = True,
                  pool: ConnectionPool | None = None, pool_size: int = DEFAULT_POOL_SIZE,
                  durable: bool = True) -> None:
         self._url = url if isinstance(url, StoreUrl) else parse_store_url(url)
@@ -129,10 +141,11 @@ class PostgresStore(SqlStore):
         self._pool = pool
         if self._owns_pool:
             self._migrate()
-        self._init_tree(authenticated)
+        self._init_tree(authenticated, history)
 
     def reader(self) -> PostgresStore:
-        return PostgresStore(self._url, authenticated=self.authenticated, pool=self._pool)
+        return PostgresStore(self._url, authenticated=self.authenticated,
+                             history=self.keep_history, pool=self._pool)
 
     def close(self) -> None:
         self._stop.set()

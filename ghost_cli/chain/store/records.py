@@ -59,6 +59,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "state_nodes": ("depth", "prefix", "kind", "a", "b"),
     "checkpoints": ("height", "state_root", "receipts_root", "tx_count", "first_height",
                     "time"),
+    "state_nodes_log": ("depth", "prefix", "height", "kind", "a", "b"),
+    "storage_log": ("address", "key", "height", "value"),
 }
 #: The tables `counts()` reports (what tests compare to prove a failure changed nothing).
 COUNTED = ("accounts", "contracts", "names", "storage", "blocks", "receipts", "events")

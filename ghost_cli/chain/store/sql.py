@@ -10,6 +10,14 @@ database: `storage_apply` updates storage and tree rows in one transaction, so a
 transaction rolls both back and `state_root()` always matches storage. An unauthenticated
 store (the sandbox, for speed) skips the tree and marks it stale; opening the store
 authenticated later rebuilds it from storage in one O(n) pass.
+
+State history. An authenticated store also logs, in the same transaction, every tree node
+and storage value a block changes, keyed by that block's height (`state_nodes_log`,
+`storage_log`; a NULL records a removal). The state after block h is then the latest
+logged row at or below h for each position, so `state_root_at`, `prove_at` and
+`storage_get_at` answer for any height from `history_from` (the height when logging
+began: the first authenticated open, or the last rebuild, copies the tree there) to
+the latest. This is what lets a fork (chain/fork.py) pin a height while the node moves on.
 """
 
 from __future__ import annotations
@@ -22,15 +30,17 @@ from typing import Any
 
 from ...crypto.hashing import keccak256
 from ...crypto.proof import Proof, state_path
-from ...exceptions import NotFoundError, StateError
+from ...exceptions import HeightUnavailableError, NotFoundError, StateError
 from ...vm.types import Event
 from ..checkpoint import Checkpoint
-from ..state_tree import Changes, Node, StateTree
+from ..state_tree import Changes, Node, SparseMerkleTree, StateTree
 from .records import COUNTED, TABLES, ContractRecord, EventRecord, ReceiptRecord
 
 #: meta row present while state_nodes matches storage (version of the tree's rules)
 TREE_META = "state_tree"
 TREE_VERSION = "smt-shortcut-keccak-v1"
+#: meta row: the first height whose state the history can show (absent: no history)
+HISTORY_META = "history_from"
 #: Modules kept in memory by hash (SqlStore.code), so a warm call reads no code row.
 CODE_CACHE_ENTRIES = 64
 
@@ -77,6 +87,14 @@ class SqlNodes:
         if len(self._cache) + len(changes) >= self._limit:
             self._cache.clear()
         self._cache.update(changes)
+        height = self._store._log_height
+        if height is not None:  # state history: the same rows, as of this block
+            self._store._exec_many(
+                "INSERT INTO state_nodes_log VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (depth, prefix, height) DO UPDATE SET kind = excluded.kind, "
+                "a = excluded.a, b = excluded.b",
+                [(d, p, height, *(node if node is not None else (None, None, None)))
+                 for (d, p), node in changes.items()])
 
     def put_many(self, rows: Sequence[tuple[int, bytes, int, bytes, bytes]]) -> None:
         if rows:
@@ -92,11 +110,36 @@ class SqlNodes:
         return self._store._one("SELECT COUNT(*) FROM state_nodes")[0]
 
 
+class LoggedNodes:
+    """The tree's nodes as they were after block `height`, read from `state_nodes_log`:
+    for proofs and roots at a past height. Read-only."""
+
+    def __init__(self, store: SqlStore, height: int) -> None:
+        self._store = store
+        self._height = height
+
+    def get(self, depth: int, prefix: bytes) -> Node | None:
+        row = self._store._one(
+            "SELECT kind, a, b FROM state_nodes_log WHERE depth = ? AND prefix = ? "
+            "AND height <= ? ORDER BY height DESC LIMIT 1", (depth, prefix, self._height))
+        if row is None or row[0] is None:
+            return None
+        return Node(row[0], bytes(row[1]), bytes(row[2]))
+
+    def apply(self, changes: Changes) -> None:
+        raise StateError("the state at a past height cannot be changed")
+
+    def sync(self) -> None:
+        pass
+
+
 class SqlStore:
     """The shared queries; subclasses provide the connection and the schema."""
 
     backend = "sql"
     location = ""
+    #: while an authenticated storage_apply runs: the height its block will have
+    _log_height: int | None = None
 
     # --- what a backend provides -----------------------------------------------------
 
@@ -134,17 +177,24 @@ class SqlStore:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
-    def _init_tree(self, authenticated: bool) -> None:
+    def _init_tree(self, authenticated: bool, history: bool = True) -> None:
         self._savepoints = count()
         self.tree: StateTree | None = None
         self.authenticated = authenticated
+        #: log the state history; every process writing one store must agree
+        self.keep_history = authenticated and history
         if authenticated:
             self.tree = StateTree(SqlNodes(self))
             self._sync_tree()
 
     def _sync_tree(self) -> None:
-        """Rebuild the tree from storage unless the meta row says it is current."""
+        """Rebuild the tree from storage unless the meta row says it is current (and start
+        the state history if it has none)."""
         if self.meta_get(TREE_META) == TREE_VERSION:
+            if (self.meta_get(HISTORY_META) is None) == self.keep_history:
+                with self.exclusive(), self.transaction():
+                    if (self.meta_get(HISTORY_META) is None) == self.keep_history:
+                        self._restart_history()
             return  # the usual case, without taking the writers' lock
         with self.exclusive():
             row = self._one("SELECT value FROM meta WHERE key = ?", (TREE_META,))
@@ -159,6 +209,23 @@ class SqlStore:
                 })
                 self._exec("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) "
                            "DO UPDATE SET value = excluded.value", (TREE_META, TREE_VERSION))
+                self._restart_history()
+
+    def _restart_history(self) -> None:
+        """Start the state history at the current height: a copy of the tree and storage
+        as they are (the log of a rebuilt tree would not match it). Without history:
+        drop it."""
+        height = self.height()
+        self._exec("DELETE FROM state_nodes_log")
+        self._exec("DELETE FROM storage_log")
+        if not self.keep_history:
+            self._exec("DELETE FROM meta WHERE key = ?", (HISTORY_META,))
+            return
+        self._exec("INSERT INTO state_nodes_log SELECT depth, prefix, CAST(? AS BIGINT), "
+                   "kind, a, b FROM state_nodes", (height,))
+        self._exec("INSERT INTO storage_log SELECT address, key, CAST(? AS BIGINT), value "
+                   "FROM storage", (height,))
+        self.meta_set(HISTORY_META, str(height))
 
     def _forget_caches(self) -> None:
         if self.tree is not None:
@@ -274,17 +341,32 @@ class SqlStore:
             "SELECT value FROM storage WHERE address = ? AND key = ?", (address, key))
         return bytes(row[0]) if row else None
 
-    def storage_apply(self, address: bytes, writes: dict[bytes, bytes | None]) -> None:
+    def storage_apply(self, address: bytes, writes: dict[bytes, bytes | None], *,
+                      height: int | None = None) -> None:
         if self.tree is not None:
             with self.transaction():  # storage and tree rows: both or neither
                 self._storage_write(address, writes)
-                for key, value in writes.items():
-                    self.tree.update(address, key, value)
+                if not self.keep_history:
+                    for key, value in writes.items():
+                        self.tree.update(address, key, value)
+                    return
+                # the block these writes belong to: the executor says; else the next one
+                self._log_height = height = self.height() + 1 if height is None else height
+                try:
+                    for key, value in writes.items():
+                        self.tree.update(address, key, value)
+                finally:
+                    self._log_height = None
+                self._exec_many(
+                    "INSERT INTO storage_log VALUES (?, ?, ?, ?) ON CONFLICT "
+                    "(address, key, height) DO UPDATE SET value = excluded.value",
+                    [(address, key, height, value) for key, value in writes.items()])
         elif writes:
             with self.transaction():
                 self._storage_write(address, writes)
-                # the tree no longer matches storage; an authenticated open rebuilds it
-                self._exec("DELETE FROM meta WHERE key = ?", (TREE_META,))
+                # the tree (and its history) no longer match storage; an authenticated
+                # open rebuilds it and starts the history afresh
+                self._exec("DELETE FROM meta WHERE key IN (?, ?)", (TREE_META, HISTORY_META))
 
     def _storage_write(self, address: bytes, writes: dict[bytes, bytes | None]) -> None:
         gone = [(address, key) for key, value in writes.items() if value is None]
@@ -322,6 +404,48 @@ class SqlStore:
         tree = self._authenticated()
         with self.read():
             return tree.prove(address, key)
+
+    # --- state history: the state after a past block ----------------------------------
+
+    def history_from(self) -> int | None:
+        """The first height whose state this store can show; None: it keeps no history."""
+        value = self.meta_get(HISTORY_META) if self.tree is not None else None
+        return None if value is None else int(value)
+
+    def _history_at(self, height: int) -> SparseMerkleTree:
+        self._authenticated()
+        start, latest = self.history_from(), self.height()
+        if start is None:
+            raise HeightUnavailableError(f"state database {self.location} keeps no state "
+                                         "history")
+        if height > latest:
+            raise HeightUnavailableError(
+                f"height {height} is past the latest block ({latest})", latest=latest)
+        if height < start:
+            raise HeightUnavailableError(
+                f"state history starts at height {start}; {height} is before it",
+                history_from=start)
+        return SparseMerkleTree(LoggedNodes(self, height))
+
+    def state_root_at(self, height: int) -> bytes:
+        """The state root as it was after block `height` (HeightUnavailableError when
+        this store cannot show that height)."""
+        with self.read():
+            return self._history_at(height).root()
+
+    def prove_at(self, address: bytes, key: bytes, height: int) -> Proof:
+        """Proof of `key`'s value (or absence) under `state_root_at(height)`."""
+        with self.read():
+            return self._history_at(height).prove(address, key)
+
+    def storage_get_at(self, address: bytes, key: bytes, height: int) -> bytes | None:
+        """The value `key` of `address` held after block `height`."""
+        with self.read():
+            self._history_at(height)
+            row = self._one(
+                "SELECT value FROM storage_log WHERE address = ? AND key = ? AND height <= ? "
+                "ORDER BY height DESC LIMIT 1", (address, key, height))
+        return None if row is None or row[0] is None else bytes(row[0])
 
     def put_checkpoint(self, cp: Checkpoint) -> None:
         self._exec(

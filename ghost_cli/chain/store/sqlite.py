@@ -65,6 +65,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE receipts ADD COLUMN status TEXT NOT NULL DEFAULT 'ok';
     ALTER TABLE receipts ADD COLUMN error TEXT;
     """,
+    # v4: state history (sql.py, "State history"): every tree node and storage value as it
+    # was after each block from `history_from` on; a NULL kind/value records a removal
+    """
+    CREATE TABLE state_nodes_log (
+        depth INTEGER NOT NULL, prefix BLOB NOT NULL, height INTEGER NOT NULL,
+        kind INTEGER, a BLOB, b BLOB,
+        PRIMARY KEY (depth, prefix, height)
+    ) WITHOUT ROWID;
+    CREATE TABLE storage_log (
+        address BLOB NOT NULL, key BLOB NOT NULL, height INTEGER NOT NULL, value BLOB,
+        PRIMARY KEY (address, key, height)
+    ) WITHOUT ROWID;
+    """,
 )
 
 
@@ -72,11 +85,13 @@ class SqliteStore(SqlStore):
     backend = "sqlite"
 
     def __init__(
-        self, path: Path | str, *, durable: bool = False, authenticated: bool = False
+        self, path: Path | str, *, durable: bool = False, authenticated: bool = False,
+        history: bool = True,
     ) -> None:
         """`durable`: fsync every commit (synchronous=FULL), as a node that acknowledges
         a transaction only once it survives power loss needs; the sandbox does not.
-        `authenticated`: keep the state tree, for `state_root()`, `prove()` and checkpoints."""
+        `authenticated`: keep the state tree, for `state_root()`, `prove()` and checkpoints;
+        `history`: with it, the state history (sql.py)."""
         self.path = self.location = str(path)
         self.durable = durable
         try:
@@ -91,12 +106,13 @@ class SqliteStore(SqlStore):
         except sqlite3.DatabaseError as exc:
             raise StateError(f"cannot open state database {self.path}: {exc}") from exc
         self._version = self._data_version()
-        self._init_tree(authenticated)
+        self._init_tree(authenticated, history)
 
     def reader(self) -> SqliteStore:
         if self.path == ":memory:":
             raise StateError("an in-memory store has only one connection")
-        return SqliteStore(self.path, authenticated=self.authenticated)
+        return SqliteStore(self.path, authenticated=self.authenticated,
+                           history=self.keep_history)
 
     def _migrate(self) -> None:
         version = self.schema_version()

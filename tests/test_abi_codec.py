@@ -235,6 +235,8 @@ def test_deploy_checks_read_version_2_and_check_its_types() -> None:
     from ghost_cli.vm.deploy_checks import abi_from_metadata
 
     assert abi_from_metadata({"abi": ABI.to_json()}) == ABI
+    marked = ABI.with_mutates({f.name: True for f in ABI.functions})
+    assert abi_from_metadata({"abi": marked.to_json()}) == marked
     for bad, why in [
         ({"types": [{"kind": "struct", "name": "Pair", "fields": []}]}, "no fields"),
         ({"types": [{"kind": "set", "name": "Q"}]}, "unknown kind"),
@@ -242,6 +244,8 @@ def test_deploy_checks_read_version_2_and_check_its_types() -> None:
         ({"errors": ["bad name"]}, "'errors'"),
         ({"functions": [{"name": "f", "inputs": [{"name": "x", "type": "Nope"}]}]},
          "unknown type 'Nope'"),
+        ({"functions": [{"name": "f", "inputs": [], "mutates": "no"}]},
+         "'mutates' is not a bool"),
     ]:
         with pytest.raises(InvalidModuleError) as info:
             abi_from_metadata({"abi": {**ABI.to_json(), **bad}})

@@ -29,3 +29,10 @@ def test_cli_doc_lists_every_exit_code():
     text = (DOCS / "cli.md").read_text()
     for code, meaning in EXIT_CODES.items():
         assert f"| {code} | {meaning} |" in text
+
+
+def test_host_abi_doc_names_the_state_writers():
+    """The host functions `mutates` is derived from (toolchain/mutation.py)."""
+    text = (DOCS / "host-abi.md").read_text()
+    writers = ", ".join(f"`{f.name}`" for f in HOST_FUNCTIONS if f.writes_state)
+    assert f"State writers: {writers}." in text

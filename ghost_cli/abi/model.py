@@ -11,7 +11,7 @@ function knows the ABI it belongs to, so `parse_type(p.type, fn.scope)` resolves
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 #: The name of a contract's constructor function.
@@ -33,6 +33,9 @@ class Function:
     output: str | None  # None: returns nothing
     can_fail: bool = False  # declared `!T`: a Zig error becomes a revert naming it
     doc: str = ""
+    #: Whether it can change state (docs/abi.md, "Mutating functions"): `ghost build`
+    #: derives it from the built module; None when the ABI does not say (older ABIs).
+    mutates: bool | None = None
     #: The Abi holding this function (struct/enum names resolve there); not compared.
     scope: Any = field(default=None, compare=False, repr=False, hash=False)
 
@@ -50,6 +53,8 @@ class Function:
             out["can_fail"] = self.can_fail
         if self.doc:
             out["doc"] = self.doc
+        if self.mutates is not None:
+            out["mutates"] = self.mutates
         return out
 
     @classmethod
@@ -60,6 +65,7 @@ class Function:
             output=data.get("output"),
             can_fail=bool(data.get("can_fail", False)),
             doc=data.get("doc", ""),
+            mutates=None if data.get("mutates") is None else bool(data["mutates"]),
         )
 
 
@@ -157,6 +163,16 @@ class Abi:
         if self.constructor is not None and name == self.constructor.name:
             return self.constructor
         return self.function(name)
+
+    def with_mutates(self, mutates: dict[str, bool]) -> Abi:
+        """This ABI with each function's (and the constructor's) `mutates` from the map;
+        a function the map does not name keeps what it had."""
+        def mark(f: Function) -> Function:
+            return replace(f, mutates=mutates.get(f.name, f.mutates), scope=None)
+
+        return Abi(tuple(mark(f) for f in self.functions), version=self.version,
+                   constructor=None if self.constructor is None else mark(self.constructor),
+                   events=self.events, types=self.types, errors=self.errors)
 
     def to_json(self) -> dict[str, Any]:
         v = self.version

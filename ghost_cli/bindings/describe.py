@@ -1,6 +1,6 @@
 """A contract's ABI for people and for --json: what `ghost inspect` prints and what
-`ghost call NAME --help` lists. Reads the ABI JSON (docs/abi.md), so keys the Abi model
-does not carry (`mutates`) still show."""
+`ghost call NAME --help` lists. `mutates` is None for an ABI that does not say (built
+before ghost recorded it): such functions show no `view`/`mutates` mark."""
 
 from __future__ import annotations
 
@@ -9,19 +9,11 @@ from typing import Any
 from ..abi import Abi
 
 
-def _mutates(raw: dict[str, Any], name: str) -> bool | None:
-    """True/False as the ABI says; None when it does not (ABIs before `mutates`)."""
-    for f in raw.get("functions", []):
-        if isinstance(f, dict) and f.get("name") == name and "mutates" in f:
-            return bool(f["mutates"])
-    return None
-
-
 def function_json(fn, raw: dict[str, Any]) -> dict[str, Any]:
     return {"name": fn.name, "signature": signature(fn),
             "inputs": [{"name": p.name, "type": p.type} for p in fn.inputs],
             "output": fn.output, "can_fail": fn.can_fail, "doc": fn.doc,
-            "mutates": _mutates(raw, fn.name)}
+            "mutates": fn.mutates}
 
 
 def to_json(abi: Abi, raw: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +51,7 @@ def function_lines(fns, raw: dict[str, Any]) -> list[str]:
     width = max((len(s) for s in sigs), default=0)
     out = []
     for fn, sig in zip(fns, sigs, strict=True):
-        out.append(f"  {sig:<{width}}  {_kind(_mutates(raw, fn.name))}".rstrip())
+        out.append(f"  {sig:<{width}}  {_kind(fn.mutates)}".rstrip())
         out.extend(_doc(fn))
     return out
 
@@ -110,7 +102,7 @@ def referenced_types(abi: Abi, type_texts: list[str]) -> list:
 def call_help(name: str, abi: Abi, raw: dict[str, Any], *, view_only: bool) -> list[str]:
     """`ghost call NAME --help`: the contract's functions (query: those that do not
     mutate, when the ABI says which do)."""
-    fns = [f for f in abi.functions if not (view_only and _mutates(raw, f.name) is True)]
+    fns = [f for f in abi.functions if not (view_only and f.mutates is True)]
     cmd = "query" if view_only else "call"
     head = (f"Functions of {name} (a query runs them read-only: nothing is recorded):"
             if view_only else f"Functions of {name}:")
@@ -130,7 +122,7 @@ def function_help(name: str, abi: Abi, raw: dict[str, Any], function: str, *,
     cmd = "query" if view_only else "call"
     args = " ".join(p.name.upper() for p in fn.inputs)
     lines = [f"Usage: ghost {cmd} {name} {fn.name} {args}".rstrip(), "",
-             f"  {signature(fn)}  {_kind(_mutates(raw, fn.name))}".rstrip(), *_doc(fn)]
+             f"  {signature(fn)}  {_kind(fn.mutates)}".rstrip(), *_doc(fn)]
     if fn.inputs:
         width = max(len(p.name) for p in fn.inputs)
         lines += ["", "Arguments:", *(f"  {p.name.upper():<{width}}  {p.type}"

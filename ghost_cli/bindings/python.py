@@ -83,13 +83,6 @@ def _doc(text: str, indent: str) -> list[str]:
             f'{indent}"""']
 
 
-def _mutates(raw: dict[str, Any], name: str) -> bool | None:
-    for f in raw.get("functions", []):
-        if isinstance(f, dict) and f.get("name") == name and "mutates" in f:
-            return bool(f["mutates"])
-    return None
-
-
 def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
     """The client module's source for contract `name`."""
     raw = raw if raw is not None else abi.to_json()
@@ -172,7 +165,7 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
         params = [(py_name(p.name, {"self", "query", "gas_limit"}), p) for p in fn.inputs]
         sig = "".join(f", {n}: {hint(parse_type(p.type, abi))}" for n, p in params)
         result = hint(parse_type(fn.output, abi)) if fn.output else "None"
-        view = _mutates(raw, fn.name) is False
+        view = fn.mutates is False  # provably no state write: a query by default
         head = f"    def {py_name(fn.name, _RESERVED)}(self{sig}, *, "
         tail = f"query: bool = {view}, gas_limit: int | None = None) -> {result}:"
         out += ["", head + tail] if len(head + tail) <= 100 else [

@@ -169,6 +169,8 @@ class _TypeMap:
                     self.sdk_names.add(name)
                 else:
                     self.imports[name] = imp.group(1)
+            elif _is_tuple(value):
+                self.aliases[name] = value  # `const P = struct { u8, bool };`: a tuple type
             elif re.match(r"^(?:(?:packed|extern)?struct|enum(?:\([^)]*\))?)\{", value):
                 # (a packed struct is read, then refused: the SDK does not encode it)
                 self.decl_span[name] = (a, b)
@@ -201,9 +203,9 @@ class _TypeMap:
                 return "address" if n == ADDRESS_LEN else f"bytes{n}"
             return f"{elem}[{n}]"
         if t.startswith("struct{") and t.endswith("}"):  # a tuple: `struct { u64, bool }`
-            items = [x for x in _split_squashed(t[len("struct{"):-1]) if x]
-            if not items or any(":" in x for x in items):
+            if not _is_tuple(t):
                 return None  # an anonymous struct with named fields has no ABI name
+            items = [x for x in _split_squashed(t[len("struct{"):-1]) if x]
             elems = [self.resolve(x, seen) for x in items]
             return None if any(e in (None, "void") for e in elems) else f"({','.join(elems)})"
         if t in self.decl_span:
@@ -385,6 +387,20 @@ def _split_squashed(t: str) -> list[str]:
             item = k + 1
     parts.append(t[item:])
     return parts
+
+
+#: A field name and its colon at the start of a squashed container member (`a:u8`,
+#: `@"x":u8`, with the name's literal masked): what a tuple's elements never start with.
+_NAMED_FIELD = re.compile(r"^(?:comptime)?(?:[A-Za-z_]\w*|@\s*)?:")
+
+
+def _is_tuple(t: str) -> bool:
+    """Whether the squashed type `t` is a tuple, `struct{T1,T2,...}`: every member a type
+    without a field name (`[:0]constu8` holds a colon, but after its bracket)."""
+    if not (t.startswith("struct{") and t.endswith("}")) or _matching(t, 6) != len(t) - 1:
+        return False
+    items = [x for x in _split_squashed(t[len("struct{"):-1]) if x]
+    return bool(items) and not any(_NAMED_FIELD.match(x) or "=" in x for x in items)
 
 
 def _split_error_union(ret: str) -> tuple[str, bool]:

@@ -2,7 +2,8 @@
 
 For each contract: read the ABI from its source (abi_extract), compile with Zig for
 wasm32-freestanding, check that the module imports only host functions with the right
-signatures and exports every ABI function, then append the `ghost.metadata` custom
+signatures and exports every ABI function, mark each function's `mutates` from the
+module's call graph (toolchain/mutation.py), then append the `ghost.metadata` custom
 section and write `<out_dir>/<name>.wasm`.
 
 For the "zvm" target the module (compiled with a smaller shadow stack, see
@@ -53,6 +54,7 @@ from ..vm.wasm_module import (
 )
 from .abi_extract import extract_abi
 from .debuginfo import ZVM_DEBUG_SECTION, sidecar_path, strip_debug
+from .mutation import mutating_exports
 from .zig import check_zig_version, run_zig
 
 #: Called with a short description of each step, so the CLI can show what is happening.
@@ -186,6 +188,9 @@ def build_contract(
     module = parse_module(code)
     check_imports(module, contract.name)
     check_exports(module, abi, contract)
+    # `mutates` comes from the code itself (its calls to state-writing host functions),
+    # the same wasm for both targets: the ZVM build lowers this module.
+    abi = abi.with_mutates(mutating_exports(code))
 
     metadata = {
         "format": d.METADATA_FORMAT,

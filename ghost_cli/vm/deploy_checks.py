@@ -141,7 +141,7 @@ def _check_function(index: int, fn: Any, decls: dict[str, Any] | None = None) ->
     output = fn.get("output")
     if output is not None:
         _check_type(name, output, decls)
-    for key, kind in (("can_fail", bool), ("doc", str)):
+    for key, kind in (("can_fail", bool), ("doc", str), ("mutates", bool)):
         if key in fn and not isinstance(fn[key], kind):
             raise _fail(f"function '{name}': '{key}' is not a {kind.__name__}")
     return name

@@ -24,6 +24,9 @@ class HostFunction:
     results: tuple[str, ...]  # wasm types
     doc: str
     zvm_opcode: int | None = None  # the ZVM opcode serving the same purpose, if any
+    #: Changes contract state (storage or events): a function whose code can reach it
+    #: is marked `mutates` in the ABI (toolchain/mutation.py).
+    writes_state: bool = False
 
 
 def _p(*pairs: str) -> tuple[tuple[str, str], ...]:
@@ -37,10 +40,10 @@ HOST_FUNCTIONS: tuple[HostFunction, ...] = (
         "length, or -1 when the key is absent.", 0x90),
     HostFunction(
         "storage_write", _p("key_ptr:i32", "key_len:i32", "val_ptr:i32", "val_len:i32"), (),
-        "Store val under key, replacing any earlier value.", 0x91),
+        "Store val under key, replacing any earlier value.", 0x91, writes_state=True),
     HostFunction(
         "storage_delete", _p("key_ptr:i32", "key_len:i32"), (),
-        "Remove key; removing an absent key is not an error."),
+        "Remove key; removing an absent key is not an error.", writes_state=True),
     HostFunction(
         "storage_has", _p("key_ptr:i32", "key_len:i32"), ("i32",),
         "1 when key is present, else 0."),
@@ -61,7 +64,7 @@ HOST_FUNCTIONS: tuple[HostFunction, ...] = (
     HostFunction(
         "emit_event", _p("topics_ptr:i32", "topic_count:i32", "data_ptr:i32", "data_len:i32"), (),
         "Emit an event with topic_count 32-byte topics (at most 4; the SDK puts the event name "
-        "in topic 0) and data. Kept only if the call succeeds.", 0xF8),
+        "in topic 0) and data. Kept only if the call succeeds.", 0xF8, writes_state=True),
     HostFunction(
         "caller", _p("out_ptr:i32"), (),
         "Write the 20-byte address of the account that made this call.", 0xB3),

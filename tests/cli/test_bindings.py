@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import importlib.util
+import inspect
 import sys
 from pathlib import Path
 
@@ -146,10 +147,13 @@ def test_template_bindings_match_the_network(template, template_codes, tmp_path)
             if got[0] == "ok":
                 assert to_wire(got[1]) == want[1], fn.name
             # and as a transaction: the receipt is kept, its result typed the same way
-            sent = _outcome(lambda method=method, args=args: method(*args))
+            sent = _outcome(lambda method=method, args=args: method(*args, query=False))
             if sent[0] == "ok":
                 assert client.last_receipt is not None
                 assert client.last_receipt.function == fn.name
+            # by default a function that cannot mutate is a query, the others transactions
+            assert inspect.signature(method).parameters["query"].default is (
+                fn.mutates is False), fn.name
 
 
 def test_counter_and_token_clients_over_the_sandbox(template_codes, tmp_path):
@@ -159,6 +163,10 @@ def test_counter_and_token_clients_over_the_sandbox(template_codes, tmp_path):
         counter = counter_mod.Counter.deploy(net, code=template_codes["counter"])
         assert counter.increment() == 1 and counter.add(4) == 5
         assert counter.get(query=True) == 5 and counter.events() == []  # add emits none
+        sent = counter.last_receipt
+        assert counter.get() == 5  # `get` does not mutate: a query by default, no receipt
+        assert counter.last_receipt is sent
+        assert counter.get(query=False) == 5 and counter.last_receipt is not sent
         receipt = net.call(counter.address, "increment")  # any receipt decodes
         assert counter.events(receipt) == [counter_mod.IncrementedEvent(by=net.default_sender)]
         assert counter.get(query=True) == 6

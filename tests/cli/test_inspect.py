@@ -3,12 +3,20 @@ from the built ABI of tests/cli/contracts/kinds.zig (every ABI type) and the cou
 
 from __future__ import annotations
 
+import re
+
+
+def _signatures(text: str) -> list[str]:
+    """The lines of `text`, without the `view`/`mutates` column after a signature."""
+    return [re.sub(r"\s+(view|mutates)$", "", line) for line in text.splitlines()]
+
 
 def test_inspect_lists_every_part_of_the_abi(kinds, ghost_at):
     r = ghost_at(kinds, "inspect", "kinds")
     assert r.code == 0, r.stderr
-    lines = r.stdout.splitlines()
+    lines = _signatures(r.stdout)
     assert lines[0] == "kinds  (build/kinds.wasm, ABI version 2)"
+    assert re.search(r"^  record\(b: Ballot\) -> u64 +mutates$", r.stdout, re.M)
     assert "  echo_ballot(v: Ballot) -> Ballot" in lines
     assert "  last_ballot() -> Ballot?" in lines
     assert "  echo_optional(v: u64?) -> u64?" in lines
@@ -29,6 +37,9 @@ def test_inspect_json_has_every_key(kinds, ghost_at):
     assert record["inputs"] == [{"name": "b", "type": "Ballot"}]
     assert record["output"] == "u64" and record["can_fail"] is False
     assert record["signature"] == "record(b: Ballot) -> u64"
+    # derived from the built code: `record` writes storage and emits, the rest only read
+    assert {f["name"]: f["mutates"] for f in doc["functions"]} == {
+        **{f["name"]: False for f in doc["functions"]}, "record": True}
     assert doc["constructor"] is None
     [event] = doc["events"]
     assert [(f["name"], f.get("indexed", False)) for f in event["fields"]] == [
@@ -60,7 +71,7 @@ def test_inspect_reads_a_deployed_contract_from_the_network(kinds, ghost_at):
         assert remote[key] == local[key], key
     by_address = ghost_at(kinds, "query", address, "echo_enum", "--help")
     assert by_address.code == 0, by_address.stderr
-    assert "  echo_enum(v: Color) -> Color" in by_address.stdout.splitlines()
+    assert "  echo_enum(v: Color) -> Color" in _signatures(by_address.stdout)
     nowhere = ghost_at(kinds, "call", "0x" + "00" * 20, "--help")
     assert nowhere.code == 7 and nowhere.stderr.count("\n") == 1
 
@@ -69,12 +80,13 @@ def test_call_help_lists_the_contracts_functions(kinds, ghost_at):
     r = ghost_at(kinds, "call", "kinds", "--help")
     assert r.code == 0, r.stderr
     assert r.stdout.startswith("Usage: ghost call kinds FUNCTION [ARGS]...\n")
-    assert "  echo_pair(v: Pair) -> Pair" in r.stdout.splitlines()
+    assert "  echo_pair(v: Pair) -> Pair" in _signatures(r.stdout)
+    assert "  record(b: Ballot) -> u64" in _signatures(r.stdout)
     assert "  struct Pair { a: u64, b: string }" in r.stdout.splitlines()
     one = ghost_at(kinds, "query", "kinds", "record", "-h")
     assert one.code == 0, one.stderr
     assert one.stdout.splitlines()[:3] == [
-        "Usage: ghost query kinds record B", "", "  record(b: Ballot) -> u64"]
+        "Usage: ghost query kinds record B", "", "  record(b: Ballot) -> u64  mutates"]
     assert "  B  Ballot" in one.stdout.splitlines()
     assert "  enum Color { red = 0, green = 1, blue = 7 }" in one.stdout.splitlines()
     assert "  struct Pair { a: u64, b: string }" in one.stdout.splitlines()  # via Ballot
@@ -106,3 +118,16 @@ def test_query_help_leaves_out_functions_the_abi_marks_as_mutating():
     assert not any(line.startswith("  set(") for line in query)
     assert "  set(v: u64)   mutates" in call  # signatures aligned
     assert describe.to_json(abi, raw)["functions"][2]["mutates"] is None
+
+
+def test_query_help_lists_only_the_functions_that_do_not_mutate(kinds, ghost_at):
+    """From the build: `record` writes state, so `ghost query kinds --help` leaves it out
+    (`ghost call kinds --help` lists it); a mutating function still runs as a query."""
+    query = ghost_at(kinds, "query", "kinds", "--help")
+    assert query.code == 0, query.stderr
+    listed = [line.split("(")[0].strip() for line in query.stdout.splitlines()
+              if re.match(r"  \w+\(", line)]
+    assert "record" not in listed and {"recorded", "last_ballot", "echo_bool"} <= set(listed)
+    assert re.search(r"^  recorded\(\) -> u64 +view$", query.stdout, re.M)
+    call = ghost_at(kinds, "call", "kinds", "--help")
+    assert "  record(b: Ballot) -> u64" in _signatures(call.stdout)

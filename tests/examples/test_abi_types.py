@@ -4,6 +4,7 @@ data the ABI refuses reverts with the same reason on both."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -36,7 +37,11 @@ ECHOES = {
     "echo_bytes": [b"", b"\x00\xffraw"], "echo_string": ["", "ghost ✓ 👻"],
     "echo_u8_array": [list(range(33))], "echo_u16_array": [[1, 2, 65535]],
     "echo_u64_list": [[], [1, 2, 2**64 - 1]], "echo_strings": [["a", "", "ccc"]],
-    "echo_optional": [None, 0, 7], "echo_tuple": [(5, "five")], "echo_pair": [PAIR],
+    "echo_optional": [None, 0, 7], "echo_tuple": [(5, "five")],
+    "echo_point": [(-(2**31), 2**31 - 1)], "echo_points": [[], [(1, None), (65535, (3, -4))]],
+    "echo_shape": [{"corner": (0, -1), "label": (9, "nine ✓"), "more": None},
+                   {"corner": (1, 2), "label": (0, ""), "more": [(3, 4), (-5, -6)]}],
+    "echo_pair": [PAIR],
     "echo_pairs": [[PAIR, PAIR]], "echo_color": ["red", "green", "blue"],
     "echo_record": [RECORD, {**RECORD, "memo": None, "pairs": []}],
     "echo_optional_record": [None, RECORD], "echo_nested": [[[1], [2, 3]]],
@@ -44,13 +49,19 @@ ECHOES = {
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory):
-    """The contract built for both targets, each deployed on one sandbox."""
+def built(tmp_path_factory):
+    """A copy of the project, built for both targets (build/abi_types.wasm and .zvmc)."""
     root = tmp_path_factory.mktemp("abi_types") / "abi_types"
     shutil.copytree(REPO / "contracts" / "abi_types", root, symlinks=False,
                     ignore=shutil.ignore_patterns("build", ".ghost"))
     project = load_project(root)
-    codes = {t: build_project(project, target=t)[0].path.read_bytes() for t in TARGETS}
+    return root, {t: build_project(project, target=t)[0].path.read_bytes() for t in TARGETS}
+
+
+@pytest.fixture(scope="module")
+def deployed(built):
+    """The contract built for both targets, each deployed on one sandbox."""
+    _, codes = built
     with Sandbox(":memory:") as sandbox:
         # the lowered code is large (every type's codec): its deploy costs more than the default
         yield sandbox, {t: sandbox.deploy(codes[t], name=f"abi_{t}", gas_limit=40_000_000).address
@@ -80,6 +91,43 @@ def test_several_arguments_and_a_built_value(deployed):
     assert made[0] == made[1] == {
         "owner": ME, "color": "green", "pairs": [{"a": 1, "b": True}, {"a": 2, "b": False}],
         "memo": "made", "tag": b"abc\x02", "grid": [[10, 20], []]}
+
+
+SHAPE_TEXT = '{"corner": [1, -2], "label": [7, "sept"], "more": [[3, 4], [-5, 6]]}'
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_tuples_through_the_command_line(built, target, monkeypatch, tmp_path):
+    """`ghost call`/`query` take a tuple as a JSON list and print one back as a list, on
+    each target; a tuple of the wrong length is refused (exit 2, state unchanged)."""
+    from typer.testing import CliRunner
+
+    from ghost_cli.cli.main import app
+
+    root, _ = built
+    project = tmp_path / "p"
+    shutil.copytree(root, project, ignore=shutil.ignore_patterns(".ghost"))
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("GHOST_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    def ghost(*args: str):
+        r = CliRunner().invoke(app, list(args), prog_name="ghost")
+        if r.exception is not None and not isinstance(r.exception, SystemExit):
+            raise r.exception
+        return r
+
+    # the lowered code is large (every type's codec): its deploy costs more than the default
+    deployed = ghost("deploy", "abi_types", "--target", target, "--gas-limit", "40000000")
+    assert deployed.exit_code == 0, deployed.stderr
+    shape = ghost("call", "abi_types", "echo_shape", SHAPE_TEXT, "--json")
+    assert shape.exit_code == 0, shape.stderr
+    assert shape.stdout and json.loads(shape.stdout)["result"] == json.loads(SHAPE_TEXT)
+    points = ghost("query", "abi_types", "echo_points", "[[1, null], [2, [-3, 4]]]")
+    assert points.exit_code == 0, points.stderr
+    assert points.stdout.strip() == "[[1, null], [2, [-3, 4]]]"
+    wrong = ghost("call", "abi_types", "echo_point", "[1, 2, 3]")
+    assert wrong.exit_code == 2 and wrong.stderr.startswith("error: "), wrong.stderr
 
 
 def test_helpers_are_not_exported(deployed):

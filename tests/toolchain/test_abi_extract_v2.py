@@ -32,6 +32,9 @@ const Holder = extern struct {
 const Ptr = struct { p: *u8 };
 const Empty = struct {};
 const Id = [32]u8;
+pub const Point = struct { i32, i32 };
+const Labelled = struct { u8, [:0]const u8, };
+const Shape = struct { corner: Point, label: struct { u8, [:0]const u8 }, more: ?[2]Point };
 """
 
 
@@ -52,6 +55,14 @@ const Id = [32]u8;
     ("[]const ghost.String", "string[]"),
     ("struct { u64, bool }", "(u64,bool)"),
     ("struct { u8, struct { i8, ghost.Address } }", "(u8,(i8,address))"),
+    # tuples by name, with a sentinel string, and inside slices, optionals and arrays
+    ("Point", "(i32,i32)"),
+    ("Labelled", "(u8,string)"),
+    ("struct { u8, [:0]const u8 }", "(u8,string)"),
+    ("struct { u16 }", "(u16)"),
+    ("[]const struct { u16, ?Point }", "(u16,(i32,i32)?)[]"),
+    ("?[3]Point", "(i32,i32)[3]?"),
+    ("Shape", "Shape"),
     ("Pair", "Pair"),
     ("[]const Pair", "Pair[]"),
     ("?Pair", "Pair?"),
@@ -68,7 +79,8 @@ def test_compound_type_forms(zig: str, abi: str) -> None:
 
 @pytest.mark.parametrize("zig", ["Wide", "Open", "Bits", "Ptr", "Empty", "??u8", "[]u64",
                                  "*const Pair",
-                                 "[*]u8", "struct { a: u8 }", "[0]u64", "Holder.Inner",
+                                 "[*]u8", "struct { a: u8 }", "[0]u64",
+                                 "struct { u8, struct { a: u8 } }", "struct {}", "Holder.Inner",
                                  "[]const u8 align(1)", "f32"])
 def test_non_abi_forms_make_a_helper(zig: str) -> None:
     abi = extract_abi_from_text(HEAD + DECLS + f"pub fn h(x: {zig}) void {{ _ = x; }}\n"
@@ -199,3 +211,15 @@ pub fn h() !void { return error.Late; }
 """, "src/c.zig")
     assert abi.errors == ("NotOwner", "Overflow", "Empty", "Late")
     assert abi.to_json()["errors"] == ["NotOwner", "Overflow", "Empty", "Late"]
+
+
+def test_a_tuple_in_a_struct_field_is_the_tuple_type() -> None:
+    abi = extract_abi_from_text(HEAD + DECLS + "pub fn f(s: Shape) void { _ = s; }\n",
+                                "src/c.zig")
+    assert abi.types == (TypeDecl("struct", "Shape", fields=(
+        Param("corner", "(i32,i32)"), Param("label", "(u8,string)"),
+        Param("more", "(i32,i32)[2]?"))),)
+    assert parse_type("Shape", abi).encode(
+        {"corner": (1, -1), "label": (2, "é"), "more": None}) == (
+        (1).to_bytes(4, "little") + (2**32 - 1).to_bytes(4, "little") + b"\x02"
+        + (2).to_bytes(4, "little") + "é".encode() + b"\x00")

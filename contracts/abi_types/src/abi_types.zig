@@ -11,6 +11,12 @@ pub const Color = enum(u8) { red = 0, green = 1, blue = 7 };
 
 pub const Pair = struct { a: u64, b: bool };
 
+/// A tuple declared once and used by name: its ABI type is `(i32,i32)`.
+pub const Point = struct { i32, i32 };
+
+/// Tuples as struct fields.
+pub const Shape = struct { corner: Point, label: struct { u8, [:0]const u8 }, more: ?[2]Point };
+
 pub const Record = struct {
     owner: ghost.Address,
     color: Color,
@@ -104,6 +110,15 @@ pub fn echo_optional(x: ?u32) ?u32 {
     return x;
 }
 pub fn echo_tuple(x: struct { u8, ghost.String }) struct { u8, ghost.String } {
+    return x;
+}
+pub fn echo_point(x: Point) Point {
+    return x;
+}
+pub fn echo_points(x: []const struct { u16, ?Point }) []const struct { u16, ?Point } {
+    return x;
+}
+pub fn echo_shape(x: Shape) Shape {
     return x;
 }
 pub fn echo_pair(x: Pair) Pair {

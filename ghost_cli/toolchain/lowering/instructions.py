@@ -183,7 +183,7 @@ def read_instr(r: CodeReader) -> Instr:
     kind = info.imm
     imm: object = None
     if kind == BLOCKTYPE:
-        imm = _blocktype(r)
+        imm = read_blocktype(r)
     elif kind in (LABEL, INDEX):
         imm = r.uleb()
     elif kind == TABLE:
@@ -215,7 +215,7 @@ _BLOCK_VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v1
                    0x70: "funcref", 0x6F: "externref"}
 
 
-def _blocktype(r: CodeReader) -> object:
+def read_blocktype(r: CodeReader) -> object:
     """None for no result, a value type name, or ("type", index) for a multi-value type."""
     b = r.data[r.pos] if r.pos < r.end else None
     if b == 0x40:

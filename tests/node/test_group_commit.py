@@ -1,0 +1,137 @@
+"""Group commit: the transactions queued while the writer is busy share one durable commit,
+each is answered only after it, and a transaction that fails inside a group fails alone."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from ghost_cli.abi import encode_value
+from ghost_cli.chain.store import open_store
+from ghost_cli.chain.transaction import Transaction, sign_single
+from ghost_cli.crypto.keypair import KeyPair
+from ghost_cli.exceptions import BadSignatureError, NonceError, RevertError
+from ghost_cli.node.core import STATE_FILE, Executed, NodeCore
+
+CHAIN_ID = 1337
+NOW = 1_700_000_000
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[Executed] = []
+
+    def executed(self, e: Executed) -> None:
+        self.events.append(e)
+
+
+def signed(k: KeyPair, nonce: int, **fields):
+    tx = Transaction(chain_id=CHAIN_ID, sender=k.address, nonce=nonce, gas_limit=10**7,
+                     expiry=2_000_000_000, **fields)
+    return sign_single(tx, k.secret_key, k.public_key)
+
+
+def test_a_group_commits_once_and_its_bad_transactions_fail_alone(tmp_path, counter_code):
+    seen = Recorder()
+    core = NodeCore.open(tmp_path, chain_id=CHAIN_ID, observers=(seen,))
+    a, b, c, d = (KeyPair.generate("ml-dsa-65", bytes([60 + i]) * 32) for i in range(4))
+    try:
+        counter = core.send_transaction(signed(a, 0, kind="deploy", code=counter_code),
+                                        now=NOW).address
+        start_height = core.height()
+        inc = {"kind": "call", "target": counter, "function": "increment"}
+        overflow = {"kind": "call", "target": counter, "function": "add",
+                    "args": encode_value("u64", 2**64 - 1)}
+        forged = signed(d, 0, **inc)
+        flipped = bytearray(forged.auth.signature)
+        flipped[-1] ^= 1
+        forged = type(forged)(forged.tx, type(forged.auth)(forged.auth.public_key,
+                                                           bytes(flipped)))
+        group = [("a1", signed(a, 1, **inc)),        # ok
+                 ("b0", signed(b, 0, **overflow)),   # runs and reverts: a failed receipt
+                 ("c5", signed(c, 5, **inc)),        # nonce ahead: refused, nothing kept
+                 ("a2", signed(a, 2, **inc))]        # ok, after a1 in the same group
+        outcome: dict[str, object] = {}
+
+        def send(name: str, s) -> None:
+            try:
+                outcome[name] = core.send_transaction(s, now=NOW)
+            except Exception as exc:  # noqa: BLE001 - what the caller would get
+                outcome[name] = exc
+
+        core._lock.acquire()  # the writer is busy: everything below queues behind it
+        threads = []
+        try:
+            for name, s in group:
+                t = threading.Thread(target=send, args=(name, s))
+                t.start()
+                threads.append(t)
+                while len(core._queue) < len(threads):  # keep the queue in this order
+                    time.sleep(0.001)
+            # A forged signature is refused before the writer: it never queues.
+            with pytest.raises(BadSignatureError):
+                core.send_transaction(forged, now=NOW)
+            assert len(core._queue) == len(group)
+            commits_before = sum(e.commit_seconds is not None for e in seen.events)
+        finally:
+            core._lock.release()
+        for t in threads:
+            t.join(60)
+
+        assert outcome["a1"].block_height == start_height + 1
+        assert isinstance(outcome["b0"], RevertError)
+        assert outcome["b0"].details["block_height"] == start_height + 2
+        assert isinstance(outcome["c5"], NonceError)
+        assert outcome["a2"].block_height == start_height + 3
+        # One durable commit for the whole group (each in-group event after the wait).
+        group_events = seen.events[-len(group):]
+        assert sum(e.commit_seconds is not None for e in group_events) == 1
+        assert sum(e.commit_seconds is not None for e in seen.events) == commits_before + 1
+        assert [e.status for e in group_events] == ["ok", "reverted", NonceError.code, "ok"]
+        assert core.nonce(a.address) == 3 and core.nonce(b.address) == 1
+        assert core.nonce(c.address) == 0 and core.nonce(d.address) == 0
+    finally:
+        core.close()
+
+    # What was acknowledged is on disk, gap-free: blocks start+1..start+3, the failed
+    # receipt among them; the refused transactions left nothing.
+    store = open_store(tmp_path / STATE_FILE)
+    try:
+        assert store.height() == start_height + 3
+        assert [store.receipt(s.tx.hash).status for n, s in group if n != "c5"] == \
+            ["ok", "failed", "ok"]
+        assert store.tx_hashes(start_height + 1, start_height + 3) == [
+            s.tx.hash for n, s in group if n != "c5"]
+    finally:
+        store.close()
+
+
+def test_one_writer_serves_many_callers_in_order(tmp_path, counter_code):
+    """Many concurrent senders: every call is answered with its own receipt, each sender's
+    nonces land in order, and the heights are one gap-free sequence."""
+    core = NodeCore.open(tmp_path, chain_id=CHAIN_ID)
+    keys = [KeyPair.generate("ml-dsa-65", bytes([80 + i]) * 32) for i in range(6)]
+    try:
+        counter = core.send_transaction(signed(keys[0], 0, kind="deploy", code=counter_code),
+                                        now=NOW).address
+        first = core.height() + 1
+        heights: list[int] = []
+
+        def sender(k: KeyPair, start: int) -> None:
+            for n in range(start, start + 5):
+                r = core.send_transaction(signed(k, n, kind="call", target=counter,
+                                                 function="increment"), now=NOW)
+                heights.append(r.block_height)
+
+        threads = [threading.Thread(target=sender, args=(k, 1 if i == 0 else 0))
+                   for i, k in enumerate(keys)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert sorted(heights) == list(range(first, first + 30))
+        assert all(core.nonce(k.address) == (6 if i == 0 else 5) for i, k in enumerate(keys))
+    finally:
+        core.close()

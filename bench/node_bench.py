@@ -151,8 +151,10 @@ def echo_main(data_dir: Path) -> None:
         config.load_cert_chain(tls.cert, tls.key)
         quic = await serve("127.0.0.1", 0, configuration=config, create_protocol=Echo)
         port = quic._transport.get_extra_info("sockname")[1]
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
-                                               log_level="error", lifespan="off"))
+        # As the node configures uvicorn (node/http.py): h11, no proxy headers, no log.
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, http="h11",
+                                               log_level="error", lifespan="off",
+                                               access_log=False, proxy_headers=False))
         task = asyncio.create_task(server.serve())
         while not server.started:
             await asyncio.sleep(0.01)

@@ -65,28 +65,28 @@ def parse_json(body: bytes) -> Any:
     same way it always did)."""
     try:
         doc = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        doc = _FALLBACK
-    if doc is not _FALLBACK and not _has_float(doc):
-        return doc
+        if not _has_float(doc):
+            return doc
+    except (orjson.JSONDecodeError, RecursionError):
+        pass
     try:
         return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ParseError(f"body is not valid JSON: {_one_line(exc)}") from exc
 
 
-_FALLBACK = object()
-
-
 def _has_float(doc: Any) -> bool:
-    stack = [doc]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, float):
+    """Does a parsed document hold a float anywhere? (orjson nests at most 1,024 deep;
+    deeper than the interpreter allows is RecursionError, which the callers treat as
+    "use the standard library".)"""
+    t = type(doc)
+    if t is dict:
+        doc = doc.values()
+    elif t is not list:
+        return t is float
+    for v in doc:
+        t = type(v)
+        if t is float or ((t is dict or t is list) and _has_float(v)):
             return True
     return False
 
@@ -164,7 +164,7 @@ def encode_one(response: dict[str, Any]) -> bytes:
     try:
         if not _has_float(response):
             return orjson.dumps(response)
-    except TypeError:
+    except (TypeError, RecursionError):
         pass
     return json.dumps(response, separators=(",", ":"), allow_nan=False).encode()
 

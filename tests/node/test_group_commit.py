@@ -33,9 +33,18 @@ def signed(k: KeyPair, nonce: int, **fields):
     return sign_single(tx, k.secret_key, k.public_key)
 
 
-def test_a_group_commits_once_and_its_bad_transactions_fail_alone(tmp_path, counter_code):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """The node's store: its SQLite file, or a fresh database on the test server."""
+    if request.param == "sqlite":
+        return str(tmp_path / STATE_FILE)
+    return request.getfixturevalue("pg_cluster").new_database()
+
+
+def test_a_group_commits_once_and_its_bad_transactions_fail_alone(tmp_path, counter_code,
+                                                                   store_url):
     seen = Recorder()
-    core = NodeCore.open(tmp_path, chain_id=CHAIN_ID, observers=(seen,))
+    core = NodeCore.open(tmp_path, chain_id=CHAIN_ID, observers=(seen,), store=store_url)
     a, b, c, d = (KeyPair.generate("ml-dsa-65", bytes([60 + i]) * 32) for i in range(4))
     try:
         counter = core.send_transaction(signed(a, 0, kind="deploy", code=counter_code),
@@ -97,7 +106,7 @@ def test_a_group_commits_once_and_its_bad_transactions_fail_alone(tmp_path, coun
 
     # What was acknowledged is on disk, gap-free: blocks start+1..start+3, the failed
     # receipt among them; the refused transactions left nothing.
-    store = open_store(tmp_path / STATE_FILE)
+    store = open_store(store_url)
     try:
         assert store.height() == start_height + 3
         assert [store.receipt(s.tx.hash).status for n, s in group if n != "c5"] == \

@@ -205,12 +205,19 @@ def rpc_body(method: str, params: dict, rid: int = 1) -> bytes:
                        "params": params}).encode()
 
 
-def signed_bodies(keys: list[KeyPair], counter: bytes, per_key: int) -> list[list[bytes]]:
+def sign_calls(keys: list[KeyPair], counter: bytes, per_key: int, first_nonce: int = 0
+               ) -> list[list[dict]]:
+    """`per_key` signed counter.increment calls from each key, as JSON (pg_bench too)."""
     expiry = int(time.time()) + 3600
-    return [[rpc_body("ghost_sendTransaction", {"tx": to_json(sign_single(
-        Transaction(chain_id=CHAIN_ID, sender=k.address, nonce=n, kind="call",
+    return [[to_json(sign_single(
+        Transaction(chain_id=CHAIN_ID, sender=k.address, nonce=first_nonce + n, kind="call",
                     gas_limit=1_000_000, expiry=expiry, target=counter, function="increment"),
-        k.secret_key, k.public_key))}) for n in range(per_key)] for k in keys]
+        k.secret_key, k.public_key)) for n in range(per_key)] for k in keys]
+
+
+def signed_bodies(keys: list[KeyPair], counter: bytes, per_key: int) -> list[list[bytes]]:
+    return [[rpc_body("ghost_sendTransaction", {"tx": d}) for d in docs]
+            for docs in sign_calls(keys, counter, per_key)]
 
 
 def check(reply: bytes) -> dict:

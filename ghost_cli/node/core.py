@@ -397,34 +397,45 @@ class NodeCore:
     def _run_group(self, batch: list[_Pending]) -> None:
         wrote: list[_Pending] = []
         self._commits.last = None
+        inner_end = None
         try:
-            with self.store.exclusive(), self._commits.transaction():
-                for item in batch:
-                    # Requests queue with the time they arrived; block times still never
-                    # go backwards.
-                    self._writer.now = max(self._writer.now, item.now)
-                    try:
-                        item.receipt = self.executor.submit(item.signed, verified=True)
-                        wrote.append(item)
-                    except GhostError as exc:
-                        item.error = exc
-                        if "block_height" in exc.details:  # a failure the executor recorded
-                            wrote.append(item)
-                    except Exception as exc:  # a bug: its own savepoints rolled back
-                        item.error = exc
+            # SQLite commits when the outermost transaction ends; PostgreSQL when the
+            # exclusive session does (its transactions are savepoints inside it).
+            with self.store.exclusive():
+                with self._commits.transaction():
+                    self._run_each(batch, wrote)
+                inner_end = self.timer()
         except Exception as exc:  # the group's commit failed: none of it was recorded
             for item in wrote:
                 item.receipt, item.error = None, exc
             wrote = []
-        if wrote:
+        commit = None
+        if wrote and inner_end is not None:
+            commit = (self._commits.last or 0.0) + (self.timer() - inner_end)
             self._height = max(self._height, *(
                 w.receipt.block_height if w.receipt is not None
                 else w.error.details["block_height"] for w in wrote))
-        commit = self._commits.last if wrote else None
         for item in batch:  # the group's one commit is reported once, with its first
             self._finished(item, commit if wrote and item is wrote[0] else None)
         if wrote:
             self._maybe_checkpoint(max(item.now for item in batch))
+
+    def _run_each(self, batch: list[_Pending], wrote: list[_Pending]) -> None:
+        """Run a group's transactions in order, each atomic on its own (the executor's
+        savepoints): one that is refused or fails leaves the others as they are."""
+        for item in batch:
+            # Requests queue with the time they arrived; block times still never go
+            # backwards.
+            self._writer.now = max(self._writer.now, item.now)
+            try:
+                item.receipt = self.executor.submit(item.signed, verified=True)
+                wrote.append(item)
+            except GhostError as exc:
+                item.error = exc
+                if "block_height" in exc.details:  # a failure the executor recorded
+                    wrote.append(item)
+            except Exception as exc:  # a bug: its own savepoints rolled back
+                item.error = exc
 
     def _finished(self, item: _Pending, commit: float | None) -> None:
         tx = item.signed.tx

@@ -26,6 +26,7 @@ from ..exceptions import (
     ExecutionError,
     ExpiredError,
     GasLimitTooHighError,
+    GhostError,
     NonceError,
     NotFoundError,
     OutOfGasError,
@@ -138,9 +139,11 @@ class Executor:
         if verify:
             verify_authorization(signed, self.trusted_senders)
 
-    def check(self, signed: SignedTransaction, *, verified: bool = False) -> None:
+    def check(self, signed: SignedTransaction, *, verified: bool | GhostError = False) -> None:
         """Raise a TransactionError unless `signed` may run now. Changes nothing.
-        `verified`: its signatures were already checked (`check_stateless`)."""
+        `verified`: its signatures were already checked, off the writer: True when they
+        hold, or the error they failed with, raised in the signature check's place so
+        the order of the checks (and so the error a caller gets) stays the same."""
         tx = signed.tx
         self.check_stateless(signed, verify=False)
         expected = self.store.nonce(tx.sender)
@@ -151,10 +154,13 @@ class Executor:
             raise NonceError(
                 f"nonce {tx.nonce} of 0x{tx.sender.hex()} is ahead of the account "
                 f"(next is {expected})")
+        if isinstance(verified, GhostError):
+            raise verified
         if not verified:
             verify_authorization(signed, self.trusted_senders)
 
-    def submit(self, signed: SignedTransaction, *, verified: bool = False) -> Receipt:
+    def submit(self, signed: SignedTransaction, *,
+               verified: bool | GhostError = False) -> Receipt:
         """Check, run and record a signed transaction as a new block.
 
         A transaction that passes `check` and then fails in execution (revert, trap, out

@@ -39,7 +39,7 @@ from .. import __version__
 from ..chain.checkpoint import Checkpoint, CheckpointPolicy, maybe_checkpoint
 from ..chain.executor import Executor, Receipt
 from ..chain.store import EventRecord, ReceiptRecord, StateStore, open_store
-from ..chain.transaction import SignedTransaction
+from ..chain.transaction import SignedTransaction, verify_authorization
 from ..exceptions import (
     ConfigError,
     GhostError,
@@ -334,19 +334,25 @@ class NodeCore:
         (nonce used, gas charged; the error's details carry its tx_hash).
 
         Group commit: the checks that need no state (chain, expiry, the signatures: the
-        costly part) run here, on the caller's thread, before the single writer. Then the
-        transaction joins the writer's queue; whoever finds no writer running becomes it
-        and runs everything queued (at most GROUP_LIMIT, in arrival order), each
-        transaction in its own savepoint, all under one database transaction and one
-        durable commit. Each caller is answered only after that commit: a group that fails
-        to commit fails every transaction in it that would have written anything."""
+        costly part) run here, on the caller's thread, before the single writer; a bad
+        signature is raised by the writer after the nonce check, as the documented order
+        of checks has it. Then the transaction joins the writer's queue; whoever finds no
+        writer running becomes it and runs everything queued (at most GROUP_LIMIT, in
+        arrival order), each transaction in its own savepoint, all under one database
+        transaction and one durable commit. Each caller is answered only after that
+        commit: a group that fails to commit fails every transaction in it that would
+        have written anything."""
         start = self.timer()
         try:
-            self.executor.check_stateless(signed, now=now)
+            self.executor.check_stateless(signed, now=now, verify=False)
         except GhostError as exc:
             self._refused(signed, exc, start)
             raise
         item = _Pending(signed, now, start)
+        try:
+            verify_authorization(signed)
+        except GhostError as exc:
+            item.verified = exc
         with self._queue_mutex:
             self._queue.append(item)
             item.lead = not self._leading
@@ -428,7 +434,7 @@ class NodeCore:
             # backwards.
             self._writer.now = max(self._writer.now, item.now)
             try:
-                item.receipt = self.executor.submit(item.signed, verified=True)
+                item.receipt = self.executor.submit(item.signed, verified=item.verified)
                 wrote.append(item)
             except GhostError as exc:
                 item.error = exc
@@ -646,10 +652,11 @@ class NodeCore:
 class _Pending:
     """One transaction waiting for the writer, and then its outcome."""
 
-    __slots__ = ("signed", "now", "start", "done", "lead", "receipt", "error")
+    __slots__ = ("signed", "now", "start", "verified", "done", "lead", "receipt", "error")
 
     def __init__(self, signed: SignedTransaction, now: float, start: float) -> None:
         self.signed, self.now, self.start = signed, now, start
+        self.verified: bool | GhostError = True  # or the signature check's error
         self.done = threading.Event()  # set when it ran, or when it is the next writer
         self.lead = False  # handed the writer's role
         self.receipt: Receipt | None = None

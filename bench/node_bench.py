@@ -2,7 +2,7 @@
 with 1 and with 50 concurrent streams, over HTTP/3 and HTTP/1.1, against an echo server.
 
     python bench/node_bench.py [--txs 1000] [--clients 1,50] [--rounds 2]
-        [--transports http/3,http/1.1] [--data-dir DIR]
+        [--transports http/3,http/1.1] [--data-dir DIR] [--compare CHECKOUT]
 
 The node is a real `ghost node start` process on loopback (a durable store: WAL,
 synchronous=FULL, so every acknowledged call waited for its commit's fsync). Every call
@@ -13,9 +13,10 @@ separate process speaking the same transport on the same library (aioquic for HT
 uvicorn for HTTP/1.1) that answers every POST with a fixed JSON-RPC result and does
 nothing else. Node and echo are measured alternately (node, echo, node, echo, ...
 `--rounds` times each) and the best round of each is reported, so a noisy moment of the
-machine hurts both alike; `ratio` = node calls/s / echo calls/s. The echo figure is
-what the transport and the client alone allow on this machine: the node can only
-approach it.
+machine hurts both alike; `vs echo` = calls/s / echo calls/s. The echo figure is what
+the transport and the client alone allow on this machine: the node can only approach it.
+`--compare CHECKOUT` adds a node run from another checkout's ghost_cli (the code before a
+change, say) to the alternation, so before and after are measured under the same load.
 
 Clients: HTTP/3 runs every concurrent call as a stream of one of a few QUIC connections
 (the node allows 32 request streams per connection, so 50 streams use two); HTTP/1.1
@@ -29,6 +30,7 @@ import asyncio
 import contextlib
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -166,8 +168,8 @@ def echo_main(data_dir: Path) -> None:
     asyncio.run(run())
 
 
-def start(args: list[str]) -> tuple[subprocess.Popen, dict]:
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+def start(args: list[str], env: dict | None = None) -> tuple[subprocess.Popen, dict]:
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
     line = proc.stdout.readline()
     bound = json.loads(line) if line else {}
     if not bound.get("ok"):
@@ -176,11 +178,15 @@ def start(args: list[str]) -> tuple[subprocess.Popen, dict]:
     return proc, bound
 
 
-def start_node(data_dir: Path) -> tuple[subprocess.Popen, dict]:
+def start_node(data_dir: Path, source: Path | None = None) -> tuple[subprocess.Popen, dict]:
+    """A node from this ghost, or (`source`) from the ghost_cli package in that checkout."""
+    env = None
+    if source is not None:
+        env = {**os.environ, "PYTHONPATH": str(source)}
     return start([sys.executable, "-m", "ghost_cli", "node", "start", "--data-dir",
                   str(data_dir), "--http", "127.0.0.1:0", "--quic", "127.0.0.1:0",
-                  "--chain-id", str(CHAIN_ID), "--log-file", str(data_dir.parent / "node.log"),
-                  "--json"])
+                  "--chain-id", str(CHAIN_ID), "--log-file",
+                  str(data_dir.parent / f"{data_dir.name}.log"), "--json"], env)
 
 
 def start_echo(data_dir: Path) -> tuple[subprocess.Popen, dict]:
@@ -264,56 +270,65 @@ async def run_clients(transport: Transport, bound: dict, bodies: list[list[bytes
 # ---- main --------------------------------------------------------------------------------
 
 
+async def deploy_counter(bound: dict, code: bytes) -> bytes:
+    deployer = KeyPair.generate("ml-dsa-65", b"\xaa" * 32)
+    deploy = Transaction(chain_id=CHAIN_ID, sender=deployer.address, nonce=0,
+                         kind="deploy", gas_limit=10_000_000,
+                         expiry=int(time.time()) + 3600, code=code, label="counter")
+    async with TRANSPORTS["http/1.1"].open(bound, 1) as [send]:
+        receipt = check(await send(rpc_body("ghost_sendTransaction", {"tx": to_json(
+            sign_single(deploy, deployer.secret_key, deployer.public_key))})))
+    return bytes.fromhex(receipt["address"][2:])
+
+
 async def bench(args: argparse.Namespace, workdir: Path) -> None:
     code = build_counter(workdir)
-    node, bound = start_node(args.data_dir or workdir / "node")
-    echo, echo_bound = start_echo(workdir / "echo")
+    procs = []
     try:
-        deployer = KeyPair.generate("ml-dsa-65", b"\xaa" * 32)
-        transports = [TRANSPORTS[name] for name in args.transports]
-        deploy = Transaction(chain_id=CHAIN_ID, sender=deployer.address, nonce=0,
-                             kind="deploy", gas_limit=10_000_000,
-                             expiry=int(time.time()) + 3600, code=code, label="counter")
-        async with TRANSPORTS["http/1.1"].open(bound, 1) as [send]:
-            receipt = check(await send(rpc_body("ghost_sendTransaction", {"tx": to_json(
-                sign_single(deploy, deployer.secret_key, deployer.public_key))})))
-        counter = bytes.fromhex(receipt["address"][2:])
-
+        servers: list[tuple[str, dict, bytes | None]] = []  # name, bound, counter
+        proc, bound = start_node(args.data_dir or workdir / "node")
+        procs.append(proc)
+        servers.append(("node", bound, await deploy_counter(bound, code)))
+        if args.compare:
+            proc, other = start_node(workdir / "compare", args.compare)
+            procs.append(proc)
+            servers.append(("compare", other, await deploy_counter(other, code)))
+        proc, echo = start_echo(workdir / "echo")
+        procs.append(proc)
+        servers.append(("echo", echo, None))
+        counter = servers[0][2]
+        assert counter is not None
         print(f"node: {bound['http']} (HTTP/1.1), {bound['quic']} (HTTP/3); store: "
-              f"{bound.get('store')} (fsync per commit); echo: {echo_bound['http']}, "
-              f"{echo_bound['quic']}")
+              f"{bound.get('store')} (fsync per commit)"
+              + (f"; compare: the node of {args.compare}" if args.compare else ""))
         print(f"signed calls: ML-DSA-65, counter.increment, {args.txs} per round; "
-              f"{args.rounds} rounds each of node and echo, alternating; best round shown\n")
-        header = (f"{'transport':<9} {'streams':>7} {'node calls/s':>12} {'p50 ms':>7} "
-                  f"{'p99 ms':>7} {'echo calls/s':>12} {'p50 ms':>7} {'p99 ms':>7} "
-                  f"{'ratio':>6}")
+              f"{args.rounds} rounds of each server, alternating; best round shown\n")
+        header = (f"{'transport':<9} {'streams':>7} {'server':<8} {'calls/s':>8} "
+                  f"{'p50 ms':>7} {'p99 ms':>7} {'vs echo':>8}   rounds (calls/s)")
         print(header)
         print("-" * len(header))
         seed = 0
-        for transport in transports:
+        for transport in [TRANSPORTS[name] for name in args.transports]:
             for clients in args.clients:
                 per = max(2, args.txs // clients)
-                node_runs, echo_runs = [], []
+                runs: dict[str, list[Figures]] = {name: [] for name, _, _ in servers}
                 for _ in range(args.rounds):
-                    seed += 1
-                    keys = [KeyPair.generate("ml-dsa-65",
-                                             seed.to_bytes(2, "big") + i.to_bytes(30, "big"))
+                    for name, where, target in servers:
+                        seed += 1
+                        keys = [KeyPair.generate(
+                            "ml-dsa-65", seed.to_bytes(2, "big") + i.to_bytes(30, "big"))
                             for i in range(clients)]
-                    bodies = signed_bodies(keys, counter, per)
-                    node_runs.append(await run_clients(transport, bound, bodies))
-                    echo_runs.append(await run_clients(transport, echo_bound, bodies))
-                n = max(node_runs, key=lambda f: f.per_second)
-                e = max(echo_runs, key=lambda f: f.per_second)
-                print(f"{transport.name:<9} {clients:>7} {n.per_second:>12.0f} "
-                      f"{n.pct(0.5):>7.2f} {n.pct(0.99):>7.2f} {e.per_second:>12.0f} "
-                      f"{e.pct(0.5):>7.2f} {e.pct(0.99):>7.2f} "
-                      f"{n.per_second / e.per_second:>6.2f}", flush=True)
-                if args.all_rounds:
-                    print("    node rounds: " + ", ".join(
-                        f"{f.per_second:.0f}" for f in node_runs) + "; echo rounds: "
-                        + ", ".join(f"{f.per_second:.0f}" for f in echo_runs))
+                        # the echo gets the same bodies as a node would
+                        bodies = signed_bodies(keys, target or counter, per)
+                        runs[name].append(await run_clients(transport, where, bodies))
+                best = {name: max(f, key=lambda x: x.per_second) for name, f in runs.items()}
+                for name, f in best.items():
+                    print(f"{transport.name:<9} {clients:>7} {name:<8} {f.per_second:>8.0f} "
+                          f"{f.pct(0.5):>7.2f} {f.pct(0.99):>7.2f} "
+                          f"{f.per_second / best['echo'].per_second:>8.2f}   "
+                          + ", ".join(f"{r.per_second:.0f}" for r in runs[name]), flush=True)
     finally:
-        for proc in (node, echo):
+        for proc in procs:
             proc.terminate()
             proc.wait(30)
 
@@ -327,7 +342,9 @@ def main() -> None:
     p.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 50],
                    help="Concurrent streams, comma-separated.")
     p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--all-rounds", action="store_true", help="Print every round's calls/s.")
+    p.add_argument("--compare", type=Path, default=None, metavar="CHECKOUT",
+                   help="Also measure a node run from another ghost checkout (e.g. the code "
+                        "before a change), alternating with this one and the echo server.")
     p.add_argument("--transports", type=lambda s: s.split(","), default=list(TRANSPORTS))
     p.add_argument("--data-dir", type=Path, default=None,
                    help="Node data directory (default: a temporary one). The disk decides "

@@ -121,6 +121,7 @@ def echo_main(data_dir: Path) -> None:
     from aioquic.h3.events import DataReceived, HeadersReceived
     from aioquic.quic.configuration import QuicConfiguration
 
+    from ghost_cli.node.quic import QuicLimits, grow_receive_buffer
     from ghost_cli.node.tls import ensure_dev_tls
 
     headers = [(b":status", b"200"), (b"content-type", b"application/json"),
@@ -152,6 +153,7 @@ def echo_main(data_dir: Path) -> None:
         config = QuicConfiguration(is_client=False, alpn_protocols=H3_ALPN)
         config.load_cert_chain(tls.cert, tls.key)
         quic = await serve("127.0.0.1", 0, configuration=config, create_protocol=Echo)
+        grow_receive_buffer(quic._transport, QuicLimits().receive_buffer)  # as the node does
         port = quic._transport.get_extra_info("sockname")[1]
         # As the node configures uvicorn (node/http.py): h11, no proxy headers, no log.
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, http="h11",

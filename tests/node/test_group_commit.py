@@ -12,7 +12,13 @@ from ghost_cli.abi import encode_value
 from ghost_cli.chain.store import open_store
 from ghost_cli.chain.transaction import Transaction, sign_single
 from ghost_cli.crypto.keypair import KeyPair
-from ghost_cli.exceptions import BadSignatureError, NonceError, RevertError
+from ghost_cli.exceptions import (
+    BadSignatureError,
+    NonceError,
+    NotFoundError,
+    RevertError,
+    StateError,
+)
 from ghost_cli.node.core import STATE_FILE, Executed, NodeCore
 
 CHAIN_ID = 1337
@@ -148,5 +154,72 @@ def test_one_writer_serves_many_callers_in_order(tmp_path, counter_code):
             t.join(120)
         assert sorted(heights) == list(range(first, first + 30))
         assert all(core.nonce(k.address) == (6 if i == 0 else 5) for i, k in enumerate(keys))
+    finally:
+        core.close()
+
+
+def test_a_group_whose_commit_fails_acknowledges_none_of_it(tmp_path, counter_code,
+                                                             pg_cluster):
+    """PostgreSQL refuses the group's COMMIT (a deferred constraint trigger, checked at
+    commit, refuses one sender's receipt): every caller of the group gets the error, none
+    of the group is recorded, and the node goes on committing afterwards."""
+    import psycopg
+
+    url = pg_cluster.new_database()
+    core = NodeCore.open(tmp_path, chain_id=CHAIN_ID, store=url)
+    a, b, poisoned = (KeyPair.generate("ml-dsa-65", bytes([100 + i]) * 32) for i in range(3))
+    try:
+        counter = core.send_transaction(signed(a, 0, kind="deploy", code=counter_code),
+                                        now=NOW).address
+        height = core.height()
+        root = core.state_root()
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(f"""
+                CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.sender = '\\x{poisoned.address.hex()}'::bytea THEN
+                        RAISE EXCEPTION 'refused at commit';
+                    END IF;
+                    RETURN NULL;
+                END $$;
+                CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON receipts
+                    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse();
+            """)
+        inc = {"kind": "call", "target": counter, "function": "increment"}
+        group = [("a1", signed(a, 1, **inc)), ("p0", signed(poisoned, 0, **inc)),
+                 ("b0", signed(b, 0, **inc))]
+        outcome: dict[str, object] = {}
+
+        def send(name: str, s) -> None:
+            try:
+                outcome[name] = core.send_transaction(s, now=NOW)
+            except Exception as exc:  # noqa: BLE001 - what the caller would get
+                outcome[name] = exc
+
+        core._lock.acquire()
+        threads = []
+        try:
+            for name, s in group:
+                t = threading.Thread(target=send, args=(name, s))
+                t.start()
+                threads.append(t)
+                while len(core._queue) < len(threads):
+                    time.sleep(0.001)
+        finally:
+            core._lock.release()
+        for t in threads:
+            t.join(60)
+
+        for name, _ in group:
+            assert isinstance(outcome[name], StateError), outcome[name]
+            assert "refused at commit" in str(outcome[name])
+        assert core.height() == height and core.state_root() == root
+        assert core.nonce(a.address) == 1 and core.nonce(b.address) == 0
+        for _, s in group:
+            with pytest.raises(NotFoundError):
+                core.receipt(s.tx.hash)
+        # The caches forgot the undone rows: the next transaction commits on the old root.
+        r = core.send_transaction(group[0][1], now=NOW)
+        assert r.block_height == height + 1
     finally:
         core.close()

@@ -1,18 +1,26 @@
 """A ghost node under load: signed ML-DSA-65 calls per second and their p50/p99 latency,
-with 1 and with 50 concurrent clients, and read-only query latency, per transport.
+with 1 and with 50 concurrent streams, over HTTP/3 and HTTP/1.1, against an echo server.
 
-    python bench/node_bench.py [--txs 600] [--queries 500] [--clients 1,50]
-        [--transports http/1.1] [--data-dir DIR]
+    python bench/node_bench.py [--txs 1000] [--clients 1,50] [--rounds 2]
+        [--transports http/3,http/1.1] [--data-dir DIR] [--compare CHECKOUT]
 
 The node is a real `ghost node start` process on loopback (a durable store: WAL,
-synchronous=FULL, so every acknowledged call waited for fsync). Every call is signed
-before the clock starts; what is timed is request -> receipt. The baseline, measured in
-the same run, is the same kind of signed calls applied in-process to a NodeCore (no
-transport, no JSON-RPC): `ratio` = transport throughput / in-process throughput.
+synchronous=FULL, so every acknowledged call waited for its commit's fsync). Every call
+is signed before the clock starts; what is timed is request -> receipt.
 
-Transports are a table (TRANSPORTS): each opens a client for the node's bound addresses
-and returns `send(body) -> response body`. Adding one (e.g. HTTP/3) adds its columns and
-a ratio against HTTP/1.1.
+The baseline, measured in the same run with the same client, is an echo server: a
+separate process speaking the same transport on the same library (aioquic for HTTP/3,
+uvicorn for HTTP/1.1) that answers every POST with a fixed JSON-RPC result and does
+nothing else. Node and echo are measured alternately (node, echo, node, echo, ...
+`--rounds` times each) and the best round of each is reported, so a noisy moment of the
+machine hurts both alike; `vs echo` = calls/s / echo calls/s. The echo figure is what
+the transport and the client alone allow on this machine: the node can only approach it.
+`--compare CHECKOUT` adds a node run from another checkout's ghost_cli (the code before a
+change, say) to the alternation, so before and after are measured under the same load.
+
+Clients: HTTP/3 runs every concurrent call as a stream of one of a few QUIC connections
+(the node allows 32 request streams per connection, so 50 streams use two); HTTP/1.1
+gives each concurrent call its own keep-alive connection (httpx).
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -31,55 +41,158 @@ from pathlib import Path
 
 import httpx
 
-from ghost_cli.chain.transaction import Transaction, from_json, sign_single, to_json
+from ghost_cli.chain.transaction import Transaction, sign_single, to_json
 from ghost_cli.crypto.keypair import KeyPair
 
 CHAIN_ID = 1337
+#: Request streams per QUIC connection the client opens (the node's QuicLimits allow 32).
+STREAMS_PER_CONNECTION = 25
+ECHO_REPLY = b'{"jsonrpc":"2.0","id":1,"result":{"status":"ok"}}'
 Send = Callable[[bytes], Awaitable[bytes]]
 
 
-# ---- transports ----------------------------------------------------------------------
+# ---- transports: the one client, for node and echo alike ------------------------------
 
 
 @contextlib.asynccontextmanager
-async def http11(bound: dict) -> AsyncIterator[Send]:
-    """One httpx client (one keep-alive connection) per simulated client."""
+async def http11(bound: dict, clients: int) -> AsyncIterator[list[Send]]:
+    """One httpx client (one keep-alive connection) per concurrent caller."""
     url = f"http://{bound['http']}/"
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=1)) as c:
-        async def send(body: bytes) -> bytes:
-            r = await c.post(url, content=body, headers={"content-type": "application/json"})
-            r.raise_for_status()
-            return r.content
+    async with contextlib.AsyncExitStack() as stack:
+        sends = []
+        for _ in range(clients):
+            c = await stack.enter_async_context(
+                httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=1)))
 
-        yield send
+            async def send(body: bytes, c: httpx.AsyncClient = c) -> bytes:
+                r = await c.post(url, content=body,
+                                 headers={"content-type": "application/json"})
+                r.raise_for_status()
+                return r.content
+
+            sends.append(send)
+        yield sends
+
+
+@contextlib.asynccontextmanager
+async def http3(bound: dict, clients: int) -> AsyncIterator[list[Send]]:
+    """ghost's own HTTP/3 client: concurrent callers share a few QUIC connections."""
+    from ghost_cli.client.transport import Http3Transport
+
+    ca = Path(bound["ca"]).read_bytes()
+    conns = [Http3Transport(f"quic://{bound['quic']}", ca_pem=ca, timeout=60)
+             for _ in range(max(1, math.ceil(clients / STREAMS_PER_CONNECTION)))]
+    try:
+        sends = []
+        for i in range(clients):
+            t = conns[i % len(conns)]
+
+            async def send(body: bytes, t: Http3Transport = t) -> bytes:
+                return await t.post(body, idempotent=False)
+
+            sends.append(send)
+        yield sends
+    finally:
+        for t in conns:
+            await t.aclose()
 
 
 @dataclass(frozen=True)
 class Transport:
     name: str
-    open: Callable[[dict], contextlib.AbstractAsyncContextManager[Send]]
-    needs: str  # the key in the node's ready line this transport dials
+    open: Callable[[dict, int], contextlib.AbstractAsyncContextManager[list[Send]]]
+    needs: str  # the key in the ready line this transport dials
 
 
 TRANSPORTS: dict[str, Transport] = {
+    "http/3": Transport("http/3", http3, "quic"),
     "http/1.1": Transport("http/1.1", http11, "http"),
 }
 
 
-# ---- the node ---------------------------------------------------------------------------
+# ---- the echo server (a separate process: `node_bench.py --echo DIR`) -------------------
 
 
-def start_node(data_dir: Path) -> tuple[subprocess.Popen, dict]:
-    args = [sys.executable, "-m", "ghost_cli", "node", "start", "--data-dir", str(data_dir),
-            "--http", "127.0.0.1:0", "--quic", "127.0.0.1:0", "--chain-id", str(CHAIN_ID),
-            "--log-file", str(data_dir.parent / "node.log"), "--json"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+def echo_main(data_dir: Path) -> None:
+    """aioquic HTTP/3 and uvicorn HTTP/1.1, each answering every request with ECHO_REPLY."""
+    import uvicorn
+    from aioquic.asyncio import QuicConnectionProtocol, serve
+    from aioquic.h3.connection import H3_ALPN, H3Connection
+    from aioquic.h3.events import DataReceived, HeadersReceived
+    from aioquic.quic.configuration import QuicConfiguration
+
+    from ghost_cli.node.quic import QuicLimits, grow_receive_buffer
+    from ghost_cli.node.tls import ensure_dev_tls
+
+    headers = [(b":status", b"200"), (b"content-type", b"application/json"),
+               (b"content-length", str(len(ECHO_REPLY)).encode())]
+
+    class Echo(QuicConnectionProtocol):
+        def __init__(self, *a, **kw) -> None:
+            super().__init__(*a, **kw)
+            self.h3 = H3Connection(self._quic)
+
+        def quic_event_received(self, event) -> None:
+            for ev in self.h3.handle_event(event):
+                if isinstance(ev, HeadersReceived | DataReceived) and ev.stream_ended:
+                    self.h3.send_headers(ev.stream_id, headers)
+                    self.h3.send_data(ev.stream_id, ECHO_REPLY, end_stream=True)
+            self.transmit()
+
+    async def app(scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": ECHO_REPLY})
+
+    async def run() -> None:
+        tls = ensure_dev_tls(data_dir, ("127.0.0.1",))
+        config = QuicConfiguration(is_client=False, alpn_protocols=H3_ALPN)
+        config.load_cert_chain(tls.cert, tls.key)
+        quic = await serve("127.0.0.1", 0, configuration=config, create_protocol=Echo)
+        grow_receive_buffer(quic._transport, QuicLimits().receive_buffer)  # as the node does
+        port = quic._transport.get_extra_info("sockname")[1]
+        # As the node configures uvicorn (node/http.py): h11, no proxy headers, no log.
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, http="h11",
+                                               log_level="error", lifespan="off",
+                                               access_log=False, proxy_headers=False))
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        http_port = server.servers[0].sockets[0].getsockname()[1]
+        print(json.dumps({"ok": True, "quic": f"127.0.0.1:{port}", "ca": str(tls.ca),
+                          "http": f"127.0.0.1:{http_port}"}), flush=True)
+        await task
+
+    asyncio.run(run())
+
+
+def start(args: list[str], env: dict | None = None) -> tuple[subprocess.Popen, dict]:
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
     line = proc.stdout.readline()
     bound = json.loads(line) if line else {}
     if not bound.get("ok"):
         proc.kill()
-        raise SystemExit(f"node did not start: {line or proc.wait()}")
+        raise SystemExit(f"{args[2]} did not start: {line or proc.wait()}")
     return proc, bound
+
+
+def start_node(data_dir: Path, source: Path | None = None) -> tuple[subprocess.Popen, dict]:
+    """A node from this ghost, or (`source`) from the ghost_cli package in that checkout."""
+    env = None
+    if source is not None:
+        env = {**os.environ, "PYTHONPATH": str(source)}
+    return start([sys.executable, "-m", "ghost_cli", "node", "start", "--data-dir",
+                  str(data_dir), "--http", "127.0.0.1:0", "--quic", "127.0.0.1:0",
+                  "--chain-id", str(CHAIN_ID), "--log-file",
+                  str(data_dir.parent / f"{data_dir.name}.log"), "--json"], env)
+
+
+def start_echo(data_dir: Path) -> tuple[subprocess.Popen, dict]:
+    return start([sys.executable, __file__, "--echo", str(data_dir)])
 
 
 def build_counter(workdir: Path) -> bytes:
@@ -102,6 +215,7 @@ def rpc_body(method: str, params: dict, rid: int = 1) -> bytes:
 
 def sign_calls(keys: list[KeyPair], counter: bytes, per_key: int, first_nonce: int = 0
                ) -> list[list[dict]]:
+    """`per_key` signed counter.increment calls from each key, as JSON (pg_bench too)."""
     expiry = int(time.time()) + 3600
     return [[to_json(sign_single(
         Transaction(chain_id=CHAIN_ID, sender=k.address, nonce=first_nonce + n, kind="call",
@@ -109,10 +223,15 @@ def sign_calls(keys: list[KeyPair], counter: bytes, per_key: int, first_nonce: i
         k.secret_key, k.public_key)) for n in range(per_key)] for k in keys]
 
 
+def signed_bodies(keys: list[KeyPair], counter: bytes, per_key: int) -> list[list[bytes]]:
+    return [[rpc_body("ghost_sendTransaction", {"tx": d}) for d in docs]
+            for docs in sign_calls(keys, counter, per_key)]
+
+
 def check(reply: bytes) -> dict:
     doc = json.loads(reply)
     if "error" in doc:
-        raise SystemExit(f"node refused a benchmark request: {doc['error']}")
+        raise SystemExit(f"a benchmark request was refused: {doc['error']}")
     return doc["result"]
 
 
@@ -132,119 +251,102 @@ class Figures:
 
 
 async def run_clients(transport: Transport, bound: dict, bodies: list[list[bytes]]) -> Figures:
-    """One client per list of bodies; each sends its bodies one after another."""
+    """One concurrent caller per list of bodies; each sends its bodies one after another."""
     latencies: list[float] = []
 
-    async def client(mine: list[bytes]) -> None:
-        async with transport.open(bound) as send:
-            for body in mine:
-                t0 = time.perf_counter()
-                check(await send(body))
-                latencies.append(time.perf_counter() - t0)
-
-    start = time.perf_counter()
-    await asyncio.gather(*(client(b) for b in bodies))
-    return Figures(len(latencies), time.perf_counter() - start, tuple(latencies))
-
-
-def in_process_baseline(code: bytes, txs: int, workdir: Path) -> Figures:
-    """The same signed calls applied straight to a NodeCore: no transport, no JSON-RPC."""
-    from ghost_cli.node.core import NodeCore
-
-    core = NodeCore.open(workdir / "baseline", chain_id=CHAIN_ID)
-    try:
-        deployer = KeyPair.generate("ml-dsa-65", b"\xbb" * 32)
-        tx = Transaction(chain_id=CHAIN_ID, sender=deployer.address, nonce=0, kind="deploy",
-                         gas_limit=10_000_000, expiry=int(time.time()) + 3600, code=code,
-                         label="counter")
-        counter = core.send_transaction(sign_single(tx, deployer.secret_key,
-                                                    deployer.public_key), now=time.time()).address
-        [docs] = sign_calls([deployer], counter, txs, first_nonce=1)
-        signed = [from_json(d) for d in docs]
-        latencies = []
-        start = time.perf_counter()
-        for s in signed:
+    async def caller(send: Send, mine: list[bytes]) -> None:
+        for body in mine:
             t0 = time.perf_counter()
-            core.send_transaction(s, now=time.time())
+            check(await send(body))
             latencies.append(time.perf_counter() - t0)
-        return Figures(len(latencies), time.perf_counter() - start, tuple(latencies))
-    finally:
-        core.close()
+
+    async with transport.open(bound, len(bodies)) as sends:
+        await asyncio.gather(*(caller(sends[0], bodies[0][:1]) for _ in [0]))  # warm up
+        latencies.clear()
+        bodies = [bodies[0][1:], *bodies[1:]]
+        start = time.perf_counter()
+        await asyncio.gather(*(caller(s, b) for s, b in zip(sends, bodies, strict=True)))
+    return Figures(len(latencies), time.perf_counter() - start, tuple(latencies))
 
 
 # ---- main --------------------------------------------------------------------------------
 
 
+async def deploy_counter(bound: dict, code: bytes) -> bytes:
+    deployer = KeyPair.generate("ml-dsa-65", b"\xaa" * 32)
+    deploy = Transaction(chain_id=CHAIN_ID, sender=deployer.address, nonce=0,
+                         kind="deploy", gas_limit=10_000_000,
+                         expiry=int(time.time()) + 3600, code=code, label="counter")
+    async with TRANSPORTS["http/1.1"].open(bound, 1) as [send]:
+        receipt = check(await send(rpc_body("ghost_sendTransaction", {"tx": to_json(
+            sign_single(deploy, deployer.secret_key, deployer.public_key))})))
+    return bytes.fromhex(receipt["address"][2:])
+
+
 async def bench(args: argparse.Namespace, workdir: Path) -> None:
     code = build_counter(workdir)
-    proc, bound = start_node(args.data_dir or workdir / "node")
+    procs = []
     try:
-        deployer = KeyPair.generate("ml-dsa-65", b"\xaa" * 32)
-        transports = [TRANSPORTS[name] for name in args.transports]
-        async with transports[0].open(bound) as send:
-            deploy = Transaction(chain_id=CHAIN_ID, sender=deployer.address, nonce=0,
-                                 kind="deploy", gas_limit=10_000_000,
-                                 expiry=int(time.time()) + 3600, code=code, label="counter")
-            receipt = check(await send(rpc_body("ghost_sendTransaction", {"tx": to_json(
-                sign_single(deploy, deployer.secret_key, deployer.public_key))})))
-        counter = bytes.fromhex(receipt["address"][2:])
-        query = rpc_body("ghost_query", {"address": receipt["address"], "function": "get"})
-
-        print(f"node: {bound.get('http')} (HTTP/1.1)"
-              + (f", {bound['quic']} (HTTP/3)" if "quic" in bound else "")
-              + "; store: WAL, synchronous=FULL")
-        print(f"signed calls: ML-DSA-65, counter.increment, {args.txs} per run; "
-              f"queries: counter.get, {args.queries} per run\n")
-        header = (f"{'transport':<10} {'clients':>7} {'calls/s':>9} {'p50 ms':>8} "
-                  f"{'p99 ms':>8} {'query p50':>10} {'query p99':>10} {'queries/s':>10}")
+        servers: list[tuple[str, dict, bytes | None]] = []  # name, bound, counter
+        proc, bound = start_node(args.data_dir or workdir / "node")
+        procs.append(proc)
+        servers.append(("node", bound, await deploy_counter(bound, code)))
+        if args.compare:
+            proc, other = start_node(workdir / "compare", args.compare)
+            procs.append(proc)
+            servers.append(("compare", other, await deploy_counter(other, code)))
+        proc, echo = start_echo(workdir / "echo")
+        procs.append(proc)
+        servers.append(("echo", echo, None))
+        counter = servers[0][2]
+        assert counter is not None
+        print(f"node: {bound['http']} (HTTP/1.1), {bound['quic']} (HTTP/3); store: "
+              f"{bound.get('store')} (fsync per commit)"
+              + (f"; compare: the node of {args.compare}" if args.compare else ""))
+        print(f"signed calls: ML-DSA-65, counter.increment, {args.txs} per round; "
+              f"{args.rounds} rounds of each server, alternating; best round shown\n")
+        header = (f"{'transport':<9} {'streams':>7} {'server':<8} {'calls/s':>8} "
+                  f"{'p50 ms':>7} {'p99 ms':>7} {'vs echo':>8}   rounds (calls/s)")
         print(header)
         print("-" * len(header))
-        results: dict[tuple[str, int], tuple[Figures, Figures]] = {}
         seed = 0
-        for transport in transports:
-            if transport.needs not in bound:
-                print(f"{transport.name:<10} (the node serves no {transport.needs})")
-                continue
+        for transport in [TRANSPORTS[name] for name in args.transports]:
             for clients in args.clients:
-                seed += 1
-                keys = [KeyPair.generate("ml-dsa-65", bytes([seed]) + i.to_bytes(31, "big"))
-                        for i in range(clients)]
-                per = max(1, args.txs // clients)
-                calls = [[rpc_body("ghost_sendTransaction", {"tx": d}) for d in docs]
-                         for docs in sign_calls(keys, counter, per)]
-                tx_figs = await run_clients(transport, bound, calls)
-                qper = max(1, args.queries // clients)
-                q_figs = await run_clients(transport, bound, [[query] * qper] * clients)
-                results[(transport.name, clients)] = (tx_figs, q_figs)
-                print(f"{transport.name:<10} {clients:>7} {tx_figs.per_second:>9.0f} "
-                      f"{tx_figs.pct(0.5):>8.2f} {tx_figs.pct(0.99):>8.2f} "
-                      f"{q_figs.pct(0.5):>10.2f} {q_figs.pct(0.99):>10.2f} "
-                      f"{q_figs.per_second:>10.0f}")
-
-        base = in_process_baseline(code, min(args.txs, 300), workdir)
-        print(f"\nbaseline: in-process NodeCore.send_transaction, 1 caller: "
-              f"{base.per_second:.0f} calls/s, p50 {base.pct(0.5):.2f} ms, "
-              f"p99 {base.pct(0.99):.2f} ms")
-        for (name, clients), (tx_figs, _) in results.items():
-            print(f"ratio {name} x{clients} / in-process: "
-                  f"{tx_figs.per_second / base.per_second:.2f}")
-        first = args.transports[0]
-        for (name, clients), (tx_figs, q_figs) in results.items():
-            if name != first and (first, clients) in results:
-                ref_tx, ref_q = results[(first, clients)]
-                print(f"ratio {name} / {first} x{clients}: calls/s "
-                      f"{tx_figs.per_second / ref_tx.per_second:.2f}, query p50 "
-                      f"{q_figs.pct(0.5) / ref_q.pct(0.5):.2f}")
+                per = max(2, args.txs // clients)
+                runs: dict[str, list[Figures]] = {name: [] for name, _, _ in servers}
+                for _ in range(args.rounds):
+                    for name, where, target in servers:
+                        seed += 1
+                        keys = [KeyPair.generate(
+                            "ml-dsa-65", seed.to_bytes(2, "big") + i.to_bytes(30, "big"))
+                            for i in range(clients)]
+                        # the echo gets the same bodies as a node would
+                        bodies = signed_bodies(keys, target or counter, per)
+                        runs[name].append(await run_clients(transport, where, bodies))
+                best = {name: max(f, key=lambda x: x.per_second) for name, f in runs.items()}
+                for name, f in best.items():
+                    print(f"{transport.name:<9} {clients:>7} {name:<8} {f.per_second:>8.0f} "
+                          f"{f.pct(0.5):>7.2f} {f.pct(0.99):>7.2f} "
+                          f"{f.per_second / best['echo'].per_second:>8.2f}   "
+                          + ", ".join(f"{r.per_second:.0f}" for r in runs[name]), flush=True)
     finally:
-        proc.terminate()
-        proc.wait(30)
+        for proc in procs:
+            proc.terminate()
+            proc.wait(30)
 
 
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--echo":
+        echo_main(Path(sys.argv[2]))
+        return
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--txs", type=int, default=600)
-    p.add_argument("--queries", type=int, default=500)
-    p.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 50])
+    p.add_argument("--txs", type=int, default=1000, help="Signed calls per round.")
+    p.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 50],
+                   help="Concurrent streams, comma-separated.")
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--compare", type=Path, default=None, metavar="CHECKOUT",
+                   help="Also measure a node run from another ghost checkout (e.g. the code "
+                        "before a change), alternating with this one and the echo server.")
     p.add_argument("--transports", type=lambda s: s.split(","), default=list(TRANSPORTS))
     p.add_argument("--data-dir", type=Path, default=None,
                    help="Node data directory (default: a temporary one). The disk decides "

@@ -26,6 +26,7 @@ from ..exceptions import (
     ExecutionError,
     ExpiredError,
     GasLimitTooHighError,
+    GhostError,
     NonceError,
     NotFoundError,
     OutOfGasError,
@@ -122,16 +123,29 @@ class Executor:
 
     # --- transactions ---------------------------------------------------------------
 
-    def check(self, signed: SignedTransaction) -> None:
-        """Raise a TransactionError unless `signed` may run now. Changes nothing."""
+    def check_stateless(self, signed: SignedTransaction, *, verify: bool = True,
+                        now: float | None = None) -> None:
+        """The checks that read no state, in `check`'s order: gas cap, chain, expiry (at
+        `now`, default the clock) and (`verify`) the signatures. A node runs them before
+        its single writer, on any thread."""
         tx = signed.tx
         check_gas_cap(tx.gas_limit)
         if tx.chain_id != self.chain_id:
             raise WrongChainError(
                 f"transaction is for chain {tx.chain_id}; this network is chain {self.chain_id}")
-        now = int(self.clock())
+        now = int(self.clock() if now is None else now)
         if now > tx.expiry:
             raise ExpiredError(f"transaction expired at {tx.expiry} (now {now})")
+        if verify:
+            verify_authorization(signed, self.trusted_senders)
+
+    def check(self, signed: SignedTransaction, *, verified: bool | GhostError = False) -> None:
+        """Raise a TransactionError unless `signed` may run now. Changes nothing.
+        `verified`: its signatures were already checked, off the writer: True when they
+        hold, or the error they failed with, raised in the signature check's place so
+        the order of the checks (and so the error a caller gets) stays the same."""
+        tx = signed.tx
+        self.check_stateless(signed, verify=False)
         expected = self.store.nonce(tx.sender)
         if tx.nonce < expected:
             raise NonceError(
@@ -140,17 +154,22 @@ class Executor:
             raise NonceError(
                 f"nonce {tx.nonce} of 0x{tx.sender.hex()} is ahead of the account "
                 f"(next is {expected})")
-        verify_authorization(signed, self.trusted_senders)
+        if isinstance(verified, GhostError):
+            raise verified
+        if not verified:
+            verify_authorization(signed, self.trusted_senders)
 
-    def submit(self, signed: SignedTransaction) -> Receipt:
+    def submit(self, signed: SignedTransaction, *,
+               verified: bool | GhostError = False) -> Receipt:
         """Check, run and record a signed transaction as a new block.
 
         A transaction that passes `check` and then fails in execution (revert, trap, out
         of gas) is still recorded, as Ethereum does: its writes and events are dropped,
         but its nonce is used and a receipt with status "failed", its error and the gas
         it burnt is committed, all in one store transaction. The error is raised after
-        that, carrying `tx_hash` in its details so the receipt can be looked up."""
-        self.check(signed)
+        that, carrying `tx_hash` in its details so the receipt can be looked up.
+        `verified`: as for `check`."""
+        self.check(signed, verified=verified)
         tx = signed.tx
         try:
             if tx.kind == "deploy":

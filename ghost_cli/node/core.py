@@ -1,9 +1,12 @@
 """NodeCore: the node's apply and read logic over ONE executor and ONE state store.
 
 Sans-IO: every call takes `now` (the executor's clock reads it), nothing here owns a
-socket or a timer. Writes go through the one executor over the one store, one at a time
-under a lock, and a transaction is acknowledged (the call returns) only after its commit
-is durable: the node's store runs WAL with synchronous=FULL.
+socket or a timer. Writes go through the one executor over the one store, one writer at
+a time, and a transaction is acknowledged (the call returns) only after its commit is
+durable: the node's store runs WAL with synchronous=FULL. The writer commits in groups
+(`send_transaction`): the transactions that queued while one commit was being made share
+the next one, each in its own savepoint, so one fsync serves many and a transaction that
+fails rolls back alone.
 
 Reads do not wait for writes. Each reading thread has its own read connection to the
 same file (WAL lets readers and the writer run at once) and reads inside one SQLite
@@ -36,11 +39,12 @@ from .. import __version__
 from ..chain.checkpoint import Checkpoint, CheckpointPolicy, maybe_checkpoint
 from ..chain.executor import Executor, Receipt
 from ..chain.store import EventRecord, ReceiptRecord, StateStore, open_store
-from ..chain.transaction import SignedTransaction
+from ..chain.transaction import SignedTransaction, verify_authorization
 from ..exceptions import (
     ConfigError,
     GhostError,
     InvalidParamsError,
+    NodeBusyError,
     NotFoundError,
     RevertError,
     StateError,
@@ -58,6 +62,8 @@ QUERY_GAS_CAP = DEFAULT_GAS_LIMIT
 #: Seconds `close()` waits for a running transaction before leaving it to the process's
 #: exit (its commit is atomic: it lands whole or not at all).
 CLOSE_WAIT = 1.0
+#: The most transactions one durable commit holds (group commit; see send_transaction).
+GROUP_LIMIT = 64
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,9 @@ class Executed:
     seconds: float
     height: int
     deployed: bool = True  # `contract` is a deployed contract (False: a junk target)
-    commit_seconds: float | None = None  # the durable commit alone (None: nothing committed)
+    # The durable commit alone, on the first transaction of each commit (group commit:
+    # several transactions share one; None on the others and when nothing committed).
+    commit_seconds: float | None = None
 
 
 class FifoLock:
@@ -237,6 +245,9 @@ class NodeCore:
         # Wraps the wait for the writer: the service's ExecutionPool.park, so a queued
         # transaction does not hold a worker that a read could use.
         self.park: Callable[[], AbstractContextManager[None]] = nullcontext
+        self._queue: list[_Pending] = []  # transactions waiting for the writer, in order
+        self._queue_mutex = threading.Lock()
+        self._leading = False  # a thread is the writer (or has been handed the role)
         self._commits = _CommitTimer(store, timer)
         self._writer = _View(self._commits, engines, chain_id)  # `now` set under the lock
         self.executor = self._writer.executor
@@ -320,31 +331,138 @@ class NodeCore:
     def send_transaction(self, signed: SignedTransaction, *, now: float) -> TxReceipt:
         """Check, run and record; returns once the commit is durable. Raises a GhostError:
         rejected, with nothing recorded, or failed in execution, with a failed receipt
-        (nonce used, gas charged; the error's details carry its tx_hash)."""
-        tx = signed.tx
-        with self.park():
+        (nonce used, gas charged; the error's details carry its tx_hash).
+
+        Group commit: the checks that need no state (chain, expiry, the signatures: the
+        costly part) run here, on the caller's thread, before the single writer; a bad
+        signature is raised by the writer after the nonce check, as the documented order
+        of checks has it. Then the transaction joins the writer's queue; whoever finds no
+        writer running becomes it and runs everything queued (at most GROUP_LIMIT, in
+        arrival order), each transaction in its own savepoint, all under one database
+        transaction and one durable commit. Each caller is answered only after that
+        commit: a group that fails to commit fails every transaction in it that would
+        have written anything."""
+        start = self.timer()
+        try:
+            self.executor.check_stateless(signed, now=now, verify=False)
+        except GhostError as exc:
+            self._refused(signed, exc, start)
+            raise
+        item = _Pending(signed, now, start)
+        try:
+            verify_authorization(signed)
+        except GhostError as exc:
+            item.verified = exc
+        with self._queue_mutex:
+            self._queue.append(item)
+            item.lead = not self._leading
+            self._leading = True
+        if not item.lead:
+            self._follow(item)
+        if item.lead:
+            self._run_groups(item)
+        return item.outcome()
+
+    def _follow(self, item: _Pending) -> None:
+        """Wait, parked, until a writer has run `item` or handed the writer's role to it."""
+        try:
+            with self.park():
+                item.done.wait()
+            return
+        except NodeBusyError:
+            with self._queue_mutex:
+                if not item.lead and item in self._queue:  # nobody has taken it: refused
+                    self._queue.remove(item)
+                    raise
+        item.done.wait()  # taken meanwhile: it runs; wait unparked
+
+    def _run_groups(self, item: _Pending) -> None:
+        """The writer: run groups until `item`'s has run, then hand the role on."""
+        batch: list[_Pending] = []
+        try:
             self._lock.acquire()
-        with _Held(self._lock):
-            # Requests queue for the lock with the time they arrived; block times still
-            # never go backwards.
-            self._writer.now = max(self._writer.now, now)
-            self._commits.last = None
-            start = self.timer()
             try:
-                with self.store.exclusive():  # other nodes on a shared database wait
-                    receipt = self.executor.submit(signed)
+                with self._queue_mutex:
+                    batch = self._queue[:GROUP_LIMIT]
+                    del self._queue[:GROUP_LIMIT]
+                self._run_group(batch)
+            finally:
+                self._lock.release()
+        finally:
+            with self._queue_mutex:
+                nxt = self._queue[0] if self._queue else None
+                if nxt is None:
+                    self._leading = False
+                else:
+                    nxt.lead = True
+            for done in batch:
+                done.done.set()
+            if nxt is not None:
+                nxt.done.set()
+
+    def _run_group(self, batch: list[_Pending]) -> None:
+        wrote: list[_Pending] = []
+        self._commits.last = None
+        inner_end = None
+        try:
+            # SQLite commits when the outermost transaction ends; PostgreSQL when the
+            # exclusive session does (its transactions are savepoints inside it).
+            with self.store.exclusive():
+                with self._commits.transaction():
+                    self._run_each(batch, wrote)
+                inner_end = self.timer()
+        except Exception as exc:  # the group's commit failed: none of it was recorded
+            for item in wrote:
+                item.receipt, item.error = None, exc
+            wrote = []
+        commit = None
+        if wrote and inner_end is not None:
+            commit = (self._commits.last or 0.0) + (self.timer() - inner_end)
+            self._height = max(self._height, *(
+                w.receipt.block_height if w.receipt is not None
+                else w.error.details["block_height"] for w in wrote))
+        for item in batch:  # the group's one commit is reported once, with its first
+            self._finished(item, commit if wrote and item is wrote[0] else None)
+        if wrote:
+            self._maybe_checkpoint(max(item.now for item in batch))
+
+    def _run_each(self, batch: list[_Pending], wrote: list[_Pending]) -> None:
+        """Run a group's transactions in order, each atomic on its own (the executor's
+        savepoints): one that is refused or fails leaves the others as they are."""
+        for item in batch:
+            # Requests queue with the time they arrived; block times still never go
+            # backwards.
+            self._writer.now = max(self._writer.now, item.now)
+            try:
+                item.receipt = self.executor.submit(item.signed, verified=item.verified)
+                wrote.append(item)
             except GhostError as exc:
-                if self._commits.last is not None:  # a failure the executor recorded
-                    self._height = self.store.height()
-                target = None if tx.kind == "deploy" else tx.target
-                self._report(signed, target, getattr(exc, "gas_used", 0), exc.code, start,
-                             deployed=target is not None and self._deployed(target))
-                raise
-            self._height = receipt.block_height
-            self._report(signed, receipt.address, receipt.gas_used, "ok", start,
-                         receipt.block_height)
-            self._maybe_checkpoint(now)
-        return _from_receipt(receipt, tx.sender, tx.hash)
+                item.error = exc
+                if "block_height" in exc.details:  # a failure the executor recorded
+                    wrote.append(item)
+            except Exception as exc:  # a bug: its own savepoints rolled back
+                item.error = exc
+
+    def _finished(self, item: _Pending, commit: float | None) -> None:
+        tx = item.signed.tx
+        if item.receipt is not None:
+            r = item.receipt
+            self._report(item.signed, r.address, r.gas_used, "ok", item.start, r.block_height,
+                         commit=commit)
+            return
+        exc = item.error
+        if not isinstance(exc, GhostError):
+            return
+        target = None if tx.kind == "deploy" else tx.target
+        self._report(item.signed, target, getattr(exc, "gas_used", 0), exc.code, item.start,
+                     exc.details.get("block_height"), commit=commit,
+                     deployed=target is not None and self._deployed(target))
+
+    def _refused(self, signed: SignedTransaction, exc: GhostError, start: float) -> None:
+        """A transaction refused before the writer: told to observers like any other."""
+        tx = signed.tx
+        target = None if tx.kind == "deploy" else tx.target
+        self._report(signed, target, 0, exc.code, start, self._height, deployed=False)
 
     def tick(self, now: float) -> Checkpoint | None:
         """The service's timer: a checkpoint if `every_ms` has passed with new blocks.
@@ -380,11 +498,11 @@ class NodeCore:
 
     def _report(self, signed: SignedTransaction, contract: bytes | None, gas_used: int,
                 status: str, start: float, height: int | None = None, *,
-                deployed: bool = True) -> None:
+                deployed: bool = True, commit: float | None = None) -> None:
         e = Executed(signed.tx.hash, signed.tx.sender, signed.tx.kind, contract, gas_used,
                      status, self.timer() - start,
-                     self.store.height() if height is None else height, deployed,
-                     self._commits.last)
+                     self._height if height is None else height, deployed,
+                     commit)
         for o in self.observers:
             o.executed(e)
 
@@ -571,17 +689,24 @@ class NodeCore:
         return {"ok": True, "height": self._height, "store": self.store.backend}
 
 
-class _Held:
-    """Releases a lock already acquired when the block ends."""
+class _Pending:
+    """One transaction waiting for the writer, and then its outcome."""
 
-    def __init__(self, lock: FifoLock) -> None:
-        self.lock = lock
+    __slots__ = ("signed", "now", "start", "verified", "done", "lead", "receipt", "error")
 
-    def __enter__(self) -> None:
-        return None
+    def __init__(self, signed: SignedTransaction, now: float, start: float) -> None:
+        self.signed, self.now, self.start = signed, now, start
+        self.verified: bool | GhostError = True  # or the signature check's error
+        self.done = threading.Event()  # set when it ran, or when it is the next writer
+        self.lead = False  # handed the writer's role
+        self.receipt: Receipt | None = None
+        self.error: BaseException | None = None
 
-    def __exit__(self, *exc: object) -> None:
-        self.lock.release()
+    def outcome(self) -> TxReceipt:
+        if self.error is not None:
+            raise self.error
+        assert self.receipt is not None
+        return _from_receipt(self.receipt, self.signed.tx.sender, self.signed.tx.hash)
 
 
 def _check_chain_id(store: StateStore, chain_id: int) -> None:

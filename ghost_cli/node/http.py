@@ -243,6 +243,9 @@ def http_server(app: HttpApp, metrics: NodeMetrics, log: NodeLog,
     return HttpServer(uvicorn.Config(
         app, http=protocol_class(metrics, log, limits), lifespan="off", log_config=None,
         access_log=False, server_header=False, timeout_graceful_shutdown=STOP_GRACE,
+        # The peer is the socket's: no X-Forwarded-For from anyone (uvicorn trusts it
+        # from 127.0.0.1 by default, and parses the client's address on every request).
+        proxy_headers=False,
         timeout_keep_alive=limits.keep_alive,
         h11_max_incomplete_event_size=limits.max_header_bytes,
     ))

@@ -71,8 +71,10 @@ class NodeMetrics:
             "commit a transaction (refusals included)", ["kind", "status"],
             buckets=LATENCY_BUCKETS, registry=r)
         self.commit = Histogram(
-            "ghost_commit_seconds", "Time of a transaction's durable commit alone (SQLite "
-            "RELEASE with fsync)", buckets=LATENCY_BUCKETS, registry=r)
+            "ghost_commit_seconds", "Time of one durable commit alone (SQLite RELEASE with "
+            "fsync); with group commit one commit holds one or more transactions, so "
+            "ghost_transactions_total / ghost_commit_seconds_count is the mean group",
+            buckets=LATENCY_BUCKETS, registry=r)
         self.pool_running = Gauge("ghost_executions_running", "Executions on a worker",
                                   registry=r)
         self.pool_waiting = Gauge("ghost_executions_waiting",

@@ -1,5 +1,10 @@
 """kill -9 in the middle of a stream of transactions, then restart: every acknowledged
-transaction is there, and the state root is that of a fresh replay of what was recorded."""
+transaction is there, and the state root is that of a fresh replay of what was recorded.
+
+The senders run at once, so the node commits their transactions in groups (several per
+durable commit): a kill between a group's writes and its commit, or between the commit
+and the answers, must still leave every acknowledged transaction recorded, each sender's
+recorded nonces a prefix, and the heights gap-free."""
 
 from __future__ import annotations
 
@@ -18,8 +23,8 @@ from ghost_cli.node.core import NodeCore
 
 pytestmark = pytest.mark.slow
 
-SENDERS = 4
-PER_SENDER = 60
+SENDERS = 8
+PER_SENDER = 30
 KILL_AFTER = 40  # acknowledged calls
 
 

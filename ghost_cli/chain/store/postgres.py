@@ -284,6 +284,12 @@ class PostgresStore(SqlStore):
             raise StoreUnavailableError(
                 f"lost the state database {self.location} while committing; the "
                 "transaction may or may not be recorded: look up its receipt") from exc
+        except psycopg.Error as exc:  # the database refused the commit: nothing landed
+            self._forget_caches()  # they hold the rows that were just undone
+            self._seen = None
+            said = " ".join(redact(str(exc)).split())
+            raise StateError(f"could not commit to the state database {self.location}: "
+                             f"{said}") from None
 
     def _abort(self, conn: psycopg.Connection) -> None:
         self._forget_caches()

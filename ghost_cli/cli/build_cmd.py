@@ -27,6 +27,11 @@ def register(app: typer.Typer) -> None:
                               "ReleaseFast or ReleaseSmall (checks off); default: "
                               "build.optimize in ghost.toml."),
         ] = None,
+        force: Annotated[
+            bool,
+            typer.Option("--force", help="Compile even the contracts whose sources, SDK, Zig "
+                                         "and settings are unchanged since their last build."),
+        ] = False,
     ) -> None:
         """Compile Zig to WebAssembly (and lower it to ZVM for --target zvm); print size,
         exports and imports of each contract."""
@@ -37,7 +42,7 @@ def register(app: typer.Typer) -> None:
         project = load_project()
         with out.status("Building") as say:
             results = build_project(project, contracts or None, progress=say,
-                                    target=target, optimize=optimize)
+                                    target=target, optimize=optimize, force=force)
         for r in results:
             for warning in r.warnings:  # stderr, so --json output stays clean
                 out.info(f"warning: {warning}")

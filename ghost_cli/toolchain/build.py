@@ -16,6 +16,10 @@ reports its message (docs/debugging.md). The compile keeps DWARF and the `name` 
 they are split off into `<out_dir>/<name>.debug.wasm` (toolchain/debuginfo.py) and never
 deployed.
 
+A contract whose sources, SDK, toolchain and settings have not changed since its last
+build is not compiled again: its artifact is reused (toolchain/stamp.py); `force`
+compiles anyway.
+
 Builds are reproducible: Zig runs in the project root with relative paths, the deployed
 bytes carry no debug info (they equal a stripped compile's), and the metadata is canonical
 JSON (sorted keys, no whitespace) holding only facts derived from the sources and the
@@ -51,6 +55,7 @@ from ..vm.wasm_module import (
     add_custom_section,
     parse_module,
 )
+from . import stamp
 from .abi_extract import extract_abi
 from .debuginfo import ZVM_DEBUG_SECTION, sidecar_path, strip_debug
 from .zig import check_zig_version, run_zig
@@ -98,11 +103,12 @@ class BuildResult:
 
 def build_project(
     project: Project, names: Iterable[str] | None = None, *, progress: Progress | None = None,
-    target: str | None = None, optimize: str | None = None,
+    target: str | None = None, optimize: str | None = None, force: bool = False,
 ) -> list[BuildResult]:
     """Build the named contracts (default: all of them, in ghost.toml order) for `target`
     (default: each contract's configured target) in Zig mode `optimize` (default: the
-    project's `build.optimize`)."""
+    project's `build.optimize`). A contract with nothing changed since its last build is
+    not compiled again (stamp.py) unless `force`; Zig is not started when none is."""
     if names is None:
         contracts = list(project.contracts.values())
         if not contracts:
@@ -112,11 +118,11 @@ def build_project(
             )
     else:
         contracts = [project.contract(n) for n in dict.fromkeys(names)]
-    zig_version = check_zig_version()
     _sdk_file(project)  # fail before compiling anything if the SDK is missing
+    zig = stamp.zig_identity()
     return [
-        build_contract(project, c, zig_version=zig_version, progress=progress, target=target,
-                       optimize=optimize)
+        build_contract(project, c, progress=progress, target=target, optimize=optimize,
+                       force=force, zig_identity=zig)
         for c in contracts
     ]
 
@@ -129,15 +135,20 @@ def build_contract(
     progress: Progress | None = None,
     target: str | None = None,
     optimize: str | None = None,
+    force: bool = False,
+    zig_identity: str | None = None,
 ) -> BuildResult:
     """Compile one contract; write `<out_dir>/<name>.wasm` (or `.zvmc` for the zvm
-    target) and describe the result."""
+    target) and describe the result. Unless `force`, a contract whose last build had the
+    same inputs (stamp.py; `zig_identity` names the Zig binary) is not compiled: its
+    artifact is reused."""
     started = time.perf_counter()
     target = target or contract.target
     if target not in d.TARGETS:
         raise ConfigError(f"unknown target {target!r}: use one of {', '.join(d.TARGETS)}")
     say = progress or (lambda _msg: None)
-    zig_version = zig_version or check_zig_version()
+    if zig_identity is None:
+        zig_identity = stamp.zig_identity()
     source = project.root / contract.source
     if not source.is_file():
         raise ConfigError(
@@ -145,16 +156,6 @@ def build_contract(
             f"{contract.source.as_posix()} does not exist"
         )
     sdk = _sdk_file(project)
-
-    say(f"reading the ABI of {contract.name}")
-    abi: Abi | CompileError
-    try:
-        abi = extract_abi(source, project.root)
-    except CompileError as exc:
-        if exc.details.get("reason") != "unreadable":
-            raise  # valid Zig the ABI cannot express: our message names the line and type
-        abi = exc  # not valid Zig, most likely: let the compiler say why first
-
     optimize = optimize or project.build.optimize
     if optimize not in d.OPTIMIZE_MODES:
         raise ConfigError(
@@ -168,10 +169,32 @@ def build_contract(
             f"{_rel(sdk, project.root)} has no panic handler (an SDK from an older ghost): "
             "a failed safety check or @panic traps without its message; copy the SDK of "
             "a new project (`ghost new`) over it",)
+    stack = d.ZVM_STACK_BYTES if target == "zvm" else None
+    key = None
+    if zig_identity is not None:  # None: no Zig to identify (the compile will say why)
+        try:
+            key = stamp.build_key(project, contract, target, optimize, stack, zig_identity)
+        except OSError:
+            key = None  # an unreadable input: the compile reports it
+        found = (None if key is None or force
+                 else stamp.lookup(project, contract.name, target, key))
+        if found is not None:
+            say(f"{contract.name} is up to date")
+            return _from_stamp(project, found, target, warnings, started)
+    zig_version = zig_version or check_zig_version()
+
+    say(f"reading the ABI of {contract.name}")
+    abi: Abi | CompileError
+    try:
+        abi = extract_abi(source, project.root)
+    except CompileError as exc:
+        if exc.details.get("reason") != "unreadable":
+            raise  # valid Zig the ABI cannot express: our message names the line and type
+        abi = exc  # not valid Zig, most likely: let the compiler say why first
+
     first = not (project.root / d.ZIG_CACHE_DIR / contract.name).is_dir()
     say(f"compiling {contract.name} with Zig {zig_version} ({optimize})"
         + ("; a first build can take a few seconds" if first else ""))
-    stack = d.ZVM_STACK_BYTES if target == "zvm" else None
     debug_code = _compile(project, contract, sdk, optimize, stack)
     code = strip_debug(debug_code)
     if isinstance(abi, CompileError):
@@ -217,7 +240,7 @@ def build_contract(
     _write_atomically(path, final)
     debug_path = sidecar_path(project.out_dir, contract.name, target)
     _write_atomically(debug_path, debug_code)
-    return BuildResult(
+    result = BuildResult(
         name=contract.name,
         path=path,
         size=len(final),
@@ -229,6 +252,33 @@ def build_contract(
         seconds=time.perf_counter() - started,
         target=target,
         debug_path=debug_path,
+        warnings=warnings,
+    )
+    if key is not None:
+        stamp.record(project, contract.name, target, key, {
+            "name": result.name, "path": _rel(path, project.root), "size": result.size,
+            "sha256": result.sha256, "imports": list(result.imports),
+            "exports": list(result.exports), "abi": abi.to_json(), "metadata": metadata,
+            "debug_path": _rel(debug_path, project.root),
+        }, hashlib.sha256(debug_code).hexdigest())
+    return result
+
+
+def _from_stamp(project: Project, found: dict[str, Any], target: str,
+                warnings: tuple[str, ...], started: float) -> BuildResult:
+    """The result of a build skipped by its stamp: as the build that wrote it described it."""
+    return BuildResult(
+        name=found["name"],
+        path=project.root / found["path"],
+        size=found["size"],
+        sha256=found["sha256"],
+        imports=tuple(found["imports"]),
+        exports=tuple(found["exports"]),
+        abi=Abi.from_json(found["abi"]),
+        metadata=found["metadata"],
+        seconds=time.perf_counter() - started,
+        target=target,
+        debug_path=project.root / found["debug_path"],
         warnings=warnings,
     )
 

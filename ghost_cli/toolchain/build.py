@@ -29,7 +29,6 @@ cache state.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -39,7 +38,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..abi import Abi
@@ -47,24 +46,18 @@ from ..config import defaults as d
 from ..config.project import ContractConfig, Project
 from ..exceptions import CompileError, ConfigError, ToolchainError, UnknownImportError
 from ..fsutil import write_atomically
-from ..vm.host_table import BY_NAME, HOST_MODULE
-from ..vm.wasm_module import (
-    METADATA_SECTION,
-    FuncType,
-    WasmModule,
-    add_custom_section,
-    parse_module,
-)
 from . import stamp
-from .abi_extract import extract_abi
-from .debuginfo import ZVM_DEBUG_SECTION, sidecar_path, strip_debug
 from .zig import check_zig_version, run_zig
+
+if TYPE_CHECKING:
+    from ..vm.wasm_module import WasmModule
+
+# The compile path's modules (the ABI reader, wasm parsing, the debug sidecar) are imported
+# when something is compiled: a build that every stamp answers does not load them.
 
 #: Called with a short description of each step, so the CLI can show what is happening.
 Progress = Callable[[str], None]
 
-# The signature of every contract function export: arguments come through input_copy.
-_ENTRY_TYPE = FuncType((), ())
 _ZIG_ERROR = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): error: (?P<msg>.*)$")
 
 
@@ -182,6 +175,9 @@ def build_contract(
             say(f"{contract.name} is up to date")
             return _from_stamp(project, found, target, warnings, started)
     zig_version = zig_version or check_zig_version()
+    from ..vm.wasm_module import METADATA_SECTION, add_custom_section, parse_module
+    from .abi_extract import extract_abi
+    from .debuginfo import ZVM_DEBUG_SECTION, sidecar_path, strip_debug
 
     say(f"reading the ABI of {contract.name}")
     abi: Abi | CompileError
@@ -420,6 +416,11 @@ def _compile_error(contract: ContractConfig, output: str, root: Path) -> Compile
 
 def check_imports(module: WasmModule, name: str) -> None:
     """Every import must be a host function from module "ghost" with the table's signature."""
+    import difflib
+
+    from ..vm.host_table import BY_NAME, HOST_MODULE
+    from ..vm.wasm_module import FuncType
+
     for imp in module.imports:
         where = f"{name}.wasm imports {imp.module}.{imp.name}"
         if imp.module != HOST_MODULE or imp.kind != "func":
@@ -441,6 +442,9 @@ def check_imports(module: WasmModule, name: str) -> None:
 
 def check_exports(module: WasmModule, abi: Abi, contract: ContractConfig) -> None:
     """Every ABI function must be exported as a `() -> ()` entry point."""
+    from ..vm.wasm_module import FuncType
+
+    entry = FuncType((), ())  # every contract function: arguments come through input_copy
     for fn in abi.functions:
         found = module.export_type(fn.name)
         if found is None:
@@ -448,10 +452,10 @@ def check_exports(module: WasmModule, abi: Abi, contract: ContractConfig) -> Non
                 f"{contract.source.as_posix()}: function {fn.name!r} is not exported; does the "
                 "contract have `comptime { ghost.exportContract(@This()); }`?"
             )
-        if found != _ENTRY_TYPE:
+        if found != entry:
             raise CompileError(
                 f"{contract.source.as_posix()}: export {fn.name!r} has signature {found}, "
-                f"expected {_ENTRY_TYPE} (contract functions are exported by exportContract)"
+                f"expected {entry} (contract functions are exported by exportContract)"
             )
 
 

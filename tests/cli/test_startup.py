@@ -36,7 +36,7 @@ print("loaded:" + ",".join(m for m in {heavy!r} if m in sys.modules))
 
 # A sandbox call to a wasm contract from a development account signs nothing, prints plain
 # text, and runs no ZVM code: none of these belong in its process.
-CALL_UNUSED = ("rich", "Crypto", "asyncio", "ghost_cli.vm.zvm.engine", "ghost_cli.crypto.schemes",
+CALL_UNUSED = ("rich", "tomlkit", "Crypto", "asyncio", "ghost_cli.vm.zvm.engine", "ghost_cli.crypto.schemes",
                "ghost_cli.rpc.dispatcher", "pqcrypto", "coincurve")
 
 
@@ -57,3 +57,18 @@ def test_a_sandbox_call_imports_only_what_it_uses(tmp_path, counter_code):
         outputs.append(run.stdout.splitlines())
     assert outputs[1] == ["1", "loaded:"]
     assert outputs[2] == ["1", "loaded:"]
+
+
+# `ghost build` with nothing changed: the stamp answers; no compile-path module, no tomlkit.
+BUILD_UNUSED = ("tomlkit", "wasmtime", "sqlite3", "ghost_cli.vm.wasm_module",
+                "ghost_cli.toolchain.abi_extract", "ghost_cli.toolchain.debuginfo",
+                "ghost_cli.toolchain.lowering")
+
+
+def test_an_unchanged_build_imports_no_compile_path(built_project):
+    probe = CALL_PROBE.format(heavy=BUILD_UNUSED)
+    run = subprocess.run([sys.executable, "-c", probe, "build", "--json"], cwd=built_project,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert '"name": "counter"' in run.stdout
+    assert run.stdout.splitlines()[-1] == "loaded:"

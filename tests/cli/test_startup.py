@@ -36,8 +36,8 @@ print("loaded:" + ",".join(m for m in {heavy!r} if m in sys.modules))
 
 # A sandbox call to a wasm contract from a development account signs nothing, prints plain
 # text, and runs no ZVM code: none of these belong in its process.
-CALL_UNUSED = ("rich", "tomlkit", "Crypto", "asyncio", "ghost_cli.vm.zvm.engine", "ghost_cli.crypto.schemes",
-               "ghost_cli.rpc.dispatcher", "pqcrypto", "coincurve")
+CALL_UNUSED = ("rich", "tomlkit", "Crypto", "asyncio", "ghost_cli.vm.zvm.engine",
+               "ghost_cli.crypto.schemes", "ghost_cli.rpc.dispatcher", "pqcrypto", "coincurve")
 
 
 def test_a_sandbox_call_imports_only_what_it_uses(tmp_path, counter_code):

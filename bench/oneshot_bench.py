@@ -75,7 +75,7 @@ def zig_argv(project: Path, out: Path) -> list[str]:
 
     build.run_zig, original = recording, build.run_zig
     try:
-        build.build_project(load_project(project))
+        build.build_project(load_project(project), force=True)  # a real compile to record
     finally:
         build.run_zig = original
     [args] = [a for a in seen if a[0] == "build-exe"]

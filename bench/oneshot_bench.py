@@ -48,8 +48,8 @@ app()
 '''
 
 
-def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one process."""
+def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of one process."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -58,7 +58,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def zig_argv(project: Path, out: Path) -> list[str]:
@@ -124,16 +124,17 @@ def main() -> None:
                 results[key][1].append(run(cmd, project, env))
 
     print(f"{len(names)} commands; median of {runs} runs each, alternating baseline and ghost")
-    print(f"{'':30}{'ms':>9}{'MiB':>8}{'ratio':>8}")
+    print("(CPU: user + system time of the process, which waiting for a core does not add to)")
+    print(f"{'':30}{'ms':>9}{'MiB':>8}{'ratio':>8}{'CPU ms':>9}{'ratio':>8}")
     for key, (base, mine) in results.items():
         label = "zig build-exe (baseline)" if key == "build" else f"typer floor {key}"
-        b_t = statistics.median(t for t, _ in base)
-        m_t = statistics.median(t for t, _ in mine)
-        b_m = max(m for _, m in base) / 1024
-        m_m = max(m for _, m in mine) / 1024
-        print(f"{label:30}{b_t * 1000:9.1f}{b_m:8.1f}")
+        b_t, m_t = (statistics.median(t for t, _, _ in rows) for rows in (base, mine))
+        b_c, m_c = (statistics.median(c for _, _, c in rows) for rows in (base, mine))
+        b_m, m_m = (max(m for _, m, _ in rows) / 1024 for rows in (base, mine))
+        print(f"{label:30}{b_t * 1000:9.1f}{b_m:8.1f}{'':8}{b_c * 1000:9.1f}")
         cmd = "ghost build (warm)" if key == "build" else f"ghost {key} counter get"
-        print(f"{cmd:30}{m_t * 1000:9.1f}{m_m:8.1f}{m_t / b_t:7.2f}x")
+        print(f"{cmd:30}{m_t * 1000:9.1f}{m_m:8.1f}{m_t / b_t:7.2f}x{m_c * 1000:9.1f}"
+              f"{m_c / b_c:7.2f}x")
 
 
 if __name__ == "__main__":

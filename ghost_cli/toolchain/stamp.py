@@ -16,7 +16,8 @@ is up to date. The key covers:
 
 A stamp is used only if the artifact and its debug sidecar still hold exactly the bytes
 the build wrote (their sha256 is recorded), so an edited or deleted artifact is rebuilt.
-`ghost build --force` (`build_project(..., force=True)`) always compiles. A stamp that
+`ghost build --force` (`build_project(..., force=True)`) always compiles, and so does a
+contract with more than MAX_INPUT_FILES input files or MAX_INPUT_BYTES of them. A stamp that
 cannot be read is ignored; one that cannot be written only costs the next build its skip.
 """
 
@@ -35,6 +36,9 @@ from ..fsutil import write_atomically
 if TYPE_CHECKING:
     from ..config.project import ContractConfig, Project
 
+#: Past this many input files or bytes the key is not worth computing: no stamp, compile.
+MAX_INPUT_FILES = 2_000
+MAX_INPUT_BYTES = 64 << 20
 STAMP_DIR = "build-stamps"  # under the project's state directory (.ghost)
 #: Part of every key: bump when what a stamp records, or how it is checked, changes.
 STAMP_FORMAT = 1
@@ -76,7 +80,12 @@ def input_files(project: Project, contract: ContractConfig) -> list[Path]:
 
 
 def build_key(project: Project, contract: ContractConfig, target: str, optimize: str,
-              stack: int | None, zig: str) -> str:
+              stack: int | None, zig: str) -> str | None:
+    """The key of a build, or None when the inputs are too many to hash (a contract whose
+    source sits at the top of a large tree): then it is always compiled."""
+    files = input_files(project, contract)
+    if len(files) > MAX_INPUT_FILES:
+        return None
     h = hashlib.sha256()
     settings = {
         "format": STAMP_FORMAT, "ghost": __version__, "zig": zig, "name": contract.name,
@@ -85,8 +94,12 @@ def build_key(project: Project, contract: ContractConfig, target: str, optimize:
         "out_dir": project.out_dir.resolve().as_posix(),
     }
     h.update(json.dumps(settings, sort_keys=True).encode() + b"\0")
-    for path in input_files(project, contract):
+    total = 0
+    for path in files:
         data = path.read_bytes()
+        total += len(data)
+        if total > MAX_INPUT_BYTES:
+            return None
         h.update(path.relative_to(project.root).as_posix().encode() + b"\0")
         h.update(len(data).to_bytes(8, "little") + data)
     return h.hexdigest()

@@ -107,3 +107,11 @@ def test_a_broken_stamp_only_costs_the_skip(project, zig_runs):
     zig_runs.clear()
     build_project(project)
     assert zig_runs == []  # the rebuild wrote a good stamp
+
+
+def test_too_many_inputs_means_always_compiling(project, zig_runs, monkeypatch):
+    monkeypatch.setattr(stamp, "MAX_INPUT_FILES", 1)  # the counter has two: source and SDK
+    for _ in range(2):
+        zig_runs.clear()
+        build_project(project)
+        assert "build-exe" in zig_runs

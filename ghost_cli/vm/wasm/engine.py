@@ -9,7 +9,7 @@ from `Limits`. Nothing a call does leaves the engine except through its `Outcome
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
+import os
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,10 +108,20 @@ class WasmEngine:
         return settings
 
     def _cache_tag(self) -> str:
-        """Serialized code is only valid for the same wasmtime and the same settings."""
-        version = importlib.metadata.version("wasmtime")
+        """Serialized code is only valid for the same wasmtime and the same settings. The
+        wasmtime is its native library as installed (size and modification time): asking
+        the package metadata for its version costs a one-shot command ~10 ms."""
         settings = repr(sorted(self._settings.items())).encode()
-        return f"wasmtime{version}-{hashlib.sha256(settings).hexdigest()[:12]}"
+        try:
+            from wasmtime import _ffi
+
+            st = os.stat(_ffi.filename)
+            library = f"{st.st_size:x}.{st.st_mtime_ns:x}"
+        except (ImportError, AttributeError, OSError):
+            import importlib.metadata
+
+            library = importlib.metadata.version("wasmtime")
+        return f"wasmtime{library}-{hashlib.sha256(settings).hexdigest()[:12]}"
 
     def close(self) -> None:
         """Stop the backstop thread. Optional: it also stops when the engine is collected."""

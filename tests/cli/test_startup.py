@@ -36,7 +36,8 @@ print("loaded:" + ",".join(m for m in {heavy!r} if m in sys.modules))
 
 # A sandbox call to a wasm contract from a development account signs nothing, prints plain
 # text, and runs no ZVM code: none of these belong in its process.
-CALL_UNUSED = ("rich", "tomlkit", "Crypto", "asyncio", "ghost_cli.vm.zvm.engine",
+CALL_UNUSED = ("rich", "tomlkit", "concurrent.futures", "Crypto", "asyncio",
+               "ghost_cli.vm.zvm.engine",
                "ghost_cli.crypto.schemes", "ghost_cli.rpc.dispatcher", "pqcrypto", "coincurve")
 
 

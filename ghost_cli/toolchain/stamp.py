@@ -11,8 +11,10 @@ is up to date. The key covers:
     left out, as for the metadata's source_hash);
   - the contract's name, source path and target, the optimize mode, the shadow stack
     size, the wasm target and CPU, the output directory;
-  - the ghost version and the Zig binary (its path, size and modification time: a new
-    ziglang package is a new binary).
+  - the ghost version, the Python files of ghost that shape an artifact (toolchain, VM,
+    config and top-level modules, by path, size and modification time: an edited
+    toolchain in a development install builds again) and the Zig binary
+    (its path, size and modification time: a new ziglang package is a new binary).
 
 A stamp is used only if the artifact and its debug sidecar still hold exactly the bytes
 the build wrote (their sha256 is recorded), so an edited or deleted artifact is rebuilt.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +64,34 @@ def zig_identity() -> str | None:
     return f"{binary}:{st.st_size}:{st.st_mtime_ns}"
 
 
+#: What of ghost shapes an artifact: the toolchain, the VM modules it uses (wasm parsing,
+#: the ZVM lowering's assembler and container), the defaults, and the top-level modules.
+_SHAPING = ("toolchain", "vm", "config")
+
+
+@lru_cache(maxsize=1)
+def ghost_fingerprint() -> str:
+    """ghost's Python files that shape an artifact, by path, size and modification time
+    (stat only: a few milliseconds)."""
+    package = Path(__file__).resolve().parent.parent
+    entries: list[str] = []
+
+    def add(path: str) -> None:
+        st = os.stat(path)
+        entries.append(f"{os.path.relpath(path, package)}:{st.st_size}:{st.st_mtime_ns}")
+
+    for name in os.listdir(package):
+        if name.endswith(".py"):
+            add(os.path.join(package, name))
+    for sub in _SHAPING:
+        for dirpath, dirnames, filenames in os.walk(package / sub):
+            dirnames[:] = [dn for dn in dirnames if dn != "__pycache__"]
+            for name in filenames:
+                if name.endswith(".py"):
+                    add(os.path.join(dirpath, name))
+    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
+
+
 def input_files(project: Project, contract: ContractConfig) -> list[Path]:
     """Every file under the contract's source directory and the SDK directory (Zig may
     @embedFile any of them), skipping hidden directories and the build output."""
@@ -88,7 +119,8 @@ def build_key(project: Project, contract: ContractConfig, target: str, optimize:
         return None
     h = hashlib.sha256()
     settings = {
-        "format": STAMP_FORMAT, "ghost": __version__, "zig": zig, "name": contract.name,
+        "format": STAMP_FORMAT, "ghost": __version__, "ghost_files": ghost_fingerprint(),
+        "zig": zig, "name": contract.name,
         "source": contract.source.as_posix(), "target": target, "optimize": optimize,
         "stack": stack, "wasm_target": d.WASM_TARGET, "cpu": d.WASM_CPU,
         "out_dir": project.out_dir.resolve().as_posix(),

@@ -58,7 +58,7 @@ def test_unchanged_contract_is_not_compiled_and_zig_is_not_started(project, zig_
     assert json.loads(stamp_file.read_text())["result"]["sha256"] == first.sha256
 
 
-def test_every_input_change_compiles_again(project, zig_runs):
+def test_every_input_change_compiles_again(project, zig_runs, monkeypatch):
     build_project(project)
     root = project.root
 
@@ -81,6 +81,9 @@ def test_every_input_change_compiles_again(project, zig_runs):
     assert not compiles(optimize="Debug")
     assert compiles()  # back to the project's mode: the Debug build replaced the artifact
     assert compiles(force=True)
+    assert not compiles()
+    monkeypatch.setattr(stamp, "ghost_fingerprint", lambda: "an edited ghost toolchain")
+    assert compiles()
     assert not compiles()
 
 

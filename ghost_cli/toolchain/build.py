@@ -153,27 +153,13 @@ def build_contract(
     if optimize not in d.OPTIMIZE_MODES:
         raise ConfigError(
             f"unknown optimize mode {optimize!r}: use one of {', '.join(d.OPTIMIZE_MODES)}")
-    warnings: tuple[str, ...] = () if optimize in d.SAFE_OPTIMIZE_MODES else (
-        f"{contract.name}: Zig's safety checks are off ({optimize}): integer overflow wraps, "
-        "an index out of bounds reads whatever is there and `unreachable` runs on; "
-        "ReleaseSafe keeps them",)
-    if not has_panic_handler(sdk):
-        warnings += (
-            f"{_rel(sdk, project.root)} has no panic handler (an SDK from an older ghost): "
-            "a failed safety check or @panic traps without its message; copy the SDK of "
-            "a new project (`ghost new`) over it",)
+    warnings = _warnings(project, contract, sdk, optimize)
     stack = d.ZVM_STACK_BYTES if target == "zvm" else None
-    key = None
-    if zig_identity is not None:  # None: no Zig to identify (the compile will say why)
-        try:
-            key = stamp.build_key(project, contract, target, optimize, stack, zig_identity)
-        except OSError:
-            key = None  # an unreadable input: the compile reports it
-        found = (None if key is None or force
-                 else stamp.lookup(project, contract.name, target, key))
-        if found is not None:
-            say(f"{contract.name} is up to date")
-            return _from_stamp(project, found, target, warnings, started)
+    key = _key(project, contract, target, optimize, stack, zig_identity)
+    found = None if key is None or force else stamp.lookup(project, contract.name, target, key)
+    if found is not None:
+        say(f"{contract.name} is up to date")
+        return _from_stamp(project, found, target, warnings, started)
     zig_version = zig_version or check_zig_version()
     from ..vm.wasm_module import METADATA_SECTION, add_custom_section, parse_module
     from .abi_extract import extract_abi
@@ -258,6 +244,61 @@ def build_contract(
             "debug_path": _rel(debug_path, project.root),
         }, hashlib.sha256(debug_code).hexdigest())
     return result
+
+
+def _warnings(project: Project, contract: ContractConfig, sdk: Path,
+              optimize: str) -> tuple[str, ...]:
+    warnings: tuple[str, ...] = () if optimize in d.SAFE_OPTIMIZE_MODES else (
+        f"{contract.name}: Zig's safety checks are off ({optimize}): integer overflow wraps, "
+        "an index out of bounds reads whatever is there and `unreachable` runs on; "
+        "ReleaseSafe keeps them",)
+    if not has_panic_handler(sdk):
+        warnings += (
+            f"{_rel(sdk, project.root)} has no panic handler (an SDK from an older ghost): "
+            "a failed safety check or @panic traps without its message; copy the SDK of "
+            "a new project (`ghost new`) over it",)
+    return warnings
+
+
+def _key(project: Project, contract: ContractConfig, target: str, optimize: str,
+         stack: int | None, zig_identity: str | None) -> str | None:
+    """The build's stamp key; None without Zig to identify (the compile will say why) or
+    with an input it cannot read (the compile reports it)."""
+    if zig_identity is None:
+        return None
+    try:
+        return stamp.build_key(project, contract, target, optimize, stack, zig_identity)
+    except OSError:
+        return None
+
+
+def up_to_date(project: Project) -> list[BuildResult] | None:
+    """What `build_project(project)` would return if every contract is unchanged since its
+    last build (all answered by stamps, nothing compiled, no Zig started); None as soon as
+    one is not, or anything is amiss: the full build then runs and reports it."""
+    started = time.perf_counter()
+    zig = stamp.zig_identity()
+    contracts = list(project.contracts.values())
+    if zig is None or not contracts:
+        return None
+    sdk = project.sdk_dir / d.SDK_FILE
+    if not sdk.is_file():
+        return None
+    results = []
+    for contract in contracts:
+        target, optimize = contract.target, project.build.optimize
+        if (target not in d.TARGETS or optimize not in d.OPTIMIZE_MODES
+                or not (project.root / contract.source).is_file()):
+            return None
+        stack = d.ZVM_STACK_BYTES if target == "zvm" else None
+        key = _key(project, contract, target, optimize, stack, zig)
+        found = None if key is None else stamp.lookup(project, contract.name, target, key)
+        if found is None:
+            return None
+        results.append(_from_stamp(project, found, target,
+                                   _warnings(project, contract, sdk, optimize), started))
+        started = time.perf_counter()
+    return results
 
 
 def _from_stamp(project: Project, found: dict[str, Any], target: str,

@@ -137,6 +137,10 @@ def build_key(project: Project, contract: ContractConfig, target: str, optimize:
     return h.hexdigest()
 
 
+_RESULT_KEYS = frozenset({"name", "path", "size", "sha256", "imports", "exports", "abi",
+                          "metadata", "debug_path"})
+
+
 def _sha256_of(path: Path) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -153,7 +157,7 @@ def lookup(project: Project, name: str, target: str, key: str) -> dict[str, Any]
     if not isinstance(stamp, dict) or stamp.get("key") != key:
         return None
     result = stamp.get("result")
-    if not isinstance(result, dict):
+    if not isinstance(result, dict) or not _RESULT_KEYS <= result.keys():
         return None
     artifact = project.root / result.get("path", "")
     sidecar = project.root / result.get("debug_path", "")

@@ -110,6 +110,13 @@ def test_a_broken_stamp_only_costs_the_skip(project, zig_runs):
     zig_runs.clear()
     build_project(project)
     assert zig_runs == []  # the rebuild wrote a good stamp
+    path = stamp.stamp_path(project, "counter", "wasm")
+    doc = json.loads(path.read_text())
+    del doc["result"]["abi"]  # the right key and hashes, a field missing
+    path.write_text(json.dumps(doc))
+    zig_runs.clear()
+    (r,) = build_project(project)
+    assert "build-exe" in zig_runs and r.abi.functions
 
 
 def test_too_many_inputs_means_always_compiling(project, zig_runs, monkeypatch):

@@ -15,7 +15,7 @@ from ghost_cli.vm import gas
 NOW = 1_700_000_000
 
 
-def _session(path, counter_code):
+def _operations(path, counter_code):
     with Sandbox(path, clock=lambda: NOW, authenticated=True) as sb:
         sb.deploy(counter_code, name="counter")
         for _ in range(3):
@@ -35,10 +35,10 @@ def _session(path, counter_code):
 
 def test_cached_store_gives_the_plain_stores_rows_receipts_and_root(
         tmp_path, counter_code, monkeypatch):
-    cached = _session(tmp_path / "cached.db", counter_code)
+    cached = _operations(tmp_path / "cached.db", counter_code)
     monkeypatch.setattr(sandbox_module, "_open",
                         lambda path, authenticated: open_store(path, authenticated=authenticated))
-    plain = _session(tmp_path / "plain.db", counter_code)
+    plain = _operations(tmp_path / "plain.db", counter_code)
     assert cached[1]["receipts"] and cached[1]["accounts"]
     assert cached == plain
 

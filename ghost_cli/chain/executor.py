@@ -120,6 +120,9 @@ class Executor:
         self.default_gas_limit = default_gas_limit
         self.world = StoreWorld(store)
         self.trusted_senders = frozenset(trusted_senders)
+        # address -> (record, its parsed ABI): reused while the store hands back that very
+        # record (a caching store does until the row may have changed; others never do)
+        self._abis: dict[bytes, tuple[ContractRecord, Abi]] = {}
 
     # --- transactions ---------------------------------------------------------------
 
@@ -246,7 +249,7 @@ class Executor:
 
     def _call(self, tx: Transaction) -> Receipt:
         contract = self.store.contract(tx.target)
-        abi = Abi.from_json(contract.abi)
+        abi = self._abi(contract)
         fn = abi.function(tx.function)
         height = self.store.height() + 1
         now = int(self.clock())
@@ -285,8 +288,18 @@ class Executor:
 
     # --- reads ------------------------------------------------------------------------
 
+    def _abi(self, contract: ContractRecord) -> Abi:
+        known = self._abis.get(contract.address)
+        if known is not None and known[0] is contract:
+            return known[1]
+        abi = Abi.from_json(contract.abi)
+        if len(self._abis) >= 256:
+            self._abis.clear()
+        self._abis[contract.address] = (contract, abi)
+        return abi
+
     def abi_of(self, address: bytes) -> Abi:
-        return Abi.from_json(self.store.contract(address).abi)
+        return self._abi(self.store.contract(address))
 
     def encode_args(self, address: bytes, function: str, args: Sequence[Any]) -> bytes:
         """Typed values -> call data, checked against the deployed ABI before anything runs."""
@@ -317,7 +330,7 @@ class Executor:
     ) -> Receipt:
         """`query` with call data already ABI-encoded, as a node receives it over JSON-RPC."""
         contract = self.store.contract(address)
-        abi = Abi.from_json(contract.abi)
+        abi = self._abi(contract)
         fn = abi.function(function)
         limit = self.default_gas_limit if gas_limit is None else gas_limit
         check_gas_cap(limit)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from ..vm.types import Limits
 from .constructor import encode_constructor_args
 from .executor import Executor, Receipt
 from .network import RECEIPTS, SNAPSHOT, TRACES
-from .store import StateStore, open_store
+from .store import StateStore, open_store, parse_store_url
 from .transaction import SignedTransaction, Transaction, TrustedLocalAuth, sign_single
 
 DEV_ACCOUNTS = 10
@@ -65,6 +65,15 @@ def dev_addresses(scheme: str = DEFAULT_DEV_SCHEME) -> list[bytes]:
     return list(known) if known else [k.address for k in dev_keys(scheme)]
 
 
+def _open(db_path: Path | str, authenticated: bool) -> StateStore:
+    """A SQLite sandbox keeps the rows its calls read in memory (store/read_cache.py)."""
+    if parse_store_url(db_path).backend == "sqlite":
+        from .store.read_cache import CachedSqliteStore
+
+        return CachedSqliteStore(parse_store_url(db_path).path, authenticated=authenticated)
+    return open_store(db_path, authenticated=authenticated)
+
+
 class Sandbox:
     """The embedded network (chain/network.py's Network): the executor in this process,
     over a state file, with development keys."""
@@ -93,8 +102,10 @@ class Sandbox:
         `store`: run over this store instead of opening `db_path` (a fork, chain/fork.py)."""
         from ..vm.engines import default_engines
 
-        self.store = store if store is not None else open_store(db_path,
-                                                                 authenticated=authenticated)
+        self.store = store if store is not None else _open(db_path, authenticated)
+        # one sandbox operation asks once whether another process committed (read_cache.py)
+        self._pinned: Callable[[], AbstractContextManager[None]] = getattr(
+            self.store, "pinned", nullcontext)
         self.engines = default_engines(limits or Limits(), cache_dir)
         kwargs = {} if gas_limit is None else {"default_gas_limit": gas_limit}
         self.executor = Executor(
@@ -185,29 +196,32 @@ class Sandbox:
         same transaction with the signer as caller."""
         sender = signer.address if signer else self.default_sender
         calldata = encode_constructor_args(code, args)
-        tx = self.new_transaction("deploy", sender, gas_limit=gas_limit, code=code,
-                                  label=name or "", args=calldata)
-        return self.submit(self.authorize(tx, signer))
+        with self._pinned():
+            tx = self.new_transaction("deploy", sender, gas_limit=gas_limit, code=code,
+                                      label=name or "", args=calldata)
+            return self.submit(self.authorize(tx, signer))
 
     def call(
         self, ref: str | bytes, function: str, args: Sequence[Any] = (), *,
         signer: KeyPair | None = None, gas_limit: int | None = None,
     ) -> Receipt:
         sender = signer.address if signer else self.default_sender
-        address = self.resolve(ref)
-        calldata = self.executor.encode_args(address, function, args)
-        tx = self.new_transaction("call", sender, gas_limit=gas_limit, target=address,
-                                  function=function, args=calldata)
-        return self.submit(self.authorize(tx, signer))
+        with self._pinned():
+            address = self.resolve(ref)
+            calldata = self.executor.encode_args(address, function, args)
+            tx = self.new_transaction("call", sender, gas_limit=gas_limit, target=address,
+                                      function=function, args=calldata)
+            return self.submit(self.authorize(tx, signer))
 
     def query(
         self, ref: str | bytes, function: str, args: Sequence[Any] = (), *,
         sender: bytes | None = None, gas_limit: int | None = None,
     ) -> Receipt:
-        return self.executor.query(
-            self.resolve(ref), function, args, sender=sender or self.default_sender,
-            gas_limit=gas_limit,
-        )
+        with self._pinned():
+            return self.executor.query(
+                self.resolve(ref), function, args, sender=sender or self.default_sender,
+                gas_limit=gas_limit,
+            )
 
     def call_unsigned(
         self, sender: bytes, ref: str | bytes, function: str, args: Sequence[Any] = (), *,
@@ -216,11 +230,12 @@ class Sandbox:
         """A call from `sender` that no key signed, run and recorded as a signed one would
         be (its nonce is used): impersonation for tests. Only the sandbox has it; a node
         runs signed transactions only."""
-        address = self.resolve(ref)
-        calldata = self.executor.encode_args(address, function, args)
-        tx = self.new_transaction("call", sender, gas_limit=gas_limit, target=address,
-                                  function=function, args=calldata)
-        return self.executor._call(tx)  # everything submit() does after the signature check
+        with self._pinned():
+            address = self.resolve(ref)
+            calldata = self.executor.encode_args(address, function, args)
+            tx = self.new_transaction("call", sender, gas_limit=gas_limit, target=address,
+                                      function=function, args=calldata)
+            return self.executor._call(tx)  # everything submit() does after the signature check
 
     def abi_of(self, address: bytes) -> Abi:
         return self.executor.abi_of(address)

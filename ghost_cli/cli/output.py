@@ -18,10 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
-import typer
-
 from ..exceptions import GhostError
-from .options import Json
 
 # C0 and C1 controls except tab and newline, DEL, and the Unicode bidi and line controls
 # that reorder or split what a terminal shows (CVE-2021-42574, "Trojan Source").
@@ -119,6 +116,8 @@ class Output:
                 lines = lines[1:]
             if lines:
                 self.err.print(Text(terminal_safe("\n".join(lines)), style="dim"))
+        import typer  # here: an unchanged `ghost build` prints through Output without Typer
+
         raise typer.Exit(exc.exit_code)
 
 
@@ -147,6 +146,8 @@ def handling(output: Output) -> Iterator[Output]:
 def command(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Make `fn(out, ...)` a command: it gains the --json option (options.Json) and runs
     with `out`, its Output, under `handling`. Put it under `@app.command(...)`."""
+    from .options import Json
+
     signature = inspect.signature(fn)
     params = list(signature.parameters.values())
     if not params or params[0].name != "out":

@@ -37,7 +37,8 @@ def register(app: typer.Typer) -> None:
         project = load_project()
         project.contract(contract)  # NotFoundError naming the contracts there are
         with out.status(f"Rebuilding {contract}") as say:
-            [built] = build_project(project, [contract], progress=say, target=target)
+            [built] = build_project(project, [contract], progress=say, target=target,
+                                     force=True)  # a real compile, never a reused artifact
         local = hashlib.sha256(built.path.read_bytes()).digest()
         with open_network(project, network, transport=transport) as net:
             deployed_at = net.resolve(address or contract)

@@ -23,10 +23,12 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 from ..exceptions import NodeBusyError, NodeUnavailableError
 
@@ -74,6 +76,10 @@ class ExecutionPool:
     def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future:
         """Queue `fn`; NodeBusyError at once when the queue is full, NodeUnavailableError
         once the pool is closed."""
+        # Imported here: one-shot commands read PoolLimits (the node options' defaults)
+        # and need neither concurrent.futures nor the logging it imports.
+        from concurrent.futures import Future
+
         future: Future = Future()
         with self._lock:
             if self._closed:

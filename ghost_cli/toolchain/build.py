@@ -17,6 +17,10 @@ reports its message (docs/debugging.md). The compile keeps DWARF and the `name` 
 they are split off into `<out_dir>/<name>.debug.wasm` (toolchain/debuginfo.py) and never
 deployed.
 
+A contract whose sources, SDK, toolchain and settings have not changed since its last
+build is not compiled again: its artifact is reused (toolchain/stamp.py); `force`
+compiles anyway.
+
 Builds are reproducible: Zig runs in the project root with relative paths, the deployed
 bytes carry no debug info (they equal a stripped compile's), and the metadata is canonical
 JSON (sorted keys, no whitespace) holding only facts derived from the sources and the
@@ -26,7 +30,6 @@ cache state.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -36,7 +39,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..abi import Abi
@@ -44,24 +47,18 @@ from ..config import defaults as d
 from ..config.project import ContractConfig, Project
 from ..exceptions import CompileError, ConfigError, ToolchainError, UnknownImportError
 from ..fsutil import write_atomically
-from ..vm.host_table import BY_NAME, HOST_MODULE
-from ..vm.wasm_module import (
-    METADATA_SECTION,
-    FuncType,
-    WasmModule,
-    add_custom_section,
-    parse_module,
-)
-from .abi_extract import extract_abi
-from .debuginfo import ZVM_DEBUG_SECTION, sidecar_path, strip_debug
-from .mutation import mutating_exports
+from . import stamp
 from .zig import check_zig_version, run_zig
+
+if TYPE_CHECKING:
+    from ..vm.wasm_module import WasmModule
+
+# The compile path's modules (the ABI reader, wasm parsing, the debug sidecar) are imported
+# when something is compiled: a build that every stamp answers does not load them.
 
 #: Called with a short description of each step, so the CLI can show what is happening.
 Progress = Callable[[str], None]
 
-# The signature of every contract function export: arguments come through input_copy.
-_ENTRY_TYPE = FuncType((), ())
 _ZIG_ERROR = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): error: (?P<msg>.*)$")
 
 
@@ -100,11 +97,12 @@ class BuildResult:
 
 def build_project(
     project: Project, names: Iterable[str] | None = None, *, progress: Progress | None = None,
-    target: str | None = None, optimize: str | None = None,
+    target: str | None = None, optimize: str | None = None, force: bool = False,
 ) -> list[BuildResult]:
     """Build the named contracts (default: all of them, in ghost.toml order) for `target`
     (default: each contract's configured target) in Zig mode `optimize` (default: the
-    project's `build.optimize`)."""
+    project's `build.optimize`). A contract with nothing changed since its last build is
+    not compiled again (stamp.py) unless `force`; Zig is not started when none is."""
     if names is None:
         contracts = list(project.contracts.values())
         if not contracts:
@@ -114,11 +112,11 @@ def build_project(
             )
     else:
         contracts = [project.contract(n) for n in dict.fromkeys(names)]
-    zig_version = check_zig_version()
     _sdk_file(project)  # fail before compiling anything if the SDK is missing
+    zig = stamp.zig_identity()
     return [
-        build_contract(project, c, zig_version=zig_version, progress=progress, target=target,
-                       optimize=optimize)
+        build_contract(project, c, progress=progress, target=target, optimize=optimize,
+                       force=force, zig_identity=zig)
         for c in contracts
     ]
 
@@ -131,15 +129,20 @@ def build_contract(
     progress: Progress | None = None,
     target: str | None = None,
     optimize: str | None = None,
+    force: bool = False,
+    zig_identity: str | None = None,
 ) -> BuildResult:
     """Compile one contract; write `<out_dir>/<name>.wasm` (or `.zvmc` for the zvm
-    target) and describe the result."""
+    target) and describe the result. Unless `force`, a contract whose last build had the
+    same inputs (stamp.py; `zig_identity` names the Zig binary) is not compiled: its
+    artifact is reused."""
     started = time.perf_counter()
     target = target or contract.target
     if target not in d.TARGETS:
         raise ConfigError(f"unknown target {target!r}: use one of {', '.join(d.TARGETS)}")
     say = progress or (lambda _msg: None)
-    zig_version = zig_version or check_zig_version()
+    if zig_identity is None:
+        zig_identity = stamp.zig_identity()
     source = project.root / contract.source
     if not source.is_file():
         raise ConfigError(
@@ -147,6 +150,22 @@ def build_contract(
             f"{contract.source.as_posix()} does not exist"
         )
     sdk = _sdk_file(project)
+    optimize = optimize or project.build.optimize
+    if optimize not in d.OPTIMIZE_MODES:
+        raise ConfigError(
+            f"unknown optimize mode {optimize!r}: use one of {', '.join(d.OPTIMIZE_MODES)}")
+    warnings = _warnings(project, contract, sdk, optimize)
+    stack = d.ZVM_STACK_BYTES if target == "zvm" else None
+    key = _key(project, contract, target, optimize, stack, zig_identity)
+    found = None if key is None or force else stamp.lookup(project, contract.name, target, key)
+    if found is not None:
+        say(f"{contract.name} is up to date")
+        return _from_stamp(project, found, target, warnings, started)
+    zig_version = zig_version or check_zig_version()
+    from ..vm.wasm_module import METADATA_SECTION, add_custom_section, parse_module
+    from .abi_extract import extract_abi
+    from .debuginfo import ZVM_DEBUG_SECTION, sidecar_path, strip_debug
+    from .mutation import mutating_exports
 
     say(f"reading the ABI of {contract.name}")
     abi: Abi | CompileError
@@ -157,23 +176,9 @@ def build_contract(
             raise  # valid Zig the ABI cannot express: our message names the line and type
         abi = exc  # not valid Zig, most likely: let the compiler say why first
 
-    optimize = optimize or project.build.optimize
-    if optimize not in d.OPTIMIZE_MODES:
-        raise ConfigError(
-            f"unknown optimize mode {optimize!r}: use one of {', '.join(d.OPTIMIZE_MODES)}")
-    warnings: tuple[str, ...] = () if optimize in d.SAFE_OPTIMIZE_MODES else (
-        f"{contract.name}: Zig's safety checks are off ({optimize}): integer overflow wraps, "
-        "an index out of bounds reads whatever is there and `unreachable` runs on; "
-        "ReleaseSafe keeps them",)
-    if not has_panic_handler(sdk):
-        warnings += (
-            f"{_rel(sdk, project.root)} has no panic handler (an SDK from an older ghost): "
-            "a failed safety check or @panic traps without its message; copy the SDK of "
-            "a new project (`ghost new`) over it",)
     first = not (project.root / d.ZIG_CACHE_DIR / contract.name).is_dir()
     say(f"compiling {contract.name} with Zig {zig_version} ({optimize})"
         + ("; a first build can take a few seconds" if first else ""))
-    stack = d.ZVM_STACK_BYTES if target == "zvm" else None
     debug_code = _compile(project, contract, sdk, optimize, stack)
     code = strip_debug(debug_code)
     if isinstance(abi, CompileError):
@@ -222,7 +227,7 @@ def build_contract(
     _write_atomically(path, final)
     debug_path = sidecar_path(project.out_dir, contract.name, target)
     _write_atomically(debug_path, debug_code)
-    return BuildResult(
+    result = BuildResult(
         name=contract.name,
         path=path,
         size=len(final),
@@ -234,6 +239,88 @@ def build_contract(
         seconds=time.perf_counter() - started,
         target=target,
         debug_path=debug_path,
+        warnings=warnings,
+    )
+    if key is not None:
+        stamp.record(project, contract.name, target, key, {
+            "name": result.name, "path": _rel(path, project.root), "size": result.size,
+            "sha256": result.sha256, "imports": list(result.imports),
+            "exports": list(result.exports), "abi": abi.to_json(), "metadata": metadata,
+            "debug_path": _rel(debug_path, project.root),
+        }, hashlib.sha256(debug_code).hexdigest())
+    return result
+
+
+def _warnings(project: Project, contract: ContractConfig, sdk: Path,
+              optimize: str) -> tuple[str, ...]:
+    warnings: tuple[str, ...] = () if optimize in d.SAFE_OPTIMIZE_MODES else (
+        f"{contract.name}: Zig's safety checks are off ({optimize}): integer overflow wraps, "
+        "an index out of bounds reads whatever is there and `unreachable` runs on; "
+        "ReleaseSafe keeps them",)
+    if not has_panic_handler(sdk):
+        warnings += (
+            f"{_rel(sdk, project.root)} has no panic handler (an SDK from an older ghost): "
+            "a failed safety check or @panic traps without its message; copy the SDK of "
+            "a new project (`ghost new`) over it",)
+    return warnings
+
+
+def _key(project: Project, contract: ContractConfig, target: str, optimize: str,
+         stack: int | None, zig_identity: str | None) -> str | None:
+    """The build's stamp key; None without Zig to identify (the compile will say why) or
+    with an input it cannot read (the compile reports it)."""
+    if zig_identity is None:
+        return None
+    try:
+        return stamp.build_key(project, contract, target, optimize, stack, zig_identity)
+    except OSError:
+        return None
+
+
+def up_to_date(project: Project) -> list[BuildResult] | None:
+    """What `build_project(project)` would return if every contract is unchanged since its
+    last build (all answered by stamps, nothing compiled, no Zig started); None as soon as
+    one is not, or anything is amiss: the full build then runs and reports it."""
+    started = time.perf_counter()
+    zig = stamp.zig_identity()
+    contracts = list(project.contracts.values())
+    if zig is None or not contracts:
+        return None
+    sdk = project.sdk_dir / d.SDK_FILE
+    if not sdk.is_file():
+        return None
+    results = []
+    for contract in contracts:
+        target, optimize = contract.target, project.build.optimize
+        if (target not in d.TARGETS or optimize not in d.OPTIMIZE_MODES
+                or not (project.root / contract.source).is_file()):
+            return None
+        stack = d.ZVM_STACK_BYTES if target == "zvm" else None
+        key = _key(project, contract, target, optimize, stack, zig)
+        found = None if key is None else stamp.lookup(project, contract.name, target, key)
+        if found is None:
+            return None
+        results.append(_from_stamp(project, found, target,
+                                   _warnings(project, contract, sdk, optimize), started))
+        started = time.perf_counter()
+    return results
+
+
+def _from_stamp(project: Project, found: dict[str, Any], target: str,
+                warnings: tuple[str, ...], started: float) -> BuildResult:
+    """The result of a build skipped by its stamp: as the build that wrote it described it."""
+    return BuildResult(
+        name=found["name"],
+        path=project.root / found["path"],
+        size=found["size"],
+        sha256=found["sha256"],
+        imports=tuple(found["imports"]),
+        exports=tuple(found["exports"]),
+        abi=Abi.from_json(found["abi"]),
+        metadata=found["metadata"],
+        seconds=time.perf_counter() - started,
+        target=target,
+        debug_path=project.root / found["debug_path"],
         warnings=warnings,
     )
 
@@ -375,6 +462,11 @@ def _compile_error(contract: ContractConfig, output: str, root: Path) -> Compile
 
 def check_imports(module: WasmModule, name: str) -> None:
     """Every import must be a host function from module "ghost" with the table's signature."""
+    import difflib
+
+    from ..vm.host_table import BY_NAME, HOST_MODULE
+    from ..vm.wasm_module import FuncType
+
     for imp in module.imports:
         where = f"{name}.wasm imports {imp.module}.{imp.name}"
         if imp.module != HOST_MODULE or imp.kind != "func":
@@ -396,6 +488,9 @@ def check_imports(module: WasmModule, name: str) -> None:
 
 def check_exports(module: WasmModule, abi: Abi, contract: ContractConfig) -> None:
     """Every ABI function must be exported as a `() -> ()` entry point."""
+    from ..vm.wasm_module import FuncType
+
+    entry = FuncType((), ())  # every contract function: arguments come through input_copy
     for fn in abi.functions:
         found = module.export_type(fn.name)
         if found is None:
@@ -403,10 +498,10 @@ def check_exports(module: WasmModule, abi: Abi, contract: ContractConfig) -> Non
                 f"{contract.source.as_posix()}: function {fn.name!r} is not exported; does the "
                 "contract have `comptime { ghost.exportContract(@This()); }`?"
             )
-        if found != _ENTRY_TYPE:
+        if found != entry:
             raise CompileError(
                 f"{contract.source.as_posix()}: export {fn.name!r} has signature {found}, "
-                f"expected {_ENTRY_TYPE} (contract functions are exported by exportContract)"
+                f"expected {entry} (contract functions are exported by exportContract)"
             )
 
 

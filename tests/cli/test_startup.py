@@ -36,8 +36,9 @@ print("loaded:" + ",".join(m for m in {heavy!r} if m in sys.modules))
 
 # A sandbox call to a wasm contract from a development account signs nothing, prints plain
 # text, and runs no ZVM code: none of these belong in its process.
-CALL_UNUSED = ("rich", "Crypto", "asyncio", "ghost_cli.vm.zvm.engine", "ghost_cli.crypto.schemes",
-               "ghost_cli.rpc.dispatcher", "pqcrypto", "coincurve")
+CALL_UNUSED = ("rich", "tomlkit", "concurrent.futures", "Crypto", "asyncio",
+               "ghost_cli.vm.zvm.engine",
+               "ghost_cli.crypto.schemes", "ghost_cli.rpc.dispatcher", "pqcrypto", "coincurve")
 
 
 def test_a_sandbox_call_imports_only_what_it_uses(tmp_path, counter_code):
@@ -57,3 +58,49 @@ def test_a_sandbox_call_imports_only_what_it_uses(tmp_path, counter_code):
         outputs.append(run.stdout.splitlines())
     assert outputs[1] == ["1", "loaded:"]
     assert outputs[2] == ["1", "loaded:"]
+
+
+# `ghost build` with nothing changed: answered before Typer starts (cli/quick_build.py), from
+# the build stamps; no Typer, no compile-path module, no tomlkit.
+BUILD_UNUSED = ("typer", "pydantic", "tomlkit", "wasmtime", "sqlite3",
+                "ghost_cli.vm.wasm_module", "ghost_cli.toolchain.abi_extract",
+                "ghost_cli.toolchain.debuginfo", "ghost_cli.toolchain.lowering")
+
+RUN_PROBE = """
+import sys
+sys.argv = ["ghost", *sys.argv[1:]]
+from ghost_cli.cli.main import run
+try:
+    run()
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print("loaded:" + ",".join(m for m in {heavy!r} if m in sys.modules))
+"""
+
+
+def _json_without_seconds(text: str) -> dict:
+    import json
+
+    doc = json.loads(text[:text.rindex("}") + 1])
+    for c in doc["contracts"]:
+        c.pop("seconds")
+    return doc
+
+
+def test_an_unchanged_build_starts_no_typer_and_prints_the_same(built_project):
+    import os
+
+    probe = RUN_PROBE.format(heavy=BUILD_UNUSED)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GHOST_")}
+    quick = subprocess.run([sys.executable, "-c", probe, "build", "--json"],
+                           cwd=built_project, capture_output=True, text=True, env=env)
+    assert quick.returncode == 0, quick.stderr
+    assert quick.stdout.splitlines()[-1] == "loaded:"
+    # GHOST_OPTIMIZE (set to the project's own mode) sends the same build through Typer.
+    full = subprocess.run([sys.executable, "-c", probe, "build", "--json"],
+                          cwd=built_project, capture_output=True, text=True,
+                          env={**env, "GHOST_OPTIMIZE": "ReleaseSafe"})
+    assert full.returncode == 0, full.stderr
+    assert "typer" in full.stdout.splitlines()[-1]
+    assert _json_without_seconds(quick.stdout) == _json_without_seconds(full.stdout)
+    assert _json_without_seconds(quick.stdout)["contracts"][0]["name"] == "counter"

@@ -2,7 +2,8 @@
 
 On disk a module is `Module.serialize()` output behind a small header and a sha256 of the
 payload, in `<cache_dir>/<code sha256>.<tag>.cwasm`, where the tag names the wasmtime
-version and the engine settings that shape compiled code. `Module.deserialize` trusts
+build (its native library's size and modification time) and the engine settings that
+shape compiled code. `Module.deserialize` trusts
 its input, so a file whose checksum does not match, or that wasmtime rejects, is ignored
 and rewritten rather than loaded.
 

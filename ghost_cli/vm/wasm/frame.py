@@ -110,32 +110,28 @@ class CallFrame:
             self.memory = found
         return self.memory
 
-    def _bounded(self, caller: wasmtime.Caller, function: str, ptr: int,
-                 length: int) -> wasmtime.Memory:
-        """The memory, once [ptr, ptr+length) is known to lie inside it."""
+    def span(self, caller: wasmtime.Caller) -> tuple[int, int]:
+        """Where linear memory is now and its size. Valid for one host call: only wasm
+        code (memory.grow) moves or grows it, and none runs during a host call."""
         memory = self._memory(caller)
-        size = memory.data_len(caller)
+        base = ctypes.cast(memory.data_ptr(caller), ctypes.c_void_p).value or 0
+        return base, memory.data_len(caller)
+
+    @staticmethod
+    def bounded(span: tuple[int, int], function: str, ptr: int, length: int) -> int:
+        """The address of [ptr, ptr+length), once it is known to lie inside memory."""
+        base, size = span
         if ptr + length > size:
             raise HostMemoryError(
                 f"host call {function}: pointer {ptr:#x} + len {length} outside memory "
                 f"({size} bytes)")
-        return memory
+        return base + ptr
 
-    @staticmethod
-    def _address(memory: wasmtime.Memory, caller: wasmtime.Caller, ptr: int) -> int:
-        # Looked up on every access: memory.grow may move the buffer.
-        return (ctypes.cast(memory.data_ptr(caller), ctypes.c_void_p).value or 0) + ptr
+    def read(self, span: tuple[int, int], function: str, ptr: int, length: int) -> bytes:
+        address = self.bounded(span, function, ptr, length)
+        return ctypes.string_at(address, length) if length else b""
 
-    def check(self, caller: wasmtime.Caller, function: str, ptr: int, length: int) -> None:
-        self._bounded(caller, function, ptr, length)
-
-    def read(self, caller: wasmtime.Caller, function: str, ptr: int, length: int) -> bytes:
-        memory = self._bounded(caller, function, ptr, length)
-        if not length:
-            return b""
-        return ctypes.string_at(self._address(memory, caller, ptr), length)
-
-    def write(self, caller: wasmtime.Caller, function: str, ptr: int, data: bytes) -> None:
-        memory = self._bounded(caller, function, ptr, len(data))
+    def write(self, span: tuple[int, int], function: str, ptr: int, data: bytes) -> None:
+        address = self.bounded(span, function, ptr, len(data))
         if data:
-            ctypes.memmove(self._address(memory, caller, ptr), data, len(data))
+            ctypes.memmove(address, data, len(data))

@@ -18,8 +18,9 @@ from ghost_cli.vm.host_calls import CALLS, call_traced
 from ghost_cli.vm.host_table import HOST_FUNCTIONS, HOST_MODULE, HostFunction
 from ghost_cli.vm.types import Event, Limits
 
-from .frame import CallFrame, FrameStack, u32
+from .frame import CallFrame, FrameStack
 
+_U32 = 0xFFFF_FFFF
 _VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
 
 
@@ -46,19 +47,26 @@ def _val_i64(value: int) -> wasmtime.Val:
 class WasmAccess:
     """vm/host_calls.py's view of one wasm host call: the frame's memory, fuel and state."""
 
-    __slots__ = ("_caller", "_frame", "name")
+    __slots__ = ("_caller", "_frame", "_span", "name")
 
     def __init__(self, frame: CallFrame, caller: wasmtime.Caller, name: str) -> None:
         self._frame, self._caller, self.name = frame, caller, name
+        self._span: tuple[int, int] | None = None  # memory's address and size, this call
+
+    def _memory(self) -> tuple[int, int]:
+        span = self._span
+        if span is None:  # asked once per host call (two ctypes calls), not per access
+            span = self._span = self._frame.span(self._caller)
+        return span
 
     def read(self, ptr: int, length: int) -> bytes:
-        return self._frame.read(self._caller, self.name, ptr, length)
+        return self._frame.read(self._memory(), self.name, ptr, length)
 
     def reserve(self, ptr: int, length: int) -> None:
-        self._frame.check(self._caller, self.name, ptr, length)
+        self._frame.bounded(self._memory(), self.name, ptr, length)
 
     def write(self, ptr: int, data: bytes) -> None:
-        self._frame.write(self._caller, self.name, ptr, data)
+        self._frame.write(self._memory(), self.name, ptr, data)
 
     def charge(self, price: int) -> None:
         self._frame.charge(self.name, price)
@@ -131,11 +139,11 @@ def _handler(row: HostFunction) -> Callable[..., object]:
     wrap = {(): None, ("i32",): _val_i32, ("i64",): _val_i64}[row.results]
 
     def handler(frame: CallFrame, caller: wasmtime.Caller, *args: int) -> object:
+        args = [a & _U32 for a in args]  # wasmtime hands i32s over signed: make them u32
         if frame.tracer is None:
-            result = call(WasmAccess(frame, caller, name), *(u32(a) for a in args))
+            result = call(WasmAccess(frame, caller, name), *args)
         else:
-            result = call_traced(frame.tracer, call, WasmAccess(frame, caller, name),
-                                 *(u32(a) for a in args))
+            result = call_traced(frame.tracer, call, WasmAccess(frame, caller, name), *args)
         return result if wrap is None or result is None else wrap(result)
 
     handler.__name__ = name

@@ -1,0 +1,59 @@
+"""The sandbox's read cache (store/read_cache.py) changes no outcome: the same operations
+give the same rows, receipts, nonces and state root as the plain SQLite store, across
+failures and snapshot rollbacks, and a second process's commits are seen at once."""
+
+import pytest
+
+import ghost_cli.chain.sandbox as sandbox_module
+from ghost_cli.chain.sandbox import Sandbox
+from ghost_cli.chain.store import open_store
+from ghost_cli.chain.store.read_cache import CachedSqliteStore
+from ghost_cli.chain.store.records import TABLES
+from ghost_cli.exceptions import ExecutionError
+from ghost_cli.vm import gas
+
+NOW = 1_700_000_000
+
+
+def _operations(path, counter_code):
+    with Sandbox(path, clock=lambda: NOW, authenticated=True) as sb:
+        sb.deploy(counter_code, name="counter")
+        for _ in range(3):
+            sb.call("counter", "increment")
+        with pytest.raises(ExecutionError):  # fails: nonce used, failed receipt, no writes
+            sb.call("counter", "increment", gas_limit=gas.TX_BASE + 10)
+        with sb.snapshot():  # everything in here is undone, caches included
+            sb.call("counter", "add", [100])
+            sb.call("counter", "add", [7], signer=sb.dev_keys[1])
+            assert sb.query("counter", "get").result == 110
+        sb.call("counter", "add", [5])
+        sb.call("counter", "increment", signer=sb.dev_keys[1])
+        assert sb.query("counter", "get").result == 9
+        assert [sb.store.nonce(a) for a in sb.accounts[:3]] == [6, 1, 0]
+        return sb.store.state_root(), {t: list(sb.store.export_rows(t)) for t in TABLES}
+
+
+def test_cached_store_gives_the_plain_stores_rows_receipts_and_root(
+        tmp_path, counter_code, monkeypatch):
+    cached = _operations(tmp_path / "cached.db", counter_code)
+    monkeypatch.setattr(sandbox_module, "_open",
+                        lambda path, authenticated: open_store(path, authenticated=authenticated))
+    plain = _operations(tmp_path / "plain.db", counter_code)
+    assert cached[1]["receipts"] and cached[1]["accounts"]
+    assert cached == plain
+
+
+def test_another_process_commits_are_seen(tmp_path, counter_code):
+    path = tmp_path / "shared.db"
+    with Sandbox(path) as a, Sandbox(path) as b:
+        assert isinstance(a.store, CachedSqliteStore)
+        a.deploy(counter_code, name="counter")
+        a.call("counter", "increment")
+        assert b.query("counter", "get").result == 1
+        b.call("counter", "increment")  # b's connection commits: a's cached rows are stale
+        b.call("counter", "add", [10])
+        assert a.query("counter", "get").result == 12  # storage read again
+        receipt = a.call("counter", "increment")  # nonce read again: no NonceError
+        assert receipt.result == 13
+        assert a.store.nonce(a.default_sender) == b.store.nonce(a.default_sender) == 5
+        assert a.store.height() == b.store.height() == 5

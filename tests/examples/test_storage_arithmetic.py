@@ -31,7 +31,7 @@ def test_storage_in_the_sandbox(example):
     root, ghost = example("storage")
     assert ghost("deploy", "--json").code == 0
     assert ghost("keys", "new", "bob").code == 0
-    bob = ghost("keys", "show", "bob", "--json").json["key"]["address"].lower()
+    bob = ghost("keys", "show", "bob", "--json").json["key"]["address"]
 
     assert ghost("call", "storage", "set", "greeting", "0x68690a", "--json").code == 0
     got = ghost("query", "storage", "get", "greeting", "--json").json
@@ -98,7 +98,7 @@ def test_storage_on_a_node_over_quic(example, node):
     done = ghost("call", "storage", "set", "k", "0x2a", *local, "--key", "alice", "--json")
     assert done.code == 0, done.stderr
     assert done.json["events"][0]["name"] == "Set"
-    alice = ghost("keys", "show", "alice", "--json").json["key"]["address"].lower()
+    alice = ghost("keys", "show", "alice", "--json").json["key"]["address"]
     assert ghost("query", "storage", "owner_of", "k", *local, "--json").json["result"] == alice
 
     refused = ghost("call", "storage", "set", "k", "0x00", *local, "--key", "bob", "--json")

@@ -138,8 +138,9 @@ class CachedSqliteStore(SqliteStore):
         super().put_contract(rec, code)
         self._contracts.pop(rec.address, None)
 
-    def storage_apply(self, address: bytes, writes: dict[bytes, bytes | None]) -> None:
-        super().storage_apply(address, writes)
+    def storage_apply(self, address: bytes, writes: dict[bytes, bytes | None], *,
+                      height: int | None = None) -> None:
+        super().storage_apply(address, writes, height=height)
         slots = self._slots
         if len(slots) + len(writes) >= SLOT_CACHE_ENTRIES:
             slots.clear()

@@ -1,8 +1,10 @@
 """pytest plugin for ghost projects (registered through the `pytest11` entry point).
 
 Fixtures (docs/testing.md): `ghost_env` (the sandbox, rolled back after every test),
-`deploy`, `accounts`, `keys`, `reverts`, `expect_event`, `ghost_target`, `ghost_project`.
-Options: --gas-report, --gas-snapshot, --gas-check, --gas-tolerance, --ghost-target.
+`deploy`, `accounts`, `keys`, `reverts`, `expect_event`, `ghost_target`, `ghost_project`,
+`fuzz` and `invariants` (testing/fuzz.py, testing/invariants.py).
+Options: --gas-report, --gas-snapshot, --gas-check, --gas-tolerance, --ghost-target,
+--fuzz-runs, --ghost-seed, --invariant-runs, --fuzz-depth, --fuzz-gas.
 The project's contracts are built once per session and target, when a test first asks.
 With --ghost-target both (or GHOST_TARGET=both) every test that uses the sandbox runs on
 wasm and on ZVM, and fails when the two runs differ in results, reverts or events.
@@ -48,6 +50,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ghost-target", default=None, choices=TARGET_CHOICES,
                     help="Build and run the contracts as wasm, zvm, or both (compared); "
                          "default: $GHOST_TARGET, else each contract's target in ghost.toml.")
+    group.addoption("--fuzz-runs", type=int, default=None,
+                    help="Examples per fuzz run (default 256).")
+    group.addoption("--ghost-seed", type=int, default=None,
+                    help="Seed of fuzz and invariant runs (default 0: the same examples "
+                         "every run).")
+    group.addoption("--invariant-runs", type=int, default=None,
+                    help="Call sequences per invariant run (default 32).")
+    group.addoption("--fuzz-depth", type=int, default=None,
+                    help="Calls per invariant sequence (default 50).")
+    group.addoption("--fuzz-gas", action="store_true",
+                    help="Count fuzz and invariant calls in gas snapshots.")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,6 +70,21 @@ def pytest_configure(config: pytest.Config) -> None:
     import time
 
     config.stash[STARTED] = int(time.time())
+    config.addinivalue_line(
+        "markers", "fuzz(runs=None, seed=None, invariant_runs=None, depth=None): a fuzz or "
+                   "invariant test (given to tests named test_fuzz*/test_invariant* and to "
+                   "tests using the fuzz or invariants fixture); its arguments override the "
+                   "run options for this test")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # `-m fuzz` / `-m "not fuzz"` select fuzz and invariant tests however they are spotted.
+    for item in items:
+        name = getattr(item, "originalname", item.name)
+        uses = set(getattr(item, "fixturenames", ()))
+        if (name.startswith(("test_fuzz", "test_invariant")) or uses & {"fuzz", "invariants"}) \
+                and item.get_closest_marker("fuzz") is None:
+            item.add_marker(pytest.mark.fuzz)
 
 
 def _target_choice(config: pytest.Config) -> str | None:
@@ -107,11 +135,18 @@ def _new_session(config: pytest.Config, project, target: str | None):
         gas_limit=network.gas_limit,
     )
     env = GhostEnv(sandbox, artifacts, target=target)
+    env.sources = _sources(project)
     env.gas_records = config.stash[RECORDS]
     if _target_choice(config) == "both":  # both runs of a test see the same block times
         env.clock.default = config.stash[STARTED]
         env.gas_by_target = True
     return env
+
+
+def _sources(project) -> list[Path]:
+    """Every Zig file of the project's contracts' directories: literals to fuzz with."""
+    dirs = {(project.root / c.source).parent for c in project.contracts.values()}
+    return sorted({p for d in dirs for p in d.rglob("*.zig")})
 
 
 @pytest.fixture(scope="session")
@@ -205,6 +240,47 @@ def expect_event(ghost_env):
     """expect_event(receipt, "Incremented", by=accounts[0]): the receipt holds that event
     with those decoded fields (emitter=contract narrows it); returns the event as JSON."""
     return ghost_env.expect_event
+
+
+def _fuzz_settings(request: pytest.FixtureRequest):
+    from .fuzz import FuzzSettings
+
+    opt = request.config.getoption
+    defaults = FuzzSettings()
+    chosen = {"runs": opt("--fuzz-runs"), "seed": opt("--ghost-seed"),
+              "invariant_runs": opt("--invariant-runs"), "depth": opt("--fuzz-depth")}
+    mark = request.node.get_closest_marker("fuzz")
+    chosen.update({k: v for k, v in (mark.kwargs if mark else {}).items() if k in chosen})
+    for key, value in chosen.items():
+        if value is not None and (not isinstance(value, int) or value < (0 if key == "seed"
+                                                                             else 1)):
+            from ..exceptions import UsageError
+
+            raise UsageError(f"fuzz {key} must be a whole number >= "
+                             f"{0 if key == 'seed' else 1}, not {value!r}")
+    return FuzzSettings(**{k: getattr(defaults, k) if v is None else v
+                           for k, v in chosen.items()})
+
+
+@pytest.fixture
+def fuzz(ghost_env, request: pytest.FixtureRequest):
+    """fuzz(counter.add): call a contract function with arguments drawn from its ABI types
+    (--fuzz-runs examples, each from the state at that point); a panic fails, printing the
+    shrunk input as `ghost call` lines. `@fuzz.given(counter.add)` runs a property over
+    the arguments instead. See docs/testing.md "Fuzzing"."""
+    from .fuzz import Fuzz
+
+    return Fuzz(ghost_env, _fuzz_settings(request))
+
+
+@pytest.fixture
+def invariants(ghost_env, request: pytest.FixtureRequest):
+    """invariants(token, check, token.solvent): random call sequences to the contract's
+    functions from several senders, checks after every call; a failing sequence is shrunk
+    and printed as `ghost call` lines. See docs/testing.md "Invariants"."""
+    from .invariants import Invariants
+
+    return Invariants(ghost_env, _fuzz_settings(request))
 
 
 def pytest_assertrepr_compare(config: pytest.Config, op: str, left, right):
@@ -306,7 +382,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     config = session.config
     records = config.stash[RECORDS]
-    totals = gas_report.per_test(records)
+    totals = gas_report.per_test(records, fuzz=config.getoption("--fuzz-gas"))
     check: tuple = ((), ())
     error = config.stash.get(BUILD_ERROR, None)
     try:

@@ -36,6 +36,17 @@ def register(app: typer.Typer) -> None:
         watch: Annotated[bool, typer.Option(
             "--watch", help="Run again whenever a Zig source, test or ghost.toml changes "
                             "(rebuilding first); Ctrl-C stops.")] = False,
+        seed: Annotated[int | None, typer.Option(
+            "--seed", help="Seed of fuzz and invariant runs (default 0: the same examples "
+                           "every run).")] = None,
+        fuzz_runs: Annotated[int | None, typer.Option(
+            "--fuzz-runs", help="Examples per fuzz run (default 256).")] = None,
+        invariant_runs: Annotated[int | None, typer.Option(
+            "--invariant-runs", help="Call sequences per invariant run (default 32).")] = None,
+        fuzz_depth: Annotated[int | None, typer.Option(
+            "--fuzz-depth", help="Calls per invariant sequence (default 50).")] = None,
+        fuzz_gas: Annotated[bool, typer.Option(
+            "--fuzz-gas", help="Count fuzz and invariant calls in gas snapshots.")] = False,
         verbose: Verbose = 0,
     ) -> None:
         """Run tests/ with pytest; extra arguments go to pytest (e.g. -k increment).
@@ -51,6 +62,8 @@ def register(app: typer.Typer) -> None:
 
         project = load_project()
         _check_target(target)
+        _check_fuzz_counts(seed=seed, fuzz_runs=fuzz_runs, invariant_runs=invariant_runs,
+                           fuzz_depth=fuzz_depth)
         if watch and out.as_json:
             from ..exceptions import UsageError
 
@@ -74,6 +87,11 @@ def register(app: typer.Typer) -> None:
             cmd += ["--gas-tolerance", str(tolerance)] if tolerance is not None else []
             cmd += ["-" + "v" * verbose] if verbose else []
             cmd += ["--ghost-target", target] if target else []
+            for flag, value in (("--ghost-seed", seed), ("--fuzz-runs", fuzz_runs),
+                                ("--invariant-runs", invariant_runs),
+                                ("--fuzz-depth", fuzz_depth)):
+                cmd += [flag, str(value)] if value is not None else []
+            cmd += ["--fuzz-gas"] if fuzz_gas else []
             cmd += list(ctx.args)
             # With --json, pytest's own output goes to stderr so stdout stays one document.
             import os
@@ -124,6 +142,16 @@ def _check_target(target: str | None) -> None:
 
     if target is not None and target not in TARGET_CHOICES:
         raise UsageError(f"unknown target {target!r}: use one of {', '.join(TARGET_CHOICES)}")
+
+
+def _check_fuzz_counts(**counts: int | None) -> None:
+    from ..exceptions import UsageError
+
+    for name, value in counts.items():
+        least = 0 if name == "seed" else 1
+        if value is not None and value < least:
+            option = "--" + name.replace("_", "-")
+            raise UsageError(f"{option} must be at least {least}, not {value}")
 
 
 def _raise_for(status: int, report: dict) -> None:

@@ -47,6 +47,8 @@ class Step:
     types: tuple[str, ...]
     args: tuple
     sender: bytes | None = None  # None: the default sender
+    result: Any = None  # the decoded result, once the call returned
+    reverted: str | None = None  # the revert reason, when the call reverted
 
     def replay(self, env) -> str:
         args = [cli_value(t, a) for t, a in zip(self.types, self.args, strict=True)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from typing import Any
 
 from .fuzz import (
@@ -32,6 +33,9 @@ class Invariants:
     def __init__(self, env, settings: FuzzSettings) -> None:
         self.env = env
         self.settings = settings
+        #: The calls of the running sequence so far (Step: contract, function, args,
+        #: sender, result, reverted), for invariants that follow what was done.
+        self.calls: list[Step] = []
 
     @property
     def dictionary(self) -> Dictionary:
@@ -68,7 +72,8 @@ class Invariants:
             from ..exceptions import UsageError
 
             raise UsageError("invariants(...) needs at least one check after the targets")
-        log: list[Step] = []
+        log = self.calls
+        log.clear()
         setup = setup_lines(env)
         dictionary = self.dictionary
 
@@ -107,12 +112,14 @@ class Invariants:
         @rule(call=calls, sender=st.sampled_from(senders))
         def step(self, call: tuple, sender: bytes) -> None:
             (handle, types), args = handles[call[0]], call[1]
-            log.append(Step(handle.contract._name, handle.name, types, args, sender))
+            done = Step(handle.contract._name, handle.name, types, args, sender)
+            log.append(done)  # before the call: a panic's replay ends with it
             with env.as_caller(sender):
                 try:
-                    handle(*args)
-                except RevertError:
-                    pass  # a refused call is part of the sequence, not a failure
+                    done = replace(done, result=handle(*args))
+                except RevertError as exc:  # a refused call is part of the sequence
+                    done = replace(done, reverted=exc.reason)
+            log[-1] = done
 
         ContractSequences.step = step
         settings = self.settings.hypothesis(runs or self.settings.invariant_runs,
@@ -122,9 +129,10 @@ class Invariants:
         try:
             run()
         except Exception as exc:  # the shortest failing sequence ran last
-            raise FuzzFailure(failure_message(
-                env, f"invariant broken after {len(log)} call(s)", setup, list(log), exc)
-            ) from exc
+            what = (f"invariant broken after {len(log)} call(s)"
+                    if isinstance(exc, AssertionError) else
+                    f"call {len(log)} of the sequence failed")
+            raise FuzzFailure(failure_message(env, what, setup, list(log), exc)) from exc
 
 
 def _check(check: Callable | Any) -> None:

@@ -4,6 +4,7 @@ replay lines reproduce them with `ghost call`, and `ghost test` runs the fixture
 
 from __future__ import annotations
 
+import json
 import shlex
 
 import pytest
@@ -191,3 +192,103 @@ def test_python_invariants_and_senders(env):
     with pytest.raises(FuzzFailure) as caught:
         Invariants(env, FuzzSettings())(c, lambda: c.get.query() < 3)
     assert "invariant broken" in str(caught.value)
+
+
+# ---- `ghost test` with the fixtures, and the replay lines run by `ghost call` ------------
+
+USER_TESTS = '''
+import pytest
+
+
+def test_fuzz_check(deploy, fuzz):
+    fuzz(deploy("planted").check)
+
+
+def test_invariant_stage(deploy, invariants):
+    planted = deploy("planted")
+    invariants(planted, planted.safe, exclude=["check", "widen"])
+'''
+
+PASSING = '''
+def test_fuzz_counter(deploy, fuzz):
+    counter = deploy("counter")
+    counter.increment()
+    fuzz(counter.add)
+
+
+def test_plain(deploy):
+    deploy("counter").increment()
+'''
+
+
+@pytest.fixture
+def lab_copy(lab, tmp_path):
+    import shutil
+
+    root = tmp_path / "lab"
+    shutil.copytree(lab[0], root, ignore=shutil.ignore_patterns(".ghost", "__pycache__"))
+    for old in (root / "tests").glob("test_*.py"):
+        old.unlink()
+    return root
+
+
+def _replay_lines(output: str, test: str) -> list[str]:
+    """The `ghost ...` lines printed under the failure of `test`."""
+    block = output[output.index(test):]
+    block = block[block.index("replay (fresh sandbox):"):]
+    lines = []
+    for line in block.splitlines()[1:]:
+        text = line.lstrip("E").strip()
+        if not text.startswith("ghost "):
+            break
+        lines.append(text)
+    return lines
+
+
+def test_ghost_test_finds_both_bugs_on_both_targets_and_the_replay_reproduces(
+        lab_copy, run_ghost):
+    (lab_copy / "tests" / "test_planted.py").write_text(USER_TESTS)
+    result = run_ghost("test", "--target", "both", "-p", "no:randomly", cwd=lab_copy)
+    assert result.code == 10, result.stdout + result.stderr
+    out = result.stdout
+    for target in TARGETS:
+        assert _replay_lines(out, f"test_fuzz_check[{target}]") == [
+            "ghost deploy planted", "ghost call planted check 1337 false"]
+        stage = _replay_lines(out, f"test_invariant_stage[{target}]")
+        assert [line.split("   #")[0] for line in stage] == [
+            "ghost deploy planted", "ghost call planted arm", "ghost call planted load 7",
+            "ghost call planted fire"]
+    assert "4 failed" in out
+
+    # The printed lines, run as they are, reproduce the failures on the sandbox.
+    assert run_ghost("build", cwd=lab_copy).code == 0
+    deploy, call = (shlex.split(line)[1:] for line in
+                    _replay_lines(out, "test_fuzz_check[wasm]"))
+    assert run_ghost(*deploy, cwd=lab_copy).code == 0
+    failed = run_ghost(*call, cwd=lab_copy)
+    assert failed.code == 6 and "planted: x == 1337" in failed.stderr
+    for line in _replay_lines(out, "test_invariant_stage[wasm]")[1:]:
+        assert run_ghost(*shlex.split(line.split("#")[0])[1:], cwd=lab_copy).code == 0
+    assert run_ghost("query", "planted", "safe", cwd=lab_copy).stdout.strip() == "False"
+
+
+def test_fuzz_calls_stay_out_of_the_gas_snapshot_unless_asked(lab_copy, run_ghost):
+    (lab_copy / "tests" / "test_passing.py").write_text(PASSING)
+    assert run_ghost("test", "--snapshot", "--fuzz-runs", "20", "--seed", "3",
+                     cwd=lab_copy).code == 0
+    snapshot = json.loads((lab_copy / ".gas-snapshot.json").read_text())["tests"]
+    fuzz_test = "tests/test_passing.py::test_fuzz_counter"
+    plain = snapshot["tests/test_passing.py::test_plain"]
+    assert snapshot[fuzz_test] == plain  # only the increment before fuzzing
+    assert run_ghost("test", "--check", "--fuzz-runs", "30", cwd=lab_copy).code == 0
+
+    assert run_ghost("test", "--snapshot", "--fuzz-gas", "--fuzz-runs", "20",
+                     cwd=lab_copy).code == 0
+    with_fuzz = json.loads((lab_copy / ".gas-snapshot.json").read_text())["tests"]
+    assert with_fuzz[fuzz_test] > plain * 10
+
+
+def test_bad_fuzz_counts_are_usage_errors(lab_copy, run_ghost):
+    result = run_ghost("test", "--fuzz-runs", "0", "--json", cwd=lab_copy)
+    assert result.code == 2
+    assert result.json["error"]["message"] == "--fuzz-runs must be at least 1, not 0"

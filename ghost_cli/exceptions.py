@@ -3,6 +3,7 @@
     GhostError                      exit 1   anything not listed below
     ├── UsageError                  exit 2   bad command-line input
     │   ├── ArgumentError           exit 2   call arguments that do not fit the contract's ABI
+    │   │   └── AbiError            exit 2   bytes that do not decode as their ABI type
     │   └── RequestError            exit 2   a JSON-RPC request a node refuses (docs/rpc.md)
     │       ├── ParseError                   the body is not JSON
     │       ├── MethodNotFoundError          no such method
@@ -79,6 +80,17 @@ class UsageError(GhostError):
 
 class ArgumentError(UsageError):
     code = "bad_arguments"
+
+
+class AbiError(ArgumentError):
+    """Bytes that do not decode as their ABI type. `reason` (also `details["reason"]`) is
+    the exact revert reason a contract gives for the same bytes, e.g.
+    `ghost: call data too short` (docs/abi.md, "Refusals"). Its code stays `bad_arguments`
+    (exit 2, JSON-RPC -32042): a refinement, not a new kind of failure."""
+
+    def __init__(self, reason: str, detail: str = "", **details: object) -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason, reason=reason, **details)
+        self.reason = reason
 
 
 class RequestError(UsageError):

@@ -1,9 +1,13 @@
 """Derive a contract's ABI from its root Zig source file.
 
-The SDK's `exportContract(@This())` exports every top-level `pub fn` of that file, and its
-call-data codec supports a fixed set of types. This module reads the same declarations
-from the source text, so the ABI is known without running the compiler and an
-unsupported type is reported at its own file:line rather than deep inside the SDK.
+The SDK's `exportContract(@This())` exports every top-level `pub fn` of that file whose
+parameters and result are all ABI types; any other `pub fn` (pointers, allocators,
+`anytype`, comptime parameters) is a helper, neither exported nor an error.
+`exportFunctions(@This(), .{ "a", "b" })` exports exactly the names listed, and a listed
+name that is missing or not of ABI types is an error at its file:line. This module applies
+the same rule to the source text (docs/abi.md, "Exports"), so the ABI is known without
+running the compiler. It also records the structs and enums the ABI uses (declared in the
+file, or in a file it imports by relative path), the events emitted, and the error names.
 
 The reader is a small scanner, not a Zig parser: it blanks out comments and string
 literals, tracks brace depth to find declarations at the top level, and reads each
@@ -16,20 +20,34 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..abi import CONSTRUCTOR, INT_TYPES, Abi, EventField, EventSpec, Function, Param
+from ..abi import (
+    ABI_VERSION,
+    ADDRESS_LEN,
+    CONSTRUCTOR,
+    INT_TYPES,
+    Abi,
+    EventField,
+    EventSpec,
+    Function,
+    Param,
+    TypeDecl,
+)
+from ..abi.types import MAX_ARRAY
 from ..config.defaults import SDK_MODULE
 from ..exceptions import CompileError
 
-SUPPORTED = "u8..u256, i8..i256, bool, []const u8, ghost.String, ghost.Address, void (results)"
+SUPPORTED = ("u8..u256, i8..i256, bool, ghost.Address, [N]u8, []const u8, ghost.String, "
+             "[N]T, []const T, ?T, tuples, structs and enum(u8) declared in the contract, "
+             "void (results)")
 
 #: Names the module already uses for itself; a contract function cannot take them.
 _RESERVED_EXPORTS = {"memory"}
 
 _PUB_FN = re.compile(r"\bpub\s+fn\s+([A-Za-z_]\w*)\s*\(")
-_CONST = re.compile(r"\b(?:pub\s+)?const\s+([A-Za-z_]\w*)\s*(?::[^=]*)?=\s*([^;]*);")
 _PARAM = re.compile(r"\s*(?:(comptime|noalias)\s+)?([A-Za-z_]\w*)\s*:\s*(.*\S)\s*$", re.S)
 _IMPORT = re.compile(r'^@import\(\s*"([^"]*)"\s*\)$')
 #: `SDK.emit("Name", ...)`: the SDK's event call, topic 0 being the name.
+_EMIT_ANY = re.compile(r"\b([A-Za-z_]\w*)\s*\.\s*(emit|emitEvent)\s*\(")
 _EMIT = re.compile(r'\b([A-Za-z_]\w*)\s*\.\s*emit\s*\(\s*"([^"\\]{1,32})"')
 #: A doc-comment line declaring an event's fields: `/// event Name(field: type [indexed], ...)`.
 _EVENT_DOC = re.compile(r"^[ \t]*//[/!][ \t]*event[ \t]+([A-Za-z_]\w*)[ \t]*\(([^)]*)\)[ \t]*$",
@@ -130,39 +148,240 @@ def _squash(s: str) -> str:
 
 
 class _TypeMap:
-    """Maps Zig type expressions to ABI types, following top-level `const` aliases."""
+    """Maps Zig type expressions to ABI types (docs/abi.md, "Types"), following top-level
+    `const` aliases, struct and enum declarations of the file, and `name.Decl` of files it
+    imports with `@import("file.zig")`. A type it cannot map is no ABI type (None)."""
 
-    def __init__(self, src: _Source) -> None:
-        self.aliases: dict[str, str] = {}
+    def __init__(self, src: _Source, base: Path | None = None, depth: int = 0) -> None:
+        self.src, self.base, self.depth = src, base, depth
+        self.aliases: dict[str, str] = {}  # name -> squashed masked type expression
+        self.decl_span: dict[str, tuple[int, int]] = {}  # name -> span of its value
+        self.imports: dict[str, str] = {}  # name -> imported file
         self.sdk_names: set[str] = set()
-        for m in _CONST.finditer(src.masked):
-            if src.depth[m.start()] != 0:
-                continue
-            name = m.group(1)
-            value = _squash(src.text[m.start(2) : m.end(2)])
-            imp = _IMPORT.match(value)
+        self.decls: dict[str, TypeDecl] = {}  # ABI types reached so far, in order
+        self._resolving: set[str] = set()
+        self._modules: dict[str, _TypeMap | None] = {}
+        for name, a, b in _top_consts(src):
+            value = _squash(src.masked[a:b])
+            imp = _IMPORT.match(_squash(src.text[a:b]))
             if imp:
                 if imp.group(1) == SDK_MODULE:
                     self.sdk_names.add(name)
+                else:
+                    self.imports[name] = imp.group(1)
+            elif re.match(r"^(?:(?:packed|extern)?struct|enum(?:\([^)]*\))?)\{", value):
+                self.decl_span[name] = (a, b)
             else:
                 self.aliases[name] = value
 
     def resolve(self, zig: str, seen: frozenset[str] = frozenset()) -> str | None:
-        """The ABI type for `zig`, "void" for void, or None when unsupported."""
+        """The ABI type for `zig`, "void" for void, or None when it is no ABI type."""
         t = _squash(zig)
         if t in self.aliases and t not in seen:
             return self.resolve(self.aliases[t], seen | {t})
         if t in INT_TYPES or t in ("bool", "void"):
             return t
-        if t == "[]constu8":
-            return "bytes"
-        if t == "[20]u8":
-            return "address"
+        if t.startswith("?"):
+            inner = self.resolve(t[1:], seen)
+            return None if inner in (None, "void") or inner.endswith("?") else inner + "?"
+        if t == "[:0]constu8":
+            return "string"
+        if t.startswith("[]const"):
+            elem = self.resolve(t[len("[]const"):], seen)
+            if elem in (None, "void"):
+                return None
+            return "bytes" if elem == "u8" else elem + "[]"
+        m = re.match(r"^\[(0x[0-9a-fA-F_]+|[0-9_]+)\](.+)$", t)
+        if m:
+            n, elem = int(m.group(1).replace("_", ""), 0), self.resolve(m.group(2), seen)
+            if elem in (None, "void") or not 1 <= n <= MAX_ARRAY:
+                return None
+            if elem == "u8" and n <= 32:
+                return "address" if n == ADDRESS_LEN else f"bytes{n}"
+            return f"{elem}[{n}]"
+        if t.startswith("struct{") and t.endswith("}"):  # a tuple: `struct { u64, bool }`
+            items = [x for x in _split_squashed(t[len("struct{"):-1]) if x]
+            if not items or any(":" in x for x in items):
+                return None  # an anonymous struct with named fields has no ABI name
+            elems = [self.resolve(x, seen) for x in items]
+            return None if any(e in (None, "void") for e in elems) else f"({','.join(elems)})"
+        if t in self.decl_span:
+            return self._declared(t)
         if "." in t:
             module, _, member = t.rpartition(".")
             if module in self.sdk_names:
                 return {"String": "string", "Address": "address"}.get(member)
+            sub = self._module(module)
+            if sub is not None and re.fullmatch(r"[A-Za-z_]\w*", member):
+                out = sub.resolve(member)
+                for name, decl in sub.decls.items():  # what it reached, under its names
+                    if self.decls.setdefault(name, decl) != decl:
+                        raise self.src.error(0, f"two different types are named {name!r}")
+                return out
         return None
+
+    def _module(self, name: str) -> _TypeMap | None:
+        """The type map of a file the contract imports (`const t = @import("t.zig")`),
+        when it is a plain relative path that reads; None otherwise."""
+        if name in self._modules:
+            return self._modules[name]
+        sub = None
+        rel = self.imports.get(name)
+        if rel and rel.endswith(".zig") and self.base is not None and self.depth < 4:
+            try:
+                text = (self.base / rel).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = None
+            if text is not None:
+                masked = _mask(text)
+                label = str(Path(self.src.label).parent / rel)
+                sub = _TypeMap(_Source(text, masked, _depths(masked), label),
+                               (self.base / rel).parent, self.depth + 1)
+        self._modules[name] = sub
+        return sub
+
+    def _declared(self, name: str) -> str | None:
+        """A struct or enum declared in this file, recorded in `decls` when it is an ABI
+        type; its ABI name is its Zig name."""
+        if name in self.decls:
+            return name
+        if name in self._resolving:
+            return None  # contains itself: not encodable
+        self._resolving.add(name)
+        try:
+            decl = self._read_decl(name)
+        finally:
+            self._resolving.discard(name)
+        if decl is None:
+            return None
+        if self.decls.setdefault(name, decl) != decl:
+            raise self.src.error(self.decl_span[name][0],
+                                 f"two different types are named {name!r}")
+        return name
+
+    def _read_decl(self, name: str) -> TypeDecl | None:
+        a, b = self.decl_span[name]
+        m = self.src.masked
+        open_brace = m.index("{", a)
+        close = _matching(m, open_brace)
+        if close < 0 or close > b:
+            return None
+        head = _squash(m[a:open_brace])
+        members = _members(self.src, open_brace + 1, close)
+        if head.startswith("enum"):
+            return self._enum(name, head, members)
+        fields = []
+        for fa, fb in members:
+            piece = m[fa:fb]
+            fm = re.match(r"\s*([A-Za-z_]\w*)\s*:\s*(.*?)\s*(?:align\(.*)?(?:=.*)?$",
+                          piece, re.S)
+            if not fm:
+                return None  # a tuple struct needs no name: it is written inline
+            ty = self.resolve(fm.group(2))
+            if ty in (None, "void"):
+                return None
+            fields.append(Param(fm.group(1), ty))
+        return TypeDecl("struct", name, fields=tuple(fields)) if fields else None
+
+    def _enum(self, name: str, head: str, members: list[tuple[int, int]]) -> TypeDecl | None:
+        if head not in ("enum", "enum(u8)"):
+            return None  # another tag type: not one byte
+        variants, value = [], 0
+        for fa, fb in members:
+            vm = re.match(r"\s*([A-Za-z_]\w*|@\"[^\"]*\")\s*(?:=\s*(.*?))?\s*$",
+                          self.src.text[fa:fb], re.S)
+            if not vm or vm.group(1) == "_":
+                return None  # non-exhaustive or unreadable
+            if vm.group(2) is not None:
+                try:
+                    value = int(vm.group(2).replace("_", ""), 0)
+                except ValueError:
+                    return None
+            if not 0 <= value <= 255:
+                return None
+            variants.append((vm.group(1), value))
+            value += 1
+        return TypeDecl("enum", name, variants=tuple(variants)) if variants else None
+
+    def indexed_of(self, name: str) -> tuple[list[str], int] | None:
+        """The names in a struct's `pub const indexed = .{ "a", "b" };` and its position."""
+        span = self.decl_span.get(name)
+        if span is None:
+            return None
+        m = re.search(r"\bconst\s+indexed\s*=\s*\.\s*\{([^}]*)\}", self.src.text[span[0]:span[1]])
+        if not m:
+            return None
+        return re.findall(r'"([^"\\]*)"', m.group(1)), span[0] + m.start()
+
+
+def _top_consts(src: _Source) -> list[tuple[str, int, int]]:
+    """(name, value start, value end) of each top-level `const NAME [: T] = value;`."""
+    out = []
+    for m in re.finditer(r"\b(?:pub\s+)?const\s+([A-Za-z_]\w*)\s*(?::[^=;]*)?=", src.masked):
+        if src.depth[m.start()] != 0:
+            continue
+        k = m.end()
+        while k < len(src.masked) and src.masked[k] != ";":
+            if src.masked[k] in _OPEN:
+                close = _matching(src.masked, k)
+                if close < 0:
+                    break
+                k = close
+            k += 1
+        out.append((m.group(1), m.end(), k))
+    return out
+
+
+def _members(src: _Source, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of the fields of a container body masked[start:end]: its declarations
+    (`const`, `var`, `fn`, `comptime`, `test`, `usingnamespace`) are skipped."""
+    m, out, k = src.masked, [], start
+    decl = re.compile(r"\s*(?:pub\s+)?(?:const|var|fn|comptime|test|usingnamespace)\b")
+    while k < end:
+        dm = decl.match(m, k)
+        if dm and dm.end() <= end:
+            j = dm.end()
+            if dm.group(0).rstrip().endswith("fn"):  # a method: skip to the end of its body
+                paren = m.find("(", j, end)
+                close = _matching(m, paren) if paren >= 0 else -1
+                try:
+                    _, body = _return_span(src, close + 1) if close >= 0 else (0, end)
+                except CompileError:
+                    body = end
+                j = _matching(m, body) if body < end else end
+            else:  # `const x = ...;` (brackets skipped whole) up to its `;`
+                while j < end and m[j] != ";":
+                    j = max(_matching(m, j), j) + 1 if m[j] in _OPEN else j + 1
+            k = (j if j >= 0 else end) + 1
+            continue
+        j, depth = k, 0
+        while j < end:
+            c = m[j]
+            if c in _OPEN:
+                depth += 1
+            elif c in _CLOSE:
+                depth -= 1
+            elif c == "," and depth == 0:
+                break
+            j += 1
+        if m[k:j].strip():
+            out.append((k, j))
+        k = j + 1
+    return out
+
+
+def _split_squashed(t: str) -> list[str]:
+    parts, depth, item = [], 0, 0
+    for k, c in enumerate(t):
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append(t[item:k])
+            item = k + 1
+    parts.append(t[item:])
+    return parts
 
 
 def _split_error_union(ret: str) -> tuple[str, bool]:
@@ -185,8 +404,8 @@ def _return_span(src: _Source, start: int) -> tuple[int, int]:
     while k < len(m):
         c = m[k]
         if c == "{":
-            if re.search(r"\berror\s*$", m[start:k]):
-                close = _matching(m, k)  # an inline error set, `error{A, B}`
+            if re.search(r"\b(?:error|struct|union|enum\s*(?:\([^)]*\))?)\s*$", m[start:k]):
+                close = _matching(m, k)  # an inline error set or tuple type, not the body
                 if close < 0:
                     break
                 k = close + 1
@@ -218,73 +437,119 @@ def _doc_before(src: _Source, pos: int) -> str:
     return "\n".join(reversed(doc)).strip()
 
 
-def extract_abi_from_text(text: str, label: str) -> Abi:
-    """The ABI of the contract whose root source is `text`; `label` names it in messages."""
+def _export_list(src: _Source) -> tuple[list[str], int] | None:
+    """The names of `exportFunctions(@This(), .{ "a", "b" })` and its position, or None
+    (the contract uses `exportContract`: every pub fn of ABI types is exported)."""
+    for m in re.finditer(r"\bexportFunctions\s*\(", src.masked):
+        close = _matching(src.masked, m.end() - 1)
+        if close < 0:
+            continue
+        return re.findall(r'"([^"\\]*)"', src.text[m.end():close]), m.start()
+    return None
+
+
+@dataclass(frozen=True)
+class _Signature:
+    fn: Function | None  # None: not of ABI types (a helper)
+    why: str  # what is not an ABI type, for exportFunctions' error
+    pos: int  # where
+    ret_text: str = ""
+    ret_pos: int = 0
+
+
+def _read_signature(src: _Source, types: _TypeMap, m: re.Match[str]) -> _Signature:
+    name = m.group(1)
+    masked = src.masked
+    open_paren = m.end() - 1
+    close_paren = _matching(masked, open_paren)
+    if close_paren < 0:
+        raise src.error(m.start(), f"unclosed parameter list of {name!r}", reason="unreadable")
+    params = []
+    for a, b in _split_top(masked, open_paren + 1, close_paren):
+        piece = masked[a:b]
+        at = a + len(piece) - len(piece.lstrip())
+        pm = _PARAM.match(piece)
+        if not pm:
+            if piece.strip() in ("anytype", "..."):
+                return _Signature(None, f"parameter {piece.strip()!r} is no ABI type", at)
+            raise src.error(a, f"cannot read parameter {piece.strip()!r} of {name!r}",
+                            reason="unreadable")
+        if pm.group(1) == "comptime":
+            return _Signature(None, f"parameter {pm.group(2)!r} is comptime", at)
+        ztype = _squash(pm.group(3))
+        abi_type = types.resolve(ztype)
+        if abi_type in (None, "void"):
+            return _Signature(None, f"parameter {pm.group(2)!r} has type {ztype!r}, "
+                                    "which is no ABI type", at)
+        params.append(Param(pm.group(2), abi_type))
+    r_start, r_end = _return_span(src, close_paren + 1)
+    ret_text = _squash(masked[r_start:r_end])
+    ret, can_fail = _split_error_union(ret_text)
+    output = types.resolve(ret)
+    if output is None:
+        return _Signature(None, f"its return type {ret_text!r} is no ABI type", r_start)
+    fn = Function(name=name, inputs=tuple(params), output=None if output == "void" else output,
+                  can_fail=can_fail, doc=_doc_before(src, m.start()))
+    return _Signature(fn, "", m.start(), ret_text, r_start)
+
+
+def extract_abi_from_text(text: str, label: str, base: Path | None = None) -> Abi:
+    """The ABI of the contract whose root source is `text`; `label` names it in messages,
+    `base` is its directory (for the files it imports)."""
     masked = _mask(text)
     src = _Source(text, masked, _depths(masked), label)
-    types = _TypeMap(src)
-    functions = []
-    constructor = None
+    types = _TypeMap(src, base)
+    listed = _export_list(src)
+    signatures: dict[str, _Signature] = {}
     for m in _PUB_FN.finditer(masked):
         if src.depth[m.start()] != 0:
             continue  # a method of a nested struct, not a contract function
-        name = m.group(1)
-        if name in _RESERVED_EXPORTS or name.startswith("__"):
-            raise src.error(m.start(), f"a contract function cannot be named {name!r}")
-        open_paren = m.end() - 1
-        close_paren = _matching(masked, open_paren)
-        if close_paren < 0:
-            raise src.error(m.start(), f"unclosed parameter list of {name!r}", reason="unreadable")
-
-        params = []
-        for a, b in _split_top(masked, open_paren + 1, close_paren):
-            piece = masked[a:b]
-            pm = _PARAM.match(piece)
-            if not pm:
-                raise src.error(
-                    a, f"cannot read parameter {piece.strip()!r} of {name!r}", reason="unreadable"
-                )
-            if pm.group(1) == "comptime":
-                raise src.error(a, f"parameter {pm.group(2)!r} of {name!r} is comptime; "
-                                   "contract functions take runtime values only")
-            ztype = _squash(pm.group(3))
-            abi_type = types.resolve(ztype)
-            if abi_type is None or abi_type == "void":
-                raise src.error(
-                    a + len(piece) - len(piece.lstrip()),
-                    f"unsupported type {ztype!r} for parameter {pm.group(2)!r} of {name!r} "
-                    f"(supported: {SUPPORTED})",
-                )
-            params.append(Param(pm.group(2), abi_type))
-
-        r_start, r_end = _return_span(src, close_paren + 1)
-        ret_text = _squash(masked[r_start:r_end])
-        ret, can_fail = _split_error_union(ret_text)
-        output = types.resolve(ret)
-        if output is None:
-            raise src.error(
-                r_start,
-                f"unsupported return type {ret_text!r} of {name!r} (supported: {SUPPORTED})",
-            )
-        fn = Function(
-            name=name,
-            inputs=tuple(params),
-            output=None if output == "void" else output,
-            can_fail=can_fail,
-            doc=_doc_before(src, m.start()),
-        )
-        if name != CONSTRUCTOR:
+        signatures.setdefault(m.group(1), _read_signature(src, types, m))
+    if listed is not None:
+        names, at = listed
+        for name in names:
+            sig = signatures.get(name)
+            if sig is None:
+                raise src.error(at, f"exportFunctions lists {name!r}, but the file has no "
+                                    f"top-level `pub fn {name}`")
+            if sig.fn is None:
+                raise src.error(sig.pos, f"exportFunctions lists {name!r}, but {sig.why} "
+                                         f"(ABI types: {SUPPORTED})")
+        chosen = [signatures[n] for n in dict.fromkeys(names)]
+    else:
+        chosen = [s for s in signatures.values() if s.fn is not None]
+    functions, constructor = [], None
+    for sig in chosen:
+        fn = sig.fn
+        assert fn is not None
+        if fn.name in _RESERVED_EXPORTS or fn.name.startswith("__"):
+            raise src.error(sig.pos, f"a contract function cannot be named {fn.name!r}")
+        if fn.name != CONSTRUCTOR:
             functions.append(fn)
             continue
         if fn.output is not None:
-            raise src.error(r_start, f"the constructor {CONSTRUCTOR!r} returns {ret_text!r}; "
-                                     "it must return void or !void (deploy returns no value)")
+            raise src.error(sig.ret_pos, f"the constructor {CONSTRUCTOR!r} returns "
+                                         f"{sig.ret_text!r}; it must return void or !void "
+                                         "(deploy returns no value)")
         constructor = fn
-    return Abi(tuple(functions), constructor=constructor, events=_events(src, types))
+    events = _events(src, types)
+    return Abi(tuple(functions), version=ABI_VERSION, constructor=constructor, events=events,
+               types=tuple(types.decls.values()), errors=_error_names(src))
+
+
+def _error_names(src: _Source) -> tuple[str, ...]:
+    """Every error name the file declares or uses: `error{A, B}` sets and `error.A`."""
+    names: list[str] = []
+    for m in re.finditer(r"\berror\s*(?:\{([^}]*)\}|\.\s*([A-Za-z_]\w*))", src.masked):
+        found = re.findall(r"[A-Za-z_]\w*", m.group(1)) if m.group(1) is not None \
+            else [m.group(2)]
+        names += [n for n in found if n not in names]
+    return tuple(names)
 
 
 def _events(src: _Source, types: _TypeMap) -> tuple[EventSpec, ...]:
-    """Every event the source emits by name (`ghost.emit("Name", ...)`), with the fields a
+    """Every event the source emits: typed ones, `ghost.emitEvent(Name{ ... })`, whose
+    fields are the struct's; and by name, `ghost.emit("Name", ...)`, with the fields a
     doc comment declares (`/// event Name(from: ghost.Address indexed, amount: u64)`)."""
     declared: dict[str, tuple[EventField, ...]] = {}
     for m in _EVENT_DOC.finditer(src.text):
@@ -300,14 +565,60 @@ def _events(src: _Source, types: _TypeMap) -> tuple[EventSpec, ...]:
         if sum(f.indexed for f in fields) > 3:
             raise src.error(m.start(), f"event {m.group(1)!r} has more than 3 indexed fields")
         declared[m.group(1)] = tuple(fields)
-    names: list[str] = []
-    for m in _EMIT.finditer(src.text):
-        # a real call: the SDK's name, and not inside a comment or string (masked there)
-        if m.group(1) in types.sdk_names and src.masked[m.start()] != " " \
-                and m.group(2) not in names:
-            names.append(m.group(2))
-    names += [n for n in declared if n not in names]
-    return tuple(EventSpec(n, declared.get(n, ())) for n in names)
+    events: dict[str, tuple[EventField, ...]] = {}
+    for m in _EMIT_ANY.finditer(src.masked):
+        if m.group(1) not in types.sdk_names:
+            continue
+        if m.group(2) == "emit":  # by name: the name is a string literal (masked)
+            lit = _EMIT.match(src.text, m.start())
+            if lit and lit.group(2) not in events:
+                events[lit.group(2)] = declared.get(lit.group(2), ())
+            continue
+        typed = re.match(r"\s*([A-Za-z_][\w.]*)\s*\{", src.masked[m.end():])
+        if typed is None:
+            continue  # `emitEvent(value)`: the struct is not named here
+        name, fields = _typed_event(src, types, typed.group(1), m.start())
+        events.setdefault(name, fields)
+    for n, fields in declared.items():
+        events.setdefault(n, fields)
+    return tuple(EventSpec(n, f) for n, f in events.items())
+
+
+_TOPIC_TYPES = re.compile(r"^(?:[ui](?:8|16|32|64|128|256)|bool|address|bytes\d*|string)$")
+
+
+def _typed_event(src: _Source, types: _TypeMap, zig_name: str, pos: int
+                 ) -> tuple[str, tuple[EventField, ...]]:
+    """The event of `ghost.emitEvent(Name{...})`: the struct's fields, those named in its
+    `pub const indexed = .{...}` carried in topics 1..3."""
+    abi_name = types.resolve(zig_name)
+    decl = types.decls.get(abi_name or "")
+    if decl is None or decl.kind != "struct":
+        raise src.error(pos, f"emitEvent of {zig_name!r}: an event is a struct declared in "
+                             "this file whose fields are all ABI types")
+    found = types.indexed_of(zig_name)
+    indexed, at = found if found is not None else ([], pos)
+    names = [f.name for f in decl.fields]
+    for n in indexed:
+        if n not in names:
+            raise src.error(at, f"event {decl.name!r}: `indexed` names {n!r}, which is no "
+                                f"field (fields: {', '.join(names)})")
+    if len(indexed) > 3:
+        raise src.error(at, f"event {decl.name!r} has more than 3 indexed fields")
+    fields = []
+    for f in decl.fields:
+        is_topic = f.name in indexed
+        if is_topic and not _TOPIC_TYPES.match(f.type) and not _is_enum(types, f.type):
+            raise src.error(at, f"event {decl.name!r}: indexed field {f.name!r} is a {f.type}; "
+                                "a topic holds an integer, bool, address, bytesN, enum, or "
+                                "a string or bytes of at most 32 bytes")
+        fields.append(EventField(f.name, f.type, is_topic))
+    return decl.name, tuple(fields)
+
+
+def _is_enum(types: _TypeMap, name: str) -> bool:
+    d = types.decls.get(name)
+    return d is not None and d.kind == "enum"
 
 
 def extract_abi(source: Path, root: Path | None = None) -> Abi:
@@ -320,7 +631,7 @@ def extract_abi(source: Path, root: Path | None = None) -> Abi:
         text = Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CompileError(f"{label}: cannot read contract source: {exc}") from exc
-    return extract_abi_from_text(text, label)
+    return extract_abi_from_text(text, label, Path(source).parent)
 
 
 def _relative_label(path: Path, root: Path | None) -> str:

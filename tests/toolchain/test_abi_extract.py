@@ -110,28 +110,46 @@ pub fn f(a: Addr, b: Again, c: Text) Amount { _ = a; _ = c; return b; }
     assert f.output == "u128"
 
 
+LISTED = 'const ghost = @import("ghost");\ncomptime { ghost.exportFunctions(@This(), .{"f"}); }\n'
+
+
 @pytest.mark.parametrize(
     "src, line, expected",
     [
-        ("pub fn f(x: f64) void {}\n", 3, "unsupported type 'f64' for parameter 'x' of 'f'"),
-        ("\n\npub fn f(\n  a: u8,\n  b: usize,\n) void {}\n", 7, "unsupported type 'usize'"),
-        ("pub fn f() f32 { return 1; }\n", 3, "unsupported return type 'f32' of 'f'"),
-        ("pub fn f() !?u8 { return 1; }\n", 3, "unsupported return type '!?u8'"),
-        ("pub fn f(x: u7) void {}\n", 3, "unsupported type 'u7'"),
-        ("pub fn f(x: void) void {}\n", 3, "unsupported type 'void'"),
-        ("pub fn f(x: anytype) void {}\n", 3, "unsupported type 'anytype'"),
-        ("pub fn f(x: other.Address) void {}\n", 3, "unsupported type 'other.Address'"),
-        ("pub fn f(comptime T: type) void {}\n", 3, "parameter 'T' of 'f' is comptime"),
-        ("pub fn memory() void {}\n", 3, "cannot be named 'memory'"),
-        ("pub fn __start() void {}\n", 3, "cannot be named '__start'"),
+        ("pub fn f(x: f64) void {}\n", 3, "parameter 'x' has type 'f64', which is no ABI type"),
+        ("\n\npub fn f(\n  a: u8,\n  b: usize,\n) void {}\n", 7, "type 'usize'"),
+        ("pub fn f() f32 { return 1; }\n", 3, "its return type 'f32' is no ABI type"),
+        ("pub fn f() !??u8 { return 1; }\n", 3, "return type '!??u8'"),
+        ("pub fn f(x: u7) void {}\n", 3, "type 'u7'"),
+        ("pub fn f(x: void) void {}\n", 3, "type 'void'"),
+        ("pub fn f(x: anytype) void {}\n", 3, "type 'anytype'"),
+        ("pub fn f(x: other.Address) void {}\n", 3, "type 'other.Address'"),
+        ("pub fn f(x: *u64) void {}\n", 3, "type '*u64'"),
+        ("pub fn f(x: []u8) void {}\n", 3, "type '[]u8'"),
+        ("pub fn f(a: std.mem.Allocator) void {}\n", 3, "type 'std.mem.Allocator'"),
+        ("pub fn f(comptime T: type) void {}\n", 3, "parameter 'T' is comptime"),
     ],
 )
-def test_unsupported_is_a_compile_error_at_file_line(src: str, line: int, expected: str) -> None:
+def test_a_pub_fn_of_other_types_is_a_helper_unless_listed(src: str, line: int,
+                                                          expected: str) -> None:
+    # exportContract: a helper, neither exported nor an error
+    assert extract_abi_from_text(HEAD + src, "src/c.zig").functions == ()
+    # exportFunctions naming it: an error at its file:line
     with pytest.raises(CompileError) as info:
-        extract_abi_from_text(HEAD + src, "src/c.zig")
-    assert info.value.message.startswith(f"src/c.zig:{line}: ")
+        extract_abi_from_text(LISTED + src, "src/c.zig")
+    assert info.value.message.startswith(f"src/c.zig:{line}: exportFunctions lists 'f', but ")
     assert expected in info.value.message
     assert "\n" not in info.value.message
+
+
+@pytest.mark.parametrize("src, expected", [
+    ("pub fn memory() void {}\n", "cannot be named 'memory'"),
+    ("pub fn __start() void {}\n", "cannot be named '__start'"),
+])
+def test_reserved_names_are_refused(src: str, expected: str) -> None:
+    with pytest.raises(CompileError) as info:
+        extract_abi_from_text(HEAD + src, "src/c.zig")
+    assert info.value.message.startswith("src/c.zig:3: ") and expected in info.value.message
 
 
 def test_unreadable_signatures_are_marked_for_the_compiler() -> None:
@@ -143,8 +161,9 @@ def test_unreadable_signatures_are_marked_for_the_compiler() -> None:
 def test_extract_from_file_names_it_relative_to_the_root(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     path = tmp_path / "src" / "c.zig"
-    path.write_text(HEAD + "pub fn f(x: f16) void {}\n")
-    with pytest.raises(CompileError, match=r"^src/c.zig:3: unsupported type 'f16'"):
+    path.write_text(LISTED + "pub fn f(x: f16) void {}\n")
+    with pytest.raises(CompileError, match=r"^src/c.zig:3: exportFunctions lists 'f', but "
+                                           r"parameter 'x' has type 'f16'"):
         extract_abi(path, tmp_path)
     with pytest.raises(CompileError, match="cannot read contract source"):
         extract_abi(tmp_path / "missing.zig", tmp_path)
@@ -202,9 +221,12 @@ pub fn f() void {
     assert "events" in abi.to_json()
 
 
-def test_no_events_leaves_the_abi_json_as_it_was() -> None:
+def test_no_events_gives_an_empty_list_in_abi_json_version_2() -> None:
     abi = extract_abi_from_text(HEAD + "pub fn f() void {}\n", "src/c.zig")
-    assert abi.events == () and "events" not in abi.to_json()
+    assert abi.events == () and abi.to_json() == {
+        "version": 2, "functions": [{"name": "f", "inputs": [], "output": None,
+                                     "can_fail": False}],
+        "constructor": None, "events": [], "types": [], "errors": []}
 
 
 @pytest.mark.parametrize("decl, why", [

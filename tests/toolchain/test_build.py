@@ -173,8 +173,12 @@ def test_unreadable_signature_gets_zigs_diagnosis(make_project) -> None:
 
 
 def test_unsupported_type_is_reported_before_compiling(make_project) -> None:
-    project = make_project(CONTRACT_HEAD + "pub fn f(x: f64) f64 {\n    return x;\n}\n")
-    with pytest.raises(CompileError, match=r"^src/probe.zig:5: unsupported type 'f64'"):
+    # exportContract would leave `f` a helper; exportFunctions asks for it by name
+    head = CONTRACT_HEAD.replace("exportContract(@This())",
+                                 'exportFunctions(@This(), .{"f"})')
+    project = make_project(head + "pub fn f(x: f64) f64 {\n    return x;\n}\n")
+    with pytest.raises(CompileError, match=r"^src/probe.zig:5: exportFunctions lists 'f', but "
+                                           r"parameter 'x' has type 'f64'"):
         build_project(project)
 
 

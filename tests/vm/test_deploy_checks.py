@@ -65,7 +65,7 @@ BAD_METADATA = [
     ({"abi": {"functions": [{"name": "get", "output": "u7"}]}}, "unknown type 'u7'"),
     ({"abi": {"functions": [{"name": "get"}, {"name": "get"}]}},
      "function 'get' appears twice"),
-    ({"abi": {"version": 2, "functions": []}}, "version 2 is not supported"),
+    ({"abi": {"version": 3, "functions": []}}, "version 3 is not supported"),
     ({"no_abi": 1}, "no ghost metadata with an ABI"),
 ]
 

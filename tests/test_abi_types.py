@@ -1,0 +1,261 @@
+"""ABI v2 in Python: the type grammar, properties of the codec over random nested types and
+values, command-line and JSON forms, the ABI JSON document, storage keys, deploy checks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ghost_cli.abi import (
+    Abi,
+    Function,
+    Param,
+    TypeDecl,
+    decode_call,
+    decode_exact,
+    decode_result,
+    decode_value,
+    encode_call,
+    encode_value,
+    format_fields,
+    parse_arg,
+    parse_args,
+    parse_type,
+    to_jsonable,
+)
+from ghost_cli.abi import storage_key as sk
+from ghost_cli.abi.strategies import abi_types, strategy_for
+from ghost_cli.exceptions import AbiError, ArgumentError, GhostError
+
+PAIR = TypeDecl("struct", "Pair", fields=(Param("a", "u64"), Param("b", "bool")))
+COLOR = TypeDecl("enum", "Color", variants=(("red", 0), ("green", 1), ("blue", 7)))
+ABI = Abi((Function("put", (Param("p", "Pair[]"), Param("c", "Color?")), "(u8,string)"),),
+          version=2, types=(PAIR, COLOR), errors=("NotOwner",))
+ADDR = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+
+
+# ---- the grammar ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, canonical, min_size", [
+    ("u64", "u64", 8), ("u64[]", "u64[]", 4), ("u64[3]", "u64[3]", 24),
+    ("u64[][2]", "u64[][2]", 8), (" ( u8 , string ) ?", "(u8,string)?", 1),
+    ("Pair", "Pair", 9), ("Pair?[]", "Pair?[]", 4), ("Color[2]", "Color[2]", 2),
+    ("bytes32", "bytes32", 32), ("u8[33]", "u8[33]", 33), ("((bool))", "((bool))", 1),
+])
+def test_parse_type_reads_the_grammar(text: str, canonical: str, min_size: int) -> None:
+    t = parse_type(text, ABI)
+    assert t.name == canonical and t.min_size == min_size
+    assert parse_type(canonical, ABI) == t
+
+
+@pytest.mark.parametrize("text, why", [
+    ("u7", "unknown type 'u7'"), ("Nope", "unknown type 'Nope'"), ("u8[]", "spelled 'bytes'"),
+    ("u8[4]", "spelled 'bytes4'"), ("u8[20]", "spelled 'address'"), ("u64??", "optional of an"),
+    ("u64[0]", "array length 0"), ("()", "unexpected ')'"), ("(u8", "expected ',' or ')'"),
+    ("u64]", "unexpected"), ("bytes33", "unknown type"), ("", "expected a type"),
+])
+def test_parse_type_refuses_what_is_no_abi_type(text: str, why: str) -> None:
+    with pytest.raises(ArgumentError, match="invalid ABI type") as info:
+        parse_type(text, ABI)
+    assert why in info.value.message
+
+
+def test_declarations_that_cannot_be_encoded_are_refused() -> None:
+    selfish = [{"kind": "struct", "name": "A", "fields": [{"name": "a", "type": "A[]"}]}]
+    with pytest.raises(ArgumentError, match="contains itself"):
+        parse_type("A", selfish)
+    with pytest.raises(ArgumentError, match="no fields"):
+        parse_type("E", [{"kind": "struct", "name": "E", "fields": []}])
+    with pytest.raises(ArgumentError, match="distinct values 0..255"):
+        parse_type("C", [{"kind": "enum", "name": "C", "variants": [
+            {"name": "a", "value": 1}, {"name": "b", "value": 1}]}])
+
+
+# ---- properties over random types and values -----------------------------------------------
+
+@st.composite
+def typed_values(draw):
+    text, decls = draw(abi_types())
+    value = draw(strategy_for(text, decls))
+    return text, decls, value
+
+
+@settings(max_examples=60, deadline=None)
+@given(typed_values())
+def test_encode_then_decode_is_identity(case) -> None:
+    text, decls, value = case
+    t = parse_type(text, decls)
+    raw = t.encode(value)
+    assert len(raw) >= t.min_size
+    decoded = decode_exact(t, raw)
+    assert t.encode(decoded) == raw
+    # the JSON form goes through JSON text and back to the same bytes
+    as_json = json.loads(json.dumps(t.to_json(decoded)))
+    assert t.encode(t.from_json(as_json)) == raw
+
+
+@settings(max_examples=40, deadline=None)
+@given(typed_values(), st.data())
+def test_truncated_or_extended_encodings_are_refused(case, data) -> None:
+    text, decls, value = case
+    t = parse_type(text, decls)
+    raw = t.encode(value)
+    cut = data.draw(st.integers(0, len(raw) - 1))
+    with pytest.raises(AbiError) as info:
+        decode_exact(t, raw[:cut])
+    assert info.value.reason == "ghost: call data too short"
+    with pytest.raises(AbiError) as info:
+        decode_exact(t, raw + b"\x00")
+    assert info.value.reason == "ghost: call data too long"
+
+
+@settings(max_examples=60, deadline=None)
+@given(abi_types(), st.binary(max_size=64))
+def test_random_bytes_decode_or_are_refused_with_a_known_reason(case, raw) -> None:
+    text, decls = case
+    t = parse_type(text, decls)
+    try:
+        value = decode_exact(t, raw)
+    except AbiError as exc:
+        assert exc.reason in {"ghost: call data too short", "ghost: call data too long",
+                              "ghost: invalid bool", "ghost: invalid utf-8",
+                              "ghost: invalid optional tag", "ghost: invalid enum value"}
+    else:
+        assert t.encode(value) == raw  # what decodes re-encodes to the same bytes
+
+
+def test_a_huge_count_is_refused_before_building_anything() -> None:
+    with pytest.raises(AbiError, match="count 4294967295"):
+        decode_value("u64[][]", b"\x01\x00\x00\x00\xff\xff\xff\xff")
+
+
+# ---- calls, results, the command line and JSON ---------------------------------------------
+
+def test_calls_with_compound_types_resolve_names_in_their_abi() -> None:
+    fn = ABI.function("put")
+    args = [[{"a": 1, "b": True}], "blue"]
+    data = encode_call(fn, args)
+    assert data == bytes.fromhex("01000000" "0100000000000000" "01" "01" "07")
+    assert decode_call(fn, data) == args
+    with pytest.raises(AbiError, match="too long"):
+        decode_call(fn, data + b"\x00")
+    assert decode_result(fn, bytes.fromhex("05" "02000000" "6869")) == (5, "hi")
+    # the same through the JSON document
+    again = Abi.from_json(json.loads(json.dumps(ABI.to_json())))
+    assert again == ABI and encode_call(again.function("put"), args) == data
+
+
+def test_command_line_arguments() -> None:
+    fn = ABI.function("put")
+    assert parse_args(fn, ['[{"a": 1, "b": true}, {"a": "18446744073709551615", "b": false}]',
+                           "green"]) == [[{"a": 1, "b": True},
+                                          {"a": 18446744073709551615, "b": False}], "green"]
+    assert parse_args(fn, ["[]", "null"]) == [[], None]
+    assert parse_args(fn, ["[]", '"red"']) == [[], "red"]
+    assert parse_args(fn, ["[]", "7"]) == [[], "blue"]  # an enum by its value too
+    assert parse_arg("(address,bytes2)", f'["{ADDR}", "0x0102"]') == (
+        bytes.fromhex(ADDR[2:]), b"\x01\x02")
+    assert parse_arg("bytes4", "0xdeadbeef") == bytes.fromhex("deadbeef")
+    assert parse_arg("u8[33]", '"0x' + "01" * 33 + '"') == [1] * 33
+    assert parse_arg("u256", "0x10") == 16 and parse_arg("string", "[1]") == "[1]"
+    assert parse_arg("i8[]", '[-1, "0x7f", 3.0]') == [-1, 127, 3]
+
+
+@pytest.mark.parametrize("ty, text, why", [
+    ("Pair", "{", "expected JSON for Pair"),
+    ("Pair", '{"a": 1}', "lacks field(s) b"),
+    ("Pair", '{"a": 1, "b": true, "c": 2}', "has no field(s) c"),
+    ("Pair", "[1, true]", "expected a JSON object for Pair"),
+    ("u8[]", "[1]", "spelled 'bytes'"),
+    ("u16[2][]", "[[1, 65536]]", "65536 does not fit in u16"),
+    ("Color", "purple", "'purple' is no variant of Color"),
+    ("(u8,u8)", "[1]", "takes 2 element(s), got 1"),
+    ("address[]", '["0x12"]', "address"),
+    ("bytes2", "0x010203", "bytes2 is 2 bytes, got 3"),
+    ("bool[]", "[1]", "expected true or false"),
+])
+def test_bad_command_line_values_are_one_line_usage_errors(ty: str, text: str, why: str) -> None:
+    with pytest.raises(ArgumentError) as info:
+        parse_arg(ty, text, ABI)
+    assert why in info.value.message and "\n" not in info.value.message
+    assert info.value.exit_code == 2
+
+
+def test_to_jsonable_and_format_fields() -> None:
+    value = {"voter": bytes.fromhex(ADDR[2:]), "pairs": [{"a": 1, "b": True}], "t": (1, b"\x02")}
+    assert to_jsonable(value) == {"voter": "0x" + ADDR[2:].lower(),
+                                  "pairs": [{"a": 1, "b": True}], "t": [1, "0x02"]}
+    assert to_jsonable(bytes.fromhex(ADDR[2:]), "address") == ADDR  # checksummed by type
+    assert to_jsonable(("blue", None), "(Color,Pair?)", ABI) == ["blue", None]
+    assert format_fields({"n": 1, "s": "x", "p": {"a": 1}, "l": [1, 2]}) == \
+        "n=1 s='x' p={\"a\":1} l=[1,2]"
+
+
+# ---- the ABI document ----------------------------------------------------------------------
+
+def test_version_1_abis_are_read_and_written_unchanged() -> None:
+    v1 = {"version": 1, "functions": [{"name": "get", "inputs": [], "output": "u64"}]}
+    abi = Abi.from_json(v1)
+    assert abi.version == 1 and abi.types == () and abi.to_json() == v1
+    assert Abi.from_json({"functions": []}).version == 1
+
+
+def test_version_2_document() -> None:
+    doc = ABI.to_json()
+    assert doc == {
+        "version": 2,
+        "functions": [{"name": "put", "inputs": [{"name": "p", "type": "Pair[]"},
+                                                 {"name": "c", "type": "Color?"}],
+                       "output": "(u8,string)", "can_fail": False}],
+        "constructor": None, "events": [],
+        "types": [{"kind": "struct", "name": "Pair", "fields": [{"name": "a", "type": "u64"},
+                                                                {"name": "b", "type": "bool"}]},
+                  {"kind": "enum", "name": "Color", "variants": [
+                      {"name": "red", "value": 0}, {"name": "green", "value": 1},
+                      {"name": "blue", "value": 7}]}],
+        "errors": ["NotOwner"]}
+
+
+def test_deploy_checks_read_version_2_and_check_its_types() -> None:
+    from ghost_cli.exceptions import InvalidModuleError
+    from ghost_cli.vm.deploy_checks import abi_from_metadata
+
+    assert abi_from_metadata({"abi": ABI.to_json()}) == ABI
+    for bad, why in [
+        ({"types": [{"kind": "struct", "name": "Pair", "fields": []}]}, "no fields"),
+        ({"types": [{"kind": "set", "name": "Q"}]}, "unknown kind"),
+        ({"types": [{"kind": "enum", "name": "u8", "variants": []}]}, "no valid name"),
+        ({"errors": ["bad name"]}, "'errors'"),
+        ({"functions": [{"name": "f", "inputs": [{"name": "x", "type": "Nope"}]}]},
+         "unknown type 'Nope'"),
+    ]:
+        with pytest.raises(InvalidModuleError) as info:
+            abi_from_metadata({"abi": {**ABI.to_json(), **bad}})
+        assert why in info.value.message
+
+
+# ---- storage keys --------------------------------------------------------------------------
+
+def test_storage_keys() -> None:
+    assert sk.value_key("owner") == b"owner"
+    assert sk.map_key("bal", "address", ADDR) == b"bal\x00" + bytes.fromhex(ADDR[2:])
+    assert sk.map_key("votes", "Pair", {"a": 1, "b": True}, ABI) == \
+        b"votes\x00" + bytes.fromhex("0100000000000000" "01")
+    assert sk.map_key("names", "string", "é") == b"names\x00\x02\x00\x00\x00\xc3\xa9"
+    assert sk.vec_len_key("log") == b"log\x00len"
+    assert sk.vec_item_key("log", 2) == b"log\x01\x02\x00\x00\x00\x00\x00\x00\x00"
+    for bad in ("", "a\x00b", b"a\x01"):
+        with pytest.raises(ArgumentError, match="storage name"):
+            sk.value_key(bad)
+
+
+def test_abi_error_is_one_ghost_error() -> None:
+    with pytest.raises(AbiError) as info:
+        decode_exact("bool", b"\x02")
+    err = info.value
+    assert isinstance(err, GhostError) and err.code == "bad_arguments"
+    assert err.to_json()["details"] == {"reason": "ghost: invalid bool"}
+    assert encode_value("Color", "green", ABI) == b"\x01"

@@ -1,0 +1,196 @@
+"""ABI v2 read from Zig source: compound types, declared structs and enums, imports, the
+export rule, typed events and error names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ghost_cli.abi import EventField, EventSpec, Param, TypeDecl, parse_type
+from ghost_cli.exceptions import CompileError
+from ghost_cli.toolchain.abi_extract import extract_abi, extract_abi_from_text
+
+HEAD = 'const ghost = @import("ghost");\ncomptime { ghost.exportContract(@This()); }\n'
+
+DECLS = """
+pub const Pair = struct { a: u64, b: bool };
+const Color = enum(u8) { red, green = 5, blue };
+const Plain = enum { x, y };
+const Wide = enum(u16) { x };
+const Open = enum(u8) { x, _ };
+const Holder = packed struct {
+    pair: Pair,
+    colors: []const Color,
+    memo: ?ghost.String = null,
+    pub const zero: u8 = 0;
+    pub fn total(self: Holder) u64 { return self.pair.a; }
+    const Inner = struct { n: u8 };
+};
+const Ptr = struct { p: *u8 };
+const Empty = struct {};
+const Id = [32]u8;
+"""
+
+
+@pytest.mark.parametrize("zig, abi", [
+    ("?u64", "u64?"),
+    ("[]const u64", "u64[]"),
+    ("[4]u64", "u64[4]"),
+    ("[4][]const u64", "u64[][4]"),
+    ("[]const ?u8", "u8?[]"),
+    ("?[]const u8", "bytes?"),
+    ("[1]u8", "bytes1"),
+    ("[32]u8", "bytes32"),
+    ("Id", "bytes32"),
+    ("[20]u8", "address"),
+    ("[33]u8", "u8[33]"),
+    ("[:0]const u8", "string"),
+    ("ghost.String", "string"),
+    ("[]const ghost.String", "string[]"),
+    ("struct { u64, bool }", "(u64,bool)"),
+    ("struct { u8, struct { i8, ghost.Address } }", "(u8,(i8,address))"),
+    ("Pair", "Pair"),
+    ("[]const Pair", "Pair[]"),
+    ("?Pair", "Pair?"),
+    ("Color", "Color"),
+    ("Plain", "Plain"),
+    ("Holder", "Holder"),
+])
+def test_compound_type_forms(zig: str, abi: str) -> None:
+    (f,) = extract_abi_from_text(HEAD + DECLS + f"pub fn f(x: {zig}) {zig} {{ return x; }}\n",
+                                 "src/c.zig").functions
+    assert f.inputs == (Param("x", abi),) and f.output == abi
+
+
+@pytest.mark.parametrize("zig", ["Wide", "Open", "Ptr", "Empty", "??u8", "[]u64", "*const Pair",
+                                 "[*]u8", "struct { a: u8 }", "[0]u64", "Holder.Inner",
+                                 "[]const u8 align(1)", "f32"])
+def test_non_abi_forms_make_a_helper(zig: str) -> None:
+    abi = extract_abi_from_text(HEAD + DECLS + f"pub fn h(x: {zig}) void {{ _ = x; }}\n"
+                                "pub fn g() u8 { return 1; }\n", "src/c.zig")
+    assert [f.name for f in abi.functions] == ["g"]
+
+
+def test_declared_types_are_recorded_once_in_order_of_use() -> None:
+    abi = extract_abi_from_text(HEAD + DECLS + """
+pub fn get(h: Holder) Pair { return h.pair; }
+pub fn paint(c: Color, p: Plain) void { _ = c; _ = p; }
+pub fn again(h: []const Holder) u8 { _ = h; return 0; }
+""", "src/c.zig")
+    # a type comes after the types it uses
+    assert abi.types == (
+        TypeDecl("struct", "Pair", fields=(Param("a", "u64"), Param("b", "bool"))),
+        TypeDecl("enum", "Color", variants=(("red", 0), ("green", 5), ("blue", 6))),
+        TypeDecl("struct", "Holder", fields=(Param("pair", "Pair"), Param("colors", "Color[]"),
+                                             Param("memo", "string?"))),
+        TypeDecl("enum", "Plain", variants=(("x", 0), ("y", 1))),
+    )
+    # the types are enough to encode: the Abi resolves its own names
+    holder = parse_type("Holder", abi)
+    value = {"pair": {"a": 1, "b": True}, "colors": ["blue"], "memo": None}
+    assert holder.decode(holder.encode(value)) == (value, 9 + 4 + 1 + 1)
+
+
+def test_imported_file_types(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "types.zig").write_text(
+        'const ghost = @import("ghost");\n'
+        "pub const Vote = struct { who: ghost.Address, yes: bool, kind: Kind };\n"
+        "pub const Kind = enum(u8) { a = 1, b };\n")
+    (tmp_path / "src" / "c.zig").write_text(
+        HEAD + 'const t = @import("types.zig");\n'
+        "pub fn vote(v: t.Vote) t.Kind { return v.kind; }\n")
+    abi = extract_abi(tmp_path / "src" / "c.zig", tmp_path)
+    (f,) = abi.functions
+    assert f.inputs == (Param("v", "Vote"),) and f.output == "Kind"
+    assert [t.name for t in abi.types] == ["Kind", "Vote"]
+    assert abi.type_decl("Kind").variants == (("a", 1), ("b", 2))
+
+
+def test_export_functions_lists_exactly() -> None:
+    src = """const ghost = @import("ghost");
+comptime { ghost.exportFunctions(@This(), .{ "get", "put" }); }
+pub fn get() u64 { return 1; }
+pub fn put(v: u64) void { _ = v; }
+pub fn other() u8 { return 2; }
+pub fn helper(p: *u64) void { _ = p; }
+"""
+    abi = extract_abi_from_text(src, "src/c.zig")
+    assert [f.name for f in abi.functions] == ["get", "put"]
+    with pytest.raises(CompileError, match=r"^src/c.zig:2: exportFunctions lists 'gone', but "
+                                           r"the file has no top-level `pub fn gone`"):
+        extract_abi_from_text(src.replace('"put"', '"put", "gone"'), "src/c.zig")
+    with pytest.raises(CompileError, match=r"^src/c.zig:6: exportFunctions lists 'helper'"):
+        extract_abi_from_text(src.replace('"put"', '"helper"'), "src/c.zig")
+
+
+def test_helpers_with_pointers_allocators_and_anytype_are_not_exported() -> None:
+    abi = extract_abi_from_text(HEAD + """
+const std = @import("std");
+pub fn add(a: u64, b: u64) u64 { return sum(&.{ a, b }); }
+pub fn sum(xs: []const u64) u64 { var t: u64 = 0; for (xs) |x| t += x; return t; }
+pub fn bump(p: *u64) void { p.* += 1; }
+pub fn alloc(a: std.mem.Allocator, n: usize) ![]u8 { return a.alloc(u8, n); }
+pub fn show(v: anytype) void { _ = v; }
+pub fn kind(comptime T: type) u8 { _ = T; return 0; }
+pub fn ptr() *u64 { return undefined; }
+""", "src/c.zig")
+    assert [f.name for f in abi.functions] == ["add", "sum"]
+
+
+def test_typed_events_from_emit_event() -> None:
+    abi = extract_abi_from_text(HEAD + """
+pub const Transfer = struct {
+    from: ghost.Address,
+    to: ghost.Address,
+    amount: u64,
+    pub const indexed = .{ "from", "to" };
+};
+const Note = struct { text: ghost.String, tags: []const u32, pair: struct { u8, bool } };
+const Kind = enum(u8) { a, b };
+const Marked = struct { kind: Kind, n: u8, pub const indexed = .{"kind"}; };
+pub fn send(to: ghost.Address) void {
+    ghost.emitEvent(Transfer{ .from = ghost.caller(), .to = to, .amount = 5 });
+    ghost.emitEvent(Note{ .text = "hi", .tags = &.{}, .pair = .{ 1, true } });
+    ghost.emitEvent(Transfer{ .from = to, .to = to, .amount = 6 });
+    ghost.emitEvent(Marked{ .kind = .a, .n = 1 });
+    // ghost.emitEvent(Ghost{ }) in a comment is no event
+}
+""", "src/c.zig")
+    assert abi.events == (
+        EventSpec("Transfer", (EventField("from", "address", True),
+                               EventField("to", "address", True),
+                               EventField("amount", "u64"))),
+        EventSpec("Note", (EventField("text", "string"), EventField("tags", "u32[]"),
+                           EventField("pair", "(u8,bool)"))),
+        EventSpec("Marked", (EventField("kind", "Kind", True), EventField("n", "u8"))),
+    )
+    assert abi.type_decl("Kind") is not None
+
+
+@pytest.mark.parametrize("decl, line, why", [
+    ('const E = struct { a: u8, pub const indexed = .{ "b" }; };', 3,
+     "names 'b', which is no field"),
+    ('const E = struct { a: u8, b: u8, c: u8, d: u8, '
+     'pub const indexed = .{ "a", "b", "c", "d" }; };', 3, "more than 3 indexed"),
+    ('const E = struct { a: []const u64, pub const indexed = .{ "a" }; };', 3,
+     "indexed field 'a' is a u64[]"),
+    ("const E = struct { p: *u8 };", 4, "an event is a struct declared in this file"),
+])
+def test_bad_typed_events_name_the_line(decl: str, line: int, why: str) -> None:
+    with pytest.raises(CompileError) as err:
+        extract_abi_from_text(HEAD + decl + "\npub fn f() void { ghost.emitEvent(E{}); }\n",
+                              "src/c.zig")
+    assert err.value.message.startswith(f"src/c.zig:{line}: ") and why in err.value.message
+
+
+def test_error_names_are_recorded() -> None:
+    abi = extract_abi_from_text(HEAD + """
+const Err = error{ NotOwner, Overflow };
+pub fn f(x: u64) Err!u64 { if (x == 0) return error.NotOwner; return x; }
+pub fn g() error{Empty}!void { return error.Empty; }
+pub fn h() !void { return error.Late; }
+""", "src/c.zig")
+    assert abi.errors == ("NotOwner", "Overflow", "Empty", "Late")
+    assert abi.to_json()["errors"] == ["NotOwner", "Overflow", "Empty", "Late"]

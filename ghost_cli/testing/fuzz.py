@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .strategies import Dictionary, cli_value
@@ -49,9 +49,10 @@ class Step:
     sender: bytes | None = None  # None: the default sender
     result: Any = None  # the decoded result, once the call returned
     reverted: str | None = None  # the revert reason, when the call reverted
+    abi: Any = field(default=None, repr=False, compare=False)  # names structs and enums
 
     def replay(self, env) -> str:
-        args = [cli_value(t, a) for t, a in zip(self.types, self.args, strict=True)]
+        args = [cli_value(t, a, self.abi) for t, a in zip(self.types, self.args, strict=True)]
         # a negative number would read as an option: `--` ends them
         sep = ["--"] if any(a.startswith("-") for a in args) else []
         line = " ".join(["ghost call", self.contract, self.function, *sep, *args])
@@ -81,13 +82,14 @@ def setup_lines(env) -> list[str]:
             continue
         if o.kind == "deploy":
             ctor = _constructor_types(env, o.contract)
-            args = "".join(f" --args {cli_value(t, a)}"
+            args = "".join(f" --args {cli_value(t, a, env.abis.get(o.contract))}"
                            for t, a in zip(ctor, o.args, strict=False))
             lines.append(f"ghost deploy {o.contract}{args}")
         elif o.kind == "call":
             types = _function_types(env, o.contract, o.function)
             if types is not None:
-                lines.append(Step(o.contract, o.function, types, o.args).replay(env))
+                lines.append(Step(o.contract, o.function, types, o.args,
+                                  abi=env.abis.get(o.contract)).replay(env))
     return lines
 
 
@@ -166,10 +168,9 @@ class Fuzz:
         from .strategies import strategy_for
 
         env = self.env
-        types: list[str] = []
-        for f in functions:
-            types += [p.type for p in _abi_function(f).inputs]
-        strategy = st.tuples(*(strategy_for(t, self.dictionary) for t in types))
+        dictionary = self.dictionary
+        strategy = st.tuples(*(strategy_for(p.type, dictionary, f.contract._abi)
+                               for f in functions for p in _abi_function(f).inputs))
         last: list[tuple] = []
         setup = setup_lines(env)
 
@@ -206,7 +207,7 @@ def _steps(functions: list, args: tuple) -> list[Step]:
         spec = _abi_function(f)
         n = len(spec.inputs)
         steps.append(Step(f.contract._name, f.name, tuple(p.type for p in spec.inputs),
-                          tuple(args[pos:pos + n])))
+                          tuple(args[pos:pos + n]), abi=f.contract._abi))
         pos += n
     return steps
 

@@ -103,16 +103,17 @@ class Invariants:
         # rule per function would let hypothesis switch rules off for whole sequences
         # ("swarm testing"), which hides bugs needing several functions in turn.
         calls = st.one_of(*(
-            st.tuples(st.just(i), st.tuples(*(strategy_for(p.type, dictionary)
+            st.tuples(st.just(i), st.tuples(*(strategy_for(p.type, dictionary, c._abi)
                                               for p in fn.inputs)))
-            for i, (_, fn) in enumerate(callable_)))
+            for i, (c, fn) in enumerate(callable_)))
         handles = [(ContractFunction(c, fn.name), tuple(p.type for p in fn.inputs))
                    for c, fn in callable_]
 
         @rule(call=calls, sender=st.sampled_from(senders))
         def step(self, call: tuple, sender: bytes) -> None:
             (handle, types), args = handles[call[0]], call[1]
-            done = Step(handle.contract._name, handle.name, types, args, sender)
+            done = Step(handle.contract._name, handle.name, types, args, sender,
+                        abi=handle.contract._abi)
             log.append(done)  # before the call: a panic's replay ends with it
             with env.as_caller(sender):
                 try:

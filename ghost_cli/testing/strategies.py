@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Sizes drawn for `bytes` and `string` (longer ones cost gas and find little more).
+#: Sizes drawn for `bytes` and `string` (longer ones cost gas and find little more), and
+#: most items in a slice (`T[]`).
 MAX_DYNAMIC_LEN = 64
+MAX_ITEMS = 8
 
 _INT_LITERAL = re.compile(r"(?<![\w.])(0x[0-9a-fA-F_]+|0b[01_]+|0o[0-7_]+|[0-9][0-9_]*)(?![\w.])")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\\n]|\\.){0,64})"')
@@ -73,62 +75,80 @@ def int_boundaries(ty: str, literals: Iterable[int] = ()) -> list[int]:
     return sorted((v for v in values if lo <= v <= hi), key=lambda v: (abs(v), v < 0))
 
 
-def strategy_for(ty: str, dictionary: Dictionary | None = None):
-    """A hypothesis strategy for values of ABI type `ty` (a scalar type: the integer types,
-    bool, address, bytes, string)."""
+def strategy_for(ty: Any, dictionary: Dictionary | None = None, abi: Any = None):
+    """A hypothesis strategy for values of ABI type `ty` (type text or tree; struct and
+    enum names resolved in `abi`), in the codec's Python form (docs/abi.md)."""
     from hypothesis import strategies as st
 
-    from ..abi import INT_TYPES
+    from ..abi import types as t
 
     d = dictionary or Dictionary()
-    if ty in INT_TYPES:
-        lo, hi = int_bounds(ty)
+    ty = t.parse_type(ty, abi)
+    if isinstance(ty, t.IntType):
+        lo, hi = ty.lo, ty.hi
         # The contract's own literals get half of the draws: among the hundreds of
         # boundary values (which hold their neighbours) they would come up too rarely.
         literals = sorted({n for n in d.ints if lo <= n <= hi}, key=lambda v: (abs(v), v < 0))
-        branches = [st.sampled_from(int_boundaries(ty, d.ints)), st.integers(lo, hi)]
+        branches = [st.sampled_from(int_boundaries(ty.name, d.ints)), st.integers(lo, hi)]
         if literals:
             branches[1:1] = [st.sampled_from(literals)] * 2
         return st.one_of(*branches)
-    if ty == "bool":
+    if isinstance(ty, t.BoolType):
         return st.booleans()
-    if ty == "address":
+    if isinstance(ty, t.AddressType):
         known = [bytes(20), *d.addresses]
         return st.one_of(st.sampled_from(known), st.binary(min_size=20, max_size=20))
-    if ty == "bytes":
-        words = sorted({s.encode() for s in d.strings}, key=lambda b: (len(b), b))
+    if isinstance(ty, t.FixedBytesType):
+        n = ty.n
+        words = sorted({w.encode().ljust(n, b"\0") for w in d.strings if len(w.encode()) <= n})
+        exact = st.binary(min_size=n, max_size=n)
+        return st.one_of(exact, st.sampled_from(words)) if words else exact
+    if isinstance(ty, t.BytesType):
+        words = sorted({w.encode() for w in d.strings}, key=lambda b: (len(b), b))
         any_bytes = st.binary(max_size=MAX_DYNAMIC_LEN)
         return st.one_of(any_bytes, st.sampled_from(words)) if words else any_bytes
-    if ty == "string":
-        words = sorted(d.strings, key=lambda s: (len(s), s))
-        any_text = st.text(max_size=MAX_DYNAMIC_LEN // 2)
+    if isinstance(ty, t.StringType):
+        words = sorted(d.strings, key=lambda w: (len(w), w))
+        # no surrogates: a string is UTF-8 on the wire
+        any_text = st.text(st.characters(exclude_categories=("Cs",)),
+                           max_size=MAX_DYNAMIC_LEN // 2)
         return st.one_of(any_text, st.sampled_from(words)) if words else any_text
+    if isinstance(ty, t.ArrayType):
+        inner = strategy_for(ty.elem, d, abi)
+        return st.lists(inner, min_size=ty.n, max_size=ty.n)
+    if isinstance(ty, t.SliceType):
+        return st.lists(strategy_for(ty.elem, d, abi), max_size=MAX_ITEMS)
+    if isinstance(ty, t.OptionalType):
+        return st.none() | strategy_for(ty.inner, d, abi)
+    if isinstance(ty, t.TupleType):
+        return st.tuples(*(strategy_for(e, d, abi) for e in ty.elems))
+    if isinstance(ty, t.StructType):
+        return st.fixed_dictionaries({n: strategy_for(f, d, abi) for n, f in ty.fields})
+    if isinstance(ty, t.EnumType):
+        return st.sampled_from([n for n, _ in ty.variants])
     from ..exceptions import UsageError
 
-    raise UsageError(f"cannot fuzz ABI type {ty!r} yet")
+    raise UsageError(f"cannot fuzz ABI type {ty}")
 
 
-def arguments_for(types: Sequence[str], dictionary: Dictionary | None = None):
-    """A strategy for a tuple of arguments of `types` (a function's inputs)."""
-    from hypothesis import strategies as st
-
-    return st.tuples(*(strategy_for(t, dictionary) for t in types))
-
-
-def cli_value(ty: str, value: Any) -> str:
-    """`value` as `ghost call` parses an argument of type `ty` (shell-quoted when needed)."""
+def cli_value(ty: Any, value: Any, abi: Any = None) -> str:
+    """`value` as `ghost call` parses an argument of type `ty` (shell-quoted when needed):
+    scalars as themselves, compound types as JSON (docs/abi.md)."""
+    import json
     import shlex
 
     from ..abi import format_address
+    from ..abi import types as t
 
-    if ty == "bool":
+    ty = t.parse_type(ty, abi)
+    if isinstance(ty, t.BoolType):
         text = "true" if value else "false"
-    elif ty == "address":
+    elif isinstance(ty, t.AddressType):
         text = format_address(bytes(value))
-    elif ty == "bytes":
+    elif isinstance(ty, (t.BytesType, t.FixedBytesType)):
         text = "0x" + bytes(value).hex()
-    elif isinstance(value, int):
+    elif isinstance(ty, (t.IntType, t.StringType)):
         text = str(value)
     else:
-        text = str(value)
+        text = json.dumps(ty.to_json(value), ensure_ascii=False)
     return shlex.quote(text)

@@ -8,7 +8,11 @@ import json
 import shlex
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ghost_cli.abi import parse_arg, parse_type
+from ghost_cli.abi.strategies import abi_types
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.config.project import load_project
 from ghost_cli.exceptions import PanicError, TrapError
@@ -16,7 +20,7 @@ from ghost_cli.scaffold import new_project
 from ghost_cli.testing.env import GhostEnv
 from ghost_cli.testing.fuzz import Fuzz, FuzzFailure, FuzzSettings
 from ghost_cli.testing.invariants import Invariants
-from ghost_cli.testing.strategies import Dictionary, int_boundaries
+from ghost_cli.testing.strategies import Dictionary, cli_value, int_boundaries, strategy_for
 from ghost_cli.toolchain.build import build_project
 
 #: Bugs only one argument value, or one order of three calls, reaches.
@@ -104,6 +108,19 @@ def test_literals_come_from_the_source():
     d = Dictionary()
     d.add_source('if (x == 1337) @panic("boom"); const k = 0xFF_FF; const s = "admin";')
     assert {1337, 0xFFFF} <= d.ints and "admin" in d.strings
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(abi_types(), st.data())
+def test_any_abi_type_gets_values_that_encode_and_replay_as_ghost_call_arguments(decl, data):
+    text, types = decl
+    dictionary = Dictionary(ints={7, 1337}, strings={"admin"}, addresses=[b"\x01" * 20])
+    value = data.draw(strategy_for(text, dictionary, types))
+    ty = parse_type(text, types)
+    encoded = ty.encode(value)  # the codec takes every drawn value
+    # the replay line's argument parses back to the same encoding
+    [argument] = shlex.split(cli_value(text, value, types))
+    assert ty.encode(parse_arg(text, argument, types)) == encoded
 
 
 def test_a_panic_behind_one_argument_value_is_found_and_shrunk(env):

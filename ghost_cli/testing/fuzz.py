@@ -30,10 +30,10 @@ class FuzzSettings:
     depth: int = 50
 
     def hypothesis(self, examples: int, **more: Any):
-        from hypothesis import HealthCheck, Phase, settings
+        from hypothesis import HealthCheck, Phase, Verbosity, settings
 
         return settings(max_examples=examples, database=None, deadline=None,
-                        derandomize=False, print_blob=False,
+                        derandomize=False, print_blob=False, verbosity=Verbosity.quiet,
                         phases=(Phase.explicit, Phase.generate, Phase.shrink),
                         suppress_health_check=list(HealthCheck), **more)
 
@@ -70,7 +70,18 @@ def dictionary_of(env) -> Dictionary:
 
 
 class FuzzFailure(AssertionError):
-    """A fuzz or invariant run found a failing input; the message holds its replay."""
+    """A fuzz or invariant run found a failing input; the message holds its replay, and
+    `error` the exception the shrunk input raised."""
+
+    error: BaseException | None = None
+
+
+def fail(message: str, error: BaseException) -> FuzzFailure:
+    """The FuzzFailure to raise `from None`: hypothesis' and ghost's own frames say nothing
+    the replay lines do not."""
+    failure = FuzzFailure(message)
+    failure.error = error
+    return failure
 
 
 def setup_lines(env) -> list[str]:
@@ -111,9 +122,8 @@ def _function_types(env, contract: str, function: str) -> tuple[str, ...] | None
 
 def failure_message(env, what: str, setup: list[str], steps: Sequence[Step],
                     error: BaseException) -> str:
-    reason = getattr(error, "message", None) or str(error) or type(error).__name__
-    lines = [f"{what}: {reason.splitlines()[0] if reason else type(error).__name__}",
-             "replay (fresh sandbox):"]
+    reason = str(error) or type(error).__name__
+    lines = [f"{what}: {reason}", "replay (fresh sandbox):"]
     lines += [f"  {line}" for line in setup]
     lines += [f"  {s.replay(env)}" for s in steps]
     return "\n".join(lines)
@@ -139,6 +149,8 @@ class Fuzz:
         False, or is a list of allowed reasons that does not hold it."""
         from ..exceptions import RevertError
 
+        __tracebackhide__ = True
+
         def call(*args: Any) -> None:
             try:
                 function(*args)
@@ -156,6 +168,7 @@ class Fuzz:
         The property calls what it likes; an exception (an assert, a revert) fails."""
 
         def decorate(prop: Callable) -> Callable:
+            __tracebackhide__ = True
             self._run(list(functions), prop, runs)
             return prop
 
@@ -167,6 +180,7 @@ class Fuzz:
 
         from .strategies import strategy_for
 
+        __tracebackhide__ = True
         env = self.env
         dictionary = self.dictionary
         strategy = st.tuples(*(strategy_for(p.type, dictionary, f.contract._abi)
@@ -186,8 +200,8 @@ class Fuzz:
             example()
         except Exception as exc:  # the shrunk example ran last
             steps = _steps(functions, last[0] if last else ())
-            raise FuzzFailure(failure_message(env, "fuzzing found a failing input", setup,
-                                              steps, exc)) from exc
+            raise fail(failure_message(env, "fuzzing found a failing input", setup, steps,
+                                       exc), exc) from None
 
 
 def _abi_function(function):

@@ -12,10 +12,10 @@ from dataclasses import replace
 from typing import Any
 
 from .fuzz import (
-    FuzzFailure,
     FuzzSettings,
     Step,
     dictionary_of,
+    fail,
     failure_message,
     fuzzing,
     setup_lines,
@@ -52,6 +52,7 @@ class Invariants:
         first three development accounts); a reverting call is part of the sequence, a
         panic or trap fails it. `runs` sequences (--invariant-runs) of up to `depth` calls
         (--fuzz-depth)."""
+        __tracebackhide__ = True
         from hypothesis import seed
         from hypothesis import strategies as st
         from hypothesis.stateful import (
@@ -133,7 +134,7 @@ class Invariants:
             what = (f"invariant broken after {len(log)} call(s)"
                     if isinstance(exc, AssertionError) else
                     f"call {len(log)} of the sequence failed")
-            raise FuzzFailure(failure_message(env, what, setup, list(log), exc)) from exc
+            raise fail(failure_message(env, what, setup, list(log), exc), exc) from None
 
 
 def _check(check: Callable | Any) -> None:

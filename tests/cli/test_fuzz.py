@@ -130,7 +130,7 @@ def test_a_panic_behind_one_argument_value_is_found_and_shrunk(env):
     text = str(caught.value)
     assert "planted: x == 1337" in text
     assert "ghost deploy planted\n  ghost call planted check 1337 false" in text
-    assert isinstance(caught.value.__cause__, PanicError)
+    assert isinstance(caught.value.error, PanicError)
     assert c.check(5, True) == 5  # every example was rolled back; the contract still works
 
 
@@ -139,7 +139,7 @@ def test_a_trap_needing_two_exact_values_is_found(env):
     with pytest.raises(FuzzFailure) as caught:
         Fuzz(env, FuzzSettings())(c.widen)
     assert "ghost call planted widen 4294967295 1" in str(caught.value)
-    assert isinstance(caught.value.__cause__, TrapError)
+    assert isinstance(caught.value.error, TrapError)
 
 
 def test_a_property_sees_the_generated_arguments(env):

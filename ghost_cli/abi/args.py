@@ -78,8 +78,9 @@ def parse_arg(ty: str | AbiType, text: str, abi: Any = None) -> Any:
     try:
         value = json.loads(text)
     except ValueError:
-        # an enum by bare name (`red`) needs no JSON quotes
-        if not text.startswith(("{", "[", '"')) and re.fullmatch(r"[A-Za-z_]\w*", text):
+        # not JSON: a bare word is the JSON string it spells (`red` for an enum, `0x…` for
+        # an `address?`, `hello` for a `string?`)
+        if text.strip() and not text.lstrip().startswith(("{", "[", '"')):
             value = text
         else:
             raise ArgumentError(f"expected JSON for {t.name} (e.g. "

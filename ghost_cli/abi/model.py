@@ -124,8 +124,8 @@ class Abi:
     types: tuple[TypeDecl, ...] = ()  # structs and enums the functions and events use
     errors: tuple[str, ...] = ()  # Zig error names a `!T` function may revert with
     #: parsed type trees by type text (see types.parse_type); not compared.
-    _type_cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False,
-                                        hash=False)
+    _type_cache: dict[str, Any] = field(default_factory=dict, init=False, compare=False,
+                                        repr=False, hash=False)
 
     def __post_init__(self) -> None:
         for f in (*self.functions, *([self.constructor] if self.constructor else [])):

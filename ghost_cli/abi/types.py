@@ -278,8 +278,7 @@ class ArrayType(AbiType):
         return b"".join(self.elem.encode(v) for v in items)
 
     def decode(self, data: bytes, pos: int = 0) -> tuple[Any, int]:
-        _take(data, pos, self.min_size, self.name)  # all of it must be there: fail early
-        out = []
+        out = []  # element by element, as the SDK does: the first problem met is reported
         for _ in range(self.n):
             v, pos = self.elem.decode(data, pos)
             out.append(v)

@@ -170,6 +170,7 @@ class _TypeMap:
                 else:
                     self.imports[name] = imp.group(1)
             elif re.match(r"^(?:(?:packed|extern)?struct|enum(?:\([^)]*\))?)\{", value):
+                # (a packed struct is read, then refused: the SDK does not encode it)
                 self.decl_span[name] = (a, b)
             else:
                 self.aliases[name] = value
@@ -267,6 +268,8 @@ class _TypeMap:
         if close < 0 or close > b:
             return None
         head = _squash(m[a:open_brace])
+        if head.startswith("packed"):
+            return None  # bit-packed: no ABI encoding
         members = _members(self.src, open_brace + 1, close)
         if head.startswith("enum"):
             return self._enum(name, head, members)
@@ -284,8 +287,8 @@ class _TypeMap:
         return TypeDecl("struct", name, fields=tuple(fields)) if fields else None
 
     def _enum(self, name: str, head: str, members: list[tuple[int, int]]) -> TypeDecl | None:
-        if head not in ("enum", "enum(u8)"):
-            return None  # another tag type: not one byte
+        if not re.fullmatch(r"enum(?:\(u[1-8]\))?", head):
+            return None  # a wider or signed tag type: not one byte
         variants, value = [], 0
         for fa, fb in members:
             vm = re.match(r"\s*([A-Za-z_]\w*|@\"[^\"]*\")\s*(?:=\s*(.*?))?\s*$",
@@ -533,8 +536,24 @@ def extract_abi_from_text(text: str, label: str, base: Path | None = None) -> Ab
                                          "(deploy returns no value)")
         constructor = fn
     events = _events(src, types)
+    used = [t for f in (*functions, *([constructor] if constructor else []))
+            for t in (*(p.type for p in f.inputs), f.output or "")]
+    used += [f.type for e in events for f in e.fields]
     return Abi(tuple(functions), version=ABI_VERSION, constructor=constructor, events=events,
-               types=tuple(types.decls.values()), errors=_error_names(src))
+               types=_reachable(types.decls, used), errors=_error_names(src))
+
+
+def _reachable(decls: dict[str, TypeDecl], used: list[str]) -> tuple[TypeDecl, ...]:
+    """The declarations the type strings `used` reach (an event's own struct is not one,
+    unless something uses it as a type), in the order they were read."""
+    seen: set[str] = set()
+    todo = [n for t in used for n in re.findall(r"[A-Za-z_]\w*", t)]
+    while todo:
+        name = todo.pop()
+        if name in decls and name not in seen:
+            seen.add(name)
+            todo += [n for f in decls[name].fields for n in re.findall(r"[A-Za-z_]\w*", f.type)]
+    return tuple(d for n, d in decls.items() if n in seen)
 
 
 def _error_names(src: _Source) -> tuple[str, ...]:

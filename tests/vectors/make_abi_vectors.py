@@ -86,6 +86,15 @@ MALFORMED: list[tuple[str, list[dict], str, str, str]] = [
     ("u16[2]", [], "010002", "ghost: call data too short", "short fixed array"),
     ("string[]", [], "0100000001000000", "ghost: call data too short",
      "element length past the end"),
+    # order: problems are met left to right; a slice's count is checked before its elements
+    ("Pair[]", [PAIR], "02000000" "0100000000000000" "02", "ghost: call data too short",
+     "count 2 cannot fit in 9 bytes: refused before the bad bool"),
+    ("(bool,(i8,u16),bytes2)", [], "02", "ghost: invalid bool",
+     "bad bool before the missing rest"),
+    ("Ballot", [BALLOT, COLOR, PAIR], "00" * 20 + "09", "ghost: invalid enum value",
+     "bad enum before the missing rest"),
+    ("Ballot", [BALLOT, COLOR, PAIR], "00" * 20 + "00" "00000000" "01" "01000000" "ff",
+     "ghost: invalid utf-8", "bad UTF-8 in the memo before the missing tag"),
 ]
 
 

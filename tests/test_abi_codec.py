@@ -127,6 +127,13 @@ def test_random_bytes_decode_or_are_refused_with_a_known_reason(case, raw) -> No
         assert t.encode(value) == raw  # what decodes re-encodes to the same bytes
 
 
+def test_fixed_arrays_are_read_element_by_element() -> None:
+    # the first problem met wins: the bad bool of Pair 0, not the missing Pair 1
+    with pytest.raises(AbiError) as info:
+        decode_exact("Pair[2]", bytes.fromhex("0100000000000000" "02"), ABI)
+    assert info.value.reason == "ghost: invalid bool"
+
+
 def test_a_huge_count_is_refused_before_building_anything() -> None:
     with pytest.raises(AbiError, match="count 4294967295"):
         decode_value("u64[][]", b"\x01\x00\x00\x00\xff\xff\xff\xff")
@@ -162,6 +169,10 @@ def test_command_line_arguments() -> None:
     assert parse_arg("u8[33]", '"0x' + "01" * 33 + '"') == [1] * 33
     assert parse_arg("u256", "0x10") == 16 and parse_arg("string", "[1]") == "[1]"
     assert parse_arg("i8[]", '[-1, "0x7f", 3.0]') == [-1, 127, 3]
+    # a bare word where JSON is expected is the JSON string it spells
+    assert parse_arg("address?", ADDR) == bytes.fromhex(ADDR[2:])
+    assert parse_arg("string?", "hello") == "hello" and parse_arg("string?", "null") is None
+    assert parse_arg("bytes?", "0x01") == b"\x01"
 
 
 @pytest.mark.parametrize("ty, text, why", [
@@ -259,3 +270,21 @@ def test_abi_error_is_one_ghost_error() -> None:
     assert isinstance(err, GhostError) and err.code == "bad_arguments"
     assert err.to_json()["details"] == {"reason": "ghost: invalid bool"}
     assert encode_value("Color", "green", ABI) == b"\x01"
+
+
+def test_typed_events_decode_topics_and_compound_data() -> None:
+    from ghost_cli.abi import EventField, EventSpec, decode_event
+
+    abi = Abi((), version=2, types=(PAIR, COLOR), events=(EventSpec("Moved", (
+        EventField("who", "address", True), EventField("color", "Color", True),
+        EventField("pairs", "Pair[]"), EventField("memo", "string?"))),))
+    topics = [b"Moved".ljust(32, b"\0"), bytes.fromhex(ADDR[2:]).ljust(32, b"\0"),
+              b"\x07".ljust(32, b"\0")]
+    data = encode_value("Pair[]", [{"a": 3, "b": False}], abi) + encode_value("string?", "hé")
+    assert decode_event(abi, "Moved", topics, data) == {
+        "who": ADDR, "color": "blue", "pairs": [{"a": 3, "b": False}], "memo": "hé"}
+    # bytes that do not fit: no fields, the raw event prints instead
+    assert decode_event(abi, "Moved", topics, data + b"\x00") is None
+    assert decode_event(abi, "Moved", topics[:2], data) is None
+    bad_enum = topics[:2] + [b"\x03".ljust(32, b"\0")]
+    assert decode_event(abi, "Moved", bad_enum, data) is None

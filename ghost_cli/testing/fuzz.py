@@ -69,6 +69,22 @@ def dictionary_of(env) -> Dictionary:
     return Dictionary(env.literals.ints, env.literals.strings, list(env.labels))
 
 
+def _refusals() -> tuple[type, ...]:
+    from ..exceptions import OutOfGasError, RevertError
+
+    return (RevertError, OutOfGasError)
+
+
+#: Failed calls that are the contract refusing an input, not a bug in it: a revert, or
+#: running out of gas (an input too costly for the gas limit). Nothing of them is kept.
+REFUSALS = _refusals()
+
+
+def refusal_reason(exc: BaseException) -> str:
+    """A revert's reason, or "out of gas"."""
+    return getattr(exc, "reason", None) or "out of gas"
+
+
 class FuzzFailure(AssertionError):
     """A fuzz or invariant run found a failing input; the message holds its replay, and
     `error` the exception the shrunk input raised."""
@@ -145,18 +161,17 @@ class Fuzz:
                  runs: int | None = None) -> None:
         """Call `function` (a deployed contract's function) with arguments drawn from its
         ABI types, `runs` times (default --fuzz-runs), each from the state at this point.
-        A panic, trap or running out of gas fails; a revert fails only when `reverts` is
-        False, or is a list of allowed reasons that does not hold it."""
-        from ..exceptions import RevertError
-
+        A panic or trap fails. A refusal (a revert, or running out of gas: the input costs
+        more than the gas limit) fails only when `reverts` is False, or is a list of
+        allowed reasons that does not hold it (out of gas is the reason "out of gas")."""
         __tracebackhide__ = True
 
         def call(*args: Any) -> None:
             try:
                 function(*args)
-            except RevertError as exc:
+            except REFUSALS as exc:
                 if reverts is True or (not isinstance(reverts, bool)
-                                       and exc.reason in reverts):
+                                       and refusal_reason(exc) in reverts):
                     return
                 raise
 

@@ -58,13 +58,12 @@ def report(records: Iterable[GasRecord]) -> list[FunctionGas]:
     return rows
 
 
-def per_test(records: Iterable[GasRecord], *, fuzz: bool = False) -> dict[str, int]:
+def per_test(records: Iterable[GasRecord]) -> dict[str, int]:
     """Gas per test over every call it made, failed ones included, so a test whose calls
-    all revert is measured too. Calls of fuzz and invariant runs count only with `fuzz`
-    (`--fuzz-gas`): their number and arguments follow the seed and the run counts."""
+    all revert is measured too."""
     totals: dict[str, int] = defaultdict(int)
     for r in records:
-        if r.test is not None and (fuzz or not r.fuzz):
+        if r.test is not None:
             totals[r.test] += r.gas_used
     return dict(sorted(totals.items()))
 

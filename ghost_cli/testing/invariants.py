@@ -12,12 +12,14 @@ from dataclasses import replace
 from typing import Any
 
 from .fuzz import (
+    REFUSALS,
     FuzzSettings,
     Step,
     dictionary_of,
     fail,
     failure_message,
     fuzzing,
+    refusal_reason,
     setup_lines,
 )
 from .strategies import Dictionary
@@ -49,9 +51,9 @@ class Invariants:
         one of `checks` before the first call and after each: a Python callable that
         asserts or returns False, or a view function of a contract that must return true
         (or anything but False) and not revert. Calls come from `senders` (default: the
-        first three development accounts); a reverting call is part of the sequence, a
-        panic or trap fails it. `runs` sequences (--invariant-runs) of up to `depth` calls
-        (--fuzz-depth)."""
+        first three development accounts); a call that reverts or runs out of gas is part
+        of the sequence, a panic or trap fails it. `runs` sequences (--invariant-runs) of
+        up to `depth` calls (--fuzz-depth)."""
         __tracebackhide__ = True
         from hypothesis import seed
         from hypothesis import strategies as st
@@ -62,7 +64,6 @@ class Invariants:
             rule,
         )
 
-        from ..exceptions import RevertError
         from .env import ContractFunction
         from .strategies import strategy_for
 
@@ -119,8 +120,8 @@ class Invariants:
             with env.as_caller(sender):
                 try:
                     done = replace(done, result=handle(*args))
-                except RevertError as exc:  # a refused call is part of the sequence
-                    done = replace(done, reverted=exc.reason)
+                except REFUSALS as exc:  # a refused call is part of the sequence
+                    done = replace(done, reverted=refusal_reason(exc))
             log[-1] = done
 
         ContractSequences.step = step

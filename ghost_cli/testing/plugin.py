@@ -376,13 +376,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             counts["failed"] += 1
 
 
+def _counted(config: pytest.Config) -> list:
+    """The gas records the report and the snapshot count: fuzz and invariant calls only
+    with --fuzz-gas (their number and arguments follow the seed and the run counts)."""
+    records = config.stash[RECORDS]
+    return records if config.getoption("--fuzz-gas") else [r for r in records if not r.fuzz]
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from ..exceptions import GasCheckError, GhostError
     from . import gas_report
 
     config = session.config
-    records = config.stash[RECORDS]
-    totals = gas_report.per_test(records, fuzz=config.getoption("--fuzz-gas"))
+    records = _counted(config)
+    totals = gas_report.per_test(records)
     check: tuple = ((), ())
     error = config.stash.get(BUILD_ERROR, None)
     try:
@@ -421,7 +428,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     from . import gas_report
 
-    records = config.stash[RECORDS]
+    records = _counted(config)
     tr = terminalreporter
     if config.getoption("--gas-report") and records:
         tr.section("gas report")

@@ -90,3 +90,21 @@ def test_the_file_is_what_the_generator_makes() -> None:
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert mod.build() == VECTORS
+
+
+def test_the_worked_examples_of_docs_abi_md_are_the_codecs_bytes() -> None:
+    import re
+
+    from ghost_cli.abi import storage_key
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "abi.md").read_text("utf-8")
+    block = doc.split("is 45 bytes:\n\n```\n", 1)[1].split("```", 1)[0]
+    hexed = "".join(re.match(r"^((?:[0-9a-f]+ )*[0-9a-f]+)\s{2,}", line).group(1).replace(" ", "")
+                    for line in block.splitlines())
+    ballot = next(v for v in VECTORS["vectors"] if v["type"] == "Ballot" and v["value"]["memo"])
+    assert hexed == ballot["hex"] and len(hexed) == 2 * 45
+    key = re.search(r"key   ([0-9a-f ]+?)\s{2,}", doc).group(1).replace(" ", "")
+    assert key == storage_key.map_key("bal", "address",
+                                      "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed").hex()
+    assert "`6c6f67006c656e`" in doc and storage_key.vec_len_key("log").hex() == "6c6f67006c656e"
+    assert f"`{storage_key.vec_item_key('log', 2).hex()}`" in doc

@@ -93,15 +93,9 @@ def _hex_bytes(value: Any, what: str) -> bytes:
         return bytes(value)
     if isinstance(value, str):
         t = value[2:] if value[:2].lower() == "0x" else value
-        try:
-            return bytes.fromhex(t) if re.fullmatch(r"([0-9a-fA-F]{2})*", t) else _bad()
-        except ValueError:
-            pass
+        if re.fullmatch(r"([0-9a-fA-F]{2})*", t):
+            return bytes.fromhex(t)
     raise ArgumentError(f"expected 0x-hex bytes for {what}, got {value!r:.80}")
-
-
-def _bad() -> bytes:
-    raise ValueError
 
 
 class BoolType(AbiType):
@@ -636,7 +630,14 @@ def parse_type(text: str | AbiType, abi: Any = None) -> AbiType:
     return ty
 
 
+#: Parsed types that name no declaration (`u64[]`, `(u8,string)?`), shared.
+_PLAIN: dict[str, AbiType] = {}
+
+
 def _type_cache(abi: Any) -> dict[str, AbiType]:
-    """Parsed types per Abi object (an Abi is immutable), else a fresh cache."""
+    """Parsed types per Abi object (an Abi is immutable), the shared plain cache without
+    declarations, else a fresh cache (a list of declarations may change)."""
+    if abi is None:
+        return _PLAIN
     cache = getattr(abi, "_type_cache", None)
     return cache if isinstance(cache, dict) else {}

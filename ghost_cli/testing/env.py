@@ -53,6 +53,7 @@ class Outcome:
     result: Any = None
     reverted: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
+    sender: bytes | None = None  # who sent it (fuzz replay lines name a non-default one)
 
 
 class GhostEnv:
@@ -283,7 +284,7 @@ class GhostEnv:
                 known = ", ".join(self.artifacts) or "none"
                 raise NotFoundError(f"no built contract {name!r} (built: {known})")
             code = self.artifacts[name].read_bytes()
-        outcome = Outcome("deploy", name, None, tuple(args))
+        outcome = Outcome("deploy", name, None, tuple(args), sender=self.sender)
         self.outcomes.append(outcome)
         try:
             receipt = self.sandbox.deploy(code, args, name=name, signer=self.signer,
@@ -445,7 +446,8 @@ def expect_event(receipt: Receipt, name: str, *, emitter: Any = None,
 @contextmanager
 def _logged(env: GhostEnv, kind: str, contract: str, function: str, args: tuple
             ) -> Iterator[Outcome]:
-    outcome = Outcome(kind, contract, function, tuple(args))
+    outcome = Outcome(kind, contract, function, tuple(args),
+                      sender=env.impersonating or env.sender)
     env.outcomes.append(outcome)
     try:
         yield outcome

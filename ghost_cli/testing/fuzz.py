@@ -55,10 +55,19 @@ class Step:
         args = [cli_value(t, a, self.abi) for t, a in zip(self.types, self.args, strict=True)]
         # a negative number would read as an option: `--` ends them
         sep = ["--"] if any(a.startswith("-") for a in args) else []
-        line = " ".join(["ghost call", self.contract, self.function, *sep, *args])
-        if self.sender is not None and self.sender != env.sandbox.default_sender:
-            line += f"   # as {env.show(self.sender)}"
-        return line
+        return " ".join(["ghost call", self.contract, self.function, *sep, *args]) \
+            + _as(env, self.sender)
+
+
+def _as(env, sender) -> str:
+    """A replay line's note naming a sender other than the sandbox's default one."""
+    if sender is None or bytes(_address(sender)) == env.sandbox.default_sender:
+        return ""
+    return f"   # as {env.show(sender)}"
+
+
+def _address(who) -> bytes:
+    return who.address if hasattr(who, "address") else who
 
 
 def dictionary_of(env) -> Dictionary:
@@ -111,11 +120,11 @@ def setup_lines(env) -> list[str]:
             ctor = _constructor_types(env, o.contract)
             args = "".join(f" --args {cli_value(t, a, env.abis.get(o.contract))}"
                            for t, a in zip(ctor, o.args, strict=False))
-            lines.append(f"ghost deploy {o.contract}{args}")
+            lines.append(f"ghost deploy {o.contract}{args}" + _as(env, o.sender))
         elif o.kind == "call":
             types = _function_types(env, o.contract, o.function)
             if types is not None:
-                lines.append(Step(o.contract, o.function, types, o.args,
+                lines.append(Step(o.contract, o.function, types, o.args, o.sender,
                                   abi=env.abis.get(o.contract)).replay(env))
     return lines
 

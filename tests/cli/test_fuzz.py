@@ -313,13 +313,15 @@ def test_bad_fuzz_counts_are_usage_errors(lab_copy, run_ghost):
 
 def test_reverts_pass_unless_refused_or_not_listed(env):
     c = env.deploy("counter")
-    c.add(2**64 - 1)  # from here every add(n > 0) reverts with Overflow
+    with env.as_caller(env.accounts[2]):
+        c.add(2**64 - 1)  # from here every add(n > 0) reverts with Overflow
     settings = FuzzSettings(runs=30)
     Fuzz(env, settings)(c.add)
     Fuzz(env, settings)(c.add, reverts=["Overflow"])
     with pytest.raises(FuzzFailure) as caught:
         Fuzz(env, settings)(c.add, reverts=False)
     assert str(caught.value).splitlines()[-2:] == [
-        "  ghost call counter add 18446744073709551615", "  ghost call counter add 1"]
+        f"  ghost call counter add 18446744073709551615   # as {env.show(env.accounts[2])}",
+        "  ghost call counter add 1"]
     with pytest.raises(FuzzFailure, match="Overflow"):
         Fuzz(env, settings)(c.add, reverts=["NotOwner"])

@@ -30,11 +30,10 @@ class FuzzSettings:
     depth: int = 50
 
     def hypothesis(self, examples: int, **more: Any):
-        from hypothesis import HealthCheck, Phase, Verbosity, settings
+        from hypothesis import HealthCheck, Verbosity, settings
 
         return settings(max_examples=examples, database=None, deadline=None,
                         derandomize=False, print_blob=False, verbosity=Verbosity.quiet,
-                        phases=(Phase.explicit, Phase.generate, Phase.shrink),
                         suppress_health_check=list(HealthCheck), **more)
 
 

@@ -25,6 +25,14 @@ from .fuzz import (
 from .strategies import Dictionary
 
 
+class CallFailed(Exception):
+    """A call of a sequence panicked or trapped: `error` is what it raised."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class InvariantBroken(AssertionError):
     """An invariant returned False or a view function used as one reverted."""
 
@@ -117,12 +125,21 @@ class Invariants:
             done = Step(handle.contract._name, handle.name, types, args, sender,
                         abi=handle.contract._abi)
             log.append(done)  # before the call: a panic's replay ends with it
+            error = None
             with env.as_caller(sender):
                 try:
                     done = replace(done, result=handle(*args))
                 except REFUSALS as exc:  # a refused call is part of the sequence
                     done = replace(done, reverted=refusal_reason(exc))
+                except Exception as exc:  # noqa: BLE001 - raised below, without context
+                    error = exc
             log[-1] = done
+            if error is not None:
+                # Raised outside the except block, from one place, with no __context__:
+                # hypothesis tells failures apart by where they (and their contexts)
+                # were raised, and would not take a shorter sequence whose panic came
+                # through another path in the engine for the same failure.
+                raise CallFailed(error)
 
         ContractSequences.step = step
         settings = self.settings.hypothesis(runs or self.settings.invariant_runs,
@@ -135,6 +152,7 @@ class Invariants:
             what = (f"invariant broken after {len(log)} call(s)"
                     if isinstance(exc, AssertionError) else
                     f"call {len(log)} of the sequence failed")
+            exc = exc.error if isinstance(exc, CallFailed) else exc
             raise fail(failure_message(env, what, setup, list(log), exc), exc) from None
 
 

@@ -48,6 +48,17 @@ def register(app: typer.Typer) -> None:
             "--fork-root", metavar="ROOT",
             help="With --fork: the state root (0x…, e.g. a published checkpoint's) the "
                  "node must report at the fork's height, else exit 11.")] = None,
+        seed: Annotated[int | None, typer.Option(
+            "--seed", help="Seed of fuzz and invariant runs (default 0: the same examples "
+                           "every run).")] = None,
+        fuzz_runs: Annotated[int | None, typer.Option(
+            "--fuzz-runs", help="Examples per fuzz run (default 256).")] = None,
+        invariant_runs: Annotated[int | None, typer.Option(
+            "--invariant-runs", help="Call sequences per invariant run (default 32).")] = None,
+        fuzz_depth: Annotated[int | None, typer.Option(
+            "--fuzz-depth", help="Calls per invariant sequence (default 50).")] = None,
+        fuzz_gas: Annotated[bool, typer.Option(
+            "--fuzz-gas", help="Count fuzz and invariant calls in gas snapshots.")] = False,
         verbose: Verbose = 0,
         # ---- coverage (docs/testing.md "Coverage") ----
         coverage: Annotated[bool, typer.Option(
@@ -88,6 +99,8 @@ def register(app: typer.Typer) -> None:
 
             fork_network(fork, project.networks)
             parse_root(fork_root)
+        _check_fuzz_counts(seed=seed, fuzz_runs=fuzz_runs, invariant_runs=invariant_runs,
+                           fuzz_depth=fuzz_depth)
         if watch and out.as_json:
             from ..exceptions import UsageError
 
@@ -115,6 +128,11 @@ def register(app: typer.Typer) -> None:
             cmd += ["--ghost-fork", fork] if fork else []
             cmd += ["--ghost-fork-height", str(fork_height)] if fork_height is not None else []
             cmd += ["--ghost-fork-root", fork_root] if fork_root else []
+            for flag, value in (("--ghost-seed", seed), ("--fuzz-runs", fuzz_runs),
+                                ("--invariant-runs", invariant_runs),
+                                ("--fuzz-depth", fuzz_depth)):
+                cmd += [flag, str(value)] if value is not None else []
+            cmd += ["--fuzz-gas"] if fuzz_gas else []
             cmd += list(ctx.args)
             # With --json, pytest's own output goes to stderr so stdout stays one document.
             import os
@@ -191,6 +209,14 @@ def _coverage_summary(directory) -> dict | None:
 
     path = directory / SUMMARY_FILE
     return json.loads(path.read_text()) if path.exists() else None
+def _check_fuzz_counts(**counts: int | None) -> None:
+    from ..exceptions import UsageError
+
+    for name, value in counts.items():
+        least = 0 if name == "seed" else 1
+        if value is not None and value < least:
+            option = "--" + name.replace("_", "-")
+            raise UsageError(f"{option} must be at least {least}, not {value}")
 
 
 def _raise_for(status: int, report: dict) -> None:

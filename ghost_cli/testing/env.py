@@ -26,6 +26,7 @@ class GasRecord:
     gas_used: int
     test: str | None
     failed: bool = False  # reverted, trapped or ran out of gas (still charged)
+    fuzz: bool = False  # made by a fuzz or invariant run: out of snapshots unless --fuzz-gas
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Outcome:
     result: Any = None
     reverted: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
+    sender: bytes | None = None  # who sent it (fuzz replay lines name a non-default one)
 
 
 class GhostEnv:
@@ -82,6 +84,12 @@ class GhostEnv:
         self.labels: dict[bytes, str] = {a: f"accounts[{i}]" for i, a in enumerate(self.accounts)}
         self.accounts = [Address(a) for a in self.accounts]
         self.gas_records: list[GasRecord] = []
+        # Fuzzing (testing/fuzz.py): inside a fuzz run; each deployed contract's ABI by
+        # name (replay lines); the contracts' Zig sources (literals worth trying).
+        self.fuzzing = False
+        self.abis: dict[str, Any] = {}
+        self.sources: list[Path] = []
+        self.literals: Any = None
         self.current_test: str | None = None
         self.last_receipt: Receipt | None = None
         # `ghost test -v`: print each call's trace (pytest shows it with a failing test)
@@ -278,7 +286,7 @@ class GhostEnv:
                 known = ", ".join(self.artifacts) or "none"
                 raise NotFoundError(f"no built contract {name!r} (built: {known})")
             code = self.artifacts[name].read_bytes()
-        outcome = Outcome("deploy", name, None, tuple(args))
+        outcome = Outcome("deploy", name, None, tuple(args), sender=self.sender)
         self.outcomes.append(outcome)
         try:
             receipt = self.sandbox.deploy(code, args, name=name, signer=self.signer,
@@ -289,7 +297,9 @@ class GhostEnv:
         outcome.result = "0x" + receipt.address.hex()
         self.last_receipt = receipt
         self.labels.setdefault(receipt.address, name)
-        return Contract(self, name, receipt.address)
+        contract = Contract(self, name, receipt.address)
+        self.abis.setdefault(name, contract._abi)
+        return contract
 
     def at(self, name: str, address: bytes | None = None) -> Contract:
         """A handle to the contract already deployed at `address` (default: the one
@@ -323,12 +333,12 @@ class GhostEnv:
         """Keep `receipt` as `last_receipt` and its gas for the report."""
         self.last_receipt = receipt
         self.gas_records.append(GasRecord(self._reported(contract), function, receipt.gas_used,
-                                          self.current_test))
+                                          self.current_test, fuzz=self.fuzzing))
 
     def record_failure(self, contract: str, function: str, gas_used: int) -> None:
         """A call that ran and failed: its gas counts in reports and snapshots too."""
         self.gas_records.append(GasRecord(self._reported(contract), function, gas_used,
-                                          self.current_test, failed=True))
+                                          self.current_test, failed=True, fuzz=self.fuzzing))
 
     def _reported(self, contract: str) -> str:
         # --target both: the engines' gas is kept apart in the report
@@ -441,7 +451,8 @@ def expect_event(receipt: Receipt, name: str, *, emitter: Any = None,
 @contextmanager
 def _logged(env: GhostEnv, kind: str, contract: str, function: str, args: tuple
             ) -> Iterator[Outcome]:
-    outcome = Outcome(kind, contract, function, tuple(args))
+    outcome = Outcome(kind, contract, function, tuple(args),
+                      sender=env.impersonating or env.sender)
     env.outcomes.append(outcome)
     try:
         yield outcome

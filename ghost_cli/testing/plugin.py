@@ -1,8 +1,10 @@
 """pytest plugin for ghost projects (registered through the `pytest11` entry point).
 
 Fixtures (docs/testing.md): `ghost_env` (the sandbox, rolled back after every test),
-`deploy`, `accounts`, `keys`, `reverts`, `expect_event`, `ghost_target`, `ghost_project`.
+`deploy`, `accounts`, `keys`, `reverts`, `expect_event`, `ghost_target`, `ghost_project`,
+`fuzz` and `invariants` (testing/fuzz.py, testing/invariants.py).
 Options: --gas-report, --gas-snapshot, --gas-check, --gas-tolerance, --ghost-target,
+--fuzz-runs, --ghost-seed, --invariant-runs, --fuzz-depth, --fuzz-gas,
 --ghost-fork (with --ghost-fork-height, --ghost-fork-root: the sandbox over a fork of a
 node's state, chain/fork.py).
 The project's contracts are built once per session and target, when a test first asks.
@@ -60,6 +62,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Fork the state after block H (default: the node's latest at start).")
     group.addoption("--ghost-fork-root", default=None, metavar="ROOT",
                     help="The state root (0x…) the node must report at the fork's height.")
+    group.addoption("--fuzz-runs", type=int, default=None,
+                    help="Examples per fuzz run (default 256).")
+    group.addoption("--ghost-seed", type=int, default=None,
+                    help="Seed of fuzz and invariant runs (default 0: the same examples "
+                         "every run).")
+    group.addoption("--invariant-runs", type=int, default=None,
+                    help="Call sequences per invariant run (default 32).")
+    group.addoption("--fuzz-depth", type=int, default=None,
+                    help="Calls per invariant sequence (default 50).")
+    group.addoption("--fuzz-gas", action="store_true",
+                    help="Count fuzz and invariant calls in gas snapshots.")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,6 +82,21 @@ def pytest_configure(config: pytest.Config) -> None:
     import time
 
     config.stash[STARTED] = int(time.time())
+    config.addinivalue_line(
+        "markers", "fuzz(runs=None, seed=None, invariant_runs=None, depth=None): a fuzz or "
+                   "invariant test (given to tests named test_fuzz*/test_invariant* and to "
+                   "tests using the fuzz or invariants fixture); its arguments override the "
+                   "run options for this test")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # `-m fuzz` / `-m "not fuzz"` select fuzz and invariant tests however they are spotted.
+    for item in items:
+        name = getattr(item, "originalname", item.name)
+        uses = set(getattr(item, "fixturenames", ()))
+        if (name.startswith(("test_fuzz", "test_invariant")) or uses & {"fuzz", "invariants"}) \
+                and item.get_closest_marker("fuzz") is None:
+            item.add_marker(pytest.mark.fuzz)
 
 
 def _target_choice(config: pytest.Config) -> str | None:
@@ -122,6 +150,7 @@ def _new_session(config: pytest.Config, project, target: str | None):
     )
     env = GhostEnv(sandbox, artifacts, target=target)
     env.fork = fork
+    env.sources = _sources(project)
     env.gas_records = config.stash[RECORDS]
     if _target_choice(config) == "both":  # both runs of a test see the same block times
         env.clock.default = config.stash[STARTED]
@@ -155,6 +184,10 @@ def _open_fork(config: pytest.Config, project):
     except GhostError as exc:
         config.stash[BUILD_ERROR] = exc
         pytest.exit(exc.message, returncode=exc.exit_code)
+def _sources(project) -> list[Path]:
+    """Every Zig file of the project's contracts' directories: literals to fuzz with."""
+    dirs = {(project.root / c.source).parent for c in project.contracts.values()}
+    return sorted({p for d in dirs for p in d.rglob("*.zig")})
 
 
 @pytest.fixture(scope="session")
@@ -250,6 +283,47 @@ def expect_event(ghost_env):
     return ghost_env.expect_event
 
 
+def _fuzz_settings(request: pytest.FixtureRequest):
+    from .fuzz import FuzzSettings
+
+    opt = request.config.getoption
+    defaults = FuzzSettings()
+    chosen = {"runs": opt("--fuzz-runs"), "seed": opt("--ghost-seed"),
+              "invariant_runs": opt("--invariant-runs"), "depth": opt("--fuzz-depth")}
+    mark = request.node.get_closest_marker("fuzz")
+    chosen.update({k: v for k, v in (mark.kwargs if mark else {}).items() if k in chosen})
+    for key, value in chosen.items():
+        if value is not None and (not isinstance(value, int) or value < (0 if key == "seed"
+                                                                             else 1)):
+            from ..exceptions import UsageError
+
+            raise UsageError(f"fuzz {key} must be a whole number >= "
+                             f"{0 if key == 'seed' else 1}, not {value!r}")
+    return FuzzSettings(**{k: getattr(defaults, k) if v is None else v
+                           for k, v in chosen.items()})
+
+
+@pytest.fixture
+def fuzz(ghost_env, request: pytest.FixtureRequest):
+    """fuzz(counter.add): call a contract function with arguments drawn from its ABI types
+    (--fuzz-runs examples, each from the state at that point); a panic fails, printing the
+    shrunk input as `ghost call` lines. `@fuzz.given(counter.add)` runs a property over
+    the arguments instead. See docs/testing.md "Fuzzing"."""
+    from .fuzz import Fuzz
+
+    return Fuzz(ghost_env, _fuzz_settings(request))
+
+
+@pytest.fixture
+def invariants(ghost_env, request: pytest.FixtureRequest):
+    """invariants(token, check, token.solvent): random call sequences to the contract's
+    functions from several senders, checks after every call; a failing sequence is shrunk
+    and printed as `ghost call` lines. See docs/testing.md "Invariants"."""
+    from .invariants import Invariants
+
+    return Invariants(ghost_env, _fuzz_settings(request))
+
+
 def pytest_assertrepr_compare(config: pytest.Config, op: str, left, right):
     """20-byte values (addresses), alone or in lists and tuples, print as checksummed hex
     with their labels instead of b'zK\\xf8…'."""
@@ -343,12 +417,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             counts["failed"] += 1
 
 
+def _counted(config: pytest.Config) -> list:
+    """The gas records the report and the snapshot count: fuzz and invariant calls only
+    with --fuzz-gas (their number and arguments follow the seed and the run counts)."""
+    records = config.stash[RECORDS]
+    return records if config.getoption("--fuzz-gas") else [r for r in records if not r.fuzz]
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from ..exceptions import GasCheckError, GhostError
     from . import gas_report
 
     config = session.config
-    records = config.stash[RECORDS]
+    records = _counted(config)
     totals = gas_report.per_test(records)
     check: tuple = ((), ())
     error = config.stash.get(BUILD_ERROR, None)
@@ -388,7 +469,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     from . import gas_report
 
-    records = config.stash[RECORDS]
+    records = _counted(config)
     tr = terminalreporter
     if config.getoption("--gas-report") and records:
         tr.section("gas report")

@@ -13,7 +13,7 @@ def test_ghost_new_my_app_builds_and_tests(tmp_path, run_ghost):
     assert run_ghost("build", cwd=root).code == 0
     tested = run_ghost("test", "--json", cwd=root)
     assert tested.code == 0, tested.stderr
-    assert tested.json["tests"]["passed"] == 5
+    assert tested.json["tests"]["passed"] == 7
 
 
 def test_a_name_that_cannot_be_made_an_identifier_is_refused(tmp_path, run_ghost):

@@ -41,12 +41,12 @@ def test_watch_reruns_after_a_test_file_changes(project):
     seen: list[str] = []
     try:
         assert _wait_for(lines, seen, "watching for changes"), "".join(seen)
-        assert any("5 passed" in line for line in seen), "".join(seen)
+        assert any("7 passed" in line for line in seen), "".join(seen)
 
         (project / "tests" / "test_more.py").write_text(
             "def test_new(deploy):\n    assert deploy('counter').increment() == 1\n")
         assert _wait_for(lines, seen, "changed: tests/test_more.py"), "".join(seen)
-        assert _wait_for(lines, seen, "6 passed"), "".join(seen)
+        assert _wait_for(lines, seen, "8 passed"), "".join(seen)
         assert _wait_for(lines, seen, "watching for changes"), "".join(seen)
 
         # A change to the contract rebuilds it: the next run sees the new code.

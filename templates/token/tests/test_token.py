@@ -73,3 +73,35 @@ def test_transfer_emits_a_typed_event(deploy, ghost_env, expect_event):
     assert event.topics[0] == b"Transfer".ljust(32, b"\0")
     assert event.topics[1][:20] == ghost_env.sender and event.topics[2][:20] == alice
     assert event.data == (7).to_bytes(8, "little")
+def test_fuzz_transfer(deploy, ghost_env, fuzz, reverts):
+    """Fuzzing: `transfer` with any recipient (development accounts, contracts, random
+    addresses) and any amount moves exactly the amount, or refuses more than the balance."""
+    token = deploy("token", 1000)
+    me = ghost_env.sender
+
+    @fuzz.given(token.transfer)
+    def moves_exactly_the_amount(to, amount):
+        before = token.balance_of(to)
+        if amount > 1000:
+            with reverts("InsufficientBalance"):
+                token.transfer(to, amount)
+            return
+        token.transfer(to, amount)
+        if to != me:
+            assert token.balance_of(to) == before + amount
+            assert token.balance_of(me) == 1000 - amount
+        else:
+            assert token.balance_of(me) == 1000
+
+
+@pytest.mark.fuzz(invariant_runs=16, depth=25)  # sequences, calls each (default 32, 50)
+def test_invariant_transfers_conserve_the_supply(deploy, ghost_env, invariants):
+    """Invariants: random transfers between accounts, the supply checked after each."""
+    token = deploy("token", 1000)
+
+    def supply_is_conserved():
+        holders = {bytes(a) for a in ghost_env.accounts[:3]}  # the senders of the calls
+        holders |= {bytes(c.args[0]) for c in invariants.calls if c.function == "transfer"}
+        assert sum(token.balance_of.query(h) for h in holders) == token.total_supply.query()
+
+    invariants(token, supply_is_conserved)

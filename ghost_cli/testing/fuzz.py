@@ -1,0 +1,262 @@
+"""Fuzzing contract functions with arguments drawn from their ABI types (the `fuzz`
+fixture, docs/testing.md "Fuzzing").
+
+Every example runs inside the sandbox's snapshot (`GhostEnv.isolated`), so each starts
+from the state the test had built when it called `fuzz`. Hypothesis generates and
+shrinks the examples, from a fixed seed: the same examples in every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from .strategies import Dictionary, cli_value
+
+DEFAULT_RUNS = 256
+DEFAULT_SEED = 0
+
+
+@dataclass(frozen=True)
+class FuzzSettings:
+    """`--fuzz-runs`, `--ghost-seed` (`ghost test --seed`), `--invariant-runs`,
+    `--fuzz-depth` (or a test's `@pytest.mark.fuzz(...)`)."""
+
+    runs: int = DEFAULT_RUNS
+    seed: int = DEFAULT_SEED
+    invariant_runs: int = 32
+    depth: int = 50
+
+    def hypothesis(self, examples: int, **more: Any):
+        from hypothesis import HealthCheck, Verbosity, settings
+
+        return settings(max_examples=examples, database=None, deadline=None,
+                        derandomize=False, print_blob=False, verbosity=Verbosity.quiet,
+                        suppress_health_check=list(HealthCheck), **more)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One call of a fuzz run, as `ghost call` replays it."""
+
+    contract: str
+    function: str
+    types: tuple[str, ...]
+    args: tuple
+    sender: bytes | None = None  # None: the default sender
+    result: Any = None  # the decoded result, once the call returned
+    reverted: str | None = None  # the revert reason, when the call reverted
+    abi: Any = field(default=None, repr=False, compare=False)  # names structs and enums
+
+    def replay(self, env) -> str:
+        args = [cli_value(t, a, self.abi) for t, a in zip(self.types, self.args, strict=True)]
+        # a negative number would read as an option: `--` ends them
+        sep = ["--"] if any(a.startswith("-") for a in args) else []
+        return " ".join(["ghost call", self.contract, self.function, *sep, *args]) \
+            + _as(env, self.sender)
+
+
+def _as(env, sender) -> str:
+    """A replay line's note naming a sender other than the sandbox's default one."""
+    if sender is None or bytes(_address(sender)) == env.sandbox.default_sender:
+        return ""
+    return f"   # as {env.show(sender)}"
+
+
+def _address(who) -> bytes:
+    return who.address if hasattr(who, "address") else who
+
+
+def dictionary_of(env) -> Dictionary:
+    """The literals of the project's sources (read once per session) and the addresses
+    known now: development accounts, deployed contracts, labelled addresses."""
+    if env.literals is None:
+        env.literals = Dictionary.from_sources(env.sources)
+    return Dictionary(env.literals.ints, env.literals.strings, list(env.labels))
+
+
+def _refusals() -> tuple[type, ...]:
+    from ..exceptions import OutOfGasError, RevertError
+
+    return (RevertError, OutOfGasError)
+
+
+#: Failed calls that are the contract refusing an input, not a bug in it: a revert, or
+#: running out of gas (an input too costly for the gas limit). Nothing of them is kept.
+REFUSALS = _refusals()
+
+
+def refusal_reason(exc: BaseException) -> str:
+    """A revert's reason, or "out of gas"."""
+    return getattr(exc, "reason", None) or "out of gas"
+
+
+class FuzzFailure(AssertionError):
+    """A fuzz or invariant run found a failing input; the message holds its replay, and
+    `error` the exception the shrunk input raised."""
+
+    error: BaseException | None = None
+
+
+def fail(message: str, error: BaseException) -> FuzzFailure:
+    """The FuzzFailure to raise `from None`: hypothesis' and ghost's own frames say nothing
+    the replay lines do not."""
+    failure = FuzzFailure(message)
+    failure.error = error
+    return failure
+
+
+def setup_lines(env) -> list[str]:
+    """`ghost deploy` / `ghost call` lines recreating what the test did before fuzzing
+    (deploys with their constructor arguments, calls that did not revert)."""
+    lines = []
+    for o in env.outcomes:
+        if o.reverted is not None or o.kind == "query":
+            continue
+        if o.kind == "deploy":
+            ctor = _constructor_types(env, o.contract)
+            args = "".join(f" --args {cli_value(t, a, env.abis.get(o.contract))}"
+                           for t, a in zip(ctor, o.args, strict=False))
+            lines.append(f"ghost deploy {o.contract}{args}" + _as(env, o.sender))
+        elif o.kind == "call":
+            types = _function_types(env, o.contract, o.function)
+            if types is not None:
+                lines.append(Step(o.contract, o.function, types, o.args, o.sender,
+                                  abi=env.abis.get(o.contract)).replay(env))
+    return lines
+
+
+def _constructor_types(env, name: str) -> tuple[str, ...]:
+    abi = env.abis.get(name)
+    ctor = abi.constructor if abi is not None else None
+    return tuple(p.type for p in ctor.inputs) if ctor is not None else ()
+
+
+def _function_types(env, contract: str, function: str) -> tuple[str, ...] | None:
+    abi = env.abis.get(contract)
+    if abi is None:
+        return None
+    try:
+        return tuple(p.type for p in abi.function(function).inputs)
+    except Exception:  # noqa: BLE001 - a function the ABI no longer names: skip it
+        return None
+
+
+def failure_message(env, what: str, setup: list[str], steps: Sequence[Step],
+                    error: BaseException) -> str:
+    reason = str(error) or type(error).__name__
+    lines = [f"{what}: {reason}", "replay (fresh sandbox):"]
+    lines += [f"  {line}" for line in setup]
+    lines += [f"  {s.replay(env)}" for s in steps]
+    return "\n".join(lines)
+
+
+class Fuzz:
+    """The `fuzz` fixture: `fuzz(contract.fn)` calls `fn` with generated arguments;
+    `@fuzz.given(contract.fn)` runs a property over them."""
+
+    def __init__(self, env, settings: FuzzSettings) -> None:
+        self.env = env
+        self.settings = settings
+
+    @property
+    def dictionary(self) -> Dictionary:
+        return dictionary_of(self.env)
+
+    def __call__(self, function, *, reverts: bool | Sequence[str] = True,
+                 runs: int | None = None) -> None:
+        """Call `function` (a deployed contract's function) with arguments drawn from its
+        ABI types, `runs` times (default --fuzz-runs), each from the state at this point.
+        A panic or trap fails. A refusal (a revert, or running out of gas: the input costs
+        more than the gas limit) fails only when `reverts` is False, or is a list of
+        allowed reasons that does not hold it (out of gas is the reason "out of gas")."""
+        __tracebackhide__ = True
+
+        def call(*args: Any) -> None:
+            try:
+                function(*args)
+            except REFUSALS as exc:
+                if reverts is True or (not isinstance(reverts, bool)
+                                       and refusal_reason(exc) in reverts):
+                    return
+                raise
+
+        self._run([function], call, runs)
+
+    def given(self, *functions, runs: int | None = None) -> Callable[[Callable], Callable]:
+        """Decorator: run the decorated property now, `runs` times, with the arguments of
+        `functions` (contract functions; their inputs concatenated) as parameters.
+        The property calls what it likes; an exception (an assert, a revert) fails."""
+
+        def decorate(prop: Callable) -> Callable:
+            __tracebackhide__ = True
+            self._run(list(functions), prop, runs)
+            return prop
+
+        return decorate
+
+    def _run(self, functions: list, body: Callable, runs: int | None) -> None:
+        from hypothesis import given, seed
+        from hypothesis import strategies as st
+
+        from .strategies import strategy_for
+
+        __tracebackhide__ = True
+        env = self.env
+        dictionary = self.dictionary
+        strategy = st.tuples(*(strategy_for(p.type, dictionary, f.contract._abi)
+                               for f in functions for p in _abi_function(f).inputs))
+        last: list[tuple] = []
+        setup = setup_lines(env)
+
+        @seed(self.settings.seed)
+        @self.settings.hypothesis(runs or self.settings.runs)
+        @given(strategy)
+        def example(args: tuple) -> None:
+            last[:] = [args]
+            with env.isolated(), fuzzing(env):
+                body(*args)
+
+        try:
+            example()
+        except Exception as exc:  # the shrunk example ran last
+            steps = _steps(functions, last[0] if last else ())
+            raise fail(failure_message(env, "fuzzing found a failing input", setup, steps,
+                                       exc), exc) from None
+
+
+def _abi_function(function):
+    """The ABI entry of a ContractFunction."""
+    try:
+        return function.contract._abi.function(function.name)
+    except AttributeError:
+        from ..exceptions import UsageError
+
+        raise UsageError(f"fuzz takes a deployed contract's function (c.add), not "
+                         f"{function!r}") from None
+
+
+def _steps(functions: list, args: tuple) -> list[Step]:
+    steps, pos = [], 0
+    for f in functions:
+        spec = _abi_function(f)
+        n = len(spec.inputs)
+        steps.append(Step(f.contract._name, f.name, tuple(p.type for p in spec.inputs),
+                          tuple(args[pos:pos + n]), abi=f.contract._abi))
+        pos += n
+    return steps
+
+
+@contextmanager
+def fuzzing(env) -> Iterator[None]:
+    """Mark the calls made inside as fuzz calls: out of gas snapshots unless --fuzz-gas,
+    and out of the `--target both` comparison's record (each target draws its own)."""
+    previous, env.fuzzing = env.fuzzing, True
+    kept = len(env.outcomes)
+    try:
+        yield
+    finally:
+        env.fuzzing = previous
+        del env.outcomes[kept:]

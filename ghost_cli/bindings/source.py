@@ -31,15 +31,18 @@ def _from_json(raw: Any, where: str) -> tuple[Abi, dict[str, Any]]:
         raise InvalidModuleError(f"{where}: its ABI is malformed ({exc})") from None
 
 
-def from_build(project, name: str, target: str | None = None) -> AbiSource:
-    """The ABI in the newest build of contract `name` (the requested target, else any)."""
+def from_build(project, name: str, target: str | None = None, *,
+               network_hint: bool = True) -> AbiSource:
+    """The ABI in the newest build of contract `name` (the requested target, else any).
+    `network_hint`: an unknown name suggests --network (for commands that have it)."""
     from ..config import defaults as d
     from ..vm.engines import read_module_metadata
 
     if name not in project.contracts:
         known = ", ".join(project.contracts) or "none"
-        raise NotFoundError(f"no contract {name!r} in ghost.toml (contracts: {known}); "
-                            "pass an address or name with --network for a deployed one")
+        hint = "; pass an address or name with --network for a deployed one" \
+            if network_hint else ""
+        raise NotFoundError(f"no contract {name!r} in ghost.toml (contracts: {known}){hint}")
     targets = [target] if target else [project.contracts[name].target,
                                        *(t for t in d.TARGETS
                                          if t != project.contracts[name].target)]

@@ -227,6 +227,7 @@ def test_cli_writes_a_client_the_test_fixtures_can_use(built_project, ghost, pro
     assert "pub const add = struct {" in zig.json["source"]
     missing = ghost("bindings", "python", "nope")
     assert missing.code == 7 and missing.stderr.startswith("error: no contract 'nope'")
+    assert "--network" not in missing.stderr  # bindings has no --network
     with pytest.raises(GhostError, match="needs a network"):
         mod.Counter(object(), b"\0" * 20)
 

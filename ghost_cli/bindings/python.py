@@ -40,9 +40,17 @@ def class_name(name: str) -> str:
     return out if out and not out[0].isdigit() else f"C{out}"
 
 
+#: Soft keywords renamed like keywords: a fixed list, not `keyword.softkwlist`, so the
+#: generated names do not depend on the Python that generates them (3.12 added `type`).
+_SOFT = frozenset({"match", "case", "_"})
+
+#: What a generated `deploy` classmethod takes besides the constructor's arguments.
+_DEPLOY_ARGS = frozenset({"cls", "target", "code", "signer", "gas_limit"})
+
+
 def py_name(name: str, reserved: set[str] | frozenset[str] = frozenset()) -> str:
-    return f"{name}_" if keyword.iskeyword(name) or name in reserved \
-        or keyword.issoftkeyword(name) else name
+    return f"{name}_" if keyword.iskeyword(name) or name in reserved or name in _SOFT \
+        else name
 
 
 def hint(ty: AbiType) -> str:
@@ -149,7 +157,7 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
             "        return self.binding.events(receipt if receipt is not None else "
             "self.last_receipt, _EVENTS)", ""]
     ctor = abi.constructor
-    cparams = [(py_name(p.name), p) for p in (ctor.inputs if ctor else ())]
+    cparams = [(py_name(p.name, _DEPLOY_ARGS), p) for p in (ctor.inputs if ctor else ())]
     sig = "".join(f", {n}: {hint(parse_type(p.type, abi))}" for n, p in cparams)
     out += ["    @classmethod",
             f"    def deploy(cls, target: Any{sig}, *, code: bytes | None = None,",

@@ -380,3 +380,21 @@ def test_python_generator_names_types_and_conversions(tmp_path):
     assert from_wire(ty, ty.decode(ty.encode(wire))[0], {"Deep": mod.Deep, "Kind": mod.Kind}
                      ) == [deep, None]
     assert [f.name for f in dataclasses.fields(mod.MovedEvent)] == ["from_", "pair"]
+
+
+def test_python_generator_renames_constructor_arguments_deploy_takes(tmp_path):
+    """A constructor argument named like one of `deploy`'s own parameters gets a `_`, and
+    soft keywords are renamed from a fixed list whatever Python generates the module."""
+    import inspect
+
+    raw = {"version": 2, "functions": [
+        {"name": "type", "inputs": [{"name": "match", "type": "u8"}], "output": None}],
+        "constructor": {"name": "init", "inputs": [{"name": "code", "type": "u64"},
+                                                   {"name": "target", "type": "bool"}],
+                        "output": None, "can_fail": False}}
+    path = tmp_path / "ctor_client.py"
+    path.write_text(gen_python.generate("ctor", Abi.from_json(raw), raw))
+    mod = _import(path, "ctor_client")
+    params = list(inspect.signature(mod.Ctor.deploy).parameters)
+    assert params[:3] == ["target", "code_", "target_"] and "code" in params
+    assert list(inspect.signature(mod.Ctor.type).parameters)[:2] == ["self", "match_"]

@@ -329,6 +329,12 @@ test "tuples, keywords as names, optionals of structs" {
     try std.testing.expectEqual(@as(u8, 9), r[0]);
     try std.testing.expect(!r[1]);
     try std.testing.expect((try odd.@"type".decodeResult(arena, &.{0})) == null);
+    // names the module uses itself get a `_`; primitive type names are quoted
+    const ev = try odd.encodeValue_.encode(&buf, .{ .value = odd.Args_{ .buf = 5 } });
+    try std.testing.expectEqualSlices(u8, &.{5}, ev);
+    try std.testing.expectEqual(@as(u8, 5), (try odd.encodeValue_.decodeResult(arena, ev)).buf);
+    try std.testing.expectEqual(@as(usize, 0), (try odd.data_.encode(&buf, .{})).len);
+    try std.testing.expectEqual(@as(usize, 0), (try odd.@"f32".encode(&buf, .{})).len);
 }
 '''
 
@@ -343,6 +349,11 @@ ODD_ABI = {
          "output": "(u8,bool)", "can_fail": True, "doc": "Named like the attribute."},
         {"name": "type", "inputs": [{"name": "self", "type": "Kind"}],
          "output": "Deep?", "can_fail": False, "doc": ""},
+        # named like the Zig module's own declarations, its parameters, a primitive type
+        {"name": "encodeValue", "inputs": [{"name": "value", "type": "Args"}],
+         "output": "Args", "can_fail": False},
+        {"name": "data", "inputs": [], "output": None, "can_fail": False},
+        {"name": "f32", "inputs": [], "output": None, "can_fail": False},
     ],
     "constructor": None,
     "events": [{"name": "Moved", "fields": [{"name": "from", "type": "address",
@@ -351,7 +362,8 @@ ODD_ABI = {
     "types": [{"kind": "enum", "name": "Kind", "variants": [{"name": "none", "value": 0},
                                                             {"name": "async", "value": 2}]},
               {"kind": "struct", "name": "Deep", "fields": [
-                  {"name": "import", "type": "Kind"}, {"name": "grid", "type": "u16[][2]"}]}],
+                  {"name": "import", "type": "Kind"}, {"name": "grid", "type": "u16[][2]"}]},
+              {"kind": "struct", "name": "Args", "fields": [{"name": "buf", "type": "u8"}]}],
     "errors": ["Nope"],
 }
 

@@ -410,3 +410,26 @@ def test_python_generator_renames_constructor_arguments_deploy_takes(tmp_path):
     params = list(inspect.signature(mod.Ctor.deploy).parameters)
     assert params[:3] == ["target", "code_", "target_"] and "code" in params
     assert list(inspect.signature(mod.Ctor.type).parameters)[:2] == ["self", "match_"]
+
+
+def test_python_generator_keeps_type_contract_and_module_names_apart(tmp_path):
+    """A struct named like the contract (`Token` in `token`), or like a name the module
+    imports (`Any`, `Binding`), keeps its own class: the contract class becomes
+    `TokenContract`, the others get a `_`."""
+    import typing
+
+    raw = {"version": 2, "constructor": None, "functions": [
+        {"name": "get", "inputs": [{"name": "x", "type": "Token"}], "output": "Any"}],
+        "types": [{"kind": "struct", "name": "Token", "fields": [{"name": "a", "type": "u8"}]},
+                  {"kind": "struct", "name": "Any", "fields": [{"name": "a", "type": "u8"}]},
+                  {"kind": "enum", "name": "Binding", "variants": [{"name": "a", "value": 0}]}],
+        "events": [{"name": "Token", "fields": [{"name": "b", "type": "Binding"}]}]}
+    path = tmp_path / "tok_client.py"
+    path.write_text(gen_python.generate("token", Abi.from_json(raw), raw))
+    mod = _import(path, "tok_client")
+    assert dataclasses.is_dataclass(mod.Token) and dataclasses.is_dataclass(mod.Any_)
+    assert issubclass(mod.Binding_, enum.StrEnum)
+    assert mod._CLASSES == {"Token": mod.Token, "Any": mod.Any_, "Binding": mod.Binding_}
+    hints = typing.get_type_hints(mod.TokenContract.get, vars(mod))
+    assert hints["x"] is mod.Token and hints["return"] is mod.Any_
+    assert typing.get_type_hints(mod.TokenEvent, vars(mod))["b"] is mod.Binding_

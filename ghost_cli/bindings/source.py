@@ -49,7 +49,9 @@ def from_build(project, name: str, target: str | None = None, *,
     paths = [p for t in targets if (p := project.artifact_path(name, t)).is_file()]
     if not paths:
         path = project.artifact_path(name, targets[0])
-        raise NotFoundError(f"{path.relative_to(project.root)} not found: run `ghost build` "
+        build = "ghost build" if targets[0] == project.contracts[name].target \
+            else f"ghost build --target {targets[0]}"
+        raise NotFoundError(f"{path.relative_to(project.root)} not found: run `{build}` "
                             "first")
     path = max(paths, key=lambda p: p.stat().st_mtime)
     where = path.relative_to(project.root).as_posix()

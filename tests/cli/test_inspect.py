@@ -54,6 +54,9 @@ def test_inspect_counter_shows_can_fail_and_unknown_contract_fails(kinds, ghost_
     assert counter.code == 7  # the counter of this project is not built
     assert counter.stderr.strip() == ("error: build/counter.wasm not found: run `ghost "
                                       "build` first")
+    zvm = ghost_at(kinds, "inspect", "counter", "--target", "zvm")
+    assert zvm.code == 7 and zvm.stderr.strip() == (
+        "error: build/counter.zvmc not found: run `ghost build --target zvm` first")
     unknown = ghost_at(kinds, "inspect", "nope", "--json")
     assert unknown.code == 7 and unknown.json["error"]["code"] == "not_found"
     assert "no contract 'nope' in ghost.toml (contracts: counter, kinds)" in \

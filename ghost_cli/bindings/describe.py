@@ -23,7 +23,9 @@ def to_json(abi: Abi, raw: dict[str, Any]) -> dict[str, Any]:
         "functions": [function_json(f, raw) for f in abi.functions],
         "constructor": None if abi.constructor is None else function_json(abi.constructor,
                                                                           raw),
-        "events": [e.to_json() for e in abi.events],
+        "events": [{"name": e.name, "fields": [
+            {"name": f.name, "type": f.type, "indexed": f.indexed} for f in e.fields]}
+            for e in abi.events],
         "types": [t.to_json() for t in abi.types],
         "errors": list(abi.errors),
     }

@@ -40,9 +40,28 @@ def class_name(name: str) -> str:
     return out if out and not out[0].isdigit() else f"C{out}"
 
 
+#: Soft keywords renamed like keywords: a fixed list, not `keyword.softkwlist`, so the
+#: generated names do not depend on the Python that generates them (3.12 added `type`).
+_SOFT = frozenset({"match", "case", "_"})
+
+#: What a generated `deploy` classmethod takes besides the constructor's arguments.
+_DEPLOY_ARGS = frozenset({"cls", "target", "code", "signer", "gas_limit"})
+
+
+#: Names the module imports or defines for itself: a struct or enum so named gets a `_`.
+_MODULE_NAMES = frozenset({"Any", "Binding", "ABI", "dataclass", "field", "enum",
+                           "annotations"})
+
+
+def type_class(name: str) -> str:
+    """The class of a struct or enum `name` (`Pair`; `Any_` where the module needs `Any`)."""
+    out = class_name(name)
+    return f"{out}_" if out in _MODULE_NAMES else out
+
+
 def py_name(name: str, reserved: set[str] | frozenset[str] = frozenset()) -> str:
-    return f"{name}_" if keyword.iskeyword(name) or name in reserved \
-        or keyword.issoftkeyword(name) else name
+    return f"{name}_" if keyword.iskeyword(name) or name in reserved or name in _SOFT \
+        else name
 
 
 def hint(ty: AbiType) -> str:
@@ -62,7 +81,7 @@ def hint(ty: AbiType) -> str:
     if isinstance(ty, TupleType):
         return "tuple[" + ", ".join(hint(t) for t in ty.elems) + "]"
     if isinstance(ty, StructType | EnumType):
-        return class_name(ty.name)
+        return type_class(ty.name)
     return "Any"
 
 
@@ -86,7 +105,11 @@ def _doc(text: str, indent: str) -> list[str]:
 def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
     """The client module's source for contract `name`."""
     raw = raw if raw is not None else abi.to_json()
+    taken = {type_class(t.name) for t in abi.types} | {
+        f"{class_name(e.name)}Event" for e in abi.events if e.fields} | _MODULE_NAMES
     cls = class_name(name)
+    if cls in taken:  # a contract `token` with a struct `Token`: the contract class yields
+        cls += "Contract"
     has_enum = any(t.kind == "enum" for t in abi.types)
     renamed = any(py_name(f.name) != f.name for t in abi.types for f in t.fields) or any(
         py_name(f.name) != f.name for e in abi.events for f in e.fields)
@@ -108,19 +131,21 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
     names = [cls]
     body: list[str] = []
     for t in abi.types:
-        names.append(class_name(t.name))
+        names.append(type_class(t.name))
         body += ["", ""]
         if t.kind == "enum":
-            body.append(f"class {class_name(t.name)}(enum.StrEnum):")
+            body.append(f"class {type_class(t.name)}(enum.StrEnum):")
             body += [f"    {py_name(n)} = {n!r}  # {v}" for n, v in t.variants]
         else:
-            body += ["@dataclass", f"class {class_name(t.name)}:"]
+            body += ["@dataclass", f"class {type_class(t.name)}:"]
             body += [_field(p.name, p.type, abi) for p in t.fields]
     event_classes = []
     for e in abi.events:
         if not e.fields:
             continue
         ecls = f"{class_name(e.name)}Event"
+        if ecls in {type_class(t.name) for t in abi.types}:  # a struct `TransferEvent`
+            ecls += "_"
         names.append(ecls)
         event_classes.append((e.name, ecls))
         body += ["", "", "@dataclass", f"class {ecls}:",
@@ -129,7 +154,7 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
                  for f in e.fields]
     out[-1] = "__all__ = [" + ", ".join(repr(n) for n in names) + "]"
     out += body
-    types = ", ".join(f"{t.name!r}: {class_name(t.name)}" for t in abi.types)
+    types = ", ".join(f"{t.name!r}: {type_class(t.name)}" for t in abi.types)
     events = ", ".join(f"{n!r}: {c}" for n, c in event_classes)
     out += ["", "", f"_CLASSES: dict[str, type] = {{{types}}}",
             f"_EVENTS: dict[str, type] = {{{events}}}", "", "",
@@ -149,7 +174,7 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
             "        return self.binding.events(receipt if receipt is not None else "
             "self.last_receipt, _EVENTS)", ""]
     ctor = abi.constructor
-    cparams = [(py_name(p.name), p) for p in (ctor.inputs if ctor else ())]
+    cparams = [(py_name(p.name, _DEPLOY_ARGS), p) for p in (ctor.inputs if ctor else ())]
     sig = "".join(f", {n}: {hint(parse_type(p.type, abi))}" for n, p in cparams)
     out += ["    @classmethod",
             f"    def deploy(cls, target: Any{sig}, *, code: bytes | None = None,",

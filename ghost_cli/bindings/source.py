@@ -31,22 +31,27 @@ def _from_json(raw: Any, where: str) -> tuple[Abi, dict[str, Any]]:
         raise InvalidModuleError(f"{where}: its ABI is malformed ({exc})") from None
 
 
-def from_build(project, name: str, target: str | None = None) -> AbiSource:
-    """The ABI in the newest build of contract `name` (the requested target, else any)."""
+def from_build(project, name: str, target: str | None = None, *,
+               network_hint: bool = True) -> AbiSource:
+    """The ABI in the newest build of contract `name` (the requested target, else any).
+    `network_hint`: an unknown name suggests --network (for commands that have it)."""
     from ..config import defaults as d
     from ..vm.engines import read_module_metadata
 
     if name not in project.contracts:
         known = ", ".join(project.contracts) or "none"
-        raise NotFoundError(f"no contract {name!r} in ghost.toml (contracts: {known}); "
-                            "pass an address or name with --network for a deployed one")
+        hint = "; pass an address or name with --network for a deployed one" \
+            if network_hint else ""
+        raise NotFoundError(f"no contract {name!r} in ghost.toml (contracts: {known}){hint}")
     targets = [target] if target else [project.contracts[name].target,
                                        *(t for t in d.TARGETS
                                          if t != project.contracts[name].target)]
     paths = [p for t in targets if (p := project.artifact_path(name, t)).is_file()]
     if not paths:
         path = project.artifact_path(name, targets[0])
-        raise NotFoundError(f"{path.relative_to(project.root)} not found: run `ghost build` "
+        build = "ghost build" if targets[0] == project.contracts[name].target \
+            else f"ghost build --target {targets[0]}"
+        raise NotFoundError(f"{path.relative_to(project.root)} not found: run `{build}` "
                             "first")
     path = max(paths, key=lambda p: p.stat().st_mtime)
     where = path.relative_to(project.root).as_posix()

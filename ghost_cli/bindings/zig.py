@@ -10,6 +10,8 @@ The codec inside is generic over Zig types, with the encoding of docs/abi.md.'''
 
 from __future__ import annotations
 
+import re
+
 from ..abi import Abi, parse_type
 from ..abi.types import (
     AbiType,
@@ -36,8 +38,30 @@ null undefined std Address String Error Writer Reader encodeValue decodeValue de
 name Args Result encode decodeResult decodeArgs can_fail""".split())
 
 
+#: Names the module declares or binds itself: a function, struct or enum of the contract
+#: so named would clash with one (`@"..."` quoting names the same identifier), so it gets
+#: a trailing `_`.
+_OWN = frozenset({"std", "Address", "String", "Error", "Writer", "Reader", "encodeValue",
+                  "decodeValue", "decodeExact",
+                  # each function's namespace, and the parameters and locals of the
+                  # module's functions (a Zig parameter may not shadow a declaration)
+                  "name", "can_fail", "Args", "Result", "encode", "decodeArgs",
+                  "decodeResult", "T", "args", "b", "buf", "bytes", "data", "e", "gpa",
+                  "info", "n", "out", "r", "s", "v", "value", "w", "F", "o"})
+
+
+#: Zig's primitive type names, which a declaration may not shadow unquoted (`u7`, `f32`).
+_PRIMITIVE = re.compile(r"^(?:[iu][0-9]+|f(?:16|32|64|80|128)|c_[a-z]+|anyopaque|"
+                        r"comptime_int|comptime_float|type)$")
+
+
 def ident(name: str) -> str:
-    return f'@"{name}"' if name in _KEYWORDS else name
+    return f'@"{name}"' if name in _KEYWORDS or _PRIMITIVE.match(name) else name
+
+
+def decl_ident(name: str) -> str:
+    """A top-level name: a function's namespace or a struct/enum type."""
+    return ident(f"{name}_" if name in _OWN else name)
 
 
 def zig_type(ty: AbiType) -> str:
@@ -62,7 +86,7 @@ def zig_type(ty: AbiType) -> str:
     if isinstance(ty, TupleType):
         return "struct { " + ", ".join(zig_type(t) for t in ty.elems) + " }"
     if isinstance(ty, StructType | EnumType):
-        return ident(ty.name)
+        return decl_ident(ty.name)
     raise TypeError(ty)
 
 
@@ -206,7 +230,7 @@ def _function(fn, abi: Abi) -> list[str]:
     result = zig_type(parse_type(fn.output, abi)) if fn.output else "void"
     dec = ("        return decodeExact(Result, gpa, data);" if fn.output else
            "        _ = gpa;\n        if (data.len != 0) return error.CallDataTooLong;")
-    return [*_doc(fn.doc), f"pub const {ident(fn.name)} = struct {{",
+    return [*_doc(fn.doc), f"pub const {decl_ident(fn.name)} = struct {{",
             f'    pub const name = "{fn.name}";',
             f"    pub const can_fail = {'true' if fn.can_fail else 'false'};",
             f"    pub const Args = struct {{ {args} }};" if args else
@@ -231,10 +255,10 @@ def generate(name: str, abi: Abi, raw=None) -> str:
            "makes no call.", "", CODEC]
     for t in abi.types:
         if t.kind == "enum":
-            out.append(f"pub const {ident(t.name)} = enum(u8) {{ " + " ".join(
+            out.append(f"pub const {decl_ident(t.name)} = enum(u8) {{ " + " ".join(
                 f"{ident(n)} = {v}," for n, v in t.variants) + " };")
         else:
-            out.append(f"pub const {ident(t.name)} = struct {{ " + " ".join(
+            out.append(f"pub const {decl_ident(t.name)} = struct {{ " + " ".join(
                 f"{ident(p.name)}: {zig_type(parse_type(p.type, abi))}," for p in t.fields)
                 + " };")
     if abi.types:

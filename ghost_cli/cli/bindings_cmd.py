@@ -48,7 +48,7 @@ def _write(out: Output, lang: str, contract: str, target, output, generate) -> N
     from .artifacts import check_target
 
     check_target(target)
-    src = source.from_build(load_project(), contract, target)
+    src = source.from_build(load_project(), contract, target, network_hint=False)
     text = generate(src.name, src.abi, src.raw)
     if output is None:
         if out.as_json:

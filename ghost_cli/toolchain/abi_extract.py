@@ -50,7 +50,7 @@ _IMPORT = re.compile(r'^@import\(\s*"([^"]*)"\s*\)$')
 _EMIT_ANY = re.compile(r"\b([A-Za-z_]\w*)\s*\.\s*(emit|emitEvent)\s*\(")
 _EMIT = re.compile(r'\b([A-Za-z_]\w*)\s*\.\s*emit\s*\(\s*"([^"\\]{1,32})"')
 #: A doc-comment line declaring an event's fields: `/// event Name(field: type [indexed], ...)`.
-_EVENT_DOC = re.compile(r"^[ \t]*//[/!][ \t]*event[ \t]+([A-Za-z_]\w*)[ \t]*\(([^)]*)\)[ \t]*$",
+_EVENT_DOC = re.compile(r"^[ \t]*//[/!][ \t]*event[ \t]+([A-Za-z_]\w*)[ \t]*\((.*)\)[ \t]*$",
                         re.M)
 _EVENT_FIELD = re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*(.*?)(\s+indexed)?\s*$")
 
@@ -582,6 +582,24 @@ def _error_names(src: _Source) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _event_field_type(types: _TypeMap, text: str) -> str | None:
+    """A declared event field's type, in Zig (`ghost.Address`, `[]const Pair`) or in the
+    ABI's own spelling (`address`, `Pair[]`, `(u8,string)?`): both are documented."""
+    zig = types.resolve(text)
+    if zig is not None:
+        return zig
+    from ..abi.types import parse_type
+    from ..exceptions import GhostError
+
+    spelled = re.sub(r"\s+", "", text)
+    for name in re.findall(r"[A-Za-z_]\w*", spelled):
+        types.resolve(name)  # a struct or enum of the contract: now in types.decls
+    try:
+        return parse_type(spelled, [d.to_json() for d in types.decls.values()]).name
+    except GhostError:
+        return None
+
+
 def _events(src: _Source, types: _TypeMap) -> tuple[EventSpec, ...]:
     """Every event the source emits: typed ones, `ghost.emitEvent(Name{ ... })`, whose
     fields are the struct's; and by name, `ghost.emit("Name", ...)`, with the fields a
@@ -589,9 +607,9 @@ def _events(src: _Source, types: _TypeMap) -> tuple[EventSpec, ...]:
     declared: dict[str, tuple[EventField, ...]] = {}
     for m in _EVENT_DOC.finditer(src.text):
         fields = []
-        for piece in filter(str.strip, m.group(2).split(",")):
+        for piece in filter(str.strip, _split_squashed(m.group(2))):  # tuples keep commas
             fm = _EVENT_FIELD.match(piece)
-            abi_type = types.resolve(fm.group(2)) if fm else None
+            abi_type = _event_field_type(types, fm.group(2)) if fm else None
             if fm is None or abi_type in (None, "void"):
                 raise src.error(m.start(), f"cannot read field {piece.strip()!r} of event "
                                            f"{m.group(1)!r} (`name: type`, then `indexed` "

@@ -227,6 +227,7 @@ def test_cli_writes_a_client_the_test_fixtures_can_use(built_project, ghost, pro
     assert "pub const add = struct {" in zig.json["source"]
     missing = ghost("bindings", "python", "nope")
     assert missing.code == 7 and missing.stderr.startswith("error: no contract 'nope'")
+    assert "--network" not in missing.stderr  # bindings has no --network
     with pytest.raises(GhostError, match="needs a network"):
         mod.Counter(object(), b"\0" * 20)
 
@@ -328,6 +329,12 @@ test "tuples, keywords as names, optionals of structs" {
     try std.testing.expectEqual(@as(u8, 9), r[0]);
     try std.testing.expect(!r[1]);
     try std.testing.expect((try odd.@"type".decodeResult(arena, &.{0})) == null);
+    // names the module uses itself get a `_`; primitive type names are quoted
+    const ev = try odd.encodeValue_.encode(&buf, .{ .value = odd.Args_{ .buf = 5 } });
+    try std.testing.expectEqualSlices(u8, &.{5}, ev);
+    try std.testing.expectEqual(@as(u8, 5), (try odd.encodeValue_.decodeResult(arena, ev)).buf);
+    try std.testing.expectEqual(@as(usize, 0), (try odd.data_.encode(&buf, .{})).len);
+    try std.testing.expectEqual(@as(usize, 0), (try odd.@"f32".encode(&buf, .{})).len);
 }
 '''
 
@@ -342,6 +349,11 @@ ODD_ABI = {
          "output": "(u8,bool)", "can_fail": True, "doc": "Named like the attribute."},
         {"name": "type", "inputs": [{"name": "self", "type": "Kind"}],
          "output": "Deep?", "can_fail": False, "doc": ""},
+        # named like the Zig module's own declarations, its parameters, a primitive type
+        {"name": "encodeValue", "inputs": [{"name": "value", "type": "Args"}],
+         "output": "Args", "can_fail": False},
+        {"name": "data", "inputs": [], "output": None, "can_fail": False},
+        {"name": "f32", "inputs": [], "output": None, "can_fail": False},
     ],
     "constructor": None,
     "events": [{"name": "Moved", "fields": [{"name": "from", "type": "address",
@@ -350,7 +362,8 @@ ODD_ABI = {
     "types": [{"kind": "enum", "name": "Kind", "variants": [{"name": "none", "value": 0},
                                                             {"name": "async", "value": 2}]},
               {"kind": "struct", "name": "Deep", "fields": [
-                  {"name": "import", "type": "Kind"}, {"name": "grid", "type": "u16[][2]"}]}],
+                  {"name": "import", "type": "Kind"}, {"name": "grid", "type": "u16[][2]"}]},
+              {"kind": "struct", "name": "Args", "fields": [{"name": "buf", "type": "u8"}]}],
     "errors": ["Nope"],
 }
 
@@ -379,3 +392,44 @@ def test_python_generator_names_types_and_conversions(tmp_path):
     assert from_wire(ty, ty.decode(ty.encode(wire))[0], {"Deep": mod.Deep, "Kind": mod.Kind}
                      ) == [deep, None]
     assert [f.name for f in dataclasses.fields(mod.MovedEvent)] == ["from_", "pair"]
+
+
+def test_python_generator_renames_constructor_arguments_deploy_takes(tmp_path):
+    """A constructor argument named like one of `deploy`'s own parameters gets a `_`, and
+    soft keywords are renamed from a fixed list whatever Python generates the module."""
+    import inspect
+
+    raw = {"version": 2, "functions": [
+        {"name": "type", "inputs": [{"name": "match", "type": "u8"}], "output": None}],
+        "constructor": {"name": "init", "inputs": [{"name": "code", "type": "u64"},
+                                                   {"name": "target", "type": "bool"}],
+                        "output": None, "can_fail": False}}
+    path = tmp_path / "ctor_client.py"
+    path.write_text(gen_python.generate("ctor", Abi.from_json(raw), raw))
+    mod = _import(path, "ctor_client")
+    params = list(inspect.signature(mod.Ctor.deploy).parameters)
+    assert params[:3] == ["target", "code_", "target_"] and "code" in params
+    assert list(inspect.signature(mod.Ctor.type).parameters)[:2] == ["self", "match_"]
+
+
+def test_python_generator_keeps_type_contract_and_module_names_apart(tmp_path):
+    """A struct named like the contract (`Token` in `token`), or like a name the module
+    imports (`Any`, `Binding`), keeps its own class: the contract class becomes
+    `TokenContract`, the others get a `_`."""
+    import typing
+
+    raw = {"version": 2, "constructor": None, "functions": [
+        {"name": "get", "inputs": [{"name": "x", "type": "Token"}], "output": "Any"}],
+        "types": [{"kind": "struct", "name": "Token", "fields": [{"name": "a", "type": "u8"}]},
+                  {"kind": "struct", "name": "Any", "fields": [{"name": "a", "type": "u8"}]},
+                  {"kind": "enum", "name": "Binding", "variants": [{"name": "a", "value": 0}]}],
+        "events": [{"name": "Token", "fields": [{"name": "b", "type": "Binding"}]}]}
+    path = tmp_path / "tok_client.py"
+    path.write_text(gen_python.generate("token", Abi.from_json(raw), raw))
+    mod = _import(path, "tok_client")
+    assert dataclasses.is_dataclass(mod.Token) and dataclasses.is_dataclass(mod.Any_)
+    assert issubclass(mod.Binding_, enum.StrEnum)
+    assert mod._CLASSES == {"Token": mod.Token, "Any": mod.Any_, "Binding": mod.Binding_}
+    hints = typing.get_type_hints(mod.TokenContract.get, vars(mod))
+    assert hints["x"] is mod.Token and hints["return"] is mod.Any_
+    assert typing.get_type_hints(mod.TokenEvent, vars(mod))["b"] is mod.Binding_

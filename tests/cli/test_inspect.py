@@ -54,6 +54,9 @@ def test_inspect_counter_shows_can_fail_and_unknown_contract_fails(kinds, ghost_
     assert counter.code == 7  # the counter of this project is not built
     assert counter.stderr.strip() == ("error: build/counter.wasm not found: run `ghost "
                                       "build` first")
+    zvm = ghost_at(kinds, "inspect", "counter", "--target", "zvm")
+    assert zvm.code == 7 and zvm.stderr.strip() == (
+        "error: build/counter.zvmc not found: run `ghost build --target zvm` first")
     unknown = ghost_at(kinds, "inspect", "nope", "--json")
     assert unknown.code == 7 and unknown.json["error"]["code"] == "not_found"
     assert "no contract 'nope' in ghost.toml (contracts: counter, kinds)" in \
@@ -131,3 +134,16 @@ def test_query_help_lists_only_the_functions_that_do_not_mutate(kinds, ghost_at)
     assert re.search(r"^  recorded\(\) -> u64 +view$", query.stdout, re.M)
     call = ghost_at(kinds, "call", "kinds", "--help")
     assert "  record(b: Ballot) -> u64" in _signatures(call.stdout)
+
+
+def test_inspect_json_gives_every_event_field_its_indexed_key():
+    """The ABI JSON may leave `indexed` out when false; --json always has it."""
+    from ghost_cli.abi import Abi
+    from ghost_cli.bindings import describe
+
+    raw = {"version": 2, "functions": [], "events": [{"name": "T", "fields": [
+        {"name": "from", "type": "address", "indexed": True},
+        {"name": "amount", "type": "u64"}]}]}
+    (event,) = describe.to_json(Abi.from_json(raw), raw)["events"]
+    assert event["fields"] == [{"name": "from", "type": "address", "indexed": True},
+                               {"name": "amount", "type": "u64", "indexed": False}]

@@ -221,6 +221,26 @@ pub fn f() void {
     assert "events" in abi.to_json()
 
 
+def test_event_doc_lines_take_the_abi_spelling_of_types_too() -> None:
+    """`address`, `string`, `bytes`, `Pair[]`, `(u8,string)?` as well as the Zig names;
+    a tuple's commas do not split the fields."""
+    from ghost_cli.abi import EventField
+
+    line = ("/// event Named(who: address indexed, ps: Pair[], s: string?, raw: bytes, "
+            "t: (u8, string)?, z: struct { u8, bool })")
+    abi = extract_abi_from_text(HEAD + "pub const Pair = struct { a: u64, b: bool };\n" + line
+                                + '''
+pub fn f(w: ghost.Address) void {
+    ghost.emit("Named", &.{ghost.topic(w)}, "");
+}
+''', "src/c.zig")
+    (event,) = abi.events
+    assert event.fields == (EventField("who", "address", True), EventField("ps", "Pair[]"),
+                            EventField("s", "string?"), EventField("raw", "bytes"),
+                            EventField("t", "(u8,string)?"), EventField("z", "(u8,bool)"))
+    assert [t.name for t in abi.types] == ["Pair"]
+
+
 def test_no_events_gives_an_empty_list_in_abi_json_version_2() -> None:
     abi = extract_abi_from_text(HEAD + "pub fn f() void {}\n", "src/c.zig")
     assert abi.events == () and abi.to_json() == {
@@ -232,6 +252,7 @@ def test_no_events_gives_an_empty_list_in_abi_json_version_2() -> None:
 @pytest.mark.parametrize("decl, why", [
     ("event E(x: f64)", "cannot read field 'x: f64'"),
     ("event E(x)", "cannot read field 'x'"),
+    ("event E(x: Nope[])", "cannot read field 'x: Nope[]'"),
     ("event E(a: u8 indexed, b: u8 indexed, c: u8 indexed, d: u8 indexed)", "more than 3"),
 ])
 def test_bad_event_declarations_name_the_line(decl: str, why: str) -> None:

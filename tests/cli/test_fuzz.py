@@ -286,7 +286,7 @@ def test_ghost_test_finds_both_bugs_and_the_replay_reproduces(
     assert failed.code == 6 and "planted: x == 1337" in failed.stderr
     for line in stage[1:]:
         assert run_ghost(*shlex.split(line.split("#")[0])[1:], cwd=lab_copy).code == 0
-    assert run_ghost("query", "planted", "safe", cwd=lab_copy).stdout.strip() == "False"
+    assert run_ghost("query", "planted", "safe", cwd=lab_copy).stdout.strip() == "false"
 
 
 def test_fuzz_calls_stay_out_of_the_gas_snapshot_unless_asked(lab_copy, run_ghost):

@@ -31,6 +31,7 @@ from .codec import (
     decode_value,
     encode_call,
     encode_value,
+    event_fields,
     topic_value,
 )
 from .model import ABI_VERSION, CONSTRUCTOR, Abi, EventField, EventSpec, Function, Param, TypeDecl
@@ -50,6 +51,7 @@ __all__ = [
     "ABI_VERSION", "ADDRESS_LEN", "CONSTRUCTOR", "INT_TYPES", "INT_WIDTHS", "REASONS", "TYPES",
     "Abi", "AbiType", "EventField", "EventSpec", "Function", "Param", "TypeDecl",
     "decode_call", "decode_event", "decode_exact", "decode_result", "decode_value",
-    "encode_call", "encode_value", "format_address", "format_fields", "parse_address",
-    "parse_arg", "parse_args", "parse_type", "raw_value", "to_jsonable", "topic_value",
+    "encode_call", "encode_value", "event_fields", "format_address", "format_fields",
+    "parse_address", "parse_arg", "parse_args", "parse_type", "raw_value", "to_jsonable",
+    "topic_value",
 ]

@@ -95,15 +95,11 @@ def topic_value(ty: str | AbiType, topic: bytes, abi: Any = None) -> Any:
     return value
 
 
-def decode_event(abi: Abi | None, name: str, topics: tuple[bytes, ...] | list[bytes],
-                 data: bytes) -> dict[str, Any] | None:
-    """The event's fields by the ABI ({field: value}, each as `to_jsonable` renders it:
-    addresses in checksum case, bytes as 0x-hex), or None when the ABI does not declare
-    its fields or the bytes do not fit them."""
-    spec = abi.event(name) if abi is not None else None
-    if spec is None or not spec.fields:
-        return None
-    out: dict[str, Any] = {}
+def event_fields(abi: Abi, spec: Any, topics: tuple[bytes, ...] | list[bytes],
+                 data: bytes) -> dict[str, tuple[AbiType, Any]] | None:
+    """{field: (type, decoded value)} of one event by its spec, or None when the bytes do
+    not fit it: indexed fields from topics 1..3 in order, the others from the data."""
+    out: dict[str, tuple[AbiType, Any]] = {}
     later = list(topics[1:])
     pos = 0
     try:
@@ -112,10 +108,22 @@ def decode_event(abi: Abi | None, name: str, topics: tuple[bytes, ...] | list[by
             if f.indexed:
                 if not later:
                     return None
-                value = topic_value(ty, later.pop(0), abi)
+                out[f.name] = (ty, topic_value(ty, later.pop(0), abi))
             else:
                 value, pos = ty.decode(bytes(data), pos)
-            out[f.name] = ty.to_json(value)
+                out[f.name] = (ty, value)
     except ArgumentError:
         return None
     return out if pos == len(data) and not later else None
+
+
+def decode_event(abi: Abi | None, name: str, topics: tuple[bytes, ...] | list[bytes],
+                 data: bytes) -> dict[str, Any] | None:
+    """The event's fields by the ABI ({field: value}, each as `to_jsonable` renders it:
+    addresses in checksum case, bytes as 0x-hex), or None when the ABI does not declare
+    its fields or the bytes do not fit them."""
+    spec = abi.event(name) if abi is not None else None
+    if spec is None or not spec.fields:
+        return None
+    fields = event_fields(abi, spec, topics, data)
+    return None if fields is None else {k: ty.to_json(v) for k, (ty, v) in fields.items()}

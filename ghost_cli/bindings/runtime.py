@@ -21,7 +21,7 @@ import dataclasses
 import enum
 from typing import Any
 
-from ..abi import Abi, parse_type, topic_value
+from ..abi import Abi, event_fields, parse_type
 from ..abi.types import (
     AbiType,
     ArrayType,
@@ -134,35 +134,13 @@ class Binding:
             spec = self.abi.event(e.name)
             if e.address != self.address or cls is None or spec is None:
                 continue
-            fields = decode_event_fields(self.abi, spec, e.topics, e.data)
+            fields = event_fields(self.abi, spec, e.topics, e.data)
             if fields is None:
                 continue
             py = {f.metadata.get("abi", f.name): f.name for f in dataclasses.fields(cls)}
-            out.append(cls(**{py[n]: from_wire(parse_type(t, self.abi), v, self.classes)
-                              for n, (t, v) in fields.items()}))
+            out.append(cls(**{py[n]: from_wire(ty, v, self.classes)
+                              for n, (ty, v) in fields.items()}))
         return out
-
-
-def decode_event_fields(abi: Abi, spec: Any, topics: Any, data: bytes
-                        ) -> dict[str, tuple[str, Any]] | None:
-    """{field: (type, value in the codec's form)} of one event, or None if it does not fit:
-    indexed fields from topics 1..3 in order, the others from the data."""
-    from ..exceptions import ArgumentError
-
-    later, pos, out = list(topics[1:]), 0, {}
-    try:
-        for f in spec.fields:
-            ty = parse_type(f.type, abi)
-            if f.indexed:
-                if not later:
-                    return None
-                out[f.name] = (f.type, topic_value(ty, later.pop(0), abi))
-            else:
-                value, pos = ty.decode(bytes(data), pos)
-                out[f.name] = (f.type, value)
-    except ArgumentError:
-        return None
-    return out if pos == len(data) and not later else None
 
 
 def deploy(target: Any, name: str, args: list[Any], *, code: bytes | None = None,

@@ -506,23 +506,10 @@ def check_exports(module: WasmModule, abi: Abi, contract: ContractConfig) -> Non
 
 
 def source_files(project: Project, contract: ContractConfig) -> list[Path]:
-    """The Zig files a contract is built from: its source directory and the SDK directory,
-    skipping hidden directories and the build output."""
-    root = project.root
-    skip = {project.out_dir.resolve(), project.state_dir.resolve()}
-    files: set[Path] = set()
-    for top in ((root / contract.source).parent, project.sdk_dir):
-        if not top.is_dir():
-            continue
-        for dirpath, dirnames, filenames in os.walk(top):
-            here = Path(dirpath)
-            dirnames[:] = [
-                dn for dn in dirnames
-                if not dn.startswith(".") and (here / dn).resolve() not in skip
-                and dn not in ("zig-out", "zig-cache")
-            ]
-            files.update(here / f for f in filenames if f.endswith(".zig"))
-    return sorted(files, key=lambda p: _rel(p, root))
+    """The Zig files a contract is built from: the Zig files among the stamp's inputs (its
+    source directory and the SDK directory, without hidden directories and build output)."""
+    zig = [p for p in stamp.input_files(project, contract) if p.suffix == ".zig"]
+    return sorted(zig, key=lambda p: _rel(p, project.root))
 
 
 def source_hash(project: Project, contract: ContractConfig) -> str:

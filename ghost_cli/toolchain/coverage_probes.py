@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..exceptions import CompileError
-from ..vm.wasm_module import parse_module
+from ..vm.wasm_module import encode_uleb, parse_module
 from .lowering.instructions import CodeReader, UnsupportedEncoding, read_instr
 
 #: The module the probe function is imported from.
@@ -55,18 +55,6 @@ class Probed:
     segments: tuple[tuple[int, ...], ...]
 
 
-def uleb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
 def sleb(n: int) -> bytes:
     out = bytearray()
     while True:
@@ -80,11 +68,11 @@ def sleb(n: int) -> bytes:
 
 def _name(text: str) -> bytes:
     raw = text.encode()
-    return uleb(len(raw)) + raw
+    return encode_uleb(len(raw)) + raw
 
 
 def _section(sid: int, content: bytes) -> bytes:
-    return bytes([sid]) + uleb(len(content)) + content
+    return bytes([sid]) + encode_uleb(len(content)) + content
 
 
 def instrument(code: bytes, import_name: str,
@@ -115,7 +103,7 @@ def instrument(code: bytes, import_name: str,
             wrote_import = True
         if s.id == _TYPE:
             count = r.uleb()
-            out += _section(_TYPE, uleb(count + 1) + code[r.pos:s.end]
+            out += _section(_TYPE, encode_uleb(count + 1) + code[r.pos:s.end]
                             + bytes([0x60, 1, 0x7F, 0]))
         elif s.id == _IMPORT:
             count = r.uleb()
@@ -124,7 +112,7 @@ def instrument(code: bytes, import_name: str,
         elif s.id == _EXPORT:
             out += _section(_EXPORT, _exports(r, shift))
         elif s.id == _START:
-            out += _section(_START, uleb(shift(r.uleb())))
+            out += _section(_START, encode_uleb(shift(r.uleb())))
         elif s.id == _ELEMENT:
             out += _section(_ELEMENT, _elements(r, shift))
         elif s.id == _CODE:
@@ -140,32 +128,32 @@ def instrument(code: bytes, import_name: str,
 
 
 def _imports(entries: bytes, count: int, import_name: str, type_index: int) -> bytes:
-    entry = _name(PROBE_MODULE) + _name(import_name) + b"\x00" + uleb(type_index)
-    return _section(_IMPORT, uleb(count + 1) + entries + entry)
+    entry = _name(PROBE_MODULE) + _name(import_name) + b"\x00" + encode_uleb(type_index)
+    return _section(_IMPORT, encode_uleb(count + 1) + entries + entry)
 
 
 def _exports(r: CodeReader, shift) -> bytes:
     count = r.uleb()
-    body = bytearray(uleb(count))
+    body = bytearray(encode_uleb(count))
     for _ in range(count):
         name = r.take(r.uleb())
         kind = r.byte()
         index = r.uleb()
-        body += uleb(len(name)) + name + bytes([kind]) + uleb(shift(index) if kind == 0
-                                                           else index)
+        moved = shift(index) if kind == 0 else index
+        body += encode_uleb(len(name)) + name + bytes([kind]) + encode_uleb(moved)
     return bytes(body)
 
 
 def _elements(r: CodeReader, shift) -> bytes:
     count = r.uleb()
-    body = bytearray(uleb(count))
+    body = bytearray(encode_uleb(count))
     for _ in range(count):
         kind = r.uleb()
         if kind not in (0, 2):
             raise CompileError(f"element segment kind {kind} is not probed")
-        body += uleb(kind)
+        body += encode_uleb(kind)
         if kind == 2:
-            body += uleb(r.uleb())
+            body += encode_uleb(r.uleb())
         start = r.pos
         while r.byte() != _END:  # the offset: a constant expression
             pass
@@ -173,14 +161,14 @@ def _elements(r: CodeReader, shift) -> bytes:
         if kind == 2:
             body.append(r.byte())  # elemkind 0x00: function indices
         n = r.uleb()
-        body += uleb(n) + b"".join(uleb(shift(r.uleb())) for _ in range(n))
+        body += encode_uleb(n) + b"".join(encode_uleb(shift(r.uleb())) for _ in range(n))
     return bytes(body)
 
 
 def _code(r: CodeReader, section_start: int, imported: int, shift,
           segments: list[tuple[int, ...]], keep: Callable[[int], bool] | None) -> bytes:
     count = r.uleb()
-    out = bytearray(uleb(count))
+    out = bytearray(encode_uleb(count))
     ordinal = 0
     for i in range(count):
         size = r.uleb()
@@ -207,7 +195,7 @@ def _code(r: CodeReader, section_start: int, imported: int, shift,
                     raise CompileError(f"function #{imported + i}: {exc.name} not probed") \
                         from None
                 if op in (_CALL, _REF_FUNC):
-                    raw = bytes([op]) + uleb(shift(int(instr.imm)))  # type: ignore[arg-type]
+                    raw = bytes([op]) + encode_uleb(shift(int(instr.imm)))  # type: ignore[arg-type]
                 else:
                     raw = r.data[start:body.pos]
             if op not in _STRUCTURE:
@@ -216,14 +204,14 @@ def _code(r: CodeReader, section_start: int, imported: int, shift,
                     ordinal += 1
                     if probing:
                         segments.append(())
-                        new += b"\x41" + sleb(len(segments) - 1) + b"\x10" + uleb(imported)
+                        new += b"\x41" + sleb(len(segments) - 1) + b"\x10" + encode_uleb(imported)
                     need = False
                 if probing:
                     segments[-1] += (start - section_start,)
             new += raw
             if op in _ENDS_SEGMENT:
                 need = True
-        out += uleb(len(new)) + new
+        out += encode_uleb(len(new)) + new
         r.pos = end
     return bytes(out)
 

@@ -358,7 +358,8 @@ def _parse_exports(r: ByteReader) -> tuple[Export, ...]:
     return tuple(out)
 
 
-def _uleb(n: int) -> bytes:
+def encode_uleb(n: int) -> bytes:
+    """`n` as unsigned LEB128, as the wasm binary format writes counts and sizes."""
     out = bytearray()
     while True:
         b = n & 0x7F
@@ -383,8 +384,8 @@ def add_custom_section(code: bytes, name: str, payload: bytes) -> bytes:
             continue
         kept += code[s.start : s.end]
     raw_name = name.encode("utf-8")
-    content = _uleb(len(raw_name)) + raw_name + bytes(payload)
-    return bytes(kept) + bytes([_CUSTOM]) + _uleb(len(content)) + content
+    content = encode_uleb(len(raw_name)) + raw_name + bytes(payload)
+    return bytes(kept) + bytes([_CUSTOM]) + encode_uleb(len(content)) + content
 
 
 def _custom_name(code: bytes, s: Section) -> str:

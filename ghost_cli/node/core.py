@@ -412,8 +412,9 @@ class NodeCore:
                     self._run_each(batch, wrote)
                 inner_end = self.timer()
         except Exception as exc:  # the group's commit failed: none of it was recorded
-            for item in wrote:
-                item.receipt, item.error = None, exc
+            for item in batch:  # what wrote, and what never ran (the store refused at once)
+                if item in wrote or (item.receipt is None and item.error is None):
+                    item.receipt, item.error = None, exc
             wrote = []
         commit = None
         if wrote and inner_end is not None:

@@ -223,3 +223,36 @@ def test_a_group_whose_commit_fails_acknowledges_none_of_it(tmp_path, counter_co
         assert r.block_height == height + 1
     finally:
         core.close()
+
+
+def test_a_store_that_refuses_the_group_at_once_fails_each_transaction_with_its_error(
+        tmp_path, counter_code, monkeypatch):
+    """The database gone before the group starts (PostgreSQL restarting): every caller gets
+    the store's retryable error, none is recorded, and the next group commits."""
+    from contextlib import contextmanager
+
+    from ghost_cli.exceptions import StoreUnavailableError
+
+    core = NodeCore.open(tmp_path, chain_id=CHAIN_ID, store=str(tmp_path / STATE_FILE))
+    a = KeyPair.generate("ml-dsa-65", bytes([70]) * 32)
+    try:
+        counter = core.send_transaction(signed(a, 0, kind="deploy", code=counter_code),
+                                        now=NOW).address
+        height = core.height()
+        working = core.store.exclusive
+
+        @contextmanager
+        def gone():
+            raise StoreUnavailableError("the state database is unreachable: retry")
+            yield
+
+        monkeypatch.setattr(core.store, "exclusive", gone)
+        inc = {"kind": "call", "target": counter, "function": "increment"}
+        with pytest.raises(StoreUnavailableError):
+            core.send_transaction(signed(a, 1, **inc), now=NOW + 1)
+        monkeypatch.setattr(core.store, "exclusive", working)
+        assert core.height() == height
+        done = core.send_transaction(signed(a, 1, **inc), now=NOW + 2)
+        assert (done.block_height, done.return_data) == (height + 1, encode_value("u64", 1))
+    finally:
+        core.close()

@@ -305,17 +305,21 @@ class PostgresStore(SqlStore):
             with self._session(write=True):
                 yield
             return
-        name = f"sp{next(self._savepoints)}"
-        self._exec(f"SAVEPOINT {name}")
+        depth = self._depth = self._depth + 1
+        name = f"sp{depth}"
         try:
-            yield
-        except BaseException:
-            self._forget_caches()
-            if self._conn is not None and not self._conn.closed:
-                self._exec(f"ROLLBACK TO SAVEPOINT {name}")
-                self._exec(f"RELEASE SAVEPOINT {name}")
-            raise
-        self._exec(f"RELEASE SAVEPOINT {name}")
+            self._exec(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                self._forget_caches()
+                if self._conn is not None and not self._conn.closed:
+                    self._exec(f"ROLLBACK TO SAVEPOINT {name}")
+                    self._exec(f"RELEASE SAVEPOINT {name}")
+                raise
+            self._exec(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._depth = depth - 1
 
     def read(self) -> AbstractContextManager[None]:
         """One REPEATABLE READ snapshot (or the session already open)."""

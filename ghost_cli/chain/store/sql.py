@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from itertools import count
 from typing import Any
 
 from ...crypto.hashing import keccak256
@@ -178,7 +177,10 @@ class SqlStore:
         return rows[0] if rows else None
 
     def _init_tree(self, authenticated: bool, history: bool = True) -> None:
-        self._savepoints = count()
+        # Nesting depth of transaction(): savepoints are named by it, so the same few
+        # statement texts recur and stay in the connection's prepared-statement cache (a
+        # fresh name per savepoint is parsed and planned anew every time).
+        self._depth = 0
         self.tree: StateTree | None = None
         self.authenticated = authenticated
         #: log the state history; every process writing one store must agree
@@ -235,7 +237,7 @@ class SqlStore:
     def snapshot(self) -> Iterator[None]:
         """Run a block, then put every table back exactly as it was."""
         with self.transaction():
-            name = f"snap{next(self._savepoints)}"
+            name = f"snap{self._depth}"
             self._exec(f"SAVEPOINT {name}")
             try:
                 yield

@@ -152,21 +152,25 @@ class SqliteStore(SqlStore):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All or nothing: a SAVEPOINT, so it also nests inside `snapshot()`."""
-        name = f"sp{next(self._savepoints)}"
+        depth = self._depth = self._depth + 1
+        name = f"sp{depth}"
         try:
-            self._db.execute(f"SAVEPOINT {name}")
-        except sqlite3.DatabaseError as exc:
-            raise StateError(f"state database {self.path}: {exc}") from exc
-        try:
-            yield
-        except BaseException:
-            self._rollback(name)
-            raise
-        try:
-            self._db.execute(f"RELEASE {name}")
-        except sqlite3.DatabaseError as exc:  # e.g. disk full at commit
-            self._rollback(name)
-            raise StateError(f"could not commit to {self.path}: {exc}") from exc
+            try:
+                self._db.execute(f"SAVEPOINT {name}")
+            except sqlite3.DatabaseError as exc:
+                raise StateError(f"state database {self.path}: {exc}") from exc
+            try:
+                yield
+            except BaseException:
+                self._rollback(name)
+                raise
+            try:
+                self._db.execute(f"RELEASE {name}")
+            except sqlite3.DatabaseError as exc:  # e.g. disk full at commit
+                self._rollback(name)
+                raise StateError(f"could not commit to {self.path}: {exc}") from exc
+        finally:
+            self._depth = depth - 1
 
     def _rollback(self, name: str) -> None:
         self._db.execute(f"ROLLBACK TO {name}")

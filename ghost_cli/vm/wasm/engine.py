@@ -42,6 +42,7 @@ from .checks import (
 )
 from .frame import CallFrame, FrameStack
 from .host_functions import HostFunctions, func_type
+from .raw_calls import call_entry, export
 from .traps import WASM_PAGE, one_line, size_text, translate_trap
 
 # Proposals that are off: nondeterministic (threads, relaxed SIMD), unmeterable (bulk
@@ -83,7 +84,8 @@ class WasmEngine:
         # Per-thread stack of running calls; host handlers find their call here.
         self.frames = FrameStack()
         self._linker = wasmtime.Linker(self._engine)
-        HostFunctions(self.frames).define(self._linker)
+        self._host = HostFunctions(self.frames)  # keeps the callbacks the linker calls
+        self._host.define(self._linker)
         self._modules: MemoryCache[CompiledModule] = MemoryCache()
         # The bytes object of the last load and its module: the sandbox hands the same
         # (cached) bytes to every call of a contract, so a warm call hashes nothing.
@@ -278,16 +280,15 @@ class WasmEngine:
             stack.pop()
             # Release the call's memory now, not at the next garbage collection: the error
             # on its way out refers back to this frame through its traceback.
-            frame.error = frame.memory = None
+            frame.error = frame.memory = frame.caller = None
             store.close()
 
     def _run(self, compiled: CompiledModule, function: str, frame: CallFrame) -> None:
         store = frame.store
         try:
             instance = compiled.pre.instantiate(store)
-            exports = instance.exports(store)
-            frame.memory = exports[MEMORY_EXPORT]  # type: ignore[assignment]
-            exports[function](store)  # type: ignore[operator]
+            frame.memory = export(store, instance, MEMORY_EXPORT)  # type: ignore[assignment]
+            call_entry(store, export(store, instance, function))  # type: ignore[arg-type]
         except wasmtime.Trap as trap:
             if frame.error is not None:
                 raise self._charged(frame.error, frame) from None

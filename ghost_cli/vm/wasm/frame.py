@@ -61,6 +61,9 @@ class CallFrame:
     # trap that follows reports both (traps.py).
     panic: str | None = None
     panic_gas: int = 0
+    # The raw wasmtime caller of the host call running now, for the one case that needs
+    # it: a start function calling the host before the engine has bound `memory`.
+    caller: object = None
 
     # ---- gas ---------------------------------------------------------------------------
     # wasmtime checks fuel only at function entries and loop headers, so straight-line code
@@ -102,20 +105,24 @@ class CallFrame:
 
     # ---- linear memory -----------------------------------------------------------------
 
-    def _memory(self, caller: wasmtime.Caller) -> wasmtime.Memory:
+    def _memory(self) -> wasmtime.Memory:
         if self.memory is None:  # a start function may call the host before we bound it
-            found = caller.get("memory")
+            caller = wasmtime.Caller(self.caller)
+            try:
+                found = caller.get("memory")
+            finally:
+                caller._invalidate()
             if not isinstance(found, wasmtime.Memory):
                 raise HostMemoryError("the module has no memory named 'memory'")
             self.memory = found
         return self.memory
 
-    def span(self, caller: wasmtime.Caller) -> tuple[int, int]:
+    def span(self) -> tuple[int, int]:
         """Where linear memory is now and its size. Valid for one host call: only wasm
         code (memory.grow) moves or grows it, and none runs during a host call."""
-        memory = self._memory(caller)
-        base = ctypes.cast(memory.data_ptr(caller), ctypes.c_void_p).value or 0
-        return base, memory.data_len(caller)
+        memory, store = self._memory(), self.store
+        base = ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value or 0
+        return base, memory.data_len(store)
 
     @staticmethod
     def bounded(span: tuple[int, int], function: str, ptr: int, length: int) -> int:

@@ -3,15 +3,18 @@
 `HostFunctions.define(linker)` loops over HOST_FUNCTIONS and defines every row on the
 engine's Linker, typed from the table. The rows themselves are written once for both
 engines (vm/host_calls.py); here each call only gets a `WasmAccess`: the current
-CallFrame (found on the engine's frame stack) and the live Caller, used only for the
-duration of the call, for bounds-checked memory, fuel and the frame's buffered state.
+CallFrame (found on the engine's frame stack), for bounds-checked memory, fuel and the
+frame's buffered state.
 """
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
 
 import wasmtime
+import wasmtime._func as wasmtime_func
+from wasmtime import _ffi as ffi
 
 from ghost_cli.exceptions import GhostError
 from ghost_cli.vm.host_calls import CALLS, call_traced
@@ -35,28 +38,28 @@ def _i64(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _val_i32(value: int) -> wasmtime.Val:
-    value &= 0xFFFF_FFFF
-    return wasmtime.Val.i32(value - (1 << 32) if value >= 1 << 31 else value)
+def _i32(value: int) -> int:
+    value &= _U32
+    return value - (1 << 32) if value >= 1 << 31 else value
 
 
-def _val_i64(value: int) -> wasmtime.Val:
-    return wasmtime.Val.i64(_i64(value))
+_RESULTS = ((), ("i32",), ("i64",))
+_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()  # a null pointer
 
 
 class WasmAccess:
     """vm/host_calls.py's view of one wasm host call: the frame's memory, fuel and state."""
 
-    __slots__ = ("_caller", "_frame", "_span", "name")
+    __slots__ = ("_frame", "_span", "name")
 
-    def __init__(self, frame: CallFrame, caller: wasmtime.Caller, name: str) -> None:
-        self._frame, self._caller, self.name = frame, caller, name
+    def __init__(self, frame: CallFrame, name: str) -> None:
+        self._frame, self.name = frame, name
         self._span: tuple[int, int] | None = None  # memory's address and size, this call
 
     def _memory(self) -> tuple[int, int]:
         span = self._span
         if span is None:  # asked once per host call (two ctypes calls), not per access
-            span = self._span = self._frame.span(self._caller)
+            span = self._span = self._frame.span()
         return span
 
     def read(self, ptr: int, length: int) -> bytes:
@@ -131,46 +134,78 @@ class WasmAccess:
         self._frame.panic_gas = self._frame.gas_used()
 
 
-def _handler(row: HostFunction) -> Callable[..., object]:
+def _handler(row: HostFunction) -> Callable[[CallFrame, list[int]], int | None]:
     call = CALLS[row.name]
     name = row.name
-    # Results go back as wasmtime.Val: wasmtime-py converts a plain int by building and
-    # comparing three ValTypes, which was two thirds of a host call's wall time.
-    wrap = {(): None, ("i32",): _val_i32, ("i64",): _val_i64}[row.results]
 
-    def handler(frame: CallFrame, caller: wasmtime.Caller, *args: int) -> object:
-        args = [a & _U32 for a in args]  # wasmtime hands i32s over signed: make them u32
+    def handler(frame: CallFrame, args: list[int]) -> int | None:
         if frame.tracer is None:
-            result = call(WasmAccess(frame, caller, name), *args)
-        else:
-            result = call_traced(frame.tracer, call, WasmAccess(frame, caller, name), *args)
-        return result if wrap is None or result is None else wrap(result)
+            return call(WasmAccess(frame, name), *args)
+        return call_traced(frame.tracer, call, WasmAccess(frame, name), *args)
 
     handler.__name__ = name
     return handler
 
 
+def _raise_trap(exc: BaseException) -> int:
+    """Hand `exc` to wasmtime-py the way its own host trampoline does: the call that
+    entered wasm re-raises it from this process-wide slot when the trap comes out."""
+    wasmtime_func.LAST_EXCEPTION = exc
+    return ctypes.cast(wasmtime.Trap("python exception")._consume(), ctypes.c_void_p).value
+
+
 class HostFunctions:
-    """The handlers. Holds no call state itself: that lives on the frame stack."""
+    """The handlers. Holds no call state itself: that lives on the frame stack.
+
+    Every row is defined through wasmtime's "unchecked" host-function API: wasmtime hands
+    the callback its raw argument slots and takes the result in the first one. wasmtime-py's
+    own `define_func` builds a Caller and a Val per argument and converts the result back
+    through typed Vals, about half of a host call's cost; every argument here is an i32
+    and every result one i32 or i64 (checked against the table), so the raw slots say it
+    all. The callbacks must live as long as the linker: they are kept here."""
 
     def __init__(self, frames: FrameStack) -> None:
         self._frames = frames
+        self._callbacks: list[object] = []
 
     def define(self, linker: wasmtime.Linker) -> None:
         for row in HOST_FUNCTIONS:
-            linker.define_func(
-                HOST_MODULE, row.name, func_type(row), self._bind(_handler(row)),
-                access_caller=True)
+            callback = ffi.wasmtime_func_unchecked_callback_t(self._raw(row, _handler(row)))
+            self._callbacks.append(callback)
+            module, name = HOST_MODULE.encode(), row.name.encode()
+            ty = func_type(row)  # held: a temporary would be freed before the call
+            error = ffi.wasmtime_linker_define_func_unchecked(
+                linker.ptr(), ctypes.create_string_buffer(module), len(module),
+                ctypes.create_string_buffer(name), len(name), ty.ptr(),
+                callback, None, _NO_FINALIZER)
+            if error:
+                raise wasmtime.WasmtimeError._from_ptr(error)
 
-    def _bind(self, handler: Callable[..., object]) -> Callable[..., object]:
+    def _raw(self, row: HostFunction, handler: Callable[[CallFrame, list[int]], int | None]
+             ) -> Callable[..., int]:
         frames = self._frames
+        count = len(row.params)
+        if any(kind != "i32" for _, kind in row.params) or row.results not in _RESULTS:
+            raise TypeError(f"host function {row.name}: types the raw path does not handle")
+        result = row.results[0] if row.results else None
 
-        def call(caller: wasmtime.Caller, *args: int) -> int | None:
-            frame = frames.current()
+        def callback(_env: object, caller: object, raw: object, _size: int) -> int:
             try:
-                return handler(frame, caller, *args)
-            except GhostError as exc:
-                frame.error = exc  # the engine raises exactly this, subclass and all
-                raise
+                frame = frames.current()
+                frame.caller = caller  # valid for this host call only
+                args = [raw[i].i32 & _U32 for i in range(count)]  # type: ignore[index]
+                try:
+                    value = handler(frame, args)
+                except GhostError as exc:
+                    frame.error = exc  # the engine raises exactly this, subclass and all
+                    raise
+                if result == "i32":
+                    raw[0].i32 = _i32(value)  # type: ignore[index, arg-type]
+                elif result == "i64":
+                    raw[0].i64 = _i64(value)  # type: ignore[index, arg-type]
+                return 0
+            except BaseException as exc:  # noqa: BLE001 - every error goes back through wasm
+                return _raise_trap(exc)
 
-        return call
+        callback.__name__ = row.name
+        return callback

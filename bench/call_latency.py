@@ -9,7 +9,8 @@ alternate between them (A B C A B C ...):
   - engine: ghost's WasmEngine.execute (limits, gas, bounds checks, the storage overlay);
   - sandbox call: a full `call` from a development account (trusted local: unsigned),
     ABI encoding, executor, a committed SQLite transaction with block, nonce, receipt
-    and event rows;
+    and event rows, on a state file (as `ghost call` on the sandbox);
+  - sandbox call, in memory: the same on an in-memory store, as `ghost test` runs;
   - sandbox call, signed: the same with an ML-DSA-65 signature made and verified, as
     any keystore key's transaction is.
 
@@ -126,10 +127,10 @@ def main() -> None:
         root = new_project("bench", "counter", Path(tmp) / "bench")
         [built] = build_project(load_project(root))
         code = built.path.read_bytes()
-        with Sandbox(Path(tmp) / "bench.db") as sandbox, \
+        with Sandbox(Path(tmp) / "bench.db") as sandbox, Sandbox(":memory:") as in_memory, \
                 Sandbox(Path(tmp) / "signed.db", trust_dev_accounts=False) as signed:
-            sandbox.deploy(code, name="counter")
-            signed.deploy(code, name="counter")
+            for each in (sandbox, in_memory, signed):
+                each.deploy(code, name="counter")
             address = sandbox.resolve("counter")
             storage: dict[bytes, bytes | None] = {}
             ctx = CallContext(caller=sandbox.default_sender, address=address, input=b"",
@@ -144,6 +145,7 @@ def main() -> None:
                 "bare wasmtime-py": bare_wasmtime(code),
                 "ghost engine.execute": engine_call,
                 "ghost sandbox call": lambda: sandbox.call("counter", "increment"),
+                "ghost sandbox call, in memory": lambda: in_memory.call("counter", "increment"),
                 "ghost sandbox call, signed": lambda: signed.call("counter", "increment"),
             }
             runs = {k: f for k, f in runs.items() if f is not None}

@@ -78,6 +78,11 @@ def register(app: typer.Typer) -> None:
             help="Keep the state after every block, so proofs (and forks) can ask for a "
                  "past height; costs a little per write. Every node of a shared store "
                  "must agree.")] = True,
+        state_history_blocks: Annotated[int, typer.Option(
+            "--state-history-blocks", envvar=c.ENV_STATE_HISTORY_BLOCKS, min=0, metavar="N",
+            help="Keep the state of the latest N blocks; older ones are pruned as blocks "
+                 "are written (0: every block, without bound).")
+        ] = c.DEFAULT_STATE_HISTORY_BLOCKS,
         fork: Annotated[str | None, typer.Option(
             "--fork", metavar="NETWORK",
             help="Serve a local copy-on-write fork of this node network (or node URL): "
@@ -117,6 +122,7 @@ def register(app: typer.Typer) -> None:
             fork=forked,
             fork_height=fork_height,
             state_history=state_history,
+            state_history_blocks=state_history_blocks or None,
             fork_root=root if fork is not None else None,
             data_dir=data_dir,
             store=store if store is not None else _project_store(),

@@ -19,6 +19,9 @@ DEFAULT_QUIC = "127.0.0.1:8443"
 DEFAULT_CHAIN_ID = SANDBOX_CHAIN_ID
 DEFAULT_CHECKPOINT_EVERY = 100  # transactions
 DEFAULT_CHECKPOINT_MS = 1000
+#: Blocks whose state the node keeps for proofs at past heights (and forks); older ones
+#: are pruned as blocks are written, so the history's disk use is bounded.
+DEFAULT_STATE_HISTORY_BLOCKS = 100_000
 #: The file in the data directory that records which chain its state is.
 NODE_FILE = "node.json"
 
@@ -36,6 +39,7 @@ ENV_MAX_CONNECTIONS = "GHOST_NODE_MAX_CONNECTIONS"
 ENV_WORKERS = "GHOST_NODE_WORKERS"
 ENV_QUEUE = "GHOST_NODE_QUEUE"
 ENV_STATE_HISTORY = "GHOST_NODE_STATE_HISTORY"
+ENV_STATE_HISTORY_BLOCKS = "GHOST_NODE_STATE_HISTORY_BLOCKS"
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ class NodeConfig:
     fork_height: int | None = None
     fork_root: bytes | None = None  # the state root the node must report there
     state_history: bool = True  # keep the state after every block (proofs at past heights)
+    #: ... of this many latest blocks (None: of every block, without bound)
+    state_history_blocks: int | None = DEFAULT_STATE_HISTORY_BLOCKS
 
     def __post_init__(self) -> None:
         if self.http is None and self.quic is None and self.grpc is None:

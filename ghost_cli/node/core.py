@@ -269,11 +269,13 @@ class NodeCore:
 
     @classmethod
     def open(cls, data_dir: Path, *, chain_id: int, limits: Limits | None = None,
-             store: str | None = None, history: bool = True, **kwargs: Any) -> NodeCore:
+             store: str | None = None, history: bool = True,
+             history_blocks: int | None = None, **kwargs: Any) -> NodeCore:
         """The node's durable store (`store`: a URL for open_store; default the SQLite
-        file in `data_dir`) and the default engines under `data_dir`."""
+        file in `data_dir`; `history`, `history_blocks`: its state history, as for
+        open_store) and the default engines under `data_dir`."""
         store_ = open_store(store or Path(data_dir) / STATE_FILE, durable=True,
-                            authenticated=True, history=history)
+                            authenticated=True, history=history, history_blocks=history_blocks)
         try:
             _check_chain_id(store_, chain_id)
         except BaseException:

@@ -76,7 +76,8 @@ class NodeService:
             self.core = NodeCore.open(config.data_dir, chain_id=chain_id,
                                       transports=transports, observers=observers,
                                       policy=policy, store=config.store,
-                                      history=config.state_history)
+                                      history=config.state_history,
+                                      history_blocks=config.state_history_blocks)
         self.metrics.watch(self.core.height, self.core.state_keys)
         self.dispatcher = Dispatcher(self.core, limits=config.limits,
                                      observers=(self.metrics, self.log))

@@ -89,3 +89,97 @@ def test_history_can_be_switched_off_and_on(tmp_path):
     store = open_store(url, authenticated=True, history=False)  # off again: dropped
     assert store.history_from() is None
     store.close()
+
+
+def _rows_below(store, height):
+    return sorted((bytes(a), bytes(k), h) for a, k, h in store._rows(
+        "SELECT address, key, height FROM storage_log WHERE height < ?", (height,)))
+
+
+class PruningSuite:
+    def test_pruning_keeps_every_height_from_where_it_starts(self, url):
+        store = open_store(url, authenticated=True)
+        try:
+            roots, held = {}, {}
+            for h in range(1, 9):
+                writes = {b"k": b"v%d" % h}
+                if h == 2:
+                    writes[b"gone"] = b"soon"
+                if h == 4:
+                    writes[b"gone"] = None
+                if h == 1:
+                    roots[h] = _block(store, h, B, {b"k": b"b"})
+                    store.storage_apply(A, writes, height=1)
+                    roots[h] = store.state_root()
+                else:
+                    roots[h] = _block(store, h, A, writes)
+                held[h] = {(A, b"k"): b"v%d" % h, (A, b"gone"): b"soon" if h in (2, 3) else None,
+                           (B, b"k"): b"b"}
+            store.prune_history(5)
+            assert store.history_from() == 5
+            for h in range(5, 9):
+                assert store.state_root_at(h) == roots[h]
+                for (address, key), value in held[h].items():
+                    assert store.storage_get_at(address, key, h) == value
+                    assert verify_proof(roots[h], address, key, value,
+                                        store.prove_at(address, key, h))
+            for h in range(0, 5):
+                with pytest.raises(HeightUnavailableError, match="starts at height 5"):
+                    store.state_root_at(h)
+            # below 5 only what height 5 still reads: B's one value (A's key was rewritten
+            # at 5, and "gone" was removed)
+            assert _rows_below(store, 5) == [(B, b"k", 1)]
+            store.prune_history(3)  # never back
+            assert store.history_from() == 5
+            store.prune_history(100)  # never past the latest block
+            assert store.history_from() == 8
+            assert store.storage_get_at(B, b"k", 8) == b"b"
+            assert store.state_root_at(8) == roots[8]
+        finally:
+            store.close()
+
+    def test_a_window_is_kept_as_blocks_are_written(self, url):
+        store = open_store(url, authenticated=True, history_blocks=4)
+        try:
+            roots = {}
+            for h in range(1, 21):
+                roots[h] = _block(store, h, A, {b"k": b"v%d" % h})
+                start = store.history_from()
+                if h >= 4:  # a window of 4 and a slack of 1: exactly the last 4 heights
+                    assert start == h - 3
+            for h in range(17, 21):
+                assert store.storage_get_at(A, b"k", h) == b"v%d" % h
+                assert store.state_root_at(h) == roots[h]
+            assert _rows_below(store, 17) == []
+            with pytest.raises(HeightUnavailableError):
+                store.state_root_at(16)
+        finally:
+            store.close()
+
+    def test_a_rolled_back_block_keeps_its_prune_undone(self, url):
+        store = open_store(url, authenticated=True, history_blocks=2)
+        try:
+            for h in range(1, 3):
+                _block(store, h, A, {b"k": b"v%d" % h})
+            assert store.history_from() == 1  # heights 1 and 2
+            with pytest.raises(RuntimeError), store.transaction():
+                store.storage_apply(A, {b"k": b"v3"})  # logs block 3 and prunes to 2
+                raise RuntimeError("the block fails after its writes")
+            assert store.history_from() == 1 and store.height() == 2
+            assert store.storage_get_at(A, b"k", 1) == b"v1"
+            _block(store, 3, A, {b"k": b"v3"})
+            assert store.history_from() == 2
+        finally:
+            store.close()
+
+
+class TestPruningSqlite(PruningSuite):
+    @pytest.fixture
+    def url(self, tmp_path):
+        return str(tmp_path / "state.db")
+
+
+class TestPruningPostgres(PruningSuite):
+    @pytest.fixture
+    def url(self, pg_cluster):
+        return pg_cluster.new_schema()

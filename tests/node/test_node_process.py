@@ -187,6 +187,26 @@ def test_checkpoints_by_count(tmp_path, key, counter_code):
         proc.stop()
 
 
+def test_state_history_keeps_its_window(tmp_path, key, counter_code):
+    proc = start_node(tmp_path / "data", "--state-history-blocks", "2")
+    try:
+        with Client(proc.url, key) as c:
+            address = c.result("ghost_sendTransaction",
+                               tx=c.tx("deploy", code=counter_code, label="c"))["address"]
+            for _ in range(4):
+                c.send(c.call_tx(address, "increment"))  # blocks 2..5
+            root = c.result("ghost_getStateRoot")
+            # a window of 2 blocks, pruned once it spans 3: heights 4 and 5 are kept
+            assert (root["latest"], root["history_from"]) == (5, 4)
+            count = "0x" + b"count".hex()
+            assert c.result("ghost_getProof", address=address, key=count,
+                            height=4)["value"] == _u64(3)
+            err = c.error("ghost_getProof", address=address, key=count, height=3)
+            assert err["data"] == {"code": "height_unavailable", "history_from": 4}
+    finally:
+        proc.stop()
+
+
 def test_checkpoints_by_time(tmp_path, key, counter_code):
     import time
 

@@ -25,11 +25,13 @@ __all__ = [
 
 
 def open_store(url: str | Path, *, durable: bool = False, authenticated: bool = False,
-               history: bool = True, **options: object) -> StateStore:
+               history: bool = True, history_blocks: int | None = None,
+               **options: object) -> StateStore:
     """The store at `url`: a SQLite path or sqlite:/// URL, or a postgresql:// URL.
     `durable`: SQLite fsyncs every commit (PostgreSQL always commits durably);
     `authenticated`: keep the state tree (state roots, proofs, checkpoints) and, unless
-    `history` is False, the state history (proofs at past heights, store/sql.py)."""
+    `history` is False, the state history (proofs at past heights, store/sql.py): of the
+    latest `history_blocks` blocks, or (None) of every block."""
     parsed = parse_store_url(url)
     if parsed.backend == "sqlite":
         from .sqlite import SqliteStore
@@ -37,8 +39,8 @@ def open_store(url: str | Path, *, durable: bool = False, authenticated: bool = 
         if options:
             raise UsageError(f"a SQLite store takes no options ({', '.join(options)})")
         return SqliteStore(parsed.path, durable=durable, authenticated=authenticated,
-                           history=history)
+                           history=history, history_blocks=history_blocks)
     from .postgres import PostgresStore
 
     return PostgresStore(parsed, authenticated=authenticated, history=history,
-                         **options)  # type: ignore[arg-type]
+                         history_blocks=history_blocks, **options)  # type: ignore[arg-type]

@@ -116,7 +116,7 @@ class PostgresStore(SqlStore):
 
     def __init__(self, url: StoreUrl | str, *, authenticated: bool = False, history: bool = True,
                  pool: ConnectionPool | None = None, pool_size: int = DEFAULT_POOL_SIZE,
-                 durable: bool = True) -> None:
+                 durable: bool = True, history_blocks: int | None = None) -> None:
         self._url = url if isinstance(url, StoreUrl) else parse_store_url(url)
         self.location = self._url.display
         self._owns_pool = pool is None
@@ -141,11 +141,12 @@ class PostgresStore(SqlStore):
         self._pool = pool
         if self._owns_pool:
             self._migrate()
-        self._init_tree(authenticated, history)
+        self._init_tree(authenticated, history, history_blocks)
 
     def reader(self) -> PostgresStore:
         return PostgresStore(self._url, authenticated=self.authenticated,
-                             history=self.keep_history, pool=self._pool)
+                             history=self.keep_history, pool=self._pool,
+                             history_blocks=self.history_blocks)
 
     def close(self) -> None:
         self._stop.set()

@@ -18,6 +18,8 @@ logged row at or below h for each position, so `state_root_at`, `prove_at` and
 `storage_get_at` answer for any height from `history_from` (the height when logging
 began: the first authenticated open, or the last rebuild, copies the tree there) to
 the latest. This is what lets a fork (chain/fork.py) pin a height while the node moves on.
+With a window (`history_blocks`), rows no height in the window needs are deleted as
+blocks are written, so the log holds at most a tenth more than the window's heights.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ TREE_META = "state_tree"
 TREE_VERSION = "smt-shortcut-keccak-v1"
 #: meta row: the first height whose state the history can show (absent: no history)
 HISTORY_META = "history_from"
+#: With a history window of N blocks, the log is pruned once it spans N + N/10 heights
+#: (at least one more than N): a prune scans the log, so it runs once per tenth of the
+#: window, not once per block.
+PRUNE_SLACK_FRACTION = 10
 #: Modules kept in memory by hash (SqlStore.code), so a warm call reads no code row.
 CODE_CACHE_ENTRIES = 64
 
@@ -139,6 +145,8 @@ class SqlStore:
     location = ""
     #: while an authenticated storage_apply runs: the height its block will have
     _log_height: int | None = None
+    history_blocks: int | None = None
+    _history_start: int | None = None
 
     # --- what a backend provides -----------------------------------------------------
 
@@ -176,7 +184,8 @@ class SqlStore:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
-    def _init_tree(self, authenticated: bool, history: bool = True) -> None:
+    def _init_tree(self, authenticated: bool, history: bool = True,
+                   history_blocks: int | None = None) -> None:
         # Nesting depth of transaction(): savepoints are named by it, so the same few
         # statement texts recur and stay in the connection's prepared-statement cache (a
         # fresh name per savepoint is parsed and planned anew every time).
@@ -185,6 +194,9 @@ class SqlStore:
         self.authenticated = authenticated
         #: log the state history; every process writing one store must agree
         self.keep_history = authenticated and history
+        #: keep the state of this many latest blocks (None: every block since history_from)
+        self.history_blocks = history_blocks if self.keep_history and history_blocks else None
+        self._history_start: int | None = None  # history_from as last read here
         if authenticated:
             self.tree = StateTree(SqlNodes(self))
             self._sync_tree()
@@ -218,6 +230,7 @@ class SqlStore:
         as they are (the log of a rebuilt tree would not match it). Without history:
         drop it."""
         height = self.height()
+        self._history_start = None
         self._exec("DELETE FROM state_nodes_log")
         self._exec("DELETE FROM storage_log")
         if not self.keep_history:
@@ -230,6 +243,7 @@ class SqlStore:
         self.meta_set(HISTORY_META, str(height))
 
     def _forget_caches(self) -> None:
+        self._history_start = None  # a prune may have been undone
         if self.tree is not None:
             self.tree.nodes.forget()  # its cache may hold rows that were just undone
 
@@ -363,6 +377,7 @@ class SqlStore:
                     "INSERT INTO storage_log VALUES (?, ?, ?, ?) ON CONFLICT "
                     "(address, key, height) DO UPDATE SET value = excluded.value",
                     [(address, key, height, value) for key, value in writes.items()])
+                self._prune_for(height)
         elif writes:
             with self.transaction():
                 self._storage_write(address, writes)
@@ -413,6 +428,51 @@ class SqlStore:
         """The first height whose state this store can show; None: it keeps no history."""
         value = self.meta_get(HISTORY_META) if self.tree is not None else None
         return None if value is None else int(value)
+
+    def prune_history(self, keep_from: int) -> None:
+        """Forget the state of the blocks before `keep_from` (at most the latest height):
+        delete every log row that no height from `keep_from` on reads, and move
+        `history_from` there. Heights from `keep_from` on answer exactly as before; earlier
+        ones are then `height_unavailable`. Never moves `history_from` back."""
+        self._authenticated()
+        self._prune(keep_from, None)
+
+    def _prune(self, keep_from: int, latest: int | None) -> None:
+        """`latest`: the block being written, when it is not recorded yet."""
+        with self.transaction():
+            start = self.history_from()
+            if start is None:
+                raise HeightUnavailableError(
+                    f"state database {self.location} keeps no state history")
+            keep_from = min(keep_from, max(self.height(), latest or 0))
+            if keep_from <= start:
+                return
+            # A row below keep_from is still read by heights from keep_from on only if it
+            # is its position's latest row at or below keep_from, and holds a value: a
+            # removal read as the latest row means the same as no row at all.
+            for table, position, value in (("storage_log", ("address", "key"), "value"),
+                                           ("state_nodes_log", ("depth", "prefix"), "kind")):
+                same = " AND ".join(f"newer.{c} = {table}.{c}" for c in position)
+                self._exec(
+                    f"DELETE FROM {table} WHERE height < ? AND EXISTS (SELECT 1 FROM {table} "
+                    f"AS newer WHERE {same} AND newer.height > {table}.height "
+                    "AND newer.height <= ?)", (keep_from, keep_from))
+                self._exec(f"DELETE FROM {table} WHERE height < ? AND {value} IS NULL",
+                           (keep_from,))
+            self.meta_set(HISTORY_META, str(keep_from))
+        self._history_start = keep_from
+
+    def _prune_for(self, height: int) -> None:
+        """Called as block `height` is logged: prune once the log spans its window plus
+        the slack (PRUNE_SLACK_FRACTION), back to exactly the window."""
+        window = self.history_blocks
+        if window is None:
+            return
+        start = self._history_start
+        if start is None:
+            start = self._history_start = self.history_from() or 0
+        if height - start + 1 >= window + max(1, window // PRUNE_SLACK_FRACTION):
+            self._prune(height - window + 1, height)
 
     def _history_at(self, height: int) -> SparseMerkleTree:
         self._authenticated()

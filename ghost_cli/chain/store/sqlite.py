@@ -86,12 +86,13 @@ class SqliteStore(SqlStore):
 
     def __init__(
         self, path: Path | str, *, durable: bool = False, authenticated: bool = False,
-        history: bool = True,
+        history: bool = True, history_blocks: int | None = None,
     ) -> None:
         """`durable`: fsync every commit (synchronous=FULL), as a node that acknowledges
         a transaction only once it survives power loss needs; the sandbox does not.
         `authenticated`: keep the state tree, for `state_root()`, `prove()` and checkpoints;
-        `history`: with it, the state history (sql.py)."""
+        `history`: with it, the state history (sql.py), of the latest `history_blocks`
+        blocks (None: of every block)."""
         self.path = self.location = str(path)
         self.durable = durable
         try:
@@ -106,13 +107,13 @@ class SqliteStore(SqlStore):
         except sqlite3.DatabaseError as exc:
             raise StateError(f"cannot open state database {self.path}: {exc}") from exc
         self._version = self._data_version()
-        self._init_tree(authenticated, history)
+        self._init_tree(authenticated, history, history_blocks)
 
     def reader(self) -> SqliteStore:
         if self.path == ":memory:":
             raise StateError("an in-memory store has only one connection")
         return SqliteStore(self.path, authenticated=self.authenticated,
-                           history=self.keep_history)
+                           history=self.keep_history, history_blocks=self.history_blocks)
 
     def _migrate(self) -> None:
         version = self.schema_version()

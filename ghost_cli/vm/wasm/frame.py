@@ -64,6 +64,9 @@ class CallFrame:
     # The raw wasmtime caller of the host call running now, for the one case that needs
     # it: a start function calling the host before the engine has bound `memory`.
     caller: object = None
+    # Linear memory's address and size at the last host call: only memory.grow moves it,
+    # and a grow changes the size, so an unchanged size means an unchanged address.
+    memory_span: tuple[int, int] | None = None
 
     # ---- gas ---------------------------------------------------------------------------
     # wasmtime checks fuel only at function entries and loop headers, so straight-line code
@@ -121,8 +124,12 @@ class CallFrame:
         """Where linear memory is now and its size. Valid for one host call: only wasm
         code (memory.grow) moves or grows it, and none runs during a host call."""
         memory, store = self._memory(), self.store
-        base = ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value or 0
-        return base, memory.data_len(store)
+        size = memory.data_len(store)
+        span = self.memory_span
+        if span is None or span[1] != size:
+            base = ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value or 0
+            span = self.memory_span = (base, size)
+        return span
 
     @staticmethod
     def bounded(span: tuple[int, int], function: str, ptr: int, length: int) -> int:

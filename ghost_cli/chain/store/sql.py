@@ -555,7 +555,8 @@ class SqlStore:
                 "gas_used, return_data, logs, status, error) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rec.tx_hash, rec.height, rec.kind, rec.sender, rec.target, rec.function,
-                 rec.gas_used, rec.return_data, json.dumps(list(rec.logs)), rec.status,
+                 rec.gas_used, rec.return_data,
+                 json.dumps(list(rec.logs)) if rec.logs else "[]", rec.status,
                  None if rec.error is None else json.dumps(rec.error)),
             )
             if rec.events:

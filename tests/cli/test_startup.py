@@ -24,11 +24,27 @@ def test_help_imports_nothing_heavy():
     assert out == "loaded:"
 
 
+def test_each_command_line_builds_its_own_command_alone():
+    """`run()` builds an app holding only the command a command line names (cli/main.py's
+    COMMANDS says which module registers it): the table must match the full app."""
+    from ghost_cli.cli.main import COMMANDS, _make_app, app
+
+    def names(typer_app):
+        return [c.name for c in typer_app.registered_commands] + [
+            g.name for g in typer_app.registered_groups]
+
+    assert list(COMMANDS) == names(app)
+    for name in COMMANDS:
+        assert names(_make_app(name)) == [name]
+
+
+# As `python -m ghost_cli` runs: through run(), which builds only the command named.
 CALL_PROBE = """
 import sys
-from ghost_cli.cli.main import app
+sys.argv = ["ghost", *sys.argv[1:]]
+from ghost_cli.cli.main import run
 try:
-    app(sys.argv[1:], prog_name="ghost")
+    run()
 except SystemExit as exc:
     assert not exc.code, exc.code
 print("loaded:" + ",".join(m for m in {heavy!r} if m in sys.modules))
@@ -38,7 +54,11 @@ print("loaded:" + ",".join(m for m in {heavy!r} if m in sys.modules))
 # text, and runs no ZVM code: none of these belong in its process.
 CALL_UNUSED = ("rich", "tomlkit", "concurrent.futures", "Crypto", "asyncio",
                "ghost_cli.vm.zvm.engine",
-               "ghost_cli.crypto.schemes", "ghost_cli.rpc.dispatcher", "pqcrypto", "coincurve")
+               "ghost_cli.crypto.schemes", "ghost_cli.rpc.dispatcher", "pqcrypto", "coincurve",
+               # other commands' modules (and what only they use)
+               "ghost_cli.cli.node_cmd", "ghost_cli.cli.keys_cmd", "ghost_cli.cli.tx_cmd",
+               "ghost_cli.cli.bindings_cmd", "ghost_cli.cli.network_cmd",
+               "ghost_cli.cli.test_cmd", "ghost_cli.node.config", "ghost_cli.rpc.limits")
 
 
 def test_a_sandbox_call_imports_only_what_it_uses(tmp_path, counter_code):

@@ -2,9 +2,10 @@
 the library core, emit. Heavy modules (wasmtime, rich tables, the toolchain) are
 imported inside commands so `ghost --help` stays fast.
 
-`run()` first lets quick_build.py answer an unchanged `ghost build` without starting
-Typer (a bare Typer app alone takes longer than the compile that build skips); `app`,
-the Typer application, is made on first use.
+`run()` first lets quick_build.py answer an unchanged `ghost build`, and quick_call.py a
+`ghost call`/`ghost query` without options, without starting Typer (a bare Typer app alone
+takes longer than the compile that build skips, or than a sandbox call); `app`, the Typer
+application, is made on first use.
 
 A command line that starts with a command's name runs an app holding that command alone
 (COMMANDS names the module that registers it): click looks up only the command named,
@@ -27,10 +28,10 @@ COMMANDS = {
 
 
 def run() -> None:
-    from .quick_build import answer
+    from . import quick_build, quick_call
 
     argv = sys.argv[1:]
-    if answer(argv):
+    if quick_build.answer(argv) or quick_call.answer(argv):
         return
     # Typer's standalone mode maps a command line it cannot parse to exit 2 with usage on
     # stderr; every error after parsing goes through Output (one line, JSON with --json).

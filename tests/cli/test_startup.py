@@ -67,8 +67,9 @@ CALL_UNUSED = ("rich", "tomlkit", "concurrent.futures", "Crypto", "asyncio",
                "ghost_cli.chain.checkpoint",
                # a development account's transaction goes unsigned
                "ghost_cli.crypto.keypair")
-# A query builds no transaction either.
-QUERY_UNUSED = (*CALL_UNUSED, "ghost_cli.chain.transaction", "ghost_cli.crypto.scheme")
+# A query builds no transaction either, and one that emits no event needs no trace code.
+QUERY_UNUSED = (*CALL_UNUSED, "ghost_cli.chain.transaction", "ghost_cli.crypto.scheme",
+                "ghost_cli.vm.trace")
 # Without options, call and query are answered without Typer (cli/quick_call.py).
 NO_TYPER = ("typer", "pydantic", "ghost_cli.cli.contract_cmds")
 

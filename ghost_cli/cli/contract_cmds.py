@@ -1,4 +1,5 @@
-"""`ghost deploy`, `ghost call`, `ghost query`: transactions against a network."""
+"""`ghost deploy`, `ghost call`, `ghost query`: transactions against a network. What call
+and query run once parsed is contract_run.py's, shared with quick_call.py."""
 
 
 from typing import Annotated

@@ -18,7 +18,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 from ..exceptions import ConfigError, NotFoundError
-from ..fsutil import write_atomically
 from . import defaults as d
 
 
@@ -442,6 +441,8 @@ def edit_config(root: Path, values: dict[str, Any], remove: tuple[str, ...] = ()
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    from ..fsutil import write_atomically  # here: only edits write (tempfile, shutil)
+
     try:
         write_atomically(path, text.encode("utf-8"), path.stat().st_mode & 0o7777)
     except OSError as exc:

@@ -3,7 +3,9 @@
 Each figure has its floor measured in the same run, alternating A B A B:
   - `ghost call counter get` and `ghost query counter get` (sandbox) against a bare Typer
     app with as many commands as ghost's, whose `call`/`query` take the same arguments and
-    do nothing: the least any Typer CLI pays to start and parse;
+    do nothing: the least any Typer CLI pays to start and parse. Without options ghost
+    answers them before Typer starts (cli/quick_call.py); the same commands with an option
+    (`--network sandbox`, the default network) go through Typer, and are measured too;
   - `ghost build` (warm: nothing changed) against the bare `zig build-exe` command it
     runs (the same arguments, recorded from an in-process build), both with a Zig global
     cache of the bench's own.
@@ -114,10 +116,12 @@ def main() -> None:
         floor = [sys.executable, str(floor_py)]
         zig = zig_argv(project, tmp / "direct.wasm")
         pairs = {
-            "call": ([*floor, "call", "counter", "get"], [*ghost, "call", "counter", "get"]),
-            "query": ([*floor, "query", "counter", "get"], [*ghost, "query", "counter", "get"]),
-            "build": (zig, [*ghost, "build"]),
+            f"{name}{opt}": ([*floor, name, "counter", "get", *option],
+                             [*ghost, name, "counter", "get", *option])
+            for opt, option in (("", []), (" -n", ["--network", "sandbox"]))
+            for name in ("call", "query")
         }
+        pairs["build"] = (zig, [*ghost, "build"])
         results: dict[str, tuple[list, list]] = {k: ([], []) for k in pairs}
         for cmds in pairs.values():  # warm the page cache and Zig's cache
             for cmd in cmds:
@@ -129,15 +133,17 @@ def main() -> None:
 
     print(f"{len(names)} commands; median of {runs} runs each, alternating baseline and ghost")
     print("(CPU: user + system time of the process, which waiting for a core does not add to)")
-    print(f"{'':30}{'ms':>9}{'MiB':>8}{'ratio':>8}{'CPU ms':>9}{'ratio':>8}")
+    print(f"{'':46}{'ms':>9}{'MiB':>8}{'ratio':>8}{'CPU ms':>9}{'ratio':>8}")
     for key, (base, mine) in results.items():
         label = "zig build-exe (baseline)" if key == "build" else f"typer floor {key}"
+        name, _, opt = key.partition(" ")
+        args = " --network sandbox" if opt else ""
         b_t, m_t = (statistics.median(t for t, _, _ in rows) for rows in (base, mine))
         b_c, m_c = (statistics.median(c for _, _, c in rows) for rows in (base, mine))
         b_m, m_m = (max(m for _, m, _ in rows) / 1024 for rows in (base, mine))
-        print(f"{label:30}{b_t * 1000:9.1f}{b_m:8.1f}{'':8}{b_c * 1000:9.1f}")
-        cmd = "ghost build (warm)" if key == "build" else f"ghost {key} counter get"
-        print(f"{cmd:30}{m_t * 1000:9.1f}{m_m:8.1f}{m_t / b_t:7.2f}x{m_c * 1000:9.1f}"
+        print(f"{label:46}{b_t * 1000:9.1f}{b_m:8.1f}{'':8}{b_c * 1000:9.1f}")
+        cmd = "ghost build (warm)" if key == "build" else f"ghost {name} counter get{args}"
+        print(f"{cmd:46}{m_t * 1000:9.1f}{m_m:8.1f}{m_t / b_t:7.2f}x{m_c * 1000:9.1f}"
               f"{m_c / b_c:7.2f}x")
 
 

@@ -17,7 +17,7 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..abi import CONSTRUCTOR, Abi, decode_result, encode_call
 from ..crypto.hashing import contract_address
@@ -38,7 +38,9 @@ from ..vm.engines import Engine
 from ..vm.log_limit import cap_logs
 from ..vm.types import CallContext, CreatedContract, Event, Outcome
 from .store import ContractRecord, ReceiptRecord, StateStore
-from .transaction import SignedTransaction, Transaction, verify_authorization
+
+if TYPE_CHECKING:  # a query runs no transaction: transaction.py loads with the first one
+    from .transaction import SignedTransaction, Transaction
 
 MetadataReader = Callable[[bytes], "dict | None"]
 #: A failed receipt keeps at most this much of its error message (a revert reason is the
@@ -140,6 +142,8 @@ class Executor:
         if now > tx.expiry:
             raise ExpiredError(f"transaction expired at {tx.expiry} (now {now})")
         if verify:
+            from .transaction import verify_authorization
+
             verify_authorization(signed, self.trusted_senders)
 
     def check(self, signed: SignedTransaction, *, verified: bool | GhostError = False) -> None:
@@ -160,6 +164,8 @@ class Executor:
         if isinstance(verified, GhostError):
             raise verified
         if not verified:
+            from .transaction import verify_authorization
+
             verify_authorization(signed, self.trusted_senders)
 
     def submit(self, signed: SignedTransaction, *,

@@ -17,11 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..abi import Abi, decode_result, parse_address, parse_args
 from ..crypto.hashing import keccak256
-from ..crypto.keypair import KeyPair
 from ..exceptions import NotFoundError, UsageError
 from ..vm.engines import Engine
 from ..vm.types import Limits
@@ -29,7 +28,10 @@ from .constructor import encode_constructor_args
 from .executor import Executor, Receipt
 from .network import RECEIPTS, SNAPSHOT, TRACES
 from .store import StateStore, open_store, parse_store_url
-from .transaction import SignedTransaction, Transaction, TrustedLocalAuth, sign_single
+
+if TYPE_CHECKING:  # imported where used: a query builds no transaction and signs nothing
+    from ..crypto.keypair import KeyPair
+    from .transaction import SignedTransaction, Transaction
 
 DEV_ACCOUNTS = 10
 DEFAULT_DEV_SCHEME = "ml-dsa-65"
@@ -50,6 +52,8 @@ DEV_ADDRESSES = {"ml-dsa-65": tuple(bytes.fromhex(h) for h in (
 
 @lru_cache(maxsize=64)
 def _dev_key(scheme: str, index: int) -> KeyPair:
+    from ..crypto.keypair import KeyPair
+
     return KeyPair.generate(scheme, keccak256(b"ghost/sandbox-dev-key/v1"
                                               + index.to_bytes(4, "big")))
 
@@ -170,6 +174,8 @@ class Sandbox:
     def new_transaction(self, kind: str, sender: bytes, *, gas_limit: int | None = None,
                         **fields: Any) -> Transaction:
         """An unsigned transaction from `sender` with the next nonce and this chain's id."""
+        from .transaction import Transaction
+
         return Transaction(
             chain_id=self.chain_id, sender=sender, nonce=self.store.nonce(sender), kind=kind,
             gas_limit=self.executor.default_gas_limit if gas_limit is None else gas_limit,
@@ -182,6 +188,8 @@ class Sandbox:
     def authorize(self, tx: Transaction, signer: KeyPair | None) -> SignedTransaction:
         """A development account's transaction goes unsigned when the executor trusts it
         (same hash, nonce, receipt and state); any other key signs."""
+        from .transaction import SignedTransaction, TrustedLocalAuth, sign_single
+
         if tx.sender in self.executor.trusted_senders and (
                 signer is None or signer.public_key == self.dev_key(tx.sender).public_key):
             return SignedTransaction(tx, TrustedLocalAuth())

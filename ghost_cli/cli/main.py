@@ -2,21 +2,41 @@
 the library core, emit. Heavy modules (wasmtime, rich tables, the toolchain) are
 imported inside commands so `ghost --help` stays fast.
 
-`run()` first lets quick_build.py answer an unchanged `ghost build` without starting
-Typer (a bare Typer app alone takes longer than the compile that build skips); `app`,
-the Typer application, is made on first use."""
+`run()` first lets quick_build.py answer an unchanged `ghost build`, and quick_call.py a
+`ghost call`/`ghost query` without options, without starting Typer (a bare Typer app alone
+takes longer than the compile that build skips, or than a sandbox call); `app`, the Typer
+application, is made on first use.
+
+A command line that starts with a command's name runs an app holding that command alone
+(COMMANDS names the module that registers it): click looks up only the command named,
+so the parse, the output and the exit codes are the same, and the other commands'
+modules are neither imported nor converted into click parameters. Anything else (no
+command, `--help`, `--version`, an unknown name) runs the full app."""
 
 import sys
 
+#: Each top-level command and the cli/ module that registers it, in the full app's order
+#: (tests/cli/test_startup.py checks this table against the full app).
+COMMANDS = {
+    "new": "new_cmd", "build": "build_cmd", "deploy": "contract_cmds",
+    "call": "contract_cmds", "query": "contract_cmds", "test": "test_cmd",
+    "asm": "zvm_cmds", "disasm": "zvm_cmds", "receipt": "network_cmd",
+    "events": "network_cmd", "verify": "verify_cmd", "fmt": "fmt_cmd",
+    "inspect": "inspect_cmd", "keys": "keys_cmd", "tx": "tx_cmd", "network": "network_cmd",
+    "node": "node_cmd", "name": "names_cmd", "bindings": "bindings_cmd",
+}
+
 
 def run() -> None:
-    from .quick_build import answer
+    from . import quick_build, quick_call
 
-    if answer(sys.argv[1:]):
+    argv = sys.argv[1:]
+    if quick_build.answer(argv) or quick_call.answer(argv):
         return
     # Typer's standalone mode maps a command line it cannot parse to exit 2 with usage on
     # stderr; every error after parsing goes through Output (one line, JSON with --json).
-    _app()(prog_name="ghost")
+    app = _make_app(argv[0]) if argv and argv[0] in COMMANDS else _app()
+    app(prog_name="ghost")
 
 
 def __getattr__(name: str):  # `from ghost_cli.cli.main import app`
@@ -35,27 +55,14 @@ def _app():
     return _APP
 
 
-def _make_app():
+def _make_app(only: str | None = None):
+    """The `ghost` Typer app: every command, or only the command named `only`."""
+    import importlib
+
     import typer
 
     from .. import __version__
     from ..exceptions import EXIT_CODES
-    from . import (
-        bindings_cmd,
-        build_cmd,
-        contract_cmds,
-        fmt_cmd,
-        inspect_cmd,
-        keys_cmd,
-        names_cmd,
-        network_cmd,
-        new_cmd,
-        node_cmd,
-        test_cmd,
-        tx_cmd,
-        verify_cmd,
-        zvm_cmds,
-    )
 
     # "\b" keeps click from re-wrapping the table into one paragraph.
     epilog = "\b\nExit codes:\n" + "\n".join(
@@ -88,8 +95,17 @@ def _make_app():
     ) -> None:
         """Build, test and deploy Zig smart contracts on the Ghost stack."""
 
-    for module in (new_cmd, build_cmd, contract_cmds, test_cmd, keys_cmd, tx_cmd, zvm_cmds,
-                   network_cmd, node_cmd, verify_cmd, names_cmd, fmt_cmd, inspect_cmd,
-                   bindings_cmd):
-        module.register(app)
+    # Registration order is `ghost --help`'s order.
+    names = (_MODULES if only is None else (COMMANDS[only],))
+    for name in names:
+        importlib.import_module(f"{__package__}.{name}").register(app)
+    if only is not None:
+        app.registered_commands = [c for c in app.registered_commands if c.name == only]
+        app.registered_groups = [g for g in app.registered_groups if g.name == only]
     return app
+
+
+#: The modules that register commands, in registration order.
+_MODULES = ("new_cmd", "build_cmd", "contract_cmds", "test_cmd", "keys_cmd", "tx_cmd",
+            "zvm_cmds", "network_cmd", "node_cmd", "verify_cmd", "names_cmd", "fmt_cmd",
+            "inspect_cmd", "bindings_cmd")

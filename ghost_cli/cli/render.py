@@ -28,6 +28,8 @@ def deploy_json(name, r) -> dict:
 
 
 def _events_json(events, abi_of) -> list[dict]:
+    if not events:
+        return []  # without loading vm/trace.py, which a call that emits nothing never needs
     from ..vm.trace import event_json
 
     return [event_json(e, abi_of(e.address) if abi_of else None) for e in events]

@@ -5,8 +5,6 @@ the call tree. Shared by `ghost call` and `ghost query`."""
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import typer
-
 from .output import Output
 from .render import abi_lookup
 
@@ -29,6 +27,8 @@ def tracing(net, contract: str, enabled: bool, out: Output) -> Iterator[list[dic
         raise UsageError(
             f"--trace is ZVM-only: {contract} is a WebAssembly contract, which runs natively "
             "on wasmtime and cannot be traced step by step")
+    import typer  # here: a call without --trace may run without Typer (quick_call.py)
+
     steps: list[dict] = []
 
     def record(step) -> None:

@@ -15,10 +15,9 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..exceptions import ConfigError, NotFoundError
-from ..fsutil import write_atomically
 from . import defaults as d
 
 
@@ -114,8 +113,7 @@ class Project:
 # ---- schema: one entry per key; `*` stands for a contract or network name ---------------
 
 
-@dataclass(frozen=True)
-class _Key:
+class _Key(NamedTuple):  # a NamedTuple: made at every start, and cheaper than a dataclass
     type: type  # str, int or float
     doc: str
     choices: tuple[str, ...] = ()
@@ -443,6 +441,8 @@ def edit_config(root: Path, values: dict[str, Any], remove: tuple[str, ...] = ()
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    from ..fsutil import write_atomically  # here: only edits write (tempfile, shutil)
+
     try:
         write_atomically(path, text.encode("utf-8"), path.stat().st_mode & 0o7777)
     except OSError as exc:

@@ -13,7 +13,6 @@ import re
 
 from ..exceptions import CryptoError
 from .hashing import ADDRESS_LEN, keccak256
-from .scheme import Encoded
 
 ADDRESS_DOMAIN = b"ghost/address/v1"
 MULTISIG_DOMAIN = b"ghost/multisig/v1"
@@ -30,6 +29,8 @@ def from_hex(value: object) -> bytes:
 
 def address_of_public_key(encoded_public_key: bytes) -> bytes:
     """The address of a key, from its encoded public key (scheme id ‖ raw)."""
+    from .scheme import Encoded  # printing an address (most commands) needs no key type
+
     Encoded.from_bytes(encoded_public_key, "public key")  # refuses empty or id-only keys
     return keccak256(ADDRESS_DOMAIN + encoded_public_key)[-ADDRESS_LEN:]
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..abi import Abi
 from ..exceptions import InvalidModuleError, RevertError
 from ..formats import WASM, ZVMC, CodeFormat
-from .trace import current_tracer
+from .recording import current_tracer
 from .types import CallContext, Limits, Outcome, StorageReader
 
 

@@ -15,7 +15,6 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from ghost_cli.crypto.hashing import keccak256 as _keccak256
-from ghost_cli.crypto.proof import PATH_BITS, Proof, verify_proof
 from ghost_cli.exceptions import CryptoError
 from ghost_cli.vm.gas import (
     BLS_AGGREGATE_PER_KEY,
@@ -253,6 +252,8 @@ def keygen_seeded(scheme_id: int, seed: bytes) -> bytes | None:
 def proof_levels(proof: bytes) -> int:
     """The depth a state proof declares (its header), capped at the tree's height: what
     merkle_verify will hash, known before any hashing."""
+    from ghost_cli.crypto.proof import PATH_BITS  # like the signature libraries: on first use
+
     return min(int.from_bytes(proof[1:3], "big"), PATH_BITS) if len(proof) >= 3 else 0
 
 
@@ -263,6 +264,8 @@ def merkle_price(proof: bytes, nbytes: int) -> int:
 def merkle_verify(root: bytes, address: bytes, key: bytes, value: bytes | None,
                   proof: bytes) -> bool:
     """ghost's state-tree proof (crypto/proof.py); value None proves the key absent."""
+    from ghost_cli.crypto.proof import Proof, verify_proof
+
     try:
         parsed = Proof.from_bytes(bytes(proof))
         return bool(verify_proof(bytes(root), bytes(address), bytes(key),

@@ -1,7 +1,8 @@
 """Call traces: what a call did, as a tree of frames (`ghost call -v`, `ghost test -v`).
 
 A `Recorder` is switched on for a block of code with `recording(recorder)`; engines look
-it up once per execution (`current_tracer()`) and, when there is one, report to it:
+it up once per execution (`current_tracer()`) and, when there is one, report to it (both
+live in vm/recording.py, re-exported here):
 
     EngineSet.execute, by_selector     a frame per contract run (wasm or ZVM), with its
                                        gas limit, gas used, and return, revert or failure
@@ -18,13 +19,12 @@ one None check per host call and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ghost_cli.exceptions import ExecutionError, GhostError, RevertError
+from ghost_cli.vm.recording import current_tracer, recording  # noqa: F401 - its API too
 
 if TYPE_CHECKING:
     from ghost_cli.abi import Abi
@@ -40,21 +40,6 @@ NOTABLE = frozenset({
 CALL_OPCODES = frozenset({"CALL", "CALLCODE", "DELEGATECALL", "STATICCALL", "CREATE", "CREATE2"})
 MAX_VERBOSITY = 3
 
-_ACTIVE: ContextVar[Recorder | None] = ContextVar("ghost_trace", default=None)
-
-
-def current_tracer() -> Recorder | None:
-    """The recorder switched on for this thread or task, if any."""
-    return _ACTIVE.get()
-
-
-@contextmanager
-def recording(recorder: Recorder) -> Iterator[Recorder]:
-    token = _ACTIVE.set(recorder)
-    try:
-        yield recorder
-    finally:
-        _ACTIVE.reset(token)
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """`ghost --help` must not load the heavy parts (wasmtime, the toolchain, SQLite, crypto)."""
 
+import re
 import subprocess
 import sys
+
+import pytest
 
 HEAVY = ("wasmtime", "sqlite3", "Crypto", "ghost_cli.toolchain.build", "ghost_cli.chain.store",
          "ghost_cli.vm.wasm.engine", "pytest",
@@ -24,11 +27,27 @@ def test_help_imports_nothing_heavy():
     assert out == "loaded:"
 
 
+def test_each_command_line_builds_its_own_command_alone():
+    """`run()` builds an app holding only the command a command line names (cli/main.py's
+    COMMANDS says which module registers it): the table must match the full app."""
+    from ghost_cli.cli.main import COMMANDS, _make_app, app
+
+    def names(typer_app):
+        return [c.name for c in typer_app.registered_commands] + [
+            g.name for g in typer_app.registered_groups]
+
+    assert list(COMMANDS) == names(app)
+    for name in COMMANDS:
+        assert names(_make_app(name)) == [name]
+
+
+# As `python -m ghost_cli` runs: through run(), which builds only the command named.
 CALL_PROBE = """
 import sys
-from ghost_cli.cli.main import app
+sys.argv = ["ghost", *sys.argv[1:]]
+from ghost_cli.cli.main import run
 try:
-    app(sys.argv[1:], prog_name="ghost")
+    run()
 except SystemExit as exc:
     assert not exc.code, exc.code
 print("loaded:" + ",".join(m for m in {heavy!r} if m in sys.modules))
@@ -38,10 +57,33 @@ print("loaded:" + ",".join(m for m in {heavy!r} if m in sys.modules))
 # text, and runs no ZVM code: none of these belong in its process.
 CALL_UNUSED = ("rich", "tomlkit", "concurrent.futures", "Crypto", "asyncio",
                "ghost_cli.vm.zvm.engine",
-               "ghost_cli.crypto.schemes", "ghost_cli.rpc.dispatcher", "pqcrypto", "coincurve")
+               "ghost_cli.crypto.schemes", "ghost_cli.rpc.dispatcher", "pqcrypto", "coincurve",
+               # other commands' modules (and what only they use)
+               "ghost_cli.cli.node_cmd", "ghost_cli.cli.keys_cmd", "ghost_cli.cli.tx_cmd",
+               "ghost_cli.cli.bindings_cmd", "ghost_cli.cli.network_cmd",
+               "ghost_cli.cli.test_cmd", "ghost_cli.node.config", "ghost_cli.rpc.limits",
+               # the sandbox keeps no state tree: no tree, proofs or checkpoints
+               "ghost_cli.chain.state_tree", "ghost_cli.crypto.proof",
+               "ghost_cli.chain.checkpoint",
+               # a development account's transaction goes unsigned
+               "ghost_cli.crypto.keypair")
+# A query builds no transaction either, and one that emits no event needs no trace code.
+QUERY_UNUSED = (*CALL_UNUSED, "ghost_cli.chain.transaction", "ghost_cli.crypto.scheme",
+                "ghost_cli.vm.trace")
+# Without options, call and query are answered without Typer (cli/quick_call.py).
+NO_TYPER = ("typer", "pydantic", "ghost_cli.cli.contract_cmds")
 
 
-def test_a_sandbox_call_imports_only_what_it_uses(tmp_path, counter_code):
+def _clean_env() -> dict[str, str]:
+    """The environment without GHOST_* variables (which may set options)."""
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("GHOST_")}
+
+
+@pytest.fixture
+def counter_project(tmp_path, counter_code):
+    """A counter project with its build in place (no compile) and a fresh sandbox."""
     from ghost_cli.config.project import load_project
     from ghost_cli.scaffold import new_project
 
@@ -49,15 +91,100 @@ def test_a_sandbox_call_imports_only_what_it_uses(tmp_path, counter_code):
     artifact = load_project(root).artifact_path("counter")
     artifact.parent.mkdir(parents=True, exist_ok=True)
     artifact.write_bytes(counter_code)
-    probe = CALL_PROBE.format(heavy=CALL_UNUSED)
+    return root
+
+
+def test_a_sandbox_call_imports_only_what_it_uses(counter_project):
     outputs = []
-    for argv in (["deploy"], ["call", "counter", "increment"], ["query", "counter", "get"]):
-        run = subprocess.run([sys.executable, "-c", probe, *argv], cwd=root,
-                             capture_output=True, text=True)
+    for argv, unused in (
+            (["deploy"], ()),
+            (["call", "counter", "increment"], (*CALL_UNUSED, *NO_TYPER)),
+            (["query", "counter", "get"], (*QUERY_UNUSED, *NO_TYPER)),
+            # an option: through Typer, which builds the command named alone
+            (["call", "counter", "get", "--network", "sandbox"], CALL_UNUSED),
+            (["query", "counter", "get", "-n", "sandbox"], QUERY_UNUSED)):
+        run = subprocess.run([sys.executable, "-c", CALL_PROBE.format(heavy=unused), *argv],
+                             cwd=counter_project, capture_output=True, text=True,
+                             env=_clean_env())
         assert run.returncode == 0, run.stderr
         outputs.append(run.stdout.splitlines())
-    assert outputs[1] == ["1", "loaded:"]
-    assert outputs[2] == ["1", "loaded:"]
+    assert outputs[1:] == [["1", "loaded:"]] * 4
+
+
+def test_call_and_query_options_are_all_quick_call_variables():
+    """quick_call.py answers only when no variable sets an option of call or query."""
+    import typer
+
+    from ghost_cli.cli.main import app
+    from ghost_cli.cli.quick_call import OPTION_VARIABLES
+
+    group = typer.main.get_command(app)
+    for name in ("call", "query"):
+        for param in group.commands[name].params:
+            for var in [param.envvar] if isinstance(param.envvar, str) else param.envvar or []:
+                assert var in OPTION_VARIABLES, (name, param.name)
+
+
+def _ghost(root, argv, env):
+    run = subprocess.run([sys.executable, "-m", "ghost_cli", *argv], cwd=root,
+                         capture_output=True, text=True, env=env)
+    # a transaction's hash and block differ from one call to the next
+    text = re.sub(r"0x[0-9a-f]{64}", "0xHASH", run.stdout)
+    return run.returncode, re.sub(r'"block_height": \d+', '"block_height": N', text), run.stderr
+
+
+def test_a_call_without_options_prints_what_typer_prints(counter_project):
+    """The quick answer and the Typer command: the same stdout, stderr and exit code.
+    GHOST_NETWORK=sandbox (the default network) sends the same command through Typer."""
+    env = _clean_env()
+    assert subprocess.run([sys.executable, "-m", "ghost_cli", "deploy"], cwd=counter_project,
+                          env=env, capture_output=True).returncode == 0
+    lines = (["query", "counter", "get"], ["query", "counter", "get", "--json"],
+             ["call", "counter", "add", "0"], ["call", "--json", "counter", "add", "0"],
+             ["call", "counter", "add", "18446744073709551615"],  # reverts: Overflow
+             ["call", "counter", "add", "18446744073709551615", "--json"],
+             ["query", "counter", "nosuch"], ["query", "nosuch", "get", "--json"],
+             ["call", "counter", "add"], ["query", "counter", "add", "x"])
+    codes = set()
+    for argv in lines:
+        if argv[0] == "call":  # once before, so that both runs find the same state
+            _ghost(counter_project, argv, env)
+        quick = _ghost(counter_project, argv, env)
+        full = _ghost(counter_project, argv, {**env, "GHOST_NETWORK": "sandbox"})
+        assert quick == full, argv
+        codes.add(quick[0])
+    assert codes == {0, 2, 6, 7}
+
+
+HAND_ON_PROBE = """
+import sys
+sys.argv = ["ghost", *sys.argv[2:]]
+from ghost_cli.cli import contract_run
+
+def failing(*args, **kwargs):
+    print("partial")
+    raise {exc}
+
+contract_run.run = failing
+from ghost_cli.cli.main import run
+run()
+"""
+
+
+@pytest.mark.parametrize("exc", ["KeyboardInterrupt()", "EOFError()",
+                                 "BrokenPipeError(32, 'Broken pipe')",
+                                 "ValueError('a bug')"])
+def test_what_a_quick_call_does_not_handle_ends_it_as_typer_would(counter_project, exc):
+    env = _clean_env()
+    runs = [subprocess.run([sys.executable, "-c", HAND_ON_PROBE.format(exc=exc), *argv],
+                           cwd=counter_project, capture_output=True, text=True, env=e)
+            for argv, e in ((["-", "query", "counter", "get"], env),
+                            (["-", "query", "counter", "get"], {**env, "GHOST_NETWORK": "x"}))]
+    quick, full = runs
+    assert (quick.returncode, quick.stdout) == (full.returncode, full.stdout)
+    # a traceback names different frames; its last line is the same
+    assert quick.stderr.splitlines()[-1:] == full.stderr.splitlines()[-1:]
+    assert quick.returncode != 0
 
 
 # `ghost build` with nothing changed: answered before Typer starts (cli/quick_build.py), from

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ...crypto.proof import Proof
-from ..checkpoint import Checkpoint
 from .records import ContractRecord, EventRecord, ReceiptRecord
+
+if TYPE_CHECKING:  # in annotations only: a sandbox never loads proofs or checkpoints
+    from ...crypto.proof import Proof
+    from ..checkpoint import Checkpoint
 
 
 @runtime_checkable

@@ -27,15 +27,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...crypto.hashing import keccak256
-from ...crypto.proof import Proof, state_path
 from ...exceptions import HeightUnavailableError, NotFoundError, StateError
 from ...vm.types import Event
-from ..checkpoint import Checkpoint
-from ..state_tree import Changes, Node, SparseMerkleTree, StateTree
 from .records import COUNTED, TABLES, ContractRecord, EventRecord, ReceiptRecord
+
+if TYPE_CHECKING:
+    # Imported where used: a store without its state tree (the sandbox) never needs the
+    # tree, its proofs or checkpoints, and a one-shot command should not load them.
+    from ...crypto.proof import Proof
+    from ..checkpoint import Checkpoint
+    from ..state_tree import Changes, Node, SparseMerkleTree, StateTree
 
 #: meta row present while state_nodes matches storage (version of the tree's rules)
 TREE_META = "state_tree"
@@ -74,6 +78,8 @@ class SqlNodes:
             return self._cache[pos]
         except KeyError:
             pass
+        from ..state_tree import Node
+
         row = self._store._one(
             "SELECT kind, a, b FROM state_nodes WHERE depth = ? AND prefix = ?", pos)
         node = None if row is None else Node(row[0], bytes(row[1]), bytes(row[2]))
@@ -129,6 +135,8 @@ class LoggedNodes:
             "AND height <= ? ORDER BY height DESC LIMIT 1", (depth, prefix, self._height))
         if row is None or row[0] is None:
             return None
+        from ..state_tree import Node
+
         return Node(row[0], bytes(row[1]), bytes(row[2]))
 
     def apply(self, changes: Changes) -> None:
@@ -198,6 +206,8 @@ class SqlStore:
         self.history_blocks = history_blocks if self.keep_history and history_blocks else None
         self._history_start: int | None = None  # history_from as last read here
         if authenticated:
+            from ..state_tree import StateTree
+
             self.tree = StateTree(SqlNodes(self))
             self._sync_tree()
 
@@ -215,6 +225,8 @@ class SqlStore:
             if row is not None and row[0] == TREE_VERSION:
                 return
             assert self.tree is not None
+            from ...crypto.proof import state_path
+
             with self.transaction():
                 self.tree.rebuild({
                     state_path(bytes(address), bytes(key)): keccak256(bytes(value))
@@ -475,6 +487,8 @@ class SqlStore:
             self._prune(height - window + 1, height)
 
     def _history_at(self, height: int) -> SparseMerkleTree:
+        from ..state_tree import SparseMerkleTree
+
         self._authenticated()
         start, latest = self.history_from(), self.height()
         if start is None:
@@ -526,6 +540,8 @@ class SqlStore:
         if row is None:
             raise NotFoundError("no checkpoint yet" if height is None
                                 else f"no checkpoint at height {height}")
+        from ..checkpoint import Checkpoint
+
         h, state_root, receipts_root, *rest = row
         return Checkpoint(h, bytes(state_root), bytes(receipts_root), *rest)
 

@@ -27,7 +27,7 @@ from ghost_cli.exceptions import (
 from ghost_cli.formats import WASM
 from ghost_cli.vm import coverage
 from ghost_cli.vm.host_table import BY_NAME, HOST_MODULE
-from ghost_cli.vm.trace import current_tracer
+from ghost_cli.vm.recording import current_tracer
 from ghost_cli.vm.types import CallContext, Limits, Outcome, StorageReader
 
 from .backstop import EpochTicker

@@ -35,7 +35,7 @@ from ghost_cli.exceptions import (
 )
 from ghost_cli.formats import ZVMC
 from ghost_cli.vm import coverage
-from ghost_cli.vm.trace import current_tracer
+from ghost_cli.vm.recording import current_tracer
 from ghost_cli.vm.types import (
     CallContext,
     CreatedContract,

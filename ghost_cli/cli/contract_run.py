@@ -1,0 +1,95 @@
+"""What `ghost call` and `ghost query` do once their command line is parsed: shared by the
+Typer commands (contract_cmds.py) and by the same commands answered without Typer
+(quick_call.py), so both print the same. Imports no Typer."""
+
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .output import Output
+from .render import abi_lookup, receipt_json, render_receipt
+from .tracing import call_tracing, tracing
+
+
+def run(out: Output, contract, function, args, network=None, gas_limit=None, *, commit: bool,
+        key: str | None = None, password_file=None, trace: bool = False,
+        transport: str | None = None, prove: bool = False, verbose: int = 0) -> None:
+    """Run FUNCTION of CONTRACT: a transaction (`commit`, `ghost call`) or read-only
+    (`ghost query`); print its result through `out`."""
+    from ..config.project import load_project
+    from ..networks import open_network
+    from .signing import load_signer
+
+    project = load_project()
+    if prove and project.network(network).kind != "node":
+        from ..exceptions import UsageError
+
+        raise UsageError("--prove is for node networks: the sandbox's state is already "
+                         "on this machine")
+    if verbose and project.network(network).kind == "node":
+        from ..exceptions import UsageError
+
+        raise UsageError("-v traces calls on the sandbox only: a node does not send traces")
+    signer = load_signer(key or project.default_key, password_file) if commit else None
+    with open_network(project, network, transport=transport) as net:
+        values = net.parse_call_args(contract, function, args)
+        with tracing(net, contract, trace, out) as steps, \
+                call_tracing(net, verbose, out, project) as recorder, \
+                located(project, contract):
+            if commit:
+                receipt = net.call(contract, function, values, gas_limit=gas_limit,
+                                   signer=signer)
+            else:
+                receipt = net.query(contract, function, values, gas_limit=gas_limit)
+        proven = _prove(project, net, contract, function, values, receipt) if prove else None
+        data = {"contract": contract, **receipt_json(receipt, abi_lookup(net))}
+        if recorder is not None:
+            data["call_trace"] = recorder.to_json()  # reads ABIs: while the network is open
+    if proven is not None:
+        data["proof"] = proven.to_json()
+    if steps is not None:
+        data["trace"] = steps
+    out.emit(data, lambda: render_receipt(out, receipt, proven, data["events"]))
+
+
+@contextmanager
+def located(project, contract: str) -> Iterator[None]:
+    """A failed call gets its function and Zig file:line from the build's debug sidecar."""
+    from ..exceptions import ExecutionError
+
+    try:
+        yield
+    except ExecutionError as exc:
+        if contract in project.contracts:
+            from ..toolchain.debuginfo import locate
+
+            replaced = locate(exc, project.out_dir, contract)
+            if replaced is not exc:
+                raise replaced from exc
+        raise
+
+
+def _prove(project, net, contract: str, function: str, values, receipt):
+    """Re-run the query over proven state (ghost_cli.client.prove) and hold the node to it."""
+    from ..chain.network import PROOFS, require
+    from ..client.prove import matching_code, prove_query
+    from ..config import defaults as d
+    from ..exceptions import CryptoError, UsageError
+
+    require(net, PROOFS, "--prove is for node networks: the sandbox's state is already "
+                         "on this machine")
+    address = net.resolve(contract)
+    info = net.client.get_contract(address=address)
+    name = contract if contract in project.contracts else info.get("name")
+    builds = [p.read_bytes() for t in d.TARGETS if name in project.contracts
+              and (p := project.artifact_path(name, t)).is_file()]
+    code = matching_code(builds, bytes.fromhex(info["code_hash"][2:]))
+    if code is None:
+        raise UsageError(f"--prove re-runs {function} on this project's build of {contract}, "
+                         "and no build here is the deployed code: run `ghost build` on the "
+                         "deployed version")
+    proven = prove_query(net, address, function, values, code)
+    if proven.return_data != receipt.return_data:
+        raise CryptoError(f"the node answered 0x{receipt.return_data.hex()}, but its proven "
+                          f"state gives 0x{proven.return_data.hex()}")
+    return proven

@@ -50,7 +50,11 @@ class Transaction:
                             ("gas_limit", self.gas_limit), ("expiry", self.expiry)):
             if not 0 <= value < 2**64:
                 raise TransactionError(f"{name} {value} is outside 0..2^64-1")
-        if len(self.function.encode()) > MAX_FUNCTION_NAME or len(self.label.encode()) > MAX_LABEL:
+        try:
+            function, label = self.function.encode(), self.label.encode()
+        except UnicodeEncodeError:  # a lone surrogate: undecodable bytes from a command line
+            raise TransactionError("function name or label is not valid UTF-8") from None
+        if len(function) > MAX_FUNCTION_NAME or len(label) > MAX_LABEL:
             raise TransactionError("function name or label longer than 255 bytes")
 
     def encode(self) -> bytes:

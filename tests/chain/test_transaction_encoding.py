@@ -54,3 +54,6 @@ def test_fields_are_range_checked():
         Transaction(chain_id=1, sender=b"\x01" * 20, nonce=-1, kind="call", gas_limit=1, expiry=1)
     with pytest.raises(TransactionError, match="20-byte"):
         Transaction(chain_id=1, sender=b"\x01", nonce=0, kind="call", gas_limit=1, expiry=1)
+    with pytest.raises(TransactionError, match="not valid UTF-8"):  # b"\xff" from a shell
+        Transaction(chain_id=1, sender=b"\x01" * 20, nonce=0, kind="deploy", gas_limit=1,
+                    expiry=1, label="\udcff")

@@ -48,6 +48,11 @@ def test_bad_arguments_are_refused_before_running(project, run_ghost):
 
 def test_unknown_contract_and_missing_artifact(project, tmp_path, run_ghost):
     assert run_ghost("call", "ghosty", "get", cwd=project).code == 7
+    # the byte 0xff on the command line (not UTF-8): a one-line error, no traceback
+    for args in (("call", "\udcff", "get"), ("query", "\udcff", "get")):
+        bad = run_ghost(*args, cwd=project)
+        assert bad.code == 7 and "no contract named" in bad.stderr
+        assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     (project / "build" / "counter.wasm").unlink()
     missing = run_ghost("deploy", cwd=project)
     assert missing.code == 7 and "ghost build" in missing.stderr

@@ -54,6 +54,14 @@ PRUNE_SLACK_FRACTION = 10
 CODE_CACHE_ENTRIES = 64
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate: undecodable bytes from a command line
+        return False
+    return True
+
+
 class SqlNodes:
     """The tree's nodes in the `state_nodes` table, with a write-through cache of the
     nodes read and written. The cache must never outlive what it mirrors: the store calls
@@ -333,6 +341,8 @@ class SqlStore:
         return row[0] if row else None
 
     def address_of(self, name: str) -> bytes | None:
+        if not name.isascii() and not _utf8(name):
+            return None  # no name stored is text that UTF-8 cannot encode
         row = self._one("SELECT address FROM names WHERE name = ?", (name,))
         return bytes(row[0]) if row else None
 

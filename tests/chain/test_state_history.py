@@ -61,36 +61,6 @@ class HistorySuite:
             store.close()
 
 
-class TestSqlite(HistorySuite):
-    @pytest.fixture
-    def url(self, tmp_path):
-        return str(tmp_path / "state.db")
-
-
-class TestPostgres(HistorySuite):
-    @pytest.fixture
-    def url(self, pg_cluster):
-        return pg_cluster.new_schema()
-
-
-def test_history_can_be_switched_off_and_on(tmp_path):
-    url = str(tmp_path / "state.db")
-    store = open_store(url, authenticated=True, history=False)
-    _block(store, 1, A, {b"k": b"v"})
-    assert store.history_from() is None and store.state_root()  # the tree is still kept
-    with pytest.raises(HeightUnavailableError, match="keeps no state history"):
-        store.prove_at(A, b"k", 1)
-    store.close()
-    store = open_store(url, authenticated=True)  # back on: history starts here
-    assert store.history_from() == 1
-    _block(store, 2, A, {b"k": b"w"})
-    assert store.storage_get_at(A, b"k", 1) == b"v"
-    store.close()
-    store = open_store(url, authenticated=True, history=False)  # off again: dropped
-    assert store.history_from() is None
-    store.close()
-
-
 def _rows_below(store, height):
     return sorted((bytes(a), bytes(k), h) for a, k, h in store._rows(
         "SELECT address, key, height FROM storage_log WHERE height < ?", (height,)))
@@ -173,13 +143,31 @@ class PruningSuite:
             store.close()
 
 
-class TestPruningSqlite(PruningSuite):
+class TestSqlite(HistorySuite, PruningSuite):
     @pytest.fixture
     def url(self, tmp_path):
         return str(tmp_path / "state.db")
 
 
-class TestPruningPostgres(PruningSuite):
+class TestPostgres(HistorySuite, PruningSuite):
     @pytest.fixture
     def url(self, pg_cluster):
         return pg_cluster.new_schema()
+
+
+def test_history_can_be_switched_off_and_on(tmp_path):
+    url = str(tmp_path / "state.db")
+    store = open_store(url, authenticated=True, history=False)
+    _block(store, 1, A, {b"k": b"v"})
+    assert store.history_from() is None and store.state_root()  # the tree is still kept
+    with pytest.raises(HeightUnavailableError, match="keeps no state history"):
+        store.prove_at(A, b"k", 1)
+    store.close()
+    store = open_store(url, authenticated=True)  # back on: history starts here
+    assert store.history_from() == 1
+    _block(store, 2, A, {b"k": b"w"})
+    assert store.storage_get_at(A, b"k", 1) == b"v"
+    store.close()
+    store = open_store(url, authenticated=True, history=False)  # off again: dropped
+    assert store.history_from() is None
+    store.close()

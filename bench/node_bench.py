@@ -170,8 +170,9 @@ def echo_main(data_dir: Path) -> None:
     asyncio.run(run())
 
 
-def start(args: list[str], env: dict | None = None) -> tuple[subprocess.Popen, dict]:
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
+def start(args: list[str], env: dict | None = None, cwd: Path | None = None
+          ) -> tuple[subprocess.Popen, dict]:
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env, cwd=cwd)
     line = proc.stdout.readline()
     bound = json.loads(line) if line else {}
     if not bound.get("ok"):
@@ -185,10 +186,13 @@ def start_node(data_dir: Path, source: Path | None = None) -> tuple[subprocess.P
     env = None
     if source is not None:
         env = {**os.environ, "PYTHONPATH": str(source)}
+    # `python -m` puts the working directory first on sys.path, ahead of PYTHONPATH: run
+    # from `source` itself, or the ghost_cli beside the caller would be imported instead.
     return start([sys.executable, "-m", "ghost_cli", "node", "start", "--data-dir",
-                  str(data_dir), "--http", "127.0.0.1:0", "--quic", "127.0.0.1:0",
+                  str(data_dir.resolve()), "--http", "127.0.0.1:0", "--quic", "127.0.0.1:0",
                   "--chain-id", str(CHAIN_ID), "--log-file",
-                  str(data_dir.parent / f"{data_dir.name}.log"), "--json"], env)
+                  str(data_dir.resolve().parent / f"{data_dir.name}.log"), "--json"], env,
+                 cwd=source.resolve() if source is not None else None)
 
 
 def start_echo(data_dir: Path) -> tuple[subprocess.Popen, dict]:

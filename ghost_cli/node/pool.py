@@ -7,8 +7,10 @@ this pool, which is bounded three ways:
 - `workers` threads run at once (concurrency); each execution is bounded in time by its
   gas and the engines' wall-clock backstop, and in memory by the engine limits. A worker
   that only waits for the node's single writer (a transaction queued behind another)
-  is `parked`: a fresh thread takes its place meanwhile, so queued transactions never
-  hold the workers that reads need (at most `queue` may be parked; one more is `busy`);
+  is `parked`: another thread takes its place meanwhile, so queued transactions never
+  hold the workers that reads need (at most `queue` may be parked; one more is `busy`).
+  A worker back from parking with one thread too many keeps its thread as a spare, so
+  under load parking wakes a spare instead of starting and ending a thread each time;
 - at most `queue` executions wait for a worker; one more is refused at once with
   NodeBusyError (JSON-RPC `busy`), so a flood costs the flooder, not the node's memory;
 - the workers are daemon threads the node never joins: on SIGTERM the executions still
@@ -55,7 +57,10 @@ class ExecutionPool:
         self._name = name
         self._spawned = 0
         self._alive = 0  # worker threads; more than `workers` only while some are parked
+        self._spares = 0  # threads of `_alive` idle until a worker parks (at most `queue`)
+        self._spare = threading.Semaphore(0)  # released once per spare called to work
         self._local = threading.local()  # marks this pool's worker threads
+        self._outboxes: dict[Any, _Outbox] = {}  # run()'s results, per event loop
         for _ in range(limits.workers):
             self._spawn()
 
@@ -81,21 +86,34 @@ class ExecutionPool:
         from concurrent.futures import Future
 
         future: Future = Future()
-        with self._lock:
-            if self._closed:
-                raise NodeUnavailableError("the node is stopping")
-            try:
-                self._queue.put_nowait((future, fn, args, kwargs))
-            except queue.Full:
-                raise _busy(self.limits) from None
+        self._put((future, fn, args, kwargs))
         return future
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`submit` for asyncio callers. Cancelling the caller drops the result; an
-        execution already running finishes (or hits its deadline) on its own."""
+        execution already running finishes (or hits its deadline) on its own.
+
+        The result comes back through the loop's `_Outbox`: one wake-up of the event loop
+        for all the executions that finish together (a group commit's answers), where a
+        concurrent Future per call would wake it once per call."""
         import asyncio  # here: `ghost node --help` and every other command import this module
 
-        return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
+        loop = asyncio.get_running_loop()
+        outbox = self._outboxes.get(loop)
+        if outbox is None:
+            outbox = self._outboxes[loop] = _Outbox(loop)
+        future = loop.create_future()
+        self._put((_LoopResult(outbox, future), fn, args, kwargs))
+        return await future
+
+    def _put(self, item: tuple) -> None:
+        with self._lock:
+            if self._closed:
+                raise NodeUnavailableError("the node is stopping")
+            try:
+                self._queue.put_nowait(item)
+            except queue.Full:
+                raise _busy(self.limits) from None
 
     @property
     def parked(self) -> int:
@@ -112,7 +130,11 @@ class ExecutionPool:
             if self._parked >= self.limits.queue:
                 raise _busy(self.limits)
             self._parked += 1
-            self._spawn()
+            if self._spares:
+                self._spares -= 1
+                self._spare.release()
+            else:
+                self._spawn()
         try:
             yield
         finally:
@@ -130,6 +152,10 @@ class ExecutionPool:
                 break
             if future.set_running_or_notify_cancel():
                 future.set_exception(NodeUnavailableError("the node is stopping"))
+        with self._lock:
+            spares, self._spares = self._spares, 0
+        for _ in range(spares):  # wake the spares so they exit
+            self._spare.release()
         for _ in range(self._alive):  # wake idle workers so they exit
             try:
                 self._queue.put_nowait(None)
@@ -138,28 +164,95 @@ class ExecutionPool:
 
     def _work(self) -> None:
         self._local.worker = True
-        while True:
+        try:
+            while self._next():
+                pass
+        finally:
             with self._lock:
-                if self._alive > self.limits.workers + self._parked:
-                    self._alive -= 1  # a parked worker is back: one thread too many
-                    return
-            item = self._queue.get()
-            if item is None or self._closed:
-                if item is not None and item[0].set_running_or_notify_cancel():
-                    item[0].set_exception(NodeUnavailableError("the node is stopping"))
-                return
-            future, fn, args, kwargs = item
-            if not future.set_running_or_notify_cancel():
-                continue  # its caller went away before it started: nothing to run
+                self._alive -= 1
+
+    def _next(self) -> bool:
+        """Run one queued execution (or wait as a spare); False when this thread ends."""
+        with self._lock:
+            surplus = self._alive - self._spares > self.limits.workers + self._parked
+            if surplus:  # a parked worker is back: one thread too many
+                if self._closed or self._spares >= self.limits.queue:
+                    return False
+                # Kept as a spare for the next park: a thread start costs more than
+                # an idle thread's stack.
+                self._spares += 1
+        if surplus:
+            self._spare.acquire()
+            return not self._closed
+        item = self._queue.get()
+        if item is None or self._closed:
+            if item is not None and item[0].set_running_or_notify_cancel():
+                item[0].set_exception(NodeUnavailableError("the node is stopping"))
+            return False
+        future, fn, args, kwargs = item
+        if not future.set_running_or_notify_cancel():
+            return True  # its caller went away before it started: nothing to run
+        with self._lock:
+            self._running += 1
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # the caller's await re-raises it
+            future.set_exception(exc)
+        finally:
             with self._lock:
-                self._running += 1
+                self._running -= 1
+        return True
+
+
+class _Outbox:
+    """Results bound for one event loop: the first posted while the loop has none
+    pending schedules one `_deliver` call, which hands over everything posted by then."""
+
+    __slots__ = ("loop", "_mutex", "_items")
+
+    def __init__(self, loop: Any) -> None:
+        self.loop = loop
+        self._mutex = threading.Lock()
+        self._items: list[tuple[Any, Any, BaseException | None]] = []
+
+    def post(self, future: Any, value: Any, exc: BaseException | None) -> None:
+        with self._mutex:
+            self._items.append((future, value, exc))
+            first = len(self._items) == 1
+        if first:
             try:
-                future.set_result(fn(*args, **kwargs))
-            except BaseException as exc:  # the caller's await re-raises it
+                self.loop.call_soon_threadsafe(self._deliver)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                pass
+
+    def _deliver(self) -> None:
+        with self._mutex:
+            items, self._items = self._items, []
+        for future, value, exc in items:
+            if future.done():  # its caller was cancelled meanwhile
+                continue
+            if exc is None:
+                future.set_result(value)
+            else:
                 future.set_exception(exc)
-            finally:
-                with self._lock:
-                    self._running -= 1
+
+
+class _LoopResult:
+    """The side of an asyncio future a worker sees (what it uses of a concurrent Future)."""
+
+    __slots__ = ("outbox", "future")
+
+    def __init__(self, outbox: _Outbox, future: Any) -> None:
+        self.outbox, self.future = outbox, future
+
+    def set_running_or_notify_cancel(self) -> bool:
+        return not self.future.cancelled()  # its caller went away before it started
+
+    def set_result(self, value: Any) -> None:
+        self.outbox.post(self.future, value, None)
+
+    def set_exception(self, exc: BaseException) -> None:
+        self.outbox.post(self.future, None, exc)
 
 
 def _busy(limits: PoolLimits) -> NodeBusyError:

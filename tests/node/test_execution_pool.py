@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 
 import pytest
 
@@ -83,6 +85,69 @@ def test_a_parked_worker_is_replaced_so_reads_still_run():
         pool.submit(parks_too).result(WAIT)
     gate.set()
     assert writer.result(WAIT) == "written" and pool.parked == 0
+    pool.close()
+
+
+def _settle(pool: ExecutionPool, spares: int) -> None:
+    """Wait for a worker back from parking to have become a spare."""
+    deadline = time.monotonic() + WAIT
+    while pool._spares != spares and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert pool._spares == spares
+
+
+def test_a_worker_back_from_parking_stays_as_a_spare_for_the_next_park():
+    pool = ExecutionPool(PoolLimits(workers=1, queue=4))
+
+    def parks() -> str:
+        with pool.park():
+            pass
+        return "ok"
+
+    assert pool.submit(parks).result(WAIT) == "ok"
+    _settle(pool, 1)
+    started = pool._spawned
+    for _ in range(5):  # each park wakes the spare; no thread is started
+        assert pool.submit(parks).result(WAIT) == "ok"
+        _settle(pool, 1)
+    assert pool._spawned == started
+    # The spare counts as a thread, not as a worker: one execution at a time still.
+    gate, first = threading.Event(), threading.Event()
+    running = _blocker(pool, gate, first)
+    assert first.wait(WAIT)
+    second = pool.submit(lambda: "second")
+    assert pool.running == 1 and pool.waiting == 1
+    gate.set()
+    assert running.result(WAIT) == "done" and second.result(WAIT) == "second"
+    pool.close()
+    deadline = time.monotonic() + WAIT
+    while pool._alive and time.monotonic() < deadline:  # the spare exits too
+        time.sleep(0.001)
+    assert pool._alive == 0
+
+
+def test_run_hands_results_and_errors_to_asyncio_callers():
+    pool = ExecutionPool(PoolLimits(workers=2, queue=64))
+
+    async def main() -> None:
+        results = await asyncio.gather(*(pool.run(lambda i=i: i * i) for i in range(50)))
+        assert results == [i * i for i in range(50)]
+        with pytest.raises(ZeroDivisionError):
+            await pool.run(lambda: 1 / 0)
+        # A caller cancelled while its call waits for a worker: the call never runs.
+        gate, started = threading.Event(), threading.Event()
+        blockers = [pool.submit(lambda: gate.wait(WAIT)) for _ in range(2)]
+        ran: list[str] = []
+        waiting = asyncio.ensure_future(pool.run(lambda: ran.append("ran")))
+        await asyncio.sleep(0.01)
+        waiting.cancel()
+        gate.set()
+        assert all(b.result(WAIT) for b in blockers)
+        assert await pool.run(lambda: "after") == "after"  # the one after it did run
+        assert ran == [] and waiting.cancelled()
+        started.set()
+
+    asyncio.run(main())
     pool.close()
 
 

@@ -185,6 +185,12 @@ class SqlStore:
     def read(self) -> AbstractContextManager[None]:
         return self.transaction()
 
+    def _atomic(self) -> AbstractContextManager[None]:
+        """All or nothing for one method's few statements. Inside a transaction() already,
+        that transaction makes them so (an error leaving this method leaves it too, and it
+        rolls back), and a savepoint of their own would only cost two more statements."""
+        return nullcontext() if self._depth else self.transaction()
+
     def exclusive(self) -> AbstractContextManager[None]:
         return nullcontext()
 
@@ -316,7 +322,7 @@ class SqlStore:
     # --- contracts --------------------------------------------------------------------
 
     def put_contract(self, rec: ContractRecord, code: bytes) -> None:
-        with self.transaction():
+        with self._atomic():
             self._exec("INSERT INTO code VALUES (?, ?) ON CONFLICT DO NOTHING",
                        (rec.code_hash, code))
             self._exec(
@@ -382,7 +388,7 @@ class SqlStore:
     def storage_apply(self, address: bytes, writes: dict[bytes, bytes | None], *,
                       height: int | None = None) -> None:
         if self.tree is not None:
-            with self.transaction():  # storage and tree rows: both or neither
+            with self._atomic():  # storage and tree rows: both or neither
                 self._storage_write(address, writes)
                 if not self.keep_history:
                     for key, value in writes.items():
@@ -401,7 +407,7 @@ class SqlStore:
                     [(address, key, height, value) for key, value in writes.items()])
                 self._prune_for(height)
         elif writes:
-            with self.transaction():
+            with self._atomic():
                 self._storage_write(address, writes)
                 # the tree (and its history) no longer match storage; an authenticated
                 # open rebuilds it and starts the history afresh
@@ -575,7 +581,7 @@ class SqlStore:
     # --- receipts and events ----------------------------------------------------------
 
     def put_receipt(self, rec: ReceiptRecord) -> None:
-        with self.transaction():
+        with self._atomic():
             self._exec(
                 "INSERT INTO receipts (tx_hash, height, kind, sender, target, function, "
                 "gas_used, return_data, logs, status, error) "

@@ -146,6 +146,8 @@ class SqliteStore(SqlStore):
         return self._db.execute("PRAGMA data_version").fetchone()[0]
 
     def _changed_elsewhere(self) -> bool:
+        if self.path == ":memory:":  # no other connection can reach it
+            return False
         version = self._data_version()  # moves when another connection commits
         changed, self._version = version != self._version, version
         return changed

@@ -30,6 +30,7 @@ from ghost_cli.vm.host_table import BY_NAME, HOST_MODULE
 from ghost_cli.vm.recording import current_tracer
 from ghost_cli.vm.types import CallContext, Limits, Outcome, StorageReader
 
+from . import raw_calls
 from .backstop import EpochTicker
 from .cache import DiskCache, MemoryCache
 from .checks import (
@@ -42,7 +43,6 @@ from .checks import (
 )
 from .frame import CallFrame, FrameStack
 from .host_functions import HostFunctions, func_type
-from .raw_calls import call_entry, export
 from .traps import WASM_PAGE, one_line, size_text, translate_trap
 
 # Proposals that are off: nondeterministic (threads, relaxed SIMD), unmeterable (bulk
@@ -280,15 +280,15 @@ class WasmEngine:
             stack.pop()
             # Release the call's memory now, not at the next garbage collection: the error
             # on its way out refers back to this frame through its traceback.
-            frame.error = frame.memory = frame.caller = None
+            frame.error = frame.memory = frame.caller = frame._context = None
             store.close()
 
     def _run(self, compiled: CompiledModule, function: str, frame: CallFrame) -> None:
         store = frame.store
         try:
-            instance = compiled.pre.instantiate(store)
-            frame.memory = export(store, instance, MEMORY_EXPORT)  # type: ignore[assignment]
-            call_entry(store, export(store, instance, function))  # type: ignore[arg-type]
+            instance = raw_calls.instantiate(store, compiled.pre)
+            frame.memory = raw_calls.memory(store, instance, MEMORY_EXPORT)
+            raw_calls.call_entry(store, instance, function)
         except wasmtime.Trap as trap:
             if frame.error is not None:
                 raise self._charged(frame.error, frame) from None

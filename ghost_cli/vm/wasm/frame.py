@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import wasmtime
+from wasmtime import _bindings
 
 from ghost_cli.exceptions import GhostError, HostMemoryError, OutOfGasError
 from ghost_cli.vm.log_limit import LogBuffer
@@ -22,6 +23,12 @@ if TYPE_CHECKING:
     from ghost_cli.vm.host_calls import HostTracer
 
 _U32 = 0xFFFF_FFFF
+# The C functions behind Store.get_fuel/set_fuel and Memory.data_len, called on the
+# call's context directly: a contract call asks for its fuel at every host call, and each
+# wasmtime-py wrapper adds two Python calls and a fresh c_uint64 to a C call.
+_get_fuel = _bindings._wasmtime_context_get_fuel
+_set_fuel = _bindings._wasmtime_context_set_fuel
+_data_size = _bindings._wasmtime_memory_data_size
 #: Fuel the store holds beyond the call's gas limit; see CallFrame.start.
 FUEL_RESERVE = 1
 
@@ -67,6 +74,11 @@ class CallFrame:
     # Linear memory's address and size at the last host call: only memory.grow moves it,
     # and a grow changes the size, so an unchanged size means an unchanged address.
     memory_span: tuple[int, int] | None = None
+    # The store's context while the call runs (start() to the engine's `finally`), and
+    # where get_fuel writes the fuel left.
+    _context: object = field(default=None, init=False, repr=False)
+    _fuel: ctypes.c_uint64 = field(default_factory=ctypes.c_uint64, init=False, repr=False)
+    _fuel_ref: object = field(default=None, init=False, repr=False)
 
     # ---- gas ---------------------------------------------------------------------------
     # wasmtime checks fuel only at function entries and loop headers, so straight-line code
@@ -75,11 +87,30 @@ class CallFrame:
     # leaves less than the reserve went over its limit, exactly, whatever the overshoot.
 
     def start(self) -> None:
-        self.store.set_fuel(self.ctx.gas_limit + FUEL_RESERVE)
+        self._context = self.store._context()
+        self._fuel_ref = ctypes.byref(self._fuel)
+        self._set(self.ctx.gas_limit + FUEL_RESERVE)
+
+    def _live_context(self) -> object:
+        context = self._context
+        if context is None:
+            raise ValueError("the call's store is closed")
+        return context
+
+    def _get(self) -> int:
+        error = _get_fuel(self._live_context(), self._fuel_ref)
+        if error:
+            raise wasmtime.WasmtimeError._from_ptr(error)
+        return self._fuel.value
+
+    def _set(self, fuel: int) -> None:
+        error = _set_fuel(self._live_context(), fuel)
+        if error:
+            raise wasmtime.WasmtimeError._from_ptr(error)
 
     def gas_left(self) -> int:
         """Gas left under the call's limit; negative once it has been overdrawn."""
-        return self.store.get_fuel() - FUEL_RESERVE
+        return self._get() - FUEL_RESERVE
 
     def gas_used(self) -> int:
         return min(self.ctx.gas_limit, self.ctx.gas_limit - self.gas_left())
@@ -90,13 +121,13 @@ class CallFrame:
 
     def charge(self, function: str, price: int) -> None:
         """Take a host-call price out of the store's fuel, so wasm and host gas are one pool."""
-        fuel = self.store.get_fuel()
+        fuel = self._get()
         if price > fuel - FUEL_RESERVE:
-            self.store.set_fuel(0)
+            self._set(0)
             error = self.out_of_gas()
             error.details["host_call"] = function
             raise error
-        self.store.set_fuel(fuel - price)
+        self._set(fuel - price)
 
     # ---- storage, seen through this call's pending writes -------------------------------
 
@@ -123,11 +154,11 @@ class CallFrame:
     def span(self) -> tuple[int, int]:
         """Where linear memory is now and its size. Valid for one host call: only wasm
         code (memory.grow) moves or grows it, and none runs during a host call."""
-        memory, store = self._memory(), self.store
-        size = memory.data_len(store)
+        memory = self._memory()
+        size = _data_size(self._live_context(), ctypes.byref(memory._memory))
         span = self.memory_span
         if span is None or span[1] != size:
-            base = ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value or 0
+            base = ctypes.cast(memory.data_ptr(self.store), ctypes.c_void_p).value or 0
             span = self.memory_span = (base, size)
         return span
 

@@ -78,6 +78,23 @@ class StateStoreSuite:
             assert store.nonce(A) == 1
         assert store.nonce(A) == 1
 
+    def test_a_receipt_whose_events_fail_leaves_nothing(self, store):
+        # The events row fails (no address) after the receipt row went in: on its own,
+        # put_receipt takes both back; inside a transaction, that transaction does.
+        bad = ReceiptRecord(b"\xcc" * 32, 1, "call", A, A, "f", 10, b"", (),
+                            (Event(None, (b"E".ljust(32, b"\0"),), b""),))
+        before = store.counts()
+        with pytest.raises((sqlite3.Error, StateError)):
+            store.put_receipt(bad)
+        assert store.counts() == before
+        with pytest.raises((sqlite3.Error, StateError)), store.transaction():
+            store.set_nonce(A, 3)
+            store.put_receipt(bad)
+        assert store.counts() == before
+        assert store.nonce(A) == 0
+        with pytest.raises(NotFoundError):
+            store.receipt(b"\xcc" * 32)
+
     def test_receipts_keep_events_in_order(self, store):
         events = (Event(A, (b"E1".ljust(32, b"\0"),), b"d1"),
                   Event(A, (b"E2".ljust(32, b"\0"), b"\x07" * 32), b""))

@@ -11,12 +11,12 @@ wrong and at which byte offset.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import InvalidModuleError
 from ..formats import WASM
+from .metadata_json import parse_metadata
 
 VERSION = b"\x01\0\0\0"
 HEADER = WASM.magic + VERSION
@@ -401,15 +401,4 @@ def read_metadata(code: bytes) -> dict[str, Any] | None:
         raise InvalidModuleError(
             f"invalid WebAssembly module: {len(found)} {METADATA_SECTION} sections, expected one"
         )
-    try:
-        data = json.loads(found[0].payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidModuleError(
-            f"invalid {METADATA_SECTION} section: not UTF-8 JSON ({exc})"
-        ) from exc
-    except RecursionError:
-        raise InvalidModuleError(
-            f"invalid {METADATA_SECTION} section: JSON nested too deeply") from None
-    if not isinstance(data, dict):
-        raise InvalidModuleError(f"invalid {METADATA_SECTION} section: not a JSON object")
-    return data
+    return parse_metadata(found[0].payload, f"{METADATA_SECTION} section")

@@ -17,6 +17,7 @@ from typing import Any
 from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.exceptions import InvalidModuleError
 from ghost_cli.formats import ZVMC
+from ghost_cli.vm.metadata_json import parse_metadata
 
 VERSION = 1
 HEADER_BYTES = 16
@@ -90,13 +91,7 @@ def read_zvmc_metadata(data: bytes) -> dict[str, Any] | None:
     abi = decode_zvmc(data).abi
     if not abi.strip():
         return None
-    try:
-        parsed = json.loads(abi.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidModuleError(f"invalid ZVMC ABI section: not UTF-8 JSON ({exc})") from exc
-    if not isinstance(parsed, dict):
-        raise InvalidModuleError("invalid ZVMC ABI section: not a JSON object")
-    return parsed
+    return parse_metadata(abi, "ZVMC ABI section")
 
 
 def metadata_json(metadata: dict[str, Any]) -> bytes:

@@ -182,5 +182,17 @@ def test_state_errors_from_the_reader_pass_through(engine: WasmEngine) -> None:
 def test_instantiation_beyond_the_table_limit_is_refused() -> None:
     small = WasmEngine(Limits(max_table_elements=10))
     code = wat_module('(table 100 funcref) (func (export "f"))')
-    with pytest.raises(InvalidModuleError, match="cannot instantiate"):
+    # Refused when compiled, before any call: no instance slot of the engine fits it.
+    with pytest.raises(InvalidModuleError, match="table index 0 has a minimum element size "
+                       "of 100 which exceeds the limit of 10"):
         small.execute(code, "f", make_ctx(), {}.get)
+
+
+def test_a_module_too_big_for_an_instance_slot_is_refused_at_deploy() -> None:
+    # 70,000 mutable globals: over a megabyte of instance state for one call.
+    engine = WasmEngine()
+    code = wat_module("".join(f"(global (mut i64) (i64.const {i}))" for i in range(70_000))
+                      + '(func (export "f"))')
+    with pytest.raises(InvalidModuleError, match="^module does not fit a call's instance "
+                       "slot: instance allocation for this module requires"):
+        engine.validate(code)

@@ -52,3 +52,41 @@ def test_threads_sharing_an_engine_do_not_mix_calls() -> None:
     for t in threads:
         t.join()
     assert problems == []
+
+
+READ = wat_module("""
+  (func (export "read")
+    (drop (call $storage_read (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 0))))""")
+
+
+def test_calls_past_the_engines_slots_wait_for_one() -> None:
+    """Each call holds an instance slot from its store's creation to its close; with more
+    threads than slots, the rest wait (the pool would refuse them) and all succeed."""
+    engine = WasmEngine(slots=2)
+    engine.validate(READ)
+    lock = threading.Lock()
+    running = [0, 0]  # now, most at once
+    failures: list[BaseException] = []
+
+    def storage(key: bytes) -> None:  # a slow host call: the slot is held meanwhile
+        with lock:
+            running[0] += 1
+            running[1] = max(running)
+        threading.Event().wait(0.005)
+        with lock:
+            running[0] -= 1
+
+    def worker() -> None:
+        for _ in range(10):
+            try:
+                engine.execute(READ, "read", make_ctx(), storage)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert running[1] == 2

@@ -65,7 +65,11 @@ def invalid_module(exc: wasmtime.WasmtimeError) -> InvalidModuleError:
         return InvalidModuleError(
             "module uses bulk-memory instructions (memory.copy/memory.fill), which "
             "cannot be metered; build it with `ghost build` (Zig -mcpu=mvp)")
-    return InvalidModuleError(f"invalid WebAssembly module: {one_line(str(exc))}")
+    message = one_line(str(exc))
+    if "pooling allocator" in message:  # an instance too big for a slot (slots.py)
+        reason = message.split(": ", 1)[-1].split("; breakdown")[0]
+        return InvalidModuleError(f"module does not fit a call's instance slot: {reason}")
+    return InvalidModuleError(f"invalid WebAssembly module: {message}")
 
 
 def precheck(code: bytes, limits: Limits) -> None:

@@ -3,7 +3,8 @@
 One long-lived wasmtime Engine and one Linker (host functions defined once) per
 `WasmEngine`; modules are compiled once and cached (memory and, given `cache_dir`, disk);
 every `execute` gets a fresh Store with fuel = the call's gas limit and the store limits
-from `Limits`. Nothing a call does leaves the engine except through its `Outcome`.
+from `Limits`, its instance in one of the engine's pooled slots (slots.py). Nothing a
+call does leaves the engine except through its `Outcome`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from .checks import (
 )
 from .frame import CallFrame, FrameStack
 from .host_functions import HostFunctions, func_type
+from .slots import CALL_SLOTS, SlotGate, use_slots
 from .traps import WASM_PAGE, one_line, size_text, translate_trap
 
 # Proposals that are off: nondeterministic (threads, relaxed SIMD), unmeterable (bulk
@@ -74,13 +76,17 @@ class CompiledModule:
 class WasmEngine:
     def __init__(
         self, limits: Limits = Limits(), cache_dir: Path | None = None,  # noqa: B008 - frozen
+        slots: int = CALL_SLOTS,
     ) -> None:
+        """`slots`: calls that run at once (slots.py); more wait for one."""
         self.limits = limits
         self._settings = self._config_settings(limits)
         config = wasmtime.Config()
         for name, value in self._settings.items():
             setattr(config, name, value)
+        use_slots(config, limits, slots)
         self._engine = wasmtime.Engine(config)
+        self._slots = SlotGate(slots)
         # Per-thread stack of running calls; host handlers find their call here.
         self.frames = FrameStack()
         self._linker = wasmtime.Linker(self._engine)
@@ -259,29 +265,36 @@ class WasmEngine:
             compiled = collector.wasm_module(self, code, compiled)
 
         limits = self.limits
-        store = wasmtime.Store(self._engine)
-        store.set_limits(
-            memory_size=limits.memory_bytes, table_elements=limits.max_table_elements,
-            instances=1, tables=limits.max_tables, memories=1)
-        store.set_epoch_deadline(self._ticker.deadline_ticks)
-        frame = CallFrame(ctx, storage, store, limits, tracer=current_tracer())
-        frame.start()
-        stack = self.frames.frames
-        stack.append(frame)
+        self._slots.take()
+        store = None
         try:
-            with self._ticker:
-                self._run(compiled, function, frame)
-            if frame.gas_left() < 0:  # overdrawn in code between two of wasmtime's fuel checks
-                raise frame.out_of_gas()
-            return Outcome(
-                return_data=frame.return_data, gas_used=frame.gas_used(),
-                writes=dict(frame.overlay), events=tuple(frame.events), logs=frame.logs.logs())
+            store = wasmtime.Store(self._engine)
+            store.set_limits(
+                memory_size=limits.memory_bytes, table_elements=limits.max_table_elements,
+                instances=1, tables=limits.max_tables, memories=1)
+            store.set_epoch_deadline(self._ticker.deadline_ticks)
+            frame = CallFrame(ctx, storage, store, limits, tracer=current_tracer())
+            stack = self.frames.frames
+            stack.append(frame)
+            try:
+                frame.start()
+                with self._ticker:
+                    self._run(compiled, function, frame)
+                if frame.gas_left() < 0:  # overdrawn between two of wasmtime's fuel checks
+                    raise frame.out_of_gas()
+                return Outcome(
+                    return_data=frame.return_data, gas_used=frame.gas_used(),
+                    writes=dict(frame.overlay), events=tuple(frame.events),
+                    logs=frame.logs.logs())
+            finally:
+                stack.pop()
+                # Release the call's memory now, not at the next garbage collection: the
+                # error on its way out refers back to this frame through its traceback.
+                frame.error = frame.memory = frame.caller = frame._context = None
         finally:
-            stack.pop()
-            # Release the call's memory now, not at the next garbage collection: the error
-            # on its way out refers back to this frame through its traceback.
-            frame.error = frame.memory = frame.caller = frame._context = None
-            store.close()
+            if store is not None:
+                store.close()  # frees the instance's slot ...
+            self._slots.give()  # ... so the next call may take it
 
     def _run(self, compiled: CompiledModule, function: str, frame: CallFrame) -> None:
         store = frame.store

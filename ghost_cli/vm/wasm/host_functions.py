@@ -134,19 +134,6 @@ class WasmAccess:
         self._frame.panic_gas = self._frame.gas_used()
 
 
-def _handler(row: HostFunction) -> Callable[[CallFrame, list[int]], int | None]:
-    call = CALLS[row.name]
-    name = row.name
-
-    def handler(frame: CallFrame, args: list[int]) -> int | None:
-        if frame.tracer is None:
-            return call(WasmAccess(frame, name), *args)
-        return call_traced(frame.tracer, call, WasmAccess(frame, name), *args)
-
-    handler.__name__ = name
-    return handler
-
-
 def _raise_trap(exc: BaseException) -> int:
     """Hand `exc` to wasmtime-py the way its own host trampoline does: the call that
     entered wasm re-raises it from this process-wide slot when the trap comes out."""
@@ -170,7 +157,7 @@ class HostFunctions:
 
     def define(self, linker: wasmtime.Linker) -> None:
         for row in HOST_FUNCTIONS:
-            callback = ffi.wasmtime_func_unchecked_callback_t(self._raw(row, _handler(row)))
+            callback = ffi.wasmtime_func_unchecked_callback_t(self._raw(row))
             self._callbacks.append(callback)
             module, name = HOST_MODULE.encode(), row.name.encode()
             ty = func_type(row)  # held: a temporary would be freed before the call
@@ -181,21 +168,24 @@ class HostFunctions:
             if error:
                 raise wasmtime.WasmtimeError._from_ptr(error)
 
-    def _raw(self, row: HostFunction, handler: Callable[[CallFrame, list[int]], int | None]
-             ) -> Callable[..., int]:
+    def _raw(self, row: HostFunction) -> Callable[..., int]:
         frames = self._frames
-        count = len(row.params)
+        call, name = CALLS[row.name], row.name
+        slots = range(len(row.params))
         if any(kind != "i32" for _, kind in row.params) or row.results not in _RESULTS:
             raise TypeError(f"host function {row.name}: types the raw path does not handle")
         result = row.results[0] if row.results else None
 
         def callback(_env: object, caller: object, raw: object, _size: int) -> int:
             try:
-                frame = frames.current()
+                frame = frames.frames[-1]  # frames.current(), without the call
                 frame.caller = caller  # valid for this host call only
-                args = [raw[i].i32 & _U32 for i in range(count)]  # type: ignore[index]
+                args = [raw[i].i32 & _U32 for i in slots]  # type: ignore[index]
                 try:
-                    value = handler(frame, args)
+                    if frame.tracer is None:
+                        value = call(WasmAccess(frame, name), *args)
+                    else:
+                        value = call_traced(frame.tracer, call, WasmAccess(frame, name), *args)
                 except GhostError as exc:
                     frame.error = exc  # the engine raises exactly this, subclass and all
                     raise

@@ -90,3 +90,32 @@ def test_calls_past_the_engines_slots_wait_for_one() -> None:
         t.join()
     assert failures == []
     assert running[1] == 2
+
+
+ADDRESS_SPACE_PROBE = """
+import resource, sys
+sys.path.insert(0, sys.argv[1])
+from wasm_helpers import make_ctx, wat_module
+from ghost_cli.vm.wasm import WasmEngine
+with open("/proc/self/status") as status:
+    size = next(int(line.split()[1]) for line in status if line.startswith("VmSize"))
+# room for this process to run (and compile), not for 16 slots of 16 MiB
+limit = (size + 200 * 1024) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+engine = WasmEngine()
+out = engine.execute(wat_module('(func (export "f"))'), "f", make_ctx(), {}.get)
+print(engine.pooled, out.gas_used)
+"""
+
+
+def test_without_address_space_for_the_slots_calls_still_run() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    support = Path(__file__).resolve().parents[1] / "support"
+    done = subprocess.run([sys.executable, "-c", ADDRESS_SPACE_PROBE, str(support)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "1"]
+    assert WasmEngine().pooled

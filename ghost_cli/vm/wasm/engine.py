@@ -44,7 +44,7 @@ from .checks import (
 )
 from .frame import CallFrame, FrameStack
 from .host_functions import HostFunctions, func_type
-from .slots import CALL_SLOTS, SlotGate, use_slots
+from .slots import CALL_SLOTS, SlotGate, pooled_engine
 from .traps import WASM_PAGE, one_line, size_text, translate_trap
 
 # Proposals that are off: nondeterministic (threads, relaxed SIMD), unmeterable (bulk
@@ -81,11 +81,11 @@ class WasmEngine:
         """`slots`: calls that run at once (slots.py); more wait for one."""
         self.limits = limits
         self._settings = self._config_settings(limits)
-        config = wasmtime.Config()
-        for name, value in self._settings.items():
-            setattr(config, name, value)
-        use_slots(config, limits, slots)
-        self._engine = wasmtime.Engine(config)
+        engine = pooled_engine(self._config(), limits, slots)
+        #: whether calls run in pooled slots; False where the pool's address space could
+        #: not be reserved (an address-space rlimit): then every call maps its own memory
+        self.pooled = engine is not None
+        self._engine = engine or wasmtime.Engine(self._config())
         self._slots = SlotGate(slots)
         # Per-thread stack of running calls; host handlers find their call here.
         self.frames = FrameStack()
@@ -100,6 +100,12 @@ class WasmEngine:
             DiskCache(Path(cache_dir), self._cache_tag()) if cache_dir is not None else None)
         self._ticker = EpochTicker(self._engine, limits.timeout_seconds)
         self._finalizer = weakref.finalize(self, self._ticker.close)
+
+    def _config(self) -> wasmtime.Config:
+        config = wasmtime.Config()
+        for name, value in self._settings.items():
+            setattr(config, name, value)
+        return config
 
     @staticmethod
     def _config_settings(limits: Limits) -> dict[str, object]:

@@ -11,6 +11,9 @@ A pool has a fixed number of slots and refuses an instantiation past it, so `Slo
 hands them out first: a call takes a slot before it creates its store and gives it back
 after the store is closed, and a call past the limit waits for one. A wasm call is a leaf
 (no host call runs another wasm call), so a thread never waits on a slot it holds.
+
+Where the pool's address space cannot be reserved (a process under an address-space
+rlimit), the engine falls back to wasmtime's default allocator: slower, never refused.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import queue
 
 import wasmtime
 from wasmtime import _bindings
+from wasmtime import _ffi as ffi
 
 from ghost_cli.vm.types import Limits
 
@@ -55,6 +59,20 @@ def use_slots(config: wasmtime.Config, limits: Limits, slots: int = CALL_SLOTS) 
         _bindings.wasmtime_pooling_allocation_strategy_set(config.ptr(), pool)
     finally:
         _bindings.wasmtime_pooling_allocation_config_delete(pool)
+
+
+def pooled_engine(config: wasmtime.Config, limits: Limits,
+                  slots: int = CALL_SLOTS) -> wasmtime.Engine | None:
+    """A wasmtime Engine over `config` with `slots` pooled instance slots, or None when
+    the pool's address space cannot be reserved (wasmtime then returns no engine at all,
+    which wasmtime-py would wrap as a null pointer and crash on at first use)."""
+    use_slots(config, limits, slots)
+    raw = ffi.wasm_engine_new_with_config(config._consume())
+    if not raw:
+        return None
+    engine = wasmtime.Engine.__new__(wasmtime.Engine)
+    engine._set_ptr(raw)
+    return engine
 
 
 class SlotGate:

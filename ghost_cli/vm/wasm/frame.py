@@ -121,18 +121,13 @@ class CallFrame:
 
     def charge(self, function: str, price: int) -> None:
         """Take a host-call price out of the store's fuel, so wasm and host gas are one pool."""
-        # _get and _set, inlined: every host call of every contract call comes here
-        context = self._live_context()
-        if _get_fuel(context, self._fuel_ref):
-            raise wasmtime.WasmtimeError("fuel is not enabled on this store")
-        fuel = self._fuel.value
+        fuel = self._get()
         if price > fuel - FUEL_RESERVE:
             self._set(0)
             error = self.out_of_gas()
             error.details["host_call"] = function
             raise error
-        if _set_fuel(context, fuel - price):
-            raise wasmtime.WasmtimeError("fuel is not enabled on this store")
+        self._set(fuel - price)
 
     # ---- storage, seen through this call's pending writes -------------------------------
 

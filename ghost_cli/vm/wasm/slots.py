@@ -48,7 +48,7 @@ _POOL_SETTINGS = (
 )
 
 
-def use_slots(config: wasmtime.Config, limits: Limits, slots: int = CALL_SLOTS) -> None:
+def _use_slots(config: wasmtime.Config, limits: Limits, slots: int = CALL_SLOTS) -> None:
     """Configure `config` for the pooling allocator: `slots` instances, each within
     `limits` (the store limits every call sets anyway)."""
     pool = _bindings.wasmtime_pooling_allocation_config_new()
@@ -66,7 +66,7 @@ def pooled_engine(config: wasmtime.Config, limits: Limits,
     """A wasmtime Engine over `config` with `slots` pooled instance slots, or None when
     the pool's address space cannot be reserved (wasmtime then returns no engine at all,
     which wasmtime-py would wrap as a null pointer and crash on at first use)."""
-    use_slots(config, limits, slots)
+    _use_slots(config, limits, slots)
     raw = ffi.wasm_engine_new_with_config(config._consume())
     if not raw:
         return None

@@ -3,9 +3,12 @@ exportFunctions exports exactly its list and names a bad entry in a compile erro
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
-from ghost_cli.exceptions import CompileError
+from ghost_cli.chain.sandbox import Sandbox
+from ghost_cli.exceptions import CompileError, RevertError
 from ghost_cli.toolchain.build import build_project
 from ghost_cli.vm.wasm_module import parse_module
 
@@ -65,3 +68,27 @@ def test_export_functions_names_a_bad_entry(make_project, listed) -> None:
                              f'ghost.exportFunctions(@This(), .{{ "get", "{listed}" }});')
     with pytest.raises(CompileError, match=listed):
         build_project(make_project(source, name="bad"))
+
+
+def _host_calls(sandbox, function: str, calldata: bytes) -> list[str]:
+    from ghost_cli.vm.recording import recording
+    from ghost_cli.vm.trace import Recorder
+
+    recorder = Recorder(verbosity=2)  # every host call
+    address = sandbox.resolve("listed")
+    with recording(recorder), contextlib.suppress(RevertError):
+        tx = sandbox.new_transaction("call", sandbox.default_sender, target=address,
+                                     function=function, args=calldata)
+        sandbox.submit(sandbox.authorize(tx, None))
+    [frame] = recorder.to_json()
+    return [item["name"] for item in frame["items"] if item["type"] == "host"]
+
+
+def test_an_export_copies_call_data_only_when_there_is_some(make_project, tmp_path) -> None:
+    """Without call data the export skips `input_copy` (one host call and its gas fewer);
+    with call data a function without parameters still refuses it."""
+    (r,) = build_project(make_project(LISTED, name="listed"))
+    with Sandbox(":memory:") as sandbox:
+        sandbox.deploy(r.path.read_bytes(), name="listed")
+        assert _host_calls(sandbox, "get", b"") == ["input_size"]
+        assert _host_calls(sandbox, "get", b"\x01") == ["input_size", "input_copy", "revert"]

@@ -382,6 +382,50 @@ def test_writes_without_the_tree_are_rebuilt_on_an_authenticated_open(store_url)
     s.close()
 
 
+def test_a_private_store_marks_the_tree_stale_after_any_undo_or_meta_write():
+    # In memory no other connection can write the meta rows back, so the store removes
+    # them once rather than on every write; anything that may bring them back (a
+    # rollback, a snapshot's end, a write of the rows) makes it remove them again.
+    from ghost_cli.chain.store.sql import HISTORY_META
+
+    s = open_store(":memory:")
+    meta = lambda: {k for k in dict(s.export_rows("meta")) if k in (TREE_META, HISTORY_META)}  # noqa: E731
+    s.meta_set(TREE_META, "x")
+    s.meta_set(HISTORY_META, "1")
+    s.storage_apply(A, {b"k": b"1"})
+    assert meta() == set()
+    s.meta_set(TREE_META, "x")
+    s.storage_apply(A, {b"k": b"2"})
+    assert meta() == set()
+    s.meta_set(TREE_META, "x")
+    with pytest.raises(RuntimeError), s.transaction():
+        s.storage_apply(A, {b"k": b"3"})  # removes the row ...
+        raise RuntimeError  # ... and the rollback brings it back
+    assert meta() == {TREE_META}
+    s.storage_apply(A, {b"k": b"4"})
+    assert meta() == set()
+    s.meta_set(HISTORY_META, "1")
+    with s.snapshot():
+        s.storage_apply(A, {b"k": b"5"})
+        assert meta() == set()
+    assert meta() == {HISTORY_META}
+    s.storage_apply(A, {b"k": b"6"})
+    assert meta() == set()
+    s.close()
+
+
+def test_a_file_store_marks_the_tree_stale_on_every_write(tmp_path):
+    # Another connection may rebuild the tree between two writes of this one.
+    path = tmp_path / "state.db"
+    first, second = open_store(path), open_store(path)
+    first.storage_apply(A, {b"k": b"1"})
+    second.meta_set(TREE_META, "x")
+    first.storage_apply(A, {b"k": b"2"})
+    assert TREE_META not in dict(second.export_rows("meta"))
+    first.close()
+    second.close()
+
+
 def test_migration_from_v1_keeps_data_and_adds_the_tree(tmp_path):
     from ghost_cli.chain.store.sqlite import MIGRATIONS
 

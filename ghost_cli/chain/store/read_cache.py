@@ -19,8 +19,7 @@ path writes rows through statements of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 from .records import ContractRecord
@@ -69,16 +68,9 @@ class CachedSqliteStore(SqliteStore):
             self._changed_elsewhere()
             self._checked = self._pins > 0
 
-    @contextmanager
-    def pinned(self) -> Iterator[None]:
+    def pinned(self) -> _Pinned:
         """One operation: whether another connection committed is asked once, not per read."""
-        self._pins += 1
-        try:
-            yield
-        finally:
-            self._pins -= 1
-            if not self._pins:
-                self._checked = False
+        return _Pinned(self)
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -150,3 +142,22 @@ class CachedSqliteStore(SqliteStore):
     def import_rows(self, table: str, rows: Iterable[tuple]) -> None:
         super().import_rows(table, rows)
         self._drop()
+
+
+class _Pinned:
+    """`CachedSqliteStore.pinned()`: a class, as cheap to enter as the sandbox call
+    it wraps needs (a generator-based context manager costs several times as much)."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: CachedSqliteStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        self._store._pins += 1
+
+    def __exit__(self, *_: object) -> None:
+        store = self._store
+        store._pins -= 1
+        if not store._pins:
+            store._checked = False

@@ -163,6 +163,8 @@ class SqlStore:
     _log_height: int | None = None
     history_blocks: int | None = None
     _history_start: int | None = None
+    #: no other connection can reach this store (SQLite in memory)
+    _private = False
 
     # --- what a backend provides -----------------------------------------------------
 
@@ -212,6 +214,9 @@ class SqlStore:
         # statement texts recur and stay in the connection's prepared-statement cache (a
         # fresh name per savepoint is parsed and planned anew every time).
         self._depth = 0
+        # The tree's meta rows are known to be absent (only ever True on a private store,
+        # one no other connection can reach); any rollback and any write of them resets it.
+        self._tree_meta_gone = False
         self.tree: StateTree | None = None
         self.authenticated = authenticated
         #: log the state history; every process writing one store must agree
@@ -247,8 +252,7 @@ class SqlStore:
                     for address, key, value in self._rows(
                         "SELECT address, key, value FROM storage")
                 })
-                self._exec("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) "
-                           "DO UPDATE SET value = excluded.value", (TREE_META, TREE_VERSION))
+                self.meta_set(TREE_META, TREE_VERSION)
                 self._restart_history()
 
     def _restart_history(self) -> None:
@@ -270,6 +274,7 @@ class SqlStore:
 
     def _forget_caches(self) -> None:
         self._history_start = None  # a prune may have been undone
+        self._tree_meta_gone = False  # the rows' removal may have been undone
         if self.tree is not None:
             self.tree.nodes.forget()  # its cache may hold rows that were just undone
 
@@ -293,6 +298,8 @@ class SqlStore:
         return row[0] if row else None
 
     def meta_set(self, key: str, value: str) -> None:
+        if key in (TREE_META, HISTORY_META):
+            self._tree_meta_gone = False
         self._exec("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) "
                    "DO UPDATE SET value = excluded.value", (key, value))
 
@@ -411,7 +418,11 @@ class SqlStore:
                 self._storage_write(address, writes)
                 # the tree (and its history) no longer match storage; an authenticated
                 # open rebuilds it and starts the history afresh
-                self._exec("DELETE FROM meta WHERE key IN (?, ?)", (TREE_META, HISTORY_META))
+                if not self._tree_meta_gone:
+                    self._exec("DELETE FROM meta WHERE key IN (?, ?)", (TREE_META, HISTORY_META))
+                    # Only a store no other connection can reach knows the rows stay
+                    # gone: on a file, another process may rebuild the tree meanwhile.
+                    self._tree_meta_gone = self._private
 
     def _storage_write(self, address: bytes, writes: dict[bytes, bytes | None]) -> None:
         gone = [(address, key) for key, value in writes.items() if value is None]

@@ -11,8 +11,8 @@ writer commits, and `PRAGMA data_version` tells each connection when another com
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,7 @@ class SqliteStore(SqlStore):
         `history`: with it, the state history (sql.py), of the latest `history_blocks`
         blocks (None: of every block)."""
         self.path = self.location = str(path)
+        self._private = self.path == ":memory:"
         self.durable = durable
         try:
             if self.path != ":memory:":
@@ -152,30 +153,46 @@ class SqliteStore(SqlStore):
         changed, self._version = version != self._version, version
         return changed
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """All or nothing: a SAVEPOINT, so it also nests inside `snapshot()`."""
-        depth = self._depth = self._depth + 1
-        name = f"sp{depth}"
-        try:
-            try:
-                self._db.execute(f"SAVEPOINT {name}")
-            except sqlite3.DatabaseError as exc:
-                raise StateError(f"state database {self.path}: {exc}") from exc
-            try:
-                yield
-            except BaseException:
-                self._rollback(name)
-                raise
-            try:
-                self._db.execute(f"RELEASE {name}")
-            except sqlite3.DatabaseError as exc:  # e.g. disk full at commit
-                self._rollback(name)
-                raise StateError(f"could not commit to {self.path}: {exc}") from exc
-        finally:
-            self._depth = depth - 1
+        return _Savepoint(self)
 
     def _rollback(self, name: str) -> None:
         self._db.execute(f"ROLLBACK TO {name}")
         self._db.execute(f"RELEASE {name}")
         self._forget_caches()
+
+
+class _Savepoint:
+    """One `SqliteStore.transaction()`. A class, not a generator: every sandbox call
+    enters one, and a generator-based context manager costs several times as much."""
+
+    __slots__ = ("_store", "_depth")
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        store = self._store
+        depth = self._depth = store._depth = store._depth + 1
+        try:
+            store._db.execute(f"SAVEPOINT sp{depth}")
+        except sqlite3.DatabaseError as exc:
+            store._depth = depth - 1
+            raise StateError(f"state database {store.path}: {exc}") from exc
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        store, depth = self._store, self._depth
+        name = f"sp{depth}"
+        try:
+            if kind is not None:
+                store._rollback(name)
+                return  # the error goes on
+            try:
+                store._db.execute(f"RELEASE {name}")
+            except sqlite3.DatabaseError as exc:  # e.g. disk full at commit
+                store._rollback(name)
+                raise StateError(f"could not commit to {store.path}: {exc}") from exc
+        finally:
+            store._depth = depth - 1

@@ -17,6 +17,9 @@ machine hurts both alike; `vs echo` = calls/s / echo calls/s. The echo figure is
 the transport and the client alone allow on this machine: the node can only approach it.
 `--compare CHECKOUT` adds a node run from another checkout's ghost_cli (the code before a
 change, say) to the alternation, so before and after are measured under the same load.
+Where /proc is there (Linux), each row also shows the server process's CPU time per call
+in that round, all threads and its main thread (the event loop) alone: what a call costs
+the server, whatever the rate.
 
 Clients: HTTP/3 runs every concurrent call as a stream of one of a few QUIC connections
 (the node allows 32 request streams per connection, so 50 streams use two); HTTP/1.1
@@ -244,6 +247,12 @@ class Figures:
     count: int
     seconds: float
     latencies: tuple[float, ...]
+    cpu: float | None = None  # the server process's CPU seconds over the round
+    loop_cpu: float | None = None  # ... of which its main (event-loop) thread's
+
+    def cpu_ms(self, seconds: float | None) -> str:
+        """CPU milliseconds per call, or '-' where /proc is not there to ask."""
+        return "-" if seconds is None else f"{seconds / self.count * 1000:.2f}"
 
     @property
     def per_second(self) -> float:
@@ -254,8 +263,21 @@ class Figures:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def run_clients(transport: Transport, bound: dict, bodies: list[list[bytes]]) -> Figures:
-    """One concurrent caller per list of bodies; each sends its bodies one after another."""
+def cpu_seconds(pid: int, thread: int | None = None) -> float | None:
+    """CPU time (user + system) of a process, or of one of its threads, from /proc."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
+    try:
+        with open(path) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run_clients(transport: Transport, bound: dict, bodies: list[list[bytes]],
+                      server_pid: int | None = None) -> Figures:
+    """One concurrent caller per list of bodies; each sends its bodies one after another.
+    With `server_pid`, the server's CPU time over the timed part is recorded too."""
     latencies: list[float] = []
 
     async def caller(send: Send, mine: list[bytes]) -> None:
@@ -268,9 +290,17 @@ async def run_clients(transport: Transport, bound: dict, bodies: list[list[bytes
         await asyncio.gather(*(caller(sends[0], bodies[0][:1]) for _ in [0]))  # warm up
         latencies.clear()
         bodies = [bodies[0][1:], *bodies[1:]]
+        cpu = loop = None
+        if server_pid is not None:
+            cpu, loop = cpu_seconds(server_pid), cpu_seconds(server_pid, server_pid)
         start = time.perf_counter()
         await asyncio.gather(*(caller(s, b) for s, b in zip(sends, bodies, strict=True)))
-    return Figures(len(latencies), time.perf_counter() - start, tuple(latencies))
+        seconds = time.perf_counter() - start
+        if cpu is not None and loop is not None:
+            cpu_end, loop_end = cpu_seconds(server_pid), cpu_seconds(server_pid, server_pid)
+            cpu = None if cpu_end is None else cpu_end - cpu
+            loop = None if loop_end is None else loop_end - loop
+    return Figures(len(latencies), seconds, tuple(latencies), cpu, loop)
 
 
 # ---- main --------------------------------------------------------------------------------
@@ -291,17 +321,18 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
     code = build_counter(workdir)
     procs = []
     try:
-        servers: list[tuple[str, dict, bytes | None]] = []  # name, bound, counter
+        # name, bound, counter, server process id
+        servers: list[tuple[str, dict, bytes | None, int]] = []
         proc, bound = start_node(args.data_dir or workdir / "node")
         procs.append(proc)
-        servers.append(("node", bound, await deploy_counter(bound, code)))
+        servers.append(("node", bound, await deploy_counter(bound, code), proc.pid))
         if args.compare:
             proc, other = start_node(workdir / "compare", args.compare)
             procs.append(proc)
-            servers.append(("compare", other, await deploy_counter(other, code)))
+            servers.append(("compare", other, await deploy_counter(other, code), proc.pid))
         proc, echo = start_echo(workdir / "echo")
         procs.append(proc)
-        servers.append(("echo", echo, None))
+        servers.append(("echo", echo, None, proc.pid))
         counter = servers[0][2]
         assert counter is not None
         print(f"node: {bound['http']} (HTTP/1.1), {bound['quic']} (HTTP/3); store: "
@@ -309,29 +340,33 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
               + (f"; compare: the node of {args.compare}" if args.compare else ""))
         print(f"signed calls: ML-DSA-65, counter.increment, {args.txs} per round; "
               f"{args.rounds} rounds of each server, alternating; best round shown\n")
+        print("CPU ms/call: the server process's CPU time per call in its best round (all "
+              "threads; loop: its main thread, the event loop)\n")
         header = (f"{'transport':<9} {'streams':>7} {'server':<8} {'calls/s':>8} "
-                  f"{'p50 ms':>7} {'p99 ms':>7} {'vs echo':>8}   rounds (calls/s)")
+                  f"{'p50 ms':>7} {'p99 ms':>7} {'vs echo':>8} {'CPU ms/call':>11} "
+                  f"{'loop':>5}   rounds (calls/s)")
         print(header)
         print("-" * len(header))
         seed = 0
         for transport in [TRANSPORTS[name] for name in args.transports]:
             for clients in args.clients:
                 per = max(2, args.txs // clients)
-                runs: dict[str, list[Figures]] = {name: [] for name, _, _ in servers}
+                runs: dict[str, list[Figures]] = {name: [] for name, *_ in servers}
                 for _ in range(args.rounds):
-                    for name, where, target in servers:
+                    for name, where, target, pid in servers:
                         seed += 1
                         keys = [KeyPair.generate(
                             "ml-dsa-65", seed.to_bytes(2, "big") + i.to_bytes(30, "big"))
                             for i in range(clients)]
                         # the echo gets the same bodies as a node would
                         bodies = signed_bodies(keys, target or counter, per)
-                        runs[name].append(await run_clients(transport, where, bodies))
+                        runs[name].append(await run_clients(transport, where, bodies, pid))
                 best = {name: max(f, key=lambda x: x.per_second) for name, f in runs.items()}
                 for name, f in best.items():
                     print(f"{transport.name:<9} {clients:>7} {name:<8} {f.per_second:>8.0f} "
                           f"{f.pct(0.5):>7.2f} {f.pct(0.99):>7.2f} "
-                          f"{f.per_second / best['echo'].per_second:>8.2f}   "
+                          f"{f.per_second / best['echo'].per_second:>8.2f} "
+                          f"{f.cpu_ms(f.cpu):>11} {f.cpu_ms(f.loop_cpu):>5}   "
                           + ", ".join(f"{r.per_second:.0f}" for r in runs[name]), flush=True)
     finally:
         for proc in procs:

@@ -1,31 +1,38 @@
-"""A node's core without a transport: signed ML-DSA-65 `counter.increment` calls through
-`NodeCore.send_transaction`, from one caller and from many at once.
+"""A node without a transport: signed ML-DSA-65 `counter.increment` calls straight into
+the node's core, and through its JSON-RPC dispatcher and execution pool.
 
     python bench/node_core_bench.py [--txs 1200] [--callers 50] [--rounds 3]
 
-The core is the one `ghost node start` runs (durable SQLite: WAL, an fsync per commit),
-opened in this process; every call is signed before the clock starts, and the core
-verifies it as it would a call from the network. The baseline is the same calls from one
-caller, one after another (each its own commit); the other run has `--callers` threads
-calling at once, which group commit serves with one commit per group. Rounds alternate
-(one caller, many callers, ...); the best round of each is shown, with the process's CPU
-time per call. Compared with bench/node_bench.py, this is the ceiling a transport leaves
-room for.
+The node is the one `ghost node start` runs (NodeService: durable SQLite, WAL, an fsync
+per commit; metrics and its log file), opened in this process with no transport. Every
+call is signed before the clock starts and verified by the node. Three runs, alternating
+round by round; the best round of each is shown with the process's CPU time per call:
+  - core, 1 caller (the baseline): `NodeCore.send_transaction`, one call after another,
+    each its own commit;
+  - core, `--callers` threads at once, which group commit serves with one commit per group;
+  - JSON-RPC, `--callers` at once: each call's JSON body through the execution pool and
+    the dispatcher (parse, verify, run, receipt, metrics, log), as the HTTP/3 adapter
+    hands it over, on one event loop.
+Against bench/node_bench.py's figures this shows what a transport adds to a call.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from node_bench import CHAIN_ID, build_counter
+from node_bench import CHAIN_ID, build_counter, rpc_body
 
-from ghost_cli.chain.transaction import SignedTransaction, Transaction, sign_single
+from ghost_cli.chain.transaction import SignedTransaction, Transaction, sign_single, to_json
 from ghost_cli.crypto.keypair import KeyPair
+from ghost_cli.node.config import NodeConfig
 from ghost_cli.node.core import NodeCore
+from ghost_cli.node.service import NodeService
 
 
 def deploy(core: NodeCore, code: bytes) -> bytes:
@@ -48,21 +55,45 @@ def signed_calls(counter: bytes, callers: int, per: int, seed: int
                          k.secret_key, k.public_key) for n in range(per)] for k in keys]
 
 
-def run(core: NodeCore, calls: list[list[SignedTransaction]]) -> tuple[float, float]:
-    """Calls per second and CPU seconds per call, each caller on a thread of its own."""
+def timed(fn, *args) -> tuple[float, float]:
+    """Calls per second and CPU seconds per call of `fn(*args)`; the calls are the last
+    argument."""
+    count = sum(len(mine) for mine in args[-1])
+    cpu, start = time.process_time(), time.perf_counter()
+    fn(*args)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return count / wall, cpu / count
+
+
+def through_core(core: NodeCore, calls: list[list[SignedTransaction]]) -> None:
+    """Each caller on a thread of its own."""
     def caller(mine: list[SignedTransaction]) -> None:
         for signed in mine:
             core.send_transaction(signed, now=time.time())
 
     threads = [threading.Thread(target=caller, args=(mine,)) for mine in calls]
-    count = sum(len(mine) for mine in calls)
-    cpu, start = time.process_time(), time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return count / wall, cpu / count
+
+
+def through_dispatcher(node: NodeService, calls: list[list[SignedTransaction]]) -> None:
+    """Each caller a task on one event loop, its bodies through the pool and dispatcher."""
+    bodies = [[rpc_body("ghost_sendTransaction", {"tx": to_json(signed)}) for signed in mine]
+              for mine in calls]
+
+    async def caller(mine: list[bytes]) -> None:
+        for body in mine:
+            reply = json.loads(await node.pool.run(node.dispatcher.handle, body,
+                                                   peer="127.0.0.1:1", now=time.time()))
+            if "error" in reply:
+                raise SystemExit(f"a benchmark call was refused: {reply['error']}")
+
+    async def all_callers() -> None:
+        await asyncio.gather(*(caller(mine) for mine in bodies))
+
+    asyncio.run(all_callers())
 
 
 def main() -> None:
@@ -71,29 +102,38 @@ def main() -> None:
     parser.add_argument("--callers", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     opts = parser.parse_args()
+    many = opts.callers
+    labels = ("core, 1 caller", f"core, {many} callers", f"JSON-RPC, {many} callers")
+    runs: dict[str, list[tuple[float, float]]] = {label: [] for label in labels}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         code = build_counter(work)
-        core = NodeCore.open(work / "node", chain_id=CHAIN_ID)
+        # Configured as `ghost node start` is; its transports are never started here.
+        node = NodeService(NodeConfig(data_dir=work / "node", chain_id=CHAIN_ID,
+                                      log_file=work / "node.log"))
         try:
-            counter = deploy(core, code)
-            runs: dict[int, list[tuple[float, float]]] = {1: [], opts.callers: []}
+            counter = deploy(node.core, code)
             seed = 0
             for _ in range(opts.rounds):
-                for callers in runs:
+                for label in labels:
                     seed += 1
+                    callers = 1 if label == labels[0] else many
                     calls = signed_calls(counter, callers, max(1, opts.txs // callers), seed)
-                    runs[callers].append(run(core, calls))
+                    if label.startswith("core"):
+                        runs[label].append(timed(through_core, node.core, calls))
+                    else:
+                        runs[label].append(timed(through_dispatcher, node, calls))
         finally:
-            core.close()
-    best = {callers: max(r) for callers, r in runs.items()}
-    base = best[1][0]
-    print(f"signed ML-DSA-65 counter.increment through NodeCore (durable SQLite), "
+            node.pool.close()
+            node.core.close()
+    best = {label: max(r) for label, r in runs.items()}
+    base = best[labels[0]][0]
+    print(f"signed ML-DSA-65 counter.increment, a node without a transport (durable SQLite), "
           f"{opts.txs} calls per round, best of {opts.rounds} alternating rounds")
-    print(f"{'callers':>8} {'calls/s':>9} {'CPU ms/call':>12} {'vs 1':>6}   rounds (calls/s)")
-    for callers, (rate, cpu) in best.items():
-        rounds = ", ".join(f"{r:.0f}" for r, _ in runs[callers])
-        print(f"{callers:>8} {rate:>9.0f} {cpu * 1000:>12.2f} {rate / base:>5.2f}x   {rounds}")
+    print(f"{'':22} {'calls/s':>9} {'CPU ms/call':>12} {'ratio':>6}   rounds (calls/s)")
+    for label, (rate, cpu) in best.items():
+        rounds = ", ".join(f"{r:.0f}" for r, _ in runs[label])
+        print(f"{label:22} {rate:>9.0f} {cpu * 1000:>12.2f} {rate / base:>5.2f}x   {rounds}")
 
 
 if __name__ == "__main__":

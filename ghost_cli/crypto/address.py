@@ -10,6 +10,7 @@ The domain prefixes keep the two kinds (and contract addresses) from ever collid
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..exceptions import CryptoError
 from .hashing import ADDRESS_LEN, keccak256
@@ -40,11 +41,15 @@ def multisig_address(descriptor: bytes) -> bytes:
     return keccak256(MULTISIG_DOMAIN + descriptor)[-ADDRESS_LEN:]
 
 
+@lru_cache(maxsize=4096)
 def _checksummed(lower_hex: str) -> str:
-    # EIP-55: a letter is upper case where the matching nibble of keccak256(lower hex) >= 8.
+    # EIP-55: a letter is upper case where the matching nibble of keccak256(lower hex) >= 8
+    # (a digit's upper case is itself; of the digest's 64 nibbles the first 40 count).
+    # Cached: a node prints the same few addresses (its contracts, its busy senders) in
+    # every receipt, a hash and 40 steps each time.
     digest = keccak256(lower_hex.encode("ascii")).hex()
-    return "".join(c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c
-                   for i, c in enumerate(lower_hex))
+    return "".join(c.upper() if d in "89abcdef" else c
+                   for c, d in zip(lower_hex, digest, strict=False))
 
 
 def format_address(raw: bytes) -> str:

@@ -1,6 +1,8 @@
 """Addresses: derivation with domain separation, and the checksummed text form."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ghost_cli import abi
 from ghost_cli.crypto.address import (
@@ -28,6 +30,19 @@ def test_checksum_matches_eip55(text):
     assert parse_address(text.lower()) == raw
     assert parse_address("0x" + text[2:].upper()) == raw
     assert parse_address(text[2:]) == raw  # 0x is optional
+
+
+@given(st.binary(min_size=20, max_size=20))
+def test_checksum_is_eip55s_rule_for_any_address(raw):
+    # EIP-55 as written: hex digit i of the address is upper case when it is a letter and
+    # nibble i of keccak256(the lower-case hex) is 8 or more.
+    lower = raw.hex()
+    nibbles = keccak256(lower.encode()).hex()
+    expected = "".join(c.upper() if c.isalpha() and int(nibbles[i], 16) >= 8 else c
+                       for i, c in enumerate(lower))
+    assert format_address(raw) == "0x" + expected
+    assert format_address(raw) == "0x" + expected  # cached, the same
+    assert parse_address("0x" + expected) == raw
 
 
 def test_wrong_mixed_case_is_refused():

@@ -123,7 +123,8 @@ class Executor:
         self.world = StoreWorld(store)
         self.trusted_senders = frozenset(trusted_senders)
         # address -> (record, its parsed ABI): reused while the store hands back that very
-        # record (a caching store does until the row may have changed; others never do)
+        # record (a caching store does until the row may have changed) or one with the same
+        # ABI text (a node's store reads the row afresh for every call)
         self._abis: dict[bytes, tuple[ContractRecord, Abi]] = {}
 
     # --- transactions ---------------------------------------------------------------
@@ -296,7 +297,7 @@ class Executor:
 
     def _abi(self, contract: ContractRecord) -> Abi:
         known = self._abis.get(contract.address)
-        if known is not None and known[0] is contract:
+        if known is not None and (known[0] is contract or known[0].abi == contract.abi):
             return known[1]
         abi = Abi.from_json(contract.abi)
         if len(self._abis) >= 256:

@@ -254,3 +254,24 @@ def test_a_failed_receipt_keeps_a_bounded_error_message(sandbox):
     message = receipt.error["message"]
     assert receipt.status == "failed" and receipt.error["code"] == "reverted"
     assert len(message) == FAILED_MESSAGE_CHARS and message.endswith("...")
+
+
+def test_a_store_that_reads_the_record_afresh_still_parses_the_abi_once(
+        tmp_path, counter_code, monkeypatch):
+    # A node's store reads the contract's row anew for every call (no read cache): the
+    # executor keeps the parsed ABI while the row's ABI is the same.
+    from ghost_cli.abi import Abi
+    from ghost_cli.chain.store import open_store
+
+    store = open_store(tmp_path / "state.db")
+    with Sandbox(tmp_path / "unused.db", store=store) as sb:
+        sb.deploy(counter_code, name="counter")
+        parsed = []
+        real = Abi.from_json.__func__
+        monkeypatch.setattr(Abi, "from_json",
+                            classmethod(lambda cls, doc: parsed.append(doc) or real(cls, doc)))
+        address = sb.resolve("counter")
+        assert sb.store.contract(address) is not sb.store.contract(address)
+        for n in range(1, 4):
+            assert sb.call("counter", "increment").result == n
+        assert len(parsed) <= 1

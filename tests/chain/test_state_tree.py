@@ -385,7 +385,8 @@ def test_writes_without_the_tree_are_rebuilt_on_an_authenticated_open(store_url)
 def test_a_private_store_marks_the_tree_stale_after_any_undo_or_meta_write():
     # In memory no other connection can write the meta rows back, so the store removes
     # them once rather than on every write; anything that may bring them back (a
-    # rollback, a snapshot's end, a write of the rows) makes it remove them again.
+    # rollback, a snapshot's end, a write or an import of the rows) makes it remove
+    # them again.
     from ghost_cli.chain.store.sql import HISTORY_META
 
     s = open_store(":memory:")
@@ -410,6 +411,9 @@ def test_a_private_store_marks_the_tree_stale_after_any_undo_or_meta_write():
         assert meta() == set()
     assert meta() == {HISTORY_META}
     s.storage_apply(A, {b"k": b"6"})
+    assert meta() == set()
+    s.import_rows("meta", [(TREE_META, "x")])  # e.g. rows copied in by a migration
+    s.storage_apply(A, {b"k": b"7"})
     assert meta() == set()
     s.close()
 

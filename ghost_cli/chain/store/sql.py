@@ -215,7 +215,8 @@ class SqlStore:
         # fresh name per savepoint is parsed and planned anew every time).
         self._depth = 0
         # The tree's meta rows are known to be absent (only ever True on a private store,
-        # one no other connection can reach); any rollback and any write of them resets it.
+        # one no other connection can reach); any rollback, write or import of them
+        # resets it.
         self._tree_meta_gone = False
         self.tree: StateTree | None = None
         self.authenticated = authenticated
@@ -682,6 +683,8 @@ class SqlStore:
 
     def import_rows(self, table: str, rows: Iterable[tuple]) -> None:
         """Insert rows into `table` (one of records.TABLES), replacing rows with the same key."""
+        if table == "meta":  # the tree's meta rows may be among them (see meta_set)
+            self._tree_meta_gone = False
         cols = TABLES[table]
         marks = ", ".join("?" * len(cols))
         batch: list[tuple] = []

@@ -97,11 +97,11 @@ class SqliteStore(SqlStore):
         self._private = self.path == ":memory:"
         self.durable = durable
         try:
-            if self.path != ":memory:":
+            if not self._private:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA foreign_keys = ON")
-            if self.path != ":memory:":
+            if not self._private:
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
             self._migrate()
@@ -111,7 +111,7 @@ class SqliteStore(SqlStore):
         self._init_tree(authenticated, history, history_blocks)
 
     def reader(self) -> SqliteStore:
-        if self.path == ":memory:":
+        if self._private:
             raise StateError("an in-memory store has only one connection")
         return SqliteStore(self.path, authenticated=self.authenticated,
                            history=self.keep_history, history_blocks=self.history_blocks)
@@ -147,7 +147,7 @@ class SqliteStore(SqlStore):
         return self._db.execute("PRAGMA data_version").fetchone()[0]
 
     def _changed_elsewhere(self) -> bool:
-        if self.path == ":memory:":  # no other connection can reach it
+        if self._private:  # no other connection can reach it
             return False
         version = self._data_version()  # moves when another connection commits
         changed, self._version = version != self._version, version

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import httpx
 
-from ghost_cli.chain.transaction import Transaction, sign_single, to_json
+from ghost_cli.chain.transaction import SignedTransaction, Transaction, sign_single, to_json
 from ghost_cli.crypto.keypair import KeyPair
 
 CHAIN_ID = 1337
@@ -220,14 +220,30 @@ def rpc_body(method: str, params: dict, rid: int = 1) -> bytes:
                        "params": params}).encode()
 
 
-def sign_calls(keys: list[KeyPair], counter: bytes, per_key: int, first_nonce: int = 0
-               ) -> list[list[dict]]:
-    """`per_key` signed counter.increment calls from each key, as JSON (pg_bench too)."""
+def signed_calls(keys: list[KeyPair], counter: bytes, per_key: int, first_nonce: int = 0
+                 ) -> list[list[SignedTransaction]]:
+    """`per_key` signed counter.increment calls from each key (node_core_bench too)."""
     expiry = int(time.time()) + 3600
-    return [[to_json(sign_single(
+    return [[sign_single(
         Transaction(chain_id=CHAIN_ID, sender=k.address, nonce=first_nonce + n, kind="call",
                     gas_limit=1_000_000, expiry=expiry, target=counter, function="increment"),
-        k.secret_key, k.public_key)) for n in range(per_key)] for k in keys]
+        k.secret_key, k.public_key) for n in range(per_key)] for k in keys]
+
+
+def sign_calls(keys: list[KeyPair], counter: bytes, per_key: int, first_nonce: int = 0
+               ) -> list[list[dict]]:
+    """`signed_calls`, as JSON (pg_bench too)."""
+    return [[to_json(signed) for signed in mine]
+            for mine in signed_calls(keys, counter, per_key, first_nonce)]
+
+
+def signed_deploy(code: bytes) -> SignedTransaction:
+    """The counter's deploy, from a fixed key (node_core_bench too)."""
+    deployer = KeyPair.generate("ml-dsa-65", b"\xaa" * 32)
+    deploy = Transaction(chain_id=CHAIN_ID, sender=deployer.address, nonce=0,
+                         kind="deploy", gas_limit=10_000_000,
+                         expiry=int(time.time()) + 3600, code=code, label="counter")
+    return sign_single(deploy, deployer.secret_key, deployer.public_key)
 
 
 def signed_bodies(keys: list[KeyPair], counter: bytes, per_key: int) -> list[list[bytes]]:
@@ -263,15 +279,20 @@ class Figures:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def cpu_seconds(pid: int, thread: int | None = None) -> float | None:
-    """CPU time (user + system) of a process, or of one of its threads, from /proc."""
-    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
-    try:
-        with open(path) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
+def server_cpu(pid: int | None) -> tuple[float, float] | None:
+    """CPU seconds (user + system) of process `pid` and of its main thread, from /proc;
+    None without a pid or without /proc."""
+    if pid is None:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    seconds = []
+    for path in (f"/proc/{pid}/stat", f"/proc/{pid}/task/{pid}/stat"):
+        try:
+            with open(path) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        seconds.append((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+    return seconds[0], seconds[1]
 
 
 async def run_clients(transport: Transport, bound: dict, bodies: list[list[bytes]],
@@ -290,16 +311,14 @@ async def run_clients(transport: Transport, bound: dict, bodies: list[list[bytes
         await asyncio.gather(*(caller(sends[0], bodies[0][:1]) for _ in [0]))  # warm up
         latencies.clear()
         bodies = [bodies[0][1:], *bodies[1:]]
-        cpu = loop = None
-        if server_pid is not None:
-            cpu, loop = cpu_seconds(server_pid), cpu_seconds(server_pid, server_pid)
+        before = server_cpu(server_pid)
         start = time.perf_counter()
         await asyncio.gather(*(caller(s, b) for s, b in zip(sends, bodies, strict=True)))
         seconds = time.perf_counter() - start
-        if cpu is not None and loop is not None:
-            cpu_end, loop_end = cpu_seconds(server_pid), cpu_seconds(server_pid, server_pid)
-            cpu = None if cpu_end is None else cpu_end - cpu
-            loop = None if loop_end is None else loop_end - loop
+        after = server_cpu(server_pid)
+    cpu = loop = None
+    if before is not None and after is not None:
+        cpu, loop = after[0] - before[0], after[1] - before[1]
     return Figures(len(latencies), seconds, tuple(latencies), cpu, loop)
 
 
@@ -307,13 +326,9 @@ async def run_clients(transport: Transport, bound: dict, bodies: list[list[bytes
 
 
 async def deploy_counter(bound: dict, code: bytes) -> bytes:
-    deployer = KeyPair.generate("ml-dsa-65", b"\xaa" * 32)
-    deploy = Transaction(chain_id=CHAIN_ID, sender=deployer.address, nonce=0,
-                         kind="deploy", gas_limit=10_000_000,
-                         expiry=int(time.time()) + 3600, code=code, label="counter")
     async with TRANSPORTS["http/1.1"].open(bound, 1) as [send]:
-        receipt = check(await send(rpc_body("ghost_sendTransaction", {"tx": to_json(
-            sign_single(deploy, deployer.secret_key, deployer.public_key))})))
+        receipt = check(await send(rpc_body("ghost_sendTransaction",
+                                            {"tx": to_json(signed_deploy(code))})))
     return bytes.fromhex(receipt["address"][2:])
 
 

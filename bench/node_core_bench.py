@@ -5,8 +5,9 @@ the node's core, and through its JSON-RPC dispatcher and execution pool.
 
 The node is the one `ghost node start` runs (NodeService: durable SQLite, WAL, an fsync
 per commit; metrics and its log file), opened in this process with no transport. Every
-call is signed before the clock starts and verified by the node. Three runs, alternating
-round by round; the best round of each is shown with the process's CPU time per call:
+call is signed (and for JSON-RPC encoded) before the clock starts and verified by the
+node. Three runs, alternating round by round; the best round of each is shown with the
+process's CPU time per call:
   - core, 1 caller (the baseline): `NodeCore.send_transaction`, one call after another,
     each its own commit;
   - core, `--callers` threads at once, which group commit serves with one commit per group;
@@ -26,41 +27,20 @@ import threading
 import time
 from pathlib import Path
 
-from node_bench import CHAIN_ID, build_counter, rpc_body
+from node_bench import CHAIN_ID, build_counter, rpc_body, signed_calls, signed_deploy
 
-from ghost_cli.chain.transaction import SignedTransaction, Transaction, sign_single, to_json
+from ghost_cli.chain.transaction import SignedTransaction, to_json
 from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.node.config import NodeConfig
 from ghost_cli.node.core import NodeCore
 from ghost_cli.node.service import NodeService
 
 
-def deploy(core: NodeCore, code: bytes) -> bytes:
-    key = KeyPair.generate("ml-dsa-65", b"\xaa" * 32)
-    tx = Transaction(chain_id=CHAIN_ID, sender=key.address, nonce=0, kind="deploy",
-                     gas_limit=10_000_000, expiry=int(time.time()) + 3600, code=code,
-                     label="counter")
-    return core.send_transaction(sign_single(tx, key.secret_key, key.public_key),
-                                 now=time.time()).address
-
-
-def signed_calls(counter: bytes, callers: int, per: int, seed: int
-                 ) -> list[list[SignedTransaction]]:
-    keys = [KeyPair.generate("ml-dsa-65", seed.to_bytes(2, "big") + i.to_bytes(30, "big"))
-            for i in range(callers)]
-    expiry = int(time.time()) + 3600
-    return [[sign_single(Transaction(chain_id=CHAIN_ID, sender=k.address, nonce=n,
-                                     kind="call", target=counter, function="increment",
-                                     gas_limit=1_000_000, expiry=expiry),
-                         k.secret_key, k.public_key) for n in range(per)] for k in keys]
-
-
-def timed(fn, *args) -> tuple[float, float]:
-    """Calls per second and CPU seconds per call of `fn(*args)`; the calls are the last
-    argument."""
-    count = sum(len(mine) for mine in args[-1])
+def timed(fn, target, calls: list[list]) -> tuple[float, float]:
+    """Calls per second and CPU seconds per call of `fn(target, calls)`."""
+    count = sum(len(mine) for mine in calls)
     cpu, start = time.process_time(), time.perf_counter()
-    fn(*args)
+    fn(target, calls)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     return count / wall, cpu / count
 
@@ -78,10 +58,9 @@ def through_core(core: NodeCore, calls: list[list[SignedTransaction]]) -> None:
         t.join()
 
 
-def through_dispatcher(node: NodeService, calls: list[list[SignedTransaction]]) -> None:
-    """Each caller a task on one event loop, its bodies through the pool and dispatcher."""
-    bodies = [[rpc_body("ghost_sendTransaction", {"tx": to_json(signed)}) for signed in mine]
-              for mine in calls]
+def through_dispatcher(node: NodeService, bodies: list[list[bytes]]) -> None:
+    """Each caller a task on one event loop, its JSON-RPC bodies through the pool and
+    dispatcher."""
 
     async def caller(mine: list[bytes]) -> None:
         for body in mine:
@@ -112,17 +91,23 @@ def main() -> None:
         node = NodeService(NodeConfig(data_dir=work / "node", chain_id=CHAIN_ID,
                                       log_file=work / "node.log"))
         try:
-            counter = deploy(node.core, code)
+            counter = node.core.send_transaction(signed_deploy(code), now=time.time()).address
             seed = 0
             for _ in range(opts.rounds):
                 for label in labels:
                     seed += 1
                     callers = 1 if label == labels[0] else many
-                    calls = signed_calls(counter, callers, max(1, opts.txs // callers), seed)
+                    keys = [KeyPair.generate("ml-dsa-65",
+                                             seed.to_bytes(2, "big") + i.to_bytes(30, "big"))
+                            for i in range(callers)]
+                    # signed (and for JSON-RPC encoded) before the clock starts
+                    calls = signed_calls(keys, counter, max(1, opts.txs // callers))
                     if label.startswith("core"):
                         runs[label].append(timed(through_core, node.core, calls))
                     else:
-                        runs[label].append(timed(through_dispatcher, node, calls))
+                        bodies = [[rpc_body("ghost_sendTransaction", {"tx": to_json(signed)})
+                                   for signed in mine] for mine in calls]
+                        runs[label].append(timed(through_dispatcher, node, bodies))
         finally:
             node.pool.close()
             node.core.close()

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from .. import datagrams
 from ..exceptions import (
     AnswerLostError,
     NodeUnavailableError,
@@ -120,6 +121,18 @@ def _client_protocol():
             self.peak = 0
             self.last_rx = self.loop.time()
             self._keepalive: asyncio.TimerHandle | None = None
+            self._sock = None
+            self._reading = False
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._sock = datagrams.duplicate(transport)
+
+        def connection_lost(self, exc) -> None:
+            super().connection_lost(exc)
+            if self._sock is not None:
+                self._sock.close()
+                self._sock = None
 
         def usable(self) -> bool:
             return self.terminated is None
@@ -145,7 +158,23 @@ def _client_protocol():
 
         def datagram_received(self, data, addr) -> None:
             self.last_rx = self.loop.time()
-            super().datagram_received(data, addr)
+            if self._reading or self._sock is None:
+                super().datagram_received(data, addr)
+                return
+            # Every datagram already waiting is read before one transmit for them all
+            # (ghost_cli/datagrams.py says why).
+            self._reading = True
+            try:
+                super().datagram_received(data, addr)
+                datagrams.read_waiting(self._sock, self.datagram_received,
+                                       self.error_received)
+            finally:
+                self._reading = False
+            self.transmit()
+
+        def transmit(self) -> None:
+            if not self._reading:  # else once the waiting datagrams are read
+                super().transmit()
 
         def quic_event_received(self, event) -> None:
             if isinstance(event, HandshakeCompleted):

@@ -42,6 +42,7 @@ from aioquic.quic.events import (
 )
 from aioquic.quic.packet import QuicErrorCode
 
+from .. import datagrams
 from ..exceptions import ConfigError, NodeUnavailableError
 from ..rpc.dispatcher import Limits as RpcLimits
 from .doq import ALPN as DOQ_ALPN
@@ -286,6 +287,44 @@ class _Server:
         self.log = log or _Silent()
         self.max_body = max_body
         self.connections: set[_H3Protocol] = set()
+        # While the listener drains its socket: the connections that received datagrams,
+        # each to transmit once at the end of the batch (None outside a batch).
+        self.touched: dict[_H3Protocol, None] | None = None
+
+
+class _DrainingServer(QuicServer):
+    """aioquic's server, reading every datagram already waiting before answering any
+    (ghost_cli/datagrams.py says why): each connection that got some transmits once,
+    after the last."""
+
+    def __init__(self, *, server: _Server, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._state = server
+        self._sock = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._sock = datagrams.duplicate(transport)
+
+    def datagram_received(self, data, addr) -> None:
+        state = self._state
+        if state.touched is not None or self._sock is None:
+            super().datagram_received(data, addr)
+            return
+        touched = state.touched = {}
+        try:
+            super().datagram_received(data, addr)
+            datagrams.read_waiting(self._sock, super().datagram_received, self.error_received)
+        finally:
+            state.touched = None
+            for protocol in touched:
+                protocol.transmit()
+
+    def close(self) -> None:
+        super().close()
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
 
 class _H3Protocol(QuicConnectionProtocol):
@@ -320,6 +359,13 @@ class _H3Protocol(QuicConnectionProtocol):
             host, port = addr[0], addr[1]
             self._peer = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         super().datagram_received(data, addr)
+
+    def transmit(self) -> None:
+        touched = self._server.touched
+        if touched is None:
+            super().transmit()
+        else:  # the listener is reading a batch: it transmits once, after the last
+            touched[self] = None
 
     def quic_event_received(self, event: QuicEvent) -> None:
         if isinstance(event, ProtocolNegotiated):
@@ -499,7 +545,8 @@ async def serve_quic(handle: Handler, *, host: str, port: int, tls: TlsFiles,
     loop = asyncio.get_running_loop()
     try:
         transport, quic_server = await loop.create_datagram_endpoint(
-            lambda: QuicServer(configuration=configuration, create_protocol=create_protocol),
+            lambda: _DrainingServer(server=server, configuration=configuration,
+                                    create_protocol=create_protocol),
             local_addr=(host, port))
     except OSError as exc:
         raise ConfigError(f"cannot listen for QUIC on {host}:{port}: "

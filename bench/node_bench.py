@@ -19,7 +19,8 @@ the transport and the client alone allow on this machine: the node can only appr
 change, say) to the alternation, so before and after are measured under the same load.
 Where /proc is there (Linux), each row also shows the server process's CPU time per call
 in that round, all threads and its main thread (the event loop) alone: what a call costs
-the server, whatever the rate.
+the server, whatever the rate. The `client` column is this process's CPU time per call:
+the client shares the machine's cores with the server.
 
 Clients: HTTP/3 runs every concurrent call as a stream of one of a few QUIC connections
 (the node allows 32 request streams per connection, so 50 streams use two); HTTP/1.1
@@ -265,6 +266,7 @@ class Figures:
     latencies: tuple[float, ...]
     cpu: float | None = None  # the server process's CPU seconds over the round
     loop_cpu: float | None = None  # ... of which its main (event-loop) thread's
+    client_cpu: float | None = None  # this process's (the client's) CPU seconds
 
     def cpu_ms(self, seconds: float | None) -> str:
         """CPU milliseconds per call, or '-' where /proc is not there to ask."""
@@ -312,14 +314,14 @@ async def run_clients(transport: Transport, bound: dict, bodies: list[list[bytes
         latencies.clear()
         bodies = [bodies[0][1:], *bodies[1:]]
         before = server_cpu(server_pid)
-        start = time.perf_counter()
+        start, client = time.perf_counter(), time.process_time()
         await asyncio.gather(*(caller(s, b) for s, b in zip(sends, bodies, strict=True)))
-        seconds = time.perf_counter() - start
+        seconds, client = time.perf_counter() - start, time.process_time() - client
         after = server_cpu(server_pid)
     cpu = loop = None
     if before is not None and after is not None:
         cpu, loop = after[0] - before[0], after[1] - before[1]
-    return Figures(len(latencies), seconds, tuple(latencies), cpu, loop)
+    return Figures(len(latencies), seconds, tuple(latencies), cpu, loop, client)
 
 
 # ---- main --------------------------------------------------------------------------------
@@ -356,10 +358,10 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
         print(f"signed calls: ML-DSA-65, counter.increment, {args.txs} per round; "
               f"{args.rounds} rounds of each server, alternating; best round shown\n")
         print("CPU ms/call: the server process's CPU time per call in its best round (all "
-              "threads; loop: its main thread, the event loop)\n")
+              "threads; loop: its main thread, the event loop); client: this process's\n")
         header = (f"{'transport':<9} {'streams':>7} {'server':<8} {'calls/s':>8} "
                   f"{'p50 ms':>7} {'p99 ms':>7} {'vs echo':>8} {'CPU ms/call':>11} "
-                  f"{'loop':>5}   rounds (calls/s)")
+                  f"{'loop':>5} {'client':>6}   rounds (calls/s)")
         print(header)
         print("-" * len(header))
         seed = 0
@@ -381,7 +383,8 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
                     print(f"{transport.name:<9} {clients:>7} {name:<8} {f.per_second:>8.0f} "
                           f"{f.pct(0.5):>7.2f} {f.pct(0.99):>7.2f} "
                           f"{f.per_second / best['echo'].per_second:>8.2f} "
-                          f"{f.cpu_ms(f.cpu):>11} {f.cpu_ms(f.loop_cpu):>5}   "
+                          f"{f.cpu_ms(f.cpu):>11} {f.cpu_ms(f.loop_cpu):>5} "
+                          f"{f.cpu_ms(f.client_cpu):>6}   "
                           + ", ".join(f"{r.per_second:.0f}" for r in runs[name]), flush=True)
     finally:
         for proc in procs:

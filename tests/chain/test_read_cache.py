@@ -9,7 +9,7 @@ from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.chain.store import open_store
 from ghost_cli.chain.store.read_cache import CachedSqliteStore
 from ghost_cli.chain.store.records import TABLES
-from ghost_cli.exceptions import ExecutionError
+from ghost_cli.exceptions import ExecutionError, GhostError, StateError
 from ghost_cli.vm import gas
 
 NOW = 1_700_000_000
@@ -57,3 +57,41 @@ def test_another_process_commits_are_seen(tmp_path, counter_code):
         assert receipt.result == 13
         assert a.store.nonce(a.default_sender) == b.store.nonce(a.default_sender) == 5
         assert a.store.height() == b.store.height() == 5
+
+
+
+@pytest.mark.parametrize("ask", [1, 2], ids=["before-its-transaction", "inside-it"])
+def test_a_commit_while_a_call_runs_is_never_lost(tmp_path, counter_code, ask):
+    # Another connection commits right after `a` asked whether anything changed: the
+    # first time (its call's first read, before its transaction) or the second (first
+    # thing inside its transaction). `a` ran on rows read before that commit, so it must
+    # not write: it is refused with a clear error, nothing written (it used to fail
+    # with sqlite3's IntegrityError on the block's height).
+    path = tmp_path / "shared.db"
+    with Sandbox(path) as a, Sandbox(path) as b:
+        a.deploy(counter_code, name="counter")
+        a.call("counter", "increment")
+        b.query("counter", "get")
+        asked, asks = a.store._changed_elsewhere, []
+
+        def then_b_commits() -> bool:
+            changed = asked()
+            asks.append(changed)
+            if len(asks) == ask:
+                b.call("counter", "increment")
+            return changed
+
+        a.store._changed_elsewhere = then_b_commits
+        try:
+            a.call("counter", "increment")
+            refused = None
+        except GhostError as exc:
+            refused = exc
+        del a.store._changed_elsewhere
+        assert len(asks) == 2  # before the transaction, and first thing inside it
+        assert isinstance(refused, StateError) and "try again" in str(refused)
+        counter = b.query("counter", "get").result
+        assert counter == 2  # a's increment wrote nothing, b's stands
+        assert b.store.nonce(a.default_sender) == 3  # deploy, a's increment, b's
+        receipt = a.call("counter", "increment")  # and a goes on from the rows as they are
+        assert receipt.result == 3 and a.store.nonce(a.default_sender) == 4

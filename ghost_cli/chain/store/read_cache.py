@@ -59,9 +59,14 @@ class CachedSqliteStore(SqliteStore):
         changed = super()._changed_elsewhere()
         if changed:  # whoever asks (these reads, the tree's cache), every cache goes
             self._drop()
-            if self.tree is not None:
-                self.tree.nodes.forget()
         return changed
+
+    def _transaction_began(self) -> None:
+        read_before = self._checked  # this operation read rows before its transaction
+        changed = self._changed_elsewhere()
+        if changed and read_before:  # what it is about to write rests on rows now stale
+            raise self._written_meanwhile()
+        self._checked = self._pins > 0  # these reads need not ask again in this operation
 
     def _fresh(self) -> None:
         if not self._checked:

@@ -165,6 +165,10 @@ class SqlStore:
     _history_start: int | None = None
     #: no other connection can reach this store (SQLite in memory)
     _private = False
+    #: what this connection last wrote stays so until `_changed_elsewhere()` says another
+    #: connection committed: no other connection can reach the store, or every
+    #: transaction asks first thing, inside it (SQLite)
+    _sees_other_writers = False
 
     # --- what a backend provides -----------------------------------------------------
 
@@ -214,9 +218,9 @@ class SqlStore:
         # statement texts recur and stay in the connection's prepared-statement cache (a
         # fresh name per savepoint is parsed and planned anew every time).
         self._depth = 0
-        # The tree's meta rows are known to be absent (only ever True on a private store,
-        # one no other connection can reach); any rollback, write or import of them
-        # resets it.
+        # The tree's meta rows are known to be absent (only ever True on a store that
+        # sees other writers); any rollback, write or import of them, or another
+        # connection's commit, resets it.
         self._tree_meta_gone = False
         self.tree: StateTree | None = None
         self.authenticated = authenticated
@@ -421,9 +425,9 @@ class SqlStore:
                 # open rebuilds it and starts the history afresh
                 if not self._tree_meta_gone:
                     self._exec("DELETE FROM meta WHERE key IN (?, ?)", (TREE_META, HISTORY_META))
-                    # Only a store no other connection can reach knows the rows stay
-                    # gone: on a file, another process may rebuild the tree meanwhile.
-                    self._tree_meta_gone = self._private
+                    # They stay gone until another process rebuilds the tree: a store
+                    # that cannot tell must remove them on every write.
+                    self._tree_meta_gone = self._sees_other_writers
 
     def _storage_write(self, address: bytes, writes: dict[bytes, bytes | None]) -> None:
         gone = [(address, key) for key, value in writes.items() if value is None]

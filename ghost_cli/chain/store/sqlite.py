@@ -83,6 +83,7 @@ MIGRATIONS: tuple[str, ...] = (
 
 class SqliteStore(SqlStore):
     backend = "sqlite"
+    _sees_other_writers = True  # every transaction asks first (_Savepoint)
 
     def __init__(
         self, path: Path | str, *, durable: bool = False, authenticated: bool = False,
@@ -135,13 +136,31 @@ class SqliteStore(SqlStore):
     # --- the connection --------------------------------------------------------------
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return self._db.execute(sql, params).fetchall()
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._failed(exc) from exc
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._db.execute(sql, params)
+        try:
+            self._db.execute(sql, params)
+        except sqlite3.DatabaseError as exc:
+            raise self._failed(exc) from exc
 
     def _exec_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        self._db.executemany(sql, rows)
+        try:
+            self._db.executemany(sql, rows)
+        except sqlite3.DatabaseError as exc:
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: sqlite3.DatabaseError) -> StateError:
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_BUSY_SNAPSHOT":
+            return self._written_meanwhile()
+        return StateError(f"state database {self.path}: {exc}")
+
+    def _written_meanwhile(self) -> StateError:
+        return StateError(f"state database {self.path}: another process wrote to it while "
+                          "this operation ran; nothing was written: try again")
 
     def _data_version(self) -> int:
         return self._db.execute("PRAGMA data_version").fetchone()[0]
@@ -151,7 +170,17 @@ class SqliteStore(SqlStore):
             return False
         version = self._data_version()  # moves when another connection commits
         changed, self._version = version != self._version, version
+        if changed:  # whoever asked, what this connection knew of the rows goes
+            self._tree_meta_gone = False
+            if self.tree is not None:
+                self.tree.nodes.forget()
         return changed
+
+    def _transaction_began(self) -> None:
+        """Asked inside the transaction, before anything else: that read fixes the snapshot
+        the transaction reads and writes, so no commit can slip in between the answer and
+        this transaction's writes (a write on an older snapshot fails, SQLITE_BUSY_SNAPSHOT)."""
+        self._changed_elsewhere()
 
     def transaction(self) -> AbstractContextManager[None]:
         """All or nothing: a SAVEPOINT, so it also nests inside `snapshot()`."""
@@ -178,9 +207,15 @@ class _Savepoint:
         depth = self._depth = store._depth = store._depth + 1
         try:
             store._db.execute(f"SAVEPOINT sp{depth}")
-        except sqlite3.DatabaseError as exc:
+            if depth == 1 and not store._private:
+                store._transaction_began()
+        except BaseException as exc:
+            if depth == 1 and store._db.in_transaction:
+                store._db.execute("ROLLBACK")
             store._depth = depth - 1
-            raise StateError(f"state database {store.path}: {exc}") from exc
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise StateError(f"state database {store.path}: {exc}") from exc
+            raise
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         store, depth = self._store, self._depth

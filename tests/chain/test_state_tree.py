@@ -418,13 +418,20 @@ def test_a_private_store_marks_the_tree_stale_after_any_undo_or_meta_write():
     s.close()
 
 
-def test_a_file_store_marks_the_tree_stale_on_every_write(tmp_path):
-    # Another connection may rebuild the tree between two writes of this one.
+def test_a_file_store_marks_the_tree_stale_again_after_another_connection_commits(tmp_path):
+    # Another connection may rebuild the tree between two writes of this one; until one
+    # does, the rows this one removed stay removed and it need not remove them again.
     path = tmp_path / "state.db"
     first, second = open_store(path), open_store(path)
     first.storage_apply(A, {b"k": b"1"})
-    second.meta_set(TREE_META, "x")
+    assert first._tree_meta_gone
     first.storage_apply(A, {b"k": b"2"})
+    second.meta_set(TREE_META, "x")
+    first.storage_apply(A, {b"k": b"3"})
+    assert TREE_META not in dict(second.export_rows("meta"))
+    second.meta_set(TREE_META, "x")
+    with first.transaction():  # asked inside it, before the write
+        first.storage_apply(A, {b"k": b"4"})
     assert TREE_META not in dict(second.export_rows("meta"))
     first.close()
     second.close()

@@ -166,6 +166,20 @@ class TestSqlite(StateStoreSuite):
         assert s._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         s.close()
 
+    def test_a_store_that_is_not_durable_checkpoints_its_wal_less_often(self, tmp_path):
+        # SQLite's default would checkpoint at 1,000 pages and then write the WAL from its
+        # start again, so the file would stop growing near 1,000 pages.
+        s = open_store(tmp_path / "state.db")
+        for i in range(1500):  # a commit each, a page of storage each
+            s.storage_apply(A, {i.to_bytes(4, "big"): bytes([i % 256]) * 3000})
+        page = s._db.execute("PRAGMA page_size").fetchone()[0]
+        assert (tmp_path / "state.db-wal").stat().st_size > 1400 * page
+        s.close()  # the last connection checkpoints and removes the WAL: nothing is lost
+        assert not (tmp_path / "state.db-wal").exists()
+        s = open_store(tmp_path / "state.db")
+        assert s.storage_get(A, (1499).to_bytes(4, "big")) == bytes([1499 % 256]) * 3000
+        s.close()
+
     def test_sqlite_urls(self, tmp_path):
         s = open_store(f"sqlite:///{tmp_path}/u.db")  # four slashes: an absolute path
         assert s.backend == "sqlite" and s.location == f"{tmp_path}/u.db"

@@ -72,7 +72,7 @@ def test_a_commit_while_a_call_runs_is_never_lost(tmp_path, counter_code, ask):
         a.deploy(counter_code, name="counter")
         a.call("counter", "increment")
         b.query("counter", "get")
-        asked, asks = a.store._changed_elsewhere, []
+        asked, asks = a.store._ask, []
 
         def then_b_commits() -> bool:
             changed = asked()
@@ -81,13 +81,13 @@ def test_a_commit_while_a_call_runs_is_never_lost(tmp_path, counter_code, ask):
                 b.call("counter", "increment")
             return changed
 
-        a.store._changed_elsewhere = then_b_commits
+        a.store._ask = then_b_commits
         try:
             a.call("counter", "increment")
             refused = None
         except GhostError as exc:
             refused = exc
-        del a.store._changed_elsewhere
+        del a.store._ask
         assert len(asks) == 2  # before the transaction, and first thing inside it
         assert isinstance(refused, StateError) and "try again" in str(refused)
         counter = b.query("counter", "get").result

@@ -55,16 +55,15 @@ class CachedSqliteStore(SqliteStore):
         super()._forget_caches()
         self._drop()
 
-    def _changed_elsewhere(self) -> bool:
-        changed = super()._changed_elsewhere()
+    def _ask(self) -> bool:
+        changed = super()._ask()
         if changed:  # whoever asks (these reads, the tree's cache), every cache goes
             self._drop()
         return changed
 
     def _transaction_began(self) -> None:
         read_before = self._checked  # this operation read rows before its transaction
-        changed = self._changed_elsewhere()
-        if changed and read_before:  # what it is about to write rests on rows now stale
+        if self._ask() and read_before:  # what it is about to write rests on rows now stale
             raise self._written_meanwhile()
         self._checked = self._pins > 0  # these reads need not ask again in this operation
 

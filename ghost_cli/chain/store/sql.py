@@ -65,8 +65,8 @@ def _utf8(text: str) -> bool:
 class SqlNodes:
     """The tree's nodes in the `state_nodes` table, with a write-through cache of the
     nodes read and written. The cache must never outlive what it mirrors: the store calls
-    `forget()` when it rolls back and `sync()` asks the store whether anyone else has
-    committed since (then the cache is dropped)."""
+    `forget()` when it rolls back, and `sync()` asks the store whether anyone else has
+    committed since (when so, the store calls `forget()` too)."""
 
     def __init__(self, store: SqlStore, cache_limit: int = 200_000) -> None:
         self._store = store
@@ -74,8 +74,7 @@ class SqlNodes:
         self._limit = cache_limit
 
     def sync(self) -> None:
-        if self._store._changed_elsewhere():
-            self._cache.clear()
+        self._store._changed_elsewhere()  # when so, the store calls forget()
 
     def forget(self) -> None:
         self._cache.clear()
@@ -165,9 +164,9 @@ class SqlStore:
     _history_start: int | None = None
     #: no other connection can reach this store (SQLite in memory)
     _private = False
-    #: what this connection last wrote stays so until `_changed_elsewhere()` says another
-    #: connection committed: no other connection can reach the store, or every
-    #: transaction asks first thing, inside it (SQLite)
+    #: what this connection last wrote stays so until it sees another connection's
+    #: commit: no other connection can reach the store, or every transaction asks first
+    #: thing, inside it (SQLite)
     _sees_other_writers = False
 
     # --- what a backend provides -----------------------------------------------------

@@ -176,11 +176,16 @@ class SqliteStore(SqlStore):
         return self._db.execute("PRAGMA data_version").fetchone()[0]
 
     def _changed_elsewhere(self) -> bool:
-        if self._private:  # no other connection can reach it
+        # No other connection can reach a private store; inside a transaction the question
+        # was asked as it began, and its snapshot holds until it ends.
+        if self._private or self._depth:
             return False
+        return self._ask()
+
+    def _ask(self) -> bool:
         version = self._data_version()  # moves when another connection commits
         changed, self._version = version != self._version, version
-        if changed:  # whoever asked, what this connection knew of the rows goes
+        if changed:  # what this connection knew of the rows goes
             self._tree_meta_gone = False
             if self.tree is not None:
                 self.tree.nodes.forget()
@@ -190,7 +195,7 @@ class SqliteStore(SqlStore):
         """Asked inside the transaction, before anything else: that read fixes the snapshot
         the transaction reads and writes, so no commit can slip in between the answer and
         this transaction's writes (a write on an older snapshot fails, SQLITE_BUSY_SNAPSHOT)."""
-        self._changed_elsewhere()
+        self._ask()
 
     def transaction(self) -> AbstractContextManager[None]:
         """All or nothing: a SAVEPOINT, so it also nests inside `snapshot()`."""
@@ -224,7 +229,7 @@ class _Savepoint:
                 store._db.execute("ROLLBACK")
             store._depth = depth - 1
             if isinstance(exc, sqlite3.DatabaseError):
-                raise StateError(f"state database {store.path}: {exc}") from exc
+                raise store._failed(exc) from exc
             raise
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:

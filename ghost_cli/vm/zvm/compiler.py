@@ -8,7 +8,18 @@ of the code, or MAX_BLOCK instructions. MLOAD/MSTORE/MSTORE8 inside the memory i
 inline; one that grows memory runs its handler and ends the block.
 Stack and arithmetic instructions are executed symbolically while compiling: PUSH
 becomes a constant, DUP and SWAP rename values, each computed word becomes one Python
-expression in a local, and the real stack is written back once, when the block ends.
+expression in a local (an operation on constants is done now), and the real stack is
+written back once, when the block ends.
+
+Proofs. A block runs straight on (every early way out returns), so what it has
+established holds for the rest of it, and work is dropped on the strength of it: a load
+where the block stored or loaded a word, with no store since that may overlap it, is
+that word; an access inside memory an earlier access reached needs no bounds test
+(memory changes size only in a handler, and a block calls one only as it ends); a sum,
+product or left shift whose operands' known widths keep it below 2**256 needs no mask,
+widths coming from constants, from the operations (`x & 0xFF` has 8 bits) and from
+JUMPIs not taken on `c < x` or `x > c` (x <= c after them); a JUMPI or ISZERO on a
+comparison tests its condition. Zig's code lowered from WebAssembly is full of all four.
 
 Exactness. At entry a block checks, once, everything its instructions would check one by
 one: that the gas covers the sum of their base gas (the effectful instruction at the end
@@ -70,6 +81,17 @@ def _sar(shift: int, x: int) -> int:
     return (signed(x) >> min(shift, 256)) & MASK
 
 
+#: Comparisons as Python conditions over the popped operands a (top), b: a JUMPI or an
+#: ISZERO on a comparison's result tests the condition itself.
+_CONDS: Mapping[str, tuple[int, str]] = {
+    "LT": (2, "{a} < {b}"),
+    "GT": (2, "{a} > {b}"),
+    "SLT": (2, "_signed({a}) < _signed({b})"),
+    "SGT": (2, "_signed({a}) > _signed({b})"),
+    "EQ": (2, "{a} == {b}"),
+    "ISZERO": (1, "not {a}"),
+}
+
 #: Pure word operations as expression templates over the popped operands a (top), b, c.
 #: Each matches its handler in handlers/arithmetic.py or handlers/logic.py.
 _EXPR: Mapping[str, tuple[int, str]] = {
@@ -83,12 +105,7 @@ _EXPR: Mapping[str, tuple[int, str]] = {
     "ADDMOD": (3, "(({a} + {b}) % {c} if {c} else 0)"),
     "MULMOD": (3, "(({a} * {b}) % {c} if {c} else 0)"),
     "SIGNEXTEND": (2, "_signextend({a}, {b})"),
-    "LT": (2, "(1 if {a} < {b} else 0)"),
-    "GT": (2, "(1 if {a} > {b} else 0)"),
-    "SLT": (2, "(1 if _signed({a}) < _signed({b}) else 0)"),
-    "SGT": (2, "(1 if _signed({a}) > _signed({b}) else 0)"),
-    "EQ": (2, "(1 if {a} == {b} else 0)"),
-    "ISZERO": (1, "(0 if {a} else 1)"),
+    **{name: (arity, f"(1 if {cond} else 0)") for name, (arity, cond) in _CONDS.items()},
     "AND": (2, "({a} & {b})"),
     "OR": (2, "({a} | {b})"),
     "XOR": (2, "({a} ^ {b})"),
@@ -98,12 +115,33 @@ _EXPR: Mapping[str, tuple[int, str]] = {
     "SHR": (2, "({b} >> {a} if {a} < 256 else 0)"),
     "SAR": (2, "_sar({a}, {b})"),
 }
+#: The same with a constant shift amount below 256 (at or above, the result is 0).
+_EXPR_SMALL_A: Mapping[str, str] = {
+    "SHL": "(({b} << {a}) & M)",
+    "SHR": "({b} >> {a})",
+}
+#: Results whose width in bits is known from their operands' widths (wa, wb: the
+#: operands a, b), for each operation, and the template it can then use: a sum, product
+#: or left shift that cannot reach 2**256 needs no mask.
+_NARROW: Mapping[str, Callable[[int, int], tuple[int, str | None]]] = {
+    "ADD": lambda wa, wb: (max(wa, wb) + 1, "({a} + {b})" if max(wa, wb) < 256 else None),
+    "MUL": lambda wa, wb: (wa + wb, "({a} * {b})" if wa + wb <= 256 else None),
+    "AND": lambda wa, wb: (min(wa, wb), None),
+    "OR": lambda wa, wb: (max(wa, wb), None),
+    "XOR": lambda wa, wb: (max(wa, wb), None),
+    "DIV": lambda wa, wb: (wa, None),
+    "MOD": lambda wa, wb: (min(wa, wb), None),
+    "BYTE": lambda wa, wb: (8, None),
+}
 _NOTHING = frozenset({"NOP", "JUMPDEST"})
 _JUMP, _JUMPI = 0xA0, 0xA1
 _MLOAD, _MSTORE, _MSTORE8 = 0x80, 0x81, 0x82
 _REST = "REST_AFTER_"  # placeholder: the block's base gas after the instruction so far
-_GLOBALS = {"M": MASK, "_sdiv": _sdiv, "_smod": _smod, "_signextend": _signextend,
-            "_sar": _sar, "_signed": signed}
+_NAME = re.compile(r"\b[tx]\d+\b")
+_ASSIGNED = re.compile(r"(t\d+) = ")  # a top-level assignment (body lines are unindented)
+_RELEASE = "RELEASE_W"  # placeholder: free the block's memoryview before a handler runs
+_GLOBALS = {"M": MASK, "_fb": int.from_bytes, "_sdiv": _sdiv, "_smod": _smod,
+            "_signextend": _signextend, "_sar": _sar, "_signed": signed}
 
 
 class _Block:
@@ -122,6 +160,16 @@ class _Block:
         self.lo = 0  # the entry stack height must be in [lo, hi]
         self.hi = STACK_LIMIT
         self.memory = False  # the block reads f.memory
+        # What the block has proven so far (its code runs straight on, and every early way
+        # out returns; memory does not change size inside a block):
+        self.conds: dict[str, str] = {}  # a 0/1 word -> the Python condition it holds
+        self.pure: set[str] = set()  # words computed by expressions that cannot fail
+        self.words: dict[str, str] = {}  # offset -> the word memory holds there
+        self.fits: dict[str, int] = {}  # offset -> bytes from it known inside memory
+        self.const_end = 0  # memory [0, const_end) is known to exist
+        self.widths: dict[str, int] = {}  # a word -> bits it can have (256 when not here)
+        self.stores = False  # the block writes words through a memoryview of f.memory
+        self.above: dict[str, tuple[str, int]] = {}  # a 0/1 word -> (x, c): it is x > c
 
     def bound(self, pops: int, max_before: int) -> None:
         height = self.base + len(self.sym) - self.pulled  # relative to the entry height
@@ -142,11 +190,50 @@ class _Block:
         self.ensure(1)
         return self.sym.pop()
 
-    def compute(self, expr: str) -> None:
+    def compute(self, expr: str, cond: str | None = None, width: int = 256) -> str:
         self.temps += 1
         name = f"t{self.temps}"
         self.body.append(f"{name} = {expr}")
         self.sym.append(name)
+        self.pure.add(name)
+        if cond is not None:
+            self.conds[name] = cond
+        if width < 256:
+            self.widths[name] = width
+        return name
+
+    def width(self, word: str) -> int:
+        return int(word).bit_length() if word.isdigit() else self.widths.get(word, 256)
+
+    def test(self, word: str) -> str:
+        """A Python condition true when `word` is not zero."""
+        return self.conds.get(word, word)
+
+    # ---- memory inside what is in use -------------------------------------------------
+
+    def known_fit(self, offset: str, size: int) -> bool:
+        if offset.isdigit():
+            return int(offset) + size <= self.const_end
+        return self.fits.get(offset, 0) >= size
+
+    def fitted(self, offset: str, size: int) -> None:
+        if offset.isdigit():
+            self.const_end = max(self.const_end, int(offset) + size)
+        else:
+            self.fits[offset] = max(self.fits.get(offset, 0), size)
+
+    def stored(self, offset: str, size: int, word: str | None) -> None:
+        """Forget the words a store of `size` bytes at `offset` may overwrite; remember the
+        32-byte `word` it stores, if one. Two different offset names may be equal at run
+        time, so a store at a computed offset forgets every other word."""
+        if offset.isdigit():
+            start = int(offset)
+            self.words = {k: v for k, v in self.words.items()
+                          if k.isdigit() and not start - 32 < int(k) < start + size}
+        else:
+            self.words = {}
+        if word is not None:
+            self.words[offset] = word
 
     def flush_lines(self, extra: tuple[str, ...] = ()) -> list[str]:
         """The code that writes the symbolic top (with `extra` pushed on it) back over the
@@ -177,7 +264,23 @@ class _Block:
         before it (its `operands` back on top), the base gas of the instructions after it
         given back, then on from where the handler leaves the pc."""
         return [*self.flush_lines(operands), f"f.gas += {_REST}{self.gas}",
-                f"f.pc = {pc + 1}", f"{handler}(f)", "return f.pc"]
+                f"f.pc = {pc + 1}", _RELEASE, f"{handler}(f)", "return f.pc"]
+
+    def live_body(self, tail: list[str]) -> list[str]:
+        """The body without assignments of pure words nothing reads (a comparison tested
+        in place, a word a later load was forwarded past)."""
+        body = self.body
+        while True:
+            uses: dict[str, int] = {}
+            for line in [*body, *tail]:
+                for word in _NAME.findall(line):
+                    uses[word] = uses.get(word, 0) + 1
+            dead = {word for word in self.pure if uses.get(word) == 1}
+            if not dead:
+                return body
+            self.pure -= dead
+            body = [line for line in body if _ASSIGNED.match(line) is None
+                    or _ASSIGNED.match(line)[1] not in dead]
 
     def source(self, name: str, tail: list[str]) -> str:
         checks = [f"g = f.gas - {self.gas}"]
@@ -195,10 +298,15 @@ class _Block:
                  "    f.gas = g"]
         if self.memory:
             lines.append("    m = f.memory")
-        lines += [f"    {line}" for line in self.body + tail]
+        if self.stores:
+            # A memoryview writes a slice faster than the bytearray does; a handler may grow
+            # the memory, which a live view forbids, so every handler call frees it first.
+            lines.append("    w = memoryview(m)")
+        lines += [f"    {line}" for line in self.live_body(tail) + tail]
         total = self.gas
-        return re.sub(_REST + r"(\d+)", lambda found: str(total - int(found[1])),
+        text = re.sub(_REST + r"(\d+)", lambda found: str(total - int(found[1])),
                       "\n".join(lines))
+        return re.sub(r"\n( *)" + _RELEASE, r"\n\1w.release()" if self.stores else "", text)
 
 
 def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
@@ -263,7 +371,33 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
             block.bound(pops, max_before)
             arity, template = _EXPR[name]
             operands = [block.pop() for _ in range(arity)]
-            block.compute(template.format(**dict(zip("abc", operands, strict=False))))
+            words = dict(zip("abc", operands, strict=False))
+            if all(word.isdigit() for word in operands):  # folded now, as it would run
+                block.sym.append(str(eval(template.format(**words), dict(_GLOBALS))))  # noqa: S307
+            elif name in _EXPR_SMALL_A and operands[0].isdigit():
+                shift, width = int(operands[0]), block.width(operands[1])
+                if shift >= 256:
+                    block.sym.append("0")
+                elif name == "SHR":
+                    block.compute(_EXPR_SMALL_A[name].format(**words), width=max(0, width - shift))
+                elif width + shift <= 256:
+                    block.compute("({b} << {a})".format(**words), width=width + shift)
+                else:
+                    block.compute(_EXPR_SMALL_A[name].format(**words))
+            elif name in _CONDS:
+                a = block.test(operands[0]) if name == "ISZERO" else operands[0]
+                cond = _CONDS[name][1].format(**dict(words, a=a))
+                flag = block.compute(f"(1 if {cond} else 0)", cond, width=1)
+                # a bounds test (c < x, x > c) that a JUMPI leaves on bounds x after it
+                if name in ("LT", "GT"):
+                    x, c = (operands[1], operands[0]) if name == "LT" else operands
+                    if c.isdigit() and not x.isdigit():
+                        block.above[flag] = (x, int(c))
+            elif name in _NARROW:
+                width, narrow = _NARROW[name](*(block.width(w) for w in operands))
+                block.compute((narrow or template).format(**words), width=min(width, 256))
+            else:
+                block.compute(template.format(**words))
             pc += 1
             continue
         if byte in (_MLOAD, _MSTORE, _MSTORE8):
@@ -273,22 +407,33 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
             block.memory = True
             namespace[f"h{pc}"] = handler
             offset = block.pop()
+            size = 1 if byte == _MSTORE8 else 32
             if byte == _MLOAD:
+                pc += 1
+                known = block.words.get(offset)
+                if known is not None:  # stored or loaded at this offset, unchanged since
+                    block.sym.append(known)
+                    continue
                 block.temps += 1
                 name = f"t{block.temps}"
-                fast = [f"{name} = int.from_bytes(m[{offset}:{offset} + 32], 'big')"]
-                slow = block.slow_branch(pc, f"h{pc}", (offset,))
+                fast = [f"{name} = _fb(m[{offset}:{offset} + 32])"]
+                slow = block.slow_branch(pc - 1, f"h{pc - 1}", (offset,))
                 block.sym.append(name)
-                size = 32
+                block.words[offset] = name
             else:
                 value = block.pop()
-                fast = ([f"m[{offset}:{offset} + 32] = ({value}).to_bytes(32, 'big')"]
+                fast = ([f"w[{offset}:{offset} + 32] = ({value}).to_bytes(32)"]
                         if byte == _MSTORE else [f"m[{offset}] = {value} & 0xFF"])
+                block.stores = block.stores or byte == _MSTORE
                 slow = block.slow_branch(pc, f"h{pc}", (value, offset))
-                size = 32 if byte == _MSTORE else 1
+                block.stored(offset, size, value if byte == _MSTORE else None)
+                pc += 1
+            if block.known_fit(offset, size):  # an earlier access covered it
+                block.body += fast
+                continue
             block.body += [f"if {offset} + {size} <= len(m):", *(f"    {x}" for x in fast),
                            "else:", *(f"    {x}" for x in slow)]
-            pc += 1
+            block.fitted(offset, size)
             continue
         if byte in (_JUMP, _JUMPI):
             block.bound(pops, max_before)
@@ -296,6 +441,10 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
             cond = block.pop() if byte == _JUMPI else None
             namespace[f"h{pc}"] = handler
             operands = (dest,) if cond is None else (cond, dest)
+            if cond == "0":  # never taken (nor is its destination checked)
+                pc += 1
+                continue
+            always = cond is None or cond.isdigit()
             # Leaving the block: the stack written back, the base gas of what was compiled
             # after this jump given back.
             leave = [*block.flush_lines(), f"f.gas += {_REST}{block.gas}", f"return {dest}"]
@@ -303,25 +452,28 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
                 go = [f"if {dest} in JD:", *(f"    {x}" for x in leave),
                       *block.slow_branch(pc, f"h{pc}", operands)]
             elif int(dest) in jumpdests:  # a constant destination: checked now, once
-                if cond is None and int(dest) not in visited:
+                if always and int(dest) not in visited:
                     pc = int(dest)  # compile on from there: the jump costs its gas only
                     continue
                 go = leave
             else:
                 go = block.slow_branch(pc, f"h{pc}", operands)
-            if cond is None:
+            if always:
                 tail = go
                 break
             # JUMPI: taken, leave; not taken, go on compiling here.
-            block.body += [f"if {cond}:", *(f"    {x}" for x in go)]
+            block.body += [f"if {block.test(cond)}:", *(f"    {x}" for x in go)]
+            if cond in block.above:  # not taken: x <= c from here on
+                x, c = block.above[cond]
+                block.widths[x] = min(block.width(x), c.bit_length())
             pc += 1
             continue
         # Effectful (or a jump to a computed destination): its handler, as when stepping.
         block.bound(pops, max_before)
         block.flush()
         namespace[f"h{pc}"] = handler
-        tail = [f"f.pc = {pc + 1}", f"r = h{pc}(f)", "if r is not None:", "    return r",
-                "return f.pc"]
+        tail = [f"f.pc = {pc + 1}", _RELEASE, f"r = h{pc}(f)", "if r is not None:",
+                "    return r", "return f.pc"]
         break
     fn_name = f"block_{start}"
     exec(compile(block.source(fn_name, tail), f"<zvm block {start}>", "exec"), namespace)  # noqa: S102

@@ -1,6 +1,7 @@
 """Compiled blocks: hot code gets compiled, once per code, and changes nothing observable."""
 
-from zvm_helpers import CALLER, SELF, zvmc
+import pytest
+from zvm_helpers import CALLER, RETURN_TOP, SELF, run, zvmc
 
 from ghost_cli.vm.types import CallContext
 from ghost_cli.vm.zvm import interpreter
@@ -99,3 +100,76 @@ def test_the_counter_costs_the_same_gas_compiled_as_stepped(monkeypatch):
         return seen
 
     assert history(1) == history(10**9)
+
+
+# What the compiler proves about a block and the work it drops for it (compiler.py), each
+# at its boundary. The prologue grows memory and loads three words X (on top), Y, Z from
+# the call data; each CALLDATALOAD ends a block, so the next block, where each case runs
+# whole, knows nothing of them. The word left on top is returned: a mask dropped where it
+# was needed leaves a word of 257 bits or more, which MSTORE refuses.
+_PROLOGUE = ("PUSH 0\nPUSH 96\nMSTORE\n"
+             "PUSH 64\nCALLDATALOAD\nPUSH 32\nCALLDATALOAD\nPUSH 0\nCALLDATALOAD\n")
+_BOUNDED = "PUSH 224\nSHR\nDUP1\nPUSH 0xFFFFFF\n{test}\nPUSH @out\nJUMPI\n{use}"
+PROOFS = {
+    "sum of two words": "ADD",
+    "sum of a word and a small one": "PUSH 0xFF\nAND\nADD",
+    "product at 256 bits": "PUSH 128\nSHR\nSWAP1\nPUSH 128\nSHR\nMUL",
+    "product past 256 bits": "PUSH 127\nSHR\nSWAP1\nPUSH 128\nSHR\nMUL",
+    "shift to 256 bits": "PUSH 8\nSHR\nPUSH 8\nSHL",
+    "shift past 256 bits": "PUSH 7\nSHR\nPUSH 8\nSHL",
+    "shift of a right shift": "PUSH 200\nSHR\nPUSH 201\nSHL",
+    "shift of a left shift": "PUSH 128\nSHR\nPUSH 64\nSHL\nPUSH 128\nSHL",
+    "shift of a byte": "PUSH 0xFF\nAND\nPUSH 249\nSHL",
+    "shift of an or": "PUSH 0xFF\nAND\nSWAP1\nPUSH 0xFFFF\nAND\nOR\nPUSH 241\nSHL",
+    "shift of a remainder": "SWAP1\nPUSH 0xFF\nAND\nSWAP1\nMOD\nPUSH 249\nSHL",
+    "bound by LT, then shifted": _BOUNDED.format(test="LT", use="PUSH 233\nSHL"),
+    "bound by GT, then shifted": _BOUNDED.format(test="SWAP1\nGT", use="PUSH 233\nSHL"),
+    "bound by LT, to 256 bits": _BOUNDED.format(test="LT", use="PUSH 232\nSHL"),
+    "ISZERO of a bound": "PUSH 224\nSHR\nDUP1\nPUSH 0xFFFFFF\nLT\nISZERO\nPUSH @out\n"
+                         "JUMPI\nPUSH 233\nSHL",
+    "overlapping stores": "PUSH 32\nMSTORE\nPUSH 33\nMSTORE\nPUSH 32\nMLOAD",
+    "a byte into a stored word": "PUSH 32\nMSTORE\nPUSH 40\nMSTORE8\nPUSH 32\nMLOAD",
+    "a store at a computed offset": "PUSH 63\nMSTORE\nSWAP1\nPUSH 63\nAND\nMSTORE\n"
+                                    "PUSH 63\nMLOAD",
+    "a load twice, a store between": "DUP3\nPUSH 63\nAND\nDUP1\nMLOAD\nDUP3\nPUSH 63\n"
+                                     "MSTORE\nSWAP1\nMLOAD\nADD",
+}
+_DATA = {
+    "ones": b"\xff" * 96,
+    "zeros": bytes(96),
+    "mixed": bytes(range(1, 97)),
+    "small bound, aliased offset": (0xFFFFFF << 224 | 2**200 - 1).to_bytes(32, "big")
+    + b"\x80" * 32 + (63).to_bytes(32, "big"),
+}
+
+
+@pytest.mark.parametrize("data", _DATA.values(), ids=_DATA.keys())
+@pytest.mark.parametrize("src", PROOFS.values(), ids=PROOFS.keys())
+def test_what_blocks_prove_changes_nothing_observable(monkeypatch, src, data):
+    program = _PROLOGUE + src + "\nout: JUMPDEST" + RETURN_TOP
+
+    def outcome(hot_after: int) -> tuple:
+        monkeypatch.setattr(interpreter, "HOT_AFTER", hot_after)
+        done = run(program, data=data, engine=ZvmEngine())
+        return done.return_data, done.gas_used
+
+    assert outcome(1) == outcome(10**9)
+
+
+def test_loading_the_code_of_the_last_call_again_skips_hashing_it(monkeypatch):
+    from ghost_cli.vm.zvm import engine as engine_module
+
+    hashed = []
+    real = engine_module.keccak256
+    monkeypatch.setattr(engine_module, "keccak256", lambda data: hashed.append(1) or real(data))
+    engine = ZvmEngine()
+    a, b = zvmc(SUM.format(n=3)), zvmc(SUM.format(n=4))
+    first = engine.load(a)
+    assert engine.load(a) is first and len(hashed) == 1  # the same object: no hash
+    assert engine.load(b) is not first and len(hashed) == 2
+    assert engine.load(bytes(bytearray(a))) is first and len(hashed) == 3  # equal bytes: cache
+    # mutable bytes are never taken for the last call's: the same bytearray, new contents
+    mutable = bytearray(a)
+    assert engine.load(mutable) is first
+    mutable[:] = b
+    assert engine.load(mutable).code.code == engine.load(b).code.code != first.code.code

@@ -10,7 +10,7 @@ from ghost_cli.exceptions import GhostError
 from ghost_cli.vm.types import CallContext, Limits
 from ghost_cli.vm.zvm import assemble, disassemble, encode_zvmc, to_text
 from ghost_cli.vm.zvm.engine import ZvmEngine
-from ghost_cli.vm.zvm.opcodes import OPCODES
+from ghost_cli.vm.zvm.opcodes import BY_NAME, OPCODES
 
 # Bytes biased towards real opcodes (and small PUSH immediates), so programs run a while.
 _OPS = sorted(OPCODES)
@@ -142,6 +142,95 @@ def _outcome(code: bytes, data: bytes, gas: int, compiled: bool, monkeypatch) ->
 @given(code=st.one_of(_program, _code), data=st.binary(max_size=8),
        gas=st.one_of(st.just(1_000_000), st.integers(0, 3000)))  # plenty, or out of gas somewhere
 def test_compiled_blocks_match_the_step_by_step_path(code, data, gas):
+    with pytest.MonkeyPatch.context() as mp:
+        stepped = _outcome(code, data, gas, False, mp)
+        compiled = _outcome(code, data, gas, True, mp)
+    assert compiled == stepped
+
+
+# The compiler proves things about a block and drops work on the strength of them: a word
+# just stored at an offset is the word loaded there (unless a store in between may have
+# overlapped it), an access inside memory already touched needs no bounds test, a value
+# bounded by a JUMPI not taken (`c < x`, `x > c`) or by its operations needs no 256-bit
+# mask. Snippets that put those proofs to work, with symbolic words (CALLDATASIZE ends a
+# block, so the next one reads what was on the stack) and offsets that may alias constant
+# ones. Every JUMPI goes to the epilogue, which shows memory and the stack in the writes.
+def _ops(*names: str) -> bytes:
+    return bytes(BY_NAME[name].value for name in names)
+
+
+def _push(value: int, size: int = 1) -> bytes:
+    return _ops(f"PUSH{size}") + value.to_bytes(size, "big")
+
+
+_TO_END = object()  # placeholder: PUSH2 of the epilogue's pc
+_OFFSETS = st.sampled_from([0, 1, 31, 32, 33, 64])
+_BOUNDS = st.sampled_from([0, 1, 255, 2**16, 2**31, 2**32 - 1])
+_WORDS = st.one_of(st.integers(2**224, 2**256 - 1), st.integers(0, 2**256 - 1),
+                   st.sampled_from([2**256 - 1, 2**255, 2**64 - 1]))  # sums overflow
+_STORES = st.sampled_from(["MSTORE", "MSTORE8"])
+_BREAK = [_ops("CALLDATASIZE", "POP")]  # the next block reads the stack as symbols
+_MEMORY_SNIPPETS = st.one_of(
+    st.just(_BREAK),
+    # store at o1, store at o2 (overlapping it or not), load at o1
+    st.tuples(_WORDS, _OFFSETS, _WORDS, _OFFSETS, _STORES).map(lambda t: [
+        _push(t[0], 32) + _push(t[1]) + _ops("MSTORE") + _push(t[2], 32) + _push(t[3])
+        + _ops(t[4]) + _push(t[1]) + _ops("MLOAD")]),
+    st.tuples(_OFFSETS, st.sampled_from(["MLOAD", "MSTORE", "MSTORE8"])).map(
+        lambda t: [_push(t[0]) + _ops(t[1])]),
+    st.sampled_from(["MLOAD", "MSTORE", "MSTORE8"]).map(  # at a computed offset
+        lambda op: [_push(63) + _ops("AND", op)]),
+    st.sampled_from([[_ops(*names)] for names in (
+        ("CALLDATASIZE",), ("DUP1",), ("DUP2",), ("SWAP1",), ("POP",))]),
+    _WORDS.map(lambda v: [_push(v, 32)]),
+)
+# Words from the call data (symbols to the blocks after each CALLDATALOAD), then arithmetic
+# whose masks the compiler drops where it proves them needless.
+_ARITH_SNIPPETS = st.one_of(
+    st.sampled_from([[_ops(*names)] for names in (
+        ("DUP1",), ("DUP2",), ("DUP3",), ("SWAP1",), ("SWAP2",), ("ISZERO",),
+        ("ADD",), ("MUL",), ("SUB",), ("AND",), ("OR",))]),
+    # x = top >> r; leave when c < x (or x > c), else use x, now at most c
+    st.tuples(st.sampled_from([192, 224, 240]), _BOUNDS, st.booleans(),
+              st.sampled_from(["SHL", "ADD", "MUL"]), st.integers(0, 255)).map(lambda t: [
+        _push(t[0]) + _ops("SHR", "DUP1") + _push(t[1], 4)
+        + (_ops("SWAP1", "GT") if t[2] else _ops("LT")),
+        _TO_END, _ops("JUMPI") + _push(t[4]) + _ops(t[3])]),
+    st.tuples(st.sampled_from(["SHL", "SHR"]), st.integers(0, 256)).map(
+        lambda t: [_push(t[1], 2) + _ops(t[0])]),
+    st.tuples(st.sampled_from(["ADD", "MUL", "AND", "OR", "LT", "GT"]),
+              st.sampled_from([0, 1, 7, 8, 255, 2**16 - 1, 2**32 - 1])).map(
+        lambda t: [_push(t[1], 4) + _ops(t[0])]),
+)
+_MEMORY_EPILOGUE = _ops("JUMPDEST") + b"".join(
+    _push(o) + _ops("MLOAD") + _push(0xE0 + i) + _ops("SSTORE")
+    for i, o in enumerate((0, 1, 32, 33, 64)))
+# the top 12 words of the stack too (12 zeros under the program's words keep it that deep)
+_DEEP = b"".join(_push(0) for _ in range(12))
+_STACK_EPILOGUE = b"".join(_push(0xF0 + k) + _ops("SSTORE") for k in range(12))
+_CALL_WORDS = b"".join(_push(32 * i) + _ops("CALLDATALOAD") for i in range(4))
+
+
+def _assemble(prologue: bytes, snippets: list[list]) -> bytes:
+    prologue = _DEEP + prologue
+    parts = [part for snippet in snippets for part in snippet]
+    end = len(prologue) + sum(3 if part is _TO_END else len(part) for part in parts)
+    body = b"".join(_push(end, 2) if part is _TO_END else part for part in parts)
+    return prologue + body + _MEMORY_EPILOGUE + _STACK_EPILOGUE
+
+
+_programs = st.one_of(
+    st.builds(_assemble, _prologue, st.lists(_MEMORY_SNIPPETS, min_size=4, max_size=40)),
+    st.builds(_assemble, st.just(_CALL_WORDS), st.lists(_ARITH_SNIPPETS, min_size=4,
+                                                        max_size=40)))
+_call_data = st.lists(_WORDS, min_size=4, max_size=4).map(
+    lambda words: b"".join(w.to_bytes(32, "big") for w in words))
+
+
+@settings(SETTINGS, max_examples=1000)
+@given(code=_programs, data=st.one_of(_call_data, st.binary(max_size=40)),
+       gas=st.one_of(st.just(1_000_000), st.integers(0, 3000)))
+def test_compiled_memory_and_bounds_match_the_step_by_step_path(code, data, gas):
     with pytest.MonkeyPatch.context() as mp:
         stepped = _outcome(code, data, gas, False, mp)
         compiled = _outcome(code, data, gas, True, mp)

@@ -13,10 +13,17 @@ from ghost_cli.config.project import load_project
 from ghost_cli.exceptions import ExecutionError, RevertError
 from ghost_cli.scaffold import new_project
 from ghost_cli.toolchain.build import build_project
-from ghost_cli.vm.zvm import decode_zvmc
+from ghost_cli.vm.zvm import decode_zvmc, interpreter
 
 pytestmark = pytest.mark.slow
 U64_MAX = 2**64 - 1
+
+
+@pytest.fixture(autouse=True, params=[1, 10**9], ids=["compiled", "stepped"])
+def zvm_path(request, monkeypatch):
+    """Each test twice: with every ZVM block compiled from its first run (what the
+    compiler proves about Zig's lowered code is checked against wasm), and stepping."""
+    monkeypatch.setattr(interpreter, "HOT_AFTER", request.param)
 
 
 @dataclass(frozen=True)

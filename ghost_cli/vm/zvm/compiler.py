@@ -19,7 +19,8 @@ that word; an access inside memory an earlier access reached needs no bounds tes
 product or left shift whose operands' known widths keep it below 2**256 needs no mask,
 widths coming from constants, from the operations (`x & 0xFF` has 8 bits) and from
 JUMPIs not taken on `c < x` or `x > c` (x <= c after them); a JUMPI or ISZERO on a
-comparison tests its condition. Zig's code lowered from WebAssembly is full of all four.
+comparison tests its condition; a load of which nothing sees more than the low 8, 32 or
+64 bits reads only those bytes. Zig's code lowered from WebAssembly is full of all five.
 
 Exactness. At entry a block checks, once, everything its instructions would check one by
 one: that the gas covers the sum of their base gas (the effectful instruction at the end
@@ -41,6 +42,7 @@ run from pc step by step, or a handler's signal (STOP or a CallRequest).
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -139,8 +141,11 @@ _MLOAD, _MSTORE, _MSTORE8 = 0x80, 0x81, 0x82
 _REST = "REST_AFTER_"  # placeholder: the block's base gas after the instruction so far
 _NAME = re.compile(r"\b[tx]\d+\b")
 _ASSIGNED = re.compile(r"(t\d+) = ")  # a top-level assignment (body lines are unindented)
+#: Reads of a word's low bytes (the end of its 32, big-endian), smallest first.
+_NARROW_LOADS = ((1, "m[{o} + 31]"), (4, "_u32(m, {o} + 28)[0]"), (8, "_u64(m, {o} + 24)[0]"))
 _RELEASE = "RELEASE_W"  # placeholder: free the block's memoryview before a handler runs
-_GLOBALS = {"M": MASK, "_fb": int.from_bytes, "_sdiv": _sdiv, "_smod": _smod,
+_GLOBALS = {"M": MASK, "_fb": int.from_bytes, "_u32": struct.Struct(">I").unpack_from,
+            "_u64": struct.Struct(">Q").unpack_from, "_sdiv": _sdiv, "_smod": _smod,
             "_signextend": _signextend, "_sar": _sar, "_signed": signed}
 
 
@@ -170,6 +175,8 @@ class _Block:
         self.widths: dict[str, int] = {}  # a word -> bits it can have (256 when not here)
         self.stores = False  # the block writes words through a memoryview of f.memory
         self.above: dict[str, tuple[str, int]] = {}  # a 0/1 word -> (x, c): it is x > c
+        self.made: dict[str, tuple[str, tuple[str, ...]]] = {}  # word -> (opcode, operands)
+        self.loads: dict[str, str] = {}  # a loaded word -> its offset
 
     def bound(self, pops: int, max_before: int) -> None:
         height = self.base + len(self.sym) - self.pulled  # relative to the entry height
@@ -282,6 +289,66 @@ class _Block:
             body = [line for line in body if _ASSIGNED.match(line) is None
                     or _ASSIGNED.match(line)[1] not in dead]
 
+    def demanded(self, body: list[str], tail: list[str]) -> dict[str, int]:
+        """For each word the block computes or loads, how many of its low bits anything
+        can see: bits above are never looked at. A word read by a line other than an
+        operation below (a store, a comparison, the stack written back) is seen whole."""
+        seen: dict[str, int] = {}
+        for line in [*body, *tail]:
+            for word in _NAME.findall(line):
+                seen[word] = seen.get(word, 0) + 1
+        live = {word for word in self.made if seen.get(word)}
+        users: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
+        for made in live:
+            op, operands = self.made[made]
+            for word in operands:
+                users.setdefault(word, []).append((made, op, operands))
+        demanded: dict[str, int] = {}
+        # a word's users were made after it: from the last word made to the first
+        for word in sorted({*live, *self.loads}, key=lambda w: -int(w[1:])):
+            uses = users.get(word, [])
+            if seen.get(word, 0) - 1 > len(uses):  # read by a line we do not follow
+                demanded[word] = 256
+                continue
+            need = 0
+            for made, op, operands in uses:
+                out = demanded.get(made, 256)
+                a = operands[0]
+                if op == "AND":
+                    other = operands[1] if a == word else a
+                    need = max(need, min(out, int(other).bit_length()) if other.isdigit()
+                               else out)
+                elif op in ("OR", "XOR", "ADD", "SUB", "MUL"):  # bit i needs bits <= i
+                    need = max(need, out)
+                elif op == "SHR" and a.isdigit() and operands[1] == word:
+                    need = max(need, out + int(a))
+                elif op == "SHL" and a.isdigit() and operands[1] == word:
+                    need = max(need, out - int(a))
+                else:
+                    need = 256
+            demanded[word] = min(need, 256)
+        return demanded
+
+    def narrow_loads(self, body: list[str], tail: list[str]) -> list[str]:
+        """Loads of words whose upper bytes nothing sees read only their low bytes."""
+        if not self.loads:
+            return body
+        demanded = self.demanded(body, tail)
+        lines = {}
+        for word, offset in self.loads.items():
+            bits = demanded.get(word, 256)
+            for size, read in _NARROW_LOADS:
+                if bits <= 8 * size:
+                    lines[f"{word} = _fb(m[{offset}:{offset} + 32])"] = \
+                        f"{word} = {read.format(o=offset)}"
+                    break
+        out = []
+        for line in body:  # a load's line may be indented (inside its bounds test)
+            code = line.lstrip()
+            narrow = lines.get(code)
+            out.append(line if narrow is None else line[:len(line) - len(code)] + narrow)
+        return out
+
     def source(self, name: str, tail: list[str]) -> str:
         checks = [f"g = f.gas - {self.gas}"]
         conds = ["g < 0"]
@@ -302,7 +369,7 @@ class _Block:
             # A memoryview writes a slice faster than the bytearray does; a handler may grow
             # the memory, which a live view forbids, so every handler call frees it first.
             lines.append("    w = memoryview(m)")
-        lines += [f"    {line}" for line in self.live_body(tail) + tail]
+        lines += [f"    {line}" for line in self.narrow_loads(self.live_body(tail), tail) + tail]
         total = self.gas
         text = re.sub(_REST + r"(\d+)", lambda found: str(total - int(found[1])),
                       "\n".join(lines))
@@ -372,6 +439,7 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
             arity, template = _EXPR[name]
             operands = [block.pop() for _ in range(arity)]
             words = dict(zip("abc", operands, strict=False))
+            made = None
             if all(word.isdigit() for word in operands):  # folded now, as it would run
                 block.sym.append(str(eval(template.format(**words), dict(_GLOBALS))))  # noqa: S307
             elif name in _EXPR_SMALL_A and operands[0].isdigit():
@@ -379,25 +447,28 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
                 if shift >= 256:
                     block.sym.append("0")
                 elif name == "SHR":
-                    block.compute(_EXPR_SMALL_A[name].format(**words), width=max(0, width - shift))
+                    made = block.compute(_EXPR_SMALL_A[name].format(**words),
+                                         width=max(0, width - shift))
                 elif width + shift <= 256:
-                    block.compute("({b} << {a})".format(**words), width=width + shift)
+                    made = block.compute("({b} << {a})".format(**words), width=width + shift)
                 else:
-                    block.compute(_EXPR_SMALL_A[name].format(**words))
+                    made = block.compute(_EXPR_SMALL_A[name].format(**words))
             elif name in _CONDS:
                 a = block.test(operands[0]) if name == "ISZERO" else operands[0]
                 cond = _CONDS[name][1].format(**dict(words, a=a))
-                flag = block.compute(f"(1 if {cond} else 0)", cond, width=1)
+                made = block.compute(f"(1 if {cond} else 0)", cond, width=1)
                 # a bounds test (c < x, x > c) that a JUMPI leaves on bounds x after it
                 if name in ("LT", "GT"):
                     x, c = (operands[1], operands[0]) if name == "LT" else operands
                     if c.isdigit() and not x.isdigit():
-                        block.above[flag] = (x, int(c))
+                        block.above[made] = (x, int(c))
             elif name in _NARROW:
                 width, narrow = _NARROW[name](*(block.width(w) for w in operands))
-                block.compute((narrow or template).format(**words), width=min(width, 256))
+                made = block.compute((narrow or template).format(**words), width=min(width, 256))
             else:
-                block.compute(template.format(**words))
+                made = block.compute(template.format(**words))
+            if made is not None:
+                block.made[made] = (name, tuple(operands))
             pc += 1
             continue
         if byte in (_MLOAD, _MSTORE, _MSTORE8):
@@ -420,6 +491,7 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
                 slow = block.slow_branch(pc - 1, f"h{pc - 1}", (offset,))
                 block.sym.append(name)
                 block.words[offset] = name
+                block.loads[name] = offset
             else:
                 value = block.pop()
                 fast = ([f"w[{offset}:{offset} + 32] = ({value}).to_bytes(32)"]

@@ -103,12 +103,13 @@ def test_the_counter_costs_the_same_gas_compiled_as_stepped(monkeypatch):
 
 
 # What the compiler proves about a block and the work it drops for it (compiler.py), each
-# at its boundary. The prologue grows memory and loads three words X (on top), Y, Z from
-# the call data; each CALLDATALOAD ends a block, so the next block, where each case runs
-# whole, knows nothing of them. The word left on top is returned: a mask dropped where it
-# was needed leaves a word of 257 bits or more, which MSTORE refuses.
-_PROLOGUE = ("PUSH 0\nPUSH 96\nMSTORE\n"
-             "PUSH 64\nCALLDATALOAD\nPUSH 32\nCALLDATALOAD\nPUSH 0\nCALLDATALOAD\n")
+# at its boundary. The prologue loads three words X (on top), Y, Z from the call data and
+# stores them at 0, 32 and 64; each CALLDATALOAD ends a block, so the next block, where
+# each case runs whole, knows nothing of them. The word left on top is returned: a mask
+# dropped where it was needed leaves a word of 257 bits or more, which MSTORE refuses.
+_PROLOGUE = ("PUSH 64\nCALLDATALOAD\nPUSH 32\nCALLDATALOAD\nPUSH 0\nCALLDATALOAD\n"
+             "DUP1\nPUSH 0\nMSTORE\nDUP2\nPUSH 32\nMSTORE\nDUP3\nPUSH 64\nMSTORE\n"
+             "PUSH 0\nCALLDATALOAD\nPOP\n")
 _BOUNDED = "PUSH 224\nSHR\nDUP1\nPUSH 0xFFFFFF\n{test}\nPUSH @out\nJUMPI\n{use}"
 PROOFS = {
     "sum of two words": "ADD",
@@ -133,6 +134,30 @@ PROOFS = {
                                     "PUSH 63\nMLOAD",
     "a load twice, a store between": "DUP3\nPUSH 63\nAND\nDUP1\nMLOAD\nDUP3\nPUSH 63\n"
                                      "MSTORE\nSWAP1\nMLOAD\nADD",
+    # loads of which only the low bytes are seen read only those (each at a boundary)
+    "a loaded byte": "PUSH 32\nMLOAD\nPUSH 0xFF\nAND",
+    "a loaded 9 bits": "PUSH 32\nMLOAD\nPUSH 0x1FF\nAND",
+    "a loaded u32": "PUSH 32\nMLOAD\nPUSH 0xFFFFFFFF\nAND",
+    "a loaded 33 bits": "PUSH 32\nMLOAD\nPUSH 0x1FFFFFFFF\nAND",
+    "a loaded u64": "PUSH 32\nMLOAD\nPUSH 0xFFFFFFFFFFFFFFFF\nAND",
+    "a loaded 65 bits": "PUSH 32\nMLOAD\nPUSH 0x1FFFFFFFFFFFFFFFF\nAND",
+    "a loaded word shifted, then masked": "PUSH 33\nMLOAD\nPUSH 8\nSHR\nPUSH 0xFFFFFF\nAND",
+    "a loaded word shifted past 32 bits": "PUSH 33\nMLOAD\nPUSH 8\nSHR\nPUSH 0xFFFFFFFF\nAND",
+    "a loaded word masked, then shifted": "PUSH 33\nMLOAD\nPUSH 0xFF\nAND\nPUSH 248\nSHL",
+    "a loaded word shifted left, then masked": "PUSH 40\nMLOAD\nPUSH 200\nSHL\n"
+                                               "PUSH 0xFF\nPUSH 248\nSHL\nAND",
+    "a loaded word shifted left 191": "PUSH 40\nMLOAD\nPUSH 191\nSHL\n"
+                                      "PUSH 0xFF\nPUSH 248\nSHL\nAND",
+    "low bytes of a sum": "PUSH 40\nMLOAD\nPUSH 50\nMLOAD\nADD\nPUSH 0xFFFF\nAND",
+    "low bytes of a difference": "PUSH 40\nMLOAD\nPUSH 50\nMLOAD\nSUB\nPUSH 0xFFFF\nAND",
+    "low bytes of a product and an or": "PUSH 40\nMLOAD\nPUSH 50\nMLOAD\nMUL\nPUSH 8\n"
+                                        "MLOAD\nOR\nPUSH 0xFFFFFFFF\nAND",
+    "low bytes of a xor": "PUSH 40\nMLOAD\nPUSH 50\nMLOAD\nXOR\nPUSH 0x1FF\nAND",
+    "a loaded word, also seen whole": "PUSH 32\nMLOAD\nDUP1\nPUSH 0xFF\nAND\nADD",
+    "a loaded word, also compared": "PUSH 32\nMLOAD\nDUP1\nPUSH 0xFF\nAND\nSWAP1\n"
+                                    "PUSH 0xFFFF\nLT\nPUSH @out\nJUMPI",
+    "a loaded word, also stored": "PUSH 32\nMLOAD\nDUP1\nPUSH 64\nMSTORE\nPUSH 0xFF\nAND\n"
+                                  "PUSH 64\nMLOAD\nADD",
 }
 _DATA = {
     "ones": b"\xff" * 96,

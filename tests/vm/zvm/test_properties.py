@@ -180,6 +180,11 @@ _MEMORY_SNIPPETS = st.one_of(
         lambda t: [_push(t[0]) + _ops(t[1])]),
     st.sampled_from(["MLOAD", "MSTORE", "MSTORE8"]).map(  # at a computed offset
         lambda op: [_push(63) + _ops("AND", op)]),
+    # a load of which only low bits are seen
+    st.tuples(_OFFSETS, st.sampled_from([0, 1, 8, 31, 33]),
+              st.sampled_from([0xFF, 0x1FF, 2**32 - 1, 2**33 - 1, 2**64 - 1, 2**65 - 1])).map(
+        lambda t: [_push(t[0]) + _ops("MLOAD") + _push(t[1]) + _ops("SHR")
+                   + _push(t[2], 16) + _ops("AND")]),
     st.sampled_from([[_ops(*names)] for names in (
         ("CALLDATASIZE",), ("DUP1",), ("DUP2",), ("SWAP1",), ("POP",))]),
     _WORDS.map(lambda v: [_push(v, 32)]),

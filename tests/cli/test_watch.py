@@ -30,11 +30,17 @@ def _wait_for(lines: queue.Queue, seen: list[str], text: str, timeout: float = 1
     return False
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    # A suite started in the background (`cmd &` in a script) inherits SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt handler: Ctrl-C would never reach ghost.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_watch_reruns_after_a_test_file_changes(project):
     proc = subprocess.Popen(
         [sys.executable, "-m", "ghost_cli", "test", "--watch", "-p", "no:cacheprovider"],
         cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1"}, preexec_fn=_ctrl_c_as_in_a_terminal,
     )
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_reader, args=(proc.stdout, lines), daemon=True).start()

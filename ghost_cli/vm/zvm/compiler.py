@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -149,6 +150,17 @@ _GLOBALS = {"M": MASK, "_fb": int.from_bytes, "_u32": struct.Struct(">I").unpack
             "_signextend": _signextend, "_sar": _sar, "_signed": signed}
 
 
+def _uses(lines: list[str]) -> Counter[str]:
+    """How often each word name appears in `lines` (its assignment included)."""
+    return Counter(word for line in lines for word in _NAME.findall(line))
+
+
+def _load(word: str, offset: str) -> str:
+    """The line that loads the 32-byte word at `offset` into `word` (narrow_loads may
+    replace it by a read of the word's low bytes)."""
+    return f"{word} = _fb(m[{offset}:{offset} + 32])"
+
+
 class _Block:
     """Compiles one block: the symbolic stack, the code lines and the entry checks."""
 
@@ -168,14 +180,14 @@ class _Block:
         # What the block has proven so far (its code runs straight on, and every early way
         # out returns; memory does not change size inside a block):
         self.conds: dict[str, str] = {}  # a 0/1 word -> the Python condition it holds
-        self.pure: set[str] = set()  # words computed by expressions that cannot fail
         self.words: dict[str, str] = {}  # offset -> the word memory holds there
         self.fits: dict[str, int] = {}  # offset -> bytes from it known inside memory
         self.const_end = 0  # memory [0, const_end) is known to exist
         self.widths: dict[str, int] = {}  # a word -> bits it can have (256 when not here)
         self.stores = False  # the block writes words through a memoryview of f.memory
         self.above: dict[str, tuple[str, int]] = {}  # a 0/1 word -> (x, c): it is x > c
-        self.made: dict[str, tuple[str, tuple[str, ...]]] = {}  # word -> (opcode, operands)
+        # a word computed by an expression (which cannot fail) -> its opcode and operands
+        self.made: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.loads: dict[str, str] = {}  # a loaded word -> its offset
 
     def bound(self, pops: int, max_before: int) -> None:
@@ -197,12 +209,14 @@ class _Block:
         self.ensure(1)
         return self.sym.pop()
 
-    def compute(self, expr: str, cond: str | None = None, width: int = 256) -> str:
+    def compute(self, expr: str, of: tuple[str, tuple[str, ...]], cond: str | None = None,
+                width: int = 256) -> str:
+        """A new word `expr`, made by the opcode and operands `of`."""
         self.temps += 1
         name = f"t{self.temps}"
         self.body.append(f"{name} = {expr}")
         self.sym.append(name)
-        self.pure.add(name)
+        self.made[name] = of
         if cond is not None:
             self.conds[name] = cond
         if width < 256:
@@ -276,28 +290,22 @@ class _Block:
     def live_body(self, tail: list[str]) -> list[str]:
         """The body without assignments of pure words nothing reads (a comparison tested
         in place, a word a later load was forwarded past)."""
-        body = self.body
+        body, pure = self.body, set(self.made)
         while True:
-            uses: dict[str, int] = {}
-            for line in [*body, *tail]:
-                for word in _NAME.findall(line):
-                    uses[word] = uses.get(word, 0) + 1
-            dead = {word for word in self.pure if uses.get(word) == 1}
+            uses = _uses([*body, *tail])
+            dead = {word for word in pure if uses[word] == 1}  # its assignment alone
             if not dead:
                 return body
-            self.pure -= dead
-            body = [line for line in body if _ASSIGNED.match(line) is None
-                    or _ASSIGNED.match(line)[1] not in dead]
+            pure -= dead
+            body = [line for line in body
+                    if (assigned := _ASSIGNED.match(line)) is None or assigned[1] not in dead]
 
     def demanded(self, body: list[str], tail: list[str]) -> dict[str, int]:
         """For each word the block computes or loads, how many of its low bits anything
         can see: bits above are never looked at. A word read by a line other than an
         operation below (a store, a comparison, the stack written back) is seen whole."""
-        seen: dict[str, int] = {}
-        for line in [*body, *tail]:
-            for word in _NAME.findall(line):
-                seen[word] = seen.get(word, 0) + 1
-        live = {word for word in self.made if seen.get(word)}
+        seen = _uses([*body, *tail])
+        live = {word for word in self.made if seen[word]}
         users: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
         for made in live:
             op, operands = self.made[made]
@@ -307,7 +315,7 @@ class _Block:
         # a word's users were made after it: from the last word made to the first
         for word in sorted({*live, *self.loads}, key=lambda w: -int(w[1:])):
             uses = users.get(word, [])
-            if seen.get(word, 0) - 1 > len(uses):  # read by a line we do not follow
+            if seen[word] - 1 > len(uses):  # read by a line we do not follow
                 demanded[word] = 256
                 continue
             need = 0
@@ -339,8 +347,7 @@ class _Block:
             bits = demanded.get(word, 256)
             for size, read in _NARROW_LOADS:
                 if bits <= 8 * size:
-                    lines[f"{word} = _fb(m[{offset}:{offset} + 32])"] = \
-                        f"{word} = {read.format(o=offset)}"
+                    lines[_load(word, offset)] = f"{word} = {read.format(o=offset)}"
                     break
         out = []
         for line in body:  # a load's line may be indented (inside its bounds test)
@@ -439,7 +446,7 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
             arity, template = _EXPR[name]
             operands = [block.pop() for _ in range(arity)]
             words = dict(zip("abc", operands, strict=False))
-            made = None
+            of = (name, tuple(operands))
             if all(word.isdigit() for word in operands):  # folded now, as it would run
                 block.sym.append(str(eval(template.format(**words), dict(_GLOBALS))))  # noqa: S307
             elif name in _EXPR_SMALL_A and operands[0].isdigit():
@@ -447,28 +454,26 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
                 if shift >= 256:
                     block.sym.append("0")
                 elif name == "SHR":
-                    made = block.compute(_EXPR_SMALL_A[name].format(**words),
-                                         width=max(0, width - shift))
+                    block.compute(_EXPR_SMALL_A[name].format(**words), of,
+                                  width=max(0, width - shift))
                 elif width + shift <= 256:
-                    made = block.compute("({b} << {a})".format(**words), width=width + shift)
+                    block.compute("({b} << {a})".format(**words), of, width=width + shift)
                 else:
-                    made = block.compute(_EXPR_SMALL_A[name].format(**words))
+                    block.compute(_EXPR_SMALL_A[name].format(**words), of)
             elif name in _CONDS:
                 a = block.test(operands[0]) if name == "ISZERO" else operands[0]
                 cond = _CONDS[name][1].format(**dict(words, a=a))
-                made = block.compute(f"(1 if {cond} else 0)", cond, width=1)
+                flag = block.compute(f"(1 if {cond} else 0)", of, cond, width=1)
                 # a bounds test (c < x, x > c) that a JUMPI leaves on bounds x after it
                 if name in ("LT", "GT"):
                     x, c = (operands[1], operands[0]) if name == "LT" else operands
                     if c.isdigit() and not x.isdigit():
-                        block.above[made] = (x, int(c))
+                        block.above[flag] = (x, int(c))
             elif name in _NARROW:
                 width, narrow = _NARROW[name](*(block.width(w) for w in operands))
-                made = block.compute((narrow or template).format(**words), width=min(width, 256))
+                block.compute((narrow or template).format(**words), of, width=min(width, 256))
             else:
-                made = block.compute(template.format(**words))
-            if made is not None:
-                block.made[made] = (name, tuple(operands))
+                block.compute(template.format(**words), of)
             pc += 1
             continue
         if byte in (_MLOAD, _MSTORE, _MSTORE8):
@@ -487,7 +492,7 @@ def compile_block(code: bytes, start: int, jumpdests: frozenset[int],
                     continue
                 block.temps += 1
                 name = f"t{block.temps}"
-                fast = [f"{name} = _fb(m[{offset}:{offset} + 32])"]
+                fast = [_load(name, offset)]
                 slow = block.slow_branch(pc - 1, f"h{pc - 1}", (offset,))
                 block.sym.append(name)
                 block.words[offset] = name

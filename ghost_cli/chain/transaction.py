@@ -56,6 +56,11 @@ class Transaction:
             raise TransactionError("function name or label is not valid UTF-8") from None
         if len(function) > MAX_FUNCTION_NAME or len(label) > MAX_LABEL:
             raise TransactionError("function name or label longer than 255 bytes")
+        # One encoding per transaction: a field the kind does not use must be empty.
+        if self.kind == "deploy" and (self.target != ZERO_ADDRESS or function):
+            raise TransactionError("a deploy has a zero target and no function name")
+        if self.kind == "call" and (self.code or label):
+            raise TransactionError("a call has no code and no label")
 
     def encode(self) -> bytes:
         """The canonical bytes: fixed field order, big-endian integers, length prefixes."""
@@ -251,28 +256,53 @@ def to_json(signed: SignedTransaction) -> dict[str, Any]:
 
 
 def from_json(doc: dict[str, Any]) -> SignedTransaction:
-    """Read a tx.json document. Only `tx` and `auth` count; `summary` is for people."""
+    """Read a tx.json document: `format` must say what it is; then only `tx` and `auth`
+    count (`summary` is for people). Hex may carry a `0x` prefix."""
     from ..crypto.multisig import MultisigAccount
 
-    try:
-        if doc.get("format") != "ghost-tx":
-            raise TransactionError("not a ghost transaction file")
-        tx = Transaction.decode(bytes.fromhex(doc["tx"]))
-        auth_doc = doc.get("auth")
-        auth: SingleAuth | MultisigAuth | None = None
-        if auth_doc and auth_doc["kind"] == "single":
-            auth = SingleAuth(bytes.fromhex(auth_doc["public_key"]),
-                              bytes.fromhex(auth_doc["signature"]))
-        elif auth_doc and auth_doc["kind"] == "multisig":
-            auth = MultisigAuth(
-                MultisigAccount.from_bytes(bytes.fromhex(auth_doc["account"])),
-                tuple((int(s["member"]), bytes.fromhex(s["signature"]))
-                      for s in auth_doc["signatures"]))
-        elif auth_doc:
-            raise TransactionError(f"unknown auth kind {auth_doc.get('kind')!r}")
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise TransactionError(f"malformed transaction file: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != "ghost-tx":
+        raise TransactionError('not a ghost transaction file (its "format" is not "ghost-tx")')
+    tx = Transaction.decode(_hex(doc, "tx", "tx"))
+    auth_doc = doc.get("auth")
+    auth: SingleAuth | MultisigAuth | None = None
+    if auth_doc is None:
+        return SignedTransaction(tx, None)
+    kind = auth_doc.get("kind") if isinstance(auth_doc, dict) else None
+    if kind == "single":
+        auth = SingleAuth(_hex(auth_doc, "public_key", "auth.public_key"),
+                          _hex(auth_doc, "signature", "auth.signature"))
+    elif kind == "multisig":
+        signatures = auth_doc.get("signatures")
+        if not isinstance(signatures, list):
+            raise TransactionError("malformed transaction file: auth.signatures is not a list")
+        pairs = []
+        for i, entry in enumerate(signatures):
+            where = f"auth.signatures[{i}]"
+            member = entry.get("member") if isinstance(entry, dict) else None
+            if member.__class__ is not int:
+                raise TransactionError(f"malformed transaction file: {where}.member is not an "
+                                       "integer")
+            pairs.append((member, _hex(entry, "signature", f"{where}.signature")))
+        auth = MultisigAuth(MultisigAccount.from_bytes(_hex(auth_doc, "account", "auth.account")),
+                            tuple(pairs))
+    else:
+        raise TransactionError(f"malformed transaction file: unknown auth kind {kind!r}")
     return SignedTransaction(tx, auth)
+
+
+def _hex(doc: dict[str, Any], key: str, where: str) -> bytes:
+    """Member `key` of `doc` as bytes: a hex string, with or without `0x`."""
+    value = doc.get(key)
+    if value is None:
+        raise TransactionError(f"malformed transaction file: {where} is missing")
+    if not isinstance(value, str):
+        raise TransactionError(f"malformed transaction file: {where} is not a hex string")
+    if value[:2] in ("0x", "0X"):
+        value = value[2:]
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise TransactionError(f"malformed transaction file: {where} is not hex") from None
 
 
 def dumps(signed: SignedTransaction) -> str:

@@ -1,9 +1,12 @@
 """The canonical transaction bytes: deterministic, round-tripping, strict when decoding."""
 
+from dataclasses import replace
+
 import pytest
 
-from ghost_cli.chain.transaction import HASH_DOMAIN, Transaction
+from ghost_cli.chain.transaction import HASH_DOMAIN, Transaction, from_json, sign_single, to_json
 from ghost_cli.crypto.hashing import keccak256
+from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.exceptions import TransactionError
 
 CALL = Transaction(chain_id=1337, sender=b"\x01" * 20, nonce=7, kind="call", gas_limit=100_000,
@@ -28,8 +31,6 @@ def test_encoding_is_the_documented_layout():
 
 def test_hash_is_domain_separated_and_covers_every_field():
     assert CALL.hash == keccak256(HASH_DOMAIN + CALL.encode())
-    from dataclasses import replace
-
     variants = [replace(CALL, chain_id=1338), replace(CALL, nonce=8),
                 replace(CALL, args=b""), replace(CALL, expiry=1), replace(CALL, function="get"),
                 replace(CALL, gas_limit=1), replace(CALL, target=b"\x09" * 20)]
@@ -57,3 +58,68 @@ def test_fields_are_range_checked():
     with pytest.raises(TransactionError, match="not valid UTF-8"):  # b"\xff" from a shell
         Transaction(chain_id=1, sender=b"\x01" * 20, nonce=0, kind="deploy", gas_limit=1,
                     expiry=1, label="\udcff")
+
+
+def _bytes_with(tx: Transaction, **fields) -> bytes:
+    """`tx`'s encoding with fields its kind leaves empty filled in, written by hand (the
+    dataclass refuses to build such a transaction)."""
+    function = fields.get("function", tx.function).encode()
+    label = fields.get("label", tx.label).encode()
+    code = fields.get("code", tx.code)
+    return (b"GHTX\x01" + tx.chain_id.to_bytes(8, "big") + bytes([tx.kind == "call"])
+            + tx.sender + tx.nonce.to_bytes(8, "big") + fields.get("target", tx.target)
+            + bytes([len(function)]) + function + len(tx.args).to_bytes(4, "big") + tx.args
+            + len(code).to_bytes(4, "big") + code + bytes([len(label)]) + label
+            + tx.gas_limit.to_bytes(8, "big") + tx.expiry.to_bytes(8, "big"))
+
+
+def test_hand_encoding_matches():
+    assert _bytes_with(CALL) == CALL.encode() and _bytes_with(DEPLOY) == DEPLOY.encode()
+
+
+@pytest.mark.parametrize(("tx", "fields", "match"), [
+    (DEPLOY, {"target": b"\x02" * 20}, "a deploy has a zero target"),
+    (DEPLOY, {"function": "zz"}, "a deploy has a zero target and no function"),
+    (CALL, {"code": b"\0asm"}, "a call has no code"),
+    (CALL, {"label": "counter"}, "a call has no code and no label"),
+])
+def test_a_field_the_kind_does_not_use_must_be_empty(tx, fields, match):
+    """One encoding per transaction: otherwise the same deploy or call would have many
+    hashes, each of which a node would accept."""
+    with pytest.raises(TransactionError, match=match):
+        Transaction.decode(_bytes_with(tx, **fields))
+
+
+def _signed_doc() -> dict:
+    key = KeyPair.generate("ed25519", b"\x05" * 32)
+    return to_json(sign_single(replace(CALL, sender=key.address), key.secret_key,
+                               key.public_key))
+
+
+def test_file_form_hex_may_carry_0x():
+    """rpc.md writes bytes as 0x-prefixed hex; tx.json's members are read either way."""
+    doc = _signed_doc()
+    prefixed = {**doc, "tx": "0x" + doc["tx"],
+                "auth": {k: ("0x" + v if k != "kind" else v) for k, v in doc["auth"].items()}}
+    assert from_json(prefixed) == from_json(doc)
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    (lambda d: d.pop("format"), 'its "format" is not "ghost-tx"'),
+    (lambda d: d.pop("tx"), "tx is missing"),
+    (lambda d: d.update(tx=7), "tx is not a hex string"),
+    (lambda d: d.update(tx="zz"), "tx is not hex"),
+    (lambda d: d["auth"].pop("public_key"), "auth.public_key is missing"),
+    (lambda d: d["auth"].update(signature="0xg0"), "auth.signature is not hex"),
+    (lambda d: d["auth"].update(kind="both"), "unknown auth kind 'both'"),
+    (lambda d: d.update(auth={"kind": "multisig", "account": "00", "signatures": {}}),
+     "auth.signatures is not a list"),
+    (lambda d: d.update(auth={"kind": "multisig", "account": "00",
+                              "signatures": [{"member": "0", "signature": "00"}]}),
+     r"auth.signatures\[0\].member is not an integer"),
+])
+def test_file_form_errors_name_the_member(change, match):
+    doc = _signed_doc()
+    change(doc)
+    with pytest.raises(TransactionError, match=match):
+        from_json(doc)

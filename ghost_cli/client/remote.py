@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..abi import Abi, decode_result, encode_call, parse_address, parse_args
-from ..chain.executor import Receipt
+from ..chain.executor import Receipt, check_gas_cap
 from ..chain.network import NAMES, PROOFS, RECEIPTS
 from ..chain.transaction import SignedTransaction, Transaction, sign_single, to_json
 from ..config.project import NetworkConfig
@@ -179,11 +179,15 @@ class RemoteNetwork:
 
     def query(self, ref: str | bytes, function: str, args: Sequence[Any] = (), *,
               sender: bytes | None = None, gas_limit: int | None = None) -> Receipt:
-        """Run `function` read-only on the node. The node applies its own query gas limit;
-        `gas_limit` is accepted for the Sandbox's signature and not sent."""
+        """Run `function` read-only on the node. Without `gas_limit` the node's own query
+        limit applies; one above the per-transaction cap is refused here, as the sandbox
+        refuses it, and one above the node's query cap by the node (never lowered)."""
+        if gas_limit is not None:
+            check_gas_cap(gas_limit)
         address = self.resolve(ref)
         fn = self.abi_of(address).function(function)
-        doc = self.client.query(address, function, encode_call(fn, list(args)), sender)
+        doc = self.client.query(address, function, encode_call(fn, list(args)), sender,
+                                gas_limit)
         return_data = _bytes(doc["return_data"])
         return Receipt("query", address, function, decode_result(fn, return_data), return_data,
                        doc["gas_used"], doc["block_height"], None, _events(doc["events"]),

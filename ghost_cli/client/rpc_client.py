@@ -157,11 +157,14 @@ class GhostClient:
         return await self.request("ghost_sendTransaction", {"tx": tx_json})
 
     async def query(self, address: bytes | str, function: str, calldata: bytes = b"",
-                    sender: bytes | str | None = None) -> dict[str, Any]:
+                    sender: bytes | str | None = None, gas_limit: int | None = None
+                    ) -> dict[str, Any]:
         params: dict[str, Any] = {"address": _address(address), "function": function,
                                   "args": _0x(calldata)}
         if sender is not None:
             params["sender"] = _address(sender)
+        if gas_limit is not None:
+            params["gas_limit"] = gas_limit
         return await self.request("ghost_query", params)
 
     async def get_receipt(self, tx_hash: bytes | str) -> dict[str, Any]:

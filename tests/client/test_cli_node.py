@@ -65,6 +65,18 @@ def test_node_errors_read_as_they_do_on_the_sandbox(ghost, node):
     assert overflow.code in (0, 6)
     no_http = ghost("query", "counter", "get", "--network", "local", "--transport", "http")
     assert no_http.code == 2 and "no http endpoint" in no_http.stderr
+    # A query's --gas-limit reaches the node: above the per-transaction cap it is refused
+    # here as on the sandbox; above the node's query cap, by the node; never lowered.
+    capped = ghost("query", "counter", "get", "--network", "local", "--gas-limit",
+                   str(10**9 + 1), "--json")
+    assert capped.code == 13 and capped.json["error"]["code"] == "gas_limit_too_high"
+    over = ghost("query", "counter", "get", "--network", "local", "--gas-limit",
+                 str(10**7 + 1), "--json")
+    assert over.code == 2 and over.json["error"]["code"] == "invalid_params"
+    assert over.json["error"]["details"]["limit"] == 10**7
+    tight = ghost("query", "counter", "get", "--network", "local", "--gas-limit", "21001",
+                  "--json")
+    assert tight.code == 6 and tight.json["error"]["code"] == "out_of_gas"
 
 
 def test_network_add_list_use_remove(ghost, node, project, tmp_path):

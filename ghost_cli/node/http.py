@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -135,6 +136,9 @@ class HttpApp:
 
 #: h11 states of a connection's peer while its request is not yet whole.
 _ARRIVING = (h11.IDLE, h11.SEND_BODY)
+#: The blank line that ends a request's head, as h11 finds it.
+_END_OF_HEAD = re.compile(rb"\n\r?\n")
+_HEAD_TOO_LARGE = b"request line and headers over the limit"
 
 
 def protocol_class(metrics: NodeMetrics, log: NodeLog,
@@ -148,6 +152,7 @@ def protocol_class(metrics: NodeMetrics, log: NodeLog,
     class Protocol(H11Protocol):
         _ghost_deadline: asyncio.TimerHandle | None = None
         _ghost_counted = False
+        _ghost_head = b""  # the head of the next request so far, until it is whole
 
         def connection_made(self, transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -179,6 +184,8 @@ def protocol_class(metrics: NodeMetrics, log: NodeLog,
                 log.connection(TRANSPORT, self._ghost_peer, "closed")
 
         def data_received(self, data: bytes) -> None:
+            if self.conn.their_state is h11.IDLE and self._ghost_head_too_large(data):
+                return
             super().data_received(data)
             if self.conn.their_state not in _ARRIVING:
                 self._ghost_disarm()  # the request is whole: it runs without a deadline
@@ -187,6 +194,24 @@ def protocol_class(metrics: NodeMetrics, log: NodeLog,
             super().on_response_complete()
             if not self.transport.is_closing():
                 self._ghost_arm()  # the next request on this connection gets its own
+
+        def _ghost_head_too_large(self, data: bytes) -> bool:
+            """Bound a request's head however its bytes arrive: h11's own bound holds only
+            while the head is incomplete, so one whole in a single read was never measured."""
+            if self.transport.is_closing():
+                return True
+            head = self._ghost_head + data
+            end = _END_OF_HEAD.search(head)
+            if (end.end() if end else len(head)) <= limits.max_header_bytes:
+                self._ghost_head = b"" if end else head
+                return False
+            self._ghost_head = b""
+            self.transport.write(
+                b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                b"connection: close\r\ncontent-length: %d\r\n\r\n%s"
+                % (len(_HEAD_TOO_LARGE), _HEAD_TOO_LARGE))
+            self.transport.close()
+            return True
 
         def _ghost_waiting(self) -> bool:
             """Only waiting for the client: idle, or its request still arriving (once it

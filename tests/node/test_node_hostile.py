@@ -285,6 +285,49 @@ def test_transport_failures_are_json_log_lines(tmp_path):
     assert "Invalid HTTP request" not in stderr and "Traceback" not in stderr
 
 
+def _exchange(host: str, port: int, pieces: list[bytes]) -> bytes:
+    """Send `pieces` one write (and one pause) at a time; the first line of the answer."""
+    with socket.create_connection((host, port), timeout=10.0) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for piece in pieces:
+            try:
+                s.sendall(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                break  # answered and closed before the rest was sent
+            time.sleep(0.05)
+        answer = b""
+        while b"\r\n" not in answer:
+            try:
+                chunk = s.recv(4096)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+        return answer.split(b"\r\n", 1)[0]
+
+
+def test_request_heads_are_bounded_however_they_arrive(tmp_path):
+    """16 KiB of request line and headers (docs/rpc.md), in one write or many."""
+    node = start_node(tmp_path / "data")
+    host, port = node.bound["http"].rsplit(":", 1)
+
+    def head(size: int) -> bytes:
+        start = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: "
+        return start + b"a" * (size - len(start) - 4) + b"\r\n\r\n"
+
+    try:
+        for size in (16 * 1024, 16 * 1024 + 1, 20_000, 100_000):
+            whole = head(size)
+            expected = b"HTTP/1.1 200 OK" if size <= 16 * 1024 else b"HTTP/1.1 400 Bad Request"
+            assert _exchange(host, int(port), [whole]) == expected, size
+            pieces = [whole[i:i + 4096] for i in range(0, len(whole), 4096)]
+            assert _exchange(host, int(port), pieces) == expected, size
+        assert httpx.get(f"{node.url}/health").json()["ok"] is True
+    finally:
+        node.stop()
+
+
 @pytest.mark.skipif(not HAVE_QUIC, reason="the node has no QUIC adapter")
 def test_a_full_queue_is_the_same_busy_error_over_http3(tmp_path, key, spin_code):
     from ghost_cli.client.rpc_client import SyncGhostClient

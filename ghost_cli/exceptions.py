@@ -294,6 +294,13 @@ class ExpiredError(TransactionError):
     code = "expired"
 
 
+class NameTakenError(TransactionError):
+    """A deploy's label names another account's contract: a name belongs to the account
+    that first deployed under it."""
+
+    code = "name_taken"
+
+
 class GasLimitTooHighError(TransactionError):
     """A transaction or query asked for more than the per-transaction gas cap."""
 
@@ -354,7 +361,8 @@ EXIT_CODES: dict[int, str] = {
     10: "tests failed",
     11: "crypto: malformed key or signature, unknown scheme, keystore unreadable",
     12: "wrong passphrase",
-    13: "transaction rejected: signature, chain id, nonce, expiry or gas cap; state unchanged",
+    13: ("transaction rejected: signature, chain id, nonce, expiry, gas cap, or a deploy's "
+         "name taken by another account; state unchanged"),
     14: "node unavailable: connection refused, timed out or lost",
     15: "format check failed: `ghost fmt --check` found Zig sources to reformat",
     16: "coverage below minimum: `ghost test --coverage-min` (tests passed, too few lines ran)",

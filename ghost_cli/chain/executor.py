@@ -27,6 +27,7 @@ from ..exceptions import (
     ExpiredError,
     GasLimitTooHighError,
     GhostError,
+    NameTakenError,
     NonceError,
     NotFoundError,
     OutOfGasError,
@@ -168,6 +169,21 @@ class Executor:
             from .transaction import verify_authorization
 
             verify_authorization(signed, self.trusted_senders)
+        if tx.label:
+            self._check_label(tx)
+
+    def _check_label(self, tx: Transaction) -> None:
+        """A name belongs to the account that first deployed under it: its later deploys
+        move the name to their new contract, nobody else's do (else anyone could point
+        `ghost call counter ...` at a contract of their own)."""
+        current = self.store.address_of(tx.label)
+        if current is None:
+            return
+        owner = self.store.contract(current).deployer
+        if owner != tx.sender:
+            raise NameTakenError(
+                f"the name {tx.label!r} belongs to 0x{owner.hex()}, which deployed "
+                f"0x{current.hex()} under it; deploy under another name")
 
     def submit(self, signed: SignedTransaction, *,
                verified: bool | GhostError = False) -> Receipt:

@@ -26,7 +26,9 @@ class ErrorCode:
 #: JSON-RPC 2.0's reserved codes.
 PROTOCOL_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32700, "parse_error", "the body is not valid JSON"),
-    ErrorCode(-32600, "invalid_request", "not a JSON-RPC 2.0 request object (or batch)"),
+    ErrorCode(-32600, "invalid_request",
+              "not a JSON-RPC 2.0 request object (or batch); `params` that is neither "
+              "an object nor an array included"),
     ErrorCode(-32601, "method_not_found", "no such method"),
     ErrorCode(-32602, "invalid_params", "params missing, unknown or of the wrong type"),
     ErrorCode(-32603, "internal_error", "the node failed unexpectedly; details are in its log"),
@@ -43,6 +45,7 @@ APPLICATION_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32013, "bad_nonce", "nonce already used or ahead of the account"),
     ErrorCode(-32014, "expired", "past the transaction's expiry"),
     ErrorCode(-32015, "gas_limit_too_high", "gas limit above the per-transaction cap"),
+    ErrorCode(-32016, "name_taken", "a deploy's label names another account's contract"),
     ErrorCode(-32020, "execution_failed",
               "the contract ran and failed; only its nonce, gas and failed receipt are recorded"),
     ErrorCode(-32021, "reverted", "the contract reverted (data.reason)"),
@@ -60,7 +63,9 @@ APPLICATION_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32033, "panic", "a Zig panic or failed safety check (data.panic, data.frames)"),
     ErrorCode(-32040, "not_found", "no such contract, function, receipt or checkpoint"),
     ErrorCode(-32041, "invalid_module", "the deployed code is corrupt, oversized or unlinkable"),
-    ErrorCode(-32042, "bad_arguments", "call data or return data does not fit the ABI"),
+    ErrorCode(-32042, "bad_arguments",
+              "a deploy's `args` for a module without a constructor (docs/transactions.md); "
+              "clients use it for arguments that do not fit the ABI, checked before sending"),
     ErrorCode(-32043, "usage", "a request the node cannot serve as asked"),
     ErrorCode(-32044, "height_unavailable",
               "no state kept for that height: past the latest block, or before the node's "

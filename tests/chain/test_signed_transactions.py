@@ -18,6 +18,7 @@ from ghost_cli.crypto.multisig import MultisigAccount
 from ghost_cli.exceptions import (
     BadSignatureError,
     ExpiredError,
+    NameTakenError,
     NonceError,
     WrongChainError,
 )
@@ -144,3 +145,19 @@ def test_multisig_below_threshold_duplicates_and_strangers(chain, members):
     moved = replace(signed, auth=replace(signed.auth, signatures=(((index + 1) % 3, sig),
                                                                    (index, sig))))
     rejected(chain, moved, BadSignatureError, "invalid|scheme")
+
+
+def test_a_name_belongs_to_the_account_that_first_deployed_under_it(chain, counter_code):
+    """Another account cannot point `counter` at a contract of its own; the owner's own
+    redeploy moves the name, and a deploy under a free name or none is not affected."""
+    owner, stranger = chain.accounts[0], chain.dev_key(chain.accounts[1])
+    first = chain.resolve("counter")
+    assert chain.store.contract(first).deployer == owner
+    tx = chain.new_transaction("deploy", stranger.address, code=counter_code, label="counter")
+    signed = sign_single(tx, stranger.secret_key, stranger.public_key)
+    rejected(chain, signed, NameTakenError, "the name 'counter' belongs to 0x" + owner.hex())
+    assert chain.resolve("counter") == first
+    assert chain.deploy(counter_code, name="counter2", signer=stranger).gas_used > 0
+    assert chain.deploy(counter_code, signer=stranger).gas_used > 0  # no name
+    moved = chain.deploy(counter_code, name="counter")  # the owner's redeploy
+    assert chain.resolve("counter") == moved.address != first

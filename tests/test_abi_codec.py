@@ -56,6 +56,9 @@ def test_parse_type_reads_the_grammar(text: str, canonical: str, min_size: int) 
     ("u8[4]", "spelled 'bytes4'"), ("u8[20]", "spelled 'address'"), ("u64??", "optional of an"),
     ("u64[0]", "array length 0"), ("()", "unexpected ')'"), ("(u8", "expected ',' or ')'"),
     ("u64]", "unexpected"), ("bytes33", "unknown type"), ("", "expected a type"),
+    # ASCII only, and array lengths without leading zeros: one spelling per length
+    ("u64[04]", "leading zero"), ("u64[\u0664]", "unexpected"), ("u64\u00a0[4]", "unexpected"),
+    ("(u8,\u2003bool)", "expected a type"), ("u64\u3000", "unexpected"),
 ])
 def test_parse_type_refuses_what_is_no_abi_type(text: str, why: str) -> None:
     with pytest.raises(ArgumentError, match="invalid ABI type") as info:
@@ -72,6 +75,23 @@ def test_declarations_that_cannot_be_encoded_are_refused() -> None:
     with pytest.raises(ArgumentError, match="distinct values 0..255"):
         parse_type("C", [{"kind": "enum", "name": "C", "variants": [
             {"name": "a", "value": 1}, {"name": "b", "value": 1}]}])
+    # values are JSON integers: nothing is coerced with int()
+    for value in (1.5, True, "1", 1.0, None):
+        with pytest.raises(ArgumentError, match="each a JSON integer"):
+            parse_type("C", [{"kind": "enum", "name": "C", "variants": [
+                {"name": "a", "value": value}]}])
+    # a decoded struct is a dict and an enum maps names: a name twice would lose one
+    with pytest.raises(ArgumentError, match="two fields named 'a'"):
+        parse_type("S", [{"kind": "struct", "name": "S", "fields": [
+            {"name": "a", "type": "u8"}, {"name": "a", "type": "bool"}]}])
+    with pytest.raises(ArgumentError, match="two variants named 'a'"):
+        parse_type("C", [{"kind": "enum", "name": "C", "variants": [
+            {"name": "a", "value": 0}, {"name": "a", "value": 1}]}])
+
+
+def test_a_declaration_may_be_named_kind() -> None:
+    decls = {"kind": {"kind": "struct", "name": "kind", "fields": [{"name": "a", "type": "u8"}]}}
+    assert parse_type("kind[]", decls).name == "kind[]"
 
 
 # ---- properties over random types and values -----------------------------------------------
@@ -195,6 +215,52 @@ def test_bad_command_line_values_are_one_line_usage_errors(ty: str, text: str, w
     assert info.value.exit_code == 2
 
 
+@pytest.mark.parametrize("text, value", [
+    ("0", 0), ("42", 42), ("-5", -5), ("-0", 0), ("1_000", 1000), ("0x2a", 42), ("0X2A", 42),
+    ("0xffff_FFFF", 0xFFFFFFFF), ("-0x10", -16), ("18446744073709551615", 2**64 - 1),
+])
+def test_integer_text_grammar_accepts(text: str, value: int) -> None:
+    """docs/abi.md: the one grammar of integers as text, for command-line words and JSON
+    strings alike."""
+    ty = "i128" if value < 0 else "u64"
+    assert parse_arg(ty, text) == value
+    assert parse_type(ty).from_json(text) == value
+    assert parse_arg(f"{ty}[]", json.dumps([text])) == [value]
+
+
+@pytest.mark.parametrize("text", [
+    "010", "007", "00", "+5", " 5", "5 ", "0b101", "0o7", "_1", "1_", "1__000", "0x_1",
+    "0x", "-", "", "1e3", "1.0", "\u0665", "5\n", "0x1g", "- 5", "--5",
+])
+def test_integer_text_grammar_refuses(text: str) -> None:
+    for parse in (lambda: parse_arg("u64", text), lambda: parse_type("u64").from_json(text)):
+        with pytest.raises(ArgumentError, match=r"expected an integer \(u64\)"):
+            parse()
+
+
+def test_nan_and_infinity_are_bare_words_not_numbers() -> None:
+    """Python's json reads NaN, Infinity and -Infinity as floats; JSON has no such
+    values, so on the command line they are words like any other (docs/abi.md)."""
+    nan = Abi((), version=2, types=(TypeDecl("enum", "Odd", variants=(("NaN", 0),
+                                                                       ("Infinity", 1))),))
+    for word in ("NaN", "Infinity", "-Infinity"):
+        assert parse_arg("string?", word) == word
+    assert parse_arg("Odd", "NaN", nan) == "NaN" and parse_arg("Odd?", "Infinity", nan) == \
+        "Infinity"
+    with pytest.raises(ArgumentError, match="expected an integer"):
+        parse_arg("u64?", "NaN")
+    with pytest.raises(ArgumentError, match="expected JSON"):
+        parse_arg("u64[]", "[NaN]")
+
+
+def test_a_void_result_is_empty() -> None:
+    fn = Function("g", (), None)
+    assert decode_result(fn, b"") is None
+    with pytest.raises(AbiError) as info:
+        decode_result(fn, b"\x01\x02")
+    assert info.value.reason == "ghost: call data too long"
+
+
 def test_to_jsonable_and_format_fields() -> None:
     value = {"voter": bytes.fromhex(ADDR[2:]), "pairs": [{"a": 1, "b": True}], "t": (1, b"\x02")}
     assert to_jsonable(value) == {"voter": "0x" + ADDR[2:].lower(),
@@ -240,8 +306,11 @@ def test_deploy_checks_read_version_2_and_check_its_types() -> None:
     for bad, why in [
         ({"types": [{"kind": "struct", "name": "Pair", "fields": []}]}, "no fields"),
         ({"types": [{"kind": "set", "name": "Q"}]}, "unknown kind"),
-        ({"types": [{"kind": "enum", "name": "u8", "variants": []}]}, "no valid name"),
-        ({"errors": ["bad name"]}, "'errors'"),
+        ({"types": [{"kind": "enum", "name": "u8", "variants": []}]},
+         "name of a built-in ABI type"),
+        ({"types": [{"kind": "enum", "name": "1x", "variants": []}]}, "no valid name"),
+        ({"errors": ["bad name"]}, "error #0 has no valid name"),
+        ({"errors": "NotOwner"}, "'errors' is not a list"),
         ({"functions": [{"name": "f", "inputs": [{"name": "x", "type": "Nope"}]}]},
          "unknown type 'Nope'"),
         ({"functions": [{"name": "f", "inputs": [], "mutates": "no"}]},

@@ -24,6 +24,7 @@ from .types import (
     FixedBytesType,
     IntType,
     StringType,
+    parse_int_text,
     parse_type,
 )
 
@@ -52,10 +53,7 @@ def parse_arg(ty: str | AbiType, text: str, abi: Any = None) -> Any:
     t = ty if isinstance(ty, AbiType) else None
     name = ty.name if isinstance(ty, AbiType) else ty
     if name in INT_TYPES:
-        try:
-            return int(text.replace("_", ""), 0)
-        except ValueError:
-            raise ArgumentError(f"expected an integer ({name}), got {text!r}") from None
+        return parse_int_text(text, name)
     if name == "bool":
         low = text.lower()
         if low in ("true", "1", "yes"):
@@ -76,7 +74,7 @@ def parse_arg(ty: str | AbiType, text: str, abi: Any = None) -> Any:
     if isinstance(t, FixedBytesType):
         return t.from_json(text)
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except ValueError:
         # not JSON: a bare word is the JSON string it spells (`red` for an enum, `0x…` for
         # an `address?`, `hello` for a `string?`)
@@ -86,6 +84,12 @@ def parse_arg(ty: str | AbiType, text: str, abi: Any = None) -> Any:
             raise ArgumentError(f"expected JSON for {t.name} (e.g. "
                                 f"{_example(t)}), got {text!r:.80}") from None
     return t.from_json(value)
+
+
+def _not_json(word: str) -> Any:
+    """`NaN`, `Infinity`, `-Infinity`: Python's json reads them, JSON has no such values,
+    so they are bare words (strings) like any other."""
+    raise ValueError(f"{word} is not JSON")
 
 
 def _example(t: AbiType) -> str:

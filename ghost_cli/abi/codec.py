@@ -71,7 +71,11 @@ def decode_call(fn: Function, data: bytes, abi: Any = None) -> list[Any]:
 
 
 def decode_result(fn: Function, data: bytes, abi: Any = None) -> Any:
+    """The result return data holds; a `void` function's is empty, like its call data
+    without parameters (any byte is `ghost: call data too long`)."""
     if fn.output is None:
+        if data:
+            raise AbiError(TOO_LONG, f"{fn.name} returns nothing, got {len(data)} byte(s)")
         return None
     value, end = decode_value(fn.output, data, 0, _scope(fn, abi))
     if end != len(data):

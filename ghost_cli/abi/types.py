@@ -4,7 +4,9 @@ Grammar (docs/abi.md, "Types"): a base type, then any number of suffixes read le
 `T[N]` (array of N), `T[]` (slice), `T?` (optional). Base types: `bool`, `u8`..`u256`,
 `i8`..`i256`, `address`, `bytes1`..`bytes32`, `bytes`, `string`, a tuple `(T1,T2,...)`, or
 the name of a struct or enum declared in the ABI's `types`. So `u64[][4]` is an array of
-four slices of u64, and `Pair?[]` a slice of optional Pairs.
+four slices of u64, and `Pair?[]` a slice of optional Pairs. Tokens may be separated by
+ASCII spaces; `.name` is the canonical spelling, without them (the one an ABI records).
+Only ASCII is read: no other space or digit stands for one.
 
 Every type encodes to at least one byte (`min_size`): a decoder checks a slice's count
 against what remains of the input before building anything, so a count of 2^32-1 in a
@@ -38,7 +40,22 @@ BAD_OPTIONAL = "ghost: invalid optional tag"
 BAD_ENUM = "ghost: invalid enum value"
 REASONS = (TOO_SHORT, TOO_LONG, BAD_BOOL, BAD_UTF8, BAD_OPTIONAL, BAD_ENUM)
 
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+#: A name in an ABI (function, input, type, field, variant, event, error): what Zig and
+#: the CLI can both spell, at most 128 characters.
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}", re.ASCII)
+
+#: An integer written as text (docs/abi.md, "Python values and JSON values"): an optional
+#: `-`, then decimal digits without a leading zero or `0x`/`0X` and hex digits; a `_` may
+#: stand between two digits. No `+`, spaces, `0b`/`0o` or other digits.
+_INT_TEXT = re.compile(r"-?(?:0[xX][0-9a-fA-F]+(?:_[0-9a-fA-F]+)*|0|[1-9][0-9]*(?:_[0-9]+)*)")
+
+
+def parse_int_text(text: str, type_name: str) -> int:
+    """The integer `text` spells by the grammar above; ArgumentError otherwise."""
+    if not _INT_TEXT.fullmatch(text):
+        raise ArgumentError(f"expected an integer ({type_name}): decimal without leading "
+                            f"zeros or 0x-hex, `_` only between digits; got {text!r:.80}")
+    return int(text.replace("_", ""), 0)
 
 
 class AbiType:
@@ -138,11 +155,7 @@ class IntType(AbiType):
 
     def from_json(self, value: Any) -> Any:
         if isinstance(value, str):  # "123", "0x7b", "1_000": integers beyond 2^53 in JSON
-            try:
-                value = int(value.replace("_", ""), 0)
-            except ValueError:
-                raise ArgumentError(f"expected an integer ({self.name}), got {value!r:.80}") \
-                    from None
+            value = parse_int_text(value, self.name)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         self.encode(value)  # range and type check
@@ -495,7 +508,13 @@ _SCALARS: dict[str, AbiType] = {
     **{f"bytes{n}": FixedBytesType(n) for n in range(1, 33)},
 }
 
-_TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|(\[\s*(\d*)\s*\])|([?(),]))")
+#: Names of the built-in types: a struct or enum may not take one (the type string would
+#: read as the built-in).
+BUILTIN_TYPES = frozenset(_SCALARS)
+
+# ASCII only: `\s` and `\d` would otherwise take any Unicode space or digit.
+_SPACE = " \t\n\r\f\v"
+_TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|(\[\s*([0-9]*)\s*\])|([?(),]))", re.ASCII)
 
 
 class _Parser:
@@ -509,17 +528,20 @@ class _Parser:
     def peek(self) -> re.Match[str] | None:
         return _TOKEN.match(self.text, self.pos)
 
+    def rest(self) -> str:
+        return self.text[self.pos:].strip(_SPACE)
+
     def parse(self) -> AbiType:
         ty = self.one()
-        if self.text[self.pos:].strip():
-            raise self.fail(f"unexpected {self.text[self.pos:].strip()!r}")
+        if self.rest():
+            raise self.fail(f"unexpected {self.rest()!r}")
         return ty
 
     def one(self) -> AbiType:
         m = self.peek()
         if m is None:
-            raise self.fail(f"expected a type at {self.text[self.pos:].strip()[:20]!r}"
-                            if self.text[self.pos:].strip() else "expected a type")
+            raise self.fail(f"expected a type at {self.rest()[:20]!r}"
+                            if self.rest() else "expected a type")
         self.pos = m.end()
         if m.group(4) == "(":
             elems = [self.one()]
@@ -547,6 +569,8 @@ class _Parser:
                     raise self.fail("a slice of u8 is spelled 'bytes'")
                 ty = SliceType(ty)
             else:
+                if m.group(3).startswith("0") and m.group(3) != "0":
+                    raise self.fail(f"array length {m.group(3)!r} has a leading zero")
                 n = int(m.group(3))
                 if not 1 <= n <= MAX_ARRAY:
                     raise self.fail(f"array length {n} is not 1..{MAX_ARRAY}")
@@ -577,11 +601,14 @@ def resolve_decl(decl: Mapping[str, Any], decls: Mapping[str, Mapping[str, Any]]
     name = decl.get("name")
     fail = fail or (lambda why: ArgumentError(f"invalid ABI type {name!r}: {why}"))
     if decl.get("kind") == "enum":
-        variants = tuple((str(v["name"]), int(v["value"])) for v in decl.get("variants", []))
+        variants = tuple((str(v["name"]), v["value"]) for v in decl.get("variants", []))
         values = [v for _, v in variants]
-        if not variants or len(variants) > 256 or len(set(values)) != len(values) \
-                or not all(0 <= v <= 255 for v in values):
-            raise fail(f"enum {name} needs 1..256 variants of distinct values 0..255")
+        if not variants or len(variants) > 256 \
+                or not all(_is_int(v) and 0 <= v <= 255 for v in values) \
+                or len(set(values)) != len(values):
+            raise fail(f"enum {name} needs 1..256 variants of distinct values 0..255, "
+                       "each a JSON integer")
+        _unique(f"enum {name}", "variant", [n for n, _ in variants], fail)
         ty: AbiType = EnumType(str(name), variants)
         cache[str(name)] = ty
         return ty
@@ -594,8 +621,23 @@ def resolve_decl(decl: Mapping[str, Any], decls: Mapping[str, Mapping[str, Any]]
         fields.append((str(f["name"]), _Parser(str(f["type"]), decls, cache).parse()))
     if not fields:
         raise fail(f"struct {name} has no fields")
+    _unique(f"struct {name}", "field", [n for n, _ in fields], fail)
     st._set_fields(tuple(fields))
     return st
+
+
+def _is_int(value: Any) -> bool:
+    """A JSON integer: `1.0`, `true` and `"1"` are not one."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _unique(owner: str, what: str, names: list[str], fail: Any) -> None:
+    """Refuse a name twice: a decoded struct is a dict, so one field would vanish."""
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise fail(f"{owner} has two {what}s named {n!r}")
+        seen.add(n)
 
 
 def declarations(abi: Any) -> Mapping[str, Mapping[str, Any]]:
@@ -604,7 +646,7 @@ def declarations(abi: Any) -> Mapping[str, Mapping[str, Any]]:
         return {}
     types = getattr(abi, "types", abi)
     if isinstance(types, Mapping):
-        if "kind" in types:
+        if isinstance(types.get("kind"), str):  # one declaration (a struct may be `kind`)
             return {types["name"]: types}
         return types
     out = {}

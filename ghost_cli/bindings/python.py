@@ -29,13 +29,15 @@ from ..abi.types import (
     StructType,
     TupleType,
 )
+from ..exceptions import GhostError
 
 #: Names a generated contract class keeps for itself; a function so named gets a `_`.
 _RESERVED = {"address", "binding", "events", "last_receipt", "deploy", "ABI"}
 
 
 def class_name(name: str) -> str:
-    """`my_token` -> `MyToken`."""
+    """`my_token` -> `MyToken`: split at every character that is no ASCII letter or digit,
+    each part's first letter upper-cased (the rest kept); `C` before a leading digit."""
     out = "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", name) if p)
     return out if out and not out[0].isdigit() else f"C{out}"
 
@@ -46,6 +48,8 @@ _SOFT = frozenset({"match", "case", "_"})
 
 #: What a generated `deploy` classmethod takes besides the constructor's arguments.
 _DEPLOY_ARGS = frozenset({"cls", "target", "code", "signer", "gas_limit"})
+#: What a generated method takes besides the function's arguments.
+_CALL_ARGS = frozenset({"self", "query", "gas_limit"})
 
 
 #: Names the module imports or defines for itself: a struct or enum so named gets a `_`.
@@ -62,6 +66,56 @@ def type_class(name: str) -> str:
 def py_name(name: str, reserved: set[str] | frozenset[str] = frozenset()) -> str:
     return f"{name}_" if keyword.iskeyword(name) or name in reserved or name in _SOFT \
         else name
+
+
+def _distinct(contract: str, pairs: list[tuple[str, str]], where: str = "") -> None:
+    """Each (what, Python name) of one scope names a different thing: two ABI names that
+    become the same Python name would silently overwrite one another."""
+    seen: dict[str, str] = {}
+    for what, py in pairs:
+        if py in seen:
+            raise GhostError(
+                f"cannot generate Python bindings for {contract!r}: {seen[py]} and {what}"
+                f"{where} both become `{py}` in Python; rename one of them in the contract")
+        seen[py] = what
+
+
+def _classes(contract: str, abi: Abi) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The contract's class, and the class of each struct/enum and each event with fields
+    (by ABI name), every one distinct (docs/bindings.md, "Python clients")."""
+    types = {t.name: type_class(t.name) for t in abi.types}
+    events = {}
+    for e in abi.events:
+        if e.fields:
+            cls = f"{class_name(e.name)}Event"
+            events[e.name] = f"{cls}_" if cls in types.values() else cls  # `TransferEvent`
+    cls = class_name(contract)
+    if cls in {*types.values(), *events.values(), *_MODULE_NAMES}:
+        cls += "Contract"  # a contract `token` with a struct `Token`: the contract yields
+    kinds = {t.name: t.kind for t in abi.types}
+    _distinct(contract, [*((f"{kinds[n]} {n!r}", c) for n, c in types.items()),
+                         *((f"event {n!r}", c) for n, c in events.items()),
+                         (f"the contract {contract!r}", cls)])
+    return cls, types, events
+
+
+def _check_members(contract: str, abi: Abi) -> None:
+    """Fields, enum members, methods and each method's parameters: distinct in Python."""
+    for t in abi.types:
+        members = [n for n, _ in t.variants] or [f.name for f in t.fields]
+        _distinct(contract, [(f"{t.kind} member {n!r}", py_name(n)) for n in members],
+                  f" of {t.name!r}")
+    for e in abi.events:
+        _distinct(contract, [(f"field {f.name!r}", py_name(f.name)) for f in e.fields],
+                  f" of event {e.name!r}")
+    _distinct(contract, [(f"function {f.name!r}", py_name(f.name, _RESERVED))
+                         for f in abi.functions])
+    for fn in abi.functions:
+        _distinct(contract, [(f"argument {p.name!r}", py_name(p.name, _CALL_ARGS))
+                             for p in fn.inputs], f" of {fn.name!r}")
+    if abi.constructor is not None:
+        _distinct(contract, [(f"argument {p.name!r}", py_name(p.name, _DEPLOY_ARGS))
+                             for p in abi.constructor.inputs], " of the constructor")
 
 
 def hint(ty: AbiType) -> str:
@@ -105,11 +159,8 @@ def _doc(text: str, indent: str) -> list[str]:
 def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
     """The client module's source for contract `name`."""
     raw = raw if raw is not None else abi.to_json()
-    taken = {type_class(t.name) for t in abi.types} | {
-        f"{class_name(e.name)}Event" for e in abi.events if e.fields} | _MODULE_NAMES
-    cls = class_name(name)
-    if cls in taken:  # a contract `token` with a struct `Token`: the contract class yields
-        cls += "Contract"
+    cls, classes, event_class = _classes(name, abi)
+    _check_members(name, abi)
     has_enum = any(t.kind == "enum" for t in abi.types)
     renamed = any(py_name(f.name) != f.name for t in abi.types for f in t.fields) or any(
         py_name(f.name) != f.name for e in abi.events for f in e.fields)
@@ -131,21 +182,19 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
     names = [cls]
     body: list[str] = []
     for t in abi.types:
-        names.append(type_class(t.name))
+        names.append(classes[t.name])
         body += ["", ""]
         if t.kind == "enum":
-            body.append(f"class {type_class(t.name)}(enum.StrEnum):")
+            body.append(f"class {classes[t.name]}(enum.StrEnum):")
             body += [f"    {py_name(n)} = {n!r}  # {v}" for n, v in t.variants]
         else:
-            body += ["@dataclass", f"class {type_class(t.name)}:"]
+            body += ["@dataclass", f"class {classes[t.name]}:"]
             body += [_field(p.name, p.type, abi) for p in t.fields]
     event_classes = []
     for e in abi.events:
         if not e.fields:
             continue
-        ecls = f"{class_name(e.name)}Event"
-        if ecls in {type_class(t.name) for t in abi.types}:  # a struct `TransferEvent`
-            ecls += "_"
+        ecls = event_class[e.name]
         names.append(ecls)
         event_classes.append((e.name, ecls))
         body += ["", "", "@dataclass", f"class {ecls}:",
@@ -154,7 +203,7 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
                  for f in e.fields]
     out[-1] = "__all__ = [" + ", ".join(repr(n) for n in names) + "]"
     out += body
-    types = ", ".join(f"{t.name!r}: {type_class(t.name)}" for t in abi.types)
+    types = ", ".join(f"{t.name!r}: {classes[t.name]}" for t in abi.types)
     events = ", ".join(f"{n!r}: {c}" for n, c in event_classes)
     out += ["", "", f"_CLASSES: dict[str, type] = {{{types}}}",
             f"_EVENTS: dict[str, type] = {{{events}}}", "", "",
@@ -187,7 +236,7 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
             "                                 signer=signer, gas_limit=gas_limit)",
             "        return cls(bound, address, signer=signer)"]
     for fn in abi.functions:
-        params = [(py_name(p.name, {"self", "query", "gas_limit"}), p) for p in fn.inputs]
+        params = [(py_name(p.name, _CALL_ARGS), p) for p in fn.inputs]
         sig = "".join(f", {n}: {hint(parse_type(p.type, abi))}" for n, p in params)
         result = hint(parse_type(fn.output, abi)) if fn.output else "None"
         view = fn.mutates is False  # provably no state write: a query by default

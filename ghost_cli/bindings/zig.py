@@ -29,13 +29,16 @@ from ..abi.types import (
     TupleType,
 )
 
-_KEYWORDS = set("""addrspace align allowzero and anyframe anytype asm break callconv catch
-comptime const continue defer else enum errdefer error export extern fn for if inline
-linksection noalias noinline nosuspend opaque or orelse packed pub resume return struct
-suspend switch test threadlocal try union unreachable var volatile while type bool void
-anyerror noreturn usize isize u8 u16 u32 u64 u128 u256 i8 i16 i32 i64 i128 i256 true false
-null undefined std Address String Error Writer Reader encodeValue decodeValue decodeExact
-name Args Result encode decodeResult decodeArgs can_fail""".split())
+#: Quoted as `@"name"`: Zig's keywords (and those of earlier Zig: `async`, `await`,
+#: `usingnamespace`), its primitive values and types, and `_`, which Zig reads as a
+#: discard (and, in an enum, as the non-exhaustive marker) unless quoted.
+_KEYWORDS = set("""addrspace align allowzero and anyframe anytype asm async await break
+callconv catch comptime const continue defer else enum errdefer error export extern fn for
+if inline linksection noalias noinline nosuspend opaque or orelse packed pub resume return
+struct suspend switch test threadlocal try union unreachable usingnamespace var volatile
+while type bool void anyerror noreturn usize isize u8 u16 u32 u64 u128 u256 i8 i16 i32 i64
+i128 i256 true false null undefined _ std Address String Error Writer Reader encodeValue
+decodeValue decodeExact name Args Result encode decodeResult decodeArgs can_fail""".split())
 
 
 #: Names the module declares or binds itself: a function, struct or enum of the contract

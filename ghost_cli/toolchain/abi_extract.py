@@ -32,7 +32,7 @@ from ..abi import (
     Param,
     TypeDecl,
 )
-from ..abi.types import MAX_ARRAY
+from ..abi.types import BUILTIN_TYPES, MAX_ARRAY
 from ..config.defaults import SDK_MODULE
 from ..exceptions import CompileError
 
@@ -52,7 +52,7 @@ _EMIT = re.compile(r'\b([A-Za-z_]\w*)\s*\.\s*emit\s*\(\s*"([^"\\]{1,32})"')
 #: A doc-comment line declaring an event's fields: `/// event Name(field: type [indexed], ...)`.
 _EVENT_DOC = re.compile(r"^[ \t]*//[/!][ \t]*event[ \t]+([A-Za-z_]\w*)[ \t]*\((.*)\)[ \t]*$",
                         re.M)
-_EVENT_FIELD = re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*(.*?)(\s+indexed)?\s*$")
+_EVENT_FIELD = re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*(.*?)(\s+indexed)?\s*$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def _split_top(masked: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _squash(s: str) -> str:
-    return re.sub(r"\s+", "", s)
+    return re.sub(r"\s+", "", s, flags=re.ASCII)  # a non-ASCII space is no separator
 
 
 class _TypeMap:
@@ -159,6 +159,9 @@ class _TypeMap:
         self.imports: dict[str, str] = {}  # name -> imported file
         self.sdk_names: set[str] = set()
         self.decls: dict[str, TypeDecl] = {}  # ABI types reached so far, in order
+        #: The error for each declaration reached whose name is a built-in ABI type's
+        #: (`bytes4`): raised only if the ABI ends up using it.
+        self.misnamed: dict[str, CompileError] = {}
         self._resolving: set[str] = set()
         self._modules: dict[str, _TypeMap | None] = {}
         for name, a, b in _top_consts(src):
@@ -220,6 +223,7 @@ class _TypeMap:
                 for name, decl in sub.decls.items():  # what it reached, under its names
                     if self.decls.setdefault(name, decl) != decl:
                         raise self.src.error(0, f"two different types are named {name!r}")
+                self.misnamed.update(sub.misnamed)
                 return out
         return None
 
@@ -260,6 +264,11 @@ class _TypeMap:
         if self.decls.setdefault(name, decl) != decl:
             raise self.src.error(self.decl_span[name][0],
                                  f"two different types are named {name!r}")
+        if name in BUILTIN_TYPES:
+            self.misnamed[name] = self.src.error(
+                self.decl_span[name][0],
+                f"the {decl.kind} {name!r} has the name of a built-in ABI type: the ABI "
+                f"writes types by name, and {name!r} always means the built-in; rename it")
         return name
 
     def _read_decl(self, name: str) -> TypeDecl | None:
@@ -297,6 +306,9 @@ class _TypeMap:
                           self.src.text[fa:fb], re.S)
             if not vm or vm.group(1) == "_":
                 return None  # non-exhaustive or unreadable
+            # `@"red"` is the identifier `red` (`@"_"` a variant named `_`): the ABI
+            # records the name itself
+            variant = re.sub(r'^@"(.*)"$', r"\1", vm.group(1))
             if vm.group(2) is not None:
                 try:
                     value = int(vm.group(2).replace("_", ""), 0)
@@ -304,7 +316,7 @@ class _TypeMap:
                     return None
             if not 0 <= value <= 255:
                 return None
-            variants.append((vm.group(1), value))
+            variants.append((variant, value))
             value += 1
         return TypeDecl("enum", name, variants=tuple(variants)) if variants else None
 
@@ -555,8 +567,27 @@ def extract_abi_from_text(text: str, label: str, base: Path | None = None) -> Ab
     used = [t for f in (*functions, *([constructor] if constructor else []))
             for t in (*(p.type for p in f.inputs), f.output or "")]
     used += [f.type for e in events for f in e.fields]
-    return Abi(tuple(functions), version=ABI_VERSION, constructor=constructor, events=events,
-               types=_reachable(types.decls, used), errors=_error_names(src))
+    reached = _reachable(types.decls, used)
+    for decl in reached:
+        if decl.name in types.misnamed:
+            raise types.misnamed[decl.name]
+    abi = Abi(tuple(functions), version=ABI_VERSION, constructor=constructor, events=events,
+              types=reached, errors=_error_names(src))
+    _deployable(abi, label)
+    return abi
+
+
+def _deployable(abi: Abi, label: str) -> None:
+    """What `ghost build` writes, a deploy accepts: the deploy's own ABI check, run on the
+    ABI read from the source (names, counts, types), as a build error."""
+    from ..exceptions import InvalidModuleError
+    from ..vm.deploy_checks import abi_from_metadata
+
+    try:
+        abi_from_metadata({"abi": abi.to_json()})
+    except InvalidModuleError as exc:
+        raise CompileError(f"{label}: a deploy would refuse this contract's ABI: "
+                           f"{exc.message.removeprefix('invalid contract ABI: ')}") from None
 
 
 def _reachable(decls: dict[str, TypeDecl], used: list[str]) -> tuple[TypeDecl, ...]:
@@ -591,7 +622,7 @@ def _event_field_type(types: _TypeMap, text: str) -> str | None:
     from ..abi.types import parse_type
     from ..exceptions import GhostError
 
-    spelled = re.sub(r"\s+", "", text)
+    spelled = _squash(text)
     for name in re.findall(r"[A-Za-z_]\w*", spelled):
         types.resolve(name)  # a struct or enum of the contract: now in types.decls
     try:

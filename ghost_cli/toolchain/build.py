@@ -45,7 +45,13 @@ from .. import __version__
 from ..abi import Abi
 from ..config import defaults as d
 from ..config.project import ContractConfig, Project
-from ..exceptions import CompileError, ConfigError, ToolchainError, UnknownImportError
+from ..exceptions import (
+    CompileError,
+    ConfigError,
+    ToolchainError,
+    UnknownImportError,
+    UsageError,
+)
 from ..fsutil import write_atomically
 from . import stamp
 from .zig import check_zig_version, run_zig
@@ -151,8 +157,8 @@ def build_contract(
         )
     sdk = _sdk_file(project)
     optimize = optimize or project.build.optimize
-    if optimize not in d.OPTIMIZE_MODES:
-        raise ConfigError(
+    if optimize not in d.OPTIMIZE_MODES:  # ghost.toml's is checked on load: this is -O's
+        raise UsageError(
             f"unknown optimize mode {optimize!r}: use one of {', '.join(d.OPTIMIZE_MODES)}")
     warnings = _warnings(project, contract, sdk, optimize)
     stack = d.ZVM_STACK_BYTES if target == "zvm" else None
@@ -179,7 +185,7 @@ def build_contract(
     first = not (project.root / d.ZIG_CACHE_DIR / contract.name).is_dir()
     say(f"compiling {contract.name} with Zig {zig_version} ({optimize})"
         + ("; a first build can take a few seconds" if first else ""))
-    debug_code = _compile(project, contract, sdk, optimize, stack)
+    debug_code, zig_output = _compile_module(project, contract, sdk, optimize, stack)
     code = strip_debug(debug_code)
     if isinstance(abi, CompileError):
         raise abi
@@ -192,7 +198,7 @@ def build_contract(
     say(f"checking the imports and exports of {contract.name}")
     module = parse_module(code)
     check_imports(module, contract.name)
-    check_exports(module, abi, contract)
+    check_exports(module, abi, contract, zig_output)
     # `mutates` comes from the code itself (its calls to state-writing host functions),
     # the same wasm for both targets: the ZVM build lowers this module.
     abi = abi.with_mutates(mutating_exports(code))
@@ -357,9 +363,18 @@ def _compile(
     project: Project, contract: ContractConfig, sdk: Path, optimize: str, stack: int | None,
     *, strip: bool = False,
 ) -> bytes:
+    """The module's bytes, as `_compile_module` builds them."""
+    return _compile_module(project, contract, sdk, optimize, stack, strip=strip)[0]
+
+
+def _compile_module(
+    project: Project, contract: ContractConfig, sdk: Path, optimize: str, stack: int | None,
+    *, strip: bool = False,
+) -> tuple[bytes, str]:
     """Run Zig in the project root with relative paths, so messages and output name no
-    absolute path; return the module's bytes. `stack`: the shadow stack's size in bytes
-    (None: Zig's default). `strip`: without debug info (builds keep it, for the sidecar)."""
+    absolute path; return the module's bytes and Zig's output (its warnings). `stack`: the
+    shadow stack's size in bytes (None: Zig's default). `strip`: without debug info (builds
+    keep it, for the sidecar)."""
     root = project.root
     cache = Path(d.ZIG_CACHE_DIR) / contract.name
     main = _root_file(project, contract, sdk)
@@ -403,7 +418,7 @@ def _compile(
         if run.returncode != 0:
             raise _compile_error(contract, run.stderr or run.stdout, root)
         try:
-            return out.read_bytes()
+            return out.read_bytes(), run.stderr
         except OSError as exc:
             raise ToolchainError(
                 f"Zig reported success but wrote no module for {contract.name}: {exc}"
@@ -486,23 +501,37 @@ def check_imports(module: WasmModule, name: str) -> None:
             )
 
 
-def check_exports(module: WasmModule, abi: Abi, contract: ContractConfig) -> None:
-    """Every ABI function must be exported as a `() -> ()` entry point."""
+def check_exports(module: WasmModule, abi: Abi, contract: ContractConfig,
+                  zig_output: str = "") -> None:
+    """Every ABI function must be exported as a `() -> ()` entry point. `zig_output`:
+    what Zig printed, which says why the linker dropped an export."""
     from ..vm.wasm_module import FuncType
 
     entry = FuncType((), ())  # every contract function: arguments come through input_copy
     for fn in abi.functions:
         found = module.export_type(fn.name)
         if found is None:
-            raise CompileError(
-                f"{contract.source.as_posix()}: function {fn.name!r} is not exported; does the "
-                "contract have `comptime { ghost.exportContract(@This()); }`?"
-            )
+            raise _missing_export(fn.name, contract, zig_output)
         if found != entry:
             raise CompileError(
                 f"{contract.source.as_posix()}: export {fn.name!r} has signature {found}, "
                 f"expected {entry} (contract functions are exported by exportContract)"
             )
+
+
+def _missing_export(name: str, contract: ContractConfig, zig_output: str) -> CompileError:
+    where = contract.source.as_posix()
+    # wasm-ld meets two definitions of the symbol, the contract's and one from Zig's C
+    # runtime (compiler_rt: strlen, memcpy, ...) that the code calls; it keeps the
+    # runtime's, warns, and the contract's export is gone.
+    if re.search(rf"function signature mismatch: {re.escape(name)}$", zig_output, re.M):
+        return CompileError(
+            f"{where}: function {name!r} has the name of a C runtime function Zig links into "
+            "the module (wasm-ld: function signature mismatch), so the linker keeps that one "
+            "and drops the contract's export; rename the function", function=name)
+    return CompileError(
+        f"{where}: function {name!r} is not exported; does the contract have "
+        "`comptime { ghost.exportContract(@This()); }`?")
 
 
 def source_files(project: Project, contract: ContractConfig) -> list[Path]:

@@ -1,26 +1,28 @@
 """What a deploy must pass before the node compiles or stores anything, engine-neutral.
 
 The executor checks, in this order and all before any compile: the deploy's gas (from the
-code's size alone) against the transaction's limit; the ghost metadata and its ABI (this
-module); then the engine's own checks (for WebAssembly: imports, memory, tables, and that
-every ABI function is an export a call can reach), and only then compiles. Each refusal is
-one line (InvalidModuleError) and leaves state as it was.
+code's size alone) against the transaction's limit; the engine's checks of the module
+(for WebAssembly: its structure, imports, memory and tables, then the ghost metadata and
+its ABI, this module, then that every ABI function is an export a call can reach, then
+wasmtime's validation); the ABI again for the executor's own use; and only then compiles.
+Each refusal is one line (InvalidModuleError) and leaves state as it was.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..abi import TYPES, Abi
+from ..abi.types import BUILTIN_TYPES, NAME, StructType, parse_type, resolve_decl
 from ..exceptions import ArgumentError, InvalidModuleError
 from . import gas
 
-#: A contract function's name: what Zig and the CLI can both spell.
-FUNCTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 #: More functions than any contract needs; a bound on what a node stores per contract.
 MAX_FUNCTIONS = 256
 MAX_INPUTS = 32
+#: Longest type text an ABI may use (`Pair[]?` is 7): a bound on what a parse costs.
+MAX_TYPE_TEXT = 256
+_NAME_RULE = "[A-Za-z_][A-Za-z0-9_]*, at most 128 characters"
 
 
 def deploy_gas(code_size: int) -> int:
@@ -33,9 +35,10 @@ def _fail(reason: str) -> InvalidModuleError:
 
 
 def abi_from_metadata(metadata: Any) -> Abi:
-    """The ABI in a module's ghost metadata, checked so every function in it can be called:
-    names unique and well formed, every type one the codec knows. InvalidModuleError
-    (one line) otherwise."""
+    """The ABI in a module's ghost metadata, checked so every function in it can be called
+    and every reader reads it alike: names well formed and unique where they share a
+    scope, every type one the codec knows, spelled canonically. InvalidModuleError (one
+    line) otherwise."""
     if not isinstance(metadata, dict) or "abi" not in metadata:
         raise InvalidModuleError(
             "module has no ghost metadata with an ABI; build it with `ghost build`")
@@ -43,9 +46,9 @@ def abi_from_metadata(metadata: Any) -> Abi:
     if not isinstance(abi, dict):
         raise _fail("'abi' is not a JSON object")
     version = abi.get("version", 1)
-    if version not in (1, 2) or isinstance(version, bool):
+    if version not in (1, 2) or not isinstance(version, int) or isinstance(version, bool):
         raise _fail(f"version {version!r} is not supported (only 1 and 2)")
-    decls = _check_decls(abi) if version == 2 else None
+    scope = _check_decls(abi) if version == 2 else None
     functions = abi.get("functions", [])
     if not isinstance(functions, list):
         raise _fail("'functions' is not a list")
@@ -53,114 +56,159 @@ def abi_from_metadata(metadata: Any) -> Abi:
         raise _fail(f"{len(functions)} functions, at most {MAX_FUNCTIONS} allowed")
     seen: set[str] = set()
     for index, fn in enumerate(functions):
-        name = _check_function(index, fn, decls)
+        name = _check_function(f"function #{index}", fn, scope)
         if name in seen:
             raise _fail(f"function '{name}' appears twice")
         seen.add(name)
     constructor = abi.get("constructor")
     if constructor is not None:
-        name = _check_function(-1, constructor, decls)
+        name = _check_function("the constructor", constructor, scope)
         if name in seen:
             raise _fail(f"constructor '{name}' is also listed as a function")
-    events = abi.get("events", [])
-    if not isinstance(events, list) or len(events) > MAX_FUNCTIONS:
-        raise _fail(f"'events' is not a list of at most {MAX_FUNCTIONS}")
-    for index, event in enumerate(events):
-        _check_event(index, event, decls)
+    _check_events(abi.get("events", []), scope)
     return Abi.from_json(abi)
 
 
-#: Longest type text an ABI may use (`Pair[]?` is 7): a bound on what a parse costs.
-MAX_TYPE_TEXT = 256
+class _Scope:
+    """Version 2's declarations, with one parse cache for the whole check: parse_type
+    reads an object's `types` and `_type_cache` as it reads an Abi's."""
+
+    def __init__(self, decls: dict[str, Any]) -> None:
+        self.types = decls
+        self._type_cache: dict[str, Any] = {}
 
 
-def _check_decls(abi: dict[str, Any]) -> dict[str, Any]:
+def _name(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not NAME.fullmatch(value):
+        raise _fail(f"{what} has no valid name ({value!r:.40}; a name is {_NAME_RULE})")
+    return value
+
+
+def _named(where: str, owner: dict[str, Any], key: str, noun: str,
+           limit: int) -> list[dict[str, Any]]:
+    """`owner[key]` (inputs, fields, variants): a list of at most `limit` JSON objects,
+    each with a valid name no other in the list has."""
+    items = owner.get(key, [])
+    if not isinstance(items, list) or len(items) > limit:
+        raise _fail(f"{where}: '{key}' is not a list of at most {limit}")
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise _fail(f"{where}: {noun} #{index} is not a JSON object")
+        name = _name(item.get("name"), f"{where}: {noun} #{index}")
+        if name in seen:
+            raise _fail(f"{where}: two {noun}s are named '{name}'")
+        seen.add(name)
+    return items
+
+
+def _check_decls(abi: dict[str, Any]) -> _Scope:
     """Version 2's struct/enum declarations (by name) and error names, checked."""
-    from ..abi.types import parse_type, resolve_decl
-
-    types, errors = abi.get("types", []), abi.get("errors", [])
+    _check_errors(abi.get("errors", []))
+    types = abi.get("types", [])
     if not isinstance(types, list) or len(types) > MAX_FUNCTIONS:
         raise _fail(f"'types' is not a list of at most {MAX_FUNCTIONS}")
-    if not isinstance(errors, list) or len(errors) > MAX_FUNCTIONS or not all(
-            isinstance(e, str) and FUNCTION_NAME.match(e) for e in errors):
-        raise _fail(f"'errors' is not a list of at most {MAX_FUNCTIONS} names")
     decls: dict[str, Any] = {}
     for index, decl in enumerate(types):
-        name = decl.get("name") if isinstance(decl, dict) else None
-        if not isinstance(name, str) or not FUNCTION_NAME.match(name) or name in TYPES:
-            raise _fail(f"type #{index} has no valid name ({name!r:.40})")
+        name = _name(decl.get("name") if isinstance(decl, dict) else None, f"type #{index}")
+        if name in BUILTIN_TYPES:
+            raise _fail(f"type '{name}' has the name of a built-in ABI type: the type "
+                        f"string '{name}' always means the built-in, so no struct or enum "
+                        "may be named so")
         if name in decls:
             raise _fail(f"type '{name}' is declared twice")
         decls[name] = decl
+    scope = _Scope(decls)
     for name, decl in decls.items():
-        try:
-            fields = decl.get("fields", [])
-            if len(fields) > MAX_INPUTS or any(len(str(f.get("type"))) > MAX_TYPE_TEXT
-                                               for f in fields):
-                raise ArgumentError(f"more than {MAX_INPUTS} fields or a type too long")
-            resolve_decl(decl, decls, {})
-            parse_type(name, decls)
-        except (ArgumentError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            why = exc.message if isinstance(exc, ArgumentError) else f"malformed ({exc!r:.40})"
-            raise _fail(f"type '{name}': {why}") from None
-    return decls
+        where = f"type '{name}'"
+        if decl.get("kind") == "enum":
+            _named(where, decl, "variants", "variant", 256)
+        else:
+            for f in _named(where, decl, "fields", "field", MAX_INPUTS):
+                if not isinstance(f.get("type"), str) or len(f["type"]) > MAX_TYPE_TEXT:
+                    raise _fail(f"{where}: field '{f['name']}' has no type of at most "
+                                f"{MAX_TYPE_TEXT} characters")
+        _resolve(where, name, decl, scope)
+    return scope
 
 
-def _check_event(index: int, event: Any, decls: dict[str, Any] | None = None) -> None:
-    if not isinstance(event, dict):
-        raise _fail(f"event #{index} is not a JSON object")
-    name = event.get("name")
-    if not isinstance(name, str) or not FUNCTION_NAME.match(name):
-        raise _fail(f"event #{index} has no valid name ({name!r:.40})")
-    fields = event.get("fields", [])
-    if not isinstance(fields, list) or len(fields) > MAX_INPUTS:
-        raise _fail(f"event '{name}': 'fields' is not a list of at most {MAX_INPUTS}")
-    for field in fields:
-        if not isinstance(field, dict) or not isinstance(field.get("name"), str) \
-                or not isinstance(field.get("indexed", False), bool):
-            raise _fail(f"event '{name}': a field is not {{\"name\", \"type\", \"indexed\"}}")
-        if not _known_type(field.get("type"), decls):
-            raise _fail(f"event '{name}' uses unknown type {field.get('type')!r:.40}")
-    if sum(bool(f.get("indexed")) for f in fields) > 3:
-        raise _fail(f"event '{name}' has more than 3 indexed fields")
+def _resolve(where: str, name: str, decl: dict[str, Any], scope: _Scope) -> None:
+    """The declaration resolves (enum values, no struct containing itself), and its field
+    types are spelled canonically."""
+    cache = scope._type_cache
+    try:
+        ty = cache[name] if name in cache else resolve_decl(decl, scope.types, cache)
+    except (ArgumentError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        why = exc.message if isinstance(exc, ArgumentError) else f"malformed ({exc!r:.40})"
+        raise _fail(f"{where}: {why}") from None
+    if isinstance(ty, StructType):
+        for (field, parsed), f in zip(ty.fields, decl["fields"], strict=True):
+            _canonical(f"{where}: field '{field}'", f["type"], parsed.name)
 
 
-def _check_function(index: int, fn: Any, decls: dict[str, Any] | None = None) -> str:
+def _canonical(where: str, text: str, canonical: str) -> None:
+    if text != canonical:
+        raise _fail(f"{where} spells a type {text!r:.40}, not canonically: an ABI records "
+                    f"{canonical!r:.40} (docs/abi.md, \"ABI JSON\")")
+
+
+def _check_errors(errors: Any) -> None:
+    if not isinstance(errors, list) or len(errors) > MAX_FUNCTIONS:
+        raise _fail(f"'errors' is not a list of at most {MAX_FUNCTIONS} names")
+    seen: set[str] = set()
+    for index, error in enumerate(errors):
+        if _name(error, f"error #{index}") in seen:
+            raise _fail(f"error '{error}' is listed twice")
+        seen.add(error)
+
+
+def _check_events(events: Any, scope: _Scope | None) -> None:
+    if not isinstance(events, list) or len(events) > MAX_FUNCTIONS:
+        raise _fail(f"'events' is not a list of at most {MAX_FUNCTIONS}")
+    seen: set[str] = set()
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise _fail(f"event #{index} is not a JSON object")
+        name = _name(event.get("name"), f"event #{index}")
+        if name in seen:
+            raise _fail(f"event '{name}' appears twice")
+        seen.add(name)
+        fields = _named(f"event '{name}'", event, "fields", "field", MAX_INPUTS)
+        for field in fields:
+            if not isinstance(field.get("indexed", False), bool):
+                raise _fail(f"event '{name}': field '{field['name']}': 'indexed' is not a "
+                            "bool")
+            _check_type(f"event '{name}'", field.get("type"), scope)
+        if sum(bool(f.get("indexed")) for f in fields) > 3:
+            raise _fail(f"event '{name}' has more than 3 indexed fields")
+
+
+def _check_function(what: str, fn: Any, scope: _Scope | None) -> str:
     if not isinstance(fn, dict):
-        raise _fail(f"function #{index} is not a JSON object")
-    name = fn.get("name")
-    if not isinstance(name, str) or not FUNCTION_NAME.match(name):
-        raise _fail(f"function #{index} has no valid name ({name!r:.40})")
-    inputs = fn.get("inputs", [])
-    if not isinstance(inputs, list) or len(inputs) > MAX_INPUTS:
-        raise _fail(f"function '{name}': 'inputs' is not a list of at most {MAX_INPUTS}")
-    for param in inputs:
-        if not isinstance(param, dict) or not isinstance(param.get("name"), str):
-            raise _fail(f"function '{name}': an input is not {{\"name\", \"type\"}}")
-        _check_type(name, param.get("type"), decls)
+        raise _fail(f"{what} is not a JSON object")
+    name = _name(fn.get("name"), what)
+    where = f"function '{name}'"
+    for param in _named(where, fn, "inputs", "input", MAX_INPUTS):
+        _check_type(where, param.get("type"), scope)
     output = fn.get("output")
     if output is not None:
-        _check_type(name, output, decls)
+        _check_type(where, output, scope)
     for key, kind in (("can_fail", bool), ("doc", str), ("mutates", bool)):
         if key in fn and not isinstance(fn[key], kind):
-            raise _fail(f"function '{name}': '{key}' is not a {kind.__name__}")
+            raise _fail(f"{where}: '{key}' is not a {kind.__name__}")
     return name
 
 
-def _known_type(ty: Any, decls: dict[str, Any] | None) -> bool:
-    """Version 1: one of its scalar types; version 2: any type parse_type reads."""
-    if not isinstance(ty, str):
-        return False
-    if decls is None or ty in TYPES:
-        return ty in TYPES
-    from ..abi.types import parse_type
-
+def _check_type(where: str, ty: Any, scope: _Scope | None) -> None:
+    """Version 1: one of its scalar types; version 2: any type parse_type reads, in its
+    canonical spelling (the text the node records is what every reader parses)."""
+    if isinstance(ty, str) and ty in TYPES:
+        return
+    if scope is None or not isinstance(ty, str) or len(ty) > MAX_TYPE_TEXT:
+        raise _fail(f"{where} uses unknown type {ty!r:.40}")
     try:
-        return len(ty) <= MAX_TYPE_TEXT and parse_type(ty, decls) is not None
-    except ArgumentError:
-        return False
-
-
-def _check_type(function: str, ty: Any, decls: dict[str, Any] | None = None) -> None:
-    if not _known_type(ty, decls):
-        raise _fail(f"function '{function}' uses unknown type {ty!r:.40}")
+        canonical = parse_type(ty, scope).name
+    except ArgumentError as exc:
+        why = exc.message.split(": ", 1)[-1]  # without the "invalid ABI type 'T'" it repeats
+        raise _fail(f"{where} uses unknown type {ty!r:.40} ({why:.80})") from None
+    _canonical(where, ty, canonical)

@@ -223,3 +223,66 @@ def test_a_tuple_in_a_struct_field_is_the_tuple_type() -> None:
         {"corner": (1, -1), "label": (2, "é"), "more": None}) == (
         (1).to_bytes(4, "little") + (2**32 - 1).to_bytes(4, "little") + b"\x02"
         + (2).to_bytes(4, "little") + "é".encode() + b"\x00")
+
+
+@pytest.mark.parametrize("name", ["bytes4", "address", "string", "bytes"])
+def test_a_type_named_like_a_built_in_is_refused_at_its_declaration(name: str) -> None:
+    """The ABI writes types by name and `bytes4` is the built-in: a struct so named would
+    be encoded as the scalar (docs/abi.md, "ABI JSON")."""
+    src = HEAD + f"pub const {name} = struct {{ x: u64 }};\n" \
+        f"pub fn f(v: {name}) u8 {{ _ = v; return 1; }}\n"
+    with pytest.raises(CompileError) as info:
+        extract_abi_from_text(src, "c.zig")
+    assert info.value.message.startswith(f"c.zig:3: the struct '{name}' has the name of a "
+                                         "built-in ABI type")
+    assert "\n" not in info.value.message
+
+
+def test_a_built_in_name_the_abi_does_not_use_is_no_error(tmp_path: Path) -> None:
+    (tmp_path / "t.zig").write_text("pub const string = enum(u8) { a };\n"
+                                    "pub const Vote = struct { who: string };\n")
+    src = HEAD + 'const t = @import("t.zig");\npub const address = struct { x: u8 };\n' \
+        "pub fn helper(a: *address) void { _ = a; }\npub fn get() u8 { return 1; }\n"
+    assert [f.name for f in extract_abi_from_text(src, "c.zig", tmp_path).functions] == ["get"]
+    # reached through an imported file: the error names that file's line
+    with pytest.raises(CompileError, match=r"t\.zig:1: the enum 'string' has the name"):
+        extract_abi_from_text(src + "pub fn vote(v: t.Vote) void { _ = v; }\n", "c.zig",
+                              tmp_path)
+
+
+def test_quoted_enum_variants_are_recorded_by_their_names() -> None:
+    """`@"red"` is the identifier `red`, and `@"_"` a variant named `_` (unquoted, `_`
+    marks a non-exhaustive enum)."""
+    src = HEAD + 'const K = enum(u8) { @"red", @"_", @"type" = 7 };\n' \
+        "pub fn f(k: K) K { return k; }\n"
+    (decl,) = extract_abi_from_text(src, "c.zig").types
+    assert decl.variants == (("red", 0), ("_", 1), ("type", 7))
+
+
+@pytest.mark.parametrize("body, why", [
+    ("pub fn f(" + "a" * 129 + ": u8) void {}",
+     "function 'f': input #0 has no valid name"),
+    ('pub fn f() void { ghost.emit("not a name", &.{}, ""); }',
+     "event #0 has no valid name"),
+    ('/// event E(a: u8, a: bool)\npub fn f() void { ghost.emit("E", &.{}, ""); }',
+     "event 'E': two fields are named 'a'"),
+    ('const K = enum(u8) { @"a b" };\npub fn f(k: K) void { _ = k; }',
+     "type 'K': variant #0 has no valid name"),
+])
+def test_an_abi_a_deploy_would_refuse_is_a_build_error(body: str, why: str) -> None:
+    """`ghost build` runs the deploy's ABI check on what it read: what it writes deploys."""
+    with pytest.raises(CompileError) as info:
+        extract_abi_from_text(HEAD + body + "\n", "c.zig")
+    message = info.value.message
+    assert message.startswith("c.zig: a deploy would refuse this contract's ABI: ")
+    assert why in message and "\n" not in message
+
+
+@pytest.mark.parametrize("field", ["a: u64\u00a0[4]", "a\u00a0: u8", "\u00e4: u8",
+                                   "a: u64[\u0664]"])
+def test_event_doc_lines_take_ascii_only(field: str) -> None:
+    """A doc comment is never compiled: its type text is held to the ABI's ASCII grammar
+    here (a non-breaking space or an Arabic digit is no space or digit)."""
+    src = HEAD + f'/// event E({field})\npub fn f() void {{ ghost.emit("E", &.{{}}, ""); }}\n'
+    with pytest.raises(CompileError, match="cannot read field"):
+        extract_abi_from_text(src, "c.zig")

@@ -70,6 +70,25 @@ def test_export_functions_names_a_bad_entry(make_project, listed) -> None:
         build_project(make_project(source, name="bad"))
 
 
+@pytest.mark.parametrize("name, extra", [
+    ("strlen", ""),
+    # a clash only when the code calls the runtime's: decoding a string copies it
+    ("memcpy", "pub fn size(s: ghost.String) u32 {\n    return @intCast(s.len);\n}\n"),
+])
+def test_a_function_named_like_a_c_runtime_function_is_named(make_project, name, extra) -> None:
+    """Zig's compiler_rt defines strlen, memcpy, ...: when the code calls one, wasm-ld keeps
+    the runtime's definition and drops the contract's export of that name. The build names
+    the cause, not a missing exportContract."""
+    source = HELPERS.split("pub fn get")[0] + extra + \
+        f"pub fn {name}(s: ghost.String) u32 {{\n    return @intCast(s.len);\n}}\n"
+    with pytest.raises(CompileError) as info:
+        build_project(make_project(source, name="clash"))
+    message = info.value.message
+    assert message.startswith(f"src/clash.zig: function '{name}' has the name of a C runtime "
+                              "function Zig links into the module")
+    assert "rename the function" in message and "exportContract" not in message
+
+
 def _host_calls(sandbox, function: str, calldata: bytes) -> list[str]:
     from ghost_cli.vm.recording import recording
     from ghost_cli.vm.trace import Recorder

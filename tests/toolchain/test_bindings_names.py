@@ -1,0 +1,157 @@
+"""Names in generated bindings (docs/bindings.md): Python class names by the documented
+CamelCase rule, two ABI names that would make one Python name refused at generation, and
+Zig identifiers Zig reads specially (`_`, keywords) quoted."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ghost_cli.abi import Abi, encode_call
+from ghost_cli.bindings import python as gen_python
+from ghost_cli.bindings import zig as gen_zig
+from ghost_cli.exceptions import GhostError
+
+
+def _abi(*, functions: Any = (), types: Any = (), events: Any = (),
+         constructor: Any = None) -> dict[str, Any]:
+    return {"version": 2, "functions": list(functions) or [
+        {"name": "f", "inputs": [], "output": None, "can_fail": False}],
+        "constructor": constructor, "events": list(events), "types": list(types),
+        "errors": []}
+
+
+def _struct(name: str, *fields: str) -> dict[str, Any]:
+    return {"kind": "struct", "name": name,
+            "fields": [{"name": f, "type": "u8"} for f in fields or ("a",)]}
+
+
+def _fn(name: str, *inputs: str) -> dict[str, Any]:
+    return {"name": name, "inputs": [{"name": i, "type": "u8"} for i in inputs],
+            "output": None, "can_fail": False}
+
+
+def _import(tmp_path: Path, name: str, source: str):
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name, cls", [
+    ("my_token", "MyToken"), ("myPair", "MyPair"), ("ERC20", "ERC20"), ("a__b_c", "ABC"),
+    ("my-token", "MyToken"), ("2x", "C2x"), ("_private", "Private"),
+])
+def test_class_names_follow_the_documented_camel_case(name: str, cls: str) -> None:
+    assert gen_python.class_name(name) == cls
+
+
+def test_the_renaming_rules_make_distinct_classes(tmp_path: Path) -> None:
+    """A struct named like an imported name gets `_`, an event class colliding with a
+    struct's gets `_`, a contract class colliding with a type's gets `Contract`."""
+    raw = _abi(types=[_struct("TransferEvent"), _struct("Any"), _struct("Token")],
+               events=[{"name": "Transfer", "fields": [{"name": "n", "type": "u8"}]}],
+               functions=[{"name": "f", "inputs": [{"name": "a", "type": "TransferEvent"},
+                                                   {"name": "b", "type": "Any"},
+                                                   {"name": "c", "type": "Token"}],
+                           "output": None, "can_fail": False}])
+    mod = _import(tmp_path, "renamed_client",
+                  gen_python.generate("token", Abi.from_json(raw), raw))
+    assert mod._CLASSES == {"TransferEvent": mod.TransferEvent, "Any": mod.Any_,
+                            "Token": mod.Token}
+    assert mod._EVENTS == {"Transfer": mod.TransferEvent_}
+    assert mod.TokenContract.__name__ == "TokenContract"
+
+
+COLLISIONS: list[tuple[str, dict[str, Any], str]] = [
+    ("two structs", _abi(types=[_struct("my_pair"), _struct("myPair")]),
+     "struct 'my_pair' and struct 'myPair' both become `MyPair`"),
+    ("a struct and an enum", _abi(types=[_struct("a_b"), {
+        "kind": "enum", "name": "AB", "variants": [{"name": "x", "value": 0}]}]),
+     "struct 'a_b' and enum 'AB' both become `AB`"),
+    ("a struct and an imported name", _abi(types=[_struct("Any"), _struct("Any_")]),
+     "struct 'Any' and struct 'Any_' both become `Any_`"),
+    ("two events", _abi(events=[{"name": "my_evt", "fields": [{"name": "n", "type": "u8"}]},
+                                {"name": "MyEvt", "fields": [{"name": "n", "type": "u8"}]}]),
+     "event 'my_evt' and event 'MyEvt' both become `MyEvtEvent`"),
+    ("the contract and a type", _abi(types=[_struct("Token"), _struct("TokenContract")]),
+     "struct 'TokenContract' and the contract 'token' both become `TokenContract`"),
+    ("two methods", _abi(functions=[_fn("address"), _fn("address_")]),
+     "function 'address' and function 'address_' both become `address_`"),
+    ("two arguments", _abi(functions=[_fn("f", "self", "self_")]),
+     "argument 'self' and argument 'self_' of 'f' both become `self_`"),
+    ("two constructor arguments", _abi(constructor=_fn("init", "code", "code_")),
+     "argument 'code' and argument 'code_' of the constructor both become `code_`"),
+    ("two struct fields", _abi(types=[_struct("P", "from", "from_")]),
+     "struct member 'from' and struct member 'from_' of 'P' both become `from_`"),
+    ("two enum variants", _abi(types=[{"kind": "enum", "name": "K", "variants": [
+        {"name": "match", "value": 0}, {"name": "match_", "value": 1}]}]),
+     "enum member 'match' and enum member 'match_' of 'K' both become `match_`"),
+    ("two event fields", _abi(events=[{"name": "E", "fields": [
+        {"name": "class", "type": "u8"}, {"name": "class_", "type": "u8"}]}]),
+     "field 'class' and field 'class_' of event 'E' both become `class_`"),
+]
+
+
+@pytest.mark.parametrize("raw, why", [(r, w) for _, r, w in COLLISIONS],
+                         ids=[n for n, _, _ in COLLISIONS])
+def test_a_python_name_collision_is_an_error_not_an_overwrite(raw, why) -> None:
+    with pytest.raises(GhostError) as info:
+        gen_python.generate("token", Abi.from_json(raw), raw)
+    message = info.value.message
+    assert message.startswith("cannot generate Python bindings for 'token': ")
+    assert why in message and message.endswith("rename one of them in the contract")
+    assert info.value.exit_code == 1 and "\n" not in message
+
+
+UNDERSCORE = _abi(
+    functions=[{"name": "_", "inputs": [{"name": "_", "type": "E"},
+                                        {"name": "async", "type": "S"}],
+                "output": "S", "can_fail": False}],
+    types=[{"kind": "enum", "name": "E", "variants": [{"name": "_", "value": 0},
+                                                     {"name": "await", "value": 3}]},
+           {"kind": "struct", "name": "S", "fields": [{"name": "_", "type": "u8"},
+                                                      {"name": "usingnamespace",
+                                                       "type": "E"}]}])
+
+ZIG_CHECK = r'''const std = @import("std");
+const u = @import("u");
+
+test "`_` and old keywords as names" {
+    var buf: [16]u8 = undefined;
+    const s = u.S{ .@"_" = 5, .@"usingnamespace" = .@"await" };
+    const data = try u.@"_".encode(&buf, .{ .@"_" = .@"_", .@"async" = s });
+    try std.testing.expectEqualSlices(u8, &.{ EXPECTED }, data);
+    const back = try u.@"_".decodeArgs(std.testing.allocator, data);
+    try std.testing.expectEqual(u.E.@"_", back.@"_");
+    try std.testing.expectEqual(@as(u8, 5), back.@"async".@"_");
+    try std.testing.expectError(error.InvalidEnumValue,
+        u.@"_".decodeResult(std.testing.allocator, &.{ 5, 1 }));
+}
+'''
+
+
+def test_zig_quotes_underscore_and_old_keywords(tmp_path: Path) -> None:
+    """`_` unquoted is a discard, and in an enum the non-exhaustive marker: the module
+    writes `@"_"` (and `@"async"`, ...), and it compiles and encodes as the codec does."""
+    from ghost_cli.toolchain.zig import run_zig
+
+    abi = Abi.from_json(UNDERSCORE)
+    source = gen_zig.generate("u", abi, UNDERSCORE)
+    assert 'pub const E = enum(u8) { @"_" = 0, @"await" = 3, };' in source
+    assert 'pub const S = struct { @"_": u8, @"usingnamespace": E, };' in source
+    assert 'pub const @"_" = struct {' in source
+    expected = encode_call(abi.function("_"), ["_", {"_": 5, "usingnamespace": "await"}])
+    (tmp_path / "u.zig").write_text(source)
+    (tmp_path / "check.zig").write_text(
+        ZIG_CHECK.replace("EXPECTED", ", ".join(str(b) for b in expected)))
+    run = run_zig(["test", "--color", "off", "--dep", "u", "-Mroot=check.zig", "-Mu=u.zig"],
+                  cwd=tmp_path, timeout=300)
+    assert run.returncode == 0, run.stderr + run.stdout

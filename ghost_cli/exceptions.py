@@ -361,8 +361,8 @@ EXIT_CODES: dict[int, str] = {
     10: "tests failed",
     11: "crypto: malformed key or signature, unknown scheme, keystore unreadable",
     12: "wrong passphrase",
-    13: ("transaction rejected: signature, chain id, nonce, expiry, gas cap, or a deploy's "
-         "name taken by another account; state unchanged"),
+    13: ("transaction rejected: signature, chain id, nonce, expiry, gas cap, or (on a node) a "
+         "deploy's name taken by another account; state unchanged"),
     14: "node unavailable: connection refused, timed out or lost",
     15: "format check failed: `ghost fmt --check` found Zig sources to reformat",
     16: "coverage below minimum: `ghost test --coverage-min` (tests passed, too few lines ran)",

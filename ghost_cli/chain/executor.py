@@ -112,9 +112,14 @@ class Executor:
         clock: Callable[[], float] = time.time,
         default_gas_limit: int = gas.DEFAULT_GAS_LIMIT,
         trusted_senders: frozenset[bytes] = frozenset(),
+        names_owned: bool = False,
     ) -> None:
         """`trusted_senders`: accounts whose unsigned TrustedLocalAuth transactions are
-        accepted (the sandbox's development accounts). A node never passes any."""
+        accepted (the sandbox's development accounts). A node never passes any.
+        `names_owned`: a name belongs to the account that first deployed under it (a
+        node's rule, where accounts are strangers to each other); else a name follows the
+        newest deploy under it, whoever sent it (the sandbox, where every account is the
+        developer's)."""
         self.store = store
         self.engine = engine
         self.chain_id = chain_id
@@ -123,6 +128,7 @@ class Executor:
         self.default_gas_limit = default_gas_limit
         self.world = StoreWorld(store)
         self.trusted_senders = frozenset(trusted_senders)
+        self.names_owned = names_owned
         # address -> (record, its parsed ABI): reused while the store hands back that very
         # record (a caching store does until the row may have changed) or one with the same
         # ABI text (a node's store reads the row afresh for every call)
@@ -169,7 +175,7 @@ class Executor:
             from .transaction import verify_authorization
 
             verify_authorization(signed, self.trusted_senders)
-        if tx.label:
+        if tx.label and self.names_owned:
             self._check_label(tx)
 
     def _check_label(self, tx: Transaction) -> None:

@@ -204,7 +204,8 @@ class _View:
         self.store = store
         self.now = 0.0
         self.executor = Executor(store, engines, chain_id=chain_id,
-                                 read_metadata=engines.read_metadata, clock=lambda: self.now)
+                                 read_metadata=engines.read_metadata, clock=lambda: self.now,
+                                 names_owned=True)
 
 
 class CoreObserver(Protocol):

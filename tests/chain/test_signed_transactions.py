@@ -148,8 +148,10 @@ def test_multisig_below_threshold_duplicates_and_strangers(chain, members):
 
 
 def test_a_name_belongs_to_the_account_that_first_deployed_under_it(chain, counter_code):
-    """Another account cannot point `counter` at a contract of its own; the owner's own
-    redeploy moves the name, and a deploy under a free name or none is not affected."""
+    """With names owned (a node's rule), another account cannot point `counter` at a
+    contract of its own; the owner's own redeploy moves the name, and a deploy under a
+    free name or none is not affected."""
+    chain.executor.names_owned = True
     owner, stranger = chain.accounts[0], chain.dev_key(chain.accounts[1])
     first = chain.resolve("counter")
     assert chain.store.contract(first).deployer == owner
@@ -161,3 +163,10 @@ def test_a_name_belongs_to_the_account_that_first_deployed_under_it(chain, count
     assert chain.deploy(counter_code, signer=stranger).gas_used > 0  # no name
     moved = chain.deploy(counter_code, name="counter")  # the owner's redeploy
     assert chain.resolve("counter") == moved.address != first
+
+
+def test_in_the_sandbox_a_name_follows_the_newest_deploy(chain, counter_code):
+    """Every sandbox account is the developer's: a test may redeploy a name from any."""
+    other = chain.dev_key(chain.accounts[1])
+    moved = chain.deploy(counter_code, name="counter", signer=other)
+    assert chain.resolve("counter") == moved.address

@@ -207,3 +207,27 @@ def test_a_failure_outside_any_method_is_a_logged_json_rpc_error(monkeypatch):
                                          "data": {"code": "internal_error"}}
     [line] = [json.loads(x) for x in out.getvalue().splitlines()]
     assert (line["event"], line["error"]) == ("internal_error", "ZeroDivisionError")
+
+
+def test_on_a_node_a_name_belongs_to_its_first_deployer(tmp_path, counter_code, key):
+    from ghost_cli.chain.transaction import Transaction, sign_single
+    from ghost_cli.crypto.keypair import KeyPair
+    from ghost_cli.exceptions import NameTakenError
+
+    stranger = KeyPair.generate("ed25519", b"\x07" * 32)
+    core = NodeCore.open(tmp_path, chain_id=1337)
+    try:
+        def deploy(signer, nonce):
+            t = Transaction(chain_id=1337, sender=signer.address, nonce=nonce, gas_limit=10**7,
+                            expiry=2_000_000_000, kind="deploy", code=counter_code,
+                            label="counter")
+            return core.send_transaction(sign_single(t, signer.secret_key, signer.public_key),
+                                         now=1_700_000_000)
+
+        first = deploy(key, 0).address
+        with pytest.raises(NameTakenError, match="belongs to 0x" + key.address.hex()):
+            deploy(stranger, 0)
+        assert core.nonce(stranger.address) == 0 and core.store.address_of("counter") == first
+        assert deploy(key, 1).address == core.store.address_of("counter") != first
+    finally:
+        core.close()

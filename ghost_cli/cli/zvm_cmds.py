@@ -70,11 +70,7 @@ def assemble_file(source: Path, output: Path, abi_path: Path | None) -> dict[str
     from ..vm.zvm import assemble, encode_zvmc, metadata_json, selector
 
     try:
-        text = _read(source).decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{source} is not UTF-8 text") from None
-    try:
-        code = assemble(text)
+        code = assemble(_read(source))  # bytes: not UTF-8 is a compile error with its line
     except CompileError as exc:
         raise CompileError(f"{source}: {exc.message}", **exc.details) from None
     functions = []

@@ -2,13 +2,15 @@
 
 Syntax, one instruction per line (mnemonics are case-insensitive):
 
-    ; a comment runs to the end of the line
+    ; a comment runs to the end of the line (a ; inside a string is text)
     loop:                    a label; an instruction may follow on the same line
         PUSH 10              auto-sized: the smallest of PUSH1/2/4/8/16/32 that fits
-        PUSH2 0x00ff         explicit size; decimal or 0x-hex, negative wraps (two's complement)
+        PUSH2 0x00ff         explicit size; decimal (leading zeros too) or 0x-hex; a
+                             negative is its two's complement and must fit the width
         PUSH @loop           a label's offset; auto-sized pushes of labels are relaxed
         PUSH4 selector(add(u64))   keccak256("add(u64)")[:4]
-        PUSH "Incremented"   UTF-8 text, left-aligned in the word (auto: PUSH32)
+        PUSH "Incremented"   UTF-8 text, left-aligned in the word (auto: PUSH32);
+                             escapes: \" and \\ only
         HOSTCALL storage_read      host function by name or by index (ghost extension)
         .byte 0xE5 7         raw bytes, e.g. data for CODECOPY
         .bytes 0xdeadbeef    raw bytes as one hex string
@@ -34,7 +36,8 @@ __all__ = ["Instr", "assemble", "disassemble", "selector", "to_text"]
 _LABEL = re.compile(r"^([A-Za-z_.$][\w.$]*):")
 _NAME = re.compile(r"^[A-Za-z_.$][\w.$]*$")
 _HOST_INDEX = {f.name: i for i, f in enumerate(HOST_FUNCTIONS)}
-_WORD = 1 << 256
+_DECIMAL = re.compile(r"[+-]?[0-9]+")
+_PREFIXED = re.compile(r"[+-]?0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,53 @@ def _error(line: int, message: str) -> CompileError:
 
 
 def _int(text: str, line: int) -> int:
-    try:
-        return int(text.replace("_", ""), 0)
-    except ValueError:
-        raise _error(line, f"not a number: {text!r}") from None
+    """Decimal (leading zeros allowed: `010` is ten), or 0x/0o/0b with a prefix; `_`
+    separators and a sign allowed; ASCII digits only."""
+    digits = text.replace("_", "")
+    if _DECIMAL.fullmatch(digits):
+        return int(digits, 10)
+    if _PREFIXED.fullmatch(digits):
+        return int(digits, 0)
+    raise _error(line, f"not a number: {text!r}")
+
+
+def _strip_comment(text: str) -> str:
+    """`text` up to a `;` that is not inside a string."""
+    if '"' not in text:
+        return text.split(";", 1)[0]
+    quoted = escaped = False
+    for i, ch in enumerate(text):
+        if escaped:
+            escaped = False
+        elif quoted and ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == ";" and not quoted:
+            return text[:i]
+    return text
+
+
+def _string(operand: str, line: int) -> bytes:
+    """A double-quoted string operand as UTF-8 bytes; \\" and \\\\ are its only escapes."""
+    out: list[str] = []
+    i, n = 1, len(operand)
+    while i < n:
+        ch = operand[i]
+        if ch == '"':
+            if operand[i + 1:].strip():
+                raise _error(line, f"unexpected text after the string: {operand[i + 1:]!r}")
+            return "".join(out).encode()
+        if ch == "\\":
+            nxt = operand[i + 1:i + 2]
+            if nxt not in ('"', "\\"):
+                raise _error(line, f"unknown escape \\{nxt} in a string (only \\\" and \\\\)")
+            out.append(nxt)
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    raise _error(line, f"unterminated string {operand}")
 
 
 def _fits(value: int) -> int:
@@ -108,9 +154,7 @@ def _push(item: _Item, width: int | None, operand: str) -> None:
         item.label, item.auto, item.size = name, width is None, width or 1
         return
     if operand.startswith('"'):
-        if len(operand) < 2 or not operand.endswith('"'):
-            raise _error(line, f"unterminated string {operand}")
-        text = operand[1:-1].encode()
+        text = _string(operand, line)
         size = width or 32
         if len(text) > size:
             raise _error(line, f"string of {len(text)} bytes does not fit PUSH{size}")
@@ -122,19 +166,16 @@ def _push(item: _Item, width: int | None, operand: str) -> None:
             raise _error(line, f"a selector needs 4 bytes, PUSH{item.size} holds {item.size}")
         return
     value = _int(operand, line)
-    if width is None:
-        value %= _WORD
-        item.value, item.size = value, _fits(value)
-        return
-    if value < 0:
-        value %= 1 << (8 * width)
-    if value >= 1 << (8 * width):
-        raise _error(line, f"{operand} does not fit PUSH{width}")
-    item.value, item.size = value, width
+    # A negative is its two's complement: auto-sized, at 256 bits (the word it means)
+    bits = 8 * (width or 32)
+    if not -(1 << (bits - 1)) <= value < 1 << bits:
+        raise _error(line, f"{operand} does not fit PUSH{width or 32}")
+    value %= 1 << bits
+    item.value, item.size = value, width or _fits(value)
 
 
 def _parse_line(line_no: int, text: str, labels: dict[str, int], items: list[_Item]) -> None:
-    text = text.split(";", 1)[0].strip()
+    text = _strip_comment(text).strip()
     while (m := _LABEL.match(text)) is not None:
         name = m.group(1)
         if name in labels:
@@ -143,8 +184,8 @@ def _parse_line(line_no: int, text: str, labels: dict[str, int], items: list[_It
         text = text[m.end():].strip()
     if not text:
         return
-    mnemonic, _, operand = text.partition(" ")
-    operand = operand.strip()
+    mnemonic, *rest = text.split(None, 1)  # any whitespace after the mnemonic
+    operand = rest[0].strip() if rest else ""
     upper = mnemonic.upper()
     if upper in (".BYTE", ".BYTES"):
         items.append(_Item(line_no, raw=_raw_bytes(upper, operand, line_no)))
@@ -204,9 +245,20 @@ def _host_index(operand: str, line: int) -> int:
     raise _error(line, f"unknown host function {operand!r} (one of: {known})")
 
 
-def assemble(text: str, label_offsets: dict[str, int] | None = None) -> bytes:
-    """Assemble .zasm text to ZVM bytecode; CompileError names the line of any mistake.
-    Given `label_offsets`, fill it with every label's offset in the code."""
+def _decode(source: bytes) -> str:
+    try:
+        return source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = source.count(b"\n", 0, exc.start) + 1
+        raise _error(line, f"not UTF-8 text (byte 0x{source[exc.start]:02x} at offset "
+                           f"{exc.start})") from None
+
+
+def assemble(text: str | bytes, label_offsets: dict[str, int] | None = None) -> bytes:
+    """Assemble .zasm text (or its UTF-8 bytes) to ZVM bytecode; CompileError names the
+    line of any mistake. Given `label_offsets`, fill it with every label's offset."""
+    if isinstance(text, bytes | bytearray):
+        text = _decode(bytes(text))
     labels: dict[str, int] = {}
     items: list[_Item] = []
     for line_no, line in enumerate(text.splitlines(), 1):

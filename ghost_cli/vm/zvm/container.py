@@ -14,8 +14,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ghost_cli.abi import Abi
 from ghost_cli.crypto.hashing import keccak256
-from ghost_cli.exceptions import InvalidModuleError
+from ghost_cli.exceptions import GhostError, InvalidModuleError
 from ghost_cli.formats import ZVMC
 from ghost_cli.vm.metadata_json import parse_metadata
 
@@ -94,8 +95,28 @@ def read_zvmc_metadata(data: bytes) -> dict[str, Any] | None:
     return parse_metadata(abi, "ZVMC ABI section")
 
 
+def zvmc_abi(metadata: dict[str, Any] | None) -> Abi | None:
+    """The ghost ABI in a container's metadata (None without one), checked as a deploy
+    checks it (vm/deploy_checks.py): names, types, versions. InvalidModuleError otherwise,
+    so a malformed ABI fails when the container is loaded, never when it is called."""
+    if metadata is None or "abi" not in metadata:
+        return None
+    from ghost_cli.vm.deploy_checks import abi_from_metadata
+
+    try:
+        return abi_from_metadata(metadata)
+    except InvalidModuleError:
+        raise
+    except (GhostError, KeyError, TypeError, ValueError, AttributeError,
+            RecursionError) as exc:  # a shape the checks let through and the parser not
+        raise InvalidModuleError(f"invalid ghost ABI in the ZVMC container: {exc}") from None
+
+
 def metadata_json(metadata: dict[str, Any]) -> bytes:
-    """The ABI section ghost writes: compact, key-sorted JSON, so builds are reproducible."""
+    """The ABI section ghost writes: compact, key-sorted JSON, so builds are reproducible.
+    Its ABI must be one the engine loads (zvmc_abi): ghost writes no container it would
+    refuse to run."""
+    zvmc_abi(metadata)
     return json.dumps(metadata, sort_keys=True, separators=(",", ":")).encode()
 
 

@@ -52,6 +52,7 @@ from .container import (
     encode_zvmc,
     read_zvmc_metadata,
     selector,
+    zvmc_abi,
 )
 from .interpreter import (
     UNKNOWN,
@@ -250,14 +251,7 @@ class ZvmEngine:
                 f"ZVMC target {TARGETS[container.target]} is not runnable here; ghost runs "
                 "zvm_native (0) code")
         metadata = read_zvmc_metadata(data)
-        abi = None
-        if metadata is not None and "abi" in metadata:
-            try:
-                abi = Abi.from_json(metadata["abi"])
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise InvalidModuleError(f"invalid ghost ABI in the ZVMC container: {exc}") \
-                    from exc
-        loaded = LoadedContract(Code.of(container.code), metadata, abi)
+        loaded = LoadedContract(Code.of(container.code), metadata, zvmc_abi(metadata))
         with self._lock:
             self._cache[digest] = loaded
             while len(self._cache) > CACHE_SIZE:

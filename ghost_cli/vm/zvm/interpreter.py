@@ -8,9 +8,14 @@ pushes the callee's frame and resumes the caller when it ends, so 1024 nested ca
 no Python stack. Each frame starts with a journal snapshot; a frame that reverts or
 fails rolls back its storage, transient storage, warm slots, events, logs and refunds.
 
-Failure and gas, as in the EVM: REVERT hands back the gas left; any other failure (out of
-gas, invalid opcode, bad jump, stack, memory limit, static violation) burns the frame's
-gas. In a sub-frame a failure is the callee's: the caller gets 0 and carries on.
+Failure and gas, as in the EVM: REVERT (and a panic, the host ABI's `panic`) hands back
+the gas left; any other failure (out of gas, invalid opcode, bad jump, stack, memory
+limit, static violation, other traps) burns the frame's gas. In a sub-frame a failure is
+the callee's: the caller gets 0 and carries on.
+
+Memory: an instruction checks the memory limit over every range it touches before it
+charges any gas beyond its base, and builds nothing the size of a range before that
+(Frame.expand, mread, expand_ranges), so a huge size fails at once, without allocating.
 
 CREATE and CREATE2 are sub-frames too: the init code runs as the new contract, and when it
 returns the driver deploys its RETURN data (charging the code deposit) before the creator
@@ -247,10 +252,20 @@ class Frame:
     def charge(self, amount: int) -> None:
         self.gas -= amount
         if self.gas < 0:
+            had = self.gas + amount
             self.gas = 0
-            raise OutOfGasError(f"out of gas at pc {self.pc_of_op()}: needs {amount} more")
+            raise self._out_of_gas(amount, had)
+
+    def _out_of_gas(self, amount: int, had: int) -> OutOfGasError:
+        pc = self.pc_of_op()
+        op = OPCODES.get(self.code[pc]) if pc < len(self.code) else None
+        name = op.name if op is not None else "the instruction"
+        return OutOfGasError(f"out of gas at pc {pc}: {name} needs {amount} more gas, "
+                             f"{had} left ({amount - had} short)")
 
     def pc_of_op(self) -> int:
+        """The pc of the instruction running (its handler runs with pc past the opcode
+        byte; HOSTCALL moves past its immediate only once its host function is done)."""
         return max(0, self.pc - 1)
 
     # ---- memory ------------------------------------------------------------------------
@@ -274,11 +289,22 @@ class Frame:
         self.memory.extend(bytes(new - have))
         self.memory_budget[0] = in_use - have + new
 
-    def mread(self, offset: int, size: int) -> bytes:
-        """Memory [offset, offset+size), expanding (and charging) first."""
+    def expand_ranges(self, ranges: tuple[tuple[int, int], ...]) -> None:
+        """Grow memory over several (offset, size) ranges as one access: the limit holds
+        for all of them before any gas is charged. Growing to the furthest end at once
+        costs what growing range by range would."""
+        offset, size = max(ranges, key=lambda r: r[0] + r[1] if r[1] else -1)
+        self.expand(offset, size)
+
+    def mread(self, offset: int, size: int, gas: int = 0) -> bytes:
+        """Memory [offset, offset+size): the memory limit and expansion first, then `gas`
+        (what the instruction charges per word or byte of it), then the copy; so a huge
+        size fails on the limit, before any gas or allocation (docs/zvm.md)."""
         if size == 0:
             return b""
         self.expand(offset, size)
+        if gas:
+            self.charge(gas)
         return bytes(self.memory[offset:offset + size])
 
     def mwrite(self, offset: int, data: bytes) -> None:

@@ -62,6 +62,24 @@ def test_asm_default_output_and_errors(tmp_path):
         err["message"]
     missing = ghost("asm", str(tmp_path / "nope.zasm"), cwd=tmp_path)
     assert missing.returncode == 7
+    src.write_bytes(b'NOP\nPUSH "\xff"\n')
+    bad = ghost("asm", str(src), "--json", cwd=tmp_path)
+    assert bad.returncode == 4
+    assert "x.zasm: line 2: not UTF-8" in json.loads(bad.stdout)["error"]["message"]
+
+
+def test_asm_refuses_an_abi_the_engine_would_refuse(tmp_path):
+    src = tmp_path / "x.zasm"
+    src.write_text("PUSH 1\n")
+    bad = tmp_path / "bad.json"
+    for abi in ({"version": 1, "functions": [{"name": 5}]},
+                {"version": 1, "functions": [{"name": "get", "inputs": [
+                    {"name": "a", "type": 5}]}]}):
+        bad.write_text(json.dumps(abi))
+        r = ghost("asm", str(src), "--abi", str(bad), "--json", cwd=tmp_path)
+        assert r.returncode == 5, r.stderr
+        assert json.loads(r.stdout)["error"]["code"] == "invalid_module"
+        assert not (tmp_path / "x.zvmc").exists()
 
 
 def test_disasm_lists_offset_opcode_immediate_gas(tmp_path, abi_file):

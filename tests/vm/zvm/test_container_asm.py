@@ -123,3 +123,60 @@ def test_jumpdest_analysis_skips_immediates():
     code = assemble("PUSH2 0xa3a3\nJUMPDEST\nHOSTCALL 0xa3\nJUMPDEST")
     assert jumpdests(code) == {3, 6}
     assert OPCODES[0xA3].name == "JUMPDEST"
+
+
+# ---- the .zasm syntax at its edges (docs/zvm.md, "Assembly") -------------------------------
+
+
+def test_any_whitespace_separates_mnemonic_and_operand():
+    assert assemble("PUSH\t10") == assemble("PUSH 10") == assemble("\tPUSH   10") == b"\x11\x0a"
+    assert assemble("loop:\tHOSTCALL\tinput_size\n.byte\t1\t2") == b"\xd0\x04\x01\x02"
+
+
+def test_a_semicolon_inside_a_string_is_text():
+    ins = disassemble(assemble('PUSH "a;b" ; a comment with a " quote'))
+    assert ins[0].immediate.to_bytes(32, "big") == b"a;b".ljust(32, b"\0")
+
+
+def test_string_escapes_are_quote_and_backslash_only():
+    ins = disassemble(assemble(r'PUSH4 "a\"\\b"'))
+    assert ins[0].immediate.to_bytes(4, "big") == b'a"\\b'
+    for bad in (r'PUSH "a\nb"', r'PUSH "a\"', 'PUSH "ab" x', 'PUSH "a\\'):
+        with pytest.raises(CompileError, match=r"^line 1: "):
+            assemble(bad)
+
+
+@pytest.mark.parametrize(("src", "code"), [
+    ("PUSH 010", "110a"),  # decimal, leading zeros and all
+    ("PUSH 007", "1107"),
+    ("PUSH1 -128", "1180"),  # two's complement at the width
+    ("PUSH2 -1", "12ffff"),
+    ("PUSH -1", "16" + "ff" * 32),  # auto-sized: the 256-bit word it means
+    (f"PUSH {2**256 - 1}", "16" + "ff" * 32),
+    (f"PUSH -{2**255}", "1680" + "00" * 31),
+    ("PUSH 1_000", "1203e8"),
+    ("PUSH 0b11", "1103"),
+    ("HOSTCALL 004", "d004"),
+])
+def test_numbers(src, code):
+    assert assemble(src).hex() == code
+
+
+@pytest.mark.parametrize("src", [
+    f"PUSH {2**256}",  # auto-sized: used to wrap to PUSH1 0x00
+    f"PUSH32 {2**256}",
+    f"PUSH -{2**255 + 1}",
+    "PUSH1 -129", "PUSH1 -257", "PUSH1 -256", "PUSH2 -32769",
+    "PUSH \u0661",  # a digit, but not an ASCII one
+    "PUSH 0x", "PUSH 1e3",
+])
+def test_numbers_that_do_not_fit_or_parse_are_errors(src):
+    with pytest.raises(CompileError, match=r"^line 1: (.* does not fit PUSH|not a number)"):
+        assemble(src)
+
+
+def test_source_bytes_that_are_not_utf8_are_a_compile_error_naming_the_line():
+    assert assemble(b"PUSH 1\nNOP") == b"\x11\x01\x01"
+    with pytest.raises(CompileError, match=r"^line 2: not UTF-8") as info:
+        assemble(b'NOP\nPUSH "\xff"')
+    assert info.value.details["line"] == 2

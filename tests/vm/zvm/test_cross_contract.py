@@ -217,6 +217,13 @@ def test_deployed_code_that_is_a_broken_container_is_refused(sb, deployed):
     broken = code_of("constructor") + STORE[:-3]  # sizes no longer add up
     assert sb.call("F", "make", [broken]).result == bytes(20)
     assert sb.store.nonce(f) == 1
+    # a well-formed container whose ABI a deploy would refuse is refused here too
+    bad_abi = b'{"abi":{"version":1,"functions":[{"name":"get","inputs":[{"name":"a","type":5}]}]}}'
+    runtime = encode_zvmc(code_of("store"), bad_abi)
+    assert sb.call("F", "make", [code_of("constructor") + runtime]).result == bytes(20)
+    assert sb.store.nonce(f) == 2
+    with pytest.raises(NotFoundError):
+        sb.store.contract(contract_address(f, 1))
 
 
 # ---- authenticated state and the node ---------------------------------------------------

@@ -22,3 +22,16 @@ def test_every_hostcall_index_is_documented():
         params = ", ".join(n for n, _ in f.params) or "-"
         result = ({"i32": "u32", "i64": "u64"}[f.results[0]]) if f.results else "-"
         assert f"| {index} | {f.name} | {params} | {result} |" in text, f.name
+
+
+def test_the_assembly_example_assembles():
+    from ghost_cli.vm.zvm import assemble, disassemble
+
+    text = DOC.read_text()
+    section = text[text.index("## Assembly (.zasm)"):]
+    start = section.index("```\n") + 4
+    example = section[start:section.index("\n```", start)]
+    ins = disassemble(assemble(example))
+    assert [i.name for i in ins][:6] == ["PUSH1", "PUSH2", "PUSH1", "PUSH1", "PUSH4", "PUSH32"]
+    assert ins[2].immediate == 0xFF
+    assert ins[5].immediate.to_bytes(32, "big").rstrip(b"\0") == b'a "quote"; ok'

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from zvm_helpers import CALLER, SELF
 
 from ghost_cli.exceptions import GhostError
+from ghost_cli.vm.host_table import HOST_FUNCTIONS
 from ghost_cli.vm.types import CallContext, Limits
 from ghost_cli.vm.zvm import assemble, disassemble, encode_zvmc, to_text
 from ghost_cli.vm.zvm.engine import ZvmEngine
@@ -240,3 +241,41 @@ def test_compiled_memory_and_bounds_match_the_step_by_step_path(code, data, gas)
         stepped = _outcome(code, data, gas, False, mp)
         compiled = _outcome(code, data, gas, True, mp)
     assert compiled == stepped
+
+
+# Instructions that take memory ranges (copies, hashes, logs, returns, host calls), with
+# offsets and sizes around and far past the memory limit: the limit comes before their
+# gas and before anything is built, the same way on both paths, and only ghost errors.
+_LIMIT = _LIMITS.memory_bytes
+HOST_INDEX = {f.name: i for i, f in enumerate(HOST_FUNCTIONS)}
+_RANGE = st.sampled_from([0, 1, 31, 32, 33, _LIMIT // 2, _LIMIT - 32, _LIMIT, _LIMIT + 1,
+                          10**10, 2**64, 2**255])
+_RANGED = ["CALLDATACOPY", "CODECOPY", "RETURNDATACOPY", "KECCAK256", "SHA256", "BLAKE2B",
+           "LOG0", "LOG1", "MLOAD", "MSTORE", "MSTORE8", "RETURN"]
+_HOST_RANGED = [HOST_INDEX[name] for name in ("debug_log", "hash_keccak256", "input_copy")]
+
+
+def _ranged(name: str, words: list[int]) -> bytes:
+    """`name` with `words` as its operands, the first on top (0 for any left over)."""
+    pops = BY_NAME[name].pops if name != "HOSTCALL" else 3
+    pushes = b"".join(_push(v, 32) for v in reversed((words + [0] * pops)[:pops]))
+    return pushes + _ops(name)
+
+
+_ranged_item = st.one_of(
+    st.builds(_ranged, st.sampled_from(_RANGED), st.lists(_RANGE, min_size=3, max_size=3)),
+    st.builds(lambda words, index: _ranged("HOSTCALL", words) + bytes([index]),
+              st.lists(_RANGE, min_size=3, max_size=3), st.sampled_from(_HOST_RANGED)))
+_ranged_program = st.lists(_ranged_item, min_size=1, max_size=6).map(b"".join)
+
+
+@SETTINGS
+@given(code=_ranged_program, data=st.binary(max_size=40),
+       gas=st.sampled_from([3000, 100_000, 1_000_000, 10**9]))
+def test_memory_ranges_match_on_both_paths_and_stay_bounded(code, data, gas):
+    with pytest.MonkeyPatch.context() as mp:
+        stepped = _outcome(code, data, gas, False, mp)
+        compiled = _outcome(code, data, gas, True, mp)
+    assert compiled == stepped
+    if stepped[0] == "error":
+        assert stepped[1] in {"MemoryLimitError", "OutOfGasError", "TrapError"}, stepped

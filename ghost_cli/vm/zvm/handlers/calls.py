@@ -5,8 +5,10 @@ either settles the call at once (pushing 0 or 1) or hands the driver a CallReque
 driver runs the callee's frame and pushes its result when the caller resumes.
 
 The callee gets min(requested gas, all but 1/64 of what the caller has left). Calls fail
-(push 0, no gas lost) beyond depth 1024, when they carry value (ghost has no native
-balances, so every balance is 0), and when the host cannot resolve other contracts.
+(push 0; the callee is given no gas, the caller keeps what it has not been charged) beyond
+depth 1024, when they carry value (ghost has no native balances, so every balance is 0;
+the +9000 surcharge is still charged), and when the host cannot resolve other contracts.
+Memory for both ranges is checked against the limit and charged before the surcharge.
 An address without code succeeds at once with empty return data. A WebAssembly contract
 is run by the host's other engine, synchronously: it cannot call back (docs/zvm.md).
 
@@ -44,12 +46,11 @@ def _settle(f: Frame, ok: bool) -> None:
 
 def _call(f: Frame, kind: str, gas: int, target_word: int, value: int, args_off: int,
           args_size: int, ret_off: int, ret_size: int) -> CallRequest | None:
+    if value and kind == "CALL":
+        require_writable(f, "CALL with value")
+    f.expand_ranges(((args_off, args_size), (ret_off, ret_size)))  # the limit before gas
     if value:
-        if kind == "CALL":
-            require_writable(f, "CALL with value")
         f.charge(VALUE_TRANSFER_GAS)
-    f.expand(args_off, args_size)
-    f.expand(ret_off, ret_size)
     if f.msg.depth + 1 > MAX_CALL_DEPTH or value:
         _settle(f, False)  # too deep, or a transfer no account can pay (all balances are 0)
         return None

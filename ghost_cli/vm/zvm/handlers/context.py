@@ -49,10 +49,19 @@ def calldatasize(f: Frame) -> None:
 
 
 def _copy(f: Frame, source: bytes, dest: int, start: int, size: int) -> None:
+    """Memory [dest, dest+size) = source[start:start+size], zero-padded past its end. The
+    memory limit and expansion come first, then the per-word gas: nothing the size of the
+    copy is built before the limit bounds it."""
+    if not size:
+        return
+    f.expand(dest, size)
     f.charge(COPY_WORD_GAS * words(size))
-    if size:
-        chunk = source[start:start + size] if start < len(source) else b""
-        f.mwrite(dest, chunk.ljust(size, b"\0"))
+    chunk = source[start:start + size] if start < len(source) else b""
+    n = len(chunk)
+    memory = f.memory
+    memory[dest:dest + n] = chunk
+    if n < size:
+        memory[dest + n:dest + size] = bytes(size - n)
 
 
 def calldatacopy(f: Frame) -> None:

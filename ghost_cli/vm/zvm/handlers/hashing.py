@@ -23,8 +23,7 @@ BLAKE2B_WORD_GAS = 6
 def _range(f: Frame, per_word: int) -> bytes:
     s = f.stack
     offset, size = s.pop(), s.pop()
-    f.charge(per_word * words(size))  # before expansion: a huge size fails on gas, cheaply
-    return f.mread(offset, size)
+    return f.mread(offset, size, per_word * words(size))  # the memory limit before gas
 
 
 def keccak256(f: Frame) -> None:

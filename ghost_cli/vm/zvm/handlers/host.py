@@ -148,7 +148,6 @@ def hostcall(f: Frame) -> None:
         raise TruncatedImmediateError(
             f"truncated HOSTCALL at pc {at - 1}: its 1-byte host function index is missing")
     index = f.code[at]
-    f.pc = at + 1
     if index >= len(_BY_INDEX):
         raise InvalidOpcodeError(
             f"HOSTCALL at pc {at - 1}: no host function {index} "
@@ -163,6 +162,9 @@ def hostcall(f: Frame) -> None:
         raise StackOverflowError(
             f"stack overflow at pc {at - 1}: HOSTCALL would grow the stack past {STACK_LIMIT}")
     args = [s.pop() for _ in range(nparams)]
+    # pc stays on the immediate while the service runs, so the errors it raises (out of
+    # gas, static violation, panic) name this HOSTCALL's pc (Frame.pc_of_op)
     result = service(f, *args)
+    f.pc = at + 1
     if mask is not None:
         s.append(result & mask)

@@ -18,8 +18,8 @@ def log(n: int) -> Callable[[Frame], None]:
         s = f.stack
         offset, size = s.pop(), s.pop()
         topics = tuple(s.pop().to_bytes(32, "big") for _ in range(n))
-        f.charge(LOG_BYTE_GAS * size)
-        data = f.mread(offset, size)  # a copy: later MSTOREs do not change the event
+        # a copy (later MSTOREs do not change the event); the memory limit before gas
+        data = f.mread(offset, size, LOG_BYTE_GAS * size)
         f.state.events.append(Event(f.msg.address, topics, data))
 
     return log_n

@@ -33,6 +33,8 @@ def _verify(f: Frame, family: str, module_name: str | None, param: int) -> None:
     sig_off, sig_len = s.pop(), s.pop()
     pk_off, pk_len = s.pop(), s.pop()
     s.pop()  # paramSet, read already
+    # the memory limit over all three ranges, and their expansion, before the message gas
+    f.expand_ranges(((msg_off, msg_len), (sig_off, sig_len), (pk_off, pk_len)))
     f.charge(MESSAGE_WORD_GAS * words(msg_len))
     msg = f.mread(msg_off, msg_len)
     sig = f.mread(sig_off, sig_len)

@@ -128,19 +128,20 @@ def register(app: typer.Typer) -> None:
     @command
     def import_(
         out: Output,
-        file: Annotated[Path, typer.Argument(dir_okay=False, help="A keystore JSON file.")],
+        file: Annotated[str, typer.Argument(help="A keystore JSON file, or - for stdin.")],
         name: Annotated[str | None, typer.Option(
             "--name", help="Store under this name (default: the name in the file).")] = None,
         password_file: PasswordFile = None,
     ) -> None:
         """Add a key from a keystore document (an export, or a public key)."""
         ks = keystore()
-        found = ks.read_file(file)
+        source = sys.stdin.buffer.read() if file == "-" else Path(file)
+        found = ks.read_file(source)
         ks.new_path(name or found.name)
         passphrase = None
         if name is not None and name != found.name and found.encrypted:
             passphrase = _passphrase(f"key {found.name!r}", password_file)  # to re-seal
-        info = ks.import_file(file, name=name, passphrase=passphrase)
+        info = ks.import_file(source, name=name, passphrase=passphrase)
         out.emit({"key": info.to_json()}, lambda: _render_key(out, info))
 
     @keys.command("delete")

@@ -33,10 +33,54 @@ def run() -> None:
     argv = sys.argv[1:]
     if quick_build.answer(argv) or quick_call.answer(argv):
         return
-    # Typer's standalone mode maps a command line it cannot parse to exit 2 with usage on
-    # stderr; every error after parsing goes through Output (one line, JSON with --json).
     app = _make_app(argv[0]) if argv and argv[0] in COMMANDS else _app()
-    app(prog_name="ghost")
+    sys.exit(_run_app(app, argv))
+
+
+def _run_app(app, argv: list[str]) -> int:
+    """Run the Typer app and return its exit code. Not in click's standalone mode, so a
+    command line it cannot parse is reported like any other error (one line on stderr,
+    JSON on stdout with --json, exit 2) rather than as a usage block."""
+    import typer
+
+    # click's exceptions, wherever this Typer keeps click (recent ones vendor it).
+    errors = sys.modules[typer.BadParameter.__module__]
+    no_args_is_help = getattr(errors, "NoArgsIsHelpError", ())
+    try:
+        code = app(prog_name="ghost", standalone_mode=False)
+    except no_args_is_help as exc:  # bare `ghost` or a bare group: the help, as before
+        exc.show()
+        return exc.exit_code
+    except errors.ClickException as exc:
+        return _parse_failure(exc, argv)
+    except typer.Abort:
+        sys.stderr.write("Aborted!\n")
+        return 1
+    # A command returns nothing; an int here is an exit code (typer.Exit, --help's 0).
+    return code if isinstance(code, int) and not isinstance(code, bool) else 0
+
+
+def _parse_failure(exc, argv: list[str]) -> int:
+    import os
+
+    import typer
+
+    from ..config.defaults import ENV_JSON
+    from ..exceptions import UsageError
+    from .output import Output
+
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        message += f" (see `{ctx.command_path} --help`)"
+    words = argv[:argv.index("--")] if "--" in argv else argv
+    as_json = "--json" in words or os.environ.get(ENV_JSON, "").strip().lower() in (
+        "1", "true", "t", "yes", "y", "on")
+    try:
+        Output(as_json).fail(UsageError(message))
+    except typer.Exit as done:
+        return done.exit_code
+    return UsageError.exit_code
 
 
 def __getattr__(name: str):  # `from ghost_cli.cli.main import app`

@@ -49,7 +49,8 @@ Transport = Annotated[
 ]
 Verbose = Annotated[
     int,
-    typer.Option("--verbose", "-v", count=True, envvar=defaults.ENV_VERBOSE, max=3, clamp=True,
+    typer.Option("--verbose", "-v", count=True, envvar=defaults.ENV_VERBOSE, min=0, max=3,
+                 clamp=True,
                  help="Print the call trace to stderr (sandbox): -v frames, gas, storage, "
                       "events, logs and sub-calls; -vv every host call; -vvv ZVM opcodes "
                       "too. With --json, add it as \"call_trace\"."),

@@ -156,10 +156,10 @@ def command(fn: Callable[..., Any]) -> Callable[..., Any]:
                                 annotation=Json)
 
     @functools.wraps(fn)
-    def run(*args: Any, as_json: bool = False, **kwargs: Any) -> Any:
+    def run(*args: Any, as_json: bool = False, **kwargs: Any) -> None:
         out = Output(as_json)
         with handling(out):
-            return fn(out, *args, **kwargs)
+            fn(out, *args, **kwargs)  # what it returns is not an exit code (cli/main.py)
 
     run.__signature__ = signature.replace(parameters=[*params[1:], as_json])  # type: ignore[attr-defined]
     return run

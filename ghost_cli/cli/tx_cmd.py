@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
+from ..config.defaults import ENV_KEY
 from .options import CtorArgs, GasLimit, Network, PasswordFile, Transport
-from .output import Output, command, handling
+from .output import Output, command
 
 tx_app = typer.Typer(help="Build, sign and send transactions (multi-sig: sign offline, "
                           "in any order).", no_args_is_help=True)
@@ -20,7 +21,9 @@ def register(app: typer.Typer) -> None:
 
 
 @tx_app.command("build")
+@command
 def build(
+    out: Output,
     kind: Annotated[str, typer.Argument(help="deploy or call.")],
     target: Annotated[str, typer.Argument(help="call: contract name or address; deploy: a "
                                                "contract from ghost.toml.")],
@@ -37,53 +40,57 @@ def build(
                                                   help="Write here, not stdout.")] = None,
     transport: Transport = None,
 ) -> None:
-    """Build an unsigned transaction (prints tx.json)."""
-    out = Output(False)
-    with handling(out):
-        from dataclasses import replace
+    """Build an unsigned transaction (prints tx.json, or with --json a document holding it
+    as `tx`)."""
+    from dataclasses import replace
 
-        from ..chain.constructor import encode_constructor_args, parse_constructor_args
-        from ..chain.transaction import MultisigAuth, SignedTransaction, dumps
-        from ..config.project import load_project
-        from ..exceptions import UsageError
-        from ..networks import open_network
-        from .artifacts import artifact_path
-        from .signing import keystore
+    from ..chain.constructor import encode_constructor_args, parse_constructor_args
+    from ..chain.transaction import MultisigAuth, SignedTransaction, dumps, to_json
+    from ..config.project import load_project
+    from ..exceptions import UsageError
+    from ..networks import open_network
+    from .artifacts import artifact_path
+    from .signing import keystore
 
-        if kind not in ("deploy", "call"):
-            raise UsageError(f"unknown transaction kind {kind!r}: use deploy or call")
-        info = keystore().get(sender)
-        if info.address is None:
-            raise UsageError(f"key {sender!r} ({info.kind}) cannot send transactions")
-        project = load_project()
-        with open_network(project, network, transport=transport) as net:
-            if kind == "call":
-                if ctor_args:
-                    raise UsageError("--args is for a deploy's constructor; a call's "
-                                     "arguments follow the function name")
-                if function is None:
-                    raise UsageError("a call needs a function name")
-                address = net.resolve(target)
-                values = net.parse_call_args(address, function, args or [])
-                tx = net.new_transaction(
-                    "call", info.address, gas_limit=gas_limit, target=address,
-                    function=function, args=net.encode_args(address, function, values))
-            else:
-                if function is not None or args:
-                    raise UsageError("a deploy's constructor arguments go in --args "
-                                     "(one per argument)")
-                code = artifact_path(project, target, None).read_bytes()  # its configured target
-                calldata = encode_constructor_args(
-                    code, parse_constructor_args(code, ctor_args or []))
-                tx = net.new_transaction("deploy", info.address, gas_limit=gas_limit,
-                                         code=code, label=target, args=calldata)
-            tx = replace(tx, expiry=tx.expiry - 3600 + ttl)
-            if nonce is not None:
-                tx = replace(tx, nonce=nonce)
-        auth = MultisigAuth(info.multisig) if info.multisig is not None else None
-        _write(out_file, dumps(SignedTransaction(tx, auth)))
-        out.info(f"built {kind} 0x{tx.hash.hex()} from {sender} (nonce {tx.nonce}); "
-                 f"sign it with `ghost tx sign`")
+    if kind not in ("deploy", "call"):
+        raise UsageError(f"unknown transaction kind {kind!r}: use deploy or call")
+    info = keystore().get(sender)
+    if info.address is None:
+        raise UsageError(f"key {sender!r} ({info.kind}) cannot send transactions")
+    project = load_project()
+    with open_network(project, network, transport=transport) as net:
+        if kind == "call":
+            if ctor_args:
+                raise UsageError("--args is for a deploy's constructor; a call's "
+                                 "arguments follow the function name")
+            if function is None:
+                raise UsageError("a call needs a function name")
+            address = net.resolve(target)
+            values = net.parse_call_args(address, function, args or [])
+            tx = net.new_transaction(
+                "call", info.address, gas_limit=gas_limit, target=address,
+                function=function, args=net.encode_args(address, function, values))
+        else:
+            if function is not None or args:
+                raise UsageError("a deploy's constructor arguments go in --args "
+                                 "(one per argument)")
+            code = artifact_path(project, target, None).read_bytes()  # its configured target
+            calldata = encode_constructor_args(
+                code, parse_constructor_args(code, ctor_args or []))
+            tx = net.new_transaction("deploy", info.address, gas_limit=gas_limit,
+                                     code=code, label=target, args=calldata)
+        tx = replace(tx, expiry=tx.expiry - 3600 + ttl)
+        if nonce is not None:
+            tx = replace(tx, nonce=nonce)
+    auth = MultisigAuth(info.multisig) if info.multisig is not None else None
+    built = SignedTransaction(tx, auth)
+    if out_file is not None or not out.as_json:
+        _write(out_file, dumps(built))
+    out.emit({"hash": "0x" + tx.hash.hex(), "kind": kind, "nonce": tx.nonce,
+              "out": None if out_file is None else str(out_file),
+              **({"tx": to_json(built)} if out_file is None else {})},
+             lambda: out.info(f"built {kind} 0x{tx.hash.hex()} from {sender} (nonce "
+                              f"{tx.nonce}); sign it with `ghost tx sign`"))
 
 
 @tx_app.command("sign")
@@ -91,7 +98,8 @@ def build(
 def sign(
     out: Output,
     file: FileArg,
-    key: Annotated[str, typer.Option("--key", "-k", help="Keystore key that signs.")] = ...,
+    key: Annotated[str, typer.Option("--key", "-k", envvar=ENV_KEY,
+                                     help="Keystore key that signs.")] = ...,
     password_file: PasswordFile = None,
 ) -> None:
     """Add KEY's signature to the transaction file, in place."""

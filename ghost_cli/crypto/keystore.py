@@ -289,16 +289,16 @@ class Keystore:
         self._write(info, None)
         return info
 
-    def read_file(self, path: Path) -> KeyInfo:
-        """What a keystore document outside the keystore holds (before importing it)."""
-        return _read_document(Path(path)).info
+    def read_file(self, path: Path | bytes) -> KeyInfo:
+        """What a keystore document outside the keystore holds (before importing it):
+        a file, or (bytes) the document itself, read from stdin say."""
+        return _read_document(path).info
 
-    def import_file(self, path: Path, name: str | None = None,
+    def import_file(self, path: Path | bytes, name: str | None = None,
                     passphrase: str | None = None) -> KeyInfo:
         """Add a keystore document (a public export, a sealed or plaintext key, a multi-sig
-        account). Renaming a sealed key re-seals it, since its name is authenticated:
-        that needs `passphrase`."""
-        path = Path(path)
+        account): a file, or (bytes) the document itself. Renaming a sealed key re-seals
+        it, since its name is authenticated: that needs `passphrase`."""
         entry = _read_document(path)
         target = self.new_path(name or entry.info.name)
         info = replace(entry.info, name=target.stem, path=target)
@@ -307,8 +307,8 @@ class Keystore:
             if passphrase is None:
                 raise UsageError(f"importing key {entry.info.name!r} as {info.name!r} re-seals "
                                  "it under the new name: a passphrase is needed")
-            secret = _open(crypto, _associated_data(entry.info), passphrase, path.name,
-                           entry.info.name)
+            secret = _open(crypto, _associated_data(entry.info), passphrase,
+                           _label(path), entry.info.name)
             crypto = _seal(secret, _associated_data(info), crypto.kdf, passphrase)
         self._write(info, crypto)
         return info
@@ -424,12 +424,20 @@ def resolve_scheme(name: str) -> tuple[str, Any]:
 # ---- the document ----------------------------------------------------------------------
 
 
-def _read_document(path: Path) -> _Entry:
+def _read_document(source: Path | bytes) -> _Entry:
+    if isinstance(source, bytes):
+        return _parse(source, _label(source), expected_name=None, path=Path("-"))
+    path = Path(source)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise KeystoreError(f"cannot read keystore file {path}: {exc.strerror or exc}") from None
     return _parse(data, path.name, expected_name=None, path=path)
+
+
+def _label(source: Path | bytes) -> str:
+    """How messages name a document: its file name, or stdin's."""
+    return "(stdin)" if isinstance(source, bytes) else Path(source).name
 
 
 def _document(info: KeyInfo, crypto: _Crypto | None) -> dict[str, Any]:

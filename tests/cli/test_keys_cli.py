@@ -211,6 +211,12 @@ def test_export_import_between_homes(keys, tmp_path):
     r = keys("import", str(secret), "--name", "alice2", "--json", home=other)
     assert r.code == 0, r.stderr
     assert keys("sign", "alice2", str(msg), home=other).code == 0
+    # `-` reads the document from stdin (keys.md), renamed and re-sealed as from a file.
+    r = keys("import", "-", "--name", "alice3", "--json", input=secret.read_bytes(), home=other)
+    assert r.code == 0 and r.json["key"]["has_secret"] is True, r.stderr
+    assert keys("sign", "alice3", str(msg), home=other).code == 0
+    r = keys("import", "-", "--name", "junk", input=b"{", home=other)
+    assert r.code == 11 and "keystore (stdin) is corrupt: not JSON" in r.stderr
 
 
 def test_import_of_a_truncated_file(keys, tmp_path, home):

@@ -44,8 +44,21 @@ def test_multisig_treasury_collects_signatures_offline(project, run_ghost, env, 
     tx = tmp_path / "tx.json"
     tx.write_text(built.stdout)
     assert json.loads(built.stdout)["auth"]["signatures"] == []
+    # --json wraps the same document; with --out it names the file instead.
+    as_json = run_ghost("tx", "build", "call", "counter", "add", "10", "--from", "treasury",
+                        "--json", cwd=project, env=env)
+    assert as_json.code == 0, as_json.stderr
+    assert as_json.json["tx"]["format"] == "ghost-tx" and as_json.json["kind"] == "call"
+    assert as_json.json["hash"] == as_json.json["tx"]["hash"]
+    written = tmp_path / "written.json"
+    to_file = run_ghost("tx", "build", "call", "counter", "add", "10", "--from", "treasury",
+                        "-o", str(written), "--json", cwd=project, env=env)
+    assert to_file.json["out"] == str(written) and "tx" not in to_file.json
+    assert json.loads(written.read_text())["format"] == "ghost-tx"
 
-    assert run_ghost("tx", "sign", str(tx), "--key", "carol", cwd=project, env=env).code == 0
+    # GHOST_KEY names the signing key when --key is not given (cli.md).
+    assert run_ghost("tx", "sign", str(tx), cwd=project, env={**env, "GHOST_KEY": "carol"}
+                     ).code == 0
     short = run_ghost("tx", "send", str(tx), "--json", cwd=project, env=env)
     assert short.code == 13 and "2 of 3 signatures required, 1 given" in short.stderr
     again = run_ghost("tx", "sign", str(tx), "--key", "carol", cwd=project, env=env)

@@ -1,0 +1,37 @@
+"""A command line ghost cannot parse is an error like any other (cli.md): one line on
+stderr, exit 2 (`usage`), and with --json (or GHOST_JSON) one JSON document on stdout."""
+
+import json
+import os
+
+import pytest
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("call", "counter", "increment", "--bogus"), "No such option: --bogus"),
+    (("call",), "Missing argument 'contract'"),
+    (("events", "counter", "--limit", "0"), "Invalid value for '--limit'"),
+    (("keys", "show"), "Missing argument 'name'"),
+    (("nosuchcommand",), "No such command 'nosuchcommand'"),
+])
+def test_a_bad_command_line_is_one_line_and_json_with_json(tmp_path, run_ghost, args, message):
+    env = {k: v for k, v in os.environ.items() if k != "GHOST_JSON"}
+    plain = run_ghost(*args, cwd=tmp_path, env=env)
+    assert plain.code == 2 and plain.stdout == ""
+    assert plain.stderr.startswith("error: ") and plain.stderr.count("\n") == 1, plain.stderr
+    assert message in plain.stderr and "--help`)" in plain.stderr
+    for extra, variables in (((("--json",) if args[0] != "nosuchcommand" else ()),
+                              {"GHOST_JSON": "1"}), (("--json",), {})):
+        r = run_ghost(*args, *extra, cwd=tmp_path, env={**env, **variables})
+        assert r.code == 2, r.stderr
+        doc = json.loads(r.stdout)
+        assert doc["ok"] is False and doc["error"]["code"] == "usage"
+        assert message in doc["error"]["message"]
+
+
+def test_help_and_version_are_unchanged(tmp_path, run_ghost):
+    assert run_ghost("--version", cwd=tmp_path).stdout.startswith("ghost ")
+    helped = run_ghost("call", "--help", cwd=tmp_path)
+    assert helped.code == 0 and helped.stdout.startswith("Usage: ghost call")
+    bare = run_ghost(cwd=tmp_path)  # no command: the help, as click gives it
+    assert bare.code == 2 and "Usage: ghost [OPTIONS] COMMAND" in bare.stdout + bare.stderr

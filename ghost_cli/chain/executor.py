@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..abi import CONSTRUCTOR, Abi, decode_result, encode_call
+from ..crypto.address import format_address
 from ..crypto.hashing import contract_address
 from ..exceptions import (
     ArgumentError,
@@ -164,10 +165,11 @@ class Executor:
         expected = self.store.nonce(tx.sender)
         if tx.nonce < expected:
             raise NonceError(
-                f"nonce {tx.nonce} of 0x{tx.sender.hex()} was already used (next is {expected})")
+                f"nonce {tx.nonce} of {format_address(tx.sender)} was already used (next is "
+                f"{expected})")
         if tx.nonce > expected:
             raise NonceError(
-                f"nonce {tx.nonce} of 0x{tx.sender.hex()} is ahead of the account "
+                f"nonce {tx.nonce} of {format_address(tx.sender)} is ahead of the account "
                 f"(next is {expected})")
         if isinstance(verified, GhostError):
             raise verified
@@ -188,8 +190,8 @@ class Executor:
         owner = self.store.contract(current).deployer
         if owner != tx.sender:
             raise NameTakenError(
-                f"the name {tx.label!r} belongs to 0x{owner.hex()}, which deployed "
-                f"0x{current.hex()} under it; deploy under another name")
+                f"the name {tx.label!r} belongs to {format_address(owner)}, which deployed "
+                f"{format_address(current)} under it; deploy under another name")
 
     def submit(self, signed: SignedTransaction, *,
                verified: bool | GhostError = False) -> Receipt:

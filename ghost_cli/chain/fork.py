@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from ..crypto.address import format_address
 from ..crypto.proof import Proof, verify_proof
 from ..exceptions import CryptoError, NotFoundError, StateError
 from .store.protocol import StateStore
@@ -132,7 +133,7 @@ class ForkStore:
                 rec if rec is not None and rec.height <= self.fork_height else None)
         rec = self._contracts[address]
         if rec is None:
-            raise NotFoundError(f"no contract at 0x{address.hex()} (here or on "
+            raise NotFoundError(f"no contract at {format_address(address)} (here or on "
                                 f"{self.remote.location} at height {self.fork_height})")
         return rec
 
@@ -194,7 +195,7 @@ class ForkStore:
         if not verify_proof(self.root, address, key, value, proof):
             raise CryptoError(
                 f"{self.remote.location}'s value for storage key 0x{key.hex()} of "
-                f"0x{address.hex()} does not verify against the state root "
+                f"{format_address(address)} does not verify against the state root "
                 f"0x{self.root.hex()} at height {self.fork_height}: refused")
         self._storage[address, key] = value
         return value

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..abi import Abi, decode_result, parse_address, parse_args
+from ..crypto.address import format_address
 from ..crypto.hashing import keccak256
 from ..exceptions import NotFoundError, UsageError
 from ..vm.engines import Engine
@@ -148,7 +149,8 @@ class Sandbox:
     def dev_key(self, address: bytes) -> KeyPair:
         if address in self.accounts:
             return _dev_key(self.dev_scheme, self.accounts.index(address))
-        raise NotFoundError(f"0x{address.hex()} is not one of the sandbox's development keys")
+        raise NotFoundError(f"{format_address(address)} is not one of the sandbox's development "
+                            "keys")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -275,8 +277,6 @@ class Sandbox:
                from_block: int | None = None, to_block: int | None = None,
                limit: int | None = None) -> list[dict[str, Any]]:
         """Recorded events, oldest first, in the node's JSON shape (ghost_getEvents)."""
-        from ..abi import format_address
-
         address = None if ref is None else self.resolve(ref)
         found = self.store.events(address=address, name=name, from_block=from_block or 0,
                                   to_block=to_block, limit=limit or 100)

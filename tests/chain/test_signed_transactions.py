@@ -13,6 +13,7 @@ from ghost_cli.chain.transaction import (
     add_multisig_signature,
     sign_single,
 )
+from ghost_cli.crypto.address import format_address
 from ghost_cli.crypto.keypair import KeyPair
 from ghost_cli.crypto.multisig import MultisigAccount
 from ghost_cli.exceptions import (
@@ -157,7 +158,8 @@ def test_a_name_belongs_to_the_account_that_first_deployed_under_it(chain, count
     assert chain.store.contract(first).deployer == owner
     tx = chain.new_transaction("deploy", stranger.address, code=counter_code, label="counter")
     signed = sign_single(tx, stranger.secret_key, stranger.public_key)
-    rejected(chain, signed, NameTakenError, "the name 'counter' belongs to 0x" + owner.hex())
+    rejected(chain, signed, NameTakenError,
+             "the name 'counter' belongs to " + format_address(owner))
     assert chain.resolve("counter") == first
     assert chain.deploy(counter_code, name="counter2", signer=stranger).gas_used > 0
     assert chain.deploy(counter_code, signer=stranger).gas_used > 0  # no name

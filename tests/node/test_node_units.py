@@ -211,6 +211,7 @@ def test_a_failure_outside_any_method_is_a_logged_json_rpc_error(monkeypatch):
 
 def test_on_a_node_a_name_belongs_to_its_first_deployer(tmp_path, counter_code, key):
     from ghost_cli.chain.transaction import Transaction, sign_single
+    from ghost_cli.crypto.address import format_address
     from ghost_cli.crypto.keypair import KeyPair
     from ghost_cli.exceptions import NameTakenError
 
@@ -225,7 +226,7 @@ def test_on_a_node_a_name_belongs_to_its_first_deployer(tmp_path, counter_code, 
                                          now=1_700_000_000)
 
         first = deploy(key, 0).address
-        with pytest.raises(NameTakenError, match="belongs to 0x" + key.address.hex()):
+        with pytest.raises(NameTakenError, match="belongs to " + format_address(key.address)):
             deploy(stranger, 0)
         assert core.nonce(stranger.address) == 0 and core.store.address_of("counter") == first
         assert deploy(key, 1).address == core.store.address_of("counter") != first

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
+from ...crypto.address import format_address
 from ...crypto.hashing import keccak256
 from ...exceptions import HeightUnavailableError, NotFoundError, StateError
 from ...vm.types import Event
@@ -369,7 +370,7 @@ class SqlStore:
             "WHERE address = ?", (address,),
         )
         if row is None:
-            raise NotFoundError(f"no contract at 0x{address.hex()}")
+            raise NotFoundError(f"no contract at {format_address(address)}")
         address, code_hash, abi, metadata, deployer, height = row
         return ContractRecord(bytes(address), bytes(code_hash), json.loads(abi),
                               json.loads(metadata), bytes(deployer), height)

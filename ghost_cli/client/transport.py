@@ -101,7 +101,14 @@ _PING_IDS = itertools.count(1)
 @functools.cache
 def _client_protocol():
     # aioquic is imported on first use: `ghost --help` and sandbox commands never load it.
+    import logging
+
     from aioquic.asyncio import QuicConnectionProtocol
+
+    # aioquic logs a failed handshake itself ("[id] Error: 298, reason: ..."), which
+    # Python's last-resort handler prints to stderr; the caller gets the same failure as
+    # one NodeUnavailableError. A handler of the application's (a node's) still sees it.
+    logging.getLogger("quic").addHandler(logging.NullHandler())
     from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted
 
     class ClientProtocol(QuicConnectionProtocol):

@@ -49,7 +49,7 @@ def test_deploy_call_query_on_a_node_network(ghost, node, project):
     assert later.json["events"] == []
 
 
-def test_node_errors_read_as_they_do_on_the_sandbox(ghost, node):
+def test_node_errors_read_as_they_do_on_the_sandbox(ghost, node, tmp_path):
     assert ghost("keys", "new", "alice").code == 0
     assert ghost("network", "add", "local", "--url", f"quic://{node.bound['quic']}",
                  "--ca", node.bound["ca"]).code == 0
@@ -65,6 +65,15 @@ def test_node_errors_read_as_they_do_on_the_sandbox(ghost, node):
     assert overflow.code in (0, 6)
     no_http = ghost("query", "counter", "get", "--network", "local", "--transport", "http")
     assert no_http.code == 2 and "no http endpoint" in no_http.stderr
+    # A node whose certificate the --ca does not sign: one line, nothing from aioquic.
+    from ghost_cli.node.tls import ensure_dev_tls
+
+    other_ca = ensure_dev_tls(tmp_path / "another-node").ca
+    assert ghost("network", "add", "wrongca", "--url", f"quic://{node.bound['quic']}",
+                 "--ca", str(other_ca), "--chain-id", "1337").code == 0
+    untrusted = ghost("query", "counter", "get", "--network", "wrongca")
+    assert untrusted.code == 14 and untrusted.stderr.count("\n") == 1, untrusted.stderr
+    assert "is --ca the node's DATA_DIR/tls/ca.pem?" in untrusted.stderr
     # A query's --gas-limit reaches the node: above the per-transaction cap it is refused
     # here as on the sandbox; above the node's query cap, by the node; never lowered.
     capped = ghost("query", "counter", "get", "--network", "local", "--gas-limit",

@@ -48,6 +48,7 @@ from ..exceptions import (
     NotFoundError,
     RevertError,
     StateError,
+    StoreUnavailableError,
 )
 from ..names import NameRecord
 from ..vm.engines import Engine, default_engines
@@ -458,9 +459,12 @@ class NodeCore:
         if not isinstance(exc, GhostError):
             return
         target = None if tx.kind == "deploy" else tx.target
+        # Whether the target is a contract only names its metric series; with the
+        # database away it is not asked (that would be one more wait for the caller).
+        deployed = target is not None and not isinstance(exc, StoreUnavailableError) \
+            and self._deployed(target)
         self._report(item.signed, target, getattr(exc, "gas_used", 0), exc.code, item.start,
-                     exc.details.get("block_height"), commit=commit,
-                     deployed=target is not None and self._deployed(target))
+                     exc.details.get("block_height"), commit=commit, deployed=deployed)
 
     def _refused(self, signed: SignedTransaction, exc: GhostError, start: float) -> None:
         """A transaction refused before the writer: told to observers like any other."""
@@ -513,7 +517,7 @@ class NodeCore:
     def _deployed(self, address: bytes) -> bool:
         try:
             self.store.contract(address)
-        except NotFoundError:
+        except GhostError:  # not found, or the store failed: no series of its own
             return False
         return True
 
@@ -689,7 +693,11 @@ class NodeCore:
 
     def health(self) -> dict[str, Any]:
         """Liveness from memory: no store read, no lock, so it answers while every
-        execution worker is busy."""
+        execution worker is busy. A shared database's listener says whether the database
+        answers (it reconnects every second while it does not): StoreUnavailableError."""
+        if not getattr(self.store, "reachable", True):
+            raise StoreUnavailableError(
+                f"the state database {self.store.location} does not answer; retry shortly")
         return {"ok": True, "height": self._height, "store": self.store.backend}
 
 

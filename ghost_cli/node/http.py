@@ -35,7 +35,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ..exceptions import NodeUnavailableError
+from ..exceptions import GhostError, NodeUnavailableError
 from ..rpc import Dispatcher
 from .config import HttpLimits
 from .logging import NodeLog
@@ -84,7 +84,11 @@ class HttpApp:
             body = await asyncio.to_thread(self.metrics.render)
             await _reply(send, 200, body, METRICS_CONTENT_TYPE.encode())
         elif path == "/health" and method == "GET":
-            await _reply(send, 200, json.dumps(self.dispatcher.core.health()).encode())
+            try:
+                await _reply(send, 200, json.dumps(self.dispatcher.core.health()).encode())
+            except GhostError as exc:  # the database is away: a load balancer's cue
+                await _reply(send, 503, json.dumps({"ok": False, "error": exc.to_json()}
+                                                   ).encode())
         else:
             await _reply(send, 404, b'{"error":"not found"}')
 

@@ -207,8 +207,11 @@ def test_database_restart_under_load_is_a_retryable_error_then_reconnects(
             down = _post(http, node.url, "ghost_nodeInfo")["error"]
         assert (down["code"], down["data"]["code"]) == (-32054, "store_unavailable")
         assert "retry" in down["message"]
+        health = _health_until(node.url, 503)  # a load balancer takes the node out
+        assert health.json()["error"]["code"] == "store_unavailable"
         restarted.set()
         pg_cluster.start()
+        assert _health_until(node.url, 200).json()["ok"] is True  # and back in
         t.join(180)
         assert not t.is_alive()
         assert errors, "the sender saw the database gone"
@@ -217,3 +220,15 @@ def test_database_restart_under_load_is_a_retryable_error_then_reconnects(
         _check_chain(node.url, key, [docs], acked, deploy_doc, tmp_path / "replay")
     finally:
         node.stop()
+
+
+def _health_until(url: str, status: int) -> httpx.Response:
+    """GET /health until it answers `status` (the listener notices within about a second;
+    the deadline is only there so a broken check fails instead of hanging)."""
+    deadline = time.monotonic() + 60
+    while True:
+        r = httpx.get(f"{url}/health", timeout=10)
+        if r.status_code == status or time.monotonic() > deadline:
+            assert r.status_code == status, r.text
+            return r
+        time.sleep(0.2)

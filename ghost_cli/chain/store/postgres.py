@@ -128,6 +128,9 @@ class PostgresStore(SqlStore):
         self._leader_retry_at = 0.0  # monotonic time of the next try for the lock
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
+        #: False while the listener's connection is down (listen()): what /health says
+        #: without asking the database on every probe.
+        self.reachable = True
         if pool is None:
             pool = ConnectionPool(
                 self._url.path, min_size=1, max_size=pool_size, open=False,
@@ -371,11 +374,13 @@ class PostgresStore(SqlStore):
                     with psycopg.connect(self._url.path, autocommit=True,
                                          connect_timeout=int(POOL_TIMEOUT)) as conn:
                         conn.execute(f"LISTEN {CHANNEL}")
+                        self.reachable = True
                         on_commit(-1)  # (re)connected: anything may have happened meanwhile
                         while not self._stop.is_set():
                             for n in conn.notifies(timeout=0.5):
                                 on_commit(int(n.payload))
                 except _LOST as exc:
+                    self.reachable = False
                     log.warning("store listener: %s", redact(str(exc)))
                     self._stop.wait(1.0)
 

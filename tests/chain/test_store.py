@@ -234,6 +234,16 @@ def test_redaction_and_url_parsing():
     assert redact("host=h password=pw dbname=x") == "host=h password=*** dbname=x"
     assert parse_store_url("postgresql://u:pw@h:5432/db").display == "postgresql://u:***@h:5432/db"
     assert parse_store_url("n0/state.db").backend == "sqlite"
+    # libpq's multi-host forms (deploy.md), checked as libpq reads them
+    for url in ("postgresql://ghost@pg1:5432,pg2:5433/chain?target_session_attrs=read-write",
+                "postgresql://ghost@pg1,pg2/chain?port=5432,5433"):
+        assert parse_store_url(url).backend == "postgresql"
+    for url, why in (("postgresql://u@h:port/db", "port 'port' is not 1..65535"),
+                     ("postgresql://u@h:70000/db", "port '70000'"),
+                     ("postgresql://u@h/db?port=5432,0", "port '0'"),
+                     ("postgresql://u@h/db?nosuch=1", "malformed store URL")):
+        with pytest.raises(UsageError, match=why):
+            parse_store_url(url)
 
 
 def test_a_listener_hears_another_stores_commits(pg_cluster):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from ...exceptions import UsageError
 
@@ -31,11 +30,7 @@ class StoreUrl:
 def parse_store_url(url: str | Path) -> StoreUrl:
     text = str(url)
     if text.startswith(_SCHEMES):
-        try:
-            parts = urlsplit(text)
-            parts.port  # noqa: B018 - raises on a malformed port
-        except ValueError as exc:
-            raise UsageError(f"malformed store URL {redact(text)}: {exc}") from None
+        _check_postgres_url(text)
         return StoreUrl("postgresql", text, redact(text))
     if text.startswith("sqlite://"):
         # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute/path.db
@@ -58,3 +53,21 @@ def redact(text: str) -> str:
 # scheme://user:password@  and  ?password=...  /  password=... in a conninfo string
 _PASSWORD = re.compile(r"(\w+://[^:/@\s]*:)[^@\s]*@")
 _QUERY_PASSWORD = re.compile(r"((?:^|[?&\s])password=)[^&\s]*", re.IGNORECASE)
+
+
+def _check_postgres_url(text: str) -> None:
+    """libpq's own parse (multi-host lists, `host:port` pairs and `?port=` included), then
+    the ports, which libpq leaves for connect time: a malformed URL is a usage error now,
+    not a connection failure later."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(text)
+    except psycopg.Error as exc:
+        raise UsageError(f"malformed store URL {redact(text)}: "
+                         f"{str(exc).strip().splitlines()[0]}") from None
+    for port in str(params.get("port") or "").split(","):
+        if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+            raise UsageError(f"malformed store URL {redact(text)}: port {port!r} is not "
+                             "1..65535")

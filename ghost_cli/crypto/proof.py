@@ -195,13 +195,17 @@ def fold(path: bytes, bottom: bytes, siblings: Sequence[bytes]) -> bytes:
 
 
 def verify_path_proof(root: bytes, path: bytes, value_hash: bytes | None, proof: Proof) -> bool:
-    """`path` holds a value hashing to `value_hash` (None: holds nothing) under `root`."""
+    """`path` holds a value hashing to `value_hash` (None: holds nothing) under `root`.
+    Total: a Proof built by hand with fields of the wrong types is False, not an error."""
     siblings = proof.siblings
-    if (len(path) != HASH_LEN or len(siblings) > PATH_BITS
-            or any(len(s) != HASH_LEN for s in siblings)):
+    if not (isinstance(path, bytes) and len(path) == HASH_LEN
+            and isinstance(siblings, tuple | list) and len(siblings) <= PATH_BITS
+            and all(isinstance(s, bytes) and len(s) == HASH_LEN for s in siblings)):
         return False
     leaf = proof.leaf
-    if leaf is not None and (len(leaf.path) != HASH_LEN or len(leaf.value_hash) != HASH_LEN):
+    if leaf is not None and not (
+            isinstance(leaf, Leaf) and isinstance(leaf.path, bytes) and len(leaf.path) == HASH_LEN
+            and isinstance(leaf.value_hash, bytes) and len(leaf.value_hash) == HASH_LEN):
         return False
     if value_hash is not None:  # inclusion: the walk must end at this key's own leaf
         if leaf is None or leaf.path != path or leaf.value_hash != value_hash:

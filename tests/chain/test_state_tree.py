@@ -249,6 +249,18 @@ def test_malformed_proof_encodings_raise_crypto_error():
             Proof.from_json(bad)
 
 
+def test_a_hand_built_proof_of_the_wrong_types_is_false_not_an_error():
+    """verify_proof is total (state.md): whatever a Proof holds, the answer is a bool."""
+    tree, _ = populated(5)
+    root, good = tree.root(), tree.prove(A, b"\x00\x01")
+    leaf = Leaf(b"\x00" * 32, b"\x00" * 32)
+    for bad in (Proof((None,), None), Proof((1,), None), Proof((), Leaf(None, None)),
+                Proof((), "x"), Proof("ab", None), Proof(None, None),
+                Proof(good.siblings, Leaf(b"\x00" * 32, 5)), Proof((b"\x00" * 31,), leaf)):
+        assert verify_proof(root, A, b"\x00\x01", None, bad) is False
+        assert verify_proof(root, A, b"\x00\x01", b"v", bad) is False
+
+
 def test_adversarial_paths_nest_to_depth_256_and_collapse_back():
     """Chosen paths (not keccak outputs) exercise the deepest splits and the lifts."""
     tree = memory_tree()

@@ -81,3 +81,24 @@ def require(net: Network, capability: str, why: str) -> None:
     """Refuse, with `why` as the one-line message, a network without `capability`."""
     if capability not in net.capabilities:
         raise UsageError(why)
+
+
+def with_fields(net: Network, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`events` (the JSON shape of `Network.events`) each given `fields`: decoded by the
+    emitting contract's ABI, or None when it does not declare them (an unknown contract
+    included). What `ghost events --json` and the test fixtures' `events()` show."""
+    from ..abi import decode_event, parse_address
+    from ..exceptions import GhostError
+
+    abis: dict[bytes, Abi | None] = {}
+    for e in events:
+        address = parse_address(e["address"])
+        if address not in abis:
+            try:
+                abis[address] = net.abi_of(address)
+            except GhostError:
+                abis[address] = None
+        e["fields"] = decode_event(abis[address], e["name"],
+                                   [bytes.fromhex(t[2:]) for t in e["topics"]],
+                                   bytes.fromhex(e["data"][2:]))
+    return events

@@ -169,16 +169,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """A contract's recorded events (the sandbox's or a node's), oldest first, with
         their fields decoded by the contract's ABI."""
-        from ..abi import decode_event, parse_address
-        from .render import abi_lookup, event_line
+        from ..chain.network import with_fields
+        from .render import event_line
 
         with _open(network, transport) as net:
-            found = net.events(contract, name=name, from_block=since, limit=limit)
-            abi_of = abi_lookup(net)
-            for e in found:
-                e["fields"] = decode_event(
-                    abi_of(parse_address(e["address"])), e["name"],
-                    [bytes.fromhex(t[2:]) for t in e["topics"]], bytes.fromhex(e["data"][2:]))
+            found = with_fields(net, net.events(contract, name=name, from_block=since,
+                                                limit=limit))
 
         def render() -> None:
             for e in found:

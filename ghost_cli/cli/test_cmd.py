@@ -1,6 +1,7 @@
 """`ghost test`: run the project's tests (pytest with ghost's plugin) against the sandbox."""
 
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,9 +27,9 @@ def register(app: typer.Typer) -> None:
         check: Annotated[bool, typer.Option("--check",
                                             help="Exit 9 when gas moved beyond the tolerance.")
                          ] = False,
-        tolerance: Annotated[float | None, typer.Option("--tolerance",
-                                                        help="Relative gas tolerance for --check.")
-                             ] = None,
+        tolerance: Annotated[float | None, typer.Option(
+            "--tolerance", min=0,
+            help="Relative gas tolerance for --check, as a fraction: 0.02 is 2%.")] = None,
         target: Annotated[str | None, typer.Option(
             "--target", envvar="GHOST_TARGET",
             help="wasm, zvm, or both: every test on each, failing where results differ "
@@ -80,7 +81,6 @@ def register(app: typer.Typer) -> None:
         import subprocess
         import sys
         import tempfile
-        from pathlib import Path
 
         from ..config.project import load_project
         from ..toolchain.build import build_project
@@ -115,8 +115,9 @@ def register(app: typer.Typer) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             report_path = Path(tmp) / "report.json"
             # The plugin is loaded through its pytest11 entry point.
-            cmd = [sys.executable, "-m", "pytest", "tests", "--ghost-project",
-                   str(project.root), "--ghost-report", str(report_path)]
+            extra, named = _pytest_args(list(ctx.args), project.root)
+            cmd = [sys.executable, "-m", "pytest", *([] if named else ["tests"]),
+                   "--ghost-project", str(project.root), "--ghost-report", str(report_path)]
             cmd += [] if watch else ["--ghost-prebuilt"]
             cmd += ["--gas-report"] if gas_report else []
             cmd += ["--gas-snapshot"] if snapshot else []
@@ -133,7 +134,7 @@ def register(app: typer.Typer) -> None:
                                 ("--fuzz-depth", fuzz_depth)):
                 cmd += [flag, str(value)] if value is not None else []
             cmd += ["--fuzz-gas"] if fuzz_gas else []
-            cmd += list(ctx.args)
+            cmd += extra
             # With --json, pytest's own output goes to stderr so stdout stays one document.
             import os
 
@@ -254,3 +255,33 @@ def _subclasses(cls: type) -> list[type]:
     for sub in cls.__subclasses__():
         out += [sub, *_subclasses(sub)]
     return out
+
+
+#: pytest options whose value is the next word (a path among them is not a test path).
+_VALUE_OPTIONS = frozenset({
+    "-k", "-m", "-p", "-c", "-o", "-W", "--rootdir", "--basetemp", "--confcutdir",
+    "--junitxml", "--junit-xml", "--deselect", "--ignore", "--ignore-glob", "--log-file",
+    "--override-ini", "--maxfail", "--durations", "--cov", "--cov-report", "--cov-config",
+    "--import-mode", "--tb", "-r", "--capture", "--log-level", "--log-cli-level"})
+
+
+def _pytest_args(args: list[str], root: Path) -> tuple[list[str], bool]:
+    """The arguments for pytest, with the test paths among them (`tests/test_x.py`,
+    `tests/unit`, `FILE::test_name`) made absolute, since pytest runs in the project
+    root; and whether there were any: then only they run, as with pytest, not all of
+    `tests/`."""
+    out, named = [], False
+    for i, arg in enumerate(args):
+        before = args[i - 1] if i else ""
+        path, sep, rest = arg.partition("::")
+        candidate = Path(path)
+        is_test_path = (not arg.startswith("-") and path and before not in _VALUE_OPTIONS
+                        and candidate.exists()
+                        and (sep or path.endswith(".py") or candidate.resolve().is_relative_to(
+                            root.resolve())))
+        if is_test_path:
+            out.append(str(candidate.resolve()) + sep + rest)
+            named = True
+        else:
+            out.append(arg)
+    return out, named

@@ -98,11 +98,7 @@ def _locate_steps(recorder, net, project) -> None:
 
     def locate(address: bytes, pc: int) -> str | None:
         info = infos.get(address)
-        if info is None:
-            return None
-        found = info.zvm_location(pc)
-        # code the lowering generated (the ABI dispatcher) has no Zig source
-        return "(dispatcher)" if found is None else str(found)
+        return None if info is None else info.zvm_step_name(pc)
 
     recorder.locate_steps(locate)
 

@@ -117,7 +117,37 @@ class GhostEnv:
             with recording(recorder):
                 yield
         finally:
+            self._locate_steps(recorder)
             print("\n".join(recorder.render()))
+
+    def _locate_steps(self, recorder) -> None:
+        """At -vvv, name each ZVM opcode's Zig function and line, as `ghost call -vvv`
+        does: from the ZVM debug sidecar of the project's build whose code the contract
+        at that address runs (a test deploys a contract at many addresses)."""
+        import hashlib
+
+        from ..exceptions import GhostError
+        from ..toolchain import debuginfo
+        from ..vm.trace import MAX_VERBOSITY
+
+        if recorder.verbosity < MAX_VERBOSITY:
+            return
+        by_code: dict[bytes, Any] = {}
+        for name, path in self.artifacts.items():
+            info = debuginfo.load(path.parent, name, "zvm")
+            built = path.parent / f"{name}.zvmc"
+            if info is not None and info.zvm is not None and built.is_file():
+                by_code[hashlib.sha256(built.read_bytes()).digest()] = info
+
+        def locate(address: bytes, pc: int) -> str | None:
+            try:
+                info = by_code.get(self.sandbox.store.contract(address).code_hash)
+            except GhostError:
+                return None
+            return None if info is None else info.zvm_step_name(pc)
+
+        if by_code:
+            recorder.locate_steps(locate)
 
     @contextmanager
     def as_caller(self, who: bytes | KeyPair) -> Iterator[bytes]:
@@ -182,8 +212,10 @@ class GhostEnv:
     def events(self, contract: Any = None, *, name: str | None = None) -> list[dict[str, Any]]:
         """Events recorded so far in this test (by `contract` and `name` when given), oldest
         first, as `ghost events --json` shows them (with tx_hash and block_height)."""
+        from ..chain.network import with_fields
+
         ref = _address_of(contract) if contract is not None else None
-        return self.sandbox.events(ref, name=name)
+        return with_fields(self.sandbox, self.sandbox.events(ref, name=name))
 
     def receipt(self, tx_hash: bytes) -> Receipt:
         """A recorded transaction's receipt by its hash (`last_receipt` is the latest)."""

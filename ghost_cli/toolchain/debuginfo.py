@@ -108,6 +108,12 @@ class DebugInfo:
         function, offset = self.zvm["marks"][i]
         return self.locate(function, offset)
 
+    def zvm_step_name(self, pc: int) -> str:
+        """How a trace names the ZVM instruction at `pc`: its Zig function and line, or
+        `(dispatcher)` for code the lowering generated (the ABI dispatcher has no source)."""
+        found = self.zvm_location(pc)
+        return "(dispatcher)" if found is None else str(found)
+
     def locate(self, index: int, module_offset: int) -> Location:
         found = self.line_at(module_offset) if module_offset < 1 << 32 else None
         return Location(self.function(index), *(found or (None, None)))

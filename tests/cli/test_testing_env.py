@@ -57,7 +57,9 @@ def test_keys_of_another_scheme_sign(ghost_env, deploy, keys, expect_event):
         receipt = counter.increment.transact()
     assert receipt.sender == alice.address
     expect_event(receipt, "Incremented", by=alice.address)
-    assert [e["name"] for e in ghost_env.events(counter)] == ["Incremented"]
+    [event] = ghost_env.events(counter)
+    assert event["name"] == "Incremented"  # fields decoded, as `ghost events --json` has them
+    assert event["fields"]["by"].lower() == "0x" + alice.address.hex()
     assert ghost_env.receipt(receipt.tx_hash).result == 1
 
 

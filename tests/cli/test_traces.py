@@ -191,6 +191,24 @@ def test_ghost_test_v_prints_the_trace_of_a_failing_test(built, tmp_path):
     assert "test_refuse FAILED" in out  # -v reaches pytest as well
 
 
+def test_ghost_test_vvv_names_zvm_opcodes_and_a_file_narrows_the_run(built, tmp_path):
+    """As `ghost call -vvv` does, by the code the address runs (a test deploys its own);
+    and `ghost test FILE` runs that file alone, as pytest would."""
+    root = tmp_path / "traced"
+    shutil.copytree(built, root, ignore=shutil.ignore_patterns(".ghost"))
+    (root / "tests" / "test_traced.py").write_text(
+        "def test_increment(deploy):\n"
+        "    assert deploy('counter').increment() == 1\n")
+    proc = subprocess.run([sys.executable, "-m", "ghost_cli", "test", "-vvv", "-s",
+                           "--target", "zvm", "tests/test_traced.py"], cwd=root,
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "NO_COLOR": "1"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "(dispatcher)" in out and "increment (src/counter.zig:" in out
+    assert "1 passed" in out  # the template's own tests did not run
+
+
 def test_v_on_a_node_network_is_refused_before_anything_is_sent(built, tmp_path, run_ghost):
     root = tmp_path / "traced"
     shutil.copytree(built, root, ignore=shutil.ignore_patterns(".ghost"))

@@ -101,7 +101,7 @@ TWICE: list[tuple[str, Edit, str]] = [
     ("enum variants", lambda a: _color(a)["variants"].append({"name": "red", "value": 1}),
      "type 'Color': two variants are named 'red'"),
     ("events", lambda a: a["events"].append({"name": "Moved", "fields": []}),
-     "event 'Moved' appears twice"),
+     "the ABI: two events are named 'Moved'"),
     ("event fields", lambda a: a["events"][0]["fields"].append({"name": "to", "type": "u8"}),
      "event 'Moved': two fields are named 'to'"),
     ("errors", lambda a: a["errors"].append("NotOwner"), "error 'NotOwner' is listed twice"),

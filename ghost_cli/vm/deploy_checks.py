@@ -163,16 +163,8 @@ def _check_errors(errors: Any) -> None:
 
 
 def _check_events(events: Any, scope: _Scope | None) -> None:
-    if not isinstance(events, list) or len(events) > MAX_FUNCTIONS:
-        raise _fail(f"'events' is not a list of at most {MAX_FUNCTIONS}")
-    seen: set[str] = set()
-    for index, event in enumerate(events):
-        if not isinstance(event, dict):
-            raise _fail(f"event #{index} is not a JSON object")
-        name = _name(event.get("name"), f"event #{index}")
-        if name in seen:
-            raise _fail(f"event '{name}' appears twice")
-        seen.add(name)
+    for event in _named("the ABI", {"events": events}, "events", "event", MAX_FUNCTIONS):
+        name = event["name"]
         fields = _named(f"event '{name}'", event, "fields", "field", MAX_INPUTS)
         for field in fields:
             if not isinstance(field.get("indexed", False), bool):

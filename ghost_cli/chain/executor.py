@@ -23,6 +23,7 @@ from ..abi import CONSTRUCTOR, Abi, decode_result, encode_call
 from ..crypto.address import format_address
 from ..crypto.hashing import contract_address
 from ..exceptions import (
+    AbiError,
     ArgumentError,
     ExecutionError,
     ExpiredError,
@@ -32,6 +33,7 @@ from ..exceptions import (
     NonceError,
     NotFoundError,
     OutOfGasError,
+    TrapError,
     WrongChainError,
 )
 from ..vm import gas
@@ -286,7 +288,7 @@ class Executor:
         now = int(self.clock())
         outcome, gas_used = self._run(contract, tx.function, tx.args, tx.sender, tx.gas_limit,
                                       height, now)
-        result = decode_result(fn, outcome.return_data)
+        result = _result(fn, outcome.return_data, gas_used)
         with self.store.transaction():
             self._apply(outcome, tx.target, height)
             self.store.set_nonce(tx.sender, tx.nonce + 1)
@@ -369,7 +371,7 @@ class Executor:
         outcome, gas_used = self._run(
             contract, function, calldata, sender, limit, height, int(self.clock())
         )
-        return Receipt("query", address, function, decode_result(fn, outcome.return_data),
+        return Receipt("query", address, function, _result(fn, outcome.return_data, gas_used),
                        outcome.return_data, gas_used, height, None, outcome.events,
                        outcome.logs, abi, sender=sender)
 
@@ -418,6 +420,17 @@ class Executor:
         if logs != outcome.logs:
             outcome = replace(outcome, logs=logs)
         return outcome
+
+
+def _result(fn: Any, return_data: bytes, gas_used: int) -> Any:
+    """The function's result decoded by its ABI. Return data that does not fit it is the
+    contract's failure, not the caller's: a trap, charged the gas the run used, so a
+    transaction is still recorded (failed receipt, nonce used) and pays for its run."""
+    try:
+        return decode_result(fn, return_data)
+    except AbiError as exc:
+        raise TrapError(f"the contract's return data does not fit the result of "
+                        f"{fn.name} in its ABI: {exc.message}", gas_used=gas_used) from None
 
 
 def check_gas_cap(gas_limit: int) -> None:

@@ -93,6 +93,8 @@ UNCALLABLE = [
     (contract('(func (export "get") (param i32))'),
      "ABI function 'get' is exported with type (i32) -> ()"),
     (contract('(func (export "other"))'), "ABI function 'get' is not exported"),
+    # A start function would run at every call, outside the functions the ABI names.
+    (contract(GET + '(func $init) (start $init)'), "it has a start function"),
 ]
 
 

@@ -72,6 +72,10 @@ def invalid_module(exc: wasmtime.WasmtimeError) -> InvalidModuleError:
     return InvalidModuleError(f"invalid WebAssembly module: {message}")
 
 
+#: The WebAssembly binary section that names a start function.
+_START_SECTION = 8
+
+
 def precheck(code: bytes, limits: Limits) -> None:
     from ghost_cli.vm.wasm_module import parse_module, read_metadata
 
@@ -86,6 +90,11 @@ def precheck(code: bytes, limits: Limits) -> None:
         got = signature_text(imp.type.params, imp.type.results) if imp.type else None
         check_import(f"{imp.module}.{imp.name}", row is not None, imp.kind == "func", got,
                      want)
+    if any(section.id == _START_SECTION for section in module.sections):
+        raise InvalidModuleError(
+            "invalid WebAssembly module: it has a start function, which would run at every "
+            "call before the function called (a contract's code runs only as its ABI "
+            "functions)")
     memory = module.export(MEMORY_EXPORT)
     if memory is None or memory.kind != "memory":
         raise InvalidModuleError(

@@ -50,6 +50,9 @@ RETRIES = 5
 IDLE_TIMEOUT = 15.0
 #: Silence, while requests are outstanding, after which a PING asks the node for an ACK.
 KEEPALIVE = IDLE_TIMEOUT / 3
+#: A connection this close to its idle deadline takes no new request: a new connection
+#: does (the node's side may have timed out already).
+IDLE_MARGIN = 1.0
 #: Appended to "cannot reach the node" when nothing answers at all.
 START_HINT = "is a node running there? Start one with `ghost node start --data-dir DIR`"
 
@@ -142,7 +145,14 @@ def _client_protocol():
                 self._sock = None
 
         def usable(self) -> bool:
-            return self.terminated is None
+            """Open, and not at (or within a second of) its idle timeout: a connection
+            left idle while no loop ran (the sync client between calls) has timed out on
+            the node's side although its own timer has not fired yet, and a request put
+            on it would wait for that timer instead of going out on a new connection."""
+            if self.terminated is not None:
+                return False
+            close_at = getattr(self.quic, "_close_at", None)  # aioquic's idle deadline
+            return close_at is None or self.loop.time() < close_at - IDLE_MARGIN
 
         def wait_for_stream(self, stream_id: int) -> asyncio.Future:
             """A future for the answer on `stream_id`, failed if the connection ends."""
@@ -301,14 +311,18 @@ class _PooledQuic:
         raise NotImplementedError
 
     async def _connection(self):
-        if self._protocol is not None:
-            # Two turns of the loop run what came due while no loop ran (the sync client
-            # sleeps between calls): an idle timeout, or the CONNECTION_CLOSE of a node that
-            # restarted since. So a connection is judged before a request is put on it.
+        protocol = self._protocol
+        # Judged before the loop runs: datagrams that waited in the socket while no loop
+        # ran (the sync client between calls) would move the idle deadline as if they had
+        # just come, onto a connection the node has already timed out.
+        if protocol is not None and protocol.usable():
+            # Two turns of the loop run what came due while no loop ran: an idle timeout,
+            # or the CONNECTION_CLOSE of a node that restarted since.
             await asyncio.sleep(0)
             await asyncio.sleep(0)
-            if self._protocol.usable():
-                return self._protocol
+            # Another request may have replaced (or dropped) it meanwhile.
+            if protocol is self._protocol and protocol.usable():
+                return protocol
         if self._connecting is None:
             self._connecting = asyncio.Lock()
         async with self._connecting:

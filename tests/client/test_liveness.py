@@ -194,3 +194,40 @@ class _Recording:
 
     def stats(self):
         return self.inner.stats()
+
+
+def test_concurrent_reads_after_the_node_closed_the_connection_both_get_answers(tmp_path):
+    """Two reads that find the pooled connection ended (the node restarted on its port)
+    both go out on the one new connection; neither trips over the other's replacing it."""
+    quic, http = _free_udp_port(), _free_tcp_port()
+    ports = ("--quic", f"127.0.0.1:{quic}", "--http", f"127.0.0.1:{http}")
+    nodes = [start_node(tmp_path / "n", *ports)]
+    try:
+        async def main():
+            async with GhostClient(f"quic://127.0.0.1:{quic}", ca=nodes[0].bound["ca"]) as c:
+                await c.node_info()
+                nodes[0].stop()  # graceful: the node closes the connection
+                nodes.append(start_node(tmp_path / "n", *ports))
+                answers = await asyncio.gather(c.node_info(), c.node_info(), c.health())
+                assert [a["chain_id"] for a in answers[:2]] == [CHAIN_ID, CHAIN_ID]
+                assert answers[2]["ok"] is True and c.stats().connections_opened == 2
+
+        asyncio.run(main())
+    finally:
+        nodes[-1].stop()
+
+
+def test_a_sync_client_idle_past_the_idle_timeout_sends_on_a_new_connection(
+        tmp_path, key, counter_code):
+    """Between a sync client's calls no loop runs, so the idle timeout has not fired on
+    its side when the next call comes: the call must not go out on that connection (the
+    node's side has closed it) and wait for the timer, then fail a write never applied."""
+    node = start_node(tmp_path / "n")
+    try:
+        with SyncGhostClient(f"quic://{node.bound['quic']}", ca=node.bound["ca"]) as c:
+            assert c.health()["ok"]
+            time.sleep(IDLE_TIMEOUT + 2)
+            receipt = c.send_transaction(_deploy_doc(key, 0, counter_code))
+            assert receipt["tx_hash"] and c.stats().connections_opened == 2
+    finally:
+        node.stop()

@@ -33,6 +33,7 @@ from ..exceptions import (
     CryptoError,
     ExecutionError,
     GhostError,
+    InvalidModuleError,
     InvalidParamsError,
     NodeUnavailableError,
     NotFoundError,
@@ -40,12 +41,13 @@ from ..exceptions import (
     StateError,
     StoreUnavailableError,
     TransactionError,
+    UnknownImportError,
     UsageError,
 )
 from ..grpc_gen.ghost.v1 import chain_pb2 as chain
 from ..grpc_gen.ghost.v1 import contracts_pb2 as pb
-from ..rpc.errors import error_object
-from ..rpc.methods import MAX_HEX_BYTES, check_call_data
+from ..rpc.errors import error_object, truncate
+from ..rpc.methods import MAX_HEX_BYTES, MAX_TX_BYTES, check_call_data
 from .config import Endpoint
 from .core import Executed, NodeCore
 
@@ -62,11 +64,16 @@ MAX_STREAMS = 32
 #: A connection with no call open for this long is closed (ms).
 IDLE_MS = 30_000
 TRANSPORT = "grpc"
+#: Heights are uint64 in the protocol and int64 in the stores: past this, no block exists.
+MAX_HEIGHT = 2**63 - 1
 
 #: Ghost error -> gRPC status, most specific class first.
 STATUS: tuple[tuple[type[GhostError], grpc.StatusCode], ...] = (
     (RequestTooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (UsageError, grpc.StatusCode.INVALID_ARGUMENT),
+    # A deploy of code no engine takes (not a module, too large, an unknown import).
+    (InvalidModuleError, grpc.StatusCode.INVALID_ARGUMENT),
+    (UnknownImportError, grpc.StatusCode.INVALID_ARGUMENT),
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     # Refused before it ran (nonce, signature, chain, expiry): the state is not right for
     # this transaction; nothing changed.
@@ -100,7 +107,10 @@ class CommitFeed:
         self._loop = loop
 
     def executed(self, e: Executed) -> None:
-        if e.status == "ok" and self._loop is not None and not self._loop.is_closed():
+        # A block was committed: a transaction that ran (ok), or a commit carrying failed
+        # ones, which are blocks too (a commit is reported on its first transaction).
+        committed = e.status == "ok" or e.commit_seconds is not None
+        if committed and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._wake)
 
     def committed_elsewhere(self, version: int) -> None:
@@ -146,6 +156,9 @@ def signed_from(msg: pb.SignedTransaction) -> Any:
 
     if not msg.tx:
         raise InvalidParamsError("tx is required: the transaction's canonical bytes")
+    if len(msg.tx) > MAX_TX_BYTES:  # as JSON-RPC bounds a tx.json's `tx`
+        raise RequestTooLargeError(f"tx is over the limit of {MAX_TX_BYTES} bytes",
+                                   limit=MAX_TX_BYTES)
     tx = Transaction.decode(msg.tx)  # TransactionError on anything malformed
     kind = msg.WhichOneof("auth")
     auth: SingleAuth | MultisigAuth | None = None
@@ -245,7 +258,7 @@ class GhostServices:
                                ) -> AsyncIterator[pb.EventRecord]:
         address = _bytes(req.address, "address", ADDRESS_LEN, optional=True)
         name = req.name or None
-        after = (req.from_block, -1)  # (height, index) of the last event sent
+        after = (min(req.from_block, MAX_HEIGHT), -1)  # (height, index) of the last sent
         limit = EVENT_PAGE
         with self.feed.subscription() as woken:
             while not self.feed.closed:
@@ -273,12 +286,14 @@ class GhostServices:
         return _block(await self._core(self.core.block), self.core.chain_id)
 
     async def get_block(self, req: chain.GetBlockRequest) -> chain.Block:
+        if req.height > MAX_HEIGHT:  # a uint64 no store holds: no such block
+            raise NotFoundError(f"no block {req.height}")
         return _block(await self._core(self.core.block, req.height), self.core.chain_id)
 
     async def subscribe_blocks(self, req: chain.SubscribeBlocksRequest
                                ) -> AsyncIterator[chain.Block]:
         with self.feed.subscription() as woken:
-            following = req.from_block or await self._core(self.core.height) + 1
+            following = min(req.from_block, MAX_HEIGHT) or await self._core(self.core.height) + 1
             while not self.feed.closed:
                 woken.clear()
                 height = await self._core(self.core.height)
@@ -331,7 +346,8 @@ async def _abort(context: grpc.aio.ServicerContext, exc: GhostError,
                  status: grpc.StatusCode | None = None) -> None:
     context.set_trailing_metadata((("ghost-code", exc.code),
                                    ("ghost-error", json.dumps(error_object(exc)))))
-    await context.abort(status or status_for(exc), exc.message)
+    # The status message is cut as the error object's is: never an echo of unbounded input.
+    await context.abort(status or status_for(exc), truncate(exc.message))
 
 
 def _handlers(services: GhostServices, observers: tuple[_Observer, ...]

@@ -56,7 +56,7 @@ def test_deploy_call_query_receipt_blocks_and_event_stream(node, stubs, key, cou
     # A subscriber from block 0 gets the recorded event first, then new ones as they land.
     events = contracts.SubscribeEvents(pb.SubscribeEventsRequest(address=deployed.address))
     blocks = chain_stub.SubscribeBlocks(chain.SubscribeBlocksRequest(
-        from_block=deployed.block_height))
+        from_block=deployed.block_height), timeout=60)  # a block that never comes fails
     got: queue.Queue = queue.Queue()
 
     def listen() -> None:
@@ -81,6 +81,12 @@ def test_deploy_call_query_receipt_blocks_and_event_stream(node, stubs, key, cou
 
     assert [next(blocks).height for _ in range(3)] == [deployed.block_height + i
                                                         for i in range(3)]
+    # A transaction that runs and fails is a block too: it wakes the subscription alone.
+    with pytest.raises(grpc.RpcError) as failed:
+        contracts.Call(_signed(key, start + 3, "call", target=deployed.address,
+                               function="add", args=_u64(2**64 - 1)))
+    assert failed.value.code() == grpc.StatusCode.ABORTED
+    assert next(blocks).height == deployed.block_height + 3
     events.cancel()
     blocks.cancel()
 
@@ -88,11 +94,10 @@ def test_deploy_call_query_receipt_blocks_and_event_stream(node, stubs, key, cou
     assert q.return_data == _u64(2)
     assert contracts.GetReceipt(pb.GetReceiptRequest(tx_hash=second.tx_hash)) == second
     latest = chain_stub.GetLatestBlock(chain.GetLatestBlockRequest())
-    assert (latest.height, latest.tx_hash, latest.chain_id) == (second.block_height,
-                                                                second.tx_hash, CHAIN_ID)
+    assert (latest.height, latest.chain_id) == (second.block_height + 1, CHAIN_ID)
     assert chain_stub.GetBlock(chain.GetBlockRequest(height=first.block_height)).tx_hash == \
         first.tx_hash
-    assert _nonce(chain_stub, key) == start + 3
+    assert _nonce(chain_stub, key) == start + 4
 
     # A late subscriber replays the history (from_block), with nothing twice.
     replay = contracts.SubscribeEvents(pb.SubscribeEventsRequest(address=deployed.address,
@@ -105,7 +110,7 @@ def test_deploy_call_query_receipt_blocks_and_event_stream(node, stubs, key, cou
         assert c.result("ghost_getReceipt", hash="0x" + second.tx_hash.hex())["block_height"] \
             == second.block_height
     text = httpx.get(f"{node.url}/metrics").text
-    assert 'ghost_rpc_requests_total{method="/ghost.v1.Contracts/Call"} 2.0' in text
+    assert 'ghost_rpc_requests_total{method="/ghost.v1.Contracts/Call"} 3.0' in text
 
 
 def _error(exc: grpc.RpcError) -> dict:
@@ -143,9 +148,25 @@ def test_ghost_errors_map_to_status_codes_with_the_ghost_error(node, stubs, key,
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "20 bytes" in info.value.details()
 
-    with pytest.raises(grpc.RpcError) as info:
-        chain_stub.GetBlock(chain.GetBlockRequest(height=10_000))
-    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    for height in (10_000, 2**63, 2**64 - 1):  # uint64 heights past what a store holds too
+        with pytest.raises(grpc.RpcError) as info:
+            chain_stub.GetBlock(chain.GetBlockRequest(height=height))
+        assert info.value.code() == grpc.StatusCode.NOT_FOUND, height
+
+    with pytest.raises(grpc.RpcError) as info:  # code no engine takes
+        contracts.Deploy(_signed(key, start + 1, "deploy", code=b"\0asm junk"))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _error(info.value)["data"]["code"] == "invalid_module"
+
+    with pytest.raises(grpc.RpcError) as info:  # the encoded transaction's 1 MiB bound
+        contracts.Deploy(_signed(key, start + 1, "deploy", code=b"\0" * (1 << 20)))
+    assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert _error(info.value)["data"]["code"] == "too_large"
+
+    with pytest.raises(grpc.RpcError) as info:  # the status message never echoes 5,000
+        contracts.Query(pb.QueryRequest(address=b"\x02" * 20, function="f" * 5000))
+    assert len(info.value.details()) <= 512
+    assert _nonce(chain_stub, key) == start + 1
 
 
 def test_unknown_methods_and_garbage_payloads_are_clear_errors(node, channel, stubs, key):

@@ -160,8 +160,10 @@ class NodePool:
                     return await self._attempt(node, method, *args, **kwargs)
                 except NodeUnavailableError as exc:
                     last = exc
-        raise NodeUnavailableError(f"no node answered {method}: {last.message if last else ''}"
-                                   ) from last
+        # A read changes nothing, so whether it reached a node does not matter: the kind
+        # of the last failure is kept.
+        kind = type(last) if last is not None else NodeUnavailableError
+        raise kind(f"no node answered {method}: {last.message if last else ''}") from last
 
     # ---- transactions ----------------------------------------------------------------
 
@@ -188,7 +190,11 @@ class NodePool:
                     if maybe_sent and (found := await self._receipt(tx_hash)) is not None:
                         return found
                     raise
-        raise NodeUnavailableError(
+        if not maybe_sent:  # every attempt was refused before it left: nothing applied it
+            raise RequestNotSentError(
+                f"transaction {tx_hash}: no node took it; it was not applied: "
+                f"{last.message if last else ''}", tx_hash=tx_hash) from last
+        raise AnswerLostError(
             f"transaction {tx_hash}: no node confirmed it; it may still have been applied "
             f"(look up its receipt): {last.message if last else ''}", tx_hash=tx_hash
         ) from last

@@ -151,8 +151,8 @@ def _client_protocol():
             on it would wait for that timer instead of going out on a new connection."""
             if self.terminated is not None:
                 return False
-            close_at = getattr(self.quic, "_close_at", None)  # aioquic's idle deadline
-            return close_at is None or self.loop.time() < close_at - IDLE_MARGIN
+            # QUIC's idle timeout is the smaller of ours and the node's: ours or sooner.
+            return self.loop.time() - self.last_rx < IDLE_TIMEOUT - IDLE_MARGIN
 
         def wait_for_stream(self, stream_id: int) -> asyncio.Future:
             """A future for the answer on `stream_id`, failed if the connection ends."""
@@ -551,7 +551,7 @@ class HttpTransport:
         if ca_pem is not None and parts.scheme == "https":
             verify = ssl.create_default_context(cadata=ca_pem.decode("ascii", "replace"))
         self.url = url
-        self._requests = self._in_flight = self._peak = 0
+        self._requests = self._in_flight = self._peak = self._retries = 0
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT), verify=verify,
             limits=httpx.Limits(max_connections=max_connections,
@@ -560,7 +560,7 @@ class HttpTransport:
         )
 
     def stats(self) -> TransportStats:
-        return TransportStats(None, self._requests, self._peak, 0)
+        return TransportStats(None, self._requests, self._peak, self._retries)
 
     async def post(self, body: bytes, *, idempotent: bool) -> bytes:
         import httpx
@@ -569,16 +569,26 @@ class HttpTransport:
         self._in_flight += 1
         self._peak = max(self._peak, self._in_flight)
         try:
-            response = await self._client.post(self.url, content=body)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # No connection (or no free one): the request never left.
-            raise RequestNotSentError(f"cannot reach the node at {self.url}: "
-                                      f"{_first_line(exc)}: {START_HINT}") from None
-        except httpx.TimeoutException:
-            raise AnswerLostError(f"{self.url} did not answer in time") from None
-        except httpx.HTTPError as exc:
-            raise AnswerLostError(f"cannot reach the node at {self.url}: "
-                                  f"{_first_line(exc)}") from None
+            for attempt in range(1, RETRIES + 2):
+                try:
+                    response = await self._client.post(self.url, content=body)
+                    break
+                except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                    # No connection (or no free one): the request never left.
+                    raise RequestNotSentError(f"cannot reach the node at {self.url}: "
+                                              f"{_first_line(exc)}: {START_HINT}") from None
+                except httpx.TimeoutException:
+                    raise AnswerLostError(f"{self.url} did not answer in time") from None
+                except httpx.HTTPError as exc:
+                    # The connection broke under the request (a kept-alive one the node
+                    # closed, a restart): a read is sent again on a new one, as over QUIC.
+                    if not idempotent or attempt > RETRIES:
+                        raise AnswerLostError(
+                            f"cannot reach the node at {self.url}: {_first_line(exc)}"
+                            + ("" if idempotent else "; the transaction may have been "
+                               "applied: look it up with `ghost receipt`")) from None
+                    self._retries += 1
+                    await asyncio.sleep(0.01 * 2**attempt)
         finally:
             self._in_flight -= 1
         return _checked(self.url, response.status_code, response.content)

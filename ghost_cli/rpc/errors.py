@@ -118,6 +118,8 @@ def exception_from(error: dict[str, Any]) -> GhostError:
     data = error.get("data") if isinstance(error.get("data"), dict) else {}
     code = data.get("code") or BY_NUMBER.get(error.get("code"), BY_CODE["error"]).code
     cls = _classes_by_code().get(code, GhostError)
+    if cls is exc_module.NodeUnavailableError:  # a node says so only when nothing ran
+        cls = exc_module.RequestNotSentError
     message = str(error.get("message", "error"))
     details = {k: v for k, v in data.items() if k not in ("code", "gas_used")}
     if issubclass(cls, exc_module.RevertError):

@@ -18,7 +18,13 @@ from ghost_cli.client.rpc_client import GhostClient
 from ghost_cli.client.transport import HttpTransport
 from ghost_cli.config.project import load_project
 from ghost_cli.crypto.keypair import KeyPair
-from ghost_cli.exceptions import NodeUnavailableError, NonceError, NotFoundError, UsageError
+from ghost_cli.exceptions import (
+    NodeUnavailableError,
+    NonceError,
+    NotFoundError,
+    RequestNotSentError,
+    UsageError,
+)
 from ghost_cli.scaffold import new_project
 from ghost_cli.toolchain.build import build_project
 
@@ -123,6 +129,9 @@ def test_reads_fail_over_to_the_node_that_is_up(two_nodes, key, counter_code):
             b.stop(signal.SIGKILL)
             with pytest.raises(NodeUnavailableError, match="no node answered"):
                 await pool.health()
+            # Nobody takes a transaction: it was not applied, and the error says so.
+            with pytest.raises(RequestNotSentError, match="no node took it; it was not applied"):
+                await pool.send_transaction(_deploy_doc(key, 0, counter_code))
             with pytest.raises(UsageError):
                 await pool.read("send_transaction", {})
 

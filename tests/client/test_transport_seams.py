@@ -61,3 +61,40 @@ def test_no_aioquic_private_names_in_the_client():
                          r"closed_down|connected\b|ping_waiters)")
     for path in Path(client_pkg.__file__).parent.glob("*.py"):
         assert not private.search(path.read_text()), path.name
+
+
+def test_http_reads_are_sent_again_when_the_connection_breaks_under_them():
+    """A kept-alive connection the node closes under a request (no answer at all): a read
+    goes again on a new connection; a write is reported as possibly applied."""
+    from ghost_cli.exceptions import AnswerLostError
+
+    answer = b'{"jsonrpc": "2.0", "id": 1, "result": 7}'
+    seen: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))
+        await reader.readexactly(length)
+        seen.append(length)
+        if len(seen) % 2:  # every other request: hang up without a word
+            writer.close()
+            return
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                     b"content-length: %d\r\n\r\n%s" % (len(answer), answer))
+        await writer.drain()
+        writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        transport = HttpTransport(f"http://127.0.0.1:{port}")
+        try:
+            assert await transport.post(b"{}", idempotent=True) == answer
+            assert transport.stats().retries == 1
+            with pytest.raises(AnswerLostError, match="may have been applied"):
+                await transport.post(b"{}", idempotent=False)
+        finally:
+            await transport.aclose()
+            server.close()
+
+    asyncio.run(main())

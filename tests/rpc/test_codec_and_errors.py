@@ -49,6 +49,8 @@ def test_every_ghost_error_has_a_number_and_round_trips(cls):
     owner = cls
     while owner is not exceptions.GhostError and owner.__base__.code == owner.code:
         owner = owner.__base__
+    if owner is exceptions.NodeUnavailableError:  # a node reports it when nothing ran
+        owner = exceptions.RequestNotSentError
     assert type(back) is owner and back.code == exc.code and back.message == exc.message
 
 
@@ -118,3 +120,12 @@ def test_docs_list_every_error_code():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "rpc.md").read_text()
     for e in ALL_ERRORS:
         assert f"| {e.number} | `{e.code}` | {e.meaning} |" in doc, e.code
+
+
+def test_a_node_that_says_it_is_unavailable_ran_nothing():
+    """-32053 (the node is stopping; nothing ran): for a client, a request not sent."""
+    from ghost_cli.exceptions import RequestNotSentError
+
+    exc = exception_from({"code": -32053, "message": "the node is stopping",
+                          "data": {"code": "node_unavailable"}})
+    assert isinstance(exc, RequestNotSentError) and exc.code == "node_unavailable"

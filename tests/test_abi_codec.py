@@ -269,6 +269,7 @@ def test_to_jsonable_and_format_fields() -> None:
     assert to_jsonable(("blue", None), "(Color,Pair?)", ABI) == ["blue", None]
     assert format_fields({"n": 1, "s": "x", "p": {"a": 1}, "l": [1, 2]}) == \
         "n=1 s='x' p={\"a\":1} l=[1,2]"
+    assert format_fields({"yes": True, "no": False}) == "yes=true no=false"  # as typed
 
 
 # ---- the ABI document ----------------------------------------------------------------------

@@ -123,10 +123,13 @@ def raw_value(data: bytes) -> str:
 
 
 def format_fields(fields: dict[str, Any]) -> str:
-    """`name=value` pairs for the terminal (strings quoted, compound values as JSON)."""
+    """`name=value` pairs for the terminal: text (strings, enum names) quoted, since the
+    fields share a line; bools as `true`/`false`, compound values as JSON."""
     def one(v: Any) -> str:
         if isinstance(v, str) and not v.startswith("0x"):
             return repr(v)
+        if isinstance(v, bool):
+            return "true" if v else "false"
         if isinstance(v, dict | list):
             return json.dumps(v, separators=(",", ":"))
         return str(v)

@@ -45,7 +45,7 @@ def _show(ctx, contract: str, function: str | None, network: str | None,
     from ..exceptions import GhostError
     from .output import Output
 
-    out = Output(False)
+    out = Output(bool(ctx.params.get("as_json")))  # the help is text; a failure, JSON too
     try:
         from ..bindings import describe, source
         from ..config.project import load_project

@@ -47,6 +47,11 @@ def register(app: typer.Typer) -> None:
 
         if name == d.SANDBOX_NETWORK:
             raise UsageError("'sandbox' is the built-in embedded network; pick another name")
+        from ..config.project import NETWORK_NAME
+
+        if not NETWORK_NAME.fullmatch(name):  # a usage error here, before ghost.toml's check
+            raise UsageError(f"network name {name!r}: a network name is letters, digits, "
+                             "'.', '-' and '_'")
         secure = url.startswith(("quic://", "https://"))
         if not url.startswith(("quic://", "http://", "https://")):
             raise UsageError(f"--url {url!r}: use quic://host:port or http://host:port")

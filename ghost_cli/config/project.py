@@ -175,7 +175,8 @@ _SCHEMA: dict[str, _Key] = {
 }
 _NAMED_TABLES = {"contracts", "networks"}
 _CONTRACT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_NETWORK_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+#: What a network may be called in ghost.toml and `ghost network add`.
+NETWORK_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 def _schema_key(dotted: str) -> str | None:
@@ -287,7 +288,7 @@ def parse_project(text: str, path: Path) -> Project:
 
     networks = {d.SANDBOX_NETWORK: _sandbox()}
     for name, raw in _table(where, "networks", data.get("networks", {})).items():
-        if not _NETWORK_NAME.match(name):
+        if not NETWORK_NAME.fullmatch(name):
             raise ConfigError(
                 f"{where}: networks.{name}: a network name is letters, digits, '.', '-' and '_'"
             )

@@ -102,6 +102,8 @@ def test_help_without_a_contract_is_the_generic_one_and_bad_names_fail(kinds, gh
     assert missing.code == 7
     assert missing.stderr.startswith("error: no function 'nope' in the contract (functions: ")
     assert missing.stderr.count("\n") == 1
+    as_json = ghost_at(kinds, "call", "nosuch", "--help", "--json")  # the failure is JSON
+    assert as_json.code == 7 and as_json.json["error"]["code"] == "not_found"
 
 
 def test_query_help_leaves_out_functions_the_abi_marks_as_mutating():

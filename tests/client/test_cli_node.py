@@ -109,6 +109,9 @@ def test_network_add_list_use_remove(ghost, node, project, tmp_path):
 
     no_ca = ghost("network", "add", "x", "--url", "quic://127.0.0.1:1", "--chain-id", "1")
     assert no_ca.code == 2 and "needs --ca" in no_ca.stderr
+    bad_name = ghost("network", "add", "bad name", "--url", "quic://127.0.0.1:1", "--chain-id",
+                     "1", "--ca", str(tmp_path / "none.pem"))
+    assert bad_name.code == 2 and "a network name is letters" in bad_name.stderr
     not_pem = tmp_path / "not.pem"
     not_pem.write_text("hello")
     bad_ca = ghost("network", "add", "x", "--url", "quic://127.0.0.1:1", "--ca", str(not_pem))

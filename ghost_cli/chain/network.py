@@ -8,7 +8,7 @@ network without it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..exceptions import UsageError
@@ -83,22 +83,32 @@ def require(net: Network, capability: str, why: str) -> None:
         raise UsageError(why)
 
 
+def abi_lookup(net: Network) -> Callable[[bytes], Abi | None]:
+    """address -> the deployed contract's ABI (None when unknown), cached for one use."""
+    from ..exceptions import GhostError
+
+    cache: dict[bytes, Abi | None] = {}
+
+    def abi_of(address: bytes) -> Abi | None:
+        if address not in cache:
+            try:
+                cache[address] = net.abi_of(address)
+            except GhostError:
+                cache[address] = None
+        return cache[address]
+
+    return abi_of
+
+
 def with_fields(net: Network, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`events` (the JSON shape of `Network.events`) each given `fields`: decoded by the
     emitting contract's ABI, or None when it does not declare them (an unknown contract
     included). What `ghost events --json` and the test fixtures' `events()` show."""
     from ..abi import decode_event, parse_address
-    from ..exceptions import GhostError
 
-    abis: dict[bytes, Abi | None] = {}
+    abi_of = abi_lookup(net)
     for e in events:
-        address = parse_address(e["address"])
-        if address not in abis:
-            try:
-                abis[address] = net.abi_of(address)
-            except GhostError:
-                abis[address] = None
-        e["fields"] = decode_event(abis[address], e["name"],
+        e["fields"] = decode_event(abi_of(parse_address(e["address"])), e["name"],
                                    [bytes.fromhex(t[2:]) for t in e["topics"]],
                                    bytes.fromhex(e["data"][2:]))
     return events

@@ -6,8 +6,9 @@ Typer commands (contract_cmds.py) and by the same commands answered without Type
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ..chain.network import abi_lookup
 from .output import Output
-from .render import abi_lookup, receipt_json, render_receipt
+from .render import receipt_json, render_receipt
 from .tracing import call_tracing, tracing
 
 

@@ -61,11 +61,9 @@ def _run_app(app, argv: list[str]) -> int:
 
 
 def _parse_failure(exc, argv: list[str]) -> int:
-    import os
-
     import typer
 
-    from ..config.defaults import ENV_JSON
+    from ..config.defaults import ENV_JSON, env_flag
     from ..exceptions import UsageError
     from .output import Output
 
@@ -74,8 +72,7 @@ def _parse_failure(exc, argv: list[str]) -> int:
     if ctx is not None:
         message += f" (see `{ctx.command_path} --help`)"
     words = argv[:argv.index("--")] if "--" in argv else argv
-    as_json = "--json" in words or os.environ.get(ENV_JSON, "").strip().lower() in (
-        "1", "true", "t", "yes", "y", "on")
+    as_json = "--json" in words or env_flag(ENV_JSON)
     try:
         Output(as_json).fail(UsageError(message))
     except typer.Exit as done:

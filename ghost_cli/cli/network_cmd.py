@@ -137,7 +137,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Look up a recorded transaction's receipt (the sandbox's or a node's)."""
         from ..abi import format_address
-        from .render import abi_lookup, receipt_json, render_receipt
+        from ..chain.network import abi_lookup
+        from .render import receipt_json, render_receipt
 
         raw = _hash_arg(tx_hash)
         with _open(network, transport) as net:

@@ -3,23 +3,6 @@ Shared by `ghost call`/`query`/`deploy`, `ghost tx send`, `ghost network receipt
 `ghost network events`."""
 
 
-def abi_lookup(net):
-    """address -> the deployed contract's ABI (None when unknown), cached per command."""
-    from ..exceptions import GhostError
-
-    cache: dict[bytes, object] = {}
-
-    def abi_of(address: bytes):
-        if address not in cache:
-            try:
-                cache[address] = net.abi_of(address)
-            except GhostError:
-                cache[address] = None
-        return cache[address]
-
-    return abi_of
-
-
 def deploy_json(name, r) -> dict:
     from ..abi import format_address
 

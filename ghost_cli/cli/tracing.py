@@ -5,8 +5,8 @@ the call tree. Shared by `ghost call` and `ghost query`."""
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ..chain.network import abi_lookup
 from .output import Output
-from .render import abi_lookup
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -103,16 +104,10 @@ class GhostEnv:
         if not self.verbosity:
             yield
             return
-        from ..exceptions import GhostError
+        from ..chain.network import abi_lookup
         from ..vm.trace import Recorder, recording
 
-        def abi_of(address: bytes):
-            try:
-                return self.sandbox.abi_of(address)
-            except GhostError:
-                return None
-
-        recorder = Recorder(self.verbosity, abi_of=abi_of)
+        recorder = Recorder(self.verbosity, abi_of=abi_lookup(self.sandbox))
         try:
             with recording(recorder):
                 yield
@@ -124,20 +119,12 @@ class GhostEnv:
         """At -vvv, name each ZVM opcode's Zig function and line, as `ghost call -vvv`
         does: from the ZVM debug sidecar of the project's build whose code the contract
         at that address runs (a test deploys a contract at many addresses)."""
-        import hashlib
-
         from ..exceptions import GhostError
-        from ..toolchain import debuginfo
         from ..vm.trace import MAX_VERBOSITY
 
         if recorder.verbosity < MAX_VERBOSITY:
             return
-        by_code: dict[bytes, Any] = {}
-        for name, path in self.artifacts.items():
-            info = debuginfo.load(path.parent, name, "zvm")
-            built = path.parent / f"{name}.zvmc"
-            if info is not None and info.zvm is not None and built.is_file():
-                by_code[hashlib.sha256(built.read_bytes()).digest()] = info
+        by_code = self._zvm_debug_infos
 
         def locate(address: bytes, pc: int) -> str | None:
             try:
@@ -148,6 +135,22 @@ class GhostEnv:
 
         if by_code:
             recorder.locate_steps(locate)
+
+    @cached_property
+    def _zvm_debug_infos(self) -> dict[bytes, Any]:
+        """Code hash of each ZVM build of the session -> its debug info: read once, since
+        every traced call at -vvv looks its contracts up here."""
+        import hashlib
+
+        from ..toolchain import debuginfo
+
+        by_code: dict[bytes, Any] = {}
+        for name, path in self.artifacts.items():
+            info = debuginfo.load(path.parent, name, "zvm")
+            built = path.parent / f"{name}.zvmc"
+            if info is not None and info.zvm is not None and built.is_file():
+                by_code[hashlib.sha256(built.read_bytes()).digest()] = info
+        return by_code
 
     @contextmanager
     def as_caller(self, who: bytes | KeyPair) -> Iterator[bytes]:

@@ -185,7 +185,7 @@ def build_contract(
     first = not (project.root / d.ZIG_CACHE_DIR / contract.name).is_dir()
     say(f"compiling {contract.name} with Zig {zig_version} ({optimize})"
         + ("; a first build can take a few seconds" if first else ""))
-    debug_code, zig_output = _compile_module(project, contract, sdk, optimize, stack)
+    debug_code, zig_output = _compile(project, contract, sdk, optimize, stack)
     code = strip_debug(debug_code)
     if isinstance(abi, CompileError):
         raise abi
@@ -360,14 +360,6 @@ def _sdk_file(project: Project) -> Path:
 
 
 def _compile(
-    project: Project, contract: ContractConfig, sdk: Path, optimize: str, stack: int | None,
-    *, strip: bool = False,
-) -> bytes:
-    """The module's bytes, as `_compile_module` builds them."""
-    return _compile_module(project, contract, sdk, optimize, stack, strip=strip)[0]
-
-
-def _compile_module(
     project: Project, contract: ContractConfig, sdk: Path, optimize: str, stack: int | None,
     *, strip: bool = False,
 ) -> tuple[bytes, str]:

@@ -23,7 +23,7 @@ def test_the_artifact_is_a_stripped_compile_and_the_sidecar_the_same_with_debug_
     (result,) = build_project(project)
     contract = project.contracts["probe"]
     sdk = project.sdk_dir / "ghost.zig"
-    stripped = _compile(project, contract, sdk, "ReleaseSafe", None, strip=True)
+    stripped, _ = _compile(project, contract, sdk, "ReleaseSafe", None, strip=True)
     sidecar = sidecar_path(project.out_dir, "probe").read_bytes()
     assert strip_debug(sidecar) == stripped
     artifact = result.path.read_bytes()

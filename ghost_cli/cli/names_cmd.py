@@ -62,20 +62,15 @@ def register(app: typer.Typer) -> None:
     def list_(out: Output, network: Network = None, transport: Transport = None) -> None:
         """Every registered name, from the registry's event history."""
         from ..abi import format_address
-        from ..names import REGISTRY_ADDRESS
+        from ..names.listing import registered_names
 
         with _open(network, transport) as net:
-            current: dict[str, dict] = {}
-            for e in net.events(REGISTRY_ADDRESS):
-                data = bytes.fromhex(e["data"][2:])
-                n = int.from_bytes(data[:4], "little")
-                label = data[4:4 + n].decode()
-                current[label] = {
-                    "name": f"{label}.ghost",
-                    "owner": format_address(data[4 + n:24 + n]),
-                    "address": format_address(data[24 + n:44 + n]),
-                    "block_height": e["block_height"]}
-        rows = sorted(current.values(), key=lambda r: r["name"])
+            _client(net)
+            names = registered_names(lambda address, since, limit: net.events(
+                address, from_block=since, limit=limit))
+        rows = [{"name": r.fqdn, "owner": format_address(r.owner),
+                 "address": format_address(r.target), "block_height": height}
+                for r, height in names]
         out.emit({"names": rows}, lambda: [
             out.out.print(f"{r['name']}  {r['address']}  owner {r['owner']}")
             for r in rows])

@@ -61,7 +61,7 @@ class NodeLog:
     def internal_error(self, method: str, exc: BaseException) -> None:
         where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
         self.write("internal_error", method=method, error=type(exc).__name__,
-                   message=" ".join(str(exc).split()),
+                   message=_one_line(str(exc)),
                    at=f"{where[0].filename}:{where[0].lineno}" if where else None)
 
     # --- transports --------------------------------------------------------------------
@@ -96,7 +96,7 @@ class NodeLog:
     def library_error(self, source: str, message: str, exc: BaseException | None,
                       level: str = "error") -> None:
         fields: dict[str, Any] = {"source": source, "level": level,
-                                  "message": " ".join(message.split())[:1000]}
+                                  "message": _one_line(message)}
         if exc is not None:
             fields.update(_where(exc))
         self.write("library_error", **fields)
@@ -122,8 +122,17 @@ class _JsonHandler(logging.Handler):
 
 def _where(exc: BaseException) -> dict[str, Any]:
     frames = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-    return {"error": type(exc).__name__, "error_message": " ".join(str(exc).split())[:1000],
+    return {"error": type(exc).__name__, "error_message": _one_line(str(exc)),
             "at": f"{frames[0].filename}:{frames[0].lineno}" if frames else None}
+
+
+#: Characters of a message quoted in a log line: an exception's text may carry request
+#: input, and a line must not grow with it.
+MAX_MESSAGE = 1000
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text[:4 * MAX_MESSAGE].split())[:MAX_MESSAGE]
 
 
 def _plain(value: Any) -> Any:

@@ -27,7 +27,9 @@ MAX_NAME_CHARS = 256
 #: Bytes of one encoded transaction (a tx.json's `tx`): room for the largest module a
 #: node accepts (512 KiB) and its call data; checked before decoding it.
 MAX_TX_BYTES = 1024 * 1024
-_HEX = re.compile(r"^0x([0-9a-fA-F]{2})*$")
+#: Whole-string match (fullmatch): `$` alone would let a trailing newline through, and
+#: bytes.fromhex skips whitespace.
+_HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
 
 
 class Core(Protocol):
@@ -64,7 +66,7 @@ def _hex(value: Any, name: str, length: int | None = None) -> bytes:
     if isinstance(value, str) and len(value) > 2 + 2 * MAX_HEX_BYTES:
         raise RequestTooLargeError(f"{name} is over the limit of {MAX_HEX_BYTES} bytes",
                                    limit=MAX_HEX_BYTES)
-    if not isinstance(value, str) or not _HEX.match(value):
+    if not isinstance(value, str) or not _HEX.fullmatch(value):
         raise InvalidParamsError(f"{name} must be 0x-prefixed hex bytes")
     raw = bytes.fromhex(value[2:])
     if length is not None and len(raw) != length:
@@ -94,6 +96,10 @@ def _text(value: Any, name: str) -> str:
         raise InvalidParamsError(f"{name} must be a non-empty string")
     if len(value) > MAX_NAME_CHARS:
         raise InvalidParamsError(f"{name} is over the limit of {MAX_NAME_CHARS} characters")
+    try:  # JSON's \ud800 escapes parse to lone surrogates, which no store can encode
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidParamsError(f"{name} is not valid Unicode (a lone surrogate)") from None
     return value
 
 

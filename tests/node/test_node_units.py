@@ -85,6 +85,16 @@ def test_logs_are_json_lines_and_drop_secret_fields():
     assert "hunter2" not in out.getvalue()
 
 
+def test_an_exception_quoting_a_huge_input_is_logged_in_a_bounded_line():
+    out = io.StringIO()
+    log = NodeLog(out, clock=lambda: 1.5)
+    log.internal_error("ghost_query", ValueError("bad name " + "x" * 1_000_000))
+    log.library_error("asyncio", "y" * 1_000_000, KeyError("z" * 1_000_000))
+    internal, library = (json.loads(line) for line in out.getvalue().splitlines())
+    assert internal["message"].startswith("bad name x") and len(internal["message"]) <= 1000
+    assert len(library["message"]) <= 1000 and len(library["error_message"]) <= 1000
+
+
 # ---- the ASGI app, without a server ---------------------------------------------------
 
 

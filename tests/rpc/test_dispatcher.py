@@ -244,6 +244,13 @@ def test_bad_params(rpc, params, problem):
     ("ghost_query", {"address": "0x" + "11" * 20, "function": "get", "args": "0x1"}),
     ("ghost_query", {"address": "0x" + "11" * 20, "function": ""}),
     ("ghost_sendTransaction", {"tx": "0x00"}),
+    # \ud800 escapes parse to lone surrogates: invalid params, not the store's encode error
+    ("ghost_getEvents", {"name": "\ud800"}),
+    ("ghost_getContract", {"name": "a\udfff"}),
+    ("ghost_query", {"address": "0x" + "11" * 20, "function": "\ud800"}),
+    # a trailing newline is not hex (a regex `$` would allow it; fromhex skips it)
+    ("ghost_getReceipt", {"hash": "0x" + "11" * 32 + "\n"}),
+    ("ghost_getCode", {"code_hash": "0x" + "11" * 32 + "\n"}),
 ])
 def test_bad_param_types(rpc, method, params):
     assert rpc.error(method, **params)["code"] == -32602

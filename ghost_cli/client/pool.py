@@ -15,9 +15,10 @@ A transaction is identified by its hash. When sending it fails ambiguously (an
 AnswerLostError, or any NodeUnavailableError that is not a RequestNotSentError: the request
 may have reached a node and been applied before the answer was lost), the pool asks for
 ghost_getReceipt by that hash before sending again, and returns the receipt if the chain
-has it. If a resend is refused as a used nonce, the receipt is looked up once more: the
-first attempt landed after the lookup. So the nonce and the receipt lookup together make
-a retry safe; the pool never re-signs. The nodes must serve the same chain: a
+has it (a receipt of a transaction that ran and failed is raised as its error, as a
+direct send raises it). If a resend is refused as a used nonce, the receipt is looked up
+once more: the first attempt landed after the lookup. So the nonce and the receipt
+lookup together make a retry safe; the pool never re-signs. The nodes must serve the same chain: a
 transaction that reached a node whose answer was lost may be resent to another.
 """
 
@@ -177,7 +178,7 @@ class NodePool:
         async for _ in self._rounds():
             for node in self.order():
                 if maybe_sent and (found := await self._receipt(tx_hash)) is not None:
-                    return found
+                    return _outcome(found)
                 try:
                     return await self._attempt(node, "send_transaction", tx_json)
                 except RequestNotSentError as exc:
@@ -188,7 +189,7 @@ class NodePool:
                     # A resend refused as a replay: the earlier attempt was applied after
                     # the last lookup. Without an earlier attempt it is the caller's nonce.
                     if maybe_sent and (found := await self._receipt(tx_hash)) is not None:
-                        return found
+                        return _outcome(found)
                     raise
         if not maybe_sent:  # every attempt was refused before it left: nothing applied it
             raise RequestNotSentError(
@@ -210,6 +211,25 @@ class NodePool:
             except NodeUnavailableError:
                 continue
         return None
+
+
+def _outcome(receipt: dict[str, Any]) -> dict[str, Any]:
+    """What sending gives for a transaction found by its receipt: the receipt when it ran
+    and succeeded; when it ran and failed (nonce used, nothing kept), the same error a
+    direct send raises, so a lost answer never turns a failure into a success."""
+    if receipt.get("status", "ok") == "ok":
+        return receipt
+    from ..rpc.errors import exception_from
+
+    error = receipt.get("error") if isinstance(receipt.get("error"), dict) else {}
+    message = str(error.get("message") or "the transaction failed")
+    code = str(error.get("code") or "execution_failed")
+    gas_used = receipt.get("gas_used")
+    data = {"code": code, "gas_used": gas_used if isinstance(gas_used, int) else 0,
+            "tx_hash": receipt.get("tx_hash"), "block_height": receipt.get("block_height")}
+    if code == "reverted":
+        data["reason"] = message.removeprefix("reverted: ")
+    raise exception_from({"message": message, "data": data})
 
 
 def _read_method(name: str):

@@ -22,6 +22,7 @@ from ghost_cli.exceptions import (
     NodeUnavailableError,
     NonceError,
     NotFoundError,
+    OutOfGasError,
     RequestNotSentError,
     UsageError,
 )
@@ -210,6 +211,29 @@ def test_a_resend_refused_as_a_replay_returns_the_first_attempts_receipt(tmp_pat
                 assert (await pool.get_account(key.address))["nonce"] == 1
                 await asyncio.gather(*t.abandoned)
                 assert t.methods.count("ghost_sendTransaction") in (1, 2)
+
+        asyncio.run(main())
+    finally:
+        node.stop()
+
+
+def test_a_lost_answer_of_a_transaction_that_failed_is_its_error_not_a_success(tmp_path, key):
+    """The first send runs and fails (its gas limit is below the base), and its answer is
+    lost: the receipt the pool finds says "failed", and the caller gets the failure, as a
+    direct send would give it, never that receipt as if the transaction had succeeded."""
+    node = start_node(tmp_path / "n")
+    try:
+        async def main():
+            t = Recording(node.url, lose="response")
+            async with _pool(t, backoff=0.01) as pool:
+                tx = Transaction(chain_id=CHAIN_ID, sender=key.address, nonce=0, kind="deploy",
+                                 gas_limit=1_000, expiry=int(time.time()) + 600,
+                                 code=b"\0asm\1\0\0\0")
+                doc = to_json(sign_single(tx, key.secret_key, key.public_key))
+                with pytest.raises(OutOfGasError) as caught:
+                    await pool.send_transaction(doc)
+                assert caught.value.details["tx_hash"] == doc["hash"]
+                assert t.methods.count("ghost_sendTransaction") == 1
 
         asyncio.run(main())
     finally:

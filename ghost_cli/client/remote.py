@@ -12,6 +12,7 @@ once per contract with ghost_getContract.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,7 +22,7 @@ from ..chain.executor import Receipt, check_gas_cap
 from ..chain.network import NAMES, PROOFS, RECEIPTS
 from ..chain.transaction import SignedTransaction, Transaction, sign_single, to_json
 from ..config.project import NetworkConfig
-from ..exceptions import ConfigError, UsageError
+from ..exceptions import AnswerLostError, ConfigError, UsageError
 from ..vm.types import Event
 from .rpc_client import SyncGhostClient
 from .transport import TRANSPORTS, transport_name
@@ -32,6 +33,20 @@ DEFAULT_TTL_SECONDS = 3600
 
 def _bytes(text: str) -> bytes:
     return bytes.fromhex(text[2:] if text.startswith("0x") else text)
+
+
+def _from_node(method):
+    """A method that reads fields of the node's answers: an answer without them, or with
+    values of the wrong types, is one we could not read (AnswerLostError: a transaction
+    may have been applied), never a crash."""
+    @functools.wraps(method)
+    def wrapper(self: RemoteNetwork, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise AnswerLostError(f"{self.client.url} answered {method.__name__} with a "
+                                  f"malformed result ({type(exc).__name__}: {exc})") from None
+    return wrapper
 
 
 def node_url(config: NetworkConfig, transport: str | None) -> tuple[str, str]:
@@ -84,6 +99,7 @@ class RemoteNetwork:
 
     # --- contracts ------------------------------------------------------------------
 
+    @_from_node
     def resolve(self, ref: str | bytes) -> bytes:
         """A contract by its registered name or its address (which must hold a contract).
         `NAME.ghost` is looked up in the names registry over DNS-over-QUIC (docs/names.md)."""
@@ -106,10 +122,12 @@ class RemoteNetwork:
         self._names[ref] = address
         return address
 
+    @_from_node
     def code_hash(self, ref: str | bytes) -> bytes:
         """sha256 of the deployed code, as the node recorded it."""
         return _bytes(self.client.get_contract(address=self.resolve(ref))["code_hash"])
 
+    @_from_node
     def abi_of(self, address: bytes) -> Abi:
         if address not in self._abis:
             info = self.client.get_contract(address=address)
@@ -127,6 +145,7 @@ class RemoteNetwork:
 
     # --- transactions ---------------------------------------------------------------
 
+    @_from_node
     def check_chain(self) -> None:
         """Refuse to sign for a chain id the node does not run (once per network object)."""
         if self._chain_checked:
@@ -138,6 +157,7 @@ class RemoteNetwork:
                 f"at {self.client.url} runs chain {node_chain}")
         self._chain_checked = True
 
+    @_from_node
     def new_transaction(self, kind: str, sender: bytes, *, gas_limit: int | None = None,
                         **fields: Any) -> Transaction:
         """An unsigned transaction from `sender` with its next nonce on the node."""
@@ -177,6 +197,7 @@ class RemoteNetwork:
                                   function=function, args=calldata)
         return self.submit(sign_single(tx, signer.secret_key, signer.public_key))
 
+    @_from_node
     def query(self, ref: str | bytes, function: str, args: Sequence[Any] = (), *,
               sender: bytes | None = None, gas_limit: int | None = None) -> Receipt:
         """Run `function` read-only on the node. Without `gas_limit` the node's own query
@@ -205,6 +226,7 @@ class RemoteNetwork:
         return self.client.get_events(address=address, name=name, from_block=from_block,
                                       to_block=to_block, limit=limit)
 
+    @_from_node
     def receipt_from_json(self, doc: dict[str, Any]) -> Receipt:
         """The node's receipt JSON as the Sandbox's Receipt, the result decoded by the ABI."""
         address = _bytes(doc["address"])

@@ -18,7 +18,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import ConfigError, CryptoError, NodeUnavailableError
+from ..exceptions import AnswerLostError, ConfigError, CryptoError
 from .transport import DEFAULT_TIMEOUT, Transport, open_transport, transport_name
 
 
@@ -133,20 +133,28 @@ class GhostClient:
         body = json.dumps({"jsonrpc": "2.0", "id": rid, "method": method,
                            "params": params or {}}).encode()
         raw = await self.transport.post(body, idempotent=idempotent)
+        # The request reached something that answered: an answer we cannot read is a lost
+        # one (a transaction may have been applied), never a crash.
         try:
             reply = json.loads(raw)
-        except ValueError:
-            raise NodeUnavailableError(
+        except (ValueError, RecursionError):
+            raise AnswerLostError(
                 f"{self.url} answered with something that is not JSON-RPC") from None
         if not isinstance(reply, dict) or ("result" not in reply and "error" not in reply):
-            raise NodeUnavailableError(f"{self.url} answered with something that is not "
-                                       "a JSON-RPC response")
+            raise AnswerLostError(f"{self.url} answered with something that is not "
+                                  "a JSON-RPC response")
         if reply.get("error") is not None:
             error = reply["error"]
-            raise exception_from(error if isinstance(error, dict) else {"message": str(error)})
+            try:
+                exc = exception_from(error if isinstance(error, dict)
+                                     else {"message": str(error)})
+            except (TypeError, ValueError):  # a code or data of the wrong types
+                raise AnswerLostError(f"{self.url} answered with a malformed JSON-RPC "
+                                      f"error: {str(error)[:200]}") from None
+            raise exc
         if reply.get("id") != rid:
-            raise NodeUnavailableError(f"{self.url} answered request {rid} with id "
-                                       f"{reply.get('id')!r}")
+            raise AnswerLostError(f"{self.url} answered request {rid} with id "
+                                  f"{reply.get('id')!r}")
         return reply["result"]
 
     # ---- the RPC methods (docs/rpc.md) ----------------------------------------------

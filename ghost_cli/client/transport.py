@@ -35,7 +35,6 @@ from urllib.parse import urlsplit
 from .. import datagrams
 from ..exceptions import (
     AnswerLostError,
-    NodeUnavailableError,
     RequestNotSentError,
     UsageError,
 )
@@ -632,10 +631,11 @@ def open_transport(url: str, *, name: str | None = None, ca_pem: bytes | None = 
 
 def _checked(url: str, status: int, data: bytes) -> bytes:
     """A body the JSON-RPC layer can read: 200, or an error status carrying a JSON-RPC
-    error (413 does); anything else is a node (or proxy) we cannot talk to."""
+    error (413 does); anything else is a node (or proxy) we cannot talk to, which may
+    have passed the request on: an answer lost."""
     if status == 200 or data.lstrip().startswith(b"{"):
         return data
-    raise NodeUnavailableError(f"{url} answered HTTP {status}: "
+    raise AnswerLostError(f"{url} answered HTTP {status}: "
                                f"{data[:200].decode(errors='replace').strip() or 'no body'}")
 
 

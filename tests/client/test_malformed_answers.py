@@ -1,0 +1,72 @@
+"""A node (or whatever answers at its URL) that replies with something we cannot read:
+every such answer is an AnswerLostError (exit 14; a transaction may have been applied),
+never a traceback. The transport is a test double answering canned bodies: the client and
+RemoteNetwork above it are the real ones."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ghost_cli.client.remote import RemoteNetwork
+from ghost_cli.client.rpc_client import SyncGhostClient
+from ghost_cli.config.project import NetworkConfig
+from ghost_cli.exceptions import AnswerLostError
+
+URL = "http://127.0.0.1:1"
+
+
+class Canned:
+    """Answers every request with `reply(request)` (bytes, or an object sent as JSON)."""
+
+    url = URL
+
+    def __init__(self, reply) -> None:
+        self.reply = reply
+
+    async def post(self, body: bytes, *, idempotent: bool) -> bytes:
+        out = self.reply(json.loads(body))
+        return out if isinstance(out, bytes) else json.dumps(out).encode()
+
+    async def aclose(self) -> None:
+        pass
+
+    def stats(self):
+        return None
+
+
+def _network(reply) -> RemoteNetwork:
+    config = NetworkConfig("n", "node", 1337, url=URL)
+    return RemoteNetwork(config, client=SyncGhostClient(URL, transport=Canned(reply)))
+
+
+def _result(value):
+    return lambda req: {"jsonrpc": "2.0", "id": req["id"], "result": value}
+
+
+def _error(value):
+    return lambda req: {"jsonrpc": "2.0", "id": req["id"], "error": value}
+
+
+@pytest.mark.parametrize("reply", [
+    _result("a string, not a contract"),
+    _result({"address": 7, "abi": {}}),
+    _result({"address": "0xzz", "abi": {}}),
+    _error({"code": [1], "message": "a list as the code"}),
+    _error({"code": -32000, "message": "x", "data": {"code": {"a": 1}}}),
+    _error({"code": -32013, "message": "x", "data": {"message": "twice"}}),
+    _error({"code": -32021, "message": "x", "data": {"gas_used": "lots"}}),
+    lambda req: {"jsonrpc": "2.0", "id": req["id"] + 1, "result": {}},
+    lambda req: b"<html>not JSON</html>",
+    lambda req: b"[" * 100_000,
+])
+def test_an_answer_that_cannot_be_read_is_an_answer_lost(reply):
+    with _network(reply) as net, pytest.raises(AnswerLostError):
+        net.resolve("0x" + "11" * 20)
+
+
+def test_a_malformed_receipt_is_an_answer_lost_not_a_traceback():
+    with _network(_result({"address": "0x" + "11" * 20, "gas_used": 1})) as net, \
+            pytest.raises(AnswerLostError, match="receipt_from_json"):
+        net.receipt(b"\x22" * 32)

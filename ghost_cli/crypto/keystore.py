@@ -26,6 +26,7 @@ import json
 import os
 import re
 import stat
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -40,7 +41,6 @@ from ..exceptions import (
     UsageError,
     WrongPassphraseError,
 )
-from ..fsutil import write_atomically
 from .address import address_of_public_key, format_address, from_hex, parse_address
 from .multisig import MultisigAccount
 from .scheme import Encoded
@@ -370,15 +370,47 @@ class Keystore:
                 f"its key files cannot be trusted: run `chmod 700 {self.dir}`")
 
     def _write(self, info: KeyInfo, crypto: _Crypto | None) -> None:
+        """Write a NEW key file: whole or not at all, and never over an existing file (a
+        key of the same name written since `new_path` checked, by another process, stays)."""
         data = (json.dumps(_document(info, crypto), indent=2) + "\n").encode()
         try:
             self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             if self.dir.stat().st_mode & 0o077:  # made earlier, or by a looser umask
                 self.dir.chmod(0o700)
-            write_atomically(info.path, data, mode=0o600)
+            if not _write_new(info.path, data):
+                raise UsageError(f"a key named {info.name!r} already exists ({info.path})")
         except OSError as exc:  # full disk, read-only home: nothing partial is left behind
             raise KeystoreError(f"cannot write keystore {info.path}: "
                                 f"{exc.strerror or exc}") from None
+
+
+def _write_new(path: Path, data: bytes) -> bool:
+    """Write `data` to a temporary file (mode 0600) and hard-link it as `path`; False,
+    writing nothing, when `path` exists (a rename would replace it). Where the file
+    system has no hard links, the name is claimed with O_EXCL first, then replaced."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here (FAT, some network mounts)
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                return False
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                path.unlink(missing_ok=True)  # our own empty claim
+                raise
+        return True
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _mode(path: Path) -> int | None:
@@ -479,9 +511,11 @@ def _parse_document(data: bytes, expected_name: str | None, path: Path) -> _Entr
         doc = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _Corrupt(f"not JSON ({exc})") from None
+    except RecursionError:  # a crafted file nested thousands deep
+        raise _Corrupt("JSON nested too deeply") from None
     if not isinstance(doc, dict):
         raise _Corrupt("not a JSON object")
-    if doc.get("version") != VERSION:
+    if doc.get("version") != VERSION or isinstance(doc.get("version"), bool):
         raise _Corrupt(f"version {doc.get('version')!r}; this ghost reads version {VERSION}")
     name, kind, scheme = doc.get("name"), doc.get("kind"), doc.get("scheme")
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):

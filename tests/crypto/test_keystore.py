@@ -205,6 +205,7 @@ def test_swapped_public_key_is_detected(ks, tmp_path):
     (lambda d: d.update(scheme="ml-kem-768"), "is a kem scheme"),
     (lambda d: d.update(kind="weird"), "unknown kind"),
     (lambda d: d.update(version=2), "version 2; this ghost reads version 1"),
+    (lambda d: d.update(version=True), "version True; this ghost reads version 1"),
     (lambda d: d.update(address="0x" + "00" * 20), "address does not match"),
     (lambda d: d["crypto"].update(nonce="00"), "wrong length"),
     (lambda d: d["crypto"].update(ciphertext="zz"), "ciphertext is not hex"),
@@ -275,6 +276,31 @@ def test_full_disk_leaves_nothing_behind(ks, monkeypatch):
     with pytest.raises(KeystoreError, match="cannot write keystore .*bob.json: No space"):
         ks.create("bob", "ed25519", PW)
     assert sorted(p.name for p in ks.dir.iterdir()) == ["alice.json"]
+
+
+@pytest.mark.parametrize("hard_links", [True, False])
+def test_a_key_written_meanwhile_is_never_replaced(ks, monkeypatch, hard_links):
+    """Another process creates `alice` after this one checked the name was free: the
+    write refuses instead of replacing that key (whose secret would be lost for good)."""
+    ks.create("alice", "ed25519", None)
+    theirs = ks.path("alice").read_bytes()
+    monkeypatch.setattr(Keystore, "new_path", Keystore.path)  # the check passed earlier
+    if not hard_links:
+        def no_link(src, dst):
+            raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+        monkeypatch.setattr("ghost_cli.crypto.keystore.os.link", no_link)
+    with pytest.raises(UsageError, match="a key named 'alice' already exists"):
+        ks.create("alice", "ed25519", PW)
+    assert ks.path("alice").read_bytes() == theirs
+    assert sorted(p.name for p in ks.dir.iterdir()) == ["alice.json"]
+    ks.create("bob", "ed25519", PW)  # a free name is written either way
+    assert ks.get("bob").encrypted
+
+
+def test_a_document_nested_too_deeply_is_corrupt(ks, tmp_path):
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(KeystoreError, match="deep.json is corrupt: JSON nested too deeply"):
+        ks.import_file(tmp_path / "deep.json")
 
 
 def test_unwritable_home_is_a_keystore_error(tmp_path):

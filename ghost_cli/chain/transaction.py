@@ -8,6 +8,7 @@ The layout is documented in docs/transactions.md; never change it without a new 
 from __future__ import annotations
 
 import json
+import re
 import struct
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -25,6 +26,7 @@ KIND_NAMES = {v: k for k, v in KINDS.items()}
 ZERO_ADDRESS = bytes(20)
 MAX_FUNCTION_NAME = 255
 MAX_LABEL = 255
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
 
 
 @dataclass(frozen=True)
@@ -283,8 +285,12 @@ def from_json(doc: dict[str, Any]) -> SignedTransaction:
                 raise TransactionError(f"malformed transaction file: {where}.member is not an "
                                        "integer")
             pairs.append((member, _hex(entry, "signature", f"{where}.signature")))
-        auth = MultisigAuth(MultisigAccount.from_bytes(_hex(auth_doc, "account", "auth.account")),
-                            tuple(pairs))
+        try:
+            account = MultisigAccount.from_bytes(_hex(auth_doc, "account", "auth.account"))
+        except CryptoError as exc:  # a malformed file is refused as one, like the rest
+            raise TransactionError(f"malformed transaction file: auth.account: "
+                                   f"{exc.message}") from None
+        auth = MultisigAuth(account, tuple(pairs))
     else:
         raise TransactionError(f"malformed transaction file: unknown auth kind {kind!r}")
     return SignedTransaction(tx, auth)
@@ -299,10 +305,9 @@ def _hex(doc: dict[str, Any], key: str, where: str) -> bytes:
         raise TransactionError(f"malformed transaction file: {where} is not a hex string")
     if value[:2] in ("0x", "0X"):
         value = value[2:]
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        raise TransactionError(f"malformed transaction file: {where} is not hex") from None
+    if not _HEX.fullmatch(value):  # bytes.fromhex alone would also take spaces
+        raise TransactionError(f"malformed transaction file: {where} is not hex")
+    return bytes.fromhex(value)
 
 
 def dumps(signed: SignedTransaction) -> str:

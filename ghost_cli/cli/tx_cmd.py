@@ -34,18 +34,28 @@ def build(
                                                        "that sends it.")] = ...,
     network: Network = None,
     gas_limit: GasLimit = None,
-    nonce: Annotated[int | None, typer.Option(help="Override the sender's next nonce.")] = None,
-    ttl: Annotated[int, typer.Option(help="Seconds until the transaction expires.")] = 3600,
+    nonce: Annotated[int | None, typer.Option(
+        min=0, help="The sender's nonce, instead of asking the network for its next one "
+                    "(a deploy then needs no node: build offline).")] = None,
+    ttl: Annotated[int, typer.Option(min=1, help="Seconds until the transaction "
+                                                 "expires.")] = 3600,
     out_file: Annotated[Path | None, typer.Option("--out", "-o",
                                                   help="Write here, not stdout.")] = None,
     transport: Transport = None,
 ) -> None:
     """Build an unsigned transaction (prints tx.json, or with --json a document holding it
     as `tx`)."""
+    import time
     from dataclasses import replace
 
     from ..chain.constructor import encode_constructor_args, parse_constructor_args
-    from ..chain.transaction import MultisigAuth, SignedTransaction, dumps, to_json
+    from ..chain.transaction import (
+        MultisigAuth,
+        SignedTransaction,
+        Transaction,
+        dumps,
+        to_json,
+    )
     from ..config.project import load_project
     from ..exceptions import UsageError
     from ..networks import open_network
@@ -58,6 +68,20 @@ def build(
     if info.address is None:
         raise UsageError(f"key {sender!r} ({info.kind}) cannot send transactions")
     project = load_project()
+    config = project.networks.get(network or project.default_network)
+
+    def new_transaction(net, kind: str, **fields):
+        if nonce is None:  # the network's next nonce, and its checks
+            tx = net.new_transaction(kind, info.address, gas_limit=gas_limit, **fields)
+            return replace(tx, nonce=tx.nonce if nonce is None else nonce,
+                           expiry=int(time.time()) + ttl)
+        # Given the nonce, nothing is asked of the network: the multi-sig flow builds
+        # offline, beside the keys (nothing is signed here, so no chain check is due).
+        return Transaction(chain_id=config.chain_id, sender=info.address, nonce=nonce,
+                           kind=kind, expiry=int(time.time()) + ttl,
+                           gas_limit=config.gas_limit if gas_limit is None else gas_limit,
+                           **fields)
+
     with open_network(project, network, transport=transport) as net:
         if kind == "call":
             if ctor_args:
@@ -67,9 +91,8 @@ def build(
                 raise UsageError("a call needs a function name")
             address = net.resolve(target)
             values = net.parse_call_args(address, function, args or [])
-            tx = net.new_transaction(
-                "call", info.address, gas_limit=gas_limit, target=address,
-                function=function, args=net.encode_args(address, function, values))
+            tx = new_transaction(net, "call", target=address, function=function,
+                                 args=net.encode_args(address, function, values))
         else:
             if function is not None or args:
                 raise UsageError("a deploy's constructor arguments go in --args "
@@ -77,11 +100,7 @@ def build(
             code = artifact_path(project, target, None).read_bytes()  # its configured target
             calldata = encode_constructor_args(
                 code, parse_constructor_args(code, ctor_args or []))
-            tx = net.new_transaction("deploy", info.address, gas_limit=gas_limit,
-                                     code=code, label=target, args=calldata)
-        tx = replace(tx, expiry=tx.expiry - 3600 + ttl)
-        if nonce is not None:
-            tx = replace(tx, nonce=nonce)
+            tx = new_transaction(net, "deploy", code=code, label=target, args=calldata)
     auth = MultisigAuth(info.multisig) if info.multisig is not None else None
     built = SignedTransaction(tx, auth)
     if out_file is not None or not out.as_json:
@@ -166,6 +185,9 @@ def _read(file: Path):
         raise NotFoundError(f"no transaction file {file}") from None
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise TransactionError(f"cannot read transaction file {file}: {exc}") from exc
+    except RecursionError:  # a crafted file nested thousands deep
+        raise TransactionError(f"cannot read transaction file {file}: JSON nested too "
+                               "deeply") from None
 
 
 def _write(file: Path | None, text: str) -> None:

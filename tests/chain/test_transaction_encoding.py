@@ -117,6 +117,10 @@ def test_file_form_hex_may_carry_0x():
     (lambda d: d.update(auth={"kind": "multisig", "account": "00",
                               "signatures": [{"member": "0", "signature": "00"}]}),
      r"auth.signatures\[0\].member is not an integer"),
+    (lambda d: d.update(tx=" ".join(d["tx"][i:i + 2] for i in range(0, len(d["tx"]), 2))),
+     "tx is not hex"),
+    (lambda d: d.update(auth={"kind": "multisig", "account": "0201", "signatures": []}),
+     "auth.account: multi-sig descriptor is truncated"),
 ])
 def test_file_form_errors_name_the_member(change, match):
     doc = _signed_doc()

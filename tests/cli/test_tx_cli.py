@@ -78,3 +78,33 @@ def test_multisig_treasury_collects_signatures_offline(project, run_ghost, env, 
     assert run_ghost("tx", "send", str(tx), cwd=project, env=env).code == 13
     assert run_ghost("query", "counter", "get", "--json", cwd=project, env=env).json[
         "result"] == 10
+
+
+def test_a_deploy_with_its_nonce_builds_offline(project, run_ghost, env, tmp_path):
+    """With --nonce nothing is asked of the network, so a deploy is built (and signed)
+    with no node reachable; without it, the node is asked for the nonce (exit 14)."""
+    assert run_ghost("keys", "new", "alice", "--scheme", "ed25519", cwd=project,
+                     env=env).code == 0
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+    assert run_ghost("network", "add", "away", "--url", "quic://127.0.0.1:1", "--ca", str(ca),
+                     "--chain-id", "77", cwd=project, env=env).code == 0
+    built = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--nonce", "5",
+                      "--network", "away", "--json", cwd=project, env=env)
+    assert built.code == 0, built.stderr
+    summary = built.json["tx"]["summary"]
+    assert (summary["chain_id"], summary["nonce"], summary["kind"]) == (77, 5, "deploy")
+    asked = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--network",
+                      "away", "--json", cwd=project, env=env)
+    assert asked.code == 14, asked.stderr
+    bad = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--nonce", "-1",
+                    "--json", cwd=project, env=env)
+    assert bad.code == 2 and bad.json["error"]["code"] == "usage"
+
+
+def test_a_crafted_transaction_file_is_refused_not_a_traceback(project, run_ghost, env,
+                                                               tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    shown = run_ghost("tx", "show", str(deep), "--json", cwd=project, env=env)
+    assert shown.code == 13 and "nested too deeply" in shown.json["error"]["message"]

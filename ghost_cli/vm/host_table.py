@@ -142,8 +142,9 @@ HOST_FUNCTIONS: tuple[HostFunction, ...] = (
         "level of the proof."),
     HostFunction(
         "panic", _p("msg_ptr:i32", "msg_len:i32"), (),
-        "Record the UTF-8 message of a Zig panic or failed safety check; the SDK's panic "
-        "handler traps right after, and the call fails with that message (docs/debugging.md)."),
+        "Stop the call with the UTF-8 message of a Zig panic or failed safety check: it "
+        "fails as `panic` with that message (docs/debugging.md), charged the gas used up to "
+        "and including this call; nothing after it runs. Does not return."),
 )
 
 BY_NAME: dict[str, HostFunction] = {f.name: f for f in HOST_FUNCTIONS}

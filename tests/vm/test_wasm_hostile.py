@@ -13,6 +13,7 @@ from ghost_cli.exceptions import (
     InvalidModuleError,
     MemoryLimitError,
     OutOfGasError,
+    PanicError,
     RevertError,
     StackOverflowError,
     StateError,
@@ -196,3 +197,23 @@ def test_a_module_too_big_for_an_instance_slot_is_refused_at_deploy() -> None:
     with pytest.raises(InvalidModuleError, match="^module does not fit a call's instance "
                        "slot: instance allocation for this module requires"):
         engine.validate(code)
+
+
+# A panic's message, then code that should never run: a normal return, or a spin.
+AFTER_PANIC = """
+  (data (i32.const 0) "oops")
+  (func (export "returns") (call $panic (i32.const 0) (i32.const 4)))
+  (func (export "spins") (call $panic (i32.const 0) (i32.const 4))
+    (call $debug_log (i32.const 0) (i32.const 4)) (loop $l (br $l)))"""
+
+
+@pytest.mark.parametrize("function", ["returns", "spins"])
+def test_a_panic_stops_the_call_at_once(engine: WasmEngine, function: str) -> None:
+    """As HOSTCALL panic does on ZVM: a contract cannot panic and then return normally,
+    nor spin to its gas limit (or the backstop) and pay only for the panic."""
+    with pytest.raises(PanicError) as info:
+        engine.execute(wat_module(AFTER_PANIC), function, make_ctx(gas=10_000_000), {}.get)
+    assert info.value.details["panic"] == "oops"
+    assert info.value.details["logs"] == []  # nothing after the panic ran
+    assert info.value.gas_used < 20_000  # the host call's price, not the limit
+    assert info.value.details["frames"]  # located like a trap's

@@ -23,6 +23,7 @@ from ghost_cli.exceptions import (
     InvalidModuleError,
     MemoryLimitError,
     NotFoundError,
+    PanicError,
     TrapError,
 )
 from ghost_cli.formats import WASM
@@ -45,7 +46,7 @@ from .checks import (
 from .frame import CallFrame, FrameStack
 from .host_functions import HostFunctions, func_type
 from .slots import CALL_SLOTS, SlotGate, pooled_engine
-from .traps import WASM_PAGE, one_line, size_text, translate_trap
+from .traps import WASM_PAGE, backtrace, one_line, size_text, translate_trap
 
 # Proposals that are off: nondeterministic (threads, relaxed SIMD), unmeterable (bulk
 # memory: memory.copy/fill of 16 MiB costs one unit of fuel), or not needed by contracts
@@ -330,6 +331,10 @@ class WasmEngine:
                 raise TrapError(
                     "trap: the call trapped, but a concurrent call's error took its place",
                     gas_used=frame.ctx.gas_limit) from exc
+            trap = exc.__cause__  # raw_calls chains what wasmtime handed back
+            if isinstance(frame.error, PanicError) and isinstance(
+                    trap, wasmtime.Trap | wasmtime.WasmtimeError):
+                frame.error.details["frames"] = backtrace(trap)  # to locate it
             raise self._charged(frame.error, frame) from None
 
     @staticmethod

@@ -64,10 +64,6 @@ class CallFrame:
     # through a process-wide slot that another thread's call could, in principle, take.
     error: GhostError | None = None
     tracer: HostTracer | None = None  # vm/trace.py's recorder, while a trace is on
-    # A Zig panic's message (host call `panic`) and the gas used when it was made: the
-    # trap that follows reports both (traps.py).
-    panic: str | None = None
-    panic_gas: int = 0
     # The raw wasmtime caller of the host call running now, for the one case that needs
     # it: a start function calling the host before the engine has bound `memory`.
     caller: object = None

@@ -16,7 +16,7 @@ import wasmtime
 import wasmtime._func as wasmtime_func
 from wasmtime import _ffi as ffi
 
-from ghost_cli.exceptions import GhostError
+from ghost_cli.exceptions import GhostError, PanicError
 from ghost_cli.vm.host_calls import CALLS, call_traced
 from ghost_cli.vm.host_table import HOST_FUNCTIONS, HOST_MODULE, HostFunction
 from ghost_cli.vm.types import Event, Limits
@@ -129,9 +129,10 @@ class WasmAccess:
         """The reason travels in the RevertError; a reverted wasm call returns no data."""
 
     def panic(self, message: str) -> None:
-        """Kept for the trap that follows, which carries the backtrace (traps.py)."""
-        self._frame.panic = message
-        self._frame.panic_gas = self._frame.gas_used()
+        """Stop the call here, as ZVM's HOSTCALL panic does: a contract that went on after
+        it could return normally, or spin to its gas limit and pay only for the panic.
+        The engine adds the backtrace (engine.py) and the gas used (its price included)."""
+        raise PanicError(f"panic: {message}", panic=message, logs=list(self._frame.logs.logs()))
 
 
 def _raise_trap(exc: BaseException) -> int:

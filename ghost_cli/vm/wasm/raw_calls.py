@@ -19,6 +19,8 @@ from wasmtime import _bindings
 from wasmtime import _ffi as ffi
 from wasmtime._func import maybe_raise_last_exn
 
+from ghost_cli.exceptions import GhostError
+
 _instantiate = _bindings._wasmtime_instance_pre_instantiate
 _export_get = _bindings._wasmtime_instance_export_get
 _func_call = _bindings._wasmtime_func_call
@@ -35,7 +37,10 @@ def _raise_failure(error: object, trap: object) -> None:
         failure = wasmtime.Trap._from_ptr(trap)
     else:
         return
-    maybe_raise_last_exn()
+    try:
+        maybe_raise_last_exn()
+    except GhostError as exc:  # the trap it became carries the wasm backtrace
+        raise exc from failure
     raise failure
 
 

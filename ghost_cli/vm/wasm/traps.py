@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from ctypes import byref
+
 import wasmtime
+from wasmtime import _ffi as ffi
+from wasmtime._trap import Frame, FrameList
 
 from ghost_cli.exceptions import (
     ExecutionError,
     MemoryLimitError,
-    PanicError,
     StackOverflowError,
     TimeoutError_,
     TrapError,
@@ -59,9 +62,16 @@ def memory_exhausted(frame: CallFrame) -> bool:
 MAX_FRAMES = 64
 
 
-def backtrace(trap: wasmtime.Trap) -> list[tuple[int, int]]:
-    """(function index, byte offset in the module) of each frame, innermost first."""
-    return [(f.func_index, f.module_offset) for f in (trap.frames or [])[:MAX_FRAMES]]
+def backtrace(trap: wasmtime.Trap | wasmtime.WasmtimeError) -> list[tuple[int, int]]:
+    """(function index, byte offset in the module) of each frame, innermost first. A host
+    function's error comes back from wasmtime as a WasmtimeError with the same trace."""
+    if isinstance(trap, wasmtime.Trap):
+        frames = trap.frames or []
+    else:
+        listed = FrameList(trap)
+        ffi.wasmtime_error_wasm_trace(trap.ptr(), byref(listed.vec))
+        frames = [Frame._from_ptr(listed.vec.data[i], listed) for i in range(listed.vec.size)]
+    return [(f.func_index, f.module_offset) for f in frames[:MAX_FRAMES]]
 
 
 def recursed(trap: wasmtime.Trap) -> bool:
@@ -82,13 +92,10 @@ def recursed(trap: wasmtime.Trap) -> bool:
 def translate_trap(trap: wasmtime.Trap, frame: CallFrame, limits: Limits) -> ExecutionError:
     """A trap burns the call's whole gas limit, like an exceptional halt in the EVM: it is
     the one deterministic answer, as wasmtime does not bring its fuel counter up to date
-    at the instruction that traps. A Zig panic is the exception: its host call recorded
-    the gas used just before the trap."""
+    at the instruction that traps. (A Zig panic never gets here: its host call stops the
+    call, charged the gas used up to it.)"""
     code = trap.trap_code
     limit = frame.ctx.gas_limit
-    if frame.panic is not None:
-        return PanicError(f"panic: {frame.panic}", gas_used=frame.panic_gas,
-                          panic=frame.panic, frames=backtrace(trap), logs=list(frame.logs.logs()))
     if code is wasmtime.TrapCode.OUT_OF_FUEL:
         return frame.out_of_gas()
     if code is wasmtime.TrapCode.STACK_OVERFLOW:

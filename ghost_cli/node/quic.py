@@ -38,6 +38,7 @@ from aioquic.quic.events import (
     ProtocolNegotiated,
     QuicEvent,
     StopSendingReceived,
+    StreamDataReceived,
     StreamReset,
 )
 from aioquic.quic.packet import QuicErrorCode
@@ -63,6 +64,10 @@ DnsHandler = Callable[[bytes, str], Awaitable[bytes]]
 class QuicLimits:
     max_streams: int = 32  # request streams one connection may have open at once
     max_buffered: int = 16 * 1024 * 1024  # request bytes held per connection, all streams
+    # Bytes a request stream may send before its HEADERS frame is whole (as HTTP/1.1's
+    # request line and headers). aioquic holds a frame whole before decoding it, so a
+    # HEADERS frame of any declared size would otherwise be held, unseen, without bound.
+    max_head: int = 16 * 1024
     request_timeout: float = 10.0  # seconds for a request to arrive whole
     idle_timeout: float = 30.0  # seconds of silence before QUIC drops a connection
     max_connections: int = 256
@@ -124,7 +129,8 @@ class RequestAssembler:
     `receive` takes every QUIC event and returns the requests that became whole; the
     caller answers each with `respond`. Streams are counted from their HEADERS until the
     response is sent (or the stream is reset), so a request being executed still holds
-    its place against `max_streams`.
+    its place against `max_streams`. Before its HEADERS, a stream is bounded by
+    `max_head` bytes and, like a body, by the adapter's deadline from its first byte.
     """
 
     def __init__(self, quic: QuicConnection, limits: QuicLimits, *, max_body: int,
@@ -139,6 +145,8 @@ class RequestAssembler:
         self._partial: dict[int, _Partial] = {}  # receiving a body
         self._opened: list[int] = []  # streams begun since the last `opened()`
         self._pending: set[int] = set()  # whole, awaiting `respond`
+        self._heads: dict[int, int] = {}  # bytes received before the HEADERS were whole
+        self._ignored: set[int] = set()  # refused before HEADERS: late data never reaches h3
         self._buffered = 0
         self.refused = 0  # streams reset unread: over a limit, or too slow
 
@@ -148,21 +156,26 @@ class RequestAssembler:
 
     @property
     def receiving(self) -> tuple[int, ...]:
-        """Streams whose request body is still arriving."""
-        return tuple(self._partial)
+        """Streams whose request (headers or body) is still arriving."""
+        return (*self._heads, *self._partial)
 
     def opened(self) -> list[int]:
-        """Streams begun since the last call whose request body is still arriving: each
-        needs a deadline once (cheaper than looking at every open stream per event)."""
+        """Streams begun since the last call whose request is still arriving: each needs
+        a deadline once (cheaper than looking at every open stream per event)."""
         if not self._opened:
             return []
-        out = [s for s in self._opened if s in self._partial]
+        out = [s for s in self._opened if s in self._partial or s in self._heads]
         self._opened.clear()
         return out
 
     def receive(self, event: QuicEvent) -> list[Request]:
+        if isinstance(event, StreamDataReceived) and not self._admit(event):
+            return []
         if isinstance(event, StreamReset | StopSendingReceived):
             self._forget(event.stream_id)
+            if isinstance(event, StreamReset):
+                self._heads.pop(event.stream_id, None)
+                self._ignored.discard(event.stream_id)
         elif isinstance(event, ConnectionTerminated):
             self.close()
         done: list[Request] = []
@@ -192,9 +205,15 @@ class RequestAssembler:
         """The connection is gone: every stream with it."""
         for stream_id in (*self._partial, *self._pending):
             self._forget(stream_id)
+        self._heads.clear()
+        self._ignored.clear()
 
     def abandon(self, stream_id: int, code: ErrorCode = ErrorCode.H3_REQUEST_INCOMPLETE) -> bool:
         """Reset a stream whose request never arrived whole; False if it already had."""
+        if stream_id in self._heads:
+            del self._heads[stream_id]
+            self._refuse_head(stream_id, code)
+            return True
         if stream_id not in self._partial:
             return False
         self._refuse(stream_id, code)
@@ -202,7 +221,43 @@ class RequestAssembler:
 
     # -- internals --
 
+    def _admit(self, ev: StreamDataReceived) -> bool:
+        """Count what a request stream sends before its HEADERS are whole; False for data
+        h3 must not see (a stream refused here)."""
+        sid = ev.stream_id
+        if sid & 0x3:  # not a client-initiated bidirectional stream: HTTP/3's own
+            return True
+        if sid in self._ignored:
+            if ev.end_stream:
+                self._ignored.discard(sid)
+            return False
+        if sid in self._partial or sid in self._pending:
+            return True
+        seen = self._heads.get(sid)
+        if seen is None:
+            if not ev.data:
+                return True  # a lone FIN
+            self._opened.append(sid)
+        seen = (seen or 0) + len(ev.data)
+        if seen > self.limits.max_head:
+            self._heads.pop(sid, None)
+            self._refuse_head(sid, ErrorCode.H3_EXCESSIVE_LOAD)
+            return False
+        if ev.end_stream:
+            self._heads.pop(sid, None)  # h3 now has all of it: HEADERS, or nothing
+        else:
+            self._heads[sid] = seen
+        return True
+
+    def _refuse_head(self, stream_id: int, code: ErrorCode) -> None:
+        """Reset a stream refused before its HEADERS, and have h3 drop the frame it holds
+        (as when a client resets a stream; its own reset after ours has no effect)."""
+        self._ignored.add(stream_id)
+        self._refuse(stream_id, code)
+        self.h3.handle_event(StreamReset(stream_id=stream_id, error_code=code))
+
     def _headers(self, ev: HeadersReceived) -> Request | None:
+        self._heads.pop(ev.stream_id, None)
         if ev.stream_id in self._partial or ev.stream_id in self._pending:
             return None  # trailers: nothing we use
         if self.open_streams >= self.limits.max_streams:
@@ -256,9 +311,9 @@ class RequestAssembler:
         self._forget(stream_id)
         try:
             self.quic.stop_stream(stream_id, code)
-            self.quic.reset_stream(stream_id, code)
         except ValueError:  # the peer ended its side already: nothing to stop
             pass
+        self.quic.reset_stream(stream_id, code)
 
     def _forget(self, stream_id: int) -> None:
         partial = self._partial.pop(stream_id, None)
@@ -286,10 +341,22 @@ class _Server:
         self.observer = observer
         self.log = log or _Silent()
         self.max_body = max_body
-        self.connections: set[_H3Protocol] = set()
+        # Every counted connection, oldest first: the eviction order at the cap.
+        self.connections: dict[_H3Protocol, None] = {}
         # While the listener drains its socket: the connections that received datagrams,
         # each to transmit once at the end of the batch (None outside a batch).
         self.touched: dict[_H3Protocol, None] | None = None
+
+    def make_room(self) -> bool:
+        """At the cap: close the oldest connection that runs nothing (idle, still in its
+        handshake, or its request still arriving), as HTTP/1.1 does. Otherwise a stranger
+        holds every place with handshakes it never finishes: one Initial packet each,
+        for the idle timeout."""
+        for other in self.connections:
+            if other.waiting:
+                other.evict()
+                return True
+        return False
 
 
 class _DrainingServer(QuicServer):
@@ -345,14 +412,29 @@ class _H3Protocol(QuicConnectionProtocol):
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         server = self._server
-        if len(server.connections) >= server.limits.max_connections:
+        if len(server.connections) >= server.limits.max_connections \
+                and not server.make_room():
             self._quic.close(error_code=QuicErrorCode.CONNECTION_REFUSED,
                              reason_phrase="too many connections")
             self._refused = True
             return
-        server.connections.add(self)
+        server.connections[self] = None
         server.observer.connection_opened(TRANSPORT)
         self._counted = True
+
+    @property
+    def waiting(self) -> bool:
+        """Nothing of this connection's is running: no request or DNS answer under way."""
+        return not self._tasks
+
+    def evict(self) -> None:
+        """Close to make room at the cap; counted as closed once QUIC says it has."""
+        self._server.connections.pop(self, None)
+        self._server.log.connection(TRANSPORT, self._peer, "evicted",
+                                    reason="connection cap reached")
+        self._quic.close(error_code=QuicErrorCode.NO_ERROR,
+                         reason_phrase="connection cap reached")
+        self.transmit()
 
     def datagram_received(self, data, addr) -> None:
         if self._peer == "?":
@@ -468,7 +550,7 @@ class _H3Protocol(QuicConnectionProtocol):
             self._requests.close()
         if self._counted:
             self._counted = False
-            self._server.connections.discard(self)
+            self._server.connections.pop(self, None)
             self._server.observer.connection_closed(TRANSPORT)
             self._server.log.connection(TRANSPORT, self._peer, "closed", reason=reason)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from aioquic.buffer import encode_uint_var
 from aioquic.h3.connection import H3_ALPN, ErrorCode, H3Connection
 from aioquic.h3.events import DataReceived, HeadersReceived
 from aioquic.quic.configuration import QuicConfiguration
@@ -88,7 +89,16 @@ class Pair:
 
 @pytest.fixture
 def pair(tmp_path):
-    return Pair(tmp_path, QuicLimits(max_streams=3, max_buffered=1500))
+    return Pair(tmp_path, QuicLimits(max_streams=3, max_buffered=1500, max_head=2000))
+
+
+def _raw_headers_frame(pair: Pair, declared: int, sent: bytes) -> int:
+    """A HEADERS frame that declares `declared` bytes and carries `sent` of them."""
+    stream_id = pair.client.get_next_available_stream_id()
+    pair.client.send_stream_data(stream_id, encode_uint_var(0x1) + encode_uint_var(declared)
+                                 + sent)
+    pair.pump()
+    return stream_id
 
 
 def test_a_post_becomes_one_request_and_its_response_reaches_the_client(pair):
@@ -162,3 +172,23 @@ def test_a_response_to_a_stream_the_client_reset_is_dropped(pair):
     pair.server_h3.respond(stream, 200, b"late")  # no error, nothing sent
     pair.pump()
     assert "status" not in pair.responses.get(stream, {})
+
+
+def test_a_headers_frame_past_the_head_limit_is_refused_as_it_arrives(pair):
+    # aioquic holds a frame whole before decoding it: without a bound, a HEADERS frame
+    # declaring a terabyte would be held (and recopied per packet) as long as it flows.
+    # 5000 bytes come in several packets: those after the refusal are dropped unread.
+    stream = _raw_headers_frame(pair, 1 << 40, b"\0" * 5000)
+    assert pair.responses[stream]["reset"] == ErrorCode.H3_EXCESSIVE_LOAD
+    assert pair.requests == [] and pair.server_h3.receiving == ()
+    served = pair.send(b"{}")
+    assert [r.stream_id for r in pair.requests] == [served]
+
+
+def test_a_stream_stalled_inside_its_headers_gets_the_request_deadline(pair):
+    stream = _raw_headers_frame(pair, 100, b"\0" * 10)
+    assert pair.server_h3.opened() == [stream]  # the adapter arms its deadline
+    assert pair.server_h3.abandon(stream)
+    pair.pump()
+    assert pair.responses[stream]["reset"] == ErrorCode.H3_REQUEST_INCOMPLETE
+    assert pair.server_h3.receiving == ()

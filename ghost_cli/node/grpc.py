@@ -63,6 +63,9 @@ CONNECTION_POLL = 1.0
 MAX_STREAMS = 32
 #: A connection with no call open for this long is closed (ms).
 IDLE_MS = 30_000
+#: Connections open at once, whole node, as for HTTP/1.1 and HTTP/3: grpcio accepts
+#: without limit otherwise, and each one holds a file descriptor for at least IDLE_MS.
+MAX_CONNECTIONS = 256
 TRANSPORT = "grpc"
 #: Heights are uint64 in the protocol and int64 in the stores: past this, no block exists.
 MAX_HEIGHT = 2**63 - 1
@@ -462,7 +465,8 @@ def _server_sockets(server_id: int) -> Iterable[tuple[int, str]]:
 
 async def serve_grpc(core: NodeCore, feed: CommitFeed, ep: Endpoint, *, max_body: int,
                      observers: tuple[Any, ...] = (),
-                     run: Callable[..., Awaitable[Any]] | None = None
+                     run: Callable[..., Awaitable[Any]] | None = None,
+                     max_connections: int = MAX_CONNECTIONS,
                      ) -> tuple[grpc.aio.Server, int, int | None]:
     """Start the server on `ep` (port 0: any free): the server, its bound port, and its
     channelz id (None if it cannot be told apart) for ConnectionWatch."""
@@ -472,6 +476,7 @@ async def serve_grpc(core: NodeCore, feed: CommitFeed, ep: Endpoint, *, max_body
         ("grpc.max_receive_message_length", max_body),
         ("grpc.max_concurrent_streams", MAX_STREAMS),
         ("grpc.max_connection_idle_ms", IDLE_MS),
+        ("grpc.max_allowed_incoming_connections", max_connections),
         # grpcio shares ports by default; a port in use must be an error, as for HTTP.
         ("grpc.so_reuseport", 0),
     ])

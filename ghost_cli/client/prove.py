@@ -90,7 +90,10 @@ def _run_once(net, engines, address, fn, calldata, code, sender) -> ProvenQuery:
     info = client.node_info()  # the root every proof of this run must be against
     if "state_root" not in info:
         raise GhostError("this node keeps no state tree, so it cannot prove anything")
-    root, height = bytes.fromhex(info["state_root"][2:]), info["height"]
+    try:
+        root, height = bytes.fromhex(info["state_root"][2:]), int(info["height"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CryptoError(f"the node's state root is malformed ({exc})") from None
     reads: dict[bytes, bytes | None] = {}
     failure: list[BaseException] = []
 
@@ -108,6 +111,10 @@ def _run_once(net, engines, address, fn, calldata, code, sender) -> ProvenQuery:
                                   f"verify against state root 0x{root.hex()}")
         except (GhostError, _StateMoved) as exc:
             failure.append(exc)
+            return None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a malformed answer
+            failure.append(CryptoError(f"the node's proof for storage key 0x{key.hex()} is "
+                                       f"malformed ({type(exc).__name__}: {exc})"))
             return None
         reads[key] = value
         return value

@@ -58,3 +58,23 @@ def test_a_proof_that_does_not_match_the_value_is_refused(node, built_project):
     with RemoteNetwork(config, client=lying) as net, pytest.raises(
             CryptoError, match="does not verify against state root"):
         prove_query(net, address, "get", [], code)
+
+
+class MalformedProofNode(SyncGhostClient):
+    """A node whose proof documents hold a value of the wrong type."""
+
+    def get_proof(self, address, key):
+        return {**super().get_proof(address, key), "value": 5}
+
+
+def test_a_malformed_proof_is_a_crypto_error_not_a_traceback(node, built_project):
+    key = KeyPair.generate("ml-dsa-65", b"\x0a" * 32)
+    code = (built_project / "build" / "counter.wasm").read_bytes()
+    config = NetworkConfig("local", "node", 1337, url=f"quic://{node.bound['quic']}",
+                           ca=node.bound["ca"])
+    with RemoteNetwork(config) as net:
+        address = net.deploy(code, name="counter", signer=key).address
+        net.call("counter", "increment", signer=key)
+    with RemoteNetwork(config, client=MalformedProofNode(config.url, ca=config.ca)) as net, \
+            pytest.raises(CryptoError, match="proof for storage key 0x.* is malformed"):
+        prove_query(net, address, "get", [], code)

@@ -47,12 +47,15 @@ def answer(wire: bytes, lookup: Lookup) -> bytes:
 
     try:
         query = dns.message.from_wire(wire)
+        # A response (QR set) is no question: dnspython refuses to answer it, and that
+        # must be the sender's FORMERR, not a failure of the node's.
+        if query.flags & dns.flags.QR:
+            return _bare_error(wire, dns.rcode.FORMERR)
+        response = dns.message.make_response(query)
     except (dns.exception.DNSException, ValueError):
         return _bare_error(wire, dns.rcode.FORMERR)
-    response = dns.message.make_response(query)
     response.flags &= ~dns.flags.RA  # authoritative only: no recursion offered
-    if query.flags & dns.flags.QR or query.opcode() != dns.opcode.QUERY \
-            or len(query.question) != 1:
+    if query.opcode() != dns.opcode.QUERY or len(query.question) != 1:
         response.set_rcode(dns.rcode.FORMERR if len(query.question) != 1
                            else dns.rcode.NOTIMP)
         return response.to_wire()

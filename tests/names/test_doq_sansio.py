@@ -38,6 +38,13 @@ def test_answer_bytes_in_bytes_out():
     assert answer(b"", lookup)[3] & 0xF == dns.rcode.FORMERR
 
 
+def test_a_response_sent_as_a_query_is_formerr_not_a_node_failure():
+    reply = dns.message.make_response(dns.message.make_query("counter.ghost.", "TXT"))
+    reply.id = 0x4242
+    formerr = answer(reply.to_wire(), lookup)
+    assert formerr[:2] == b"\x42\x42" and formerr[3] & 0xF == dns.rcode.FORMERR
+
+
 class Pair:
     def __init__(self, tmp_path):
         self.now = 1.0

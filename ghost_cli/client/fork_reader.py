@@ -4,12 +4,19 @@ and `ghost_getAccount` (docs/rpc.md). It only fetches; the fork checks what it g
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..chain.store.records import ContractRecord
 from ..crypto.proof import Proof
-from ..exceptions import ConfigError, HeightUnavailableError, NotFoundError, UsageError
+from ..exceptions import (
+    ConfigError,
+    CryptoError,
+    HeightUnavailableError,
+    NotFoundError,
+    UsageError,
+)
 from .rpc_client import SyncGhostClient
 
 if TYPE_CHECKING:
@@ -21,6 +28,19 @@ def _raw(text: str) -> bytes:
     return bytes.fromhex(text[2:])
 
 
+def _checked(method):
+    """An answer without the fields read, or with values of the wrong types, is a
+    CryptoError (what the fork reports for a value that does not verify), not a crash."""
+    @functools.wraps(method)
+    def wrapper(self: RpcForkReader, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise CryptoError(f"{self.location} answered {method.__name__} with a malformed "
+                              f"result ({type(exc).__name__}: {exc})") from None
+    return wrapper
+
+
 class RpcForkReader:
     def __init__(self, client: SyncGhostClient, *, name: str | None = None) -> None:
         self.client = client
@@ -29,10 +49,12 @@ class RpcForkReader:
     def close(self) -> None:
         self.client.close()
 
+    @_checked
     def state_root(self, height: int | None) -> tuple[int, bytes]:
         doc = self.client.get_state_root(height)
         return doc["height"], _raw(doc["state_root"])
 
+    @_checked
     def contract(self, *, address: bytes | None = None,
                  name: str | None = None) -> ContractRecord | None:
         try:
@@ -50,11 +72,13 @@ class RpcForkReader:
     def code(self, code_hash: bytes) -> bytes:
         return self.client.get_code(code_hash)
 
+    @_checked
     def storage(self, address: bytes, key: bytes, height: int) -> tuple[bytes | None, Proof]:
         doc = self.client.get_proof(address, key, height)
         value = None if doc["value"] is None else _raw(doc["value"])
         return value, Proof.from_json(doc["proof"])
 
+    @_checked
     def nonce(self, address: bytes) -> int:
         return self.client.get_account(address)["nonce"]
 

@@ -9,10 +9,11 @@ import json
 
 import pytest
 
+from ghost_cli.client.fork_reader import RpcForkReader
 from ghost_cli.client.remote import RemoteNetwork
 from ghost_cli.client.rpc_client import SyncGhostClient
 from ghost_cli.config.project import NetworkConfig
-from ghost_cli.exceptions import AnswerLostError
+from ghost_cli.exceptions import AnswerLostError, CryptoError
 
 URL = "http://127.0.0.1:1"
 
@@ -70,3 +71,11 @@ def test_a_malformed_receipt_is_an_answer_lost_not_a_traceback():
     with _network(_result({"address": "0x" + "11" * 20, "gas_used": 1})) as net, \
             pytest.raises(AnswerLostError, match="receipt_from_json"):
         net.receipt(b"\x22" * 32)
+
+
+def test_a_forks_malformed_proof_is_a_crypto_error():
+    reader = RpcForkReader(SyncGhostClient(URL, transport=Canned(_result(
+        {"value": 5, "proof": {}, "state_root": "0x" + "00" * 32}))))
+    with pytest.raises(CryptoError, match="answered storage with a malformed result"):
+        reader.storage(b"\x11" * 20, b"k", 1)
+    reader.close()

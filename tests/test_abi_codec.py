@@ -253,6 +253,19 @@ def test_nan_and_infinity_are_bare_words_not_numbers() -> None:
         parse_arg("u64[]", "[NaN]")
 
 
+def test_json_numbers_are_the_integers_written_or_refused() -> None:
+    """A JSON number with an exponent or fraction is the integer it denotes: `1e23` is
+    10^23 on the command line, not the float 99999999999999991611392; a float from any
+    other JSON reader is refused beyond 2^53, where it may not be what was written."""
+    assert parse_arg("u256[]", "[1e23, 2.0]") == [10**23, 2]
+    assert parse_arg("u64?", "9007199254740993.0") == 2**53 + 1
+    assert parse_type("u64").from_json(2.0**53) == 2**53
+    with pytest.raises(ArgumentError, match="beyond 2"):
+        parse_type("u256").from_json(1e23)
+    with pytest.raises(ArgumentError, match="expected an integer"):
+        parse_arg("u64?", "1.5")
+
+
 def test_a_void_result_is_empty() -> None:
     fn = Function("g", (), None)
     assert decode_result(fn, b"") is None

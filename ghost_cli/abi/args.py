@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 from ..exceptions import ArgumentError, CryptoError
@@ -74,7 +75,7 @@ def parse_arg(ty: str | AbiType, text: str, abi: Any = None) -> Any:
     if isinstance(t, FixedBytesType):
         return t.from_json(text)
     try:
-        value = json.loads(text, parse_constant=_not_json)
+        value = json.loads(text, parse_constant=_not_json, parse_float=_json_number)
     except ValueError:
         # not JSON: a bare word is the JSON string it spells (`red` for an enum, `0x…` for
         # an `address?`, `hello` for a `string?`)
@@ -84,6 +85,15 @@ def parse_arg(ty: str | AbiType, text: str, abi: Any = None) -> Any:
             raise ArgumentError(f"expected JSON for {t.name} (e.g. "
                                 f"{_example(t)}), got {text!r:.80}") from None
     return t.from_json(value)
+
+
+def _json_number(text: str) -> int | float:
+    """A JSON number with a fraction or exponent: the integer it denotes when it is one
+    (`1e23` is exactly 10^23, which no float is), else a float."""
+    exact = Decimal(text)
+    if exact == exact.to_integral_value() and exact.adjusted() <= 80:  # beyond any u256
+        return int(exact)
+    return float(text)
 
 
 def _not_json(word: str) -> Any:

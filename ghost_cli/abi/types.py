@@ -156,10 +156,21 @@ class IntType(AbiType):
     def from_json(self, value: Any) -> Any:
         if isinstance(value, str):  # "123", "0x7b", "1_000": integers beyond 2^53 in JSON
             value = parse_int_text(value, self.name)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
+        elif isinstance(value, float) and value.is_integer():
+            value = _exact_float(value, self.name)
         self.encode(value)  # range and type check
         return value
+
+
+def _exact_float(value: float, type_name: str) -> int:
+    """An integral float from JSON (`1.0`). Only up to 2^53 is it surely the integer
+    written: `1e23` reads as 99999999999999991611392, so a larger one is refused rather
+    than silently changed (the CLI reads such numbers exactly, args.py)."""
+    if abs(value) > 2**53:
+        raise ArgumentError(
+            f"{value!r} is a JSON number beyond 2^53, where a float may not be the integer "
+            f"written; give {type_name} values that large as a string (\"12345...\")")
+    return int(value)
 
 
 class AddressType(AbiType):

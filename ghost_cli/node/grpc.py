@@ -47,7 +47,7 @@ from ..exceptions import (
 from ..grpc_gen.ghost.v1 import chain_pb2 as chain
 from ..grpc_gen.ghost.v1 import contracts_pb2 as pb
 from ..rpc.errors import error_object, truncate
-from ..rpc.methods import MAX_HEX_BYTES, MAX_TX_BYTES, check_call_data
+from ..rpc.methods import MAX_HEX_BYTES, MAX_NAME_CHARS, MAX_TX_BYTES, check_call_data
 from .config import Endpoint
 from .core import Executed, NodeCore
 
@@ -151,6 +151,13 @@ def _bytes(value: bytes, name: str, length: int, *, optional: bool = False) -> b
     return bytes(value)
 
 
+def _name(value: str, name: str) -> str:
+    """A function or event name, bounded as a JSON-RPC string param is."""
+    if len(value) > MAX_NAME_CHARS:
+        raise InvalidParamsError(f"{name} is over the limit of {MAX_NAME_CHARS} characters")
+    return value
+
+
 def signed_from(msg: pb.SignedTransaction) -> Any:
     """A ghost.v1.SignedTransaction as the chain's SignedTransaction; malformed is
     tx_rejected, as from a tx.json document."""
@@ -243,6 +250,7 @@ class GhostServices:
         address = _bytes(req.address, "address", ADDRESS_LEN)
         if not req.function:
             raise InvalidParamsError("function must be a non-empty string")
+        _name(req.function, "function")
         if len(req.args) > MAX_HEX_BYTES:
             raise RequestTooLargeError(f"args is over the limit of {MAX_HEX_BYTES} bytes",
                                        limit=MAX_HEX_BYTES)
@@ -260,7 +268,7 @@ class GhostServices:
     async def subscribe_events(self, req: pb.SubscribeEventsRequest
                                ) -> AsyncIterator[pb.EventRecord]:
         address = _bytes(req.address, "address", ADDRESS_LEN, optional=True)
-        name = req.name or None
+        name = _name(req.name, "name") or None
         after = (min(req.from_block, MAX_HEIGHT), -1)  # (height, index) of the last sent
         limit = EVENT_PAGE
         with self.feed.subscription() as woken:

@@ -11,10 +11,12 @@ import grpc
 import pytest
 
 from ghost_cli.grpc_gen.ghost.v1 import chain_pb2 as chain
-from ghost_cli.grpc_gen.ghost.v1 import chain_pb2_grpc
+from ghost_cli.grpc_gen.ghost.v1 import chain_pb2_grpc, contracts_pb2_grpc
+from ghost_cli.grpc_gen.ghost.v1 import contracts_pb2 as pb
 from ghost_cli.node.config import Endpoint
 from ghost_cli.node.core import NodeCore
 from ghost_cli.node.grpc import CommitFeed, serve_grpc, stop_grpc
+from ghost_cli.rpc.methods import MAX_NAME_CHARS
 
 CAP = 2
 #: An HTTP/2 client preface and an empty SETTINGS frame: a connection that asks nothing.
@@ -62,3 +64,29 @@ def test_connections_past_the_cap_are_closed_at_once(core):
             await stop_grpc(server, CommitFeed())
 
     assert asyncio.run(scenario()) == (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.OK)
+
+
+def test_names_are_bounded_as_json_rpc_string_params(core):
+    long = "x" * (MAX_NAME_CHARS + 1)
+
+    async def scenario():
+        server, port, _ = await serve_grpc(core, CommitFeed(), Endpoint("127.0.0.1", 0),
+                                           max_body=1 << 20)
+        codes = []
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+                stub = contracts_pb2_grpc.ContractsStub(ch)
+                calls = [stub.Query(pb.QueryRequest(address=bytes(20), function=long),
+                                    timeout=SETTLE),
+                         stub.SubscribeEvents(pb.SubscribeEventsRequest(name=long),
+                                              timeout=SETTLE).read()]
+                for call in calls:
+                    try:
+                        await call
+                    except grpc.aio.AioRpcError as exc:
+                        codes.append((exc.code(), dict(exc.trailing_metadata())["ghost-code"]))
+        finally:
+            await stop_grpc(server, CommitFeed())
+        return codes
+
+    assert asyncio.run(scenario()) == [(grpc.StatusCode.INVALID_ARGUMENT, "invalid_params")] * 2

@@ -1,7 +1,8 @@
 """Host ABI v1 as data: every service a contract can ask of the host.
 
 One row per function. The WebAssembly engine exposes each row as an import from the
-module named `ghost`; the ZVM engine maps the rows that have an opcode to it. Gas for a
+module named `ghost`; the ZVM engine serves every row through HOSTCALL (0xD0) by its
+index (`zvm_opcode` only names a native opcode of similar purpose). Gas for a
 call is `gas.base + gas.per_byte * bytes moved` (see vm/gas.py). docs/host-abi.md is
 written from this table; a test keeps the two in step.
 

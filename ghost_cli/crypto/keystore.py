@@ -303,12 +303,15 @@ class Keystore:
         target = self.new_path(name or entry.info.name)
         info = replace(entry.info, name=target.stem, path=target)
         crypto = entry.crypto
+        if crypto is not None and crypto.cipher == PLAINTEXT:
+            _check_pair(info, crypto.secret_key, _label(path))
         if crypto is not None and crypto.cipher == CIPHER and info.name != entry.info.name:
             if passphrase is None:
                 raise UsageError(f"importing key {entry.info.name!r} as {info.name!r} re-seals "
                                  "it under the new name: a passphrase is needed")
             secret = _open(crypto, _associated_data(entry.info), passphrase,
                            _label(path), entry.info.name)
+            _check_pair(info, secret, _label(path))
             crypto = _seal(secret, _associated_data(info), crypto.kdf, passphrase)
         self._write(info, crypto)
         return info
@@ -451,6 +454,28 @@ def resolve_scheme(name: str) -> tuple[str, Any]:
         return "kem", kem.KEM_SCHEMES[name]
     raise CryptoError(f"unknown scheme {name!r}; signature: {', '.join(schemes.SCHEMES)}; "
                       f"encryption: {', '.join(kem.KEM_SCHEMES)}")
+
+
+def _check_pair(info: KeyInfo, secret: bytes, label: str) -> None:
+    """A secret imported in the clear must be the public key's own: a key whose secret
+    belongs to another (or to none) would sign what never verifies, or decrypt nothing.
+    Checked once, at import, by a signature or an encapsulation round trip."""
+    kind, impl = resolve_scheme(info.scheme)
+    raw_public = info.public_key[1:]
+    try:
+        if kind == "signing":
+            matches = impl.verify(raw_public, _PAIR_CHECK, impl.sign(secret, _PAIR_CHECK))
+        else:
+            ciphertext, shared = impl.encaps(raw_public)
+            matches = impl.decaps(secret, ciphertext) == shared
+    except (CryptoError, ValueError, TypeError):  # a secret the scheme cannot even parse
+        matches = False
+    if not matches:
+        raise KeystoreError(f"keystore {label} is corrupt: its secret_key is not the secret "
+                            "of its public_key")
+
+
+_PAIR_CHECK = b"ghost keystore: secret and public key belong together"
 
 
 # ---- the document ----------------------------------------------------------------------

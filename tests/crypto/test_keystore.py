@@ -367,6 +367,30 @@ def test_import_with_a_new_name_reseals(ks, tmp_path):
         other.import_file(file)
 
 
+@pytest.mark.parametrize(
+    "scheme", ["ed25519", "schnorr-secp256k1", "bls12-381", "ml-dsa-44", "ml-kem-768"])
+def test_a_plaintext_secret_of_another_key_is_refused_at_import(ks, tmp_path, scheme):
+    size = 64 if scheme.startswith("ml-kem") else 32
+    seed, other_seed = b"\x02" * size, b"\x03" * size
+    ks.create("mine", scheme, None, seed=seed)
+    ks.create("other", scheme, None, seed=other_seed)
+    doc = _doc(ks, "mine")
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(doc))
+    doc["crypto"]["secret_key"] = _doc(ks, "other")["crypto"]["secret_key"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    target = Keystore(tmp_path / "target", CHEAP)
+    with pytest.raises(KeystoreError, match="secret_key is not the secret of its public_key"):
+        target.import_file(bad)
+    doc["crypto"]["secret_key"] = "00"  # one byte: no scheme's secret
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(KeystoreError, match="secret_key is not the secret"):
+        target.import_file(bad)
+    assert target.list() == []
+    assert target.import_file(good).public_key == ks.get("mine").public_key
+
+
 def test_import_refuses_truncated_and_missing_files(ks, tmp_path):
     ks.create("alice", "ml-dsa-44", PW)
     text = ks.path("alice").read_text()

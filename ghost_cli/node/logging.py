@@ -20,7 +20,9 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import IO, Any
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any, Protocol
 
 from .core import Executed
 
@@ -29,19 +31,68 @@ REDACTED = frozenset({"passphrase", "password", "secret", "secret_key", "seed", 
                       "params", "auth", "signature", "module"})
 
 
+#: Lines a stranger can cause at no cost (a junk request, a connection, a library's
+#: complaint about one): per event, a burst of this many, refilled at this many a second.
+#: Past it lines are counted, not written, and one `suppressed` line says how many.
+#: A `tx` line is not limited: its sender paid gas for it.
+LINE_BUDGETS: dict[str, tuple[int, float]] = {
+    "rejected": (500, 100.0),
+    "connection": (500, 100.0),
+    "library_error": (200, 20.0),
+    "internal_error": (200, 20.0),
+}
+
+#: A log file is rolled over to FILE.1 (replacing the older one) past this size, so
+#: a node's log never holds more than twice this on disk.
+LOG_FILE_MAX_BYTES = 64 * 1024 * 1024
+
+
+class LineSink(Protocol):
+    """Where lines go: stderr, a LogFile, a StringIO in tests."""
+
+    def write(self, text: str, /) -> Any: ...
+
+    def flush(self) -> Any: ...
+
+
 class NodeLog:
-    def __init__(self, stream: IO[str], *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, stream: LineSink, *, clock: Callable[[], float] = time.time,
+                 budgets: dict[str, tuple[int, float]] = LINE_BUDGETS) -> None:
         self.stream = stream
         self.clock = clock
         self._lock = threading.Lock()  # lines from many threads never interleave
+        self._budgets = {event: _Bucket(*b) for event, b in budgets.items()}
 
     def write(self, event: str, **fields: Any) -> None:
-        record = {"ts": round(self.clock(), 6), "event": event}
+        now = self.clock()
+        record = {"ts": round(now, 6), "event": event}
         record.update({k: _plain(v) for k, v in fields.items() if k not in REDACTED})
         line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
         with self._lock:
+            bucket = self._budgets.get(event)
+            if bucket is not None:
+                if not bucket.take(now):
+                    return
+                if bucket.dropped:
+                    line = self._suppressed(event, bucket, now) + line
             self.stream.write(line)
             self.stream.flush()
+
+    def flush_suppressed(self) -> None:
+        """One `suppressed` line per event that has lines counted but not yet reported."""
+        with self._lock:
+            now = self.clock()
+            lines = "".join(self._suppressed(event, b, now)
+                            for event, b in self._budgets.items() if b.dropped)
+            if lines:
+                self.stream.write(lines)
+                self.stream.flush()
+
+    @staticmethod
+    def _suppressed(event: str, bucket: _Bucket, now: float) -> str:
+        dropped, bucket.dropped = bucket.dropped, 0
+        return json.dumps({"ts": round(now, 6), "event": "suppressed", "of": event,
+                           "lines": dropped}, separators=(",", ":")) + "\n"
 
     # --- core observer -----------------------------------------------------------------
 
@@ -104,6 +155,51 @@ class NodeLog:
     def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         self.library_error("asyncio", str(context.get("message", "")),
                            context.get("exception"))
+
+
+class _Bucket:
+    """A token bucket: `burst` lines at once, `rate` more each second."""
+
+    __slots__ = ("burst", "rate", "tokens", "last", "dropped")
+
+    def __init__(self, burst: int, rate: float) -> None:
+        self.burst, self.rate = burst, rate
+        self.tokens, self.last, self.dropped = float(burst), None, 0
+
+    def take(self, now: float) -> bool:
+        if self.last is not None:
+            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.dropped += 1
+        return False
+
+
+class LogFile:
+    """The node's `--log-file`: rolled over by the standard library's RotatingFileHandler
+    past LOG_FILE_MAX_BYTES (one older file kept), so junk traffic cannot fill the disk.
+    A line that cannot be written (a full disk) is lost, never an error in the node."""
+
+    def __init__(self, path: Path, max_bytes: int = LOG_FILE_MAX_BYTES) -> None:
+        self._handler = _QuietRotatingFile(path, maxBytes=max_bytes, backupCount=1,
+                                           encoding="utf-8")
+        self._handler.terminator = ""  # lines arrive with their newline
+
+    def write(self, text: str) -> None:
+        self._handler.emit(logging.makeLogRecord({"msg": text}))
+
+    def flush(self) -> None:
+        pass  # every write is flushed by the handler
+
+    def close(self) -> None:
+        self._handler.close()
+
+
+class _QuietRotatingFile(RotatingFileHandler):
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass  # no traceback on stderr for a line the disk would not take
 
 
 class _JsonHandler(logging.Handler):

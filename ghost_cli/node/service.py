@@ -24,13 +24,13 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ..exceptions import ConfigError
 from ..rpc import Dispatcher
 from .config import Endpoint, NodeConfig, resolve_chain_id
 from .core import NodeCore
-from .logging import NodeLog
+from .logging import LineSink, LogFile, NodeLog
 from .metrics import NodeMetrics
 from .pool import ExecutionPool
 
@@ -39,7 +39,7 @@ MAX_TICK = 0.25
 
 
 class NodeService:
-    def __init__(self, config: NodeConfig, *, log_stream: IO[str] | None = None) -> None:
+    def __init__(self, config: NodeConfig, *, log_stream: LineSink | None = None) -> None:
         self.config = config
         self._own_log = log_stream is None and config.log_file is not None
         if log_stream is None:
@@ -156,6 +156,7 @@ class NodeService:
             running = self.pool.running
             if not self.core.close():
                 self.log.write("executions_abandoned", running=running)
+            self.log.flush_suppressed()
             self.log.write("node_stopped")
             if self._own_log:
                 self.log.stream.close()
@@ -250,11 +251,11 @@ def _bind_tcp(ep: Endpoint) -> socket.socket:
     return sock
 
 
-def _open_log(config: NodeConfig) -> IO[str]:
+def _open_log(config: NodeConfig) -> LogFile:
     assert config.log_file is not None
     try:
         config.log_file.parent.mkdir(parents=True, exist_ok=True)
-        return open(config.log_file, "a", encoding="utf-8")  # noqa: SIM115 - closed in run()
+        return LogFile(config.log_file)
     except OSError as exc:
         raise ConfigError(f"cannot open log file {config.log_file}: {exc.strerror or exc}") from exc
 

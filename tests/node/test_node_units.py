@@ -13,7 +13,7 @@ from ghost_cli.exceptions import ConfigError, UsageError
 from ghost_cli.node.config import Endpoint, NodeConfig, resolve_chain_id
 from ghost_cli.node.core import Executed, NodeCore
 from ghost_cli.node.http import HttpApp
-from ghost_cli.node.logging import NodeLog
+from ghost_cli.node.logging import LogFile, NodeLog
 from ghost_cli.node.metrics import NodeMetrics
 from ghost_cli.rpc import Dispatcher, Limits
 
@@ -93,6 +93,40 @@ def test_an_exception_quoting_a_huge_input_is_logged_in_a_bounded_line():
     internal, library = (json.loads(line) for line in out.getvalue().splitlines())
     assert internal["message"].startswith("bad name x") and len(internal["message"]) <= 1000
     assert len(library["message"]) <= 1000 and len(library["error_message"]) <= 1000
+
+
+def test_lines_a_stranger_causes_for_free_are_rate_limited_and_counted():
+    out, now = io.StringIO(), [100.0]
+    log = NodeLog(out, clock=lambda: now[0], budgets={"rejected": (2, 1.0)})
+    for _ in range(5):
+        log.rejected("junk", peer="p:1", method=None, code="parse_error")
+    for _ in range(3):  # paid for with gas: never limited
+        log.write("tx", hash=b"\x01")
+    now[0] += 1.0  # one more line's worth of budget
+    log.rejected("junk", peer="p:1", method=None, code="parse_error")
+    log.rejected("junk", peer="p:1", method=None, code="parse_error")
+    log.flush_suppressed()
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [e["event"] for e in events] == [
+        "rejected", "rejected", "tx", "tx", "tx", "suppressed", "rejected", "suppressed"]
+    assert events[5] == {"ts": 101.0, "event": "suppressed", "of": "rejected", "lines": 3}
+    assert events[7]["lines"] == 1
+    log.flush_suppressed()  # nothing more was dropped: nothing more to say
+    assert len(out.getvalue().splitlines()) == 8
+
+
+def test_the_log_file_rolls_over_so_it_never_fills_the_disk(tmp_path):
+    path = tmp_path / "node.log"
+    sink = LogFile(path, max_bytes=4096)
+    log = NodeLog(sink, budgets={})
+    for i in range(500):
+        log.write("tx", hash=bytes([i % 256]) * 32, n=i)
+    sink.close()
+    older = tmp_path / "node.log.1"
+    assert path.stat().st_size <= 4096 and older.stat().st_size <= 4096
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["node.log", "node.log.1"]
+    lines = (older.read_text() + path.read_text()).splitlines()
+    assert [json.loads(line)["n"] for line in lines] == list(range(500 - len(lines), 500))
 
 
 # ---- the ASGI app, without a server ---------------------------------------------------

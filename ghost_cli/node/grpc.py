@@ -35,6 +35,7 @@ from ..exceptions import (
     GhostError,
     InvalidModuleError,
     InvalidParamsError,
+    NodeBusyError,
     NodeUnavailableError,
     NotFoundError,
     RequestTooLargeError,
@@ -97,13 +98,22 @@ def status_for(exc: GhostError) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
+#: Subscriptions open at once, whole node: each is woken by every commit, so their number
+#: multiplies what one commit costs. One more is UNAVAILABLE (`busy`).
+MAX_SUBSCRIPTIONS = 256
+#: A subscription's reads in the execution pool at once, all subscriptions together: a
+#: commit that wakes them all cannot fill the pool's queue and make others' calls `busy`.
+SUBSCRIPTION_READS = 4
+
+
 class CommitFeed:
     """Wakes gRPC subscribers after each commit. A NodeCore observer: `executed` runs in
     the writer's thread, so it only schedules the wake-up on the event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_subscriptions: int = MAX_SUBSCRIPTIONS) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: set[asyncio.Event] = set()
+        self.max_subscriptions = max_subscriptions
         self.closed = False
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -132,6 +142,9 @@ class CommitFeed:
 
     @contextmanager
     def subscription(self):
+        if len(self._waiters) >= self.max_subscriptions:
+            raise NodeBusyError(f"the node has {self.max_subscriptions} subscriptions open, "
+                                "its most: retry later")
         w = asyncio.Event()
         self._waiters.add(w)
         try:
@@ -227,9 +240,15 @@ class GhostServices:
         self.core = core
         self.feed = feed
         self.run = run or asyncio.to_thread  # the node's ExecutionPool.run
+        self._subscription_reads = asyncio.Semaphore(SUBSCRIPTION_READS)
 
     async def _core(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await self.run(fn, *args, **kwargs)
+
+    async def _follow(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """A subscription's read: in the pool like any other, a few at a time."""
+        async with self._subscription_reads:
+            return await self.run(fn, *args, **kwargs)
 
     # ghost.v1.Contracts
 
@@ -274,8 +293,8 @@ class GhostServices:
         with self.feed.subscription() as woken:
             while not self.feed.closed:
                 woken.clear()  # before reading: a commit from here on wakes us again
-                page = await self._core(self.core.events, address=address, name=name,
-                                        from_block=after[0], limit=limit)
+                page = await self._follow(self.core.events, address=address, name=name,
+                                          from_block=after[0], limit=limit)
                 new = [r for r in page if (r.height, r.index) > after]
                 for rec in new:
                     yield pb.EventRecord(event=_event(rec.event), tx_hash=rec.tx_hash,
@@ -304,12 +323,13 @@ class GhostServices:
     async def subscribe_blocks(self, req: chain.SubscribeBlocksRequest
                                ) -> AsyncIterator[chain.Block]:
         with self.feed.subscription() as woken:
-            following = min(req.from_block, MAX_HEIGHT) or await self._core(self.core.height) + 1
+            following = min(req.from_block, MAX_HEIGHT) or await self._follow(
+                self.core.height) + 1
             while not self.feed.closed:
                 woken.clear()
-                height = await self._core(self.core.height)
+                height = await self._follow(self.core.height)
                 while following <= height:
-                    yield _block(await self._core(self.core.block, following),
+                    yield _block(await self._follow(self.core.block, following),
                                  self.core.chain_id)
                     following += 1
                 await woken.wait()

@@ -15,7 +15,7 @@ from ghost_cli.grpc_gen.ghost.v1 import chain_pb2_grpc, contracts_pb2_grpc
 from ghost_cli.grpc_gen.ghost.v1 import contracts_pb2 as pb
 from ghost_cli.node.config import Endpoint
 from ghost_cli.node.core import NodeCore
-from ghost_cli.node.grpc import CommitFeed, serve_grpc, stop_grpc
+from ghost_cli.node.grpc import SUBSCRIPTION_READS, CommitFeed, serve_grpc, stop_grpc
 from ghost_cli.rpc.methods import MAX_NAME_CHARS
 
 CAP = 2
@@ -90,3 +90,56 @@ def test_names_are_bounded_as_json_rpc_string_params(core):
         return codes
 
     assert asyncio.run(scenario()) == [(grpc.StatusCode.INVALID_ARGUMENT, "invalid_params")] * 2
+
+
+def test_subscriptions_past_the_cap_are_busy_and_their_reads_share_few_pool_places(core):
+    """Every commit wakes every subscription: their number is capped, and however many
+    are woken at once, only SUBSCRIPTION_READS of their reads are in the pool together."""
+    running, most = 0, 0
+
+    async def run(fn, *args, **kwargs):  # the node's pool, counting who is inside
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            await asyncio.sleep(0.02)  # long enough for every woken read to arrive
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        finally:
+            running -= 1
+
+    async def scenario():
+        feed = CommitFeed(max_subscriptions=10)
+        server, port, _ = await serve_grpc(core, feed, Endpoint("127.0.0.1", 0),
+                                           max_body=1 << 20, run=run)
+        try:
+            channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for _ in range(2)]
+            streams = [chain_pb2_grpc.ChainStub(channels[i % 2]).SubscribeBlocks(
+                chain.SubscribeBlocksRequest()) for i in range(10)]
+            deadline = time.monotonic() + SETTLE
+            while len(feed._waiters) < 10:  # every stream has read the height and waits
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+            first_reads = most
+            one_more = chain_pb2_grpc.ChainStub(channels[0]).SubscribeBlocks(
+                chain.SubscribeBlocksRequest(), timeout=SETTLE)
+            try:
+                await one_more.read()
+                refused = None
+            except grpc.aio.AioRpcError as exc:
+                refused = (exc.code(), dict(exc.trailing_metadata())["ghost-code"])
+            feed.committed_elsewhere(1)  # wakes all ten at once
+            deadline = time.monotonic() + SETTLE
+            while running or len(feed._waiters) < 10:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+            for s in streams:
+                s.cancel()
+            for ch in channels:
+                await ch.close()
+            return refused, first_reads, most
+        finally:
+            await stop_grpc(server, feed)
+
+    refused, first_reads, woken_reads = asyncio.run(scenario())
+    assert refused == (grpc.StatusCode.UNAVAILABLE, "busy")
+    assert first_reads <= SUBSCRIPTION_READS and woken_reads <= SUBSCRIPTION_READS

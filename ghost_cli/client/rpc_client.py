@@ -125,7 +125,7 @@ class GhostClient:
         """Call one RPC method; its result, or the node's error raised as a GhostError.
         `idempotent` (sent again after a lost connection) defaults to what the method
         table says: reads are, writes and unknown methods are not."""
-        from ..rpc.errors import exception_from
+        from ..rpc.errors import exception_from, malformed_error
 
         if idempotent is None:
             idempotent = not writes(method)
@@ -145,13 +145,10 @@ class GhostClient:
                                   "a JSON-RPC response")
         if reply.get("error") is not None:
             error = reply["error"]
-            try:
-                exc = exception_from(error if isinstance(error, dict)
-                                     else {"message": str(error)})
-            except (TypeError, ValueError):  # a code or data of the wrong types
+            if (wrong := malformed_error(error)) is not None:
                 raise AnswerLostError(f"{self.url} answered with a malformed JSON-RPC "
-                                      f"error: {str(error)[:200]}") from None
-            raise exc
+                                      f"error ({wrong}): {str(error)[:200]}")
+            raise exception_from(error)
         if reply.get("id") != rid:
             raise AnswerLostError(f"{self.url} answered request {rid} with id "
                                   f"{reply.get('id')!r}")

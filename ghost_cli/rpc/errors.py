@@ -113,27 +113,61 @@ def truncate(text: str, limit: int = MAX_MESSAGE) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def exception_from(error: dict[str, Any]) -> GhostError:
-    """Rebuild the typed error a node reported: for clients, the inverse of error_object."""
+def exception_from(error: Any) -> GhostError:
+    """Rebuild the typed error a node reported: for clients, the inverse of error_object.
+    Total: whatever shape the object has (a hostile or broken peer), a GhostError."""
+    if not isinstance(error, dict):
+        error = {}
     data = error.get("data") if isinstance(error.get("data"), dict) else {}
-    code = data.get("code") or BY_NUMBER.get(error.get("code"), BY_CODE["error"]).code
+    named, number = data.get("code"), error.get("code")
+    if isinstance(named, str) and named:
+        code = named
+    else:
+        code = BY_NUMBER.get(number if type(number) is int else None, BY_CODE["error"]).code
     cls = _classes_by_code().get(code, GhostError)
     if cls is exc_module.NodeUnavailableError:  # a node says so only when nothing ran
         cls = exc_module.RequestNotSentError
     message = str(error.get("message", "error"))
+    gas = data.get("gas_used")
+    gas_used = gas if type(gas) is int and gas >= 0 else 0
     details = {k: v for k, v in data.items() if k not in ("code", "gas_used")}
+    # Built from the message alone, details added after: a peer's `data` may name any
+    # field, including a constructor's own parameters.
     if issubclass(cls, exc_module.RevertError):
-        exc: GhostError = cls(str(details.get("reason", message)),
-                              gas_used=int(data.get("gas_used", 0)))
+        reason = details.get("reason", message)
+        exc: GhostError = cls(reason if isinstance(reason, str) else message,
+                              gas_used=gas_used)
         exc.message = message
-        exc.details.update(details)  # e.g. tx_hash of the failed transaction's receipt
-        return exc
-    if issubclass(cls, ExecutionError):
-        return cls(message, gas_used=int(data.get("gas_used", 0)), **details)
-    out = cls(message, **details)
-    if cls is GhostError and code != GhostError.code:
-        out.code = code  # an unknown code (a newer node) is kept, not lost
-    return out
+    elif issubclass(cls, ExecutionError):
+        exc = cls(message, gas_used=gas_used)
+    else:
+        exc = cls(message)
+        if cls is GhostError and code != GhostError.code:
+            exc.code = code  # an unknown code (a newer node) is kept, not lost
+    exc.details.update(details)  # e.g. tx_hash of the failed transaction's receipt
+    return exc
+
+
+def malformed_error(error: Any) -> str | None:
+    """What makes `error` not an error object as a node sends one (docs/rpc.md), or None.
+    exception_from reads anything; a client treats such an answer as one it cannot read."""
+    if not isinstance(error, dict):
+        return "not an object"
+    if type(error.get("code")) is not int:
+        return "its code is not an integer"
+    if not isinstance(error.get("message"), str):
+        return "its message is not a string"
+    data = error.get("data")
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        return "its data is not an object"
+    for field, ok in (("code", lambda v: isinstance(v, str)),
+                      ("reason", lambda v: isinstance(v, str)),
+                      ("gas_used", lambda v: type(v) is int and v >= 0)):
+        if field in data and not ok(data[field]):
+            return f"its data.{field} is of the wrong type"
+    return None
 
 
 def _classes_by_code() -> dict[str, type[GhostError]]:

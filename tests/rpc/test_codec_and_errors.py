@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ghost_cli import exceptions
 from ghost_cli.exceptions import GhostError, ParseError, RequestError
@@ -16,6 +18,7 @@ from ghost_cli.rpc.errors import (
     error_code_for,
     error_object,
     exception_from,
+    malformed_error,
 )
 
 
@@ -43,6 +46,7 @@ def test_every_ghost_error_has_a_number_and_round_trips(cls):
     assert row.number in {e.number for e in ALL_ERRORS}
     obj = json.loads(json.dumps(error_object(exc)))
     assert obj["data"]["code"] == exc.code and obj["code"] == row.number
+    assert malformed_error(obj) is None  # what a client takes as well formed
     back = exception_from(obj)
     # A class that refines its parent without a code of its own (the client's "not sent"
     # and "answer lost" kinds of node_unavailable) travels as the class owning the code.
@@ -73,6 +77,34 @@ def test_execution_errors_carry_gas_and_details():
 def test_a_newer_nodes_unknown_code_is_kept():
     back = exception_from({"code": -32099, "message": "m", "data": {"code": "brand_new"}})
     assert type(back) is GhostError and back.code == "brand_new"
+
+
+@pytest.mark.parametrize("obj", [
+    {"code": -32013, "message": "x", "data": {"message": "m"}},  # a constructor's own name
+    {"code": -32042, "message": "x", "data": {"code": "bad_arguments", "reason": 5,
+                                              "detail": "d"}},
+    {"code": [1]},  # unhashable
+    {"code": -32021, "data": {"gas_used": "lots", "reason": ["x"]}},
+    {"code": -32022, "data": {"gas_used": -5}},
+    {"data": {"code": {"a": 1}}},
+    {"code": True, "message": None},
+    [], None, "error",
+])
+def test_any_error_object_a_peer_sends_becomes_a_ghost_error(obj):
+    back = exception_from(obj)
+    assert isinstance(back, GhostError) and isinstance(back.message, str)
+    assert getattr(back, "gas_used", 0) >= 0 and isinstance(back.details, dict)
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.sampled_from(["code", "message", "data", "gas_used",
+                                                       "reason", "detail", "tx_hash"]),
+                                      inner, max_size=4),
+                    max_leaves=12))
+@settings(max_examples=300, deadline=None)
+def test_exception_from_is_total(obj):
+    assert isinstance(exception_from(obj), GhostError)
 
 
 @pytest.mark.parametrize("body", [b"{", b"\xff\xfe", b"[1,", b'{"a": NaN}', b"[" * 100_000])

@@ -82,8 +82,13 @@ def assemble_file(source: Path, output: Path, abi_path: Path | None) -> dict[str
             doc = json.loads(_read(abi_path))
             metadata = doc if isinstance(doc, dict) and "abi" in doc else {"abi": doc}
             parsed = Abi.from_json(metadata["abi"])
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except ValueError as exc:  # not JSON, or the ABI reader's own one-line reason
             raise UsageError(f"{abi_path} is not a ghost ABI: {exc}") from None
+        except (KeyError, TypeError, AttributeError):  # Python's words would not help
+            raise UsageError(f"{abi_path} is not a ghost ABI: expected an object like "
+                             '{"version": 1, "functions": [{"name": ..., "inputs": [...], '
+                             '"output": ...}, ...]} or a metadata object with "abi"'
+                             ) from None
         section = metadata_json(metadata)
         functions = [{"name": f.name, "signature": f.signature,
                       "selector": "0x" + selector(f.signature).hex()} for f in parsed.functions]
@@ -103,6 +108,11 @@ def disassemble_file(path: Path):
     from ..vm.zvm import decode_zvmc, disassemble, read_zvmc_metadata
 
     data = _read(path)
+    if data.startswith(b"\0asm"):  # else listed as if it were ZVM bytes, all nonsense
+        from ..exceptions import UsageError
+
+        raise UsageError(f"{path} is a WebAssembly module, not ZVM code: `ghost build "
+                         "--target zvm` makes a .zvmc, `ghost inspect` shows a contract's ABI")
     if data.startswith(ZVMC.magic):
         container = decode_zvmc(data)
         info = {"path": str(path), "container": True, "target": container.target_name,

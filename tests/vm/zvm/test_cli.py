@@ -117,6 +117,23 @@ def test_disasm_of_raw_bytes_and_garbage(tmp_path):
     bad.write_bytes(b"ZVMC\x09")
     r = ghost("disasm", str(bad), "--json", cwd=tmp_path)
     assert r.returncode == 5 and json.loads(r.stdout)["error"]["code"] == "invalid_module"
+    wasm = tmp_path / "x.wasm"
+    wasm.write_bytes(b"\0asm\x01\0\0\0")
+    r = ghost("disasm", str(wasm), cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    assert "x.wasm is a WebAssembly module, not ZVM code" in r.stderr
+
+
+def test_asm_abi_that_is_no_abi_at_all_says_what_one_looks_like(tmp_path):
+    src = tmp_path / "x.zasm"
+    src.write_text("PUSH 1\nHALT\n")
+    bad = tmp_path / "a.json"
+    for doc in ({"functions": 5}, [1, 2], {"abi": 7}):
+        bad.write_text(json.dumps(doc))
+        r = ghost("asm", str(src), "--abi", str(bad), cwd=tmp_path)
+        assert r.returncode == 2 and "a.json is not a ghost ABI: expected an object" in r.stderr
+        assert "object is not" not in r.stderr  # not Python's own words
+    assert not (tmp_path / "x.zvmc").exists()
 
 
 def _project(tmp_path) -> Path:

@@ -104,6 +104,13 @@ class StoreWorld:
         return self.store.nonce(address)
 
 
+def nonce_error(tx: Transaction, expected: int) -> NonceError:
+    """The refusal of a transaction whose nonce is not its sender's next, `expected`."""
+    state = "was already used" if tx.nonce < expected else "is ahead of the account"
+    return NonceError(f"nonce {tx.nonce} of {format_address(tx.sender)} {state} "
+                      f"(next is {expected})")
+
+
 class Executor:
     def __init__(
         self,
@@ -165,14 +172,8 @@ class Executor:
         tx = signed.tx
         self.check_stateless(signed, verify=False)
         expected = self.store.nonce(tx.sender)
-        if tx.nonce < expected:
-            raise NonceError(
-                f"nonce {tx.nonce} of {format_address(tx.sender)} was already used (next is "
-                f"{expected})")
-        if tx.nonce > expected:
-            raise NonceError(
-                f"nonce {tx.nonce} of {format_address(tx.sender)} is ahead of the account "
-                f"(next is {expected})")
+        if tx.nonce != expected:
+            raise nonce_error(tx, expected)
         if isinstance(verified, GhostError):
             raise verified
         if not verified:

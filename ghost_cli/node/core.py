@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from .. import __version__
 from ..chain.checkpoint import Checkpoint, CheckpointPolicy, maybe_checkpoint
-from ..chain.executor import Executor, Receipt
+from ..chain.executor import Executor, Receipt, nonce_error
 from ..chain.store import EventRecord, ReceiptRecord, StateStore, open_store
 from ..chain.transaction import SignedTransaction, verify_authorization
 from ..exceptions import (
@@ -54,6 +54,7 @@ from ..names import NameRecord
 from ..vm.engines import Engine, default_engines
 from ..vm.gas import DEFAULT_GAS_LIMIT
 from ..vm.types import Event, Limits
+from .admission import Admission
 
 STATE_FILE = "state.db"
 MODULE_CACHE_DIR = "module-cache"
@@ -257,6 +258,7 @@ class NodeCore:
         self._readers: list[StateStore] = []
         self._readers_lock = threading.Lock()
         self._closed = False
+        self._admission = Admission()  # what lets a replay skip its signature check
         from ..names import install_registry
 
         with store.exclusive():  # several nodes may start on one database at once
@@ -352,11 +354,17 @@ class NodeCore:
         except GhostError as exc:
             self._refused(signed, exc, start)
             raise
+        if self._admission.used(signed):  # a replay: refused before its signatures
+            exc = nonce_error(signed.tx, self.nonce(signed.tx.sender))
+            self._refused(signed, exc, start)
+            raise exc
         item = _Pending(signed, now, start)
-        try:
-            verify_authorization(signed)
-        except GhostError as exc:
-            item.verified = exc
+        if not self._admission.seen_valid(signed):
+            try:
+                verify_authorization(signed)
+                self._admission.valid(signed)
+            except GhostError as exc:
+                item.verified = exc
         with self._queue_mutex:
             self._queue.append(item)
             item.lead = not self._leading
@@ -450,6 +458,9 @@ class NodeCore:
 
     def _finished(self, item: _Pending, commit: float | None) -> None:
         tx = item.signed.tx
+        if item.receipt is not None or (  # recorded: ran, or ran and failed
+                isinstance(item.error, GhostError) and "block_height" in item.error.details):
+            self._admission.committed(tx.sender, tx.nonce)
         if item.receipt is not None:
             r = item.receipt
             self._report(item.signed, r.address, r.gas_used, "ok", item.start, r.block_height,

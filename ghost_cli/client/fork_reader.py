@@ -4,7 +4,6 @@ and `ghost_getAccount` (docs/rpc.md). It only fetches; the fork checks what it g
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ from ..exceptions import (
     NotFoundError,
     UsageError,
 )
+from .answers import malformed_as
 from .rpc_client import SyncGhostClient
 
 if TYPE_CHECKING:
@@ -28,17 +28,9 @@ def _raw(text: str) -> bytes:
     return bytes.fromhex(text[2:])
 
 
-def _checked(method):
-    """An answer without the fields read, or with values of the wrong types, is a
-    CryptoError (what the fork reports for a value that does not verify), not a crash."""
-    @functools.wraps(method)
-    def wrapper(self: RpcForkReader, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-            raise CryptoError(f"{self.location} answered {method.__name__} with a malformed "
-                              f"result ({type(exc).__name__}: {exc})") from None
-    return wrapper
+#: An answer without the fields read, or with values of the wrong types, is a CryptoError
+#: (what the fork reports for a value that does not verify), not a crash.
+_checked = malformed_as(CryptoError, lambda self: self.location)
 
 
 class RpcForkReader:

@@ -12,7 +12,6 @@ once per contract with ghost_getContract.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,6 +23,7 @@ from ..chain.transaction import SignedTransaction, Transaction, sign_single, to_
 from ..config.project import NetworkConfig
 from ..exceptions import AnswerLostError, ConfigError, UsageError
 from ..vm.types import Event
+from .answers import malformed_as
 from .rpc_client import SyncGhostClient
 from .transport import TRANSPORTS, transport_name
 
@@ -35,18 +35,9 @@ def _bytes(text: str) -> bytes:
     return bytes.fromhex(text[2:] if text.startswith("0x") else text)
 
 
-def _from_node(method):
-    """A method that reads fields of the node's answers: an answer without them, or with
-    values of the wrong types, is one we could not read (AnswerLostError: a transaction
-    may have been applied), never a crash."""
-    @functools.wraps(method)
-    def wrapper(self: RemoteNetwork, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-            raise AnswerLostError(f"{self.client.url} answered {method.__name__} with a "
-                                  f"malformed result ({type(exc).__name__}: {exc})") from None
-    return wrapper
+#: A method that reads fields of the node's answers: a malformed one is an answer we could
+#: not read (AnswerLostError: a transaction may have been applied), never a crash.
+_from_node = malformed_as(AnswerLostError, lambda self: self.client.url)
 
 
 def node_url(config: NetworkConfig, transport: str | None) -> tuple[str, str]:

@@ -26,7 +26,6 @@ import json
 import os
 import re
 import stat
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,6 +40,7 @@ from ..exceptions import (
     UsageError,
     WrongPassphraseError,
 )
+from ..fsutil import write_new
 from .address import address_of_public_key, format_address, from_hex, parse_address
 from .multisig import MultisigAccount
 from .scheme import Encoded
@@ -380,40 +380,11 @@ class Keystore:
             self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             if self.dir.stat().st_mode & 0o077:  # made earlier, or by a looser umask
                 self.dir.chmod(0o700)
-            if not _write_new(info.path, data):
+            if not write_new(info.path, data):
                 raise UsageError(f"a key named {info.name!r} already exists ({info.path})")
         except OSError as exc:  # full disk, read-only home: nothing partial is left behind
             raise KeystoreError(f"cannot write keystore {info.path}: "
                                 f"{exc.strerror or exc}") from None
-
-
-def _write_new(path: Path, data: bytes) -> bool:
-    """Write `data` to a temporary file (mode 0600) and hard-link it as `path`; False,
-    writing nothing, when `path` exists (a rename would replace it). Where the file
-    system has no hard links, the name is claimed with O_EXCL first, then replaced."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        except OSError:  # no hard links here (FAT, some network mounts)
-            try:
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            except FileExistsError:
-                return False
-            try:
-                os.replace(tmp, path)
-            except BaseException:
-                path.unlink(missing_ok=True)  # our own empty claim
-                raise
-        return True
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def _mode(path: Path) -> int | None:

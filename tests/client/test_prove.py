@@ -44,8 +44,9 @@ class LyingNode(SyncGhostClient):
         return {**doc, "value": "0x" + "ff" * 8}
 
 
-def test_a_proof_that_does_not_match_the_value_is_refused(node, built_project):
-    key = KeyPair.generate("ml-dsa-65", b"\x09" * 32)
+def _counter_at_one(node, built_project, seed: bytes):
+    """A counter deployed and incremented once on `node`: (config, address, code)."""
+    key = KeyPair.generate("ml-dsa-65", seed * 32)
     code = (built_project / "build" / "counter.wasm").read_bytes()
     config = NetworkConfig("local", "node", 1337, url=f"quic://{node.bound['quic']}",
                            ca=node.bound["ca"])
@@ -54,6 +55,11 @@ def test_a_proof_that_does_not_match_the_value_is_refused(node, built_project):
         net.call("counter", "increment", signer=key)
         honest = prove_query(net, address, "get", [], code)
         assert honest.result == 1 and honest.reads[0].value == (1).to_bytes(8, "little")
+    return config, address, code
+
+
+def test_a_proof_that_does_not_match_the_value_is_refused(node, built_project):
+    config, address, code = _counter_at_one(node, built_project, b"\x09")
     lying = LyingNode(config.url, ca=config.ca)
     with RemoteNetwork(config, client=lying) as net, pytest.raises(
             CryptoError, match="does not verify against state root"):
@@ -68,13 +74,7 @@ class MalformedProofNode(SyncGhostClient):
 
 
 def test_a_malformed_proof_is_a_crypto_error_not_a_traceback(node, built_project):
-    key = KeyPair.generate("ml-dsa-65", b"\x0a" * 32)
-    code = (built_project / "build" / "counter.wasm").read_bytes()
-    config = NetworkConfig("local", "node", 1337, url=f"quic://{node.bound['quic']}",
-                           ca=node.bound["ca"])
-    with RemoteNetwork(config) as net:
-        address = net.deploy(code, name="counter", signer=key).address
-        net.call("counter", "increment", signer=key)
+    config, address, code = _counter_at_one(node, built_project, b"\x0a")
     with RemoteNetwork(config, client=MalformedProofNode(config.url, ca=config.ca)) as net, \
             pytest.raises(CryptoError, match="proof for storage key 0x.* is malformed"):
         prove_query(net, address, "get", [], code)

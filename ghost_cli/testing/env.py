@@ -70,6 +70,8 @@ class GhostEnv:
         self.sandbox = sandbox
         self.artifacts = artifacts
         self.target = target
+        #: Each contract's target in ghost.toml: what `ghost deploy` would deploy.
+        self.deploy_targets: dict[str, str] = {}
         self.accounts = sandbox.accounts
         self.sender = sandbox.default_sender
         # Keys of other schemes that `keys()` handed out, by address, so they can sign.

@@ -149,6 +149,7 @@ def _new_session(config: pytest.Config, project, target: str | None):
         store=fork,
     )
     env = GhostEnv(sandbox, artifacts, target=target)
+    env.deploy_targets = {name: c.target for name, c in project.contracts.items()}
     env.fork = fork
     env.sources = _sources(project)
     env.gas_records = config.stash[RECORDS]

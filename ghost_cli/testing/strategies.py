@@ -131,6 +131,42 @@ def strategy_for(ty: Any, dictionary: Dictionary | None = None, abi: Any = None)
     raise UsageError(f"cannot fuzz ABI type {ty}")
 
 
+def simplest(ty: Any, abi: Any = None) -> Any:
+    """The simplest value of ABI type `ty`, in the codec's Python form (0, false, the zero
+    address, empty or zeroed bytes, "", no items, null, the first variant): what shrinking
+    an invariant's sequence tries for each argument."""
+    from ..abi import types as t
+
+    ty = t.parse_type(ty, abi)
+    if isinstance(ty, t.IntType):
+        return 0
+    if isinstance(ty, t.BoolType):
+        return False
+    if isinstance(ty, t.AddressType):
+        return bytes(20)
+    if isinstance(ty, t.FixedBytesType):
+        return bytes(ty.n)
+    if isinstance(ty, t.BytesType):
+        return b""
+    if isinstance(ty, t.StringType):
+        return ""
+    if isinstance(ty, t.ArrayType):
+        return [simplest(ty.elem, abi)] * ty.n
+    if isinstance(ty, t.SliceType):
+        return []
+    if isinstance(ty, t.OptionalType):
+        return None
+    if isinstance(ty, t.TupleType):
+        return tuple(simplest(e, abi) for e in ty.elems)
+    if isinstance(ty, t.StructType):
+        return {n: simplest(f, abi) for n, f in ty.fields}
+    if isinstance(ty, t.EnumType):
+        return ty.variants[0][0]
+    from ..exceptions import UsageError
+
+    raise UsageError(f"cannot fuzz ABI type {ty}")
+
+
 def cli_value(ty: Any, value: Any, abi: Any = None) -> str:
     """`value` as `ghost call` parses an argument of type `ty` (shell-quoted when needed):
     scalars as themselves, compound types as JSON (docs/abi.md)."""

@@ -31,6 +31,12 @@ comptime {
     ghost.exportContract(@This());
 }
 
+/// Moves nothing, and comes first in the ABI: a shrinker that makes calls simpler
+/// (towards the first function) instead of dropping them leaves it all over a sequence.
+pub fn idle(who: ghost.Address) u64 {
+    return who[0];
+}
+
 /// Panics for exactly one input.
 pub fn check(x: u64, flag: bool) u64 {
     if (x == 1337) @panic("planted: x == 1337");
@@ -95,6 +101,11 @@ def env(request, lab):
     sandbox.close()
 
 
+def _deploy_line(env) -> str:
+    """The replay's deploy: planted's ghost.toml target is wasm, so a ZVM run says so."""
+    return "ghost deploy planted" + ("" if env.target == "wasm" else " --target zvm")
+
+
 def test_boundaries_hold_limits_powers_of_two_and_literals():
     values = int_boundaries("u8", [200, 999])
     assert values[:3] == [0, 1, 2]
@@ -129,7 +140,7 @@ def test_a_panic_behind_one_argument_value_is_found_and_shrunk(env):
         Fuzz(env, FuzzSettings())(c.check)
     text = str(caught.value)
     assert "planted: x == 1337" in text
-    assert "ghost deploy planted\n  ghost call planted check 1337 false" in text
+    assert f"{_deploy_line(env)}\n  ghost call planted check 1337 false" in text
     assert isinstance(caught.value.error, PanicError)
     assert c.check(5, True) == 5  # every example was rolled back; the contract still works
 
@@ -168,6 +179,21 @@ def test_a_property_sees_the_generated_arguments(env):
     assert setup.strip() == "ghost call counter add 10"
     assert failing.strip().startswith("ghost call counter add ")
     assert 2**63 - 10 <= int(failing.split()[-1]) < 2**63
+
+
+def test_two_distinct_failures_report_the_simplest_with_its_own_replay(env):
+    c = env.deploy("counter")
+    with pytest.raises(FuzzFailure) as caught:
+        @Fuzz(env, FuzzSettings(runs=100)).given(c.add)
+        def two_bugs(n):
+            if n == 2:
+                raise ValueError("two")
+            assert n != 1, "one"
+    # not hypothesis' "found 2 distinct failures", which the replay lines cannot show
+    first, *_, failing = str(caught.value).splitlines()
+    assert "distinct failures" not in first
+    assert failing.strip() == "ghost call counter add 1" and "one" in first
+    assert isinstance(caught.value.error, AssertionError)
 
 
 def test_the_same_examples_every_run_and_another_seed_changes_them(env):
@@ -269,17 +295,18 @@ def test_ghost_test_finds_both_bugs_and_the_replay_reproduces(
     result = run_ghost("test", "--target", "zvm", "-p", "no:randomly", cwd=lab_copy)
     assert result.code == 10, result.stdout + result.stderr
     out = result.stdout
+    # planted's target in ghost.toml is wasm: the deploy asks for the engine that failed
     assert _replay_lines(out, "test_fuzz_check") == [
-        "ghost deploy planted", "ghost call planted check 1337 false"]
+        "ghost deploy planted --target zvm", "ghost call planted check 1337 false"]
     stage = _replay_lines(out, "test_invariant_stage")
     assert [line.split("   #")[0] for line in stage] == [
-        "ghost deploy planted", "ghost call planted arm", "ghost call planted load 7",
-        "ghost call planted fire"]
+        "ghost deploy planted --target zvm", "ghost call planted arm",
+        "ghost call planted load 7", "ghost call planted fire"]
     assert "2 failed" in out
 
-    # ... and the printed lines, run as they are, reproduce the failures on the sandbox
-    # (as wasm, the project's default target).
-    assert run_ghost("build", cwd=lab_copy).code == 0
+    # ... and the printed lines, run as they are, reproduce the failures on the sandbox,
+    # on ZVM again.
+    assert run_ghost("build", "--target", "zvm", cwd=lab_copy).code == 0
     deploy, call = (shlex.split(line)[1:] for line in _replay_lines(out, "test_fuzz_check"))
     assert run_ghost(*deploy, cwd=lab_copy).code == 0
     failed = run_ghost(*call, cwd=lab_copy)
@@ -330,8 +357,8 @@ def test_reverts_pass_unless_refused_or_not_listed(env):
 def test_a_panic_inside_a_sequence_is_shrunk_to_the_one_call(env):
     c = env.deploy("planted")
     with pytest.raises(FuzzFailure) as caught:
-        Invariants(env, FuzzSettings(depth=10))(c, c.safe, exclude=["widen", "arm"])
+        Invariants(env, FuzzSettings(depth=10))(c, c.safe, exclude=["widen", "arm", "idle"])
     lines = str(caught.value).splitlines()
     assert lines[0].startswith("call 1 of the sequence failed: panic: planted: x == 1337")
-    assert lines[-2:] == ["  ghost deploy planted", "  ghost call planted check 1337 false"]
+    assert lines[-2:] == [f"  {_deploy_line(env)}", "  ghost call planted check 1337 false"]
     assert isinstance(caught.value.error, PanicError)

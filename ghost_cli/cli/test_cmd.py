@@ -116,6 +116,13 @@ def register(app: typer.Typer) -> None:
             report_path = Path(tmp) / "report.json"
             # The plugin is loaded through its pytest11 entry point.
             extra, named = _pytest_args(list(ctx.args), project.root)
+            if not named and not watch and not (project.root / "tests").is_dir():
+                # pytest would say "file or directory not found: tests", read as a bad
+                # argument (exit 2), though the user gave none
+                from ..exceptions import TestsFailedError
+
+                raise TestsFailedError(f"no tests ran: {project.root / 'tests'} does not "
+                                       f"exist (tests are tests/test_*.py files)")
             cmd = [sys.executable, "-m", "pytest", *([] if named else ["tests"]),
                    "--ghost-project", str(project.root), "--ghost-report", str(report_path)]
             cmd += [] if watch else ["--ghost-prebuilt"]

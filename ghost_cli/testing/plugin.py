@@ -416,6 +416,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             counts["errors"] += 1
         else:
             counts["failed"] += 1
+    elif report.when == "teardown" and report.failed:
+        counts["errors"] += 1
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """A test file that cannot be collected (a syntax or import error) is an error, as
+    pytest's summary counts it: "0 failed, 0 errors, 0 passed" said nothing went wrong."""
+    outcome = yield
+    if outcome.get_result().failed:
+        collector.config.stash[OUTCOMES]["errors"] += 1
 
 
 def _counted(config: pytest.Config) -> list:

@@ -133,3 +133,20 @@ def test_reverted_calls_count_in_gas_report_snapshot_and_check(project, run_ghos
     moved = run_ghost("test", "--check", "--json", cwd=project)
     assert moved.code == 9, moved.stdout + moved.stderr
     assert test_id in moved.json["error"]["message"]
+
+
+def test_a_test_file_that_cannot_be_collected_counts_as_an_error(project, run_ghost):
+    (project / "tests" / "test_syntax.py").write_text("def test_x(:\n")
+    result = run_ghost("test", "--json", cwd=project)
+    assert result.code == 10
+    assert result.json["error"]["details"]["tests"]["errors"] == 1
+    assert result.json["error"]["message"].startswith("0 failed, 1 errors")
+
+
+def test_a_project_without_tests_runs_none(project, run_ghost):
+    import shutil
+
+    shutil.rmtree(project / "tests")
+    result = run_ghost("test", "--json", cwd=project)
+    assert result.code == 10, result.stderr
+    assert result.json["error"]["message"].startswith("no tests ran: ")

@@ -250,6 +250,7 @@ class GhostEnv:
             raise UsageError(f"block time must be a whole number of seconds >= 0, not "
                              f"{timestamp!r}")
         self.clock.fixed = timestamp
+        self._cheated("warp", timestamp)
 
     def roll(self, height: int) -> None:
         """The next transaction runs in block `height` (later ones in height + 1, ...);
@@ -263,6 +264,7 @@ class GhostEnv:
         if height - 1 > current:
             with store.transaction():
                 store.add_block(height - 1, int(self.clock()), None)
+        self._cheated("roll", height)
 
     @property
     def block_height(self) -> int:
@@ -297,6 +299,12 @@ class GhostEnv:
         with self.sandbox.store.transaction():
             self.sandbox.store.storage_apply(
                 address, {_key(key): None if value is None else bytes(value)})
+        self._cheated("store", address, key, value)
+
+    def _cheated(self, name: str, *args: Any) -> None:
+        """Note a cheatcode among the operations: a fuzz replay says where it happened,
+        since no `ghost` command can do it."""
+        self.outcomes.append(Outcome("cheat", "", name, args))
 
     def label(self, address: Any, name: str) -> bytes:
         """Show `address` as `name` in assertion messages and reports; returns it."""

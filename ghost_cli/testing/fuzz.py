@@ -126,12 +126,22 @@ def setup_lines(env) -> list[str]:
                            for t, a in zip(ctor, o.args, strict=False))
             lines.append(f"ghost deploy {o.contract}{args}{_target(env, o.contract)}"
                          + _as(env, o.sender))
+        elif o.kind == "cheat":
+            lines.append(_cheat_line(env, o))
         elif o.kind == "call":
             types = _function_types(env, o.contract, o.function)
             if types is not None:
                 lines.append(Step(o.contract, o.function, types, o.args, o.sender,
                                   abi=env.abis.get(o.contract)).replay(env))
     return lines
+
+
+def _cheat_line(env, o) -> str:
+    """A comment where the test used a cheatcode: no `ghost` command warps the clock,
+    rolls the height or writes raw storage, so the lines alone may not fail the same way."""
+    shown = ", ".join(env.labels.get(a, "0x" + a.hex()) if isinstance(a, bytes) and len(a) == 20
+                      else repr(a) for a in o.args)
+    return f"# ghost_env.{o.function}({shown}): a cheatcode; replay this case in a test"
 
 
 def _target(env, name: str) -> str:

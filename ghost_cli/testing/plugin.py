@@ -378,7 +378,7 @@ def _compare_targets(item: pytest.Item, report: pytest.TestReport) -> None:
     others = tuple(sorted((k, repr(v)) for k, v in callspec.params.items()
                           if k != "ghost_target"))
     runs = item.config.stash[RUNS].setdefault((item.nodeid.split("[")[0], others), {})
-    runs[target] = [asdict(o) for o in env.outcomes]
+    runs[target] = [asdict(o) for o in env.outcomes if o.kind != "cheat"]
     if len(runs) < 2 or not report.passed:
         return
     (t1, a), (t2, b) = sorted(runs.items())

@@ -196,6 +196,21 @@ def test_two_distinct_failures_report_the_simplest_with_its_own_replay(env):
     assert isinstance(caught.value.error, AssertionError)
 
 
+def test_a_cheatcode_before_fuzzing_is_a_comment_where_it_happened(env):
+    c = env.deploy("planted")
+    env.warp(1_900_000_000)
+    env.store(c, "stage", b"\x01")
+    c.note(1)
+    with pytest.raises(FuzzFailure) as caught:
+        Fuzz(env, FuzzSettings())(c.check)
+    assert str(caught.value).splitlines()[-5:] == [
+        f"  {_deploy_line(env)}",
+        "  # ghost_env.warp(1900000000): a cheatcode; replay this case in a test",
+        "  # ghost_env.store(planted, 'stage', b'\\x01'): a cheatcode; replay this case in a test",
+        "  ghost call planted note 1",
+        "  ghost call planted check 1337 false"]
+
+
 def test_the_same_examples_every_run_and_another_seed_changes_them(env):
     c = env.deploy("counter")
 

@@ -48,11 +48,16 @@ def format_sources(project: Project, paths: list[Path] | None = None, *, check: 
     files = [p.resolve() for p in paths] if paths else zig_sources(project,
                                                                   include_sdk=include_sdk)
     for p in files:
+        if not p.exists():
+            raise UsageError(f"no such file: {p}")
         if not p.is_file() or p.suffix != ".zig":
             raise UsageError(f"not a Zig source file: {p}")
     if not files:
         return FormatResult([], [])
-    run = run_zig(["fmt", *(["--check"] if check else []), *map(str, files)], cwd=project.root)
+    # relative to the project root where they can be: Zig's diagnostics name them as
+    # given, and `ghost build` names sources relative to the root too
+    names = [_rel(p, project.root) for p in files]
+    run = run_zig(["fmt", *(["--check"] if check else []), *names], cwd=project.root)
     errors = [line for line in run.stderr.splitlines() if "error:" in line]
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

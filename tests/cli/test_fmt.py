@@ -42,7 +42,10 @@ def test_fmt_named_files_and_a_syntax_error(project, run_ghost):
     bad.write_text("const x = ;\n")
     result = run_ghost("fmt", "--json", "src/broken.zig", cwd=project)
     assert result.code == 4
-    assert "zig fmt cannot parse" in result.json["error"]["message"]
+    # named as `ghost build` names sources: relative to the project root
+    assert result.json["error"]["message"].startswith("zig fmt cannot parse src/broken.zig:1:")
     assert bad.read_text() == "const x = ;\n"
     missing = run_ghost("fmt", "src/nothing.zig", cwd=project)
-    assert missing.code == 2 and "not a Zig source file" in missing.stderr
+    assert missing.code == 2 and "no such file" in missing.stderr
+    not_zig = run_ghost("fmt", "ghost.toml", cwd=project)
+    assert not_zig.code == 2 and "not a Zig source file" in not_zig.stderr

@@ -27,6 +27,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Create a new contract project: ghost.toml, Zig sources with the SDK, tests."""
+        import shlex
+
         from ..scaffold import identifier_for, new_project
 
         root = new_project(name, template, directory or Path(name))
@@ -35,6 +37,7 @@ def register(app: typer.Typer) -> None:
              "path": str(root)},
             lambda: out.out.print(
                 f"Created {name} from template {template} in {root}\n"
-                f"Next: cd {root} && ghost build && ghost deploy"
+                f"Next: cd {shlex.quote(str(root))} && ghost build && ghost deploy",
+                markup=False,  # a path may hold [brackets]
             ),
         )

@@ -21,3 +21,13 @@ def test_a_name_that_cannot_be_made_an_identifier_is_refused(tmp_path, run_ghost
     assert result.code == 2
     assert result.json["error"]["message"].startswith("invalid project name '2fast'")
     assert not (tmp_path / "2fast").exists()
+
+
+def test_the_next_step_line_quotes_a_path_for_the_shell(tmp_path, run_ghost):
+    import shlex
+
+    where = tmp_path / "my projects" / "[x]"
+    result = run_ghost("new", "app", "--dir", str(where), cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    next_line = result.stdout.splitlines()[-1]
+    assert shlex.split(next_line)[:3] == ["Next:", "cd", str(where)]

@@ -207,6 +207,8 @@ class TestPostgres(StateStoreSuite):
             open_store(url)
         assert "hunter2secret" not in str(info.value) and "ghost:***@" in str(info.value)
         assert info.value.code == "store_unavailable"
+        # libpq's reason, on one line (not the pool's "incomplete after 5.0 sec")
+        assert "Connection refused" in str(info.value) and "\n" not in str(info.value)
 
     def test_a_write_session_on_one_store_waits_for_another(self, url):
         """Two handles (as two node processes would have): the head row lock orders them."""
@@ -244,6 +246,12 @@ def test_redaction_and_url_parsing():
                      ("postgresql://u@h/db?nosuch=1", "malformed store URL")):
         with pytest.raises(UsageError, match=why):
             parse_store_url(url)
+    # libpq quotes the token it cannot parse, which may be the password itself
+    for url in ("postgresql://u:hunter%zz2@h/db", "postgresql://u:hunter2@[::1/db",
+                "postgresql://u@h/db?password=hunter%zz2"):
+        with pytest.raises(UsageError, match="malformed store URL") as info:
+            parse_store_url(url)
+        assert "hunter" not in str(info.value), info.value
 
 
 def test_a_listener_hears_another_stores_commits(pg_cluster):

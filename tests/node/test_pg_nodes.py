@@ -1,6 +1,6 @@
 """Several `ghost node start --store postgresql://...` processes serving one chain from one
 real PostgreSQL database: concurrent signed writes through different nodes, kill -9 of a
-node under load, and the database restarted under load."""
+node under load, the database restarted under load, and a database that stops answering."""
 
 from __future__ import annotations
 
@@ -218,6 +218,20 @@ def test_database_restart_under_load_is_a_retryable_error_then_reconnects(
         assert {e["data"]["code"] for e in errors} == {"store_unavailable"}, errors
         assert node.proc.poll() is None  # the node stayed up and reconnected
         _check_chain(node.url, key, [docs], acked, deploy_doc, tmp_path / "replay")
+    finally:
+        node.stop()
+
+
+def test_a_frozen_database_takes_the_node_out_of_the_load_balancer(tmp_path, pg_cluster):
+    """A database that keeps its connections open but never answers: /health must not go
+    on saying ok from an idle LISTEN connection."""
+    node = start_node(tmp_path / "n0", "--store", pg_cluster.new_database())
+    try:
+        _health_until(node.url, 200)
+        with pg_cluster.frozen():
+            health = _health_until(node.url, 503)
+            assert health.json()["error"]["code"] == "store_unavailable"
+        assert _health_until(node.url, 200).json()["ok"] is True
     finally:
         node.stop()
 

@@ -4,9 +4,11 @@ conftest loads it, so every test package can ask for `pg_cluster` or `store_url`
 import itertools
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from glob import glob
 from pathlib import Path
 
@@ -59,6 +61,22 @@ class PgCluster:
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    @contextmanager
+    def frozen(self):
+        """Every server process stopped (SIGSTOP) inside: a database that keeps its
+        connections open and never answers (a paused machine, a stalled disk)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True,
+                                  text=True, check=True).stdout.split()
+        pids = [postmaster, *map(int, children)]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
 
     def url(self, db: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"

@@ -106,6 +106,11 @@ POOL_TIMEOUT = 5.0
 DEFAULT_POOL_SIZE = 10
 #: how often a node that is not the checkpoint maker tries to become it
 LEADER_RETRY_SECONDS = 5.0
+#: how often the listener asks the database whether it answers: a frozen server (or a
+#: network that drops packets) keeps a connection open that simply never speaks again
+HEARTBEAT_SECONDS = 1.0
+#: no answer for this long and `reachable` (what /health says) turns False
+STALE_SECONDS = 3.0
 
 _LOST = (psycopg.OperationalError, psycopg.InterfaceError)
 log = logging.getLogger(__name__)
@@ -128,10 +133,15 @@ class PostgresStore(SqlStore):
         self._leader_retry_at = 0.0  # monotonic time of the next try for the lock
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
-        #: False while the listener's connection is down (listen()): what /health says
-        #: without asking the database on every probe.
-        self.reachable = True
+        #: monotonic time the listener last heard the database (None: not listening)
+        self._heard_at: float | None = None
         if pool is None:
+            # One plain connection first: when the database is unreachable that is one
+            # line with libpq's reason at once, not the pool's retries and a timeout.
+            try:
+                psycopg.connect(self._url.path, connect_timeout=int(POOL_TIMEOUT)).close()
+            except _LOST as exc:
+                raise self._unavailable(exc, "cannot connect to") from None
             pool = ConnectionPool(
                 self._url.path, min_size=1, max_size=pool_size, open=False,
                 kwargs={"autocommit": True}, check=ConnectionPool.check_connection,
@@ -161,10 +171,21 @@ class PostgresStore(SqlStore):
         if self._listener is not None:
             self._listener.join(timeout=5)
 
+    @property
+    def reachable(self) -> bool:
+        """Whether the listener (listen()) has heard the database lately: what /health
+        says without asking the database on every probe. True when not listening."""
+        heard = self._heard_at
+        return heard is None or time.monotonic() - heard < STALE_SECONDS
+
+    def _redact(self, text: str) -> str:
+        """`text` on one line, without the URL's password."""
+        return " ".join(redact(text, self._url.path).split())
+
     def _unavailable(self, exc: BaseException, doing: str = "lost the connection to"
                      ) -> StoreUnavailableError:
         text = str(exc).strip()
-        detail = redact(text.splitlines()[0] if text else type(exc).__name__)
+        detail = self._redact(text.splitlines()[0] if text else type(exc).__name__)
         return StoreUnavailableError(
             f"{doing} the state database {self.location}: {detail}; retry shortly")
 
@@ -194,7 +215,7 @@ class PostgresStore(SqlStore):
             raise self._unavailable(exc) from None
         except psycopg.Error as exc:
             raise StateError(f"cannot set up the state database {self.location}: "
-                             f"{redact(str(exc))}") from None
+                             f"{self._redact(str(exc))}") from None
 
     def schema_version(self) -> int:
         row = self._one("SELECT version FROM ghost_schema")
@@ -218,7 +239,8 @@ class PostgresStore(SqlStore):
         except _LOST as exc:
             raise self._unavailable(exc) from None
         except psycopg.Error as exc:
-            raise StateError(f"state database {self.location}: {redact(str(exc))}") from None
+            raise StateError(f"state database {self.location}: {self._redact(str(exc))}"
+                             ) from None
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         q = self._pg(sql)
@@ -291,7 +313,7 @@ class PostgresStore(SqlStore):
         except psycopg.Error as exc:  # the database refused the commit: nothing landed
             self._forget_caches()  # they hold the rows that were just undone
             self._seen = None
-            said = " ".join(redact(str(exc)).split())
+            said = self._redact(str(exc))
             raise StateError(f"could not commit to the state database {self.location}: "
                              f"{said}") from None
 
@@ -366,7 +388,9 @@ class PostgresStore(SqlStore):
 
     def listen(self, on_commit: Callable[[int], None]) -> None:
         """Call `on_commit(version)` from a background thread after every commit by any
-        process (NOTIFY ghost_chain). Reconnects when the connection drops."""
+        process (NOTIFY ghost_chain). Reconnects when the connection drops; between
+        notifications it asks the database for an answer (`reachable`)."""
+        self._heard_at = time.monotonic()
 
         def loop() -> None:
             while not self._stop.is_set():
@@ -374,14 +398,16 @@ class PostgresStore(SqlStore):
                     with psycopg.connect(self._url.path, autocommit=True,
                                          connect_timeout=int(POOL_TIMEOUT)) as conn:
                         conn.execute(f"LISTEN {CHANNEL}")
-                        self.reachable = True
+                        self._heard_at = time.monotonic()
                         on_commit(-1)  # (re)connected: anything may have happened meanwhile
                         while not self._stop.is_set():
-                            for n in conn.notifies(timeout=0.5):
+                            for n in conn.notifies(timeout=HEARTBEAT_SECONDS):
                                 on_commit(int(n.payload))
+                            conn.execute("SELECT 1")
+                            self._heard_at = time.monotonic()
                 except _LOST as exc:
-                    self.reachable = False
-                    log.warning("store listener: %s", redact(str(exc)))
+                    self._heard_at = float("-inf")
+                    log.warning("store listener: %s", self._redact(str(exc)))
                     self._stop.wait(1.0)
 
         self._listener = threading.Thread(target=loop, name="ghost-store-listen", daemon=True)

@@ -45,14 +45,20 @@ def parse_store_url(url: str | Path) -> StoreUrl:
     return StoreUrl("sqlite", text, text)
 
 
-def redact(text: str) -> str:
-    """`text` with any password in a URL inside it replaced by ***."""
+def redact(text: str, url: str | None = None) -> str:
+    """`text` with any password in a URL inside it replaced by ***; with `url`, also
+    every bare copy of `url`'s password (libpq quotes the token it could not parse)."""
+    if url is not None:
+        for secret in {m.group(2) for p in (_PASSWORD, _QUERY_PASSWORD)
+                       for m in p.finditer(url)}:
+            if secret:
+                text = text.replace(secret, "***")
     return _PASSWORD.sub(r"\1***@", _QUERY_PASSWORD.sub(r"\1***", text))
 
 
 # scheme://user:password@  and  ?password=...  /  password=... in a conninfo string
-_PASSWORD = re.compile(r"(\w+://[^:/@\s]*:)[^@\s]*@")
-_QUERY_PASSWORD = re.compile(r"((?:^|[?&\s])password=)[^&\s]*", re.IGNORECASE)
+_PASSWORD = re.compile(r"(\w+://[^:/@\s]*:)([^@\s]*)@")
+_QUERY_PASSWORD = re.compile(r"((?:^|[?&\s])password=)([^&\s]*)", re.IGNORECASE)
 
 
 def _check_postgres_url(text: str) -> None:
@@ -65,8 +71,8 @@ def _check_postgres_url(text: str) -> None:
     try:
         params = conninfo_to_dict(text)
     except psycopg.Error as exc:
-        raise UsageError(f"malformed store URL {redact(text)}: "
-                         f"{str(exc).strip().splitlines()[0]}") from None
+        said = str(exc).strip().splitlines()[0]
+        raise UsageError(f"malformed store URL {redact(text)}: {redact(said, text)}") from None
     for port in str(params.get("port") or "").split(","):
         if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
             raise UsageError(f"malformed store URL {redact(text)}: port {port!r} is not "

@@ -306,6 +306,8 @@ class Recorder:
         n = item.notes
         gas = f"  (gas {item.gas:,})"
         if item.error is not None:
+            if item.name == "panic":  # how a contract stops itself, not a host call failing
+                return f"{item.error}{gas}"
             return f"{item.name} failed: {item.error}{gas}"
         if item.name == "debug_log":
             return f"log: {n.get('message', '')}{gas}"

@@ -154,3 +154,17 @@ def test_key_text():
     assert key_text(b"bal:" + bytes([0x7A, 0x4B, 0])) == "'bal:'+0x7a4b00"
     assert key_text(b"\x00\x01") == "0x0001"
     assert key_text(b"") == "0x"
+
+
+def test_a_panic_reads_as_the_panic_not_as_a_host_call_that_failed(sb):
+    from ghost_cli.vm.zvm import assemble, encode_zvmc, metadata_json
+
+    abi = {"version": 1, "functions": [{"name": "boom", "inputs": [], "output": None}]}
+    # "boom" at bytes 28..31 of memory, then panic(ptr=28, len=4)
+    code = assemble("PUSH 0x626f6f6d\nPUSH 0\nMSTORE\nPUSH 4\nPUSH 28\nHOSTCALL panic\n")
+    sb.deploy(encode_zvmc(code, metadata_json({"abi": abi})), name="P")
+    rec = _recorder(sb, 2)
+    with recording(rec), pytest.raises(GhostError, match="panic: boom"):
+        sb.call("P", "boom")
+    text = "\n".join(rec.render())
+    assert "panic: boom  (gas " in text and "panic failed" not in text

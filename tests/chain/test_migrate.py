@@ -1,15 +1,18 @@
 """`ghost node migrate`: a chain copied SQLite -> PostgreSQL -> SQLite keeps its state
-root, rows, receipts and names; a non-empty target is refused and left as it was."""
+root, rows, receipts, names and its choice of state history; a non-empty target is
+refused and left as it was, a source without a chain is not found and left as it was."""
 
 import json
 import subprocess
 import sys
 
+import psycopg
 import pytest
 
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.chain.store import open_store
 from ghost_cli.chain.store.migrate import migrate
+from ghost_cli.chain.store.sql import HISTORY_META
 from ghost_cli.exceptions import StateError
 
 pytestmark = pytest.mark.slow
@@ -57,3 +60,43 @@ def test_a_missing_source_is_not_found_and_creates_nothing(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 7 and "no state database at" in done.stderr
     assert not (tmp_path / "nope.db").exists() and not (tmp_path / "to.db").exists()
+
+
+def test_a_postgresql_source_without_a_chain_is_not_found_and_creates_nothing(
+        tmp_path, pg_cluster):
+    """A wrong database name is no backup: exit 7, no ghost tables made in it, no file."""
+    empty = pg_cluster.new_database()
+    done = subprocess.run([sys.executable, "-m", "ghost_cli", "node", "migrate", "--from",
+                           empty, "--to", str(tmp_path / "backup.db")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 7, done.stderr
+    assert done.stderr.splitlines() == [f"error: no chain in the state database {empty}"]
+    with psycopg.connect(empty) as conn:
+        assert conn.execute("SELECT to_regclass('ghost_schema')").fetchone()[0] is None
+    assert not (tmp_path / "backup.db").exists()
+
+
+def test_a_copy_keeps_the_source_without_state_history(tmp_path, counter_code, pg_cluster):
+    """Opening the copy to verify it must not start a history the source did not keep."""
+    with Sandbox(tmp_path / "n0.db", clock=lambda: 1_700_000_000, authenticated=True) as sb:
+        sb.deploy(counter_code, name="counter")
+    flat = open_store(tmp_path / "n0.db", authenticated=True, history=False)
+    counts = flat.counts()
+    flat.close()
+    pg = pg_cluster.new_database()
+    migrate(tmp_path / "n0.db", pg)
+    p = open_store(pg)
+    try:
+        assert p.meta_get(HISTORY_META) is None and p.counts() == counts
+        assert sum(1 for _ in p.export_rows("storage_log")) == 0
+    finally:
+        p.close()
+
+
+def test_an_unreachable_database_is_one_line_and_exit_8(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "ghost_cli", "node", "migrate", "--from",
+                           "postgresql://ghost:hunter2@127.0.0.1:1/chain", "--to",
+                           str(tmp_path / "to.db")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 8
+    [line] = done.stderr.splitlines()  # not the connection pool's retries as well
+    assert "Connection refused" in line and "hunter2" not in line

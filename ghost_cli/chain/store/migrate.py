@@ -1,6 +1,8 @@
 """Copy a chain from one store to another (SQLite <-> PostgreSQL), then prove the copy:
 the same row count in every table and the same state root, recomputed from the copied
-storage. The target must be empty; the copy is one transaction there (all or nothing)."""
+storage. The source must hold a chain (a database without one is NotFoundError, and
+nothing is created in it); the target must be empty; the copy is one transaction there
+(all or nothing)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from ...exceptions import NotFoundError, StateError
 from ..state_tree import build
 from . import open_store, parse_store_url
 from .records import TABLES
+from .sql import HISTORY_META
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,13 @@ def migrate(source: str | Path, target: str | Path) -> MigrationReport:
     where = parse_store_url(source)
     if where.backend == "sqlite" and not Path(where.path).is_file():
         raise NotFoundError(f"no state database at {where.path}")
-    src = open_store(source)
+    # a PostgreSQL source without ghost's schema is no chain: nothing is created there
+    src = open_store(source, create=False) if where.backend == "postgresql" \
+        else open_store(source)
     try:
+        if not any(src.counts().values()):
+            raise NotFoundError(f"no chain in {src.location}")
+        history = src.meta_get(HISTORY_META) is not None
         dst = open_store(target)
         try:
             if any(dst.counts().values()):
@@ -55,7 +63,9 @@ def migrate(source: str | Path, target: str | Path) -> MigrationReport:
             dst.close()
         # Verify on a fresh, authenticated open of the target: its tree (copied, or
         # rebuilt when the source's was stale) must give the root the storage gives.
-        check = open_store(target, authenticated=True)
+        # (with the source's choice of state history: opening it otherwise would add or
+        # drop the history in the copy)
+        check = open_store(target, authenticated=True, history=history)
         try:
             with check.read():
                 copied = {t: sum(1 for _ in check.export_rows(t)) for t in TABLES}

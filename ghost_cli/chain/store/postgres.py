@@ -33,7 +33,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from ...exceptions import StateError, StoreUnavailableError
+from ...exceptions import NotFoundError, StateError, StoreUnavailableError
 from .sql import SqlStore
 from .url import StoreUrl, parse_store_url, redact
 
@@ -121,7 +121,10 @@ class PostgresStore(SqlStore):
 
     def __init__(self, url: StoreUrl | str, *, authenticated: bool = False, history: bool = True,
                  pool: ConnectionPool | None = None, pool_size: int = DEFAULT_POOL_SIZE,
-                 durable: bool = True, history_blocks: int | None = None) -> None:
+                 durable: bool = True, history_blocks: int | None = None,
+                 create: bool = True) -> None:
+        """`create`: set up the schema in a database that has none (False: such a
+        database is NotFoundError, and nothing is created in it)."""
         self._url = url if isinstance(url, StoreUrl) else parse_store_url(url)
         self.location = self._url.display
         self._owns_pool = pool is None
@@ -153,7 +156,11 @@ class PostgresStore(SqlStore):
                 raise self._unavailable(exc, "cannot connect to") from None
         self._pool = pool
         if self._owns_pool:
-            self._migrate()
+            try:
+                self._migrate(create)
+            except BaseException:
+                pool.close()
+                raise
         self._init_tree(authenticated, history, history_blocks)
 
     def reader(self) -> PostgresStore:
@@ -191,11 +198,15 @@ class PostgresStore(SqlStore):
 
     # --- schema -------------------------------------------------------------------------
 
-    def _migrate(self) -> None:
+    def _migrate(self, create: bool = True) -> None:
         try:
             with self._pool.connection() as conn:
                 conn.execute("BEGIN")
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
+                if not create and conn.execute(
+                        "SELECT to_regclass('ghost_schema')").fetchone()[0] is None:
+                    conn.execute("ROLLBACK")
+                    raise NotFoundError(f"no chain in the state database {self.location}")
                 conn.execute("CREATE TABLE IF NOT EXISTS ghost_schema (version INTEGER NOT NULL)")
                 row = conn.execute("SELECT version FROM ghost_schema").fetchone()
                 version = row[0] if row else 0

@@ -276,3 +276,28 @@ def test_a_listener_hears_another_stores_commits(pg_cluster):
     finally:
         here.close()
         there.close()
+
+
+def test_the_checkpoint_maker_lets_go_when_a_database_restart_freed_its_lock(
+        pg_cluster, monkeypatch):
+    """The advisory lock dies with the server's session, silently: the old holder must
+    not go on believing it holds it beside the node that took it since."""
+    from ghost_cli.chain.store import postgres
+
+    monkeypatch.setattr(postgres, "LEADER_RETRY_SECONDS", 0.0)  # check at every commit
+    url = pg_cluster.new_schema()
+    one, two = open_store(url), open_store(url)
+    try:
+        with one.checkpoint_lock() as ours:
+            assert ours
+        with two.checkpoint_lock() as ours:
+            assert not ours
+        pg_cluster.stop("immediate")
+        pg_cluster.start()
+        with two.checkpoint_lock() as ours:
+            assert ours  # free since the restart: taken
+        with one.checkpoint_lock() as ours:
+            assert not ours  # and the old holder knows it is no longer its
+    finally:
+        one.close()
+        two.close()

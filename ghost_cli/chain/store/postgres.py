@@ -377,9 +377,17 @@ class PostgresStore(SqlStore):
         first time it is free and kept (on its own connection) until close or death.
         The lock only saves work: make_checkpoint runs under the chain head lock and
         re-reads the latest checkpoint, so two makers (say, after a database restart
-        freed the lock behind a node's back) still record each checkpoint once."""
-        if self._leader is not None and self._leader.closed:
-            self._leader = None
+        freed the lock behind a node's back, until the holder next checks its lock's
+        connection) still record each checkpoint once."""
+        if self._leader is not None and time.monotonic() >= self._leader_retry_at:
+            # A database restart frees the lock without a word to its holder: now and
+            # then ask over the lock's connection, and let go of it when that is gone.
+            self._leader_retry_at = time.monotonic() + LEADER_RETRY_SECONDS
+            try:
+                self._leader.execute("")
+            except _LOST:
+                self._leader.close()
+                self._leader, self._leader_retry_at = None, 0.0  # try for it again now
         if self._leader is None and time.monotonic() >= self._leader_retry_at:
             # not every commit: a connection per try would cost the other nodes dearly
             self._leader_retry_at = time.monotonic() + LEADER_RETRY_SECONDS

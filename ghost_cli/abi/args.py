@@ -10,11 +10,11 @@ bytes are 0x-hex strings, integers are JSON numbers or (for values beyond 2^53) 
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from typing import Any
 
 from ..exceptions import ArgumentError, CryptoError
+from ..hexbytes import from_hex_digits
 from .model import Function
 from .types import (
     INT_TYPES,
@@ -28,8 +28,6 @@ from .types import (
     parse_int_text,
     parse_type,
 )
-
-_HEX = re.compile(r"^(0x)?([0-9a-fA-F]{2})*$")
 
 
 def parse_address(text: str) -> bytes:
@@ -66,9 +64,10 @@ def parse_arg(ty: str | AbiType, text: str, abi: Any = None) -> Any:
         return parse_address(text)
     if name == "bytes":
         h = text[2:] if text.lower().startswith("0x") else text
-        if not _HEX.match(h):
+        raw = from_hex_digits(h)
+        if raw is None:
             raise ArgumentError(f"expected hex bytes (0x...), got {text!r}")
-        return bytes.fromhex(h)
+        return raw
     if name == "string":
         return text
     t = t or parse_type(name, abi)

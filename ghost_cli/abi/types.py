@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..exceptions import AbiError, ArgumentError
+from ..hexbytes import from_hex_digits
 
 ADDRESS_LEN = 20
 INT_WIDTHS = (8, 16, 32, 64, 128, 256)
@@ -110,8 +111,9 @@ def _hex_bytes(value: Any, what: str) -> bytes:
         return bytes(value)
     if isinstance(value, str):
         t = value[2:] if value[:2].lower() == "0x" else value
-        if re.fullmatch(r"([0-9a-fA-F]{2})*", t):
-            return bytes.fromhex(t)
+        raw = from_hex_digits(t)
+        if raw is not None:
+            return raw
     raise ArgumentError(f"expected 0x-hex bytes for {what}, got {value!r:.80}")
 
 

@@ -8,7 +8,6 @@ The layout is documented in docs/transactions.md; never change it without a new 
 from __future__ import annotations
 
 import json
-import re
 import struct
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -17,6 +16,7 @@ from typing import Any
 from ..crypto.hashing import keccak256
 from ..crypto.scheme import Encoded
 from ..exceptions import BadSignatureError, CryptoError, TransactionError
+from ..hexbytes import from_hex_digits
 
 MAGIC = b"GHTX"
 VERSION = 1
@@ -26,7 +26,6 @@ KIND_NAMES = {v: k for k, v in KINDS.items()}
 ZERO_ADDRESS = bytes(20)
 MAX_FUNCTION_NAME = 255
 MAX_LABEL = 255
-_HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
 
 
 @dataclass(frozen=True)
@@ -305,9 +304,10 @@ def _hex(doc: dict[str, Any], key: str, where: str) -> bytes:
         raise TransactionError(f"malformed transaction file: {where} is not a hex string")
     if value[:2] in ("0x", "0X"):
         value = value[2:]
-    if not _HEX.fullmatch(value):  # bytes.fromhex alone would also take spaces
+    raw = from_hex_digits(value)
+    if raw is None:
         raise TransactionError(f"malformed transaction file: {where} is not hex")
-    return bytes.fromhex(value)
+    return raw
 
 
 def dumps(signed: SignedTransaction) -> str:

@@ -8,12 +8,12 @@ ints, never raw JSON.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..exceptions import InvalidParamsError, RequestTooLargeError, UsageError
+from ..hexbytes import from_hex_digits
 
 ADDRESS_LEN = 20
 HASH_LEN = 32
@@ -27,9 +27,6 @@ MAX_NAME_CHARS = 256
 #: Bytes of one encoded transaction (a tx.json's `tx`): room for the largest module a
 #: node accepts (512 KiB) and its call data; checked before decoding it.
 MAX_TX_BYTES = 1024 * 1024
-#: Whole-string match (fullmatch): `$` alone would let a trailing newline through, and
-#: bytes.fromhex skips whitespace.
-_HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
 
 
 class Core(Protocol):
@@ -66,9 +63,10 @@ def _hex(value: Any, name: str, length: int | None = None) -> bytes:
     if isinstance(value, str) and len(value) > 2 + 2 * MAX_HEX_BYTES:
         raise RequestTooLargeError(f"{name} is over the limit of {MAX_HEX_BYTES} bytes",
                                    limit=MAX_HEX_BYTES)
-    if not isinstance(value, str) or not _HEX.fullmatch(value):
+    raw = from_hex_digits(value[2:]) if isinstance(value, str) and value[:2] == "0x" \
+        else None
+    if raw is None:
         raise InvalidParamsError(f"{name} must be 0x-prefixed hex bytes")
-    raw = bytes.fromhex(value[2:])
     if length is not None and len(raw) != length:
         raise InvalidParamsError(f"{name} must be {length} bytes, got {len(raw)}")
     return raw

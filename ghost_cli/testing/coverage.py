@@ -399,16 +399,20 @@ def html(rep: Report, root: Path) -> str:
 
 
 def write(rep: Report, directory: Path, root: Path, which: tuple[str, ...]) -> list[Path]:
-    """Write the chosen file reports (lcov, html) and the JSON summary under `directory`."""
+    """Write the chosen file reports (lcov, html) and the JSON summary under `directory`.
+    A report of an earlier run that this one does not write is removed: left in place,
+    an editor or a CI upload would read it as this run's."""
     import json
 
     directory.mkdir(parents=True, exist_ok=True)
     written = [directory / SUMMARY_FILE]
     written[0].write_text(json.dumps(rep.to_json(), indent=2) + "\n")
-    if "lcov" in which:
-        (directory / LCOV_FILE).write_text(lcov(rep))
-        written.append(directory / LCOV_FILE)
-    if "html" in which:
-        (directory / HTML_FILE).write_text(html(rep, root))
-        written.append(directory / HTML_FILE)
+    for kind, name, render in (("lcov", LCOV_FILE, lambda: lcov(rep)),
+                               ("html", HTML_FILE, lambda: html(rep, root))):
+        path = directory / name
+        if kind in which:
+            path.write_text(render())
+            written.append(path)
+        else:
+            path.unlink(missing_ok=True)
     return written

@@ -210,6 +210,8 @@ def test_ghost_test_coverage_min_and_reports(dead_branch, run_ghost):
                        cwd=dead_branch)
     assert passed.code == 0, passed.stdout + passed.stderr
     assert re.search(r"src/counter\.zig\s+4/11\s+36\.4%", passed.stdout)
+    # the first run's lcov and html are gone: read later, they would pass for this run's
+    assert sorted(p.name for p in (dead_branch / "coverage").iterdir()) == ["coverage.json"]
 
 
 def test_template_tests_run_with_coverage(project, run_ghost):

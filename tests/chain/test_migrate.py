@@ -13,7 +13,7 @@ from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.chain.store import open_store
 from ghost_cli.chain.store.migrate import migrate
 from ghost_cli.chain.store.sql import HISTORY_META
-from ghost_cli.exceptions import StateError
+from ghost_cli.exceptions import NotFoundError, StateError
 
 pytestmark = pytest.mark.slow
 
@@ -60,6 +60,24 @@ def test_a_missing_source_is_not_found_and_creates_nothing(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 7 and "no state database at" in done.stderr
     assert not (tmp_path / "nope.db").exists() and not (tmp_path / "to.db").exists()
+
+
+@pytest.mark.parametrize("content", [b"", "sqlite of something else"])
+def test_a_sqlite_source_without_a_chain_is_not_found_and_left_as_it_was(tmp_path, content):
+    source = tmp_path / "other.db"
+    if isinstance(content, bytes):
+        source.write_bytes(content)
+    else:  # another application's database
+        import sqlite3
+
+        with sqlite3.connect(source) as db:
+            db.execute("CREATE TABLE notes (body TEXT)")
+        db.close()
+    before = source.read_bytes()
+    with pytest.raises(NotFoundError, match="no chain in"):
+        migrate(source, tmp_path / "to.db")
+    assert source.read_bytes() == before and not (tmp_path / "to.db").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]  # no -wal, no -shm
 
 
 def test_a_postgresql_source_without_a_chain_is_not_found_and_creates_nothing(

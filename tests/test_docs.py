@@ -36,3 +36,11 @@ def test_host_abi_doc_names_the_state_writers():
     text = (DOCS / "host-abi.md").read_text()
     writers = ", ".join(f"`{f.name}`" for f in HOST_FUNCTIONS if f.writes_state)
     assert f"State writers: {writers}." in text
+
+
+def test_rpc_doc_lists_every_error_number_exactly():
+    from ghost_cli.rpc.errors import APPLICATION_ERRORS, PROTOCOL_ERRORS
+
+    text = (DOCS / "rpc.md").read_text()
+    for e in PROTOCOL_ERRORS + APPLICATION_ERRORS:
+        assert f"| {e.number} | `{e.code}` | {e.meaning} |" in text, e.code

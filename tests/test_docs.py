@@ -44,3 +44,52 @@ def test_rpc_doc_lists_every_error_number_exactly():
     text = (DOCS / "rpc.md").read_text()
     for e in PROTOCOL_ERRORS + APPLICATION_ERRORS:
         assert f"| {e.number} | `{e.code}` | {e.meaning} |" in text, e.code
+
+
+
+def _leaf_commands(group, path=()):
+    for name, cmd in group.commands.items():
+        if hasattr(cmd, "commands"):  # a group (typer vendors click)
+            yield from _leaf_commands(cmd, path + (name,))
+        else:
+            yield path + (name,), cmd
+
+
+def _command_rows(text: str, path: tuple[str, ...]) -> str:
+    """The rows of a doc's command table whose first cell is `ghost PATH...` (later words
+    of PATH anywhere in that cell, for rows such as `ghost network list\\|use NAME`)."""
+    import re
+
+    rows = []
+    for line in text.splitlines():
+        if not line.startswith("| `ghost "):
+            continue
+        cell = re.split(r"(?<!\\)\|", line)[1]
+        words = re.findall(r"[\w-]+", cell)
+        if words[1:2] == [path[0]] and all(w in words for w in path[1:]):
+            rows.append(line)
+    return "\n".join(rows)
+
+
+def test_cli_and_keys_docs_name_every_option():
+    """Each option of each command is in its row of the command table of docs/cli.md
+    (`ghost keys ...`: docs/keys.md) by one of its spellings (`--out` or `-o`,
+    `--no-state-history`), so a documented command line does not fall behind."""
+    import re
+
+    import typer
+
+    from ghost_cli.cli.main import app
+
+    texts = {name: (DOCS / f"{name}.md").read_text() for name in ("cli", "keys")}
+    missing = []
+    for path, cmd in _leaf_commands(typer.main.get_command(app)):
+        rows = _command_rows(texts["keys" if path[0] == "keys" else "cli"], path)
+        assert rows, f"no row for ghost {' '.join(path)}"
+        for param in cmd.params:
+            names = [o for o in param.opts + param.secondary_opts if o.startswith("-")]
+            if not names or {"--help", "--json"} & set(names):
+                continue
+            if not any(re.search(re.escape(n) + r"(?![\w-])", rows) for n in names):
+                missing.append(f"ghost {' '.join(path)} {names[0]}")
+    assert missing == []

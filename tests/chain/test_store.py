@@ -210,6 +210,13 @@ class TestPostgres(StateStoreSuite):
         # libpq's reason, on one line (not the pool's "incomplete after 5.0 sec")
         assert "Connection refused" in str(info.value) and "\n" not in str(info.value)
 
+    def test_a_database_that_does_not_exist_says_so_without_retry_shortly(self, url):
+        missing = url.rsplit("/", 1)[0] + "/no_such_chain"
+        with pytest.raises(StoreUnavailableError) as info:
+            open_store(missing)
+        assert 'database "no_such_chain" does not exist' in str(info.value)
+        assert "retry" not in str(info.value)  # waiting would not make it exist
+
     def test_a_write_session_on_one_store_waits_for_another(self, url):
         """Two handles (as two node processes would have): the head row lock orders them."""
         import threading

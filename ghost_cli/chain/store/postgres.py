@@ -113,6 +113,7 @@ HEARTBEAT_SECONDS = 1.0
 STALE_SECONDS = 3.0
 
 _LOST = (psycopg.OperationalError, psycopg.InterfaceError)
+_CONNECT = "cannot connect to"  # the failure at open, as `_unavailable` words it
 log = logging.getLogger(__name__)
 
 
@@ -144,7 +145,7 @@ class PostgresStore(SqlStore):
             try:
                 psycopg.connect(self._url.path, connect_timeout=int(POOL_TIMEOUT)).close()
             except _LOST as exc:
-                raise self._unavailable(exc, "cannot connect to") from None
+                raise self._unavailable(exc, _CONNECT) from None
             pool = ConnectionPool(
                 self._url.path, min_size=1, max_size=pool_size, open=False,
                 kwargs={"autocommit": True}, check=ConnectionPool.check_connection,
@@ -153,7 +154,7 @@ class PostgresStore(SqlStore):
                 pool.open(wait=True, timeout=POOL_TIMEOUT)
             except _LOST as exc:
                 pool.close()
-                raise self._unavailable(exc, "cannot connect to") from None
+                raise self._unavailable(exc, _CONNECT) from None
         self._pool = pool
         if self._owns_pool:
             try:
@@ -193,8 +194,11 @@ class PostgresStore(SqlStore):
                      ) -> StoreUnavailableError:
         text = str(exc).strip()
         detail = self._redact(text.splitlines()[0] if text else type(exc).__name__)
+        # At start libpq's reason is the whole story (a server down, a database that does
+        # not exist, a refused password): waiting would not help the last two.
+        hint = "" if doing == _CONNECT else "; retry shortly"
         return StoreUnavailableError(
-            f"{doing} the state database {self.location}: {detail}; retry shortly")
+            f"{doing} the state database {self.location}: {detail}{hint}")
 
     # --- schema -------------------------------------------------------------------------
 

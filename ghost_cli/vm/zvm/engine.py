@@ -126,6 +126,11 @@ class _Host:
         self._raw = raw
         self._storage = storage
         self._found: dict[bytes, tuple[bytes, StorageReader] | None | Unknown] = {}
+        # What code_at and stored_code made of each address's code, kept for the run: a
+        # 100-gas CALL or EXTCODESIZE must not hash or copy a contract of up to
+        # Limits.module_bytes again each time it names the same address.
+        self._code: dict[bytes, Code | ForeignCode | None | Unknown] = {}
+        self._stored: dict[bytes, bytes | None | Unknown] = {}
 
     def _lookup(self, address: bytes) -> tuple[bytes, StorageReader] | None | Unknown:
         if address == self._address:
@@ -147,6 +152,12 @@ class _Host:
     def code_at(self, address: bytes) -> Code | ForeignCode | None | Unknown:
         if address == self._address:
             return self._contract.code
+        if address in self._code:
+            return self._code[address]
+        code = self._code[address] = self._code_at(address)
+        return code
+
+    def _code_at(self, address: bytes) -> Code | ForeignCode | None | Unknown:
         found = self._lookup(address)
         if found is None or found is UNKNOWN:
             return found
@@ -162,6 +173,12 @@ class _Host:
     def stored_code(self, address: bytes) -> bytes | None | Unknown:
         if address == self._address and self._ctx.constructing:
             return None  # the deploy records the code only after its constructor succeeds
+        if address in self._stored:
+            return self._stored[address]
+        stored = self._stored[address] = self._stored_code(address)
+        return stored
+
+    def _stored_code(self, address: bytes) -> bytes | None | Unknown:
         found = self._lookup(address)
         if found is None or found is UNKNOWN:
             return found

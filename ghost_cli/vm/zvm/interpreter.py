@@ -171,6 +171,10 @@ class TxContext:
     limits: Limits
     host: CallHost
     host_tracer: HostTracer | None = None  # vm/trace.py's recorder, while a trace is on
+    #: EXTCODEHASH's keccak256 of each code it has hashed in this transaction, by the code
+    #: bytes (the host hands out one bytes object per address): a loop over one big
+    #: contract hashes it once, not once per 100-gas instruction.
+    code_hashes: dict[bytes, int] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -319,3 +319,38 @@ def test_selfdestruct_deletes_a_contract_created_in_the_same_transaction_only():
     assert r.created == ()  # EIP-6780: created and destroyed here, so gone
     assert contract_address(A, 0) not in r.writes and r.nonces == {A: 1}
     assert r.writes == {B: {word(2): word(2)}}  # B existed before: SELFDESTRUCT just halts
+
+
+def test_naming_the_same_contract_again_does_not_hash_its_code_again(monkeypatch):
+    """CALL, EXTCODESIZE, EXTCODECOPY and EXTCODEHASH cost 100 gas or less whatever the
+    size of the contract they name (up to Limits.module_bytes): the code is hashed and
+    copied once per run, not once per instruction, or a loop naming two big contracts in
+    turn would buy milliseconds of hashing per 100 gas."""
+    from ghost_cli.crypto import hashing
+    from ghost_cli.vm.zvm import engine as zvm_engine
+
+    hashed: list[int] = []
+
+    def counting(data: bytes) -> bytes:
+        hashed.append(len(data))
+        return keccak256(data)
+
+    monkeypatch.setattr(hashing, "keccak256", counting)  # EXTCODEHASH's
+    monkeypatch.setattr(zvm_engine, "keccak256", counting)  # the engine's code cache key
+    padding = 64 * 1024  # big enough to tell its hashes from anything else's
+    b_code = asm("PUSH 0\nPUSH 0\nRETURN\n") + b"\x00" * padding
+    c_code = asm("PUSH 0\nPUSH 0\nRETURN\n") + b"\x01" * padding
+    rounds = 20
+    body = (call(B, "STATICCALL", ret_size=0) + "POP\n" + call(C, "STATICCALL", ret_size=0)
+            + "POP\n" + f"PUSH 0x{B.hex()}\nEXTCODEHASH\nPOP\n"
+            + f"PUSH 0x{C.hex()}\nEXTCODESIZE\nPOP\n")
+    a = (f"PUSH {rounds}\nloop:\nJUMPDEST\nDUP1\nISZERO\nPUSH @end\nJUMPI\n{body}"
+         "PUSH 1\nSWAP1\nSUB\nPUSH @loop\nJUMP\nend:\nJUMPDEST\nHALT\n")
+    chain = Chain(xaa=a)
+    chain.code[B], chain.code[C] = encode_zvmc(b_code), encode_zvmc(c_code)
+    chain.storage[B], chain.storage[C] = {}, {}
+    hashed.clear()
+    chain.run(gas=10_000_000)
+    big = [n for n in hashed if n >= padding]
+    # B and C: one key for the engine's cache each, and B's code once for EXTCODEHASH
+    assert len(big) == 3, big

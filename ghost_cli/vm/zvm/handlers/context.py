@@ -103,7 +103,14 @@ def extcodehash(f: Frame) -> None:
     from ghost_cli.crypto.hashing import keccak256
 
     code = _stored(f, f.stack[-1])
-    f.stack[-1] = int.from_bytes(keccak256(code), "big") if code else 0
+    if not code:
+        f.stack[-1] = 0
+        return
+    hashes = f.tx.code_hashes
+    digest = hashes.get(code)
+    if digest is None:
+        digest = hashes[code] = int.from_bytes(keccak256(code), "big")
+    f.stack[-1] = digest
 
 
 def returndatasize(f: Frame) -> None:

@@ -71,7 +71,8 @@ HOST_PRICES: dict[str, Price] = {
     "kem_encapsulate": Price(HOST_CALL_BASE + 16_500, 1),
     "kem_decapsulate": Price(HOST_CALL_BASE + 47_000, 1),
     "keygen_seeded": Price(HOST_CALL_BASE + 12_000, 1),
-    "merkle_verify": Price(HOST_CALL_BASE + 25_000, 1),
+    # 3 per byte, as hash_keccak256: the value, whatever its size, is hashed with Keccak-256.
+    "merkle_verify": Price(HOST_CALL_BASE + 25_000, 3),
     "panic": Price(HOST_CALL_BASE, 1),
 }
 

@@ -226,6 +226,26 @@ def test_prices_follow_the_schedule(keys):
     assert bytes(h.memory[100:]) == keccak256(b"x" * 100)
 
 
+def test_merkle_verify_pays_for_hashing_the_value_as_hash_keccak256_does():
+    """merkle_verify hashes the value it is given (up to 256 KiB) with Keccak-256: each of
+    those bytes costs at least what hash_keccak256 charges per byte, else a loop of it buys
+    Keccak-256 at a third of the price and runs past the wall-clock backstop."""
+    from ghost_cli.crypto.proof import Proof
+
+    proof = Proof((), None).to_bytes()
+
+    def charged(value_len: int) -> int:
+        # root 32 and address 20 at 0, key at 52, proof at 53, the value after it
+        mem = bytes(53) + proof + b"v" * value_len
+        a = _Access("merkle_verify", mem)
+        assert host_calls.merkle_verify(a, 0, 32, 52, 1, 53 + len(proof), value_len, 53,
+                                        len(proof)) == 0
+        return a.charged
+
+    n = 64 * 1024
+    assert charged(n) - charged(0) >= HOST_PRICES["hash_keccak256"].per_byte * n
+
+
 def test_a_call_that_cannot_pay_does_nothing():
     a = _Access("hash_sha256", b"abc" + bytes(32), gas=HOST_PRICES["hash_sha256"].cost(3) - 1)
     with pytest.raises(OutOfGasError):

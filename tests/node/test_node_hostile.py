@@ -353,9 +353,12 @@ def test_a_full_queue_is_the_same_busy_error_over_http3(tmp_path, key, spin_code
                     "params": {"tx": doc}})
                 if reply.status_code == 503:  # refused unrun: send it again shortly
                     pending.append(doc)
-                    time.sleep(0.05)
+                    time.sleep(0.01)
 
-        feeders = [threading.Thread(target=feed) for _ in range(2)]
+        # Three feeders, retrying sooner than the probe below looks: when the queue's one
+        # place frees, a feeder takes it again before the probe can (a probe that takes
+        # it waits there for the worker, and then finds the place free again).
+        feeders = [threading.Thread(target=feed) for _ in range(3)]
         for t in feeders:
             t.start()
         busy = None
@@ -367,7 +370,7 @@ def test_a_full_queue_is_the_same_busy_error_over_http3(tmp_path, key, spin_code
                     h3.health()
                 except NodeBusyError as exc:
                     busy = exc
-                time.sleep(0.02)
+                time.sleep(0.05)
         done.set()
         for t in feeders:
             t.join(LIVE)

@@ -26,12 +26,14 @@ __all__ = [
 
 def open_store(url: str | Path, *, durable: bool = False, authenticated: bool = False,
                history: bool = True, history_blocks: int | None = None,
-               **options: object) -> StateStore:
+               create: bool = True, **options: object) -> StateStore:
     """The store at `url`: a SQLite path or sqlite:/// URL, or a postgresql:// URL.
     `durable`: SQLite fsyncs every commit (PostgreSQL always commits durably);
     `authenticated`: keep the state tree (state roots, proofs, checkpoints) and, unless
     `history` is False, the state history (proofs at past heights, store/sql.py): of the
-    latest `history_blocks` blocks, or (None) of every block."""
+    latest `history_blocks` blocks, or (None) of every block. `create`: set up a store
+    where there is none (False: a missing file, or a database without ghost's schema, is
+    NotFoundError and nothing is created in it)."""
     parsed = parse_store_url(url)
     if parsed.backend == "sqlite":
         from .sqlite import SqliteStore
@@ -39,8 +41,8 @@ def open_store(url: str | Path, *, durable: bool = False, authenticated: bool = 
         if options:
             raise UsageError(f"a SQLite store takes no options ({', '.join(options)})")
         return SqliteStore(parsed.path, durable=durable, authenticated=authenticated,
-                           history=history, history_blocks=history_blocks)
+                           history=history, history_blocks=history_blocks, create=create)
     from .postgres import PostgresStore
 
     return PostgresStore(parsed, authenticated=authenticated, history=history,
-                         history_blocks=history_blocks, **options)  # type: ignore[arg-type]
+                         history_blocks=history_blocks, create=create, **options)  # type: ignore[arg-type]

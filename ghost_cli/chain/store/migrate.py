@@ -13,7 +13,7 @@ from ...crypto.hashing import keccak256
 from ...crypto.proof import state_path
 from ...exceptions import NotFoundError, StateError
 from ..state_tree import build
-from . import open_store, parse_store_url
+from . import open_store
 from .records import TABLES
 from .sql import HISTORY_META
 
@@ -27,37 +27,13 @@ class MigrationReport:
     state_root: bytes
 
 
-def _schema_version(path: Path) -> int | None:
-    """The `user_version` of a SQLite file, read without writing to it; None when it is
-    no SQLite database (opening it as a store then says why)."""
-    import sqlite3
-
-    try:
-        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-        try:
-            return db.execute("PRAGMA user_version").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.DatabaseError:
-        return None
-
-
 def _root_from_storage(store) -> bytes:
     return build({state_path(a, k): keccak256(v)
                   for a, k, v in store.export_rows("storage")})
 
 
 def migrate(source: str | Path, target: str | Path) -> MigrationReport:
-    where = parse_store_url(source)
-    if where.backend == "sqlite" and not Path(where.path).is_file():
-        raise NotFoundError(f"no state database at {where.path}")
-    if where.backend == "sqlite" and _schema_version(Path(where.path)) == 0:
-        # an empty file, or a database of something else: opening it as a store would
-        # create ghost's tables in it
-        raise NotFoundError(f"no chain in {where.path}")
-    # a PostgreSQL source without ghost's schema is no chain: nothing is created there
-    src = open_store(source, create=False) if where.backend == "postgresql" \
-        else open_store(source)
+    src = open_store(source, create=False)  # no chain there: nothing is created in it
     try:
         if not any(src.counts().values()):
             raise NotFoundError(f"no chain in {src.location}")

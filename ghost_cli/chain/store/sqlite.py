@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from ...exceptions import StateError
+from ...exceptions import NotFoundError, StateError
 from .sql import SqlStore
 
 MIGRATIONS: tuple[str, ...] = (
@@ -92,16 +92,19 @@ class SqliteStore(SqlStore):
 
     def __init__(
         self, path: Path | str, *, durable: bool = False, authenticated: bool = False,
-        history: bool = True, history_blocks: int | None = None,
+        history: bool = True, history_blocks: int | None = None, create: bool = True,
     ) -> None:
         """`durable`: fsync every commit (synchronous=FULL), as a node that acknowledges
         a transaction only once it survives power loss needs; the sandbox does not.
         `authenticated`: keep the state tree, for `state_root()`, `prove()` and checkpoints;
         `history`: with it, the state history (sql.py), of the latest `history_blocks`
-        blocks (None: of every block)."""
+        blocks (None: of every block). `create`: make the file and its schema when there
+        are none (False: NotFoundError, and the file is not touched)."""
         self.path = self.location = str(path)
         self._private = self.path == ":memory:"
         self.durable = durable
+        if not create and not self._private:
+            _require_schema(Path(self.path))
         try:
             if not self._private:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -205,6 +208,25 @@ class SqliteStore(SqlStore):
         self._db.execute(f"ROLLBACK TO {name}")
         self._db.execute(f"RELEASE {name}")
         self._forget_caches()
+
+
+def _require_schema(path: Path) -> None:
+    """NotFoundError unless `path` is a SQLite file with ghost's schema, found without
+    writing to it (opening it as a store would create the schema, and switch an empty
+    file or another application's database to WAL). A file that is no SQLite database
+    at all is left for the store's open to report."""
+    if not path.is_file():
+        raise NotFoundError(f"no state database at {path}")
+    try:
+        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return
+    if version == 0:
+        raise NotFoundError(f"no chain in the state database {path}")
 
 
 class _Savepoint:

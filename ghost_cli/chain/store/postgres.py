@@ -113,7 +113,6 @@ HEARTBEAT_SECONDS = 1.0
 STALE_SECONDS = 3.0
 
 _LOST = (psycopg.OperationalError, psycopg.InterfaceError)
-_CONNECT = "cannot connect to"  # the failure at open, as `_unavailable` words it
 log = logging.getLogger(__name__)
 
 
@@ -145,7 +144,7 @@ class PostgresStore(SqlStore):
             try:
                 psycopg.connect(self._url.path, connect_timeout=int(POOL_TIMEOUT)).close()
             except _LOST as exc:
-                raise self._unavailable(exc, _CONNECT) from None
+                raise self._unavailable(exc, "cannot connect to", retry=False) from None
             pool = ConnectionPool(
                 self._url.path, min_size=1, max_size=pool_size, open=False,
                 kwargs={"autocommit": True}, check=ConnectionPool.check_connection,
@@ -154,7 +153,7 @@ class PostgresStore(SqlStore):
                 pool.open(wait=True, timeout=POOL_TIMEOUT)
             except _LOST as exc:
                 pool.close()
-                raise self._unavailable(exc, _CONNECT) from None
+                raise self._unavailable(exc, "cannot connect to", retry=False) from None
         self._pool = pool
         if self._owns_pool:
             try:
@@ -190,13 +189,14 @@ class PostgresStore(SqlStore):
         """`text` on one line, without the URL's password."""
         return " ".join(redact(text, self._url.path).split())
 
-    def _unavailable(self, exc: BaseException, doing: str = "lost the connection to"
-                     ) -> StoreUnavailableError:
+    def _unavailable(self, exc: BaseException, doing: str = "lost the connection to", *,
+                     retry: bool = True) -> StoreUnavailableError:
+        """`retry`: say "retry shortly". Not at open, where libpq's reason is the whole
+        story (a server down, a database that does not exist, a refused password: waiting
+        would not help the last two)."""
         text = str(exc).strip()
         detail = self._redact(text.splitlines()[0] if text else type(exc).__name__)
-        # At start libpq's reason is the whole story (a server down, a database that does
-        # not exist, a refused password): waiting would not help the last two.
-        hint = "" if doing == _CONNECT else "; retry shortly"
+        hint = "; retry shortly" if retry else ""
         return StoreUnavailableError(
             f"{doing} the state database {self.location}: {detail}{hint}")
 

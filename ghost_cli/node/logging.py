@@ -65,17 +65,19 @@ class NodeLog:
 
     def write(self, event: str, **fields: Any) -> None:
         now = self.clock()
+        suppressed = ""
+        bucket = self._budgets.get(event)
+        if bucket is not None:  # decided before the line is built: a dropped one costs little
+            with self._lock:
+                if not bucket.take(now):
+                    return
+                if bucket.dropped:
+                    suppressed = self._suppressed(event, bucket, now)
         record = {"ts": round(now, 6), "event": event}
         record.update({k: _plain(v) for k, v in fields.items() if k not in REDACTED})
         line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
         with self._lock:
-            bucket = self._budgets.get(event)
-            if bucket is not None:
-                if not bucket.take(now):
-                    return
-                if bucket.dropped:
-                    line = self._suppressed(event, bucket, now) + line
-            self.stream.write(line)
+            self.stream.write(suppressed + line)
             self.stream.flush()
 
     def flush_suppressed(self) -> None:

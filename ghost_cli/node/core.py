@@ -431,6 +431,8 @@ class NodeCore:
         commit = None
         if wrote and inner_end is not None:
             commit = (self._commits.last or 0.0) + (self.timer() - inner_end)
+            for w in wrote:  # recorded (ran, or ran and failed): their nonces are used
+                self._admission.committed(w.signed.tx.sender, w.signed.tx.nonce)
             self._height = max(self._height, *(
                 w.receipt.block_height if w.receipt is not None
                 else w.error.details["block_height"] for w in wrote))
@@ -458,9 +460,6 @@ class NodeCore:
 
     def _finished(self, item: _Pending, commit: float | None) -> None:
         tx = item.signed.tx
-        if item.receipt is not None or (  # recorded: ran, or ran and failed
-                isinstance(item.error, GhostError) and "block_height" in item.error.details):
-            self._admission.committed(tx.sender, tx.nonce)
         if item.receipt is not None:
             r = item.receipt
             self._report(item.signed, r.address, r.gas_used, "ok", item.start, r.block_height,

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..abi import decode_result, encode_call
 from ..exceptions import CryptoError, GhostError, StateError
+from .answers import READ_ERRORS
 
 #: The state moved between two proofs of one run: the run is repeated this many times.
 ATTEMPTS = 3
@@ -92,7 +93,7 @@ def _run_once(net, engines, address, fn, calldata, code, sender) -> ProvenQuery:
         raise GhostError("this node keeps no state tree, so it cannot prove anything")
     try:
         root, height = bytes.fromhex(info["state_root"][2:]), int(info["height"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except READ_ERRORS as exc:
         raise CryptoError(f"the node's state root is malformed ({exc})") from None
     reads: dict[bytes, bytes | None] = {}
     failure: list[BaseException] = []
@@ -112,7 +113,7 @@ def _run_once(net, engines, address, fn, calldata, code, sender) -> ProvenQuery:
         except (GhostError, _StateMoved) as exc:
             failure.append(exc)
             return None
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a malformed answer
+        except READ_ERRORS as exc:  # a malformed answer
             failure.append(CryptoError(f"the node's proof for storage key 0x{key.hex()} is "
                                        f"malformed ({type(exc).__name__}: {exc})"))
             return None

@@ -48,4 +48,3 @@ def _entry(data: bytes) -> NameRecord:
     label = data[4:4 + n].decode()
     return NameRecord(label, owner=data[4 + n:24 + n], target=data[24 + n:44 + n],
                       code_hash=None)
-

@@ -73,8 +73,7 @@ def build(
     def new_transaction(net, kind: str, **fields):
         if nonce is None:  # the network's next nonce, and its checks
             tx = net.new_transaction(kind, info.address, gas_limit=gas_limit, **fields)
-            return replace(tx, nonce=tx.nonce if nonce is None else nonce,
-                           expiry=int(time.time()) + ttl)
+            return replace(tx, expiry=int(time.time()) + ttl)
         # Given the nonce, nothing is asked of the network: the multi-sig flow builds
         # offline, beside the keys (nothing is signed here, so no chain check is due).
         return Transaction(chain_id=config.chain_id, sender=info.address, nonce=nonce,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ..node import config as c  # names and defaults only (light); the service loads lazily
+from .options import ForkHeight, ForkRoot
 from .output import Output, command
 
 _SUBAPP = dict(no_args_is_help=True, rich_markup_mode=None,
@@ -87,14 +88,8 @@ def register(app: typer.Typer) -> None:
             "--fork", metavar="NETWORK",
             help="Serve a local copy-on-write fork of this node network (or node URL): "
                  "its state read lazily and proven, transactions kept here.")] = None,
-        fork_height: Annotated[int | None, typer.Option(
-            "--fork-height", min=0, metavar="H",
-            help="With --fork: the state after block H (default: the node's latest).")
-                               ] = None,
-        fork_root: Annotated[str | None, typer.Option(
-            "--fork-root", metavar="ROOT",
-            help="With --fork: the state root (0x…) the node must report at that height.")
-                             ] = None,
+        fork_height: ForkHeight = None,
+        fork_root: ForkRoot = None,
     ) -> None:
         """Serve JSON-RPC until SIGINT or SIGTERM. Prints the bound addresses once ready
         (one JSON line on stdout with --json)."""

@@ -69,3 +69,14 @@ CtorArgs = Annotated[
                                 "parsed as its ABI declares; repeat once per argument, in "
                                 "order. The constructor runs inside the deploy transaction."),
 ]
+ForkHeight = Annotated[
+    int | None,
+    typer.Option("--fork-height", min=0, metavar="H",
+                 help="With --fork: the state after block H (default: the node's latest)."),
+]
+ForkRoot = Annotated[
+    str | None,
+    typer.Option("--fork-root", metavar="ROOT",
+                 help="With --fork: the state root (0x…, e.g. a published checkpoint's) the "
+                      "node must report at the fork's height, else exit 11."),
+]

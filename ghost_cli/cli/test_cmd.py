@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .options import Verbose
+from .options import ForkHeight, ForkRoot, Verbose
 from .output import Output, command
 
 
@@ -41,14 +41,8 @@ def register(app: typer.Typer) -> None:
             "--fork", metavar="NETWORK",
             help="Run over a local copy-on-write fork of this node network's state: read "
                  "lazily and proven against its state root; writes stay local.")] = None,
-        fork_height: Annotated[int | None, typer.Option(
-            "--fork-height", min=0, metavar="H",
-            help="With --fork: the state after block H (default: the node's latest).")
-                               ] = None,
-        fork_root: Annotated[str | None, typer.Option(
-            "--fork-root", metavar="ROOT",
-            help="With --fork: the state root (0x…, e.g. a published checkpoint's) the "
-                 "node must report at the fork's height, else exit 11.")] = None,
+        fork_height: ForkHeight = None,
+        fork_root: ForkRoot = None,
         seed: Annotated[int | None, typer.Option(
             "--seed", help="Seed of fuzz and invariant runs (default 0: the same examples "
                            "every run).")] = None,

@@ -180,6 +180,38 @@ class TestSqlite(StateStoreSuite):
         assert s.storage_get(A, (1499).to_bytes(4, "big")) == bytes([1499 % 256]) * 3000
         s.close()
 
+    def test_a_full_disk_mid_transaction_writes_none_of_it(self, tmp_path):
+        """SQLite answers a full disk mid-transaction by rolling all of it back, savepoints
+        too: what the caller runs after catching that must not commit on its own, and the
+        tree's cache must forget the undone rows."""
+        from ghost_cli.chain.state_tree import build
+        from ghost_cli.crypto.hashing import keccak256
+        from ghost_cli.crypto.proof import state_path
+
+        path = tmp_path / "state.db"
+        s = open_store(path, durable=True, authenticated=True)
+        s.storage_apply(A, {b"x": b"1"})
+        root = s.state_root()
+        pages = s._db.execute("PRAGMA page_count").fetchone()[0]
+        s._db.execute(f"PRAGMA max_page_count = {pages + 30}")  # a disk nearly full
+        errors = []
+        with pytest.raises(StateError, match="rolled back"), s.transaction():
+            for key, size in ((b"small", 100), (b"huge", 300_000), (b"after", 100)):
+                try:
+                    with s.transaction():
+                        s.storage_apply(A, {key: b"v" * size})
+                except StateError as exc:  # a group goes on with its next transaction
+                    errors.append(str(exc))
+        assert "database or disk is full" in errors[0] and "rolled back" in errors[1]
+        assert s.storage_items(A) == [(b"x", b"1")] and s.state_root() == root
+        s._db.execute("PRAGMA max_page_count = 1000000000")  # space again
+        s.storage_apply(A, {b"y": b"2"})
+        s.close()
+        s = open_store(path, authenticated=True)
+        assert s.state_root() == build({state_path(A, k): keccak256(v)
+                                        for k, v in s.storage_items(A)})
+        s.close()
+
     def test_sqlite_urls(self, tmp_path):
         s = open_store(f"sqlite:///{tmp_path}/u.db")  # four slashes: an absolute path
         assert s.backend == "sqlite" and s.location == f"{tmp_path}/u.db"

@@ -256,3 +256,79 @@ def test_a_store_that_refuses_the_group_at_once_fails_each_transaction_with_its_
         assert (done.block_height, done.return_data) == (height + 1, encode_value("u64", 1))
     finally:
         core.close()
+
+
+def _padded(code: bytes, size: int = 30_000) -> bytes:
+    """`code` with a custom section of `size` bytes: a new module, many pages to store."""
+    payload = b"\x03pad" + bytes(size)
+    length, n = b"", len(payload)
+    while True:  # unsigned LEB128
+        length += bytes([(n & 0x7F) | (0x80 if n > 0x7F else 0)])
+        n >>= 7
+        if not n:
+            break
+    return code + b"\x00" + length + payload
+
+
+def test_a_full_disk_mid_group_acknowledges_none_of_it(tmp_path, counter_code):
+    """The SQLite file cannot grow (a full disk) while a group runs: SQLite rolls back the
+    whole group at the statement that needed the space, so every caller gets `state`,
+    none of the group is recorded (not even those run after it), and once there is
+    space again the same transactions commit on the old root."""
+    core = NodeCore.open(tmp_path, chain_id=CHAIN_ID)
+    a, b, c = (KeyPair.generate("ml-dsa-65", bytes([110 + i]) * 32) for i in range(3))
+    try:
+        counter = core.send_transaction(signed(a, 0, kind="deploy", code=counter_code),
+                                        now=NOW).address
+        height, root = core.height(), core.state_root()
+        inc = {"kind": "call", "target": counter, "function": "increment"}
+        group = [("a1", signed(a, 1, **inc)),
+                 ("b0", signed(b, 0, kind="deploy", code=_padded(counter_code))),
+                 ("c0", signed(c, 0, **inc))]
+        pages = core.store._db.execute("PRAGMA page_count").fetchone()[0]
+        core.store._db.execute(f"PRAGMA max_page_count = {pages + 2}")
+        outcome: dict[str, object] = {}
+
+        def send(name: str, s) -> None:
+            try:
+                outcome[name] = core.send_transaction(s, now=NOW)
+            except Exception as exc:  # noqa: BLE001 - what the caller would get
+                outcome[name] = exc
+
+        core._lock.acquire()
+        threads = []
+        try:
+            for name, s in group:
+                t = threading.Thread(target=send, args=(name, s))
+                t.start()
+                threads.append(t)
+                while len(core._queue) < len(threads):
+                    time.sleep(0.001)
+        finally:
+            core._lock.release()
+        for t in threads:
+            t.join(60)
+
+        for name, _ in group:
+            assert isinstance(outcome[name], StateError), outcome[name]
+        assert core.height() == height and core.state_root() == root
+        for _, s in group:
+            with pytest.raises(NotFoundError):
+                core.receipt(s.tx.hash)
+        core.store._db.execute("PRAGMA max_page_count = 1000000000")  # space again
+        for i, (_, s) in enumerate(group):
+            assert core.send_transaction(s, now=NOW).block_height == height + 1 + i
+    finally:
+        core.close()
+    replay = NodeCore.open(tmp_path / "replay", chain_id=CHAIN_ID)
+    try:
+        replay.send_transaction(signed(a, 0, kind="deploy", code=counter_code), now=NOW)
+        for _, s in group:
+            replay.send_transaction(s, now=NOW)
+        kept = open_store(tmp_path / STATE_FILE, authenticated=True)
+        try:
+            assert kept.state_root() == replay.state_root()
+        finally:
+            kept.close()
+    finally:
+        replay.close()

@@ -103,6 +103,7 @@ class SqliteStore(SqlStore):
         self.path = self.location = str(path)
         self._private = self.path == ":memory:"
         self.durable = durable
+        self._lost = ""  # why SQLite last rolled a whole transaction back (_failed)
         if not create and not self._private:
             _require_schema(Path(self.path))
         try:
@@ -155,12 +156,16 @@ class SqliteStore(SqlStore):
             raise self._failed(exc) from exc
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if self._depth and not self._db.in_transaction:
+            raise self._rolled_back()  # outside it, the write would commit on its own
         try:
             self._db.execute(sql, params)
         except sqlite3.DatabaseError as exc:
             raise self._failed(exc) from exc
 
     def _exec_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        if self._depth and not self._db.in_transaction:
+            raise self._rolled_back()
         try:
             self._db.executemany(sql, rows)
         except sqlite3.DatabaseError as exc:
@@ -169,7 +174,16 @@ class SqliteStore(SqlStore):
     def _failed(self, exc: sqlite3.DatabaseError) -> StateError:
         if getattr(exc, "sqlite_errorname", "") == "SQLITE_BUSY_SNAPSHOT":
             return self._written_meanwhile()
+        if self._depth and not self._db.in_transaction:
+            # A full disk or an I/O error mid-transaction: SQLite rolled all of it back,
+            # not just the statement, and every savepoint with it.
+            self._forget_caches()
+            self._lost = str(exc)
         return StateError(f"state database {self.path}: {exc}")
+
+    def _rolled_back(self) -> StateError:
+        return StateError(f"state database {self.path}: the transaction was rolled back "
+                          f"({self._lost or 'an error'}); nothing of it was written")
 
     def _written_meanwhile(self) -> StateError:
         return StateError(f"state database {self.path}: another process wrote to it while "
@@ -205,8 +219,9 @@ class SqliteStore(SqlStore):
         return _Savepoint(self)
 
     def _rollback(self, name: str) -> None:
-        self._db.execute(f"ROLLBACK TO {name}")
-        self._db.execute(f"RELEASE {name}")
+        if self._db.in_transaction:  # else SQLite has rolled it all back already (_failed)
+            self._db.execute(f"ROLLBACK TO {name}")
+            self._db.execute(f"RELEASE {name}")
         self._forget_caches()
 
 
@@ -243,6 +258,8 @@ class _Savepoint:
         store = self._store
         depth = self._depth = store._depth = store._depth + 1
         try:
+            if depth > 1 and not store._db.in_transaction:
+                raise store._rolled_back()  # a SAVEPOINT now would begin a new transaction
             store._db.execute(f"SAVEPOINT sp{depth}")
             if depth == 1 and not store._private:
                 store._transaction_began()
@@ -261,6 +278,9 @@ class _Savepoint:
             if kind is not None:
                 store._rollback(name)
                 return  # the error goes on
+            if not store._db.in_transaction:  # rolled back under a caught error
+                store._forget_caches()
+                raise store._rolled_back()
             try:
                 store._db.execute(f"RELEASE {name}")
             except sqlite3.DatabaseError as exc:  # e.g. disk full at commit

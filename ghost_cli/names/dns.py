@@ -28,6 +28,13 @@ def _bare_error(wire: bytes, rcode: int) -> bytes:
     return msg_id + bytes([0x80, rcode & 0xF]) + bytes(8)
 
 
+def _folded(name) -> str:
+    """`name` as text with ASCII letters lowered: DNS compares names case-insensitively
+    (RFC 4343), and resolvers randomise the case of what they ask (DNS 0x20). Other bytes
+    are escaped by to_text, so they stay as they are and the label is refused."""
+    return name.to_text(omit_final_dot=True).lower()
+
+
 def servfail(wire: bytes) -> bytes:
     """SERVFAIL for `wire`, for an adapter whose lookup broke in a way `answer` did not see."""
     return _bare_error(wire, 2)
@@ -68,7 +75,7 @@ def answer(wire: bytes, lookup: Lookup) -> bytes:
     if question.name == zone:
         return response.to_wire()  # the apex exists and has no TXT of its own
     try:
-        label = label_of(question.name.to_text(omit_final_dot=True))
+        label = label_of(_folded(question.name))
     except ArgumentError:
         response.set_rcode(dns.rcode.NXDOMAIN)  # no such name can ever be registered
         return response.to_wire()

@@ -103,3 +103,10 @@ def test_http3_still_served_on_the_same_port(registered):
 
     with SyncGhostClient(f"quic://{node.bound['quic']}", ca=node.bound["ca"]) as client:
         assert client.node_info()["chain_id"] == 1337
+
+
+
+def test_a_name_is_found_whatever_the_case_asked(registered):
+    """A resolver that randomises the case of its question (DNS 0x20) still finds it."""
+    r = ask(registered[0], "CoUnTeR.gHoSt.")
+    assert r.rcode() == dns.rcode.NOERROR and r.answer

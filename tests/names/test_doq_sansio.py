@@ -149,3 +149,17 @@ def test_the_shipped_registry_is_the_build_of_contracts_names(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert (dest / "build" / "names.wasm").read_bytes() == registry_code()
+
+
+
+def test_a_name_matches_in_any_case_and_is_answered_as_asked():
+    """RFC 4343: DNS names compare case-insensitively; resolvers randomise case (0x20)."""
+    for asked in ("COUNTER.ghost.", "CoUnTeR.GHOST."):
+        r = dns.message.from_wire(answer(dns.message.make_query(asked, "TXT").to_wire(), lookup))
+        assert r.rcode() == dns.rcode.NOERROR
+        assert r.answer[0].name.to_text() == asked  # the spelling asked, not folded
+    assert parse_response("counter", answer(
+        dns.message.make_query("Counter.Ghost.", "TXT").to_wire(), lookup)) == RECORD
+    # Only ASCII letters fold: an escaped byte is no label, whatever its case.
+    odd = dns.message.make_query("count\\201r.ghost.", "TXT").to_wire()
+    assert dns.message.from_wire(answer(odd, lookup)).rcode() == dns.rcode.NXDOMAIN

@@ -134,11 +134,18 @@ def parse_response(name: str, wire: bytes) -> NameRecord:
                 key, _, value = text.decode("ascii", "replace").partition("=")
                 fields[key] = value
     try:
-        target = bytes.fromhex(fields["address"].removeprefix("0x"))
-        owner = bytes.fromhex(fields["owner"].removeprefix("0x"))
+        target, owner = _hex(fields["address"], 20), _hex(fields["owner"], 20)
         code_hash = fields.get("code_hash")
         return NameRecord(label, owner, target,
-                          None if code_hash is None else bytes.fromhex(code_hash[2:]))
+                          None if code_hash is None else _hex(code_hash, 32))
     except (KeyError, ValueError):
         raise NodeUnavailableError(f"the node's DNS answer for {label}.{ZONE} has no "
-                                   "address record") from None
+                                   "valid address, owner and code_hash records") from None
+
+
+def _hex(text: str, size: int) -> bytes:
+    """`0x` and `size` bytes of hex, as the node writes them; ValueError otherwise."""
+    raw = bytes.fromhex(text[2:]) if text.startswith("0x") else b""
+    if len(raw) != size:
+        raise ValueError(f"expected 0x and {size} bytes of hex")
+    return raw

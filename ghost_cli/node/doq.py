@@ -68,8 +68,11 @@ class DoqStreams:
         if isinstance(event, ConnectionTerminated):
             self.closed = True
             self._streams.clear()
-        elif isinstance(event, StreamReset | StopSendingReceived):
+        elif isinstance(event, StreamReset):
             self._streams.pop(event.stream_id, None)  # the client gave up on it
+            self._ignored.discard(event.stream_id)  # and it will send nothing more
+        elif isinstance(event, StopSendingReceived):
+            self._streams.pop(event.stream_id, None)
         elif isinstance(event, StreamDataReceived) and not self.closed:
             query = self._data(event)
             return [query] if query is not None else []
@@ -86,6 +89,8 @@ class DoqStreams:
     def _data(self, ev: StreamDataReceived) -> Query | None:
         sid = ev.stream_id
         if sid in self._ignored:
+            if ev.end_stream:  # its last byte: nothing more can come to ignore
+                self._ignored.discard(sid)
             return None
         if sid & 0x3 != 0:  # only client-initiated bidirectional streams carry queries
             return self._protocol_error("DoQ queries go on bidirectional streams")
@@ -102,22 +107,25 @@ class DoqStreams:
         if len(stream.data) >= 2:
             size = int.from_bytes(stream.data[:2], "big")
             if size > self.max_query:
-                return self._refuse(sid)
+                return self._refuse(sid, ev.end_stream)
             if len(stream.data) > 2 + size:
                 return self._protocol_error("more than one DNS message on a DoQ stream")
             if len(stream.data) == 2 + size:
                 if self.pending >= self.max_streams:
-                    return self._refuse(sid)
+                    return self._refuse(sid, ev.end_stream)
                 stream.done = True
                 return Query(sid, bytes(stream.data[2:]))
         if ev.end_stream:
             return self._protocol_error("DoQ stream ended inside its DNS message")
         return None
 
-    def _refuse(self, sid: int) -> None:
+    def _refuse(self, sid: int, ended: bool) -> None:
         self.refused += 1
         self._streams.pop(sid, None)
-        self._ignored.add(sid)
+        # Late data is dropped until the client's side ends; an id is kept no longer, so
+        # the set holds only streams QUIC still counts against the client's stream credit.
+        if not ended:
+            self._ignored.add(sid)
         try:
             self.quic.stop_stream(sid, DOQ_EXCESSIVE_LOAD)
         except ValueError:  # the client already ended its side

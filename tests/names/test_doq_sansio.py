@@ -151,7 +151,6 @@ def test_the_shipped_registry_is_the_build_of_contracts_names(tmp_path):
     assert (dest / "build" / "names.wasm").read_bytes() == registry_code()
 
 
-
 def test_a_name_matches_in_any_case_and_is_answered_as_asked():
     """RFC 4343: DNS names compare case-insensitively; resolvers randomise case (0x20)."""
     for asked in ("COUNTER.ghost.", "CoUnTeR.GHOST."):
@@ -163,3 +162,30 @@ def test_a_name_matches_in_any_case_and_is_answered_as_asked():
     # Only ASCII letters fold: an escaped byte is no label, whatever its case.
     odd = dns.message.make_query("count\\201r.ghost.", "TXT").to_wire()
     assert dns.message.from_wire(answer(odd, lookup)).rcode() == dns.rcode.NXDOMAIN
+
+
+def test_an_answer_with_a_short_address_is_the_nodes_fault_not_a_crash():
+    import pytest
+
+    from ghost_cli.exceptions import NodeUnavailableError
+
+    def short(label):
+        return NameRecord(label, b"\x01" * 20, b"\x02", None)
+
+    for bad in (short, lambda label: NameRecord(label, b"\x01" * 20, b"\x02" * 20, b"\x03")):
+        with pytest.raises(NodeUnavailableError, match="no valid address"):
+            parse_response("counter", answer(make_query("counter"), bad))
+
+
+def test_refused_streams_are_forgotten_once_the_client_ends_them(tmp_path):
+    """A refused stream's id is kept only while late data can still come on it, so a
+    client cycling through oversized queries holds no memory of them on the node."""
+    p = Pair(tmp_path)
+    for _ in range(100):  # each query whole, FIN included: nothing can follow
+        p.send((600).to_bytes(2, "big") + b"x" * 600)
+    # Refused before its end arrives: the client's QUIC resets it on STOP_SENDING.
+    cut = p.send((600).to_bytes(2, "big") + b"x" * 100, end=False)
+    assert any(isinstance(e, StreamReset) and e.stream_id == cut for e in p.events)
+    assert p.doq._ignored == set() and p.doq.refused == 101
+    ok = p.send(framed(make_query("counter")))  # the connection is still good
+    assert parse_response("counter", p.reply(ok)[2:]) == RECORD

@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, NodeUnavailableError
 from ..rpc import Dispatcher
 from .config import Endpoint, NodeConfig, resolve_chain_id
 from .core import NodeCore
@@ -190,12 +190,15 @@ class NodeService:
 
     async def _dns_async(self, wire: bytes, peer: str) -> bytes:
         """DNS-over-QUIC's entry point: names/dns.answer over the registry, off the loop."""
-        from ..names.dns import answer
+        from ..names.dns import answer, servfail
 
         def lookup(label: str):
             return self.core.resolve_name(label, now=time.time())
 
-        return await self.pool.run(answer, wire, lookup)
+        try:
+            return await self.pool.run(answer, wire, lookup)
+        except NodeUnavailableError:  # busy or stopping: nothing ran, as HTTP's 503
+            return servfail(wire)
 
     async def _start_grpc(self, ep: Endpoint):
         try:

@@ -105,8 +105,34 @@ def test_http3_still_served_on_the_same_port(registered):
         assert client.node_info()["chain_id"] == 1337
 
 
-
 def test_a_name_is_found_whatever_the_case_asked(registered):
     """A resolver that randomises the case of its question (DNS 0x20) still finds it."""
     r = ask(registered[0], "CoUnTeR.gHoSt.")
     assert r.rcode() == dns.rcode.NOERROR and r.answer
+
+
+def test_a_busy_node_answers_servfail_and_logs_no_failure(tmp_path):
+    """A full execution queue is load, not a bug: SERVFAIL, as HTTP answers 503."""
+    import asyncio
+
+    import dns.asyncquery
+    from node_helpers import start_node
+
+    node = start_node(tmp_path / "busy", "--workers", "1", "--queue", "1")
+    host, port = where(node)
+
+    async def flood() -> list[int]:
+        async with dns.quic.AsyncioQuicManager(verify_mode=node.bound["ca"]) as manager:
+            connection = manager.connect(host, port)
+            queries = [dns.message.make_query(f"n{i}.ghost.", "TXT") for i in range(30)]
+            replies = await asyncio.gather(*[dns.asyncquery.quic(
+                q, host, port=port, connection=connection, timeout=10) for q in queries])
+            return [r.rcode() for r in replies]
+
+    try:
+        rcodes = asyncio.run(flood())
+    finally:
+        node.stop()
+    assert dns.rcode.SERVFAIL in rcodes  # the flood did fill the queue
+    assert set(rcodes) <= {dns.rcode.NXDOMAIN, dns.rcode.SERVFAIL}
+    assert not [e for e in node.log() if e.get("event") == "library_error"]

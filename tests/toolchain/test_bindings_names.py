@@ -155,3 +155,57 @@ def test_zig_quotes_underscore_and_old_keywords(tmp_path: Path) -> None:
     run = run_zig(["test", "--color", "off", "--dep", "u", "-Mroot=check.zig", "-Mu=u.zig"],
                   cwd=tmp_path, timeout=300)
     assert run.returncode == 0, run.stderr + run.stdout
+
+
+@pytest.mark.parametrize("raw, why", [
+    (_abi(functions=[_fn("Color")], types=[{"kind": "enum", "name": "Color",
+                                            "variants": [{"name": "a", "value": 0}]}]),
+     "enum 'Color' and function 'Color' both become `Color`"),
+    (_abi(functions=[_fn("encode"), _fn("encode_")]),
+     "function 'encode' and function 'encode_' both become `encode_`"),
+    (_abi(types=[_struct("Args")], functions=[_fn("Args_")]),
+     "struct 'Args' and function 'Args_' both become `Args_`"),
+], ids=["function and type", "two functions", "type and function after renaming"])
+def test_a_zig_declaration_collision_is_an_error(raw, why) -> None:
+    """Two declarations with one identifier would not compile: refused at generation."""
+    with pytest.raises(GhostError) as info:
+        gen_zig.generate("token", Abi.from_json(raw), raw)
+    message = info.value.message
+    assert message.startswith("cannot generate Zig bindings for 'token': ")
+    assert why in message and message.endswith("rename one of them in the contract")
+    assert info.value.exit_code == 1 and "\n" not in message
+
+
+SLICE_CHECK = r'''const std = @import("std");
+const u = @import("u");
+
+test "functions named like the codec's helpers; a slice count checked by fewest bytes" {
+    var buf: [16]u8 = undefined;
+    const data = try u.fewest.encode(&buf, .{ .v = &.{.{ .a = 1, .b = true }} });
+    try std.testing.expectEqualSlices(u8, &.{ 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 }, data);
+    // count 2, one pair with a bad bool and nothing after: too short, before the bool
+    try std.testing.expectError(error.CallDataTooShort, u.take.decodeResult(
+        std.testing.allocator, &.{ 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2 }));
+    try std.testing.expectEqual(@as(u8, 7), try u.put.decodeResult(std.testing.allocator, &.{7}));
+}
+'''
+
+
+def test_zig_slice_counts_and_helper_names(tmp_path: Path) -> None:
+    """The module's codec helpers (`fewest`, `take`, `put`) do not clash with functions of
+    those names, and a slice's count is refused when count x fewest bytes of one element
+    exceeds the input (docs/abi.md, "Refusals"), as the SDK does."""
+    from ghost_cli.toolchain.zig import run_zig
+
+    pair = {"kind": "struct", "name": "Pair", "fields": [{"name": "a", "type": "u64"},
+                                                         {"name": "b", "type": "bool"}]}
+    raw = _abi(types=[pair], functions=[
+        {"name": "fewest", "inputs": [{"name": "v", "type": "Pair[]"}], "output": None,
+         "can_fail": False},
+        {"name": "take", "inputs": [], "output": "Pair[]", "can_fail": False},
+        {"name": "put", "inputs": [], "output": "u8", "can_fail": False}])
+    (tmp_path / "u.zig").write_text(gen_zig.generate("u", Abi.from_json(raw), raw))
+    (tmp_path / "check.zig").write_text(SLICE_CHECK)
+    run = run_zig(["test", "--color", "off", "--dep", "u", "-Mroot=check.zig", "-Mu=u.zig"],
+                  cwd=tmp_path, timeout=300)
+    assert run.returncode == 0, run.stderr + run.stdout

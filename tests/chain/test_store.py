@@ -212,6 +212,26 @@ class TestSqlite(StateStoreSuite):
                                         for k, v in s.storage_items(A)})
         s.close()
 
+    def test_a_malformed_page_fails_the_read_as_a_state_error(self, tmp_path):
+        path = tmp_path / "state.db"
+        s = open_store(path, durable=True)
+        s.storage_apply(A, {b"k%d" % i: b"v" * 50 for i in range(20)})
+        s.set_nonce(A, 3)
+        s.close()
+        db = sqlite3.connect(path)
+        [(root,)] = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'storage'")
+        [(size,)] = db.execute("PRAGMA page_size")
+        db.close()
+        with open(path, "r+b") as f:  # the storage table's only page, past its header
+            f.seek((root - 1) * size + 8)
+            f.write(b"\xff" * 64)
+        s = open_store(path, durable=True)
+        # SQLite fails the savepoint's own RELEASE too; still one StateError, not sqlite3's
+        with pytest.raises(StateError, match="malformed"), s.read():
+            s.storage_items(A)
+        assert s.nonce(A) == 3  # the connection goes on serving what is intact
+        s.close()
+
     def test_sqlite_urls(self, tmp_path):
         s = open_store(f"sqlite:///{tmp_path}/u.db")  # four slashes: an absolute path
         assert s.backend == "sqlite" and s.location == f"{tmp_path}/u.db"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -219,10 +219,18 @@ class SqliteStore(SqlStore):
         return _Savepoint(self)
 
     def _rollback(self, name: str) -> None:
-        if self._db.in_transaction:  # else SQLite has rolled it all back already (_failed)
-            self._db.execute(f"ROLLBACK TO {name}")
-            self._db.execute(f"RELEASE {name}")
-        self._forget_caches()
+        """Undo savepoint `name`. The error that called for it goes on: should the undo
+        fail too (a malformed file), the whole transaction is given up instead."""
+        try:
+            if self._db.in_transaction:  # else SQLite rolled it all back already (_failed)
+                self._db.execute(f"ROLLBACK TO {name}")
+                self._db.execute(f"RELEASE {name}")
+        except sqlite3.DatabaseError as exc:
+            self._lost = str(exc)
+            with suppress(sqlite3.DatabaseError):
+                self._db.execute("ROLLBACK")
+        finally:
+            self._forget_caches()
 
 
 def _require_schema(path: Path) -> None:

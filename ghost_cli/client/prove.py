@@ -83,14 +83,15 @@ def prove_query(net, address: bytes, function: str, args: Sequence[Any], code: b
 
 def _run_once(net, engines, address, fn, calldata, code, sender) -> ProvenQuery:
     from ..crypto.proof import Proof, verify_proof
-    from ..exceptions import NotFoundError
     from ..vm import gas
     from ..vm.types import CallContext
 
     client = net.client
     info = client.node_info()  # the root every proof of this run must be against
     if "state_root" not in info:
-        raise GhostError("this node keeps no state tree, so it cannot prove anything")
+        # The node's own ghost_getProof answers `state` here: so does this (exit 8).
+        raise StateError("this node keeps no state tree (a fork), so it cannot prove "
+                         "anything")
     try:
         root, height = bytes.fromhex(info["state_root"][2:]), int(info["height"])
     except READ_ERRORS as exc:
@@ -131,11 +132,25 @@ def _run_once(net, engines, address, fn, calldata, code, sender) -> ProvenQuery:
         raise
     if failure:
         raise failure[0]
+    return ProvenQuery(decode_result(fn, outcome.return_data), outcome.return_data, root,
+                       height, _published_at(client, info["state_root"]),
+                       tuple(ProvenRead(k, v) for k, v in reads.items()))
+
+
+def _published_at(client, state_root: str) -> int | None:
+    """The height of the node's latest checkpoint when it carries `state_root`, else None.
+    Only reported, never trusted for the answer; a malformed one is still the node's fault."""
+    from ..exceptions import NotFoundError
+
     try:
         checkpoint = client.get_checkpoint()
     except NotFoundError:
-        checkpoint = None
-    published = checkpoint is not None and checkpoint["state_root"] == info["state_root"]
-    return ProvenQuery(decode_result(fn, outcome.return_data), outcome.return_data, root,
-                       height, checkpoint["height"] if published else None,
-                       tuple(ProvenRead(k, v) for k, v in reads.items()))
+        return None
+    try:
+        height = checkpoint["height"]
+        if not isinstance(height, int) or isinstance(height, bool) or height < 0:
+            raise TypeError(f"height {height!r} is not a block height")
+        return height if checkpoint["state_root"] == state_root else None
+    except READ_ERRORS as exc:
+        raise CryptoError(f"the node's latest checkpoint is malformed "
+                          f"({type(exc).__name__}: {exc})") from None

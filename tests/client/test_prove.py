@@ -78,3 +78,42 @@ def test_a_malformed_proof_is_a_crypto_error_not_a_traceback(node, built_project
     with RemoteNetwork(config, client=MalformedProofNode(config.url, ca=config.ca)) as net, \
             pytest.raises(CryptoError, match="proof for storage key 0x.* is malformed"):
         prove_query(net, address, "get", [], code)
+
+
+class MalformedCheckpointNode(SyncGhostClient):
+    """A node whose checkpoint answer is not a checkpoint (only reported, never trusted)."""
+
+    answer: object = None
+
+    def get_checkpoint(self, height=None):
+        return self.answer
+
+
+@pytest.mark.parametrize("answer", [[1, 2], {"height": 3}, {"height": "3", "state_root": "0x"},
+                                    "checkpoint"])
+def test_a_malformed_checkpoint_is_a_crypto_error_not_a_traceback(node, built_project, answer):
+    config, address, code = _counter_at_one(node, built_project, b"\x0b")
+    client = MalformedCheckpointNode(config.url, ca=config.ca)
+    client.answer = answer
+    with RemoteNetwork(config, client=client) as net, \
+            pytest.raises(CryptoError, match="latest checkpoint is malformed"):
+        prove_query(net, address, "get", [], code)
+
+
+def test_prove_on_a_fork_node_is_a_state_error_as_its_answers_are(ghost, node, project):
+    """A fork keeps no state tree: its ghost_getProof answers `state`, and so does --prove."""
+    from node_helpers import start_node
+
+    assert ghost("keys", "new", "alice").code == 0
+    assert ghost("network", "add", "local", "--url", f"quic://{node.bound['quic']}",
+                 "--ca", node.bound["ca"]).code == 0
+    assert ghost("deploy", "--network", "local", "--key", "alice").code == 0
+    forked = start_node(project.parent / "fork-data", "--fork", node.url, chain_id=None)
+    try:
+        assert ghost("network", "add", "fork", "--url", f"quic://{forked.bound['quic']}",
+                     "--ca", forked.bound["ca"]).code == 0
+        proved = ghost("query", "counter", "get", "--network", "fork", "--prove", "--json")
+    finally:
+        forked.stop()
+    assert proved.code == 8 and proved.json["error"]["code"] == "state", proved.stderr
+    assert "keeps no state tree" in proved.json["error"]["message"]

@@ -46,8 +46,9 @@ def class_name(name: str) -> str:
 #: generated names do not depend on the Python that generates them (3.12 added `type`).
 _SOFT = frozenset({"match", "case", "_"})
 
-#: What a generated `deploy` classmethod takes besides the constructor's arguments.
-_DEPLOY_ARGS = frozenset({"cls", "target", "code", "signer", "gas_limit"})
+#: What a generated `deploy` classmethod takes besides the constructor's arguments, and
+#: the module's deploy helper its body calls.
+_DEPLOY_ARGS = frozenset({"cls", "target", "code", "signer", "gas_limit", "_deploy"})
 #: What a generated method takes besides the function's arguments.
 _CALL_ARGS = frozenset({"self", "query", "gas_limit"})
 
@@ -64,8 +65,21 @@ def type_class(name: str) -> str:
 
 
 def py_name(name: str, reserved: set[str] | frozenset[str] = frozenset()) -> str:
+    if name.startswith("__") and name != "__":
+        return f"v{name}"  # Python would mangle `__x` inside the class (`_Pair__x`)
     return f"{name}_" if keyword.iskeyword(name) or name in reserved or name in _SOFT \
         else name
+
+
+def _is_sunder(name: str) -> bool:
+    return len(name) > 2 and name[0] == name[-1] == "_" and "_" not in (name[1], name[-2])
+
+
+def member_name(name: str) -> str:
+    """An enum variant's member: also a trailing `_` for the names Enum refuses or keeps
+    for itself (`_x_`, `mro`), which would fail the import or make no member."""
+    py = py_name(name)
+    return f"{py}_" if _is_sunder(py) or py == "mro" else py
 
 
 def _distinct(contract: str, pairs: list[tuple[str, str]], where: str = "") -> None:
@@ -103,7 +117,8 @@ def _check_members(contract: str, abi: Abi) -> None:
     """Fields, enum members, methods and each method's parameters: distinct in Python."""
     for t in abi.types:
         members = [n for n, _ in t.variants] or [f.name for f in t.fields]
-        _distinct(contract, [(f"{t.kind} member {n!r}", py_name(n)) for n in members],
+        rename = member_name if t.kind == "enum" else py_name
+        _distinct(contract, [(f"{t.kind} member {n!r}", rename(n)) for n in members],
                   f" of {t.name!r}")
     for e in abi.events:
         _distinct(contract, [(f"field {f.name!r}", py_name(f.name)) for f in e.fields],
@@ -149,6 +164,8 @@ def _doc(text: str, indent: str) -> list[str]:
     text = text.strip().replace('"""', "'''").replace("\\", "\\\\")
     if not text:
         return []
+    if text.endswith('"'):  # `"""say "hi""""` would close the docstring one quote early
+        text = text[:-1] + '\\"'
     lines = text.splitlines()
     if len(lines) == 1:
         return [f'{indent}"""{lines[0]}"""']
@@ -186,7 +203,7 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
         body += ["", ""]
         if t.kind == "enum":
             body.append(f"class {classes[t.name]}(enum.StrEnum):")
-            body += [f"    {py_name(n)} = {n!r}  # {v}" for n, v in t.variants]
+            body += [f"    {member_name(n)} = {n!r}  # {v}" for n, v in t.variants]
         else:
             body += ["@dataclass", f"class {classes[t.name]}:"]
             body += [_field(p.name, p.type, abi) for p in t.fields]

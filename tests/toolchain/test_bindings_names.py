@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ghost_cli.abi import Abi, encode_call
+from ghost_cli.abi import Abi, encode_call, parse_type
 from ghost_cli.bindings import python as gen_python
 from ghost_cli.bindings import zig as gen_zig
 from ghost_cli.exceptions import GhostError
@@ -209,3 +209,40 @@ def test_zig_slice_counts_and_helper_names(tmp_path: Path) -> None:
     run = run_zig(["test", "--color", "off", "--dep", "u", "-Mroot=check.zig", "-Mu=u.zig"],
                   cwd=tmp_path, timeout=300)
     assert run.returncode == 0, run.stderr + run.stdout
+
+
+AWKWARD = _abi(
+    functions=[{"name": "f", "inputs": [{"name": "__a", "type": "E"}, {"name": "v", "type": "S"}],
+                "output": "S", "can_fail": False, "doc": 'Returns "ok"'}],
+    constructor={"name": "init", "inputs": [{"name": "_deploy", "type": "u8"}],
+                 "output": None, "can_fail": False},
+    types=[{"kind": "enum", "name": "E", "variants": [
+        {"name": n, "value": i} for i, n in enumerate(
+            ["_sunder_", "mro", "__y", "__z__", "_missing_", "name", "value", "__"])]},
+           {"kind": "struct", "name": "S", "fields": [{"name": "__x", "type": "u8"},
+                                                      {"name": "__w__", "type": "E"}]}])
+
+
+def test_names_python_treats_specially_in_a_class_are_renamed(tmp_path: Path) -> None:
+    """Enum reserves `_x_` and `mro` and takes no member named `__x` or `__x__`, and a class
+    body mangles `__x`: such names are renamed (`_sunder__`, `mro_`, `v__y`), so the module
+    imports with every variant a member and every field round-trips under its ABI name. A
+    one-line doc ending in a quote stays a docstring; `_deploy` is the module's helper."""
+    import dataclasses
+    import inspect
+
+    from ghost_cli.bindings.runtime import from_wire, to_wire
+
+    abi = Abi.from_json(AWKWARD)
+    mod = _import(tmp_path, "awkward_client", gen_python.generate("awk", abi, AWKWARD))
+    assert {m.name: m.value for m in mod.E} == {
+        "_sunder__": "_sunder_", "mro_": "mro", "v__y": "__y", "v__z__": "__z__",
+        "_missing__": "_missing_", "name": "name", "value": "value", "__": "__"}
+    assert [f.name for f in dataclasses.fields(mod.S)] == ["v__x", "v__w__"]
+    s = mod.S(v__x=5, v__w__=mod.E.v__y)
+    assert to_wire(s) == {"__x": 5, "__w__": "__y"}
+    ty = parse_type("S", abi)
+    assert from_wire(ty, to_wire(s), mod._CLASSES) == s
+    assert list(inspect.signature(mod.Awk.f).parameters)[:3] == ["self", "v__a", "v"]
+    assert mod.Awk.f.__doc__ == 'Returns "ok"'
+    assert list(inspect.signature(mod.Awk.deploy).parameters)[:2] == ["target", "_deploy_"]

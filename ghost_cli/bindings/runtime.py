@@ -114,6 +114,7 @@ class Binding:
                 value = self.target.query(self.address, function, wire,
                                           gas_limit=gas_limit).result
         else:
+            self.last_receipt = None  # a transaction that raises leaves no stale receipt
             if self.fixture:
                 receipt = getattr(self.target, function).transact(*wire, gas_limit=gas_limit)
             else:
@@ -127,7 +128,10 @@ class Binding:
 
     def events(self, receipt: Any, event_classes: dict[str, type]) -> list[Any]:
         """The events this contract emitted in `receipt`, as the generated event classes
-        (an event the ABI does not declare, or whose bytes do not fit it, is skipped)."""
+        (an event the ABI does not declare, or whose bytes do not fit it, is skipped).
+        No receipt (no transaction sent, or the last one raised): no events."""
+        if receipt is None:
+            return []
         out = []
         for e in receipt.events:
             cls = event_classes.get(e.name)

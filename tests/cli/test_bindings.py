@@ -199,6 +199,25 @@ def test_ballot_client_with_its_enum_struct_and_event(template_codes, tmp_path):
         assert ballot.open_ids(query=True) == [pid]
 
 
+def test_a_failed_transaction_leaves_no_stale_receipt(template_codes, tmp_path):
+    """After a transaction that raised, `last_receipt` is None and `events()` is empty,
+    not the previous transaction's receipt and events."""
+    from ghost_cli.exceptions import RevertError
+
+    code = template_codes["ballot"]
+    mod = _generated(tmp_path, "ballot", code, "_f")
+    with Sandbox(tmp_path / "sandbox.db") as net:
+        ballot = mod.Ballot.deploy(net, code=code)
+        assert ballot.events() == []  # nothing sent yet
+        pid = ballot.propose("Lunch")
+        ballot.vote(pid, mod.Choice.yes)
+        assert ballot.last_receipt is not None and len(ballot.events()) == 1
+        with pytest.raises(RevertError, match="AlreadyVoted") as info:
+            ballot.vote(pid, mod.Choice.no)
+        assert ballot.last_receipt is None and ballot.events() == []
+        assert info.value.details["tx_hash"]  # the failure is recorded: its receipt is there
+
+
 def test_cli_writes_a_client_the_test_fixtures_can_use(built_project, ghost, project,
                                                        tmp_path):
     """`ghost bindings python counter -o` in a project; the module used through the

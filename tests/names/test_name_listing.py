@@ -49,3 +49,45 @@ def test_every_name_is_listed_however_many_pages_its_events_take(rpc, page):
     assert by_name["n5"][0].owner == b"\xbb" * 20 and by_name["n5"][1] == 9
     assert by_name["n0"][0].target == bytes(20) and by_name["n0"][1] == 1
     assert all(r.owner == rpc.key.address for r, _ in listed if r.name != "n5")
+
+
+def _tampered(rpc: Rpc, change):
+    """The node's real events, each passed through `change` (a hostile or broken node)."""
+    read = _reader(rpc)
+    return lambda address, since, limit: [change(dict(e)) for e in read(address, since, limit)]
+
+
+@pytest.mark.parametrize("change", [
+    lambda e: {**e, "data": "0xzz"},
+    lambda e: {**e, "data": "0x01"},  # too short to be an entry
+    lambda e: {**e, "data": e["data"] + "00"},  # a byte past the entry
+    lambda e: {**e, "data": "0x02000000ffff" + "00" * 40},  # a name that is not UTF-8
+    lambda e: {**e, "data": "0x03000000" + b"\x1b[2".hex() + "00" * 40},  # nor a label
+    lambda e: {k: v for k, v in e.items() if k != "tx_hash"},
+    lambda e: {**e, "block_height": "1"},
+    lambda e: {**e, "tx_hash": ["not", "hashable"]},
+])
+def test_malformed_events_are_the_nodes_fault_not_a_crash(rpc, change):
+    from ghost_cli.exceptions import NodeUnavailableError
+
+    _change(rpc, "register", "n0", b"\x01" * 20)
+    with pytest.raises(NodeUnavailableError, match="events of the names registry are malformed"):
+        registered_names(_tampered(rpc, change))
+
+
+def test_a_node_that_ignores_from_block_cannot_keep_the_listing_going(rpc):
+    """Every page must move on: a full page of blocks already passed is refused, not
+    asked for again forever."""
+    from ghost_cli.exceptions import NodeUnavailableError
+
+    for i in range(3):
+        _change(rpc, "register", f"n{i}", bytes([i]) * 20)
+    read, calls = _reader(rpc), []
+
+    def stuck(address, since, limit):
+        calls.append(since)
+        assert len(calls) < 10, f"still asking: {calls}"
+        return read(address, 0, limit)  # the same page, whatever was asked
+
+    with pytest.raises(NodeUnavailableError, match="not at or after"):
+        registered_names(stuck, page=2)

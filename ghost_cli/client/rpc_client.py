@@ -18,7 +18,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import AnswerLostError, ConfigError, CryptoError
+from ..exceptions import AnswerLostError, ConfigError, CryptoError, NodeUnavailableError
 from .transport import DEFAULT_TIMEOUT, Transport, open_transport, transport_name
 
 
@@ -109,8 +109,7 @@ class GhostClient:
             if "NotRegistered" in str(exc):
                 raise NotFoundError(f"{label}.{ZONE} is not registered on this network") from None
             raise
-        raw = bytes.fromhex(doc["return_data"][2:])[4:]  # a u32 length, then owner ++ target
-        owner, target = raw[:20], raw[20:40]
+        owner, target = _entry_of(label, doc)
         try:
             code_hash = bytes.fromhex((await self.get_contract(address=target))["code_hash"][2:])
         except NotFoundError:
@@ -292,6 +291,22 @@ def _blocking(name: str):
     method.__name__ = name
     method.__doc__ = async_method.__doc__
     return method
+
+
+def _entry_of(label: str, doc: Any) -> tuple[bytes, bytes]:
+    """(owner, target) from the registry's `entry` answer: a u32 length of 40, then owner
+    ++ target. Anything else is the node's malformed answer, not an address to go on with."""
+    from ..names import ZONE
+    from .answers import READ_ERRORS
+
+    try:
+        raw = bytes.fromhex(doc["return_data"][2:])
+    except READ_ERRORS:
+        raw = b""
+    if raw[:4] != (40).to_bytes(4, "little") or len(raw) != 44:
+        raise NodeUnavailableError(f"the node's registry entry for {label}.{ZONE} is "
+                                   "malformed (not an owner and a target address)")
+    return raw[4:24], raw[24:44]
 
 
 for _name in (*RPC_METHODS, "resolve_name"):

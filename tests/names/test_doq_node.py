@@ -136,3 +136,25 @@ def test_a_busy_node_answers_servfail_and_logs_no_failure(tmp_path):
     assert dns.rcode.SERVFAIL in rcodes  # the flood did fill the queue
     assert set(rcodes) <= {dns.rcode.NXDOMAIN, dns.rcode.SERVFAIL}
     assert not [e for e in node.log() if e.get("event") == "library_error"]
+
+
+@pytest.mark.parametrize("return_data", ["0x", "0x28000000" + "01" * 20, "0x01000000aa", None])
+def test_a_malformed_registry_entry_over_http_is_the_nodes_fault(registered, return_data):
+    """Over http:// a name is read with ghost_query; an answer that is not owner ++ target
+    is the node's malformed answer (exit 14), not an address of the wrong length."""
+    import asyncio
+
+    from ghost_cli.client.rpc_client import GhostClient
+    from ghost_cli.exceptions import NodeUnavailableError
+
+    class Garbled(GhostClient):
+        async def query(self, *args, **kwargs):
+            doc = await super().query(*args, **kwargs)  # the real answer, then garbled
+            return {**doc, "return_data": return_data}
+
+    async def resolve():
+        async with Garbled(registered[0].url) as client:
+            return await client.resolve_name("counter.ghost")
+
+    with pytest.raises(NodeUnavailableError, match="registry entry for counter.ghost"):
+        asyncio.run(resolve())

@@ -4,14 +4,17 @@ registry: two nodes in one process, as in tests, never share counters).
 NodeMetrics observes the dispatcher (per method), NodeCore (per transaction and
 contract) and the transport adapters (connections and streams, labelled by transport).
 
-Every label value comes from a bounded set, so no request can add series: methods from
-the method tables ("unknown" otherwise), error codes from ghost_cli.exceptions, contracts
-only when deployed on this node ("other" for any other target), kinds and statuses from
+Every label value comes from a bounded set, so no request can add series without bound:
+methods from the method tables ("unknown" otherwise), error codes from
+ghost_cli.exceptions, contracts only when deployed on this node and among the first
+MAX_CONTRACT_SERIES seen since start ("other" for any other target: deploys cost no
+balance, so a sender could otherwise add two series per deploy), kinds and statuses from
 the executor. The process collector adds RSS, CPU and open file descriptors.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from prometheus_client import (
@@ -30,15 +33,22 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 #: Seconds; JSON-RPC calls run from ~100 us (reads) to tens of ms (signed calls, fsync).
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                    5.0)
-#: The label for a target that is not a contract deployed here (junk addresses).
+#: The label for a target that is not a contract deployed here (junk addresses), or one
+#: past the first MAX_CONTRACT_SERIES contracts.
 OTHER = "other"
+#: Contracts with series of their own, per node run: the first ones to run a transaction.
+MAX_CONTRACT_SERIES = 256
 #: Statuses a transaction or query ends with, as a histogram label: ok, or failed.
 _STATUS = {True: "ok", False: "failed"}
 
 
 class NodeMetrics:
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, *,
+                 max_contracts: int = MAX_CONTRACT_SERIES) -> None:
         self.registry = registry or CollectorRegistry()
+        self._max_contracts = max_contracts
+        self._contracts: set[bytes] = set()  # the contracts that have series of their own
+        self._contracts_lock = threading.Lock()  # core threads report concurrently
         r = self.registry
         self.requests = Counter("ghost_rpc_requests", "JSON-RPC requests", ["method"],
                                 registry=r)
@@ -49,9 +59,10 @@ class NodeMetrics:
         self.rejections = Counter("ghost_rpc_rejected", "Requests refused before any method "
                                 "ran (parse errors, invalid requests, oversized bodies)",
                                 ["code"], registry=r)
-        self.transactions = Counter("ghost_transactions", "Transactions recorded", ["kind"],
+        self.transactions = Counter("ghost_transactions", "Transactions that succeeded", ["kind"],
                                     registry=r)
-        self.contract_calls = Counter("ghost_contract_calls", "Transactions per contract",
+        self.contract_calls = Counter("ghost_contract_calls",
+                                      "Transactions that succeeded, per contract",
                                       ["contract"], registry=r)
         self.contract_gas = Counter("ghost_contract_gas", "Gas used per contract",
                                     ["contract"], registry=r)
@@ -72,8 +83,8 @@ class NodeMetrics:
             buckets=LATENCY_BUCKETS, registry=r)
         self.commit = Histogram(
             "ghost_commit_seconds", "Time of one durable commit alone (SQLite RELEASE with "
-            "fsync); with group commit one commit holds one or more transactions, so "
-            "ghost_transactions_total / ghost_commit_seconds_count is the mean group",
+            "fsync); with group commit one commit holds one or more transactions, "
+            "succeeded or failed",
             buckets=LATENCY_BUCKETS, registry=r)
         self.pool_running = Gauge("ghost_executions_running", "Executions on a worker",
                                   registry=r)
@@ -111,8 +122,21 @@ class NodeMetrics:
 
     # --- core observer -----------------------------------------------------------------
 
+    def _contract(self, e: Executed) -> str:
+        """The contract label: its address while the series stay bounded, else `other`."""
+        if not e.contract:
+            return "none"
+        if not e.deployed:
+            return OTHER
+        with self._contracts_lock:
+            if e.contract not in self._contracts:
+                if len(self._contracts) >= self._max_contracts:
+                    return OTHER
+                self._contracts.add(e.contract)
+        return "0x" + e.contract.hex()
+
     def executed(self, e: Executed) -> None:
-        contract = ("0x" + e.contract.hex() if e.deployed else OTHER) if e.contract else "none"
+        contract = self._contract(e)
         self.execution.labels(e.kind, _STATUS[e.status == "ok"]).observe(e.seconds)
         if e.commit_seconds is not None:
             self.commit.observe(e.commit_seconds)

@@ -162,6 +162,10 @@ def test_history_can_be_switched_off_and_on(tmp_path):
     assert store.history_from() is None and store.state_root()  # the tree is still kept
     with pytest.raises(HeightUnavailableError, match="keeps no state history"):
         store.prove_at(A, b"k", 1)
+    # Past the latest block is said as with history: the data says how far the chain is.
+    with pytest.raises(HeightUnavailableError, match="past the latest block") as past:
+        store.state_root_at(2)
+    assert past.value.details == {"latest": 1}
     store.close()
     store = open_store(url, authenticated=True)  # back on: history starts here
     assert store.history_from() == 1

@@ -523,12 +523,12 @@ class SqlStore:
 
         self._authenticated()
         start, latest = self.history_from(), self.height()
+        if height > latest:  # first: with or without history, say how far the chain is
+            raise HeightUnavailableError(
+                f"height {height} is past the latest block ({latest})", latest=latest)
         if start is None:
             raise HeightUnavailableError(f"state database {self.location} keeps no state "
                                          "history")
-        if height > latest:
-            raise HeightUnavailableError(
-                f"height {height} is past the latest block ({latest})", latest=latest)
         if height < start:
             raise HeightUnavailableError(
                 f"state history starts at height {start}; {height} is before it",

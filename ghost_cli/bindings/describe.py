@@ -86,6 +86,10 @@ def text(name: str, origin: str, abi: Abi, raw: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _types_of(fn) -> list[str]:
+    return [p.type for p in fn.inputs] + [fn.output or ""]
+
+
 def referenced_types(abi: Abi, type_texts: list[str]) -> list:
     """The struct/enum declarations the given type strings reach (for a function's help)."""
     import re
@@ -110,8 +114,9 @@ def call_help(name: str, abi: Abi, raw: dict[str, Any], *, view_only: bool) -> l
             if view_only else f"Functions of {name}:")
     lines = [f"Usage: ghost {cmd} {name} FUNCTION [ARGS]...", "", head,
              *function_lines(fns, raw)]
-    if abi.types:
-        lines += ["", "Types:", *(type_line(t) for t in abi.types)]
+    used = referenced_types(abi, [t for f in fns for t in _types_of(f)])
+    if used:  # in the ABI's order: a type after the types it uses
+        lines += ["", "Types:", *(type_line(t) for t in abi.types if t in used)]
     lines += ["", f"`ghost {cmd} {name} FUNCTION --help` shows one function's arguments; "
                   "compound arguments are JSON text, e.g. '{\"a\": 1}' or '[1,2]'.",
               f"Options (--network, --gas-limit, --json, ...): `ghost {cmd} --help`."]
@@ -129,7 +134,7 @@ def function_help(name: str, abi: Abi, raw: dict[str, Any], function: str, *,
         width = max(len(p.name) for p in fn.inputs)
         lines += ["", "Arguments:", *(f"  {p.name.upper():<{width}}  {p.type}"
                                       for p in fn.inputs)]
-    decls = referenced_types(abi, [p.type for p in fn.inputs] + [fn.output or ""])
+    decls = referenced_types(abi, _types_of(fn))
     if decls:
         lines += ["", "Types:", *(type_line(t) for t in decls)]
     if fn.can_fail and abi.errors:

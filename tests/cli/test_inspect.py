@@ -149,3 +149,29 @@ def test_inspect_json_gives_every_event_field_its_indexed_key():
     (event,) = describe.to_json(Abi.from_json(raw), raw)["events"]
     assert event["fields"] == [{"name": "from", "type": "address", "indexed": True},
                                {"name": "amount", "type": "u64", "indexed": False}]
+
+
+def test_call_help_lists_only_the_types_its_functions_use():
+    """`ghost query c --help` leaves out a mutating function, and so the types only it
+    uses; a type only an event uses is in neither (`ghost inspect` lists every type)."""
+    from ghost_cli.abi import Abi
+    from ghost_cli.bindings import describe
+
+    raw = {"version": 2, "functions": [
+        {"name": "get", "inputs": [], "output": "Outer?", "mutates": False},
+        {"name": "set", "inputs": [{"name": "v", "type": "Secret"}], "output": None,
+         "mutates": True}],
+        "events": [{"name": "E", "fields": [{"name": "k", "type": "Kind"}]}],
+        "types": [{"kind": "enum", "name": "Kind", "variants": [{"name": "a", "value": 0}]},
+                  {"kind": "struct", "name": "Inner", "fields": [{"name": "a", "type": "u8"}]},
+                  {"kind": "struct", "name": "Outer", "fields": [{"name": "i", "type": "Inner"}]},
+                  {"kind": "struct", "name": "Secret", "fields": [{"name": "a", "type": "u8"}]}]}
+    abi = Abi.from_json(raw)
+
+    def types(lines: list[str]) -> list[str]:
+        return [line.split()[1] for line in lines if line.startswith(("  struct", "  enum"))]
+
+    assert types(describe.call_help("c", abi, raw, view_only=True)) == ["Inner", "Outer"]
+    assert types(describe.call_help("c", abi, raw, view_only=False)) == [
+        "Inner", "Outer", "Secret"]
+    assert types(describe.text("c", "x", abi, raw)) == ["Kind", "Inner", "Outer", "Secret"]

@@ -62,14 +62,32 @@ class Checkpoint:
 
     @classmethod
     def from_json(cls, obj: Any) -> Checkpoint:
+        """The to_json form exactly: a count or height that is not a non-negative integer
+        (a float, a string, a bool) or a root that is not 32 bytes of 0x hex is refused,
+        never rounded or shortened into a checkpoint nobody made."""
         try:
-            return cls(
-                int(obj["height"]), bytes.fromhex(obj["state_root"].removeprefix("0x")),
-                bytes.fromhex(obj["receipts_root"].removeprefix("0x")), int(obj["tx_count"]),
-                int(obj["first_height"]), int(obj["time_ms"]),
-            )
+            cp = cls(_count(obj["height"]), _root(obj["state_root"]),
+                     _root(obj["receipts_root"]), _count(obj["tx_count"]),
+                     _count(obj["first_height"]), _count(obj["time_ms"]))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(f"malformed checkpoint: {exc}") from exc
+        if cp.first_height > cp.height:  # it covers first_height..height
+            raise UsageError(f"malformed checkpoint: first_height {cp.first_height} is past "
+                             f"height {cp.height}")
+        return cp
+
+
+def _count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{value!r} is not a non-negative integer")
+    return value
+
+
+def _root(text: Any) -> bytes:
+    raw = bytes.fromhex(text[2:]) if text.startswith("0x") else b""
+    if len(raw) != 32:
+        raise ValueError(f"{text!r} is not 0x and 32 bytes of hex")
+    return raw
 
 
 def make_checkpoint(store: StateStore, now: float) -> Checkpoint:

@@ -125,6 +125,20 @@ def test_checkpoint_json_round_trip(store):
         Checkpoint.from_json({"height": 1})
 
 
+@pytest.mark.parametrize("field,value", [
+    ("height", True), ("height", 2.9), ("height", "2"), ("height", -1), ("tx_count", 1.5),
+    ("time_ms", None), ("state_root", "0x01"), ("state_root", "0x" + "00" * 33),
+    ("receipts_root", "00" * 32), ("receipts_root", "0x" + "zz" * 32), ("first_height", 3),
+])
+def test_a_tampered_checkpoint_is_refused_not_coerced(store, field, value):
+    """A checkpoint document is parsed exactly: nothing is rounded, shortened or read as
+    another type, so a tampered one never becomes a checkpoint the node did not make."""
+    apply_tx(store, {b"k": b"v"})
+    doc = make_checkpoint(store, 2.0).to_json()
+    with pytest.raises(UsageError, match="malformed checkpoint"):
+        Checkpoint.from_json({**doc, field: value})
+
+
 def test_maybe_checkpoint_follows_the_policy(store):
     policy = CheckpointPolicy(every_txs=3, every_ms=60_000)
     t0 = 1_700_000_000

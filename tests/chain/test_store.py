@@ -222,9 +222,9 @@ class TestSqlite(StateStoreSuite):
         [(root,)] = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'storage'")
         [(size,)] = db.execute("PRAGMA page_size")
         db.close()
-        with open(path, "r+b") as f:  # the storage table's only page, past its header
-            f.seek((root - 1) * size + 8)
-            f.write(b"\xff" * 64)
+        with open(path, "r+b") as f:  # the storage table's only page: no page type
+            f.seek((root - 1) * size)
+            f.write(b"\x00")
         s = open_store(path, durable=True)
         # SQLite fails the savepoint's own RELEASE too; still one StateError, not sqlite3's
         with pytest.raises(StateError, match="malformed"), s.read():

@@ -47,6 +47,8 @@ class Query:
 class _Stream:
     data: bytearray = field(default_factory=bytearray)
     done: bool = False  # the whole query arrived (awaiting or given its answer)
+    answered: bool = False
+    ended: bool = False  # the client's FIN arrived: nothing more can come
 
 
 class DoqStreams:
@@ -62,7 +64,7 @@ class DoqStreams:
 
     @property
     def pending(self) -> int:
-        return sum(1 for s in self._streams.values() if s.done)
+        return sum(1 for s in self._streams.values() if s.done and not s.answered)
 
     def receive(self, event: QuicEvent) -> list[Query]:
         if isinstance(event, ConnectionTerminated):
@@ -79,12 +81,18 @@ class DoqStreams:
         return []
 
     def respond(self, stream_id: int, wire: bytes) -> None:
-        """Send the answer and end the stream; a stream since reset is skipped."""
-        stream = self._streams.pop(stream_id, None)
+        """Send the answer and end the stream; a stream since reset is skipped. One the
+        client has not ended yet is kept until it does, so that a second message on it is
+        still seen as one (and its FIN as no new stream)."""
+        stream = self._streams.get(stream_id)
         if stream is None or self.closed:
             return
         self.quic.send_stream_data(stream_id, len(wire).to_bytes(2, "big") + wire,
                                    end_stream=True)
+        if stream.ended:
+            del self._streams[stream_id]
+        else:
+            stream.answered = True
 
     def _data(self, ev: StreamDataReceived) -> Query | None:
         sid = ev.stream_id
@@ -102,7 +110,10 @@ class DoqStreams:
         if stream.done:
             if ev.data:
                 return self._protocol_error("more than one DNS message on a DoQ stream")
-            return None  # the FIN after a whole query
+            stream.ended = stream.ended or ev.end_stream  # the FIN after a whole query
+            if stream.ended and stream.answered:
+                del self._streams[sid]
+            return None
         stream.data += ev.data
         if len(stream.data) >= 2:
             size = int.from_bytes(stream.data[:2], "big")
@@ -113,7 +124,7 @@ class DoqStreams:
             if len(stream.data) == 2 + size:
                 if self.pending >= self.max_streams:
                     return self._refuse(sid, ev.end_stream)
-                stream.done = True
+                stream.done, stream.ended = True, ev.end_stream
                 return Query(sid, bytes(stream.data[2:]))
         if ev.end_stream:
             return self._protocol_error("DoQ stream ended inside its DNS message")

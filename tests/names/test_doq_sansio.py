@@ -189,3 +189,26 @@ def test_refused_streams_are_forgotten_once_the_client_ends_them(tmp_path):
     assert p.doq._ignored == set() and p.doq.refused == 101
     ok = p.send(framed(make_query("counter")))  # the connection is still good
     assert parse_response("counter", p.reply(ok)[2:]) == RECORD
+
+
+def test_a_second_message_after_the_answer_is_still_a_protocol_error(tmp_path):
+    """The answer ends the node's side, not the client's: more data on the stream is a
+    second message (docs/names.md), not a new query answered on a finished stream."""
+    p = Pair(tmp_path)
+    q = framed(make_query("counter"))
+    sid = p.send(q, end=False)
+    assert parse_response("counter", p.reply(sid)[2:]) == RECORD
+    p.client.send_stream_data(sid, q, end_stream=True)
+    p.pump()
+    assert p.closed_with() == DOQ_PROTOCOL_ERROR
+
+
+def test_a_fin_after_the_answer_is_not_an_empty_stream(tmp_path):
+    p = Pair(tmp_path)
+    q = framed(make_query("counter"))
+    sid = p.send(q, end=False)
+    p.client.send_stream_data(sid, b"", end_stream=True)  # the client ends its side late
+    p.pump()
+    ok = p.send(q)  # the connection is still good, and nothing of the first is kept
+    assert parse_response("counter", p.reply(ok)[2:]) == RECORD
+    assert not p.doq.closed and p.doq._streams == {}

@@ -30,6 +30,9 @@ class Request:
     method: str
     params: dict[str, Any] = field(default_factory=dict)
     id: Any = NO_ID
+    #: Params of the wrong shape: the method is still known (metrics and logs name it,
+    #: and a notification still gets no answer), but it answers this error unrun.
+    error: GhostError | None = None
 
     @property
     def is_notification(self) -> bool:
@@ -118,7 +121,7 @@ def _entry(doc: Any) -> Request | BadEntry:
     params = doc.get("params", {})
     if isinstance(params, list):
         if params:
-            return BadEntry(reply_id, InvalidParamsError(
+            return Request(method, {}, rid, InvalidParamsError(
                 "params are passed by name: send an object, not an array"))
         params = {}
     if not isinstance(params, dict):

@@ -125,6 +125,8 @@ class Dispatcher:
             if method is None:
                 shown = entry.method if len(entry.method) <= 64 else entry.method[:61] + "..."
                 raise MethodNotFoundError(f"no method {shown!r}")
+            if entry.error is not None:
+                raise entry.error
             result = method.handler(self.core, method.bind(entry.params), ctx)
             response = codec.success(rid, result)
         except GhostError as exc:

@@ -172,3 +172,21 @@ def test_execution_and_commit_latency_are_histograms(tmp_path, key, counter_code
             assert f'ghost_execution_seconds_count{{kind="{kind}",status="{status}"}} 1.0' in text
     finally:
         core.close()
+
+
+def test_positional_params_are_counted_under_their_method(tmp_path, key):
+    metrics = NodeMetrics()
+    core = NodeCore.open(tmp_path / "p", chain_id=1337, observers=(metrics,))
+    try:
+        rpc = Rpc(Dispatcher(core, observers=(metrics,)), key)
+        err = rpc.raw(b'{"jsonrpc":"2.0","id":1,"method":"ghost_nodeInfo","params":[1]}')
+        assert err["id"] == 1 and err["error"]["data"]["code"] == "invalid_params"
+        # a notification gets no answer, whatever its params; an unknown method is -32601
+        assert rpc.raw(b'{"jsonrpc":"2.0","method":"ghost_nodeInfo","params":[1]}') is None
+        err = rpc.raw(b'{"jsonrpc":"2.0","id":2,"method":"nope","params":[1]}')
+        assert err["error"]["code"] == -32601
+        text = metrics.render().decode()
+        assert 'ghost_rpc_requests_total{method="ghost_nodeInfo"} 2.0' in text
+        assert 'ghost_rpc_errors_total{code="invalid_params",method="ghost_nodeInfo"} 2.0' in text
+    finally:
+        core.close()

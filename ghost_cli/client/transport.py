@@ -488,9 +488,11 @@ def _doq_client_protocol():
             elif isinstance(event, StreamDataReceived) and event.stream_id in self._answers:
                 data = self._answers[event.stream_id]
                 data += event.data
-                if event.end_stream:
-                    size = int.from_bytes(data[:2], "big")
-                    if len(data) == 2 + size:
+                size = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+                if size is not None and len(data) > 2 + size:  # never held past one message
+                    self.fail(event.stream_id, _Lost("malformed DoQ answer"))
+                elif event.end_stream:
+                    if size is not None and len(data) == 2 + size:
                         future = self.waiting[event.stream_id]
                         if not future.done():
                             future.set_result(bytes(data[2:]))

@@ -62,6 +62,9 @@ def answer(wire: bytes, lookup: Lookup) -> bytes:
     except (dns.exception.DNSException, ValueError):
         return _bare_error(wire, dns.rcode.FORMERR)
     response.flags &= ~dns.flags.RA  # authoritative only: no recursion offered
+    if query.edns > 0:  # RFC 6891 6.1.3: EDNS version 0 is all this responder speaks
+        response.set_rcode(dns.rcode.BADVERS)
+        return response.to_wire()
     if query.opcode() != dns.opcode.QUERY or len(query.question) != 1:
         response.set_rcode(dns.rcode.FORMERR if len(query.question) != 1
                            else dns.rcode.NOTIMP)

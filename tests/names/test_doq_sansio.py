@@ -212,3 +212,13 @@ def test_a_fin_after_the_answer_is_not_an_empty_stream(tmp_path):
     ok = p.send(q)  # the connection is still good, and nothing of the first is kept
     assert parse_response("counter", p.reply(ok)[2:]) == RECORD
     assert not p.doq.closed and p.doq._streams == {}
+
+
+def test_an_edns_version_above_zero_is_badvers():
+    """RFC 6891 6.1.3: a responder that does not speak the asked EDNS version says so."""
+    r = dns.message.from_wire(answer(dns.message.make_query(
+        "counter.ghost.", "TXT", use_edns=1).to_wire(), lookup))
+    assert r.rcode() == dns.rcode.BADVERS and not r.answer and r.edns == 0
+    ok = dns.message.from_wire(answer(dns.message.make_query(
+        "counter.ghost.", "TXT", use_edns=0).to_wire(), lookup))
+    assert ok.rcode() == dns.rcode.NOERROR and ok.answer

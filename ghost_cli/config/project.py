@@ -246,6 +246,17 @@ def _tomlkit_data(text: str, where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: invalid TOML: {_first_line(exc)}") from exc
 
 
+def _from_project_root(root: Path, store: str) -> str:
+    """`[node] store` with a relative SQLite path, plain or `sqlite:///PATH`, made from the
+    project root, so that a node started anywhere in the project opens the same file."""
+    sqlite_path = store.removeprefix("sqlite:///")
+    if sqlite_path == store and "://" in store:
+        return store  # PostgreSQL, or a malformed URL that open_store reports
+    if sqlite_path in (":memory:", ""):
+        return store
+    return str(root / Path(sqlite_path).expanduser())
+
+
 def parse_project(text: str, path: Path) -> Project:
     """Build a Project from ghost.toml text; `path` is the file, for messages and the root."""
     where = str(path)
@@ -283,8 +294,8 @@ def parse_project(text: str, path: Path) -> Project:
     test = TestConfig(**_fields(where, "test", _table(where, "test", data.get("test", {}))))
     node = _fields(where, "node", _table(where, "node", data.get("node", {})))
     node_store = node.get("store")
-    if node_store is not None and "://" not in node_store and node_store != ":memory:":
-        node_store = str(path.parent / Path(node_store).expanduser())  # from the project root
+    if node_store is not None:
+        node_store = _from_project_root(path.parent, node_store)
 
     networks = {d.SANDBOX_NETWORK: _sandbox()}
     for name, raw in _table(where, "networks", data.get("networks", {})).items():

@@ -20,6 +20,15 @@ def test_a_relative_store_path_is_from_the_project_root_and_a_url_is_kept(tmp_pa
     assert url.node_store == "postgresql://ghost@db1/ghost"
 
 
+def test_a_relative_sqlite_url_is_from_the_project_root_too(tmp_path) -> None:
+    """Else a node started in a subdirectory would open (and create) another chain."""
+    path = tmp_path / "ghost.toml"
+    rel = parse_project(HEAD + '[node]\nstore = "sqlite:///chain/state.db"\n', path)
+    assert rel.node_store == str(tmp_path / "chain" / "state.db")
+    absolute = parse_project(HEAD + '[node]\nstore = "sqlite:////srv/state.db"\n', path)
+    assert absolute.node_store == "/srv/state.db"
+
+
 def test_node_start_in_a_project_uses_its_store(tmp_path, monkeypatch) -> None:
     project = tmp_path / "p"
     project.mkdir()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..abi import decode_result, encode_call
-from ..exceptions import CryptoError, GhostError, StateError
+from ..exceptions import CryptoError, GhostError, HeightUnavailableError, StateError
 from .answers import READ_ERRORS
 
 #: The state moved between two proofs of one run: the run is repeated this many times.
@@ -104,7 +104,10 @@ def _run_once(net, engines, address, fn, calldata, code, sender) -> ProvenQuery:
         if key in reads or failure:
             return reads.get(key)
         try:
-            doc = client.get_proof(address, key)
+            try:  # at the root's height: blocks written meanwhile change nothing
+                doc = client.get_proof(address, key, height=height)
+            except HeightUnavailableError:  # a node without state history moved on
+                raise _StateMoved() from None
             if doc["state_root"] != info["state_root"]:
                 raise _StateMoved()
             value = None if doc["value"] is None else bytes.fromhex(doc["value"][2:])

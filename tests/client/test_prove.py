@@ -39,8 +39,8 @@ def test_query_prove_end_to_end(ghost, node, project):
 class LyingNode(SyncGhostClient):
     """A node that serves real proofs for a value it has changed."""
 
-    def get_proof(self, address, key):
-        doc = super().get_proof(address, key)
+    def get_proof(self, address, key, height=None):
+        doc = super().get_proof(address, key, height)
         return {**doc, "value": "0x" + "ff" * 8}
 
 
@@ -69,8 +69,8 @@ def test_a_proof_that_does_not_match_the_value_is_refused(node, built_project):
 class MalformedProofNode(SyncGhostClient):
     """A node whose proof documents hold a value of the wrong type."""
 
-    def get_proof(self, address, key):
-        return {**super().get_proof(address, key), "value": 5}
+    def get_proof(self, address, key, height=None):
+        return {**super().get_proof(address, key, height), "value": 5}
 
 
 def test_a_malformed_proof_is_a_crypto_error_not_a_traceback(node, built_project):
@@ -117,3 +117,27 @@ def test_prove_on_a_fork_node_is_a_state_error_as_its_answers_are(ghost, node, p
         forked.stop()
     assert proved.code == 8 and proved.json["error"]["code"] == "state", proved.stderr
     assert "keeps no state tree" in proved.json["error"]["message"]
+
+
+class BusyChain(SyncGhostClient):
+    """A node that writes a block between handing out its root and each proof."""
+
+    network: RemoteNetwork
+    signer: KeyPair
+
+    def get_proof(self, address, key, height=None):
+        self.network.call("counter", "increment", signer=self.signer)
+        return super().get_proof(address, key, height)
+
+
+def test_proofs_are_taken_at_the_roots_height_while_blocks_are_written(node, built_project):
+    """The node keeps its state history, so a chain that moves on during --prove does not
+    make every attempt fail: each proof is asked at the height of the root it checks."""
+    config, address, code = _counter_at_one(node, built_project, b"\x0c")
+    busy = BusyChain(config.url, ca=config.ca)
+    busy.signer = KeyPair.generate("ml-dsa-65", b"\x0d" * 32)
+    with RemoteNetwork(config) as writer, RemoteNetwork(config, client=busy) as net:
+        busy.network = writer
+        proven = prove_query(net, address, "get", [], code)
+        assert proven.result == 1  # the value at the root's height, not a later one
+        assert writer.query("counter", "get").result == 2

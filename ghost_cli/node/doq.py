@@ -73,8 +73,8 @@ class DoqStreams:
         elif isinstance(event, StreamReset):
             self._streams.pop(event.stream_id, None)  # the client gave up on it
             self._ignored.discard(event.stream_id)  # and it will send nothing more
-        elif isinstance(event, StopSendingReceived):
-            self._streams.pop(event.stream_id, None)
+        elif isinstance(event, StopSendingReceived):  # it wants no answer: none is sent,
+            self._forget(event.stream_id)  # and what it still sends is no new query
         elif isinstance(event, StreamDataReceived) and not self.closed:
             query = self._data(event)
             return [query] if query is not None else []
@@ -130,13 +130,17 @@ class DoqStreams:
             return self._protocol_error("DoQ stream ended inside its DNS message")
         return None
 
+    def _forget(self, sid: int, ended: bool = False) -> None:
+        """Drop a stream; its late data is ignored until the client's side ends. An id is
+        kept no longer, so the set holds only streams QUIC still counts against the
+        client's stream credit."""
+        stream = self._streams.pop(sid, None)
+        if not (ended or (stream is not None and stream.ended)):
+            self._ignored.add(sid)
+
     def _refuse(self, sid: int, ended: bool) -> None:
         self.refused += 1
-        self._streams.pop(sid, None)
-        # Late data is dropped until the client's side ends; an id is kept no longer, so
-        # the set holds only streams QUIC still counts against the client's stream credit.
-        if not ended:
-            self._ignored.add(sid)
+        self._forget(sid, ended)
         try:
             self.quic.stop_stream(sid, DOQ_EXCESSIVE_LOAD)
         except ValueError:  # the client already ended its side

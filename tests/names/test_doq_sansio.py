@@ -222,3 +222,19 @@ def test_an_edns_version_above_zero_is_badvers():
     ok = dns.message.from_wire(answer(dns.message.make_query(
         "counter.ghost.", "TXT", use_edns=0).to_wire(), lookup))
     assert ok.rcode() == dns.rcode.NOERROR and ok.answer
+
+
+def test_a_query_finished_after_stop_sending_is_not_answered(tmp_path):
+    """STOP_SENDING says the client wants no answer: the rest of its query is dropped,
+    not run and answered on a stream QUIC has already reset (which raised)."""
+    p = Pair(tmp_path)
+    q = framed(make_query("counter"))
+    sid = p.client.get_next_available_stream_id()
+    p.client.send_stream_data(sid, q[:5])
+    p.client.stop_stream(sid, 0)
+    p.pump()
+    p.client.send_stream_data(sid, q[5:], end_stream=True)
+    p.pump()
+    assert p.doq._streams == {} and p.doq._ignored == set() and p.doq.pending == 0
+    ok = p.send(q)
+    assert parse_response("counter", p.reply(ok)[2:]) == RECORD

@@ -158,6 +158,11 @@ class TestSqlite(StateStoreSuite):
         with pytest.raises(StateError, match="cannot open state database"):
             open_store(path)
 
+    def test_a_directory_that_cannot_be_made_is_a_state_error(self, tmp_path):
+        (tmp_path / "file").write_text("")
+        with pytest.raises(StateError, match="cannot open state database .*cannot create"):
+            open_store(tmp_path / "file" / "state.db")
+
     def test_durable_is_wal_with_an_fsync_per_commit(self, tmp_path):
         s = open_store(tmp_path / "state.db", durable=True)
         db = sqlite3.connect(tmp_path / "state.db")

@@ -122,6 +122,9 @@ class SqliteStore(SqlStore):
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StateError(f"cannot open state database {self.path}: {exc}") from exc
+        except OSError as exc:  # its directory cannot be made
+            raise StateError(f"cannot open state database {self.path}: cannot create "
+                             f"{exc.filename}: {exc.strerror}") from exc
         self._version = self._data_version()
         self._init_tree(authenticated, history, history_blocks)
 

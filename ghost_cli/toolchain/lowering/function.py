@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...exceptions import CompileError
-from .hostcalls import host_call, lower_host_call
+from .hostcalls import host_call, lower_host_call, unlowered
 from .instructions import Instr
 from .layout import FP_SLOT
 from .memory import ACCESS
@@ -290,6 +290,9 @@ class FunctionCompiler:
         ftype = self.program.func_type(callee)
         if callee < self.program.imported_funcs:
             imp = [i for i in self.program.module.imports if i.kind == "func"][callee]
+            why = unlowered(imp.name)
+            if why is not None:
+                raise self.fail(why, ins)
             self.emit(*lower_host_call(host_call(imp.name), self.mod.memory))
         else:
             ret = self.mod.asm.fresh("back")

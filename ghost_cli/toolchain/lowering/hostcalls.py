@@ -52,9 +52,22 @@ class HostCall:
     index: int
 
 
+def unlowered(name: str) -> str | None:
+    """What a call to host function `name` is, for the refusal, when it cannot be lowered
+    (None when it can): a build error has to say why a row the host has is refused."""
+    if name in RANGES:
+        return None
+    if name in HOST_INDEX:
+        n = len(HOST_FUNCTIONS[HOST_INDEX[name]].params)
+        return (f"a call to host function {name!r} ({n} parameters; ZVM reaches "
+                "4 stack items deep)")
+    return f"a call to host function {name!r}"
+
+
 def host_call(name: str) -> HostCall:
-    if name not in HOST_INDEX or name not in RANGES:
-        raise CompileError(f"cannot lower a call to host function {name!r}: no ZVM mapping")
+    why = unlowered(name)
+    if why is not None:
+        raise CompileError(f"cannot lower {why}: not supported on ZVM")
     return HostCall(HOST_FUNCTIONS[HOST_INDEX[name]], HOST_INDEX[name])
 
 

@@ -245,7 +245,7 @@ def build_contract(
         seconds=time.perf_counter() - started,
         target=target,
         debug_path=debug_path,
-        warnings=warnings,
+        warnings=warnings + _size_warnings(contract.name, len(final)),
     )
     if key is not None:
         stamp.record(project, contract.name, target, key, {
@@ -269,6 +269,18 @@ def _warnings(project: Project, contract: ContractConfig, sdk: Path,
             "a failed safety check or @panic traps without its message; copy the SDK of "
             "a new project (`ghost new`) over it",)
     return warnings
+
+
+def _size_warnings(name: str, size: int) -> tuple[str, ...]:
+    """Every deploy refuses an artifact above the module size limit (exit 5): say so when
+    it is built, where the contract can still be made smaller."""
+    from ..vm.types import Limits
+
+    limit = Limits().module_bytes
+    if size <= limit:
+        return ()
+    return (f"{name}: the artifact is {size:,} bytes, above the {limit:,}-byte module "
+            "limit: a deploy refuses it (invalid_module)",)
 
 
 def _key(project: Project, contract: ContractConfig, target: str, optimize: str,
@@ -327,7 +339,7 @@ def _from_stamp(project: Project, found: dict[str, Any], target: str,
         seconds=time.perf_counter() - started,
         target=target,
         debug_path=project.root / found["debug_path"],
-        warnings=warnings,
+        warnings=warnings + _size_warnings(found["name"], found["size"]),
     )
 
 

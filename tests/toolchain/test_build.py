@@ -250,3 +250,15 @@ def test_no_contracts_declared(tmp_path: Path) -> None:
     (tmp_path / "ghost.toml").write_text('[project]\nname = "empty"\n')
     with pytest.raises(ConfigError, match=r"no contracts declared"):
         build_project(load_project(tmp_path))
+
+
+def test_an_artifact_above_the_module_limit_is_built_with_a_warning(make_project) -> None:
+    project = make_project(CONTRACT_HEAD + 'const blob = @embedFile("blob.bin");\n'
+                           "pub fn at(i: u32) u8 {\n    return blob[i];\n}\n")
+    (project.root / "src" / "blob.bin").write_bytes(bytes(range(256)) * 2100)
+    for _ in range(2):  # compiled, then answered by its stamp: the same warning
+        (r,) = build_project(project)
+        assert r.size > 512 * 1024
+        assert r.warnings == (f"probe: the artifact is {r.size:,} bytes, above the "
+                              "524,288-byte module limit: a deploy refuses it "
+                              "(invalid_module)",)

@@ -659,13 +659,32 @@ def _events(src: _Source, types: _TypeMap) -> tuple[EventSpec, ...]:
                 events[lit.group(2)] = declared.get(lit.group(2), ())
             continue
         typed = re.match(r"\s*([A-Za-z_][\w.]*)\s*\{", src.masked[m.end():])
-        if typed is None:
-            continue  # `emitEvent(value)`: the struct is not named here
-        name, fields = _typed_event(src, types, typed.group(1), m.start())
+        zig_name = typed.group(1) if typed else _variable_struct(src, types, m)
+        if zig_name is None:
+            continue  # `emitEvent(f(x))`, or a struct of another file: nothing to read
+        name, fields = _typed_event(src, types, zig_name, m.start())
         events.setdefault(name, fields)
     for n, fields in declared.items():
         events.setdefault(n, fields)
     return tuple(EventSpec(n, f) for n, f in events.items())
+
+
+def _variable_struct(src: _Source, types: _TypeMap, emit: re.Match[str]) -> str | None:
+    """The struct of `ghost.emitEvent(value)` when `value` is a name declared before the
+    call with a struct of this file as its type: a parameter or `const value: Name`, or
+    `const value = Name{...}` (the nearest such declaration wins)."""
+    arg = re.match(r"\s*([A-Za-z_]\w*)\s*\)", src.masked[emit.end():])
+    if arg is None:
+        return None
+    ident = re.escape(arg.group(1))
+    decl = re.compile(rf"\b{ident}\s*:\s*([A-Za-z_][\w.]*)\s*[,)=;]"
+                      rf"|\b(?:const|var)\s+{ident}\s*=\s*([A-Za-z_][\w.]*)\s*\{{")
+    found = list(decl.finditer(src.masked, 0, emit.start()))
+    if not found:
+        return None
+    zig_name = found[-1].group(1) or found[-1].group(2)
+    d = types.decls.get(types.resolve(zig_name) or "")
+    return zig_name if d is not None and d.kind == "struct" else None
 
 
 _TOPIC_TYPES = re.compile(r"^(?:[ui](?:8|16|32|64|128|256)|bool|address|bytes\d*|string)$")

@@ -186,6 +186,31 @@ pub fn send(to: ghost.Address) void {
     assert [t.name for t in abi.types] == ["Kind"]
 
 
+def test_typed_events_emitted_from_a_variable() -> None:
+    abi = extract_abi_from_text(HEAD + """
+const Moved = struct { by: ghost.Address, n: u64, pub const indexed = .{"by"}; };
+const Kept = struct { n: u8 };
+const Other = struct { n: u16 };
+pub fn relay(e: Moved) void {
+    ghost.emitEvent(e);
+}
+pub fn keep(n: u8) void {
+    const e = Kept{ .n = n };
+    ghost.emitEvent(e);
+    const o: Other = .{ .n = 1 };
+    ghost.emitEvent(o);
+    ghost.emitEvent(make());
+    ghost.emitEvent(unknown);
+}
+fn make() Other { return .{ .n = 2 }; }
+""", "src/c.zig")
+    assert abi.events == (
+        EventSpec("Moved", (EventField("by", "address", True), EventField("n", "u64"))),
+        EventSpec("Kept", (EventField("n", "u8"),)),
+        EventSpec("Other", (EventField("n", "u16"),)),
+    )
+
+
 @pytest.mark.parametrize("decl, line, why", [
     ('const E = struct { a: u8, pub const indexed = .{ "b" }; };', 3,
      "names 'b', which is no field"),

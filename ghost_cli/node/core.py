@@ -439,7 +439,12 @@ class NodeCore:
         for item in batch:  # the group's one commit is reported once, with its first
             self._finished(item, commit if wrote and item is wrote[0] else None)
         if wrote:
-            self._maybe_checkpoint(max(item.now for item in batch))
+            try:
+                self._maybe_checkpoint(max(item.now for item in batch))
+            except GhostError as exc:
+                # The group is committed and its callers are answered as recorded: a
+                # checkpoint is derived data, made by the next commit or tick.
+                self._checkpoint_failed(exc)
 
     def _run_each(self, batch: list[_Pending], wrote: list[_Pending]) -> None:
         """Run a group's transactions in order, each atomic on its own (the executor's
@@ -485,13 +490,23 @@ class NodeCore:
     def tick(self, now: float) -> Checkpoint | None:
         """The service's timer: a checkpoint if `every_ms` has passed with new blocks.
         Skipped while a transaction runs: that one checks the policy after its commit
-        (and the timer never waits behind a long execution)."""
+        (and the timer never waits behind a long execution). A checkpoint that fails is
+        told to observers, and the next tick tries again."""
         if not self._lock.acquire(blocking=False):
             return None
         try:
             return self._maybe_checkpoint(now)
+        except GhostError as exc:
+            self._checkpoint_failed(exc)
+            return None
         finally:
             self._lock.release()
+
+    def _checkpoint_failed(self, exc: GhostError) -> None:
+        for o in self.observers:
+            told = getattr(o, "checkpoint_failed", None)
+            if told is not None:
+                told(exc)
 
     def _maybe_checkpoint(self, now: float) -> Checkpoint | None:
         # The transaction is already committed; a checkpoint is derived data, so a crash

@@ -40,6 +40,8 @@ LINE_BUDGETS: dict[str, tuple[int, float]] = {
     "connection": (500, 100.0),
     "library_error": (200, 20.0),
     "internal_error": (200, 20.0),
+    # one per commit or tick while the store refuses checkpoints
+    "checkpoint_failed": (200, 20.0),
 }
 
 #: A log file is rolled over to FILE.1 (replacing the older one) past this size, so
@@ -102,6 +104,10 @@ class NodeLog:
         self.write("tx", hash=e.tx_hash, sender=e.sender, kind=e.kind, contract=e.contract,
                    gas=e.gas_used, status=e.status, latency_ms=round(e.seconds * 1000, 3),
                    height=e.height)
+
+    def checkpoint_failed(self, exc: BaseException) -> None:
+        self.write("checkpoint_failed", code=getattr(exc, "code", None),
+                   message=_one_line(str(exc)))
 
     # --- dispatcher observer -----------------------------------------------------------
 

@@ -222,7 +222,10 @@ class NodeService:
         interval = min(MAX_TICK, policy.every_ms / 1000)
         while True:
             await asyncio.sleep(interval)
-            await asyncio.to_thread(self.core.tick, time.time())
+            try:  # the core tells a failed checkpoint itself; this catches a bug
+                await asyncio.to_thread(self.core.tick, time.time())
+            except Exception as exc:  # the timer goes on: the next tick tries again
+                self.log.internal_error("checkpoint_tick", exc)
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()

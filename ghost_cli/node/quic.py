@@ -25,7 +25,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from aioquic.asyncio import QuicConnectionProtocol
 from aioquic.asyncio.server import QuicServer
@@ -498,8 +498,7 @@ class _H3Protocol(QuicConnectionProtocol):
             from ..names.dns import servfail
 
             wire = servfail(query.wire)
-        self._doq.respond(query.stream_id, wire)
-        self.transmit()
+        self._deliver(self._doq.respond, query.stream_id, wire)
 
     async def _serve(self, request: Request) -> None:
         server = self._server
@@ -515,7 +514,16 @@ class _H3Protocol(QuicConnectionProtocol):
             body = (b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32603, '
                     b'"message": "internal error", "data": {"code": "internal_error"}}}')
             status = 500
-        self._requests.respond(request.stream_id, status, body)
+        self._deliver(self._requests.respond, request.stream_id, status, body)
+
+    def _deliver(self, respond: Callable[..., None], *args: Any) -> None:
+        """Hand an answer to QUIC, flushed at the end of this turn of the loop. The
+        answerers skip a stream the client has reset; anything else they raise is a bug,
+        logged here rather than lost in a task nobody awaits."""
+        try:
+            respond(*args)
+        except Exception:
+            log.exception("QUIC answer failed")
         self._flush_soon()
 
     def _flush_soon(self) -> None:

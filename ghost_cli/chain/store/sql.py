@@ -47,6 +47,8 @@ TREE_META = "state_tree"
 TREE_VERSION = "smt-shortcut-keccak-v1"
 #: meta row: the first height whose state the history can show (absent: no history)
 HISTORY_META = "history_from"
+#: Said to any JSON-RPC client: no path or database URL in it.
+NO_HISTORY = "this state database keeps no state history (--no-state-history)"
 #: With a history window of N blocks, the log is pruned once it spans N + N/10 heights
 #: (at least one more than N): a prune scans the log, so it runs once per tenth of the
 #: window, not once per block.
@@ -486,8 +488,7 @@ class SqlStore:
         with self.transaction():
             start = self.history_from()
             if start is None:
-                raise HeightUnavailableError(
-                    f"state database {self.location} keeps no state history")
+                raise HeightUnavailableError(NO_HISTORY)
             keep_from = min(keep_from, max(self.height(), latest or 0))
             if keep_from <= start:
                 return
@@ -527,8 +528,7 @@ class SqlStore:
             raise HeightUnavailableError(
                 f"height {height} is past the latest block ({latest})", latest=latest)
         if start is None:
-            raise HeightUnavailableError(f"state database {self.location} keeps no state "
-                                         "history")
+            raise HeightUnavailableError(NO_HISTORY)
         if height < start:
             raise HeightUnavailableError(
                 f"state history starts at height {start}; {height} is before it",

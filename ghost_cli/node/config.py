@@ -97,9 +97,10 @@ class NodeConfig:
             raise UsageError("a node needs at least one transport: --http, --quic or --grpc")
 
 
-def resolve_chain_id(data_dir: Path, wanted: int | None) -> int:
+def resolve_chain_id(data_dir: Path, wanted: int | None, *, record: bool = True) -> int:
     """The chain this data directory holds. A new directory takes `wanted` (or the
-    default); an existing one refuses a different id rather than mixing two chains."""
+    default), recorded now unless `record` is False (record_chain_id, once the store has
+    agreed); an existing one refuses a different id rather than mixing two chains."""
     path = Path(data_dir) / NODE_FILE
     if path.is_file():
         try:
@@ -113,9 +114,18 @@ def resolve_chain_id(data_dir: Path, wanted: int | None) -> int:
     chain_id = DEFAULT_CHAIN_ID if wanted is None else wanted
     if not 0 <= chain_id < 2**64:
         raise UsageError(f"chain id {chain_id} is outside 0..2^64-1")
+    if record:
+        record_chain_id(data_dir, chain_id)
+    return chain_id
+
+
+def record_chain_id(data_dir: Path, chain_id: int) -> None:
+    """Write node.json for a new data directory (one that has it is left as it is)."""
+    path = Path(data_dir) / NODE_FILE
+    if path.is_file():
+        return
     try:
         Path(data_dir).mkdir(parents=True, exist_ok=True)
         write_atomically(path, (json.dumps({"chain_id": chain_id}) + "\n").encode())
     except OSError as exc:
         raise ConfigError(f"cannot use data directory {data_dir}: {exc.strerror or exc}") from exc
-    return chain_id

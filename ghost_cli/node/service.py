@@ -28,7 +28,7 @@ from typing import Any
 
 from ..exceptions import ConfigError, NodeUnavailableError
 from ..rpc import Dispatcher
-from .config import Endpoint, NodeConfig, resolve_chain_id
+from .config import Endpoint, NodeConfig, record_chain_id, resolve_chain_id
 from .core import NodeCore
 from .logging import LineSink, LogFile, NodeLog
 from .metrics import NodeMetrics
@@ -55,7 +55,9 @@ class NodeService:
             config = replace(config, chain_id=fork.chain_id, checkpoint_every=None,
                              checkpoint_ms=None)  # a fork has no state tree to checkpoint
             self.config = config
-        chain_id = resolve_chain_id(config.data_dir, config.chain_id)
+        # node.json is written once the store has taken the chain id: a store of another
+        # chain refuses the start (exit 3) without leaving a new data directory claimed.
+        chain_id = resolve_chain_id(config.data_dir, config.chain_id, record=False)
         transports = [name for name, ep in (("http", config.http), ("quic", config.quic),
                                             ("grpc", config.grpc)) if ep]
         from ..chain.checkpoint import CheckpointPolicy
@@ -78,6 +80,11 @@ class NodeService:
                                       policy=policy, store=config.store,
                                       history=config.state_history,
                                       history_blocks=config.state_history_blocks)
+        try:
+            record_chain_id(config.data_dir, chain_id)
+        except ConfigError:
+            self.core.close()
+            raise
         self.metrics.watch(self.core.height, self.core.state_keys)
         self.dispatcher = Dispatcher(self.core, limits=config.limits,
                                      observers=(self.metrics, self.log))

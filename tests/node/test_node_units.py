@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -276,3 +277,15 @@ def test_on_a_node_a_name_belongs_to_its_first_deployer(tmp_path, counter_code, 
         assert deploy(key, 1).address == core.store.address_of("counter") != first
     finally:
         core.close()
+
+
+def test_a_store_of_another_chain_leaves_a_new_data_dir_unclaimed(tmp_path):
+    from ghost_cli.node.service import NodeService
+
+    NodeCore.open(tmp_path / "a", chain_id=5).close()
+    config = NodeConfig(tmp_path / "b", chain_id=7, store=str(tmp_path / "a" / "state.db"))
+    with pytest.raises(ConfigError, match="chain"):
+        NodeService(config)
+    assert not (tmp_path / "b" / "node.json").exists()
+    NodeService(replace(config, chain_id=5)).core.close()  # the store's own chain: claimed
+    assert resolve_chain_id(tmp_path / "b", None) == 5

@@ -8,7 +8,7 @@ import typer
 
 from .artifacts import artifact_path, check_target
 from .contract_help import ContractHelpCommand, QueryHelpCommand
-from .contract_run import run
+from .contract_run import located, run
 from .options import (
     CtorArgs,
     GasLimit,
@@ -71,8 +71,9 @@ def register(app: typer.Typer) -> None:
         deployed = []
         with open_network(project, network, transport=transport) as net:
             for (name, code), args in zip(codes, values, strict=True):
-                receipt = net.deploy(code, args, name=name, gas_limit=gas_limit,
-                                     signer=signer)
+                with located(project, name):  # a constructor's panic: its file:line
+                    receipt = net.deploy(code, args, name=name, gas_limit=gas_limit,
+                                         signer=signer)
                 deployed.append((name, receipt))
         out.emit(
             {"network": network or project.default_network,

@@ -65,3 +65,31 @@ def test_tx_build_deploy_carries_the_constructor_call_data(coin, run_ghost, tmp_
     assert sent.code == 0, sent.stderr
     assert run_ghost("query", "token", "total_supply", "--json", cwd=coin, env=env).json[
         "result"] == 250
+
+
+def test_a_panicking_constructor_is_located_in_the_source(run_ghost, tmp_path):
+    from ghost_cli.config.project import load_project
+    from ghost_cli.scaffold import new_project
+    from ghost_cli.toolchain.build import build_project
+
+    root = new_project("made", "counter", tmp_path / "made")
+    (root / "src" / "made.zig").write_text(
+        'const ghost = @import("ghost");\n'
+        "comptime {\n    ghost.exportContract(@This());\n}\n"
+        "pub fn init(x: u64) void {\n"
+        '    if (x == 1) @panic("bad supply");\n'
+        '    ghost.storage.set(u64, "x", x);\n'
+        "}\n"
+        "pub fn get() u64 {\n"
+        '    return ghost.storage.get(u64, "x");\n'
+        "}\n")
+    with open(root / "ghost.toml", "a") as f:
+        f.write('\n[contracts.made]\nsource = "src/made.zig"\n')
+    build_project(load_project(root), ["made"])
+    failed = run_ghost("deploy", "made", "--args", "1", "--json", cwd=root)
+    assert failed.code == 6, failed.stderr
+    error = failed.json["error"]
+    assert error["message"] == "panic: bad supply (made.init at src/made.zig:6)"
+    assert error["details"]["location"] == "src/made.zig:6"
+    assert "at init (src/made.zig:6)" in run_ghost("deploy", "made", "--args", "1",
+                                                   cwd=root).stderr

@@ -324,6 +324,7 @@ class GhostEnv:
                gas_limit: int | None = None) -> Contract:
         """Deploy the project's contract `name` (or raw `code`) and return a handle to it.
         `args` go to the contract's constructor (`pub fn init`), run by the deploy."""
+        built = code is None
         if code is None:
             from ..exceptions import NotFoundError
 
@@ -339,6 +340,10 @@ class GhostEnv:
         except RevertError as exc:
             outcome.reverted = exc.reason
             raise
+        except ExecutionError as exc:  # a constructor's panic: located as a call's is
+            if not built:
+                raise
+            raise self.located(name, exc) from None
         outcome.result = "0x" + receipt.address.hex()
         self.last_receipt = receipt
         self.labels.setdefault(receipt.address, name)

@@ -93,3 +93,9 @@ def test_a_panicking_constructor_is_located_in_the_source(run_ghost, tmp_path):
     assert error["details"]["location"] == "src/made.zig:6"
     assert "at init (src/made.zig:6)" in run_ghost("deploy", "made", "--args", "1",
                                                    cwd=root).stderr
+    # and in tests: the deploy fixture's failure names the line too
+    (root / "tests" / "test_made.py").write_text(
+        'def test_bad_supply(deploy):\n    deploy("made", 1)\n')
+    tested = run_ghost("test", "tests/test_made.py", cwd=root)
+    assert tested.code == 10
+    assert "panic: bad supply (made.init at src/made.zig:6)" in tested.stdout + tested.stderr

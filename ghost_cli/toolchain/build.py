@@ -467,7 +467,7 @@ def _compile_error(contract: ContractConfig, output: str, root: Path) -> Compile
     for line in output.splitlines():
         m = _ZIG_ERROR.match(line.strip())
         if m:
-            file = _rel(Path(m["file"]), root) if Path(m["file"]).is_absolute() else m["file"]
+            file = _in_project(Path(m["file"]), root)
             errors.append(f"{file}:{m['line']}:{m['col']}: error: {m['msg']}")
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -477,6 +477,15 @@ def _compile_error(contract: ContractConfig, output: str, root: Path) -> Compile
         first = next((ln for ln in lines if "error" in ln), lines[-1] if lines else "no output")
         message = f"{contract.name}: Zig failed: {first}"
     return CompileError(message, contract=contract.name, errors=errors, output=output)
+
+
+def _in_project(path: Path, root: Path) -> str:
+    """A file of the project relative to its root, as Zig names it; any other (Zig's std,
+    an SDK elsewhere) as Zig wrote it: `../../..` climbing out of the project reads worse
+    than the path, and the message then no longer matches Zig's own first line."""
+    if path.is_absolute() and path.is_relative_to(root):
+        return _rel(path, root)
+    return path.as_posix()
 
 
 def check_imports(module: WasmModule, name: str) -> None:

@@ -166,6 +166,19 @@ def test_compile_error_shows_file_line_col(make_project) -> None:
     assert sorted(p.name for p in project.state_dir.iterdir()) == ["zig-cache"]
 
 
+def test_an_error_in_zigs_std_is_named_by_its_own_path(make_project) -> None:
+    project = make_project(CONTRACT_HEAD + 'const std = @import("std");\n'
+                           "pub fn f(x: i32) i32 {\n    return std.math.rotl(i32, x, 1);\n}\n")
+    with pytest.raises(CompileError) as info:
+        build_project(project)
+    message = info.value.message
+    assert Path(message.split(":")[0]).is_absolute() and "../" not in message, message
+    assert message.split(":")[0].endswith("/std/math.zig")
+    assert "cannot rotate signed integer" in message
+    # the message is Zig's first line, so the CLI does not print that line twice
+    assert info.value.details["output"].splitlines()[0].strip() in message
+
+
 def test_unreadable_signature_gets_zigs_diagnosis(make_project) -> None:
     project = make_project(CONTRACT_HEAD + "pub fn get(x: u64 {\n    return x;\n}\n")
     with pytest.raises(CompileError, match=r"^src/probe.zig:\d+:\d+: error: "):

@@ -33,7 +33,7 @@ _ZIG_KEYWORDS = frozenset(
 )
 # A project name, as a cargo package name: a letter, then letters, digits, `_` or `-`.
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-_SKIP = {"__pycache__", ".pytest_cache", ".ghost", "build"}
+_SKIP = {"__pycache__", ".pytest_cache", ".hypothesis", ".ghost", "build"}
 
 
 def templates_root() -> Traversable:

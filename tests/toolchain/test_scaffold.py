@@ -128,3 +128,11 @@ def test_template_tests_pass(template: str, request, tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout
+
+
+@pytest.mark.parametrize("template", available_templates())
+def test_every_template_ignores_what_ghost_test_leaves(template: str, tmp_path: Path) -> None:
+    """`ghost test` leaves pytest's cache and hypothesis' constants in the project."""
+    root = new_project("p", template, tmp_path / "p")
+    ignored = (root / ".gitignore").read_text().split()
+    assert {"build/", ".ghost/", "__pycache__/", ".pytest_cache/", ".hypothesis/"} <= set(ignored)

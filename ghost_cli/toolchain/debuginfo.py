@@ -202,6 +202,17 @@ def _collapse(located: list[Location]) -> list[dict[str, Any]]:
     return rows
 
 
+def _stack_ran_out(kind: str) -> str:
+    """What ran out, for a ZVM stack trap: the lowering's frame stack (recursion only) or
+    Zig's stack in linear memory (recursion, or one function's large locals)."""
+    from ..config.defaults import ZVM_STACK_BYTES
+    from .lowering.function import STACK_EXHAUSTED
+
+    if kind == STACK_EXHAUSTED:
+        return "the recursion ran past the bottom of the ZVM frame stack"
+    return f"the call needed more than the {ZVM_STACK_BYTES // 1024} KiB stack of a ZVM build"
+
+
 def _zvm_trap(error: Any, zvm: dict[str, Any], contract: str) -> Any:
     from ..exceptions import StackOverflowError, TrapError
     from .lowering.function import SHADOW_STACK_EXHAUSTED, STACK_EXHAUSTED
@@ -212,9 +223,8 @@ def _zvm_trap(error: Any, zvm: dict[str, Any], contract: str) -> Any:
     details = {k: v for k, v in error.details.items() if k != "pc"}
     details["trap_kind"] = kind
     if kind in (STACK_EXHAUSTED, SHADOW_STACK_EXHAUSTED):
-        which = "ZVM frame stack" if kind == STACK_EXHAUSTED else "contract's stack"
         replaced: Any = StackOverflowError(
-            f"stack overflow: the recursion ran past the bottom of the {which} (in {contract})",
+            f"stack overflow: {_stack_ran_out(kind)} (in {contract})",
             gas_used=error.gas_used, **details)
     else:
         replaced = TrapError(f"trap: {kind} (in {contract})", gas_used=error.gas_used,

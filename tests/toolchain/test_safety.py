@@ -70,6 +70,14 @@ fn wide(n: u64) u64 {
 pub fn deepWide(n: u64) u64 {
     return wide(n);
 }
+
+/// One 40 KiB frame, no recursion.
+pub fn bigFrame(i: u32) u8 {
+    var buf: [40 * 1024]u8 = undefined;
+    for (&buf, 0..) |*b, j| b.* = @truncate(j);
+    const h = ghost.crypto.sha256(buf[0..64]); // its address escapes: buf stays in memory
+    return buf[i % buf.len] ^ h[0];
+}
 """
 TESTS = """\
 def test_invariant(deploy):
@@ -200,6 +208,19 @@ def test_unbounded_recursion_is_a_stack_overflow(deployed, function):
     assert out["error"]["message"].startswith("stack overflow")
     shallow, ok = call(root, function, "3")
     assert shallow.returncode == 0, shallow.stderr
+
+
+def test_one_large_frame_outgrows_the_zvm_stack_and_says_so(deployed):
+    """ZVM builds get a 32 KiB stack (wasm 1 MiB): a 40 KiB local stops there, and the
+    error names the stack, not a recursion there is none of."""
+    root, target = deployed
+    run, out = call(root, "bigFrame", "5", gas_limit=100 * GAS_LIMIT)
+    if target == "wasm":
+        assert run.returncode == 0, run.stderr
+        return
+    assert out["error"]["code"] == "stack_overflow", out
+    assert out["error"]["message"] == ("stack overflow: the call needed more than the 32 KiB "
+                                       "stack of a ZVM build (in ballot)")
 
 
 def test_ghost_test_shows_the_panic_message_and_line(deployed):

@@ -50,8 +50,17 @@ def register(app: typer.Typer) -> None:
         if local != deployed:
             raise CryptoError(
                 f"{contract} at {format_address(deployed_at)} does not match this source: "
-                f"deployed code 0x{deployed.hex()[:16]}…, rebuilt 0x{local.hex()[:16]}…",
-                **data)
+                f"deployed code 0x{deployed.hex()[:16]}…, rebuilt 0x{local.hex()[:16]}… "
+                f"(the code records a hash of every Zig file under {_tree(project, contract)}, "
+                "another contract's source included)", **data)
         out.emit(data, lambda: out.out.print(
             f"verified: {contract} at {format_address(deployed_at)} is this source "
             f"(code sha256 0x{local.hex()})"))
+
+
+def _tree(project, contract: str) -> str:
+    """The directories whose Zig files make up the contract's `source_hash`."""
+    src = (project.root / project.contract(contract).source).parent
+    dirs = [src, project.sdk_dir]
+    return " and ".join(f"{p.relative_to(project.root).as_posix()}/" if p.is_relative_to(
+        project.root) else f"{p}/" for p in dirs)

@@ -669,9 +669,12 @@ def _events(src: _Source, types: _TypeMap) -> tuple[EventSpec, ...]:
     return tuple(EventSpec(n, f) for n, f in events.items())
 
 
+_FN_START = re.compile(r"\bfn\s+[A-Za-z_]\w*\s*\(")
+
+
 def _variable_struct(src: _Source, types: _TypeMap, emit: re.Match[str]) -> str | None:
-    """The struct of `ghost.emitEvent(value)` when `value` is a name declared before the
-    call with a struct of this file as its type: a parameter or `const value: Name`, or
+    """The struct of `ghost.emitEvent(value)` when `value` is declared in the enclosing
+    function with a struct of this file as its type: a parameter or `const value: Name`, or
     `const value = Name{...}` (the nearest such declaration wins)."""
     arg = re.match(r"\s*([A-Za-z_]\w*)\s*\)", src.masked[emit.end():])
     if arg is None:
@@ -679,7 +682,9 @@ def _variable_struct(src: _Source, types: _TypeMap, emit: re.Match[str]) -> str 
     ident = re.escape(arg.group(1))
     decl = re.compile(rf"\b{ident}\s*:\s*([A-Za-z_][\w.]*)\s*[,)=;]"
                       rf"|\b(?:const|var)\s+{ident}\s*=\s*([A-Za-z_][\w.]*)\s*\{{")
-    found = list(decl.finditer(src.masked, 0, emit.start()))
+    fns = list(_FN_START.finditer(src.masked, 0, emit.start()))
+    start = fns[-1].start() if fns else 0  # the enclosing function: its parameters, locals
+    found = list(decl.finditer(src.masked, start, emit.start()))
     if not found:
         return None
     zig_name = found[-1].group(1) or found[-1].group(2)

@@ -203,6 +203,11 @@ pub fn keep(n: u8) void {
     ghost.emitEvent(unknown);
 }
 fn make() Other { return .{ .n = 2 }; }
+const Unsent = struct { n: u32 };
+pub fn take(e: Unsent) void { _ = e; }
+pub fn each(xs: []const u8) void {
+    for (xs) |e| ghost.emitEvent(e);  // a capture: not `take`'s parameter
+}
 """, "src/c.zig")
     assert abi.events == (
         EventSpec("Moved", (EventField("by", "address", True), EventField("n", "u64"))),

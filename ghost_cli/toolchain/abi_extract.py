@@ -32,7 +32,7 @@ from ..abi import (
     Param,
     TypeDecl,
 )
-from ..abi.types import BUILTIN_TYPES, MAX_ARRAY
+from ..abi.types import BUILTIN_TYPES, MAX_ARRAY, NAME
 from ..config.defaults import SDK_MODULE
 from ..exceptions import CompileError
 
@@ -40,11 +40,16 @@ SUPPORTED = ("u8..u256, i8..i256, bool, ghost.Address, [N]u8, []const u8, ghost.
              "[N]T, []const T, ?T, tuples, structs and enum(u8) declared in the contract, "
              "void (results)")
 
+_NAME_RULE = "[A-Za-z_][A-Za-z0-9_]*, ASCII, at most 128 characters"
+
 #: Names the module already uses for itself; a contract function cannot take them.
 _RESERVED_EXPORTS = {"memory"}
 
-_PUB_FN = re.compile(r"\bpub\s+fn\s+([A-Za-z_]\w*)\s*\(")
-_PARAM = re.compile(r"\s*(?:(comptime|noalias)\s+)?([A-Za-z_]\w*)\s*:\s*(.*\S)\s*$", re.S)
+#: An identifier: plain, or quoted (`@"type"`; in the masked text its characters other
+#: than ASCII letters, digits and `_` read `\x01`, so it stays one token).
+_ID = r'(?:[A-Za-z_]\w*|@"[^"\n]*")'
+_PUB_FN = re.compile(rf"\bpub\s+fn\s+({_ID})\s*\(")
+_PARAM = re.compile(rf"\s*(?:(comptime|noalias)\s+)?({_ID})\s*:\s*(.*\S)\s*$", re.S)
 _IMPORT = re.compile(r'^@import\(\s*"([^"]*)"\s*\)$')
 #: `SDK.emit("Name", ...)`: the SDK's event call, topic 0 being the name.
 _EMIT_ANY = re.compile(r"\b([A-Za-z_]\w*)\s*\.\s*(emit|emitEvent)\s*\(")
@@ -92,11 +97,34 @@ def _mask(text: str) -> str:
             while j < n and text[j] != c and text[j] != "\n":
                 j += 2 if text[j] == "\\" else 1
             end = min(j + 1, n)
-            blank(i, end)
+            if c == '"' and i > 0 and text[i - 1] == "@" and end - 1 < n and text[end - 1] == c:
+                _keep_quoted_identifier(out, i + 1, end - 1)
+            else:
+                blank(i, end)
             i = end
         else:
             i += 1
     return "".join(out)
+
+
+def _keep_quoted_identifier(out: list[str], a: int, b: int) -> None:
+    """`@"name"` is an identifier, not a literal: keep it readable, with any character that
+    could pass for syntax (space, bracket, comma, escape) made neutral."""
+    for k in range(a, b):
+        if not (out[k].isascii() and (out[k].isalnum() or out[k] == "_")):
+            out[k] = "\x01"
+
+
+def _unquote(ident: str) -> str:
+    """The identifier `@"x"` denotes: `x` (Zig reads `@"x"` and `x` as one name)."""
+    return ident[2:-1] if ident.startswith('@"') and ident.endswith('"') else ident
+
+
+def _abi_name(text: str) -> str | None:
+    """The ABI name of the identifier spelled `text` in the source, or None when it is no
+    valid ABI name (docs/abi.md, "ABI JSON"), e.g. `@"a b"` or one with an escape."""
+    name = _unquote(text)
+    return name if NAME.fullmatch(name) else None
 
 
 def _depths(masked: str) -> tuple[int, ...]:
@@ -156,6 +184,7 @@ class _TypeMap:
         self.src, self.base, self.depth = src, base, depth
         self.aliases: dict[str, str] = {}  # name -> squashed masked type expression
         self.decl_span: dict[str, tuple[int, int]] = {}  # name -> span of its value
+        self.spelled: dict[str, str] = {}  # name -> as the source writes it (`@"T 1"`)
         self.imports: dict[str, str] = {}  # name -> imported file
         self.sdk_names: set[str] = set()
         self.decls: dict[str, TypeDecl] = {}  # ABI types reached so far, in order
@@ -164,7 +193,7 @@ class _TypeMap:
         self.misnamed: dict[str, CompileError] = {}
         self._resolving: set[str] = set()
         self._modules: dict[str, _TypeMap | None] = {}
-        for name, a, b in _top_consts(src):
+        for name, spelled, a, b in _top_consts(src):
             value = _squash(src.masked[a:b])
             imp = _IMPORT.match(_squash(src.text[a:b]))
             if imp:
@@ -177,12 +206,13 @@ class _TypeMap:
             elif re.match(r"^(?:(?:packed|extern)?struct|enum(?:\([^)]*\))?)\{", value):
                 # (a packed struct is read, then refused: the SDK does not encode it)
                 self.decl_span[name] = (a, b)
+                self.spelled[name] = spelled
             else:
                 self.aliases[name] = value
 
     def resolve(self, zig: str, seen: frozenset[str] = frozenset()) -> str | None:
         """The ABI type for `zig`, "void" for void, or None when it is no ABI type."""
-        t = _squash(zig)
+        t = _unquote(_squash(zig))
         if t in self.aliases and t not in seen:
             return self.resolve(self.aliases[t], seen | {t})
         if t in INT_TYPES or t in ("bool", "void"):
@@ -215,6 +245,7 @@ class _TypeMap:
             return self._declared(t)
         if "." in t:
             module, _, member = t.rpartition(".")
+            member = _unquote(member)
             if module in self.sdk_names:
                 return {"String": "string", "Address": "address"}.get(member)
             sub = self._module(module)
@@ -264,6 +295,10 @@ class _TypeMap:
         if self.decls.setdefault(name, decl) != decl:
             raise self.src.error(self.decl_span[name][0],
                                  f"two different types are named {name!r}")
+        if not NAME.fullmatch(name):
+            self.misnamed[name] = self.src.error(
+                self.decl_span[name][0], f"the {decl.kind} {self.spelled[name]} is no valid "
+                f"ABI name ({_NAME_RULE}); rename it")
         if name in BUILTIN_TYPES:
             self.misnamed[name] = self.src.error(
                 self.decl_span[name][0],
@@ -287,14 +322,19 @@ class _TypeMap:
         fields = []
         for fa, fb in members:
             piece = m[fa:fb]
-            fm = re.match(r"\s*([A-Za-z_]\w*)\s*:\s*(.*?)\s*(?:align\(.*)?(?:=.*)?$",
-                          piece, re.S)
+            fm = re.match(rf"\s*({_ID})\s*:\s*(.*?)\s*(?:align\(.*)?(?:=.*)?$", piece, re.S)
             if not fm:
                 return None  # a tuple struct needs no name: it is written inline
             ty = self.resolve(fm.group(2))
             if ty in (None, "void"):
                 return None
-            fields.append(Param(fm.group(1), ty))
+            spelled = self.src.text[fa + fm.start(1):fa + fm.end(1)]
+            field = _abi_name(spelled)
+            if field is None:  # an error only if the ABI uses the struct
+                self.misnamed.setdefault(name, self.src.error(
+                    fa + fm.start(1), f"field {spelled} of struct {name!r} is no valid ABI "
+                    f"name ({_NAME_RULE}); rename it"))
+            fields.append(Param(field or _unquote(spelled), ty))
         return TypeDecl("struct", name, fields=tuple(fields)) if fields else None
 
     def _enum(self, name: str, head: str, members: list[tuple[int, int]]) -> TypeDecl | None:
@@ -331,10 +371,11 @@ class _TypeMap:
         return re.findall(r'"([^"\\]*)"', m.group(1)), span[0] + m.start()
 
 
-def _top_consts(src: _Source) -> list[tuple[str, int, int]]:
-    """(name, value start, value end) of each top-level `const NAME [: T] = value;`."""
+def _top_consts(src: _Source) -> list[tuple[str, str, int, int]]:
+    """(name, name as written, value start, value end) of each top-level
+    `const NAME [: T] = value;`."""
     out = []
-    for m in re.finditer(r"\b(?:pub\s+)?const\s+([A-Za-z_]\w*)\s*(?::[^=;]*)?=", src.masked):
+    for m in re.finditer(rf"\b(?:pub\s+)?const\s+({_ID})\s*(?::[^=;]*)?=", src.masked):
         if src.depth[m.start()] != 0:
             continue
         k = m.end()
@@ -345,7 +386,7 @@ def _top_consts(src: _Source) -> list[tuple[str, int, int]]:
                     break
                 k = close
             k += 1
-        out.append((m.group(1), m.end(), k))
+        out.append((_unquote(m.group(1)), src.text[m.start(1):m.end(1)], m.end(), k))
     return out
 
 
@@ -402,8 +443,8 @@ def _split_squashed(t: str) -> list[str]:
 
 
 #: A field name and its colon at the start of a squashed container member (`a:u8`,
-#: `@"x":u8`, with the name's literal masked): what a tuple's elements never start with.
-_NAMED_FIELD = re.compile(r"^(?:comptime)?(?:[A-Za-z_]\w*|@\s*)?:")
+#: `@"x":u8`): what a tuple's elements never start with.
+_NAMED_FIELD = re.compile(rf"^(?:comptime)?(?:{_ID})?:")
 
 
 def _is_tuple(t: str) -> bool:
@@ -489,7 +530,7 @@ class _Signature:
 
 
 def _read_signature(src: _Source, types: _TypeMap, m: re.Match[str]) -> _Signature:
-    name = m.group(1)
+    name = _unquote(src.text[m.start(1):m.end(1)])  # `@"null"` is the function `null`
     masked = src.masked
     open_paren = m.end() - 1
     close_paren = _matching(masked, open_paren)
@@ -506,13 +547,13 @@ def _read_signature(src: _Source, types: _TypeMap, m: re.Match[str]) -> _Signatu
             raise src.error(a, f"cannot read parameter {piece.strip()!r} of {name!r}",
                             reason="unreadable")
         if pm.group(1) == "comptime":
-            return _Signature(None, f"parameter {pm.group(2)!r} is comptime", at)
+            return _Signature(None, f"parameter {_unquote(pm.group(2))!r} is comptime", at)
         ztype = _squash(pm.group(3))
         abi_type = types.resolve(ztype)
         if abi_type in (None, "void"):
-            return _Signature(None, f"parameter {pm.group(2)!r} has type {ztype!r}, "
+            return _Signature(None, f"parameter {_unquote(pm.group(2))!r} has type {ztype!r}, "
                                     "which is no ABI type", at)
-        params.append(Param(pm.group(2), abi_type))
+        params.append(Param(_unquote(src.text[a + pm.start(2):a + pm.end(2)]), abi_type))
     r_start, r_end = _return_span(src, close_paren + 1)
     ret_text = _squash(masked[r_start:r_end])
     ret, can_fail = _split_error_union(ret_text)
@@ -522,6 +563,18 @@ def _read_signature(src: _Source, types: _TypeMap, m: re.Match[str]) -> _Signatu
     fn = Function(name=name, inputs=tuple(params), output=None if output == "void" else output,
                   can_fail=can_fail, doc=_doc_before(src, m.start()))
     return _Signature(fn, "", m.start(), ret_text, r_start)
+
+
+def _check_names(src: _Source, pos: int, fn: Function) -> None:
+    """An exported function's names go into the ABI as written (`@"type"` as `type`); one
+    that is no ABI name (`@"a b"`) is an error here, not a function missing from the ABI."""
+    if not NAME.fullmatch(fn.name):
+        raise src.error(pos, f"function {fn.name!r} is exported, but its name is no valid "
+                             f"ABI name ({_NAME_RULE}); rename it")
+    for p in fn.inputs:
+        if not NAME.fullmatch(p.name):
+            raise src.error(pos, f"parameter {p.name!r} of function {fn.name!r} is no valid "
+                                 f"ABI name ({_NAME_RULE}); rename it")
 
 
 def extract_abi_from_text(text: str, label: str, base: Path | None = None) -> Abi:
@@ -535,7 +588,8 @@ def extract_abi_from_text(text: str, label: str, base: Path | None = None) -> Ab
     for m in _PUB_FN.finditer(masked):
         if src.depth[m.start()] != 0:
             continue  # a method of a nested struct, not a contract function
-        signatures.setdefault(m.group(1), _read_signature(src, types, m))
+        name = _unquote(src.text[m.start(1):m.end(1)])
+        signatures.setdefault(name, _read_signature(src, types, m))
     if listed is not None:
         names, at = listed
         for name in names:
@@ -555,6 +609,7 @@ def extract_abi_from_text(text: str, label: str, base: Path | None = None) -> Ab
         assert fn is not None
         if fn.name in _RESERVED_EXPORTS or fn.name.startswith("__"):
             raise src.error(sig.pos, f"a contract function cannot be named {fn.name!r}")
+        _check_names(src, sig.pos, fn)
         if fn.name != CONSTRUCTOR:
             functions.append(fn)
             continue
@@ -590,16 +645,21 @@ def _deployable(abi: Abi, label: str) -> None:
                            f"{exc.message.removeprefix('invalid contract ABI: ')}") from None
 
 
+#: The words of a type string that may name a declaration (`\x01` is part of a quoted
+#: name such as `@"T 1"`, so that one is reached, then refused by its name).
+_TYPE_WORD = re.compile(r"[\w\x01]+")
+
+
 def _reachable(decls: dict[str, TypeDecl], used: list[str]) -> tuple[TypeDecl, ...]:
     """The declarations the type strings `used` reach (an event's own struct is not one,
     unless something uses it as a type), in the order they were read."""
     seen: set[str] = set()
-    todo = [n for t in used for n in re.findall(r"[A-Za-z_]\w*", t)]
+    todo = [n for t in used for n in _TYPE_WORD.findall(t)]
     while todo:
         name = todo.pop()
         if name in decls and name not in seen:
             seen.add(name)
-            todo += [n for f in decls[name].fields for n in re.findall(r"[A-Za-z_]\w*", f.type)]
+            todo += [n for f in decls[name].fields for n in _TYPE_WORD.findall(f.type)]
     return tuple(d for n, d in decls.items() if n in seen)
 
 

@@ -290,8 +290,7 @@ def test_quoted_enum_variants_are_recorded_by_their_names() -> None:
 
 
 @pytest.mark.parametrize("body, why", [
-    ("pub fn f(" + "a" * 129 + ": u8) void {}",
-     "function 'f': input #0 has no valid name"),
+    ("pub fn f(a: u8, a: u8) void {}", "function 'f': two inputs are named 'a'"),
     ('pub fn f() void { ghost.emit("not a name", &.{}, ""); }',
      "event #0 has no valid name"),
     ('/// event E(a: u8, a: bool)\npub fn f() void { ghost.emit("E", &.{}, ""); }',
@@ -316,3 +315,38 @@ def test_event_doc_lines_take_ascii_only(field: str) -> None:
     src = HEAD + f'/// event E({field})\npub fn f() void {{ ghost.emit("E", &.{{}}, ""); }}\n'
     with pytest.raises(CompileError, match="cannot read field"):
         extract_abi_from_text(src, "c.zig")
+
+
+@pytest.mark.parametrize("body, line, why", [
+    ("pub fn f(" + "a" * 129 + ": u8) void {}",
+     3, "parameter '" + "a" * 129 + "' of function 'f' is no valid ABI name"),
+    ('pub fn @"a b"() u8 { return 1; }',
+     3, "function 'a b' is exported, but its name is no valid ABI name"),
+    ('pub fn f(@"x y": u8) u8 { return @"x y"; }',
+     3, "parameter 'x y' of function 'f' is no valid ABI name"),
+    ('const S = struct { @"a,b": u8 };\npub fn f(s: S) u8 { return s.@"a,b"; }',
+     3, "field @\"a,b\" of struct 'S' is no valid ABI name"),
+    ('const @"T 1" = enum { a };\npub fn f(t: []const @"T 1") void { _ = t; }',
+     3, "the enum @\"T 1\" is no valid ABI name"),
+])
+def test_a_quoted_identifier_that_is_no_abi_name_is_named(body: str, line: int,
+                                                          why: str) -> None:
+    """`@"..."` may spell any name; one the ABI cannot hold is a one-line error at its
+    line, never a function silently missing from the ABI."""
+    with pytest.raises(CompileError) as info:
+        extract_abi_from_text(HEAD + body + "\n", "c.zig")
+    assert info.value.message.startswith(f"c.zig:{line}: {why}")
+    assert "\n" not in info.value.message
+
+
+def test_quoted_identifiers_that_are_no_abi_name_in_helpers_are_no_error() -> None:
+    """Only what the ABI holds must be an ABI name: a helper or an unused struct may use
+    any spelling, and `@"x"` and `x` are one identifier."""
+    src = HEAD + ('const Odd = struct { @"a b": u8 };\n'
+                  'pub fn @"odd name"(p: *u8) void { _ = p; }\n'
+                  'pub const @"P" = struct { @"const": u8, @"fn": bool };\n'
+                  'pub fn g(p: P, q: []const @"P") P { _ = q; return p; }\n')
+    abi = extract_abi_from_text(src, "c.zig")
+    assert [f.name for f in abi.functions] == ["g"]
+    assert [(p.name, p.type) for p in abi.function("g").inputs] == [("p", "P"), ("q", "P[]")]
+    assert [f.name for f in abi.types[0].fields] == ["const", "fn"]

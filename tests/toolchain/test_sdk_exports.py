@@ -111,3 +111,37 @@ def test_an_export_copies_call_data_only_when_there_is_some(make_project, tmp_pa
         sandbox.deploy(r.path.read_bytes(), name="listed")
         assert _host_calls(sandbox, "get", b"") == ["input_size"]
         assert _host_calls(sandbox, "get", b"\x01") == ["input_size", "input_copy", "revert"]
+
+
+QUOTED = """const ghost = @import("ghost");
+comptime {
+    ghost.exportContract(@This());
+}
+pub const S = struct { @"type": u8 };
+pub fn uses_s(v: S) u8 {
+    return v.@"type";
+}
+pub fn @"null"() u8 {
+    return 1;
+}
+pub fn f(@"type": u8) u8 {
+    return @"type";
+}
+"""
+
+
+@pytest.mark.parametrize("target", ["wasm", "zvm"])
+def test_quoted_identifiers_are_in_the_abi_by_their_names(make_project, target) -> None:
+    """`@"null"` is the function `null`, `@"type"` the field or parameter `type`: every
+    function the module exports is in the ABI, and calls reach it on either target."""
+    (r,) = build_project(make_project(QUOTED, name="quoted"), target=target)
+    assert [f.name for f in r.abi.functions] == ["uses_s", "null", "f"]
+    assert [p.name for p in r.abi.function("f").inputs] == ["type"]
+    assert [p.name for p in r.abi.types[0].fields] == ["type"]
+    if target == "wasm":
+        assert _exports(r) == {"uses_s", "null", "f"}
+    with Sandbox(":memory:") as sandbox:
+        address = sandbox.deploy(r.path.read_bytes(), name="quoted").address
+        assert sandbox.query(address, "uses_s", [{"type": 7}]).result == 7
+        assert sandbox.query(address, "null", []).result == 1
+        assert sandbox.query(address, "f", [9]).result == 9

@@ -66,6 +66,7 @@ from .interpreter import (
     TxContext,
     Unknown,
     build_dispatch,
+    code_load_gas,
 )
 
 __all__ = ["ContractResolver", "ForeignRunner", "LoadedContract", "ZvmEngine", "ZvmRun",
@@ -169,6 +170,12 @@ class _Host:
             return self._engine.load(raw).code
         except InvalidModuleError:
             return UNKNOWN  # stored but not runnable here: calls to it fail cleanly
+
+    def code_size(self, address: bytes) -> int:
+        found = self._lookup(address)
+        if found is None or found is UNKNOWN or not found[0].startswith(ZVMC.magic):
+            return 0
+        return len(found[0])
 
     def stored_code(self, address: bytes) -> bytes | None | Unknown:
         if address == self._address and self._ctx.constructing:
@@ -301,14 +308,22 @@ class ZvmEngine:
 
     def run(self, code: bytes, function: str, ctx: CallContext, storage: StorageReader,
             trace: Tracer | None = None) -> ZvmRun:
+        loading = code_load_gas(len(code))  # paid before the code is read or analysed
+        if loading > ctx.gas_limit:
+            raise OutOfGasError(
+                f"out of gas: used {ctx.gas_limit} of limit {ctx.gas_limit} (loading the "
+                f"contract's {len(code)} bytes of code costs {loading})",
+                gas_used=ctx.gas_limit)
         contract = self.load(code)
         calldata = selector(contract.signature(function)) + ctx.input
-        return self.run_message(contract, bytes(code), calldata, ctx, storage, trace)
+        return self.run_message(contract, bytes(code), calldata, ctx, storage, trace,
+                                loading=loading)
 
     def run_message(self, contract: LoadedContract, raw: bytes, calldata: bytes,
                     ctx: CallContext, storage: StorageReader,
-                    trace: Tracer | None = None) -> ZvmRun:
-        """Run `contract` with raw call data (no selector added)."""
+                    trace: Tracer | None = None, *, loading: int = 0) -> ZvmRun:
+        """Run `contract` with raw call data (no selector added); `loading`: the gas its
+        code's load has cost (code_load_gas), counted in the run's gas used."""
         if trace is None:
             trace = getattr(self._local, "tracer", None)
         dispatch, recorder = self._dispatch, current_tracer()
@@ -321,9 +336,10 @@ class ZvmEngine:
                        block_height=ctx.block_height, block_time=ctx.block_time,
                        chain_id=ctx.chain_id, limits=self.limits,
                        host=_Host(self, ctx, contract, raw, storage), host_tracer=recorder)
+        tx.code_paid.add(ctx.address)
         interp = Interpreter(dispatch, tx, trace)
-        msg = Message(contract.code, ctx.address, ctx.caller, calldata, ctx.gas_limit,
-                      code_address=ctx.address)
+        msg = Message(contract.code, ctx.address, ctx.caller, calldata,
+                      ctx.gas_limit - loading, code_address=ctx.address)
         result = interp.run(msg)
         if not result.success:
             raise _charged(result, ctx.gas_limit)

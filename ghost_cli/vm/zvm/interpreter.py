@@ -92,6 +92,21 @@ CODE_DEPOSIT_GAS = 200  # per byte of deployed code (ZVM.md: CREATE 32000 + 200 
 # ---- what the interpreter is given ------------------------------------------------------
 
 
+#: Loading a contract's code (reading, hashing, decoding, scanning it for jump targets)
+#: is free up to EIP-170's contract size; past it each 32-byte word costs
+#: CODE_LOAD_WORD_GAS (5 gas a byte): a cold load takes up to ~140 ns a byte, so a gas
+#: of it buys at most ~17x the time of the interpreter's own arithmetic, inside the 20x
+#: that host prices keep to (docs/zvm.md, "Gas"; docs/host-abi.md).
+FREE_CODE_BYTES = 24_576
+CODE_LOAD_WORD_GAS = 160
+
+
+def code_load_gas(size: int) -> int:
+    """What loading `size` bytes of contract code costs, on its first use in a transaction."""
+    past = size - FREE_CODE_BYTES
+    return 0 if past <= 0 else (past + 31) // 32 * CODE_LOAD_WORD_GAS
+
+
 @dataclass(frozen=True)
 class Code:
     """Runnable bytecode with its JUMPDEST analysis done once, and the blocks compiled from
@@ -145,6 +160,11 @@ class CallHost(Protocol):
     def stored_code(self, address: bytes) -> bytes | None | Unknown:
         """The bytes EXTCODESIZE/COPY/HASH see: the contract's code as stored."""
 
+    def code_size(self, address: bytes) -> int:
+        """How many bytes the ZVM contract stored at `address` takes (its whole ZVMC
+        container): what loading it costs (code_load_gas). 0 for none, for another
+        engine's contract, or when the host cannot look it up."""
+
     def storage_reader(self, address: bytes) -> StorageReader:
         """Committed storage of `address`."""
 
@@ -175,6 +195,9 @@ class TxContext:
     #: bytes (the host hands out one bytes object per address): a loop over one big
     #: contract hashes it once, not once per 100-gas instruction.
     code_hashes: dict[bytes, int] = field(default_factory=dict, compare=False, repr=False)
+    #: Contracts whose code this transaction has paid to load (code_load_gas): each pays
+    #: once, whatever frames call or read it later (the host keeps it for the run).
+    code_paid: set[bytes] = field(default_factory=set, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -323,11 +346,25 @@ class Frame:
 
     def code_at(self, address: bytes) -> Code | ForeignCode | None | Unknown:
         created = self.state.created.get(address)
-        return created.code if created is not None else self.tx.host.code_at(address)
+        if created is not None:
+            return created.code
+        self._pay_code_load(address)
+        return self.tx.host.code_at(address)
 
     def stored_code(self, address: bytes) -> bytes | None | Unknown:
         created = self.state.created.get(address)
-        return created.code.code if created is not None else self.tx.host.stored_code(address)
+        if created is not None:
+            return created.code.code
+        self._pay_code_load(address)
+        return self.tx.host.stored_code(address)
+
+    def _pay_code_load(self, address: bytes) -> None:
+        """Before the host reads, hashes and analyses a contract's code the first time in
+        this transaction: its price by size, charged before any of that work is done."""
+        paid = self.tx.code_paid
+        if address not in paid:
+            self.charge(code_load_gas(self.tx.host.code_size(address)))
+            paid.add(address)
 
     def nonce(self, address: bytes) -> int | Unknown:
         nonce = self.state.nonces.get(address)

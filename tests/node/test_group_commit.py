@@ -54,6 +54,36 @@ def forge(s):
     return type(s)(s.tx, type(s.auth)(s.auth.public_key, bytes(flipped)))
 
 
+def run_as_one_group(core: NodeCore, group, while_queued=None) -> dict[str, object]:
+    """Send each (name, signed) from its own thread while the writer is held, so they all
+    queue in this order and run as one group; what each caller got (a receipt or the
+    exception raised). `while_queued` runs with the whole group queued."""
+    outcome: dict[str, object] = {}
+
+    def send(name: str, s) -> None:
+        try:
+            outcome[name] = core.send_transaction(s, now=NOW)
+        except Exception as exc:  # noqa: BLE001 - what the caller would get
+            outcome[name] = exc
+
+    core._lock.acquire()  # the writer is busy: everything below queues behind it
+    threads = []
+    try:
+        for name, s in group:
+            t = threading.Thread(target=send, args=(name, s))
+            t.start()
+            threads.append(t)
+            while len(core._queue) < len(threads):  # keep the queue in this order
+                time.sleep(0.001)
+        if while_queued is not None:
+            while_queued()
+    finally:
+        core._lock.release()
+    for t in threads:
+        t.join(60)
+    return outcome
+
+
 def test_a_group_commits_once_and_its_bad_transactions_fail_alone(tmp_path, counter_code,
                                                                    store_url):
     seen = Recorder()
@@ -72,29 +102,14 @@ def test_a_group_commits_once_and_its_bad_transactions_fail_alone(tmp_path, coun
                  ("c5", signed(c, 5, **inc)),        # nonce ahead: refused, nothing kept
                  ("d0", forged),                     # verified before the writer; refused
                  ("a2", signed(a, 2, **inc))]        # ok, after a1 in the same group
-        outcome: dict[str, object] = {}
+        before: list[int] = []
 
-        def send(name: str, s) -> None:
-            try:
-                outcome[name] = core.send_transaction(s, now=NOW)
-            except Exception as exc:  # noqa: BLE001 - what the caller would get
-                outcome[name] = exc
-
-        core._lock.acquire()  # the writer is busy: everything below queues behind it
-        threads = []
-        try:
-            for name, s in group:
-                t = threading.Thread(target=send, args=(name, s))
-                t.start()
-                threads.append(t)
-                while len(core._queue) < len(threads):  # keep the queue in this order
-                    time.sleep(0.001)
+        def queued() -> None:
             assert len(core._queue) == len(group)
-            commits_before = sum(e.commit_seconds is not None for e in seen.events)
-        finally:
-            core._lock.release()
-        for t in threads:
-            t.join(60)
+            before.append(sum(e.commit_seconds is not None for e in seen.events))
+
+        outcome = run_as_one_group(core, group, queued)
+        commits_before = before[0]
 
         assert outcome["a1"].block_height == start_height + 1
         assert isinstance(outcome["b0"], RevertError)
@@ -188,27 +203,7 @@ def test_a_group_whose_commit_fails_acknowledges_none_of_it(tmp_path, counter_co
         inc = {"kind": "call", "target": counter, "function": "increment"}
         group = [("a1", signed(a, 1, **inc)), ("p0", signed(poisoned, 0, **inc)),
                  ("b0", signed(b, 0, **inc))]
-        outcome: dict[str, object] = {}
-
-        def send(name: str, s) -> None:
-            try:
-                outcome[name] = core.send_transaction(s, now=NOW)
-            except Exception as exc:  # noqa: BLE001 - what the caller would get
-                outcome[name] = exc
-
-        core._lock.acquire()
-        threads = []
-        try:
-            for name, s in group:
-                t = threading.Thread(target=send, args=(name, s))
-                t.start()
-                threads.append(t)
-                while len(core._queue) < len(threads):
-                    time.sleep(0.001)
-        finally:
-            core._lock.release()
-        for t in threads:
-            t.join(60)
+        outcome = run_as_one_group(core, group)
 
         for name, _ in group:
             assert isinstance(outcome[name], StateError), outcome[name]
@@ -287,27 +282,7 @@ def test_a_full_disk_mid_group_acknowledges_none_of_it(tmp_path, counter_code):
                  ("c0", signed(c, 0, **inc))]
         pages = core.store._db.execute("PRAGMA page_count").fetchone()[0]
         core.store._db.execute(f"PRAGMA max_page_count = {pages + 2}")
-        outcome: dict[str, object] = {}
-
-        def send(name: str, s) -> None:
-            try:
-                outcome[name] = core.send_transaction(s, now=NOW)
-            except Exception as exc:  # noqa: BLE001 - what the caller would get
-                outcome[name] = exc
-
-        core._lock.acquire()
-        threads = []
-        try:
-            for name, s in group:
-                t = threading.Thread(target=send, args=(name, s))
-                t.start()
-                threads.append(t)
-                while len(core._queue) < len(threads):
-                    time.sleep(0.001)
-        finally:
-            core._lock.release()
-        for t in threads:
-            t.join(60)
+        outcome = run_as_one_group(core, group)
 
         for name, _ in group:
             assert isinstance(outcome[name], StateError), outcome[name]

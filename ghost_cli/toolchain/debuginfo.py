@@ -114,8 +114,10 @@ class DebugInfo:
         found = self.zvm_location(pc)
         return "(dispatcher)" if found is None else str(found)
 
-    def locate(self, index: int, module_offset: int) -> Location:
-        found = self.line_at(module_offset) if module_offset < 1 << 32 else None
+    def locate(self, index: int, module_offset: int | None) -> Location:
+        found = None  # no offset (a frame that overflowed on entry), or an old client's 2**64-1
+        if module_offset is not None and module_offset < 1 << 32:
+            found = self.line_at(module_offset)
         return Location(self.function(index), *(found or (None, None)))
 
 
@@ -137,7 +139,8 @@ def load(out_dir: Path, contract: str, target: str = "wasm") -> DebugInfo | None
 def backtrace(error_details: dict[str, Any], info: DebugInfo) -> list[Location]:
     """The located frames of an error, innermost first, SDK frames (the panic handler and
     the call-data codec) dropped so the first one is where the contract failed."""
-    frames = [(int(f), int(o)) for f, o in error_details.get("frames") or []]
+    frames = [(int(f), None if o is None else int(o))
+              for f, o in error_details.get("frames") or []]
     if not frames and "pc" in error_details and info.zvm is not None:
         frames = zvm_frames(info.zvm, int(error_details["pc"]),
                             error_details.get("_zvm_memory", b""))

@@ -86,6 +86,9 @@ def test_deep_recursion_overflows_the_stack(engine: WasmEngine) -> None:
     with pytest.raises(StackOverflowError, match="stack overflow") as info:
         engine.execute(deep, "down", make_ctx(gas=100_000_000), {}.get)
     assert info.value.gas_used == 100_000_000
+    # the frame that overflowed on entry has no offset: None, not wasmtime's 2**64 - 1
+    (first, offset), *callers = info.value.details["frames"]
+    assert offset is None and callers and all(o is not None for _, o in callers)
 
 
 def test_wall_clock_backstop_stops_a_loop_with_huge_gas() -> None:

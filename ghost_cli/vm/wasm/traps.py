@@ -62,16 +62,26 @@ def memory_exhausted(frame: CallFrame) -> bool:
 MAX_FRAMES = 64
 
 
-def backtrace(trap: wasmtime.Trap | wasmtime.WasmtimeError) -> list[tuple[int, int]]:
-    """(function index, byte offset in the module) of each frame, innermost first. A host
-    function's error comes back from wasmtime as a WasmtimeError with the same trace."""
+def backtrace(trap: wasmtime.Trap | wasmtime.WasmtimeError) -> list[tuple[int, int | None]]:
+    """(function index, byte offset in the module) of each frame, innermost first; the
+    offset is None where wasmtime knows none (it says 2**64 - 1: a frame that overflowed
+    the stack on entry). A host function's error comes back from wasmtime as a
+    WasmtimeError with the same trace."""
     if isinstance(trap, wasmtime.Trap):
         frames = trap.frames or []
     else:
         listed = FrameList(trap)
         ffi.wasmtime_error_wasm_trace(trap.ptr(), byref(listed.vec))
         frames = [Frame._from_ptr(listed.vec.data[i], listed) for i in range(listed.vec.size)]
-    return [(f.func_index, f.module_offset) for f in frames[:MAX_FRAMES]]
+    return [(f.func_index, _known(f.module_offset)) for f in frames[:MAX_FRAMES]]
+
+
+def _known(offset: int | None) -> int | None:
+    return None if offset is None or offset >= _UNKNOWN_OFFSET else offset
+
+
+#: wasmtime's offset for a frame without one (usize::MAX).
+_UNKNOWN_OFFSET = (1 << 64) - 1
 
 
 def recursed(trap: wasmtime.Trap) -> bool:

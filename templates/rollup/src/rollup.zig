@@ -65,6 +65,7 @@ pub fn init(public_keys: []const u8, pops: []const u8, signers_needed: u64) !voi
 /// (bit i: member i), `agg_sig` their aggregate signature. Emits "BatchPosted" (topic:
 /// the index; data: the root). Reverts with BadIndex, BadRoot, UnknownSigner,
 /// BelowThreshold or BadAggregate.
+/// event BatchPosted(index: u64 indexed, root: bytes32)
 pub fn post_batch(index: u64, state_root: []const u8, signers_bitmap: u64, agg_sig: []const u8) !void {
     const keys = ghost.storage.getBytes(keys_key) orelse return error.NotInitialized;
     if (index != ghost.storage.get(u64, count_key)) return error.BadIndex;

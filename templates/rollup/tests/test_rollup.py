@@ -54,11 +54,12 @@ def post(rollup, index, root, members):
     return rollup.post_batch.transact(index, root, bitmap, agg)
 
 
-def test_post_a_batch_and_prove_a_value(rollup):
+def test_post_a_batch_and_prove_a_value(rollup, expect_event):
     tree = state_tree()
     root = tree.root()
     receipt = post(rollup, 0, root, [0, 1, 3])
     assert [e.name for e in receipt.events] == ["BatchPosted"]
+    expect_event(receipt, "BatchPosted", index=0, root=root)
     assert (rollup.batch_count(), rollup.batch_root(0)) == (1, root)
     proof = tree.prove(APP, b"balance:alice").to_bytes()
     assert rollup.prove(0, APP, b"balance:alice", STATE[b"balance:alice"], proof) is True

@@ -38,6 +38,14 @@ fn ownerOf(key: []const u8) !ghost.Address {
     return stored[0..20].*;
 }
 
+/// Emit event `name` with `topics` and the key as its data, encoded as the ABI's `string`
+/// (u32 length, then the bytes) so the `/// event` declarations below decode it.
+fn emitKeyEvent(comptime name: []const u8, topics: []const [32]u8, key: ghost.String) void {
+    var data: [4 + max_key_len]u8 = undefined;
+    const n = ghost.abi.encodeInto(ghost.String, key, &data);
+    ghost.emit(name, topics, data[0..n]);
+}
+
 /// Fail with error.NotOwner unless the caller owns `key` (error.NotFound when unset).
 fn requireOwner(key: []const u8) !ghost.Address {
     const current = try ownerOf(key);
@@ -50,6 +58,7 @@ fn requireOwner(key: []const u8) !ghost.Address {
 /// again, anyone else gets "NotOwner". Emits "Set" (topics: the owner, keccak256 of the key,
 /// so logs can be filtered by key whatever its length; data: the key).
 /// Keys are 1..256 bytes ("EmptyKey", "KeyTooLong").
+/// event Set(owner: ghost.Address indexed, key_hash: bytes32 indexed, key: ghost.String)
 pub fn set(key: ghost.String, value: []const u8) !void {
     const owner_slot = try Slot.of("o:", key);
     const me = ghost.caller();
@@ -60,7 +69,7 @@ pub fn set(key: ghost.String, value: []const u8) !void {
     }
     const value_slot = try Slot.of("v:", key);
     ghost.storage.setBytes(value_slot.bytes(), value);
-    ghost.emit("Set", &.{ ghost.topic(me), ghost.crypto.keccak256(key) }, key);
+    emitKeyEvent("Set", &.{ ghost.topic(me), ghost.crypto.keccak256(key) }, key);
 }
 
 /// The value stored under `key`; "NotFound" when the key is unset.
@@ -78,24 +87,26 @@ pub fn owner_of(key: ghost.String) !ghost.Address {
 /// Give `key` to `to`. Only the owner may ("NotOwner"); the zero address is refused
 /// ("ZeroAddress") since nobody could ever use the key again. Emits "Transferred"
 /// (topics: old owner, new owner, keccak256 of the key; data: the key).
+/// event Transferred(from: ghost.Address indexed, to: ghost.Address indexed, key_hash: bytes32 indexed, key: ghost.String)
 pub fn transfer(key: ghost.String, to: ghost.Address) !void {
     const me = try requireOwner(key);
     const zero: ghost.Address = @splat(0);
     if (std.mem.eql(u8, &to, &zero)) return error.ZeroAddress;
     const slot = try Slot.of("o:", key);
     ghost.storage.setBytes(slot.bytes(), &to);
-    ghost.emit("Transferred", &.{ ghost.topic(me), ghost.topic(to), ghost.crypto.keccak256(key) }, key);
+    emitKeyEvent("Transferred", &.{ ghost.topic(me), ghost.topic(to), ghost.crypto.keccak256(key) }, key);
 }
 
 /// Delete `key` and its value; only the owner may ("NotOwner"). The key is then free for
 /// anyone to set. Emits "Removed" (topics: the owner, keccak256 of the key; data: the key).
+/// event Removed(owner: ghost.Address indexed, key_hash: bytes32 indexed, key: ghost.String)
 pub fn remove(key: ghost.String) !void {
     const me = try requireOwner(key);
     const owner_slot = try Slot.of("o:", key);
     const value_slot = try Slot.of("v:", key);
     ghost.storage.remove(owner_slot.bytes());
     ghost.storage.remove(value_slot.bytes());
-    ghost.emit("Removed", &.{ ghost.topic(me), ghost.crypto.keccak256(key) }, key);
+    emitKeyEvent("Removed", &.{ ghost.topic(me), ghost.crypto.keccak256(key) }, key);
 }
 
 /// Whether `key` is set.

@@ -35,14 +35,15 @@ def test_an_empty_value_is_a_value(deploy):
     assert storage.exists("empty") is True
 
 
-def test_set_emits_set_with_the_owner(deploy, ghost_env):
+def test_set_emits_set_with_the_owner(deploy, ghost_env, expect_event):
     storage = deploy("storage")
     receipt = storage.set.transact("k", b"v")
     (event,) = receipt.events
     assert event.name == "Set"
     assert event.topics[1][:20] == ghost_env.sender
     assert event.topics[2] == keccak256(b"k")
-    assert event.data == b"k"
+    assert event.data == b"\x01\x00\x00\x00k"  # the key as an ABI string: u32 length, bytes
+    expect_event(receipt, "Set", owner=ghost_env.sender, key_hash=keccak256(b"k"), key="k")
 
 
 def test_get_and_owner_of_unset_keys(deploy):
@@ -54,7 +55,7 @@ def test_get_and_owner_of_unset_keys(deploy):
         storage.owner_of("nope")
 
 
-def test_transfer(deploy, ghost_env, accounts):
+def test_transfer(deploy, ghost_env, accounts, expect_event):
     storage = deploy("storage")
     storage.set("k", b"v")
     receipt = storage.transfer.transact("k", accounts[1])
@@ -62,6 +63,8 @@ def test_transfer(deploy, ghost_env, accounts):
     assert event.name == "Transferred"
     assert event.topics[1][:20] == ghost_env.sender and event.topics[2][:20] == accounts[1]
     assert event.topics[3] == keccak256(b"k")
+    expect_event(receipt, "Transferred", **{"from": ghost_env.sender, "to": accounts[1],
+                                            "key_hash": keccak256(b"k"), "key": "k"})
     assert storage.owner_of("k") == accounts[1]
     with pytest.raises(RevertError, match="NotOwner"):  # the old owner no longer may
         storage.set("k", b"x")
@@ -83,12 +86,13 @@ def test_transfer_errors(deploy, ghost_env, accounts):
     assert storage.owner_of("k") == ghost_env.sender
 
 
-def test_remove(deploy, ghost_env, accounts):
+def test_remove(deploy, ghost_env, accounts, expect_event):
     storage = deploy("storage")
     storage.set("k", b"v")
     receipt = storage.remove.transact("k")
     (event,) = receipt.events
     assert event.name == "Removed" and event.topics[2] == keccak256(b"k")
+    expect_event(receipt, "Removed", owner=ghost_env.sender, key_hash=keccak256(b"k"), key="k")
     assert storage.exists("k") is False
     with pytest.raises(RevertError, match="NotFound"):
         storage.get("k")

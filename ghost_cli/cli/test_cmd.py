@@ -77,6 +77,7 @@ def register(app: typer.Typer) -> None:
         import tempfile
 
         from ..config.project import load_project
+        from ..testing.plugin import env_optimize
         from ..toolchain.build import build_project
 
         project = load_project()
@@ -105,7 +106,7 @@ def register(app: typer.Typer) -> None:
         if not watch:
             with out.status("building contracts"):
                 for each in _build_targets(target):
-                    build_project(project, target=each)
+                    build_project(project, target=each, optimize=env_optimize())
         with tempfile.TemporaryDirectory() as tmp:
             report_path = Path(tmp) / "report.json"
             # The plugin is loaded through its pytest11 entry point.

@@ -30,7 +30,7 @@ ENV_KEY = "GHOST_KEY"
 ENV_PASSWORD_FILE = "GHOST_PASSWORD_FILE"
 #: The build target when --target is not given (default: each contract's `target`).
 ENV_TARGET = "GHOST_TARGET"
-#: The Zig optimize mode of `ghost build` when --optimize is not given.
+#: The Zig optimize mode of `ghost build` when --optimize is not given, and of `ghost test`'s.
 ENV_OPTIMIZE = "GHOST_OPTIMIZE"
 #: Zig's own variable: where Zig keeps its global cache. Zig reads it; ghost never sets it.
 ENV_ZIG_GLOBAL_CACHE = "ZIG_GLOBAL_CACHE_DIR"
@@ -51,8 +51,8 @@ ENVIRONMENT: dict[str, str] = {
     ENV_PASSWORD_FILE: "file holding the key's passphrase, as --password-file",
     ENV_TARGET: "wasm or zvm: what `ghost build` makes and `ghost deploy` sends when --target "
                 "is not given (default: each contract's target); `ghost test` also takes both",
-    ENV_OPTIMIZE: "Zig optimize mode of `ghost build` when --optimize is not given (default: "
-                  "build.optimize in ghost.toml)",
+    ENV_OPTIMIZE: "Zig optimize mode of `ghost build` when --optimize is not given, and of "
+                  "the build `ghost test` runs (default: build.optimize in ghost.toml)",
     ENV_ZIG_GLOBAL_CACHE: "Zig's global cache directory (read by Zig itself)",
     ENV_TRANSPORT: "quic or http: how deploy/call/query reach a node network",
     ENV_VERBOSE: "1, 2 or 3: call traces of ghost call/query/test, as -v/-vv/-vvv",

@@ -206,6 +206,16 @@ def _ghost_sessions(pytestconfig: pytest.Config, ghost_project):
         env.sandbox.close()
 
 
+def env_optimize() -> str | None:
+    """The Zig optimize mode GHOST_OPTIMIZE names, or None (ghost.toml's): tests run the
+    code `ghost build` makes with the same variable, and leave that build/ in place."""
+    import os
+
+    from ..config.defaults import ENV_OPTIMIZE
+
+    return os.environ.get(ENV_OPTIMIZE, "").strip() or None
+
+
 def _artifacts(config: pytest.Config, project, target: str | None) -> dict[str, Path]:
     """Contract name -> built module for `target`. A build that fails stops the session
     once, with Zig's diagnostic, rather than failing every test's setup with the same
@@ -216,7 +226,8 @@ def _artifacts(config: pytest.Config, project, target: str | None) -> dict[str, 
     if config.getoption("--ghost-prebuilt"):
         return {name: project.artifact_path(name, target) for name in project.contracts}
     try:
-        return {r.name: r.path for r in build_project(project, target=target)}
+        return {r.name: r.path
+                for r in build_project(project, target=target, optimize=env_optimize())}
     except GhostError as exc:
         config.stash[BUILD_ERROR] = exc
         output = exc.details.get("output")

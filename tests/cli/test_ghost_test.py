@@ -150,3 +150,49 @@ def test_a_project_without_tests_runs_none(project, run_ghost):
     result = run_ghost("test", "--json", cwd=project)
     assert result.code == 10, result.stderr
     assert result.json["error"]["message"].startswith("no tests ran: ")
+
+
+MODE_TEST = '''
+from ghost_cli.vm.wasm_module import read_metadata
+
+def test_runs_the_mode(ghost_env):
+    code = ghost_env.artifacts["counter"].read_bytes()
+    assert read_metadata(code)["toolchain"]["optimize"] == "ReleaseSmall"
+'''
+
+
+def _built_mode(project) -> str:
+    from ghost_cli.vm.wasm_module import read_metadata
+
+    code = (project / "build" / "counter.wasm").read_bytes()
+    return read_metadata(code)["toolchain"]["optimize"]
+
+
+def test_ghost_test_builds_and_runs_in_the_mode_ghost_optimize_names(project, run_ghost):
+    (project / "tests" / "test_mode.py").write_text(MODE_TEST)
+    small = {"GHOST_OPTIMIZE": "ReleaseSmall"}
+    assert run_ghost("build", cwd=project, env=small).code == 0
+    result = run_ghost("test", "tests/test_mode.py", cwd=project, env=small)
+    assert result.code == 0, result.stdout + result.stderr
+    assert _built_mode(project) == "ReleaseSmall"  # the user's build is left as it was
+    # plain pytest with ghost's plugin (as `ghost test --watch` runs it) builds alike
+    (project / "build" / "counter.wasm").unlink()
+    plain = run_ghost_pytest(project, small)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert _built_mode(project) == "ReleaseSmall"
+
+
+def test_an_unknown_ghost_optimize_mode_stops_ghost_test(project, run_ghost):
+    result = run_ghost("test", "--json", cwd=project, env={"GHOST_OPTIMIZE": "Fast"})
+    assert result.code == 2, result.stdout + result.stderr
+    assert "unknown optimize mode 'Fast'" in result.json["error"]["message"]
+
+
+def run_ghost_pytest(project, env: dict):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "tests/test_mode.py"], cwd=project, capture_output=True,
+                          text=True, env={**os.environ, **env}, timeout=600)

@@ -10,7 +10,7 @@ trailing metadata `ghost-error`, and the ghost code alone as `ghost-code`.
 Core calls run in the node's execution pool (node/pool.py), as JSON-RPC bodies do; a full
 pool is UNAVAILABLE with the `busy` error. grpcio has no connection events, so
 `ConnectionWatch` samples the server's channelz sockets every second to report
-connections to the metrics and log. Subscriptions
+connections to the metrics and log, and to close idle ones near the cap. Subscriptions
 wait on CommitFeed, which NodeCore wakes after each commit through its observer hook;
 they then read what is new from the store, so a subscriber sees recorded events first and
 new ones after, with no gap between the two and nothing twice.
@@ -19,7 +19,12 @@ new ones after, with no gap between the two and nothing twice.
 from __future__ import annotations
 
 import asyncio
+import calendar
+import ipaddress
 import json
+import os
+import socket
+import stat
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import contextmanager
@@ -67,6 +72,9 @@ IDLE_MS = 30_000
 #: Connections open at once, whole node, as for HTTP/1.1 and HTTP/3: grpcio accepts
 #: without limit otherwise, and each one holds a file descriptor for at least IDLE_MS.
 MAX_CONNECTIONS = 256
+#: A connection that has not sent its HTTP/2 preface this long after opening is closed
+#: (ms), as HTTP/1.1 closes one whose request has not arrived whole in 10 s.
+HANDSHAKE_MS = 10_000
 TRANSPORT = "grpc"
 #: Heights are uint64 in the protocol and int64 in the stores: past this, no block exists.
 MAX_HEIGHT = 2**63 - 1
@@ -438,32 +446,123 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
 class ConnectionWatch:
     """One gRPC server's connections, sampled from channelz (grpcio reports none itself):
     each new socket is a connection opened, each one gone a connection closed. A
-    connection shorter than CONNECTION_POLL may go unseen."""
+    connection shorter than CONNECTION_POLL may go unseen.
 
-    def __init__(self, server_id: int, metrics: Any, log: Any) -> None:
+    It also keeps room under the cap, as the other transports do at accept time (grpcio
+    has no accept hook): past `cap - free_places(cap)` connections, it closes those
+    running no call, the longest unused first, so connections that only hold a socket
+    cannot keep new clients out for long."""
+
+    def __init__(self, server_id: int, metrics: Any, log: Any, *, port: int | None = None,
+                 cap: int = MAX_CONNECTIONS) -> None:
         self.server_id = server_id
         self.metrics, self.log = metrics, log
+        self.port, self.cap = port, cap
         self.open: dict[int, str] = {}  # socket id -> peer
+        self._seen: dict[int, int] = {}  # socket id -> when first sampled (ns, wall clock)
 
     def sample(self) -> None:
         now = dict(_server_sockets(self.server_id))
         for sid in now.keys() - self.open.keys():
             self.open[sid] = now[sid]
+            self._seen[sid] = time.time_ns()
             self.metrics.connection_opened(TRANSPORT)
             self.log.connection(TRANSPORT, now[sid], "open")
         for sid in self.open.keys() - now.keys():
+            self._seen.pop(sid, None)
             self.metrics.connection_closed(TRANSPORT)
             self.log.connection(TRANSPORT, self.open.pop(sid), "closed")
+        excess = len(now) - (self.cap - free_places(self.cap))
+        if excess > 0 and self.port is not None:
+            self._make_room(now, excess)
+
+    def _make_room(self, now: dict[int, str], excess: int) -> None:
+        """Shut down `excess` connections that run no call, the longest unused first
+        (their last call, or when they were first seen); counted as closed at the next
+        sample, once grpcio has let them go."""
+        unused = []
+        for sid, peer in now.items():
+            data = _socket_data(sid)
+            if data is None or _calls_running(data):
+                continue
+            last = max(_stamp_ns(data.get("lastRemoteStreamCreatedTimestamp")),
+                       self._seen.get(sid, 0))
+            unused.append((last, sid, peer))
+        chosen = {peer for _, _, peer in sorted(unused)[:excess]}
+        for peer in _shut_down(self.port, chosen):
+            self.log.connection(TRANSPORT, peer, "evicted", reason="connection cap reached")
 
     def close(self) -> None:
         for sid in list(self.open):
             self.metrics.connection_closed(TRANSPORT)
             self.log.connection(TRANSPORT, self.open.pop(sid), "closed")
+        self._seen.clear()
 
     async def run(self) -> None:
         while True:
             await asyncio.sleep(CONNECTION_POLL)
             self.sample()
+
+
+def free_places(cap: int) -> int:
+    """Places ConnectionWatch keeps free under the cap for new connections."""
+    return max(1, cap // 8)
+
+
+def _socket_data(sid: int) -> dict[str, Any] | None:
+    from grpc._cython import cygrpc
+
+    try:
+        return json.loads(cygrpc.channelz_get_socket(sid))["socket"].get("data", {})
+    except Exception:  # gone since the sample (grpcio raises a plain ValueError)
+        return None
+
+
+def _calls_running(data: dict[str, Any]) -> int:
+    return (int(data.get("streamsStarted", 0)) - int(data.get("streamsSucceeded", 0))
+            - int(data.get("streamsFailed", 0)))
+
+
+def _stamp_ns(stamp: str | None) -> int:
+    """A channelz timestamp ("2026-12-07T12:37:16.465824278Z", 0 to 9 fraction digits)
+    in ns since the epoch; 0 for none."""
+    if not stamp:
+        return 0
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    seconds = calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S"))
+    return seconds * 10**9 + int((fraction + "0" * 9)[:9])
+
+
+def _shut_down(port: int, peers: set[str]) -> list[str]:
+    """Shut down this process's TCP connections accepted on `port` from `peers` ("ip:port",
+    as channelz names them); the peers done. grpcio hands out no connection: its socket is
+    found among the process's descriptors by its addresses, and a shutdown through a
+    duplicate descriptor ends the connection itself, which grpcio then closes."""
+    done: list[str] = []
+    try:
+        names = os.listdir("/dev/fd")
+    except OSError:
+        return done
+    for name in names:
+        try:
+            fd = int(name)
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                continue
+            sock = socket.socket(fileno=os.dup(fd))
+        except (ValueError, OSError):
+            continue
+        with sock:
+            try:
+                if (sock.family not in (socket.AF_INET, socket.AF_INET6)
+                        or sock.type != socket.SOCK_STREAM or sock.getsockname()[1] != port):
+                    continue
+                peer = _peer_name(*sock.getpeername()[:2])
+                if peer in peers and peer not in done:
+                    sock.shutdown(socket.SHUT_RDWR)
+                    done.append(peer)
+            except OSError:  # not connected (the listener), or closed meanwhile
+                continue
+    return done
 
 
 def _server_ids() -> set[int]:
@@ -472,6 +571,15 @@ def _server_ids() -> set[int]:
 
     return {int(s["ref"]["serverId"])
             for s in json.loads(cygrpc.channelz_get_servers(0)).get("server", [])}
+
+
+def _peer_name(host: str, port: int) -> str:
+    """An address as channelz names a peer: grpcio accepts IPv4 on a dual-stack socket,
+    where the OS reports it IPv4-mapped ("::ffff:127.0.0.1") and channelz as IPv4."""
+    ip = ipaddress.ip_address(host.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        return f"{ip.ipv4_mapped}:{port}" if ip.ipv4_mapped else f"[{host}]:{port}"
+    return f"{host}:{port}"
 
 
 def _server_sockets(server_id: int) -> Iterable[tuple[int, str]]:
@@ -505,6 +613,7 @@ async def serve_grpc(core: NodeCore, feed: CommitFeed, ep: Endpoint, *, max_body
         ("grpc.max_concurrent_streams", MAX_STREAMS),
         ("grpc.max_connection_idle_ms", IDLE_MS),
         ("grpc.max_allowed_incoming_connections", max_connections),
+        ("grpc.server_handshake_timeout_ms", HANDSHAKE_MS),
         # grpcio shares ports by default; a port in use must be an error, as for HTTP.
         ("grpc.so_reuseport", 0),
     ])

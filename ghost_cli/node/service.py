@@ -215,7 +215,8 @@ class NodeService:
         server, port, server_id = await serve_grpc(
             self.core, self._feed, ep, max_body=self.dispatcher.max_body,
             observers=(self.metrics,), run=self.pool.run)
-        watch = None if server_id is None else ConnectionWatch(server_id, self.metrics, self.log)
+        watch = None if server_id is None else ConnectionWatch(
+            server_id, self.metrics, self.log, port=port)
         return server, port, watch
 
     async def _handle_async(self, body: bytes, peer: str) -> bytes:

@@ -1,5 +1,6 @@
 """The gRPC listener's connection cap, in process over loopback: connections that only
-hold a socket cannot take every file descriptor, and a place freed is taken again."""
+hold a socket cannot take every file descriptor, a place freed is taken again, and
+connections that only hold a socket are closed to keep places free for new ones."""
 
 from __future__ import annotations
 
@@ -13,9 +14,16 @@ import pytest
 from ghost_cli.grpc_gen.ghost.v1 import chain_pb2 as chain
 from ghost_cli.grpc_gen.ghost.v1 import chain_pb2_grpc, contracts_pb2_grpc
 from ghost_cli.grpc_gen.ghost.v1 import contracts_pb2 as pb
+from ghost_cli.node import grpc as node_grpc
 from ghost_cli.node.config import Endpoint
 from ghost_cli.node.core import NodeCore
-from ghost_cli.node.grpc import SUBSCRIPTION_READS, CommitFeed, serve_grpc, stop_grpc
+from ghost_cli.node.grpc import (
+    SUBSCRIPTION_READS,
+    CommitFeed,
+    ConnectionWatch,
+    serve_grpc,
+    stop_grpc,
+)
 from ghost_cli.rpc.methods import MAX_NAME_CHARS
 
 CAP = 2
@@ -33,7 +41,9 @@ def core(tmp_path):
 
 
 async def get_account(port: int) -> grpc.StatusCode:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+    """On a connection of its own (not shared with the process's other channels)."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}",
+                                         options=[("grpc.use_local_subchannel_pool", 1)]) as ch:
         try:
             await chain_pb2_grpc.ChainStub(ch).GetAccount(
                 chain.GetAccountRequest(address=bytes(20)), timeout=SETTLE)
@@ -64,6 +74,120 @@ def test_connections_past_the_cap_are_closed_at_once(core):
             await stop_grpc(server, CommitFeed())
 
     assert asyncio.run(scenario()) == (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.OK)
+
+
+class Seen:
+    """The watch's metrics and log, as lists."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+        self.open = 0
+
+    def connection_opened(self, transport: str) -> None:
+        self.open += 1
+
+    def connection_closed(self, transport: str) -> None:
+        self.open -= 1
+
+    def connection(self, transport: str, peer: str, state: str, **fields) -> None:
+        self.lines.append((peer, state))
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Reads what the server sent until it closes (True) or SETTLE passes (False)."""
+    sock.settimeout(SETTLE)
+    try:
+        while sock.recv(4096):
+            pass
+    except TimeoutError:
+        return False
+    except OSError:  # reset
+        pass
+    return True
+
+
+def peer_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()
+    return f"{host}:{port}"
+
+
+def test_at_the_cap_the_longest_unused_connection_is_closed_and_a_running_call_kept(core):
+    cap = 8
+    keep = cap - node_grpc.free_places(cap)
+
+    async def scenario():
+        feed = CommitFeed()
+        server, port, server_id = await serve_grpc(
+            core, feed, Endpoint("127.0.0.1", 0), max_body=1 << 20, max_connections=cap)
+        seen = Seen()
+        watch = ConnectionWatch(server_id, seen, seen, port=port, cap=cap)
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+        held: list[socket.socket] = []
+        try:
+            # the oldest connection, with a call running all along
+            stream = chain_pb2_grpc.ChainStub(channel).SubscribeBlocks(
+                chain.SubscribeBlocksRequest())
+            deadline = time.monotonic() + SETTLE
+            while not feed._waiters:  # the call is open, waiting for a block
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+            while len(watch.open) < 1:  # seen first: the one closed, were its call not running
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+                watch.sample()
+            held = [socket.create_connection(("127.0.0.1", port)) for _ in range(cap - 1)]
+            for sock in held:
+                sock.sendall(PREFACE)
+            deadline = time.monotonic() + SETTLE
+            while len(dict(node_grpc._server_sockets(server_id))) < cap:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+            refused = await get_account(port)  # at the cap, before the watch acts
+            watch.sample()
+            evicted = [peer for peer, state in seen.lines if state == "evicted"]
+            # one of the connections that only held a socket (they were first seen together)
+            [gone] = [sock for sock in held if peer_of(sock) in evicted]
+            first_closed = await asyncio.to_thread(closed_by_server, gone)
+            served = await get_account(port)
+            still_running = not stream.done()
+            stream.cancel()
+            return refused, evicted, first_closed, served, still_running, seen.open
+        finally:
+            for sock in held:
+                sock.close()
+            await channel.close()
+            await stop_grpc(server, feed)
+
+    refused, evicted, first_closed, served, still_running, opened = asyncio.run(scenario())
+    assert refused == grpc.StatusCode.UNAVAILABLE
+    assert opened == cap and len(evicted) == cap - keep == 1
+    assert first_closed and served == grpc.StatusCode.OK and still_running
+
+
+def test_channelz_times_and_peers_read_as_channelz_writes_them():
+    assert node_grpc._stamp_ns("1970-01-01T00:00:01Z") == 10**9
+    assert node_grpc._stamp_ns("1970-01-01T00:00:01.5Z") == 1_500_000_000
+    assert node_grpc._stamp_ns("1970-01-01T00:00:01.000000007Z") == 1_000_000_007
+    assert node_grpc._stamp_ns(None) == 0
+    assert node_grpc._peer_name("::ffff:127.0.0.1", 5) == "127.0.0.1:5"
+    assert node_grpc._peer_name("127.0.0.1", 5) == "127.0.0.1:5"
+    assert node_grpc._peer_name("::1", 5) == "[::1]:5"
+
+
+def test_a_connection_that_sends_no_preface_is_closed(core, monkeypatch):
+    monkeypatch.setattr(node_grpc, "HANDSHAKE_MS", 300)
+
+    async def scenario():
+        server, port, _ = await serve_grpc(core, CommitFeed(), Endpoint("127.0.0.1", 0),
+                                           max_body=1 << 20)
+        sock = socket.create_connection(("127.0.0.1", port))
+        try:
+            return await asyncio.to_thread(closed_by_server, sock)
+        finally:
+            sock.close()
+            await stop_grpc(server, CommitFeed())
+
+    assert asyncio.run(scenario())
 
 
 def test_names_are_bounded_as_json_rpc_string_params(core):

@@ -51,16 +51,17 @@ def register(app: typer.Typer) -> None:
             raise CryptoError(
                 f"{contract} at {format_address(deployed_at)} does not match this source: "
                 f"deployed code 0x{deployed.hex()[:16]}…, rebuilt 0x{local.hex()[:16]}… "
-                f"(the code records a hash of every Zig file under {_tree(project, contract)}, "
-                "another contract's source included)", **data)
+                f"(the code records a hash of {_sources(project, contract)}: one of them, or "
+                "the build settings, differ from what was deployed)", **data)
         out.emit(data, lambda: out.out.print(
             f"verified: {contract} at {format_address(deployed_at)} is this source "
             f"(code sha256 0x{local.hex()})"))
 
 
-def _tree(project, contract: str) -> str:
-    """The directories whose Zig files make up the contract's `source_hash`."""
-    src = (project.root / project.contract(contract).source).parent
-    dirs = [src, project.sdk_dir]
-    return " and ".join(f"{p.relative_to(project.root).as_posix()}/" if p.is_relative_to(
-        project.root) else f"{p}/" for p in dirs)
+def _sources(project, contract: str) -> str:
+    """What the contract's `source_hash` covers, for the mismatch message."""
+    root = project.contract(contract).source.as_posix()
+    sdk = project.sdk_dir
+    sdk = f"{sdk.relative_to(project.root).as_posix()}/" if sdk.is_relative_to(
+        project.root) else f"{sdk}/"
+    return f"{root}, the files it imports or embeds, and the SDK's Zig files in {sdk}"

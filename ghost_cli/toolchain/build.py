@@ -547,15 +547,43 @@ def _missing_export(name: str, contract: ContractConfig, zig_output: str) -> Com
         "`comptime { ghost.exportContract(@This()); }`?")
 
 
+#: A file a Zig source pulls in: Zig takes only a string literal here, so a scan finds
+#: every one (one in a comment only adds a file, never drops one).
+_PULLS_IN = re.compile(rb'@(import|embedFile)\s*\(\s*"((?:[^"\\\n]|\\.)*)"\s*\)')
+
+
 def source_files(project: Project, contract: ContractConfig) -> list[Path]:
-    """The Zig files a contract is built from: the Zig files among the stamp's inputs (its
-    source directory and the SDK directory, without hidden directories and build output)."""
-    zig = [p for p in stamp.input_files(project, contract) if p.suffix == ".zig"]
-    return sorted(zig, key=lambda p: _rel(p, project.root))
+    """The files a contract is built from: its root file, every file reached from it through
+    `@import` or `@embedFile` of a path (a name such as "std" or "ghost" is a module,
+    not a file), and the SDK directory's Zig files. Other contracts beside it are not
+    among them."""
+    sdk = project.sdk_dir
+    files = {p for p in stamp.input_files(project, contract)
+             if p.suffix == ".zig" and p.is_relative_to(sdk)}
+    todo = [Path(os.path.normpath(project.root / contract.source))]
+    while todo:
+        path = todo.pop()
+        if path in files:
+            continue
+        files.add(path)
+        if path.suffix != ".zig":
+            continue  # an embedded file is data
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            raise ToolchainError(f"cannot read {path}: {exc}") from exc
+        for builtin, target in _PULLS_IN.findall(text):
+            name = target.decode("utf-8", "replace")
+            # Zig's rule: @import of a path ends in .zig or .zon; else it names a module
+            if builtin == b"embedFile" or name.endswith((".zig", ".zon")):
+                pulled = Path(os.path.normpath(path.parent / name))
+                if pulled.is_file():  # a missing one is Zig's error to report
+                    todo.append(pulled)
+    return sorted(files, key=lambda p: _rel(p, project.root))
 
 
 def source_hash(project: Project, contract: ContractConfig) -> str:
-    """sha256 over the sorted relative paths and contents of the contract's Zig sources.
+    """sha256 over the sorted relative paths and contents of the contract's source files.
 
     Each file contributes its path, a NUL, its length as 8 bytes little-endian and its
     bytes, so no two different trees hash alike.

@@ -86,7 +86,8 @@ def test_reproducible_in_another_directory_with_a_cold_cache(
     assert r.sha256 == built_token.result.sha256
 
 
-def test_source_hash_covers_sources_and_sdk_only(built_counter, tmp_path: Path) -> None:
+def test_source_hash_covers_what_the_contract_pulls_in_and_the_sdk(built_counter,
+                                                                   tmp_path: Path) -> None:
     root = tmp_path / "p"
     shutil.copytree(built_counter.project.root, root)
     project = load_project(root)
@@ -100,9 +101,24 @@ def test_source_hash_covers_sources_and_sdk_only(built_counter, tmp_path: Path) 
     (root / "src" / ".hidden").mkdir()
     (root / "src" / ".hidden" / "x.zig").write_text("// hidden")
     assert source_hash(project, contract) == before
-    (root / "src" / "helper.zig").write_text("pub const x = 1;\n")
-    assert source_hash(project, contract) != before
-    (root / "src" / "helper.zig").unlink()
+    # another contract's file beside it is not among its sources
+    (root / "src" / "other.zig").write_text("pub const y = 2;\n")
+    assert source_hash(project, contract) == before
+    # a file it imports is, and so is one that file embeds
+    source = root / "src" / "counter.zig"
+    original = source.read_text()
+    source.write_text(original + '\nconst helper = @import("util/helper.zig");\n')
+    (root / "src" / "util").mkdir()
+    (root / "src" / "util" / "helper.zig").write_text(
+        'pub const table = @embedFile("../table.bin");\n')
+    (root / "src" / "table.bin").write_bytes(b"\x01")
+    names = [p.relative_to(root).as_posix() for p in source_files(project, contract)]
+    assert names == ["lib/ghost.zig", "src/counter.zig", "src/table.bin",
+                     "src/util/helper.zig"]
+    imported = source_hash(project, contract)
+    (root / "src" / "table.bin").write_bytes(b"\x02")
+    assert source_hash(project, contract) not in (before, imported)
+    source.write_text(original)
     (root / "lib" / "ghost.zig").write_text((root / "lib" / "ghost.zig").read_text() + "\n")
     assert source_hash(project, contract) != before
 

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import contextvars
 import ipaddress
 import json
 import os
 import socket
 import stat
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import contextmanager
 from typing import Any
@@ -56,6 +58,7 @@ from ..rpc.errors import error_object, truncate
 from ..rpc.methods import MAX_HEX_BYTES, MAX_NAME_CHARS, MAX_TX_BYTES, check_call_data
 from .config import Endpoint
 from .core import Executed, NodeCore
+from .pool import in_thread
 
 ADDRESS_LEN = 20
 HASH_LEN = 32
@@ -240,6 +243,11 @@ def _block(b: Any, chain_id: int) -> chain.Block:
 # ---- the services --------------------------------------------------------------------
 
 
+#: The client of the RPC being served ("host:port"): the execution pool shares its
+#: waiting places by client. Set by each handler; the services' requests carry no peer.
+_PEER: contextvars.ContextVar[str] = contextvars.ContextVar("ghost_grpc_peer", default="")
+
+
 class GhostServices:
     """One coroutine (or async generator) per RPC, each taking the parsed request."""
 
@@ -247,16 +255,16 @@ class GhostServices:
                  run: Callable[..., Awaitable[Any]] | None = None) -> None:
         self.core = core
         self.feed = feed
-        self.run = run or asyncio.to_thread  # the node's ExecutionPool.run
+        self.run = run or in_thread  # the node's ExecutionPool.run_from
         self._subscription_reads = asyncio.Semaphore(SUBSCRIPTION_READS)
 
     async def _core(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return await self.run(fn, *args, **kwargs)
+        return await self.run(_PEER.get(), fn, *args, **kwargs)
 
     async def _follow(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """A subscription's read: in the pool like any other, a few at a time."""
         async with self._subscription_reads:
-            return await self.run(fn, *args, **kwargs)
+            return await self.run(_PEER.get(), fn, *args, **kwargs)
 
     # ghost.v1.Contracts
 
@@ -413,6 +421,7 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
         def unary(fn=fn, cls=cls, method=method) -> Callable[..., Awaitable[Any]]:
             async def handle(raw: bytes, context) -> Any:
                 start, error = time.perf_counter(), None
+                _PEER.set(_client(context))
                 try:
                     return await fn(_parse(cls, raw))
                 except Exception as exc:  # a GhostError, or a bug: a status either way
@@ -425,6 +434,7 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
         def stream(fn=fn, cls=cls, method=method) -> Callable[..., AsyncIterator[Any]]:
             async def handle(raw: bytes, context) -> AsyncIterator[Any]:
                 start, error = time.perf_counter(), None
+                _PEER.set(_client(context))
                 try:
                     async for item in fn(_parse(cls, raw)):
                         yield item
@@ -571,6 +581,11 @@ def _server_ids() -> set[int]:
 
     return {int(s["ref"]["serverId"])
             for s in json.loads(cygrpc.channelz_get_servers(0)).get("server", [])}
+
+
+def _client(context: Any) -> str:
+    """grpcio's peer ("ipv4:127.0.0.1:58532", "ipv6:%5B::1%5D:58532") as "host:port"."""
+    return urllib.parse.unquote(context.peer() or "").split(":", 1)[-1]
 
 
 def _peer_name(host: str, port: int) -> str:

@@ -41,6 +41,7 @@ from .config import HttpLimits
 from .logging import NodeLog
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import NodeMetrics
+from .pool import in_thread
 
 TRANSPORT = "http"
 JSON = b"application/json"
@@ -49,7 +50,7 @@ DEFAULT_LIMITS = HttpLimits()
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-#: Runs the dispatcher off the event loop: the node's ExecutionPool.run.
+#: Runs the dispatcher off the event loop for a peer: the node's ExecutionPool.run_from.
 Execute = Callable[..., Awaitable[bytes]]
 
 
@@ -60,7 +61,7 @@ class HttpApp:
         self.dispatcher = dispatcher
         self.metrics = metrics
         self.clock = clock
-        self.execute = execute or asyncio.to_thread
+        self.execute = execute or in_thread
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -120,7 +121,8 @@ class HttpApp:
                 break
         body = b"".join(chunks)
         try:
-            out = await self.execute(self.dispatcher.handle, body, peer=peer, now=self.clock())
+            out = await self.execute(peer, self.dispatcher.handle, body, peer=peer,
+                                     now=self.clock())
         except NodeUnavailableError as exc:  # busy, or stopping: nothing ran
             await _reply(send, 503, self.dispatcher.refused(exc, peer=peer),
                          extra=[(b"retry-after", b"1")])

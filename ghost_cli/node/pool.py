@@ -12,7 +12,13 @@ this pool, which is bounded three ways:
   A worker back from parking with one thread too many keeps its thread as a spare, so
   under load parking wakes a spare instead of starting and ending a thread each time;
 - at most `queue` executions wait for a worker; one more is refused at once with
-  NodeBusyError (JSON-RPC `busy`), so a flood costs the flooder, not the node's memory;
+  NodeBusyError (JSON-RPC `busy`), so a flood costs the flooder, not the node's memory.
+  The waiting places are shared by client address (`client_of`): workers take the
+  waiting executions of each address in turn, and a newcomer that finds the queue full
+  takes the newest place of the address holding the most, when that address holds at
+  least two more than the newcomer's (the displaced execution is refused as `busy`,
+  unrun). So one client flooding the node delays another by at most one execution per
+  worker instead of locking it out;
 - the workers are daemon threads the node never joins: on SIGTERM the executions still
   running are abandoned (the process exits; a transaction among them either committed
   atomically or not at all), and the waiting ones are refused.
@@ -22,11 +28,13 @@ this pool, which is bounded three ways:
 
 from __future__ import annotations
 
-import queue
+import ipaddress
 import threading
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -48,8 +56,8 @@ class ExecutionPool:
         if limits.workers < 1 or limits.queue < 1:
             raise ValueError("an execution pool needs at least one worker and one queue slot")
         self.limits = limits
-        # maxsize counts waiting items only: the workers hold the running ones.
-        self._queue: queue.Queue = queue.Queue(maxsize=limits.queue)
+        # Counts waiting items only: the workers hold the running ones.
+        self._queue = _Waiting(limits.queue)
         self._closed = False
         self._lock = threading.Lock()
         self._running = 0
@@ -78,19 +86,29 @@ class ExecutionPool:
     def waiting(self) -> int:
         return self._queue.qsize()
 
-    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future:
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future:
         """Queue `fn`; NodeBusyError at once when the queue is full, NodeUnavailableError
         once the pool is closed."""
+        return self.submit_from("", fn, *args, **kwargs)
+
+    def submit_from(self, peer: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any
+                    ) -> Future:
+        """`submit` on behalf of `peer` ("host:port"), which shares the waiting places
+        with other clients (the module's docstring)."""
         # Imported here: one-shot commands read PoolLimits (the node options' defaults)
         # and need neither concurrent.futures nor the logging it imports.
         from concurrent.futures import Future
 
         future: Future = Future()
-        self._put((future, fn, args, kwargs))
+        self._put((future, fn, args, kwargs), peer)
         return future
 
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """`submit` for asyncio callers. Cancelling the caller drops the result; an
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        return await self.run_from("", fn, *args, **kwargs)
+
+    async def run_from(self, peer: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any
+                       ) -> T:
+        """`submit_from` for asyncio callers. Cancelling the caller drops the result; an
         execution already running finishes (or hits its deadline) on its own.
 
         The result comes back through the loop's `_Outbox`: one wake-up of the event loop
@@ -103,17 +121,18 @@ class ExecutionPool:
         if outbox is None:
             outbox = self._outboxes[loop] = _Outbox(loop)
         future = loop.create_future()
-        self._put((_LoopResult(outbox, future), fn, args, kwargs))
+        self._put((_LoopResult(outbox, future), fn, args, kwargs), peer)
         return await future
 
-    def _put(self, item: tuple) -> None:
+    def _put(self, item: tuple, peer: str) -> None:
         with self._lock:
             if self._closed:
                 raise NodeUnavailableError("the node is stopping")
-            try:
-                self._queue.put_nowait(item)
-            except queue.Full:
-                raise _busy(self.limits) from None
+            taken, displaced = self._queue.put(item, client_of(peer))
+        if displaced is not None and displaced[0].set_running_or_notify_cancel():
+            displaced[0].set_exception(_busy(self.limits, displaced=True))
+        if not taken:
+            raise _busy(self.limits)
 
     @property
     def parked(self) -> int:
@@ -145,22 +164,13 @@ class ExecutionPool:
         """Refuse new work, fail what waits, and let running executions go (not joined)."""
         with self._lock:
             self._closed = True
-        while True:
-            try:
-                future, *_ = self._queue.get_nowait()
-            except queue.Empty:
-                break
+        for future, *_ in self._queue.close():  # idle workers wake and exit
             if future.set_running_or_notify_cancel():
                 future.set_exception(NodeUnavailableError("the node is stopping"))
         with self._lock:
             spares, self._spares = self._spares, 0
         for _ in range(spares):  # wake the spares so they exit
             self._spare.release()
-        for _ in range(self._alive):  # wake idle workers so they exit
-            try:
-                self._queue.put_nowait(None)
-            except queue.Full:  # workers still busy: they see `_closed` when done
-                break
 
     def _work(self) -> None:
         self._local.worker = True
@@ -255,7 +265,92 @@ class _LoopResult:
         self.outbox.post(self.future, None, exc)
 
 
-def _busy(limits: PoolLimits) -> NodeBusyError:
-    return NodeBusyError(
-        f"the node is busy: {limits.workers} executions running and {limits.queue} waiting; "
-        "retry later", workers=limits.workers, queue=limits.queue)
+class _Waiting:
+    """Executions waiting for a worker, each under its client, taken from the clients in
+    turn (arrival order within one client); at most `size` in all."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._by_client: OrderedDict[str, deque] = OrderedDict()  # next to serve first
+        self._count = 0
+        self._closed = False
+        self._ready = threading.Condition(threading.Lock())
+
+    def qsize(self) -> int:
+        return self._count
+
+    def put(self, item: tuple, client: str) -> tuple[bool, tuple | None]:
+        """Queue `item`: whether it was taken, and the item it displaced (for the caller
+        to refuse, outside the locks). When the queue is full, the client holding the
+        most places gives up its newest if it holds at least two more than `client`
+        (with one more, a swap would change nothing)."""
+        displaced = None
+        with self._ready:
+            if self._count >= self.size:
+                most = max(self._by_client.values(), key=len)
+                if len(most) < len(self._by_client.get(client, ())) + 2:
+                    return False, None
+                displaced = most.pop()  # never emptied: it held at least two
+                self._count -= 1
+            self._by_client.setdefault(client, deque()).append(item)
+            self._count += 1
+            self._ready.notify()
+        return True, displaced
+
+    def get(self) -> tuple | None:
+        """The next execution, waiting for one; None once closed."""
+        with self._ready:
+            while not self._count:
+                if self._closed:
+                    return None
+                self._ready.wait()
+            client, items = next(iter(self._by_client.items()))
+            item = items.popleft()
+            self._count -= 1
+            if items:
+                self._by_client.move_to_end(client)  # the others' turn first
+            else:
+                del self._by_client[client]
+            return item
+
+    def close(self) -> list[tuple]:
+        """Wake every waiting `get` (None) and hand back what was queued."""
+        with self._ready:
+            self._closed = True
+            items = [item for queued in self._by_client.values() for item in queued]
+            self._by_client.clear()
+            self._count = 0
+            self._ready.notify_all()
+            return items
+
+
+async def in_thread(peer: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """`ExecutionPool.run_from` without a pool: a thread of asyncio's own (tests)."""
+    import asyncio
+
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+@lru_cache(maxsize=4096)
+def client_of(peer: str) -> str:
+    """What the waiting places are shared by: a peer's IPv4 address, or its IPv6 /64
+    (one host gets a whole /64 as easily as one address). `peer` is "host:port",
+    "[v6]:port", or anything else (taken whole)."""
+    host = peer[1:peer.find("]")] if peer.startswith("[") else peer.rpartition(":")[0]
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return peer
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _busy(limits: PoolLimits, *, displaced: bool = False) -> NodeBusyError:
+    why = ("its queue is full and this client held the most of it: this, its newest "
+           "request, gave its place to another client's" if displaced else
+           f"{limits.workers} executions running and {limits.queue} waiting")
+    return NodeBusyError(f"the node is busy: {why}; retry later",
+                         workers=limits.workers, queue=limits.queue)

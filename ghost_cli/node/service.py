@@ -177,7 +177,7 @@ class NodeService:
     async def _serve_http(self, sock: socket.socket) -> None:
         from .http import HttpApp, http_server
 
-        app = HttpApp(self.dispatcher, self.metrics, execute=self.pool.run)
+        app = HttpApp(self.dispatcher, self.metrics, execute=self.pool.run_from)
         self._http_server = http_server(app, self.metrics, self.log, self.config.http_limits)
         try:
             await self._http_server.serve(sockets=[sock])
@@ -203,7 +203,7 @@ class NodeService:
             return self.core.resolve_name(label, now=time.time())
 
         try:
-            return await self.pool.run(answer, wire, lookup)
+            return await self.pool.run_from(peer, answer, wire, lookup)
         except NodeUnavailableError:  # busy or stopping: nothing ran, as HTTP's 503
             return servfail(wire)
 
@@ -214,14 +214,15 @@ class NodeService:
             raise ConfigError(f"gRPC is unavailable in this install: {exc}") from exc
         server, port, server_id = await serve_grpc(
             self.core, self._feed, ep, max_body=self.dispatcher.max_body,
-            observers=(self.metrics,), run=self.pool.run)
+            observers=(self.metrics,), run=self.pool.run_from)
         watch = None if server_id is None else ConnectionWatch(
             server_id, self.metrics, self.log, port=port)
         return server, port, watch
 
     async def _handle_async(self, body: bytes, peer: str) -> bytes:
         """The HTTP/3 adapter's entry point: the same dispatcher, in the execution pool."""
-        return await self.pool.run(self.dispatcher.handle, body, peer=peer, now=time.time())
+        return await self.pool.run_from(peer, self.dispatcher.handle, body, peer=peer,
+                                        now=time.time())
 
     async def _ticker(self) -> None:
         policy = self.core.policy

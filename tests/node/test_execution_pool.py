@@ -10,7 +10,7 @@ import pytest
 
 from ghost_cli.exceptions import NodeBusyError, NodeUnavailableError
 from ghost_cli.node.core import FifoLock
-from ghost_cli.node.pool import ExecutionPool, PoolLimits
+from ghost_cli.node.pool import ExecutionPool, PoolLimits, client_of
 
 WAIT = 10.0  # liveness bound for each step
 
@@ -149,6 +149,80 @@ def test_run_hands_results_and_errors_to_asyncio_callers():
 
     asyncio.run(main())
     pool.close()
+
+
+def _held(workers: int, queue: int) -> tuple[ExecutionPool, threading.Event]:
+    """A pool whose workers are all inside a call that waits for the returned gate."""
+    pool = ExecutionPool(PoolLimits(workers=workers, queue=queue))
+    gate = threading.Event()
+    for _ in range(workers):
+        started = threading.Event()
+        _blocker(pool, gate, started)
+        assert started.wait(WAIT)
+    return pool, gate
+
+
+def test_a_full_queue_gives_a_flooding_clients_newest_place_to_another_client():
+    pool, gate = _held(workers=1, queue=4)
+    flood = [pool.submit_from("10.0.0.1:1000", lambda i=i: f"a{i}") for i in range(4)]
+    with pytest.raises(NodeBusyError):  # the flooder's own fifth: refused at once
+        pool.submit_from("10.0.0.1:1001", lambda: "a4")
+    b0 = pool.submit_from("10.0.0.2:5", lambda: "b0")
+    with pytest.raises(NodeBusyError) as info:  # gave its place to b0, unrun
+        flood[3].result(WAIT)
+    assert "gave its place to another client's" in info.value.message
+    assert info.value.details == {"workers": 1, "queue": 4}
+    b1 = pool.submit_from("10.0.0.2:6", lambda: "b1")  # the flood holds 3, b 1: one more
+    with pytest.raises(NodeBusyError):
+        flood[2].result(WAIT)
+    with pytest.raises(NodeBusyError):  # two each now: a swap would change nothing
+        pool.submit_from("10.0.0.2:7", lambda: "b2")
+    c0 = pool.submit_from("[2001:db8::1]:9", lambda: "c0")  # a third client gets in too
+    with pytest.raises(NodeBusyError):
+        flood[1].result(WAIT)
+    assert pool.waiting == 4
+    gate.set()
+    assert [f.result(WAIT) for f in (flood[0], b0, b1, c0)] == ["a0", "b0", "b1", "c0"]
+    pool.close()
+
+
+def test_workers_take_the_waiting_calls_of_each_client_in_turn():
+    pool, gate = _held(workers=1, queue=8)
+    order: list[str] = []
+    futures = [pool.submit_from(peer, order.append, name) for peer, name in (
+        ("10.0.0.1:1", "a1"), ("10.0.0.1:2", "a2"), ("10.0.0.1:3", "a3"),
+        ("10.0.0.2:1", "b1"), ("10.0.0.3:1", "c1"), ("10.0.0.2:1", "b2"))]
+    gate.set()
+    for f in futures:
+        f.result(WAIT)
+    assert order == ["a1", "b1", "c1", "a2", "b2", "a3"]
+    pool.close()
+
+
+def test_one_client_alone_is_served_in_arrival_order_up_to_the_whole_queue():
+    pool, gate = _held(workers=1, queue=16)
+    order: list[int] = []
+    futures = [pool.submit_from(f"127.0.0.1:{40000 + i}", order.append, i) for i in range(16)]
+    with pytest.raises(NodeBusyError):
+        pool.submit_from("127.0.0.1:1", order.append, 99)
+    gate.set()
+    for f in futures:
+        f.result(WAIT)
+    assert order == list(range(16))
+    pool.close()
+
+
+@pytest.mark.parametrize("peer, client", [
+    ("127.0.0.1:5555", "127.0.0.1"),
+    ("[::1]:5555", "::/64"),
+    ("[2001:db8:1:2:aaaa::1]:443", "2001:db8:1:2::/64"),  # a host's whole /64 is one client
+    ("[2001:db8:1:2:ffff::9]:80", "2001:db8:1:2::/64"),
+    ("[::ffff:10.1.2.3]:80", "10.1.2.3"),  # IPv4 on a dual-stack socket
+    ("unknown", "unknown"),
+    ("", ""),
+])
+def test_clients_are_ipv4_addresses_and_ipv6_64s(peer, client):
+    assert client_of(peer) == client
 
 
 def test_park_outside_the_pool_is_a_no_op():

@@ -157,6 +157,38 @@ def test_a_full_execution_queue_is_a_busy_error_and_health_still_answers(
         node.stop()
 
 
+def test_one_address_flooding_the_queue_does_not_lock_another_out(
+        tmp_path, key, counter_code, spin_code):
+    """The waiting places are shared by client address (docs/rpc.md): from 127.0.0.1,
+    more endless queries than the node has places; from 127.0.0.2, a victim's queries
+    each find a place (the flood's newest gives it up) and are answered."""
+    node = start_node(tmp_path / "data", "--workers", "1", "--queue", "4")
+    try:
+        with Client(node.url, key) as c:
+            counter = _deploy(c, counter_code, "counter")
+            spin = _deploy(c, spin_code, "spin")
+        with Attackers(node.url, spin, [], queries=8) as attack:
+            deadline = time.monotonic() + LIVE
+            while not any("error" in r and r["error"]["data"]["code"] == "busy"
+                          for r in list(attack.replies)):
+                assert time.monotonic() < deadline, "the flood never filled the queue"
+                time.sleep(0.05)
+            other = httpx.HTTPTransport(local_address="127.0.0.2")
+            with httpx.Client(transport=other, timeout=LIVE) as victim:
+                for _ in range(5):
+                    r = victim.post(node.url, json={
+                        "jsonrpc": "2.0", "id": 1, "method": "ghost_query",
+                        "params": {"address": counter, "function": "get"}})
+                    assert r.status_code == 200, r.text
+                    assert r.json()["result"]["return_data"] == "0x" + bytes(8).hex()
+        busy = [r for r in attack.replies if r.get("error", {}).get("data", {}).get("code")
+                == "busy"]
+        assert any("gave its place to another client's" in r["error"]["message"]
+                   for r in busy)
+    finally:
+        assert node.stop() == 0
+
+
 def _slow_body(host: str, port: int) -> socket.socket:
     """A connection that sends headers and a little of a body it never finishes."""
     s = socket.create_connection((host, port), timeout=10.0)

@@ -24,6 +24,7 @@ from ghost_cli.node.grpc import (
     serve_grpc,
     stop_grpc,
 )
+from ghost_cli.node.pool import client_of
 from ghost_cli.rpc.methods import MAX_NAME_CHARS
 
 CAP = 2
@@ -216,12 +217,36 @@ def test_names_are_bounded_as_json_rpc_string_params(core):
     assert asyncio.run(scenario()) == [(grpc.StatusCode.INVALID_ARGUMENT, "invalid_params")] * 2
 
 
+def test_each_call_reaches_the_pool_under_its_clients_address(core):
+    """The pool shares its waiting places by client: gRPC hands it the caller's peer."""
+    peers: list[str] = []
+
+    async def run(peer, fn, /, *args, **kwargs):  # the node's pool, noting whose call
+        peers.append(peer)
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def scenario():
+        server, port, _ = await serve_grpc(core, CommitFeed(), Endpoint("127.0.0.1", 0),
+                                           max_body=1 << 20, run=run)
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+                await chain_pb2_grpc.ChainStub(ch).GetAccount(
+                    chain.GetAccountRequest(address=bytes(20)), timeout=SETTLE)
+        finally:
+            await stop_grpc(server, CommitFeed())
+
+    asyncio.run(scenario())
+    [peer] = peers
+    host, port = peer.rsplit(":", 1)
+    assert host == "127.0.0.1" and port.isdigit() and client_of(peer) == "127.0.0.1"
+
+
 def test_subscriptions_past_the_cap_are_busy_and_their_reads_share_few_pool_places(core):
     """Every commit wakes every subscription: their number is capped, and however many
     are woken at once, only SUBSCRIPTION_READS of their reads are in the pool together."""
     running, most = 0, 0
 
-    async def run(fn, *args, **kwargs):  # the node's pool, counting who is inside
+    async def run(peer, fn, /, *args, **kwargs):  # the node's pool, counting who is inside
         nonlocal running, most
         running += 1
         most = max(most, running)

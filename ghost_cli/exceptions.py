@@ -161,6 +161,26 @@ class ExecutionError(GhostError):
 
 class OutOfGasError(ExecutionError):
     code = "out_of_gas"
+    #: The limit the message states, once `burn` has put it there; `why` says where the
+    #: gas ran out, kept apart so that the figures can be told again for another limit.
+    limit: int | None = None
+    why: str = ""
+
+    @classmethod
+    def burnt(cls, limit: int, why: str = "") -> OutOfGasError:
+        error = cls("")
+        error.why = why
+        return error.burn(limit)
+
+    def burn(self, limit: int) -> OutOfGasError:
+        """The whole `limit` used, as out of gas always does: first the engine's limit for
+        its run, then (the executor) the transaction's, its base included."""
+        self.limit = self.gas_used = limit
+        self.message = f"out of gas: used {limit} of limit {limit}"
+        if self.why:
+            self.message += f" ({self.why})"
+        self.args = (self.message,)
+        return self
 
 
 class MemoryLimitError(ExecutionError):

@@ -413,6 +413,8 @@ class Executor:
             )
         except OutOfGasError as exc:
             exc.gas_used = limit  # the whole limit is burnt, base included
+            if exc.limit is not None:  # told against the run's gas: tell the limit's
+                exc.burn(limit)
             raise
         except ExecutionError as exc:
             exc.gas_used += base

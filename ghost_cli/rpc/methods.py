@@ -84,7 +84,16 @@ def _address(value: Any, name: str) -> bytes:
 
 
 def _uint(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+    n = _whole(value, name)
+    if n >= 2**63:
+        raise InvalidParamsError(f"{name} must be below 2^63")
+    return n
+
+
+def _whole(value: Any, name: str) -> int:
+    """A non-negative JSON integer of any size: a gas limit, which the node compares with
+    its cap (an oversized one is over the cap, with `data.limit`, not malformed)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidParamsError(f"{name} must be a non-negative integer")
     return value
 
@@ -137,6 +146,7 @@ KINDS: dict[str, Callable[[Any, str], Any]] = {
     "topic": lambda v, n: _hex(v, n, HASH_LEN),
     "hex": _hex,
     "uint": _uint,
+    "gas": _whole,
     "limit": _limit,
     "string": _text,
     "tx": _tx,
@@ -289,7 +299,7 @@ METHODS: tuple[Method, ...] = (
         Param("address", "address"), Param("function", "string"),
         Param("args", "hex", False, "ABI-encoded call data, 0x.. (default empty)"),
         Param("sender", "address", False, "the caller the contract sees (default zero)"),
-        Param("gas_limit", "uint", False, "at most the node's query gas cap (its default)"),
+        Param("gas_limit", "gas", False, "at most the node's query gas cap (its default)"),
     ), query, False, "Run a function read-only against current state; nothing is recorded."),
     Method("ghost_getReceipt", (Param("hash", "hash"),), get_receipt, False,
            "The receipt of a recorded transaction."),

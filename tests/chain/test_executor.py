@@ -103,6 +103,8 @@ def test_out_of_gas_burns_the_limit_and_keeps_only_nonce_and_receipt(sandbox, co
     with pytest.raises(OutOfGasError) as info:
         sandbox.call("counter", "increment", gas_limit=needed - 1)
     assert info.value.gas_used == needed - 1
+    # Told against the transaction's limit, not the run's (the limit less the base).
+    assert info.value.message == f"out of gas: used {needed - 1} of limit {needed - 1}"
     assert sandbox.store.counts() == _counts_after_a_failure(before)
     stored = sandbox.store.receipt(bytes.fromhex(info.value.details["tx_hash"][2:]))
     assert (stored.status, stored.gas_used) == ("failed", needed - 1)
@@ -217,6 +219,7 @@ def test_constructor_out_of_gas_burns_the_limit_and_deploys_nothing(sandbox, tok
     with pytest.raises(OutOfGasError) as info:
         sandbox.deploy(token_code, [1000], gas_limit=needed + 10)
     assert info.value.gas_used == needed + 10
+    assert info.value.message.startswith(f"out of gas: used {needed + 10} of limit {needed + 10}")
     assert sandbox.store.counts()["contracts"] == 0
 
 

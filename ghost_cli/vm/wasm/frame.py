@@ -112,8 +112,7 @@ class CallFrame:
         return min(self.ctx.gas_limit, self.ctx.gas_limit - self.gas_left())
 
     def out_of_gas(self) -> OutOfGasError:
-        limit = self.ctx.gas_limit
-        return OutOfGasError(f"out of gas: used {limit} of limit {limit}", gas_used=limit)
+        return OutOfGasError.burnt(self.ctx.gas_limit)
 
     def charge(self, function: str, price: int) -> None:
         """Take a host-call price out of the store's fuel, so wasm and host gas are one pool."""

@@ -310,10 +310,9 @@ class ZvmEngine:
             trace: Tracer | None = None) -> ZvmRun:
         loading = code_load_gas(len(code))  # paid before the code is read or analysed
         if loading > ctx.gas_limit:
-            raise OutOfGasError(
-                f"out of gas: used {ctx.gas_limit} of limit {ctx.gas_limit} (loading the "
-                f"contract's {len(code)} bytes of code costs {loading})",
-                gas_used=ctx.gas_limit)
+            raise OutOfGasError.burnt(
+                ctx.gas_limit, f"loading the contract's {len(code)} bytes of code costs "
+                f"{loading}")
         contract = self.load(code)
         calldata = selector(contract.signature(function)) + ctx.input
         return self.run_message(contract, bytes(code), calldata, ctx, storage, trace,
@@ -365,6 +364,7 @@ def _charged(result: FrameResult, gas_limit: int) -> ExecutionError:
     kept = isinstance(error, (RevertError, PanicError))
     error.gas_used = gas_limit - result.gas_left if kept else gas_limit
     if isinstance(error, OutOfGasError):
-        error.message = f"out of gas: used {gas_limit} of limit {gas_limit} ({error.message})"
-        error.args = (error.message,)
+        if error.limit is None:
+            error.why = error.message  # where in the code it ran out
+        error.burn(gas_limit)
     return error

@@ -49,6 +49,7 @@ from ..exceptions import (
     RevertError,
     StateError,
     StoreUnavailableError,
+    TransactionError,
 )
 from ..names import NameRecord
 from ..vm.engines import Engine, default_engines
@@ -475,8 +476,10 @@ class NodeCore:
             return
         target = None if tx.kind == "deploy" else tx.target
         # Whether the target is a contract only names its metric series; with the
-        # database away it is not asked (that would be one more wait for the caller).
-        deployed = target is not None and not isinstance(exc, StoreUnavailableError) \
+        # database away it is not asked (that would be one more wait for the caller). A
+        # transaction its checks refused counts as `other` wherever it was refused.
+        deployed = target is not None \
+            and not isinstance(exc, (StoreUnavailableError, TransactionError)) \
             and self._deployed(target)
         self._report(item.signed, target, getattr(exc, "gas_used", 0), exc.code, item.start,
                      exc.details.get("block_height"), commit=commit, deployed=deployed)

@@ -87,6 +87,11 @@ def test_errors_have_their_codes_and_the_node_stays_up(node, client, counter, ke
     metrics = httpx.get(f"{node.url}/metrics").text
     assert f'ghost_contract_failures_total{{code="reverted",contract="0x{counter[2:].lower()}"}}' \
         in metrics
+    # Refused by its checks: `other`, whether refused before the writer (the replay) or by
+    # it (the bad signature, looked at after the nonce).
+    for code in ("bad_signature", "bad_nonce", "wrong_chain"):
+        assert f'ghost_contract_failures_total{{code="{code}",contract="other"}} 1.0' in metrics
+        assert f'code="{code}",contract="0x' not in metrics
 
 
 def test_http_framing(node, client):

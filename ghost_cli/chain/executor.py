@@ -238,15 +238,9 @@ class Executor:
         constructor's call data is the deploy's `args`, its caller the deployer. Its
         writes and events land with the new contract, or (if it fails) none of it does."""
         code = tx.code
-        # Everything that costs the node little comes first, so a deploy that would be
-        # refused is refused before its code is compiled or cached (vm/deploy_checks.py).
-        base_gas = deploy_gas(len(code))
-        if base_gas > tx.gas_limit:
-            raise OutOfGasError(
-                f"out of gas: deploying {len(code)} bytes costs {base_gas}, "
-                f"limit {tx.gas_limit}",
-                gas_used=tx.gas_limit,
-            )
+        # What refuses a deploy comes first, whatever its gas limit, so whether it is
+        # refused (nothing recorded) never depends on the limit; all of it comes before the
+        # code is compiled or cached (vm/deploy_checks.py).
         self.engine.check(code)  # no compile yet
         metadata = self.read_metadata(code)
         abi = abi_from_metadata(metadata)
@@ -254,6 +248,13 @@ class Executor:
             raise ArgumentError(
                 f"the contract has no constructor (`pub fn {CONSTRUCTOR}`), so its deploy takes "
                 f"no arguments; got {len(tx.args)} bytes of them")
+        base_gas = deploy_gas(len(code))
+        if base_gas > tx.gas_limit:
+            raise OutOfGasError(
+                f"out of gas: deploying {len(code)} bytes costs {base_gas}, "
+                f"limit {tx.gas_limit}",
+                gas_used=tx.gas_limit,
+            )
         self.engine.validate(code)  # compiles (and caches) only now
         address = contract_address(tx.sender, tx.nonce)
         height = self.store.height() + 1

@@ -1,11 +1,12 @@
 """What a deploy must pass before the node compiles or stores anything, engine-neutral.
 
-The executor checks, in this order and all before any compile: the deploy's gas (from the
-code's size alone) against the transaction's limit; the engine's checks of the module
-(for WebAssembly: its structure, imports, memory and tables, then the ghost metadata and
-its ABI, this module, then that every ABI function is an export a call can reach, then
-wasmtime's validation); the ABI again for the executor's own use; and only then compiles.
-Each refusal is one line (InvalidModuleError) and leaves state as it was.
+The executor checks, in this order and all before any compile: the engine's checks of the
+module (for WebAssembly: its structure, imports, memory and tables, then the ghost
+metadata and its ABI, this module, then that every ABI function is an export a call can
+reach, then wasmtime's validation); the ABI again for the executor's own use; then the
+deploy's gas (from the code's size alone) against the transaction's limit, so that a
+refusal never depends on the limit; and only then compiles. Each refusal is one line
+(InvalidModuleError) and leaves state as it was.
 """
 
 from __future__ import annotations

@@ -121,6 +121,12 @@ def test_out_of_gas_burns_the_limit_and_keeps_only_nonce_and_receipt(sandbox, co
     assert (failed.kind, failed.status, failed.gas_used) == ("deploy", "failed", gas.TX_BASE)
     with pytest.raises(NotFoundError):  # no contract at the address it would have had
         sandbox.store.contract(failed.target)
+    # Refusals come first, whatever the limit: nothing recorded, the nonce unused.
+    with pytest.raises(InvalidModuleError):
+        sandbox.deploy(b"\0asm" + bytes(600_000), gas_limit=gas.TX_BASE)
+    with pytest.raises(ArgumentError, match="no constructor"):
+        sandbox.deploy(counter_code, [5], gas_limit=0)
+    assert sandbox.store.nonce(sandbox.default_sender) == nonce + 1
 
 
 def test_gas_is_the_same_in_every_fresh_sandbox(tmp_path, counter_code):

@@ -5,7 +5,7 @@ from pqcrypto.sign import ml_dsa_44, ml_dsa_65, slh_dsa_sha2_128f, slh_dsa_shake
 from zvm_helpers import run, top
 
 from ghost_cli.exceptions import TrapError
-from ghost_cli.vm.zvm.handlers.pq import SLH_DSA_SETS
+from ghost_cli.vm.zvm.handlers.pq import SLH_DSA_SETS, VERIFY_GAS
 
 
 def program(op: str, msg: bytes, sig: bytes, pk: bytes, param: int) -> str:
@@ -47,10 +47,18 @@ def test_slh_dsa(scheme, name):
     assert top(program(op, msg, tampered, pk, param), data=msg + tampered + pk) == 0
 
 
-def test_gas_is_base_plus_message_words_plus_memory():
+def test_gas_is_base_plus_message_words_plus_memory_plus_the_verification():
     src = "".join(f"PUSH {v}\n" for v in reversed([0, 64, 0, 0, 0, 0, 65])) + \
         "PQ_VERIFY_DILITHIUM"
-    assert run(src).gas_used == 7 * 3 + 1000 + 6 * 2 + 3 * 2
+    assert run(src).gas_used == 7 * 3 + 1000 + 6 * 2 + 3 * 2 + 98_000
+    shake = SLH_DSA_SETS.index("slh_dsa_shake_256f")
+    src = "".join(f"PUSH {v}\n" for v in reversed([0, 64, 0, 0, 0, 0, shake])) + \
+        "PQ_VERIFY_SPHINCS"
+    assert run(src).gas_used == 7 * 3 + 2000 + 6 * 2 + 3 * 2 + 1_467_000
+
+
+def test_every_parameter_set_is_priced():
+    assert set(VERIFY_GAS) == {"ml_dsa_44", "ml_dsa_65", "ml_dsa_87", *SLH_DSA_SETS}
 
 
 @pytest.mark.parametrize(("op", "param"), [("PQ_VERIFY_DILITHIUM", 66),

@@ -12,8 +12,9 @@ Host calls run with the cheapest arguments that still do the work a contract can
 (32-byte keys, values and messages; malformed keys and signatures, which cost the
 least gas): the worst case per unit of gas, which is the one that matters.
 
-ZVM rows use the interpreter as it is: a NOP loop, an arithmetic loop (the baseline) and
-one HOSTCALL loop per host function.
+ZVM rows use the interpreter as it is: a NOP loop, an arithmetic loop (the baseline),
+one HOSTCALL loop per host function, and one loop per post-quantum verify opcode and
+parameter set (PQ_VERIFY_DILITHIUM, PQ_VERIFY_SPHINCS, priced by vm/zvm/handlers/pq.py).
 """
 
 from __future__ import annotations
@@ -184,6 +185,26 @@ def _zvm_host_body(name: str) -> str:
     return "\n".join(lines)
 
 
+def _zvm_pq_rows() -> dict[str, str]:
+    """One loop body per post-quantum parameter set: a 32-byte message, and a signature
+    and key of the right lengths, all zeros (verified all the same, then refused)."""
+    import importlib
+
+    from ghost_cli.vm.zvm.handlers.pq import ML_DSA_SETS, SLH_DSA_SETS
+
+    sets = [("PQ_VERIFY_DILITHIUM", p, name) for p, name in ML_DSA_SETS.items()]
+    sets += [("PQ_VERIFY_SPHINCS", i, name) for i, name in enumerate(SLH_DSA_SETS)]
+    rows = {}
+    for op, param, name in sets:
+        scheme = importlib.import_module(f"pqcrypto.sign.{name}")
+        sig, pk = scheme.SIGNATURE_SIZE, scheme.PUBLIC_KEY_SIZE
+        operands = (0, 32, 64, sig, 64 + sig, pk, param)  # msgOff first: pushed last
+        lines = [f"        PUSH4 {a}" for a in reversed(operands)]
+        rows[f"{op.split('_')[-1].lower()}:{name}"] = "\n".join([*lines, f"        {op}",
+                                                                 "        POP"])
+    return rows
+
+
 class ZvmRunner:
     def __init__(self) -> None:
         from ghost_cli.vm.types import Limits
@@ -266,7 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs, fewer rounds")
     parser.add_argument("--only", action="append", default=[],
-                        help="bench only these rows (host function names, 'nop'); repeatable")
+                        help="bench only these rows (host function names, 'nop', "
+                        "'pq' or one ZVM verify row such as 'sphincs:slh_dsa_shake_256f'); "
+                        "repeatable")
     parser.add_argument("--engine", choices=("wasm", "zvm", "both"), default="both")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -287,14 +310,14 @@ def main(argv: list[str] | None = None) -> int:
             baselines[arith.engine] = arith
         if not args.json:
             flag = "ok" if row.ratio <= GOAL else "OVER"
-            print(f"  {row.engine:4} {row.name:22} {row.ns_per_gas:10.3f} ns/gas "
+            print(f"  {row.engine:4} {row.name:30} {row.ns_per_gas:10.3f} ns/gas "
                   f"{row.gas_per_iter:>11,.0f} gas/call {row.ns_per_iter / 1e3:9.2f} µs/call "
                   f"x{row.ratio:8.2f} (arith {arith.ns_per_gas:.3f})  {flag}", flush=True)
 
     if not args.json:
         print(f"goal: ns/gas of every row <= {GOAL:g}x the arithmetic loop on the same engine; "
               f"HOST_GAS_PER_US = {HOST_GAS_PER_US}")
-        print(f"  {'eng':4} {'row':22} {'ns/gas':>17} {'gas/iteration':>20} "
+        print(f"  {'eng':4} {'row':30} {'ns/gas':>17} {'gas/iteration':>20} "
               f"{'time/iteration':>17} {'ratio':>9}")
     if args.engine in ("wasm", "both"):
         wasm = WasmRunner()
@@ -309,6 +332,10 @@ def main(argv: list[str] | None = None) -> int:
             note(*measure("zvm", "nop", zvm.make(ZVM_NOP), base, target_s, rounds))
         for name in names:
             note(*measure("zvm", name, zvm.make(_zvm_host_body(name)), base, target_s, rounds))
+        # Opcodes that do a host's work of their own: post-quantum verification.
+        for name, body in _zvm_pq_rows().items():
+            if not args.only or name in args.only or "pq" in args.only:
+                note(*measure("zvm", name, zvm.make(body), base, target_s, rounds))
 
     over = [r for r in rows if r.ratio > GOAL]
     if args.json:

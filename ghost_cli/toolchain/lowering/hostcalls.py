@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...exceptions import CompileError
+from ...vm.host_calls import MAX_PANIC_BYTES
 from ...vm.host_table import HOST_FUNCTIONS, HostFunction
 from .memory import OUT_OF_BOUNDS, MemoryOps
 
@@ -40,6 +41,14 @@ RANGES: dict[str, tuple[tuple[int, int | None, int], ...]] = {
     # The other crypto rows take 5 to 8 parameters; ZVM reaches 4 stack items deep
     # (DUP1-4, SWAP1-4), so lowering them needs spill slots: not yet (docs/host-abi.md).
 }
+
+#: Host functions that read at most this many bytes of their range, whatever its length
+#: parameter says (a longer panic message is cut): only that much must be in memory.
+READ_CAPS: dict[str, int] = {"panic": MAX_PANIC_BYTES}
+#: [length] -> [min(length, cap)] with the cap pushed above it: 1 when length < cap
+#: (GT pops the cap first), then cap + flag * (length - cap), wrapping mod 2^256.
+_MIN_WITH_CAP = ["DUP2", "DUP2", "GT", "SWAP2", "DUP2", "SWAP1", "SUB", "SWAP1", "SWAP2",
+                 "MUL", "ADD"]
 
 HOST_INDEX = {f.name: i for i, f in enumerate(HOST_FUNCTIONS)}
 # Reversing up to four arguments with SWAP1..SWAP4 only.
@@ -82,6 +91,9 @@ def lower_host_call(call: HostCall, memory: MemoryOps) -> list[str]:
             out.append(f"PUSH {unit}")
         else:
             out.append(f"DUP{length + 1}")
+            cap = READ_CAPS.get(call.function.name)
+            if cap is not None:
+                out += [f"PUSH {cap}", *_MIN_WITH_CAP]
             if unit != 1:
                 out += [f"PUSH {unit}", "MUL"]
         out += [f"DUP{ptr + 2}", "ADD", *memory.current_size(), "LT", f"TRAP:{OUT_OF_BOUNDS}"]

@@ -90,3 +90,29 @@ def test_data_segments_and_globals(engines):
       (i64.xor (global.get $g)
                (i64.add (i64.load (i32.const 100)) (i64.extend_i32_u (global.get $k)))))"""
     compare(engines, build(harness(func, 1, extra)), [(i * 977,) for i in range(50)])
+
+
+def test_a_long_panic_message_is_cut_on_both_engines_not_bounds_checked_whole(engines):
+    """panic reads at most 1,024 bytes: only those must lie in memory (docs/host-abi.md)."""
+    from lowering_helpers import ctx
+
+    from ghost_cli.exceptions import PanicError
+
+    wat = """(module
+      (import "ghost" "input_copy" (func $input_copy (param i32 i32 i32)))
+      (import "ghost" "panic" (func $panic (param i32 i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 64) "boom")
+      (func (export "run")
+        (call $input_copy (i32.const 0) (i32.const 0) (i32.const 8))
+        (call $panic (i32.load (i32.const 0)) (i32.load (i32.const 4)))))"""
+    pair = build(wat)
+    for ptr, length in ((64, 4), (64, 0xFFFF_FFFF), (64, 1025), (65536 - 1024, 0xFFFF_FFFF)):
+        data = ptr.to_bytes(4, "little") + length.to_bytes(4, "little")
+        got = []
+        for engine, code in zip(engines, (pair.wasm, pair.zvmc), strict=True):
+            with pytest.raises(PanicError) as info:
+                engine.execute(code, "run", ctx(data), lambda key: None)
+            got.append(info.value.message)
+        assert got[0] == got[1], (ptr, length)
+        assert len(got[0]) >= min(length, 1024), (ptr, length)

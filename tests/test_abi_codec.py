@@ -266,6 +266,25 @@ def test_json_numbers_are_the_integers_written_or_refused() -> None:
         parse_arg("u64?", "1.5")
 
 
+@pytest.mark.parametrize("ty, text, why", [
+    ("u64", "9" * 5000, "5000 digits) fits no ABI integer"),  # int() refuses > 4,300 digits
+    ("u64", "0x" + "f" * 5000, "5000 digits) fits no ABI integer"),
+    ("u64[]", "[" + "9" * 5000 + "]", "has more than 100 digits"),
+    ("u64?", "1e400", "has more than 100 digits"),
+    ("u64[]", "[1e81]", "does not fit in u64"),
+    ("u64[]", "[18446744073709551615.5]", "no ABI type takes a fraction"),
+])
+def test_numbers_beyond_any_abi_integer_are_one_line_errors(ty: str, text: str,
+                                                             why: str) -> None:
+    with pytest.raises(ArgumentError) as info:
+        parse_arg(ty, text)
+    assert why in info.value.message and "\n" not in info.value.message
+    assert len(info.value.message) < 300
+    assert parse_arg("u64", "0x" + "0" * 300 + "1") == 1  # leading zeros are no size
+    with pytest.raises(ArgumentError, match="an integer of 16609 bits does not fit in u64"):
+        parse_type("u64").encode(16 ** 4152)
+
+
 def test_a_void_result_is_empty() -> None:
     fn = Function("g", (), None)
     assert decode_result(fn, b"") is None

@@ -74,7 +74,8 @@ def parse_arg(ty: str | AbiType, text: str, abi: Any = None) -> Any:
     if isinstance(t, FixedBytesType):
         return t.from_json(text)
     try:
-        value = json.loads(text, parse_constant=_not_json, parse_float=_json_number)
+        value = json.loads(text, parse_constant=_not_json, parse_float=_json_number,
+                           parse_int=_json_int)
     except ValueError:
         # not JSON: a bare word is the JSON string it spells (`red` for an enum, `0x…` for
         # an `address?`, `hello` for a `string?`)
@@ -86,13 +87,30 @@ def parse_arg(ty: str | AbiType, text: str, abi: Any = None) -> Any:
     return t.from_json(value)
 
 
-def _json_number(text: str) -> int | float:
-    """A JSON number with a fraction or exponent: the integer it denotes when it is one
-    (`1e23` is exactly 10^23, which no float is), else a float."""
+#: Digits beyond any ABI integer (a u256 has 78): a longer number is refused as it is read,
+#: before Python's int would build (or refuse to print) it.
+MAX_INT_DIGITS = 100
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ArgumentError(f"{text:.40}... has more than {MAX_INT_DIGITS} digits: it fits no "
+                            "ABI integer (at most 256 bits)")
+    return int(text)
+
+
+def _json_number(text: str) -> int:
+    """A JSON number with a fraction or exponent: the integer it denotes (`1e23` is exactly
+    10^23, which no float is). No ABI type takes a fraction, so anything else is refused
+    here, where the text is still the one written."""
     exact = Decimal(text)
-    if exact == exact.to_integral_value() and exact.adjusted() <= 80:  # beyond any u256
-        return int(exact)
-    return float(text)
+    if exact != exact.to_integral_value():
+        raise ArgumentError(f"expected an integer, got {text:.80}: no ABI type takes a "
+                            "fraction")
+    if exact.adjusted() >= MAX_INT_DIGITS:
+        raise ArgumentError(f"{text:.40} has more than {MAX_INT_DIGITS} digits: it fits no ABI "
+                            "integer (at most 256 bits)")
+    return int(exact)
 
 
 def _not_json(word: str) -> Any:

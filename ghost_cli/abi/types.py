@@ -51,12 +51,22 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}", re.ASCII)
 _INT_TEXT = re.compile(r"-?(?:0[xX][0-9a-fA-F]+(?:_[0-9a-fA-F]+)*|0|[1-9][0-9]*(?:_[0-9]+)*)")
 
 
+#: Longest integer text read (a u256 has 78 decimal digits, 64 hex): longer is refused
+#: before Python's int would parse it (it refuses decimal beyond 4,300 digits anyway).
+_MAX_TEXT_DIGITS = 100
+
+
 def parse_int_text(text: str, type_name: str) -> int:
     """The integer `text` spells by the grammar above; ArgumentError otherwise."""
     if not _INT_TEXT.fullmatch(text):
         raise ArgumentError(f"expected an integer ({type_name}): decimal without leading "
                             f"zeros or 0x-hex, `_` only between digits; got {text!r:.80}")
-    return int(text.replace("_", ""), 0)
+    digits = text.replace("_", "")
+    magnitude = digits.lstrip("-").removeprefix("0x").removeprefix("0X").lstrip("0")
+    if len(magnitude) > _MAX_TEXT_DIGITS:  # beyond any ABI integer; int() could refuse it
+        raise ArgumentError(f"{text:.40}... ({len(magnitude)} digits) fits no ABI integer "
+                            f"(at most 256 bits), let alone {type_name}")
+    return int(digits, 0)
 
 
 class AbiType:
@@ -148,7 +158,8 @@ class IntType(AbiType):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ArgumentError(f"expected an integer for {self.name}, got {value!r:.80}")
         if not self.lo <= value <= self.hi:
-            raise ArgumentError(f"{value} does not fit in {self.name} ({self.lo}..{self.hi})")
+            raise ArgumentError(f"{_shown(value)} does not fit in {self.name} "
+                                f"({self.lo}..{self.hi})")
         return value.to_bytes(self.size, "little", signed=self.signed)
 
     def decode(self, data: bytes, pos: int = 0) -> tuple[Any, int]:
@@ -162,6 +173,14 @@ class IntType(AbiType):
             value = _exact_float(value, self.name)
         self.encode(value)  # range and type check
         return value
+
+
+def _shown(value: int) -> str:
+    """An integer for a message: in full up to 100 digits, else by its size (Python
+    refuses to print a decimal of more than 4,300 digits, and nobody reads one)."""
+    if value.bit_length() <= 330:
+        return str(value)
+    return f"{'-' if value < 0 else ''}an integer of {value.bit_length()} bits"
 
 
 def _exact_float(value: float, type_name: str) -> int:

@@ -50,6 +50,10 @@ class Transaction:
         for name, value in (("chain_id", self.chain_id), ("nonce", self.nonce),
                             ("gas_limit", self.gas_limit), ("expiry", self.expiry)):
             if not 0 <= value < 2**64:
+                if name == "gas_limit" and value > 0:  # above the cap, as any over it is
+                    from .executor import check_gas_cap
+
+                    check_gas_cap(value)
                 raise TransactionError(f"{name} {value} is outside 0..2^64-1")
         try:
             function, label = self.function.encode(), self.label.encode()

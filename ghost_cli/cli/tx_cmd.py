@@ -35,10 +35,11 @@ def build(
     network: Network = None,
     gas_limit: GasLimit = None,
     nonce: Annotated[int | None, typer.Option(
-        min=0, help="The sender's nonce, instead of asking the network for its next one "
+        min=0, max=2**64 - 1,
+        help="The sender's nonce, instead of asking the network for its next one "
                     "(a deploy then needs no node: build offline).")] = None,
-    ttl: Annotated[int, typer.Option(min=1, help="Seconds until the transaction "
-                                                 "expires.")] = 3600,
+    ttl: Annotated[int, typer.Option(min=1, max=2**63 - 1, help="Seconds until the "
+                                     "transaction expires.")] = 3600,
     out_file: Annotated[Path | None, typer.Option("--out", "-o",
                                                   help="Write here, not stdout.")] = None,
     transport: Transport = None,

@@ -7,7 +7,7 @@ import pytest
 from ghost_cli.chain.transaction import HASH_DOMAIN, Transaction, from_json, sign_single, to_json
 from ghost_cli.crypto.hashing import keccak256
 from ghost_cli.crypto.keypair import KeyPair
-from ghost_cli.exceptions import TransactionError
+from ghost_cli.exceptions import GasLimitTooHighError, TransactionError
 
 CALL = Transaction(chain_id=1337, sender=b"\x01" * 20, nonce=7, kind="call", gas_limit=100_000,
                    expiry=1_700_000_000, target=b"\x02" * 20, function="add",
@@ -58,6 +58,10 @@ def test_fields_are_range_checked():
     with pytest.raises(TransactionError, match="not valid UTF-8"):  # b"\xff" from a shell
         Transaction(chain_id=1, sender=b"\x01" * 20, nonce=0, kind="deploy", gas_limit=1,
                     expiry=1, label="\udcff")
+    # A gas limit past u64 is above the cap like any other: the same code and exit 13.
+    with pytest.raises(GasLimitTooHighError, match="above the per-transaction cap"):
+        Transaction(chain_id=1, sender=b"\x01" * 20, nonce=0, kind="call", gas_limit=2**64,
+                    expiry=1)
 
 
 def _bytes_with(tx: Transaction, **fields) -> bytes:

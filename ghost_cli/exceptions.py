@@ -368,7 +368,7 @@ class CoverageBelowMinimumError(GhostError):
 #: Exit codes as data, for docs/cli.md and `ghost --help`.
 EXIT_CODES: dict[int, str] = {
     0: "success",
-    1: "unexpected error",
+    1: "unexpected error, or output the system refuses (stdout on a full disk)",
     2: "usage: bad options or call arguments",
     3: "configuration: ghost.toml missing or invalid",
     4: "toolchain: Zig compile error or an import the host does not provide",

@@ -28,13 +28,36 @@ COMMANDS = {
 
 
 def run() -> None:
+    try:
+        code = _run(sys.argv[1:])
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+    except OSError as exc:
+        code = _unwritable(exc)
+    sys.exit(code)
+
+
+def _run(argv: list[str]) -> int:
     from . import quick_build, quick_call
 
-    argv = sys.argv[1:]
     if quick_build.answer(argv) or quick_call.answer(argv):
-        return
+        return 0
     app = _make_app(argv[0]) if argv and argv[0] in COMMANDS else _app()
-    sys.exit(_run_app(app, argv))
+    return _run_app(app, argv)
+
+
+def _unwritable(exc: OSError) -> int:
+    """An OSError no command turned into a GhostError: in practice stdout refusing what
+    the command printed (a full disk, a closed pipe). One line, exit 1, never a
+    traceback; a reader that went away (`| head`) is told nothing."""
+    import errno
+    import os
+
+    with open(os.devnull, "wb") as null:  # what is left in stdout's buffer goes nowhere
+        os.dup2(null.fileno(), sys.stdout.fileno())
+    if exc.errno != errno.EPIPE:
+        where = f" {exc.filename}" if exc.filename else " the output"
+        sys.stderr.write(f"error: cannot write{where}: {exc.strerror or exc}\n")
+    return 1
 
 
 def _run_app(app, argv: list[str]) -> int:

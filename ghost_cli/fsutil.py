@@ -20,6 +20,17 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
+
+def write_output(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """`write_atomically` for a file the user named (`-o FILE`): a path that cannot be
+    written is their input, one line and exit 2."""
+    from .exceptions import UsageError
+
+    try:
+        write_atomically(path, data, mode)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
 def write_new(path: Path, data: bytes) -> bool:
     """Write `data` to a temporary file (mode 0600) and hard-link it as `path`; False,
     writing nothing, when `path` exists (a rename would replace it). Where the file

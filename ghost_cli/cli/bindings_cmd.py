@@ -58,9 +58,9 @@ def _write(out: Output, lang: str, contract: str, target, output, generate) -> N
 
             sys.stdout.write(text)
         return
-    from ..fsutil import write_atomically
+    from ..fsutil import write_output
 
-    write_atomically(output, text.encode())
+    write_output(output, text.encode())
     out.emit({"contract": contract, "language": lang, "path": str(output)},
              lambda: out.info(f"wrote {output} ({lang} bindings for {contract}, from "
                               f"{src.origin})"))

@@ -193,13 +193,9 @@ def _read(file: Path):
 def _write(file: Path | None, text: str) -> None:
     import sys
 
-    from ..exceptions import GhostError
-    from ..fsutil import write_atomically
+    from ..fsutil import write_output
 
     if file is None:
         sys.stdout.write(text)
         return
-    try:
-        write_atomically(file, text.encode())
-    except OSError as exc:
-        raise GhostError(f"cannot write {file}: {exc}") from exc
+    write_output(file, text.encode())

@@ -66,7 +66,7 @@ def _read(path: Path) -> bytes:
 def assemble_file(source: Path, output: Path, abi_path: Path | None) -> dict[str, Any]:
     from ..abi import Abi
     from ..exceptions import CompileError, UsageError
-    from ..fsutil import write_atomically
+    from ..fsutil import write_output
     from ..vm.zvm import assemble, encode_zvmc, metadata_json, selector
 
     try:
@@ -93,10 +93,7 @@ def assemble_file(source: Path, output: Path, abi_path: Path | None) -> dict[str
         functions = [{"name": f.name, "signature": f.signature,
                       "selector": "0x" + selector(f.signature).hex()} for f in parsed.functions]
     blob = encode_zvmc(code, section)
-    try:
-        write_atomically(output, blob)
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    write_output(output, blob)
     from ..crypto.hashing import keccak256
 
     return {"path": str(output), "size": len(blob), "code_size": len(code),

@@ -218,6 +218,16 @@ def test_a_failed_transaction_leaves_no_stale_receipt(template_codes, tmp_path):
         assert info.value.details["tx_hash"]  # the failure is recorded: its receipt is there
 
 
+def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_2(built_project, ghost,
+                                                                      tmp_path):
+    for where in (tmp_path, tmp_path / "file" / "x.py"):  # a directory; under a file
+        (tmp_path / "file").write_text("")
+        r = ghost("bindings", "python", "counter", "-o", str(where))
+        assert r.code == 2, r.stderr
+        assert r.stderr.startswith(f"error: cannot write {where}: ") and "Traceback" not in \
+            r.stderr and r.stderr.count("\n") == 1
+
+
 def test_cli_writes_a_client_the_test_fixtures_can_use(built_project, ghost, project,
                                                        tmp_path):
     """`ghost bindings python counter -o` in a project; the module used through the

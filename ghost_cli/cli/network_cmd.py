@@ -165,7 +165,7 @@ def register(app: typer.Typer) -> None:
         out: Output,
         contract: Annotated[str, typer.Argument(help="Contract name or address.")],
         since: Annotated[int | None, typer.Option(
-            "--since", min=0, help="From this block height on.")] = None,
+            "--since", min=0, max=2**63 - 1, help="From this block height on.")] = None,
         name: Annotated[str | None, typer.Option("--name", help="Only events of this name.")
                         ] = None,
         limit: Annotated[int, typer.Option("--limit", min=1, max=1000,

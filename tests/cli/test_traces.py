@@ -152,6 +152,10 @@ def test_events_and_receipt_on_the_sandbox(deployed, run_ghost):
     assert event["tx_hash"] == call["tx_hash"] and event["block_height"] == call["block_height"]
     text = run_ghost("events", "counter", cwd=root)
     assert f"Incremented by={call['sender']}" in text.stdout
+    last = run_ghost("events", "counter", "--since", str(2**63 - 1), "--json", cwd=root)
+    assert last.code == 0 and last.json["events"] == []
+    past = run_ghost("events", "counter", "--since", str(2**63), cwd=root)
+    assert past.code == 2 and "Traceback" not in past.stderr
 
     receipt = run_ghost("receipt", call["tx_hash"], "--json", cwd=root)
     assert receipt.code == 0, receipt.stderr

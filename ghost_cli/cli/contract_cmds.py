@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         from ..abi import format_address
         from ..chain.constructor import parse_constructor_args
         from ..config.project import load_project
-        from ..exceptions import UsageError
+        from ..exceptions import GhostError, UsageError
         from ..networks import open_network
         from .signing import load_signer
 
@@ -69,19 +69,27 @@ def register(app: typer.Typer) -> None:
         values = [parse_constructor_args(code, ctor_args or []) for _, code in codes]
         signer = load_signer(key or project.default_key, password_file)
         deployed = []
+
+        def say() -> None:
+            for n, r in deployed:
+                out.out.print(f"Deployed {n} at {format_address(r.address)} "
+                              f"(gas {r.gas_used:,}, block {r.block_height})")
+
         with open_network(project, network, transport=transport) as net:
             for (name, code), args in zip(codes, values, strict=True):
-                with located(project, name):  # a constructor's panic: its file:line
-                    receipt = net.deploy(code, args, name=name, gas_limit=gas_limit,
-                                         signer=signer)
+                try:
+                    with located(project, name):  # a constructor's panic: its file:line
+                        receipt = net.deploy(code, args, name=name, gas_limit=gas_limit,
+                                             signer=signer)
+                except GhostError as exc:  # those deployed before it stay: say so
+                    if deployed:
+                        exc.details["deployed"] = [deploy_json(n, r) for n, r in deployed]
+                        if not out.as_json:
+                            say()
+                    raise
                 deployed.append((name, receipt))
-        out.emit(
-            {"network": network or project.default_network,
-             "deployed": [deploy_json(n, r) for n, r in deployed]},
-            lambda: [out.out.print(
-                f"Deployed {n} at {format_address(r.address)} (gas {r.gas_used:,}, "
-                f"block {r.block_height})") for n, r in deployed],
-        )
+        out.emit({"network": network or project.default_network,
+                  "deployed": [deploy_json(n, r) for n, r in deployed]}, say)
 
     @app.command("call", cls=ContractHelpCommand)
     @command

@@ -99,3 +99,18 @@ def test_a_panicking_constructor_is_located_in_the_source(run_ghost, tmp_path):
     tested = run_ghost("test", "tests/test_made.py", cwd=root)
     assert tested.code == 10
     assert "panic: bad supply (made.init at src/made.zig:6)" in tested.stdout + tested.stderr
+
+
+def test_a_failed_deploy_names_the_contracts_deployed_before_it(project, run_ghost, tmp_path):
+    dest = tmp_path / "two"
+    shutil.copytree(project, dest, ignore=shutil.ignore_patterns(".ghost"))
+    with open(dest / "ghost.toml", "a") as f:
+        f.write('\n[contracts.bad]\nsource = "src/bad.zig"\n')
+    (dest / "build" / "bad.wasm").write_bytes(b"\0asm\x01\0\0\0junk")
+    failed = run_ghost("deploy", "counter", "bad", "--json", cwd=dest)
+    assert failed.code == 5, failed.stderr
+    [counter] = failed.json["error"]["details"]["deployed"]
+    assert counter["name"] == "counter" and counter["block_height"] == 1
+    text = run_ghost("deploy", "counter", "bad", cwd=dest)
+    assert text.code == 5 and text.stdout.startswith("Deployed counter at 0x")
+    assert "(gas " in text.stdout and "block 2)" in text.stdout

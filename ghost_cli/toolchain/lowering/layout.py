@@ -27,7 +27,9 @@ PAGES_SLOT = 0x40
 GLOBALS_BASE = 0x60
 #: Room for recursive frames: enough for a few hundred nested calls of small functions.
 FRAME_STACK_BYTES = 32 * 1024
-#: memory.grow returns -1 beyond this, as the WebAssembly engine's default limit does.
+#: The WebAssembly engine's limit (16 MiB): memory.grow returns -1 beyond it. On ZVM the
+#: same limit holds for all of memory, so the pages must also fit above the area below
+#: linear memory (`plan`): one page fewer for most contracts.
 MAX_PAGES = Limits().memory_bytes // PAGE
 
 
@@ -74,6 +76,9 @@ def plan(
     if recursive:
         at += FRAME_STACK_BYTES
     stack_top = at
-    max_pages = MAX_PAGES if declared_max is None else min(declared_max, MAX_PAGES)
+    # Pages that fit in ZVM memory above `at`: a grow past them answers -1 rather than
+    # succeed with a top page no access can reach (memory_limit).
+    fits = min(MAX_PAGES, (Limits().memory_bytes - at) // PAGE)
+    max_pages = fits if declared_max is None else min(declared_max, fits)
     return Layout(GLOBALS_BASE, static, words, stack_limit, stack_top, at,
                   initial_pages, max(max_pages, initial_pages), grows)

@@ -99,22 +99,33 @@ def _record_json(record) -> dict:
             "code_hash": None if record.code_hash is None else "0x" + record.code_hash.hex()}
 
 
+def _new_owner(target: str) -> bytes:
+    """`transfer`'s new owner: a 0x address, or the address of a key in the keystore."""
+    from ..abi import parse_address
+    from ..exceptions import UsageError
+    from .signing import keystore
+
+    if target.lower().startswith("0x"):
+        return parse_address(target)
+    info = keystore().get(target)
+    if info.address is None:  # an encryption key: it never sends a transaction
+        raise UsageError(f"{target!r} is an {info.scheme} key: it has no address")
+    return info.address
+
+
 def _change(out: Output, function, name, target, network, key, password_file, transport) -> None:
-    from ..abi import format_address, parse_address
+    from ..abi import format_address
     from ..config.project import load_project
     from ..names import REGISTRY_ADDRESS, ZONE, label_of
-    from .signing import keystore, load_signer
+    from .signing import load_signer
 
     label = label_of(name)
+    owner = _new_owner(target) if function == "transfer" else None  # before any passphrase
     project = load_project()
     signer = load_signer(key or project.default_key, password_file)
     with _open(network, transport) as net:
         _client(net)
-        if function == "transfer":
-            address = (parse_address(target) if target.lower().startswith("0x")
-                       else keystore().get(target).address)
-        else:
-            address = net.resolve(target)
+        address = owner if owner is not None else net.resolve(target)
         receipt = net.call(REGISTRY_ADDRESS, function, [label, address], signer=signer)
     data = {"name": f"{label}.{ZONE}", "function": function,
             ("owner" if function == "transfer" else "address"): format_address(address),

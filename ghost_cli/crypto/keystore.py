@@ -190,19 +190,24 @@ class Keystore:
         used, so one bad file does not hide the others. A keys directory others may write
         to raises: no file in it can be trusted."""
         self._check_dir()
-        out: list[KeyInfo | BrokenKey] = []
-        for name in self._names():
-            try:
-                out.append(self._load(name).info)
-            except (KeystoreError, NotFoundError) as exc:  # NotFound: deleted meanwhile
-                out.append(BrokenKey(name, self.path(name), exc))
-        return out
+        return [self._scan_one(name) for name in self._names()]
+
+    def _scan_one(self, name: str) -> KeyInfo | BrokenKey:
+        path = self.path(name)
+        try:
+            return self._load(name).info
+        except GhostError as exc:  # corrupt, too open, unreadable, deleted meanwhile
+            return BrokenKey(name, path, exc)
+        except Exception as exc:  # a parser gap: this file's row says so, the others list
+            return BrokenKey(name, path, KeystoreError(
+                f"keystore {path.name} cannot be read: {type(exc).__name__}: {exc}"))
 
     def dir_warning(self) -> str | None:
         """A warning when others may list the keys directory (they still cannot read a
-        key file: those are checked one by one)."""
+        key file: those are checked one by one). None when they may also write to it:
+        reading a key there is refused (`_check_dir`), and that error says the same."""
         mode = _mode(self.dir)
-        if mode is None or not mode & 0o077:
+        if mode is None or not mode & 0o077 or mode & 0o022:
             return None
         return (f"warning: keys directory {self.dir} is open to other users (mode "
                 f"{mode:04o}): run `chmod 700 {self.dir}`")
@@ -507,6 +512,8 @@ def _parse_document(data: bytes, expected_name: str | None, path: Path) -> _Entr
         doc = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _Corrupt(f"not JSON ({exc})") from None
+    except ValueError as exc:  # a number past int()'s digit limit (4300 by default)
+        raise _Corrupt(f"not JSON ({str(exc).partition(':')[0]})") from None
     except RecursionError:  # a crafted file nested thousands deep
         raise _Corrupt("JSON nested too deeply") from None
     if not isinstance(doc, dict):

@@ -74,11 +74,13 @@ def test_keys_directory_writable_by_others_is_refused_readable_warns(ks):
     ks.dir.chmod(0o755)
     assert "chmod 700" in ks.dir_warning() and "0755" in ks.dir_warning()
     assert ks.get("alice").name == "alice"  # readable: a warning only
-    ks.dir.chmod(0o777)
-    with pytest.raises(KeystorePermissionError, match=r"writable by other users.*chmod 700"):
-        ks.get("alice")
-    with pytest.raises(KeystorePermissionError):
-        ks.scan()
+    for writable in (0o777, 0o775, 0o757):
+        ks.dir.chmod(writable)
+        assert ks.dir_warning() is None  # the error below says it all
+        with pytest.raises(KeystorePermissionError, match=r"writable by other users.*chmod 700"):
+            ks.get("alice")
+        with pytest.raises(KeystorePermissionError):
+            ks.scan()
     ks.dir.chmod(0o700)
 
 
@@ -100,6 +102,19 @@ def test_cli_refuses_an_open_key_file_and_warns_about_the_directory(tmp_path):
     r = ghost_keys(home, "show", "dev")
     assert r.returncode == 0
     assert f"warning: keys directory {home / 'keys'} is open to other users" in r.stderr
+
+
+@pytest.mark.parametrize("command", [("list",), ("show", "dev")])
+def test_cli_writable_directory_is_one_error_without_the_warning(tmp_path, command):
+    home = tmp_path / "home"
+    assert ghost_keys(home, "new", "dev", "--scheme", "ed25519", "--plaintext").returncode == 0
+    keys_dir = home / "keys"
+    keys_dir.chmod(0o775)
+    r = ghost_keys(home, *command)
+    assert r.returncode == 11
+    assert r.stderr == (f"error: keys directory {keys_dir} is writable by other users (mode "
+                        f"0775), so its key files cannot be trusted: run `chmod 700 "
+                        f"{keys_dir}`\n")
 
 
 # ---- Argon2id bounds -----------------------------------------------------------------------
@@ -196,3 +211,59 @@ def test_cli_list_shows_broken_files_in_the_table_and_json(tmp_path):
     assert [line.split()[0] for line in lines] == ["name", "alice", "bob", "carol"]
     assert lines[2].split()[1] == "BROKEN" and "keystore bob.json is corrupt" in lines[2]
     assert lines[3].split()[1] == "BROKEN" and "chmod 600" in lines[3]
+
+
+def _huge_version(path: Path) -> None:
+    """A version of 5000 digits: past int()'s 4300-digit limit, which json.loads hits."""
+    path.write_bytes(path.read_bytes().replace(b'"version": 1', b'"version": ' + b"9" * 5000))
+
+
+def test_a_number_too_long_to_read_is_a_corrupt_file(ks):
+    for name in ("alice", "bob", "carol"):
+        ks.create(name, "ed25519", PW)
+    _huge_version(ks.path("bob"))
+    expected = ("keystore bob.json is corrupt: not JSON (Exceeds the limit (4300 digits) for "
+                "integer string conversion)")
+    for use in (lambda: ks.get("bob"), lambda: ks.unlock("bob", PW),
+                lambda: ks.read_file(ks.path("bob"))):
+        with pytest.raises(KeystoreError) as caught:
+            use()
+        assert caught.value.message == expected
+    entries = ks.scan()
+    assert [type(e).__name__ for e in entries] == ["KeyInfo", "BrokenKey", "KeyInfo"]
+    assert entries[1].error.message == expected
+
+
+def test_scan_turns_an_unexpected_parse_failure_into_a_broken_row(ks, monkeypatch):
+    ks.create("alice", "ed25519", PW)
+    ks.create("bob", "ed25519", PW)
+    parse = keystore_mod._parse_document
+
+    def gap(data, expected_name, path):  # a file the parser has no answer for
+        if expected_name == "bob":
+            raise TypeError("unhashable type: 'list'")
+        return parse(data, expected_name, path)
+
+    monkeypatch.setattr(keystore_mod, "_parse_document", gap)
+    alice, bob = ks.scan()
+    assert alice.name == "alice" and alice.scheme == "ed25519"
+    assert isinstance(bob, BrokenKey) and bob.error.code == "keystore"
+    assert bob.error.message == ("keystore bob.json cannot be read: TypeError: unhashable "
+                                 "type: 'list'")
+
+
+def test_cli_lists_beside_a_number_too_long_to_read(tmp_path):
+    home = tmp_path / "home"
+    for name in ("alice", "bob"):
+        assert ghost_keys(home, "new", name, "--scheme", "ed25519",
+                          "--plaintext").returncode == 0
+    _huge_version(home / "keys" / "bob.json")
+    r = ghost_keys(home, "list", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert [k["name"] for k in doc["keys"]] == ["alice"]
+    assert [b["name"] for b in doc["broken"]] == ["bob"]
+    r = ghost_keys(home, "show", "bob")
+    assert r.returncode == 11
+    assert r.stderr == ("error: keystore bob.json is corrupt: not JSON (Exceeds the limit "
+                        "(4300 digits) for integer string conversion)\n")

@@ -45,3 +45,14 @@ def test_register_then_call_through_the_name(ghost, node):
     bad = ghost("name", "register", "Bad_Name.ghost", "counter", "--network", "local",
                 "--key", "alice")
     assert bad.code == 2 and "not a valid name" in bad.stderr
+
+
+def test_transfer_to_an_encryption_key_is_refused(ghost, node):
+    for args in (("keys", "new", "alice"), ("keys", "new", "inbox", "--scheme", "ml-kem-768"),
+                 ("network", "add", "local", "--url", f"quic://{node.bound['quic']}",
+                  "--ca", node.bound["ca"])):
+        assert ghost(*args).code == 0
+    r = ghost("name", "transfer", "counter.ghost", "inbox", "--network", "local",
+              "--key", "alice")
+    assert r.code == 2
+    assert r.stderr == "error: 'inbox' is an ml-kem-768 key: it has no address\n"

@@ -217,8 +217,9 @@ def _stack_ran_out(kind: str) -> str:
 
 
 def _zvm_trap(error: Any, zvm: dict[str, Any], contract: str) -> Any:
-    from ..exceptions import StackOverflowError, TrapError
+    from ..exceptions import HostMemoryError, StackOverflowError, TrapError
     from .lowering.function import SHADOW_STACK_EXHAUSTED, STACK_EXHAUSTED
+    from .lowering.hostcalls import HOST_RANGE_TRAP
 
     kind = zvm.get("traps", {}).get(str(error.details["pc"]))
     if kind is None:
@@ -229,6 +230,9 @@ def _zvm_trap(error: Any, zvm: dict[str, Any], contract: str) -> Any:
         replaced: Any = StackOverflowError(
             f"stack overflow: {_stack_ran_out(kind)} (in {contract})",
             gas_used=error.gas_used, **details)
+    elif kind.startswith(HOST_RANGE_TRAP):
+        replaced = HostMemoryError(f"{kind} (in {contract})", gas_used=error.gas_used,
+                                   **details)
     else:
         replaced = TrapError(f"trap: {kind} (in {contract})", gas_used=error.gas_used,
                              **details)

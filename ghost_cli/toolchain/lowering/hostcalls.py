@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ...exceptions import CompileError
 from ...vm.host_calls import MAX_PANIC_BYTES
 from ...vm.host_table import HOST_FUNCTIONS, HostFunction
-from .memory import OUT_OF_BOUNDS, MemoryOps
+from .memory import MemoryOps
 
 #: The memory ranges each host function reads or writes: (pointer parameter, length
 #: parameter or None, bytes per unit of length or the fixed length when there is none).
@@ -61,6 +61,16 @@ class HostCall:
     index: int
 
 
+def host_range_trap(name: str) -> str:
+    """The trap kind of a host call's range outside linear memory (checked before the
+    HOSTCALL): the debug sidecar reports it as wasm does, host_memory_out_of_bounds."""
+    return f"{HOST_RANGE_TRAP} {name}: a range outside memory"
+
+
+#: How every host-range trap kind begins (toolchain/debuginfo.py reads it).
+HOST_RANGE_TRAP = "host call"
+
+
 def unlowered(name: str) -> str | None:
     """What a call to host function `name` is, for the refusal, when it cannot be lowered
     (None when it can): a build error has to say why a row the host has is refused."""
@@ -96,7 +106,8 @@ def lower_host_call(call: HostCall, memory: MemoryOps) -> list[str]:
                 out += [f"PUSH {cap}", *_MIN_WITH_CAP]
             if unit != 1:
                 out += [f"PUSH {unit}", "MUL"]
-        out += [f"DUP{ptr + 2}", "ADD", *memory.current_size(), "LT", f"TRAP:{OUT_OF_BOUNDS}"]
+        out += [f"DUP{ptr + 2}", "ADD", *memory.current_size(), "LT",
+                f"TRAP:{host_range_trap(call.function.name)}"]
     for ptr in sorted({r[0] for r in RANGES[call.function.name]}):
         base = [f"PUSH {memory.layout.mem_base}", "ADD"]
         out += base if ptr == 0 else [f"SWAP{ptr}", *base, f"SWAP{ptr}"]

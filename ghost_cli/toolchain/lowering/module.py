@@ -49,7 +49,9 @@ class ModuleLowering:
 
     def trap(self, kind: str) -> str:
         if kind not in self.traps:
-            self.traps[kind] = "trap_" + "_".join(kind.split())
+            # a label is a word: the kind's words, anything else in them dropped
+            self.traps[kind] = "trap_" + "_".join("".join(c for c in w if c.isalnum() or c == "_")
+                                                  for w in kind.split())
         return self.traps[kind]
 
     def load_routine(self, n: int) -> str:

@@ -73,3 +73,34 @@ def test_a_backtrace_follows_the_return_addresses_in_static_frames():
     memory[frame:frame + 32] = ret.to_bytes(32, "big")
     frames = zvm_frames(debug, pc, bytes(memory))
     assert [f for f, _ in frames][:2] == [inner, run]
+
+
+def test_a_host_calls_range_outside_memory_is_reported_as_wasm_reports_it():
+    """On ZVM the range is checked before the HOSTCALL; the sidecar's trap site names
+    it, so the error is host_memory_out_of_bounds as on wasm (docs/zvm-lowering.md)."""
+    import pytest
+
+    from ghost_cli.exceptions import ExecutionError
+    from ghost_cli.toolchain.debuginfo import _zvm_trap
+    from ghost_cli.vm.types import CallContext, Limits
+    from ghost_cli.vm.wasm import WasmEngine
+    from ghost_cli.vm.zvm import encode_zvmc, metadata_json
+    from ghost_cli.vm.zvm.engine import ZvmEngine
+
+    wasm = wasmtime.wat2wasm("""(module
+      (import "ghost" "storage_write" (func $w (param i32 i32 i32 i32)))
+      (memory (export "memory") 1)
+      (func (export "run") (call $w (i32.const 0xffffff00) (i32.const 64) (i32.const 0)
+                                    (i32.const 8))))""")
+    code, debug = lower_with_debug(wasm, RUN)
+    assert "host call storage_write: a range outside memory" in debug["traps"].values()
+    ctx = CallContext(caller=bytes(20), address=bytes(20), input=b"", gas_limit=10**6)
+    with pytest.raises(ExecutionError) as on_wasm:
+        WasmEngine(Limits()).execute(wasm, "run", ctx, lambda key: None)
+    zvmc = encode_zvmc(code, metadata_json({"abi": RUN.to_json()}))
+    with pytest.raises(ExecutionError) as on_zvm:
+        ZvmEngine(Limits()).execute(zvmc, "run", ctx, lambda key: None)
+    assert on_zvm.value.code == "invalid_opcode"  # without the sidecar
+    told = _zvm_trap(on_zvm.value, debug, "c")
+    assert told.code == on_wasm.value.code == "host_memory_out_of_bounds"
+    assert told.message == "host call storage_write: a range outside memory (in c)"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .options import Target
+from .options import ReadTarget
 from .output import Output, command
 
 ContractArg = Annotated[str, typer.Argument(help="Contract name from ghost.toml (its build).")]
@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
     @bindings.command("python")
     @command
     def python(out: Output, contract: ContractArg, output: OutFile = None,
-               target: Target = None) -> None:
+               target: ReadTarget = None) -> None:
         """A Python module with a class for the contract (a typed method per function),
         dataclasses for its structs and events, and Enums for its enums; usable over the
         sandbox, a node and the test fixtures (docs/bindings.md)."""
@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
     @bindings.command("zig")
     @command
     def zig(out: Output, contract: ContractArg, output: OutFile = None,
-            target: Target = None) -> None:
+            target: ReadTarget = None) -> None:
         """A Zig module that encodes call data and decodes results for each function of the
         contract (its structs and enums declared); the host has no cross-contract call, so
         it makes none (docs/bindings.md)."""

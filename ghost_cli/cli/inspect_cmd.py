@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from .options import Target, Transport
+from .options import ReadTarget, Transport
 from .output import Output, command
 
 
@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         network: Annotated[str | None, typer.Option(
             "--network", "-n", help="Read the ABI recorded on this network at deploy "
                                     "instead of the local build.")] = None,
-        target: Target = None,
+        target: ReadTarget = None,
         transport: Transport = None,
     ) -> None:
         """Show a contract's ABI: functions (arguments, result, whether they can fail or

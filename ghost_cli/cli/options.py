@@ -35,6 +35,14 @@ Target = Annotated[
                  help="wasm (WebAssembly) or zvm (ZVM bytecode in a .zvmc); default: each "
                       "contract's `target` in ghost.toml."),
 ]
+#: --target of the commands that read a build's ABI (bindings, inspect): without it they
+#: read the newer of the contract's two artifacts (docs/bindings.md).
+ReadTarget = Annotated[
+    str | None,
+    typer.Option("--target", envvar=defaults.ENV_TARGET,
+                 help="wasm (build/NAME.wasm) or zvm (build/NAME.zvmc); default: the newer "
+                      "of the two."),
+]
 PasswordFile = Annotated[
     Path | None,
     typer.Option("--password-file", envvar=defaults.ENV_PASSWORD_FILE,

@@ -272,7 +272,9 @@ def from_json(doc: dict[str, Any]) -> SignedTransaction:
     auth: SingleAuth | MultisigAuth | None = None
     if auth_doc is None:
         return SignedTransaction(tx, None)
-    kind = auth_doc.get("kind") if isinstance(auth_doc, dict) else None
+    if not isinstance(auth_doc, dict):
+        raise TransactionError("malformed transaction file: auth is not an object (or null)")
+    kind = auth_doc.get("kind")
     if kind == "single":
         auth = SingleAuth(_hex(auth_doc, "public_key", "auth.public_key"),
                           _hex(auth_doc, "signature", "auth.signature"))
@@ -283,7 +285,10 @@ def from_json(doc: dict[str, Any]) -> SignedTransaction:
         pairs = []
         for i, entry in enumerate(signatures):
             where = f"auth.signatures[{i}]"
-            member = entry.get("member") if isinstance(entry, dict) else None
+            if not isinstance(entry, dict):
+                raise TransactionError(f"malformed transaction file: {where} is not an "
+                                       "object")
+            member = entry.get("member")
             if member.__class__ is not int:
                 raise TransactionError(f"malformed transaction file: {where}.member is not an "
                                        "integer")

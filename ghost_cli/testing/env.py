@@ -7,7 +7,7 @@ import copy
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,8 @@ class ExpectedRevert:
 @dataclass
 class Outcome:
     """One deploy, call or query as the target-comparison (`--target both`) sees it: what
-    it returned, reverted with and emitted; never its gas, which differs between engines."""
+    it returned, reverted with and emitted; never its gas, which differs between engines.
+    The fields after `sender` are for fuzz replay lines only."""
 
     kind: str
     contract: str
@@ -55,6 +56,18 @@ class Outcome:
     reverted: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     sender: bytes | None = None  # who sent it (fuzz replay lines name a non-default one)
+    # Not compared: whether a failure happens can depend on gas (out of gas on one engine).
+    failed: bool = False  # raised: a revert, out of gas, a trap, refused arguments...
+    used_nonce: bool = False  # failed as a recorded transaction, which used a nonce
+    rolled_back: bool = False  # made inside an `isolated()` block that has ended
+    gas_limit: int | None = None  # the test's own, when it gave one
+
+    def compared(self) -> dict[str, Any]:
+        """The fields `--target both` compares."""
+        return {k: v for k, v in asdict(self).items() if k not in _REPLAY_ONLY}
+
+
+_REPLAY_ONLY = ("failed", "used_nonce", "rolled_back", "gas_limit")
 
 
 class GhostEnv:
@@ -233,12 +246,16 @@ class GhostEnv:
         warped clock, an impersonation and labels come back as they were too."""
         sender, warped, prank = self.sender, self.clock.fixed, self.impersonating
         labels = dict(self.labels)
+        kept = len(self.outcomes)
         with self.sandbox.snapshot():
             try:
                 yield self
             finally:
                 self.sender, self.clock.fixed, self.impersonating = sender, warped, prank
                 self.labels = labels
+                # undone: not for replay lines, but still compared by `--target both`
+                for outcome in self.outcomes[kept:]:
+                    outcome.rolled_back = True
 
     # --- cheatcodes (the sandbox only: nothing here exists on a node network) -----------
 
@@ -332,13 +349,11 @@ class GhostEnv:
                 known = ", ".join(self.artifacts) or "none"
                 raise NotFoundError(f"no built contract {name!r} (built: {known})")
             code = self.artifacts[name].read_bytes()
-        outcome = Outcome("deploy", name, None, tuple(args), sender=self.sender)
-        self.outcomes.append(outcome)
         try:
-            receipt = self.sandbox.deploy(code, args, name=name, signer=self.signer,
-                                          gas_limit=gas_limit)
-        except RevertError as exc:
-            outcome.reverted = exc.reason
+            with _logged(self, "deploy", name, None, args, gas_limit) as outcome:
+                receipt = self.sandbox.deploy(code, args, name=name, signer=self.signer,
+                                              gas_limit=gas_limit)
+        except RevertError:
             raise
         except ExecutionError as exc:  # a constructor's panic: located as a call's is
             if not built:
@@ -443,8 +458,8 @@ class ContractFunction:
 
         env = self.contract._env
         try:
-            with env.traced(), \
-                    _logged(env, "call", self.contract._name, self.name, args) as out:
+            with env.traced(), _logged(env, "call", self.contract._name, self.name, args,
+                                       gas_limit) as out:
                 if env.impersonating is not None:
                     receipt = env.sandbox.call_unsigned(
                         env.impersonating, self.contract._address, self.name, args,
@@ -463,8 +478,8 @@ class ContractFunction:
         """Run read-only; return the decoded result and record nothing."""
         env = self.contract._env
         try:
-            with env.traced(), \
-                    _logged(env, "query", self.contract._name, self.name, args) as out:
+            with env.traced(), _logged(env, "query", self.contract._name, self.name, args,
+                                       gas_limit) as out:
                 receipt = env.sandbox.query(
                     self.contract._address, self.name, args,
                     sender=env.impersonating or env.sender, gas_limit=gas_limit
@@ -499,15 +514,21 @@ def expect_event(receipt: Receipt, name: str, *, emitter: Any = None,
 
 
 @contextmanager
-def _logged(env: GhostEnv, kind: str, contract: str, function: str, args: tuple
-            ) -> Iterator[Outcome]:
-    outcome = Outcome(kind, contract, function, tuple(args),
-                      sender=env.impersonating or env.sender)
+def _logged(env: GhostEnv, kind: str, contract: str, function: str | None, args: tuple,
+            gas_limit: int | None) -> Iterator[Outcome]:
+    # a deploy's sender is never the impersonated one: it is signed by the current sender
+    sender = env.sender if kind == "deploy" else env.impersonating or env.sender
+    outcome = Outcome(kind, contract, function, tuple(args), sender=sender,
+                      gas_limit=gas_limit)
     env.outcomes.append(outcome)
     try:
         yield outcome
-    except RevertError as exc:
-        outcome.reverted = exc.reason
+    except Exception as exc:
+        outcome.failed = True
+        if isinstance(exc, RevertError):
+            outcome.reverted = exc.reason
+        # the executor records a failed transaction (nonce used, a block) with its hash
+        outcome.used_nonce = "tx_hash" in getattr(exc, "details", {})
         raise
 
 

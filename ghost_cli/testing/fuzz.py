@@ -55,19 +55,26 @@ class Step:
     reverted: str | None = None  # the revert reason, when the call reverted
     abi: Any = field(default=None, repr=False, compare=False)  # names structs and enums
 
-    def replay(self, env) -> str:
+    def replay(self, env, *notes: str, gas_limit: int | None = None) -> str:
         args = [cli_value(t, a, self.abi) for t, a in zip(self.types, self.args, strict=True)]
-        # a negative number would read as an option: `--` ends them
+        # a negative number would read as an option: `--` ends them, so options go first
         sep = ["--"] if any(a.startswith("-") for a in args) else []
-        return " ".join(["ghost call", self.contract, self.function, *sep, *args]) \
-            + _as(env, self.sender)
+        return " ".join(["ghost call", self.contract, self.function, *_gas(gas_limit), *sep,
+                         *args]) + _comment(env, self.sender, *notes)
 
 
-def _as(env, sender) -> str:
-    """A replay line's note naming a sender other than the sandbox's default one."""
-    if sender is None or bytes(_address(sender)) == env.sandbox.default_sender:
-        return ""
-    return f"   # as {env.show(sender)}"
+def _comment(env, sender, *notes: str) -> str:
+    """A replay line's comment: the sender when it is not the sandbox's default one (the
+    line sends from that), then `notes`."""
+    if sender is not None and bytes(_address(sender)) != env.sandbox.default_sender:
+        notes = (f"as {env.show(sender)}", *notes)
+    return "   # " + "; ".join(notes) if notes else ""
+
+
+def _gas(limit: int | None) -> list[str]:
+    """The test's own gas limit: the default one may be too small, or, for a call kept
+    because it ran out of gas, too large."""
+    return [] if limit is None else ["--gas-limit", str(limit)]
 
 
 def _address(who) -> bytes:
@@ -113,27 +120,43 @@ def fail(message: str, error: BaseException) -> FuzzFailure:
     return failure
 
 
+#: The comment of a failed transaction kept in the replay lines.
+FAILS_TOO = "fails as in the test: a later deploy's address counts its nonce"
+
+
 def setup_lines(env) -> list[str]:
     """`ghost deploy` / `ghost call` lines recreating what the test did before fuzzing
-    (deploys with their constructor arguments, calls that did not revert)."""
+    (deploys with their constructor arguments, calls that did not fail), leaving out what
+    an `isolated()` block rolled back. A failed transaction still used its sender's nonce,
+    from which a deploy's address comes: it is kept, failing again, when a later deploy
+    from that sender needs it to land at the test's address."""
+    done = [o for o in env.outcomes if o.kind != "query" and not o.rolled_back]
     lines = []
-    for o in env.outcomes:
-        if o.reverted is not None or o.kind == "query":
-            continue
+    for i, o in enumerate(done):
+        notes = ()
+        if o.failed:
+            if not (o.used_nonce and _deploys_later(done[i + 1:], o.sender)):
+                continue
+            notes = (FAILS_TOO,)
         if o.kind == "deploy":
             ctor = _constructor_types(env, o.contract)
             args = "".join(f" --args {cli_value(t, a, env.abis.get(o.contract))}"
                            for t, a in zip(ctor, o.args, strict=False))
-            lines.append(f"ghost deploy {o.contract}{args}{_target(env, o.contract)}"
-                         + _as(env, o.sender))
+            lines.append(" ".join([f"ghost deploy {o.contract}{args}{_target(env, o.contract)}",
+                                   *_gas(o.gas_limit)]) + _comment(env, o.sender, *notes))
         elif o.kind == "cheat":
             lines.append(_cheat_line(env, o))
         elif o.kind == "call":
             types = _function_types(env, o.contract, o.function)
             if types is not None:
                 lines.append(Step(o.contract, o.function, types, o.args, o.sender,
-                                  abi=env.abis.get(o.contract)).replay(env))
+                                  abi=env.abis.get(o.contract)).replay(
+                                      env, *notes, gas_limit=o.gas_limit))
     return lines
+
+
+def _deploys_later(outcomes: list, sender: bytes | None) -> bool:
+    return any(o.kind == "deploy" and not o.failed and o.sender == sender for o in outcomes)
 
 
 def _cheat_line(env, o) -> str:
@@ -234,6 +257,7 @@ class Fuzz:
                                for f in functions for p in _abi_function(f).inputs))
         last: list[tuple] = []
         setup = setup_lines(env)
+        sender = env.impersonating or env.sender  # of the fuzz calls, for their replay
 
         @seed(self.settings.seed)
         @self.settings.hypothesis(runs or self.settings.runs)
@@ -246,7 +270,7 @@ class Fuzz:
         try:
             example()
         except Exception as exc:  # the shrunk example ran last
-            steps = _steps(functions, last[0] if last else ())
+            steps = _steps(functions, last[0] if last else (), sender)
             raise fail(failure_message(env, "fuzzing found a failing input", setup, steps,
                                        exc), exc) from None
 
@@ -262,13 +286,13 @@ def _abi_function(function):
                          f"{function!r}") from None
 
 
-def _steps(functions: list, args: tuple) -> list[Step]:
+def _steps(functions: list, args: tuple, sender: bytes) -> list[Step]:
     steps, pos = [], 0
     for f in functions:
         spec = _abi_function(f)
         n = len(spec.inputs)
         steps.append(Step(f.contract._name, f.name, tuple(p.type for p in spec.inputs),
-                          tuple(args[pos:pos + n]), abi=f.contract._abi))
+                          tuple(args[pos:pos + n]), sender, abi=f.contract._abi))
         pos += n
     return steps
 

@@ -139,9 +139,9 @@ class Invariants:
             run()
         except Exception as exc:  # noqa: BLE001 - the failing sequence ran last
             exc = _shrink(env, runner, list(runner.drawn), exc, senders[0])
-            what = (f"invariant broken after {len(log)} call(s)"
-                    if isinstance(exc, AssertionError) else
-                    f"call {len(log)} of the sequence failed")
+            # a call failed, or else a check did, whatever it raised
+            what = (f"call {len(log)} of the sequence failed" if isinstance(exc, CallFailed)
+                    else f"invariant broken after {len(log)} call(s)")
             exc = exc.error if isinstance(exc, CallFailed) else exc
             raise fail(failure_message(env, what, setup, list(log), exc), exc) from None
 

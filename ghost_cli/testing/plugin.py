@@ -383,13 +383,11 @@ def _compare_targets(item: pytest.Item, report: pytest.TestReport) -> None:
     env = getattr(item, "funcargs", {}).get("ghost_env")
     if callspec is None or env is None or "ghost_target" not in callspec.params:
         return
-    from dataclasses import asdict
-
     target = callspec.params["ghost_target"]
     others = tuple(sorted((k, repr(v)) for k, v in callspec.params.items()
                           if k != "ghost_target"))
     runs = item.config.stash[RUNS].setdefault((item.nodeid.split("[")[0], others), {})
-    runs[target] = [asdict(o) for o in env.outcomes if o.kind != "cheat"]
+    runs[target] = [o.compared() for o in env.outcomes if o.kind != "cheat"]
     if len(runs) < 2 or not report.passed:
         return
     (t1, a), (t2, b) = sorted(runs.items())

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ghost_cli.abi import parse_arg, parse_type
+from ghost_cli.abi import format_address, parse_arg, parse_type
 from ghost_cli.abi.strategies import abi_types
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.config.project import load_project
-from ghost_cli.exceptions import PanicError, TrapError
+from ghost_cli.exceptions import OutOfGasError, PanicError, TrapError
 from ghost_cli.scaffold import new_project
 from ghost_cli.testing.env import GhostEnv
 from ghost_cli.testing.fuzz import Fuzz, FuzzFailure, FuzzSettings
@@ -73,6 +73,43 @@ pub fn safe() bool {
 }
 '''
 
+#: Failures only some senders, some state or one address reach, for the replay lines.
+MARKS = '''//! Failures behind the state, the sender or the contract's own address.
+const ghost = @import("ghost");
+const std = @import("std");
+
+comptime {
+    ghost.exportContract(@This());
+}
+
+const owner = ghost.Value(ghost.Address, "owner");
+
+pub fn init() void {
+    owner.set(ghost.caller());
+}
+
+pub fn add(n: u64) void {
+    ghost.storage.set(u64, "v", ghost.storage.get(u64, "v") + n);
+}
+
+/// Panics for one input while nothing was added.
+pub fn probe(x: u64) void {
+    if (ghost.storage.get(u64, "v") == 0 and x == 1337) @panic("still zero");
+}
+
+/// Panics for one input from anyone but the deployer.
+pub fn hit(x: u64) void {
+    const who = ghost.caller();
+    if (x == 1337 and !std.mem.eql(u8, &who, &owner.get())) @panic("not the deployer");
+}
+
+/// Panics when given its own address.
+pub fn mine(a: ghost.Address) void {
+    const me = ghost.selfAddress();
+    if (std.mem.eql(u8, &a, &me)) @panic("its own address");
+}
+'''
+
 TARGETS = ("wasm", "zvm")
 
 
@@ -82,8 +119,10 @@ def lab(tmp_path_factory):
     targets once."""
     root = new_project("lab", "counter", tmp_path_factory.mktemp("fuzz") / "lab")
     (root / "src" / "planted.zig").write_text(PLANTED)
+    (root / "src" / "marks.zig").write_text(MARKS)
     with (root / "ghost.toml").open("a") as f:
-        f.write('\n[contracts.planted]\nsource = "src/planted.zig"\n')
+        f.write('\n[contracts.planted]\nsource = "src/planted.zig"\n'
+                '\n[contracts.marks]\nsource = "src/marks.zig"\n')
     project = load_project(root)
     artifacts = {t: {r.name: r.path for r in build_project(project, target=t)}
                  for t in TARGETS}
@@ -101,9 +140,9 @@ def env(request, lab):
     sandbox.close()
 
 
-def _deploy_line(env) -> str:
-    """The replay's deploy: planted's ghost.toml target is wasm, so a ZVM run says so."""
-    return "ghost deploy planted" + ("" if env.target == "wasm" else " --target zvm")
+def _deploy_line(env, name: str = "planted") -> str:
+    """The replay's deploy: the lab's ghost.toml targets are wasm, so a ZVM run says so."""
+    return f"ghost deploy {name}" + ("" if env.target == "wasm" else " --target zvm")
 
 
 def test_boundaries_hold_limits_powers_of_two_and_literals():
@@ -377,3 +416,80 @@ def test_a_panic_inside_a_sequence_is_shrunk_to_the_one_call(env):
     assert lines[0].startswith("call 1 of the sequence failed: panic: planted: x == 1337")
     assert lines[-2:] == [f"  {_deploy_line(env)}", "  ghost call planted check 1337 false"]
     assert isinstance(caught.value.error, PanicError)
+
+
+# ---- what the replay lines leave out, keep and note ------------------------------------
+
+def _replay(ghost_at, root, failure: FuzzFailure) -> list[tuple[str, object]]:
+    """Run a failure's replay lines as they are (comments are not run) on the fresh
+    sandbox of the project `root`: each line with its result."""
+    lines = str(failure).split("replay (fresh sandbox):\n", 1)[1].splitlines()
+    return [(line, ghost_at(root, *shlex.split(line, comments=True)[1:]))
+            for line in (text.strip() for text in lines) if not line.startswith("#")]
+
+
+def _reproduces(replayed: list[tuple[str, object]], error: str) -> None:
+    """The last line fails with `error` (exit 6); the others succeed, but those noted as
+    failing in the test too."""
+    *before, (_, last) = replayed
+    for line, result in before:
+        assert result.code == (6 if "# fails as in the test" in line else 0), \
+            (line, result.stderr)
+    assert last.code == 6 and error in last.stderr, last.stderr
+
+
+def test_calls_that_failed_or_were_rolled_back_are_not_replayed(env, lab_copy, ghost_at):
+    m = env.deploy("marks")
+    with pytest.raises(OutOfGasError):
+        m.add(5, gas_limit=30_000)  # refused: nothing was added
+    with env.isolated():  # tried, then rolled back
+        m.add(2**64 - 1)
+        with pytest.raises(PanicError):
+            m.add(1)  # overflows
+    with pytest.raises(FuzzFailure) as caught:
+        Fuzz(env, FuzzSettings())(m.probe)
+    assert str(caught.value).splitlines()[-2:] == [
+        f"  {_deploy_line(env, 'marks')}",
+        "  ghost call marks probe 1337"]
+    _reproduces(_replay(ghost_at, lab_copy, caught.value), "still zero")
+
+
+def test_a_failed_call_whose_nonce_a_later_deploy_counts_on_is_replayed_failing(
+        env, lab_copy, ghost_at):
+    first = env.deploy("marks")
+    with pytest.raises(OutOfGasError):
+        first.add(5, gas_limit=30_000)  # a failed transaction: accounts[0]'s nonce 1
+    second = env.deploy("marks")  # its address comes from accounts[0] and nonce 2
+    with pytest.raises(FuzzFailure) as caught:
+        Fuzz(env, FuzzSettings())(second.mine)
+    assert str(caught.value).splitlines()[-3:] == [
+        "  ghost call marks add --gas-limit 30000 5"
+        "   # fails as in the test: a later deploy's address counts its nonce",
+        f"  {_deploy_line(env, 'marks')}",
+        f"  ghost call marks mine {format_address(second._address)}"]
+    _reproduces(_replay(ghost_at, lab_copy, caught.value), "its own address")
+
+
+@pytest.mark.parametrize("cheat", ["as_caller", "prank"])
+def test_a_failing_fuzz_call_from_another_sender_names_it(env, cheat):
+    m = env.deploy("marks")
+    other = env.accounts[2]
+    with getattr(env, cheat)(other), pytest.raises(FuzzFailure) as caught:
+        Fuzz(env, FuzzSettings())(m.hit)  # panics for 1337 from anyone but the deployer
+    assert str(caught.value).splitlines()[-1] == \
+        f"  ghost call marks hit 1337   # as {env.show(other)}"
+
+
+def test_a_check_raising_another_error_than_an_assert_is_a_broken_invariant(env):
+    c = env.deploy("counter")
+
+    def still_zero():
+        if c.get.query() != 0:
+            raise ValueError("not an assert")
+
+    with pytest.raises(FuzzFailure) as caught:
+        Invariants(env, FuzzSettings(depth=10))(c, still_zero)
+    # the check failed, not the call: "call 1 of the sequence failed" would say otherwise
+    assert str(caught.value).splitlines()[0] == \
+        "invariant broken after 1 call(s): not an assert"
+    assert isinstance(caught.value.error, ValueError)

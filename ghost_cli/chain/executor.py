@@ -207,7 +207,12 @@ class Executor:
         that, carrying `tx_hash` in its details so the receipt can be looked up.
         `verified`: as for `check`."""
         self.check(signed, verified=verified)
-        tx = signed.tx
+        return self.run_checked(signed.tx)
+
+    def run_checked(self, tx: Transaction) -> Receipt:
+        """Run and record `tx` as `submit` does once it passed `check`: a failure in
+        execution is recorded too (nonce used, failed receipt) and raised. Called alone
+        only for the sandbox's impersonated calls, which no key signed."""
         try:
             if tx.kind == "deploy":
                 return self._deploy(tx)

@@ -245,7 +245,7 @@ class Sandbox:
             calldata = self.executor.encode_args(address, function, args)
             tx = self.new_transaction("call", sender, gas_limit=gas_limit, target=address,
                                       function=function, args=calldata)
-            return self.executor._call(tx)  # everything submit() does after the signature check
+            return self.executor.run_checked(tx)  # submit() after its checks
 
     def abi_of(self, address: bytes) -> Abi:
         return self.executor.abi_of(address)

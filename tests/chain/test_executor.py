@@ -284,3 +284,16 @@ def test_a_store_that_reads_the_record_afresh_still_parses_the_abi_once(
         for n in range(1, 4):
             assert sb.call("counter", "increment").result == n
         assert len(parsed) <= 1
+
+
+def test_an_impersonated_call_that_fails_is_recorded_as_a_signed_one_would_be(sandbox,
+                                                                            counter_code):
+    """call_unsigned (the tests' prank): a failure uses the nonce and records a receipt."""
+    sandbox.deploy(counter_code, name="counter")
+    someone = b"\x42" * 20
+    sandbox.call_unsigned(someone, "counter", "add", [2**64 - 1])
+    with pytest.raises(RevertError) as info:
+        sandbox.call_unsigned(someone, "counter", "add", [1])
+    assert sandbox.store.nonce(someone) == 2
+    failed = sandbox.store.receipt(bytes.fromhex(info.value.details["tx_hash"][2:]))
+    assert (failed.status, failed.sender) == ("failed", someone)

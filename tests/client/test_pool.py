@@ -217,7 +217,8 @@ def test_a_resend_refused_as_a_replay_returns_the_first_attempts_receipt(tmp_pat
         node.stop()
 
 
-def test_a_lost_answer_of_a_transaction_that_failed_is_its_error_not_a_success(tmp_path, key):
+def test_a_lost_answer_of_a_transaction_that_failed_is_its_error_not_a_success(tmp_path, key,
+                                                                             counter_code):
     """The first send runs and fails (its gas limit is below the base), and its answer is
     lost: the receipt the pool finds says "failed", and the caller gets the failure, as a
     direct send would give it, never that receipt as if the transaction had succeeded."""
@@ -228,7 +229,7 @@ def test_a_lost_answer_of_a_transaction_that_failed_is_its_error_not_a_success(t
             async with _pool(t, backoff=0.01) as pool:
                 tx = Transaction(chain_id=CHAIN_ID, sender=key.address, nonce=0, kind="deploy",
                                  gas_limit=1_000, expiry=int(time.time()) + 600,
-                                 code=b"\0asm\1\0\0\0")
+                                 code=counter_code)
                 doc = to_json(sign_single(tx, key.secret_key, key.public_key))
                 with pytest.raises(OutOfGasError) as caught:
                     await pool.send_transaction(doc)

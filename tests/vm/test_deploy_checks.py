@@ -109,14 +109,16 @@ def test_contracts_that_can_never_be_called_are_refused(
     assert nothing_compiled(sandbox, cache_dir)
 
 
-def test_deploy_gas_is_checked_before_the_code_is_even_parsed(
+def test_deploy_gas_is_checked_after_the_refusals_and_before_the_compile(
         sandbox: Sandbox, cache_dir: Path) -> None:
     code = contract()
     with pytest.raises(OutOfGasError, match="deploying"):
         sandbox.deploy(code, gas_limit=gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(code) - 1)
-    # Not even a module: the gas check alone refuses it.
-    with pytest.raises(OutOfGasError, match="deploying"):
+    # Not even a module: refused (nothing recorded) whatever the gas limit.
+    nonce = sandbox.store.nonce(sandbox.default_sender)
+    with pytest.raises(InvalidModuleError):
         sandbox.deploy(b"\0asm" + bytes(100_000), gas_limit=gas.TX_BASE)
+    assert sandbox.store.nonce(sandbox.default_sender) == nonce
     assert nothing_compiled(sandbox, cache_dir)
 
 

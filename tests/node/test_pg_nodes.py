@@ -180,7 +180,7 @@ def test_database_restart_under_load_is_a_retryable_error_then_reconnects(
         [docs] = _streams(node, counter, senders=1, per_sender=40, seed=100)
         acked: list[tuple[dict, dict]] = []
         errors: list[dict] = []
-        restarted = threading.Event()
+        restarted, stopped = threading.Event(), threading.Event()
 
         def send_all() -> None:
             with httpx.Client(timeout=30) as http:
@@ -190,6 +190,8 @@ def test_database_restart_under_load_is_a_retryable_error_then_reconnects(
                     if "result" in reply:
                         acked.append((docs[i], reply["result"]))
                         i += 1
+                        if len(acked) == 5:  # the rest is sent with the database away
+                            stopped.wait(60)
                     elif reply["error"]["data"]["code"] == "bad_nonce" and restarted.is_set():
                         i += 1  # committed, but the answer was lost with the connection
                     else:
@@ -203,6 +205,7 @@ def test_database_restart_under_load_is_a_retryable_error_then_reconnects(
         while len(acked) < 5:
             time.sleep(0.05)
         pg_cluster.stop("fast")
+        stopped.set()
         with httpx.Client(timeout=30) as http:
             down = _post(http, node.url, "ghost_nodeInfo")["error"]
         assert (down["code"], down["data"]["code"]) == (-32054, "store_unavailable")

@@ -212,6 +212,11 @@ def test_database_restart_under_load_is_a_retryable_error_then_reconnects(
         assert "retry" in down["message"]
         health = _health_until(node.url, 503)  # a load balancer takes the node out
         assert health.json()["error"]["code"] == "store_unavailable"
+        # The sender's request in flight may wait seconds for the database before it
+        # fails: give it that, or a restart now could let it succeed instead.
+        deadline = time.monotonic() + 60
+        while not errors and time.monotonic() < deadline:
+            time.sleep(0.05)
         restarted.set()
         pg_cluster.start()
         assert _health_until(node.url, 200).json()["ok"] is True  # and back in

@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..exceptions import CompileError
+from ..vm.wasm_instructions import CodeReader, UnsupportedEncoding, read_instr
 from ..vm.wasm_module import encode_uleb, parse_module
-from .lowering.instructions import CodeReader, UnsupportedEncoding, read_instr
 
 #: The module the probe function is imported from.
 PROBE_MODULE = "ghost_coverage"

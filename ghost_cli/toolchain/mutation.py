@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 
 from ..exceptions import InvalidModuleError
 from ..vm.host_table import BY_NAME, HOST_MODULE
-from ..vm.wasm_module import parse_module
-from .lowering.instructions import (
+from ..vm.wasm_instructions import (
     BLOCKTYPE,
     CALL_INDIRECT,
     F32,
@@ -43,6 +42,7 @@ from .lowering.instructions import (
     CodeReader,
     read_blocktype,
 )
+from ..vm.wasm_module import parse_module
 
 _GLOBAL, _ELEMENT, _CODE = 6, 9, 10
 _CALL, _CALL_INDIRECT, _RETURN_CALL, _RETURN_CALL_INDIRECT = 0x10, 0x11, 0x12, 0x13

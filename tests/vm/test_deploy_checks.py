@@ -200,3 +200,36 @@ def test_a_module_with_too_many_functions_is_refused_before_compiling(
         f"invalid WebAssembly module: it defines {MAX_FUNCTIONS + 2} functions, "
         f"at most {MAX_FUNCTIONS} allowed")
     assert nothing_compiled(sandbox, cache_dir)
+
+
+def _nested_loops(n_locals: int, loops: int, *, consts: int = 0) -> str:
+    """A function using all its locals inside `loops` nested loops (what makes Cranelift's
+    compile grow with locals squared times loops), plus `consts` `i32.const 3`s, whose
+    0x03 bytes look like `loop`s to anything that does not decode."""
+    uses = "".join(f"(local.set {i} (i32.add (local.get {i}) (local.get {(i + 1) % n_locals})))"
+                   for i in range(n_locals))
+    pads = "(drop (i32.const 3))" * consts
+    return (f"(func $bomb (local {'i32 ' * n_locals}) {pads}" + "(loop " * loops + uses
+            + ")" * loops + ")")
+
+
+def test_a_module_whose_compile_would_outrun_its_deploy_gas_is_refused_before_compiling(
+        sandbox: Sandbox, cache_dir: Path) -> None:
+    """1,000 locals across 400 loops: a 12 KB module, 0.4 s of compile; 2,000 across
+    2,000 took 11 s (docs/host-abi.md, "Deploy checks")."""
+    from ghost_cli.vm.wasm.checks import MAX_LOCAL_LOOPS
+
+    with pytest.raises(InvalidModuleError) as info:
+        sandbox.deploy(contract(GET + _nested_loops(1000, 400)), gas_limit=gas.MAX_TX_GAS)
+    assert info.value.message == (
+        f"invalid WebAssembly module: its functions' locals squared times loops come to "
+        f"400,000,000, at most {MAX_LOCAL_LOOPS:,} allowed (it would take longer to compile "
+        "than a deploy pays for)")
+    assert nothing_compiled(sandbox, cache_dir)
+    assert sandbox.store.height() == 0
+
+
+def test_loops_are_counted_as_instructions_not_as_bytes(sandbox: Sandbox) -> None:
+    """2,000 locals and 200 `i32.const 3` but a single loop: 4 million, far under."""
+    code = contract(GET + _nested_loops(2000, 1, consts=200))
+    assert sandbox.deploy(code, gas_limit=gas.MAX_TX_GAS).address

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...exceptions import CompileError
-from .instructions import CodeReader, Instr, UnsupportedEncoding, read_instr
+from ...vm.wasm_instructions import CodeReader, Instr, UnsupportedEncoding, read_instr
 from .wasm_code import Program
 
 

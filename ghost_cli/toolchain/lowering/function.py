@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...exceptions import CompileError
+from ...vm.wasm_instructions import Instr
 from .hostcalls import host_call, lower_host_call, unlowered
-from .instructions import Instr
 from .layout import FP_SLOT
 from .memory import ACCESS
 from .numeric import MASK, NUMERIC

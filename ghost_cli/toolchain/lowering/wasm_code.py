@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from ...exceptions import CompileError
 from ...vm.host_table import HOST_MODULE
+from ...vm.wasm_instructions import CodeReader
 from ...vm.wasm_module import FuncType, WasmModule, parse_module
-from .instructions import CodeReader
 
 _TABLE, _MEMORY, _GLOBAL, _START, _ELEMENT, _CODE, _DATA = 4, 5, 6, 8, 9, 10, 11
 _VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .instructions import Instr
+from ...vm.wasm_instructions import Instr
 
 _ALL = None  # the state of dead code: every local counts as written
 

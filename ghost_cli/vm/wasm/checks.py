@@ -26,6 +26,15 @@ ENTRY_SIGNATURE = "() -> ()"
 #: bytes (25,000 one-instruction functions, 547 KB: 12 s to compile on a loaded machine);
 #: ghost's Zig contracts define 8-25.
 MAX_FUNCTIONS = 4096
+#: Cranelift gives a loop header a block parameter per local live across it, and its
+#: compile of a function grew with locals squared times loops (about 1 ns each, measured
+#: 2026-12-07 from 100 to 8,000 locals and 1 to 4,000 nested loops), whatever the
+#: module's size: 2,000 locals across 2,000 loops is a 26 KB module that took 11 s and
+#: hundreds of MB to compile, for 5 million gas of deploy. The sum over a module's
+#: functions is kept under this, about 0.3 s of compile; ghost's Zig contracts come to
+#: a few thousand (at most 52 locals and 3 loops in a function).
+MAX_LOCAL_LOOPS = 300_000_000
+_CODE_SECTION = 10
 
 
 def signature_text(params: tuple[str, ...] | tuple[tuple[str, str], ...],
@@ -84,6 +93,7 @@ def precheck(code: bytes, limits: Limits) -> None:
         raise InvalidModuleError(
             f"invalid WebAssembly module: it defines {len(module.function_types)} functions, "
             f"at most {MAX_FUNCTIONS} allowed")
+    check_compile_cost(code, module)
     for imp in module.imports:
         row = BY_NAME.get(imp.name) if imp.module == HOST_MODULE else None
         want = signature_text(row.params, row.results) if row else None
@@ -127,3 +137,52 @@ def precheck(code: bytes, limits: Limits) -> None:
             raise InvalidModuleError(
                 f"invalid contract: ABI function '{fn.name}' is exported with type {sig}; "
                 f"contract functions take and return nothing ({ENTRY_SIGNATURE})")
+
+
+def check_compile_cost(code: bytes, module) -> None:
+    """Refuse a module whose locals squared times loops (MAX_LOCAL_LOOPS) would make its
+    compile take far longer than its deploy gas pays for. Loops are counted exactly only
+    where a quick upper bound (every 0x03 byte of a body taken for a `loop`) could pass the
+    limit, so an ordinary contract is not decoded at all."""
+    from ghost_cli.vm.wasm_module import ByteReader
+
+    section = next((s for s in module.sections if s.id == _CODE_SECTION), None)
+    if section is None:
+        return
+    r = ByteReader(code, section.content_start, section.end)
+    bodies = []
+    for index in range(r.u32()):
+        size = r.u32()
+        body = ByteReader(code, r.pos, r.pos + size)
+        r.take(size)
+        kind = module.function_types[index] if index < len(module.function_types) else None
+        n_locals = len(module.types[kind].params) if kind is not None else 0
+        for _ in range(body.u32()):  # (count, type) runs; every local counts alike
+            n_locals += body.u32()
+            body.byte()
+        bodies.append((n_locals, body.pos, body.end))
+    bound = sum(n * n * code.count(3, start, end) for n, start, end in bodies)
+    if bound <= MAX_LOCAL_LOOPS:
+        return
+    total = sum(n * n * _loops(code, start, end) for n, start, end in bodies)
+    if total > MAX_LOCAL_LOOPS:
+        raise InvalidModuleError(
+            f"invalid WebAssembly module: its functions' locals squared times loops come to "
+            f"{total:,}, at most {MAX_LOCAL_LOOPS:,} allowed (it would take longer to "
+            "compile than a deploy pays for)")
+
+
+def _loops(code: bytes, start: int, end: int) -> int:
+    """The `loop` instructions of one body; every 0x03 byte from the first instruction
+    the decoder cannot frame on (a bound, never fewer than there are)."""
+    from ghost_cli.vm.wasm_instructions import CodeReader, UnsupportedEncoding, read_instr
+
+    r = CodeReader(code, start, end)
+    count = 0
+    try:
+        while r.pos < r.end:
+            if read_instr(r).name == "loop":
+                count += 1
+    except UnsupportedEncoding as exc:
+        count += code.count(3, exc.offset, end)
+    return count

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...vm.wasm_module import ByteReader
+from .wasm_module import ByteReader
 
 # Immediate kinds.
 NONE = ""

@@ -220,3 +220,21 @@ def test_a_panic_stops_the_call_at_once(engine: WasmEngine, function: str) -> No
     assert info.value.details["logs"] == []  # nothing after the panic ran
     assert info.value.gas_used < 20_000  # the host call's price, not the limit
     assert info.value.details["frames"]  # located like a trap's
+
+
+def test_memory_a_call_grows_is_paid_per_page(engine: WasmEngine) -> None:
+    """docs/host-abi.md, "Pricing": MEMORY_PAGE per page grown, charged as the call
+    returns; the pages a module starts with are not charged."""
+    from ghost_cli.vm.gas import MEMORY_PAGE
+
+    grow = '(func (export "grow") (drop (memory.grow (i32.const {n}))))'
+    used = [engine.execute(wat_module(grow.format(n=n)), "grow", make_ctx(gas=10**7),
+                           {}.get).gas_used for n in (0, 1, 10)]
+    # (plus wasmtime's own fuel for memory.grow: 1 a page)
+    assert used[1] - used[0] == MEMORY_PAGE + 1 and used[2] - used[0] == 10 * MEMORY_PAGE + 10
+    started = wat_module(grow.format(n=0), memory='(memory (export "memory") 40)')
+    assert engine.execute(started, "grow", make_ctx(gas=10**7), {}.get).gas_used == used[0]
+    with pytest.raises(OutOfGasError) as info:  # it could not pay for what it grew
+        engine.execute(wat_module(grow.format(n=10)), "grow",
+                       make_ctx(gas=used[2] - 1), {}.get)
+    assert info.value.gas_used == used[2] - 1

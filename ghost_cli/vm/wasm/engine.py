@@ -287,6 +287,7 @@ class WasmEngine:
                 frame.start()
                 with self._ticker:
                     self._run(compiled, function, frame)
+                frame.charge_memory_grown()
                 if frame.gas_left() < 0:  # overdrawn between two of wasmtime's fuel checks
                     raise frame.out_of_gas()
                 return Outcome(
@@ -308,6 +309,7 @@ class WasmEngine:
         try:
             instance = raw_calls.instantiate(store, compiled.pre)
             frame.memory = raw_calls.memory(store, instance, MEMORY_EXPORT)
+            frame.initial_pages = frame.memory.size(store) if frame.memory else 0
             raw_calls.call_entry(store, instance, function)
         except wasmtime.Trap as trap:
             if frame.error is not None:

@@ -16,6 +16,7 @@ import wasmtime
 from wasmtime import _bindings
 
 from ghost_cli.exceptions import GhostError, HostMemoryError, OutOfGasError
+from ghost_cli.vm.gas import MEMORY_PAGE
 from ghost_cli.vm.log_limit import LogBuffer
 from ghost_cli.vm.types import CallContext, Event, Limits, StorageReader
 
@@ -56,6 +57,7 @@ class CallFrame:
     store: wasmtime.Store
     limits: Limits
     memory: wasmtime.Memory | None = None
+    initial_pages: int = 0  # linear memory's size when instantiated: growth is charged
     overlay: dict[bytes, bytes | None] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     logs: LogBuffer = field(default_factory=LogBuffer)  # capped: gas.MAX_LOG_BYTES
@@ -113,6 +115,14 @@ class CallFrame:
 
     def out_of_gas(self) -> OutOfGasError:
         return OutOfGasError.burnt(self.ctx.gas_limit)
+
+    def charge_memory_grown(self) -> None:
+        """Pay, as the call returns, for the pages it grew its memory by (MEMORY_PAGE)."""
+        if self.memory is None:
+            return
+        grown = self.memory.size(self.store) - self.initial_pages
+        if grown > 0:
+            self.charge("memory.grow", grown * MEMORY_PAGE)
 
     def charge(self, function: str, price: int) -> None:
         """Take a host-call price out of the store's fuel, so wasm and host gas are one pool."""

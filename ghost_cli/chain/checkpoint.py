@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..crypto.proof import ListProof, list_prove, list_root, verify_list_proof
 from ..exceptions import NotFoundError, UsageError
+from ..hexbytes import from_hex_digits
 
 if TYPE_CHECKING:
     from .store import StateStore
@@ -84,8 +85,9 @@ def _count(value: Any) -> int:
 
 
 def _root(text: Any) -> bytes:
-    raw = bytes.fromhex(text[2:]) if text.startswith("0x") else b""
-    if len(raw) != 32:
+    # strict: bytes.fromhex alone skips whitespace, so "0x 11 11 ..." would pass
+    raw = from_hex_digits(text[2:]) if text.startswith("0x") else None
+    if raw is None or len(raw) != 32:
         raise ValueError(f"{text!r} is not 0x and 32 bytes of hex")
     return raw
 

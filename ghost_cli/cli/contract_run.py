@@ -37,12 +37,15 @@ def run(out: Output, contract, function, args, network=None, gas_limit=None, *, 
         with tracing(net, contract, trace, out) as steps, \
                 call_tracing(net, verbose, out, project) as recorder, \
                 located(project, contract):
+            proven = None
             if commit:
                 receipt = net.call(contract, function, values, gas_limit=gas_limit,
                                    signer=signer)
+            elif prove:
+                receipt, proven = _proven_query(out, project, net, contract, function,
+                                                values, gas_limit)
             else:
                 receipt = net.query(contract, function, values, gas_limit=gas_limit)
-        proven = _prove(project, net, contract, function, values, receipt) if prove else None
         data = {"contract": contract, **receipt_json(receipt, abi_lookup(net))}
         if recorder is not None:
             data["call_trace"] = recorder.to_json()  # reads ABIs: while the network is open
@@ -70,12 +73,42 @@ def located(project, contract: str) -> Iterator[None]:
         raise
 
 
-def _prove(project, net, contract: str, function: str, values, receipt):
-    """Re-run the query over proven state (ghost_cli.client.prove) and hold the node to it."""
+def _proven_query(out: Output, project, net, contract: str, function: str, values,
+                  gas_limit):
+    """`ghost query --prove`: the node's answer, held to the run over proven state. A
+    failure (a revert) is an answer too: a node could fake one to hide a result."""
+    from ..exceptions import ExecutionError
+
+    try:
+        receipt = net.query(contract, function, values, gas_limit=gas_limit)
+    except ExecutionError as exc:
+        proven = _prove(project, net, contract, function, values, exc, gas_limit)
+        exc.details["proof"] = proven.to_json()
+        out.info(_proven_line(proven, "the failure"))
+        raise
+    return receipt, _prove(project, net, contract, function, values, receipt, gas_limit)
+
+
+def _proven_line(proven, what: str) -> str:
+    where = (f"checkpoint {proven.checkpoint_height}" if proven.checkpoint_height
+             is not None else f"height {proven.height}, not yet checkpointed")
+    return (f"proven: {what} recomputed here from {len(proven.reads)} storage value(s) "
+            f"verified against state root 0x{proven.state_root.hex()} ({where})")
+
+
+def _failure(error) -> tuple:
+    """What of a failure the node must have got right: its kind, and the contract's own
+    words (a revert's reason, a panic's message). Gas and wording are the node's."""
+    return error.code, error.details.get("reason"), error.details.get("panic")
+
+
+def _prove(project, net, contract: str, function: str, values, answer, gas_limit=None):
+    """Re-run the query over proven state (ghost_cli.client.prove) and hold the node's
+    answer (a receipt, or the ExecutionError it reported) to it."""
     from ..chain.network import PROOFS, require
     from ..client.prove import matching_code, prove_query
     from ..config import defaults as d
-    from ..exceptions import CryptoError, UsageError
+    from ..exceptions import CryptoError, ExecutionError, UsageError
 
     require(net, PROOFS, "--prove is for node networks: the sandbox's state is already "
                          "on this machine")
@@ -89,8 +122,22 @@ def _prove(project, net, contract: str, function: str, values, receipt):
         raise UsageError(f"--prove re-runs {function} on this project's build of {contract}, "
                          "and no build here is the deployed code: run `ghost build` on the "
                          "deployed version")
-    proven = prove_query(net, address, function, values, code)
-    if proven.return_data != receipt.return_data:
-        raise CryptoError(f"the node answered 0x{receipt.return_data.hex()}, but its proven "
+    proven = prove_query(net, address, function, values, code, gas_limit=gas_limit)
+    said = _failure(answer) if isinstance(answer, ExecutionError) else None
+    proved = None if proven.error is None else _failure(proven.error)
+    if said != proved:
+        raise CryptoError(f"the node answered {_said(answer)}, but its proven state gives "
+                          f"{_said(proven.error or proven)}")
+    if said is None and proven.return_data != answer.return_data:
+        raise CryptoError(f"the node answered 0x{answer.return_data.hex()}, but its proven "
                           f"state gives 0x{proven.return_data.hex()}")
     return proven
+
+
+def _said(answer) -> str:
+    """A result's return data, or a failure's message, for a mismatch's message."""
+    from ..exceptions import ExecutionError
+
+    if isinstance(answer, ExecutionError):
+        return f"the failure {answer.message[:200]!r} ({answer.code})"
+    return f"0x{answer.return_data.hex()}"

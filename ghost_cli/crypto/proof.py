@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import CryptoError
+from ..hexbytes import from_hex_digits
 from .hashing import ADDRESS_LEN, keccak256
 
 HASH_LEN = 32
@@ -179,9 +180,9 @@ class Proof:
 def _hash32(text: str) -> bytes:
     if not isinstance(text, str) or not text.startswith("0x"):
         raise ValueError(f"expected a 0x-prefixed hash, got {text!r}")
-    raw = bytes.fromhex(text[2:])
-    if len(raw) != HASH_LEN:
-        raise ValueError(f"expected {HASH_LEN} bytes, got {len(raw)}")
+    raw = from_hex_digits(text[2:])  # strict: bytes.fromhex alone skips whitespace
+    if raw is None or len(raw) != HASH_LEN:
+        raise ValueError(f"{text[:70]!r} is not 0x and {HASH_LEN} bytes of hex")
     return raw
 
 

@@ -129,6 +129,9 @@ def test_checkpoint_json_round_trip(store):
     ("height", True), ("height", 2.9), ("height", "2"), ("height", -1), ("tx_count", 1.5),
     ("time_ms", None), ("state_root", "0x01"), ("state_root", "0x" + "00" * 33),
     ("receipts_root", "00" * 32), ("receipts_root", "0x" + "zz" * 32), ("first_height", 3),
+    # bytes.fromhex skips whitespace: 32 bytes spelled with spaces are still not 0x + 64 hex
+    ("state_root", "0x" + "11" * 32 + " "), ("state_root", "0x " + "11 " * 32),
+    ("receipts_root", "0x" + "22" * 32 + "\n"),
 ])
 def test_a_tampered_checkpoint_is_refused_not_coerced(store, field, value):
     """A checkpoint document is parsed exactly: nothing is rounded, shortened or read as

@@ -1,8 +1,10 @@
 """`ghost node migrate`: a chain copied SQLite -> PostgreSQL -> SQLite keeps its state
-root, rows, receipts, names and its choice of state history; a non-empty target is
-refused and left as it was, a source without a chain is not found and left as it was."""
+root, rows, receipts, names and its choice of state history; a non-empty target (a chain,
+or another application's tables) is refused and left as it was, a source without a chain
+is not found and left as it was."""
 
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -12,7 +14,8 @@ import pytest
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.chain.store import open_store
 from ghost_cli.chain.store.migrate import migrate
-from ghost_cli.chain.store.sql import HISTORY_META
+from ghost_cli.chain.store.records import TABLES
+from ghost_cli.chain.store.sql import HISTORY_META, SqlStore
 from ghost_cli.exceptions import NotFoundError, StateError
 
 pytestmark = pytest.mark.slow
@@ -118,3 +121,113 @@ def test_an_unreachable_database_is_one_line_and_exit_8(tmp_path):
     assert done.returncode == 8
     [line] = done.stderr.splitlines()  # not the connection pool's retries as well
     assert "Connection refused" in line and "hunter2" not in line
+
+
+def _chain(path, counter_code, *, authenticated=True):
+    """A counter deployed and incremented twice: a chain with state history when
+    `authenticated` (else a sandbox's: no state tree)."""
+    with Sandbox(path, clock=lambda: 1_700_000_000, authenticated=authenticated) as sb:
+        sb.deploy(counter_code, name="counter")
+        sb.call("counter", "increment")
+        sb.call("counter", "increment")
+    return path
+
+
+def _sqlite_app(path, *tables):
+    with sqlite3.connect(path) as db:
+        for table in tables:
+            db.execute(f"CREATE TABLE {table} (x)")
+            db.execute(f"INSERT INTO {table} VALUES (1)")
+    db.close()
+    return path
+
+
+def test_another_applications_sqlite_database_is_refused_and_left_as_it_was(
+        tmp_path, counter_code):
+    source = _chain(tmp_path / "n0.db", counter_code)
+    app = _sqlite_app(tmp_path / "app.db", "t")
+    before = app.read_bytes()
+    done = subprocess.run([sys.executable, "-m", "ghost_cli", "node", "migrate", "--from",
+                           str(source), "--to", str(app)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 8, done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: {app} holds tables that are not ghost's (t); migrate into an empty store"]
+    assert app.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db", "n0.db"]  # no -wal
+
+
+def test_a_chain_beside_another_applications_table_is_refused_too(tmp_path, counter_code):
+    """Ghost's tables do not make the file ghost's: the other table is still there."""
+    source = _chain(tmp_path / "n0.db", counter_code)
+    mixed = _chain(tmp_path / "mixed.db", counter_code)
+    _sqlite_app(mixed, "notes")
+    with pytest.raises(StateError, match=r"not ghost's \(notes\)"):
+        migrate(source, mixed)
+
+
+def test_a_sqlite_target_holding_a_chain_is_refused_before_it_is_opened(
+        tmp_path, counter_code):
+    source = _chain(tmp_path / "n0.db", counter_code)
+    migrate(source, tmp_path / "copy.db")
+    for p in tmp_path.glob("copy.db-*"):
+        p.unlink()
+    before = (tmp_path / "copy.db").read_bytes()
+    with pytest.raises(StateError, match="already holds a chain"):
+        migrate(source, tmp_path / "copy.db")
+    assert (tmp_path / "copy.db").read_bytes() == before
+
+
+def test_an_empty_ghost_store_is_an_empty_target(tmp_path, counter_code):
+    source = _chain(tmp_path / "n0.db", counter_code)
+    open_store(tmp_path / "empty.db").close()  # ghost's tables, no rows
+    assert migrate(source, tmp_path / "empty.db").height == 3
+
+
+def test_every_table_of_a_chain_with_a_tree_is_compared_row_for_row(
+        tmp_path, counter_code, monkeypatch):
+    """The state history is copied, not rebuilt, when the source's tree is current: a
+    copy that lost its rows does not verify, though its state root still does."""
+    source = _chain(tmp_path / "n0.db", counter_code)
+    src = open_store(source)
+    try:
+        assert all(sum(1 for _ in src.export_rows(t)) for t in ("storage_log", "meta"))
+    finally:
+        src.close()
+    real = SqlStore.import_rows
+
+    def losing_the_history(self, table, rows):
+        rows = list(rows)  # read (and so counted) in full
+        real(self, table, [] if table == "storage_log" else rows)
+
+    monkeypatch.setattr(SqlStore, "import_rows", losing_the_history)
+    with pytest.raises(StateError, match="is incomplete"):
+        migrate(source, tmp_path / "copy.db")
+
+
+def test_a_chain_without_a_tree_gets_one_and_reports_the_copys_rows(tmp_path, counter_code):
+    """A sandbox's chain keeps no tree: the copy's verifying open builds it (its nodes and
+    meta row), checked by the state root; the report counts the rows the copy holds."""
+    source = _chain(tmp_path / "sandbox.db", counter_code, authenticated=False)
+    report = migrate(source, tmp_path / "copy.db")
+    copy = open_store(tmp_path / "copy.db")
+    try:
+        assert report.rows == {t: sum(1 for _ in copy.export_rows(t)) for t in TABLES}
+        assert report.rows["state_nodes"] > 0 and report.rows["meta"] > 0
+    finally:
+        copy.close()
+
+
+def test_a_postgresql_target_with_another_applications_table_is_refused_and_left_as_it_was(
+        tmp_path, counter_code, pg_cluster):
+    source = _chain(tmp_path / "n0.db", counter_code)
+    pg = pg_cluster.new_database()
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute("CREATE TABLE notes (body TEXT)")
+        conn.execute("CREATE SCHEMA chain")
+    with pytest.raises(StateError, match=r"not ghost's \(notes\)"):
+        migrate(source, pg)
+    with psycopg.connect(pg) as conn:
+        assert conn.execute("SELECT to_regclass('ghost_schema')").fetchone()[0] is None
+    # a schema of its own in that database is empty: ghost's tables never meet `notes`
+    assert migrate(source, f"{pg}?options=-csearch_path%3Dchain").height == 3

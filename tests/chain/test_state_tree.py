@@ -249,6 +249,16 @@ def test_malformed_proof_encodings_raise_crypto_error():
             Proof.from_json(bad)
 
 
+@pytest.mark.parametrize("spaced", ["0x" + "ab" * 32 + " ", "0x " + "ab " * 32,
+                                    "0x" + "ab" * 32 + "\n", " 0x" + "ab" * 32])
+def test_a_hash_with_whitespace_in_a_json_proof_is_malformed(spaced):
+    """`bytes.fromhex` skips whitespace: a hash is exactly 0x and 64 hex digits."""
+    for bad in ({"siblings": [spaced], "leaf": None},
+                {"siblings": [], "leaf": {"path": "0x" + "00" * 32, "value_hash": spaced}}):
+        with pytest.raises(CryptoError, match="malformed state proof"):
+            Proof.from_json(bad)
+
+
 def test_a_hand_built_proof_of_the_wrong_types_is_false_not_an_error():
     """verify_proof is total (state.md): whatever a Proof holds, the answer is a bool."""
     tree, _ = populated(5)

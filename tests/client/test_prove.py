@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import pytest
 
+from ghost_cli.cli.contract_run import run
+from ghost_cli.cli.output import Output
 from ghost_cli.client.prove import prove_query
 from ghost_cli.client.remote import RemoteNetwork
 from ghost_cli.client.rpc_client import SyncGhostClient
 from ghost_cli.config.project import NetworkConfig
 from ghost_cli.crypto.keypair import KeyPair
-from ghost_cli.exceptions import CryptoError
+from ghost_cli.exceptions import (
+    CryptoError,
+    HeightUnavailableError,
+    RevertError,
+    StateError,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -89,8 +96,15 @@ class MalformedCheckpointNode(SyncGhostClient):
         return self.answer
 
 
-@pytest.mark.parametrize("answer", [[1, 2], {"height": 3}, {"height": "3", "state_root": "0x"},
-                                    "checkpoint"])
+_CHECKPOINT = {"height": 1, "receipts_root": "0x" + "00" * 32, "tx_count": 0,
+               "first_height": 0, "time_ms": 0}
+
+
+@pytest.mark.parametrize("answer", [
+    [1, 2], {"height": 3}, {"height": "3", "state_root": "0x"}, "checkpoint",
+    # a root that is not 0x and 32 bytes of hex: not merely "another root"
+    {**_CHECKPOINT, "state_root": "0x12"}, {**_CHECKPOINT, "state_root": "0x" + "11" * 32 + " "},
+])
 def test_a_malformed_checkpoint_is_a_crypto_error_not_a_traceback(node, built_project, answer):
     config, address, code = _counter_at_one(node, built_project, b"\x0b")
     client = MalformedCheckpointNode(config.url, ca=config.ca)
@@ -141,3 +155,100 @@ def test_proofs_are_taken_at_the_roots_height_while_blocks_are_written(node, bui
         proven = prove_query(net, address, "get", [], code)
         assert proven.result == 1  # the value at the root's height, not a later one
         assert writer.query("counter", "get").result == 2
+
+
+def _flip(root: str) -> str:
+    return root[:-1] + ("0" if root[-1] != "0" else "1")
+
+
+class MalformedRootNode(SyncGhostClient):
+    def node_info(self):
+        return {**super().node_info(), "state_root": "0x1234"}
+
+
+class OtherInfoRootNode(SyncGhostClient):
+    """Reports one root, then proves against another at that same height."""
+
+    def node_info(self):
+        info = super().node_info()
+        return {**info, "state_root": _flip(info["state_root"])}
+
+
+class OtherProofRootNode(SyncGhostClient):
+    def get_proof(self, address, key, height=None):
+        doc = super().get_proof(address, key, height)
+        return {**doc, "state_root": _flip(doc["state_root"])}
+
+
+class NoHistoryNode(SyncGhostClient):
+    """A `--no-state-history` node whose chain moved on after each ghost_nodeInfo."""
+
+    def get_proof(self, address, key, height=None):
+        raise HeightUnavailableError("this state database keeps no state history")
+
+
+def test_a_malformed_or_different_root_is_a_crypto_error_not_a_moving_state(
+        node, built_project):
+    """Proofs are asked at the reported root's height: another root there is the node's
+    lie (exit 11), not the state moving on (exit 8); only a node without state history,
+    whose earlier height is gone, is tried again and then exit 8."""
+    config, address, code = _counter_at_one(node, built_project, b"\x0e")
+    for client, error, match in [
+            (MalformedRootNode, CryptoError, "state root is malformed"),
+            (OtherInfoRootNode, CryptoError, "is against state root"),
+            (OtherProofRootNode, CryptoError, "is against state root"),
+            (NoHistoryNode, StateError, "kept changing while proving")]:
+        with RemoteNetwork(config, client=client(config.url, ca=config.ca)) as net, \
+                pytest.raises(error, match=match):
+            prove_query(net, address, "get", [], code)
+
+
+def _local_network(ghost, node) -> None:
+    assert ghost("keys", "new", "alice").code == 0
+    assert ghost("network", "add", "local", "--url", f"quic://{node.bound['quic']}",
+                 "--ca", node.bound["ca"]).code == 0
+    assert ghost("deploy", "--network", "local", "--key", "alice").code == 0
+    assert ghost("call", "counter", "add", "1", "--network", "local", "--key", "alice").code == 0
+
+
+MAX_U64 = str(2**64 - 1)
+
+
+def test_a_revert_the_proven_run_reproduces_is_exit_6_with_its_proof(ghost, node, project):
+    _local_network(ghost, node)
+    proved = ghost("query", "counter", "add", MAX_U64, "--network", "local", "--prove",
+                   "--json")
+    assert proved.code == 6, proved.stderr
+    error = proved.json["error"]
+    assert error["code"] == "reverted" and error["details"]["reason"] == "Overflow"
+    proof = error["details"]["proof"]
+    assert proof["verified"] and proof["result"] is None
+    assert proof["reads"] == [{"key": "0x" + b"count".hex(), "value": "0x01" + "00" * 7}]
+    assert "proven: the failure recomputed here from 1 storage value(s)" in ghost(
+        "query", "counter", "add", MAX_U64, "--network", "local", "--prove").stderr
+
+
+def _fake_query(answer):
+    """SyncGhostClient.query replaced by one that answers `answer` (raised if an error)."""
+    def query(self, *args, **kwargs):
+        if isinstance(answer, Exception):
+            raise answer
+        return {"return_data": answer, "gas_used": 1000, "events": [], "logs": [],
+                "block_height": 1}
+    return query
+
+
+@pytest.mark.parametrize("function,args,answer", [
+    ("get", [], RevertError("Nope", gas_used=1)),  # a result hidden behind a fake revert
+    ("add", [MAX_U64], "0x" + "00" * 8),  # a revert hidden behind a fake result
+    ("add", [MAX_U64], RevertError("Nope", gas_used=1)),  # another reason
+])
+def test_a_node_answer_that_differs_in_kind_or_reason_is_exit_11(
+        ghost, node, project, monkeypatch, function, args, answer):
+    _local_network(ghost, node)
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(SyncGhostClient, "query", _fake_query(answer))
+    with pytest.raises(CryptoError, match="but its proven state gives") as caught:
+        run(Output(as_json=True), "counter", function, args, "local", commit=False,
+            prove=True)
+    assert caught.value.exit_code == 11

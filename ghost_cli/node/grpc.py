@@ -54,7 +54,7 @@ from ..exceptions import (
 )
 from ..grpc_gen.ghost.v1 import chain_pb2 as chain
 from ..grpc_gen.ghost.v1 import contracts_pb2 as pb
-from ..rpc.errors import error_object, truncate
+from ..rpc.errors import INTERNAL, error_object, truncate
 from ..rpc.methods import MAX_HEX_BYTES, MAX_NAME_CHARS, MAX_TX_BYTES, check_call_data
 from .config import Endpoint
 from .core import Executed, NodeCore
@@ -397,6 +397,18 @@ async def _abort(context: grpc.aio.ServicerContext, exc: GhostError,
     await context.abort(status or status_for(exc), truncate(exc.message))
 
 
+#: An unexpected failure (a bug), as JSON-RPC answers one: -32603 `internal_error`, and
+#: nothing of the exception (the node's log has its type: an `internal_error` line).
+INTERNAL_ERROR = {"code": INTERNAL.number, "message": "internal error",
+                  "data": {"code": INTERNAL.code}}
+
+
+async def _abort_internal(context: grpc.aio.ServicerContext) -> None:
+    context.set_trailing_metadata((("ghost-code", INTERNAL.code),
+                                   ("ghost-error", json.dumps(INTERNAL_ERROR))))
+    await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_ERROR["message"])
+
+
 def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
               ) -> list[grpc.GenericRpcHandler]:
     by_service: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
@@ -405,14 +417,15 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
         for o in observers:
             o.request(method, error, time.perf_counter() - start)
 
-    async def fail(context, method: str, exc: Exception) -> str:
+    async def fail(context, method: str, exc: Exception) -> None:
+        """Abort the call with `exc`'s status and error; a failure that is no GhostError
+        is a bug: reported to the observers (the log's `internal_error` line) and
+        answered as JSON-RPC answers one. Refusals are counted, not logged (docs/rpc.md)."""
         if isinstance(exc, GhostError):
             await _abort(context, exc)
         for o in observers:
             o.internal_error(method, exc)
-        await _abort(context, GhostError("the node failed unexpectedly; see its log"),
-                     grpc.StatusCode.INTERNAL)
-        return "internal_error"  # not reached: abort raises
+        await _abort_internal(context)
 
     for (service, name), (cls, attr, streams) in RPCS.items():
         method = f"/{service}/{name}"
@@ -425,7 +438,7 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
                 try:
                     return await fn(_parse(cls, raw))
                 except Exception as exc:  # a GhostError, or a bug: a status either way
-                    error = exc.code if isinstance(exc, GhostError) else "internal_error"
+                    error = exc.code if isinstance(exc, GhostError) else INTERNAL.code
                     await fail(context, method, exc)
                 finally:
                     report(method, error, start)
@@ -439,7 +452,7 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
                     async for item in fn(_parse(cls, raw)):
                         yield item
                 except Exception as exc:
-                    error = exc.code if isinstance(exc, GhostError) else "internal_error"
+                    error = exc.code if isinstance(exc, GhostError) else INTERNAL.code
                     await fail(context, method, exc)
                 finally:
                     report(method, error, start)

@@ -7,7 +7,11 @@ caller passes them, as a second line of defence.
 What the libraries under the transports report (uvicorn, aioquic, grpcio, asyncio's
 unhandled exceptions) arrives through Python's logging and the event loop's exception
 handler; `capture` turns both into `library_error` lines here instead of tracebacks on
-stderr.
+stderr. A task cancelled (uvicorn cuts the requests still running when the node's stop
+grace is over) is how the node stops, not a library's error: no line.
+
+`finish` writes the last line (`node_stopped`): nothing is written after it, whatever a
+library or a thread still reports while the process exits.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class NodeLog:
         self.clock = clock
         self._lock = threading.Lock()  # lines from many threads never interleave
         self._budgets = {event: _Bucket(*b) for event, b in budgets.items()}
+        self.finished = False  # the last line is written: no more
 
     def write(self, event: str, **fields: Any) -> None:
         now = self.clock()
@@ -71,20 +76,40 @@ class NodeLog:
         bucket = self._budgets.get(event)
         if bucket is not None:  # decided before the line is built: a dropped one costs little
             with self._lock:
-                if not bucket.take(now):
+                if self.finished or not bucket.take(now):
                     return
                 if bucket.dropped:
                     suppressed = self._suppressed(event, bucket, now)
-        record = {"ts": round(now, 6), "event": event}
-        record.update({k: _plain(v) for k, v in fields.items() if k not in REDACTED})
-        line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
+        line = self._line(now, event, fields)
         with self._lock:
+            if self.finished:
+                return
             self.stream.write(suppressed + line)
             self.stream.flush()
+
+    def finish(self, event: str, **fields: Any) -> None:
+        """Write the last line (`node_stopped`), after the `suppressed` counts still
+        unreported; every write after it is dropped."""
+        self.flush_suppressed()
+        line = self._line(self.clock(), event, fields)
+        with self._lock:
+            if self.finished:
+                return
+            self.finished = True
+            self.stream.write(line)
+            self.stream.flush()
+
+    @staticmethod
+    def _line(now: float, event: str, fields: dict[str, Any]) -> str:
+        record = {"ts": round(now, 6), "event": event}
+        record.update({k: _plain(v) for k, v in fields.items() if k not in REDACTED})
+        return json.dumps(record, separators=(",", ":"), default=str) + "\n"
 
     def flush_suppressed(self) -> None:
         """One `suppressed` line per event that has lines counted but not yet reported."""
         with self._lock:
+            if self.finished:
+                return
             now = self.clock()
             lines = "".join(self._suppressed(event, b, now)
                             for event, b in self._budgets.items() if b.dropped)
@@ -161,8 +186,10 @@ class NodeLog:
         self.write("library_error", **fields)
 
     def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        self.library_error("asyncio", str(context.get("message", "")),
-                           context.get("exception"))
+        exc = context.get("exception")
+        if isinstance(exc, asyncio.CancelledError):
+            return  # the node stopping (module docstring): no library's error
+        self.library_error("asyncio", str(context.get("message", "")), exc)
 
 
 class _Bucket:
@@ -218,10 +245,21 @@ class _JsonHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             exc = record.exc_info[1] if record.exc_info else None
+            if isinstance(exc, asyncio.CancelledError) or _stop_grace_over(record):
+                return  # the node stopping (module docstring): no library's error
             self.log.library_error(record.name, record.getMessage(), exc,
                                    record.levelname.lower())
         except Exception:  # a log line must never take the node down
             self.handleError(record)
+
+
+#: uvicorn's report that its graceful shutdown (the node's stop grace) ran out and it
+#: cancelled the requests still running: its logger and message format.
+_GRACE_OVER = ("uvicorn.error", "Cancel %s running task(s), timeout graceful shutdown exceeded")
+
+
+def _stop_grace_over(record: logging.LogRecord) -> bool:
+    return (record.name, record.msg) == _GRACE_OVER
 
 
 def _where(exc: BaseException) -> dict[str, Any]:

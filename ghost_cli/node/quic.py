@@ -4,9 +4,14 @@ Two layers, as aioquic itself is built:
 
 - `RequestAssembler` (sans-IO): HTTP/3 events of one connection in, whole requests out.
   It enforces the limits a public endpoint needs: concurrent request streams per
-  connection, request body size, body bytes buffered per connection. What breaks a limit
-  is refused on its own stream (413, or a reset the client may retry) and never costs the
-  connection or the node.
+  connection, request head size (on the wire and decoded), request body size, body
+  bytes buffered per connection. What breaks a limit is refused on its own stream (413,
+  or a reset the client may retry) and never costs the connection or the node.
+- `NodeH3Connection`: aioquic's H3Connection with no QPACK dynamic table for what the
+  node decodes, and no more field lines decoded than the head bound can hold, so a
+  HEADERS frame decodes to a few dozen KB at most (with a table, one 4 KB entry
+  referenced by each byte of a 16 KB frame is 60 MB, decoded on the event loop every
+  transport shares).
 - `_H3Protocol` and `serve_quic` (the thin asyncio adapter): sockets, timers, tasks.
   Each whole request is handed to the node's `handle(body, peer)` coroutine, the same
   JSON-RPC dispatcher the HTTP/1.1 adapter (node/http.py) calls.
@@ -23,14 +28,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import pylsqpack
 from aioquic.asyncio import QuicConnectionProtocol
 from aioquic.asyncio.server import QuicServer
-from aioquic.h3.connection import H3_ALPN, ErrorCode, H3Connection
-from aioquic.h3.events import DataReceived, HeadersReceived
+from aioquic.h3.connection import H3_ALPN, ErrorCode, H3Connection, Setting
+from aioquic.h3.events import DataReceived, Headers, HeadersReceived
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
 from aioquic.quic.events import (
@@ -44,7 +50,7 @@ from aioquic.quic.events import (
 from aioquic.quic.packet import QuicErrorCode
 
 from .. import datagrams
-from ..exceptions import ConfigError, NodeUnavailableError
+from ..exceptions import ConfigError, GhostError, NodeUnavailableError
 from ..rpc.dispatcher import Limits as RpcLimits
 from .doq import ALPN as DOQ_ALPN
 from .doq import DoqStreams, Query
@@ -67,6 +73,9 @@ class QuicLimits:
     # Bytes a request stream may send before its HEADERS frame is whole (as HTTP/1.1's
     # request line and headers). aioquic holds a frame whole before decoding it, so a
     # HEADERS frame of any declared size would otherwise be held, unseen, without bound.
+    # The same bound holds for the decoded headers, counted as RFC 9114 §4.2.2 counts a
+    # field section (each field's name and value, plus 32 bytes: at most 512 fields),
+    # and for a trailers frame held whole.
     max_head: int = 16 * 1024
     request_timeout: float = 10.0  # seconds for a request to arrive whole
     idle_timeout: float = 30.0  # seconds of silence before QUIC drops a connection
@@ -96,6 +105,15 @@ class ConnectionLog(Protocol):
     def connection(self, transport: str, peer: str, state: str, **fields: object) -> None: ...
 
 
+class Answers(Protocol):
+    """The JSON-RPC bodies of the answers the adapter gives itself, each reported to the
+    node's metrics and log as HTTP/1.1's are (ghost_cli.rpc.Dispatcher has them)."""
+
+    def too_large(self, size: int | None, *, peer: str) -> bytes: ...
+    def refused(self, exc: GhostError, *, peer: str) -> bytes: ...
+    def failed(self, exc: BaseException) -> bytes: ...
+
+
 class _Silent:
     def connection_opened(self, transport: str) -> None:
         pass
@@ -104,6 +122,156 @@ class _Silent:
 
     def connection(self, transport: str, peer: str, state: str, **fields: object) -> None:
         pass
+
+
+class _PlainAnswers:
+    """Answers for an adapter served without a dispatcher's: the same bodies, reported
+    nowhere (a failure goes to Python's logging)."""
+
+    def __init__(self, max_body: int) -> None:
+        self._too_large = too_large_body(max_body)
+
+    def too_large(self, size: int | None, *, peer: str) -> bytes:
+        return self._too_large(size)
+
+    def refused(self, exc: GhostError, *, peer: str) -> bytes:
+        from ..rpc import codec
+
+        return codec.encode([codec.failure(None, exc)], is_batch=False)
+
+    def failed(self, exc: BaseException) -> bytes:
+        log.error("QUIC request handler failed", exc_info=exc)
+        return INTERNAL_ERROR_BODY
+
+
+#: What an unexpected failure outside any method answers (docs/rpc.md: -32603).
+INTERNAL_ERROR_BODY = (b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32603, '
+                       b'"message": "internal error", "data": {"code": "internal_error"}}}')
+
+
+# ---- HTTP/3 with bounded header decoding ---------------------------------------------
+
+
+#: What RFC 9114 §4.2.2 counts per field of a field section, besides name and value.
+FIELD_OVERHEAD = 32
+
+
+def field_section_size(headers: Iterable[tuple[bytes, bytes]]) -> int:
+    """A decoded field section's size as RFC 9114 §4.2.2 counts it (SETTINGS_MAX_FIELD_
+    SECTION_SIZE): each field's name and value, plus 32 bytes of overhead."""
+    return sum(len(name) + len(value) + FIELD_OVERHEAD for name, value in headers)
+
+
+def field_lines_over(block: bytes, limit: int) -> bool:
+    """Whether an encoded field section (a HEADERS frame's payload) holds more than
+    `limit` field lines, counted without decoding (RFC 9204 §4.5) and in at most `limit`
+    steps: literals are skipped by their length. A malformed block is left to the
+    decoder (False)."""
+    try:
+        _, pos = _prefixed_int(block, 0, 8)  # Required Insert Count
+        _, pos = _prefixed_int(block, pos, 7)  # sign and Delta Base
+        lines = 0
+        while pos < len(block):
+            lines += 1
+            if lines > limit:
+                return True
+            first = block[pos]
+            if first & 0x80:  # indexed field line
+                _, pos = _prefixed_int(block, pos, 6)
+            elif first & 0x40:  # literal with name reference
+                _, pos = _prefixed_int(block, pos, 4)
+                length, pos = _prefixed_int(block, pos, 7)
+                pos += length
+            elif first & 0x20:  # literal with literal name
+                length, pos = _prefixed_int(block, pos, 3)
+                length, pos = _prefixed_int(block, pos + length, 7)
+                pos += length
+            elif first & 0x10:  # indexed field line with post-base index
+                _, pos = _prefixed_int(block, pos, 4)
+            else:  # literal with post-base name reference
+                _, pos = _prefixed_int(block, pos, 3)
+                length, pos = _prefixed_int(block, pos, 7)
+                pos += length
+    except (IndexError, ValueError):
+        return False
+    return False
+
+
+def _prefixed_int(data: bytes, pos: int, prefix: int) -> tuple[int, int]:
+    """The QPACK integer with a `prefix`-bit prefix at data[pos] (RFC 9204 §4.1.1, as
+    RFC 7541 §5.1), and the position after it."""
+    top = (1 << prefix) - 1
+    value = data[pos] & top
+    pos += 1
+    if value < top:
+        return value, pos
+    shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value += (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+        if shift > 62:
+            raise ValueError("QPACK integer too long")
+
+
+class FieldSectionTooLarge(Exception):
+    """A HEADERS frame refused before it is decoded: more field lines than its bound."""
+
+    def __init__(self, stream_id: int) -> None:
+        super().__init__(f"stream {stream_id}: too many header fields")
+        self.stream_id = stream_id
+
+
+class NodeH3Connection(H3Connection):
+    """aioquic's H3Connection, decoding headers with no QPACK dynamic table.
+
+    aioquic's decoder keeps a 4096-byte dynamic table by default: a client inserts one
+    4 KB header and sends a HEADERS frame that references it once per byte, 16 KB on the
+    wire for 60 MB of headers, decoded at once (pylsqpack has no bound of its own) on the
+    event loop. With a table of 0 (SETTINGS_QPACK_MAX_TABLE_CAPACITY and
+    QPACK_BLOCKED_STREAMS both 0) a client's encoder uses only QPACK's static table and
+    literals, and a client that inserts anyway breaks the protocol (its connection is
+    closed with QPACK_ENCODER_STREAM_ERROR). A one-byte static reference still decodes
+    to up to 69 bytes and a pair of Python objects, so a frame with more field lines than
+    a section of `max_field_section` bytes can hold (32 bytes each, RFC 9114 §4.2.2) is
+    refused before it is decoded (`FieldSectionTooLarge`, out of `handle_event`); what
+    is decoded is a few dozen KB at most, and RequestAssembler bounds its exact size
+    (advertised as SETTINGS_MAX_FIELD_SECTION_SIZE). The node's own responses still use
+    whatever table the client offers: that is the client's memory, not the node's."""
+
+    def __init__(self, quic: QuicConnection, *, max_field_section: int) -> None:
+        self._max_field_section = max_field_section
+        self._max_field_lines = max_field_section // FIELD_OVERHEAD
+        super().__init__(quic)
+
+    def _init_connection(self) -> None:
+        # H3Connection.__init__ has built its decoder for its default table, and sends
+        # the SETTINGS here: both say 0 before anything is sent.
+        self._max_table_capacity = 0
+        self._blocked_streams = 0
+        self._decoder = pylsqpack.Decoder(0, 0)
+        super()._init_connection()
+
+    def _get_local_settings(self) -> dict[int, int]:
+        settings = super()._get_local_settings()
+        settings[Setting.MAX_FIELD_SECTION_SIZE] = self._max_field_section
+        return settings
+
+    def _decode_headers(self, stream_id: int, frame_data: bytes | None) -> Headers:
+        # frame_data is None only to resume a blocked stream: none with no table.
+        if frame_data is not None and field_lines_over(frame_data, self._max_field_lines):
+            # aioquic drops what it holds of the stream when the refusal resets it.
+            raise FieldSectionTooLarge(stream_id)
+        return super()._decode_headers(stream_id, frame_data)
+
+    def held(self, stream_id: int) -> int:
+        """Bytes of a request stream aioquic holds undecoded: a HEADERS (or trailers)
+        frame still arriving, as aioquic holds such a frame whole (DATA passes through)."""
+        stream = self._stream.get(stream_id)
+        return len(stream.buffer) if stream is not None else 0
 
 
 # ---- sans-IO: HTTP/3 events -> requests ----------------------------------------------
@@ -137,7 +305,7 @@ class RequestAssembler:
                  too_large: Callable[[int | None], bytes],
                  observer: QuicObserver | None = None) -> None:
         self.quic = quic
-        self.h3 = H3Connection(quic)
+        self.h3 = NodeH3Connection(quic, max_field_section=limits.max_head)
         self.limits = limits
         self.max_body = max_body
         self.too_large = too_large  # the JSON-RPC error body a 413 carries
@@ -178,27 +346,41 @@ class RequestAssembler:
                 self._ignored.discard(event.stream_id)
         elif isinstance(event, ConnectionTerminated):
             self.close()
+        ended = isinstance(event, StreamDataReceived) and event.end_stream
+        try:
+            h3_events = self.h3.handle_event(event)
+        except FieldSectionTooLarge as exc:  # refused undecoded: as decoded past the bound
+            self._heads.pop(exc.stream_id, None)
+            self._refuse_head(exc.stream_id, ErrorCode.H3_EXCESSIVE_LOAD, ended=ended)
+            h3_events = []
         done: list[Request] = []
-        for h3_event in self.h3.handle_event(event):
+        for h3_event in h3_events:
+            if h3_event.stream_id in self._ignored:
+                continue  # refused by an earlier event of this same batch
             if isinstance(h3_event, HeadersReceived):
-                request = self._headers(h3_event)
+                request = self._headers(h3_event, ended)
             elif isinstance(h3_event, DataReceived):
                 request = self._data(h3_event)
             else:
                 request = None
             if request is not None:
                 done.append(request)
+        if isinstance(event, StreamDataReceived) and event.stream_id in self._partial \
+                and self.h3.held(event.stream_id) > self.limits.max_head:
+            # A trailers frame, held whole by aioquic as it arrives: bounded as the head.
+            self._refuse_head(event.stream_id, ErrorCode.H3_EXCESSIVE_LOAD, ended=ended)
         return done
 
     def respond(self, stream_id: int, status: int, body: bytes,
-                content_type: bytes = JSON) -> None:
+                content_type: bytes = JSON,
+                extra: Iterable[tuple[bytes, bytes]] = ()) -> None:
         """Send the response; a stream the client has since reset is skipped silently."""
         if stream_id not in self._pending and stream_id not in self._partial:
             return
         self._forget(stream_id)
         self.h3.send_headers(stream_id, [
             (b":status", str(status).encode()), (b"content-type", content_type),
-            (b"content-length", str(len(body)).encode())])
+            (b"content-length", str(len(body)).encode()), *extra])
         self.h3.send_data(stream_id, body, end_stream=True)
 
     def close(self) -> None:
@@ -249,15 +431,21 @@ class RequestAssembler:
             self._heads[sid] = seen
         return True
 
-    def _refuse_head(self, stream_id: int, code: ErrorCode) -> None:
-        """Reset a stream refused before its HEADERS, and have h3 drop the frame it holds
-        (as when a client resets a stream; its own reset after ours has no effect)."""
-        self._ignored.add(stream_id)
+    def _refuse_head(self, stream_id: int, code: ErrorCode, *, ended: bool = False) -> None:
+        """Reset a stream refused over its headers, and have h3 drop what it holds of it
+        (as when a client resets a stream; its own reset after ours has no effect). Its
+        later data never reaches h3, unless `ended`: the stream has no more."""
+        if not ended:
+            self._ignored.add(stream_id)
         self._refuse(stream_id, code)
         self.h3.handle_event(StreamReset(stream_id=stream_id, error_code=code))
 
-    def _headers(self, ev: HeadersReceived) -> Request | None:
+    def _headers(self, ev: HeadersReceived, ended: bool = False) -> Request | None:
         self._heads.pop(ev.stream_id, None)
+        if field_section_size(ev.headers) > self.limits.max_head:
+            # Decoded past the bound (headers or trailers): refused as a frame past it is.
+            self._refuse_head(ev.stream_id, ErrorCode.H3_EXCESSIVE_LOAD, ended=ended)
+            return None
         if ev.stream_id in self._partial or ev.stream_id in self._pending:
             return None  # trailers: nothing we use
         if self.open_streams >= self.limits.max_streams:
@@ -334,13 +522,14 @@ class _Server:
 
     def __init__(self, handle: Handler, limits: QuicLimits, observer: QuicObserver,
                  max_body: int, dns: DnsHandler | None = None,
-                 log: ConnectionLog | None = None) -> None:
+                 log: ConnectionLog | None = None, answers: Answers | None = None) -> None:
         self.handle = handle
         self.dns = dns
         self.limits = limits
         self.observer = observer
         self.log = log or _Silent()
         self.max_body = max_body
+        self.answers = answers or _PlainAnswers(max_body)
         # Every counted connection, oldest first: the eviction order at the cap.
         self.connections: dict[_H3Protocol, None] = {}
         # While the listener drains its socket: the connections that received datagrams,
@@ -481,9 +670,11 @@ class _H3Protocol(QuicConnectionProtocol):
         if alpn == DOQ_ALPN and server.dns is not None:
             self._doq = DoqStreams(self._quic, max_streams=server.limits.max_streams)
         else:
+            peer = self._peer
             self._requests = RequestAssembler(
                 self._quic, server.limits, max_body=server.max_body,
-                too_large=too_large_body(server.max_body), observer=server.observer)
+                too_large=lambda size: server.answers.too_large(size, peer=peer),
+                observer=server.observer)
 
     def _spawn(self, coro) -> None:
         task = self._loop.create_task(coro)
@@ -502,19 +693,17 @@ class _H3Protocol(QuicConnectionProtocol):
 
     async def _serve(self, request: Request) -> None:
         server = self._server
+        extra: tuple[tuple[bytes, bytes], ...] = ()
         try:
             body = await server.handle(request.body, self._peer)
             status = 200 if body else 204  # 204: only notifications, nothing to say
         except NodeUnavailableError as exc:  # busy, or stopping: nothing ran
-            from ..rpc import codec
-
-            body, status = codec.encode([codec.failure(None, exc)], is_batch=False), 503
-        except Exception:  # the dispatcher answers every error itself: this is a bug
-            log.exception("QUIC request handler failed")
-            body = (b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32603, '
-                    b'"message": "internal error", "data": {"code": "internal_error"}}}')
-            status = 500
-        self._deliver(self._requests.respond, request.stream_id, status, body)
+            body, status = server.answers.refused(exc, peer=self._peer), 503
+            extra = ((b"retry-after", b"1"),)  # as HTTP/1.1's 503
+        except Exception as exc:  # the dispatcher answers every error itself: this is a bug
+            body, status = server.answers.failed(exc), 500
+        self._deliver(self._requests.respond, request.stream_id, status, body,
+                      JSON, extra)
 
     def _deliver(self, respond: Callable[..., None], *args: Any) -> None:
         """Hand an answer to QUIC, flushed at the end of this turn of the loop. The
@@ -613,15 +802,19 @@ async def serve_quic(handle: Handler, *, host: str, port: int, tls: TlsFiles,
                      limits: QuicLimits = QuicLimits(), observer: QuicObserver | None = None,
                      max_body: int = DEFAULT_MAX_BODY,
                      dns: DnsHandler | None = None,
-                     log: ConnectionLog | None = None) -> QuicService:
+                     log: ConnectionLog | None = None,
+                     answers: Answers | None = None) -> QuicService:
     """Serve `handle` over HTTP/3 on UDP host:port (port 0: any free port) until `close()`.
     `observer` is the node's metrics (NodeMetrics has the hooks); `max_body` should be the
     dispatcher's, so both transports refuse the same bodies. `dns`, when given, answers
     DNS-over-QUIC on the same port for clients that negotiate ALPN `doq` (node/doq.py).
     `log` gets a `connection` event per connection opened (at its handshake), closed or
     refused. `handle` may raise NodeUnavailableError (busy, stopping): a 503 with the
-    JSON-RPC error."""
-    server = _Server(handle, limits, observer or _Silent(), max_body, dns, log)
+    JSON-RPC error and `Retry-After: 1`. `answers` (the node's Dispatcher) makes the
+    bodies of the 413, 503 and 500 the adapter gives itself, and reports each as
+    HTTP/1.1's are (a `rejected` line and count, an `internal_error` line); without it
+    they are the same bodies, reported nowhere."""
+    server = _Server(handle, limits, observer or _Silent(), max_body, dns, log, answers)
 
     def create_protocol(quic: QuicConnection, **kwargs) -> _H3Protocol:
         # QUIC's own stream credit matches the request limit, so a well-behaved client

@@ -36,6 +36,9 @@ from .pool import ExecutionPool
 
 #: How often the checkpoint timer looks at the clock, at most (seconds).
 MAX_TICK = 0.25
+#: Seconds the node waits, once uvicorn has returned, for the HTTP connections it gave up
+#: on at the end of its grace to finish closing (a turn or two of the event loop).
+CLOSE_OUT = 1.0
 
 
 class NodeService:
@@ -160,11 +163,11 @@ class NodeService:
                 except Exception as exc:  # a transport died: still close the store below
                     self.log.write("transport_error", error=type(exc).__name__,
                                    message=" ".join(str(exc).split()))
+            await self._http_closed()
             running = self.pool.running
             if not self.core.close():
                 self.log.write("executions_abandoned", running=running)
-            self.log.flush_suppressed()
-            self.log.write("node_stopped")
+            self.log.finish("node_stopped")  # the last line: nothing is written after it
             if self._own_log:
                 self.log.stream.close()
 
@@ -184,6 +187,18 @@ class NodeService:
         finally:
             self.stop()  # uvicorn exiting on its own (e.g. a fatal error) stops the node
 
+    async def _http_closed(self) -> None:
+        """uvicorn returns once its grace is over with the connections it cut still
+        closing: their `closed` lines come a turn of the loop later. Let them come before
+        `node_stopped` (bounded: CLOSE_OUT)."""
+        server = self._http_server
+        if server is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLOSE_OUT
+        while server.server_state.connections and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+
     async def _start_quic(self, ep: Endpoint):
         try:
             from .quic import serve_quic
@@ -193,7 +208,7 @@ class NodeService:
         self._tls = ensure_dev_tls(self.config.data_dir, (ep.host,))
         return await serve_quic(self._handle_async, host=ep.host, port=ep.port, tls=self._tls,
                                 observer=self.metrics, max_body=self.dispatcher.max_body,
-                                dns=self._dns_async, log=self.log)
+                                dns=self._dns_async, log=self.log, answers=self.dispatcher)
 
     async def _dns_async(self, wire: bytes, peer: str) -> bytes:
         """DNS-over-QUIC's entry point: names/dns.answer over the registry, off the loop."""
@@ -214,7 +229,7 @@ class NodeService:
             raise ConfigError(f"gRPC is unavailable in this install: {exc}") from exc
         server, port, server_id = await serve_grpc(
             self.core, self._feed, ep, max_body=self.dispatcher.max_body,
-            observers=(self.metrics,), run=self.pool.run_from)
+            observers=(self.metrics, self.log), run=self.pool.run_from)
         watch = None if server_id is None else ConnectionWatch(
             server_id, self.metrics, self.log, port=port)
         return server, port, watch

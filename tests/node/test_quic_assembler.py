@@ -192,3 +192,105 @@ def test_a_stream_stalled_inside_its_headers_gets_the_request_deadline(pair):
     pair.pump()
     assert pair.responses[stream]["reset"] == ErrorCode.H3_REQUEST_INCOMPLETE
     assert pair.server_h3.receiving == ()
+
+
+# ---- QPACK: no dynamic table, decoded headers bounded --------------------------------
+
+#: A request's own fields from QPACK's static table (:method POST, :path /, :scheme
+#: https, :authority "x", content-type application/json) after a block prefix of no
+#: dynamic-table references.
+PLAIN_BLOCK = b"\x00\x00" + b"\xd4\xc1\xd7\x50\x01x\xee"
+#: Static entry 58, strict-transport-security (69 bytes decoded), by a 1-byte reference.
+STS = b"\xfa"
+
+
+def _raw_request(pair: Pair, block: bytes, *, body: bytes = b"{}", end: bool = True,
+                 trailers: bytes | None = None) -> int:
+    """A request stream of hand-made frames: HEADERS `block`, DATA `body`, and a trailers
+    HEADERS frame of `trailers` when given."""
+    stream_id = pair.client.get_next_available_stream_id()
+    data = (encode_uint_var(0x1) + encode_uint_var(len(block)) + block
+            + encode_uint_var(0x0) + encode_uint_var(len(body)) + body)
+    if trailers is not None:
+        data += encode_uint_var(0x1) + encode_uint_var(len(trailers)) + trailers
+    pair.client.send_stream_data(stream_id, data, end_stream=end)
+    pair.pump()
+    return stream_id
+
+
+def test_the_node_offers_no_qpack_dynamic_table_and_bounds_the_field_section(pair):
+    from aioquic.h3.connection import Setting
+
+    settings = pair.client_h3._received_settings
+    assert settings[Setting.QPACK_MAX_TABLE_CAPACITY] == 0
+    assert settings[Setting.QPACK_BLOCKED_STREAMS] == 0
+    assert settings[Setting.MAX_FIELD_SECTION_SIZE] == pair.server_h3.limits.max_head
+
+
+def test_a_client_that_inserts_into_the_dynamic_table_anyway_is_closed(pair):
+    # On the client's encoder stream: Set Dynamic Table Capacity 4096, over the 0 the
+    # node offered.
+    encoder = pair.client_h3._local_encoder_stream_id
+    pair.client.send_stream_data(encoder, b"\x3f\xe1\x1f")
+    pair.pump()
+    assert pair.server._close_event is not None
+    assert pair.server._close_event.error_code == ErrorCode.QPACK_ENCODER_STREAM_ERROR
+    assert pair.requests == []
+
+
+def test_headers_that_decode_past_the_bound_are_refused_and_the_connection_serves_on(pair):
+    # 2,000 limits.max_head: 19 one-byte references decode to 19 * (69 + 32) bytes.
+    small = _raw_request(pair, PLAIN_BLOCK + STS * 10)  # 1,010 + the request's own
+    assert [r.stream_id for r in pair.requests] == [small]
+    big = _raw_request(pair, PLAIN_BLOCK + STS * 19)  # 181 bytes on the wire
+    assert pair.responses[big]["reset"] == ErrorCode.H3_EXCESSIVE_LOAD
+    unfinished = _raw_request(pair, PLAIN_BLOCK + STS * 19, end=False)
+    assert pair.responses[unfinished]["reset"] == ErrorCode.H3_EXCESSIVE_LOAD
+    assert [r.stream_id for r in pair.requests] == [small]
+    assert pair.server_h3.open_streams == 1 and pair.server_h3.receiving == ()
+    served = pair.send(b"{}")
+    assert [r.stream_id for r in pair.requests] == [small, served]
+    assert pair.server._close_event is None
+
+
+def test_trailers_are_bounded_as_the_head_decoded_and_on_the_wire(pair):
+    decoded = _raw_request(pair, PLAIN_BLOCK, end=False, trailers=b"\x00\x00" + STS * 20)
+    assert pair.responses[decoded]["reset"] == ErrorCode.H3_EXCESSIVE_LOAD
+    # A trailers frame aioquic would hold whole, however large it says it is.
+    held = _raw_request(pair, PLAIN_BLOCK, end=False)
+    pair.client.send_stream_data(held, encode_uint_var(0x1) + encode_uint_var(1 << 40)
+                                 + b"\0" * 5000)
+    pair.pump()
+    assert pair.responses[held]["reset"] == ErrorCode.H3_EXCESSIVE_LOAD
+    assert pair.requests == [] and pair.server_h3.open_streams == 0
+    served = pair.send(b"{}")
+    assert [r.stream_id for r in pair.requests] == [served]
+
+
+class _DecoderSpy:
+    """The server's QPACK decoder, recording which streams' header blocks it decoded."""
+
+    def __init__(self, decoder) -> None:
+        self.decoder, self.decoded = decoder, []
+
+    def feed_header(self, stream_id: int, data: bytes):
+        self.decoded.append(stream_id)
+        return self.decoder.feed_header(stream_id, data)
+
+    def __getattr__(self, name: str):
+        return getattr(self.decoder, name)
+
+
+def test_more_field_lines_than_the_bound_can_hold_are_refused_before_decoding(pair):
+    # 2,000 bytes of field section hold at most 62 fields of 32 bytes' overhead each: a
+    # frame of more field lines is refused unread, however small each line decodes to.
+    spy = pair.server_h3.h3._decoder = _DecoderSpy(pair.server_h3.h3._decoder)
+    many = _raw_request(pair, PLAIN_BLOCK + STS * 58)  # 63 lines, 65 bytes on the wire
+    assert pair.responses[many]["reset"] == ErrorCode.H3_EXCESSIVE_LOAD
+    held = _raw_request(pair, PLAIN_BLOCK, end=False, trailers=b"\x00\x00" + b"\xc1" * 63)
+    assert pair.responses[held]["reset"] == ErrorCode.H3_EXCESSIVE_LOAD
+    assert spy.decoded == [held]  # its headers only: neither 63-line block
+    assert pair.requests == [] and pair.server_h3.open_streams == 0
+    served = pair.send(b"{}")
+    assert [r.stream_id for r in pair.requests] == [served]
+    assert pair.server._close_event is None

@@ -18,7 +18,7 @@ import time
 
 import httpx
 import pytest
-from node_helpers import HAVE_QUIC, start_node
+from node_helpers import HAVE_QUIC, running, start_node
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not HAVE_QUIC, reason="the node has no QUIC adapter")]
@@ -213,10 +213,7 @@ def test_http3_413_and_503_are_rejected_lines_and_counts_and_503_says_retry_afte
     service.pool.run_from = busy
 
     async def scenario():
-        ready = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(service.run(ready.set_result))
-        bound = await asyncio.wait_for(ready, 30)
-        try:
+        async with running(service) as bound:
             async with _connect(bound) as c:
                 big = c.request(b"{", extra=((b"content-length", b"5242880"),), end=False)
                 refused = c.request(_HEALTH)
@@ -224,9 +221,6 @@ def test_http3_413_and_503_are_rejected_lines_and_counts_and_503_says_retry_afte
                 unavailable = await c.outcome(refused, LIVE)
             async with httpx.AsyncClient() as http:
                 metrics = (await http.get(f"http://{bound['http']}/metrics")).text
-        finally:
-            service.stop()
-            await asyncio.wait_for(task, 30)
         return too_large, unavailable, metrics
 
     too_large, unavailable, metrics = asyncio.run(scenario())

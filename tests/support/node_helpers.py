@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
 import json
 import signal
@@ -143,3 +145,17 @@ def recorded_streams(c: Client, acked: list[tuple[dict, dict]],
     assert c.result("ghost_nodeInfo")["height"] == 1 + len(recorded)
     assert sorted(r["block_height"] for _, r in recorded) == list(range(2, 2 + len(recorded)))
     return recorded
+
+
+@contextlib.asynccontextmanager
+async def running(service):
+    """A NodeService run in this event loop (in-process tests): its bound addresses,
+    stopped on the way out."""
+    ready = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(service.run(ready.set_result))
+    bound = await asyncio.wait_for(ready, 30)
+    try:
+        yield bound
+    finally:
+        service.stop()
+        await asyncio.wait_for(task, 30)

@@ -10,6 +10,7 @@ import json
 
 import grpc
 import httpx
+from node_helpers import running
 
 from ghost_cli.grpc_gen.ghost.v1 import chain_pb2 as chain
 from ghost_cli.grpc_gen.ghost.v1 import chain_pb2_grpc
@@ -29,10 +30,7 @@ def test_an_unexpected_failure_is_an_internal_error_logged_as_over_json_rpc(tmp_
     service.core.nonce = broken
 
     async def scenario():
-        ready = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(service.run(ready.set_result))
-        bound = await asyncio.wait_for(ready, 30)
-        try:
+        async with running(service) as bound:
             async with grpc.aio.insecure_channel(bound["grpc"]) as channel:
                 stub = chain_pb2_grpc.ChainStub(channel)
                 try:
@@ -48,9 +46,6 @@ def test_an_unexpected_failure_is_an_internal_error_logged_as_over_json_rpc(tmp_
                     "jsonrpc": "2.0", "id": 1, "method": "ghost_getAccount",
                     "params": {"address": "0x" + "01" * 20}})).json()
                 metrics = (await http.get(f"http://{bound['http']}/metrics")).text
-        finally:
-            service.stop()
-            await asyncio.wait_for(task, 30)
         return failed, refused, reply, metrics
 
     failed, refused, reply, metrics = asyncio.run(scenario())

@@ -39,7 +39,7 @@ from .. import __version__
 from ..chain.checkpoint import Checkpoint, CheckpointPolicy, maybe_checkpoint
 from ..chain.executor import Executor, Receipt, nonce_error
 from ..chain.store import EventRecord, ReceiptRecord, StateStore, open_store
-from ..chain.transaction import SignedTransaction, verify_authorization
+from ..chain.transaction import SignedTransaction, Transaction, verify_authorization
 from ..exceptions import (
     ConfigError,
     GhostError,
@@ -366,6 +366,8 @@ class NodeCore:
                 self._admission.valid(signed)
             except GhostError as exc:
                 item.verified = exc
+        if item.verified is True and signed.tx.kind == "deploy":
+            self._compile_ahead(signed.tx)
         with self._queue_mutex:
             self._queue.append(item)
             item.lead = not self._leading
@@ -489,6 +491,18 @@ class NodeCore:
         tx = signed.tx
         target = None if tx.kind == "deploy" else tx.target
         self._report(signed, target, 0, exc.code, start, self._height, deployed=False)
+
+    def _compile_ahead(self, tx: Transaction) -> None:
+        """A deploy's compile, here on the caller's thread, so that the single writer finds
+        the module compiled and cached: a module that takes seconds to compile holds one
+        worker, not every sender's transactions. Only for a deploy that can run now (its
+        signatures hold, its nonce is the next): any other would get a compile for
+        nothing. A refusal is left to the writer, which reports it in the checks' order."""
+        try:
+            if tx.nonce == self.nonce(tx.sender):
+                self.executor.engine.validate(tx.code)
+        except GhostError:  # the store away, the module refused: the writer says so
+            pass
 
     def tick(self, now: float) -> Checkpoint | None:
         """The service's timer: a checkpoint if `every_ms` has passed with new blocks.

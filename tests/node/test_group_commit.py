@@ -307,3 +307,48 @@ def test_a_full_disk_mid_group_acknowledges_none_of_it(tmp_path, counter_code):
             kept.close()
     finally:
         replay.close()
+
+
+def test_a_deploy_compiles_before_the_writer_so_a_slow_compile_holds_no_one_else(
+        tmp_path, counter_code):
+    """A module that is slow to compile (here: a compile made to take 1.5 s) is compiled
+    on its sender's thread; a call sent meanwhile by someone else is not queued behind it.
+    Only a deploy that can run now is compiled ahead: a wrong nonce gets no compile."""
+    a, b = KeyPair.generate("ml-dsa-65", b"\1" * 32), KeyPair.generate("ml-dsa-65", b"\2" * 32)
+    core = NodeCore.open(tmp_path / "node", chain_id=CHAIN_ID)
+    try:
+        counter = core.send_transaction(signed(b, 0, kind="deploy", code=counter_code),
+                                        now=NOW).address
+        engine = core.executor.engine
+        compiled: list[str] = []
+        original = engine.validate
+
+        def validate(code):
+            compiled.append(threading.current_thread().name)
+            if len(compiled) == 1:
+                time.sleep(1.5)
+            return original(code)
+
+        engine.validate = validate
+        done: list[str] = []
+
+        def deploy():
+            core.send_transaction(signed(a, 0, kind="deploy", code=counter_code), now=NOW)
+            done.append("deploy")
+
+        t = threading.Thread(target=deploy, name="deployer")
+        t.start()
+        while not compiled:
+            time.sleep(0.01)
+        core.send_transaction(signed(b, 1, kind="call", target=counter, function="increment"),
+                              now=NOW)
+        done.append("call")
+        t.join(30)
+        assert done == ["call", "deploy"]
+        assert compiled[0] == "deployer"  # ahead of the writer, on the sender's thread
+        before = len(compiled)
+        with pytest.raises(NonceError):
+            core.send_transaction(signed(a, 5, kind="deploy", code=counter_code), now=NOW)
+        assert len(compiled) == before
+    finally:
+        core.close()

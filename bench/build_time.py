@@ -4,8 +4,9 @@ Cold: empty Zig global and local caches (a fresh directory each), as on a new ma
 Warm: the same build again, nothing changed: `ghost build` answers from its build stamp
 without starting Zig; `ghost build --force` compiles from Zig's warm caches, so its ratio
 is ghost's own overhead over Zig (ABI extraction, metadata, import checks, start-up).
-The baseline is the bare `zig build-exe` command, timed the same way; warm runs take
-turns (zig, ghost, ghost --force, zig, ...).
+The baseline is the bare `zig build-exe` command ghost runs (recorded from a build, as
+bench/oneshot_bench.py does), timed the same way; warm runs take turns (zig, ghost,
+ghost --force, zig, ...).
 
     python bench/build_time.py [--runs N]
 """
@@ -21,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from oneshot_bench import zig_argv  # bench/ is the script's directory: on sys.path
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -40,10 +43,16 @@ def main() -> None:
         project = tmp / "bench"
         subprocess.run([*ghost, "new", "bench", "--dir", str(project)], check=True,
                        stdout=subprocess.DEVNULL)
-        zig = [sys.executable, "-m", "ziglang", "build-exe", "-target", "wasm32-freestanding",
-               "-fno-entry", "-rdynamic", "-O", "ReleaseSmall", "--dep", "ghost",
-               "-Mroot=src/counter.zig", "-Mghost=lib/ghost.zig", "--name", "counter",
-               "-femit-bin=" + str(tmp / "direct.wasm")]
+        # The very command `ghost build` runs (recorded from a build), not a look-alike; its
+        # generated root file is kept apart, as each cold run below empties .ghost/.
+        zig = zig_argv(project, tmp / "direct.wasm")
+        root = tmp / "ghost-root.zig"
+        for i, arg in enumerate(zig):
+            if arg.startswith("-Mroot="):
+                shutil.copy(project / arg.removeprefix("-Mroot="), root)
+                zig[i] = f"-Mroot={root}"
+            elif zig[i - 1] == "--cache-dir":
+                zig[i] = str(tmp / "zig-local")
 
         def fresh_env(tag: str) -> dict[str, str]:
             cache = tmp / f"cache-{tag}"

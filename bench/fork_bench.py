@@ -13,7 +13,7 @@ And what the node pays for the state history a fork at a past height needs: sign
 counter transactions applied to an in-process NodeCore (durable SQLite) kept without
 history (the baseline) and with it, alternating rounds.
 
-    python bench/fork_bench.py [--queries N] [--rounds R]
+    python bench/fork_bench.py [--queries N] [--rounds R] [--txs T]
 """
 
 from __future__ import annotations

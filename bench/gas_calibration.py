@@ -1,6 +1,6 @@
 """Gas calibration: wall time per unit of gas for every host call, against plain arithmetic.
 
-    python bench/gas_calibration.py [--quick] [--only NAME] [--json]
+    python bench/gas_calibration.py [--quick] [--only NAME] [--engine wasm|zvm|both] [--json]
 
 Gas is only a fair bound on a call if one unit of gas buys about the same wall time
 whatever the contract spends it on. This bench runs, on each engine, a loop of plain

@@ -27,6 +27,7 @@ from ghost_cli.crypto import schemes
 from ghost_cli.crypto.aggregate import aggregate, prove_possession
 from ghost_cli.crypto.kem import ML_KEM_768
 from ghost_cli.crypto.keypair import KeyPair
+from ghost_cli.exceptions import GhostError
 from ghost_cli.scaffold import new_project
 from ghost_cli.toolchain.build import build_project
 from ghost_cli.vm import host_services as svc
@@ -167,6 +168,9 @@ def engine_rate(sb, function: str, data: bytes) -> float:
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()  # --help
     work = Path(tempfile.mkdtemp())
     root = new_project("bench", "counter", work / "bench")
     (root / "src" / "crypto_probe.zig").write_text(PROBE.read_text())
@@ -229,11 +233,15 @@ def main() -> None:
             lambda: svc.bls_aggregate_verify(pks, pops, msg, agg), 5),
             svc.bls_aggregate_price(len(pks), len(msg), 0))
         sk, pk = ML_KEM_768.keygen()
-        ct, _ = svc.kem_encapsulate(pk, b"s" * 32)
-        derive("kem_encapsulate", micros(lambda: svc.kem_encapsulate(pk, b"s" * 32)),
-               HOST_PRICES["kem_encapsulate"].base)
-        derive("kem_decapsulate", micros(lambda: svc.kem_decapsulate(sk, ct)),
-               HOST_PRICES["kem_decapsulate"].base)
+        try:
+            ct, _ = svc.kem_encapsulate(pk, b"s" * 32)
+        except GhostError as exc:  # the bench extra pins pycryptodome 3.x: no ML-KEM
+            print(f"  kem rows skipped: {exc.message}")
+        else:
+            derive("kem_encapsulate", micros(lambda: svc.kem_encapsulate(pk, b"s" * 32)),
+                   HOST_PRICES["kem_encapsulate"].base)
+            derive("kem_decapsulate", micros(lambda: svc.kem_decapsulate(sk, ct)),
+                   HOST_PRICES["kem_decapsulate"].base)
         derive("merkle level (keccak of 65 B)", micros(lambda: svc.keccak256(bytes(65)), 200),
                MERKLE_PER_LEVEL)
     print(f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}")

@@ -346,7 +346,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
         if args.compare:
             proc, other = start_node(workdir / "compare", args.compare)
             procs.append(proc)
-            servers.append(("compare", other, await deploy_counter(other, code), proc.pid))
+            servers.append(("node before", other, await deploy_counter(other, code), proc.pid))
         proc, echo = start_echo(workdir / "echo")
         procs.append(proc)
         servers.append(("echo", echo, None, proc.pid))
@@ -359,7 +359,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
               f"{args.rounds} rounds of each server, alternating; best round shown\n")
         print("CPU ms/call: the server process's CPU time per call in its best round (all "
               "threads; loop: its main thread, the event loop); client: this process's\n")
-        header = (f"{'transport':<9} {'streams':>7} {'server':<8} {'calls/s':>8} "
+        header = (f"{'transport':<9} {'streams':>7} {'server':<11} {'calls/s':>8} "
                   f"{'p50 ms':>7} {'p99 ms':>7} {'vs echo':>8} {'CPU ms/call':>11} "
                   f"{'loop':>5} {'client':>6}   rounds (calls/s)")
         print(header)
@@ -380,7 +380,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
                         runs[name].append(await run_clients(transport, where, bodies, pid))
                 best = {name: max(f, key=lambda x: x.per_second) for name, f in runs.items()}
                 for name, f in best.items():
-                    print(f"{transport.name:<9} {clients:>7} {name:<8} {f.per_second:>8.0f} "
+                    print(f"{transport.name:<9} {clients:>7} {name:<11} {f.per_second:>8.0f} "
                           f"{f.pct(0.5):>7.2f} {f.pct(0.99):>7.2f} "
                           f"{f.per_second / best['echo'].per_second:>8.2f} "
                           f"{f.cpu_ms(f.cpu):>11} {f.cpu_ms(f.loop_cpu):>5} "

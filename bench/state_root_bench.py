@@ -17,7 +17,7 @@ The writes mix overwrites (50%), inserts (25%) and deletes (25%) of random keys.
 `ratio` = baseline time per root / tree time per update (both produce a fresh root).
 Per-update times are the fastest of five slices of the writes (the machine may be shared).
 
-    python bench/state_root_bench.py [--sizes 10000,100000,1000000] [--ops 2000]
+    python bench/state_root_bench.py [--sizes 10000,100000,1000000] [--ops 2000] [--calls N]
         [--baseline-max 100000] [--no-sandbox]
 
 With the sandbox (default on) it also times a full counter `increment` call on

@@ -52,8 +52,7 @@ def main() -> None:
         for target in ("wasm", "zvm"):
             code = build(root, target)
             with Sandbox(root / f"{target}.db") as sb:
-                sb.deploy(code, name="tok")
-                sb.call("tok", "init", [1000])
+                sb.deploy(code, [1000], name="tok")  # init(supply) is the constructor
                 per_call(sb, 20, None)  # warm the module caches
                 off, on = [], []
                 for _ in range(args.rounds):

@@ -113,7 +113,7 @@ async def scenario(bound: dict, address: bytes, calls: int, reads: int, seed: in
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=500, help="signed calls per row")
     parser.add_argument("--reads", type=int, default=2000, help="reads per row")
     args = parser.parse_args()

@@ -15,7 +15,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from ghost_cli.crypto.hashing import keccak256 as _keccak256
-from ghost_cli.exceptions import CryptoError
+from ghost_cli.exceptions import CryptoError, GhostError
 from ghost_cli.vm.gas import (
     BLS_AGGREGATE_PER_KEY,
     HOST_PRICES,
@@ -197,7 +197,13 @@ def kem_encapsulate(pk: bytes, seed: bytes) -> tuple[bytes, bytes] | None:
 
     if len(pk) != ML_KEM_768.public_key_size or len(seed) != KEM_SEED_BYTES:
         return None
-    from Crypto.PublicKey import MLKEM  # lazily: only contracts that encapsulate need it
+    try:  # lazily: only contracts that encapsulate need it
+        from Crypto.PublicKey import MLKEM
+    except ImportError:  # pycryptodome before 4.2: the install's fault, not the contract's
+        import Crypto
+
+        raise GhostError(f"this install cannot encapsulate (ML-KEM needs pycryptodome 4.2 "
+                         f"or newer; it has {Crypto.__version__})") from None
 
     try:
         key = MLKEM.construct(param_set=MLKEM.ML_KEM_768, ek=bytes(pk))

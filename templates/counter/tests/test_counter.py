@@ -38,7 +38,7 @@ def test_overflow_reverts(deploy, reverts):
     assert counter.get() == 2**64 - 1
 
 
-@pytest.mark.fuzz(runs=100)  # examples (default 256, or `ghost test --fuzz-runs N`)
+@pytest.mark.fuzz(runs=100)  # examples: it wins over `--fuzz-runs N` (default 256)
 def test_fuzz_add(deploy, fuzz, reverts):
     """Fuzzing: `add` runs with arguments drawn from its ABI type (u64), each example from
     the state built here; a failure prints the shrunk input as `ghost call` lines."""

@@ -54,7 +54,7 @@ from ..exceptions import (
 )
 from ..grpc_gen.ghost.v1 import chain_pb2 as chain
 from ..grpc_gen.ghost.v1 import contracts_pb2 as pb
-from ..rpc.errors import INTERNAL, error_object, truncate
+from ..rpc.errors import INTERNAL, error_object, internal_error, truncate
 from ..rpc.methods import MAX_HEX_BYTES, MAX_NAME_CHARS, MAX_TX_BYTES, check_call_data
 from .config import Endpoint
 from .core import Executed, NodeCore
@@ -397,16 +397,12 @@ async def _abort(context: grpc.aio.ServicerContext, exc: GhostError,
     await context.abort(status or status_for(exc), truncate(exc.message))
 
 
-#: An unexpected failure (a bug), as JSON-RPC answers one: -32603 `internal_error`, and
-#: nothing of the exception (the node's log has its type: an `internal_error` line).
-INTERNAL_ERROR = {"code": INTERNAL.number, "message": "internal error",
-                  "data": {"code": INTERNAL.code}}
-
-
 async def _abort_internal(context: grpc.aio.ServicerContext) -> None:
+    """An unexpected failure (a bug), with the error object JSON-RPC answers one with."""
+    error = internal_error()
     context.set_trailing_metadata((("ghost-code", INTERNAL.code),
-                                   ("ghost-error", json.dumps(INTERNAL_ERROR))))
-    await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_ERROR["message"])
+                                   ("ghost-error", json.dumps(error))))
+    await context.abort(grpc.StatusCode.INTERNAL, error["message"])
 
 
 def _handlers(services: GhostServices, observers: tuple[_Observer, ...]

@@ -140,13 +140,11 @@ class _PlainAnswers:
         return codec.encode([codec.failure(None, exc)], is_batch=False)
 
     def failed(self, exc: BaseException) -> bytes:
+        from ..rpc import codec
+        from ..rpc.errors import internal_error
+
         log.error("QUIC request handler failed", exc_info=exc)
-        return INTERNAL_ERROR_BODY
-
-
-#: What an unexpected failure outside any method answers (docs/rpc.md: -32603).
-INTERNAL_ERROR_BODY = (b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32603, '
-                       b'"message": "internal error", "data": {"code": "internal_error"}}}')
+        return codec.encode_one({"jsonrpc": "2.0", "id": None, "error": internal_error()})
 
 
 # ---- HTTP/3 with bounded header decoding ---------------------------------------------

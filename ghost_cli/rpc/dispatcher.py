@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from ..exceptions import GhostError, MethodNotFoundError, RequestError, RequestTooLargeError
 from . import codec
-from .errors import INTERNAL, truncate
+from .errors import INTERNAL, internal_error, truncate
 from .limits import Limits
 from .methods import METHODS, Context, Core, Method
 
@@ -150,5 +150,4 @@ class Dispatcher:
 
 
 def _internal(rid: Any) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": rid, "error": {
-        "code": INTERNAL.number, "message": "internal error", "data": {"code": INTERNAL.code}}}
+    return {"jsonrpc": "2.0", "id": rid, "error": internal_error()}

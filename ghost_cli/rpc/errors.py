@@ -84,6 +84,13 @@ BY_NUMBER: dict[int, ErrorCode] = {e.number: e for e in ALL_ERRORS}
 INTERNAL = BY_CODE["internal_error"]
 
 
+def internal_error() -> dict[str, Any]:
+    """The `error` member for an unexpected failure (a bug), on every transport alike:
+    -32603 and nothing of the exception (the node's log has it: `internal_error`)."""
+    return {"code": INTERNAL.number, "message": "internal error",
+            "data": {"code": INTERNAL.code}}
+
+
 def error_code_for(exc: GhostError) -> ErrorCode:
     """The row for `exc`: its own code's, else its nearest ancestor's (GhostError: -32000)."""
     for cls in type(exc).__mro__:

@@ -14,3 +14,13 @@ def from_hex_digits(text: str) -> bytes | None:
     except ValueError:  # an odd count, a letter past f, a non-ASCII character
         return None
     return raw if 2 * len(raw) == len(text) else None
+
+
+def from_0x_hex(text: object, length: int | None = None) -> bytes | None:
+    """`from_hex_digits` after a `0x` prefix, of exactly `length` bytes when given; None
+    for anything else (a non-string included): the form of hashes, roots and values in
+    JSON."""
+    if not isinstance(text, str) or text[:2] != "0x":
+        return None
+    raw = from_hex_digits(text[2:])
+    return raw if raw is not None and (length is None or len(raw) == length) else None

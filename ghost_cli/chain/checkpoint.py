@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..crypto.proof import ListProof, list_prove, list_root, verify_list_proof
 from ..exceptions import NotFoundError, UsageError
-from ..hexbytes import from_hex_digits
+from ..hexbytes import from_0x_hex
 
 if TYPE_CHECKING:
     from .store import StateStore
@@ -86,8 +86,8 @@ def _count(value: Any) -> int:
 
 def _root(text: Any) -> bytes:
     # strict: bytes.fromhex alone skips whitespace, so "0x 11 11 ..." would pass
-    raw = from_hex_digits(text[2:]) if text.startswith("0x") else None
-    if raw is None or len(raw) != 32:
+    raw = from_0x_hex(text, 32)
+    if raw is None:
         raise ValueError(f"{text!r} is not 0x and 32 bytes of hex")
     return raw
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from ..chain.network import abi_lookup
 from .output import Output
-from .render import receipt_json, render_receipt
+from .render import proven_line, receipt_json, render_receipt
 from .tracing import call_tracing, tracing
 
 
@@ -84,16 +84,9 @@ def _proven_query(out: Output, project, net, contract: str, function: str, value
     except ExecutionError as exc:
         proven = _prove(project, net, contract, function, values, exc, gas_limit)
         exc.details["proof"] = proven.to_json()
-        out.info(_proven_line(proven, "the failure"))
+        out.info(proven_line(proven, "the failure"))
         raise
     return receipt, _prove(project, net, contract, function, values, receipt, gas_limit)
-
-
-def _proven_line(proven, what: str) -> str:
-    where = (f"checkpoint {proven.checkpoint_height}" if proven.checkpoint_height
-             is not None else f"height {proven.height}, not yet checkpointed")
-    return (f"proven: {what} recomputed here from {len(proven.reads)} storage value(s) "
-            f"verified against state root 0x{proven.state_root.hex()} ({where})")
 
 
 def _failure(error) -> tuple:

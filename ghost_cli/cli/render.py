@@ -100,7 +100,13 @@ def render_receipt(out, r, proven=None, events=None) -> None:
     for line in r.logs:
         out.info(f"log: {line}")
     if proven is not None:
-        where = (f"checkpoint {proven.checkpoint_height}" if proven.checkpoint_height
-                 is not None else f"height {proven.height}, not yet checkpointed")
-        out.info(f"proven: recomputed here from {len(proven.reads)} storage value(s) "
-                 f"verified against state root 0x{proven.state_root.hex()} ({where})")
+        out.info(proven_line(proven))
+
+
+def proven_line(proven, what: str = "") -> str:
+    """What `--prove` says of an answer (`what`: of a failure, "the failure")."""
+    where = (f"checkpoint {proven.checkpoint_height}" if proven.checkpoint_height
+             is not None else f"height {proven.height}, not yet checkpointed")
+    return (f"proven: {what + ' ' if what else ''}recomputed here from "
+            f"{len(proven.reads)} storage value(s) verified against state root "
+            f"0x{proven.state_root.hex()} ({where})")

@@ -27,7 +27,7 @@ from ..exceptions import (
     StateError,
     TrapError,
 )
-from ..hexbytes import from_hex_digits
+from ..hexbytes import from_0x_hex
 from .answers import READ_ERRORS
 
 #: The state moved between two proofs of one run: the run is repeated this many times.
@@ -97,8 +97,8 @@ def prove_query(net, address: bytes, function: str, args: Sequence[Any], code: b
 
 def _hash32(text: Any, what: str) -> bytes:
     """`text` as exactly 0x and 32 bytes of hex, else CryptoError naming `what`."""
-    raw = from_hex_digits(text[2:]) if isinstance(text, str) and text[:2] == "0x" else None
-    if raw is None or len(raw) != 32:
+    raw = from_0x_hex(text, 32)
+    if raw is None:
         raise CryptoError(f"{what} is malformed: {str(text)[:70]!r} is not 0x and 32 bytes "
                           "of hex")
     return raw
@@ -182,7 +182,7 @@ def _run_once(net, engines, address, fn, calldata, code, sender, gas_limit) -> P
 
 
 def _value(text: Any) -> bytes:
-    raw = from_hex_digits(text[2:]) if text[:2] == "0x" else None
+    raw = from_0x_hex(text)
     if raw is None:
         raise ValueError(f"value {text[:70]!r} is not 0x and hex")
     return raw

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import CryptoError
-from ..hexbytes import from_hex_digits
+from ..hexbytes import from_0x_hex
 from .hashing import ADDRESS_LEN, keccak256
 
 HASH_LEN = 32
@@ -180,8 +180,8 @@ class Proof:
 def _hash32(text: str) -> bytes:
     if not isinstance(text, str) or not text.startswith("0x"):
         raise ValueError(f"expected a 0x-prefixed hash, got {text!r}")
-    raw = from_hex_digits(text[2:])  # strict: bytes.fromhex alone skips whitespace
-    if raw is None or len(raw) != HASH_LEN:
+    raw = from_0x_hex(text, HASH_LEN)  # strict: bytes.fromhex alone skips whitespace
+    if raw is None:
         raise ValueError(f"{text[:70]!r} is not 0x and {HASH_LEN} bytes of hex")
     return raw
 

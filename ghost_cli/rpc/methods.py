@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..exceptions import InvalidParamsError, RequestTooLargeError, UsageError
-from ..hexbytes import from_hex_digits
+from ..hexbytes import from_0x_hex
 
 ADDRESS_LEN = 20
 HASH_LEN = 32
@@ -63,8 +63,7 @@ def _hex(value: Any, name: str, length: int | None = None) -> bytes:
     if isinstance(value, str) and len(value) > 2 + 2 * MAX_HEX_BYTES:
         raise RequestTooLargeError(f"{name} is over the limit of {MAX_HEX_BYTES} bytes",
                                    limit=MAX_HEX_BYTES)
-    raw = from_hex_digits(value[2:]) if isinstance(value, str) and value[:2] == "0x" \
-        else None
+    raw = from_0x_hex(value)
     if raw is None:
         raise InvalidParamsError(f"{name} must be 0x-prefixed hex bytes")
     if length is not None and len(raw) != length:

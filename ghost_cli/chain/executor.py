@@ -295,7 +295,7 @@ class Executor:
         now = int(self.clock())
         outcome, gas_used = self._run(contract, tx.function, tx.args, tx.sender, tx.gas_limit,
                                       height, now)
-        result = _result(fn, outcome.return_data, gas_used)
+        result = decoded_result(fn, outcome.return_data, gas_used)
         with self.store.transaction():
             self._apply(outcome, tx.target, height)
             self.store.set_nonce(tx.sender, tx.nonce + 1)
@@ -378,9 +378,9 @@ class Executor:
         outcome, gas_used = self._run(
             contract, function, calldata, sender, limit, height, int(self.clock())
         )
-        return Receipt("query", address, function, _result(fn, outcome.return_data, gas_used),
-                       outcome.return_data, gas_used, height, None, outcome.events,
-                       outcome.logs, abi, sender=sender)
+        result = decoded_result(fn, outcome.return_data, gas_used)
+        return Receipt("query", address, function, result, outcome.return_data, gas_used,
+                       height, None, outcome.events, outcome.logs, abi, sender=sender)
 
     def _run(
         self,
@@ -431,7 +431,7 @@ class Executor:
         return outcome
 
 
-def _result(fn: Any, return_data: bytes, gas_used: int) -> Any:
+def decoded_result(fn: Any, return_data: bytes, gas_used: int = 0) -> Any:
     """The function's result decoded by its ABI. Return data that does not fit it is the
     contract's failure, not the caller's: a trap, charged the gas the run used, so a
     transaction is still recorded (failed receipt, nonce used) and pays for its run."""

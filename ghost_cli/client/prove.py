@@ -17,15 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..abi import decode_result, encode_call
+from ..abi import encode_call
+from ..chain.executor import decoded_result
 from ..exceptions import (
-    AbiError,
     CryptoError,
     ExecutionError,
     GhostError,
     HeightUnavailableError,
     StateError,
-    TrapError,
 )
 from ..hexbytes import from_0x_hex
 from .answers import READ_ERRORS
@@ -165,10 +164,7 @@ def _run_once(net, engines, address, fn, calldata, code, sender, gas_limit) -> P
     try:
         outcome = engines.execute(code, fn.name, ctx, read)
         return_data = outcome.return_data
-        result = decode_result(fn, return_data)
-    except AbiError as exc:  # return data that does not fit the ABI: a trap, as on a node
-        error = TrapError(f"the contract's return data does not fit the result of "
-                          f"{fn.name} in its ABI: {exc.message}")
+        result = decoded_result(fn, return_data)  # a misfit is a trap, as on a node
     except ExecutionError as exc:
         error = exc
     except GhostError:

@@ -20,7 +20,7 @@ from ..state_tree import build
 from . import open_store
 from .records import TABLES
 from .sql import HISTORY_META, TREE_META, TREE_VERSION
-from .url import StoreUrl, parse_store_url, redact
+from .url import StoreUrl, error_line, parse_store_url
 
 #: Every table of ghost's schema: those copied, and PostgreSQL's bookkeeping.
 GHOST_TABLES = frozenset(TABLES) | {"chain_head", "ghost_schema"}
@@ -167,7 +167,7 @@ def _postgres(url: StoreUrl) -> Iterator:
         conn = psycopg.connect(url.path, connect_timeout=5)
     except psycopg.Error as exc:
         raise StoreUnavailableError(f"cannot connect to the state database {url.display}: "
-                                    f"{_one_line(exc, url)}") from None
+                                    f"{error_line(exc, url.path)}") from None
     conn.read_only = True
     try:
         yield conn
@@ -182,10 +182,4 @@ def _pg_rows(conn, url: StoreUrl, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
     except psycopg.Error as exc:
         raise StateError(f"cannot read the state database {url.display}: "
-                         f"{_one_line(exc, url)}") from None
-
-
-def _one_line(exc: BaseException, url: StoreUrl) -> str:
-    text = str(exc).strip()
-    return " ".join(redact(text.splitlines()[0] if text else type(exc).__name__,
-                           url.path).split())
+                         f"{error_line(exc, url.path)}") from None

@@ -35,7 +35,7 @@ from psycopg_pool import ConnectionPool
 
 from ...exceptions import NotFoundError, StateError, StoreUnavailableError
 from .sql import SqlStore
-from .url import StoreUrl, parse_store_url, redact
+from .url import StoreUrl, error_line, parse_store_url, redact
 
 #: Schema versions, applied in order; the version is the row in `ghost_schema`.
 MIGRATIONS: tuple[str, ...] = (
@@ -194,8 +194,7 @@ class PostgresStore(SqlStore):
         """`retry`: say "retry shortly". Not at open, where libpq's reason is the whole
         story (a server down, a database that does not exist, a refused password: waiting
         would not help the last two)."""
-        text = str(exc).strip()
-        detail = self._redact(text.splitlines()[0] if text else type(exc).__name__)
+        detail = error_line(exc, self._url.path)
         hint = "; retry shortly" if retry else ""
         return StoreUnavailableError(
             f"{doing} the state database {self.location}: {detail}{hint}")

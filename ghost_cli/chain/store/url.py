@@ -56,6 +56,13 @@ def redact(text: str, url: str | None = None) -> str:
     return _PASSWORD.sub(r"\1***@", _QUERY_PASSWORD.sub(r"\1***", text))
 
 
+def error_line(exc: BaseException, url: str) -> str:
+    """A database error's first line (libpq's reason), on one line and without `url`'s
+    password; the exception's type when it says nothing."""
+    text = str(exc).strip()
+    return " ".join(redact(text.splitlines()[0] if text else type(exc).__name__, url).split())
+
+
 # scheme://user:password@  and  ?password=...  /  password=... in a conninfo string
 _PASSWORD = re.compile(r"(\w+://[^:/@\s]*:)([^@\s]*)@")
 _QUERY_PASSWORD = re.compile(r"((?:^|[?&\s])password=)([^&\s]*)", re.IGNORECASE)

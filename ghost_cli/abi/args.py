@@ -18,6 +18,7 @@ from ..hexbytes import from_hex_digits
 from .model import Function
 from .types import (
     INT_TYPES,
+    MAX_INT_DIGITS,
     AbiType,
     AddressType,
     BoolType,
@@ -87,16 +88,15 @@ def parse_arg(ty: str | AbiType, text: str, abi: Any = None) -> Any:
     return t.from_json(value)
 
 
-#: Digits beyond any ABI integer (a u256 has 78): a longer number is refused as it is read,
-#: before Python's int would build (or refuse to print) it.
-MAX_INT_DIGITS = 100
-
-
 def _json_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise ArgumentError(f"{text:.40}... has more than {MAX_INT_DIGITS} digits: it fits no "
-                            "ABI integer (at most 256 bits)")
+        raise _too_long(f"{text:.40}...")
     return int(text)
+
+
+def _too_long(shown: str) -> ArgumentError:
+    return ArgumentError(f"{shown} has more than {MAX_INT_DIGITS} digits: it fits no ABI "
+                         "integer (at most 256 bits)")
 
 
 def _json_number(text: str) -> int:
@@ -108,8 +108,7 @@ def _json_number(text: str) -> int:
         raise ArgumentError(f"expected an integer, got {text:.80}: no ABI type takes a "
                             "fraction")
     if exact.adjusted() >= MAX_INT_DIGITS:
-        raise ArgumentError(f"{text:.40} has more than {MAX_INT_DIGITS} digits: it fits no ABI "
-                            "integer (at most 256 bits)")
+        raise _too_long(f"{text:.40}")
     return int(exact)
 
 

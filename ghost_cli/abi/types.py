@@ -51,9 +51,10 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}", re.ASCII)
 _INT_TEXT = re.compile(r"-?(?:0[xX][0-9a-fA-F]+(?:_[0-9a-fA-F]+)*|0|[1-9][0-9]*(?:_[0-9]+)*)")
 
 
-#: Longest integer text read (a u256 has 78 decimal digits, 64 hex): longer is refused
-#: before Python's int would parse it (it refuses decimal beyond 4,300 digits anyway).
-_MAX_TEXT_DIGITS = 100
+#: Longest integer read, as text or as a JSON number (a u256 has 78 decimal digits, 64
+#: hex): longer is refused before Python's int would parse it (it refuses decimal beyond
+#: 4,300 digits anyway).
+MAX_INT_DIGITS = 100
 
 
 def parse_int_text(text: str, type_name: str) -> int:
@@ -63,7 +64,7 @@ def parse_int_text(text: str, type_name: str) -> int:
                             f"zeros or 0x-hex, `_` only between digits; got {text!r:.80}")
     digits = text.replace("_", "")
     magnitude = digits.lstrip("-").removeprefix("0x").removeprefix("0X").lstrip("0")
-    if len(magnitude) > _MAX_TEXT_DIGITS:  # beyond any ABI integer; int() could refuse it
+    if len(magnitude) > MAX_INT_DIGITS:  # beyond any ABI integer; int() could refuse it
         raise ArgumentError(f"{text:.40}... ({len(magnitude)} digits) fits no ABI integer "
                             f"(at most 256 bits), let alone {type_name}")
     return int(digits, 0)

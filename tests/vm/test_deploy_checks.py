@@ -233,3 +233,43 @@ def test_loops_are_counted_as_instructions_not_as_bytes(sandbox: Sandbox) -> Non
     """2,000 locals and 200 `i32.const 3` but a single loop: 4 million, far under."""
     code = contract(GET + _nested_loops(2000, 1, consts=200))
     assert sandbox.deploy(code, gas_limit=gas.MAX_TX_GAS).address
+
+
+@pytest.mark.parametrize(("name", "body", "count"), [
+    # 20,000 `br_if`s in one block: 80 KB, 3.6 s of compile
+    ("branches", "(block " + "(br_if 0 (local.get 0))" * 20_000 + ")", 20_001),
+    # 8,000 flat loops: 56 KB, 2.8 s; a loop counts twice
+    ("loops", "(loop (br_if 0 (local.get 0)))" * 8_000, 24_000),
+    # nested ifs that set a local: 16,000 deep took 3.8 s
+    ("nested ifs", "(if (local.get 0) (then (local.set 0 (i32.const 1))" * 5_000
+     + "))" * 5_000, 5_000),
+])
+def test_a_function_with_too_many_blocks_is_refused_before_compiling(
+        sandbox: Sandbox, cache_dir: Path, name: str, body: str, count: int) -> None:
+    from ghost_cli.vm.wasm.checks import MAX_BLOCKS_SQUARED
+
+    code = contract(GET + f"(func $bomb (param i32) {body})")
+    with pytest.raises(InvalidModuleError) as info:
+        sandbox.deploy(code, gas_limit=gas.MAX_TX_GAS)
+    assert info.value.message == (
+        f"invalid WebAssembly module: its functions' blocks and branches squared come to "
+        f"{count * count:,}, at most {MAX_BLOCKS_SQUARED:,} allowed (it would take longer to "
+        "compile than a deploy pays for)")
+    assert nothing_compiled(sandbox, cache_dir)
+    assert sandbox.store.height() == 0
+
+
+def test_blocks_are_counted_as_instructions_not_as_bytes(sandbox: Sandbox) -> None:
+    """5,000 `i32.const 13` (a `br_if` byte each) after a saturating truncation (an
+    instruction the decoder reads past) but 1,000 real branches: 1 million, under."""
+    pads = "(drop (i32.trunc_sat_f32_s (f32.const 1)))" + "(drop (i32.const 13))" * 5_000
+    branches = "(block " + "(br_if 0 (local.get 0))" * 999 + ")"
+    code = contract(GET + f"(func $f (param i32) {pads} {branches})")
+    assert sandbox.deploy(code, gas_limit=gas.MAX_TX_GAS).address
+
+
+def test_the_limit_is_over_the_whole_module(sandbox: Sandbox) -> None:
+    """Split into functions each well under, the squares still add up."""
+    one = "(func (param i32) (block " + "(br_if 0 (local.get 0))" * 1_999 + "))"
+    with pytest.raises(InvalidModuleError, match=r"squared come to 24,000,000,"):
+        sandbox.deploy(contract(GET + one * 6), gas_limit=gas.MAX_TX_GAS)

@@ -34,6 +34,21 @@ MAX_FUNCTIONS = 4096
 #: functions is kept under this, about 0.3 s of compile; ghost's Zig contracts come to
 #: a few thousand (at most 52 locals and 3 loops in a function).
 MAX_LOCAL_LOOPS = 300_000_000
+#: Cranelift's compile of a function also grew with the square of its basic blocks,
+#: whatever its locals (fuel and epoch checks add a variable live through every block):
+#: 10,000 `br_if`s in one function took 1.0 s, 20,000 took 3.6 s; 8,000 flat loops
+#: 2.8 s; 20,000 `call_indirect`s 5.5 s (measured 2026-12-07, about 10-16 ns per
+#: block-making instruction squared, 4 times that for a `loop`). Each function's count
+#: of them (`_BLOCK_WEIGHTS`, a loop counting twice) squared, summed over the module, is
+#: kept under this, about 0.3 s of compile; ghost's Zig contracts come to at most
+#: 500,000 (in-contract Ed25519 and ML-DSA-65 verifiers, every optimize mode).
+MAX_BLOCKS_SQUARED = 20_000_000
+_BLOCK_WEIGHTS = {"block": 1, "loop": 2, "if": 1, "else": 1, "br": 1, "br_if": 1,
+                  "br_table": 1, "call_indirect": 1}
+#: The same weights by opcode byte, for an upper bound without decoding (0x12 and 0x13
+#: are the tail calls the decoder does not read).
+_BYTE_WEIGHTS = {0x02: 1, 0x03: 2, 0x04: 1, 0x05: 1, 0x0C: 1, 0x0D: 1, 0x0E: 1,
+                 0x11: 1, 0x12: 1, 0x13: 1}
 _CODE_SECTION = 10
 
 
@@ -140,17 +155,19 @@ def precheck(code: bytes, limits: Limits) -> None:
 
 
 def check_compile_cost(code: bytes, module) -> None:
-    """Refuse a module whose locals squared times loops (MAX_LOCAL_LOOPS) would make its
-    compile take far longer than its deploy gas pays for. Loops are counted exactly only
-    where a quick upper bound (every 0x03 byte of a body taken for a `loop`) could pass the
-    limit, so an ordinary contract is not decoded at all."""
+    """Refuse a module whose compile would take far longer than its deploy gas pays for:
+    locals squared times loops (MAX_LOCAL_LOOPS) or block-making instructions squared
+    (MAX_BLOCKS_SQUARED), each summed over its functions. Both start as upper bounds
+    from byte counts (every 0x03 byte taken for a `loop`, and so on); the largest bodies
+    are decoded for exact counts only while a bound could pass its limit, so an ordinary
+    contract is not decoded at all."""
     from ghost_cli.vm.wasm_module import ByteReader
 
     section = next((s for s in module.sections if s.id == _CODE_SECTION), None)
     if section is None:
         return
     r = ByteReader(code, section.content_start, section.end)
-    bodies = []
+    bodies = []  # [locals² × loops, blocks², locals, start, end], bounds until decoded
     for index in range(r.u32()):
         size = r.u32()
         body = ByteReader(code, r.pos, r.pos + size)
@@ -160,29 +177,58 @@ def check_compile_cost(code: bytes, module) -> None:
         for _ in range(body.u32()):  # (count, type) runs; every local counts alike
             n_locals += body.u32()
             body.byte()
-        bodies.append((n_locals, body.pos, body.end))
-    bound = sum(n * n * code.count(3, start, end) for n, start, end in bodies)
-    if bound <= MAX_LOCAL_LOOPS:
-        return
-    total = sum(n * n * _loops(code, start, end) for n, start, end in bodies)
-    if total > MAX_LOCAL_LOOPS:
+        loops, blocks = code.count(3, body.pos, body.end), _byte_blocks(code, body.pos, body.end)
+        bodies.append([n_locals * n_locals * loops, blocks * blocks, n_locals, body.pos, body.end])
+    local_loops = sum(b[0] for b in bodies)
+    blocks_squared = sum(b[1] for b in bodies)
+    # Largest first: a bomb is found after a body or two, an ordinary module's big
+    # functions bring the bounds under the limits before its small ones are read.
+    for b in sorted(bodies, key=lambda b: b[0] / MAX_LOCAL_LOOPS + b[1] / MAX_BLOCKS_SQUARED,
+                    reverse=True):
+        if local_loops <= MAX_LOCAL_LOOPS and blocks_squared <= MAX_BLOCKS_SQUARED:
+            return
+        loops, blocks = _count(code, b[3], b[4])
+        exact = (b[2] * b[2] * loops, blocks * blocks)
+        local_loops += exact[0] - b[0]
+        blocks_squared += exact[1] - b[1]
+    if local_loops > MAX_LOCAL_LOOPS:
         raise InvalidModuleError(
             f"invalid WebAssembly module: its functions' locals squared times loops come to "
-            f"{total:,}, at most {MAX_LOCAL_LOOPS:,} allowed (it would take longer to "
+            f"{local_loops:,}, at most {MAX_LOCAL_LOOPS:,} allowed (it would take longer to "
             "compile than a deploy pays for)")
+    if blocks_squared > MAX_BLOCKS_SQUARED:
+        raise InvalidModuleError(
+            f"invalid WebAssembly module: its functions' blocks and branches squared come to "
+            f"{blocks_squared:,}, at most {MAX_BLOCKS_SQUARED:,} allowed (it would take "
+            "longer to compile than a deploy pays for)")
 
 
-def _loops(code: bytes, start: int, end: int) -> int:
-    """The `loop` instructions of one body; every 0x03 byte from the first instruction
-    the decoder cannot frame on (a bound, never fewer than there are)."""
+def _byte_blocks(code: bytes, start: int, end: int) -> int:
+    return sum(w * code.count(b, start, end) for b, w in _BYTE_WEIGHTS.items())
+
+
+def _count(code: bytes, start: int, end: int) -> tuple[int, int]:
+    """One body's `loop`s and weighted block-making instructions; from the first
+    instruction the decoder cannot frame, every byte that could be one (a bound, never
+    fewer than there are)."""
     from ghost_cli.vm.wasm_instructions import CodeReader, UnsupportedEncoding, read_instr
 
     r = CodeReader(code, start, end)
-    count = 0
-    try:
-        while r.pos < r.end:
-            if read_instr(r).name == "loop":
-                count += 1
-    except UnsupportedEncoding as exc:
-        count += code.count(3, exc.offset, end)
-    return count
+    loops = blocks = 0
+    while r.pos < r.end:
+        try:
+            name = read_instr(r).name
+        except UnsupportedEncoding as exc:
+            if exc.name.startswith(_FRAMED_UNSUPPORTED):  # no immediates: read on
+                continue
+            return (loops + code.count(3, exc.offset, end),
+                    blocks + _byte_blocks(code, exc.offset, end))
+        if name == "loop":
+            loops += 1
+        blocks += _BLOCK_WEIGHTS.get(name, 0)
+    return loops, blocks
+
+
+#: 0xFC instructions the decoder names but refuses that have no immediates, so reading
+#: goes on after them (Zig emits the saturating truncations).
+_FRAMED_UNSUPPORTED = ("i32.trunc_sat_", "i64.trunc_sat_")

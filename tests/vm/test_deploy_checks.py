@@ -273,3 +273,24 @@ def test_the_limit_is_over_the_whole_module(sandbox: Sandbox) -> None:
     one = "(func (param i32) (block " + "(br_if 0 (local.get 0))" * 1_999 + "))"
     with pytest.raises(InvalidModuleError, match=r"squared come to 24,000,000,"):
         sandbox.deploy(contract(GET + one * 6), gas_limit=gas.MAX_TX_GAS)
+
+
+def test_a_module_with_too_many_calls_is_refused_before_compiling(
+        sandbox: Sandbox, cache_dir: Path) -> None:
+    """250,000 calls in one 500 KB function took 2.5 s to compile; 40,000 is 80 KB."""
+    from ghost_cli.vm.wasm.checks import MAX_CALLS
+
+    code = contract(GET + "(func $g) (func $storm " + "(call $g)" * 40_000 + ")")
+    with pytest.raises(InvalidModuleError) as info:
+        sandbox.deploy(code, gas_limit=gas.MAX_TX_GAS)
+    assert info.value.message == (
+        f"invalid WebAssembly module: its call instructions come to 40,001, at most "
+        f"{MAX_CALLS:,} allowed (it would take longer to compile than a deploy pays for)")
+    assert nothing_compiled(sandbox, cache_dir)
+
+
+def test_calls_are_counted_as_instructions_not_as_bytes(sandbox: Sandbox) -> None:
+    """30,000 calls and 5,000 `i32.const 16` (a `call` byte each): 30,001 calls, under."""
+    code = contract(GET + "(func $g) (func $f " + "(call $g)" * 30_000
+                    + "(drop (i32.const 16))" * 5_000 + ")")
+    assert sandbox.deploy(code, gas_limit=gas.MAX_TX_GAS).address

@@ -1,7 +1,8 @@
 """What a module must pass before it is compiled, checked from its bytes alone.
 
 `precheck` reads the module with the pure-Python reader (vm/wasm_module.py) and
-refuses, with one line each: more than MAX_FUNCTIONS functions, imports the host ABI
+refuses, with one line each: more than MAX_FUNCTIONS functions, code whose compile
+would outrun its deploy gas (`check_compile_cost`), imports the host ABI
 does not provide, a memory that is not
 exported as `memory` or starts above the memory limit, too many or too large tables, a
 malformed ghost metadata section or ABI (vm/deploy_checks.py), and ABI functions that are
@@ -10,6 +11,9 @@ costs the node a parse, not a compile.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import wasmtime
 
@@ -24,7 +28,7 @@ MEMORY_EXPORT = "memory"
 ENTRY_SIGNATURE = "() -> ()"
 #: Functions a module may define. Compile time grows with the count far more than with
 #: bytes (25,000 one-instruction functions, 547 KB: 12 s to compile on a loaded machine);
-#: ghost's Zig contracts define 8-25.
+#: ghost's Zig contracts define 8-90 (about 420 built in Debug).
 MAX_FUNCTIONS = 4096
 #: Cranelift gives a loop header a block parameter per local live across it, and its
 #: compile of a function grew with locals squared times loops (about 1 ns each, measured
@@ -43,12 +47,17 @@ MAX_LOCAL_LOOPS = 300_000_000
 #: kept under this, about 0.3 s of compile; ghost's Zig contracts come to at most
 #: 500,000 (in-contract Ed25519 and ML-DSA-65 verifiers, every optimize mode).
 MAX_BLOCKS_SQUARED = 20_000_000
+#: A function's `call` instructions cost its compile about 8 µs each (fuel is saved and
+#: reloaded around every call): 250,000 in one 500 KB function took 2.5 s. A module may
+#: hold at most this many, about 0.3 s; ghost's Zig contracts hold at most 3,800.
+MAX_CALLS = 32_768
+#: Block-making instructions by name (a loop counts twice), and by opcode byte for an
+#: upper bound without decoding (0x12 and 0x13 are tail calls the decoder does not read).
 _BLOCK_WEIGHTS = {"block": 1, "loop": 2, "if": 1, "else": 1, "br": 1, "br_if": 1,
                   "br_table": 1, "call_indirect": 1}
-#: The same weights by opcode byte, for an upper bound without decoding (0x12 and 0x13
-#: are the tail calls the decoder does not read).
-_BYTE_WEIGHTS = {0x02: 1, 0x03: 2, 0x04: 1, 0x05: 1, 0x0C: 1, 0x0D: 1, 0x0E: 1,
-                 0x11: 1, 0x12: 1, 0x13: 1}
+_BLOCK_BYTES = {0x02: 1, 0x03: 2, 0x04: 1, 0x05: 1, 0x0C: 1, 0x0D: 1, 0x0E: 1,
+                0x11: 1, 0x12: 1, 0x13: 1}
+_LOOP, _CALL = 0x03, 0x10
 _CODE_SECTION = 10
 
 
@@ -154,20 +163,49 @@ def precheck(code: bytes, limits: Limits) -> None:
                 f"contract functions take and return nothing ({ENTRY_SIGNATURE})")
 
 
+@dataclass(frozen=True)
+class _Counts:
+    """One body's loops, weighted block-making instructions and calls."""
+
+    loops: int
+    blocks: int
+    calls: int
+
+    @classmethod
+    def bound(cls, code: bytes, start: int, end: int) -> _Counts:
+        """Every byte that could be one taken for one: never fewer than there are."""
+        return cls(code.count(_LOOP, start, end),
+                   sum(w * code.count(b, start, end) for b, w in _BLOCK_BYTES.items()),
+                   code.count(_CALL, start, end))
+
+    def __add__(self, other: _Counts) -> _Counts:
+        return _Counts(self.loops + other.loops, self.blocks + other.blocks,
+                       self.calls + other.calls)
+
+
+#: What a module's compile may cost, each summed over its functions: (limit, what of a
+#: function with `n` locals and `c` counts, how the refusal names it).
+_COMPILE_LIMITS: tuple[tuple[int, Callable[[int, _Counts], int], str], ...] = (
+    (MAX_LOCAL_LOOPS, lambda n, c: n * n * c.loops, "its functions' locals squared times loops"),
+    (MAX_BLOCKS_SQUARED, lambda n, c: c.blocks * c.blocks,
+     "its functions' blocks and branches squared"),
+    (MAX_CALLS, lambda n, c: c.calls, "its call instructions"),
+)
+
+
 def check_compile_cost(code: bytes, module) -> None:
-    """Refuse a module whose compile would take far longer than its deploy gas pays for:
-    locals squared times loops (MAX_LOCAL_LOOPS) or block-making instructions squared
-    (MAX_BLOCKS_SQUARED), each summed over its functions. Both start as upper bounds
-    from byte counts (every 0x03 byte taken for a `loop`, and so on); the largest bodies
-    are decoded for exact counts only while a bound could pass its limit, so an ordinary
-    contract is not decoded at all."""
+    """Refuse a module whose compile would take far longer than its deploy gas pays for
+    (`_COMPILE_LIMITS`). Every measure starts as an upper bound from byte counts (every
+    0x03 byte taken for a `loop`, and so on); the largest bodies are decoded for exact
+    counts only while a bound could pass its limit, so an ordinary contract is not
+    decoded at all."""
     from ghost_cli.vm.wasm_module import ByteReader
 
     section = next((s for s in module.sections if s.id == _CODE_SECTION), None)
     if section is None:
         return
     r = ByteReader(code, section.content_start, section.end)
-    bodies = []  # [locals² × loops, blocks², locals, start, end], bounds until decoded
+    bodies = []  # (measures from bounds, locals, start, end)
     for index in range(r.u32()):
         size = r.u32()
         body = ByteReader(code, r.pos, r.pos + size)
@@ -177,56 +215,46 @@ def check_compile_cost(code: bytes, module) -> None:
         for _ in range(body.u32()):  # (count, type) runs; every local counts alike
             n_locals += body.u32()
             body.byte()
-        loops, blocks = code.count(3, body.pos, body.end), _byte_blocks(code, body.pos, body.end)
-        bodies.append([n_locals * n_locals * loops, blocks * blocks, n_locals, body.pos, body.end])
-    local_loops = sum(b[0] for b in bodies)
-    blocks_squared = sum(b[1] for b in bodies)
+        bound = _Counts.bound(code, body.pos, body.end)
+        bodies.append(([f(n_locals, bound) for _, f, _ in _COMPILE_LIMITS],
+                       n_locals, body.pos, body.end))
+    totals = [sum(b[0][i] for b in bodies) for i in range(len(_COMPILE_LIMITS))]
+    limits = [limit for limit, _, _ in _COMPILE_LIMITS]
     # Largest first: a bomb is found after a body or two, an ordinary module's big
     # functions bring the bounds under the limits before its small ones are read.
-    for b in sorted(bodies, key=lambda b: b[0] / MAX_LOCAL_LOOPS + b[1] / MAX_BLOCKS_SQUARED,
-                    reverse=True):
-        if local_loops <= MAX_LOCAL_LOOPS and blocks_squared <= MAX_BLOCKS_SQUARED:
+    for measures, n_locals, start, end in sorted(
+            bodies, key=lambda b: sum(m / limit for m, limit in zip(b[0], limits, strict=True)),
+            reverse=True):
+        if all(t <= limit for t, limit in zip(totals, limits, strict=True)):
             return
-        loops, blocks = _count(code, b[3], b[4])
-        exact = (b[2] * b[2] * loops, blocks * blocks)
-        local_loops += exact[0] - b[0]
-        blocks_squared += exact[1] - b[1]
-    if local_loops > MAX_LOCAL_LOOPS:
-        raise InvalidModuleError(
-            f"invalid WebAssembly module: its functions' locals squared times loops come to "
-            f"{local_loops:,}, at most {MAX_LOCAL_LOOPS:,} allowed (it would take longer to "
-            "compile than a deploy pays for)")
-    if blocks_squared > MAX_BLOCKS_SQUARED:
-        raise InvalidModuleError(
-            f"invalid WebAssembly module: its functions' blocks and branches squared come to "
-            f"{blocks_squared:,}, at most {MAX_BLOCKS_SQUARED:,} allowed (it would take "
-            "longer to compile than a deploy pays for)")
+        exact = _count(code, start, end)
+        for i, (_, f, _) in enumerate(_COMPILE_LIMITS):
+            totals[i] += f(n_locals, exact) - measures[i]
+    for total, (limit, _, what) in zip(totals, _COMPILE_LIMITS, strict=True):
+        if total > limit:
+            raise InvalidModuleError(
+                f"invalid WebAssembly module: {what} come to {total:,}, at most {limit:,} "
+                "allowed (it would take longer to compile than a deploy pays for)")
 
 
-def _byte_blocks(code: bytes, start: int, end: int) -> int:
-    return sum(w * code.count(b, start, end) for b, w in _BYTE_WEIGHTS.items())
-
-
-def _count(code: bytes, start: int, end: int) -> tuple[int, int]:
-    """One body's `loop`s and weighted block-making instructions; from the first
-    instruction the decoder cannot frame, every byte that could be one (a bound, never
-    fewer than there are)."""
+def _count(code: bytes, start: int, end: int) -> _Counts:
+    """One body's counts, decoded; from the first instruction the decoder cannot frame,
+    bounds from its bytes."""
     from ghost_cli.vm.wasm_instructions import CodeReader, UnsupportedEncoding, read_instr
 
     r = CodeReader(code, start, end)
-    loops = blocks = 0
+    loops = blocks = calls = 0
     while r.pos < r.end:
         try:
             name = read_instr(r).name
         except UnsupportedEncoding as exc:
             if exc.name.startswith(_FRAMED_UNSUPPORTED):  # no immediates: read on
                 continue
-            return (loops + code.count(3, exc.offset, end),
-                    blocks + _byte_blocks(code, exc.offset, end))
-        if name == "loop":
-            loops += 1
+            return _Counts(loops, blocks, calls) + _Counts.bound(code, exc.offset, end)
+        loops += name == "loop"
         blocks += _BLOCK_WEIGHTS.get(name, 0)
-    return loops, blocks
+        calls += name == "call"
+    return _Counts(loops, blocks, calls)
 
 
 #: 0xFC instructions the decoder names but refuses that have no immediates, so reading

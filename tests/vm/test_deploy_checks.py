@@ -294,3 +294,21 @@ def test_calls_are_counted_as_instructions_not_as_bytes(sandbox: Sandbox) -> Non
     code = contract(GET + "(func $g) (func $f " + "(call $g)" * 30_000
                     + "(drop (i32.const 16))" * 5_000 + ")")
     assert sandbox.deploy(code, gas_limit=gas.MAX_TX_GAS).address
+
+
+def test_a_deploy_decodes_its_module_once(sandbox: Sandbox, monkeypatch) -> None:
+    """Checked before its gas and again before its compile, the code is read once; a
+    refused code is read again each time it is sent."""
+    from ghost_cli.vm.wasm import engine as wasm_engine
+
+    seen: list[int] = []
+    real = wasm_engine.precheck
+    monkeypatch.setattr(wasm_engine, "precheck",
+                        lambda code, limits: (seen.append(len(code)), real(code, limits)))
+    sandbox.deploy(contract(), name="once")
+    assert len(seen) == 1
+    bad = contract(GET + "(func $g) (func " + "(call $g)" * 40_000 + ")")
+    for _ in range(2):
+        with pytest.raises(InvalidModuleError):
+            sandbox.deploy(bad, gas_limit=gas.MAX_TX_GAS)
+    assert len(seen) == 3

@@ -51,6 +51,9 @@ from .traps import WASM_PAGE, backtrace, one_line, size_text, translate_trap
 # Proposals that are off: nondeterministic (threads, relaxed SIMD), unmeterable (bulk
 # memory: memory.copy/fill of 16 MiB costs one unit of fuel), or not needed by contracts
 # and widening the attack surface (the rest).
+#: Codes remembered as having passed `check` (a few deploys' worth).
+PASSED_CHECKS = 64
+
 _DISABLED_FEATURES = (
     "wasm_bulk_memory", "wasm_threads", "wasm_relaxed_simd", "wasm_memory64",
     "wasm_multi_memory", "wasm_gc",
@@ -94,6 +97,7 @@ class WasmEngine:
         self._host = HostFunctions(self.frames)  # keeps the callbacks the linker calls
         self._host.define(self._linker)
         self._modules: MemoryCache[CompiledModule] = MemoryCache()
+        self._passed: MemoryCache[bool] = MemoryCache(PASSED_CHECKS)  # by code SHA-256
         # The bytes object of the last load and its module: the sandbox hands the same
         # (cached) bytes to every call of a contract, so a warm call hashes nothing.
         self._last: tuple[bytes, CompiledModule] | None = None
@@ -159,12 +163,20 @@ class WasmEngine:
         self.load(code)
 
     def check(self, code: bytes) -> None:
-        """`validate` without the compile: what a deploy must pass before it is compiled."""
-        self._precheck(code)
+        """`validate` without the compile: what a deploy must pass before it is compiled.
+        A deploy is checked before its gas, again by `validate` before its compile, and
+        on a node once more ahead of the writer; a large module's checks decode its
+        bodies (tens of milliseconds), so code that passed lately passes at once."""
+        self._check_size(code)
+        digest = hashlib.sha256(code).hexdigest()
+        if self._passed.get(digest):
+            return
+        precheck(code, self.limits)
         try:
             wasmtime.Module.validate(self._engine, code)
         except wasmtime.WasmtimeError as exc:
             raise invalid_module(exc) from exc
+        self._passed.put(digest, True)
 
     @staticmethod
     def read_metadata(code: bytes) -> dict[str, object] | None:
@@ -172,10 +184,6 @@ class WasmEngine:
         from ghost_cli.vm.wasm_module import read_metadata
 
         return read_metadata(code)
-
-    def _precheck(self, code: bytes) -> None:
-        self._check_size(code)
-        precheck(code, self.limits)
 
     def _check_size(self, code: bytes) -> None:
         if len(code) > self.limits.module_bytes:

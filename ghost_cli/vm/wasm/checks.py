@@ -42,7 +42,8 @@ MAX_LOCAL_LOOPS = 300_000_000
 #: whatever its locals (fuel and epoch checks add a variable live through every block):
 #: 10,000 `br_if`s in one function took 1.0 s, 20,000 took 3.6 s; 8,000 flat loops
 #: 2.8 s; 20,000 `call_indirect`s 5.5 s (measured 2026-12-07, about 10-16 ns per
-#: block-making instruction squared, 4 times that for a `loop`). Each function's count
+#: block-making instruction squared, 4 times that for a `loop`, 2.5 ns per br_table
+#: label). Each function's count
 #: of them (`_BLOCK_WEIGHTS`, a loop counting twice) squared, summed over the module, is
 #: kept under this, about 0.3 s of compile; ghost's Zig contracts come to at most
 #: 500,000 (in-contract Ed25519 and ML-DSA-65 verifiers, every optimize mode).
@@ -51,13 +52,17 @@ MAX_BLOCKS_SQUARED = 20_000_000
 #: reloaded around every call): 250,000 in one 500 KB function took 2.5 s. A module may
 #: hold at most this many, about 0.3 s; ghost's Zig contracts hold at most 3,800.
 MAX_CALLS = 32_768
-#: Block-making instructions by name (a loop counts twice), and by opcode byte for an
-#: upper bound without decoding (0x12 and 0x13 are tail calls the decoder does not read).
+#: Block-making instructions by name (a loop counts twice; a `br_table` counts its
+#: distinct labels, each an edge Cranelift gives a block of its own: 20 tables of 1,000
+#: labels took 1.0 s, 40 of them 3.6 s), and by opcode byte for an upper bound without
+#: decoding (0x12 and 0x13 are tail calls the decoder does not read; 0x0E is bounded
+#: apart, in `_Counts.bound`).
 _BLOCK_WEIGHTS = {"block": 1, "loop": 2, "if": 1, "else": 1, "br": 1, "br_if": 1,
-                  "br_table": 1, "call_indirect": 1}
-_BLOCK_BYTES = {0x02: 1, 0x03: 2, 0x04: 1, 0x05: 1, 0x0C: 1, 0x0D: 1, 0x0E: 1,
+                  "call_indirect": 1}
+_BLOCK_BYTES = {0x02: 1, 0x03: 2, 0x04: 1, 0x05: 1, 0x0C: 1, 0x0D: 1,
                 0x11: 1, 0x12: 1, 0x13: 1}
-_LOOP, _CALL = 0x03, 0x10
+_OPENERS = (0x02, 0x03, 0x04)  # block, loop, if: a label's depth is below their count
+_LOOP, _CALL, _BR_TABLE = 0x03, 0x10, 0x0E
 _CODE_SECTION = 10
 
 
@@ -173,9 +178,14 @@ class _Counts:
 
     @classmethod
     def bound(cls, code: bytes, start: int, end: int) -> _Counts:
-        """Every byte that could be one taken for one: never fewer than there are."""
+        """Every byte that could be one taken for one: never fewer than there are. A
+        `br_table` reaches at most one label per enclosing block plus the function's, and
+        its labels take a byte each."""
+        tables = code.count(_BR_TABLE, start, end)
+        labels = sum(code.count(b, start, end) for b in _OPENERS) + 1
         return cls(code.count(_LOOP, start, end),
-                   sum(w * code.count(b, start, end) for b, w in _BLOCK_BYTES.items()),
+                   sum(w * code.count(b, start, end) for b, w in _BLOCK_BYTES.items())
+                   + min(tables * labels, end - start),
                    code.count(_CALL, start, end))
 
     def __add__(self, other: _Counts) -> _Counts:
@@ -246,14 +256,18 @@ def _count(code: bytes, start: int, end: int) -> _Counts:
     loops = blocks = calls = 0
     while r.pos < r.end:
         try:
-            name = read_instr(r).name
+            instr = read_instr(r)
         except UnsupportedEncoding as exc:
             if exc.name.startswith(_FRAMED_UNSUPPORTED):  # no immediates: read on
                 continue
             return _Counts(loops, blocks, calls) + _Counts.bound(code, exc.offset, end)
+        name = instr.name
         loops += name == "loop"
         blocks += _BLOCK_WEIGHTS.get(name, 0)
         calls += name == "call"
+        if name == "br_table":
+            targets, default = instr.imm
+            blocks += len({*targets, default})
     return _Counts(loops, blocks, calls)
 
 

@@ -324,3 +324,19 @@ def test_a_deploy_decodes_its_module_once(sandbox: Sandbox, monkeypatch) -> None
         with pytest.raises(InvalidModuleError):
             sandbox.deploy(bad, gas_limit=gas.MAX_TX_GAS)
     assert len(seen) == 3
+
+
+@pytest.mark.parametrize("body", [
+    # 1,000 blocks carrying 1,000 values each: a 12 KB module took 24 s to compile
+    "(type $t (func (param i32) (result i32)))"
+    "(func $f (result i32) (i32.const 1) (block (type $t)))",
+    "(func $pair (result i32 i32) (i32.const 1) (i32.const 2))",
+])
+def test_multi_value_is_refused_before_compiling(
+        sandbox: Sandbox, cache_dir: Path, body: str) -> None:
+    with pytest.raises(InvalidModuleError) as info:
+        sandbox.deploy(contract(GET + body), gas_limit=gas.MAX_TX_GAS)
+    assert info.value.message.startswith("module uses multi-value (a function with several "
+                                          "results, or a block with parameters")
+    assert nothing_compiled(sandbox, cache_dir)
+    assert sandbox.store.height() == 0

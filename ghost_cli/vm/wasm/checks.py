@@ -103,6 +103,11 @@ def invalid_module(exc: wasmtime.WasmtimeError) -> InvalidModuleError:
         return InvalidModuleError(
             "module uses bulk-memory instructions (memory.copy/memory.fill), which "
             "cannot be metered; build it with `ghost build` (Zig -mcpu=mvp)")
+    if "multi-value" in str(exc):
+        return InvalidModuleError(
+            "module uses multi-value (a function with several results, or a block with "
+            "parameters or several results), which is off: it can cost far more to compile "
+            "than a deploy pays for; build it with `ghost build` (Zig -mcpu=mvp)")
     message = one_line(str(exc))
     if "pooling allocator" in message:  # an instance too big for a slot (slots.py)
         reason = message.split(": ", 1)[-1].split("; breakdown")[0]

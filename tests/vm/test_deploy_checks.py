@@ -340,3 +340,19 @@ def test_multi_value_is_refused_before_compiling(
                                           "results, or a block with parameters")
     assert nothing_compiled(sandbox, cache_dir)
     assert sandbox.store.height() == 0
+
+
+def test_a_module_with_too_many_locals_is_refused_before_compiling(
+        sandbox: Sandbox, cache_dir: Path) -> None:
+    """Unused locals cost the compile too: 200 functions of 50,000, a 1.6 KB module,
+    took 1 GB of memory."""
+    from ghost_cli.vm.wasm.checks import MAX_LOCALS
+
+    many = "(func (local i32 i64 " + "i32 " * 49_998 + "))"
+    with pytest.raises(InvalidModuleError) as info:
+        sandbox.deploy(contract(GET + many * 3), gas_limit=gas.MAX_TX_GAS)
+    assert info.value.message == (
+        f"invalid WebAssembly module: its functions' locals come to 150,000, at most "
+        f"{MAX_LOCALS:,} allowed (it would take longer to compile than a deploy pays for)")
+    assert nothing_compiled(sandbox, cache_dir)
+    assert sandbox.deploy(contract(GET + many), gas_limit=gas.MAX_TX_GAS).address

@@ -52,6 +52,12 @@ MAX_BLOCKS_SQUARED = 20_000_000
 #: reloaded around every call): 250,000 in one 500 KB function took 2.5 s. A module may
 #: hold at most this many, about 0.3 s; ghost's Zig contracts hold at most 3,800.
 MAX_CALLS = 32_768
+#: Every local is a value Cranelift sets up and compiled code zeroes, whether used or
+#: not: 200 functions of 50,000 unused locals, a 1.6 KB module, took 0.5 s of CPU and
+#: 1 GB of memory to compile (4,096 of them would have exhausted the machine). A module's
+#: locals (parameters included) may come to this in all, about 10 MB and 5 ms; ghost's
+#: Zig contracts come to at most 7,100.
+MAX_LOCALS = 100_000
 #: Block-making instructions by name (a loop counts twice; a `br_table` counts its
 #: distinct labels, each an edge Cranelift gives a block of its own: 20 tables of 1,000
 #: labels took 1.0 s, 40 of them 3.6 s), and by opcode byte for an upper bound without
@@ -205,6 +211,7 @@ _COMPILE_LIMITS: tuple[tuple[int, Callable[[int, _Counts], int], str], ...] = (
     (MAX_BLOCKS_SQUARED, lambda n, c: c.blocks * c.blocks,
      "its functions' blocks and branches squared"),
     (MAX_CALLS, lambda n, c: c.calls, "its call instructions"),
+    (MAX_LOCALS, lambda n, c: n, "its functions' locals"),
 )
 
 

@@ -211,7 +211,6 @@ _COMPILE_LIMITS: tuple[tuple[int, Callable[[int, _Counts], int], str], ...] = (
     (MAX_BLOCKS_SQUARED, lambda n, c: c.blocks * c.blocks,
      "its functions' blocks and branches squared"),
     (MAX_CALLS, lambda n, c: c.calls, "its call instructions"),
-    (MAX_LOCALS, lambda n, c: n, "its functions' locals"),
 )
 
 
@@ -240,6 +239,7 @@ def check_compile_cost(code: bytes, module) -> None:
         bound = _Counts.bound(code, body.pos, body.end)
         bodies.append(([f(n_locals, bound) for _, f, _ in _COMPILE_LIMITS],
                        n_locals, body.pos, body.end))
+    _within(sum(b[1] for b in bodies), MAX_LOCALS, "its functions' locals")  # exact now
     totals = [sum(b[0][i] for b in bodies) for i in range(len(_COMPILE_LIMITS))]
     limits = [limit for limit, _, _ in _COMPILE_LIMITS]
     # Largest first: a bomb is found after a body or two, an ordinary module's big
@@ -253,10 +253,14 @@ def check_compile_cost(code: bytes, module) -> None:
         for i, (_, f, _) in enumerate(_COMPILE_LIMITS):
             totals[i] += f(n_locals, exact) - measures[i]
     for total, (limit, _, what) in zip(totals, _COMPILE_LIMITS, strict=True):
-        if total > limit:
-            raise InvalidModuleError(
-                f"invalid WebAssembly module: {what} come to {total:,}, at most {limit:,} "
-                "allowed (it would take longer to compile than a deploy pays for)")
+        _within(total, limit, what)
+
+
+def _within(total: int, limit: int, what: str) -> None:
+    if total > limit:
+        raise InvalidModuleError(
+            f"invalid WebAssembly module: {what} come to {total:,}, at most {limit:,} "
+            "allowed (it would take longer to compile than a deploy pays for)")
 
 
 def _count(code: bytes, start: int, end: int) -> _Counts:

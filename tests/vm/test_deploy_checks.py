@@ -356,3 +356,52 @@ def test_a_module_with_too_many_locals_is_refused_before_compiling(
         f"{MAX_LOCALS:,} allowed (it would take longer to compile than a deploy pays for)")
     assert nothing_compiled(sandbox, cache_dir)
     assert sandbox.deploy(contract(GET + many), gas_limit=gas.MAX_TX_GAS).address
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    # 20,000 `f64.sqrt`s took 0.4 s to compile and 520,000 took 20 s (canonicalized NaNs)
+    ("(func $f (param f64) (result f64) (local.get 0)" + " f64.sqrt" * 20_000 + ")",
+     "its float arithmetic and conversion instructions come to 20,000, at most 16,384 "
+     "allowed"),
+    # 20,000 `table.grow`s took 3 s and 420 MB
+    ("(table 1 funcref) (func $g (param i32)"
+     + " (drop (table.grow 0 (ref.null func) (local.get 0)))" * 2_000
+     + " (drop (table.get 0 (local.get 0)))" * 49 + ")",
+     "its table instructions come to 2,049, at most 2,048 allowed"),
+])
+def test_float_and_table_instructions_are_counted(
+        sandbox: Sandbox, cache_dir: Path, body: str, message: str) -> None:
+    with pytest.raises(InvalidModuleError) as info:
+        sandbox.deploy(contract(GET + body), gas_limit=gas.MAX_TX_GAS)
+    assert message in info.value.message
+    assert nothing_compiled(sandbox, cache_dir)
+
+
+def test_within_the_counts_floats_and_tables_deploy(sandbox: Sandbox) -> None:
+    floats = "(func $f (param f64) (result f64) (local.get 0)" + " f64.sqrt" * 1_000 + ")"
+    tables = ("(table 1 funcref) (func $g (param i32)"
+              + " (drop (table.grow 0 (ref.null func) (local.get 0)))" * 100 + ")")
+    assert sandbox.deploy(contract(GET + floats + tables), gas_limit=gas.MAX_TX_GAS).address
+
+
+@pytest.mark.parametrize(("body", "feature"), [
+    ("(func $v (drop (v128.const i64x2 0 0)))", "SIMD support is not enabled"),
+    ("(func $t (return_call $t))", "tail calls support is not enabled"),
+])
+def test_simd_and_tail_calls_are_off(sandbox: Sandbox, cache_dir: Path, body: str,
+                                     feature: str) -> None:
+    with pytest.raises(InvalidModuleError) as info:
+        sandbox.deploy(contract(GET + body), gas_limit=gas.MAX_TX_GAS)
+    assert feature in info.value.message
+    assert nothing_compiled(sandbox, cache_dir)
+
+
+def test_cranelift_allocates_registers_in_one_pass() -> None:
+    """Its default allocator's time grew with the square of the values live at once:
+    40,000 `i32.clz`s left on the operand stack (240 KB) took 59 s to compile, 0.12 s in
+    one pass. A timing would be a threshold; this keeps the setting from going away."""
+    from ghost_cli.vm.types import Limits
+    from ghost_cli.vm.wasm.engine import _CRANELIFT_FLAGS, WasmEngine
+
+    settings = WasmEngine._config_settings(Limits())
+    assert ("regalloc_algorithm", "single_pass") in settings[_CRANELIFT_FLAGS]

@@ -58,6 +58,15 @@ MAX_CALLS = 32_768
 #: locals (parameters included) may come to this in all, about 10 MB and 5 ms; ghost's
 #: Zig contracts come to at most 7,100.
 MAX_LOCALS = 100_000
+#: Float arithmetic and conversions are compiled with NaN canonicalization (the same NaN
+#: bits on every machine), about 17-21 µs of compile and 2-4 KB of memory each, 1 byte of
+#: code: 520,000 `f64.sqrt`s took 20 s and 900 MB. A module may hold this many, about
+#: 0.35 s; ghost's Zig contracts hold none.
+MAX_FLOAT_OPS = 16_384
+#: Table instructions (reference types, which wasmtime cannot turn off) compile to about
+#: 35-170 µs each: 20,000 `table.grow`s took 3 s and 420 MB. A module may hold this many,
+#: about 0.3 s; ghost's Zig contracts hold none.
+MAX_TABLE_OPS = 2_048
 #: Block-making instructions by name (a loop counts twice; a `br_table` counts its
 #: distinct labels, each an edge Cranelift gives a block of its own: 20 tables of 1,000
 #: labels took 1.0 s, 40 of them 3.6 s), and by opcode byte for an upper bound without
@@ -69,6 +78,14 @@ _BLOCK_BYTES = {0x02: 1, 0x03: 2, 0x04: 1, 0x05: 1, 0x0C: 1, 0x0D: 1,
                 0x11: 1, 0x12: 1, 0x13: 1}
 _OPENERS = (0x02, 0x03, 0x04)  # block, loop, if: a label's depth is below their count
 _LOOP, _CALL, _BR_TABLE = 0x03, 0x10, 0x0E
+#: f32/f64 arithmetic (0x8B-0xA6), truncations to integers (0xA8-0xAB, 0xAE-0xB1),
+#: conversions, demote and promote (0xB2-0xBB); with 0xFC, the saturating truncations.
+_FLOAT_OPS = frozenset(range(0x8B, 0xA7)) | frozenset(range(0xA8, 0xAC)) | frozenset(
+    range(0xAE, 0xBC))
+#: table.get, table.set; with 0xFC, table.grow, table.size and table.fill.
+_TABLE_OPS = frozenset((0x25, 0x26))
+_PREFIX_FC = 0xFC
+_FC_TABLE_OPS = ("table.grow", "table.size", "table.fill")
 _CODE_SECTION = 10
 
 
@@ -181,11 +198,14 @@ def precheck(code: bytes, limits: Limits) -> None:
 
 @dataclass(frozen=True)
 class _Counts:
-    """One body's loops, weighted block-making instructions and calls."""
+    """One body's loops, weighted block-making instructions, calls, float and table
+    instructions."""
 
     loops: int
     blocks: int
     calls: int
+    floats: int
+    tables: int
 
     @classmethod
     def bound(cls, code: bytes, start: int, end: int) -> _Counts:
@@ -194,14 +214,18 @@ class _Counts:
         its labels take a byte each."""
         tables = code.count(_BR_TABLE, start, end)
         labels = sum(code.count(b, start, end) for b in _OPENERS) + 1
+        prefixed = code.count(_PREFIX_FC, start, end)
         return cls(code.count(_LOOP, start, end),
                    sum(w * code.count(b, start, end) for b, w in _BLOCK_BYTES.items())
                    + min(tables * labels, end - start),
-                   code.count(_CALL, start, end))
+                   code.count(_CALL, start, end),
+                   sum(code.count(b, start, end) for b in _FLOAT_OPS) + prefixed,
+                   sum(code.count(b, start, end) for b in _TABLE_OPS) + prefixed)
 
     def __add__(self, other: _Counts) -> _Counts:
         return _Counts(self.loops + other.loops, self.blocks + other.blocks,
-                       self.calls + other.calls)
+                       self.calls + other.calls, self.floats + other.floats,
+                       self.tables + other.tables)
 
 
 #: What a module's compile may cost, each summed over its functions: (limit, what of a
@@ -211,6 +235,8 @@ _COMPILE_LIMITS: tuple[tuple[int, Callable[[int, _Counts], int], str], ...] = (
     (MAX_BLOCKS_SQUARED, lambda n, c: c.blocks * c.blocks,
      "its functions' blocks and branches squared"),
     (MAX_CALLS, lambda n, c: c.calls, "its call instructions"),
+    (MAX_FLOAT_OPS, lambda n, c: c.floats, "its float arithmetic and conversion instructions"),
+    (MAX_TABLE_OPS, lambda n, c: c.tables, "its table instructions"),
 )
 
 
@@ -269,24 +295,33 @@ def _count(code: bytes, start: int, end: int) -> _Counts:
     from ghost_cli.vm.wasm_instructions import CodeReader, UnsupportedEncoding, read_instr
 
     r = CodeReader(code, start, end)
-    loops = blocks = calls = 0
+    loops = blocks = calls = floats = tables = 0
     while r.pos < r.end:
         try:
             instr = read_instr(r)
         except UnsupportedEncoding as exc:
-            if exc.name.startswith(_FRAMED_UNSUPPORTED):  # no immediates: read on
+            # 0xFC instructions the decoder names but refuses: read on after their
+            # immediates (none, or a table index)
+            if exc.name.startswith(_FRAMED_UNSUPPORTED):
+                floats += 1
                 continue
-            return _Counts(loops, blocks, calls) + _Counts.bound(code, exc.offset, end)
+            if exc.name in _FC_TABLE_OPS:
+                r.uleb()
+                tables += 1
+                continue
+            return (_Counts(loops, blocks, calls, floats, tables)
+                    + _Counts.bound(code, exc.offset, end))
         name = instr.name
         loops += name == "loop"
         blocks += _BLOCK_WEIGHTS.get(name, 0)
         calls += name == "call"
+        floats += instr.op in _FLOAT_OPS
+        tables += instr.op in _TABLE_OPS
         if name == "br_table":
             targets, default = instr.imm
             blocks += len({*targets, default})
-    return _Counts(loops, blocks, calls)
+    return _Counts(loops, blocks, calls, floats, tables)
 
 
-#: 0xFC instructions the decoder names but refuses that have no immediates, so reading
-#: goes on after them (Zig emits the saturating truncations).
+#: The saturating truncations: 0xFC instructions without immediates.
 _FRAMED_UNSUPPORTED = ("i32.trunc_sat_", "i64.trunc_sat_")

@@ -50,15 +50,20 @@ from .traps import WASM_PAGE, backtrace, one_line, size_text, translate_trap
 
 #: Codes remembered as having passed `check` (a few deploys' worth).
 PASSED_CHECKS = 64
+#: The settings key of flags handed to Cranelift by name (`Config.cranelift_flag_set`).
+_CRANELIFT_FLAGS = "cranelift_flags"
 
 # Proposals that are off: nondeterministic (threads, relaxed SIMD), unmeterable (bulk
 # memory: memory.copy/fill of 16 MiB costs one unit of fuel), costly to compile beyond
 # what a deploy pays (multi-value: values carried as block parameters; 1,000 blocks of
 # 1,000 parameters, a 12 KB module, took 24 s, and loops of them ran the machine out of
-# memory), or not needed by contracts and widening the attack surface (the rest).
-# `ghost build` (Zig -mcpu=mvp) emits none of them.
+# memory; SIMD: its float lanes canonicalized at about 4 µs a byte), or not needed by
+# contracts and widening the attack surface (the rest). `ghost build` (Zig -mcpu=mvp)
+# emits none of them. (Reference types stay on: wasmtime makes no engine without them;
+# their table instructions are counted by the deploy checks instead.)
 _DISABLED_FEATURES = (
     "wasm_bulk_memory", "wasm_threads", "wasm_relaxed_simd", "wasm_memory64", "wasm_multi_value",
+    "wasm_simd", "wasm_tail_call",
     "wasm_multi_memory", "wasm_gc",
     "wasm_function_references", "wasm_exceptions", "wasm_stack_switching",
     "wasm_component_model", "wasm_custom_page_sizes", "wasm_wide_arithmetic",
@@ -112,7 +117,11 @@ class WasmEngine:
     def _config(self) -> wasmtime.Config:
         config = wasmtime.Config()
         for name, value in self._settings.items():
-            setattr(config, name, value)
+            if name == _CRANELIFT_FLAGS:
+                for flag, setting in value:  # type: ignore[attr-defined]
+                    config.cranelift_flag_set(flag, setting)
+            else:
+                setattr(config, name, value)
         return config
 
     @staticmethod
@@ -129,6 +138,13 @@ class WasmEngine:
             # Bounds checks become explicit; contracts spend their time in host calls.
             "memory_reservation": limits.memory_bytes,
             "memory_guard_size": WASM_PAGE,
+            # Cranelift's default register allocator took time growing with the square of
+            # the values live at once in a function: 40,000 `i32.clz`s left on the operand
+            # stack, a 240 KB module, took 59 s to compile; 20,000 loads at reused offsets
+            # 42 s. The single-pass allocator compiles each in 0.1-0.6 s; compiled code runs
+            # about a third slower (a 32 KiB SHA-256 inside a contract: 0.7 ms, not 0.5),
+            # still at over 6,000 gas per µs, far above what gas assumes.
+            _CRANELIFT_FLAGS: (("regalloc_algorithm", "single_pass"),),
         }
         settings.update(dict.fromkeys(_DISABLED_FEATURES, False))
         return settings

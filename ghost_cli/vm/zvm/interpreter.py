@@ -75,7 +75,7 @@ if TYPE_CHECKING:
 MAX_CALL_DEPTH = 1024
 #: An entry pc is compiled to a block once it has been entered this many times: code that
 #: runs a few times is not worth compiling. Compiling a 256-instruction block takes 0.1 to
-#: 26 ms, 10 to 170 times stepping through it once (docs/zvm.md): code made to run many
+#: 26 ms, 2 to 170 times stepping through it once (docs/zvm.md): code made to run many
 #: blocks just HOT_AFTER times each spends most of its time compiling.
 HOT_AFTER = 8
 #: At most this many compiled blocks per code (about 2.5 KB each); beyond, it steps.

@@ -77,8 +77,20 @@ ContractResolver = Callable[[bytes], "tuple[bytes, StorageReader] | None"]
 #: Runs a contract of another engine: (code, ctx with call data = selector ‖ arguments,
 #: storage) -> Outcome, or an ExecutionError.
 ForeignRunner = Callable[[bytes, CallContext, StorageReader], Outcome]
-#: Decoded contracts kept per engine.
+#: Decoded contracts kept per engine: at most this many, and at most CACHE_BYTES of what
+#: they hold in memory by estimate (`_held`). A 512 KiB contract of JUMPDESTs alone holds
+#: about 33 MB of JUMPDEST analysis (a full cache of them, 8.5 GB), a compiled block a few
+#: KB to 100 KB.
 CACHE_SIZE = 256
+CACHE_BYTES = 256 * 1024 * 1024
+
+
+def _held(loaded: LoadedContract) -> int:
+    """What a decoded contract holds in memory, by estimate: its code, about 72 bytes per
+    JUMPDEST (an int in a frozenset) and per entry counter, 16 KiB per compiled block."""
+    code = loaded.code
+    return (len(code.code) + 72 * (len(code.jumpdests) + len(code.entries))
+            + 16_384 * len(code.blocks))
 
 
 @dataclass(frozen=True)
@@ -278,8 +290,9 @@ class ZvmEngine:
         loaded = LoadedContract(Code.of(container.code), metadata, zvmc_abi(metadata))
         with self._lock:
             self._cache[digest] = loaded
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            held = sum(_held(each) for each in self._cache.values())
+            while len(self._cache) > CACHE_SIZE or (held > CACHE_BYTES and len(self._cache) > 1):
+                held -= _held(self._cache.popitem(last=False)[1])
             self._last = (data, loaded)
         return loaded
 

@@ -45,6 +45,18 @@ def nothing_compiled(sandbox: Sandbox, cache_dir: Path) -> bool:
     return len(wasm._modules) == 0 and not list(cache_dir.glob("*.cwasm"))
 
 
+def refused_before_compiling(sandbox: Sandbox, cache_dir: Path, code: bytes, what: str,
+                             total: int, limit: int) -> None:
+    """A deploy refused by a compile-cost limit: one line, nothing compiled or recorded."""
+    with pytest.raises(InvalidModuleError) as info:
+        sandbox.deploy(code, gas_limit=gas.MAX_TX_GAS)
+    assert info.value.message == (
+        f"invalid WebAssembly module: {what} come to {total:,}, at most {limit:,} allowed "
+        "(it would take longer to compile than a deploy pays for)")
+    assert nothing_compiled(sandbox, cache_dir)
+    assert sandbox.store.height() == 0
+
+
 def test_a_good_contract_deploys_and_runs(sandbox: Sandbox) -> None:
     receipt = sandbox.deploy(contract(), name="ok")
     assert receipt.gas_used == gas.TX_BASE + gas.DEPLOY_PER_BYTE * len(contract())
@@ -219,14 +231,9 @@ def test_a_module_whose_compile_would_outrun_its_deploy_gas_is_refused_before_co
     2,000 took 11 s (docs/host-abi.md, "Deploy checks")."""
     from ghost_cli.vm.wasm.checks import MAX_LOCAL_LOOPS
 
-    with pytest.raises(InvalidModuleError) as info:
-        sandbox.deploy(contract(GET + _nested_loops(1000, 400)), gas_limit=gas.MAX_TX_GAS)
-    assert info.value.message == (
-        f"invalid WebAssembly module: its functions' locals squared times loops come to "
-        f"400,000,000, at most {MAX_LOCAL_LOOPS:,} allowed (it would take longer to compile "
-        "than a deploy pays for)")
-    assert nothing_compiled(sandbox, cache_dir)
-    assert sandbox.store.height() == 0
+    refused_before_compiling(sandbox, cache_dir, contract(GET + _nested_loops(1000, 400)),
+                             "its functions' locals squared times loops", 400_000_000,
+                             MAX_LOCAL_LOOPS)
 
 
 def test_loops_are_counted_as_instructions_not_as_bytes(sandbox: Sandbox) -> None:
@@ -253,15 +260,9 @@ def test_a_function_with_too_many_blocks_is_refused_before_compiling(
         sandbox: Sandbox, cache_dir: Path, name: str, body: str, count: int) -> None:
     from ghost_cli.vm.wasm.checks import MAX_BLOCKS_SQUARED
 
-    code = contract(GET + f"(func $bomb (param i32) {body})")
-    with pytest.raises(InvalidModuleError) as info:
-        sandbox.deploy(code, gas_limit=gas.MAX_TX_GAS)
-    assert info.value.message == (
-        f"invalid WebAssembly module: its functions' blocks and branches squared come to "
-        f"{count * count:,}, at most {MAX_BLOCKS_SQUARED:,} allowed (it would take longer to "
-        "compile than a deploy pays for)")
-    assert nothing_compiled(sandbox, cache_dir)
-    assert sandbox.store.height() == 0
+    refused_before_compiling(sandbox, cache_dir, contract(GET + f"(func $bomb (param i32) {body})"),
+                             "its functions' blocks and branches squared", count * count,
+                             MAX_BLOCKS_SQUARED)
 
 
 def test_a_br_table_counts_its_distinct_labels_not_its_targets(sandbox: Sandbox) -> None:
@@ -293,12 +294,8 @@ def test_a_module_with_too_many_calls_is_refused_before_compiling(
     from ghost_cli.vm.wasm.checks import MAX_CALLS
 
     code = contract(GET + "(func $g) (func $storm " + "(call $g)" * 40_000 + ")")
-    with pytest.raises(InvalidModuleError) as info:
-        sandbox.deploy(code, gas_limit=gas.MAX_TX_GAS)
-    assert info.value.message == (
-        f"invalid WebAssembly module: its call instructions come to 40,001, at most "
-        f"{MAX_CALLS:,} allowed (it would take longer to compile than a deploy pays for)")
-    assert nothing_compiled(sandbox, cache_dir)
+    refused_before_compiling(sandbox, cache_dir, code, "its call instructions", 40_001,
+                             MAX_CALLS)
 
 
 def test_calls_are_counted_as_instructions_not_as_bytes(sandbox: Sandbox) -> None:
@@ -349,12 +346,8 @@ def test_a_module_with_too_many_locals_is_refused_before_compiling(
     from ghost_cli.vm.wasm.checks import MAX_LOCALS
 
     many = "(func (local i32 i64 " + "i32 " * 49_998 + "))"
-    with pytest.raises(InvalidModuleError) as info:
-        sandbox.deploy(contract(GET + many * 3), gas_limit=gas.MAX_TX_GAS)
-    assert info.value.message == (
-        f"invalid WebAssembly module: its functions' locals come to 150,000, at most "
-        f"{MAX_LOCALS:,} allowed (it would take longer to compile than a deploy pays for)")
-    assert nothing_compiled(sandbox, cache_dir)
+    refused_before_compiling(sandbox, cache_dir, contract(GET + many * 3),
+                             "its functions' locals", 150_000, MAX_LOCALS)
     assert sandbox.deploy(contract(GET + many), gas_limit=gas.MAX_TX_GAS).address
 
 

@@ -354,3 +354,20 @@ def test_naming_the_same_contract_again_does_not_hash_its_code_again(monkeypatch
     big = [n for n in hashed if n >= padding]
     # B and C: one key for the engine's cache each, and B's code once for EXTCODEHASH
     assert len(big) == 3, big
+
+
+def test_one_init_code_created_again_is_analysed_once(monkeypatch):
+    """A loop of CREATEs of one 48 KiB init code scanned its JUMPDESTs every time."""
+    from ghost_cli.vm.zvm import interpreter
+    from ghost_cli.vm.zvm.handlers import calls
+
+    calls._init_code.cache_clear()
+    scans: list[int] = []
+    real = interpreter.jumpdests
+    monkeypatch.setattr(interpreter, "jumpdests", lambda code: (scans.append(len(code)),
+                                                                 real(code))[1])
+    init = constructor(asm("HALT"), "JUMPDEST\n" * 40)
+    twice = creating(init, "CREATE2", salt=1) + "POP\n" + creating(init, "CREATE2", salt=2)
+    r = Chain(xaa=twice + "PUSH 0\nMSTORE\n" + RETURN_MEM0).run()
+    assert r.return_data != word(0) and len(r.created) == 2
+    assert scans.count(len(init)) == 1

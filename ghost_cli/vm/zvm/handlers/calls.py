@@ -19,6 +19,8 @@ RETURN data (interpreter.Interpreter._deploy).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ghost_cli.crypto.hashing import contract_address, keccak256
 from ghost_cli.exceptions import GhostError, RevertError, TrapError
 
@@ -168,9 +170,16 @@ def _create(f: Frame, name: str, value: int, offset: int, size: int,
     if f.code_at(address) is not None or f.nonce(address) != 0:
         _settle(f, False)  # the address is taken: the EVM burns the gas it would have given
         return None
-    msg = Message(Code.of(init), address, sender, b"", child_gas, 0, f.msg.depth + 1, False,
-                  address)
+    msg = Message(_init_code(init), address, sender, b"", child_gas, 0, f.msg.depth + 1,
+                  False, address)
     return CallRequest(msg, 0, 0, create=address)
+
+
+@lru_cache(maxsize=16)
+def _init_code(init: bytes) -> Code:
+    """Init code with its JUMPDESTs found once: a loop of CREATEs of one 48 KiB init
+    code scanned it every time, 3 ms each for 32,000 gas."""
+    return Code.of(init)
 
 
 def create(f: Frame) -> CallRequest | None:

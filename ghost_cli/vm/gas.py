@@ -112,10 +112,15 @@ BLS_AGGREGATE_PER_KEY = 1_270_000
 MERKLE_PER_LEVEL = 2100
 
 #: WebAssembly: per 64 KiB page a call grows its linear memory by (`memory.grow`),
-#: charged when the call returns: growing a page and touching it took 18 µs (255 pages,
-#: one write every 4 KiB, 4.7 ms a call; 2026-12-07), times HOST_GAS_PER_US. The pages a
-#: module starts with are its own, not charged. (ZVM prices its memory by expansion.)
+#: charged when the call returns or fails: growing a page and touching it took 18 µs (255
+#: pages, one write every 4 KiB, 4.7 ms a call; 2026-12-07), times HOST_GAS_PER_US. Pages
+#: a module starts with beyond FREE_MEMORY_PAGES cost the same, charged before the call
+#: runs: touching them costs what touching grown pages does. (ZVM prices its memory by
+#: expansion.)
 MEMORY_PAGE = 8_000
+#: The pages a call's memory may start with free: what `ghost build` gives a contract
+#: (Zig's 1 MiB stack and its data, 18 pages for every template and example).
+FREE_MEMORY_PAGES = 18
 
 #: Charged once per transaction before the contract runs.
 TX_BASE = 21_000

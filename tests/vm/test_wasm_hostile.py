@@ -224,17 +224,52 @@ def test_a_panic_stops_the_call_at_once(engine: WasmEngine, function: str) -> No
 
 def test_memory_a_call_grows_is_paid_per_page(engine: WasmEngine) -> None:
     """docs/host-abi.md, "Pricing": MEMORY_PAGE per page grown, charged as the call
-    returns; the pages a module starts with are not charged."""
-    from ghost_cli.vm.gas import MEMORY_PAGE
+    returns; the pages a module starts with beyond FREE_MEMORY_PAGES cost the same,
+    charged before it runs."""
+    from ghost_cli.vm.gas import FREE_MEMORY_PAGES, MEMORY_PAGE
 
     grow = '(func (export "grow") (drop (memory.grow (i32.const {n}))))'
     used = [engine.execute(wat_module(grow.format(n=n)), "grow", make_ctx(gas=10**7),
                            {}.get).gas_used for n in (0, 1, 10)]
     # (plus wasmtime's own fuel for memory.grow: 1 a page)
     assert used[1] - used[0] == MEMORY_PAGE + 1 and used[2] - used[0] == 10 * MEMORY_PAGE + 10
-    started = wat_module(grow.format(n=0), memory='(memory (export "memory") 40)')
-    assert engine.execute(started, "grow", make_ctx(gas=10**7), {}.get).gas_used == used[0]
+
+    def starting_with(pages: int) -> int:
+        module = wat_module(grow.format(n=0), memory=f'(memory (export "memory") {pages})')
+        return engine.execute(module, "grow", make_ctx(gas=10**7), {}.get).gas_used
+
+    assert starting_with(FREE_MEMORY_PAGES) == used[0]
+    assert starting_with(40) == used[0] + (40 - FREE_MEMORY_PAGES) * MEMORY_PAGE
+    assert starting_with(256) == used[0] + (256 - FREE_MEMORY_PAGES) * MEMORY_PAGE
+    with pytest.raises(OutOfGasError) as info:  # the limit does not cover its memory
+        engine.execute(wat_module(grow.format(n=0), memory='(memory (export "memory") 256)'),
+                       "grow", make_ctx(gas=1_000_000), {}.get)
+    assert info.value.gas_used == 1_000_000
     with pytest.raises(OutOfGasError) as info:  # it could not pay for what it grew
         engine.execute(wat_module(grow.format(n=10)), "grow",
                        make_ctx(gas=used[2] - 1), {}.get)
     assert info.value.gas_used == used[2] - 1
+
+
+@pytest.mark.parametrize("fail", [
+    "(call $revert (i32.const 0) (i32.const 0))",
+    "(call $panic (i32.const 0) (i32.const 0))",
+    "(call $set_return (i32.const -1) (i32.const 8))",  # out of bounds: HostMemoryError
+])  # (a wasm trap such as `unreachable` is charged the whole limit already)
+def test_a_call_that_fails_pays_for_the_memory_it_grew(engine: WasmEngine, fail: str) -> None:
+    """Growing 16 MiB, touching it and failing was charged as if nothing had grown."""
+    from ghost_cli.vm.gas import MEMORY_PAGE
+
+    body = ('(func (export "f") (local $p i32) (drop (memory.grow (i32.const {n})))'
+            " (loop (i32.store8 (local.get $p) (i32.const 1))"
+            " (local.set $p (i32.add (local.get $p) (i32.const 4096)))"
+            " (br_if 0 (i32.lt_u (local.get $p) (i32.const {end})))) " + fail + ")")
+
+    def failed(n: int) -> int:
+        with pytest.raises(ExecutionError) as info:
+            engine.execute(wat_module(body.format(n=n, end=(n + 1) * 65536)), "f",
+                           make_ctx(gas=10**7), {}.get)
+        return info.value.gas_used
+
+    small, big = failed(1), failed(255)
+    assert 254 * MEMORY_PAGE < big - small < 10**7 - small  # the pages, under the limit

@@ -312,8 +312,12 @@ class WasmEngine:
             stack.append(frame)
             try:
                 frame.start()
-                with self._ticker:
-                    self._run(compiled, function, frame)
+                try:
+                    with self._ticker:
+                        self._run(compiled, function, frame)
+                except ExecutionError as error:
+                    frame.charge_failed_growth(error)
+                    raise
                 frame.charge_memory_grown()
                 if frame.gas_left() < 0:  # overdrawn between two of wasmtime's fuel checks
                     raise frame.out_of_gas()
@@ -337,6 +341,7 @@ class WasmEngine:
             instance = raw_calls.instantiate(store, compiled.pre)
             frame.memory = raw_calls.memory(store, instance, MEMORY_EXPORT)
             frame.initial_pages = frame.memory.size(store) if frame.memory else 0
+            frame.charge_initial_memory()
             raw_calls.call_entry(store, instance, function)
         except wasmtime.Trap as trap:
             if frame.error is not None:

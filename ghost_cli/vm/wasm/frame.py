@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import wasmtime
 from wasmtime import _bindings
 
-from ghost_cli.exceptions import GhostError, HostMemoryError, OutOfGasError
-from ghost_cli.vm.gas import MEMORY_PAGE
+from ghost_cli.exceptions import ExecutionError, GhostError, HostMemoryError, OutOfGasError
+from ghost_cli.vm.gas import FREE_MEMORY_PAGES, MEMORY_PAGE
 from ghost_cli.vm.log_limit import LogBuffer
 from ghost_cli.vm.types import CallContext, Event, Limits, StorageReader
 
@@ -116,13 +116,30 @@ class CallFrame:
     def out_of_gas(self) -> OutOfGasError:
         return OutOfGasError.burnt(self.ctx.gas_limit)
 
+    def charge_initial_memory(self) -> None:
+        """Pay, before the call runs, for the pages its memory starts with beyond
+        FREE_MEMORY_PAGES (MEMORY_PAGE each): a module starting with 16 MiB could touch
+        them all on every call for free."""
+        extra = self.initial_pages - FREE_MEMORY_PAGES
+        if extra > 0:
+            self.charge("memory", extra * MEMORY_PAGE)
+
+    def _grown_price(self) -> int:
+        if self.memory is None:
+            return 0
+        return max(0, self.memory.size(self.store) - self.initial_pages) * MEMORY_PAGE
+
     def charge_memory_grown(self) -> None:
         """Pay, as the call returns, for the pages it grew its memory by (MEMORY_PAGE)."""
-        if self.memory is None:
-            return
-        grown = self.memory.size(self.store) - self.initial_pages
-        if grown > 0:
-            self.charge("memory.grow", grown * MEMORY_PAGE)
+        price = self._grown_price()
+        if price:
+            self.charge("memory.grow", price)
+
+    def charge_failed_growth(self, error: ExecutionError) -> None:
+        """A call that failed pays for the pages it grew too, up to its gas limit: growing
+        16 MiB, touching it and reverting was otherwise charged 55,000 gas."""
+        if error.gas_used < self.ctx.gas_limit:
+            error.gas_used = min(self.ctx.gas_limit, error.gas_used + self._grown_price())
 
     def charge(self, function: str, price: int) -> None:
         """Take a host-call price out of the store's fuel, so wasm and host gas are one pool."""
@@ -131,6 +148,7 @@ class CallFrame:
             self._set(0)
             error = self.out_of_gas()
             error.details["host_call"] = function
+            self.error = error  # the engine raises the call's own error, not wasmtime's
             raise error
         self._set(fuel - price)
 

@@ -30,6 +30,7 @@ _IMPORT = 2
 _FUNCTION = 3
 _TABLE = 4
 _MEMORY = 5
+_GLOBAL = 6
 _EXPORT = 7
 _LAST_KNOWN_SECTION = 13  # 12 is data count, 13 is tag (exception handling)
 
@@ -111,6 +112,8 @@ class WasmModule:
     function_types: tuple[int, ...] = ()  # type index of each defined (not imported) function
     tables: tuple[Limits, ...] = ()  # defined (not imported) tables, in elements
     memories: tuple[Limits, ...] = ()  # defined (not imported) memories, in 64 KiB pages
+    table_elements: tuple[str, ...] = ()  # each defined table's element type ("funcref")
+    globals: int = 0  # defined (not imported) globals
 
     def export(self, name: str) -> Export | None:
         return next((e for e in self.exports if e.name == name), None)
@@ -229,6 +232,8 @@ def parse_module(code: bytes) -> WasmModule:
     exports: tuple[Export, ...] = ()
     function_types: tuple[int, ...] = ()
     tables: tuple[Limits, ...] = ()
+    table_elements: tuple[str, ...] = ()
+    globals_ = 0
     memories: tuple[Limits, ...] = ()
     customs: list[CustomSection] = []
     seen: set[int] = set()
@@ -259,7 +264,9 @@ def parse_module(code: bytes) -> WasmModule:
         elif sid == _FUNCTION:
             function_types = _parse_functions(body, len(types))
         elif sid == _TABLE:
-            tables = _parse_tables(body)
+            tables, table_elements = _parse_tables(body)
+        elif sid == _GLOBAL:
+            globals_ = body.u32()  # the count is all the checks need
         elif sid == _MEMORY:
             memories = _parse_memories(body)
         elif sid == _EXPORT:
@@ -268,7 +275,7 @@ def parse_module(code: bytes) -> WasmModule:
         r.pos = content_start + size
     return WasmModule(
         tuple(sections), types, imports, exports, tuple(customs), function_types, tables,
-        memories,
+        memories, table_elements, globals_,
     )
 
 
@@ -327,13 +334,13 @@ def _parse_functions(r: ByteReader, type_count: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _parse_tables(r: ByteReader) -> tuple[Limits, ...]:
-    out = []
+def _parse_tables(r: ByteReader) -> tuple[tuple[Limits, ...], tuple[str, ...]]:
+    out, elements = [], []
     for _ in range(r.u32()):
-        r.valtype()  # element reference type
+        elements.append(r.valtype())  # element reference type
         out.append(r.limits())
     r.expect_end("the table section")
-    return tuple(out)
+    return tuple(out), tuple(elements)
 
 
 def _parse_memories(r: ByteReader) -> tuple[Limits, ...]:

@@ -70,6 +70,17 @@ MAX_FLOAT_OPS = 16_384
 #: 35-170 µs each: 20,000 `table.grow`s took 3 s and 420 MB. A module may hold this many,
 #: about 0.3 s; ghost's Zig contracts hold none.
 MAX_TABLE_OPS = 2_048
+#: A local read after many blocks since it was set costs Cranelift's SSA construction a
+#: walk back through them: 4,000 `if`s each setting one of 4,000 locals, all read after,
+#: a 56 KB module, took 2.0 s and 560 MB (about 0.13 µs per local and block). Each
+#: function's locals times its weighted blocks, summed over the module, is kept under
+#: this, about 0.5 s; ghost's Zig contracts come to at most 610,000 (a Debug build).
+MAX_LOCALS_BLOCKS = 4_000_000
+#: A local set inside `if`s nested deep needs a merge at every level out: one local set
+#: in each of 4,000 nested ifs took 30 s and 2.4 GB for 56 KB (1.3-1.9 µs per local and
+#: level). Each function's distinct locals set times its deepest nesting, summed over the
+#: module, is kept under this, about 0.5 s; ghost's Zig contracts come to at most 20,000.
+MAX_SETS_DEPTH = 250_000
 #: Block-making instructions by name (a loop counts twice; a `br_table` counts its
 #: distinct labels, each an edge Cranelift gives a block of its own: 20 tables of 1,000
 #: labels took 1.0 s, 40 of them 3.6 s), and by opcode byte for an upper bound without
@@ -87,6 +98,7 @@ _FLOAT_OPS = frozenset(range(0x8B, 0xA7)) | frozenset(range(0xA8, 0xAC)) | froze
     range(0xAE, 0xBC))
 #: table.get, table.set; with 0xFC, table.grow, table.size and table.fill.
 _TABLE_OPS = frozenset((0x25, 0x26))
+_SETS = (0x21, 0x22)  # local.set, local.tee
 _PREFIX_FC = 0xFC
 _FC_TABLE_OPS = ("table.grow", "table.size", "table.fill")
 _CODE_SECTION = 10
@@ -211,13 +223,15 @@ def precheck(code: bytes, limits: Limits) -> None:
 @dataclass(frozen=True)
 class _Counts:
     """One body's loops, weighted block-making instructions, calls, float and table
-    instructions."""
+    instructions, the locals it sets and how deep its blocks nest."""
 
     loops: int
     blocks: int
     calls: int
     floats: int
     tables: int
+    sets: int  # distinct locals set (local.set, local.tee)
+    depth: int  # deepest nesting of block, loop and if
 
     @classmethod
     def bound(cls, code: bytes, start: int, end: int) -> _Counts:
@@ -232,12 +246,17 @@ class _Counts:
                    + min(tables * labels, end - start),
                    code.count(_CALL, start, end),
                    sum(code.count(b, start, end) for b in _FLOAT_OPS) + prefixed,
-                   sum(code.count(b, start, end) for b in _TABLE_OPS) + prefixed)
+                   sum(code.count(b, start, end) for b in _TABLE_OPS) + prefixed,
+                   sum(code.count(b, start, end) for b in _SETS),
+                   labels - 1)
 
     def __add__(self, other: _Counts) -> _Counts:
+        """A decoded part and a bound for the rest: an upper bound of the whole (the
+        deepest nesting is at most the part's plus every opener after it)."""
         return _Counts(self.loops + other.loops, self.blocks + other.blocks,
                        self.calls + other.calls, self.floats + other.floats,
-                       self.tables + other.tables)
+                       self.tables + other.tables, self.sets + other.sets,
+                       self.depth + other.depth)
 
 
 #: What a module's compile may cost, each summed over its functions: (limit, what of a
@@ -249,6 +268,9 @@ _COMPILE_LIMITS: tuple[tuple[int, Callable[[int, _Counts], int], str], ...] = (
     (MAX_CALLS, lambda n, c: c.calls, "its call instructions"),
     (MAX_FLOAT_OPS, lambda n, c: c.floats, "its float arithmetic and conversion instructions"),
     (MAX_TABLE_OPS, lambda n, c: c.tables, "its table instructions"),
+    (MAX_LOCALS_BLOCKS, lambda n, c: n * c.blocks, "its functions' locals times blocks"),
+    (MAX_SETS_DEPTH, lambda n, c: min(n, c.sets) * c.depth,
+     "its functions' locals set times nesting depth"),
 )
 
 
@@ -307,7 +329,8 @@ def _count(code: bytes, start: int, end: int) -> _Counts:
     from ghost_cli.vm.wasm_instructions import CodeReader, UnsupportedEncoding, read_instr
 
     r = CodeReader(code, start, end)
-    loops = blocks = calls = floats = tables = 0
+    loops = blocks = calls = floats = tables = depth = deepest = 0
+    sets: set[int] = set()
     while r.pos < r.end:
         try:
             instr = read_instr(r)
@@ -321,7 +344,7 @@ def _count(code: bytes, start: int, end: int) -> _Counts:
                 r.uleb()
                 tables += 1
                 continue
-            return (_Counts(loops, blocks, calls, floats, tables)
+            return (_Counts(loops, blocks, calls, floats, tables, len(sets), deepest)
                     + _Counts.bound(code, exc.offset, end))
         name = instr.name
         loops += name == "loop"
@@ -332,7 +355,14 @@ def _count(code: bytes, start: int, end: int) -> _Counts:
         if name == "br_table":
             targets, default = instr.imm
             blocks += len({*targets, default})
-    return _Counts(loops, blocks, calls, floats, tables)
+        elif name in ("block", "loop", "if"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif name == "end":
+            depth -= 1
+        elif name in ("local.set", "local.tee"):
+            sets.add(instr.imm)  # type: ignore[arg-type]
+    return _Counts(loops, blocks, calls, floats, tables, len(sets), deepest)
 
 
 #: The saturating truncations: 0xFC instructions without immediates.

@@ -145,6 +145,12 @@ class WasmEngine:
             # about a third slower (a 32 KiB SHA-256 inside a contract: 0.7 ms, not 0.5),
             # still at over 6,000 gas per µs, far above what gas assumes.
             _CRANELIFT_FLAGS: (("regalloc_algorithm", "single_pass"),),
+            # Nor does it optimize: its rewrite rules took time growing faster than the
+            # code on chains of one operation (170,000 `i32.rotl`s by a variable amount,
+            # 510 KB, 15 s and 1.6 GB; 40,000 `i32.add`s of constants 1.2 s). Unoptimized,
+            # those compile in 0.01-0.04 s, and contract code ran as fast (most of a call
+            # is host calls; a 32 KiB SHA-256 inside a contract, 6,200 gas per µs).
+            "cranelift_opt_level": "none",
         }
         settings.update(dict.fromkeys(_DISABLED_FEATURES, False))
         return settings

@@ -127,30 +127,26 @@ class CodeReader(ByteReader):
         self.pos += 1
         return b
 
-    def uleb(self, bits: int = 32) -> int:
+    def _leb(self, bits: int) -> tuple[int, int, int]:
+        """LEB128's groups of 7 bits as read: (value unsigned, bits read, last byte)."""
         result = shift = 0
         while True:
             b = self.byte()
             result |= (b & 0x7F) << shift
             shift += 7
             if not b & 0x80:
-                break
+                return result, shift, b
             if shift >= bits + 7:
                 raise self.fail("integer encoding too long")
+
+    def uleb(self, bits: int = 32) -> int:
+        result, _, _ = self._leb(bits)
         if result >= 1 << bits:
             raise self.fail(f"integer too large for u{bits}")
         return result
 
     def sleb(self, bits: int) -> int:
-        result = shift = 0
-        while True:
-            b = self.byte()
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-            if shift >= bits + 7:
-                raise self.fail("integer encoding too long")
+        result, shift, b = self._leb(bits)
         if b & 0x40:
             result -= 1 << shift
         if not -(1 << (bits - 1)) <= result < 1 << (bits - 1):

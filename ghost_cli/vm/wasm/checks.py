@@ -46,10 +46,10 @@ MAX_LOCAL_LOOPS = 300_000_000
 #: 10,000 `br_if`s in one function took 1.0 s, 20,000 took 3.6 s; 8,000 flat loops
 #: 2.8 s; 20,000 `call_indirect`s 5.5 s (measured 2026-12-07, about 10-16 ns per
 #: block-making instruction squared, 4 times that for a `loop`, 2.5 ns per br_table
-#: label). Each function's count
-#: of them (`_BLOCK_WEIGHTS`, a loop counting twice) squared, summed over the module, is
-#: kept under this, about 0.3 s of compile; ghost's Zig contracts come to at most
-#: 500,000 (in-contract Ed25519 and ML-DSA-65 verifiers, every optimize mode).
+#: label). Each function's count of them (`_BLOCK_BYTES`, a loop counting twice)
+#: squared, summed over the module, is kept under this, about 0.3 s of compile; ghost's
+#: Zig contracts come to at most 500,000 (in-contract Ed25519 and ML-DSA-65 verifiers,
+#: every optimize mode).
 MAX_BLOCKS_SQUARED = 20_000_000
 #: A function's `call` instructions cost its compile about 8 µs each (fuel is saved and
 #: reloaded around every call): 250,000 in one 500 KB function took 2.5 s. A module may
@@ -81,17 +81,15 @@ MAX_LOCALS_BLOCKS = 4_000_000
 #: level). Each function's distinct locals set times its deepest nesting, summed over the
 #: module, is kept under this, about 0.5 s; ghost's Zig contracts come to at most 20,000.
 MAX_SETS_DEPTH = 250_000
-#: Block-making instructions by name (a loop counts twice; a `br_table` counts its
-#: distinct labels, each an edge Cranelift gives a block of its own: 20 tables of 1,000
-#: labels took 1.0 s, 40 of them 3.6 s), and by opcode byte for an upper bound without
-#: decoding (0x12 and 0x13 are tail calls the decoder does not read; 0x0E is bounded
-#: apart, in `_Counts.bound`).
-_BLOCK_WEIGHTS = {"block": 1, "loop": 2, "if": 1, "else": 1, "br": 1, "br_if": 1,
-                  "call_indirect": 1}
+#: Block-making instructions by opcode: block, loop (counting twice), if, else, br,
+#: br_if, call_indirect, and the tail calls 0x12 and 0x13 (which the decoder does not
+#: read: they only ever count in a bound). A `br_table` (0x0E) counts its distinct
+#: labels, each an edge Cranelift gives a block of its own (20 tables of 1,000 labels
+#: took 1.0 s, 40 of them 3.6 s).
 _BLOCK_BYTES = {0x02: 1, 0x03: 2, 0x04: 1, 0x05: 1, 0x0C: 1, 0x0D: 1,
                 0x11: 1, 0x12: 1, 0x13: 1}
 _OPENERS = (0x02, 0x03, 0x04)  # block, loop, if: a label's depth is below their count
-_LOOP, _CALL, _BR_TABLE = 0x03, 0x10, 0x0E
+_LOOP, _END, _CALL, _BR_TABLE = 0x03, 0x0B, 0x10, 0x0E
 #: f32/f64 arithmetic (0x8B-0xA6), truncations to integers (0xA8-0xAB, 0xAE-0xB1),
 #: conversions, demote and promote (0xB2-0xBB); with 0xFC, the saturating truncations.
 _FLOAT_OPS = frozenset(range(0x8B, 0xA7)) | frozenset(range(0xA8, 0xAC)) | frozenset(
@@ -101,6 +99,8 @@ _TABLE_OPS = frozenset((0x25, 0x26))
 _SETS = (0x21, 0x22)  # local.set, local.tee
 _PREFIX_FC = 0xFC
 _FC_TABLE_OPS = ("table.grow", "table.size", "table.fill")
+#: The saturating truncations: 0xFC instructions without immediates.
+_FRAMED_UNSUPPORTED = ("i32.trunc_sat_", "i64.trunc_sat_")
 _CODE_SECTION = 10
 
 
@@ -346,24 +346,20 @@ def _count(code: bytes, start: int, end: int) -> _Counts:
                 continue
             return (_Counts(loops, blocks, calls, floats, tables, len(sets), deepest)
                     + _Counts.bound(code, exc.offset, end))
-        name = instr.name
-        loops += name == "loop"
-        blocks += _BLOCK_WEIGHTS.get(name, 0)
-        calls += name == "call"
-        floats += instr.op in _FLOAT_OPS
-        tables += instr.op in _TABLE_OPS
-        if name == "br_table":
+        op = instr.op
+        loops += op == _LOOP
+        blocks += _BLOCK_BYTES.get(op, 0)
+        calls += op == _CALL
+        floats += op in _FLOAT_OPS
+        tables += op in _TABLE_OPS
+        if op == _BR_TABLE:
             targets, default = instr.imm
             blocks += len({*targets, default})
-        elif name in ("block", "loop", "if"):
+        elif op in _OPENERS:
             depth += 1
             deepest = max(deepest, depth)
-        elif name == "end":
+        elif op == _END:
             depth -= 1
-        elif name in ("local.set", "local.tee"):
+        elif op in _SETS:
             sets.add(instr.imm)  # type: ignore[arg-type]
     return _Counts(loops, blocks, calls, floats, tables, len(sets), deepest)
-
-
-#: The saturating truncations: 0xFC instructions without immediates.
-_FRAMED_UNSUPPORTED = ("i32.trunc_sat_", "i64.trunc_sat_")

@@ -106,6 +106,7 @@ class WasmEngine:
         self._host.define(self._linker)
         self._modules: MemoryCache[CompiledModule] = MemoryCache()
         self._passed: MemoryCache[bool] = MemoryCache(PASSED_CHECKS)  # by code SHA-256
+        self._hashed: tuple[bytes, str] | None = None  # the last code hashed, its digest
         # The bytes object of the last load and its module: the sandbox hands the same
         # (cached) bytes to every call of a contract, so a warm call hashes nothing.
         self._last: tuple[bytes, CompiledModule] | None = None
@@ -193,7 +194,7 @@ class WasmEngine:
         on a node once more ahead of the writer; a large module's checks decode its
         bodies (tens of milliseconds), so code that passed lately passes at once."""
         self._check_size(code)
-        digest = hashlib.sha256(code).hexdigest()
+        digest = self._digest(code)
         if self._passed.get(digest):
             return
         precheck(code, self.limits)
@@ -226,7 +227,7 @@ class WasmEngine:
         if last is not None and last[0] is code:  # the very bytes of the last call: no hash
             return last[1]
         self._check_size(code)
-        digest = hashlib.sha256(code).hexdigest()
+        digest = self._digest(code)
         compiled = self._modules.get(digest)
         if compiled is not None:
             self._remember(code, compiled)
@@ -243,6 +244,17 @@ class WasmEngine:
         self._modules.put(digest, compiled, len(payload))
         self._remember(code, compiled)
         return compiled
+
+    def _digest(self, code: bytes) -> str:
+        """SHA-256 of `code`, once for the same bytes object: a deploy is checked, checked
+        again and loaded, each by its digest."""
+        hashed = self._hashed
+        if hashed is not None and hashed[0] is code:
+            return hashed[1]
+        digest = hashlib.sha256(code).hexdigest()
+        if type(code) is bytes:  # immutable: the same object is always the same code
+            self._hashed = (code, digest)
+        return digest
 
     def _remember(self, code: bytes, compiled: CompiledModule) -> None:
         if type(code) is bytes:  # immutable: the same object is always the same code

@@ -3,9 +3,10 @@
 Each figure has its floor measured in the same run, alternating A B A B:
   - `ghost call counter get` and `ghost query counter get` (sandbox) against a bare Typer
     app with as many commands as ghost's, whose `call`/`query` take the same arguments and
-    do nothing: the least any Typer CLI pays to start and parse. Without options ghost
-    answers them before Typer starts (cli/quick_call.py); the same commands with an option
-    (`--network sandbox`, the default network) go through Typer, and are measured too;
+    do nothing: the least any Typer CLI pays to start and parse. Ghost answers them
+    before Typer starts (cli/quick_call.py), without options and with the common ones;
+    the same commands with an option (`--network sandbox`, the default network) are
+    measured too, against the floor app given the same option;
   - `ghost build` (warm: nothing changed) against the bare `zig build-exe` command it
     runs (the same arguments, recorded from an in-process build), both with a Zig global
     cache of the bench's own.

@@ -1,23 +1,28 @@
-"""`ghost call` and `ghost query` without options, answered before Typer starts.
+"""`ghost call` and `ghost query` with their common options, answered before Typer starts.
 
 Typer, with its pydantic-based parameter parsing, takes longer to start than a sandbox
 call takes to run. A command line of the form
 
-    ghost call|query CONTRACT FUNCTION [ARG ...]    (`--json` anywhere after the command)
+    ghost call|query CONTRACT FUNCTION [ARG ...]
 
-with no other token starting with `-` cannot fail to parse and sets every other option to
-its default, unless one of the command's environment variables (OPTION_VARIABLES) sets it;
-then this runs what the Typer command runs (contract_run.run), with the same defaults and
-the same Output. A GhostError ends it the same way (Output.fail, one line, its exit code);
-anything else the command raises (Ctrl-C, a closed pipe) is handed to Typer's standalone
-mode, which ends the process as the full CLI would. Any other command line returns False
-and the full CLI runs the command as usual.
+with, anywhere after the command, `--json` and the options of VALUE_OPTIONS (`--network
+NAME`, `-n NAME`, `--network=NAME`, `--gas-limit N` with N plain decimal digits, and so
+on), and no other token starting with `-`, parses as Typer would parse it: every other
+option keeps its default, unless one of the command's environment variables
+(OPTION_VARIABLES) sets it. Then this runs what the Typer command runs (contract_run.run),
+with the same values and the same Output. A GhostError ends it the same way (Output.fail,
+one line, its exit code); anything else the command raises (Ctrl-C, a closed pipe) is
+handed to Typer's standalone mode, which ends the process as the full CLI would. Any
+other command line (a flag such as `-v`, `--help`, `--`, an option without its value or
+with one starting with `-`, a gas limit Typer would read differently) returns False and
+the full CLI runs the command as usual.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import NamedTuple
 
 from ..config import defaults
 
@@ -32,17 +37,63 @@ OPTION_VARIABLES = (
 )
 
 
-def parse(argv: list[str]) -> tuple[bool, str, str, list[str], bool] | None:
-    """(commit, contract, function, args, as_json) of a command line this answers, else None."""
-    if not argv or argv[0] not in ("call", "query"):
+#: The options answered here, per command, each taking one value: option -> the keyword
+#: of contract_run.run it sets. tests/cli/test_startup.py checks them against Typer's.
+VALUE_OPTIONS = {
+    "call": {"--network": "network", "-n": "network", "--gas-limit": "gas_limit",
+             "--key": "key", "-k": "key", "--transport": "transport"},
+    "query": {"--network": "network", "-n": "network", "--gas-limit": "gas_limit",
+              "--transport": "transport"},
+}
+
+
+class QuickCommand(NamedTuple):
+    commit: bool  # call (a transaction), not query
+    contract: str
+    function: str
+    args: list[str]
+    as_json: bool
+    options: dict[str, str | int]  # contract_run.run keywords
+
+
+def parse(argv: list[str]) -> QuickCommand | None:
+    """The command a command line this answers runs, else None."""
+    if not argv or argv[0] not in VALUE_OPTIONS:
         return None
     if any(name in os.environ for name in OPTION_VARIABLES):
         return None
-    words = [a for a in argv[1:] if a != "--json"]
-    if len(words) < 2 or any(w.startswith("-") for w in words):
+    known = VALUE_OPTIONS[argv[0]]
+    words: list[str] = []
+    options: dict[str, str | int] = {}
+    as_json = False
+    tokens = iter(argv[1:])
+    for token in tokens:
+        if token == "--json":
+            as_json = True
+            continue
+        name, equals, value = token.partition("=") if token.startswith("--") else (
+            token, "", "")
+        if name not in known:
+            if token.startswith("-"):
+                return None
+            words.append(token)
+            continue
+        if not equals:
+            value = next(tokens, None)
+            if value is None or value.startswith("-"):
+                return None  # Typer's own message, or a value Typer reads differently
+        keyword = known[name]
+        if keyword == "gas_limit":
+            if not (value.isascii() and value.isdigit() and len(value) <= 30
+                    and int(value) >= 1):
+                return None  # Typer's int parsing and min=1 decide
+            options[keyword] = int(value)
+        else:
+            options[keyword] = value  # the last of repeated options wins, as in Typer
+    if len(words) < 2:
         return None
     contract, function, *args = words
-    return argv[0] == "call", contract, function, args, len(words) < len(argv) - 1
+    return QuickCommand(argv[0] == "call", contract, function, args, as_json, options)
 
 
 def answer(argv: list[str]) -> bool:
@@ -50,15 +101,15 @@ def answer(argv: list[str]) -> bool:
     parsed = parse(argv)
     if parsed is None:
         return False
-    commit, contract, function, args, as_json = parsed
     from ..exceptions import GhostError
     from .contract_run import run
     from .output import Output
 
-    out = Output(as_json)
+    out = Output(parsed.as_json)
     try:
         try:
-            run(out, contract, function, args, commit=commit)
+            run(out, parsed.contract, parsed.function, parsed.args, commit=parsed.commit,
+                **parsed.options)
         except GhostError as exc:
             out.fail(exc)  # raises typer.Exit with the error's exit code
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - handed on, not handled

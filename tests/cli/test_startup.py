@@ -100,15 +100,16 @@ def test_a_sandbox_call_imports_only_what_it_uses(counter_project):
             (["deploy"], ()),
             (["call", "counter", "increment"], (*CALL_UNUSED, *NO_TYPER)),
             (["query", "counter", "get"], (*QUERY_UNUSED, *NO_TYPER)),
-            # an option: through Typer, which builds the command named alone
-            (["call", "counter", "get", "--network", "sandbox"], CALL_UNUSED),
-            (["query", "counter", "get", "-n", "sandbox"], QUERY_UNUSED)):
+            (["call", "counter", "get", "--network", "sandbox"], (*CALL_UNUSED, *NO_TYPER)),
+            (["query", "counter", "get", "-n", "sandbox"], (*QUERY_UNUSED, *NO_TYPER)),
+            # an option left to Typer, which builds the command named alone
+            (["query", "counter", "get", "--gas-limit=+100000"], QUERY_UNUSED)):
         run = subprocess.run([sys.executable, "-c", CALL_PROBE.format(heavy=unused), *argv],
                              cwd=counter_project, capture_output=True, text=True,
                              env=_clean_env())
         assert run.returncode == 0, run.stderr
         outputs.append(run.stdout.splitlines())
-    assert outputs[1:] == [["1", "loaded:"]] * 4
+    assert outputs[1:] == [["1", "loaded:"]] * 5
 
 
 def test_call_and_query_options_are_all_quick_call_variables():
@@ -123,6 +124,59 @@ def test_call_and_query_options_are_all_quick_call_variables():
         for param in group.commands[name].params:
             for var in [param.envvar] if isinstance(param.envvar, str) else param.envvar or []:
                 assert var in OPTION_VARIABLES, (name, param.name)
+
+
+def test_quick_call_options_are_the_commands_value_options():
+    """Each option quick_call.py reads is the Typer command's: the same parameter, taking
+    one value, of the type quick_call.py gives it."""
+    import typer
+
+    from ghost_cli.cli.main import app
+    from ghost_cli.cli.quick_call import VALUE_OPTIONS
+
+    group = typer.main.get_command(app)
+    for name, options in VALUE_OPTIONS.items():
+        params = {opt: p for p in group.commands[name].params for opt in p.opts}
+        for option, keyword in options.items():
+            param = params[option]
+            assert (param.name, param.nargs, param.is_flag, param.count) == (
+                keyword, 1, False, False), option
+            kind = int if keyword == "gas_limit" else str
+            assert param.type_descriptor.annotation is kind, option
+    assert "--key" not in VALUE_OPTIONS["query"]
+
+
+@pytest.mark.parametrize("argv, answered", [
+    (["call", "c", "f", "1", "-n", "local"], ("c", "f", ["1"], {"network": "local"})),
+    (["query", "--network=x", "c", "f", "--json"], ("c", "f", [], {"network": "x"})),
+    (["call", "c", "f", "--gas-limit", "5", "--gas-limit", "7", "-k", "alice"],
+     ("c", "f", [], {"gas_limit": 7, "key": "alice"})),
+    (["query", "c", "f", "--transport", "http", "--network="],
+     ("c", "f", [], {"transport": "http", "network": ""})),
+    (["query", "c", "f", "-k", "alice"], None),  # query has no --key
+    (["call", "c", "f", "-n"], None),  # no value: Typer says so
+    (["call", "c", "f", "-n", "--json"], None),  # Typer takes "--json" as the name
+    (["call", "c", "f", "-nlocal"], None),
+    (["call", "c", "f", "--gas-limit", "0"], None),  # min=1
+    (["call", "c", "f", "--gas-limit", "1_000"], None),  # Typer's int parsing reads it
+    (["call", "c", "f", "--gas-limit", "9" * 5000], None),  # past int()'s digit limit
+    (["call", "c", "f", "--gas-limit", "\u0661"], None),  # a non-ASCII digit
+    (["call", "c", "f", "-v"], None),
+    (["call", "c", "f", "--", "-1"], None),
+    (["call", "c", "-n", "local"], None),  # no function
+])
+def test_which_command_lines_quick_call_answers(argv, answered, monkeypatch):
+    from ghost_cli.cli.quick_call import OPTION_VARIABLES, parse
+
+    for name in OPTION_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    parsed = parse(argv)
+    if answered is None:
+        assert parsed is None
+    else:
+        assert (parsed.contract, parsed.function, parsed.args, parsed.options) == answered
+        assert parsed.commit == (argv[0] == "call")
+        assert parsed.as_json == ("--json" in argv)
 
 
 def _ghost(root, argv, env):
@@ -144,7 +198,16 @@ def test_a_call_without_options_prints_what_typer_prints(counter_project):
              ["call", "counter", "add", "18446744073709551615"],  # reverts: Overflow
              ["call", "counter", "add", "18446744073709551615", "--json"],
              ["query", "counter", "nosuch"], ["query", "nosuch", "get", "--json"],
-             ["call", "counter", "add"], ["query", "counter", "add", "x"])
+             ["call", "counter", "add"], ["query", "counter", "add", "x"],
+             # with the options answered before Typer too
+             ["query", "counter", "get", "--network", "sandbox"],
+             ["call", "-n", "sandbox", "counter", "add", "0", "--json"],
+             ["query", "counter", "get", "--network=nosuch"],
+             ["call", "counter", "add", "0", "--gas-limit", "100"],
+             ["call", "counter", "add", "0", "--gas-limit", "100", "--json"],
+             ["call", "counter", "add", "0", "--gas-limit=100", "--gas-limit", "9000000"],
+             ["call", "counter", "add", "0", "-k", "nosuch"],
+             ["query", "counter", "get", "--transport", "http", "--json"])
     codes = set()
     for argv in lines:
         if argv[0] == "call":  # once before, so that both runs find the same state

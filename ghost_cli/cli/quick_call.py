@@ -25,6 +25,7 @@ import sys
 from typing import NamedTuple
 
 from ..config import defaults
+from .quick_args import read
 
 #: The environment variables of `ghost call`'s and `ghost query`'s options (and click's
 #: shell completion): when one is set, the full CLI reads it. tests/cli/test_startup.py
@@ -62,38 +63,17 @@ def parse(argv: list[str]) -> QuickCommand | None:
         return None
     if any(name in os.environ for name in OPTION_VARIABLES):
         return None
-    known = VALUE_OPTIONS[argv[0]]
-    words: list[str] = []
-    options: dict[str, str | int] = {}
-    as_json = False
-    tokens = iter(argv[1:])
-    for token in tokens:
-        if token == "--json":
-            as_json = True
-            continue
-        name, equals, value = token.partition("=") if token.startswith("--") else (
-            token, "", "")
-        if name not in known:
-            if token.startswith("-"):
-                return None
-            words.append(token)
-            continue
-        if not equals:
-            value = next(tokens, None)
-            if value is None or value.startswith("-"):
-                return None  # Typer's own message, or a value Typer reads differently
-        keyword = known[name]
-        if keyword == "gas_limit":
-            if not (value.isascii() and value.isdigit() and len(value) <= 30
-                    and int(value) >= 1):
-                return None  # Typer's int parsing and min=1 decide
-            options[keyword] = int(value)
-        else:
-            options[keyword] = value  # the last of repeated options wins, as in Typer
-    if len(words) < 2:
+    line = read(argv[1:], VALUE_OPTIONS[argv[0]])
+    if line is None or len(line.words) < 2:
         return None
-    contract, function, *args = words
-    return QuickCommand(argv[0] == "call", contract, function, args, as_json, options)
+    options: dict[str, str | int] = dict(line.options)
+    limit = line.options.get("gas_limit")
+    if limit is not None:
+        if not (limit.isascii() and limit.isdigit() and len(limit) <= 30 and int(limit) >= 1):
+            return None  # Typer's int parsing and min=1 decide
+        options["gas_limit"] = int(limit)
+    contract, function, *args = line.words
+    return QuickCommand(argv[0] == "call", contract, function, args, line.as_json, options)
 
 
 def answer(argv: list[str]) -> bool:

@@ -295,31 +295,38 @@ def _key(project: Project, contract: ContractConfig, target: str, optimize: str,
         return None
 
 
-def up_to_date(project: Project) -> list[BuildResult] | None:
-    """What `build_project(project)` would return if every contract is unchanged since its
-    last build (all answered by stamps, nothing compiled, no Zig started); None as soon as
-    one is not, or anything is amiss: the full build then runs and reports it."""
+def up_to_date(project: Project, names: Iterable[str] | None = None, *,
+               target: str | None = None, optimize: str | None = None
+               ) -> list[BuildResult] | None:
+    """What `build_project(project, names, target=..., optimize=...)` would return if
+    every contract it builds is unchanged since its last build (all answered by stamps,
+    nothing compiled, no Zig started); None as soon as one is not, or anything is amiss:
+    the full build then runs and reports it."""
     started = time.perf_counter()
     zig = stamp.zig_identity()
-    contracts = list(project.contracts.values())
-    if zig is None or not contracts:
+    if names is None:
+        contracts = list(project.contracts.values())
+    else:
+        contracts = [project.contracts.get(n) for n in dict.fromkeys(names)]
+    if zig is None or not contracts or None in contracts:
         return None
     sdk = project.sdk_dir / d.SDK_FILE
     if not sdk.is_file():
         return None
     results = []
     for contract in contracts:
-        target, optimize = contract.target, project.build.optimize
-        if (target not in d.TARGETS or optimize not in d.OPTIMIZE_MODES
+        built_for = target or contract.target
+        mode = optimize or project.build.optimize
+        if (built_for not in d.TARGETS or mode not in d.OPTIMIZE_MODES
                 or not (project.root / contract.source).is_file()):
             return None
-        stack = d.ZVM_STACK_BYTES if target == "zvm" else None
-        key = _key(project, contract, target, optimize, stack, zig)
-        found = None if key is None else stamp.lookup(project, contract.name, target, key)
+        stack = d.ZVM_STACK_BYTES if built_for == "zvm" else None
+        key = _key(project, contract, built_for, mode, stack, zig)
+        found = None if key is None else stamp.lookup(project, contract.name, built_for, key)
         if found is None:
             return None
-        results.append(_from_stamp(project, found, target,
-                                   _warnings(project, contract, sdk, optimize), started))
+        results.append(_from_stamp(project, found, built_for,
+                                   _warnings(project, contract, sdk, mode), started))
         started = time.perf_counter()
     return results
 

@@ -294,3 +294,52 @@ def test_an_unchanged_build_starts_no_typer_and_prints_the_same(built_project):
     assert "typer" in full.stdout.splitlines()[-1]
     assert _json_without_seconds(quick.stdout) == _json_without_seconds(full.stdout)
     assert _json_without_seconds(quick.stdout)["contracts"][0]["name"] == "counter"
+
+
+def test_an_unchanged_build_with_options_starts_no_typer_and_prints_the_same(project):
+    """Contract names, --target and -O are answered before Typer too, once a build for
+    that target and mode is stamped."""
+    import os
+
+    probe = RUN_PROBE.format(heavy=BUILD_UNUSED)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GHOST_")}
+    argv = ["build", "counter", "--target", "zvm", "-O", "ReleaseSmall", "--json"]
+    # GHOST_OPTIMIZE sends a command line through Typer; -O overrides its value
+    typer_env = {**env, "GHOST_OPTIMIZE": "Debug"}
+    first = subprocess.run([sys.executable, "-c", probe, *argv], cwd=project,
+                           capture_output=True, text=True, env=typer_env)
+    assert first.returncode == 0, first.stderr  # compiled and lowered, through Typer
+    quick, full = (subprocess.run([sys.executable, "-c", probe, *argv], cwd=project,
+                                  capture_output=True, text=True, env=e)
+                   for e in (env, typer_env))
+    assert quick.returncode == 0, quick.stderr
+    assert quick.stdout.splitlines()[-1] == "loaded:"
+    assert "typer" in full.stdout.splitlines()[-1]
+    doc = _json_without_seconds(quick.stdout)
+    assert doc == _json_without_seconds(full.stdout)
+    assert [(c["name"], c["path"]) for c in doc["contracts"]] == [
+        ("counter", "build/counter.zvmc")]
+
+
+@pytest.mark.parametrize("argv", [
+    ["build", "--target", "zvm"],  # not built for zvm yet
+    ["build", "-O", "ReleaseFast"],  # nor in that mode
+    ["build", "nosuch"],
+    ["build", "--target", ""],  # Typer refuses it
+    ["build", "--target=nosuch"],
+    ["build", "--force"],
+    ["build", "-O"],
+])
+def test_a_build_quick_build_does_not_answer_is_left_to_typer(project, argv, monkeypatch,
+                                                              capsys):
+    from ghost_cli.cli import quick_build
+
+    for name in quick_build._OPTION_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(project)
+    subprocess.run([sys.executable, "-m", "ghost_cli", "build"], cwd=project, check=True,
+                   capture_output=True)
+    assert quick_build.answer(["build", "counter"]) is True
+    capsys.readouterr()
+    assert quick_build.answer(argv) is False
+    assert capsys.readouterr() == ("", "")

@@ -58,24 +58,72 @@ def _refuse_constant(name: str) -> Any:
 
 
 def parse_json(body: bytes) -> Any:
-    """Strict JSON: UTF-8, no NaN/Infinity. Any failure is a ParseError (-32700).
+    """Strict JSON: UTF-8, no NaN/Infinity, no object naming a member twice. Any failure
+    is a ParseError (-32700).
+
+    A repeated name is refused, not resolved: parsers disagree on which of the two
+    counts (orjson and the standard library keep the last, many others the first), so a
+    proxy in front of the node could read one `method`, `id`, `params` or `tx` while the
+    node ran the other.
 
     orjson parses (several times faster than the standard library on a signed
-    transaction's body). It reads an integer beyond 64 bits as a float, so a document
-    holding any float is parsed again by the standard library, which keeps such integers
-    exact; so do bodies orjson refuses, for the standard library's error message (and
-    what orjson alone refuses, such as a number too large for a double, still parses the
-    same way it always did)."""
+    transaction's body), but keeps the last of a repeated name. Every member of an object
+    has its own `:` outside any string, so a body with no more `:` bytes than the parsed
+    document has members has no repeated name; any other body (one with a `:` inside a
+    string, say) is parsed again by the standard library, which reports the name. orjson
+    also reads an integer beyond 64 bits as a float, so a document holding any float is
+    parsed again by the standard library too, which keeps such integers exact; so are
+    bodies orjson refuses, for the standard library's error message (and what orjson
+    alone refuses, such as a number too large for a double, still parses the same way it
+    always did)."""
     try:
         doc = orjson.loads(body)
-        if not _has_float(doc):
+        floats, members = _shape(doc)
+        if not floats and body.count(b":") == members:
             return doc
     except (orjson.JSONDecodeError, RecursionError):
         pass
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+        return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant,
+                          object_pairs_hook=_object)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ParseError(f"body is not valid JSON: {_one_line(exc)}") from exc
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    doc = dict(pairs)
+    if len(doc) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                shown = name if len(name) <= 64 else name[:64] + "..."
+                raise ValueError(f"an object names member {shown!r} twice")
+            seen.add(name)
+    return doc
+
+
+def _shape(doc: Any) -> tuple[bool, int]:
+    """Does a parsed document hold a float anywhere, and how many object members does it
+    have? (orjson nests at most 1,024 deep; deeper than the interpreter allows is
+    RecursionError, which the callers treat as "use the standard library".)"""
+    t = type(doc)
+    if t is dict:
+        members = len(doc)
+        doc = doc.values()
+    elif t is list:
+        members = 0
+    else:
+        return t is float, 0
+    floats = False
+    for v in doc:
+        t = type(v)
+        if t is float:
+            floats = True
+        elif t is dict or t is list:
+            f, m = _shape(v)
+            floats = floats or f
+            members += m
+    return floats, members
 
 
 def _has_float(doc: Any) -> bool:

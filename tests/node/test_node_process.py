@@ -113,6 +113,30 @@ def test_http_framing(node, client):
     assert httpx.get(f"{url}/nope").status_code == 404
 
 
+def test_a_body_naming_a_member_twice_is_refused_and_runs_nothing(node, client, counter):
+    """Two signed transactions under one name `tx` (or two `method`s): which one a JSON
+    parser keeps differs between parsers, so the node runs neither."""
+    first = json.dumps(client.call_tx(counter, "increment"))
+    second = json.dumps(client.call_tx(counter, "add", (5).to_bytes(8, "little")))
+    send = '{"jsonrpc":"2.0","id":1,"method":"ghost_sendTransaction","params":{"tx":'
+    bodies = [
+        send + first + ',"tx":' + second + "}}",
+        '{"jsonrpc":"2.0","id":1,"method":"ghost_getAccount","method":"ghost_sendTransaction",'
+        '"params":{"tx":' + first + "}}",
+        "[" + send + first + '},"id":2}]',
+    ]
+    for body in bodies:
+        r = httpx.post(node.url, content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 200
+        err = r.json()
+        assert err["id"] is None and err["error"]["code"] == -32700, err
+        assert err["error"]["data"]["code"] == "parse_error"
+        assert "twice" in err["error"]["message"]
+    assert client.nonce() == 1 and client.result("ghost_health")["height"] == 1
+    assert client.result("ghost_query", address=counter, function="get")["return_data"] == \
+        _u64(0)
+
+
 def test_oversized_body_is_refused_without_reading_it(node):
     # Content-Length says 5 MiB; the node answers 413 before the body is sent.
     huge = b"[" + b" " * (5 * 1024 * 1024) + b"]"

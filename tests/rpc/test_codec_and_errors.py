@@ -113,6 +113,28 @@ def test_not_json_is_a_parse_error(body):
         codec.decode(body)
 
 
+@pytest.mark.parametrize("body", [
+    b'{"jsonrpc":"2.0","id":1,"method":"ghost_health","method":"ghost_sendTransaction"}',
+    b'{"jsonrpc":"2.0","id":1,"id":2,"method":"ghost_health"}',
+    b'{"jsonrpc":"2.0","id":1,"method":"m","params":{"tx":{"tx":"00","tx":"01"}}}',
+    b'[{"jsonrpc":"2.0","id":1,"method":"m"},{"jsonrpc":"2.0","id":2,"method":"m","id":3}]',
+    b'{"jsonrpc":"2.0","id":1.5,"method":"m","params":{"a":1,"a":1}}',  # floats: 2nd parse
+])
+def test_a_member_named_twice_is_a_parse_error(body):
+    """orjson and the standard library keep the last of a repeated name, other parsers the
+    first: a proxy could read one method or transaction and the node run the other."""
+    with pytest.raises(ParseError, match=r"names member '(method|id|tx|a)' twice"):
+        codec.decode(body)
+
+
+def test_names_that_repeat_only_in_other_objects_or_inside_strings_are_fine():
+    body = b'[{"jsonrpc":"2.0","id":1,"method":"m:n","params":{"m":{"m":":"}}},' \
+           b'{"jsonrpc":"2.0","id":2,"method":"m"}]'
+    first, second = codec.decode(body).entries
+    assert first == codec.Request("m:n", {"m": {"m": ":"}}, 1)
+    assert second == codec.Request("m", {}, 2)
+
+
 def test_empty_batch_is_an_invalid_request():
     with pytest.raises(RequestError) as info:
         codec.decode(b"[]")

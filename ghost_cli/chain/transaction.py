@@ -268,7 +268,10 @@ def from_json(doc: dict[str, Any]) -> SignedTransaction:
     if not isinstance(doc, dict) or doc.get("format") != "ghost-tx":
         raise TransactionError('not a ghost transaction file (its "format" is not "ghost-tx")')
     tx = Transaction.decode(_hex(doc, "tx", "tx"))
-    auth_doc = doc.get("auth")
+    if "auth" not in doc:  # a file that says nothing of its signatures is not one ghost wrote
+        raise TransactionError("malformed transaction file: auth is missing (null when not "
+                               "signed yet)")
+    auth_doc = doc["auth"]
     auth: SingleAuth | MultisigAuth | None = None
     if auth_doc is None:
         return SignedTransaction(tx, None)

@@ -111,6 +111,7 @@ def test_file_form_hex_may_carry_0x():
 @pytest.mark.parametrize(("change", "match"), [
     (lambda d: d.pop("format"), 'its "format" is not "ghost-tx"'),
     (lambda d: d.pop("tx"), "tx is missing"),
+    (lambda d: d.pop("auth"), r"auth is missing \(null when not signed yet\)"),
     (lambda d: d.update(tx=7), "tx is not a hex string"),
     (lambda d: d.update(tx="zz"), "tx is not hex"),
     (lambda d: d["auth"].pop("public_key"), "auth.public_key is missing"),

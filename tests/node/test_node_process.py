@@ -137,6 +137,20 @@ def test_a_body_naming_a_member_twice_is_refused_and_runs_nothing(node, client, 
         _u64(0)
 
 
+def test_a_document_without_auth_is_malformed_not_unsigned(node, client, counter):
+    """transactions.md: a tx.json missing a member is tx_rejected; `auth` is null when
+    not signed, never absent."""
+    doc = client.call_tx(counter, "increment")
+    del doc["auth"]
+    err = client.send(doc)["error"]
+    assert (err["code"], err["data"]["code"]) == (-32010, "tx_rejected")
+    assert "auth is missing" in err["message"]
+    doc["auth"] = None
+    err = client.send(doc)["error"]
+    assert (err["code"], err["data"]["code"]) == (-32011, "bad_signature")
+    assert client.nonce() == 1 and client.result("ghost_health")["height"] == 1
+
+
 def test_oversized_body_is_refused_without_reading_it(node):
     # Content-Length says 5 MiB; the node answers 413 before the body is sent.
     huge = b"[" + b" " * (5 * 1024 * 1024) + b"]"

@@ -126,22 +126,6 @@ def _shape(doc: Any) -> tuple[bool, int]:
     return floats, members
 
 
-def _has_float(doc: Any) -> bool:
-    """Does a parsed document hold a float anywhere? (orjson nests at most 1,024 deep;
-    deeper than the interpreter allows is RecursionError, which the callers treat as
-    "use the standard library".)"""
-    t = type(doc)
-    if t is dict:
-        doc = doc.values()
-    elif t is not list:
-        return t is float
-    for v in doc:
-        t = type(v)
-        if t is float or ((t is dict or t is list) and _has_float(v)):
-            return True
-    return False
-
-
 def decode(body: bytes) -> Decoded:
     """Parse a body into requests. Raises ParseError, or RequestError for an empty batch."""
     doc = parse_json(body)
@@ -213,7 +197,7 @@ def encode_one(response: dict[str, Any]) -> bytes:
     """Compact JSON. orjson encodes; what it cannot (an integer beyond 64 bits) or would
     encode loosely (NaN as null) goes to the standard library, which refuses NaN."""
     try:
-        if not _has_float(response):
+        if not _shape(response)[0]:  # no float anywhere
             return orjson.dumps(response)
     except (TypeError, RecursionError):
         pass

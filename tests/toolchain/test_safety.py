@@ -76,6 +76,13 @@ pub fn deepWide(n: u64) u64 {
     return wide(n);
 }
 
+/// Grow the memory to its limit, then read past it.
+pub fn fill() u8 {
+    while (@wasmMemoryGrow(0, 1) >= 0) {}
+    const p: *volatile u8 = @ptrFromInt(0xFFFF_FFF0);
+    return p.*;
+}
+
 /// One 40 KiB frame, no recursion.
 pub fn bigFrame(i: u32) u8 {
     var buf: [40 * 1024]u8 = undefined;
@@ -208,6 +215,20 @@ def test_a_check_whose_line_the_compiler_dropped_names_the_function(deployed):
     assert error["message"].startswith("panic: integer overflow (ballot.bump8")
     text = ghost("call", "ballot", "bump8", "10", "--gas-limit", str(GAS_LIMIT), cwd=root)
     assert "  at bump8" in text.stderr and "ghost.panic" not in text.stderr
+
+
+def test_a_trap_at_the_memory_limit(deployed):
+    """docs/host-abi.md, Limits: at its 16 MiB a wasm contract's trap is `memory_limit`; a
+    ZVM build's memory stops lower and its trap there is a `trap`."""
+    root, target = deployed
+    run, out = call(root, "fill")
+    assert run.returncode == 6, (target, run.stderr)
+    if target == "wasm":
+        assert out["error"]["code"] == "memory_limit", out
+        assert out["error"]["message"] == "memory limit of 16 MiB exceeded"
+    else:
+        assert out["error"]["code"] == "trap", out
+        assert out["error"]["message"].startswith("trap: out of bounds memory access")
 
 
 def test_logs_before_a_panic_are_shown_with_it(deployed):

@@ -150,7 +150,14 @@ def backtrace(error_details: dict[str, Any], info: DebugInfo) -> list[Location]:
     located = [loc for i, loc in enumerate(located)
                if loc.file or i + 1 >= len(located) or located[i + 1].function != loc.function]
     user = [loc for loc in located if not _in_sdk(loc)]
-    return user or located
+    if user:
+        return user
+    # Every line is the SDK's: the compiler merged the failed check's call into the export
+    # wrapper the contract function was inlined into (its debug info keeps no line of the
+    # contract there). Name the contract function, not the panic handler, without a line.
+    outer = [Location(loc.function) for loc in located
+             if not loc.function.startswith(("ghost.", "debug."))]
+    return outer or located
 
 
 def _in_sdk(loc: Location) -> bool:

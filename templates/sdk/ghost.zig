@@ -377,11 +377,13 @@ pub const abi = struct {
                 8, 16, 32, 64, 128, 256 => T == @Int(i.signedness, i.bits),
                 else => false,
             },
-            .array => |a| T == [a.len]a.child and isTypeAt(a.child, depth + 1),
+            // every ABI type encodes to at least one byte: no `[0]T`, no empty struct or
+            // tuple; and an optional of an optional (`??T`) is no ABI type (docs/abi.md)
+            .array => |a| a.len >= 1 and T == [a.len]a.child and isTypeAt(a.child, depth + 1),
             .pointer => |p| p.size == .slice and T == []const p.child and isTypeAt(p.child, depth + 1),
-            .optional => |o| isTypeAt(o.child, depth + 1),
+            .optional => |o| @typeInfo(o.child) != .optional and isTypeAt(o.child, depth + 1),
             .@"struct" => |s| blk: {
-                if (s.layout == .@"packed") break :blk false;
+                if (s.layout == .@"packed" or s.field_types.len == 0) break :blk false;
                 inline for (s.field_types, s.field_attrs) |F, attrs| {
                     if (attrs.@"comptime" or !isTypeAt(F, depth + 1)) break :blk false;
                 }
@@ -1008,7 +1010,8 @@ pub fn emitEvent(value: anytype) void {
             d += 1;
         }
     }
-    const bytes = abi.encode(Data, data, &call_arena) catch |err| revert(abi.reason(err));
+    // an event whose fields are all indexed (or that has none) has empty data
+    const bytes: []const u8 = if (comptime d == 0) "" else abi.encode(Data, data, &call_arena) catch |err| revert(abi.reason(err));
     emit(comptime abi.shortName(E), topics[0..t], bytes);
 }
 

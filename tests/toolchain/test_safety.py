@@ -29,6 +29,11 @@ pub fn bump(x: u64) u64 {
     return x + 1; // overflow
 }
 
+/// x plus 250.
+pub fn bump8(x: u8) u8 {
+    return x + 250; // merged
+}
+
 /// The i-th of three entries.
 pub fn pick(i: u32) u8 {
     const table = [_]u8{ 1, 2, 3 };
@@ -69,6 +74,13 @@ fn wide(n: u64) u64 {
 /// Recurse n levels deep with 4 KiB frames.
 pub fn deepWide(n: u64) u64 {
     return wide(n);
+}
+
+/// Grow the memory to its limit, then read past it.
+pub fn fill() u8 {
+    while (@wasmMemoryGrow(0, 1) >= 0) {}
+    const p: *volatile u8 = @ptrFromInt(0xFFFF_FFF0);
+    return p.*;
 }
 
 /// One 40 KiB frame, no recursion.
@@ -184,6 +196,39 @@ def test_safety_checks_stop_the_call_with_message_and_line(deployed, function, a
     assert text.returncode == 6
     assert f"error: panic: {message} (ballot.{function} at {where})" in text.stderr
     assert f"  at {function} ({where})" in text.stderr
+
+
+def test_a_check_whose_line_the_compiler_dropped_names_the_function(deployed):
+    """Inlined into the SDK's export wrapper, the u8 overflow's call is merged with the
+    wrapper's own (LLVM keeps no line of the contract there): the error names the
+    contract function, never the SDK's panic handler, and gives a line only when the
+    debug info has one in the contract's source."""
+    root, target = deployed
+    run, out = call(root, "bump8", "10")
+    assert run.returncode == 6, (target, run.stderr)
+    error = out["error"]
+    assert error["code"] == "panic" and error["details"]["panic"] == "integer overflow"
+    assert error["details"]["function"] == "bump8", (target, error)
+    assert error["details"]["backtrace"][0]["function"] == "bump8"
+    assert error["details"].get("location") in (None, f"src/ballot.zig:{line_of('merged')}")
+    assert "ghost.panic" not in error["message"] and "lib/ghost.zig" not in error["message"]
+    assert error["message"].startswith("panic: integer overflow (ballot.bump8")
+    text = ghost("call", "ballot", "bump8", "10", "--gas-limit", str(GAS_LIMIT), cwd=root)
+    assert "  at bump8" in text.stderr and "ghost.panic" not in text.stderr
+
+
+def test_a_trap_at_the_memory_limit(deployed):
+    """docs/host-abi.md, Limits: at its 16 MiB a wasm contract's trap is `memory_limit`; a
+    ZVM build's memory stops lower and its trap there is a `trap`."""
+    root, target = deployed
+    run, out = call(root, "fill")
+    assert run.returncode == 6, (target, run.stderr)
+    if target == "wasm":
+        assert out["error"]["code"] == "memory_limit", out
+        assert out["error"]["message"] == "memory limit of 16 MiB exceeded"
+    else:
+        assert out["error"]["code"] == "trap", out
+        assert out["error"]["message"].startswith("trap: out of bounds memory access")
 
 
 def test_logs_before_a_panic_are_shown_with_it(deployed):

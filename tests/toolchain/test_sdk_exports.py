@@ -145,3 +145,48 @@ def test_quoted_identifiers_are_in_the_abi_by_their_names(make_project, target) 
         assert sandbox.query(address, "uses_s", [{"type": 7}]).result == 7
         assert sandbox.query(address, "null", []).result == 1
         assert sandbox.query(address, "f", [9]).result == 9
+
+
+NOT_ABI = """const ghost = @import("ghost");
+comptime {
+    ghost.exportContract(@This());
+}
+pub const Empty = struct {};
+pub const Both = struct {
+    who: ghost.Address,
+    n: u64,
+    pub const indexed = .{ "who", "n" };
+};
+pub fn nested(x: ??u8) ??u8 {
+    return x;
+}
+pub fn none(x: [0]u64) u8 {
+    _ = x;
+    return 0;
+}
+pub fn empty(x: Empty) u8 {
+    _ = x;
+    return 0;
+}
+pub fn tuple0() struct {} {
+    return .{};
+}
+pub fn ping(n: u64) void {
+    ghost.emitEvent(Both{ .who = ghost.caller(), .n = n });
+}
+"""
+
+
+def test_types_the_abi_refuses_make_helpers_not_exports(make_project) -> None:
+    """`T??`, `[0]T` and an empty struct or tuple are no ABI types (docs/abi.md): a function
+    using one is a helper, so the module exports exactly the ABI's functions; an event
+    whose every field is indexed still emits, with empty data."""
+    (r,) = build_project(make_project(NOT_ABI, name="notabi"))
+    assert [f.name for f in r.abi.functions] == ["ping"]
+    assert _exports(r) == {"ping"}
+    with Sandbox(":memory:") as sandbox:
+        sandbox.deploy(r.path.read_bytes(), name="notabi")
+        receipt = sandbox.call("notabi", "ping", [5])
+        (event,) = receipt.events
+        assert event.data == b""
+        assert event.topics[2] == (5).to_bytes(8, "little") + bytes(24)

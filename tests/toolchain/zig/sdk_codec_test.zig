@@ -76,7 +76,7 @@ test "compound types round-trip" {
     try roundTrip([]const ghost.String, &.{ "a", "", "ccc" });
     try roundTrip(?u32, null);
     try roundTrip(?u32, 5);
-    try roundTrip(??bool, @as(?bool, null));
+    try roundTrip(?[]const ?bool, &.{ null, true });
     try roundTrip(Pair, .{ .a = 3, .b = "three" });
     try roundTrip(struct { u8, bool, []const u8 }, .{ 1, true, "x" });
     try roundTrip([]const []const u64, &.{ &.{1}, &.{}, &.{ 2, 3 } });
@@ -169,6 +169,15 @@ test "the export rule" {
     try std.testing.expect(!abi.isType(u24));
     try std.testing.expect(!abi.isType(enum(u16) { a, b }));
     try std.testing.expect(!abi.isType(packed struct { a: u8 }));
+    // every ABI type encodes to at least one byte, and `T??` is no ABI type (docs/abi.md)
+    try std.testing.expect(!abi.isType(??u8));
+    try std.testing.expect(!abi.isType([]const ??u8));
+    try std.testing.expect(!abi.isType([0]u64));
+    try std.testing.expect(!abi.isType([0]u8));
+    try std.testing.expect(!abi.isType(struct {}));
+    try std.testing.expect(!abi.isType(struct { a: struct {} }));
+    try std.testing.expect(abi.isType(?[]const ?u8));
+    try std.testing.expect(abi.isType([1]u64));
     try std.testing.expect(abi.isType(Nested));
     // a recursive type is no ABI type (and does not recurse forever)
     try std.testing.expect(!abi.isType(Tree));

@@ -220,7 +220,7 @@ class TraceStep:
 
     depth: int  # call depth of the frame: 0 for the called contract
     pc: int
-    opcode: str  # the opcode's name in the table
+    opcode: str  # the opcode's name in the table; INVALID for a byte that is no opcode
     gas_left: int  # the frame's gas before this instruction's gas
     stack_top: int | None
     stack_size: int
@@ -250,6 +250,8 @@ class FrameResult:
 
 
 STOP = object()  # a handler's "this frame halted normally"
+#: The name a trace gives a byte that is no opcode (as the disassembler lists it).
+INVALID = "INVALID"
 
 
 # ---- one running frame ------------------------------------------------------------------
@@ -591,6 +593,9 @@ class Interpreter:
                 byte = code[pc]
                 entry = dispatch[byte]
                 if entry is None:
+                    if trace is not None:  # the failing step is reported, as every other
+                        trace(TraceStep(frame.msg.depth, pc, INVALID, frame.gas,
+                                        stack[-1] if stack else None, len(stack)))
                     frame.pc = pc + 1
                     raise _invalid(byte, pc)
                 cost, pops, max_before, handler, op = entry

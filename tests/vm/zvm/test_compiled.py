@@ -3,6 +3,7 @@
 import pytest
 from zvm_helpers import CALLER, RETURN_TOP, SELF, run, zvmc
 
+from ghost_cli.exceptions import InvalidOpcodeError
 from ghost_cli.vm.types import CallContext
 from ghost_cli.vm.zvm import interpreter
 from ghost_cli.vm.zvm.engine import ZvmEngine
@@ -71,6 +72,17 @@ def test_a_traced_run_sees_every_instruction_even_once_blocks_are_compiled():
     assert [s.opcode for s in steps[:4]] == ["PUSH1", "PUSH1", "JUMPDEST", "DUP1"]
     assert steps[-1].opcode == "RETURN"
     assert [s.gas_left for s in steps[:3]] == [10**7, 10**7 - 3, 10**7 - 6]
+
+
+def test_a_trace_reports_the_invalid_byte_that_fails_the_run():
+    """The step of an instruction that fails is traced, an invalid opcode's included (named
+    INVALID, as the disassembler lists it), so a trace ends where the run did."""
+    steps = []
+    with pytest.raises(InvalidOpcodeError, match="0xFE at pc 3"):
+        _run(ZvmEngine(), zvmc(bytes.fromhex("110701fe")), trace=steps.append)
+    assert [(s.pc, s.opcode, s.stack_top, s.stack_size) for s in steps] == [
+        (0, "PUSH1", None, 0), (2, "NOP", 7, 1), (3, "INVALID", 7, 1)]
+    assert steps[-1].gas_left == 10**7 - 4
 
 
 def test_compiled_blocks_per_code_are_capped(monkeypatch):

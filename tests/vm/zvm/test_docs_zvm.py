@@ -35,3 +35,20 @@ def test_the_assembly_example_assembles():
     assert [i.name for i in ins][:6] == ["PUSH1", "PUSH2", "PUSH1", "PUSH1", "PUSH4", "PUSH32"]
     assert ins[2].immediate == 0xFF
     assert ins[5].immediate.to_bytes(32, "big").rstrip(b"\0") == b'a "quote"; ok'
+
+
+def test_the_public_api_is_importable_where_the_docs_say():
+    """Every name of the "Public API" table, from `ghost_cli.vm.zvm` (all but the engine)."""
+    import re
+
+    import ghost_cli.vm.zvm as zvm
+
+    text = DOC.read_text()
+    table = text[text.index("## Public API"):text.index("## Machine")]
+    names = set()
+    for cell in re.findall(r"^\| `([^`]+)`(?:, `([^`]+)`)? \|", table, re.M):
+        for name in filter(None, cell):
+            names.add(re.match(r"[\w.]+", name)[0].rsplit(".", 1)[-1])
+    names -= {"ZvmEngine"}  # imported from ghost_cli.vm.zvm.engine, as the docs say
+    assert {"jumpdests", "OPCODES", "assemble", "decode_zvmc"} <= names
+    assert [name for name in sorted(names) if not hasattr(zvm, name)] == []

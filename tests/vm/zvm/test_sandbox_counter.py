@@ -84,3 +84,17 @@ def test_the_wasm_and_zvm_counters_charge_host_calls_alike(counter_zvmc):
     read = HOST_PRICES["storage_read"]
     assert again.gas_used - first.gas_used == read.cost(5 + 8) - read.cost(5)
     assert first.writes == {b"count": (1).to_bytes(8, "little")}
+
+
+def test_gaslimit_reads_the_gas_the_call_starts_with(sandbox):
+    """GASLIMIT is a transaction's gas limit less its 21,000 TX_BASE (docs/zvm.md), in a
+    call as in a query."""
+    code = assemble("GASLIMIT\nPUSH 0\nMSTORE\nPUSH 8\nPUSH 24\nRETURN")  # the low 8 bytes
+    meta = {"abi": {"version": 1, "functions": [{"name": "limit", "inputs": [], "output": "u64"}]}}
+    sandbox.deploy(encode_zvmc(code, metadata_json(meta)), name="limit")
+
+    def gaslimit(receipt) -> int:  # the word's big-endian bytes, read back as the u64 was
+        return int.from_bytes(receipt.result.to_bytes(8, "big"), "little")
+
+    assert gaslimit(sandbox.call("limit", "limit", gas_limit=100_000)) == 100_000 - gas.TX_BASE
+    assert gaslimit(sandbox.query("limit", "limit", gas_limit=50_000)) == 50_000 - gas.TX_BASE

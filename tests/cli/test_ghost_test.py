@@ -175,6 +175,12 @@ def test_ghost_test_builds_and_runs_in_the_mode_ghost_optimize_names(project, ru
     result = run_ghost("test", "tests/test_mode.py", cwd=project, env=small)
     assert result.code == 0, result.stdout + result.stderr
     assert _built_mode(project) == "ReleaseSmall"  # the user's build is left as it was
+    # the tests run without safety checks, and ghost test says so as ghost build does
+    warning = "warning: counter: Zig's safety checks are off (ReleaseSmall)"
+    assert result.stderr.count(warning) == 1, result.stderr
+    both = run_ghost("test", "--target", "both", "tests/test_mode.py", cwd=project,
+                     env=small)
+    assert both.stderr.count(warning) == 1, both.stderr  # once, not once per target
     # plain pytest with ghost's plugin (as `ghost test --watch` runs it) builds alike
     (project / "build" / "counter.wasm").unlink()
     plain = run_ghost_pytest(project, small)

@@ -103,10 +103,16 @@ def register(app: typer.Typer) -> None:
         # Build here, once per target the tests use: a compile error is reported like
         # `ghost build` reports it (Zig's diagnostic once, exit 4) instead of as an error
         # in every test's setup. Watching, each run builds afresh inside pytest instead.
+        # Its warnings (safety checks off: an overflow a test expects to panic wraps
+        # instead) go to stderr as `ghost build` prints them, once for both targets.
         if not watch:
+            warnings: dict[str, None] = {}
             with out.status("building contracts"):
                 for each in _build_targets(target):
-                    build_project(project, target=each, optimize=env_optimize())
+                    for r in build_project(project, target=each, optimize=env_optimize()):
+                        warnings.update(dict.fromkeys(r.warnings))
+            for warning in warnings:
+                out.info(f"warning: {warning}")
         with tempfile.TemporaryDirectory() as tmp:
             report_path = Path(tmp) / "report.json"
             # The plugin is loaded through its pytest11 entry point.

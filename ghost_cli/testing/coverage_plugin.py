@@ -90,7 +90,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
     tr = terminalreporter
     rep = state["report"]
-    tr.section("coverage")
+    tr.write_sep("=", "coverage")  # after a newline, unlike section(): no blank line
     if "text" in state["which"]:
         for line in coverage.text(rep):
             tr.write_line(line)

@@ -493,7 +493,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     records = _counted(config)
     tr = terminalreporter
     if config.getoption("--gas-report") and records:
-        tr.section("gas report")
+        tr.write_sep("=", "gas report")
         tr.write_line(f"{'contract.function':<32}{'calls':>7}"
                       + "".join(f"{h:>12}" for h in ("min", "mean", "median", "max"))
                       + f"{'failed':>8}")
@@ -506,7 +506,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if error is not None:
         tr.write_line(f"error: {error.message}", red=True)
     if config.getoption("--gas-check") and error is None:
-        tr.section("gas check")
+        tr.write_sep("=", "gas check")
         for c in notes:
             tr.write_line(c.describe)
         for c in failing:

@@ -210,6 +210,10 @@ def test_ghost_test_coverage_min_and_reports(dead_branch, run_ghost):
                        cwd=dead_branch)
     assert passed.code == 0, passed.stdout + passed.stderr
     assert re.search(r"src/counter\.zig\s+4/11\s+36\.4%", passed.stdout)
+    # the table right under its header, as docs/testing.md shows it (no blank line)
+    lines = passed.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if " coverage " in line)
+    assert lines[header + 1].startswith("file "), lines[header:header + 2]
     # the first run's lcov and html are gone: read later, they would pass for this run's
     assert sorted(p.name for p in (dead_branch / "coverage").iterdir()) == ["coverage.json"]
 

@@ -37,7 +37,9 @@ def test_every_test_starts_from_a_clean_sandbox(project, run_ghost):
 def test_gas_report_lists_each_function(project, run_ghost):
     result = run_ghost("test", "--gas-report", cwd=project)
     assert result.code == 0
-    assert "gas report" in result.stdout
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if " gas report " in line)
+    assert lines[header + 1].startswith("contract.function")  # right under its header
     for fn in ("counter.increment", "counter.add", "counter.get"):
         assert fn in result.stdout
     rows = {(r["contract"], r["function"]): r
@@ -175,6 +177,12 @@ def test_ghost_test_builds_and_runs_in_the_mode_ghost_optimize_names(project, ru
     result = run_ghost("test", "tests/test_mode.py", cwd=project, env=small)
     assert result.code == 0, result.stdout + result.stderr
     assert _built_mode(project) == "ReleaseSmall"  # the user's build is left as it was
+    # the tests run without safety checks, and ghost test says so as ghost build does
+    warning = "warning: counter: Zig's safety checks are off (ReleaseSmall)"
+    assert result.stderr.count(warning) == 1, result.stderr
+    both = run_ghost("test", "--target", "both", "tests/test_mode.py", cwd=project,
+                     env=small)
+    assert both.stderr.count(warning) == 1, both.stderr  # once, not once per target
     # plain pytest with ghost's plugin (as `ghost test --watch` runs it) builds alike
     (project / "build" / "counter.wasm").unlink()
     plain = run_ghost_pytest(project, small)

@@ -155,7 +155,8 @@ def register(app: typer.Typer) -> None:
             "--to", help="The empty store to copy it into (same forms as --from).")],
     ) -> None:
         """Copy a chain between stores (SQLite <-> PostgreSQL) and verify the copy: the
-        same rows in every table and the same state root. Stop the nodes first."""
+        same rows in every table and the same state root. The source is read in one
+        snapshot, so a running node's chain copies as a backup; stop the nodes to move one."""
         from ..chain.store.migrate import migrate as copy_chain
 
         report = copy_chain(source, target)

@@ -640,6 +640,11 @@ class NodeCore:
         with self._read() as v:
             return v.store.height()
 
+    def known_height(self) -> int:
+        """The latest height this node knows, from memory (what /health reports): never
+        waits for the store."""
+        return self._height
+
     def block(self, height: int | None = None) -> Block:
         """The block at `height`, or the latest (NotFoundError before the first)."""
         with self._read() as v:

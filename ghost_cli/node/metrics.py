@@ -14,6 +14,7 @@ the executor. The process collector adds RSS, CPU and open file descriptors.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 
@@ -40,6 +41,51 @@ OTHER = "other"
 MAX_CONTRACT_SERIES = 256
 #: Statuses a transaction or query ends with, as a histogram label: ok, or failed.
 _STATUS = {True: "ok", False: "failed"}
+#: Seconds a scrape waits for a gauge's read of the store before it shows the latest value
+#: read instead (the database may be away, frozen, or slow to count a large table).
+STORE_READ_WAIT = 2.0
+
+
+class StoreReading:
+    """A gauge's value that only the store knows, read for a scrape without letting the
+    scrape depend on the store: one read at a time, on one thread of its own (a scrape
+    that comes while one runs waits for that one, so scraping faster never reads more
+    often), a scrape waits at most `wait` seconds and then shows the latest value read,
+    and a read that failed (the database away, the file damaged) shows NaN. The thread is
+    a daemon: a read stuck on a frozen database never holds up the node's exit."""
+
+    def __init__(self, read: Callable[[], float], wait: float = STORE_READ_WAIT) -> None:
+        self._read, self._wait = read, wait
+        self._cond = threading.Condition()
+        self._asked = self._done = 0  # reads asked for, reads finished
+        self._value = math.nan
+        self._thread: threading.Thread | None = None
+
+    def __call__(self) -> float:
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, daemon=True,
+                                                name="ghost-metrics-read")
+                self._thread.start()
+            if self._asked == self._done:  # none running: ask for a fresh one
+                self._asked += 1
+                self._cond.notify_all()
+            asked = self._asked
+            self._cond.wait_for(lambda: self._done >= asked, timeout=self._wait)
+            return self._value
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._asked > self._done)
+                asked = self._asked
+            try:
+                value = float(self._read())
+            except Exception:  # the store could not say: unknown, never a failed scrape
+                value = math.nan
+            with self._cond:
+                self._value, self._done = value, asked
+                self._cond.notify_all()
 
 
 class NodeMetrics:
@@ -93,9 +139,11 @@ class NodeMetrics:
         ProcessCollector(registry=r)  # process_resident_memory_bytes, process_open_fds, ...
 
     def watch(self, height: Callable[[], int], state_keys: Callable[[], int]) -> None:
-        """Read height and state size when scraped, not on every transaction."""
+        """Read height and state size when scraped, not on every transaction. `height`
+        must answer from memory (as /health does); `state_keys` reads the store, so it
+        goes through a StoreReading: a scrape answers whatever the store does."""
         self.height.set_function(height)
-        self.state_keys.set_function(state_keys)
+        self.state_keys.set_function(StoreReading(state_keys))
 
     def watch_pool(self, running: Callable[[], int], waiting: Callable[[], int]) -> None:
         self.pool_running.set_function(running)

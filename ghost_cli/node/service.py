@@ -88,7 +88,7 @@ class NodeService:
         except ConfigError:
             self.core.close()
             raise
-        self.metrics.watch(self.core.height, self.core.state_keys)
+        self.metrics.watch(self.core.known_height, self.core.state_keys)
         self.dispatcher = Dispatcher(self.core, limits=config.limits,
                                      observers=(self.metrics, self.log))
         self.pool = ExecutionPool(config.pool)

@@ -40,7 +40,8 @@ def tls_files(data_dir: Path | str) -> TlsFiles:
 def ensure_dev_tls(data_dir: Path | str, hosts: tuple[str, ...] = (),
                    now: dt.datetime | None = None) -> TlsFiles:
     """The node's TLS files, created on first start and re-created when they no longer fit:
-    expired, or missing a host the node now listens on."""
+    expired, missing a host the node now listens on, or not one set (a key that is not
+    the certificate's, a CA that did not sign it, a file that does not parse)."""
     files = tls_files(data_dir)
     wanted = _names(hosts)
     now = now or dt.datetime.now(dt.UTC)
@@ -71,11 +72,19 @@ def _san(names: tuple[str, ...]):
 
 def _still_good(files: TlsFiles, names: tuple[str, ...], now: dt.datetime) -> bool:
     from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     try:
         cert = x509.load_pem_x509_certificate(files.cert.read_bytes())
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (OSError, ValueError, x509.ExtensionNotFound):
+        # One set: ca.pem signed the certificate (what clients trust vouches for it) and
+        # key.pem is its key; files copied from another node's tls/ are not.
+        cert.verify_directly_issued_by(x509.load_pem_x509_certificate(files.ca.read_bytes()))
+        key = load_pem_private_key(files.key.read_bytes(), None)
+        if key.public_key() != cert.public_key():
+            return False
+    except (OSError, ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
         return False
     have = set(san.get_values_for_type(x509.DNSName)) | {
         str(ip) for ip in san.get_values_for_type(x509.IPAddress)}

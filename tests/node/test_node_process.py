@@ -7,7 +7,7 @@ import signal
 
 import httpx
 import pytest
-from node_helpers import CHAIN_ID, Client, start_node
+from node_helpers import CHAIN_ID, READY_TIMEOUT, Client, _readline, start_node
 
 from ghost_cli.abi import Abi, encode_call
 from ghost_cli.crypto.keypair import KeyPair
@@ -303,3 +303,53 @@ def test_a_port_in_use_is_a_config_error(tmp_path, kind):
             start_node(tmp_path / "data", f"--{kind}", f"127.0.0.1:{port}")
     finally:
         taken.close()
+
+
+#: Inside a mount namespace of its own (root of it, so no privilege is needed): a tmpfs
+#: holding a node's store whose node died without closing it (its -wal and -shm files
+#: left, as after a kill -9) or closed it, then remounted read-only (as the kernel does
+#: to a file system after an I/O error), then `ghost node start` on it.
+READ_ONLY_STORE = """
+set -e
+mount -t tmpfs tmpfs "$DIR"
+"$PY" -c "import os, sys; from ghost_cli.node.core import NodeCore
+NodeCore.open(sys.argv[1], chain_id=1337, store=sys.argv[2])
+os._exit(0)" "$DATA" "$DIR/state.db"
+[ "$KEEP_WAL" = 1 ] || rm "$DIR/state.db-wal" "$DIR/state.db-shm"
+mount -o remount,ro "$DIR"
+exec "$PY" -m ghost_cli node start --data-dir "$DATA" --store "$DIR/state.db" \
+    --http 127.0.0.1:0 --no-quic --json
+"""
+
+
+@pytest.mark.parametrize("keep_wal", [False, True], ids=["closed", "after_a_crash"])
+def test_a_store_on_a_read_only_file_system_is_exit_8_at_start(tmp_path, keep_wal):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("unshare") is None or subprocess.run(
+            ["unshare", "--mount", "--map-root-user", "true"],
+            capture_output=True).returncode != 0:
+        pytest.skip("this kernel gives no mount namespace to mount a read-only file system in")
+    (tmp_path / "ro").mkdir()
+    env = {**os.environ, "DIR": str(tmp_path / "ro"), "DATA": str(tmp_path / "data"),
+           "PY": sys.executable, "KEEP_WAL": "1" if keep_wal else "0"}
+    # unshare and sh exec: the process is the node's, whose first line on stdout says
+    # whether it started (a node serving a store it cannot write is what must not happen)
+    proc = subprocess.Popen(["unshare", "--mount", "--map-root-user", "sh", "-c",
+                             READ_ONLY_STORE], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    first: dict = {}
+    try:
+        first = json.loads(_readline(proc, READY_TIMEOUT) or "{}")
+    finally:
+        if first.get("ok") is not False:  # it serves (or hangs): stop it
+            proc.terminate()
+        proc.wait(30)
+    assert first.get("ok") is False, first
+    assert proc.returncode == 8 and first["error"]["code"] == "state"
+    assert first["error"]["message"].startswith(
+        f"cannot open state database {tmp_path}/ro/state.db: ")
+    assert "Traceback" not in proc.stderr.read()

@@ -244,6 +244,43 @@ def test_a_frozen_database_takes_the_node_out_of_the_load_balancer(tmp_path, pg_
         node.stop()
 
 
+def test_metrics_answer_while_the_database_is_away(tmp_path, key, counter_code, pg_cluster):
+    """A scrape during an outage is when an operator needs the metrics most: /metrics
+    answers 200 with every series; the height is the one /health reports, and the storage
+    slot count, which only the database knows, is NaN until it answers again."""
+    node = start_node(tmp_path / "n0", "--store", pg_cluster.new_database())
+    try:
+        _deploy(node, key, counter_code)
+        assert "ghost_state_keys 0.0" in httpx.get(f"{node.url}/metrics", timeout=30).text
+        pg_cluster.stop("fast")
+        try:
+            _health_until(node.url, 503)
+            text = _metrics_until(node.url, "ghost_state_keys NaN")
+            assert "ghost_node_height 1.0" in text
+            assert 'ghost_transactions_total{kind="deploy"} 1.0' in text
+            assert "process_open_fds" in text
+        finally:
+            pg_cluster.start()
+        _health_until(node.url, 200)
+        _metrics_until(node.url, "ghost_state_keys 0.0")
+        assert "Exception in ASGI application" not in node.log_file.read_text()
+    finally:
+        node.stop()
+
+
+def _metrics_until(url: str, line: str) -> str:
+    """GET /metrics (each a 200) until it holds `line` (a scrape reports the count the
+    last read of the store gave; the deadline only fails a broken check)."""
+    deadline = time.monotonic() + 60
+    while True:
+        r = httpx.get(f"{url}/metrics", timeout=30)
+        assert r.status_code == 200, r.text
+        if line in r.text.splitlines() or time.monotonic() > deadline:
+            assert line in r.text.splitlines(), r.text
+            return r.text
+        time.sleep(0.2)
+
+
 def _health_until(url: str, status: int) -> httpx.Response:
     """GET /health until it answers `status` (the listener notices within about a second;
     the deadline is only there so a broken check fails instead of hanging)."""

@@ -7,6 +7,7 @@ import datetime as dt
 import ipaddress
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from ghost_cli.node.tls import ensure_dev_tls
 
@@ -44,3 +45,20 @@ def test_existing_files_are_reused_and_reissued_when_they_no_longer_fit(tmp_path
     ips = cert.extensions.get_extension_for_class(
         x509.SubjectAlternativeName).value.get_values_for_type(x509.IPAddress)
     assert ipaddress.ip_address("10.1.2.3") in ips  # an IP entry, not a DNS name
+
+
+def test_files_that_do_not_belong_together_are_reissued(tmp_path):
+    """A key.pem that is not the certificate's (another node's, copied over), a ca.pem
+    that did not sign it, or a key that is no key: a node would start and fail every
+    handshake (or fail to start). They no longer fit either: made again, as one set."""
+    other = ensure_dev_tls(tmp_path / "other")
+    for name, content in (("key", other.key.read_bytes()), ("ca", other.ca.read_bytes()),
+                          ("key", b"not a key\n")):
+        files = ensure_dev_tls(tmp_path / "node")
+        getattr(files, name).write_bytes(content)
+        files = ensure_dev_tls(tmp_path / "node")
+        ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
+        cert = x509.load_pem_x509_certificate(files.cert.read_bytes())
+        cert.verify_directly_issued_by(ca)
+        key = serialization.load_pem_private_key(files.key.read_bytes(), None)
+        assert key.public_key() == cert.public_key(), name

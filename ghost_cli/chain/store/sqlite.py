@@ -10,6 +10,7 @@ writer commits, and `PRAGMA data_version` tells each connection when another com
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, suppress
@@ -120,6 +121,12 @@ class SqliteStore(SqlStore):
                     # also copy each often-written page once.
                     self._db.execute(f"PRAGMA wal_autocheckpoint = {SANDBOX_CHECKPOINT_PAGES}")
             self._migrate()
+            if durable and not self._private and not os.access(self.path, os.W_OK):
+                # SQLite opens a file it may not write read-only, without a word, when it
+                # can (a read-only file system that still holds the -wal and -shm files
+                # a crash left): a node would then serve reads and fail every write.
+                self._db.close()
+                raise sqlite3.OperationalError("attempt to write a readonly database")
         except sqlite3.DatabaseError as exc:
             raise StateError(f"cannot open state database {self.path}: {exc}") from exc
         except OSError as exc:  # its directory cannot be made

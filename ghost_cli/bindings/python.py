@@ -58,10 +58,17 @@ _MODULE_NAMES = frozenset({"Any", "Binding", "ABI", "dataclass", "field", "enum"
                            "annotations"})
 
 
+def _taken(cls: str) -> bool:
+    """A class name the module cannot use as is: one it imports, or a keyword (`None`,
+    `True`, `False`: `class None:` does not compile)."""
+    return cls in _MODULE_NAMES or keyword.iskeyword(cls)
+
+
 def type_class(name: str) -> str:
-    """The class of a struct or enum `name` (`Pair`; `Any_` where the module needs `Any`)."""
+    """The class of a struct or enum `name` (`Pair`; `Any_` where the module needs `Any`,
+    `None_` for a struct `None`)."""
     out = class_name(name)
-    return f"{out}_" if out in _MODULE_NAMES else out
+    return f"{out}_" if _taken(out) else out
 
 
 def py_name(name: str, reserved: set[str] | frozenset[str] = frozenset()) -> str:
@@ -104,7 +111,7 @@ def _classes(contract: str, abi: Abi) -> tuple[str, dict[str, str], dict[str, st
             cls = f"{class_name(e.name)}Event"
             events[e.name] = f"{cls}_" if cls in types.values() else cls  # `TransferEvent`
     cls = class_name(contract)
-    if cls in {*types.values(), *events.values(), *_MODULE_NAMES}:
+    if cls in {*types.values(), *events.values()} or _taken(cls):
         cls += "Contract"  # a contract `token` with a struct `Token`: the contract yields
     kinds = {t.name: t.kind for t in abi.types}
     _distinct(contract, [*((f"{kinds[n]} {n!r}", c) for n, c in types.items()),

@@ -462,3 +462,25 @@ def test_python_generator_keeps_type_contract_and_module_names_apart(tmp_path):
     hints = typing.get_type_hints(mod.TokenContract.get, vars(mod))
     assert hints["x"] is mod.Token and hints["return"] is mod.Any_
     assert typing.get_type_hints(mod.TokenEvent, vars(mod))["b"] is mod.Binding_
+
+
+def test_python_generator_keeps_keyword_class_names_out_of_class_statements(tmp_path):
+    """A struct, enum or contract whose CamelCase name is a Python keyword (`None`,
+    `True`, `False`) gets a class the module can define: `class None:` does not compile,
+    so the struct is `None_`, the enum `True_` and the contract `none` `NoneContract`."""
+    import typing
+
+    raw = {"version": 2, "constructor": None, "functions": [
+        {"name": "get", "inputs": [{"name": "x", "type": "None"}], "output": "True"}],
+        "types": [{"kind": "struct", "name": "None", "fields": [{"name": "a", "type": "u8"}]},
+                  {"kind": "enum", "name": "True", "variants": [{"name": "a", "value": 0}]}],
+        "events": [{"name": "False", "fields": [{"name": "b", "type": "True"}]}]}
+    path = tmp_path / "none_client.py"
+    path.write_text(gen_python.generate("none", Abi.from_json(raw), raw))
+    mod = _import(path, "none_client")
+    assert dataclasses.is_dataclass(mod.None_) and issubclass(mod.True_, enum.StrEnum)
+    assert mod._CLASSES == {"None": mod.None_, "True": mod.True_}
+    hints = typing.get_type_hints(mod.NoneContract.get, vars(mod))
+    assert hints["x"] is mod.None_ and hints["return"] is mod.True_
+    assert typing.get_type_hints(mod.FalseEvent, vars(mod))["b"] is mod.True_
+    assert mod.__all__[0] == "NoneContract"

@@ -176,7 +176,8 @@ def hint(ty: AbiType, shadow: frozenset[str] | set[str] = frozenset()) -> str:
 
 def _field(name: str, ty: str, abi: Abi, shadow: set[str], comment: str = "") -> str:
     py = py_name(name)
-    meta = f" = field(metadata={{'abi': {name!r}}})" if py != name else ""
+    call = "dataclasses.field" if "field" in shadow else "field"  # a field named `field`
+    meta = f" = {call}(metadata={{'abi': {name!r}}})" if py != name else ""
     return f"    {py}: {hint(parse_type(ty, abi), shadow)}{meta}{comment}"
 
 
@@ -311,6 +312,12 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
         rest = " query=query, gas_limit=gas_limit)"
         out += [call + rest] if len(call + rest) <= 100 else [
             call, " " * 36 + rest.lstrip()]
+    if not any(" = field(" in line for line in out[i_body:]):  # only dataclasses.field
+        out = [ln.replace("dataclass, field", "dataclass") if ln.startswith("from dataclasses")
+               else ln for ln in out]
+    at = out.index("from __future__ import annotations") + 2
+    if any("dataclasses.field(" in line for line in out[i_body:]):
+        out.insert(at, "import dataclasses")
     if any("builtins." in line for line in out[i_body:]):
-        out.insert(out.index("from __future__ import annotations") + 2, "import builtins")
+        out.insert(at, "import builtins")
     return "\n".join(out) + "\n"

@@ -487,8 +487,8 @@ def test_python_generator_keeps_keyword_class_names_out_of_class_statements(tmp_
 
 
 def _class_scope_shadows(source: str) -> list[str]:
-    """Annotations inside a class that name something the class body itself binds (a
-    field or method): a type checker reads such a name as that member, not the type."""
+    """Annotations (and field defaults) inside a class that name something the class body
+    itself binds (a field or method): a type checker reads such a name as that member."""
     import ast
 
     found = []
@@ -502,15 +502,18 @@ def _class_scope_shadows(source: str) -> list[str]:
             notes += [x.annotation for x in (*a.args, *a.kwonlyargs) if x.annotation]
             notes += [fn.returns] if fn.returns else []
             notes += [n.annotation for n in ast.walk(fn) if isinstance(n, ast.AnnAssign)]
+        # and the values the class body computes itself (`field(metadata=...)`)
+        notes += [n.value for n in cls.body if isinstance(n, ast.AnnAssign) and n.value]
         found += [f"{cls.name}: {name.id}" for note in notes for name in ast.walk(note)
                   if isinstance(name, ast.Name) and name.id in bound]
     return found
 
 
 def test_python_generator_annotations_never_name_a_member_of_their_class(tmp_path):
-    """A struct field `list` or `int`, or a function `int` or `bytes`, keeps its name, and
-    the class's annotations say `builtins.int` where a plain `int` would be read (by mypy
-    or pyright) as that member: the module type-checks as it imports."""
+    """A struct field `list`, `int` or `field`, or a function `int` or `bytes`, keeps its
+    name, and the class says `builtins.int` (`dataclasses.field`) where a plain `int`
+    would be read (by mypy or pyright) as that member: the module type-checks as it
+    imports."""
     import typing
 
     raw = {"version": 2, "constructor": {"name": "init", "inputs": [
@@ -524,7 +527,8 @@ def test_python_generator_annotations_never_name_a_member_of_their_class(tmp_pat
              "output": "bool"}],
         "types": [{"kind": "struct", "name": "P", "fields": [
             {"name": "list", "type": "u16[]"}, {"name": "int", "type": "i16"},
-            {"name": "from", "type": "bytes"}, {"name": "bool", "type": "bool?"}]}],
+            {"name": "from", "type": "bytes"}, {"name": "bool", "type": "bool?"},
+            {"name": "field", "type": "u8"}]}],
         "events": [{"name": "E", "fields": [{"name": "str", "type": "string"},
                                             {"name": "tag", "type": "string"}]}]}
     source = gen_python.generate("shadow", Abi.from_json(raw), raw)
@@ -533,9 +537,12 @@ def test_python_generator_annotations_never_name_a_member_of_their_class(tmp_pat
     path = tmp_path / "shadow_client.py"
     path.write_text(source)
     mod = _import(path, "shadow_client")
-    assert [f.name for f in dataclasses.fields(mod.P)] == ["list", "int", "from_", "bool"]
+    assert [f.name for f in dataclasses.fields(mod.P)] == ["list", "int", "from_", "bool",
+                                                           "field"]
     assert typing.get_type_hints(mod.P, vars(mod)) == {
-        "list": list[int], "int": int, "from_": bytes, "bool": bool | None}
+        "list": list[int], "int": int, "from_": bytes, "bool": bool | None, "field": int}
+    assert to_wire(mod.P([1], 2, b"", None, 3)) == {"list": [1], "int": 2, "from": b"",
+                                                   "bool": None, "field": 3}
     assert typing.get_type_hints(mod.EEvent, vars(mod)) == {"str": str, "tag": str}
     hints = typing.get_type_hints(mod.Shadow.str, vars(mod))
     assert hints["p"] is mod.P and hints["return"] == tuple[int, str]

@@ -7,6 +7,7 @@ the sandbox, a node and the test fixtures."""
 
 from __future__ import annotations
 
+import functools
 import keyword
 import pprint
 import re
@@ -58,10 +59,17 @@ _MODULE_NAMES = frozenset({"Any", "Binding", "ABI", "dataclass", "field", "enum"
                            "annotations"})
 
 
+def _taken(cls: str) -> bool:
+    """A class name the module cannot use as is: one it imports, or a keyword (`None`,
+    `True`, `False`: `class None:` does not compile)."""
+    return cls in _MODULE_NAMES or keyword.iskeyword(cls)
+
+
 def type_class(name: str) -> str:
-    """The class of a struct or enum `name` (`Pair`; `Any_` where the module needs `Any`)."""
+    """The class of a struct or enum `name` (`Pair`; `Any_` where the module needs `Any`,
+    `None_` for a struct `None`)."""
     out = class_name(name)
-    return f"{out}_" if out in _MODULE_NAMES else out
+    return f"{out}_" if _taken(out) else out
 
 
 def py_name(name: str, reserved: set[str] | frozenset[str] = frozenset()) -> str:
@@ -104,7 +112,7 @@ def _classes(contract: str, abi: Abi) -> tuple[str, dict[str, str], dict[str, st
             cls = f"{class_name(e.name)}Event"
             events[e.name] = f"{cls}_" if cls in types.values() else cls  # `TransferEvent`
     cls = class_name(contract)
-    if cls in {*types.values(), *events.values(), *_MODULE_NAMES}:
+    if cls in {*types.values(), *events.values()} or _taken(cls):
         cls += "Contract"  # a contract `token` with a struct `Token`: the contract yields
     kinds = {t.name: t.kind for t in abi.types}
     _distinct(contract, [*((f"{kinds[n]} {n!r}", c) for n, c in types.items()),
@@ -133,31 +141,44 @@ def _check_members(contract: str, abi: Abi) -> None:
                              for p in abi.constructor.inputs], " of the constructor")
 
 
-def hint(ty: AbiType) -> str:
-    """The Python type hint for an ABI type."""
+#: The builtins the generated annotations name.
+_BUILTINS = frozenset({"bool", "int", "bytes", "str", "list", "tuple"})
+
+
+def builtin(name: str, shadow: frozenset[str] | set[str] = frozenset()) -> str:
+    """A builtin's name in an annotation written inside a class whose body binds `shadow`
+    (its fields or methods): `builtins.int` where a field or method `int` would be what
+    a type checker reads `int` as there."""
+    return f"builtins.{name}" if name in shadow and name in _BUILTINS else name
+
+
+def hint(ty: AbiType, shadow: frozenset[str] | set[str] = frozenset()) -> str:
+    """The Python type hint for an ABI type, in a class body that binds `shadow`."""
+    b = functools.partial(builtin, shadow=shadow)
     if isinstance(ty, BoolType):
-        return "bool"
+        return b("bool")
     if isinstance(ty, IntType):
-        return "int"
+        return b("int")
     if isinstance(ty, AddressType | FixedBytesType | BytesType):
-        return "bytes"
+        return b("bytes")
     if isinstance(ty, StringType):
-        return "str"
+        return b("str")
     if isinstance(ty, ArrayType | SliceType):
-        return f"list[{hint(ty.elem)}]"
+        return f"{b('list')}[{hint(ty.elem, shadow)}]"
     if isinstance(ty, OptionalType):
-        return f"{hint(ty.inner)} | None"
+        return f"{hint(ty.inner, shadow)} | None"
     if isinstance(ty, TupleType):
-        return "tuple[" + ", ".join(hint(t) for t in ty.elems) + "]"
+        return f"{b('tuple')}[" + ", ".join(hint(t, shadow) for t in ty.elems) + "]"
     if isinstance(ty, StructType | EnumType):
         return type_class(ty.name)
     return "Any"
 
 
-def _field(name: str, ty: str, abi: Abi, comment: str = "") -> str:
+def _field(name: str, ty: str, abi: Abi, shadow: set[str], comment: str = "") -> str:
     py = py_name(name)
-    meta = f" = field(metadata={{'abi': {name!r}}})" if py != name else ""
-    return f"    {py}: {hint(parse_type(ty, abi))}{meta}{comment}"
+    call = "dataclasses.field" if "field" in shadow else "field"  # a field named `field`
+    meta = f" = {call}(metadata={{'abi': {name!r}}})" if py != name else ""
+    return f"    {py}: {hint(parse_type(ty, abi), shadow)}{meta}{comment}"
 
 
 def _doc(text: str, indent: str) -> list[str]:
@@ -196,6 +217,7 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
            "from ghost_cli.bindings.runtime import Binding",
            "from ghost_cli.bindings.runtime import deploy as _deploy", "",
            prefix + abi_text, "", "__all__ = ["]
+    i_body = len(out)
     names = [cls]
     body: list[str] = []
     for t in abi.types:
@@ -206,7 +228,8 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
             body += [f"    {member_name(n)} = {n!r}  # {v}" for n, v in t.variants]
         else:
             body += ["@dataclass", f"class {classes[t.name]}:"]
-            body += [_field(p.name, p.type, abi) for p in t.fields]
+            shadow = {py_name(p.name) for p in t.fields}
+            body += [_field(p.name, p.type, abi, shadow) for p in t.fields]
     event_classes = []
     for e in abi.events:
         if not e.fields:
@@ -216,10 +239,16 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
         event_classes.append((e.name, ecls))
         body += ["", "", "@dataclass", f"class {ecls}:",
                  f'    """Event `{e.name}` (indexed fields come from its topics)."""']
-        body += [_field(f.name, f.type, abi, "  # indexed" if f.indexed else "")
+        shadow = {py_name(f.name) for f in e.fields}
+        body += [_field(f.name, f.type, abi, shadow, "  # indexed" if f.indexed else "")
                  for f in e.fields]
     out[-1] = "__all__ = [" + ", ".join(repr(n) for n in names) + "]"
     out += body
+    # the contract class binds its methods: a method `int` makes `int` in the class's
+    # annotations that method (to a type checker), so those are written `builtins.int`
+    shadow = {"deploy", "events", "last_receipt",
+              *(py_name(f.name, _RESERVED) for f in abi.functions)}
+    b = functools.partial(builtin, shadow=shadow)
     types = ", ".join(f"{t.name!r}: {classes[t.name]}" for t in abi.types)
     events = ", ".join(f"{n!r}: {c}" for n, c in event_classes)
     out += ["", "", f"_CLASSES: dict[str, type] = {{{types}}}",
@@ -228,23 +257,25 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
             f'    """The `{name}` contract. Methods send a transaction, or with `query=True` '
             'run', '    read-only (functions the ABI marks as not mutating query by default). '
             '`last_receipt`', '    holds the last transaction\'s receipt."""', "",
-            "    def __init__(self, target: Any, address: bytes | str | None = None, *,",
+            f"    def __init__(self, target: Any, address: {b('bytes')} | {b('str')} | None = "
+            "None, *,",
             "                 signer: Any = None) -> None:",
             "        self.binding = Binding(ABI, _CLASSES, target, address, signer=signer)",
-            "        self.address: bytes = self.binding.address", "",
+            f"        self.address: {b('bytes')} = self.binding.address", "",
             "    @property", "    def last_receipt(self) -> Any:",
             "        return self.binding.last_receipt", "",
-            "    def events(self, receipt: Any = None) -> list[Any]:",
+            f"    def events(self, receipt: Any = None) -> {b('list')}[Any]:",
             "        \"\"\"This contract's events in `receipt` (default: the last transaction's)"
             ",\n           decoded into the event classes.\"\"\"",
             "        return self.binding.events(receipt if receipt is not None else "
             "self.last_receipt, _EVENTS)", ""]
     ctor = abi.constructor
     cparams = [(py_name(p.name, _DEPLOY_ARGS), p) for p in (ctor.inputs if ctor else ())]
-    sig = "".join(f", {n}: {hint(parse_type(p.type, abi))}" for n, p in cparams)
+    sig = "".join(f", {n}: {hint(parse_type(p.type, abi), shadow)}" for n, p in cparams)
     out += ["    @classmethod",
-            f"    def deploy(cls, target: Any{sig}, *, code: bytes | None = None,",
-            f"               signer: Any = None, gas_limit: int | None = None) -> {cls}:",
+            f"    def deploy(cls, target: Any{sig}, *, code: {b('bytes')} | None = None,",
+            f"               signer: Any = None, gas_limit: {b('int')} | None = None) -> "
+            f"{cls}:",
             f'        """Deploy `{name}` (through the `ghost_env` test fixture, or on a '
             'network with its',
             '           `code`), running its constructor with these arguments."""',
@@ -254,13 +285,22 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
             "        return cls(bound, address, signer=signer)"]
     for fn in abi.functions:
         params = [(py_name(p.name, _CALL_ARGS), p) for p in fn.inputs]
-        sig = "".join(f", {n}: {hint(parse_type(p.type, abi))}" for n, p in params)
-        result = hint(parse_type(fn.output, abi)) if fn.output else "None"
+        sig = "".join(f", {n}: {hint(parse_type(p.type, abi), shadow)}" for n, p in params)
+        result = hint(parse_type(fn.output, abi), shadow) if fn.output else "None"
         view = fn.mutates is False  # provably no state write: a query by default
         head = f"    def {py_name(fn.name, _RESERVED)}(self{sig}, *, "
-        tail = f"query: bool = {view}, gas_limit: int | None = None) -> {result}:"
-        out += ["", head + tail] if len(head + tail) <= 100 else [
-            "", head.rstrip(), " " * 12 + tail]
+        tail = (f"query: {b('bool')} = {view}, gas_limit: {b('int')} | None = None) -> "
+                f"{result}:")
+        if len(head + tail) <= 100:
+            out += ["", head + tail]
+        elif len(head) <= 101 and len(tail) <= 88:
+            out += ["", head.rstrip(), " " * 12 + tail]
+        else:  # one parameter a line
+            out += ["", f"    def {py_name(fn.name, _RESERVED)}(", "            self,",
+                    *(f"            {n}: {hint(parse_type(p.type, abi), shadow)},"
+                      for n, p in params),
+                    "            *,", f"            query: {b('bool')} = {view},",
+                    f"            gas_limit: {b('int')} | None = None,", f"    ) -> {result}:"]
         doc = fn.doc.strip()
         if fn.can_fail:
             fails = "Can fail: reverts with a Zig error's name" + (
@@ -272,4 +312,12 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
         rest = " query=query, gas_limit=gas_limit)"
         out += [call + rest] if len(call + rest) <= 100 else [
             call, " " * 36 + rest.lstrip()]
+    if not any(" = field(" in line for line in out[i_body:]):  # only dataclasses.field
+        out = [ln.replace("dataclass, field", "dataclass") if ln.startswith("from dataclasses")
+               else ln for ln in out]
+    at = out.index("from __future__ import annotations") + 2
+    if any("dataclasses.field(" in line for line in out[i_body:]):
+        out.insert(at, "import dataclasses")
+    if any("builtins." in line for line in out[i_body:]):
+        out.insert(at, "import builtins")
     return "\n".join(out) + "\n"

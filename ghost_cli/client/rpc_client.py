@@ -12,13 +12,15 @@ the sandbox. `SyncGhostClient` is the same surface for synchronous code (the CLI
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import AnswerLostError, ConfigError, CryptoError, NodeUnavailableError
+from ..exceptions import AnswerLostError, ConfigError, CryptoError
+from ..hexbytes import from_0x_hex
 from .transport import DEFAULT_TIMEOUT, Transport, open_transport, transport_name
 
 
@@ -111,13 +113,30 @@ class GhostClient:
             raise
         owner, target = _entry_of(label, doc)
         try:
-            code_hash = bytes.fromhex((await self.get_contract(address=target))["code_hash"][2:])
+            contract = await self.get_contract(address=target)
         except NotFoundError:
             code_hash = None
+        else:
+            with self._reading("get_contract"):
+                code_hash = from_0x_hex(contract["code_hash"], 32)
+                if code_hash is None:
+                    raise ValueError("code_hash is not 0x and 32 bytes of hex")
         return NameRecord(label, owner, target, code_hash)
 
     def stats(self):
         return self.transport.stats()
+
+    @contextlib.contextmanager
+    def _reading(self, method: str):
+        """Reading fields of a node's answer: one of the wrong shape is an AnswerLostError
+        naming the node and the method, never a TypeError or KeyError from inside."""
+        from .answers import READ_ERRORS
+
+        try:
+            yield
+        except READ_ERRORS as exc:
+            raise AnswerLostError(f"{self.url} answered {method} with a malformed result "
+                                  f"({type(exc).__name__}: {exc})") from None
 
     async def request(self, method: str, params: dict[str, Any] | None = None, *,
                       idempotent: bool | None = None) -> Any:
@@ -184,7 +203,11 @@ class GhostClient:
                   "from_block": from_block, "to_block": to_block, "limit": limit}
         result = await self.request("ghost_getEvents",
                                     {k: v for k, v in params.items() if v is not None})
-        return result["events"]
+        with self._reading("get_events"):
+            events = result["events"]
+            if not isinstance(events, list):
+                raise TypeError(f"events is {type(events).__name__}, not a list")
+        return events
 
     async def get_contract(self, *, address: bytes | str | None = None,
                            name: str | None = None) -> dict[str, Any]:
@@ -216,7 +239,10 @@ class GhostClient:
         from ..exceptions import CryptoError
 
         doc = await self.request("ghost_getCode", {"code_hash": _0x(code_hash)})
-        code = bytes.fromhex(doc["code"][2:])
+        with self._reading("get_code"):
+            code = from_0x_hex(doc["code"])
+            if code is None:
+                raise ValueError(f"code is not 0x-hex: {str(doc['code'])[:40]!r}")
         if hashlib.sha256(code).digest() != code_hash:
             raise CryptoError(f"the node's code for hash 0x{code_hash.hex()} has another hash")
         return code
@@ -304,8 +330,8 @@ def _entry_of(label: str, doc: Any) -> tuple[bytes, bytes]:
     except READ_ERRORS:
         raw = b""
     if raw[:4] != (40).to_bytes(4, "little") or len(raw) != 44:
-        raise NodeUnavailableError(f"the node's registry entry for {label}.{ZONE} is "
-                                   "malformed (not an owner and a target address)")
+        raise AnswerLostError(f"the node's registry entry for {label}.{ZONE} is "
+                              "malformed (not an owner and a target address)")
     return raw[4:24], raw[24:44]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..exceptions import ArgumentError, NodeUnavailableError, NotFoundError
+from ..exceptions import AnswerLostError, ArgumentError, NotFoundError
 from . import ZONE, NameRecord, label_of
 
 #: The node's lookup: a label in, its record or None out (may raise; that is SERVFAIL).
@@ -120,14 +120,14 @@ def parse_response(name: str, wire: bytes) -> NameRecord:
     try:
         response = dns.message.from_wire(wire)
     except (dns.exception.DNSException, ValueError) as exc:
-        raise NodeUnavailableError(f"the node's DNS answer for {label}.{ZONE} is not a DNS "
-                                   f"message: {exc}") from None
+        raise AnswerLostError(f"the node's DNS answer for {label}.{ZONE} is not a DNS "
+                              f"message: {exc}") from None
     rcode = response.rcode()
     if rcode == dns.rcode.NXDOMAIN:
         raise NotFoundError(f"{label}.{ZONE} is not registered on this network")
     if rcode != dns.rcode.NOERROR:
-        raise NodeUnavailableError(f"the node answered {dns.rcode.to_text(rcode)} for "
-                                   f"{label}.{ZONE}")
+        raise AnswerLostError(f"the node answered {dns.rcode.to_text(rcode)} for "
+                              f"{label}.{ZONE}")
     fields: dict[str, str] = {}
     for rrset in response.answer:
         if rrset.rdtype != dns.rdatatype.TXT:
@@ -142,8 +142,8 @@ def parse_response(name: str, wire: bytes) -> NameRecord:
         return NameRecord(label, owner, target,
                           None if code_hash is None else _hex(code_hash, 32))
     except (KeyError, ValueError):
-        raise NodeUnavailableError(f"the node's DNS answer for {label}.{ZONE} has no "
-                                   "valid address, owner and code_hash records") from None
+        raise AnswerLostError(f"the node's DNS answer for {label}.{ZONE} has no "
+                              "valid address, owner and code_hash records") from None
 
 
 def _hex(text: str, size: int) -> bytes:

@@ -462,3 +462,90 @@ def test_python_generator_keeps_type_contract_and_module_names_apart(tmp_path):
     hints = typing.get_type_hints(mod.TokenContract.get, vars(mod))
     assert hints["x"] is mod.Token and hints["return"] is mod.Any_
     assert typing.get_type_hints(mod.TokenEvent, vars(mod))["b"] is mod.Binding_
+
+
+def test_python_generator_keeps_keyword_class_names_out_of_class_statements(tmp_path):
+    """A struct, enum or contract whose CamelCase name is a Python keyword (`None`,
+    `True`, `False`) gets a class the module can define: `class None:` does not compile,
+    so the struct is `None_`, the enum `True_` and the contract `none` `NoneContract`."""
+    import typing
+
+    raw = {"version": 2, "constructor": None, "functions": [
+        {"name": "get", "inputs": [{"name": "x", "type": "None"}], "output": "True"}],
+        "types": [{"kind": "struct", "name": "None", "fields": [{"name": "a", "type": "u8"}]},
+                  {"kind": "enum", "name": "True", "variants": [{"name": "a", "value": 0}]}],
+        "events": [{"name": "False", "fields": [{"name": "b", "type": "True"}]}]}
+    path = tmp_path / "none_client.py"
+    path.write_text(gen_python.generate("none", Abi.from_json(raw), raw))
+    mod = _import(path, "none_client")
+    assert dataclasses.is_dataclass(mod.None_) and issubclass(mod.True_, enum.StrEnum)
+    assert mod._CLASSES == {"None": mod.None_, "True": mod.True_}
+    hints = typing.get_type_hints(mod.NoneContract.get, vars(mod))
+    assert hints["x"] is mod.None_ and hints["return"] is mod.True_
+    assert typing.get_type_hints(mod.FalseEvent, vars(mod))["b"] is mod.True_
+    assert mod.__all__[0] == "NoneContract"
+
+
+def _class_scope_shadows(source: str) -> list[str]:
+    """Annotations (and field defaults) inside a class that name something the class body
+    itself binds (a field or method): a type checker reads such a name as that member."""
+    import ast
+
+    found = []
+    for cls in (n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ClassDef)):
+        bound = {n.target.id for n in cls.body if isinstance(n, ast.AnnAssign)
+                 and isinstance(n.target, ast.Name)}
+        bound |= {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
+        notes = [n.annotation for n in cls.body if isinstance(n, ast.AnnAssign)]
+        for fn in (n for n in ast.walk(cls) if isinstance(n, ast.FunctionDef)):
+            a = fn.args
+            notes += [x.annotation for x in (*a.args, *a.kwonlyargs) if x.annotation]
+            notes += [fn.returns] if fn.returns else []
+            notes += [n.annotation for n in ast.walk(fn) if isinstance(n, ast.AnnAssign)]
+        # and the values the class body computes itself (`field(metadata=...)`)
+        notes += [n.value for n in cls.body if isinstance(n, ast.AnnAssign) and n.value]
+        found += [f"{cls.name}: {name.id}" for note in notes for name in ast.walk(note)
+                  if isinstance(name, ast.Name) and name.id in bound]
+    return found
+
+
+def test_python_generator_annotations_never_name_a_member_of_their_class(tmp_path):
+    """A struct field `list`, `int` or `field`, or a function `int` or `bytes`, keeps its
+    name, and the class says `builtins.int` (`dataclasses.field`) where a plain `int`
+    would be read (by mypy or pyright) as that member: the module type-checks as it
+    imports."""
+    import typing
+
+    raw = {"version": 2, "constructor": {"name": "init", "inputs": [
+        {"name": "n", "type": "u8"}], "output": None, "can_fail": False},
+        "functions": [
+            {"name": "int", "inputs": [{"name": "x", "type": "i64"}], "output": "i64"},
+            {"name": "bytes", "inputs": [], "output": "bytes"},
+            {"name": "str", "inputs": [{"name": "p", "type": "P"}], "output": "(u8,string)",
+             "mutates": False},
+            {"name": "many", "inputs": [{"name": f"a{i}", "type": "u256[]"} for i in range(6)],
+             "output": "bool"}],
+        "types": [{"kind": "struct", "name": "P", "fields": [
+            {"name": "list", "type": "u16[]"}, {"name": "int", "type": "i16"},
+            {"name": "from", "type": "bytes"}, {"name": "bool", "type": "bool?"},
+            {"name": "field", "type": "u8"}]}],
+        "events": [{"name": "E", "fields": [{"name": "str", "type": "string"},
+                                            {"name": "tag", "type": "string"}]}]}
+    source = gen_python.generate("shadow", Abi.from_json(raw), raw)
+    assert _class_scope_shadows(source) == []
+    assert max(len(line) for line in source.splitlines()) <= 100
+    path = tmp_path / "shadow_client.py"
+    path.write_text(source)
+    mod = _import(path, "shadow_client")
+    assert [f.name for f in dataclasses.fields(mod.P)] == ["list", "int", "from_", "bool",
+                                                           "field"]
+    assert typing.get_type_hints(mod.P, vars(mod)) == {
+        "list": list[int], "int": int, "from_": bytes, "bool": bool | None, "field": int}
+    assert to_wire(mod.P([1], 2, b"", None, 3)) == {"list": [1], "int": 2, "from": b"",
+                                                   "bool": None, "field": 3}
+    assert typing.get_type_hints(mod.EEvent, vars(mod)) == {"str": str, "tag": str}
+    hints = typing.get_type_hints(mod.Shadow.str, vars(mod))
+    assert hints["p"] is mod.P and hints["return"] == tuple[int, str]
+    assert typing.get_type_hints(mod.Shadow.many, vars(mod))["a5"] == list[int]
+    assert typing.get_type_hints(mod.Shadow.deploy, vars(mod))["n"] is int
+    assert callable(mod.Shadow.int) and callable(mod.Shadow.bytes)

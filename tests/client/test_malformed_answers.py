@@ -80,3 +80,34 @@ def test_a_forks_malformed_proof_is_a_crypto_error():
     with pytest.raises(CryptoError, match="answered storage with a malformed result"):
         reader.storage(b"\x11" * 20, b"k", 1)
     reader.close()
+
+
+@pytest.mark.parametrize("result", [
+    [1, 2], "a string", None, {"code": 5}, {"code": "0xzz"}, {"events": 5}, {"events": {}},
+])
+@pytest.mark.parametrize("method", ["get_events", "get_code", "resolve_name"])
+def test_client_methods_that_read_a_result_call_one_of_the_wrong_shape_an_answer_lost(
+        method, result):
+    """GhostClient's methods that read fields of a result (get_events, get_code, and
+    resolve_name over http://) raise AnswerLostError for one of the wrong shape, as docs/
+    client.md promises, never a TypeError or KeyError; NodePool then moves on."""
+    calls = {"get_events": lambda c: c.get_events(),
+             "get_code": lambda c: c.get_code(b"\0" * 32),
+             "resolve_name": lambda c: c.resolve_name("counter.ghost")}
+    with SyncGhostClient(URL, transport=Canned(_result(result))) as client, \
+            pytest.raises(AnswerLostError, match="malformed"):
+        calls[method](client)
+
+
+def test_a_name_whose_contract_answer_is_malformed_is_an_answer_lost():
+    """resolve_name over http:// reads the target's code_hash from ghost_getContract."""
+    entry = "0x28000000" + "01" * 20 + "02" * 20
+
+    def reply(req):
+        if req["method"] == "ghost_query":
+            return _result({"return_data": entry})(req)
+        return _result({"code_hash": 7})(req)
+
+    with SyncGhostClient(URL, transport=Canned(reply)) as client, \
+            pytest.raises(AnswerLostError, match="get_contract with a malformed result"):
+        client.resolve_name("counter.ghost")

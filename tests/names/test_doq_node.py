@@ -141,11 +141,12 @@ def test_a_busy_node_answers_servfail_and_logs_no_failure(tmp_path):
 @pytest.mark.parametrize("return_data", ["0x", "0x28000000" + "01" * 20, "0x01000000aa", None])
 def test_a_malformed_registry_entry_over_http_is_the_nodes_fault(registered, return_data):
     """Over http:// a name is read with ghost_query; an answer that is not owner ++ target
-    is the node's malformed answer (exit 14), not an address of the wrong length."""
+    is the node's malformed answer (AnswerLostError, exit 14), not an address of the wrong
+    length."""
     import asyncio
 
     from ghost_cli.client.rpc_client import GhostClient
-    from ghost_cli.exceptions import NodeUnavailableError
+    from ghost_cli.exceptions import AnswerLostError
 
     class Garbled(GhostClient):
         async def query(self, *args, **kwargs):
@@ -156,5 +157,5 @@ def test_a_malformed_registry_entry_over_http_is_the_nodes_fault(registered, ret
         async with Garbled(registered[0].url) as client:
             return await client.resolve_name("counter.ghost")
 
-    with pytest.raises(NodeUnavailableError, match="registry entry for counter.ghost"):
+    with pytest.raises(AnswerLostError, match="registry entry for counter.ghost"):
         asyncio.run(resolve())

@@ -165,15 +165,16 @@ def test_a_name_matches_in_any_case_and_is_answered_as_asked():
 
 
 def test_an_answer_with_a_short_address_is_the_nodes_fault_not_a_crash():
+    """A DNS answer that cannot be read is an answer lost (exit 14), as over JSON-RPC."""
     import pytest
 
-    from ghost_cli.exceptions import NodeUnavailableError
+    from ghost_cli.exceptions import AnswerLostError
 
     def short(label):
         return NameRecord(label, b"\x01" * 20, b"\x02", None)
 
     for bad in (short, lambda label: NameRecord(label, b"\x01" * 20, b"\x02" * 20, b"\x03")):
-        with pytest.raises(NodeUnavailableError, match="no valid address"):
+        with pytest.raises(AnswerLostError, match="no valid address"):
             parse_response("counter", answer(make_query("counter"), bad))
 
 
@@ -238,3 +239,12 @@ def test_a_query_finished_after_stop_sending_is_not_answered(tmp_path):
     assert p.doq._streams == {} and p.doq._ignored == set() and p.doq.pending == 0
     ok = p.send(q)
     assert parse_response("counter", p.reply(ok)[2:]) == RECORD
+
+
+def test_a_dns_answer_that_is_no_dns_message_is_an_answer_lost():
+    import pytest
+
+    from ghost_cli.exceptions import AnswerLostError
+
+    with pytest.raises(AnswerLostError, match="is not a DNS message"):
+        parse_response("counter", b"\x00\x01garbage")

@@ -135,7 +135,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add a key from a keystore document (an export, or a public key)."""
         ks = keystore()
-        source = sys.stdin.buffer.read() if file == "-" else Path(file)
+        source = _read_input(file) if file == "-" else Path(file)
         found = ks.read_file(source)
         ks.new_path(name or found.name)
         passphrase = None
@@ -294,12 +294,11 @@ def _hex_option(text: str, option: str) -> bytes:
 def _read_input(file: str) -> bytes:
     from ..exceptions import UsageError
 
-    if file == "-":
-        return sys.stdin.buffer.read()
     try:
-        return Path(file).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+        return sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:  # stdin too: closed (`<&-`) or a directory
+        where = "stdin" if file == "-" else file
+        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
 
 
 def _signature_bytes(data: bytes) -> bytes:

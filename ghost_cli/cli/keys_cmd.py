@@ -152,14 +152,19 @@ def register(app: typer.Typer) -> None:
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
     ) -> None:
         """Delete a key's file. Without an export, its secret key is gone for good."""
-        from ..exceptions import UsageError
+        from ..exceptions import InterruptedError_, UsageError
 
         ks = _keystore(out)
         if not yes and ks.path(name).exists():
             if not sys.stdin.isatty():
                 raise UsageError(f"deleting key {name!r} needs --yes when not at a terminal")
-            if not typer.confirm(f"Delete key {name!r}? Without an export it is gone "
-                                 "for good", err=True):
+            try:
+                sure = typer.confirm(f"Delete key {name!r}? Without an export it is gone "
+                                     "for good", err=True)
+            except typer.Abort:  # Ctrl-C or Ctrl-D at the question (click says Abort)
+                sys.stderr.write("\n")
+                raise InterruptedError_(f"interrupted: key {name!r} not deleted") from None
+            if not sure:
                 raise typer.Exit(1)
         ks.delete(name)
         out.emit({"deleted": name}, lambda: out.info(f"deleted key {name!r}"))

@@ -159,7 +159,7 @@ def _make_app(only: str | None = None):
 
     # "\b" keeps click from re-wrapping the table into one paragraph.
     epilog = "\b\nExit codes:\n" + "\n".join(
-        f"  {code:>2}  {text}" for code, text in EXIT_CODES.items()
+        f"  {code:>3}  {text}" for code, text in EXIT_CODES.items()
     )
 
     app = typer.Typer(

@@ -499,6 +499,14 @@ def test_environment_then_prompt():
         read_passphrase("k", environ={}, interactive=True, prompt=lambda _: "")
 
 
+def test_end_of_input_at_the_prompt_is_no_passphrase():
+    def ctrl_d(_):
+        raise EOFError
+
+    with pytest.raises(UsageError, match=r"no passphrase given for key 'alice' \(end of input"):
+        read_passphrase("key 'alice'", environ={}, interactive=True, prompt=ctrl_d)
+
+
 def test_no_source_when_not_interactive_names_the_options():
     with pytest.raises(UsageError, match="--password-file FILE, set GHOST_PASSPHRASE, or run "
                                          "in a terminal"):

@@ -49,12 +49,18 @@ def register(app: typer.Typer) -> None:
         """Create a key pair, sealed under a passphrase (asked twice at a prompt)."""
         from ..crypto.keystore import resolve_scheme
         from ..crypto.schemes import DEFAULT_SCHEME
+        from ..exceptions import CryptoError, UsageError
 
         ks = keystore()
         scheme = scheme or DEFAULT_SCHEME
         ks.new_path(name)  # refuse a bad or taken name before asking for a passphrase
-        resolve_scheme(scheme)
+        _, impl = resolve_scheme(scheme)
         seed_bytes = _hex_option(seed, "--seed") if seed is not None else None
+        if seed_bytes is not None:  # a seed the scheme cannot take: before the prompt too
+            try:
+                impl.keygen(seed_bytes)
+            except CryptoError as exc:
+                raise UsageError(f"--seed: {exc.message}") from None
         passphrase = None if plaintext else _passphrase(f"new key {name!r}", password_file,
                                                          confirm=True)
         info = ks.create(name, scheme, passphrase, seed_bytes)

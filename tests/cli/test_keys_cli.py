@@ -342,3 +342,14 @@ def test_ctrl_d_at_the_passphrase_prompt_is_no_passphrase(keys, home, tmp_path):
                                    answer=b"\x04")
     assert code == 2, printed
     assert "error: no passphrase given for key 'alice' (end of input)" in printed
+
+
+def test_a_seed_the_scheme_cannot_take_is_exit_2_before_any_passphrase(keys, home):
+    r = keys("new", "a", "--seed", "00", "--json", passphrase=None)
+    assert r.code == 2 and r.json["error"]["message"] == \
+        "--seed: ml-dsa-65 keygen seed must be 32 bytes, got 1"
+    r = keys("new", "b", "--scheme", "slh-dsa-sha2-128s", "--seed", "01" * 32, passphrase=None)
+    assert r.code == 2 and r.stderr.startswith("error: --seed: slh-dsa-sha2-128s cannot derive")
+    r = keys("new", "c", "--scheme", "ml-kem-768", "--seed", "01" * 32, passphrase=None)
+    assert r.code == 2 and "ml-kem-768" in r.stderr and "64" in r.stderr
+    assert not (home / "keys").exists() or not any((home / "keys").iterdir())

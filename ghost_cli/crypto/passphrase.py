@@ -28,9 +28,12 @@ def read_passphrase(
     if password_file is not None:
         try:
             text = Path(password_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             raise UsageError(f"cannot read password file {password_file}: "
-                             f"{getattr(exc, 'strerror', None) or exc}") from None
+                             f"{exc.strerror or exc}") from None
+        except UnicodeDecodeError:  # its message quotes a byte of the passphrase: not shown
+            raise UsageError(f"cannot read password file {password_file}: not UTF-8 text"
+                             ) from None
         # One trailing newline is the editor's, not the passphrase's.
         passphrase = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
         if not passphrase:

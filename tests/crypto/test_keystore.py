@@ -484,6 +484,10 @@ def test_password_file_wins_and_loses_one_newline(tmp_path):
         read_passphrase("k", password_file=f, environ={})
     with pytest.raises(UsageError, match="cannot read password file"):
         read_passphrase("k", password_file=tmp_path / "missing", environ={})
+    f.write_bytes(b"caf\xe9 secret\n")  # Latin-1: the error names no byte of it
+    with pytest.raises(UsageError) as refused:
+        read_passphrase("k", password_file=f, environ={})
+    assert refused.value.message == f"cannot read password file {f}: not UTF-8 text"
 
 
 def test_environment_then_prompt():

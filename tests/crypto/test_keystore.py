@@ -305,7 +305,7 @@ def test_a_document_nested_too_deeply_is_corrupt(ks, tmp_path):
 
 def test_unwritable_home_is_a_keystore_error(tmp_path):
     (tmp_path / "keys").write_text("a file where the directory should be")
-    with pytest.raises(KeystoreError, match="cannot write keystore"):
+    with pytest.raises(KeystoreError, match=f"keys directory {tmp_path}/keys is not a dir"):
         Keystore(tmp_path, CHEAP).create("alice", "ed25519", PW)
 
 

@@ -49,7 +49,8 @@
     │   │   └── NodeBusyError       the node's execution queue is full; nothing ran
     │   └── AnswerLostError         it may have reached the node: a transaction may be applied
     ├── TestsFailedError            exit 10  `ghost test`: a test failed or errored
-    └── CoverageBelowMinimumError   exit 16  `ghost test --coverage-min`: too few lines ran
+    ├── CoverageBelowMinimumError   exit 16  `ghost test --coverage-min`: too few lines ran
+    └── InterruptedError_           exit 130 Ctrl-C (at a prompt or while a command runs)
 
 Exit codes are part of the CLI's contract (docs/cli.md) and never change meaning.
 Third-party errors (wasmtime, sqlite3, subprocess) are translated at the boundary.
@@ -365,6 +366,14 @@ class CoverageBelowMinimumError(GhostError):
     code = "coverage_below_minimum"
 
 
+class InterruptedError_(GhostError):  # noqa: N801 - the builtin name is taken
+    """Ctrl-C: at a passphrase or confirmation prompt, or while a command runs. Exit 130,
+    the shell's own code for a command ended by SIGINT."""
+
+    exit_code = 130
+    code = "interrupted"
+
+
 #: Exit codes as data, for docs/cli.md and `ghost --help`.
 EXIT_CODES: dict[int, str] = {
     0: "success",
@@ -386,4 +395,5 @@ EXIT_CODES: dict[int, str] = {
     14: "node unavailable: connection refused, timed out or lost",
     15: "format check failed: `ghost fmt --check` found Zig sources to reformat",
     16: "coverage below minimum: `ghost test --coverage-min` (tests passed, too few lines ran)",
+    130: "interrupted: Ctrl-C at a prompt or while the command ran (`interrupted`)",
 }

@@ -49,12 +49,18 @@ def register(app: typer.Typer) -> None:
         """Create a key pair, sealed under a passphrase (asked twice at a prompt)."""
         from ..crypto.keystore import resolve_scheme
         from ..crypto.schemes import DEFAULT_SCHEME
+        from ..exceptions import CryptoError, UsageError
 
         ks = keystore()
         scheme = scheme or DEFAULT_SCHEME
         ks.new_path(name)  # refuse a bad or taken name before asking for a passphrase
-        resolve_scheme(scheme)
+        _, impl = resolve_scheme(scheme)
         seed_bytes = _hex_option(seed, "--seed") if seed is not None else None
+        if seed_bytes is not None:  # a seed the scheme cannot take: before the prompt too
+            try:
+                impl.keygen(seed_bytes)
+            except CryptoError as exc:
+                raise UsageError(f"--seed: {exc.message}") from None
         passphrase = None if plaintext else _passphrase(f"new key {name!r}", password_file,
                                                          confirm=True)
         info = ks.create(name, scheme, passphrase, seed_bytes)
@@ -135,7 +141,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add a key from a keystore document (an export, or a public key)."""
         ks = keystore()
-        source = sys.stdin.buffer.read() if file == "-" else Path(file)
+        source = _read_input(file) if file == "-" else Path(file)
         found = ks.read_file(source)
         ks.new_path(name or found.name)
         passphrase = None
@@ -152,14 +158,19 @@ def register(app: typer.Typer) -> None:
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
     ) -> None:
         """Delete a key's file. Without an export, its secret key is gone for good."""
-        from ..exceptions import UsageError
+        from ..exceptions import InterruptedError_, UsageError
 
         ks = _keystore(out)
         if not yes and ks.path(name).exists():
             if not sys.stdin.isatty():
                 raise UsageError(f"deleting key {name!r} needs --yes when not at a terminal")
-            if not typer.confirm(f"Delete key {name!r}? Without an export it is gone "
-                                 "for good", err=True):
+            try:
+                sure = typer.confirm(f"Delete key {name!r}? Without an export it is gone "
+                                     "for good", err=True)
+            except typer.Abort:  # Ctrl-C or Ctrl-D at the question (click says Abort)
+                sys.stderr.write("\n")
+                raise InterruptedError_(f"interrupted: key {name!r} not deleted") from None
+            if not sure:
                 raise typer.Exit(1)
         ks.delete(name)
         out.emit({"deleted": name}, lambda: out.info(f"deleted key {name!r}"))
@@ -294,12 +305,11 @@ def _hex_option(text: str, option: str) -> bytes:
 def _read_input(file: str) -> bytes:
     from ..exceptions import UsageError
 
-    if file == "-":
-        return sys.stdin.buffer.read()
     try:
-        return Path(file).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+        return sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:  # stdin too: closed (`<&-`) or a directory
+        where = "stdin" if file == "-" else file
+        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
 
 
 def _signature_bytes(data: bytes) -> bytes:

@@ -28,6 +28,7 @@ COMMANDS = {
 
 
 def run() -> None:
+    _fill_closed_streams()
     try:
         code = _run(sys.argv[1:])
         sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
@@ -43,6 +44,34 @@ def _run(argv: list[str]) -> int:
         return 0
     app = _make_app(argv[0]) if argv and argv[0] in COMMANDS else _app()
     return _run_app(app, argv)
+
+
+def _fill_closed_streams() -> None:
+    """A standard stream the caller closed (`ghost ... >&-`, `<&-`, `2>&-`) becomes
+    /dev/null opened the wrong way round, so that using it fails as a closed stream
+    does (EBADF): output then ends as any output the system refuses (one line, exit 1),
+    reading stdin is an error naming it. Without this, Python leaves sys.stdout None
+    (a traceback at the first print) and the descriptor free: the next file opened (a
+    key being written, the sandbox database) would take its number, and a subprocess
+    would write its output into that file. A closed stderr is made /dev/null proper:
+    nobody reads the messages, the exit code still tells."""
+    import os
+
+    for fd, name, flags, mode in ((0, "stdin", os.O_WRONLY, "r"),
+                                  (1, "stdout", os.O_RDONLY, "w"),
+                                  (2, "stderr", os.O_WRONLY, "w")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        new = os.open(os.devnull, flags)
+        if new != fd:  # a lower standard descriptor was open: put this one in place
+            os.dup2(new, fd)
+            os.close(new)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, closefd=False,  # noqa: SIM115 - for the run
+                                    errors="backslashreplace"))
 
 
 def _unwritable(exc: OSError) -> int:
@@ -130,7 +159,7 @@ def _make_app(only: str | None = None):
 
     # "\b" keeps click from re-wrapping the table into one paragraph.
     epilog = "\b\nExit codes:\n" + "\n".join(
-        f"  {code:>2}  {text}" for code, text in EXIT_CODES.items()
+        f"  {code:>3}  {text}" for code, text in EXIT_CODES.items()
     )
 
     app = typer.Typer(

@@ -92,6 +92,10 @@ def answer(argv: list[str]) -> bool:
                 **parsed.options)
         except GhostError as exc:
             out.fail(exc)  # raises typer.Exit with the error's exit code
+        except KeyboardInterrupt:  # as the Typer command's Output ends it (output.handling)
+            from ..exceptions import InterruptedError_
+
+            out.fail(InterruptedError_("interrupted"))
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - handed on, not handled
         _end_as_typer_would(exc)
     return True
@@ -100,7 +104,7 @@ def answer(argv: list[str]) -> bool:
 def _end_as_typer_would(exc: BaseException) -> None:
     """Raise `exc` inside a Typer app made like ghost's (cli/main.py), so that Typer's
     standalone mode ends the process exactly as it would under the full CLI: the exit
-    code of a typer.Exit, 130 on Ctrl-C, 1 quietly on a closed pipe, a traceback on a bug."""
+    code of a typer.Exit, 1 quietly on a closed pipe, a traceback on a bug."""
     import typer
 
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,

@@ -207,7 +207,7 @@ class Keystore:
         key file: those are checked one by one). None when they may also write to it:
         reading a key there is refused (`_check_dir`), and that error says the same."""
         mode = _mode(self.dir)
-        if mode is None or not mode & 0o077 or mode & 0o022:
+        if mode is None or not mode & 0o077 or mode & 0o022 or not self.dir.is_dir():
             return None
         return (f"warning: keys directory {self.dir} is open to other users (mode "
                 f"{mode:04o}): run `chmod 700 {self.dir}`")
@@ -371,16 +371,22 @@ class Keystore:
         return entry
 
     def _check_dir(self) -> None:
+        self._check_is_dir()
         mode = _mode(self.dir)
         if mode is not None and mode & 0o022:
             raise KeystorePermissionError(
                 f"keys directory {self.dir} is writable by other users (mode {mode:04o}), so "
                 f"its key files cannot be trusted: run `chmod 700 {self.dir}`")
 
+    def _check_is_dir(self) -> None:
+        if self.dir.exists() and not self.dir.is_dir():  # else it lists as empty
+            raise KeystoreError(f"keys directory {self.dir} is not a directory")
+
     def _write(self, info: KeyInfo, crypto: _Crypto | None) -> None:
         """Write a NEW key file: whole or not at all, and never over an existing file (a
         key of the same name written since `new_path` checked, by another process, stays)."""
         data = (json.dumps(_document(info, crypto), indent=2) + "\n").encode()
+        self._check_is_dir()
         try:
             self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             if self.dir.stat().st_mode & 0o077:  # made earlier, or by a looser umask

@@ -28,9 +28,12 @@ def read_passphrase(
     if password_file is not None:
         try:
             text = Path(password_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             raise UsageError(f"cannot read password file {password_file}: "
-                             f"{getattr(exc, 'strerror', None) or exc}") from None
+                             f"{exc.strerror or exc}") from None
+        except UnicodeDecodeError:  # its message quotes a byte of the passphrase: not shown
+            raise UsageError(f"cannot read password file {password_file}: not UTF-8 text"
+                             ) from None
         # One trailing newline is the editor's, not the passphrase's.
         passphrase = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
         if not passphrase:
@@ -44,10 +47,17 @@ def read_passphrase(
     if not interactive:
         raise UsageError(f"a passphrase is needed for {purpose}: pass --password-file FILE, "
                          f"set {ENV_PASSPHRASE}, or run in a terminal to be asked")
-    passphrase = prompt(f"Passphrase for {purpose}: ")
-    if not passphrase:
-        raise UsageError("empty passphrase (use --plaintext to store a key unencrypted)"
-                         if confirm else "empty passphrase")
-    if confirm and prompt("Repeat the passphrase: ") != passphrase:
-        raise UsageError("the passphrases do not match")
+    try:
+        passphrase = prompt(f"Passphrase for {purpose}: ")
+        if not passphrase:
+            raise UsageError("empty passphrase (use --plaintext to store a key unencrypted)"
+                             if confirm else "empty passphrase")
+        if confirm and prompt("Repeat the passphrase: ") != passphrase:
+            raise UsageError("the passphrases do not match")
+    except EOFError:  # Ctrl-D at the prompt: no passphrase was typed
+        sys.stderr.write("\n")  # end the prompt's line
+        raise UsageError(f"no passphrase given for {purpose} (end of input)") from None
+    except KeyboardInterrupt:  # Ctrl-C: the command ends as interrupted (exit 130)
+        sys.stderr.write("\n")
+        raise
     return passphrase

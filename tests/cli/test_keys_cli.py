@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -275,3 +276,80 @@ def test_delete(keys, home):
     assert r.code == 0 and r.json["deleted"] == "alice"
     assert not (home / "keys" / "alice.json").exists()
     assert keys("delete", "alice", "--yes").code == 7
+
+
+def _at_a_terminal(home: Path, cwd: Path, *args: str, answer: bytes) -> tuple[int, str]:
+    """`ghost keys ARGS` on a pseudo-terminal: when it asks (a passphrase, a confirmation),
+    type `answer` (b"\\x03" is Ctrl-C, b"\\x04" Ctrl-D). (exit code, what it printed)."""
+    import pty
+    import select
+
+    env = {**os.environ, "NO_COLOR": "1", "GHOST_HOME": str(home)}
+    for leak in ("GHOST_JSON", "GHOST_PASSWORD_FILE", "GHOST_PASSPHRASE"):
+        env.pop(leak, None)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec, or leave without running the parent's cleanup
+        try:
+            os.chdir(cwd)
+            os.execve(sys.executable, [sys.executable, "-m", "ghost_cli", "keys", *args], env)
+        finally:
+            os._exit(127)
+    seen, asked = b"", False
+    while True:
+        ready, _, _ = select.select([fd], [], [], 120)
+        if not ready:  # a hang is a failure, not a wait
+            os.kill(pid, 9)
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not asked and (b"Passphrase for" in seen or b"[y/N]" in seen):
+            os.write(fd, answer)
+            asked = True
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", seen.decode(errors="replace"))  # the terminal's bold
+    return os.waitstatus_to_exitcode(status), text.replace("\r\n", "\n")
+
+
+def _files(home: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((home / "keys").iterdir())}
+
+
+def test_ctrl_c_at_a_prompt_is_exit_130_and_changes_nothing(keys, home, tmp_path):
+    assert keys("new", "alice", "--scheme", "ed25519").code == 0
+    (tmp_path / "m").write_bytes(b"m")
+    before = _files(home)
+    for args in (("new", "bob", "--scheme", "ed25519"), ("sign", "alice", str(tmp_path / "m")),
+                 ("export", "alice", "--secret")):
+        code, printed = _at_a_terminal(home, tmp_path, *args, answer=b"\x03")
+        assert code == 130, printed
+        assert printed.rstrip().endswith("error: interrupted"), printed
+        assert "Traceback" not in printed
+    code, printed = _at_a_terminal(home, tmp_path, "delete", "alice", answer=b"\x03")
+    assert code == 130 and "error: interrupted: key 'alice' not deleted" in printed, printed
+    assert _files(home) == before  # no key, no temporary file, nothing deleted
+
+
+def test_ctrl_d_at_the_passphrase_prompt_is_no_passphrase(keys, home, tmp_path):
+    assert keys("new", "alice", "--scheme", "ed25519").code == 0
+    (tmp_path / "m").write_bytes(b"m")
+    code, printed = _at_a_terminal(home, tmp_path, "sign", "alice", str(tmp_path / "m"),
+                                   answer=b"\x04")
+    assert code == 2, printed
+    assert "error: no passphrase given for key 'alice' (end of input)" in printed
+
+
+def test_a_seed_the_scheme_cannot_take_is_exit_2_before_any_passphrase(keys, home):
+    r = keys("new", "a", "--seed", "00", "--json", passphrase=None)
+    assert r.code == 2 and r.json["error"]["message"] == \
+        "--seed: ml-dsa-65 keygen seed must be 32 bytes, got 1"
+    r = keys("new", "b", "--scheme", "slh-dsa-sha2-128s", "--seed", "01" * 32, passphrase=None)
+    assert r.code == 2 and r.stderr.startswith("error: --seed: slh-dsa-sha2-128s cannot derive")
+    r = keys("new", "c", "--scheme", "ml-kem-768", "--seed", "01" * 32, passphrase=None)
+    assert r.code == 2 and "ml-kem-768" in r.stderr and "64" in r.stderr
+    assert not (home / "keys").exists() or not any((home / "keys").iterdir())

@@ -305,7 +305,7 @@ def test_a_document_nested_too_deeply_is_corrupt(ks, tmp_path):
 
 def test_unwritable_home_is_a_keystore_error(tmp_path):
     (tmp_path / "keys").write_text("a file where the directory should be")
-    with pytest.raises(KeystoreError, match="cannot write keystore"):
+    with pytest.raises(KeystoreError, match=f"keys directory {tmp_path}/keys is not a dir"):
         Keystore(tmp_path, CHEAP).create("alice", "ed25519", PW)
 
 
@@ -484,6 +484,10 @@ def test_password_file_wins_and_loses_one_newline(tmp_path):
         read_passphrase("k", password_file=f, environ={})
     with pytest.raises(UsageError, match="cannot read password file"):
         read_passphrase("k", password_file=tmp_path / "missing", environ={})
+    f.write_bytes(b"caf\xe9 secret\n")  # Latin-1: the error names no byte of it
+    with pytest.raises(UsageError) as refused:
+        read_passphrase("k", password_file=f, environ={})
+    assert refused.value.message == f"cannot read password file {f}: not UTF-8 text"
 
 
 def test_environment_then_prompt():
@@ -497,6 +501,14 @@ def test_environment_then_prompt():
                         prompt=lambda _: next(answers))
     with pytest.raises(UsageError, match="empty passphrase"):
         read_passphrase("k", environ={}, interactive=True, prompt=lambda _: "")
+
+
+def test_end_of_input_at_the_prompt_is_no_passphrase():
+    def ctrl_d(_):
+        raise EOFError
+
+    with pytest.raises(UsageError, match=r"no passphrase given for key 'alice' \(end of input"):
+        read_passphrase("key 'alice'", environ={}, interactive=True, prompt=ctrl_d)
 
 
 def test_no_source_when_not_interactive_names_the_options():

@@ -267,3 +267,14 @@ def test_cli_lists_beside_a_number_too_long_to_read(tmp_path):
     assert r.returncode == 11
     assert r.stderr == ("error: keystore bob.json is corrupt: not JSON (Exceeds the limit "
                         "(4300 digits) for integer string conversion)\n")
+
+
+def test_a_keys_directory_that_is_a_file_is_refused_not_listed_as_empty(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "keys").write_text("not a directory\n")
+    done = subprocess.run([sys.executable, "-m", "ghost_cli", "keys", "list"],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "GHOST_HOME": str(home), "NO_COLOR": "1"})
+    assert done.returncode == 11
+    assert done.stderr == f"error: keys directory {home / 'keys'} is not a directory\n"

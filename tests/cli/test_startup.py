@@ -321,6 +321,13 @@ def test_an_unchanged_build_with_options_starts_no_typer_and_prints_the_same(pro
         ("counter", "build/counter.zvmc")]
 
 
+QUICK_BUILD_PROBE = """
+import sys
+from ghost_cli.cli import quick_build
+print(quick_build.answer(["build", "counter"]), quick_build.answer(sys.argv[1:]))
+"""
+
+
 @pytest.mark.parametrize("argv", [
     ["build", "--target", "zvm"],  # not built for zvm yet
     ["build", "-O", "ReleaseFast"],  # nor in that mode
@@ -330,16 +337,14 @@ def test_an_unchanged_build_with_options_starts_no_typer_and_prints_the_same(pro
     ["build", "--force"],
     ["build", "-O"],
 ])
-def test_a_build_quick_build_does_not_answer_is_left_to_typer(project, argv, monkeypatch,
-                                                              capsys):
-    from ghost_cli.cli import quick_build
-
-    for name in quick_build._OPTION_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(project)
+def test_a_build_quick_build_does_not_answer_is_left_to_typer(project, argv):
+    """The probe runs the ghost that built the project (stamps name ghost's own code)."""
+    env = _clean_env()
     subprocess.run([sys.executable, "-m", "ghost_cli", "build"], cwd=project, check=True,
-                   capture_output=True)
-    assert quick_build.answer(["build", "counter"]) is True
-    capsys.readouterr()
-    assert quick_build.answer(argv) is False
-    assert capsys.readouterr() == ("", "")
+                   capture_output=True, env=env)
+    probe = subprocess.run([sys.executable, "-c", QUICK_BUILD_PROBE, *argv], cwd=project,
+                           capture_output=True, text=True, env=env)
+    assert probe.returncode == 0, probe.stderr
+    # the first line is the unchanged build's table; nothing else is printed
+    assert probe.stdout.splitlines()[-1] == "True False"
+    assert probe.stdout.count("ghost build") == 1

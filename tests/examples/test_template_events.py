@@ -17,10 +17,6 @@ TEMPLATES = sorted(p.name for p in templates_root().iterdir()
 #: constructor arguments a template's deploy needs beyond its ghost.toml
 DEPLOY_ARGS = {"signature": ("--args", "0x0102", "--args", "0x"), "token": ("--args", "1000")}
 
-#: templates calling a host function of more than 4 parameters, which ZVM does not lower
-#: yet (docs/host-abi.md): they build for wasm only
-WASM_ONLY = {"signature", "rollup"}
-
 #: template -> calls (after deploy) whose last emits the event, and that event's fields
 CALLS = {
     "counter": ([("increment",)], "Incremented", {"by"}),
@@ -60,8 +56,6 @@ def test_every_template_event_declares_its_fields(template, tmp_path):
 @pytest.mark.parametrize("target", ["wasm", "zvm"])
 @pytest.mark.parametrize("template", sorted(CALLS))
 def test_an_emitted_event_prints_decoded(template, target, tmp_path):
-    if target == "zvm" and template in WASM_ONLY:
-        pytest.skip(f"{template} does not build for ZVM")
     calls, name, fields = CALLS[template]
     ghost = _project(template, tmp_path)
     built = ghost("build", "--target", target)

@@ -4,6 +4,11 @@ HOSTCALL pops the function's parameters with the first one on top, the reverse o
 wasm's order, so the arguments are reversed first. Pointers are wasm addresses: each
 (pointer, length) range is checked against linear memory, as the WebAssembly host does,
 then the pointer is moved by the memory's base to a ZVM address.
+
+ZVM's DUP and SWAP reach four items deep, so up to four arguments are reversed and
+checked on the stack. The crypto rows with five to eight parameters are first stored in
+spill slots (layout.py, `spill_base`: one word per parameter, only in modules that call
+such a row) and pushed back from there in the order HOSTCALL takes them.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from dataclasses import dataclass
 
 from ...exceptions import CompileError
 from ...vm.host_calls import MAX_PANIC_BYTES
+from ...vm.host_services import ABSENT, HASH_BYTES, ML_KEM_768
 from ...vm.host_table import HOST_FUNCTIONS, HostFunction
+from .layout import WORD
 from .memory import MemoryOps
 
 #: The memory ranges each host function reads or writes: (pointer parameter, length
@@ -38,9 +45,23 @@ RANGES: dict[str, tuple[tuple[int, int | None, int], ...]] = {
     "hash_keccak256": ((0, 1, 1), (2, None, 32)),
     "hash_blake2b256": ((0, 1, 1), (2, None, 32)),
     "panic": ((0, 1, 1),),
-    # The other crypto rows take 5 to 8 parameters; ZVM reaches 4 stack items deep
-    # (DUP1-4, SWAP1-4), so lowering them needs spill slots: not yet (docs/host-abi.md).
+    # five to eight parameters: through the spill slots
+    "sig_verify": ((0, 1, 1), (2, 3, 1), (4, 5, 1)),
+    "multisig_verify": ((0, 1, 1), (2, 3, 1), (4, 5, 1)),
+    "bls_aggregate_verify": ((0, 1, 1), (2, 3, 1), (4, 5, 1), (6, 7, 1)),
+    "kem_encapsulate": ((0, 1, 1), (2, 3, 1), (4, None, ML_KEM_768.ciphertext_size),
+                        (5, None, ML_KEM_768.shared_secret_size)),
+    "kem_decapsulate": ((0, 1, 1), (2, 3, 1), (4, None, ML_KEM_768.shared_secret_size)),
+    "keygen_seeded": ((1, 2, 1), (3, 4, 1)),
+    "merkle_verify": ((0, None, HASH_BYTES), (1, None, 20), (2, 3, 1), (4, 5, 1),
+                      (6, 7, 1)),
 }
+#: Most parameters HOSTCALL's arguments can have for them to be reversed and checked on
+#: the stack (DUP1-4, SWAP1-4): a row with more goes through the spill slots.
+STACK_PARAMS = 4
+#: Length parameters that mean "no range" when they hold ABSENT (merkle_verify's value
+#: length: proving a key absent reads no value), as the host reads them.
+ABSENT_LENGTHS: dict[str, int] = {"merkle_verify": 5}
 
 #: Host functions that read at most this many bytes of their range, whatever its length
 #: parameter says (a longer panic message is cut): only that much must be in memory.
@@ -72,15 +93,18 @@ HOST_RANGE_TRAP = "host call"
 
 
 def unlowered(name: str) -> str | None:
-    """What a call to host function `name` is, for the refusal, when it cannot be lowered
-    (None when it can): a build error has to say why a row the host has is refused."""
+    """What a call to `name` is, for the refusal, when it cannot be lowered (None when it
+    can): an import from module "ghost" that is no row of the host table."""
     if name in RANGES:
         return None
-    if name in HOST_INDEX:
-        n = len(HOST_FUNCTIONS[HOST_INDEX[name]].params)
-        return (f"a call to host function {name!r} ({n} parameters; ZVM reaches "
-                "4 stack items deep)")
     return f"a call to host function {name!r}"
+
+
+def spill_words(name: str) -> int:
+    """Spill slots a call to host function `name` needs (0: its arguments stay on the
+    stack)."""
+    n = len(HOST_FUNCTIONS[HOST_INDEX[name]].params) if name in HOST_INDEX else 0
+    return n if n > STACK_PARAMS else 0
 
 
 def host_call(name: str) -> HostCall:
@@ -93,23 +117,64 @@ def host_call(name: str) -> HostCall:
 def lower_host_call(call: HostCall, memory: MemoryOps) -> list[str]:
     """[p1 .. pn] (pn on top) -> [result] or []."""
     n = len(call.function.params)
+    if n > STACK_PARAMS:
+        return _lower_spilled(call, memory)
     out = list(_REVERSE[n])  # now p1 is on top: parameter i is stack item i + 1
     for ptr, length, unit in RANGES[call.function.name]:
         # the range's end on top (length first: DUP reaches only four items deep),
         # compared with the memory size
-        if length is None:
-            out.append(f"PUSH {unit}")
-        else:
-            out.append(f"DUP{length + 1}")
-            cap = READ_CAPS.get(call.function.name)
-            if cap is not None:
-                out += [f"PUSH {cap}", *_MIN_WITH_CAP]
-            if unit != 1:
-                out += [f"PUSH {unit}", "MUL"]
-        out += [f"DUP{ptr + 2}", "ADD", *memory.current_size(), "LT",
-                f"TRAP:{host_range_trap(call.function.name)}"]
+        out += _range_end(call, [f"DUP{length + 1}"] if length is not None else None, unit)
+        out += [f"DUP{ptr + 2}", "ADD", *_outside(call, memory)]
     for ptr in sorted({r[0] for r in RANGES[call.function.name]}):
         base = [f"PUSH {memory.layout.mem_base}", "ADD"]
         out += base if ptr == 0 else [f"SWAP{ptr}", *base, f"SWAP{ptr}"]
     out.append(f"HOSTCALL {call.index}")
     return out
+
+
+def _lower_spilled(call: HostCall, memory: MemoryOps) -> list[str]:
+    """As lower_host_call, for a row of more than four parameters: each argument is
+    stored in its spill slot (pn first, from the top), the ranges are checked from the
+    slots, and the arguments are pushed back from the last to the first, pointers moved."""
+    n = len(call.function.params)
+    first = memory.layout.spill_base
+
+    def load(i: int) -> list[str]:
+        return [f"PUSH {first + WORD * i}", "MLOAD"]
+
+    out = []
+    for i in reversed(range(n)):
+        out += [f"PUSH {first + WORD * i}", "MSTORE"]  # MSTORE pops the offset first
+    for ptr, length, unit in RANGES[call.function.name]:
+        out += _range_end(call, load(length) if length is not None else None, unit)
+        out += [*load(ptr), "ADD", *_outside(call, memory)]
+    pointers = {r[0] for r in RANGES[call.function.name]}
+    for i in reversed(range(n)):
+        out += load(i)
+        if i in pointers:
+            out += [f"PUSH {memory.layout.mem_base}", "ADD"]
+    out.append(f"HOSTCALL {call.index}")
+    return out
+
+
+def _range_end(call: HostCall, length: list[str] | None, unit: int) -> list[str]:
+    """Push a range's size in bytes: `length` pushes its length parameter (None: the
+    range is `unit` bytes long), capped where the host reads at most so much, and no
+    range at all where ABSENT means none."""
+    if length is None:
+        return [f"PUSH {unit}"]
+    out = list(length)
+    name = call.function.name
+    if name in ABSENT_LENGTHS:  # length * (length != ABSENT)
+        out += ["DUP1", f"PUSH {ABSENT}", "EQ", "ISZERO", "MUL"]
+    cap = READ_CAPS.get(name)
+    if cap is not None:
+        out += [f"PUSH {cap}", *_MIN_WITH_CAP]
+    if unit != 1:
+        out += [f"PUSH {unit}", "MUL"]
+    return out
+
+
+def _outside(call: HostCall, memory: MemoryOps) -> list[str]:
+    """[end] -> []: trap when the range's end is past the memory size."""
+    return [*memory.current_size(), "LT", f"TRAP:{host_range_trap(call.function.name)}"]

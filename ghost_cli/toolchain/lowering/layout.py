@@ -4,6 +4,7 @@
     0x20  frame pointer of the innermost recursive call (lowest address of its frame)
     0x40  current size of linear memory in pages (only when the module grows memory)
     0x60  wasm globals, one word each
+    ...   spill slots for a host call's arguments (only when a call needs them: hostcalls.py)
     ...   fixed frames of the functions that cannot recurse
     ...   the frame stack of recursive functions, growing down from its top
     base  wasm linear memory, byte for byte: wasm address a is ZVM address base + a
@@ -44,6 +45,7 @@ class Layout:
     initial_pages: int
     max_pages: int
     grows: bool  # memory.grow is used: the size lives in PAGES_SLOT
+    spill_base: int = 0  # the first spill slot (hostcalls.py), when there are any
 
     def global_addr(self, index: int) -> int:
         return self.globals_base + WORD * index
@@ -63,8 +65,11 @@ def plan(
     initial_pages: int,
     declared_max: int | None,
     grows: bool,
+    spill_words: int = 0,
 ) -> Layout:
     at = GLOBALS_BASE + WORD * global_count
+    spill_base = at
+    at += WORD * spill_words
     static: dict[int, int] = {}
     words: dict[int, int] = {}
     for func in sorted(functions):
@@ -81,4 +86,4 @@ def plan(
     fits = min(MAX_PAGES, (Limits().memory_bytes - at) // PAGE)
     max_pages = fits if declared_max is None else min(declared_max, fits)
     return Layout(GLOBALS_BASE, static, words, stack_limit, stack_top, at,
-                  initial_pages, max(max_pages, initial_pages), grows)
+                  initial_pages, max(max_pages, initial_pages), grows, spill_base)

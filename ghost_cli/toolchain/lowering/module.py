@@ -18,6 +18,7 @@ from .callgraph import build_callgraph
 from .dispatcher import dispatcher, entries
 from .emitter import TRAP_BYTE, Asm, immediate_overrun
 from .function import FunctionCompiler, jump_entry
+from .hostcalls import spill_words
 from .layout import FP_SLOT, PAGES_SLOT, Layout, plan
 from .memory import MemoryOps
 from .wasm_code import PAGE, Program, read_program
@@ -125,12 +126,16 @@ def lower_with_debug(wasm: bytes, abi: Abi,
                                f"function ({program.describe(root)})")
     graph = build_callgraph(program, roots)
     grows = any(ins.name == "memory.grow" for f in graph.reachable for ins in graph.code[f])
+    host = [i.name for i in program.module.imports if i.kind == "func"]
+    spill = max((spill_words(host[ins.imm]) for f in graph.reachable for ins in graph.code[f]
+                 if ins.name == "call" and ins.imm < program.imported_funcs), default=0)
     memory = program.memory
     layout = plan(
         {f: len(program.func_type(f).params)
          + len(program.bodies[f - program.imported_funcs].locals) for f in graph.reachable},
         graph.recursive, len(program.globals),
         memory.min_pages if memory else 0, memory.max_pages if memory else None, grows,
+        spill,
     )
     mod = ModuleLowering(program, layout, shadow_stack)
     asm = mod.asm

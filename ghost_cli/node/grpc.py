@@ -389,12 +389,65 @@ def _parse(cls: type, raw: bytes) -> Any:
                                  f"message: {exc}") from exc
 
 
+#: The `ghost-error` trailer's JSON at most, and the status message's UTF-8 at most
+#: (bytes). A gRPC client takes 8 KiB of metadata by default (grpcio: past it a response
+#: is refused at random, past 16 KiB always, as RESOURCE_EXHAUSTED instead of its status);
+#: these two, percent-encoded (3 bytes a byte at worst), and the other trailers stay under it.
+MAX_GHOST_ERROR = 4096
+MAX_STATUS_BYTES = 512
+#: A message in an over-long `ghost-error` is cut to this (bytes of JSON).
+MAX_GHOST_MESSAGE = 1024
+
+
+def ghost_error(error: dict[str, Any]) -> str:
+    """The JSON-RPC error object as the `ghost-error` trailer, within MAX_GHOST_ERROR bytes:
+    past it, the message is cut to MAX_GHOST_MESSAGE bytes of JSON (ending in ...), then
+    details are left out, the largest first (a panic's logs and frames, a revert's long
+    reason), and named in `data.omitted`."""
+    text = json.dumps(error)
+    if len(text) <= MAX_GHOST_ERROR:
+        return text
+    data = dict(error.get("data") or {})
+    error = {**error, "message": _cut_json(str(error.get("message", "")), MAX_GHOST_MESSAGE),
+             "data": data}
+    omitted: list[str] = []
+    for key in sorted((k for k in data if k != "code"), key=lambda k: -len(json.dumps(data[k]))):
+        text = json.dumps(error)
+        if len(text) <= MAX_GHOST_ERROR:
+            return text
+        del data[key]
+        omitted.append(key)
+        data["omitted"] = sorted(omitted)
+    return json.dumps(error)
+
+
+def _cut_json(text: str, limit: int) -> str:
+    """`text` cut so that json.dumps writes it in at most `limit` bytes (quotes aside)."""
+    if len(json.dumps(text)) - 2 <= limit:
+        return text
+    used = 0
+    for n, ch in enumerate(text):  # as json.dumps writes it: "\ud834\udd1e" is 12 bytes
+        used += len(json.dumps(ch)) - 2
+        if used > limit - 3:
+            return text[:n] + "..."
+    return text
+
+
+def status_message(message: str) -> str:
+    """The status message: cut as the error object's is (never an echo of unbounded input),
+    and to MAX_STATUS_BYTES of UTF-8."""
+    text = truncate(message)
+    raw = text.encode()
+    if len(raw) <= MAX_STATUS_BYTES:
+        return text
+    return raw[:MAX_STATUS_BYTES - 3].decode("utf-8", errors="ignore") + "..."
+
+
 async def _abort(context: grpc.aio.ServicerContext, exc: GhostError,
                  status: grpc.StatusCode | None = None) -> None:
     context.set_trailing_metadata((("ghost-code", exc.code),
-                                   ("ghost-error", json.dumps(error_object(exc)))))
-    # The status message is cut as the error object's is: never an echo of unbounded input.
-    await context.abort(status or status_for(exc), truncate(exc.message))
+                                   ("ghost-error", ghost_error(error_object(exc)))))
+    await context.abort(status or status_for(exc), status_message(exc.message))
 
 
 async def _abort_internal(context: grpc.aio.ServicerContext) -> None:

@@ -250,3 +250,56 @@ def test_deploy_runs_the_constructor_from_the_signed_args(node, stubs, key, toke
     assert failed.error_message == "reverted: InsufficientBalance"
     assert failed.gas_used == data["gas_used"] and list(failed.events) == []
     assert deployed.status == "ok" and deployed.error_code == ""
+
+
+def _trailers_size(exc: grpc.RpcError) -> int:
+    """The trailers as a gRPC client's metadata limit counts them (name, value, 32 each);
+    the status message percent-encoded as it travels."""
+    meta = list(exc.trailing_metadata() or ())
+    encoded = "".join(c if c.isascii() and c.isprintable() and c != "%" else
+                      "".join(f"%{b:02X}" for b in c.encode()) for c in exc.details())
+    return sum(len(k) + len(v) + 32 for k, v in meta) + len("grpc-message") + len(encoded) + 32
+
+
+def test_long_errors_keep_their_status_within_a_clients_metadata_limit(node, stubs, key,
+                                                                        loud_code):
+    """A client takes 8 KiB of trailers by default (past it grpcio refuses the response,
+    at 16 KiB always, as RESOURCE_EXHAUSTED): a panic carrying its 16 KiB of logs and a
+    revert with a long non-ASCII reason still arrive as ABORTED with their ghost error."""
+    contracts, chain_stub = stubs
+    start = _nonce(chain_stub, key)
+    address = contracts.Deploy(_signed(key, start, "deploy", code=loud_code)).address
+
+    with pytest.raises(grpc.RpcError) as info:
+        contracts.Query(pb.QueryRequest(address=address, function="loud_panic"))
+    assert info.value.code() == grpc.StatusCode.ABORTED
+    error = _error(info.value)
+    assert (error["message"], error["data"]["code"]) == ("panic: boom", "panic")
+    assert "logs" in error["data"]["omitted"] and "logs" not in error["data"]
+    assert _trailers_size(info.value) <= 8192
+    with Client(node.url, key) as c:  # JSON-RPC's error object still has every detail
+        reply = c.call("ghost_query", address="0x" + address.hex(), function="loud_panic")
+        assert len(reply["error"]["data"]["logs"]) > 1
+
+    # A transaction that runs and fails is recorded: the status says so, with its hash.
+    with pytest.raises(grpc.RpcError) as info:
+        contracts.Call(_signed(key, start + 1, "call", target=address, function="loud_panic"))
+    assert info.value.code() == grpc.StatusCode.ABORTED
+    data = _error(info.value)["data"]
+    failed = contracts.GetReceipt(pb.GetReceiptRequest(tx_hash=bytes.fromhex(
+        data["tx_hash"][2:])))
+    assert (failed.status, failed.error_code) == ("failed", "panic")
+    assert _trailers_size(info.value) <= 8192
+
+    for _ in range(3):  # refused at random past 8 KiB: a few tries would see it
+        with pytest.raises(grpc.RpcError) as info:
+            contracts.Call(_signed(key, _nonce(chain_stub, key), "call", target=address,
+                                   function="clef_revert"))
+        assert info.value.code() == grpc.StatusCode.ABORTED
+        error = _error(info.value)
+        assert error["data"]["code"] == "reverted" and error["data"]["tx_hash"]
+        assert error["message"].startswith("reverted: \U0001d11e")
+        assert info.value.details().startswith("reverted: \U0001d11e")
+        assert len(info.value.details().encode()) <= 512
+        assert _trailers_size(info.value) <= 8192
+    assert _nonce(chain_stub, key) == start + 5

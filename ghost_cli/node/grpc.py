@@ -78,6 +78,10 @@ MAX_CONNECTIONS = 256
 #: A connection that has not sent its HTTP/2 preface this long after opening is closed
 #: (ms), as HTTP/1.1 closes one whose request has not arrived whole in 10 s.
 HANDSHAKE_MS = 10_000
+#: A request's metadata (HTTP/2 headers) at most, counted as HTTP/2 counts a header list
+#: (each name and value plus 32 bytes), as HTTP/1.1 and HTTP/3 bound a request's head.
+#: grpcio's own default refuses at random from 8 KiB; one bound makes it every time.
+MAX_METADATA = 16 * 1024
 TRANSPORT = "grpc"
 #: Heights are uint64 in the protocol and int64 in the stores: past this, no block exists.
 MAX_HEIGHT = 2**63 - 1
@@ -691,6 +695,8 @@ async def serve_grpc(core: NodeCore, feed: CommitFeed, ep: Endpoint, *, max_body
         ("grpc.max_connection_idle_ms", IDLE_MS),
         ("grpc.max_allowed_incoming_connections", max_connections),
         ("grpc.server_handshake_timeout_ms", HANDSHAKE_MS),
+        ("grpc.max_metadata_size", MAX_METADATA),
+        ("grpc.absolute_max_metadata_size", MAX_METADATA),
         # grpcio shares ports by default; a port in use must be an error, as for HTTP.
         ("grpc.so_reuseport", 0),
     ])

@@ -303,3 +303,18 @@ def test_long_errors_keep_their_status_within_a_clients_metadata_limit(node, stu
         assert len(info.value.details().encode()) <= 512
         assert _trailers_size(info.value) <= 8192
     assert _nonce(chain_stub, key) == start + 5
+
+
+def test_request_metadata_is_bounded_at_16_kib_every_time(node, stubs):
+    """As the other transports bound a request's head: 16 KiB counted as HTTP/2 counts a
+    header list (name, value, 32 each). Under it a call is served every time (grpcio's own
+    default refuses at random past 8 KiB); past it, RESOURCE_EXHAUSTED every time."""
+    _, chain_stub = stubs
+    request = chain.GetAccountRequest(address=b"\x01" * 20)
+    for _ in range(20):
+        assert chain_stub.GetAccount(request, metadata=(("x-pad", "a" * 14_000),)).nonce == 0
+    for size in (16_400, 100_000):
+        with pytest.raises(grpc.RpcError) as info:
+            chain_stub.GetAccount(request, metadata=(("x-pad", "a" * size),))
+        assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert chain_stub.GetAccount(request).nonce == 0

@@ -39,8 +39,8 @@ def register(app: typer.Typer) -> None:
         no_quic: Annotated[bool, typer.Option("--no-quic", help="Serve no HTTP/3.")] = False,
         grpc: Annotated[str | None, typer.Option(
             "--grpc", envvar=c.ENV_GRPC,
-            help="TCP HOST:PORT for gRPC, the ghost.v1 services in proto/ (port 0: any "
-                 "free; default: off).")] = None,
+            help="TCP HOST:PORT for gRPC, the ghost.v1 services (.proto files: proto/, "
+                 "installed as ghost_cli.proto; port 0: any free; default: off).")] = None,
         chain_id: Annotated[int | None, typer.Option(
             "--chain-id", envvar=c.ENV_CHAIN_ID, min=0,
             help=f"Chain id of a new data directory (default {c.DEFAULT_CHAIN_ID}); an "

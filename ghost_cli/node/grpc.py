@@ -58,7 +58,7 @@ from ..rpc.errors import INTERNAL, error_object, internal_error, truncate
 from ..rpc.methods import MAX_HEX_BYTES, MAX_NAME_CHARS, MAX_TX_BYTES, check_call_data
 from .config import Endpoint
 from .core import Executed, NodeCore
-from .pool import in_thread
+from .pool import client_of, in_thread
 
 ADDRESS_LEN = 20
 HASH_LEN = 32
@@ -116,6 +116,10 @@ def status_for(exc: GhostError) -> grpc.StatusCode:
 #: Subscriptions open at once, whole node: each is woken by every commit, so their number
 #: multiplies what one commit costs. One more is UNAVAILABLE (`busy`).
 MAX_SUBSCRIPTIONS = 256
+#: Subscriptions one client (an IPv4 address, an IPv6 /64: pool.client_of) may hold at once:
+#: a subscription lasts as long as its client wants, so without this one address could hold
+#: every place for good. One connection's worth of streams.
+MAX_CLIENT_SUBSCRIPTIONS = 32
 #: A subscription's reads in the execution pool at once, all subscriptions together: a
 #: commit that wakes them all cannot fill the pool's queue and make others' calls `busy`.
 SUBSCRIPTION_READS = 4
@@ -125,10 +129,13 @@ class CommitFeed:
     """Wakes gRPC subscribers after each commit. A NodeCore observer: `executed` runs in
     the writer's thread, so it only schedules the wake-up on the event loop."""
 
-    def __init__(self, max_subscriptions: int = MAX_SUBSCRIPTIONS) -> None:
+    def __init__(self, max_subscriptions: int = MAX_SUBSCRIPTIONS,
+                 max_per_client: int = MAX_CLIENT_SUBSCRIPTIONS) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: set[asyncio.Event] = set()
+        self._held: dict[str, int] = {}  # client -> subscriptions open
         self.max_subscriptions = max_subscriptions
+        self.max_per_client = max_per_client
         self.closed = False
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -156,16 +163,24 @@ class CommitFeed:
             w.set()
 
     @contextmanager
-    def subscription(self):
+    def subscription(self, client: str = ""):
+        """A place for one subscription of `client` (pool.client_of of its peer)."""
         if len(self._waiters) >= self.max_subscriptions:
             raise NodeBusyError(f"the node has {self.max_subscriptions} subscriptions open, "
                                 "its most: retry later")
+        if self._held.get(client, 0) >= self.max_per_client:
+            raise NodeBusyError(f"this client has {self.max_per_client} subscriptions open, "
+                                "its most: end one, or retry later")
         w = asyncio.Event()
         self._waiters.add(w)
+        self._held[client] = self._held.get(client, 0) + 1
         try:
             yield w
         finally:
             self._waiters.discard(w)
+            self._held[client] -= 1
+            if not self._held[client]:
+                del self._held[client]
 
 
 # ---- messages <-> core ---------------------------------------------------------------
@@ -310,7 +325,7 @@ class GhostServices:
         name = _name(req.name, "name") or None
         after = (min(req.from_block, MAX_HEIGHT), -1)  # (height, index) of the last sent
         limit = EVENT_PAGE
-        with self.feed.subscription() as woken:
+        with self.feed.subscription(client_of(_PEER.get())) as woken:
             while not self.feed.closed:
                 woken.clear()  # before reading: a commit from here on wakes us again
                 page = await self._follow(self.core.events, address=address, name=name,
@@ -342,7 +357,7 @@ class GhostServices:
 
     async def subscribe_blocks(self, req: chain.SubscribeBlocksRequest
                                ) -> AsyncIterator[chain.Block]:
-        with self.feed.subscription() as woken:
+        with self.feed.subscription(client_of(_PEER.get())) as woken:
             following = min(req.from_block, MAX_HEIGHT) or await self._follow(
                 self.core.height) + 1
             while not self.feed.closed:

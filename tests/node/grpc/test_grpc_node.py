@@ -10,13 +10,13 @@ import time
 import grpc
 import httpx
 import pytest
-from node_helpers import CHAIN_ID, Client
+from node_helpers import CHAIN_ID, Client, start_node
 
 from ghost_cli.chain.transaction import Transaction, from_json, sign_single
 from ghost_cli.grpc_gen.ghost.v1 import chain_pb2 as chain
 from ghost_cli.grpc_gen.ghost.v1 import chain_pb2_grpc, contracts_pb2_grpc
 from ghost_cli.grpc_gen.ghost.v1 import contracts_pb2 as pb
-from ghost_cli.node.grpc import signed_to
+from ghost_cli.node.grpc import MAX_CLIENT_SUBSCRIPTIONS, signed_to
 
 pytestmark = pytest.mark.slow
 
@@ -318,3 +318,51 @@ def test_request_metadata_is_bounded_at_16_kib_every_time(node, stubs):
             chain_stub.GetAccount(request, metadata=(("x-pad", "a" * size),))
         assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert chain_stub.GetAccount(request).nonce == 0
+
+
+def test_one_client_holds_at_most_its_share_of_the_subscriptions(tmp_path, key, counter_code):
+    """A subscription lasts as long as its client keeps it (one that never reads included):
+    one address holds at most MAX_CLIENT_SUBSCRIPTIONS, so it cannot keep the node's places
+    from every other client. Clients are told apart as the execution pool tells them: an
+    IPv4 address, an IPv6 /64 (IPv4 and ::1 reach one dual-stack listener here)."""
+    node = start_node(tmp_path / "data", "--grpc", "[::]:0")
+    port = node.bound["grpc"].rsplit(":", 1)[1]
+    own = [("grpc.use_local_subchannel_pool", 1)]  # a connection of each channel's own
+    channels = [grpc.insecure_channel(f"127.0.0.1:{port}", options=own) for _ in range(3)]
+    try:
+        contracts = contracts_pb2_grpc.ContractsStub(channels[0])
+        contracts.Deploy(_signed(key, 0, "deploy", code=counter_code))  # block 1
+
+        def subscribe(ch: grpc.Channel):
+            stream = chain_pb2_grpc.ChainStub(ch).SubscribeBlocks(
+                chain.SubscribeBlocksRequest(from_block=1), timeout=60)
+            assert next(stream).height == 1  # open: it has sent what is recorded
+            return stream
+
+        # the client's share, on one connection, never read past block 1
+        held = [subscribe(channels[i // 32]) for i in range(MAX_CLIENT_SUBSCRIPTIONS)]
+        with pytest.raises(grpc.RpcError) as info:
+            subscribe(channels[1])
+        assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert dict(info.value.trailing_metadata())["ghost-code"] == "busy"
+        assert "this client has" in info.value.details()
+
+        with grpc.insecure_channel(f"[::1]:{port}", options=own) as other:
+            subscribe(other).cancel()  # another client still gets one
+
+        held.pop().cancel()  # a place given back is the client's again
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                held.append(subscribe(channels[2]))
+                break
+            except grpc.RpcError as exc:  # the cancel reaches the node a moment later
+                assert exc.code() == grpc.StatusCode.UNAVAILABLE
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        for stream in held:
+            stream.cancel()
+    finally:
+        for ch in channels:
+            ch.close()
+        assert node.stop() == 0

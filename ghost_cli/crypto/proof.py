@@ -281,10 +281,13 @@ class ListProof:
 
     @classmethod
     def from_json(cls, obj: Any) -> ListProof:
-        try:
+        try:  # JSON true is no index: Python's bool is an int, and would pass as 1
             index, size = obj["index"], obj["size"]
-            if not (isinstance(index, int) and isinstance(size, int)):
-                raise TypeError("index and size are integers")
+            if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                       for n in (index, size)):
+                raise TypeError("index and size are non-negative integers")
+            if not isinstance(obj["siblings"], list):
+                raise TypeError("siblings are an array")
             return cls(index, size, tuple(_hash32(s) for s in obj["siblings"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise CryptoError(f"malformed list proof: {exc}") from exc

@@ -164,9 +164,17 @@ class Proof:
 
     @classmethod
     def from_json(cls, obj: Any) -> Proof:
+        """The to_json form: an object whose `siblings` is an array (of hashes or null) and
+        whose `leaf` is null or an object. Any other JSON is malformed: iterating a string
+        or an object as if it were the array would turn `""` into no siblings and an
+        object's member names into hashes."""
         try:
+            if not isinstance(obj, dict) or not isinstance(obj["siblings"], list):
+                raise TypeError("a state proof is an object whose siblings are an array")
             siblings = tuple(EMPTY if s is None else _hash32(s) for s in obj["siblings"])
             leaf = obj["leaf"]
+            if leaf is not None and not isinstance(leaf, dict):
+                raise TypeError("a proof's leaf is null or an object")
             parsed = None if leaf is None else Leaf(
                 _hash32(leaf["path"]), _hash32(leaf["value_hash"])
             )
@@ -273,10 +281,13 @@ class ListProof:
 
     @classmethod
     def from_json(cls, obj: Any) -> ListProof:
-        try:
+        try:  # JSON true is no index: Python's bool is an int, and would pass as 1
             index, size = obj["index"], obj["size"]
-            if not (isinstance(index, int) and isinstance(size, int)):
-                raise TypeError("index and size are integers")
+            if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                       for n in (index, size)):
+                raise TypeError("index and size are non-negative integers")
+            if not isinstance(obj["siblings"], list):
+                raise TypeError("siblings are an array")
             return cls(index, size, tuple(_hash32(s) for s in obj["siblings"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise CryptoError(f"malformed list proof: {exc}") from exc

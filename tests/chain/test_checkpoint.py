@@ -231,4 +231,13 @@ def test_list_proof_errors():
         list_prove([b"a"], 1)
     with pytest.raises(CryptoError):
         ListProof.from_json({"index": "0", "size": 1, "siblings": []})
+    # JSON that is not the to_json form is no proof, though read loosely it verified:
+    # true as index 1, "" or {} as no siblings
+    a, b = b"\x01" * 32, b"\x02" * 32
+    good = list_prove([a, b], 1).to_json()
+    assert verify_list_proof(list_root([a, b]), b, ListProof.from_json(good))
+    for bad in ({**good, "index": True}, {**good, "size": True}, {**good, "index": -1},
+                {"index": 0, "size": 1, "siblings": ""}, {"index": 0, "size": 1, "siblings": {}}):
+        with pytest.raises(CryptoError, match="malformed list proof"):
+            ListProof.from_json(bad)
     assert not verify_list_proof(EMPTY, b"a", ListProof(0, 0, ()))

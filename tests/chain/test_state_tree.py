@@ -249,6 +249,24 @@ def test_malformed_proof_encodings_raise_crypto_error():
             Proof.from_json(bad)
 
 
+def test_a_json_proof_that_is_not_arrays_and_objects_is_malformed():
+    """The JSON form (state.md) is an array of siblings and a leaf object or null: a string
+    or an object in their place is no proof, though iterating it would give one that
+    verifies (no siblings from "", the member names of an object as siblings)."""
+    tree, _ = populated(20)
+    proof = tree.prove(A, b"\x00\x01").to_json()
+    h = "0x" + "ab" * 32
+    empty_root = memory_tree().root()
+    assert verify_proof(empty_root, A, b"k", None, Proof.from_json({"siblings": [], "leaf": None}))
+    for bad in ({"siblings": "", "leaf": None}, {"siblings": {}, "leaf": None},
+                {"siblings": {h: None}, "leaf": None},
+                {"siblings": proof["siblings"], "leaf": [proof["leaf"]]},
+                {"siblings": proof["siblings"], "leaf": False},
+                [proof["siblings"], proof["leaf"]], "{}"):
+        with pytest.raises(CryptoError, match="malformed state proof"):
+            Proof.from_json(bad)
+
+
 @pytest.mark.parametrize("spaced", ["0x" + "ab" * 32 + " ", "0x " + "ab " * 32,
                                     "0x" + "ab" * 32 + "\n", " 0x" + "ab" * 32])
 def test_a_hash_with_whitespace_in_a_json_proof_is_malformed(spaced):

@@ -93,3 +93,48 @@ def test_cli_and_keys_docs_name_every_option():
             if not any(re.search(re.escape(n) + r"(?![\w-])", rows) for n in names):
                 missing.append(f"ghost {' '.join(path)} {names[0]}")
     assert missing == []
+
+
+def _named_object_exists(dotted: str) -> bool:
+    import importlib
+
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+def test_docs_name_only_paths_and_modules_that_exist():
+    """Every repository path (`ghost_cli/...`, `tests/...`, `scripts/...`, ...) and every
+    `ghost_cli.module.name` the README and docs/ name exists; a path under `tests/` may
+    instead be a template's (a generated project's `tests/test_counter.py`), and
+    `ghost_cli/proto/` is `proto/` as installed."""
+    import re
+
+    root = DOCS.parent
+    templates = [d for d in (root / "templates").iterdir() if d.is_dir()]
+    missing = []
+    for doc in [root / "README.md", *sorted(DOCS.glob("*.md"))]:
+        text = doc.read_text()
+        for m in re.finditer(r"(?<![\w/.-])((?:ghost_cli|tests|bench|scripts|contracts|templates"
+                             r"|proto|\.ci)/[\w./-]*\w)", text):
+            path = m.group(1)
+            installed_as = re.sub(r"^ghost_cli/proto/", "proto/", path)  # pyproject maps it
+            if (root / path).exists() or (root / installed_as).exists():
+                continue
+            if path.startswith("tests/") and any((t / path).exists() for t in templates):
+                continue
+            missing.append(f"{doc.name}: {path}")
+        for m in re.finditer(r"`(ghost_cli(?:\.\w+)+)", text):
+            if not _named_object_exists(m.group(1)):
+                missing.append(f"{doc.name}: {m.group(1)}")
+    assert missing == []

@@ -138,3 +138,27 @@ def test_docs_name_only_paths_and_modules_that_exist():
             if not _named_object_exists(m.group(1)):
                 missing.append(f"{doc.name}: {m.group(1)}")
     assert missing == []
+
+
+def _github_anchor(heading: str) -> str:
+    """The id GitHub gives a heading: lower case, punctuation but `-` and `_` dropped,
+    each space a `-` ("Call traces (-v)" is `call-traces--v`)."""
+    import re
+
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_between_docs_reach_a_file_and_heading():
+    import re
+
+    root = DOCS.parent
+    docs = [root / "README.md", *sorted(DOCS.glob("*.md"))]
+    anchors = {d.resolve(): {_github_anchor(m.group(1)) for m in
+                             re.finditer(r"^#+\s+(.*)$", d.read_text(), re.M)} for d in docs}
+    broken = []
+    for doc in docs:
+        for m in re.finditer(r"\]\(([\w./-]*\.md)?(?:#([\w-]+))?\)", doc.read_text()):
+            target = (doc.parent / m.group(1)).resolve() if m.group(1) else doc.resolve()
+            if target not in anchors or (m.group(2) and m.group(2) not in anchors[target]):
+                broken.append(f"{doc.name}: {m.group(0)}")
+    assert broken == []

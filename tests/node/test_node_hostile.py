@@ -537,3 +537,31 @@ def test_answers_never_read_neither_hold_connections_nor_lock_others_out(tmp_pat
         for s in stuck:
             s.close()
         node.stop()
+
+
+def test_refused_transactions_are_log_lines_within_a_budget(tmp_path, key, counter_code):
+    """A transaction its checks refuse costs its sender nothing, so one signed
+    transaction sent again and again was a free `tx` line each (about 6,000 lines, 2 MB,
+    a second): such lines now have a budget; a recorded transaction's line has none."""
+    node = start_node(tmp_path / "data")
+    sent = 3000
+    try:
+        with Client(node.url, key) as c:
+            doc = c.call_tx("0x" + "11" * 20, "f", chain_id=999, nonce=0)
+            batch = [{"jsonrpc": "2.0", "id": i, "method": "ghost_sendTransaction",
+                      "params": {"tx": doc}} for i in range(100)]
+            for _ in range(sent // len(batch)):
+                replies = c.http.post(node.url, json=batch).json()
+                assert {r["error"]["data"]["code"] for r in replies} == {"wrong_chain"}
+            counter = _deploy(c, counter_code, "counter")
+            metrics = httpx.get(f"{node.url}/metrics").text
+            assert f'ghost_contract_failures_total{{code="wrong_chain",contract="other"}} ' \
+                   f'{float(sent)}' in metrics  # the metrics count every one
+    finally:
+        node.stop()
+    log = node.log()
+    refused = [r for r in log if r["event"] == "tx" and r["status"] == "wrong_chain"]
+    untold = sum(r["lines"] for r in log if r["event"] == "suppressed" and r["of"] == "tx")
+    assert len(refused) <= 600 and len(refused) + untold == sent
+    [deploy] = [r for r in log if r["event"] == "tx" and r["status"] == "ok"]
+    assert deploy["contract"] == counter.lower()

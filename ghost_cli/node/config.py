@@ -50,6 +50,11 @@ class HttpLimits:
     request_timeout: float = 10.0  # seconds for a request (headers and body) to arrive whole
     keep_alive: float = 5.0  # seconds an idle kept-alive connection stays open
     max_header_bytes: int = 16 * 1024  # request line and headers together
+    # Bytes of pipelined requests read ahead of the one being answered: past it the
+    # connection is not read until its earlier requests are answered (TCP makes the
+    # client wait), so pipelining costs the node this much per connection, not the
+    # whole stream the client sends.
+    max_read_ahead: int = 64 * 1024
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,9 @@ class Executed:
     # The durable commit alone, on the first transaction of each commit (group commit:
     # several transactions share one; None on the others and when nothing committed).
     commit_seconds: float | None = None
+    # Recorded in a block (ran, or ran and failed, paying gas); False: refused by its
+    # checks or unread, nothing recorded and nothing paid.
+    recorded: bool = True
 
 
 class FifoLock:
@@ -484,13 +487,15 @@ class NodeCore:
             and not isinstance(exc, (StoreUnavailableError, TransactionError)) \
             and self._deployed(target)
         self._report(item.signed, target, getattr(exc, "gas_used", 0), exc.code, item.start,
-                     exc.details.get("block_height"), commit=commit, deployed=deployed)
+                     exc.details.get("block_height"), commit=commit, deployed=deployed,
+                     recorded="block_height" in exc.details)
 
     def _refused(self, signed: SignedTransaction, exc: GhostError, start: float) -> None:
         """A transaction refused before the writer: told to observers like any other."""
         tx = signed.tx
         target = None if tx.kind == "deploy" else tx.target
-        self._report(signed, target, 0, exc.code, start, self._height, deployed=False)
+        self._report(signed, target, 0, exc.code, start, self._height, deployed=False,
+                     recorded=False)
 
     def _compile_ahead(self, tx: Transaction) -> None:
         """A deploy's compile, here on the caller's thread, so that the single writer finds
@@ -548,11 +553,12 @@ class NodeCore:
 
     def _report(self, signed: SignedTransaction, contract: bytes | None, gas_used: int,
                 status: str, start: float, height: int | None = None, *,
-                deployed: bool = True, commit: float | None = None) -> None:
+                deployed: bool = True, commit: float | None = None,
+                recorded: bool = True) -> None:
         e = Executed(signed.tx.hash, signed.tx.sender, signed.tx.kind, contract, gas_used,
                      status, self.timer() - start,
                      self._height if height is None else height, deployed,
-                     commit)
+                     commit, recorded)
         for o in self.observers:
             o.executed(e)
 

@@ -18,6 +18,11 @@ is only waiting (idle, or still sending its request) - or is itself closed when 
 connection has a request running - and a request that has not arrived whole within
 `request_timeout` of its connection opening (or of the previous response) has its
 connection closed. A slow client thus holds a connection for seconds, never the node.
+So does one that stops reading its answers (10 s once the socket's buffers are full;
+evicted first at the cap). A request's head is bounded however it arrives, pipelined
+included, and a pipelining client is read at most `max_read_ahead` bytes ahead of the
+request being answered (uvicorn resumes reading at every turn, so h11 would otherwise
+hold all it sends).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any
 
 import h11
 import uvicorn
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..exceptions import GhostError, NodeUnavailableError
@@ -147,6 +153,21 @@ _END_OF_HEAD = re.compile(rb"\n\r?\n")
 _HEAD_TOO_LARGE = b"request line and headers over the limit"
 
 
+class _ReadAhead(FlowControl):
+    """uvicorn's flow control, which resumes reading each time a request asks for its
+    body and after each response, so a client that pipelines gets every byte it sends
+    read and held (h11 buffers what follows the request being answered): here reading
+    resumes only while what is held is within `most` bytes."""
+
+    def __init__(self, transport, held: Callable[[], int], most: int) -> None:
+        super().__init__(transport)
+        self._held, self._most = held, most
+
+    def resume_reading(self) -> None:
+        if self._held() <= self._most:
+            super().resume_reading()
+
+
 def protocol_class(metrics: NodeMetrics, log: NodeLog,
                    limits: HttpLimits = DEFAULT_LIMITS) -> type[H11Protocol]:
     """uvicorn's h11 protocol with the node's connection cap and request deadline,
@@ -157,11 +178,12 @@ def protocol_class(metrics: NodeMetrics, log: NodeLog,
 
     class Protocol(H11Protocol):
         _ghost_deadline: asyncio.TimerHandle | None = None
+        _ghost_unread: asyncio.TimerHandle | None = None  # while writing is paused
         _ghost_counted = False
-        _ghost_head = b""  # the head of the next request so far, until it is whole
 
         def connection_made(self, transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self.flow = _ReadAhead(transport, self._ghost_held, limits.max_read_ahead)
             self._ghost_peer = _format_peer(transport.get_extra_info("peername"))
             if len(open_) >= limits.max_connections and not self._ghost_make_room():
                 log.connection(TRANSPORT, self._ghost_peer, "refused",
@@ -183,6 +205,7 @@ def protocol_class(metrics: NodeMetrics, log: NodeLog,
         def connection_lost(self, exc: Exception | None) -> None:
             super().connection_lost(exc)
             self._ghost_disarm()
+            self._ghost_read_again()
             if self._ghost_counted:
                 self._ghost_counted = False
                 open_.pop(self, None)
@@ -190,28 +213,60 @@ def protocol_class(metrics: NodeMetrics, log: NodeLog,
                 log.connection(TRANSPORT, self._ghost_peer, "closed")
 
         def data_received(self, data: bytes) -> None:
-            if self.conn.their_state is h11.IDLE and self._ghost_head_too_large(data):
+            if self.transport.is_closing():
                 return
             super().data_received(data)
             if self.conn.their_state not in _ARRIVING:
                 self._ghost_disarm()  # the request is whole: it runs without a deadline
 
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                self._ghost_arm()  # the next request on this connection gets its own
+        def handle_events(self) -> None:
+            # Each call parses at most one new request (a pipelined one waits for the
+            # answer before it): its head is measured first, whether it arrived byte by
+            # byte, whole in one read, or pipelined behind an earlier request.
+            if self.conn.their_state is h11.IDLE and self._ghost_head_too_large():
+                return
+            super().handle_events()
+            if self._ghost_held() > limits.max_read_ahead:
+                self.flow.pause_reading()  # ReadAhead keeps it paused until answered
 
-        def _ghost_head_too_large(self, data: bytes) -> bool:
+        def pause_writing(self) -> None:
+            # The client has stopped reading what the node writes (the socket's buffers
+            # are full): the answer waits, and the connection with it, for as long as the
+            # client likes. It gets the request deadline to read again, and until then
+            # it is only waiting (evicted first at the cap), though its request has run.
+            super().pause_writing()
+            if self._ghost_unread is None and not self.transport.is_closing():
+                self._ghost_unread = self.loop.call_later(limits.request_timeout,
+                                                          self._ghost_not_read)
+
+        def resume_writing(self) -> None:
+            super().resume_writing()
+            self._ghost_read_again()
+
+        def _ghost_read_again(self) -> None:
+            if self._ghost_unread is not None:
+                self._ghost_unread.cancel()
+                self._ghost_unread = None
+
+        def _ghost_not_read(self) -> None:
+            self._ghost_unread = None
+            if not self.transport.is_closing():
+                self._ghost_close("timeout", "answer not read within "
+                                  f"{limits.request_timeout:g} s")
+
+        def _ghost_held(self) -> int:
+            """Bytes h11 holds unparsed: pipelined requests, or a head still arriving."""
+            return len(self.conn.trailing_data[0])
+
+        def _ghost_head_too_large(self) -> bool:
             """Bound a request's head however its bytes arrive: h11's own bound holds only
             while the head is incomplete, so one whole in a single read was never measured."""
             if self.transport.is_closing():
                 return True
-            head = self._ghost_head + data
+            head = self.conn.trailing_data[0][:limits.max_header_bytes + 4]
             end = _END_OF_HEAD.search(head)
             if (end.end() if end else len(head)) <= limits.max_header_bytes:
-                self._ghost_head = b"" if end else head
                 return False
-            self._ghost_head = b""
             self.transport.write(
                 b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
                 b"connection: close\r\ncontent-length: %d\r\n\r\n%s"
@@ -220,9 +275,10 @@ def protocol_class(metrics: NodeMetrics, log: NodeLog,
             return True
 
         def _ghost_waiting(self) -> bool:
-            """Only waiting for the client: idle, or its request still arriving (once it
-            is whole, h11 says DONE until the response is sent)."""
-            return self.conn.their_state in _ARRIVING
+            """Only waiting for the client: idle, its request still arriving (once it is
+            whole, h11 says DONE until the response is sent), or its answer written and
+            not being read."""
+            return self.conn.their_state in _ARRIVING or self._ghost_unread is not None
 
         def _ghost_make_room(self) -> bool:
             for other in open_:

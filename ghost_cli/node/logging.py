@@ -38,8 +38,11 @@ REDACTED = frozenset({"passphrase", "password", "secret", "secret_key", "seed", 
 #: Lines a stranger can cause at no cost (a junk request, a connection, a library's
 #: complaint about one): per event, a burst of this many, refilled at this many a second.
 #: Past it lines are counted, not written, and one `suppressed` line says how many.
-#: A `tx` line is not limited: its sender paid gas for it.
+#: A `tx` line of a recorded transaction is not limited: its sender paid gas for it. One
+#: its checks refused (a replay, a wrong chain, a bad signature) cost nothing: the
+#: `tx` budget holds those alone.
 LINE_BUDGETS: dict[str, tuple[int, float]] = {
+    "tx": (500, 100.0),
     "rejected": (500, 100.0),
     "connection": (500, 100.0),
     "library_error": (200, 20.0),
@@ -71,9 +74,12 @@ class NodeLog:
         self.finished = False  # the last line is written: no more
 
     def write(self, event: str, **fields: Any) -> None:
+        self._write(event, fields, budgeted=True)
+
+    def _write(self, event: str, fields: dict[str, Any], *, budgeted: bool) -> None:
         now = self.clock()
         suppressed = ""
-        bucket = self._budgets.get(event)
+        bucket = self._budgets.get(event) if budgeted else None
         if bucket is not None:  # decided before the line is built: a dropped one costs little
             with self._lock:
                 if self.finished or not bucket.take(now):
@@ -126,9 +132,10 @@ class NodeLog:
     # --- core observer -----------------------------------------------------------------
 
     def executed(self, e: Executed) -> None:
-        self.write("tx", hash=e.tx_hash, sender=e.sender, kind=e.kind, contract=e.contract,
-                   gas=e.gas_used, status=e.status, latency_ms=round(e.seconds * 1000, 3),
-                   height=e.height)
+        self._write("tx", {"hash": e.tx_hash, "sender": e.sender, "kind": e.kind,
+                           "contract": e.contract, "gas": e.gas_used, "status": e.status,
+                           "latency_ms": round(e.seconds * 1000, 3), "height": e.height},
+                    budgeted=not e.recorded)
 
     def checkpoint_failed(self, exc: BaseException) -> None:
         self.write("checkpoint_failed", code=getattr(exc, "code", None),

@@ -6,7 +6,9 @@ Bounds here are generous liveness bounds (seconds), never timing measurements.""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import signal
 import socket
 import threading
@@ -410,3 +412,156 @@ def test_a_full_queue_is_the_same_busy_error_over_http3(tmp_path, key, spin_code
         assert busy.code == "busy"
     finally:
         node.stop()
+
+
+def _pipelined_answers(host: str, port: int, data: bytes) -> list[bytes]:
+    """Send `data` (pipelined requests) and read until the node closes: each answer's
+    status line."""
+    with socket.create_connection((host, port), timeout=LIVE) as s:
+        s.sendall(data)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    return re.findall(rb"HTTP/1\.1 \d{3} [^\r]*", answer)
+
+
+def test_a_pipelined_request_head_is_bounded_too(tmp_path):
+    """A head behind an earlier request on the connection arrives while that one runs:
+    it is measured when its turn comes, not parsed whatever its size."""
+    node = start_node(tmp_path / "data")
+    host, port = node.bound["http"].rsplit(":", 1)
+    small = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+    padded = (b"GET /health HTTP/1.1\r\nHost: x\r\n"
+              + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 90) for i in range(500))
+              + b"Connection: close\r\n\r\n")
+    try:
+        assert len(padded) > 16 * 1024
+        assert _pipelined_answers(host, int(port), small + padded) == [
+            b"HTTP/1.1 200 OK", b"HTTP/1.1 400 Bad Request"]
+        assert _pipelined_answers(host, int(port), small + small.replace(
+            b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")) == [b"HTTP/1.1 200 OK"] * 2
+    finally:
+        node.stop()
+
+
+def _resident_bytes(url: str) -> float:
+    metrics = httpx.get(f"{url}/metrics", timeout=LIVE).text
+    [line] = [x for x in metrics.splitlines() if x.startswith("process_resident_memory_bytes")]
+    return float(line.split()[-1])
+
+
+def test_pipelined_requests_are_read_only_a_little_ahead(tmp_path):
+    """Clients that pipeline megabytes of requests are read as they are answered: the
+    node holds 64 KiB (and one socket read) ahead per connection, not what they sent."""
+    node = start_node(tmp_path / "data")
+    host, port = node.bound["http"].rsplit(":", 1)
+    body = b'{"jsonrpc":"2.0","id":1,"method":"ghost_getAccount","params":' \
+           b'{"address":"0x0000000000000000000000000000000000000001"}}'
+    request = (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    stream = request * (8 * 1024 * 1024 // len(request))  # 8 MiB each
+    clients = [socket.create_connection((host, int(port))) for _ in range(16)]
+    try:
+        before = _resident_bytes(node.url)
+        for s in clients:  # however much the kernel takes in 2 s: never reading answers
+            s.setblocking(False)
+        sent = [0] * len(clients)
+        end = time.monotonic() + 2.0
+        while time.monotonic() < end:
+            for i, s in enumerate(clients):
+                with contextlib.suppress(BlockingIOError):
+                    sent[i] += s.send(stream[sent[i]:sent[i] + 1024 * 1024])
+            time.sleep(0.01)
+        assert sum(sent) > 64 * 1024 * 1024  # what unbounded read-ahead would hold
+        grown = _resident_bytes(node.url) - before
+        assert grown < 32 * 1024 * 1024, grown
+        assert httpx.get(f"{node.url}/health", timeout=LIVE).json()["ok"] is True
+    finally:
+        for s in clients:
+            s.close()
+        node.stop()
+
+
+def _never_reading(host: str, port: int) -> socket.socket:
+    """A connection that sends batches, pipelined, and never reads an answer: once the
+    socket's buffers are full, the node's answers wait on it."""
+    one = {"jsonrpc": "2.0", "method": "ghost_getAccount",
+           "params": {"address": "0x" + "00" * 19 + "01"}}
+    body = json.dumps([dict(one, id=i) for i in range(100)]).encode()
+    request = (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((host, port))
+    s.settimeout(0.5)
+    with contextlib.suppress(TimeoutError, BlockingIOError):
+        while True:  # until the kernel takes no more: the node stopped reading it
+            s.sendall(request * 20)
+    return s
+
+
+def _health_within(url: str, seconds: float) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return httpx.get(f"{url}/health", timeout=10.0).json()
+        except httpx.TransportError:  # refused at the cap: try again
+            assert time.monotonic() < deadline, "no connection for /health"
+            time.sleep(0.2)
+
+
+def _ended(node) -> list[tuple[str, str]]:
+    return [(rec["state"], rec.get("reason")) for rec in node.log()
+            if rec["event"] == "connection" and rec["transport"] == "http"
+            and rec["state"] in ("evicted", "timeout")]
+
+
+def test_answers_never_read_neither_hold_connections_nor_lock_others_out(tmp_path):
+    """A client that never reads its answers has only run requests, so it is not idle,
+    yet it held its connection for as long as it liked, and a few such connections held
+    every place: now each is evicted first at the cap, and closed once its answer has
+    gone unread for 10 s."""
+    node = start_node(tmp_path / "data", "--max-connections", "4")
+    host, port = node.bound["http"].rsplit(":", 1)
+    stuck = [_never_reading(host, int(port)) for _ in range(4)]
+    try:
+        for _ in range(3):
+            assert _health_within(node.url, LIVE)["ok"] is True
+        deadline = time.monotonic() + LIVE
+        while len(_ended(node)) < len(stuck):
+            assert time.monotonic() < deadline, "unread answers held their connections"
+            time.sleep(0.2)
+        assert set(_ended(node)) <= {("evicted", "connection cap reached"),
+                                     ("timeout", "answer not read within 10 s")}
+    finally:
+        for s in stuck:
+            s.close()
+        node.stop()
+
+
+def test_refused_transactions_are_log_lines_within_a_budget(tmp_path, key, counter_code):
+    """A transaction its checks refuse costs its sender nothing, so one signed
+    transaction sent again and again was a free `tx` line each (about 6,000 lines, 2 MB,
+    a second): such lines now have a budget; a recorded transaction's line has none."""
+    node = start_node(tmp_path / "data")
+    sent = 3000
+    try:
+        with Client(node.url, key) as c:
+            doc = c.call_tx("0x" + "11" * 20, "f", chain_id=999, nonce=0)
+            batch = [{"jsonrpc": "2.0", "id": i, "method": "ghost_sendTransaction",
+                      "params": {"tx": doc}} for i in range(100)]
+            for _ in range(sent // len(batch)):
+                replies = c.http.post(node.url, json=batch).json()
+                assert {r["error"]["data"]["code"] for r in replies} == {"wrong_chain"}
+            counter = _deploy(c, counter_code, "counter")
+            metrics = httpx.get(f"{node.url}/metrics").text
+            assert f'ghost_contract_failures_total{{code="wrong_chain",contract="other"}} ' \
+                   f'{float(sent)}' in metrics  # the metrics count every one
+    finally:
+        node.stop()
+    log = node.log()
+    refused = [r for r in log if r["event"] == "tx" and r["status"] == "wrong_chain"]
+    untold = sum(r["lines"] for r in log if r["event"] == "suppressed" and r["of"] == "tx")
+    assert len(refused) <= 600 and len(refused) + untold == sent
+    [deploy] = [r for r in log if r["event"] == "tx" and r["status"] == "ok"]
+    assert deploy["contract"] == counter.lower()

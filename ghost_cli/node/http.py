@@ -229,6 +229,11 @@ def protocol_class(metrics: NodeMetrics, log: NodeLog,
             if self._ghost_held() > limits.max_read_ahead:
                 self.flow.pause_reading()  # ReadAhead keeps it paused until answered
 
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._ghost_arm()  # the next request on this connection gets its own
+
         def pause_writing(self) -> None:
             # The client has stopped reading what the node writes (the socket's buffers
             # are full): the answer waits, and the connection with it, for as long as the

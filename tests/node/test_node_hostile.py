@@ -565,3 +565,28 @@ def test_refused_transactions_are_log_lines_within_a_budget(tmp_path, key, count
     assert len(refused) <= 600 and len(refused) + untold == sent
     [deploy] = [r for r in log if r["event"] == "tx" and r["status"] == "ok"]
     assert deploy["contract"] == counter.lower()
+
+
+def test_the_next_request_on_a_kept_alive_connection_has_its_own_deadline(tmp_path):
+    """A request must arrive whole within the deadline of the previous response, as the
+    first within that of the connection opening: a client that trickles its second
+    request's head does not hold the connection for ever."""
+    node = start_node(tmp_path / "data")
+    host, port = node.bound["http"].rsplit(":", 1)
+    s = socket.create_connection((host, int(port)))
+    try:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(10.0)
+        assert s.recv(65536).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # the head never ends
+        while not _closed_by_node(s):
+            assert time.monotonic() - started < LIVE, "the second request had no deadline"
+            with contextlib.suppress(OSError):
+                s.sendall(b"X-Slow: 1\r\n")  # a byte now and then, as slowloris does
+        timeouts = [rec for rec in node.log() if rec["event"] == "connection"
+                    and rec["transport"] == "http" and rec["state"] == "timeout"]
+        assert timeouts and "no whole request" in timeouts[-1]["reason"]
+    finally:
+        s.close()
+        node.stop()

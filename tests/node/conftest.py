@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from node_helpers import Client, start_node
+from node_helpers import Client, built_counter_source, start_node
 
-from ghost_cli.config.project import load_project
 from ghost_cli.crypto.keypair import KeyPair
-from ghost_cli.scaffold import new_project
-from ghost_cli.toolchain.build import build_project
 
 #: A hostile contract: functions that never return, so only gas or the wall-clock
 #: backstop ends them. `spin` writes storage on every turn (the slower kind of turn).
@@ -46,10 +41,7 @@ pub fn spin_pure() u64 {
 @pytest.fixture(scope="session")
 def spin_code(tmp_path_factory) -> bytes:
     """SPIN_SOURCE built by `ghost build`'s library core (real Zig, real wasm)."""
-    root = new_project("spin", "counter", tmp_path_factory.mktemp("spin") / "spin")
-    (root / "src" / "counter.zig").write_text(SPIN_SOURCE)
-    [result] = build_project(load_project(root))
-    return Path(result.path).read_bytes()
+    return built_counter_source(tmp_path_factory.mktemp("spin"), "spin", SPIN_SOURCE)
 
 
 @pytest.fixture(scope="session")

@@ -159,3 +159,17 @@ async def running(service):
     finally:
         service.stop()
         await asyncio.wait_for(task, 30)
+
+
+def built_counter_source(workdir: Path, name: str, source: str) -> bytes:
+    """`source` as a counter project's contract, built by `ghost build`'s library core
+    (real Zig, real wasm)."""
+    from ghost_cli.config.project import load_project
+    from ghost_cli.scaffold import new_project
+    from ghost_cli.toolchain.build import build_project
+
+    root = new_project(name, "counter", workdir / name)
+    (root / "src" / "counter.zig").write_text(source)
+    [result] = build_project(load_project(root))
+    return Path(result.path).read_bytes()
+

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from node_helpers import start_node
+from node_helpers import built_counter_source, start_node
 
-from ghost_cli.config.project import load_project
 from ghost_cli.crypto.keypair import KeyPair
-from ghost_cli.scaffold import new_project
-from ghost_cli.toolchain.build import build_project
 
 #: Failures whose error objects are long: a panic after 16 KiB of debug logs (its error
 #: carries them), and a revert whose reason is 600 four-byte characters.
@@ -52,10 +47,7 @@ def key() -> KeyPair:
 @pytest.fixture(scope="session")
 def loud_code(tmp_path_factory) -> bytes:
     """LOUD_SOURCE built by `ghost build`'s library core (real Zig, real wasm)."""
-    root = new_project("loud", "counter", tmp_path_factory.mktemp("loud") / "loud")
-    (root / "src" / "counter.zig").write_text(LOUD_SOURCE)
-    [result] = build_project(load_project(root))
-    return Path(result.path).read_bytes()
+    return built_counter_source(tmp_path_factory.mktemp("loud"), "loud", LOUD_SOURCE)
 
 
 @pytest.fixture

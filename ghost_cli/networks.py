@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .config.project import Project
-from .exceptions import NotFoundError
+from .exceptions import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from .chain.network import Network
@@ -17,7 +17,12 @@ def open_network(project: Project, name: str | None = None, *,
                  transport: str | None = None) -> Network:
     """The embedded sandbox, or a client for a `ghost node`: the same surface either way
     (chain/network.py), with what only one of them can do named as capabilities.
-    `transport` (quic or http) picks how a node network is reached; the sandbox has none."""
+    `transport` (quic or http) picks how a node network is reached; the sandbox has none,
+    but a value that is neither is refused there too (a typo should not pass unseen)."""
+    from .config.defaults import TRANSPORT_NAMES
+
+    if transport is not None and transport not in TRANSPORT_NAMES:
+        raise UsageError(f"unknown transport {transport!r}: use {' or '.join(TRANSPORT_NAMES)}")
     name = name or project.default_network
     network = project.networks.get(name)
     if network is None:

@@ -53,7 +53,8 @@ Transport = Annotated[
     str | None,
     typer.Option("--transport", envvar=defaults.ENV_TRANSPORT,
                  help="How to reach a node network: quic (HTTP/3) or http (HTTP/1.1, the "
-                      "network's http_url); default: its url's scheme. Ignored by the sandbox."),
+                      "network's http_url); default: its url's scheme. The sandbox has none, "
+                      "but refuses any other value."),
 ]
 Verbose = Annotated[
     int,

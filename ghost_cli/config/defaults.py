@@ -36,6 +36,9 @@ ENV_OPTIMIZE = "GHOST_OPTIMIZE"
 ENV_ZIG_GLOBAL_CACHE = "ZIG_GLOBAL_CACHE_DIR"
 #: quic or http: how deploy/call/query reach a node network (default: its url's scheme).
 ENV_TRANSPORT = "GHOST_TRANSPORT"
+#: The values of --transport (GHOST_TRANSPORT): HTTP/3 and HTTP/1.1
+#: (client/transport.py serves each).
+TRANSPORT_NAMES = ("quic", "http")
 
 #: 1, 2 or 3: `ghost call`/`query`/`test` print a call trace, as -v, -vv, -vvv do.
 ENV_VERBOSE = "GHOST_VERBOSE"

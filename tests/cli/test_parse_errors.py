@@ -35,3 +35,23 @@ def test_help_and_version_are_unchanged(tmp_path, run_ghost):
     assert helped.code == 0 and helped.stdout.startswith("Usage: ghost call")
     bare = run_ghost(cwd=tmp_path)  # no command: the help, as click gives it
     assert bare.code == 2 and "Usage: ghost [OPTIONS] COMMAND" in bare.stdout + bare.stderr
+
+
+def test_an_unknown_transport_is_refused_on_the_sandbox_too(project, run_ghost):
+    """The sandbox has no transport, but a typo in --transport or GHOST_TRANSPORT is a
+    usage error there as on a node network, before anything runs."""
+    from ghost_cli.client.transport import TRANSPORTS
+    from ghost_cli.config.defaults import TRANSPORT_NAMES
+
+    assert tuple(TRANSPORTS) == TRANSPORT_NAMES
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GHOST_")}
+    for args, variables in ((("deploy", "--transport", "ftp"), {}),
+                            (("call", "counter", "increment", "--transport", "ftp"), {}),
+                            (("query", "counter", "get"), {"GHOST_TRANSPORT": "ftp"})):
+        r = run_ghost(*args, cwd=project, env={**env, **variables})
+        assert r.code == 2, (args, r.stderr)
+        assert r.stderr == "error: unknown transport 'ftp': use quic or http\n", r.stderr
+    assert not (project / ".ghost").exists() or run_ghost(
+        "query", "counter", "get", cwd=project, env=env).code == 7  # nothing deployed
+    ok = run_ghost("deploy", "--transport", "http", cwd=project, env=env)
+    assert ok.code == 0, ok.stderr  # a real transport name: ignored by the sandbox

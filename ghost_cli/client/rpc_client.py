@@ -12,15 +12,16 @@ the sandbox. `SyncGhostClient` is the same surface for synchronous code (the CLI
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 from collections.abc import Coroutine
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from ..exceptions import AnswerLostError, ConfigError, CryptoError
 from ..hexbytes import from_0x_hex
+from .answers import reading
 from .transport import DEFAULT_TIMEOUT, Transport, open_transport, transport_name
 
 
@@ -126,17 +127,10 @@ class GhostClient:
     def stats(self):
         return self.transport.stats()
 
-    @contextlib.contextmanager
-    def _reading(self, method: str):
+    def _reading(self, method: str) -> AbstractContextManager[None]:
         """Reading fields of a node's answer: one of the wrong shape is an AnswerLostError
         naming the node and the method, never a TypeError or KeyError from inside."""
-        from .answers import READ_ERRORS
-
-        try:
-            yield
-        except READ_ERRORS as exc:
-            raise AnswerLostError(f"{self.url} answered {method} with a malformed result "
-                                  f"({type(exc).__name__}: {exc})") from None
+        return reading(AnswerLostError, self.url, method)
 
     async def request(self, method: str, params: dict[str, Any] | None = None, *,
                       idempotent: bool | None = None) -> Any:

@@ -81,21 +81,15 @@ def answer(argv: list[str]) -> bool:
     parsed = parse(argv)
     if parsed is None:
         return False
-    from ..exceptions import GhostError
     from .contract_run import run
-    from .output import Output
+    from .output import Output, handling
 
     out = Output(parsed.as_json)
     try:
-        try:
+        # as the Typer command ends: a GhostError or Ctrl-C is Output.fail's typer.Exit
+        with handling(out):
             run(out, parsed.contract, parsed.function, parsed.args, commit=parsed.commit,
                 **parsed.options)
-        except GhostError as exc:
-            out.fail(exc)  # raises typer.Exit with the error's exit code
-        except KeyboardInterrupt:  # as the Typer command's Output ends it (output.handling)
-            from ..exceptions import InterruptedError_
-
-            out.fail(InterruptedError_("interrupted"))
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - handed on, not handled
         _end_as_typer_would(exc)
     return True

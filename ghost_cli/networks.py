@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .config.project import Project
-from .exceptions import NotFoundError, UsageError
+from .exceptions import NotFoundError
 
 if TYPE_CHECKING:
     from .chain.network import Network
@@ -19,10 +19,9 @@ def open_network(project: Project, name: str | None = None, *,
     (chain/network.py), with what only one of them can do named as capabilities.
     `transport` (quic or http) picks how a node network is reached; the sandbox has none,
     but a value that is neither is refused there too (a typo should not pass unseen)."""
-    from .config.defaults import TRANSPORT_NAMES
+    from .config.defaults import check_transport
 
-    if transport is not None and transport not in TRANSPORT_NAMES:
-        raise UsageError(f"unknown transport {transport!r}: use {' or '.join(TRANSPORT_NAMES)}")
+    check_transport(transport)
     name = name or project.default_network
     network = project.networks.get(name)
     if network is None:

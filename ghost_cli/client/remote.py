@@ -20,12 +20,13 @@ from ..abi import Abi, decode_result, encode_call, parse_address, parse_args
 from ..chain.executor import Receipt, check_gas_cap
 from ..chain.network import NAMES, PROOFS, RECEIPTS
 from ..chain.transaction import SignedTransaction, Transaction, sign_single, to_json
+from ..config.defaults import check_transport
 from ..config.project import NetworkConfig
 from ..exceptions import AnswerLostError, ConfigError, UsageError
 from ..vm.types import Event
 from .answers import malformed_as
 from .rpc_client import SyncGhostClient
-from .transport import TRANSPORTS, transport_name
+from .transport import transport_name
 
 #: A transaction built here is valid for this long (as in the sandbox).
 DEFAULT_TTL_SECONDS = 3600
@@ -46,8 +47,7 @@ def node_url(config: NetworkConfig, transport: str | None) -> tuple[str, str]:
     url = config.url or ""
     native = transport_name(url)
     transport = transport or native
-    if transport not in TRANSPORTS:
-        raise UsageError(f"unknown transport {transport!r}: use {' or '.join(TRANSPORTS)}")
+    check_transport(transport)
     if transport == native:
         return url, transport
     if transport == "http" and config.http_url:

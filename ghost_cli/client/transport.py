@@ -33,6 +33,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from .. import datagrams
+from ..config.defaults import check_transport
 from ..exceptions import (
     AnswerLostError,
     RequestNotSentError,
@@ -621,8 +622,7 @@ def open_transport(url: str, *, name: str | None = None, ca_pem: bytes | None = 
                    timeout: float = DEFAULT_TIMEOUT) -> Transport:
     """The transport that serves `url`, chosen by its scheme. `name`, when given, is what
     the caller asked for ("quic" or "http") and must be what the scheme serves."""
-    if name is not None and name not in TRANSPORTS:
-        raise UsageError(f"unknown transport {name!r}: use {' or '.join(TRANSPORTS)}")
+    check_transport(name)
     scheme = urlsplit(url).scheme
     if name is not None and scheme not in TRANSPORTS[name]:
         raise UsageError(f"{url!r} is not a {name} URL: use "

@@ -121,6 +121,15 @@ def env_flag(name: str, environ: Mapping[str, str] | None = None) -> bool:
     return env.get(name, "").strip().lower() in _TRUE
 
 
+def check_transport(name: str | None) -> None:
+    """A `--transport` value (or GhostClient's `transport=`): None, or one of
+    TRANSPORT_NAMES, else a UsageError."""
+    if name is not None and name not in TRANSPORT_NAMES:
+        from ..exceptions import UsageError
+
+        raise UsageError(f"unknown transport {name!r}: use {' or '.join(TRANSPORT_NAMES)}")
+
+
 def ghost_home(environ: Mapping[str, str] | None = None) -> Path:
     """The per-user ghost directory: $GHOST_HOME, else ~/.ghost."""
     env = os.environ if environ is None else environ

@@ -48,6 +48,7 @@ from ..config.project import ContractConfig, Project
 from ..exceptions import (
     CompileError,
     ConfigError,
+    GhostError,
     ToolchainError,
     UnknownImportError,
     UsageError,
@@ -109,15 +110,7 @@ def build_project(
     (default: each contract's configured target) in Zig mode `optimize` (default: the
     project's `build.optimize`). A contract with nothing changed since its last build is
     not compiled again (stamp.py) unless `force`; Zig is not started when none is."""
-    if names is None:
-        contracts = list(project.contracts.values())
-        if not contracts:
-            raise ConfigError(
-                f"{project.config_path}: no contracts declared; add a [contracts.<name>] table "
-                "with a source key"
-            )
-    else:
-        contracts = [project.contract(n) for n in dict.fromkeys(names)]
+    contracts = _selected(project, names)
     _sdk_file(project)  # fail before compiling anything if the SDK is missing
     zig = stamp.zig_identity()
     return [
@@ -125,6 +118,20 @@ def build_project(
                        force=force, zig_identity=zig)
         for c in contracts
     ]
+
+
+def _selected(project: Project, names: Iterable[str] | None) -> list[ContractConfig]:
+    """The contracts `names` picks (default: all, in ghost.toml order), each once; a
+    ConfigError or NotFoundError when there are none or a name is unknown."""
+    if names is not None:
+        return [project.contract(n) for n in dict.fromkeys(names)]
+    contracts = list(project.contracts.values())
+    if not contracts:
+        raise ConfigError(
+            f"{project.config_path}: no contracts declared; add a [contracts.<name>] table "
+            "with a source key"
+        )
+    return contracts
 
 
 def build_contract(
@@ -304,11 +311,11 @@ def up_to_date(project: Project, names: Iterable[str] | None = None, *,
     the full build then runs and reports it."""
     started = time.perf_counter()
     zig = stamp.zig_identity()
-    if names is None:
-        contracts = list(project.contracts.values())
-    else:
-        contracts = [project.contracts.get(n) for n in dict.fromkeys(names)]
-    if zig is None or not contracts or None in contracts:
+    try:
+        contracts = _selected(project, names)
+    except GhostError:  # none declared, or an unknown name: the full build says which
+        return None
+    if zig is None:
         return None
     sdk = project.sdk_dir / d.SDK_FILE
     if not sdk.is_file():

@@ -123,6 +123,10 @@ class NodeMetrics:
                                          ["transport"], registry=r)
         self.streams = Gauge("ghost_streams_open", "Open request streams", ["transport"],
                              registry=r)
+        self.handshakes = Counter(
+            "ghost_quic_handshakes", "QUIC Initial packets that would open a connection, by "
+            "what the listener did: started a handshake, sent a Retry, dropped it (an "
+            "address past its budget), or refused its token", ["outcome"], registry=r)
         self.execution = Histogram(
             "ghost_execution_seconds", "Time to run a query, or to check, run and durably "
             "commit a transaction (refusals included)", ["kind", "status"],
@@ -212,3 +216,6 @@ class NodeMetrics:
 
     def stream_closed(self, transport: str) -> None:
         self.streams.labels(transport).dec()
+
+    def handshake(self, transport: str, outcome: str) -> None:
+        self.handshakes.labels(outcome).inc()

@@ -35,9 +35,10 @@ from typing import Any, Protocol
 import pylsqpack
 from aioquic.asyncio import QuicConnectionProtocol
 from aioquic.asyncio.server import QuicServer
+from aioquic.buffer import Buffer
 from aioquic.h3.connection import H3_ALPN, ErrorCode, H3Connection, Setting
 from aioquic.h3.events import DataReceived, Headers, HeadersReceived
-from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.configuration import SMALLEST_MAX_DATAGRAM_SIZE, QuicConfiguration
 from aioquic.quic.connection import QuicConnection
 from aioquic.quic.events import (
     ConnectionTerminated,
@@ -47,13 +48,15 @@ from aioquic.quic.events import (
     StreamDataReceived,
     StreamReset,
 )
-from aioquic.quic.packet import QuicErrorCode
+from aioquic.quic.packet import QuicErrorCode, QuicPacketType, pull_quic_header
+from aioquic.quic.retry import QuicRetryTokenHandler
 
 from .. import datagrams
 from ..exceptions import ConfigError, GhostError, NodeUnavailableError
 from ..rpc.dispatcher import Limits as RpcLimits
 from .doq import ALPN as DOQ_ALPN
 from .doq import DoqStreams, Query
+from .handshakes import Admission, HandshakeGate, HandshakeLimits
 from .tls import TlsFiles
 
 log = logging.getLogger("ghost.node.quic")
@@ -85,6 +88,9 @@ class QuicLimits:
     # 208 KiB) overflows under them, and every datagram dropped there is a QUIC loss:
     # a retransmission and a halved congestion window for that client.
     receive_buffer: int = 4 * 1024 * 1024
+    # Handshakes started per source address and for the whole listener; past them an
+    # Initial gets a Retry, or (from an address it proved) is dropped: node/handshakes.py.
+    handshakes: HandshakeLimits = HandshakeLimits()
 
 
 TRANSPORT = "quic"  # the label this adapter reports under
@@ -97,6 +103,7 @@ class QuicObserver(Protocol):
     def connection_closed(self, transport: str) -> None: ...
     def stream_opened(self, transport: str) -> None: ...
     def stream_closed(self, transport: str) -> None: ...
+    def handshake(self, transport: str, outcome: str) -> None: ...
 
 
 class ConnectionLog(Protocol):
@@ -119,6 +126,9 @@ class _Silent:
         pass
 
     connection_closed = stream_opened = stream_closed = connection_opened
+
+    def handshake(self, transport: str, outcome: str) -> None:
+        pass
 
     def connection(self, transport: str, peer: str, state: str, **fields: object) -> None:
         pass
@@ -549,12 +559,16 @@ class _Server:
 class _DrainingServer(QuicServer):
     """aioquic's server, reading every datagram already waiting before answering any
     (ghost_cli/datagrams.py says why): each connection that got some transmits once,
-    after the last."""
+    after the last. An Initial that would open a connection starts a handshake only
+    within the listener's budgets (node/handshakes.py); otherwise it gets aioquic's Retry,
+    or is dropped."""
 
     def __init__(self, *, server: _Server, **kwargs) -> None:
         super().__init__(**kwargs)
         self._state = server
         self._sock = None
+        self._tokens = QuicRetryTokenHandler()
+        self._gate = HandshakeGate(server.limits.handshakes, now=self._loop.time())
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -563,16 +577,56 @@ class _DrainingServer(QuicServer):
     def datagram_received(self, data, addr) -> None:
         state = self._state
         if state.touched is not None or self._sock is None:
-            super().datagram_received(data, addr)
+            self._receive(data, addr)
             return
         touched = state.touched = {}
         try:
-            super().datagram_received(data, addr)
-            datagrams.read_waiting(self._sock, super().datagram_received, self.error_received)
+            self._receive(data, addr)
+            datagrams.read_waiting(self._sock, self._receive, self.error_received)
         finally:
             state.touched = None
             for protocol in touched:
                 protocol.transmit()
+
+    def _receive(self, data: bytes, addr) -> None:
+        # Only a long-header packet (first bit set) can be an Initial.
+        if data and data[0] & 0x80 and not self._admit(data, addr):
+            return
+        super().datagram_received(data, addr)
+
+    def _admit(self, data: bytes, addr) -> bool:
+        """Set aioquic's Retry switch for this packet (on: an Initial without a token
+        gets a Retry, one with a token is checked); False: drop it."""
+        self._retry = None
+        config = self._configuration
+        try:
+            header = pull_quic_header(Buffer(data=data),
+                                      host_cid_length=config.connection_id_length)
+        except ValueError:
+            return True  # aioquic drops it
+        # What aioquic would open a connection for (the rest it handles on its own).
+        if (header.packet_type != QuicPacketType.INITIAL
+                or len(data) < SMALLEST_MAX_DATAGRAM_SIZE
+                or header.version not in config.supported_versions
+                or header.destination_cid in self._protocols):
+            return True
+        now = self._loop.time()
+        observer = self._state.observer
+        proven = bool(header.token)
+        if proven:
+            # The node sends no NEW_TOKEN frames: a token is a Retry's, or forged.
+            self._retry = self._tokens
+            try:
+                self._tokens.validate_token(address=addr, token=header.token, now=now,
+                                            destination_cid=header.destination_cid)
+            except ValueError:
+                observer.handshake(TRANSPORT, "invalid_token")
+                return True  # aioquic closes it with INVALID_TOKEN
+        outcome = self._gate.admit(addr[0], proven=proven, now=now)
+        observer.handshake(TRANSPORT, outcome.value)
+        if outcome is Admission.RETRY:
+            self._retry = self._tokens
+        return outcome is not Admission.DROP
 
     def close(self) -> None:
         super().close()

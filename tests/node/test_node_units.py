@@ -65,12 +65,14 @@ def test_metrics_registries_are_per_node():
     a.executed(Executed(b"\1" * 32, b"\2" * 20, "call", b"\3" * 20, 25_000, "reverted", 0.01, 5))
     a.connection_opened("quic")
     a.stream_opened("quic")
+    a.handshake("quic", "retry")
     text = a.render().decode()
     assert 'ghost_rpc_requests_total{method="ghost_health"} 1.0' in text
     assert f'ghost_contract_gas_total{{contract="0x{"03" * 20}"}} 30000.0' in text
     assert 'ghost_contract_failures_total{code="reverted"' in text
     assert 'ghost_connections_open{transport="quic"} 1.0' in text
     assert 'ghost_streams_open{transport="quic"} 1.0' in text
+    assert 'ghost_quic_handshakes_total{outcome="retry"} 1.0' in text
     assert "ghost_health" not in b.render().decode()
 
 

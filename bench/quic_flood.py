@@ -7,8 +7,9 @@ A stranger can start a QUIC handshake with one 1,200-byte UDP packet; the node's
 HTTP/1.1 and HTTP/3 on loopback, then alternates two rounds, `--rounds` times each:
 
 - quiet: `--probes` `GET /health` over HTTP/1.1, one after another, timed one by one;
-- flood: the same probes, started as one socket sends `--initials` Initial packets (each
-  a new connection, from one address, never followed up) as fast as it can.
+- flood: the same probes, started as one socket (in a process of its own) sends
+  `--initials` Initial packets (each a new connection, from one address, never followed
+  up) as fast as it can.
 
 It prints each kind's median and worst probe and their ratios (flood / quiet), the
 node's CPU time during the round (all threads), and the node's
@@ -23,9 +24,9 @@ import argparse
 import socket
 import ssl
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -49,13 +50,27 @@ def initials(port: int, count: int) -> list[bytes]:
     return out
 
 
-def flood(port: int, packets: list[bytes]) -> float:
-    """Send every packet from one socket; the seconds it took."""
-    start = time.perf_counter()
+def flood(port: int, path: str) -> None:
+    """(In a process of its own, so the probes never wait for its GIL.) Send every
+    packet in `path` (2-byte length, packet) from one socket, once the parent says go."""
+    data = Path(path).read_bytes()
+    packets, pos = [], 0
+    while pos < len(data):
+        size = int.from_bytes(data[pos:pos + 2], "big")
+        packets.append(data[pos + 2:pos + 2 + size])
+        pos += 2 + size
+    print("ready", flush=True)
+    sys.stdin.readline()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        for data in packets:
-            sock.sendto(data, ("127.0.0.1", port))
-    return time.perf_counter() - start
+        for packet in packets:
+            sock.sendto(packet, ("127.0.0.1", port))
+
+
+def start_flood(port: int, path: Path) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, __file__, "--send", str(port), str(path)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "ready\n"
+    return proc
 
 
 def probe(client: httpx.Client, url: str, count: int) -> list[float]:
@@ -82,7 +97,11 @@ def main() -> None:
     parser.add_argument("--initials", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--probes", type=int, default=40)
+    parser.add_argument("--send", nargs=2, help=argparse.SUPPRESS)  # the flood's process
     args = parser.parse_args()
+    if args.send:
+        flood(int(args.send[0]), args.send[1])
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         proc, bound = start_node(Path(tmp) / "node")
@@ -90,7 +109,9 @@ def main() -> None:
             host, port = bound["quic"].rsplit(":", 1)
             health = f"http://{bound['http']}/health"
             metrics = f"http://{bound['http']}/metrics"
-            packets = initials(int(port), args.initials)
+            packets = Path(tmp) / "initials"
+            packets.write_bytes(b"".join(len(p).to_bytes(2, "big") + p
+                                         for p in initials(int(port), args.initials)))
             rows: dict[str, list[float]] = {"quiet": [], "flood": []}
             worst: dict[str, float] = {"quiet": 0.0, "flood": 0.0}
             cpu: dict[str, list[float]] = {"quiet": [], "flood": []}
@@ -100,12 +121,14 @@ def main() -> None:
                     for kind in ("quiet", "flood"):
                         time.sleep(4)  # QUIC's closing period: the last round's are gone
                         before = server_cpu(proc.pid)
-                        sender = threading.Thread(target=flood, args=(int(port), packets))
-                        if kind == "flood":
-                            sender.start()
+                        sender = start_flood(int(port), packets) if kind == "flood" else None
+                        if sender:
+                            sender.stdin.write("go\n")
+                            sender.stdin.flush()
                         times = probe(client, health, args.probes)
-                        if kind == "flood":
-                            sender.join()
+                        if sender:
+                            sender.stdin.close()
+                            sender.wait()
                         after = server_cpu(proc.pid)
                         rows[kind].append(statistics.median(times))
                         worst[kind] = max(worst[kind], max(times))

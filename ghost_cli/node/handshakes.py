@@ -28,8 +28,8 @@ class Admission(enum.Enum):
 
 @dataclass(frozen=True)
 class HandshakeLimits:
-    per_address_rate: float = 16.0  # handshakes a second, refilled per address and budget
-    per_address_burst: int = 32  # handshakes at once per address, per budget
+    per_address_rate: float = 8.0  # handshakes a second, refilled per address and budget
+    per_address_burst: int = 16  # handshakes at once per address, per budget
     total_rate: float = 128.0  # handshakes a second without a Retry, all addresses
     total_burst: int = 256
     # Addresses remembered at once. Only Initials the whole-listener budget let through,
@@ -53,6 +53,8 @@ class _Bucket:
 def address_key(host: str) -> str:
     """The budget an address draws on: the IPv4 address (also when mapped into IPv6), or
     an IPv6 address's /64."""
+    if ":" not in host:  # IPv4, as the socket gives it: no parse on a flood's path
+        return host
     try:
         ip = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:

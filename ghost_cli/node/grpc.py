@@ -120,6 +120,9 @@ MAX_SUBSCRIPTIONS = 256
 #: a subscription lasts as long as its client wants, so without this one address could hold
 #: every place for good. One connection's worth of streams.
 MAX_CLIENT_SUBSCRIPTIONS = 32
+#: Seconds one message of a stream may wait for the client to read (HTTP/2's flow control)
+#: before the stream ends: a subscriber that stops reading would otherwise keep its place.
+WRITE_TIMEOUT = 10.0
 #: A subscription's reads in the execution pool at once, all subscriptions together: a
 #: commit that wakes them all cannot fill the pool's queue and make others' calls `busy`.
 SUBSCRIPTION_READS = 4
@@ -462,6 +465,18 @@ def status_message(message: str) -> str:
     return raw[:MAX_STATUS_BYTES - 3].decode("utf-8", errors="ignore") + "..."
 
 
+async def _write(context: grpc.aio.ServicerContext, item: Any) -> None:
+    """One message of a stream. HTTP/2 flow control holds a write while the client reads
+    nothing: past WRITE_TIMEOUT the stream ends (UNAVAILABLE), so a subscriber that stops
+    reading gives its place back, as an HTTP/1.1 client that reads no answer is closed."""
+    try:
+        await asyncio.wait_for(context.write(item), WRITE_TIMEOUT)
+    except TimeoutError:
+        raise NodeUnavailableError(
+            f"the client read nothing of this stream for {WRITE_TIMEOUT:g} s; subscribe "
+            "again from the next block") from None
+
+
 async def _abort(context: grpc.aio.ServicerContext, exc: GhostError,
                  status: grpc.StatusCode | None = None) -> None:
     context.set_trailing_metadata((("ghost-code", exc.code),
@@ -512,17 +527,21 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
                     report(method, error, start)
             return handle
 
-        def stream(fn=fn, cls=cls, method=method) -> Callable[..., AsyncIterator[Any]]:
-            async def handle(raw: bytes, context) -> AsyncIterator[Any]:
+        def stream(fn=fn, cls=cls, method=method) -> Callable[..., Awaitable[None]]:
+            async def handle(raw: bytes, context) -> None:
                 start, error = time.perf_counter(), None
                 _PEER.set(_client(context))
+                items = None
                 try:
-                    async for item in fn(_parse(cls, raw)):
-                        yield item
+                    items = fn(_parse(cls, raw))
+                    async for item in items:
+                        await _write(context, item)
                 except Exception as exc:
                     error = exc.code if isinstance(exc, GhostError) else INTERNAL.code
                     await fail(context, method, exc)
                 finally:
+                    if items is not None:
+                        await items.aclose()  # its place among the subscriptions is free
                     report(method, error, start)
             return handle
 

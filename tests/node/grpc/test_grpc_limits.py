@@ -11,6 +11,7 @@ import time
 import grpc
 import pytest
 
+from ghost_cli.chain.transaction import Transaction, sign_single
 from ghost_cli.grpc_gen.ghost.v1 import chain_pb2 as chain
 from ghost_cli.grpc_gen.ghost.v1 import chain_pb2_grpc, contracts_pb2_grpc
 from ghost_cli.grpc_gen.ghost.v1 import contracts_pb2 as pb
@@ -292,3 +293,71 @@ def test_subscriptions_past_the_cap_are_busy_and_their_reads_share_few_pool_plac
     refused, first_reads, woken_reads = asyncio.run(scenario())
     assert refused == (grpc.StatusCode.UNAVAILABLE, "busy")
     assert first_reads <= SUBSCRIPTION_READS and woken_reads <= SUBSCRIPTION_READS
+
+
+def _frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
+    return (len(payload).to_bytes(3, "big") + bytes([kind, flags])
+            + stream.to_bytes(4, "big") + payload)
+
+
+def _literal(name: bytes, value: bytes) -> bytes:
+    """An HPACK field line: literal name and value, never indexed (RFC 7541 §6.2.3)."""
+    return b"\x10" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+def stalled_subscriber(port: int) -> socket.socket:
+    """A SubscribeBlocks from block 1 by a client that reads nothing: its HTTP/2 stream
+    window is 0, so not one byte of a message can reach it (RFC 9113 §6.9.2)."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    settings = _frame(4, 0, 0, (4).to_bytes(2, "big") + (0).to_bytes(4, "big"))
+    head = b"".join(_literal(n, v) for n, v in (
+        (b":method", b"POST"), (b":scheme", b"http"), (b":authority", b"127.0.0.1"),
+        (b":path", b"/ghost.v1.Chain/SubscribeBlocks"),
+        (b"content-type", b"application/grpc"), (b"te", b"trailers")))
+    message = b"\x08\x01"  # SubscribeBlocksRequest(from_block=1)
+    sock.sendall(PREFACE[:24] + settings + _frame(1, 4, 1, head)
+                 + _frame(0, 1, 1, b"\x00" + len(message).to_bytes(4, "big") + message))
+    sock.settimeout(SETTLE)
+    sock.recv(65536)  # the server's SETTINGS: acknowledged, as HTTP/2 asks
+    sock.sendall(_frame(4, 1, 0, b""))
+    return sock
+
+
+def test_a_subscriber_that_reads_nothing_gives_its_place_back(core, counter_code, key,
+                                                                monkeypatch):
+    """A subscription's message that waits for its client past WRITE_TIMEOUT ends it: its
+    place is free again for others, the connection's other calls go on."""
+    monkeypatch.setattr(node_grpc, "WRITE_TIMEOUT", 0.5)
+    deploy = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
+                         gas_limit=10_000_000, expiry=int(time.time()) + 3600,
+                         code=counter_code, label="counter")
+    core.send_transaction(sign_single(deploy, key.secret_key, key.public_key),
+                          now=time.time())
+
+    async def scenario():
+        feed = CommitFeed(max_subscriptions=1)
+        server, port, _ = await serve_grpc(core, feed, Endpoint("127.0.0.1", 0),
+                                           max_body=1 << 20)
+        try:
+            sock = await asyncio.to_thread(stalled_subscriber, port)
+            held = []
+            deadline = time.monotonic() + SETTLE
+            while not feed._waiters:  # it took the one place...
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+            held.append(len(feed._waiters))
+            while feed._waiters:  # ...and gives it back, its client still connected
+                assert time.monotonic() < deadline, "the stalled subscription kept its place"
+                await asyncio.sleep(0.01)
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+                stream = chain_pb2_grpc.ChainStub(ch).SubscribeBlocks(
+                    chain.SubscribeBlocksRequest(from_block=1), timeout=SETTLE)
+                first = await stream.read()
+                stream.cancel()
+            sock.close()
+            return held, first.height
+        finally:
+            await stop_grpc(server, feed)
+
+    held, height = asyncio.run(scenario())
+    assert held == [1] and height == 1

@@ -74,6 +74,12 @@ def register(app: typer.Typer) -> None:
         max_connections: Annotated[int, typer.Option(
             "--max-connections", envvar=c.ENV_MAX_CONNECTIONS, min=1,
             help="HTTP/1.1 connections open at once.")] = c.HttpLimits.max_connections,
+        handshakes: Annotated[int, typer.Option(
+            "--handshakes-per-address", envvar=c.ENV_HANDSHAKES, min=1, metavar="N",
+            help="QUIC handshakes a second one address (an IPv6 /64) may start, in bursts "
+                 "of twice as many; past it a client goes through a Retry first (raise it "
+                 "when many clients share one address).")
+        ] = int(c.HandshakeLimits.per_address_rate),
         state_history: Annotated[bool, typer.Option(
             "--state-history/--no-state-history", envvar=c.ENV_STATE_HISTORY,
             help="Keep the state after every block, so proofs (and forks) can ask for a "
@@ -96,6 +102,7 @@ def register(app: typer.Typer) -> None:
         import json
 
         from ..node.config import Endpoint, HttpLimits, NodeConfig
+        from ..node.handshakes import HandshakeLimits
         from ..node.pool import PoolLimits
         from ..node.service import run_node
 
@@ -130,6 +137,8 @@ def register(app: typer.Typer) -> None:
             log_file=log_file,
             pool=PoolLimits(workers=workers, queue=queue),
             http_limits=HttpLimits(max_connections=max_connections),
+            handshakes=HandshakeLimits(per_address_rate=handshakes,
+                                       per_address_burst=2 * handshakes),
         )
 
         def ready(bound: dict) -> None:

@@ -12,6 +12,7 @@ from ..config.defaults import SANDBOX_CHAIN_ID
 from ..exceptions import ConfigError, UsageError
 from ..fsutil import write_atomically
 from ..rpc.limits import Limits
+from .handshakes import HandshakeLimits
 from .pool import PoolLimits
 
 DEFAULT_HTTP = "127.0.0.1:8545"
@@ -36,6 +37,7 @@ ENV_CHECKPOINT_MS = "GHOST_NODE_CHECKPOINT_MS"
 ENV_LOG_FILE = "GHOST_NODE_LOG_FILE"
 ENV_STORE = "GHOST_NODE_STORE"
 ENV_MAX_CONNECTIONS = "GHOST_NODE_MAX_CONNECTIONS"
+ENV_HANDSHAKES = "GHOST_NODE_HANDSHAKES_PER_ADDRESS"
 ENV_WORKERS = "GHOST_NODE_WORKERS"
 ENV_QUEUE = "GHOST_NODE_QUEUE"
 ENV_STATE_HISTORY = "GHOST_NODE_STATE_HISTORY"
@@ -88,6 +90,7 @@ class NodeConfig:
     limits: Limits = Limits()
     pool: PoolLimits = PoolLimits()  # executions: workers at once and waiting
     http_limits: HttpLimits = HttpLimits()
+    handshakes: HandshakeLimits = HandshakeLimits()  # QUIC: node/handshakes.py
     #: `--fork`: serve a fork (chain/fork.py) of this node network (a NetworkConfig)
     #: at `fork_height` instead of a chain of its own
     fork: Any = None

@@ -16,7 +16,6 @@ own budgets; a spoofed flood can at most send a victim's clients through a Retry
 from __future__ import annotations
 
 import enum
-import ipaddress
 from dataclasses import dataclass
 
 
@@ -55,6 +54,8 @@ def address_key(host: str) -> str:
     an IPv6 address's /64."""
     if ":" not in host:  # IPv4, as the socket gives it: no parse on a flood's path
         return host
+    import ipaddress  # only here: node/config.py (read by the CLI) imports this module
+
     try:
         ip = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:

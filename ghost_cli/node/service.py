@@ -201,12 +201,13 @@ class NodeService:
 
     async def _start_quic(self, ep: Endpoint):
         try:
-            from .quic import serve_quic
+            from .quic import QuicLimits, serve_quic
             from .tls import ensure_dev_tls
         except ImportError as exc:
             raise ConfigError(f"QUIC is unavailable in this install: {exc}") from exc
         self._tls = ensure_dev_tls(self.config.data_dir, (ep.host,))
         return await serve_quic(self._handle_async, host=ep.host, port=ep.port, tls=self._tls,
+                                limits=QuicLimits(handshakes=self.config.handshakes),
                                 observer=self.metrics, max_body=self.dispatcher.max_body,
                                 dns=self._dns_async, log=self.log, answers=self.dispatcher)
 

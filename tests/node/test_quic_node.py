@@ -209,3 +209,25 @@ def test_the_pooled_connection_is_replaced_after_a_node_restart(tmp_path, counte
     with pytest.raises(NodeUnavailableError, match="cannot reach the node"):
         with SyncGhostClient(f"quic://{quic}", ca=node.bound["ca"]) as client:
             client.health()
+
+
+def test_handshakes_past_an_addresses_budget_go_through_a_retry(tmp_path):
+    """`--handshakes-per-address 1`: two new connections at once (the burst), then a
+    third proves its address with a Retry's token first; all three are answered."""
+    node = start_node(tmp_path / "data", "--handshakes-per-address", "1")
+    try:
+        async def three():
+            answers = []
+            for _ in range(3):
+                async with GhostClient(f"quic://{node.bound['quic']}",
+                                       ca=node.bound["ca"]) as client:
+                    answers.append((await client.health())["ok"])
+            return answers
+
+        assert asyncio.run(three()) == [True] * 3
+        text = httpx.get(f"http://{node.bound['http']}/metrics").text
+        counts = dict(re.findall(r'^ghost_quic_handshakes_total\{outcome="(\w+)"\} (\S+)$',
+                                 text, re.M))
+    finally:
+        node.stop()
+    assert counts == {"started": "3.0", "retry": "1.0"}

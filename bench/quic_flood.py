@@ -1,6 +1,6 @@
 """A flood of QUIC Initial packets against a ghost node, and what it does to everyone else.
 
-    python bench/quic_flood.py [--initials 5000] [--rounds 3] [--probes 40]
+    python bench/quic_flood.py [--initials 5000] [--rounds 3] [--probes 40] [--source CHECKOUT]
 
 A stranger can start a QUIC handshake with one 1,200-byte UDP packet; the node's answer
 (a TLS handshake) costs it far more. This bench starts a real `ghost node start` with
@@ -15,7 +15,8 @@ It prints each kind's median and worst probe and their ratios (flood / quiet), t
 node's CPU time during the round (all threads), and the node's
 `ghost_quic_handshakes_total` counts: how many Initials became handshakes, got a Retry,
 or were dropped. The Initials are built before the clock starts (aioquic's client, one
-connection each).
+connection each). `--source CHECKOUT` runs the node from another checkout's ghost_cli
+(the code before a change, say).
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def main() -> None:
     parser.add_argument("--initials", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--probes", type=int, default=40)
+    parser.add_argument("--source", type=Path, help="run the node from this checkout")
     parser.add_argument("--send", nargs=2, help=argparse.SUPPRESS)  # the flood's process
     args = parser.parse_args()
     if args.send:
@@ -104,7 +106,7 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory() as tmp:
-        proc, bound = start_node(Path(tmp) / "node")
+        proc, bound = start_node(Path(tmp) / "node", args.source)
         try:
             host, port = bound["quic"].rsplit(":", 1)
             health = f"http://{bound['http']}/health"

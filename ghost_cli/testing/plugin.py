@@ -15,9 +15,33 @@ wasm and on ZVM, and fails when the two runs differ in results, reverts or event
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
+
+#: Packages whose asserts pytest would rewrite, only because each ships a pytest plugin:
+#: ghost_cli, and hypothesis and anyio, which it loads (see `_leave_unrewritten`).
+UNREWRITTEN = ("ghost_cli", "hypothesis", "anyio")
+
+
+def _leave_unrewritten(packages: tuple[str, ...] = UNREWRITTEN) -> None:
+    """pytest rewrites the asserts of every module of a distribution with a `pytest11`
+    entry point, a package at a time. None of these modules is a test, and a rewritten
+    module is cached apart from the ordinary bytecode: where that cache cannot be
+    written (PYTHONDONTWRITEBYTECODE, a read-only install) each run parsed and compiled
+    the 170-odd modules a sandbox test imports again, about 0.7 s. The project's own
+    tests and conftest files are rewritten as ever. (pytest keeps no public way to
+    unmark a package: without these attributes, nothing changes.)"""
+    for finder in sys.meta_path:
+        marked = getattr(finder, "_must_rewrite", None)
+        cache = getattr(finder, "_marked_for_rewrite_cache", None)
+        if isinstance(marked, set) and isinstance(cache, dict):
+            marked.difference_update(packages)
+            cache.clear()
+
+
+_leave_unrewritten()  # at import: before the plugin's own imports of ghost_cli's modules
 
 RECORDS = pytest.StashKey[list]()
 CHECK = pytest.StashKey[tuple]()

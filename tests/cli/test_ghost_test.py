@@ -204,3 +204,34 @@ def run_ghost_pytest(project, env: dict):
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            "tests/test_mode.py"], cwd=project, capture_output=True,
                           text=True, env={**os.environ, **env}, timeout=600)
+
+
+REWRITING = '''
+import sys
+
+def loader(name):
+    return type(sys.modules[name].__loader__).__name__
+
+def test_only_the_projects_tests_are_rewritten(deploy, fuzz):
+    deploy("counter")  # the sandbox, the engines and hypothesis are imported by now
+    import hypothesis.strategies  # noqa: F401
+    for name in ("ghost_cli.chain.sandbox", "ghost_cli.vm.wasm.engine",
+                 "hypothesis.strategies"):
+        assert loader(name) != "AssertionRewritingHook", name
+    assert loader(__name__) == "AssertionRewritingHook"
+
+def test_a_failed_assert_still_shows_its_values(deploy):
+    got = deploy("counter").get()
+    assert got == 5
+'''
+
+
+def test_asserts_are_rewritten_in_tests_not_in_ghost_or_its_plugins(project, run_ghost):
+    """pytest rewrites every module of a package with a pytest plugin; the plugin takes
+    ghost_cli, hypothesis and anyio out of that, and the project's tests keep pytest's
+    assertion messages."""
+    (project / "tests" / "test_rewriting.py").write_text(REWRITING)
+    result = run_ghost("test", "tests/test_rewriting.py", cwd=project)
+    assert result.code == 10, result.stdout + result.stderr
+    assert "1 failed, 1 passed" in result.stdout
+    assert "assert 0 == 5" in result.stdout

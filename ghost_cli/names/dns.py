@@ -65,9 +65,11 @@ def answer(wire: bytes, lookup: Lookup) -> bytes:
     if query.edns > 0:  # RFC 6891 6.1.3: EDNS version 0 is all this responder speaks
         response.set_rcode(dns.rcode.BADVERS)
         return response.to_wire()
+    # The opcode first: another opcode's message need not have one question (a DSO or
+    # NOTIFY without one is still NOTIMP, RFC 8490 5.1), so its count is no format error.
     if query.opcode() != dns.opcode.QUERY or len(query.question) != 1:
-        response.set_rcode(dns.rcode.FORMERR if len(query.question) != 1
-                           else dns.rcode.NOTIMP)
+        response.set_rcode(dns.rcode.NOTIMP if query.opcode() != dns.opcode.QUERY
+                           else dns.rcode.FORMERR)
         return response.to_wire()
     question = query.question[0]
     zone = dns.name.from_text(ZONE)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import dns.message
+import dns.opcode
 import dns.rcode
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
@@ -43,6 +44,22 @@ def test_a_response_sent_as_a_query_is_formerr_not_a_node_failure():
     reply.id = 0x4242
     formerr = answer(reply.to_wire(), lookup)
     assert formerr[:2] == b"\x42\x42" and formerr[3] & 0xF == dns.rcode.FORMERR
+
+
+def test_another_opcode_is_notimp_whatever_its_question_count():
+    """An opcode other than QUERY is NOTIMP (docs/names.md), also with no question or two:
+    DSO messages have none (RFC 8490 5.1), and their count is no format error."""
+    import struct
+
+    for opcode in (dns.opcode.NOTIFY, dns.opcode.STATUS, 6):
+        for count in (0, 1, 2):
+            q = b"\x07counter\x05ghost\x00" + struct.pack(">HH", 16, 1)
+            wire = struct.pack(">HHHHHH", 0x4242, opcode << 11, count, 0, 0, 0) + q * count
+            r = dns.message.from_wire(answer(wire, lookup))
+            assert (r.id, r.rcode(), r.opcode()) == (0x4242, dns.rcode.NOTIMP, opcode)
+    two = dns.message.make_query("counter.ghost.", "TXT")
+    two.question.append(two.question[0])
+    assert dns.message.from_wire(answer(two.to_wire(), lookup)).rcode() == dns.rcode.FORMERR
 
 
 class Pair:

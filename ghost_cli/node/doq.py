@@ -135,8 +135,19 @@ class DoqStreams:
         kept no longer, so the set holds only streams QUIC still counts against the
         client's stream credit."""
         stream = self._streams.pop(sid, None)
-        if not (ended or (stream is not None and stream.ended)):
+        if stream is not None:
+            ended = ended or stream.ended
+        else:  # never seen, or answered and ended (STOP_SENDING after the answer left)
+            ended = ended or self._client_done(sid)
+        if not ended:
             self._ignored.add(sid)
+
+    def _client_done(self, sid: int) -> bool:
+        """QUIC's word on whether the client can still send on `sid`, for an id this layer
+        no longer holds (aioquic has no public call for it): no stream, or its receiving
+        side finished."""
+        stream = self.quic._streams.get(sid)
+        return stream is None or stream.receiver.is_finished
 
     def _refuse(self, sid: int, ended: bool) -> None:
         self.refused += 1

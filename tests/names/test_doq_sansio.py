@@ -265,3 +265,35 @@ def test_a_dns_answer_that_is_no_dns_message_is_an_answer_lost():
 
     with pytest.raises(AnswerLostError, match="is not a DNS message"):
         parse_response("counter", b"\x00\x01garbage")
+
+
+def test_stop_sending_after_the_answer_leaves_nothing_behind(tmp_path):
+    """A client that gives up on a query it has ended (a timeout) while its answer is on
+    the way sends STOP_SENDING on a stream this layer is done with: no id is kept for it,
+    so a long connection of such queries holds no memory of them. One not yet begun is
+    still ignored until it ends."""
+    p = Pair(tmp_path)
+    q = framed(make_query("counter"))
+    for _ in range(5):
+        sid = p.client.get_next_available_stream_id()
+        p.client.send_stream_data(sid, q, end_stream=True)
+        for data, _ in p.client.datagrams_to_send(now=p.now):
+            p.server.receive_datagram(data, ("127.0.0.1", 5000), now=p.now)
+        while (event := p.server.next_event()) is not None:
+            for query in p.doq.receive(event):
+                p.doq.respond(query.stream_id, answer(query.wire, lookup))
+        p.server.datagrams_to_send(now=p.now)  # the answer is lost on its way
+        p.client.stop_stream(sid, 0)
+        p.pump()
+    assert p.doq._ignored == set() and p.doq._streams == {}
+
+    early = p.client.get_next_available_stream_id()
+    p.client.send_stream_data(early, b"")  # opened, no byte of its query sent yet
+    p.client.stop_stream(early, 0)
+    p.pump()
+    assert p.doq._ignored == {early}
+    p.client.send_stream_data(early, q, end_stream=True)
+    p.pump()
+    assert p.reply(early) == b"" and p.doq._ignored == set() and p.doq.pending == 0
+    ok = p.send(q)
+    assert parse_response("counter", p.reply(ok)[2:]) == RECORD

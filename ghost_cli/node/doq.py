@@ -6,7 +6,8 @@ one query: a 2-byte length, then the DNS message; the answer goes back the same 
 the stream is closed. What breaks the framing costs the connection, never the node:
 
 - a second message (or any byte past the first) on a stream, a truncated message, or
-  data on a unidirectional stream: the connection is closed with DOQ_PROTOCOL_ERROR;
+  data on a unidirectional stream: the connection is closed with DOQ_PROTOCOL_ERROR
+  (as for a query with edns-tcp-keepalive, which the adapter hears of from names/dns.py);
 - a query longer than `max_query`: the stream alone is reset with DOQ_EXCESSIVE_LOAD;
 - more than `max_streams` queries awaiting answers: the new stream is reset likewise.
 
@@ -93,6 +94,12 @@ class DoqStreams:
             del self._streams[stream_id]
         else:
             stream.answered = True
+
+    def violation(self, reason: str) -> None:
+        """A query whose content breaks DoQ (names/dns.py says which): close as for a
+        framing error."""
+        if not self.closed:
+            self._protocol_error(reason)
 
     def _data(self, ev: StreamDataReceived) -> Query | None:
         sid = ev.stream_id

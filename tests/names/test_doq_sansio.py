@@ -242,6 +242,21 @@ def test_an_edns_version_above_zero_is_badvers():
     assert ok.rcode() == dns.rcode.NOERROR and ok.answer
 
 
+def test_edns_tcp_keepalive_is_a_doq_protocol_error_not_an_answer():
+    import dns.edns
+    import pytest
+
+    from ghost_cli.exceptions import DoqProtocolError
+
+    q = dns.message.make_query("counter.ghost.", "TXT", use_edns=0, options=[
+        dns.edns.GenericOption(dns.edns.OptionType.KEEPALIVE, b"\x00\x10")])
+    with pytest.raises(DoqProtocolError, match="edns-tcp-keepalive"):
+        answer(q.to_wire(), lookup)
+    cookie = dns.message.make_query("counter.ghost.", "TXT", use_edns=0, options=[
+        dns.edns.GenericOption(dns.edns.OptionType.COOKIE, b"c" * 8)])
+    assert parse_response("counter", answer(cookie.to_wire(), lookup)) == RECORD
+
+
 def test_a_query_finished_after_stop_sending_is_not_answered(tmp_path):
     """STOP_SENDING says the client wants no answer: the rest of its query is dropped,
     not run and answered on a stream QUIC has already reset (which raised)."""

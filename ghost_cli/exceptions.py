@@ -119,6 +119,12 @@ class RequestTooLargeError(RequestError):
     code = "too_large"
 
 
+class DoqProtocolError(RequestError):
+    """A DNS-over-QUIC query that breaks RFC 9250 itself, not only DNS: the node closes its
+    connection with DOQ_PROTOCOL_ERROR instead of answering (docs/names.md). Never a
+    JSON-RPC answer, so it keeps its parent's code."""
+
+
 class ConfigError(GhostError):
     exit_code = 3
     code = "config"

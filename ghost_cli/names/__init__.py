@@ -19,7 +19,7 @@ from ..exceptions import ArgumentError
 ZONE = "ghost"
 #: Well-known, and not derivable from any (sender, nonce): nobody can deploy over it.
 REGISTRY_ADDRESS = bytes(18) + b"\x01\x00"
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,19 @@ def is_ghost_name(ref: str) -> bool:
     return ref.lower().rstrip(".").endswith("." + ZONE)
 
 
+def is_label(text: str) -> bool:
+    """`text` is a name the registry can hold: one lowercase LDH label, nothing more.
+    fullmatch, as `$` would also match before a final newline."""
+    return _LABEL.fullmatch(text) is not None
+
+
 def label_of(name: str) -> str:
     """The registry's key for `name` ("counter", "counter.ghost" or "counter.ghost.");
     ArgumentError unless it is one lowercase LDH label, as the contract requires."""
     label = name[:-1] if name.endswith(".") else name
     if label.endswith("." + ZONE):
         label = label[: -len(ZONE) - 1]
-    if not _LABEL.match(label):
+    if not is_label(label):
         raise ArgumentError(f"{name!r} is not a valid name: one label of a-z, 0-9 and '-' "
                             "(1-63 characters, no leading or trailing '-'), then .ghost")
     return label

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..exceptions import AnswerLostError, ArgumentError, NotFoundError
+from ..exceptions import AnswerLostError, ArgumentError, DoqProtocolError, NotFoundError
 from . import ZONE, NameRecord, label_of
 
 #: The node's lookup: a label in, its record or None out (may raise; that is SERVFAIL).
@@ -41,7 +41,9 @@ def servfail(wire: bytes) -> bytes:
 
 
 def answer(wire: bytes, lookup: Lookup) -> bytes:
-    """The response to one DNS query message `wire`."""
+    """The response to one DNS query message `wire`, received over DoQ; DoqProtocolError
+    for a query that DoQ forbids outright."""
+    import dns.edns
     import dns.exception
     import dns.flags
     import dns.message
@@ -61,13 +63,18 @@ def answer(wire: bytes, lookup: Lookup) -> bytes:
         response = dns.message.make_response(query)
     except (dns.exception.DNSException, ValueError):
         return _bare_error(wire, dns.rcode.FORMERR)
+    if any(opt.otype == dns.edns.OptionType.KEEPALIVE for opt in query.options):
+        # RFC 9250 5.5.2: a server MUST close the connection on it, not answer.
+        raise DoqProtocolError("edns-tcp-keepalive is not allowed on DoQ")
     response.flags &= ~dns.flags.RA  # authoritative only: no recursion offered
     if query.edns > 0:  # RFC 6891 6.1.3: EDNS version 0 is all this responder speaks
         response.set_rcode(dns.rcode.BADVERS)
         return response.to_wire()
+    # The opcode first: another opcode's message need not have one question (a DSO or
+    # NOTIFY without one is still NOTIMP, RFC 8490 5.1), so its count is no format error.
     if query.opcode() != dns.opcode.QUERY or len(query.question) != 1:
-        response.set_rcode(dns.rcode.FORMERR if len(query.question) != 1
-                           else dns.rcode.NOTIMP)
+        response.set_rcode(dns.rcode.NOTIMP if query.opcode() != dns.opcode.QUERY
+                           else dns.rcode.FORMERR)
         return response.to_wire()
     question = query.question[0]
     zone = dns.name.from_text(ZONE)

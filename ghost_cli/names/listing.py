@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..exceptions import GhostError, NodeUnavailableError
-from . import REGISTRY_ADDRESS, NameRecord, label_of
+from . import REGISTRY_ADDRESS, NameRecord, is_label
 
 #: The most events one `ghost_getEvents` request may ask for (docs/rpc.md).
 PAGE = 1000
@@ -68,6 +68,8 @@ def _entry(data: bytes) -> NameRecord:
     n = int.from_bytes(data[:4], "little")
     if len(data) != 4 + n + 40:
         raise ValueError(f"an entry of {len(data)} bytes for a {n}-byte name")
-    label = label_of(data[4:4 + n].decode())
+    label = data[4:4 + n].decode()
+    if not is_label(label):  # as stored: "x.ghost" is no label the registry can hold
+        raise ValueError(f"{label!r} is not a name the registry can hold")
     return NameRecord(label, owner=data[4 + n:24 + n], target=data[24 + n:44 + n],
                       code_hash=None)

@@ -6,7 +6,8 @@ one query: a 2-byte length, then the DNS message; the answer goes back the same 
 the stream is closed. What breaks the framing costs the connection, never the node:
 
 - a second message (or any byte past the first) on a stream, a truncated message, or
-  data on a unidirectional stream: the connection is closed with DOQ_PROTOCOL_ERROR;
+  data on a unidirectional stream: the connection is closed with DOQ_PROTOCOL_ERROR
+  (as for a query with edns-tcp-keepalive, which the adapter hears of from names/dns.py);
 - a query longer than `max_query`: the stream alone is reset with DOQ_EXCESSIVE_LOAD;
 - more than `max_streams` queries awaiting answers: the new stream is reset likewise.
 
@@ -94,6 +95,12 @@ class DoqStreams:
         else:
             stream.answered = True
 
+    def violation(self, reason: str) -> None:
+        """A query whose content breaks DoQ (names/dns.py says which): close as for a
+        framing error."""
+        if not self.closed:
+            self._protocol_error(reason)
+
     def _data(self, ev: StreamDataReceived) -> Query | None:
         sid = ev.stream_id
         if sid in self._ignored:
@@ -135,8 +142,19 @@ class DoqStreams:
         kept no longer, so the set holds only streams QUIC still counts against the
         client's stream credit."""
         stream = self._streams.pop(sid, None)
-        if not (ended or (stream is not None and stream.ended)):
+        if stream is not None:
+            ended = ended or stream.ended
+        else:  # never seen, or answered and ended (STOP_SENDING after the answer left)
+            ended = ended or self._client_done(sid)
+        if not ended:
             self._ignored.add(sid)
+
+    def _client_done(self, sid: int) -> bool:
+        """QUIC's word on whether the client can still send on `sid`, for an id this layer
+        no longer holds (aioquic has no public call for it): no stream, or its receiving
+        side finished."""
+        stream = self.quic._streams.get(sid)
+        return stream is None or stream.receiver.is_finished
 
     def _refuse(self, sid: int, ended: bool) -> None:
         self.refused += 1

@@ -52,7 +52,7 @@ from aioquic.quic.packet import QuicErrorCode, QuicPacketType, pull_quic_header
 from aioquic.quic.retry import QuicRetryTokenHandler
 
 from .. import datagrams
-from ..exceptions import ConfigError, GhostError, NodeUnavailableError
+from ..exceptions import ConfigError, DoqProtocolError, GhostError, NodeUnavailableError
 from ..rpc.dispatcher import Limits as RpcLimits
 from .doq import ALPN as DOQ_ALPN
 from .doq import DoqStreams, Query
@@ -736,6 +736,9 @@ class _H3Protocol(QuicConnectionProtocol):
     async def _answer(self, query: Query) -> None:
         try:
             wire = await self._server.dns(query.wire, self._peer)
+        except DoqProtocolError as exc:  # the client broke DoQ: its connection ends
+            self._deliver(self._doq.violation, exc.message)
+            return
         except Exception:  # names/dns.answer turns every failure into an rcode: a bug
             log.exception("DoQ handler failed")
             from ..names.dns import servfail

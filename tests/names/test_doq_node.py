@@ -88,6 +88,20 @@ def test_two_queries_on_one_stream_close_the_connection_not_the_node(registered)
     assert ask(node, "counter.ghost.").rcode() == dns.rcode.NOERROR  # still serving
 
 
+def test_a_query_with_edns_tcp_keepalive_closes_the_connection(registered):
+    """RFC 9250 5.5.2: edns-tcp-keepalive has no place on DoQ, and a server MUST close the
+    connection with DOQ_PROTOCOL_ERROR rather than answer the query."""
+    node = registered[0]
+    q = dns.message.make_query("counter.ghost.", "TXT", use_edns=0, options=[
+        dns.edns.GenericOption(dns.edns.OptionType.KEEPALIVE, b"")])
+    with pytest.raises(GONE):
+        _raw(node, [q.to_wire()])
+    assert ask(node, "counter.ghost.").rcode() == dns.rcode.NOERROR  # still serving
+    closes = [e for e in node.log() if e.get("event") == "connection"
+              and e.get("reason") == "edns-tcp-keepalive is not allowed on DoQ"]
+    assert closes and not [e for e in node.log() if e.get("event") == "library_error"]
+
+
 def test_oversized_query_is_refused_and_the_node_stays_up(registered):
     node = registered[0]
     q = dns.message.make_query("counter.ghost.", "TXT")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import dns.message
+import dns.opcode
 import dns.rcode
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
@@ -43,6 +44,22 @@ def test_a_response_sent_as_a_query_is_formerr_not_a_node_failure():
     reply.id = 0x4242
     formerr = answer(reply.to_wire(), lookup)
     assert formerr[:2] == b"\x42\x42" and formerr[3] & 0xF == dns.rcode.FORMERR
+
+
+def test_another_opcode_is_notimp_whatever_its_question_count():
+    """An opcode other than QUERY is NOTIMP (docs/names.md), also with no question or two:
+    DSO messages have none (RFC 8490 5.1), and their count is no format error."""
+    import struct
+
+    for opcode in (dns.opcode.NOTIFY, dns.opcode.STATUS, 6):
+        for count in (0, 1, 2):
+            q = b"\x07counter\x05ghost\x00" + struct.pack(">HH", 16, 1)
+            wire = struct.pack(">HHHHHH", 0x4242, opcode << 11, count, 0, 0, 0) + q * count
+            r = dns.message.from_wire(answer(wire, lookup))
+            assert (r.id, r.rcode(), r.opcode()) == (0x4242, dns.rcode.NOTIMP, opcode)
+    two = dns.message.make_query("counter.ghost.", "TXT")
+    two.question.append(two.question[0])
+    assert dns.message.from_wire(answer(two.to_wire(), lookup)).rcode() == dns.rcode.FORMERR
 
 
 class Pair:
@@ -225,6 +242,21 @@ def test_an_edns_version_above_zero_is_badvers():
     assert ok.rcode() == dns.rcode.NOERROR and ok.answer
 
 
+def test_edns_tcp_keepalive_is_a_doq_protocol_error_not_an_answer():
+    import dns.edns
+    import pytest
+
+    from ghost_cli.exceptions import DoqProtocolError
+
+    q = dns.message.make_query("counter.ghost.", "TXT", use_edns=0, options=[
+        dns.edns.GenericOption(dns.edns.OptionType.KEEPALIVE, b"\x00\x10")])
+    with pytest.raises(DoqProtocolError, match="edns-tcp-keepalive"):
+        answer(q.to_wire(), lookup)
+    cookie = dns.message.make_query("counter.ghost.", "TXT", use_edns=0, options=[
+        dns.edns.GenericOption(dns.edns.OptionType.COOKIE, b"c" * 8)])
+    assert parse_response("counter", answer(cookie.to_wire(), lookup)) == RECORD
+
+
 def test_a_query_finished_after_stop_sending_is_not_answered(tmp_path):
     """STOP_SENDING says the client wants no answer: the rest of its query is dropped,
     not run and answered on a stream QUIC has already reset (which raised)."""
@@ -248,3 +280,35 @@ def test_a_dns_answer_that_is_no_dns_message_is_an_answer_lost():
 
     with pytest.raises(AnswerLostError, match="is not a DNS message"):
         parse_response("counter", b"\x00\x01garbage")
+
+
+def test_stop_sending_after_the_answer_leaves_nothing_behind(tmp_path):
+    """A client that gives up on a query it has ended (a timeout) while its answer is on
+    the way sends STOP_SENDING on a stream this layer is done with: no id is kept for it,
+    so a long connection of such queries holds no memory of them. One not yet begun is
+    still ignored until it ends."""
+    p = Pair(tmp_path)
+    q = framed(make_query("counter"))
+    for _ in range(5):
+        sid = p.client.get_next_available_stream_id()
+        p.client.send_stream_data(sid, q, end_stream=True)
+        for data, _ in p.client.datagrams_to_send(now=p.now):
+            p.server.receive_datagram(data, ("127.0.0.1", 5000), now=p.now)
+        while (event := p.server.next_event()) is not None:
+            for query in p.doq.receive(event):
+                p.doq.respond(query.stream_id, answer(query.wire, lookup))
+        p.server.datagrams_to_send(now=p.now)  # the answer is lost on its way
+        p.client.stop_stream(sid, 0)
+        p.pump()
+    assert p.doq._ignored == set() and p.doq._streams == {}
+
+    early = p.client.get_next_available_stream_id()
+    p.client.send_stream_data(early, b"")  # opened, no byte of its query sent yet
+    p.client.stop_stream(early, 0)
+    p.pump()
+    assert p.doq._ignored == {early}
+    p.client.send_stream_data(early, q, end_stream=True)
+    p.pump()
+    assert p.reply(early) == b"" and p.doq._ignored == set() and p.doq.pending == 0
+    ok = p.send(q)
+    assert parse_response("counter", p.reply(ok)[2:]) == RECORD

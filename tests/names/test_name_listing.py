@@ -63,6 +63,8 @@ def _tampered(rpc: Rpc, change):
     lambda e: {**e, "data": e["data"] + "00"},  # a byte past the entry
     lambda e: {**e, "data": "0x02000000ffff" + "00" * 40},  # a name that is not UTF-8
     lambda e: {**e, "data": "0x03000000" + b"\x1b[2".hex() + "00" * 40},  # nor a label
+    lambda e: {**e, "data": "0x08000000" + b"n0.ghost".hex() + "00" * 40},  # a whole name
+    lambda e: {**e, "data": "0x03000000" + b"n0\n".hex() + "00" * 40},
     lambda e: {k: v for k, v in e.items() if k != "tx_hash"},
     lambda e: {**e, "block_height": "1"},
     lambda e: {**e, "tx_hash": ["not", "hashable"]},

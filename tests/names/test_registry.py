@@ -80,7 +80,8 @@ def test_register_update_transfer_by_owner_only(core, keys):
     assert last == (7).to_bytes(4, "little") + b"counter" + bob.address + REGISTRY_ADDRESS
 
 
-@pytest.mark.parametrize("bad", ["", "Counter", "-x", "x-", "a.b", "a_b", "x" * 64, "é"])
+@pytest.mark.parametrize("bad", ["", "Counter", "-x", "x-", "a.b", "a_b", "x" * 64, "é",
+                                 "counter\n"])
 def test_the_contract_refuses_invalid_names(core, keys, bad):
     with pytest.raises(RevertError, match="InvalidName"):
         call(core, keys[0], "register", bad, b"\x01" * 20)

@@ -235,6 +235,13 @@ def build_contract(
         payload = json.dumps(metadata, sort_keys=True, separators=(",", ":")).encode("utf-8")
         final = add_custom_section(code, METADATA_SECTION, payload)
 
+    if key is not None and _key(project, contract, target, optimize, stack,
+                                zig_identity) != key:
+        # Edited while it was built: the artifact may hold either version, so it gets no
+        # stamp (a stamp under the old key would serve it once the edit is undone).
+        key = None
+        warnings += (f"{contract.name}: its sources changed while it was built; build "
+                     "again to be sure the artifact is of the sources now on disk",)
     path = project.out_dir / f"{contract.name}{d.ARTIFACT_SUFFIX[target]}"
     say(f"writing {_rel(path, project.root)}")
     _write_atomically(path, final)

@@ -465,7 +465,8 @@ def has_panic_handler(sdk: Path) -> bool:
     """Whether the project's SDK declares `ghost.panic` (SDKs copied by `ghost new` before
     it existed do not; their contracts trap without a message)."""
     try:
-        return "pub const panic = struct" in sdk.read_text(encoding="utf-8")
+        # bytes: an SDK that is not UTF-8 is for Zig to report, with its line
+        return b"pub const panic = struct" in sdk.read_bytes()
     except OSError:
         return False
 
@@ -475,7 +476,7 @@ def _root_file(project: Project, contract: ContractConfig, sdk: Path) -> Path:
     path = project.root / d.ZIG_CACHE_DIR / contract.name / "ghost-root.zig"
     source = _ROOT_SOURCE if has_panic_handler(sdk) else _OLD_SDK_ROOT
     try:
-        if not path.is_file() or path.read_text() != source:
+        if not path.is_file() or path.read_bytes() != source.encode():
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(path, source.encode())
     except OSError as exc:

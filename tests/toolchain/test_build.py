@@ -71,6 +71,20 @@ def test_rebuild_is_identical(built_counter) -> None:
     assert again.path.read_bytes() == built_counter.code
 
 
+def test_bytes_that_are_not_utf8_in_the_sdk_or_generated_root(built_counter,
+                                                             tmp_path: Path) -> None:
+    """Zig takes any bytes in a comment; ghost's own look at the SDK (for its panic
+    handler) and at the generated root must not stop the build with a traceback."""
+    root = tmp_path / "p"
+    shutil.copytree(built_counter.project.root, root)
+    with open(root / "lib" / "ghost.zig", "ab") as sdk:
+        sdk.write(b"// caf\xe9, in Latin-1\n")
+    (root / ".ghost" / "zig-cache" / "counter" / "ghost-root.zig").write_bytes(b"\xff\n")
+    (r,) = build_project(load_project(root))
+    assert r.warnings == ()  # the panic handler is still found
+    assert r.abi == built_counter.result.abi
+
+
 def test_reproducible_in_another_directory_with_a_cold_cache(
     built_token, tmp_path: Path, monkeypatch
 ) -> None:

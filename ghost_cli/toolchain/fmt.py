@@ -61,7 +61,9 @@ def format_sources(project: Project, paths: list[Path] | None = None, *, check: 
         return FormatResult([], [])
     # relative to the project root where they can be: Zig's diagnostics name them as
     # given, and `ghost build` names sources relative to the root too
-    names = [_rel(p, project.root) for p in files]
+    # ("./-x.zig": Zig would read a name starting with `-` as an option)
+    names = [f"./{n}" if n.startswith("-") else n for n in (_rel(p, project.root)
+                                                              for p in files)]
     run = run_zig(["fmt", *(["--check"] if check else []), *names], cwd=project.root)
     errors = [line for line in run.stderr.splitlines() if _PARSE_ERROR.match(line)]
     if errors:

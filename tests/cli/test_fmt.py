@@ -80,3 +80,14 @@ def test_a_file_zig_fmt_cannot_write_is_no_parse_error(project):
     error = json.loads(result.stdout)["error"]
     assert error["code"] == "toolchain" and error["message"].startswith("zig fmt failed")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_source_whose_name_starts_with_a_dash_is_not_an_option(project, run_ghost):
+    (project / "-draft.zig").write_text(UNFORMATTED)  # at the root: no directory before it
+    dirty = run_ghost("fmt", "--check", "--json", cwd=project)
+    assert dirty.code == 15, dirty.stdout + dirty.stderr
+    assert dirty.json["error"]["details"]["files"] == ["-draft.zig"]
+    fixed = run_ghost("fmt", "--json", cwd=project)
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+    assert fixed.json["changed"] == ["-draft.zig"]
+    assert "pub fn f() u64" in (project / "-draft.zig").read_text()

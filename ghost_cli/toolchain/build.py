@@ -163,7 +163,8 @@ def build_contract(
             f"{contract.source.as_posix()} does not exist"
         )
     sdk = _sdk_file(project)
-    optimize = optimize or project.build.optimize
+    # `-O ""` is a mode nobody has, as `--target ""` is a target: refused, not ignored
+    optimize = project.build.optimize if optimize is None else optimize
     if optimize not in d.OPTIMIZE_MODES:  # ghost.toml's is checked on load: this is -O's
         raise UsageError(
             f"unknown optimize mode {optimize!r}: use one of {', '.join(d.OPTIMIZE_MODES)}")
@@ -330,7 +331,7 @@ def up_to_date(project: Project, names: Iterable[str] | None = None, *,
     results = []
     for contract in contracts:
         built_for = target or contract.target
-        mode = optimize or project.build.optimize
+        mode = project.build.optimize if optimize is None else optimize
         if (built_for not in d.TARGETS or mode not in d.OPTIMIZE_MODES
                 or not (project.root / contract.source).is_file()):
             return None

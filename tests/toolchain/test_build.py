@@ -13,7 +13,13 @@ from toolchain_helpers import CONTRACT_HEAD
 
 from ghost_cli import __version__
 from ghost_cli.config.project import load_project
-from ghost_cli.exceptions import CompileError, ConfigError, NotFoundError, UnknownImportError
+from ghost_cli.exceptions import (
+    CompileError,
+    ConfigError,
+    NotFoundError,
+    UnknownImportError,
+    UsageError,
+)
 from ghost_cli.toolchain.build import build_project, source_files, source_hash
 from ghost_cli.toolchain.zig import zig_version
 from ghost_cli.vm.host_table import BY_NAME, HOST_FUNCTIONS
@@ -305,3 +311,10 @@ def test_an_artifact_above_the_module_limit_is_built_with_a_warning(make_project
         assert r.warnings == (f"probe: the artifact is {r.size:,} bytes, above the "
                               "524,288-byte module limit: a deploy refuses it "
                               "(invalid_module)",)
+
+
+@pytest.mark.parametrize("mode", ["", "Fast"])
+def test_an_empty_optimize_mode_is_refused_like_any_unknown_one(built_counter, mode) -> None:
+    """`ghost build -O ""` is not the project's mode: `--target ""` is refused too."""
+    with pytest.raises(UsageError, match=f"unknown optimize mode '{mode}'"):
+        build_project(built_counter.project, optimize=mode)

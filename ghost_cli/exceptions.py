@@ -386,7 +386,8 @@ EXIT_CODES: dict[int, str] = {
     1: "unexpected error, or output the system refuses (stdout on a full disk)",
     2: "usage: bad options or call arguments",
     3: "configuration: ghost.toml missing or invalid",
-    4: "toolchain: Zig compile error or an import the host does not provide",
+    4: ("toolchain: Zig missing, of another version or failing (a build or format it "
+        "cannot write), a compile error, or an import the host does not provide"),
     5: "invalid module: corrupt, oversized or unlinkable WebAssembly",
     6: "execution failed: revert, out of gas, trap, limit; state unchanged, but a "
        "transaction's nonce is used and a failed receipt recorded",

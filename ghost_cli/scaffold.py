@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.resources
 import keyword
 import re
+import shutil
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
@@ -92,15 +93,47 @@ def new_project(name: str, template: str = DEFAULT_TEMPLATE, dest: Path | None =
         raise UsageError(f"{root} already exists and is not an empty directory")
 
     source = templates_root()
+    created = _topmost_missing(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
         _copy_tree(source / template, root, name, ident)
         sdk = source / SDK_TEMPLATE / SDK_FILE
         (root / DEFAULT_SDK_DIR).mkdir(exist_ok=True)
         (root / DEFAULT_SDK_DIR / SDK_FILE).write_bytes(sdk.read_bytes())
-    except OSError as exc:
-        raise GhostError(f"cannot create the project in {root}: {exc}") from exc
+    except BaseException as exc:
+        # A full disk or Ctrl-C midway would leave half a project (a truncated SDK) that
+        # the next `ghost new` refuses as not empty: take back everything made here.
+        _undo(root, created)
+        if isinstance(exc, OSError):
+            raise GhostError(f"cannot create the project in {root}: {exc}") from exc
+        raise
     return root
+
+
+def _topmost_missing(path: Path) -> Path | None:
+    """The outermost directory of `path` (itself included) that does not exist yet."""
+    missing = None
+    for p in (path, *path.parents):
+        if p.exists():
+            break
+        missing = p
+    return missing
+
+
+def _undo(root: Path, created: Path | None) -> None:
+    """Remove what a failed `new_project` made: the directories it created, or, in a
+    directory that was there (and empty), everything now in it."""
+    if created is not None:
+        shutil.rmtree(created, ignore_errors=True)
+        return
+    try:
+        for item in list(root.iterdir()):
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.unlink(missing_ok=True)
+    except OSError:
+        pass  # the error being raised says more than this one would
 
 
 def _copy_tree(src: Traversable, dst: Path, name: str, ident: str) -> None:

@@ -36,6 +36,7 @@ def from_build(project, name: str, target: str | None = None, *,
     """The ABI in the newest build of contract `name` (the requested target, else any).
     `network_hint`: an unknown name suggests --network (for commands that have it)."""
     from ..config import defaults as d
+    from ..exceptions import InvalidModuleError
     from ..vm.engines import read_module_metadata
 
     if name not in project.contracts:
@@ -46,16 +47,23 @@ def from_build(project, name: str, target: str | None = None, *,
     targets = [target] if target else [project.contracts[name].target,
                                        *(t for t in d.TARGETS
                                          if t != project.contracts[name].target)]
-    paths = [p for t in targets if (p := project.artifact_path(name, t)).is_file()]
-    if not paths:
+    def build(t: str) -> str:
+        return "ghost build" if t == project.contracts[name].target \
+            else f"ghost build --target {t}"
+
+    found = {t: p for t in targets if (p := project.artifact_path(name, t)).is_file()}
+    if not found:
         path = project.artifact_path(name, targets[0])
-        build = "ghost build" if targets[0] == project.contracts[name].target \
-            else f"ghost build --target {targets[0]}"
-        raise NotFoundError(f"{path.relative_to(project.root)} not found: run `{build}` "
-                            "first")
-    path = max(paths, key=lambda p: p.stat().st_mtime)
+        raise NotFoundError(f"{path.relative_to(project.root)} not found: run "
+                            f"`{build(targets[0])}` first")
+    built_for = max(found, key=lambda t: found[t].stat().st_mtime)
+    path = found[built_for]
     where = path.relative_to(project.root).as_posix()
-    meta = read_module_metadata(path.read_bytes()) or {}
+    try:
+        meta = read_module_metadata(path.read_bytes()) or {}
+    except InvalidModuleError as exc:  # a damaged build: say which, and what mends it
+        raise InvalidModuleError(f"{where}: {exc.message}; rebuild it with "
+                                 f"`{build(built_for)}`", **exc.details) from None
     abi, raw = _from_json(meta.get("abi"), where)
     return AbiSource(name, abi, raw, where)
 

@@ -30,7 +30,10 @@ COMMANDS = {
 def run() -> None:
     _fill_closed_streams()
     try:
-        code = _run(sys.argv[1:])
+        try:
+            code = _run(sys.argv[1:])
+        except KeyboardInterrupt:  # outside a command's own handling: the answer to an
+            code = _interrupted(sys.argv[1:])  # unchanged build, imports, the parse
         sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
     except OSError as exc:
         code = _unwritable(exc)
@@ -113,23 +116,36 @@ def _run_app(app, argv: list[str]) -> int:
 
 
 def _parse_failure(exc, argv: list[str]) -> int:
-    import typer
-
-    from ..config.defaults import ENV_JSON, env_flag
     from ..exceptions import UsageError
-    from .output import Output
 
     message = " ".join(exc.format_message().split())
     ctx = getattr(exc, "ctx", None)
     if ctx is not None:
         message += f" (see `{ctx.command_path} --help`)"
+    return _fail(UsageError(message), argv)
+
+
+def _interrupted(argv: list[str]) -> int:
+    from ..exceptions import InterruptedError_
+
+    return _fail(InterruptedError_("interrupted"), argv)
+
+
+def _fail(error, argv: list[str]) -> int:
+    """Report `error` as a command does (one line; JSON too when the command line or
+    GHOST_JSON asks for it) where no command's Output is there to; its exit code."""
+    import typer
+
+    from ..config.defaults import ENV_JSON, env_flag
+    from .output import Output
+
     words = argv[:argv.index("--")] if "--" in argv else argv
     as_json = "--json" in words or env_flag(ENV_JSON)
     try:
-        Output(as_json).fail(UsageError(message))
+        Output(as_json).fail(error)
     except typer.Exit as done:
         return done.exit_code
-    return UsageError.exit_code
+    return error.exit_code
 
 
 def __getattr__(name: str):  # `from ghost_cli.cli.main import app`

@@ -163,7 +163,8 @@ def build_contract(
             f"{contract.source.as_posix()} does not exist"
         )
     sdk = _sdk_file(project)
-    optimize = optimize or project.build.optimize
+    # `-O ""` is a mode nobody has, as `--target ""` is a target: refused, not ignored
+    optimize = project.build.optimize if optimize is None else optimize
     if optimize not in d.OPTIMIZE_MODES:  # ghost.toml's is checked on load: this is -O's
         raise UsageError(
             f"unknown optimize mode {optimize!r}: use one of {', '.join(d.OPTIMIZE_MODES)}")
@@ -235,6 +236,13 @@ def build_contract(
         payload = json.dumps(metadata, sort_keys=True, separators=(",", ":")).encode("utf-8")
         final = add_custom_section(code, METADATA_SECTION, payload)
 
+    if key is not None and _key(project, contract, target, optimize, stack,
+                                zig_identity) != key:
+        # Edited while it was built: the artifact may hold either version, so it gets no
+        # stamp (a stamp under the old key would serve it once the edit is undone).
+        key = None
+        warnings += (f"{contract.name}: its sources changed while it was built; build "
+                     "again to be sure the artifact is of the sources now on disk",)
     path = project.out_dir / f"{contract.name}{d.ARTIFACT_SUFFIX[target]}"
     say(f"writing {_rel(path, project.root)}")
     _write_atomically(path, final)
@@ -323,7 +331,7 @@ def up_to_date(project: Project, names: Iterable[str] | None = None, *,
     results = []
     for contract in contracts:
         built_for = target or contract.target
-        mode = optimize or project.build.optimize
+        mode = project.build.optimize if optimize is None else optimize
         if (built_for not in d.TARGETS or mode not in d.OPTIMIZE_MODES
                 or not (project.root / contract.source).is_file()):
             return None
@@ -458,7 +466,8 @@ def has_panic_handler(sdk: Path) -> bool:
     """Whether the project's SDK declares `ghost.panic` (SDKs copied by `ghost new` before
     it existed do not; their contracts trap without a message)."""
     try:
-        return "pub const panic = struct" in sdk.read_text(encoding="utf-8")
+        # bytes: an SDK that is not UTF-8 is for Zig to report, with its line
+        return b"pub const panic = struct" in sdk.read_bytes()
     except OSError:
         return False
 
@@ -468,7 +477,7 @@ def _root_file(project: Project, contract: ContractConfig, sdk: Path) -> Path:
     path = project.root / d.ZIG_CACHE_DIR / contract.name / "ghost-root.zig"
     source = _ROOT_SOURCE if has_panic_handler(sdk) else _OLD_SDK_ROOT
     try:
-        if not path.is_file() or path.read_text() != source:
+        if not path.is_file() or path.read_bytes() != source.encode():
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(path, source.encode())
     except OSError as exc:

@@ -6,16 +6,19 @@ it is ghost's file, replaced on upgrade, and formatting it would only make a dif
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import defaults as d
 from ..config.project import Project
-from ..exceptions import CompileError, FormatCheckError, UsageError
+from ..exceptions import CompileError, FormatCheckError, ToolchainError, UsageError
 from .zig import run_zig
 
 #: Directories never searched for sources: build output, ghost's state, Zig's caches.
 _SKIP_DIRS = {d.STATE_DIR, ".zig-cache", "zig-cache", "zig-out", "node_modules"}
+#: A diagnostic about the source itself, `file:line:col: error: ...`.
+_PARSE_ERROR = re.compile(r"^.+:\d+:\d+: error: ")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ def zig_sources(project: Project, *, include_sdk: bool = False) -> list[Path]:
         skip.add(project.sdk_dir)
     found = []
     for path in sorted(project.root.rglob("*.zig")):
+        if not path.is_file():  # a directory named x.zig, a dangling link: no source
+            continue
         parents = path.relative_to(project.root).parents
         if any(p.name.startswith(".") for p in parents) or any(
             (project.root / p) in skip for p in parents
@@ -56,20 +61,26 @@ def format_sources(project: Project, paths: list[Path] | None = None, *, check: 
         return FormatResult([], [])
     # relative to the project root where they can be: Zig's diagnostics name them as
     # given, and `ghost build` names sources relative to the root too
-    names = [_rel(p, project.root) for p in files]
+    # ("./-x.zig": Zig would read a name starting with `-` as an option)
+    names = [f"./{n}" if n.startswith("-") else n for n in (_rel(p, project.root)
+                                                              for p in files)]
     run = run_zig(["fmt", *(["--check"] if check else []), *names], cwd=project.root)
-    errors = [line for line in run.stderr.splitlines() if "error:" in line]
+    errors = [line for line in run.stderr.splitlines() if _PARSE_ERROR.match(line)]
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise CompileError(f"zig fmt cannot parse {errors[0].strip()}{more}",
                            output=run.stderr)
+    failures = [line.strip() for line in run.stderr.splitlines() if "error:" in line]
+    if failures:  # not the source's fault: e.g. `error: formatting "x.zig": AccessDenied`
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise ToolchainError(f"zig fmt failed: {failures[0].removeprefix('error: ')}{more}")
     changed = [_resolve(line, project.root) for line in run.stdout.splitlines() if line.strip()]
     if check and changed:
         names = ", ".join(_rel(p, project.root) for p in changed)
         raise FormatCheckError(f"{len(changed)} file(s) not formatted: {names}",
                                files=[_rel(p, project.root) for p in changed])
     if run.returncode != 0:
-        raise CompileError(f"zig fmt failed: {run.stderr.strip() or 'no output'}")
+        raise ToolchainError(f"zig fmt failed: {run.stderr.strip() or 'no output'}")
     return FormatResult(files, changed)
 
 

@@ -18,6 +18,7 @@ is up to date. The key covers:
 
 A stamp is used only if the artifact and its debug sidecar still hold exactly the bytes
 the build wrote (their sha256 is recorded), so an edited or deleted artifact is rebuilt.
+A build whose inputs changed while Zig ran records no stamp (build.py checks the key again).
 `ghost build --force` (`build_project(..., force=True)`) always compiles, and so does a
 contract with more than MAX_INPUT_FILES input files or MAX_INPUT_BYTES of them. A stamp that
 cannot be read is ignored; one that cannot be written only costs the next build its skip.

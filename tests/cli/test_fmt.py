@@ -49,3 +49,45 @@ def test_fmt_named_files_and_a_syntax_error(project, run_ghost):
     assert missing.code == 2 and "no such file" in missing.stderr
     not_zig = run_ghost("fmt", "ghost.toml", cwd=project)
     assert not_zig.code == 2 and "not a Zig source file" in not_zig.stderr
+
+
+def test_what_is_not_a_zig_file_is_no_source(project, run_ghost):
+    (project / "src" / "gone.zig").symlink_to("generated.zig")  # not generated yet
+    (project / "src" / "notes.zig").mkdir()
+    result = run_ghost("fmt", "--check", "--json", cwd=project)
+    assert result.code == 0, result.stdout + result.stderr
+    assert result.json["files"] == ["src/counter.zig"]
+
+
+def test_a_file_zig_fmt_cannot_write_is_no_parse_error(project):
+    """A failure to write is Zig failing (`toolchain`), not a source it cannot parse."""
+    import json
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    big = project / "src" / "big.zig"
+    big.write_text("".join(f"pub fn  f{i}()   u64 {{ return {i}; }}\n" for i in range(1000)))
+
+    def limit():  # the reformatted file cannot be written whole, as on a full disk
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.RLIM_INFINITY))
+
+    result = subprocess.run([sys.executable, "-m", "ghost_cli", "fmt", "--json"], cwd=project,
+                            capture_output=True, text=True, preexec_fn=limit, timeout=120)
+    assert result.returncode == 4, result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "toolchain" and error["message"].startswith("zig fmt failed")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_source_whose_name_starts_with_a_dash_is_not_an_option(project, run_ghost):
+    (project / "-draft.zig").write_text(UNFORMATTED)  # at the root: no directory before it
+    dirty = run_ghost("fmt", "--check", "--json", cwd=project)
+    assert dirty.code == 15, dirty.stdout + dirty.stderr
+    assert dirty.json["error"]["details"]["files"] == ["-draft.zig"]
+    fixed = run_ghost("fmt", "--json", cwd=project)
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+    assert fixed.json["changed"] == ["-draft.zig"]
+    assert "pub fn f() u64" in (project / "-draft.zig").read_text()

@@ -175,3 +175,13 @@ def test_call_help_lists_only_the_types_its_functions_use():
     assert types(describe.call_help("c", abi, raw, view_only=False)) == [
         "Inner", "Outer", "Secret"]
     assert types(describe.text("c", "x", abi, raw)) == ["Kind", "Inner", "Outer", "Secret"]
+
+
+def test_a_damaged_build_is_named_with_what_mends_it(kinds, ghost_at):
+    artifact = kinds / "build" / "kinds.wasm"
+    artifact.write_bytes(artifact.read_bytes()[:100])  # cut short, as by a full disk
+    result = ghost_at(kinds, "inspect", "kinds", "--json")
+    assert result.code == 5, result.stdout + result.stderr
+    message = result.json["error"]["message"]
+    assert message.startswith("build/kinds.wasm: invalid WebAssembly module: ")
+    assert message.endswith("; rebuild it with `ghost build`")

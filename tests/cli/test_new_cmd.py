@@ -1,5 +1,6 @@
 """`ghost new` with a name that is not a Zig identifier, from scaffold to a passing test run."""
 
+import json
 import tomllib
 
 
@@ -31,3 +32,36 @@ def test_the_next_step_line_quotes_a_path_for_the_shell(tmp_path, run_ghost):
     assert result.code == 0, result.stderr
     next_line = result.stdout.splitlines()[-1]
     assert shlex.split(next_line)[:3] == ["Next:", "cd", str(where)]
+
+
+def _new_with_file_size_limit(tmp_path, *args):
+    """`ghost new ARGS` where no file may grow past 20,000 bytes: the SDK (lib/ghost.zig,
+    larger) fails midway through its write, as on a full disk."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.RLIM_INFINITY))
+
+    return subprocess.run([sys.executable, "-m", "ghost_cli", "new", *args], cwd=tmp_path,
+                          capture_output=True, text=True, preexec_fn=limit, timeout=120)
+
+
+def test_a_failed_write_leaves_no_half_project(tmp_path, run_ghost):
+    failed = _new_with_file_size_limit(tmp_path, "app", "--dir", "deep/app", "--json")
+    assert failed.returncode == 1, failed.stderr
+    error = json.loads(failed.stdout)["error"]
+    assert error["message"].startswith(f"cannot create the project in {tmp_path}/deep/app")
+    assert len(failed.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "deep").exists()  # the directories it made are gone too
+    assert run_ghost("new", "app", "--dir", "deep/app", cwd=tmp_path).code == 0
+
+
+def test_a_failed_write_empties_the_directory_it_was_given(tmp_path):
+    (tmp_path / "app").mkdir()
+    failed = _new_with_file_size_limit(tmp_path, "app")
+    assert failed.returncode == 1, failed.stderr
+    assert (tmp_path / "app").is_dir() and not any((tmp_path / "app").iterdir())

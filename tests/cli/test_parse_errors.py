@@ -55,3 +55,34 @@ def test_an_unknown_transport_is_refused_on_the_sandbox_too(project, run_ghost):
         "query", "counter", "get", cwd=project, env=env).code == 7  # nothing deployed
     ok = run_ghost("deploy", "--transport", "http", cwd=project, env=env)
     assert ok.code == 0, ok.stderr  # a real transport name: ignored by the sandbox
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_ctrl_c_before_the_command_runs_is_one_line_and_130(project, as_json):
+    """A real SIGINT while the unchanged-build answer runs (before any command's own
+    handling): the documented `interrupted`, not a traceback."""
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal, sys\n"
+        "from ghost_cli.cli import main, quick_build\n"
+        "answer = quick_build.answer\n"
+        "def interrupted(argv):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, delivered here\n"
+        "    return answer(argv)\n"
+        "quick_build.answer = interrupted\n"
+        "main.run()\n"
+    )
+    args = ["build", "--json"] if as_json else ["build"]
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=project, capture_output=True, text=True,
+        timeout=120, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == "error: interrupted\n"
+    if as_json:
+        assert json.loads(result.stdout) == {
+            "ok": False, "error": {"code": "interrupted", "message": "interrupted"}}
+    else:
+        assert result.stdout == ""

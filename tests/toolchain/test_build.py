@@ -13,7 +13,13 @@ from toolchain_helpers import CONTRACT_HEAD
 
 from ghost_cli import __version__
 from ghost_cli.config.project import load_project
-from ghost_cli.exceptions import CompileError, ConfigError, NotFoundError, UnknownImportError
+from ghost_cli.exceptions import (
+    CompileError,
+    ConfigError,
+    NotFoundError,
+    UnknownImportError,
+    UsageError,
+)
 from ghost_cli.toolchain.build import build_project, source_files, source_hash
 from ghost_cli.toolchain.zig import zig_version
 from ghost_cli.vm.host_table import BY_NAME, HOST_FUNCTIONS
@@ -69,6 +75,20 @@ def test_rebuild_is_identical(built_counter) -> None:
     (again,) = build_project(built_counter.project, force=True)  # a real compile
     assert again.sha256 == built_counter.result.sha256
     assert again.path.read_bytes() == built_counter.code
+
+
+def test_bytes_that_are_not_utf8_in_the_sdk_or_generated_root(built_counter,
+                                                             tmp_path: Path) -> None:
+    """Zig takes any bytes in a comment; ghost's own look at the SDK (for its panic
+    handler) and at the generated root must not stop the build with a traceback."""
+    root = tmp_path / "p"
+    shutil.copytree(built_counter.project.root, root)
+    with open(root / "lib" / "ghost.zig", "ab") as sdk:
+        sdk.write(b"// caf\xe9, in Latin-1\n")
+    (root / ".ghost" / "zig-cache" / "counter" / "ghost-root.zig").write_bytes(b"\xff\n")
+    (r,) = build_project(load_project(root))
+    assert r.warnings == ()  # the panic handler is still found
+    assert r.abi == built_counter.result.abi
 
 
 def test_reproducible_in_another_directory_with_a_cold_cache(
@@ -291,3 +311,10 @@ def test_an_artifact_above_the_module_limit_is_built_with_a_warning(make_project
         assert r.warnings == (f"probe: the artifact is {r.size:,} bytes, above the "
                               "524,288-byte module limit: a deploy refuses it "
                               "(invalid_module)",)
+
+
+@pytest.mark.parametrize("mode", ["", "Fast"])
+def test_an_empty_optimize_mode_is_refused_like_any_unknown_one(built_counter, mode) -> None:
+    """`ghost build -O ""` is not the project's mode: `--target ""` is refused too."""
+    with pytest.raises(UsageError, match=f"unknown optimize mode '{mode}'"):
+        build_project(built_counter.project, optimize=mode)

@@ -125,3 +125,28 @@ def test_too_many_inputs_means_always_compiling(project, zig_runs, monkeypatch):
         zig_runs.clear()
         build_project(project)
         assert "build-exe" in zig_runs
+
+
+def test_a_source_edited_while_it_compiles_gets_no_stamp(project, monkeypatch):
+    """The key is read before Zig runs: a stamp under it would serve the edited build once
+    the edit is undone."""
+    source = project.root / "src" / "counter.zig"
+    before = source.read_text()
+    edited = before.replace('const count_key = "count";', 'const count_key = "other";')
+    assert edited != before
+    real = build.run_zig
+
+    def edit_then_compile(args, **kwargs):
+        if args[0] == "build-exe":
+            source.write_text(edited)  # saved in an editor as Zig starts
+        return real(args, **kwargs)
+
+    monkeypatch.setattr(build, "run_zig", edit_then_compile)
+    (during,) = build_project(project)
+    assert any("changed while it was built" in w for w in during.warnings)
+    monkeypatch.setattr(build, "run_zig", real)
+    source.write_text(before)  # the edit undone
+    (after,) = build_project(project)
+    (fresh,) = build_project(project, force=True)
+    assert after.sha256 == fresh.sha256 != during.sha256
+    assert after.warnings == fresh.warnings == ()

@@ -561,7 +561,8 @@ class _DrainingServer(QuicServer):
     (ghost_cli/datagrams.py says why): each connection that got some transmits once,
     after the last. An Initial that would open a connection starts a handshake only
     within the listener's budgets (node/handshakes.py); otherwise it gets aioquic's Retry,
-    or is dropped."""
+    or is dropped. A packet of a version the node does not speak, in a datagram too short
+    to open a connection, is dropped unanswered."""
 
     def __init__(self, *, server: _Server, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -604,6 +605,12 @@ class _DrainingServer(QuicServer):
                                       host_cid_length=config.connection_id_length)
         except ValueError:
             return True  # aioquic drops it
+        if (header.version not in config.supported_versions
+                and len(data) < SMALLEST_MAX_DATAGRAM_SIZE):
+            # aioquic answers any unknown version with a Version Negotiation, larger than
+            # a short packet (8 bytes in, 15 out): to a spoofed source, an amplifier.
+            # RFC 9000 §5.2.2: only a datagram that could open a connection gets one.
+            return False
         # What aioquic would open a connection for (the rest it handles on its own).
         if (header.packet_type != QuicPacketType.INITIAL
                 or len(data) < SMALLEST_MAX_DATAGRAM_SIZE

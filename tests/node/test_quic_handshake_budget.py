@@ -177,3 +177,34 @@ def test_an_initial_with_a_token_the_node_never_made_opens_nothing(tls):
     assert answer == (200, b'{"x": 1}')
     assert observer.opened == 1 and dict(observer.outcomes) == {"invalid_token": 1,
                                                                 "started": 1}
+
+
+def long_header(version: int, dcid: bytes, scid: bytes, size: int = 0) -> bytes:
+    """A long-header packet of `version` (a Handshake packet's layout in QUIC v1, empty),
+    padded to `size` bytes."""
+    packet = (b"\xe0" + version.to_bytes(4, "big") + bytes([len(dcid)]) + dcid
+              + bytes([len(scid)]) + scid + b"\x00")
+    return packet + b"\x00" * (size - len(packet))
+
+
+def test_a_short_packet_of_an_unknown_version_gets_no_version_negotiation(tls):
+    """A Version Negotiation is larger than the shortest long-header packet asking for
+    it (8 bytes in, 15 out): answered to a spoofed source, the node would amplify. Only
+    a datagram that could open a connection (1200 bytes) gets one (RFC 9000 §5.2.2)."""
+
+    async def scenario():
+        service = await serve(tls, Observer())
+        try:
+            with sender("127.0.0.1") as probe:
+                target = ("127.0.0.1", service.port)
+                probe.sendto(long_header(0x1A2A3A4A, b"", b"small"), target)
+                probe.sendto(long_header(0x1A2A3A4A, b"", b"large", size=1200), target)
+                # Loopback keeps the order: an answer to the short one would come first.
+                return await asyncio.to_thread(probe.recv, 65536)
+        finally:
+            service.close()
+
+    answer = asyncio.run(scenario())
+    header = pull_quic_header(Buffer(data=answer), host_cid_length=8)
+    assert header.packet_type == QuicPacketType.VERSION_NEGOTIATION
+    assert header.destination_cid == b"large"

@@ -208,3 +208,34 @@ def test_a_short_packet_of_an_unknown_version_gets_no_version_negotiation(tls):
     header = pull_quic_header(Buffer(data=answer), host_cid_length=8)
     assert header.packet_type == QuicPacketType.VERSION_NEGOTIATION
     assert header.destination_cid == b"large"
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+def test_the_ghost_client_reaches_an_ipv6_listener_through_a_retry(tls):
+    async def scenario():
+        observer = Observer()
+        # No handshake without a Retry: the client's return carries an IPv6 token.
+        limits = node_quic.QuicLimits(handshakes=HandshakeLimits(total_burst=0,
+                                                                 total_rate=0.0))
+        service = await node_quic.serve_quic(echo, host="::1", port=0, tls=tls,
+                                             observer=observer, limits=limits)
+        transport = client_transport.Http3Transport(f"quic://[::1]:{service.port}",
+                                                    ca_pem=tls.ca.read_bytes())
+        try:
+            return await transport.post(b'{"x": 1}', idempotent=True), observer
+        finally:
+            await transport.aclose()
+            service.close()
+
+    answer, observer = asyncio.run(scenario())
+    assert answer == b'{"x": 1}'
+    assert dict(observer.outcomes) == {"retry": 1, "started": 1}

@@ -706,8 +706,9 @@ def _server_sockets(server_id: int) -> Iterable[tuple[int, str]]:
         refs = page.get("socketRef", [])
         for ref in refs:
             sid = int(ref["socketId"])
-            # "chttp2 ipv4:127.0.0.1:58532" -> "127.0.0.1:58532"
-            peer = ref.get("name", "").rsplit(" ", 1)[-1].split(":", 1)[-1]
+            # "chttp2 ipv4:127.0.0.1:58532" -> "127.0.0.1:58532", and an IPv6 peer's
+            # "ipv6:%5B::1%5D:58532" -> "[::1]:58532", as _peer_name names a socket's
+            peer = urllib.parse.unquote(ref.get("name", "").rsplit(" ", 1)[-1]).split(":", 1)[-1]
             yield sid, peer
             start = sid + 1
         if page.get("end", True) or not refs:

@@ -361,3 +361,47 @@ def test_a_subscriber_that_reads_nothing_gives_its_place_back(core, counter_code
 
     held, height = asyncio.run(scenario())
     assert held == [1] and height == 1
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+def test_at_the_cap_an_ipv6_connection_is_closed_too(core):
+    """channelz names an IPv6 peer percent-encoded ("%5B::1%5D:port"): the watch must
+    find its socket all the same, or no IPv6 connection is ever closed for room."""
+    cap = 2
+
+    async def scenario():
+        feed = CommitFeed()
+        server, port, server_id = await serve_grpc(
+            core, feed, Endpoint("::1", 0), max_body=1 << 20, max_connections=cap)
+        seen = Seen()
+        watch = ConnectionWatch(server_id, seen, seen, port=port, cap=cap)
+        held = [socket.create_connection(("::1", port)) for _ in range(cap)]
+        try:
+            for sock in held:
+                sock.sendall(PREFACE)
+            deadline = time.monotonic() + SETTLE
+            while len(dict(node_grpc._server_sockets(server_id))) < cap:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+            watch.sample()
+            evicted = [peer for peer, state in seen.lines if state == "evicted"]
+            [gone] = [sock for sock in held
+                      if f"[::1]:{sock.getsockname()[1]}" in evicted]
+            return sorted(watch.open.values()), await asyncio.to_thread(closed_by_server, gone)
+        finally:
+            for sock in held:
+                sock.close()
+            await stop_grpc(server, feed)
+
+    names, closed = asyncio.run(scenario())
+    assert all(name.startswith("[::1]:") for name in names) and len(names) == cap
+    assert closed

@@ -186,6 +186,29 @@ class CommitFeed:
                 del self._held[client]
 
 
+class CallsRunning:
+    """Calls whose handler is at work, by connection (its peer, "host:port"): what
+    ConnectionWatch never closes for room. channelz counts a call open until its last
+    byte is sent, so by channelz a call answered to a client that reads nothing (HTTP/2's
+    flow control holding the answer) would hold its connection's place for good."""
+
+    def __init__(self) -> None:
+        self._by_peer: dict[str, int] = {}
+
+    def __contains__(self, peer: object) -> bool:
+        return peer in self._by_peer
+
+    @contextmanager
+    def call(self, peer: str):
+        self._by_peer[peer] = self._by_peer.get(peer, 0) + 1
+        try:
+            yield
+        finally:
+            self._by_peer[peer] -= 1
+            if not self._by_peer[peer]:
+                del self._by_peer[peer]
+
+
 # ---- messages <-> core ---------------------------------------------------------------
 
 
@@ -492,8 +515,8 @@ async def _abort_internal(context: grpc.aio.ServicerContext) -> None:
     await context.abort(grpc.StatusCode.INTERNAL, error["message"])
 
 
-def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
-              ) -> list[grpc.GenericRpcHandler]:
+def _handlers(services: GhostServices, observers: tuple[_Observer, ...],
+              calls: CallsRunning) -> list[grpc.GenericRpcHandler]:
     by_service: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
 
     def report(method: str, error: str | None, start: float) -> None:
@@ -517,9 +540,10 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
         def unary(fn=fn, cls=cls, method=method) -> Callable[..., Awaitable[Any]]:
             async def handle(raw: bytes, context) -> Any:
                 start, error = time.perf_counter(), None
-                _PEER.set(_client(context))
+                _PEER.set(peer := _client(context))
                 try:
-                    return await fn(_parse(cls, raw))
+                    with calls.call(peer):
+                        return await fn(_parse(cls, raw))
                 except Exception as exc:  # a GhostError, or a bug: a status either way
                     error = exc.code if isinstance(exc, GhostError) else INTERNAL.code
                     await fail(context, method, exc)
@@ -530,12 +554,13 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
         def stream(fn=fn, cls=cls, method=method) -> Callable[..., Awaitable[None]]:
             async def handle(raw: bytes, context) -> None:
                 start, error = time.perf_counter(), None
-                _PEER.set(_client(context))
+                _PEER.set(peer := _client(context))
                 items = None
                 try:
-                    items = fn(_parse(cls, raw))
-                    async for item in items:
-                        await _write(context, item)
+                    with calls.call(peer):
+                        items = fn(_parse(cls, raw))
+                        async for item in items:
+                            await _write(context, item)
                 except Exception as exc:
                     error = exc.code if isinstance(exc, GhostError) else INTERNAL.code
                     await fail(context, method, exc)
@@ -560,13 +585,15 @@ class ConnectionWatch:
 
     It also keeps room under the cap, as the other transports do at accept time (grpcio
     has no accept hook): past `cap - free_places(cap)` connections, it closes those
-    running no call, the longest unused first, so connections that only hold a socket
-    cannot keep new clients out for long."""
+    running no call (`calls`: no handler at work; an answer that waits only for its
+    client to read it does not count), the longest unused first, so connections that only
+    hold a socket cannot keep new clients out for long."""
 
-    def __init__(self, server_id: int, metrics: Any, log: Any, *, port: int | None = None,
-                 cap: int = MAX_CONNECTIONS) -> None:
+    def __init__(self, server_id: int, metrics: Any, log: Any, *, calls: CallsRunning,
+                 port: int | None = None, cap: int = MAX_CONNECTIONS) -> None:
         self.server_id = server_id
         self.metrics, self.log = metrics, log
+        self.calls = calls
         self.port, self.cap = port, cap
         self.open: dict[int, str] = {}  # socket id -> peer
         self._seen: dict[int, int] = {}  # socket id -> when first sampled (ns, wall clock)
@@ -593,7 +620,7 @@ class ConnectionWatch:
         unused = []
         for sid, peer in now.items():
             data = _socket_data(sid)
-            if data is None or _calls_running(data):
+            if data is None or peer in self.calls:
                 continue
             last = max(_stamp_ns(data.get("lastRemoteStreamCreatedTimestamp")),
                        self._seen.get(sid, 0))
@@ -626,11 +653,6 @@ def _socket_data(sid: int) -> dict[str, Any] | None:
         return json.loads(cygrpc.channelz_get_socket(sid))["socket"].get("data", {})
     except Exception:  # gone since the sample (grpcio raises a plain ValueError)
         return None
-
-
-def _calls_running(data: dict[str, Any]) -> int:
-    return (int(data.get("streamsStarted", 0)) - int(data.get("streamsSucceeded", 0))
-            - int(data.get("streamsFailed", 0)))
 
 
 def _stamp_ns(stamp: str | None) -> int:
@@ -719,9 +741,11 @@ async def serve_grpc(core: NodeCore, feed: CommitFeed, ep: Endpoint, *, max_body
                      observers: tuple[Any, ...] = (),
                      run: Callable[..., Awaitable[Any]] | None = None,
                      max_connections: int = MAX_CONNECTIONS,
+                     calls: CallsRunning | None = None,
                      ) -> tuple[grpc.aio.Server, int, int | None]:
     """Start the server on `ep` (port 0: any free): the server, its bound port, and its
-    channelz id (None if it cannot be told apart) for ConnectionWatch."""
+    channelz id (None if it cannot be told apart) for ConnectionWatch, which takes the
+    same `calls`."""
     feed.bind(asyncio.get_running_loop())
     before = _server_ids()
     server = grpc.aio.server(options=[
@@ -735,7 +759,8 @@ async def serve_grpc(core: NodeCore, feed: CommitFeed, ep: Endpoint, *, max_body
         # grpcio shares ports by default; a port in use must be an error, as for HTTP.
         ("grpc.so_reuseport", 0),
     ])
-    server.add_generic_rpc_handlers(_handlers(GhostServices(core, feed, run), observers))
+    server.add_generic_rpc_handlers(_handlers(GhostServices(core, feed, run), observers,
+                                              calls if calls is not None else CallsRunning()))
     try:
         port = server.add_insecure_port(str(ep))  # 0 or RuntimeError when it cannot bind
     except RuntimeError as exc:

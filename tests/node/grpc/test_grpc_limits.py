@@ -20,6 +20,7 @@ from ghost_cli.node.config import Endpoint
 from ghost_cli.node.core import NodeCore
 from ghost_cli.node.grpc import (
     SUBSCRIPTION_READS,
+    CallsRunning,
     CommitFeed,
     ConnectionWatch,
     serve_grpc,
@@ -119,10 +120,12 @@ def test_at_the_cap_the_longest_unused_connection_is_closed_and_a_running_call_k
 
     async def scenario():
         feed = CommitFeed()
+        calls = CallsRunning()
         server, port, server_id = await serve_grpc(
-            core, feed, Endpoint("127.0.0.1", 0), max_body=1 << 20, max_connections=cap)
+            core, feed, Endpoint("127.0.0.1", 0), max_body=1 << 20, max_connections=cap,
+            calls=calls)
         seen = Seen()
-        watch = ConnectionWatch(server_id, seen, seen, port=port, cap=cap)
+        watch = ConnectionWatch(server_id, seen, seen, calls=calls, port=port, cap=cap)
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
         held: list[socket.socket] = []
         try:
@@ -306,15 +309,19 @@ def _literal(name: bytes, value: bytes) -> bytes:
 
 
 def stalled_subscriber(port: int) -> socket.socket:
-    """A SubscribeBlocks from block 1 by a client that reads nothing: its HTTP/2 stream
-    window is 0, so not one byte of a message can reach it (RFC 9113 §6.9.2)."""
+    """A SubscribeBlocks from block 1 by a client that reads nothing."""
+    return stalled_call(port, b"/ghost.v1.Chain/SubscribeBlocks",
+                        b"\x08\x01")  # SubscribeBlocksRequest(from_block=1)
+
+
+def stalled_call(port: int, path: bytes, message: bytes) -> socket.socket:
+    """A call by a client that reads nothing: its HTTP/2 stream window is 0, so not one
+    byte of a message can reach it (RFC 9113 §6.9.2)."""
     sock = socket.create_connection(("127.0.0.1", port))
     settings = _frame(4, 0, 0, (4).to_bytes(2, "big") + (0).to_bytes(4, "big"))
     head = b"".join(_literal(n, v) for n, v in (
         (b":method", b"POST"), (b":scheme", b"http"), (b":authority", b"127.0.0.1"),
-        (b":path", b"/ghost.v1.Chain/SubscribeBlocks"),
-        (b"content-type", b"application/grpc"), (b"te", b"trailers")))
-    message = b"\x08\x01"  # SubscribeBlocksRequest(from_block=1)
+        (b":path", path), (b"content-type", b"application/grpc"), (b"te", b"trailers")))
     sock.sendall(PREFACE[:24] + settings + _frame(1, 4, 1, head)
                  + _frame(0, 1, 1, b"\x00" + len(message).to_bytes(4, "big") + message))
     sock.settimeout(SETTLE)
@@ -383,7 +390,8 @@ def test_at_the_cap_an_ipv6_connection_is_closed_too(core):
         server, port, server_id = await serve_grpc(
             core, feed, Endpoint("::1", 0), max_body=1 << 20, max_connections=cap)
         seen = Seen()
-        watch = ConnectionWatch(server_id, seen, seen, port=port, cap=cap)
+        watch = ConnectionWatch(server_id, seen, seen, calls=CallsRunning(), port=port,
+                                cap=cap)
         held = [socket.create_connection(("::1", port)) for _ in range(cap)]
         try:
             for sock in held:
@@ -405,3 +413,62 @@ def test_at_the_cap_an_ipv6_connection_is_closed_too(core):
     names, closed = asyncio.run(scenario())
     assert all(name.startswith("[::1]:") for name in names) and len(names) == cap
     assert closed
+
+
+def test_at_the_cap_a_connection_whose_answers_are_not_read_is_closed(core, counter_code,
+                                                                        key, monkeypatch):
+    """grpcio keeps a call open until its answer is sent, however long its client reads
+    nothing; the node has nothing of it running. At the cap such a connection is closed
+    for room, as HTTP/1.1 closes one not reading its answer: else one client holds every
+    place with one unread answer on each (a unary call's, or a subscription's once its
+    write deadline has ended it)."""
+    monkeypatch.setattr(node_grpc, "WRITE_TIMEOUT", 0.5)
+    deploy = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
+                         gas_limit=10_000_000, expiry=int(time.time()) + 3600,
+                         code=counter_code, label="counter")
+    core.send_transaction(sign_single(deploy, key.secret_key, key.public_key),
+                          now=time.time())
+    cap = 4
+    get_account = (b"/ghost.v1.Chain/GetAccount",
+                   b"\x0a\x14" + bytes(20))  # GetAccountRequest(address=20 zero bytes)
+
+    def answered(server_id: int, count: int) -> bool:
+        """`count` connections, each with its answer made (sent, as channelz counts)."""
+        sockets = dict(node_grpc._server_sockets(server_id))
+        return len(sockets) == count and all(
+            int((node_grpc._socket_data(sid) or {}).get("messagesSent", 0)) >= 1
+            for sid in sockets)
+
+    async def settle(check) -> None:
+        deadline = time.monotonic() + SETTLE
+        while not check():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+
+    async def scenario():
+        feed, calls = CommitFeed(), CallsRunning()
+        server, port, server_id = await serve_grpc(
+            core, feed, Endpoint("127.0.0.1", 0), max_body=1 << 20, max_connections=cap,
+            calls=calls)
+        seen = Seen()
+        watch = ConnectionWatch(server_id, seen, seen, calls=calls, port=port, cap=cap)
+        held: list[socket.socket] = []
+        try:
+            held.append(await asyncio.to_thread(stalled_subscriber, port))
+            await settle(lambda: feed._waiters)
+            await settle(lambda: not feed._waiters)  # ended by its write deadline
+            watch.sample()  # seen first: the longest unused
+            for _ in range(cap - 1):
+                held.append(await asyncio.to_thread(stalled_call, port, *get_account))
+            await settle(lambda: answered(server_id, cap))
+            watch.sample()
+            evicted = [peer for peer, state in seen.lines if state == "evicted"]
+            closed = await asyncio.to_thread(closed_by_server, held[0])
+            return evicted, peer_of(held[0]), closed
+        finally:
+            for sock in held:
+                sock.close()
+            await stop_grpc(server, feed)
+
+    evicted, first, closed = asyncio.run(scenario())
+    assert evicted == [first] and closed

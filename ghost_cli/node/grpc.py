@@ -491,13 +491,18 @@ def status_message(message: str) -> str:
 async def _write(context: grpc.aio.ServicerContext, item: Any) -> None:
     """One message of a stream. HTTP/2 flow control holds a write while the client reads
     nothing: past WRITE_TIMEOUT the stream ends (UNAVAILABLE), so a subscriber that stops
-    reading gives its place back, as an HTTP/1.1 client that reads no answer is closed."""
+    reading gives its place back, as an HTTP/1.1 client that reads no answer is closed.
+    A write grpcio fails (its InternalError) failed because the call is over, its client
+    gone or the server stopping: nobody is left to answer, and nothing went wrong here,
+    so it ends as a call its client cancels does."""
     try:
         await asyncio.wait_for(context.write(item), WRITE_TIMEOUT)
     except TimeoutError:
         raise NodeUnavailableError(
             f"the client read nothing of this stream for {WRITE_TIMEOUT:g} s; subscribe "
             "again from the next block") from None
+    except grpc.aio.InternalError:
+        raise asyncio.CancelledError from None
 
 
 async def _abort(context: grpc.aio.ServicerContext, exc: GhostError,

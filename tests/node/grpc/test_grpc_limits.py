@@ -472,3 +472,61 @@ def test_at_the_cap_a_connection_whose_answers_are_not_read_is_closed(core, coun
 
     evicted, first, closed = asyncio.run(scenario())
     assert evicted == [first] and closed
+
+
+class Reports:
+    """The adapter's observer hooks, recorded: each call's outcome, each internal error."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None]] = []
+        self.internal: list[str] = []
+
+    def request(self, method: str, error: str | None, seconds: float) -> None:
+        self.calls.append((method, error))
+
+    def internal_error(self, method: str, exc: BaseException) -> None:
+        self.internal.append(f"{method}: {exc!r}")
+
+
+@pytest.mark.parametrize("ending", ["the client goes", "the node stops"])
+def test_a_subscription_whose_message_waits_ends_without_an_internal_error(
+        core, counter_code, key, ending):
+    """A subscription's message waiting for its client (HTTP/2's flow control) when the
+    call ends under it, its client gone or the node stopping, is not a bug: no
+    internal_error line, and its place is given back."""
+    deploy = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
+                         gas_limit=10_000_000, expiry=int(time.time()) + 3600,
+                         code=counter_code, label="counter")
+    core.send_transaction(sign_single(deploy, key.secret_key, key.public_key),
+                          now=time.time())
+
+    async def settle(check) -> None:
+        deadline = time.monotonic() + SETTLE
+        while not check():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+
+    def waiting(server_id: int) -> bool:  # its one message made, held by flow control
+        [(sid, _)] = node_grpc._server_sockets(server_id)
+        return int((node_grpc._socket_data(sid) or {}).get("messagesSent", 0)) >= 1
+
+    async def scenario():
+        feed, reports = CommitFeed(), Reports()
+        server, port, server_id = await serve_grpc(
+            core, feed, Endpoint("127.0.0.1", 0), max_body=1 << 20, observers=(reports,))
+        sock = await asyncio.to_thread(stalled_subscriber, port)
+        try:
+            await settle(lambda: waiting(server_id))
+            if ending == "the client goes":
+                sock.close()
+            else:
+                await stop_grpc(server, feed)
+            await settle(lambda: reports.calls)
+            return reports, feed._held
+        finally:
+            sock.close()
+            await stop_grpc(server, feed)
+
+    reports, held = asyncio.run(scenario())
+    assert reports.internal == [] and held == {}
+    assert reports.calls == [("/ghost.v1.Chain/SubscribeBlocks", None)]

@@ -239,3 +239,34 @@ def test_the_ghost_client_reaches_an_ipv6_listener_through_a_retry(tls):
     answer, observer = asyncio.run(scenario())
     assert answer == b'{"x": 1}'
     assert dict(observer.outcomes) == {"retry": 1, "started": 1}
+
+
+def test_a_retry_token_opens_a_connection_only_from_the_address_and_port_it_was_for(tls):
+    """A Retry's token proves one address and port: the same Initial from another port
+    of the same host is closed with INVALID_TOKEN, as a forged one is."""
+
+    async def scenario():
+        observer = Observer()
+        # No handshake without a Retry.
+        service = await serve(tls, observer, total_burst=0, total_rate=0.0)
+        target = ("127.0.0.1", service.port)
+        try:
+            with sender("127.0.0.1") as owner, sender("127.0.0.1") as other:
+                config = QuicConfiguration(is_client=True, alpn_protocols=["h3"],
+                                           verify_mode=ssl.CERT_NONE)
+                client = QuicConnection(configuration=config)
+                client.connect(target, now=time.time())
+                [(first, _)] = client.datagrams_to_send(now=time.time())
+                owner.sendto(first, target)
+                retry = await asyncio.to_thread(owner.recv, 65536)
+                client.receive_datagram(retry, target, now=time.time())
+                [(proven, _)] = client.datagrams_to_send(now=time.time())
+                other.sendto(proven, target)
+                await settle(lambda: observer.outcomes["invalid_token"] == 1)
+                owner.sendto(proven, target)
+                await settle(lambda: observer.outcomes["started"] == 1)
+            return dict(observer.outcomes)
+        finally:
+            service.close()
+
+    assert asyncio.run(scenario()) == {"retry": 1, "invalid_token": 1, "started": 1}

@@ -382,37 +382,48 @@ def _ipv6_loopback() -> bool:
 @pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
 def test_at_the_cap_an_ipv6_connection_is_closed_too(core):
     """channelz names an IPv6 peer percent-encoded ("%5B::1%5D:port"): the watch must
-    find its socket all the same, or no IPv6 connection is ever closed for room."""
+    find its socket all the same (or no IPv6 connection is ever closed for room), and
+    know the connection whose call is running (or it would close that one)."""
     cap = 2
 
     async def scenario():
-        feed = CommitFeed()
+        feed, calls = CommitFeed(), CallsRunning()
         server, port, server_id = await serve_grpc(
-            core, feed, Endpoint("::1", 0), max_body=1 << 20, max_connections=cap)
+            core, feed, Endpoint("::1", 0), max_body=1 << 20, max_connections=cap,
+            calls=calls)
         seen = Seen()
-        watch = ConnectionWatch(server_id, seen, seen, calls=CallsRunning(), port=port,
-                                cap=cap)
-        held = [socket.create_connection(("::1", port)) for _ in range(cap)]
+        watch = ConnectionWatch(server_id, seen, seen, calls=calls, port=port, cap=cap)
+        channel = grpc.aio.insecure_channel(f"[::1]:{port}")
+        held = None
         try:
-            for sock in held:
-                sock.sendall(PREFACE)
+            stream = chain_pb2_grpc.ChainStub(channel).SubscribeBlocks(
+                chain.SubscribeBlocksRequest())
             deadline = time.monotonic() + SETTLE
+            while not feed._waiters:  # the call is open, waiting for a block
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+            watch.sample()  # seen first: the one closed, were its call not known running
+            held = socket.create_connection(("::1", port))
+            held.sendall(PREFACE)
             while len(dict(node_grpc._server_sockets(server_id))) < cap:
                 assert time.monotonic() < deadline
                 await asyncio.sleep(0.05)
             watch.sample()
             evicted = [peer for peer, state in seen.lines if state == "evicted"]
-            [gone] = [sock for sock in held
-                      if f"[::1]:{sock.getsockname()[1]}" in evicted]
-            return sorted(watch.open.values()), await asyncio.to_thread(closed_by_server, gone)
+            closed = await asyncio.to_thread(closed_by_server, held)
+            running = not stream.done()
+            stream.cancel()
+            return (evicted, f"[::1]:{held.getsockname()[1]}", closed, running,
+                    sorted(watch.open.values()))
         finally:
-            for sock in held:
-                sock.close()
+            if held is not None:
+                held.close()
+            await channel.close()
             await stop_grpc(server, feed)
 
-    names, closed = asyncio.run(scenario())
-    assert all(name.startswith("[::1]:") for name in names) and len(names) == cap
-    assert closed
+    evicted, raw, closed, running, names = asyncio.run(scenario())
+    assert evicted == [raw] and closed and running
+    assert len(names) == cap and all(name.startswith("[::1]:") for name in names)
 
 
 def test_at_the_cap_a_connection_whose_answers_are_not_read_is_closed(core, counter_code,

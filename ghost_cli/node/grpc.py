@@ -488,15 +488,36 @@ def status_message(message: str) -> str:
     return raw[:MAX_STATUS_BYTES - 3].decode("utf-8", errors="ignore") + "..."
 
 
-async def _write(context: grpc.aio.ServicerContext, item: Any) -> None:
+async def _stream(context: grpc.aio.ServicerContext, items: AsyncIterator[Any]) -> None:
+    """Write each of `items`, closing the generator (its subscription's place) once done,
+    before any status is sent: a status waits behind a message the client has not read."""
+    try:
+        first = True
+        async for item in items:
+            await _write(context, item, first=first)
+            first = False
+    finally:
+        await items.aclose()
+
+
+async def _write(context: grpc.aio.ServicerContext, item: Any, *, first: bool) -> None:
     """One message of a stream. HTTP/2 flow control holds a write while the client reads
     nothing: past WRITE_TIMEOUT the stream ends (UNAVAILABLE), so a subscriber that stops
     reading gives its place back, as an HTTP/1.1 client that reads no answer is closed.
-    A write grpcio fails (its InternalError) failed because the call is over, its client
-    gone or the server stopping: nobody is left to answer, and nothing went wrong here,
-    so it ends as a call its client cancels does."""
+    The first message's headers go first, on their own: grpcio sends them with the
+    message otherwise, and a status after a write given up would carry them again, a
+    batch grpcio refuses (the stream then never ends). A write grpcio fails (its
+    InternalError) failed because the call is over, its client gone or the server
+    stopping: nobody is left to answer, and nothing went wrong here, so it ends as a
+    call its client cancels does."""
+
+    async def write() -> None:
+        if first:
+            await context.send_initial_metadata(())
+        await context.write(item)
+
     try:
-        await asyncio.wait_for(context.write(item), WRITE_TIMEOUT)
+        await asyncio.wait_for(write(), WRITE_TIMEOUT)
     except TimeoutError:
         raise NodeUnavailableError(
             f"the client read nothing of this stream for {WRITE_TIMEOUT:g} s; subscribe "
@@ -531,12 +552,17 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...],
     async def fail(context, method: str, exc: Exception) -> None:
         """Abort the call with `exc`'s status and error; a failure that is no GhostError
         is a bug: reported to the observers (the log's `internal_error` line) and
-        answered as JSON-RPC answers one. Refusals are counted, not logged (docs/rpc.md)."""
-        if isinstance(exc, GhostError):
-            await _abort(context, exc)
-        for o in observers:
-            o.internal_error(method, exc)
-        await _abort_internal(context)
+        answered as JSON-RPC answers one. Refusals are counted, not logged (docs/rpc.md).
+        A status grpcio fails to send (its InternalError) finds the call over, as a
+        write can (_write)."""
+        try:
+            if isinstance(exc, GhostError):
+                await _abort(context, exc)
+            for o in observers:
+                o.internal_error(method, exc)
+            await _abort_internal(context)
+        except grpc.aio.InternalError:
+            raise asyncio.CancelledError from None
 
     for (service, name), (cls, attr, streams) in RPCS.items():
         method = f"/{service}/{name}"
@@ -558,21 +584,18 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...],
 
         def stream(fn=fn, cls=cls, method=method) -> Callable[..., Awaitable[None]]:
             async def handle(raw: bytes, context) -> None:
-                start, error = time.perf_counter(), None
+                start, error, failure = time.perf_counter(), None, None
                 _PEER.set(peer := _client(context))
-                items = None
                 try:
                     with calls.call(peer):
-                        items = fn(_parse(cls, raw))
-                        async for item in items:
-                            await _write(context, item)
+                        await _stream(context, fn(_parse(cls, raw)))
                 except Exception as exc:
                     error = exc.code if isinstance(exc, GhostError) else INTERNAL.code
-                    await fail(context, method, exc)
+                    failure = exc
                 finally:
-                    if items is not None:
-                        await items.aclose()  # its place among the subscriptions is free
                     report(method, error, start)
+                if failure is not None:  # its status may wait for the client: the call
+                    await fail(context, method, failure)  # is over for the node already
             return handle
 
         # No request_deserializer: handlers get bytes and parse them (see the docstring).

@@ -20,8 +20,9 @@ The same port speaks DNS over QUIC (RFC 9250) to clients that negotiate ALPN `do
 (node/doq.py): a connection is routed by its ALPN once, at ProtocolNegotiated.
 
 A request whose body has not arrived whole within `request_timeout` is reset, so a client
-that opens streams and stalls frees them; a connection that goes quiet for
-`idle_timeout` is dropped by QUIC itself.
+that opens streams and stalls frees them; a connection whose client reads nothing of an
+answer for `answer_timeout` is closed, so an answer nobody reads is not held for good; a
+connection that goes quiet for `idle_timeout` is dropped by QUIC itself.
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ class QuicLimits:
     # and for a trailers frame held whole.
     max_head: int = 16 * 1024
     request_timeout: float = 10.0  # seconds for a request to arrive whole
+    # Seconds an answer may wait without the client reading any of it (QUIC's flow
+    # control holding it) before the connection is closed, as HTTP/1.1 closes one whose
+    # answer is not read: aioquic holds an answer whole until it is sent, up to the
+    # 8 MiB reply bound per stream, for as long as the client keeps its connection alive.
+    answer_timeout: float = 10.0
     idle_timeout: float = 30.0  # seconds of silence before QUIC drops a connection
     max_connections: int = 256
     # The UDP socket's receive buffer (bytes; the kernel caps it at net.core.rmem_max).
@@ -653,6 +659,7 @@ class _H3Protocol(QuicConnectionProtocol):
         self._doq: DoqStreams | None = None
         self._tasks: set[asyncio.Task] = set()
         self._deadlines: dict[int, asyncio.TimerHandle] = {}
+        self._answers: dict[int, asyncio.TimerHandle] = {}  # answers not yet read whole
         self._counted = False
         self._refused = False
         self._flush_due = False
@@ -766,6 +773,36 @@ class _H3Protocol(QuicConnectionProtocol):
             body, status = server.answers.failed(exc), 500
         self._deliver(self._requests.respond, request.stream_id, status, body,
                       JSON, extra)
+        # First looked at once flushed (_flush_soon runs first): what left at once is
+        # the client's credit, not its reading.
+        self._loop.call_soon(self._watch_answer, request.stream_id, None)
+
+    def _watch_answer(self, stream_id: int, before: int | None) -> None:
+        """Close the connection if the client has read nothing more of this stream's
+        answer since `before` (its send offset answer_timeout ago); else look again."""
+        self._answers.pop(stream_id, None)
+        if not self._counted:  # closed down meanwhile
+            return
+        # aioquic has no public view of a stream's sending: its sender's next offset
+        # moves only as the client's flow control credit lets the answer out.
+        stream = self._quic._streams.get(stream_id)
+        sender = stream.sender if stream is not None else None
+        if sender is None or sender.is_finished or sender.buffer_is_empty:
+            return  # all sent (or reset): what is left is QUIC's to deliver
+        offset = sender.next_offset
+        if offset == before:
+            for handle in self._answers.values():
+                handle.cancel()
+            self._answers.clear()
+            self._server.log.connection(TRANSPORT, self._peer, "timeout",
+                                        reason="answer not read within "
+                                               f"{self._server.limits.answer_timeout:g} s")
+            self._quic.close(error_code=ErrorCode.H3_REQUEST_CANCELLED,
+                             reason_phrase="answer not read")
+            self.transmit()
+            return
+        self._answers[stream_id] = self._loop.call_later(
+            self._server.limits.answer_timeout, self._watch_answer, stream_id, offset)
 
     def _deliver(self, respond: Callable[..., None], *args: Any) -> None:
         """Hand an answer to QUIC, flushed at the end of this turn of the loop. The
@@ -800,9 +837,10 @@ class _H3Protocol(QuicConnectionProtocol):
             handle.cancel()
 
     def _closed_down(self, reason: str = "node stopping") -> None:
-        for handle in self._deadlines.values():
+        for handle in (*self._deadlines.values(), *self._answers.values()):
             handle.cancel()
         self._deadlines.clear()
+        self._answers.clear()
         for task in self._tasks:
             task.cancel()
         if self._requests is not None:

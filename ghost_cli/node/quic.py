@@ -659,7 +659,7 @@ class _H3Protocol(QuicConnectionProtocol):
         self._doq: DoqStreams | None = None
         self._tasks: set[asyncio.Task] = set()
         self._deadlines: dict[int, asyncio.TimerHandle] = {}
-        self._answers: dict[int, asyncio.TimerHandle] = {}  # answers not yet read whole
+        self._watch: asyncio.Handle | None = None  # over answers not yet sent whole
         self._counted = False
         self._refused = False
         self._flush_due = False
@@ -773,27 +773,30 @@ class _H3Protocol(QuicConnectionProtocol):
             body, status = server.answers.failed(exc), 500
         self._deliver(self._requests.respond, request.stream_id, status, body,
                       JSON, extra)
-        # First looked at once flushed (_flush_soon runs first): what left at once is
-        # the client's credit, not its reading.
-        self._loop.call_soon(self._watch_answer, request.stream_id, None)
+        if self._watch is None:  # first looked at once flushed (_flush_soon runs
+            # first): what leaves at once is the client's credit, not its reading
+            self._watch = self._loop.call_soon(self._watch_answers, None)
 
-    def _watch_answer(self, stream_id: int, before: int | None) -> None:
-        """Close the connection if the client has read nothing more of this stream's
-        answer since `before` (its send offset answer_timeout ago); else look again."""
-        self._answers.pop(stream_id, None)
-        if not self._counted:  # closed down meanwhile
-            return
-        # aioquic has no public view of a stream's sending: its sender's next offset
-        # moves only as the client's flow control credit lets the answer out.
-        stream = self._quic._streams.get(stream_id)
-        sender = stream.sender if stream is not None else None
-        if sender is None or sender.is_finished or sender.buffer_is_empty:
-            return  # all sent (or reset): what is left is QUIC's to deliver
-        offset = sender.next_offset
-        if offset == before:
-            for handle in self._answers.values():
-                handle.cancel()
-            self._answers.clear()
+    def _unsent(self) -> dict[int, int]:
+        """Request streams whose answer is not sent whole, each by the offset it has got
+        to. aioquic has no public view of this: a sender's next offset moves only as the
+        client's flow control credit (its reading) lets the answer out."""
+        return {stream_id: stream.sender.next_offset
+                for stream_id, stream in self._quic._streams.items()
+                if stream_id % 4 == 0  # client-initiated, bidirectional: a request's
+                and not stream.sender.buffer_is_empty and not stream.sender.is_finished}
+
+    def _watch_answers(self, before: dict[int, int] | None) -> None:
+        """Close the connection if its client has read nothing more of the answers it
+        had unread answer_timeout ago (`before`): a client reading one answer while
+        others wait keeps its connection, and asking for new ones does not count as
+        reading; else look again later."""
+        self._watch = None
+        unsent = self._unsent() if self._counted else {}
+        if not unsent:
+            return  # all sent, or closed down meanwhile
+        if before is not None and all(unsent.get(stream_id) == offset
+                                      for stream_id, offset in before.items()):
             self._server.log.connection(TRANSPORT, self._peer, "timeout",
                                         reason="answer not read within "
                                                f"{self._server.limits.answer_timeout:g} s")
@@ -801,8 +804,8 @@ class _H3Protocol(QuicConnectionProtocol):
                              reason_phrase="answer not read")
             self.transmit()
             return
-        self._answers[stream_id] = self._loop.call_later(
-            self._server.limits.answer_timeout, self._watch_answer, stream_id, offset)
+        self._watch = self._loop.call_later(self._server.limits.answer_timeout,
+                                            self._watch_answers, unsent)
 
     def _deliver(self, respond: Callable[..., None], *args: Any) -> None:
         """Hand an answer to QUIC, flushed at the end of this turn of the loop. The
@@ -837,10 +840,12 @@ class _H3Protocol(QuicConnectionProtocol):
             handle.cancel()
 
     def _closed_down(self, reason: str = "node stopping") -> None:
-        for handle in (*self._deadlines.values(), *self._answers.values()):
+        for handle in self._deadlines.values():
             handle.cancel()
         self._deadlines.clear()
-        self._answers.clear()
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
         for task in self._tasks:
             task.cancel()
         if self._requests is not None:

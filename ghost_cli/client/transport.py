@@ -439,9 +439,10 @@ async def open_quic(url: str, host: str, port: int, *, alpn: list[str], ca_pem: 
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
         family, *_, addr = infos[0]
+        # asyncio takes (host, port) only: an IPv6 address comes with flow and scope too.
         transport, protocol = await loop.create_datagram_endpoint(
-            lambda: protocol_class(QuicConnection(configuration=config)), remote_addr=addr,
-            family=family)
+            lambda: protocol_class(QuicConnection(configuration=config)),
+            remote_addr=addr[:2], family=family)
     except OSError as exc:
         raise unreachable(exc.strerror or str(exc), "check the network's url") from None
     protocol.connect(addr)

@@ -186,6 +186,29 @@ class CommitFeed:
                 del self._held[client]
 
 
+class CallsRunning:
+    """Calls whose handler is at work, by connection (its peer, "host:port"): what
+    ConnectionWatch never closes for room. channelz counts a call open until its last
+    byte is sent, so by channelz a call answered to a client that reads nothing (HTTP/2's
+    flow control holding the answer) would hold its connection's place for good."""
+
+    def __init__(self) -> None:
+        self._by_peer: dict[str, int] = {}
+
+    def __contains__(self, peer: object) -> bool:
+        return peer in self._by_peer
+
+    @contextmanager
+    def call(self, peer: str):
+        self._by_peer[peer] = self._by_peer.get(peer, 0) + 1
+        try:
+            yield
+        finally:
+            self._by_peer[peer] -= 1
+            if not self._by_peer[peer]:
+                del self._by_peer[peer]
+
+
 # ---- messages <-> core ---------------------------------------------------------------
 
 
@@ -465,16 +488,42 @@ def status_message(message: str) -> str:
     return raw[:MAX_STATUS_BYTES - 3].decode("utf-8", errors="ignore") + "..."
 
 
-async def _write(context: grpc.aio.ServicerContext, item: Any) -> None:
+async def _stream(context: grpc.aio.ServicerContext, items: AsyncIterator[Any]) -> None:
+    """Write each of `items`, closing the generator (its subscription's place) once done,
+    before any status is sent: a status waits behind a message the client has not read."""
+    try:
+        first = True
+        async for item in items:
+            await _write(context, item, first=first)
+            first = False
+    finally:
+        await items.aclose()
+
+
+async def _write(context: grpc.aio.ServicerContext, item: Any, *, first: bool) -> None:
     """One message of a stream. HTTP/2 flow control holds a write while the client reads
     nothing: past WRITE_TIMEOUT the stream ends (UNAVAILABLE), so a subscriber that stops
-    reading gives its place back, as an HTTP/1.1 client that reads no answer is closed."""
+    reading gives its place back, as an HTTP/1.1 client that reads no answer is closed.
+    The first message's headers go first, on their own: grpcio sends them with the
+    message otherwise, and a status after a write given up would carry them again, a
+    batch grpcio refuses (the stream then never ends). A write grpcio fails (its
+    InternalError) failed because the call is over, its client gone or the server
+    stopping: nobody is left to answer, and nothing went wrong here, so it ends as a
+    call its client cancels does."""
+
+    async def write() -> None:
+        if first:
+            await context.send_initial_metadata(())
+        await context.write(item)
+
     try:
-        await asyncio.wait_for(context.write(item), WRITE_TIMEOUT)
+        await asyncio.wait_for(write(), WRITE_TIMEOUT)
     except TimeoutError:
         raise NodeUnavailableError(
             f"the client read nothing of this stream for {WRITE_TIMEOUT:g} s; subscribe "
             "again from the next block") from None
+    except grpc.aio.InternalError:
+        raise asyncio.CancelledError from None
 
 
 async def _abort(context: grpc.aio.ServicerContext, exc: GhostError,
@@ -492,8 +541,8 @@ async def _abort_internal(context: grpc.aio.ServicerContext) -> None:
     await context.abort(grpc.StatusCode.INTERNAL, error["message"])
 
 
-def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
-              ) -> list[grpc.GenericRpcHandler]:
+def _handlers(services: GhostServices, observers: tuple[_Observer, ...],
+              calls: CallsRunning) -> list[grpc.GenericRpcHandler]:
     by_service: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
 
     def report(method: str, error: str | None, start: float) -> None:
@@ -503,12 +552,17 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
     async def fail(context, method: str, exc: Exception) -> None:
         """Abort the call with `exc`'s status and error; a failure that is no GhostError
         is a bug: reported to the observers (the log's `internal_error` line) and
-        answered as JSON-RPC answers one. Refusals are counted, not logged (docs/rpc.md)."""
-        if isinstance(exc, GhostError):
-            await _abort(context, exc)
-        for o in observers:
-            o.internal_error(method, exc)
-        await _abort_internal(context)
+        answered as JSON-RPC answers one. Refusals are counted, not logged (docs/rpc.md).
+        A status grpcio fails to send (its InternalError) finds the call over, as a
+        write can (_write)."""
+        try:
+            if isinstance(exc, GhostError):
+                await _abort(context, exc)
+            for o in observers:
+                o.internal_error(method, exc)
+            await _abort_internal(context)
+        except grpc.aio.InternalError:
+            raise asyncio.CancelledError from None
 
     for (service, name), (cls, attr, streams) in RPCS.items():
         method = f"/{service}/{name}"
@@ -517,9 +571,10 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
         def unary(fn=fn, cls=cls, method=method) -> Callable[..., Awaitable[Any]]:
             async def handle(raw: bytes, context) -> Any:
                 start, error = time.perf_counter(), None
-                _PEER.set(_client(context))
+                _PEER.set(peer := _client(context))
                 try:
-                    return await fn(_parse(cls, raw))
+                    with calls.call(peer):
+                        return await fn(_parse(cls, raw))
                 except Exception as exc:  # a GhostError, or a bug: a status either way
                     error = exc.code if isinstance(exc, GhostError) else INTERNAL.code
                     await fail(context, method, exc)
@@ -529,20 +584,18 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...]
 
         def stream(fn=fn, cls=cls, method=method) -> Callable[..., Awaitable[None]]:
             async def handle(raw: bytes, context) -> None:
-                start, error = time.perf_counter(), None
-                _PEER.set(_client(context))
-                items = None
+                start, error, failure = time.perf_counter(), None, None
+                _PEER.set(peer := _client(context))
                 try:
-                    items = fn(_parse(cls, raw))
-                    async for item in items:
-                        await _write(context, item)
+                    with calls.call(peer):
+                        await _stream(context, fn(_parse(cls, raw)))
                 except Exception as exc:
                     error = exc.code if isinstance(exc, GhostError) else INTERNAL.code
-                    await fail(context, method, exc)
+                    failure = exc
                 finally:
-                    if items is not None:
-                        await items.aclose()  # its place among the subscriptions is free
                     report(method, error, start)
+                if failure is not None:  # its status may wait for the client: the call
+                    await fail(context, method, failure)  # is over for the node already
             return handle
 
         # No request_deserializer: handlers get bytes and parse them (see the docstring).
@@ -560,13 +613,15 @@ class ConnectionWatch:
 
     It also keeps room under the cap, as the other transports do at accept time (grpcio
     has no accept hook): past `cap - free_places(cap)` connections, it closes those
-    running no call, the longest unused first, so connections that only hold a socket
-    cannot keep new clients out for long."""
+    running no call (`calls`: no handler at work; an answer that waits only for its
+    client to read it does not count), the longest unused first, so connections that only
+    hold a socket cannot keep new clients out for long."""
 
-    def __init__(self, server_id: int, metrics: Any, log: Any, *, port: int | None = None,
-                 cap: int = MAX_CONNECTIONS) -> None:
+    def __init__(self, server_id: int, metrics: Any, log: Any, *, calls: CallsRunning,
+                 port: int | None = None, cap: int = MAX_CONNECTIONS) -> None:
         self.server_id = server_id
         self.metrics, self.log = metrics, log
+        self.calls = calls
         self.port, self.cap = port, cap
         self.open: dict[int, str] = {}  # socket id -> peer
         self._seen: dict[int, int] = {}  # socket id -> when first sampled (ns, wall clock)
@@ -593,7 +648,7 @@ class ConnectionWatch:
         unused = []
         for sid, peer in now.items():
             data = _socket_data(sid)
-            if data is None or _calls_running(data):
+            if data is None or peer in self.calls:
                 continue
             last = max(_stamp_ns(data.get("lastRemoteStreamCreatedTimestamp")),
                        self._seen.get(sid, 0))
@@ -626,11 +681,6 @@ def _socket_data(sid: int) -> dict[str, Any] | None:
         return json.loads(cygrpc.channelz_get_socket(sid))["socket"].get("data", {})
     except Exception:  # gone since the sample (grpcio raises a plain ValueError)
         return None
-
-
-def _calls_running(data: dict[str, Any]) -> int:
-    return (int(data.get("streamsStarted", 0)) - int(data.get("streamsSucceeded", 0))
-            - int(data.get("streamsFailed", 0)))
 
 
 def _stamp_ns(stamp: str | None) -> int:
@@ -706,8 +756,9 @@ def _server_sockets(server_id: int) -> Iterable[tuple[int, str]]:
         refs = page.get("socketRef", [])
         for ref in refs:
             sid = int(ref["socketId"])
-            # "chttp2 ipv4:127.0.0.1:58532" -> "127.0.0.1:58532"
-            peer = ref.get("name", "").rsplit(" ", 1)[-1].split(":", 1)[-1]
+            # "chttp2 ipv4:127.0.0.1:58532" -> "127.0.0.1:58532", and an IPv6 peer's
+            # "ipv6:%5B::1%5D:58532" -> "[::1]:58532", as _peer_name names a socket's
+            peer = urllib.parse.unquote(ref.get("name", "").rsplit(" ", 1)[-1]).split(":", 1)[-1]
             yield sid, peer
             start = sid + 1
         if page.get("end", True) or not refs:
@@ -718,9 +769,11 @@ async def serve_grpc(core: NodeCore, feed: CommitFeed, ep: Endpoint, *, max_body
                      observers: tuple[Any, ...] = (),
                      run: Callable[..., Awaitable[Any]] | None = None,
                      max_connections: int = MAX_CONNECTIONS,
+                     calls: CallsRunning | None = None,
                      ) -> tuple[grpc.aio.Server, int, int | None]:
     """Start the server on `ep` (port 0: any free): the server, its bound port, and its
-    channelz id (None if it cannot be told apart) for ConnectionWatch."""
+    channelz id (None if it cannot be told apart) for ConnectionWatch, which takes the
+    same `calls`."""
     feed.bind(asyncio.get_running_loop())
     before = _server_ids()
     server = grpc.aio.server(options=[
@@ -734,7 +787,8 @@ async def serve_grpc(core: NodeCore, feed: CommitFeed, ep: Endpoint, *, max_body
         # grpcio shares ports by default; a port in use must be an error, as for HTTP.
         ("grpc.so_reuseport", 0),
     ])
-    server.add_generic_rpc_handlers(_handlers(GhostServices(core, feed, run), observers))
+    server.add_generic_rpc_handlers(_handlers(GhostServices(core, feed, run), observers,
+                                              calls if calls is not None else CallsRunning()))
     try:
         port = server.add_insecure_port(str(ep))  # 0 or RuntimeError when it cannot bind
     except RuntimeError as exc:

@@ -20,8 +20,9 @@ The same port speaks DNS over QUIC (RFC 9250) to clients that negotiate ALPN `do
 (node/doq.py): a connection is routed by its ALPN once, at ProtocolNegotiated.
 
 A request whose body has not arrived whole within `request_timeout` is reset, so a client
-that opens streams and stalls frees them; a connection that goes quiet for
-`idle_timeout` is dropped by QUIC itself.
+that opens streams and stalls frees them; a connection whose client reads nothing of an
+answer for `answer_timeout` is closed, so an answer nobody reads is not held for good; a
+connection that goes quiet for `idle_timeout` is dropped by QUIC itself.
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ class QuicLimits:
     # and for a trailers frame held whole.
     max_head: int = 16 * 1024
     request_timeout: float = 10.0  # seconds for a request to arrive whole
+    # Seconds an answer may wait without the client reading any of it (QUIC's flow
+    # control holding it) before the connection is closed, as HTTP/1.1 closes one whose
+    # answer is not read: aioquic holds an answer whole until it is sent, up to the
+    # 8 MiB reply bound per stream, for as long as the client keeps its connection alive.
+    answer_timeout: float = 10.0
     idle_timeout: float = 30.0  # seconds of silence before QUIC drops a connection
     max_connections: int = 256
     # The UDP socket's receive buffer (bytes; the kernel caps it at net.core.rmem_max).
@@ -561,7 +567,8 @@ class _DrainingServer(QuicServer):
     (ghost_cli/datagrams.py says why): each connection that got some transmits once,
     after the last. An Initial that would open a connection starts a handshake only
     within the listener's budgets (node/handshakes.py); otherwise it gets aioquic's Retry,
-    or is dropped."""
+    or is dropped. A packet of a version the node does not speak, in a datagram too short
+    to open a connection, is dropped unanswered."""
 
     def __init__(self, *, server: _Server, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -604,6 +611,12 @@ class _DrainingServer(QuicServer):
                                       host_cid_length=config.connection_id_length)
         except ValueError:
             return True  # aioquic drops it
+        if (header.version not in config.supported_versions
+                and len(data) < SMALLEST_MAX_DATAGRAM_SIZE):
+            # aioquic answers any unknown version with a Version Negotiation, larger than
+            # a short packet (8 bytes in, 15 out): to a spoofed source, an amplifier.
+            # RFC 9000 §5.2.2: only a datagram that could open a connection gets one.
+            return False
         # What aioquic would open a connection for (the rest it handles on its own).
         if (header.packet_type != QuicPacketType.INITIAL
                 or len(data) < SMALLEST_MAX_DATAGRAM_SIZE
@@ -646,6 +659,7 @@ class _H3Protocol(QuicConnectionProtocol):
         self._doq: DoqStreams | None = None
         self._tasks: set[asyncio.Task] = set()
         self._deadlines: dict[int, asyncio.TimerHandle] = {}
+        self._watch: asyncio.Handle | None = None  # over answers not yet sent whole
         self._counted = False
         self._refused = False
         self._flush_due = False
@@ -759,6 +773,39 @@ class _H3Protocol(QuicConnectionProtocol):
             body, status = server.answers.failed(exc), 500
         self._deliver(self._requests.respond, request.stream_id, status, body,
                       JSON, extra)
+        if self._watch is None:  # first looked at once flushed (_flush_soon runs
+            # first): what leaves at once is the client's credit, not its reading
+            self._watch = self._loop.call_soon(self._watch_answers, None)
+
+    def _unsent(self) -> dict[int, int]:
+        """Request streams whose answer is not sent whole, each by the offset it has got
+        to. aioquic has no public view of this: a sender's next offset moves only as the
+        client's flow control credit (its reading) lets the answer out."""
+        return {stream_id: stream.sender.next_offset
+                for stream_id, stream in self._quic._streams.items()
+                if stream_id % 4 == 0  # client-initiated, bidirectional: a request's
+                and not stream.sender.buffer_is_empty and not stream.sender.is_finished}
+
+    def _watch_answers(self, before: dict[int, int] | None) -> None:
+        """Close the connection if its client has read nothing more of the answers it
+        had unread answer_timeout ago (`before`): a client reading one answer while
+        others wait keeps its connection, and asking for new ones does not count as
+        reading; else look again later."""
+        self._watch = None
+        unsent = self._unsent() if self._counted else {}
+        if not unsent:
+            return  # all sent, or closed down meanwhile
+        if before is not None and all(unsent.get(stream_id) == offset
+                                      for stream_id, offset in before.items()):
+            self._server.log.connection(TRANSPORT, self._peer, "timeout",
+                                        reason="answer not read within "
+                                               f"{self._server.limits.answer_timeout:g} s")
+            self._quic.close(error_code=ErrorCode.H3_REQUEST_CANCELLED,
+                             reason_phrase="answer not read")
+            self.transmit()
+            return
+        self._watch = self._loop.call_later(self._server.limits.answer_timeout,
+                                            self._watch_answers, unsent)
 
     def _deliver(self, respond: Callable[..., None], *args: Any) -> None:
         """Hand an answer to QUIC, flushed at the end of this turn of the loop. The
@@ -796,6 +843,9 @@ class _H3Protocol(QuicConnectionProtocol):
         for handle in self._deadlines.values():
             handle.cancel()
         self._deadlines.clear()
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
         for task in self._tasks:
             task.cancel()
         if self._requests is not None:

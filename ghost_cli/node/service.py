@@ -225,14 +225,15 @@ class NodeService:
 
     async def _start_grpc(self, ep: Endpoint):
         try:
-            from .grpc import ConnectionWatch, serve_grpc
+            from .grpc import CallsRunning, ConnectionWatch, serve_grpc
         except ImportError as exc:
             raise ConfigError(f"gRPC is unavailable in this install: {exc}") from exc
+        calls = CallsRunning()
         server, port, server_id = await serve_grpc(
             self.core, self._feed, ep, max_body=self.dispatcher.max_body,
-            observers=(self.metrics, self.log), run=self.pool.run_from)
+            observers=(self.metrics, self.log), run=self.pool.run_from, calls=calls)
         watch = None if server_id is None else ConnectionWatch(
-            server_id, self.metrics, self.log, port=port)
+            server_id, self.metrics, self.log, calls=calls, port=port)
         return server, port, watch
 
     async def _handle_async(self, body: bytes, peer: str) -> bytes:

@@ -177,3 +177,96 @@ def test_an_initial_with_a_token_the_node_never_made_opens_nothing(tls):
     assert answer == (200, b'{"x": 1}')
     assert observer.opened == 1 and dict(observer.outcomes) == {"invalid_token": 1,
                                                                 "started": 1}
+
+
+def long_header(version: int, dcid: bytes, scid: bytes, size: int = 0) -> bytes:
+    """A long-header packet of `version` (a Handshake packet's layout in QUIC v1, empty),
+    padded to `size` bytes."""
+    packet = (b"\xe0" + version.to_bytes(4, "big") + bytes([len(dcid)]) + dcid
+              + bytes([len(scid)]) + scid + b"\x00")
+    return packet + b"\x00" * (size - len(packet))
+
+
+def test_a_short_packet_of_an_unknown_version_gets_no_version_negotiation(tls):
+    """A Version Negotiation is larger than the shortest long-header packet asking for
+    it (8 bytes in, 15 out): answered to a spoofed source, the node would amplify. Only
+    a datagram that could open a connection (1200 bytes) gets one (RFC 9000 §5.2.2)."""
+
+    async def scenario():
+        service = await serve(tls, Observer())
+        try:
+            with sender("127.0.0.1") as probe:
+                target = ("127.0.0.1", service.port)
+                probe.sendto(long_header(0x1A2A3A4A, b"", b"small"), target)
+                probe.sendto(long_header(0x1A2A3A4A, b"", b"large", size=1200), target)
+                # Loopback keeps the order: an answer to the short one would come first.
+                return await asyncio.to_thread(probe.recv, 65536)
+        finally:
+            service.close()
+
+    answer = asyncio.run(scenario())
+    header = pull_quic_header(Buffer(data=answer), host_cid_length=8)
+    assert header.packet_type == QuicPacketType.VERSION_NEGOTIATION
+    assert header.destination_cid == b"large"
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+def test_the_ghost_client_reaches_an_ipv6_listener_through_a_retry(tls):
+    async def scenario():
+        observer = Observer()
+        # No handshake without a Retry: the client's return carries an IPv6 token.
+        limits = node_quic.QuicLimits(handshakes=HandshakeLimits(total_burst=0,
+                                                                 total_rate=0.0))
+        service = await node_quic.serve_quic(echo, host="::1", port=0, tls=tls,
+                                             observer=observer, limits=limits)
+        transport = client_transport.Http3Transport(f"quic://[::1]:{service.port}",
+                                                    ca_pem=tls.ca.read_bytes())
+        try:
+            return await transport.post(b'{"x": 1}', idempotent=True), observer
+        finally:
+            await transport.aclose()
+            service.close()
+
+    answer, observer = asyncio.run(scenario())
+    assert answer == b'{"x": 1}'
+    assert dict(observer.outcomes) == {"retry": 1, "started": 1}
+
+
+def test_a_retry_token_opens_a_connection_only_from_the_address_and_port_it_was_for(tls):
+    """A Retry's token proves one address and port: the same Initial from another port
+    of the same host is closed with INVALID_TOKEN, as a forged one is."""
+
+    async def scenario():
+        observer = Observer()
+        # No handshake without a Retry.
+        service = await serve(tls, observer, total_burst=0, total_rate=0.0)
+        target = ("127.0.0.1", service.port)
+        try:
+            with sender("127.0.0.1") as owner, sender("127.0.0.1") as other:
+                config = QuicConfiguration(is_client=True, alpn_protocols=["h3"],
+                                           verify_mode=ssl.CERT_NONE)
+                client = QuicConnection(configuration=config)
+                client.connect(target, now=time.time())
+                [(first, _)] = client.datagrams_to_send(now=time.time())
+                owner.sendto(first, target)
+                retry = await asyncio.to_thread(owner.recv, 65536)
+                client.receive_datagram(retry, target, now=time.time())
+                [(proven, _)] = client.datagrams_to_send(now=time.time())
+                other.sendto(proven, target)
+                await settle(lambda: observer.outcomes["invalid_token"] == 1)
+                owner.sendto(proven, target)
+                await settle(lambda: observer.outcomes["started"] == 1)
+            return dict(observer.outcomes)
+        finally:
+            service.close()
+
+    assert asyncio.run(scenario()) == {"retry": 1, "invalid_token": 1, "started": 1}

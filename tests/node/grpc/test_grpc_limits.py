@@ -5,6 +5,7 @@ connections that only hold a socket are closed to keep places free for new ones.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 
@@ -20,6 +21,7 @@ from ghost_cli.node.config import Endpoint
 from ghost_cli.node.core import NodeCore
 from ghost_cli.node.grpc import (
     SUBSCRIPTION_READS,
+    CallsRunning,
     CommitFeed,
     ConnectionWatch,
     serve_grpc,
@@ -119,10 +121,12 @@ def test_at_the_cap_the_longest_unused_connection_is_closed_and_a_running_call_k
 
     async def scenario():
         feed = CommitFeed()
+        calls = CallsRunning()
         server, port, server_id = await serve_grpc(
-            core, feed, Endpoint("127.0.0.1", 0), max_body=1 << 20, max_connections=cap)
+            core, feed, Endpoint("127.0.0.1", 0), max_body=1 << 20, max_connections=cap,
+            calls=calls)
         seen = Seen()
-        watch = ConnectionWatch(server_id, seen, seen, port=port, cap=cap)
+        watch = ConnectionWatch(server_id, seen, seen, calls=calls, port=port, cap=cap)
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
         held: list[socket.socket] = []
         try:
@@ -306,21 +310,43 @@ def _literal(name: bytes, value: bytes) -> bytes:
 
 
 def stalled_subscriber(port: int) -> socket.socket:
-    """A SubscribeBlocks from block 1 by a client that reads nothing: its HTTP/2 stream
-    window is 0, so not one byte of a message can reach it (RFC 9113 §6.9.2)."""
+    """A SubscribeBlocks from block 1 by a client that reads nothing."""
+    return stalled_call(port, b"/ghost.v1.Chain/SubscribeBlocks",
+                        b"\x08\x01")  # SubscribeBlocksRequest(from_block=1)
+
+
+def stalled_call(port: int, path: bytes, message: bytes) -> socket.socket:
+    """A call by a client that reads nothing: its HTTP/2 stream window is 0, so not one
+    byte of a message can reach it (RFC 9113 §6.9.2)."""
     sock = socket.create_connection(("127.0.0.1", port))
     settings = _frame(4, 0, 0, (4).to_bytes(2, "big") + (0).to_bytes(4, "big"))
     head = b"".join(_literal(n, v) for n, v in (
         (b":method", b"POST"), (b":scheme", b"http"), (b":authority", b"127.0.0.1"),
-        (b":path", b"/ghost.v1.Chain/SubscribeBlocks"),
-        (b"content-type", b"application/grpc"), (b"te", b"trailers")))
-    message = b"\x08\x01"  # SubscribeBlocksRequest(from_block=1)
+        (b":path", path), (b"content-type", b"application/grpc"), (b"te", b"trailers")))
     sock.sendall(PREFACE[:24] + settings + _frame(1, 4, 1, head)
                  + _frame(0, 1, 1, b"\x00" + len(message).to_bytes(4, "big") + message))
     sock.settimeout(SETTLE)
-    sock.recv(65536)  # the server's SETTINGS: acknowledged, as HTTP/2 asks
+    assert read_frame(sock)[0] == 4  # the server's SETTINGS: acknowledged, as HTTP/2 asks
     sock.sendall(_frame(4, 1, 0, b""))
     return sock
+
+
+def read_frame(sock: socket.socket) -> tuple[int, int, int, bytes]:
+    """The next HTTP/2 frame the server sent: its type, flags, stream and payload."""
+    head = sock.recv(9, socket.MSG_WAITALL)
+    assert len(head) == 9, "the connection closed"
+    size = int.from_bytes(head[:3], "big")
+    payload = sock.recv(size, socket.MSG_WAITALL) if size else b""
+    assert len(payload) == size, "the connection closed"
+    return head[3], head[4], int.from_bytes(head[5:9], "big") & 0x7FFFFFFF, payload
+
+
+def read_headers(sock: socket.socket, stream: int) -> None:
+    """Read frames until `stream`'s first HEADERS: the server has begun its answer."""
+    while True:
+        kind, _, sid, _ = read_frame(sock)
+        if (kind, sid) == (1, stream):
+            return
 
 
 def test_a_subscriber_that_reads_nothing_gives_its_place_back(core, counter_code, key,
@@ -361,3 +387,234 @@ def test_a_subscriber_that_reads_nothing_gives_its_place_back(core, counter_code
 
     held, height = asyncio.run(scenario())
     assert held == [1] and height == 1
+
+
+def read_stream(sock: socket.socket, stream: int) -> tuple[int, bytes]:
+    """Read frames until `stream` ends (a HEADERS frame with END_STREAM): its DATA frames'
+    count, and that last HEADERS frame's payload (the trailers)."""
+    messages = 0
+    while True:
+        kind, flags, sid, payload = read_frame(sock)
+        if sid == stream and kind == 0:
+            messages += 1
+        if sid == stream and kind == 1 and flags & 1:  # HEADERS, END_STREAM
+            return messages, payload
+
+
+@pytest.mark.parametrize("then", ["reads again", "goes"])
+def test_a_stream_ended_by_its_write_deadline_still_ends_cleanly(core, counter_code, key,
+                                                                 monkeypatch, caplog, then):
+    """A stream ended by its write deadline gives its place back at once, and still ends
+    on the wire: its UNAVAILABLE waits behind the message no one read, so a client that
+    reads again gets both. Nothing of it is an error for grpcio to log, the client
+    leaving meanwhile included. (The status went with the first message's headers, still
+    pending: grpcio refused that batch, logged an error, and the stream never ended.)"""
+    monkeypatch.setattr(node_grpc, "WRITE_TIMEOUT", 0.5)
+    deploy = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
+                         gas_limit=10_000_000, expiry=int(time.time()) + 3600,
+                         code=counter_code, label="counter")
+    core.send_transaction(sign_single(deploy, key.secret_key, key.public_key),
+                          now=time.time())
+
+    async def scenario():
+        feed, reports = CommitFeed(), Reports()
+        server, port, _ = await serve_grpc(core, feed, Endpoint("127.0.0.1", 0),
+                                           max_body=1 << 20, observers=(reports,))
+        sock = await asyncio.to_thread(stalled_subscriber, port)
+        try:
+            deadline = time.monotonic() + SETTLE
+            while not feed._waiters:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+            while feed._waiters:  # ended by its deadline: the place is free
+                assert time.monotonic() < deadline, "the stalled subscription kept its place"
+                await asyncio.sleep(0.01)
+            if then == "goes":
+                sock.close()
+                return None, reports
+            # The client reads again: credit for the stream and the connection.
+            credit = (1 << 20).to_bytes(4, "big")
+            sock.sendall(_frame(8, 0, 0, credit) + _frame(8, 0, 1, credit))
+            return await asyncio.to_thread(read_stream, sock, 1), reports
+        finally:
+            sock.close()
+            await stop_grpc(server, feed)
+
+    with caplog.at_level(logging.ERROR, logger="grpc"):
+        read, reports = asyncio.run(scenario())
+    if then == "reads again":
+        messages, trailers = read
+        assert messages == 1 and b"grpc-status\x0214" in trailers  # 14: UNAVAILABLE
+    assert [r for r in caplog.records if r.name.startswith("grpc")] == []
+    assert reports.calls == [("/ghost.v1.Chain/SubscribeBlocks", "node_unavailable")]
+    assert reports.internal == []
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+def test_at_the_cap_an_ipv6_connection_is_closed_too(core):
+    """channelz names an IPv6 peer percent-encoded ("%5B::1%5D:port"): the watch must
+    find its socket all the same (or no IPv6 connection is ever closed for room), and
+    know the connection whose call is running (or it would close that one)."""
+    cap = 2
+
+    async def scenario():
+        feed, calls = CommitFeed(), CallsRunning()
+        server, port, server_id = await serve_grpc(
+            core, feed, Endpoint("::1", 0), max_body=1 << 20, max_connections=cap,
+            calls=calls)
+        seen = Seen()
+        watch = ConnectionWatch(server_id, seen, seen, calls=calls, port=port, cap=cap)
+        channel = grpc.aio.insecure_channel(f"[::1]:{port}")
+        held = None
+        try:
+            stream = chain_pb2_grpc.ChainStub(channel).SubscribeBlocks(
+                chain.SubscribeBlocksRequest())
+            deadline = time.monotonic() + SETTLE
+            while not feed._waiters:  # the call is open, waiting for a block
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+            watch.sample()  # seen first: the one closed, were its call not known running
+            held = socket.create_connection(("::1", port))
+            held.sendall(PREFACE)
+            while len(dict(node_grpc._server_sockets(server_id))) < cap:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+            watch.sample()
+            evicted = [peer for peer, state in seen.lines if state == "evicted"]
+            closed = await asyncio.to_thread(closed_by_server, held)
+            running = not stream.done()
+            stream.cancel()
+            return (evicted, f"[::1]:{held.getsockname()[1]}", closed, running,
+                    sorted(watch.open.values()))
+        finally:
+            if held is not None:
+                held.close()
+            await channel.close()
+            await stop_grpc(server, feed)
+
+    evicted, raw, closed, running, names = asyncio.run(scenario())
+    assert evicted == [raw] and closed and running
+    assert len(names) == cap and all(name.startswith("[::1]:") for name in names)
+
+
+def test_at_the_cap_a_connection_whose_answers_are_not_read_is_closed(core, counter_code,
+                                                                        key, monkeypatch):
+    """grpcio keeps a call open until its answer is sent, however long its client reads
+    nothing; the node has nothing of it running. At the cap such a connection is closed
+    for room, as HTTP/1.1 closes one not reading its answer: else one client holds every
+    place with one unread answer on each (a unary call's, or a subscription's once its
+    write deadline has ended it)."""
+    monkeypatch.setattr(node_grpc, "WRITE_TIMEOUT", 0.5)
+    deploy = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
+                         gas_limit=10_000_000, expiry=int(time.time()) + 3600,
+                         code=counter_code, label="counter")
+    core.send_transaction(sign_single(deploy, key.secret_key, key.public_key),
+                          now=time.time())
+    cap = 4
+    get_account = (b"/ghost.v1.Chain/GetAccount",
+                   b"\x0a\x14" + bytes(20))  # GetAccountRequest(address=20 zero bytes)
+
+    def answered(server_id: int, count: int) -> bool:
+        """At least `count` connections with an answer made (sent, as channelz counts)."""
+        return count <= sum(
+            int((node_grpc._socket_data(sid) or {}).get("messagesSent", 0)) >= 1
+            for sid, _ in node_grpc._server_sockets(server_id))
+
+    async def settle(check) -> None:
+        deadline = time.monotonic() + SETTLE
+        while not check():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+
+    async def scenario():
+        feed, calls = CommitFeed(), CallsRunning()
+        server, port, server_id = await serve_grpc(
+            core, feed, Endpoint("127.0.0.1", 0), max_body=1 << 20, max_connections=cap,
+            calls=calls)
+        seen = Seen()
+        watch = ConnectionWatch(server_id, seen, seen, calls=calls, port=port, cap=cap)
+        held: list[socket.socket] = []
+        try:
+            held.append(await asyncio.to_thread(stalled_subscriber, port))
+            await settle(lambda: feed._waiters)
+            await settle(lambda: not feed._waiters)  # ended by its write deadline
+            watch.sample()  # seen first: the longest unused
+            for _ in range(cap - 1):
+                held.append(await asyncio.to_thread(stalled_call, port, *get_account))
+            await settle(lambda: answered(server_id, cap - 1))
+            assert len(dict(node_grpc._server_sockets(server_id))) == cap
+            watch.sample()
+            evicted = [peer for peer, state in seen.lines if state == "evicted"]
+            closed = await asyncio.to_thread(closed_by_server, held[0])
+            return evicted, peer_of(held[0]), closed
+        finally:
+            for sock in held:
+                sock.close()
+            await stop_grpc(server, feed)
+
+    evicted, first, closed = asyncio.run(scenario())
+    assert evicted == [first] and closed
+
+
+class Reports:
+    """The adapter's observer hooks, recorded: each call's outcome, each internal error."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None]] = []
+        self.internal: list[str] = []
+
+    def request(self, method: str, error: str | None, seconds: float) -> None:
+        self.calls.append((method, error))
+
+    def internal_error(self, method: str, exc: BaseException) -> None:
+        self.internal.append(f"{method}: {exc!r}")
+
+
+@pytest.mark.parametrize("ending", ["the client goes", "the node stops"])
+def test_a_subscription_whose_message_waits_ends_without_an_internal_error(
+        core, counter_code, key, ending):
+    """A subscription's message waiting for its client (HTTP/2's flow control) when the
+    call ends under it, its client gone or the node stopping, is not a bug: no
+    internal_error line, and its place is given back."""
+    deploy = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
+                         gas_limit=10_000_000, expiry=int(time.time()) + 3600,
+                         code=counter_code, label="counter")
+    core.send_transaction(sign_single(deploy, key.secret_key, key.public_key),
+                          now=time.time())
+
+    async def settle(check) -> None:
+        deadline = time.monotonic() + SETTLE
+        while not check():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+
+    async def scenario():
+        feed, reports = CommitFeed(), Reports()
+        server, port, server_id = await serve_grpc(
+            core, feed, Endpoint("127.0.0.1", 0), max_body=1 << 20, observers=(reports,))
+        sock = await asyncio.to_thread(stalled_subscriber, port)
+        try:
+            # Its headers are out: its message follows, held by flow control.
+            await asyncio.to_thread(read_headers, sock, 1)
+            if ending == "the client goes":
+                sock.close()
+            else:
+                await stop_grpc(server, feed)
+            await settle(lambda: reports.calls)
+            return reports, feed._held
+        finally:
+            sock.close()
+            await stop_grpc(server, feed)
+
+    reports, held = asyncio.run(scenario())
+    assert reports.internal == [] and held == {}
+    assert reports.calls == [("/ghost.v1.Chain/SubscribeBlocks", None)]

@@ -16,6 +16,7 @@ from aioquic.buffer import Buffer
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
 from aioquic.quic.packet import QuicPacketType, pull_quic_header
+from node_helpers import has_ipv6_loopback
 
 from ghost_cli.client import transport as client_transport
 from ghost_cli.exceptions import GhostError
@@ -210,16 +211,7 @@ def test_a_short_packet_of_an_unknown_version_gets_no_version_negotiation(tls):
     assert header.destination_cid == b"large"
 
 
-def _ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+@pytest.mark.skipif(not has_ipv6_loopback(socket.SOCK_DGRAM), reason="no IPv6 loopback")
 def test_the_ghost_client_reaches_an_ipv6_listener_through_a_retry(tls):
     async def scenario():
         observer = Observer()

@@ -7,6 +7,7 @@ import contextlib
 import importlib.util
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -173,3 +174,13 @@ def built_counter_source(workdir: Path, name: str, source: str) -> bytes:
     [result] = build_project(load_project(root))
     return Path(result.path).read_bytes()
 
+
+
+def has_ipv6_loopback(kind: int = socket.SOCK_STREAM) -> bool:
+    """Whether this machine can bind a `kind` socket on ::1 (some CI containers cannot)."""
+    try:
+        with socket.socket(socket.AF_INET6, kind) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True

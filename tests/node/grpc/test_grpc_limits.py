@@ -11,6 +11,7 @@ import time
 
 import grpc
 import pytest
+from node_helpers import has_ipv6_loopback
 
 from ghost_cli.chain.transaction import Transaction, sign_single
 from ghost_cli.grpc_gen.ghost.v1 import chain_pb2 as chain
@@ -121,22 +122,15 @@ def test_at_the_cap_the_longest_unused_connection_is_closed_and_a_running_call_k
 
     async def scenario():
         feed = CommitFeed()
-        calls = CallsRunning()
-        server, port, server_id = await serve_grpc(
-            core, feed, Endpoint("127.0.0.1", 0), max_body=1 << 20, max_connections=cap,
-            calls=calls)
-        seen = Seen()
-        watch = ConnectionWatch(server_id, seen, seen, calls=calls, port=port, cap=cap)
+        server, port, server_id, seen, watch = await watched(core, feed, "127.0.0.1", cap)
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
         held: list[socket.socket] = []
         try:
             # the oldest connection, with a call running all along
             stream = chain_pb2_grpc.ChainStub(channel).SubscribeBlocks(
                 chain.SubscribeBlocksRequest())
+            await settle(lambda: feed._waiters)  # the call is open, waiting for a block
             deadline = time.monotonic() + SETTLE
-            while not feed._waiters:  # the call is open, waiting for a block
-                assert time.monotonic() < deadline
-                await asyncio.sleep(0.01)
             while len(watch.open) < 1:  # seen first: the one closed, were its call not running
                 assert time.monotonic() < deadline
                 await asyncio.sleep(0.05)
@@ -309,6 +303,34 @@ def _literal(name: bytes, value: bytes) -> bytes:
     return b"\x10" + bytes([len(name)]) + name + bytes([len(value)]) + value
 
 
+async def watched(core, feed: CommitFeed, host: str, cap: int):
+    """A gRPC server on `host` capped at `cap` connections, and its ConnectionWatch
+    reporting to a Seen: (server, port, channelz id, seen, watch)."""
+    calls = CallsRunning()
+    server, port, server_id = await serve_grpc(
+        core, feed, Endpoint(host, 0), max_body=1 << 20, max_connections=cap, calls=calls)
+    seen = Seen()
+    watch = ConnectionWatch(server_id, seen, seen, calls=calls, port=port, cap=cap)
+    return server, port, server_id, seen, watch
+
+
+def deploy_counter(core, code: bytes, key) -> None:
+    """The counter, deployed on `core`: block 1, for a subscription to send."""
+    deploy = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
+                         gas_limit=10_000_000, expiry=int(time.time()) + 3600,
+                         code=code, label="counter")
+    core.send_transaction(sign_single(deploy, key.secret_key, key.public_key),
+                          now=time.time())
+
+
+async def settle(check) -> None:
+    """Wait until `check()` holds (SETTLE bounds the wait; it is no measurement)."""
+    deadline = time.monotonic() + SETTLE
+    while not check():
+        assert time.monotonic() < deadline, "never got there"
+        await asyncio.sleep(0.02)
+
+
 def stalled_subscriber(port: int) -> socket.socket:
     """A SubscribeBlocks from block 1 by a client that reads nothing."""
     return stalled_call(port, b"/ghost.v1.Chain/SubscribeBlocks",
@@ -354,11 +376,7 @@ def test_a_subscriber_that_reads_nothing_gives_its_place_back(core, counter_code
     """A subscription's message that waits for its client past WRITE_TIMEOUT ends it: its
     place is free again for others, the connection's other calls go on."""
     monkeypatch.setattr(node_grpc, "WRITE_TIMEOUT", 0.5)
-    deploy = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
-                         gas_limit=10_000_000, expiry=int(time.time()) + 3600,
-                         code=counter_code, label="counter")
-    core.send_transaction(sign_single(deploy, key.secret_key, key.public_key),
-                          now=time.time())
+    deploy_counter(core, counter_code, key)
 
     async def scenario():
         feed = CommitFeed(max_subscriptions=1)
@@ -410,11 +428,7 @@ def test_a_stream_ended_by_its_write_deadline_still_ends_cleanly(core, counter_c
     leaving meanwhile included. (The status went with the first message's headers, still
     pending: grpcio refused that batch, logged an error, and the stream never ended.)"""
     monkeypatch.setattr(node_grpc, "WRITE_TIMEOUT", 0.5)
-    deploy = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
-                         gas_limit=10_000_000, expiry=int(time.time()) + 3600,
-                         code=counter_code, label="counter")
-    core.send_transaction(sign_single(deploy, key.secret_key, key.public_key),
-                          now=time.time())
+    deploy_counter(core, counter_code, key)
 
     async def scenario():
         feed, reports = CommitFeed(), Reports()
@@ -450,16 +464,7 @@ def test_a_stream_ended_by_its_write_deadline_still_ends_cleanly(core, counter_c
     assert reports.internal == []
 
 
-def _ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 loopback")
 def test_at_the_cap_an_ipv6_connection_is_closed_too(core):
     """channelz names an IPv6 peer percent-encoded ("%5B::1%5D:port"): the watch must
     find its socket all the same (or no IPv6 connection is ever closed for room), and
@@ -467,21 +472,15 @@ def test_at_the_cap_an_ipv6_connection_is_closed_too(core):
     cap = 2
 
     async def scenario():
-        feed, calls = CommitFeed(), CallsRunning()
-        server, port, server_id = await serve_grpc(
-            core, feed, Endpoint("::1", 0), max_body=1 << 20, max_connections=cap,
-            calls=calls)
-        seen = Seen()
-        watch = ConnectionWatch(server_id, seen, seen, calls=calls, port=port, cap=cap)
+        feed = CommitFeed()
+        server, port, server_id, seen, watch = await watched(core, feed, "::1", cap)
         channel = grpc.aio.insecure_channel(f"[::1]:{port}")
         held = None
         try:
             stream = chain_pb2_grpc.ChainStub(channel).SubscribeBlocks(
                 chain.SubscribeBlocksRequest())
+            await settle(lambda: feed._waiters)  # the call is open, waiting for a block
             deadline = time.monotonic() + SETTLE
-            while not feed._waiters:  # the call is open, waiting for a block
-                assert time.monotonic() < deadline
-                await asyncio.sleep(0.01)
             watch.sample()  # seen first: the one closed, were its call not known running
             held = socket.create_connection(("::1", port))
             held.sendall(PREFACE)
@@ -514,11 +513,7 @@ def test_at_the_cap_a_connection_whose_answers_are_not_read_is_closed(core, coun
     place with one unread answer on each (a unary call's, or a subscription's once its
     write deadline has ended it)."""
     monkeypatch.setattr(node_grpc, "WRITE_TIMEOUT", 0.5)
-    deploy = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
-                         gas_limit=10_000_000, expiry=int(time.time()) + 3600,
-                         code=counter_code, label="counter")
-    core.send_transaction(sign_single(deploy, key.secret_key, key.public_key),
-                          now=time.time())
+    deploy_counter(core, counter_code, key)
     cap = 4
     get_account = (b"/ghost.v1.Chain/GetAccount",
                    b"\x0a\x14" + bytes(20))  # GetAccountRequest(address=20 zero bytes)
@@ -529,19 +524,9 @@ def test_at_the_cap_a_connection_whose_answers_are_not_read_is_closed(core, coun
             int((node_grpc._socket_data(sid) or {}).get("messagesSent", 0)) >= 1
             for sid, _ in node_grpc._server_sockets(server_id))
 
-    async def settle(check) -> None:
-        deadline = time.monotonic() + SETTLE
-        while not check():
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.02)
-
     async def scenario():
-        feed, calls = CommitFeed(), CallsRunning()
-        server, port, server_id = await serve_grpc(
-            core, feed, Endpoint("127.0.0.1", 0), max_body=1 << 20, max_connections=cap,
-            calls=calls)
-        seen = Seen()
-        watch = ConnectionWatch(server_id, seen, seen, calls=calls, port=port, cap=cap)
+        feed = CommitFeed()
+        server, port, server_id, seen, watch = await watched(core, feed, "127.0.0.1", cap)
         held: list[socket.socket] = []
         try:
             held.append(await asyncio.to_thread(stalled_subscriber, port))
@@ -585,17 +570,7 @@ def test_a_subscription_whose_message_waits_ends_without_an_internal_error(
     """A subscription's message waiting for its client (HTTP/2's flow control) when the
     call ends under it, its client gone or the node stopping, is not a bug: no
     internal_error line, and its place is given back."""
-    deploy = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
-                         gas_limit=10_000_000, expiry=int(time.time()) + 3600,
-                         code=counter_code, label="counter")
-    core.send_transaction(sign_single(deploy, key.secret_key, key.public_key),
-                          now=time.time())
-
-    async def settle(check) -> None:
-        deadline = time.monotonic() + SETTLE
-        while not check():
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.02)
+    deploy_counter(core, counter_code, key)
 
     async def scenario():
         feed, reports = CommitFeed(), Reports()

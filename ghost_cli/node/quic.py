@@ -633,6 +633,11 @@ class _DrainingServer(QuicServer):
                 self._tokens.validate_token(address=addr, token=header.token, now=now,
                                             destination_cid=header.destination_cid)
             except ValueError:
+                # Answering costs about four Retries: within the unproven budgets only,
+                # so a flood of forged tokens is read and dropped, never answered.
+                if self._gate.admit(addr[0], proven=False, now=now) is not Admission.START:
+                    observer.handshake(TRANSPORT, Admission.DROP.value)
+                    return False
                 observer.handshake(TRANSPORT, "invalid_token")
                 return True  # aioquic closes it with INVALID_TOKEN
         outcome = self._gate.admit(addr[0], proven=proven, now=now)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import socket
 import ssl
 import time
@@ -235,7 +236,9 @@ def test_the_ghost_client_reaches_an_ipv6_listener_through_a_retry(tls):
 
 def test_a_retry_token_opens_a_connection_only_from_the_address_and_port_it_was_for(tls):
     """A Retry's token proves one address and port: the same Initial from another port
-    of the same host is closed with INVALID_TOKEN, as a forged one is."""
+    of the same host starts nothing. It is a token not its own, as a forged one is: here,
+    with no budget for Initials without a proven address, dropped (within that budget,
+    closed with INVALID_TOKEN: the test below)."""
 
     async def scenario():
         observer = Observer()
@@ -254,11 +257,38 @@ def test_a_retry_token_opens_a_connection_only_from_the_address_and_port_it_was_
                 client.receive_datagram(retry, target, now=time.time())
                 [(proven, _)] = client.datagrams_to_send(now=time.time())
                 other.sendto(proven, target)
-                await settle(lambda: observer.outcomes["invalid_token"] == 1)
+                await settle(lambda: observer.outcomes["dropped"] == 1)
                 owner.sendto(proven, target)
                 await settle(lambda: observer.outcomes["started"] == 1)
             return dict(observer.outcomes)
         finally:
             service.close()
 
-    assert asyncio.run(scenario()) == {"retry": 1, "invalid_token": 1, "started": 1}
+    assert asyncio.run(scenario()) == {"retry": 1, "dropped": 1, "started": 1}
+
+
+def test_forged_tokens_are_answered_only_within_the_budget(tls):
+    """An INVALID_TOKEN close costs the node more than a Retry: past the budget of
+    Initials without a proven address, one with a forged token is dropped unanswered."""
+    async def scenario():
+        observer = Observer()
+        service = await serve(tls, observer, per_address_burst=4, per_address_rate=0.0)
+        try:
+            with sender("127.0.0.2") as forger:
+                forger.settimeout(0.5)
+                for _ in range(12):
+                    forger.sendto(initial(service.port, token=b"\x00" * 40),
+                                  ("127.0.0.1", service.port))
+                await settle(lambda: sum(observer.outcomes.values()) == 12)
+                answers = 0
+                with contextlib.suppress(TimeoutError):
+                    while True:
+                        await asyncio.to_thread(forger.recv, 65536)
+                        answers += 1
+            return dict(observer.outcomes), answers, observer.opened
+        finally:
+            service.close()
+
+    outcomes, answers, opened = asyncio.run(scenario())
+    assert outcomes == {"invalid_token": 4, "dropped": 8}
+    assert answers == 4 and opened == 0

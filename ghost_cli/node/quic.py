@@ -611,16 +611,14 @@ class _DrainingServer(QuicServer):
                                       host_cid_length=config.connection_id_length)
         except ValueError:
             return True  # aioquic drops it
-        if (header.version not in config.supported_versions
-                and len(data) < SMALLEST_MAX_DATAGRAM_SIZE):
+        could_open = len(data) >= SMALLEST_MAX_DATAGRAM_SIZE
+        if header.version not in config.supported_versions:
             # aioquic answers any unknown version with a Version Negotiation, larger than
             # a short packet (8 bytes in, 15 out): to a spoofed source, an amplifier.
             # RFC 9000 §5.2.2: only a datagram that could open a connection gets one.
-            return False
+            return could_open
         # What aioquic would open a connection for (the rest it handles on its own).
-        if (header.packet_type != QuicPacketType.INITIAL
-                or len(data) < SMALLEST_MAX_DATAGRAM_SIZE
-                or header.version not in config.supported_versions
+        if (header.packet_type != QuicPacketType.INITIAL or not could_open
                 or header.destination_cid in self._protocols):
             return True
         now = self._loop.time()

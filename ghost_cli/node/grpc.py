@@ -128,6 +128,34 @@ WRITE_TIMEOUT = 10.0
 SUBSCRIPTION_READS = 4
 
 
+class Tally:
+    """How many of something each key holds at once (a client's subscriptions, a
+    connection's running calls): `hold(key)` counts one for as long as it lasts."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, int] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+    def count(self, key: str) -> int:
+        return self._by_key.get(key, 0)
+
+    def counts(self) -> dict[str, int]:
+        """What each key holds now (a copy; keys holding nothing are absent)."""
+        return dict(self._by_key)
+
+    @contextmanager
+    def hold(self, key: str):
+        self._by_key[key] = self._by_key.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            self._by_key[key] -= 1
+            if not self._by_key[key]:
+                del self._by_key[key]
+
+
 class CommitFeed:
     """Wakes gRPC subscribers after each commit. A NodeCore observer: `executed` runs in
     the writer's thread, so it only schedules the wake-up on the event loop."""
@@ -136,7 +164,7 @@ class CommitFeed:
                  max_per_client: int = MAX_CLIENT_SUBSCRIPTIONS) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: set[asyncio.Event] = set()
-        self._held: dict[str, int] = {}  # client -> subscriptions open
+        self._held = Tally()  # subscriptions open, by client
         self.max_subscriptions = max_subscriptions
         self.max_per_client = max_per_client
         self.closed = False
@@ -171,42 +199,23 @@ class CommitFeed:
         if len(self._waiters) >= self.max_subscriptions:
             raise NodeBusyError(f"the node has {self.max_subscriptions} subscriptions open, "
                                 "its most: retry later")
-        if self._held.get(client, 0) >= self.max_per_client:
+        if self._held.count(client) >= self.max_per_client:
             raise NodeBusyError(f"this client has {self.max_per_client} subscriptions open, "
                                 "its most: end one, or retry later")
         w = asyncio.Event()
         self._waiters.add(w)
-        self._held[client] = self._held.get(client, 0) + 1
         try:
-            yield w
+            with self._held.hold(client):
+                yield w
         finally:
             self._waiters.discard(w)
-            self._held[client] -= 1
-            if not self._held[client]:
-                del self._held[client]
 
 
-class CallsRunning:
+class CallsRunning(Tally):
     """Calls whose handler is at work, by connection (its peer, "host:port"): what
     ConnectionWatch never closes for room. channelz counts a call open until its last
     byte is sent, so by channelz a call answered to a client that reads nothing (HTTP/2's
     flow control holding the answer) would hold its connection's place for good."""
-
-    def __init__(self) -> None:
-        self._by_peer: dict[str, int] = {}
-
-    def __contains__(self, peer: object) -> bool:
-        return peer in self._by_peer
-
-    @contextmanager
-    def call(self, peer: str):
-        self._by_peer[peer] = self._by_peer.get(peer, 0) + 1
-        try:
-            yield
-        finally:
-            self._by_peer[peer] -= 1
-            if not self._by_peer[peer]:
-                del self._by_peer[peer]
 
 
 # ---- messages <-> core ---------------------------------------------------------------
@@ -573,7 +582,7 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...],
                 start, error = time.perf_counter(), None
                 _PEER.set(peer := _client(context))
                 try:
-                    with calls.call(peer):
+                    with calls.hold(peer):
                         return await fn(_parse(cls, raw))
                 except Exception as exc:  # a GhostError, or a bug: a status either way
                     error = exc.code if isinstance(exc, GhostError) else INTERNAL.code
@@ -587,7 +596,7 @@ def _handlers(services: GhostServices, observers: tuple[_Observer, ...],
                 start, error, failure = time.perf_counter(), None, None
                 _PEER.set(peer := _client(context))
                 try:
-                    with calls.call(peer):
+                    with calls.hold(peer):
                         await _stream(context, fn(_parse(cls, raw)))
                 except Exception as exc:
                     error = exc.code if isinstance(exc, GhostError) else INTERNAL.code

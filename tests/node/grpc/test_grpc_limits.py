@@ -585,7 +585,7 @@ def test_a_subscription_whose_message_waits_ends_without_an_internal_error(
             else:
                 await stop_grpc(server, feed)
             await settle(lambda: reports.calls)
-            return reports, feed._held
+            return reports, feed._held.counts()
         finally:
             sock.close()
             await stop_grpc(server, feed)

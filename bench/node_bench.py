@@ -20,7 +20,10 @@ change, say) to the alternation, so before and after are measured under the same
 Where /proc is there (Linux), each row also shows the server process's CPU time per call
 in that round, all threads and its main thread (the event loop) alone: what a call costs
 the server, whatever the rate. The `client` column is this process's CPU time per call:
-the client shares the machine's cores with the server.
+the client shares the machine's cores with the server. `ceiling` is what those two costs
+allow on this machine: its cores / (server + client CPU per call), the calls/s if every
+core were busy with nothing else; no server of the same per-call cost can pass it here,
+however it spreads its work over threads or processes.
 
 Clients: HTTP/3 runs every concurrent call as a stream of one of a few QUIC connections
 (the node allows 32 request streams per connection, so 50 streams use two); HTTP/1.1
@@ -276,6 +279,12 @@ class Figures:
     def per_second(self) -> float:
         return self.count / self.seconds
 
+    def ceiling(self, cores: int) -> str:
+        """Calls per second `cores` allow at this round's server + client CPU per call."""
+        if self.cpu is None or self.client_cpu is None:
+            return "-"
+        return f"{cores * self.count / (self.cpu + self.client_cpu):.0f}"
+
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -357,11 +366,14 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
               + (f"; compare: the node of {args.compare}" if args.compare else ""))
         print(f"signed calls: ML-DSA-65, counter.increment, {args.txs} per round; "
               f"{args.rounds} rounds of each server, alternating; best round shown\n")
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
         print("CPU ms/call: the server process's CPU time per call in its best round (all "
-              "threads; loop: its main thread, the event loop); client: this process's\n")
+              "threads; loop: its main thread, the event loop); client: this process's; "
+              f"ceiling: {cores} cores / (server + client CPU per call), in calls/s\n")
         header = (f"{'transport':<9} {'streams':>7} {'server':<11} {'calls/s':>8} "
                   f"{'p50 ms':>7} {'p99 ms':>7} {'vs echo':>8} {'CPU ms/call':>11} "
-                  f"{'loop':>5} {'client':>6}   rounds (calls/s)")
+                  f"{'loop':>5} {'client':>6} {'ceiling':>7}   rounds (calls/s)")
         print(header)
         print("-" * len(header))
         seed = 0
@@ -384,7 +396,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> None:
                           f"{f.pct(0.5):>7.2f} {f.pct(0.99):>7.2f} "
                           f"{f.per_second / best['echo'].per_second:>8.2f} "
                           f"{f.cpu_ms(f.cpu):>11} {f.cpu_ms(f.loop_cpu):>5} "
-                          f"{f.cpu_ms(f.client_cpu):>6}   "
+                          f"{f.cpu_ms(f.client_cpu):>6} {f.ceiling(cores):>7}   "
                           + ", ".join(f"{r.per_second:.0f}" for r in runs[name]), flush=True)
     finally:
         for proc in procs:

@@ -167,7 +167,9 @@ class DoqStreams:
         return None
 
     def _protocol_error(self, reason: str) -> None:
+        self._close(DOQ_PROTOCOL_ERROR, reason)
+
+    def _close(self, code: int, reason: str) -> None:
         self.closed = True
         self._streams.clear()
-        self.quic.close(error_code=DOQ_PROTOCOL_ERROR, reason_phrase=reason)
-        return None
+        self.quic.close(error_code=code, reason_phrase=reason)

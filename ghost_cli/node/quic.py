@@ -21,8 +21,9 @@ The same port speaks DNS over QUIC (RFC 9250) to clients that negotiate ALPN `do
 
 A request whose body has not arrived whole within `request_timeout` is reset, so a client
 that opens streams and stalls frees them; a connection whose client reads nothing of an
-answer for `answer_timeout` is closed, so an answer nobody reads is not held for good; a
-connection that goes quiet for `idle_timeout` is dropped by QUIC itself.
+answer for `answer_timeout` is closed, HTTP/3 and DoQ alike, so an answer nobody reads is
+not held for good; a connection that goes quiet for `idle_timeout` is dropped by QUIC
+itself.
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ class QuicLimits:
     request_timeout: float = 10.0  # seconds for a request to arrive whole
     # Seconds an answer may wait without the client reading any of it (QUIC's flow
     # control holding it) before the connection is closed, as HTTP/1.1 closes one whose
-    # answer is not read: aioquic holds an answer whole until it is sent, up to the
-    # 8 MiB reply bound per stream, for as long as the client keeps its connection alive.
+    # answer is not read: aioquic holds an answer whole until it is sent (up to the
+    # 8 MiB reply bound per HTTP/3 stream, 64 KiB per DoQ stream) for as long as the
+    # client keeps its connection alive.
     answer_timeout: float = 10.0
     idle_timeout: float = 30.0  # seconds of silence before QUIC drops a connection
     max_connections: int = 256
@@ -786,6 +788,7 @@ class _H3Protocol(QuicConnectionProtocol):
 
             wire = servfail(query.wire)
         self._deliver(self._doq.respond, query.stream_id, wire)
+        self._watch_soon()
 
     async def _serve(self, request: Request) -> None:
         server = self._server
@@ -803,9 +806,10 @@ class _H3Protocol(QuicConnectionProtocol):
         self._watch_soon()
 
     def _watch_soon(self) -> None:
-        """Watch the connection's answers until all are sent, unless already watched.
-        First looked at once flushed (_deliver's _flush_soon runs first): what leaves at
-        once is the client's credit, not its reading."""
+        """Watch the connection's answers (HTTP/3 or DoQ: one rule for both) until all
+        are sent, unless already watched. First looked at once flushed (_deliver's
+        _flush_soon runs first): what leaves at once is the client's credit, not its
+        reading."""
         if self._watch is None:
             self._watch = self._loop.call_soon(self._watch_answers, None)
 
@@ -821,8 +825,11 @@ class _H3Protocol(QuicConnectionProtocol):
             self._server.log.connection(TRANSPORT, self._peer, "timeout",
                                         reason="answer not read within "
                                                f"{self._server.limits.answer_timeout:g} s")
-            self._quic.close(error_code=ErrorCode.H3_REQUEST_CANCELLED,
-                             reason_phrase=UNREAD)
+            if self._doq is not None:
+                self._doq.unread(UNREAD)
+            else:
+                self._quic.close(error_code=ErrorCode.H3_REQUEST_CANCELLED,
+                                 reason_phrase=UNREAD)
             self.transmit()
             return
         self._watch = self._loop.call_later(self._server.limits.answer_timeout,

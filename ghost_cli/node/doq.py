@@ -12,6 +12,9 @@ the stream is closed. What breaks the framing costs the connection, never the no
 - more than `max_streams` queries awaiting answers: the new stream is reset likewise.
 
 A malformed DNS message inside a well-framed stream is answered FORMERR (names/dns.py).
+A connection whose client reads nothing more of its answers for the adapter's
+`answer_timeout` (HTTP/3's rule, watched in node/quic.py) is closed with
+DOQ_EXCESSIVE_LOAD (`unread`).
 """
 
 from __future__ import annotations
@@ -101,6 +104,18 @@ class DoqStreams:
         if not self.closed:
             self._protocol_error(reason)
 
+    def unread(self, reason: str) -> None:
+        """The client has read nothing more of its answers for the adapter's answer_timeout
+        (node/quic.py watches, as for HTTP/3): close the connection, and with it the answers
+        QUIC's flow control was holding. DOQ_EXCESSIVE_LOAD is RFC 9250's code for closing
+        a connection for the load it puts on the server, which unread answers held without
+        end are, and what this layer already resets streams with for its other bounds.
+        Not DOQ_NO_ERROR: that says there is nothing wrong, to a client whose queries then
+        go unanswered; not DOQ_INTERNAL_ERROR: the node is not at fault; and
+        DOQ_REQUEST_CANCELLED is a client's code (§4.3)."""
+        if not self.closed:
+            self._close(DOQ_EXCESSIVE_LOAD, reason)
+
     def _data(self, ev: StreamDataReceived) -> Query | None:
         sid = ev.stream_id
         if sid in self._ignored:
@@ -167,7 +182,9 @@ class DoqStreams:
         return None
 
     def _protocol_error(self, reason: str) -> None:
+        self._close(DOQ_PROTOCOL_ERROR, reason)
+
+    def _close(self, code: int, reason: str) -> None:
         self.closed = True
         self._streams.clear()
-        self.quic.close(error_code=DOQ_PROTOCOL_ERROR, reason_phrase=reason)
-        return None
+        self.quic.close(error_code=code, reason_phrase=reason)

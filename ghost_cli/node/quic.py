@@ -21,8 +21,9 @@ The same port speaks DNS over QUIC (RFC 9250) to clients that negotiate ALPN `do
 
 A request whose body has not arrived whole within `request_timeout` is reset, so a client
 that opens streams and stalls frees them; a connection whose client reads nothing of an
-answer for `answer_timeout` is closed, so an answer nobody reads is not held for good; a
-connection that goes quiet for `idle_timeout` is dropped by QUIC itself.
+answer for `answer_timeout` is closed, HTTP/3 and DoQ alike, so an answer nobody reads is
+not held for good; a connection that goes quiet for `idle_timeout` is dropped by QUIC
+itself.
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ class QuicLimits:
     request_timeout: float = 10.0  # seconds for a request to arrive whole
     # Seconds an answer may wait without the client reading any of it (QUIC's flow
     # control holding it) before the connection is closed, as HTTP/1.1 closes one whose
-    # answer is not read: aioquic holds an answer whole until it is sent, up to the
-    # 8 MiB reply bound per stream, for as long as the client keeps its connection alive.
+    # answer is not read: aioquic holds an answer whole until it is sent (up to the
+    # 8 MiB reply bound per HTTP/3 stream, 64 KiB per DoQ stream) for as long as the
+    # client keeps its connection alive.
     answer_timeout: float = 10.0
     idle_timeout: float = 30.0  # seconds of silence before QUIC drops a connection
     max_connections: int = 256
@@ -651,6 +653,30 @@ class _DrainingServer(QuicServer):
             self._sock = None
 
 
+#: The reason phrase of a connection closed for answers its client does not read.
+UNREAD = "answer not read"
+
+
+def unsent_answers(quic: QuicConnection) -> dict[int, int]:
+    """Streams whose answer (to an HTTP/3 request or a DoQ query: both ride the client's
+    bidirectional streams) is not sent whole, each by the offset it has got to. aioquic
+    has no public view of this: a sender's next offset moves only as the client's flow
+    control credit (its reading) lets the answer out."""
+    return {stream_id: stream.sender.next_offset
+            for stream_id, stream in quic._streams.items()
+            if stream_id % 4 == 0  # client-initiated, bidirectional: a request or query
+            and not stream.sender.buffer_is_empty and not stream.sender.is_finished}
+
+
+def answers_stalled(before: dict[int, int] | None, unsent: dict[int, int]) -> bool:
+    """Whether nothing more has been sent of any answer that was unsent at the last look
+    (`before`, `unsent_answers` then; None: there was no last look): a client reading one
+    answer while others wait is not stalled, and asking for new answers does not count
+    as reading."""
+    return bool(before) and all(unsent.get(stream_id) == offset
+                                for stream_id, offset in before.items())
+
+
 class _H3Protocol(QuicConnectionProtocol):
     def __init__(self, quic: QuicConnection, *, server: _Server, **kwargs) -> None:
         super().__init__(quic, **kwargs)
@@ -762,6 +788,7 @@ class _H3Protocol(QuicConnectionProtocol):
 
             wire = servfail(query.wire)
         self._deliver(self._doq.respond, query.stream_id, wire)
+        self._watch_soon()
 
     async def _serve(self, request: Request) -> None:
         server = self._server
@@ -776,35 +803,33 @@ class _H3Protocol(QuicConnectionProtocol):
             body, status = server.answers.failed(exc), 500
         self._deliver(self._requests.respond, request.stream_id, status, body,
                       JSON, extra)
-        if self._watch is None:  # first looked at once flushed (_flush_soon runs
-            # first): what leaves at once is the client's credit, not its reading
-            self._watch = self._loop.call_soon(self._watch_answers, None)
+        self._watch_soon()
 
-    def _unsent(self) -> dict[int, int]:
-        """Request streams whose answer is not sent whole, each by the offset it has got
-        to. aioquic has no public view of this: a sender's next offset moves only as the
-        client's flow control credit (its reading) lets the answer out."""
-        return {stream_id: stream.sender.next_offset
-                for stream_id, stream in self._quic._streams.items()
-                if stream_id % 4 == 0  # client-initiated, bidirectional: a request's
-                and not stream.sender.buffer_is_empty and not stream.sender.is_finished}
+    def _watch_soon(self) -> None:
+        """Watch the connection's answers (HTTP/3 or DoQ: one rule for both) until all
+        are sent, unless already watched. First looked at once flushed (_deliver's
+        _flush_soon runs first): what leaves at once is the client's credit, not its
+        reading."""
+        if self._watch is None:
+            self._watch = self._loop.call_soon(self._watch_answers, None)
 
     def _watch_answers(self, before: dict[int, int] | None) -> None:
         """Close the connection if its client has read nothing more of the answers it
-        had unread answer_timeout ago (`before`): a client reading one answer while
-        others wait keeps its connection, and asking for new ones does not count as
-        reading; else look again later."""
+        had unread answer_timeout ago (`before`, see `answers_stalled`); else look again
+        later."""
         self._watch = None
-        unsent = self._unsent() if self._counted else {}
+        unsent = unsent_answers(self._quic) if self._counted else {}
         if not unsent:
             return  # all sent, or closed down meanwhile
-        if before is not None and all(unsent.get(stream_id) == offset
-                                      for stream_id, offset in before.items()):
+        if answers_stalled(before, unsent):
             self._server.log.connection(TRANSPORT, self._peer, "timeout",
                                         reason="answer not read within "
                                                f"{self._server.limits.answer_timeout:g} s")
-            self._quic.close(error_code=ErrorCode.H3_REQUEST_CANCELLED,
-                             reason_phrase="answer not read")
+            if self._doq is not None:
+                self._doq.unread(UNREAD)
+            else:
+                self._quic.close(error_code=ErrorCode.H3_REQUEST_CANCELLED,
+                                 reason_phrase=UNREAD)
             self.transmit()
             return
         self._watch = self._loop.call_later(self._server.limits.answer_timeout,

@@ -16,7 +16,13 @@ from aioquic.quic.events import ConnectionTerminated, StreamDataReceived, Stream
 from ghost_cli.names import NameRecord, registry_code
 from ghost_cli.names.dns import answer, make_query, parse_response
 from ghost_cli.node.doq import DOQ_EXCESSIVE_LOAD, DOQ_PROTOCOL_ERROR, DoqStreams
-from ghost_cli.node.quic import QuicLimits, server_configuration
+from ghost_cli.node.quic import (
+    UNREAD,
+    QuicLimits,
+    answers_stalled,
+    server_configuration,
+    unsent_answers,
+)
 from ghost_cli.node.tls import ensure_dev_tls
 
 RECORD = NameRecord("counter", b"\x01" * 20, b"\x02" * 20, b"\x03" * 32)
@@ -63,17 +69,18 @@ def test_another_opcode_is_notimp_whatever_its_question_count():
 
 
 class Pair:
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, **client_config):
         self.now = 1.0
         files = ensure_dev_tls(tmp_path / "node")
         config = QuicConfiguration(is_client=True, alpn_protocols=["doq"],
-                                   server_name="localhost")
+                                   server_name="localhost", **client_config)
         config.load_verify_locations(cadata=files.ca.read_bytes())
         self.client = QuicConnection(configuration=config)
         self.server = QuicConnection(
             configuration=server_configuration(files, QuicLimits(), doq=True),
             original_destination_connection_id=self.client.original_destination_connection_id)
         self.doq = DoqStreams(self.server, max_query=512)
+        self.answer = lambda wire: answer(wire, lookup)  # what the node's names/dns does
         self.events: list = []
         self.client.connect(("127.0.0.1", 8853), now=self.now)
         self.pump()
@@ -90,7 +97,7 @@ class Pair:
                 moved += 1
             while (event := self.server.next_event()) is not None:
                 for q in self.doq.receive(event):
-                    self.doq.respond(q.stream_id, answer(q.wire, lookup))
+                    self.doq.respond(q.stream_id, self.answer(q.wire))
                 moved += 1
             while (event := self.client.next_event()) is not None:
                 self.events.append(event)
@@ -312,3 +319,36 @@ def test_stop_sending_after_the_answer_leaves_nothing_behind(tmp_path):
     assert p.reply(early) == b"" and p.doq._ignored == set() and p.doq.pending == 0
     ok = p.send(q)
     assert parse_response("counter", p.reply(ok)[2:]) == RECORD
+
+
+def test_an_answer_nobody_reads_is_seen_stalled_and_its_connection_closed(tmp_path):
+    """node/quic.py's rule for unread answers (HTTP/3's, and DoQ's) without sockets: an
+    answer past the client's credit waits unsent; while the client grants no more it makes
+    no progress, whatever new queries it asks; once it reads, it has made progress. A
+    connection closed for it gets DOQ_EXCESSIVE_LOAD."""
+    p = Pair(tmp_path, max_stream_data=2000)
+    big = b"x" * 60_000
+    p.answer = lambda wire: big
+    p.client._write_stream_limits = lambda **_: None  # the client stops reading
+    q = framed(make_query("counter"))
+    sid = p.send(q)
+    before = unsent_answers(p.server)
+    assert before == {sid: 2000}  # its first credit, and no more
+    p.pump()
+    assert answers_stalled(before, unsent_answers(p.server))
+    other = p.send(q)  # asking is not reading
+    assert set(unsent_answers(p.server)) == {sid, other}
+    assert answers_stalled(before, unsent_answers(p.server))
+
+    del p.client._write_stream_limits  # it reads again: both answers leave whole
+    p.pump()
+    assert not answers_stalled(before, unsent_answers(p.server))
+    assert unsent_answers(p.server) == {}
+    assert p.reply(sid) == p.reply(other) == framed(big)
+
+    p.client._write_stream_limits = lambda **_: None
+    last = p.send(q)
+    p.doq.unread(UNREAD)
+    p.pump()
+    assert p.closed_with() == DOQ_EXCESSIVE_LOAD and p.doq.closed
+    assert len(p.reply(last)) == 2000  # the rest of its answer is dropped with it

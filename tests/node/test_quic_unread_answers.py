@@ -12,26 +12,18 @@ import contextlib
 import time
 
 import pytest
-from aioquic.asyncio import QuicConnectionProtocol
-from aioquic.h3.connection import H3_ALPN, ErrorCode, H3Connection
-from aioquic.h3.events import DataReceived
-from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
-from aioquic.quic.events import ConnectionTerminated, StreamDataReceived
+from quic_clients import PROTOCOLS, SETTLE, Client, serving
 
 from ghost_cli.node import quic as node_quic
-from ghost_cli.node.doq import DOQ_EXCESSIVE_LOAD
 from ghost_cli.node.tls import ensure_dev_tls
 
-HEADERS = [(b":method", b"POST"), (b":scheme", b"https"), (b":authority", b"127.0.0.1"),
-           (b":path", b"/"), (b"content-type", b"application/json")]
 ANSWER = b"x" * (2 * 1024 * 1024)
 DNS_ANSWER = b"x" * 60_000  # the node frames it as it is: no DNS message needed
-QUERY = b"\0" * 12
-#: Generous: a bound on waiting for loopback packets, never a measurement.
-SETTLE = 10.0
 #: How often a slow reader grants more credit: well inside its answer_timeout.
 PACE = 0.3
+#: The bytes of the answer each protocol's client gets (DoQ's length prefix too).
+SIZES = {"h3": len(ANSWER), "doq": 2 + len(DNS_ANSWER)}
 
 
 class NeverReads(QuicConnection):
@@ -54,88 +46,11 @@ class ReadsSlowly(QuicConnection):
             super()._write_stream_limits(builder, space, stream)
 
 
-class Client(QuicConnectionProtocol):
-    """Counts the answer bytes it is given and hears how its connection ends."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.received = 0
-        self.ended = asyncio.get_running_loop().create_future()
-        self.terminated: asyncio.Future = asyncio.get_running_loop().create_future()
-
-    def quic_event_received(self, event) -> None:
-        if isinstance(event, ConnectionTerminated) and not self.terminated.done():
-            self.terminated.set_result(event)
-        for data, ended in self.answer_data(event):
-            self.received += len(data)
-            if ended and not self.ended.done():
-                self.ended.set_result(self.received)
-
-    def read(self) -> None:
-        """Grant a slow reader's next piece of credit."""
-        self._quic.reading = True
-        self.transmit()
-        self._quic.reading = False
-
-
-class H3Client(Client):
-    alpn = H3_ALPN
-    cancelled = ErrorCode.H3_REQUEST_CANCELLED
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.h3 = H3Connection(self._quic)
-
-    def answer_data(self, event):
-        for h3_event in self.h3.handle_event(event):
-            if isinstance(h3_event, DataReceived):
-                yield h3_event.data, h3_event.stream_ended
-
-    def ask(self) -> None:
-        stream_id = self._quic.get_next_available_stream_id()
-        self.h3.send_headers(stream_id, HEADERS)
-        self.h3.send_data(stream_id, b"{}", end_stream=True)
-        self.transmit()
-
-
-class DoqClient(Client):
-    alpn = ["doq"]
-    cancelled = DOQ_EXCESSIVE_LOAD
-
-    def answer_data(self, event):
-        if isinstance(event, StreamDataReceived):
-            yield event.data, event.end_stream
-
-    def ask(self) -> None:
-        stream_id = self._quic.get_next_available_stream_id()
-        self._quic.send_stream_data(stream_id, len(QUERY).to_bytes(2, "big") + QUERY,
-                                    end_stream=True)
-        self.transmit()
-
-
-#: Each protocol's client and the bytes of the answer it gets (DoQ's length prefix too).
-PROTOCOLS = {"h3": (H3Client, len(ANSWER)), "doq": (DoqClient, 2 + len(DNS_ANSWER))}
-
-
-class Log:
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, object]] = []
-
-    def connection(self, transport: str, peer: str, state: str, **fields: object) -> None:
-        self.lines.append((state, fields.get("reason")))
-
-
-async def connect(port: int, tls, connection: type[QuicConnection],
-                  client: type[Client]) -> tuple[Client, object]:
-    config = QuicConfiguration(is_client=True, alpn_protocols=client.alpn,
-                               max_stream_data=2000)
-    config.load_verify_locations(cadata=tls.ca.read_bytes())
-    loop = asyncio.get_running_loop()
-    transport, protocol = await loop.create_datagram_endpoint(
-        lambda: client(connection(configuration=config)), remote_addr=("127.0.0.1", port))
-    protocol.connect(("127.0.0.1", port))
-    await asyncio.wait_for(protocol.wait_connected(), SETTLE)
-    return protocol, transport
+def read(client: Client) -> None:
+    """Grant a slow reader's next piece of credit."""
+    client._quic.reading = True
+    client.transmit()
+    client._quic.reading = False
 
 
 async def answer(body: bytes, peer: str) -> bytes:
@@ -151,19 +66,11 @@ async def asked(tls, answer_timeout: float, connection: type[QuicConnection],
                 kind: type[Client]):
     """A node on loopback whose answers wait answer_timeout for a client to read them, and
     a client of `kind` (its QUIC `connection`) that has asked it once."""
-    log = Log()
-    service = await node_quic.serve_quic(
-        answer, host="127.0.0.1", port=0, tls=tls, log=log, dns=dns_answer,
-        limits=node_quic.QuicLimits(answer_timeout=answer_timeout))
-    transport = None
-    try:
-        client, transport = await connect(service.port, tls, connection, kind)
+    async with serving(tls, kind, node_quic.QuicLimits(answer_timeout=answer_timeout),
+                       answer=answer, dns_answer=dns_answer, connection=connection,
+                       max_stream_data=2000) as (client, service, log):
         client.ask()
         yield client, service, log
-    finally:
-        if transport is not None:
-            transport.close()
-        service.close()
 
 
 @pytest.fixture
@@ -173,7 +80,7 @@ def tls(tmp_path):
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_connection_whose_answer_is_not_read_is_closed(tls, protocol):
-    kind, size = PROTOCOLS[protocol]
+    kind, size = PROTOCOLS[protocol], SIZES[protocol]
 
     async def scenario():
         async with asked(tls, 0.5, NeverReads, kind) as (client, service, log):
@@ -192,7 +99,7 @@ def test_a_connection_whose_answer_is_not_read_is_closed(tls, protocol):
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_client_that_reads_gets_its_answer_whole(tls, protocol):
-    kind, size = PROTOCOLS[protocol]
+    kind, size = PROTOCOLS[protocol], SIZES[protocol]
 
     async def scenario():
         async with asked(tls, 2.0, QuicConnection, kind) as (client, _, _):
@@ -205,7 +112,7 @@ def test_a_client_that_reads_gets_its_answer_whole(tls, protocol):
 def test_a_client_that_reads_slowly_but_steadily_keeps_its_connection(tls, protocol):
     """Its answer takes longer than answer_timeout to arrive, a piece every PACE:
     progress, not speed, is what the node asks for."""
-    kind, size = PROTOCOLS[protocol]
+    kind, size = PROTOCOLS[protocol], SIZES[protocol]
 
     async def scenario():
         async with asked(tls, 1.0, ReadsSlowly, kind) as (client, _, log):
@@ -214,7 +121,7 @@ def test_a_client_that_reads_slowly_but_steadily_keeps_its_connection(tls, proto
                 assert not client.terminated.done(), client.terminated.result()
                 assert pieces < 100  # bounded: a stuck test fails
                 await asyncio.sleep(PACE)
-                client.read()
+                read(client)
                 pieces += 1
             return client.ended.result(), pieces, client.terminated.done(), log.lines
 

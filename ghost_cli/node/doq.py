@@ -9,7 +9,9 @@ the stream is closed. What breaks the framing costs the connection, never the no
   data on a unidirectional stream: the connection is closed with DOQ_PROTOCOL_ERROR
   (as for a query with edns-tcp-keepalive, which the adapter hears of from names/dns.py);
 - a query longer than `max_query`: the stream alone is reset with DOQ_EXCESSIVE_LOAD;
-- more than `max_streams` queries awaiting answers: the new stream is reset likewise.
+- more than `max_streams` queries awaiting answers: the new stream is reset likewise;
+- a query not whole by the adapter's deadline from its stream's first byte (HTTP/3's
+  `request_timeout`, timed in node/quic.py from `opened`, enforced by `abandon`): likewise.
 
 A malformed DNS message inside a well-framed stream is answered FORMERR (names/dns.py).
 A connection whose client reads nothing more of its answers for the adapter's
@@ -63,6 +65,7 @@ class DoqStreams:
         self.max_streams = max_streams
         self._streams: dict[int, _Stream] = {}
         self._ignored: set[int] = set()  # reset by us: late data is dropped
+        self._opened: list[int] = []  # streams begun since the last `opened()`
         self.closed = False
         self.refused = 0
 
@@ -83,6 +86,36 @@ class DoqStreams:
             query = self._data(event)
             return [query] if query is not None else []
         return []
+
+    def opened(self) -> list[int]:
+        """Streams begun since the last call whose query is still arriving: each needs the
+        adapter's deadline once, as RequestAssembler.opened's do. A query whole in its first
+        packet (the usual case) is never listed."""
+        if not self._opened:
+            return []
+        out = [sid for sid in self._opened
+               if (stream := self._streams.get(sid)) is not None and not stream.done]
+        self._opened.clear()
+        return out
+
+    def abandon(self, stream_id: int) -> bool:
+        """Reset a stream whose query has not arrived whole by the adapter's deadline, as
+        RequestAssembler.abandon resets an HTTP/3 request: its place (QUIC's stream credit,
+        granted again once the client's side ends) is freed and what it still sends is
+        dropped. False if the query had arrived whole, or the stream is gone.
+
+        The code is DOQ_EXCESSIVE_LOAD, as for this layer's other bounds. RFC 9250 §4.2
+        lets a server bound "dangling" streams (no whole query after an implementation-
+        defined timeout), up to closing the connection, and names no code for it; a stream
+        held without a query is load on the server. Not DOQ_PROTOCOL_ERROR: a slow client
+        breaks no rule, and that code closes the connection (§4.3.3); not
+        DOQ_INTERNAL_ERROR: §4.3.2's code for a server that cannot answer, and the node is
+        not at fault; DOQ_REQUEST_CANCELLED is a client's code (§4.3.1)."""
+        stream = self._streams.get(stream_id)
+        if stream is None or stream.done or self.closed:
+            return False
+        self._refuse(stream_id, ended=False)
+        return True
 
     def respond(self, stream_id: int, wire: bytes) -> None:
         """Send the answer and end the stream; a stream since reset is skipped. One the
@@ -129,6 +162,7 @@ class DoqStreams:
             if not ev.data and ev.end_stream:
                 return self._protocol_error("empty DoQ stream")
             stream = self._streams[sid] = _Stream()
+            self._opened.append(sid)
         if stream.done:
             if ev.data:
                 return self._protocol_error("more than one DNS message on a DoQ stream")

@@ -19,11 +19,11 @@ Two layers, as aioquic itself is built:
 The same port speaks DNS over QUIC (RFC 9250) to clients that negotiate ALPN `doq`
 (node/doq.py): a connection is routed by its ALPN once, at ProtocolNegotiated.
 
-A request whose body has not arrived whole within `request_timeout` is reset, so a client
-that opens streams and stalls frees them; a connection whose client reads nothing of an
-answer for `answer_timeout` is closed, HTTP/3 and DoQ alike, so an answer nobody reads is
-not held for good; a connection that goes quiet for `idle_timeout` is dropped by QUIC
-itself.
+HTTP/3 and DoQ alike, a request (or DNS query) that has not arrived whole within
+`request_timeout` of its stream's first byte is reset, so a client that opens streams and
+stalls frees them; a connection whose client reads nothing of an answer for
+`answer_timeout` is closed, so an answer nobody reads is not held for good; a connection
+that goes quiet for `idle_timeout` is dropped by QUIC itself.
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ class QuicLimits:
     # field section (each field's name and value, plus 32 bytes: at most 512 fields),
     # and for a trailers frame held whole.
     max_head: int = 16 * 1024
-    request_timeout: float = 10.0  # seconds for a request to arrive whole
+    # Seconds for a request (or a DoQ query) to arrive whole, from its stream's first byte.
+    request_timeout: float = 10.0
     # Seconds an answer may wait without the client reading any of it (QUIC's flow
     # control holding it) before the connection is closed, as HTTP/1.1 closes one whose
     # answer is not read: aioquic holds an answer whole until it is sent (up to the
@@ -738,22 +739,26 @@ class _H3Protocol(QuicConnectionProtocol):
             self._negotiated(event.alpn_protocol)
         if isinstance(event, ConnectionTerminated):
             self._closed_down(event.reason_phrase or f"error {event.error_code}")
-        if self._doq is not None:
-            for query in self._doq.receive(event):
-                self._spawn(self._answer(query))
+        layer = self._layer
+        if layer is None:
             return
-        if self._requests is None:
-            return
-        elif isinstance(event, StreamReset | StopSendingReceived):
+        if isinstance(event, StreamReset | StopSendingReceived):
             self._clear_deadline(event.stream_id)
-        for request in self._requests.receive(event):
-            self._clear_deadline(request.stream_id)
-            self._spawn(self._serve(request))
-        # Every stream still receiving its body gets one deadline, set when it opens.
-        for stream_id in self._requests.opened():
+        serve = self._answer if layer is self._doq else self._serve
+        for whole in layer.receive(event):
+            self._clear_deadline(whole.stream_id)
+            self._spawn(serve(whole))
+        # Every stream still receiving its request or DNS query gets one deadline, set
+        # when it opens: HTTP/3 and DoQ alike.
+        for stream_id in layer.opened():
             if stream_id not in self._deadlines:
                 self._deadlines[stream_id] = self._loop.call_later(
                     self._server.limits.request_timeout, self._expire, stream_id)
+
+    @property
+    def _layer(self) -> RequestAssembler | DoqStreams | None:
+        """The connection's request layer, once its ALPN is known: HTTP/3's or DoQ's."""
+        return self._doq if self._doq is not None else self._requests
 
     def _negotiated(self, alpn: str | None) -> None:
         server = self._server
@@ -858,8 +863,11 @@ class _H3Protocol(QuicConnectionProtocol):
         self.transmit()
 
     def _expire(self, stream_id: int) -> None:
+        """A stream's request (or DNS query) has not arrived whole within request_timeout:
+        reset it, unless it has meanwhile (or its connection has closed)."""
         self._deadlines.pop(stream_id, None)
-        if self._requests.abandon(stream_id):
+        layer = self._layer
+        if layer is not None and layer.abandon(stream_id):
             self.transmit()
 
     def _clear_deadline(self, stream_id: int) -> None:

@@ -352,3 +352,32 @@ def test_an_answer_nobody_reads_is_seen_stalled_and_its_connection_closed(tmp_pa
     p.pump()
     assert p.closed_with() == DOQ_EXCESSIVE_LOAD and p.doq.closed
     assert len(p.reply(last)) == 2000  # the rest of its answer is dropped with it
+
+
+def test_a_query_not_whole_by_the_deadline_is_reset_and_its_place_freed(tmp_path):
+    """node/quic.py arms request_timeout for each stream `opened` lists, as for HTTP/3,
+    and calls `abandon` when it runs out: the stream is reset with DOQ_EXCESSIVE_LOAD,
+    what it still sends is dropped, and the connection goes on. A query whole in its
+    first packet is never listed; one that became whole meanwhile is not reset."""
+    p = Pair(tmp_path)
+    q = framed(make_query("counter"))
+    whole = p.send(q)
+    stalled = p.send(q[:5], end=False)  # its length promises more than it sends
+    slow = p.send(q[:3], end=False)
+    assert p.doq.opened() == [stalled, slow]  # each once: the adapter arms a deadline
+    p.client.send_stream_data(slow, q[3:], end_stream=True)
+    p.pump()
+    assert p.doq.opened() == []
+
+    assert not p.doq.abandon(whole) and not p.doq.abandon(slow)  # both answered
+    assert parse_response("counter", p.reply(slow)[2:]) == RECORD
+    assert p.doq.abandon(stalled)
+    p.pump()
+    assert [e.error_code for e in p.events
+            if isinstance(e, StreamReset) and e.stream_id == stalled] == [DOQ_EXCESSIVE_LOAD]
+    assert not p.doq.abandon(stalled)  # gone: a second deadline does nothing
+    # The client's QUIC resets its side on STOP_SENDING: nothing of the stream is kept.
+    assert p.doq._streams == {} and p.doq._ignored == set() and p.doq.refused == 1
+    assert not p.doq.closed
+    ok = p.send(q)
+    assert parse_response("counter", p.reply(ok)[2:]) == RECORD

@@ -20,6 +20,7 @@
     │   ├── StackOverflowError
     │   ├── HostMemoryError         a host call was given a pointer/length outside memory
     │   ├── TimeoutError_           the wall-clock backstop fired
+    │   ├── StorageLimitError       wrote more storage keys than one transaction may
     │   ├── TrapError               any other WebAssembly trap
     │   │   └── PanicError          a Zig panic or failed safety check, with its message
     │   ├── RevertError             the contract reverted, with its reason
@@ -204,6 +205,10 @@ class HostMemoryError(ExecutionError):
 
 class TimeoutError_(ExecutionError):  # noqa: N801 - the builtin name is taken
     code = "timeout"
+
+
+class StorageLimitError(ExecutionError):
+    code = "storage_limit"
 
 
 class TrapError(ExecutionError):

@@ -33,6 +33,7 @@ from ..exceptions import (
     NonceError,
     NotFoundError,
     OutOfGasError,
+    StorageLimitError,
     TrapError,
     WrongChainError,
 )
@@ -425,6 +426,7 @@ class Executor:
         except ExecutionError as exc:
             exc.gas_used += base
             raise
+        _check_storage_keys(outcome, base)
         logs = cap_logs(outcome.logs)  # engines cap their own; this holds for every engine
         if logs != outcome.logs:
             outcome = replace(outcome, logs=logs)
@@ -440,6 +442,17 @@ def decoded_result(fn: Any, return_data: bytes, gas_used: int = 0) -> Any:
     except AbiError as exc:
         raise TrapError(f"the contract's return data does not fit the result of "
                         f"{fn.name} in its ABI: {exc.message}", gas_used=gas_used) from None
+
+
+def _check_storage_keys(outcome: Outcome, base: int) -> None:
+    """Fail a run that wrote more storage keys than a transaction may (gas.py says why):
+    here, for every engine alike, before any of it reaches the store."""
+    written = len(outcome.writes) + sum(len(w) for w in outcome.other_writes.values())
+    if written > gas.MAX_TX_STORAGE_KEYS:
+        raise StorageLimitError(
+            f"storage limit: the call wrote {written:,} storage keys; one transaction may "
+            f"write or delete at most {gas.MAX_TX_STORAGE_KEYS:,}",
+            gas_used=base + outcome.gas_used, limit=gas.MAX_TX_STORAGE_KEYS)
 
 
 def check_gas_cap(gas_limit: int) -> None:

@@ -62,6 +62,8 @@ APPLICATION_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32031, "invalid_jump", "ZVM: a jump to a non-JUMPDEST"),
     ErrorCode(-32032, "static_call_violation", "ZVM: a state change inside STATICCALL"),
     ErrorCode(-32033, "panic", "a Zig panic or failed safety check (data.panic, data.frames)"),
+    ErrorCode(-32034, "storage_limit",
+              "the call wrote more storage keys than one transaction may (data.limit)"),
     ErrorCode(-32040, "not_found", "no such contract, function, receipt or checkpoint"),
     ErrorCode(-32041, "invalid_module", "the deployed code is corrupt, oversized or unlinkable"),
     ErrorCode(-32042, "bad_arguments",

@@ -133,3 +133,12 @@ DEFAULT_GAS_LIMIT = defaults.DEFAULT_GAS_LIMIT  # config is the leaf every layer
 #: before anything runs. At the 20x goal 1G gas is under 3 s of wall time, inside the
 #: 5 s wall-clock backstop, and it bounds what a call can buffer (writes, events).
 MAX_TX_GAS = 1_000_000_000
+#: The most storage keys one transaction (or query) may write or delete, counted once each
+#: across every contract it reaches; one more fails the call (`storage_limit`) before
+#: anything is recorded. Gas does not bound this on its own: a written key costs the
+#: store far more at commit than its ~16,000 gas buy, since an authenticated store (a
+#: node's) rewrites the key's path of state-tree rows and their history: 0.5 ms a key
+#: into an empty store, 1.3 ms with 50,000 keys stored (bench/storage_write_cost.py;
+#: one call writing 50,000 keys for 775M gas held the writer 52 s). At 1,024 a
+#: transaction's commit stays near a second, inside the wall-clock bound its run has.
+MAX_TX_STORAGE_KEYS = 1_024

@@ -1,6 +1,7 @@
 """SIGTERM and SIGHUP end a command as Ctrl-C does (cli/main.py): `finally` blocks run, so
 a build's `.ghost/build-*` directory is removed and its Zig child stopped, and the command
-ends with one line and 128 + the signal's number.
+ends with one line and 128 + the signal's number. A directory left by a build that could
+not clean up (SIGKILL) is removed by the next build, never one a live build is using.
 
 Real processes and a real Zig: the contract gets a comptime loop that keeps Zig busy
 for minutes, so the signal always lands mid-compile."""
@@ -134,3 +135,40 @@ def test_an_ignored_hangup_stays_ignored(project):
     assert proc.returncode == 143
     assert _build_dirs(project) == []
 
+
+def test_the_next_build_removes_a_killed_builds_dir_but_not_a_live_ones(project):
+    """SIGKILL leaves the build directory (nothing runs): the next build removes it, as
+    its lock is no longer held. A concurrent build's directory, whose lock is held, and a
+    directory without a lock file (one being made) stay."""
+    src = project / "src"
+    (src / "quick.zig").write_text((src / "counter.zig").read_text())
+    with open(project / "ghost.toml", "a") as f:
+        f.write('\n[contracts.quick]\nsource = "src/quick.zig"\n')
+    _slow(project)
+    killed = _start_build(project, "counter")
+    try:
+        _compiling(killed)
+        (stale,) = _build_dirs(project)
+        assert (stale / ".lock").exists()  # held by the build while it runs
+    finally:
+        _finish(killed)  # SIGKILL (the Zig it orphans killed too, as nobody else would)
+    assert _build_dirs(project) == [stale]
+
+    live = _start_build(project, "counter")
+    live_zig = None
+    try:
+        live_zig = _compiling(live)
+        (mine,) = _build_dirs(project)  # the stale one went before this one was made
+        assert mine != stale and (mine / ".lock").exists()
+        making = project / ".ghost" / "build-a1b2c3d4"  # no lock file (yet)
+        making.mkdir()
+
+        other = subprocess.run(
+            [sys.executable, "-m", "ghost_cli", "build", "quick", "--force"], cwd=project,
+            capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"})
+        assert other.returncode == 0, other.stderr
+        assert live.poll() is None  # still compiling: its directory is in use
+        assert set(_build_dirs(project)) == {mine, making}
+        assert (project / ".ghost" / "build-stamps").is_dir()
+    finally:
+        _finish(live, *([live_zig] if live_zig else []))

@@ -51,7 +51,8 @@
     │   └── AnswerLostError         it may have reached the node: a transaction may be applied
     ├── TestsFailedError            exit 10  `ghost test`: a test failed or errored
     ├── CoverageBelowMinimumError   exit 16  `ghost test --coverage-min`: too few lines ran
-    └── InterruptedError_           exit 130 Ctrl-C (at a prompt or while a command runs)
+    └── InterruptedError_           exit 130 Ctrl-C (at a prompt or while a command runs);
+                                    129 SIGHUP, 143 SIGTERM (128 + the signal's number)
 
 Exit codes are part of the CLI's contract (docs/cli.md) and never change meaning.
 Third-party errors (wasmtime, sqlite3, subprocess) are translated at the boundary.
@@ -377,12 +378,38 @@ class CoverageBelowMinimumError(GhostError):
     code = "coverage_below_minimum"
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread by the handler `ghost` installs
+    (cli/main.py) so that a command unwinds as on Ctrl-C: a KeyboardInterrupt, so every
+    `finally`, context manager and Ctrl-C handler runs (subprocess.run kills its child).
+    Not a GhostError: like KeyboardInterrupt it is caught only where Ctrl-C is."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        super().__init__(self.name)
+
+
 class InterruptedError_(GhostError):  # noqa: N801 - the builtin name is taken
     """Ctrl-C: at a passphrase or confirmation prompt, or while a command runs. Exit 130,
-    the shell's own code for a command ended by SIGINT."""
+    the shell's own code for a command ended by SIGINT; for SIGTERM or SIGHUP (`of`)
+    128 + its number, 143 or 129, as the shell reports a command ended by it."""
 
     exit_code = 130
     code = "interrupted"
+
+    @classmethod
+    def of(cls, stop: BaseException | None,
+           message: str = "interrupted") -> InterruptedError_:
+        """The error for `stop`, a KeyboardInterrupt: Ctrl-C's, or a Terminated's with
+        the signal named in the message and `details.signal`, and its exit code."""
+        if not isinstance(stop, Terminated):
+            return cls(message)
+        error = cls(f"{message} ({stop.name})", signal=stop.name)
+        error.exit_code = 128 + stop.signum
+        return error
 
 
 #: Exit codes as data, for docs/cli.md and `ghost --help`.
@@ -407,5 +434,7 @@ EXIT_CODES: dict[int, str] = {
     14: "node unavailable: connection refused, timed out or lost",
     15: "format check failed: `ghost fmt --check` found Zig sources to reformat",
     16: "coverage below minimum: `ghost test --coverage-min` (tests passed, too few lines ran)",
+    129: "interrupted: SIGHUP while the command ran (`interrupted`, a terminal closed)",
     130: "interrupted: Ctrl-C at a prompt or while the command ran (`interrupted`)",
+    143: "interrupted: SIGTERM while the command ran (`interrupted`)",
 }

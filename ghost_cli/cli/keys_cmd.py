@@ -167,9 +167,10 @@ def register(app: typer.Typer) -> None:
             try:
                 sure = typer.confirm(f"Delete key {name!r}? Without an export it is gone "
                                      "for good", err=True)
-            except typer.Abort:  # Ctrl-C or Ctrl-D at the question (click says Abort)
-                sys.stderr.write("\n")
-                raise InterruptedError_(f"interrupted: key {name!r} not deleted") from None
+            except typer.Abort as abort:  # Ctrl-C or Ctrl-D at the question (click says
+                sys.stderr.write("\n")  # Abort; the KeyboardInterrupt, if one, is its context)
+                raise InterruptedError_.of(abort.__context__,
+                                           f"interrupted: key {name!r} not deleted") from None
             if not sure:
                 raise typer.Exit(1)
         ks.delete(name)

@@ -28,12 +28,13 @@ COMMANDS = {
 
 
 def run() -> None:
+    _stop_on_signals()
     _fill_closed_streams()
     try:
         try:
             code = _run(sys.argv[1:])
-        except KeyboardInterrupt:  # outside a command's own handling: the answer to an
-            code = _interrupted(sys.argv[1:])  # unchanged build, imports, the parse
+        except KeyboardInterrupt as stop:  # outside a command's own handling: the answer
+            code = _interrupted(sys.argv[1:], stop)  # to an unchanged build, the parse
         sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
     except OSError as exc:
         code = _unwritable(exc)
@@ -47,6 +48,30 @@ def _run(argv: list[str]) -> int:
         return 0
     app = _make_app(argv[0]) if argv and argv[0] in COMMANDS else _app()
     return _run_app(app, argv)
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP end a command as Ctrl-C does: the handler raises Terminated (a
+    KeyboardInterrupt) in the main thread, so `finally` blocks and context managers run (a
+    build's temporary directory is removed; subprocess.run kills a Zig or pytest child)
+    and the command ends with one line, exit 128 + the signal's number. Without this
+    Python dies at once, leaving them behind. The first signal only: a second one, while
+    that unwinds, ends the process as the signal always did. A signal the caller set to
+    be ignored (`nohup`) stays ignored; `ghost node start` installs its own (node/service.py)."""
+    import signal
+
+    from ..exceptions import Terminated
+
+    ours = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None))
+            if s is not None and signal.getsignal(s) == signal.SIG_DFL]
+
+    def stop(signum: int, _frame: object) -> None:
+        for s in ours:
+            signal.signal(s, signal.SIG_DFL)
+        raise Terminated(signum)
+
+    for s in ours:
+        signal.signal(s, stop)
 
 
 def _fill_closed_streams() -> None:
@@ -125,10 +150,10 @@ def _parse_failure(exc, argv: list[str]) -> int:
     return _fail(UsageError(message), argv)
 
 
-def _interrupted(argv: list[str]) -> int:
+def _interrupted(argv: list[str], stop: KeyboardInterrupt) -> int:
     from ..exceptions import InterruptedError_
 
-    return _fail(InterruptedError_("interrupted"), argv)
+    return _fail(InterruptedError_.of(stop), argv)
 
 
 def _fail(error, argv: list[str]) -> int:

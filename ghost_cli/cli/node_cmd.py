@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
         fork_height: ForkHeight = None,
         fork_root: ForkRoot = None,
     ) -> None:
-        """Serve JSON-RPC until SIGINT or SIGTERM. Prints the bound addresses once ready
+        """Serve JSON-RPC until SIGINT, SIGTERM or SIGHUP. Prints the bound addresses once ready
         (one JSON line on stdout with --json)."""
         import json
 

@@ -135,16 +135,16 @@ def _plain(console: Any, text: Any, stream: Any) -> bool:
 
 @contextmanager
 def handling(output: Output) -> Iterator[Output]:
-    """Turn any GhostError, and Ctrl-C, into one line on stderr (and JSON on stdout) and
-    its exit code."""
+    """Turn any GhostError, and Ctrl-C (or SIGTERM, SIGHUP: cli/main.py), into one line on
+    stderr (and JSON on stdout) and its exit code."""
     try:
         yield output
     except GhostError as exc:
         output.fail(exc)
-    except KeyboardInterrupt:  # Ctrl-C, at a prompt or not: one line, exit 130
+    except KeyboardInterrupt as stop:  # at a prompt or not: one line, exit 130 (143, 129)
         from ..exceptions import InterruptedError_
 
-        output.fail(InterruptedError_("interrupted"))
+        output.fail(InterruptedError_.of(stop))
 
 
 

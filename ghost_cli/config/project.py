@@ -257,9 +257,16 @@ def _from_project_root(root: Path, store: str) -> str:
     return str(root / Path(sqlite_path).expanduser())
 
 
+#: A UTF-8 byte order mark, as read into text.
+_BOM = "\ufeff"
+
+
 def parse_project(text: str, path: Path) -> Project:
     """Build a Project from ghost.toml text; `path` is the file, for messages and the root."""
     where = str(path)
+    # A leading byte order mark, as Windows editors write: TOML 1.0 does not allow it, but
+    # the common TOML tools accept it, and it is no content.
+    text = text.removeprefix(_BOM)
     try:
         # The standard library's reader: about 40 ms less to import than tomlkit, which
         # is kept for edits (they must keep comments and layout) and for its messages
@@ -421,8 +428,9 @@ def edit_config(root: Path, values: dict[str, Any], remove: tuple[str, ...] = ()
     import tomlkit.exceptions
 
     text = _read(path)
+    bom = _BOM if text.startswith(_BOM) else ""  # kept: the file stays as its editor wrote it
     try:
-        doc = tomlkit.parse(text)
+        doc = tomlkit.parse(text.removeprefix(_BOM))
     except tomlkit.exceptions.TOMLKitError as exc:
         raise ConfigError(f"{where}: invalid TOML: {_first_line(exc)}") from exc
 
@@ -446,7 +454,7 @@ def edit_config(root: Path, values: dict[str, Any], remove: tuple[str, ...] = ()
                 raise ConfigError(f"{where}: {'.'.join(parts[: i + 1])} is not a table")
         container[parts[-1]] = value
 
-    new_text = tomlkit.dumps(doc)
+    new_text = bom + tomlkit.dumps(doc)
     project = parse_project(new_text, path)
     _write_atomically(path, new_text)
     return project

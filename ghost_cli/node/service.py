@@ -6,7 +6,7 @@ and to the aioquic adapter (HTTP/3, UDP), and ticks the checkpoint timer.
 
 Executions (JSON-RPC bodies, gRPC calls, DNS lookups) run in one bounded ExecutionPool
 (node/pool.py), never on the transports' threads or the event loop; /health answers from
-memory. On SIGINT/SIGTERM the transports stop, requests in flight get a short grace, and
+memory. On SIGINT, SIGTERM or SIGHUP the transports stop, requests in flight get a short grace, and
 executions still running are abandoned: the node exits within seconds whatever runs.
 
 The data directory holds node.json (the chain id), state.db (SQLite, WAL), module-cache/
@@ -101,7 +101,7 @@ class NodeService:
     # --- lifecycle ----------------------------------------------------------------------
 
     async def run(self, ready: Callable[[dict[str, Any]], None] | None = None) -> None:
-        """Serve until stop() (or SIGINT/SIGTERM). `ready` gets the bound addresses."""
+        """Serve until stop() (or SIGINT, SIGTERM, SIGHUP). `ready` gets the bound addresses."""
         self._stop = asyncio.Event()
         with self.log.capture(asyncio.get_running_loop()):
             await self._run(ready)
@@ -255,7 +255,11 @@ class NodeService:
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        # SIGHUP (its terminal closed) stops it as the others do, as it ends any ghost
+        # command (cli/main.py), unless it is ignored (`nohup ghost node start`).
+        hangup = getattr(signal, "SIGHUP", None)
+        keep_up = hangup is None or signal.getsignal(hangup) == signal.SIG_IGN
+        for sig in (signal.SIGINT, signal.SIGTERM, *(() if keep_up else (hangup,))):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self.stop)
 
@@ -293,6 +297,6 @@ def _open_log(config: NodeConfig) -> LogFile:
 
 
 def run_node(config: NodeConfig, ready: Callable[[dict[str, Any]], None] | None = None) -> None:
-    """Open, serve until SIGINT/SIGTERM, close. Blocks."""
+    """Open, serve until SIGINT, SIGTERM or SIGHUP, close. Blocks."""
     service = NodeService(config)
     asyncio.run(service.run(ready))

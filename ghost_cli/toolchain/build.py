@@ -30,13 +30,15 @@ cache state.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +58,11 @@ from ..exceptions import (
 from ..fsutil import write_atomically
 from . import stamp
 from .zig import check_zig_version, run_zig
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, so no sweep of dead builds' directories
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from ..vm.wasm_module import WasmModule
@@ -404,14 +411,8 @@ def _compile(
     root = project.root
     cache = Path(d.ZIG_CACHE_DIR) / contract.name
     main = _root_file(project, contract, sdk)
-    state_dir = project.state_dir
-    try:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = tempfile.TemporaryDirectory(prefix="build-", dir=state_dir)
-    except OSError as exc:
-        raise ToolchainError(f"cannot create a build directory in {state_dir}: {exc}") from exc
-    with tmp as tmp_dir:
-        out = Path(tmp_dir) / f"{contract.name}.wasm"
+    with _build_dir(project.state_dir) as tmp_dir:
+        out = tmp_dir / f"{contract.name}.wasm"
         args = [
             "build-exe",
             "-target", d.WASM_TARGET,
@@ -449,6 +450,84 @@ def _compile(
             raise ToolchainError(
                 f"Zig reported success but wrote no module for {contract.name}: {exc}"
             ) from exc
+
+
+#: Zig's output goes to a new `.ghost/build-*` directory; the build holds its lock file
+#: (flock) locked from the moment it has that name until the directory is gone.
+_BUILD_DIR_PREFIX = "build-"
+_LOCK_FILE = ".lock"
+#: The names tempfile gives it (not `build-stamps`).
+_BUILD_DIR_NAME = re.compile(re.escape(_BUILD_DIR_PREFIX) + r"[a-z0-9_]{8}")
+
+
+@contextlib.contextmanager
+def _build_dir(state_dir: Path) -> Iterator[Path]:
+    """A new build directory in `state_dir`, removed on the way out: on an error, Ctrl-C,
+    SIGTERM or SIGHUP too (cli/main.py). Only SIGKILL or a crash can leave one behind;
+    the next build removes those first (_sweep_build_dirs)."""
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        _sweep_build_dirs(state_dir)
+        tmp = tempfile.TemporaryDirectory(prefix=_BUILD_DIR_PREFIX, dir=state_dir)
+    except OSError as exc:
+        raise ToolchainError(f"cannot create a build directory in {state_dir}: {exc}") from exc
+    lock = None
+    try:
+        with tmp as name:
+            lock = _lock_build_dir(Path(name))
+            yield Path(name)
+    finally:  # after the directory is gone: until then it is this build's
+        if lock is not None:
+            os.close(lock)
+
+
+def _lock_build_dir(directory: Path) -> int | None:
+    """Lock `directory`'s lock file for as long as the descriptor returned stays open (the
+    process's life at most: the kernel drops a dead process's locks). The file gets its
+    name only once locked, so a sweep never finds it unlocked while this build runs.
+    None where there are no such locks: that directory is never swept."""
+    if fcntl is None:
+        return None
+    fresh = directory / f"{_LOCK_FILE}.new"
+    try:
+        fd = os.open(fresh, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(fresh, directory / _LOCK_FILE)
+    except OSError:  # a file system without flock (some network mounts): no lock
+        os.close(fd)
+        return None
+    return fd
+
+
+def _sweep_build_dirs(state_dir: Path) -> None:
+    """Remove the build directories whose build is gone (killed with SIGKILL, a crash, a
+    power cut): those whose lock file this process can lock. A concurrent build holds
+    its own locked, so it is left alone; so is a directory with no lock file (one being
+    made, or one from a ghost before these locks: delete `.ghost/` to be rid of it)."""
+    if fcntl is None:
+        return
+    try:
+        found = [p for p in state_dir.iterdir() if _BUILD_DIR_NAME.fullmatch(p.name)]
+    except OSError:
+        return
+    for directory in found:
+        lock_path = directory / _LOCK_FILE
+        try:
+            fd = os.open(lock_path, os.O_RDWR)
+        except OSError:  # no lock file
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # still the file locked here: not a directory made since under the same name
+            if os.stat(lock_path).st_ino == os.fstat(fd).st_ino:
+                shutil.rmtree(directory, ignore_errors=True)
+        except OSError:  # locked, a live build's (or gone meanwhile)
+            pass
+        finally:
+            os.close(fd)
 
 
 _CONTRACT_MODULE = "contract"

@@ -1,4 +1,5 @@
-"""`ghost fmt`: the project's Zig sources through `zig fmt` (the Zig `ghost build` uses).
+"""`ghost fmt`: the project's Zig sources through `zig fmt` (the Zig `ghost build` uses,
+refused as `ghost build` refuses it when it is of another series).
 
 The vendored SDK (`[build] sdk_dir`, lib/ by default) is left alone unless asked for:
 it is ghost's file, replaced on upgrade, and formatting it would only make a diff.
@@ -13,7 +14,7 @@ from pathlib import Path
 from ..config import defaults as d
 from ..config.project import Project
 from ..exceptions import CompileError, FormatCheckError, ToolchainError, UsageError
-from .zig import run_zig
+from .zig import check_zig_version, run_zig
 
 #: Directories never searched for sources: build output, ghost's state, Zig's caches.
 _SKIP_DIRS = {d.STATE_DIR, ".zig-cache", "zig-cache", "zig-out", "node_modules"}
@@ -64,6 +65,9 @@ def format_sources(project: Project, paths: list[Path] | None = None, *, check: 
     # ("./-x.zig": Zig would read a name starting with `-` as an option)
     names = [f"./{n}" if n.startswith("-") else n for n in (_rel(p, project.root)
                                                               for p in files)]
+    # As `ghost build` does: another Zig series formats differently, so its output would
+    # fight the Zig that builds the contracts (and `--check` would fail on clean files).
+    check_zig_version()
     run = run_zig(["fmt", *(["--check"] if check else []), *names], cwd=project.root)
     errors = [line for line in run.stderr.splitlines() if _PARSE_ERROR.match(line)]
     if errors:

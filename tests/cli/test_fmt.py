@@ -91,3 +91,43 @@ def test_a_source_whose_name_starts_with_a_dash_is_not_an_option(project, run_gh
     assert fixed.code == 0, fixed.stdout + fixed.stderr
     assert fixed.json["changed"] == ["-draft.zig"]
     assert "pub fn f() u64" in (project / "-draft.zig").read_text()
+
+
+def _zig_of_another_series(tmp_path, version: str = "0.13.0") -> dict:
+    """An environment whose `ziglang` package is a stand-in: its `zig` says it is `version`
+    and does nothing else (`zig fmt` would report every file formatted)."""
+    import os
+    import stat
+
+    package = tmp_path / "other-zig" / "ziglang"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    zig = package / "zig"
+    zig.write_text(f'#!/bin/sh\nif [ "$1" = version ]; then echo {version}; fi\nexit 0\n')
+    zig.chmod(zig.stat().st_mode | stat.S_IXUSR)
+    path = os.pathsep.join(p for p in (str(package.parent), os.environ.get("PYTHONPATH"))
+                           if p)
+    return {**os.environ, "NO_COLOR": "1", "PYTHONPATH": path}
+
+
+def test_fmt_refuses_another_zig_series_as_build_does(project, tmp_path):
+    """`ghost fmt` formats with the Zig `ghost build` compiles with, or not at all: another
+    series is exit 4, one line, the message `ghost build` gives."""
+    from cli_helpers import run_ghost
+
+    env = _zig_of_another_series(tmp_path)
+    build = run_ghost("build", "--force", "--json", cwd=project, env=env)
+    assert build.code == 4, build.stdout + build.stderr
+    expected = build.json["error"]
+    assert expected["code"] == "toolchain"
+    assert expected["message"].startswith("Zig 0.13.0 is installed but the ghost SDK needs")
+
+    for args in (("fmt", "--json"), ("fmt", "--check", "--json")):
+        result = run_ghost(*args, cwd=project, env=env)
+        assert result.code == 4, result.stdout + result.stderr
+        assert result.json["error"] == expected
+    text = run_ghost("fmt", cwd=project, env=env)
+    assert text.code == 4
+    assert text.stderr.splitlines() == [f"error: {expected['message']}"]
+    assert text.stdout == ""
+

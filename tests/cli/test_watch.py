@@ -77,3 +77,26 @@ def test_watch_reruns_after_a_test_file_changes(project):
 def test_watch_takes_no_json(project, run_ghost):
     result = run_ghost("test", "--watch", "--json", cwd=project)
     assert result.code == 2 and "--watch" in result.json["error"]["message"]
+
+
+def test_sigterm_and_sighup_end_watching_as_ctrl_c_does(project):
+    """What stops a watcher run by another program (SIGTERM) or a closed terminal
+    (SIGHUP) ends it as Ctrl-C does: exit 0, no run left behind."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ghost_cli", "test", "--watch", "-p", "no:cacheprovider"],
+            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=_reader, args=(proc.stdout, lines), daemon=True).start()
+        seen: list[str] = []
+        try:
+            assert _wait_for(lines, seen, "watching for changes"), "".join(seen)
+            proc.send_signal(sig)
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 0, (sig, "".join(seen))

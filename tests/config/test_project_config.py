@@ -209,6 +209,51 @@ def test_set_value_keeps_file_permissions(tmp_path: Path) -> None:
     assert (tmp_path / "ghost.toml").stat().st_mode & 0o777 == 0o640
 
 
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark, which Windows editors put first
+
+
+def test_a_leading_byte_order_mark_is_ignored(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "bom").mkdir()
+    (tmp_path / "plain" / "ghost.toml").write_bytes(FULL.encode())
+    (tmp_path / "bom" / "ghost.toml").write_bytes(BOM + FULL.encode())
+    plain, bom = load_project(tmp_path / "plain"), load_project(tmp_path / "bom")
+    assert bom.root == tmp_path / "bom"
+    assert bom.contracts == plain.contracts and bom.networks["local"].chain_id == 7
+    assert bom.build == plain.build and bom.test == plain.test
+    # an error in such a file is placed as the editor shows it: the mark is no column
+    (tmp_path / "bom" / "ghost.toml").write_bytes(BOM + b'[project]\nname = "demo"\nx = \n')
+    with pytest.raises(ConfigError, match=r"ghost.toml:3:4: invalid TOML"):
+        load_project(tmp_path / "bom")
+
+
+def test_set_value_keeps_a_byte_order_mark(tmp_path: Path) -> None:
+    (tmp_path / "ghost.toml").write_bytes(BOM + FULL.encode())
+    p = set_value(tmp_path, "build.optimize", "Debug")
+    assert p.build.optimize == "Debug"
+    data = (tmp_path / "ghost.toml").read_bytes()
+    assert data == BOM + FULL.replace('optimize = "ReleaseFast"',
+                                      'optimize = "Debug"').encode()
+    assert load_project(tmp_path) == p
+
+
+def test_cli_reads_and_edits_a_file_with_a_byte_order_mark(tmp_path: Path) -> None:
+    import os
+
+    from cli_helpers import run_ghost
+
+    (tmp_path / "ghost.toml").write_bytes(BOM + FULL.encode())
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("GHOST_JSON", None)
+    listed = run_ghost("network", "list", "--json", cwd=tmp_path, env=env)
+    assert listed.code == 0, listed.stdout + listed.stderr
+    assert listed.json["default"] == "local"
+    used = run_ghost("network", "use", "sandbox", cwd=tmp_path, env=env)
+    assert used.code == 0, used.stdout + used.stderr
+    assert (tmp_path / "ghost.toml").read_bytes() == BOM + FULL.replace(
+        'default_network = "local"', 'default_network = "sandbox"').encode()
+
+
 def test_example_documents_every_key_and_loads() -> None:
     path = REPO / "ghost.toml.example"
     text = path.read_text()

@@ -206,6 +206,13 @@ def test_sigterm_stops_cleanly_and_state_survives_a_restart(tmp_path, key, count
         again.stop()
 
 
+def test_sighup_stops_it_as_sigterm_does(tmp_path):
+    """A closed terminal (SIGHUP) stops the node cleanly, as it ends any ghost command."""
+    node = start_node(tmp_path / "data")
+    assert node.stop(signal.SIGHUP) == 0
+    assert node.log()[-1]["event"] == "node_stopped"
+
+
 def test_a_data_dir_refuses_another_chain(tmp_path):
     start_node(tmp_path / "data").stop()
     with pytest.raises(RuntimeError, match=r"exit 3\).*holds chain 1337, not chain 7"):

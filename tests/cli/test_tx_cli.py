@@ -108,3 +108,29 @@ def test_a_crafted_transaction_file_is_refused_not_a_traceback(project, run_ghos
     deep.write_text("[" * 100_000 + "]" * 100_000)
     shown = run_ghost("tx", "show", str(deep), "--json", cwd=project, env=env)
     assert shown.code == 13 and "nested too deeply" in shown.json["error"]["message"]
+
+
+def test_a_file_naming_a_member_twice_or_holding_nan_is_refused(project, run_ghost, env,
+                                                                tmp_path):
+    """JSON libraries disagree on which of two same-named members counts, so a file with
+    `auth` twice could show a reviewer's tool one thing and `tx send` another; `NaN` is
+    not JSON. Both are refused as unreadable (exit 13), as the node refuses such a body."""
+    assert run_ghost("keys", "new", "alice", "--scheme", "ed25519", cwd=project,
+                     env=env).code == 0
+    built = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--nonce", "0",
+                      cwd=project, env=env)
+    assert built.code == 0, built.stderr
+    tx = tmp_path / "tx.json"
+    tx.write_text(built.stdout)
+    assert run_ghost("tx", "show", str(tx), cwd=project, env=env).code == 0
+    for text, why in (
+            (built.stdout.replace('"format"', '"auth": {"kind": "single"}, "format"', 1),
+             "an object names member 'auth' twice"),
+            (built.stdout.replace('"version": 1', '"version": NaN', 1), "NaN is not JSON")):
+        tx.write_text(text)
+        for command in ("show", "send"):
+            refused = run_ghost("tx", command, str(tx), "--json", cwd=project, env=env)
+            assert refused.code == 13, (command, refused.stdout)
+            assert refused.json["error"]["code"] == "tx_rejected"
+            assert why in refused.json["error"]["message"]
+            assert len(refused.stderr.strip().splitlines()) == 1

@@ -50,6 +50,7 @@ def build(
     from dataclasses import replace
 
     from ..chain.constructor import encode_constructor_args, parse_constructor_args
+    from ..chain.executor import check_gas_cap
     from ..chain.transaction import (
         MultisigAuth,
         SignedTransaction,
@@ -101,6 +102,9 @@ def build(
             calldata = encode_constructor_args(
                 code, parse_constructor_args(code, ctor_args or []))
             tx = new_transaction(net, "deploy", code=code, label=target, args=calldata)
+    # A limit no network accepts (--gas-limit, GHOST_GAS_LIMIT or the network's
+    # gas_limit) is refused now, not after the signatures are collected.
+    check_gas_cap(tx.gas_limit)
     auth = MultisigAuth(info.multisig) if info.multisig is not None else None
     built = SignedTransaction(tx, auth)
     if out_file is not None or not out.as_json:

@@ -100,6 +100,16 @@ def test_a_deploy_with_its_nonce_builds_offline(project, run_ghost, env, tmp_pat
     bad = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--nonce", "-1",
                     "--json", cwd=project, env=env)
     assert bad.code == 2 and bad.json["error"]["code"] == "usage"
+    # A gas limit above the cap is refused when built, as `ghost call` refuses it, not
+    # after the signatures are collected (cli.md).
+    for extra, extra_env in ((["--gas-limit", "1000000001"], {}),
+                             ([], {"GHOST_GAS_LIMIT": "1000000001"})):
+        over = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--nonce", "0",
+                         "--json", *extra, cwd=project, env={**env, **extra_env})
+        assert over.code == 13 and over.json["error"]["code"] == "gas_limit_too_high"
+    at_cap = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--nonce", "0",
+                       "--gas-limit", "1000000000", "--json", cwd=project, env=env)
+    assert at_cap.code == 0 and at_cap.json["tx"]["summary"]["gas_limit"] == 1_000_000_000
 
 
 def test_a_crafted_transaction_file_is_refused_not_a_traceback(project, run_ghost, env,

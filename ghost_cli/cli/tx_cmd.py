@@ -178,14 +178,12 @@ def show(out: Output, file: FileArg) -> None:
 
 
 def _read(file: Path):
-    import json
-
     from ..chain.transaction import from_json
     from ..exceptions import NotFoundError, TransactionError
+    from ..rpc.codec import strict_loads
 
     try:
-        doc = json.loads(file.read_text(), object_pairs_hook=_members_once,
-                         parse_constant=_not_json)
+        doc = strict_loads(file.read_text())  # as strict as a node reading a request
     except FileNotFoundError:
         raise NotFoundError(f"no transaction file {file}") from None
     except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError, the hooks'
@@ -194,25 +192,6 @@ def _read(file: Path):
         raise TransactionError(f"cannot read transaction file {file}: JSON nested too "
                                "deeply") from None
     return from_json(doc)
-
-
-def _members_once(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    """A JSON object whose members have distinct names: with a name twice, which one a
-    reader keeps differs between JSON libraries (Python's the last, others the first), so
-    the file could say one thing to a reviewer's tool and another to `tx send`."""
-    doc = dict(pairs)
-    if len(doc) != len(pairs):
-        seen: set[str] = set()
-        for name, _ in pairs:
-            if name in seen:
-                raise ValueError(f"an object names member {name[:64]!r} twice")
-            seen.add(name)
-    return doc
-
-
-def _not_json(word: str) -> object:
-    """`NaN`, `Infinity`, `-Infinity`: Python's json reads them; JSON has no such values."""
-    raise ValueError(f"{word} is not JSON")
 
 
 def _write(file: Path | None, text: str) -> None:

@@ -102,8 +102,10 @@ def build(
             calldata = encode_constructor_args(
                 code, parse_constructor_args(code, ctor_args or []))
             tx = new_transaction(net, "deploy", code=code, label=target, args=calldata)
-    # A limit no network accepts (--gas-limit, GHOST_GAS_LIMIT or the network's
-    # gas_limit) is refused now, not after the signatures are collected.
+    # What no network accepts is refused now, not after the signatures are collected:
+    # a transaction over the request limits, a gas limit over the cap (--gas-limit,
+    # GHOST_GAS_LIMIT or the network's gas_limit), in the order a node checks them.
+    tx.check_size()
     check_gas_cap(tx.gas_limit)
     auth = MultisigAuth(info.multisig) if info.multisig is not None else None
     built = SignedTransaction(tx, auth)

@@ -144,3 +144,16 @@ def test_a_file_naming_a_member_twice_or_holding_nan_is_refused(project, run_gho
             assert refused.json["error"]["code"] == "tx_rejected"
             assert why in refused.json["error"]["message"]
             assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_call_over_the_request_limits_is_refused_when_built(kinds, ghost_at):
+    """Call data over 64 KiB is too_large on every network (transactions.md), so `tx
+    build` refuses it (exit 2) rather than write a file whose signatures are wasted."""
+    assert ghost_at(kinds, "keys", "new", "alice", "--scheme", "ed25519").code == 0
+    assert ghost_at(kinds, "deploy", "kinds").code == 0
+    for size, code in ((65_532, 0), (65_533, 2)):  # 4 bytes of length, then the bytes
+        built = ghost_at(kinds, "tx", "build", "call", "kinds", "echo_bytes", "0x" + "ab" * size,
+                         "--from", "alice", "--nonce", "0", "--json")
+        assert built.code == code, built.stdout
+    assert built.json["error"]["code"] == "too_large"
+    assert "call data of 65537 bytes is over the limit of 65536 bytes" in built.stdout

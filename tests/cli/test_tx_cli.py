@@ -94,6 +94,17 @@ def test_a_deploy_with_its_nonce_builds_offline(project, run_ghost, env, tmp_pat
     assert built.code == 0, built.stderr
     summary = built.json["tx"]["summary"]
     assert (summary["chain_id"], summary["nonce"], summary["kind"]) == (77, 5, "deploy")
+    # Built offline for the sandbox, signed and sent: for people, `tx send` (and `ghost
+    # receipt`) names where the contract went, as `--json`'s `address` does.
+    tx = tmp_path / "deploy.json"
+    assert run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--nonce", "0",
+                     "-o", str(tx), cwd=project, env=env).code == 0
+    assert run_ghost("tx", "sign", str(tx), "--key", "alice", cwd=project, env=env).code == 0
+    sent = run_ghost("tx", "send", str(tx), cwd=project, env=env)
+    address = run_ghost("receipt", json.loads(tx.read_text())["hash"], "--json",
+                        cwd=project, env=env).json["address"]
+    assert sent.code == 0 and sent.stdout == ""
+    assert f"deployed at {address}" in sent.stderr.splitlines()
     asked = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--network",
                       "away", "--json", cwd=project, env=env)
     assert asked.code == 14, asked.stderr

@@ -207,6 +207,13 @@ def test_command_line_arguments() -> None:
     ("address[]", '["0x12"]', "address"),
     ("bytes2", "0x010203", "bytes2 is 2 bytes, got 3"),
     ("bool[]", "[1]", "expected true or false"),
+    # a field named twice is refused, not read as its last value (docs/abi.md)
+    ("Pair", '{"a": 1, "a": 2, "b": true}', "names field 'a' twice"),
+    # a refused value is shown as the JSON written, not as Python spells it
+    ("Pair", "[1, true]", "expected a JSON object for Pair, got [1, true]"),
+    ("u64[]", "[true]", "expected an integer for u64, got true"),
+    ("u64[]", "[null]", "expected an integer for u64, got null"),
+    ("Pair[]", '[{"a": 1, "b": true, "b": false}]', "names field 'b' twice"),
 ])
 def test_bad_command_line_values_are_one_line_usage_errors(ty: str, text: str, why: str) -> None:
     with pytest.raises(ArgumentError) as info:

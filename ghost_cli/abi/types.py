@@ -117,6 +117,20 @@ def _take(data: bytes, pos: int, n: int, what: str) -> bytes:
     return data[pos:pos + n]
 
 
+def _as_written(value: Any) -> str:
+    """A refused value in an error message, at most 80 characters: as JSON when it is
+    JSON's (`true`, `null`, `[1, true]`: what the command line or a JSON document held),
+    else as Python writes it (a string quoted, bytes as b'...')."""
+    import json
+
+    if isinstance(value, bool | float | list | tuple | dict) or value is None:
+        try:
+            return json.dumps(value)[:80]
+        except (TypeError, ValueError):  # bytes inside, a float NaN: Python's spelling
+            pass
+    return repr(value)[:80]
+
+
 def _hex_bytes(value: Any, what: str) -> bytes:
     if isinstance(value, bytes | bytearray):
         return bytes(value)
@@ -125,7 +139,7 @@ def _hex_bytes(value: Any, what: str) -> bytes:
         raw = from_hex_digits(t)
         if raw is not None:
             return raw
-    raise ArgumentError(f"expected 0x-hex bytes for {what}, got {value!r:.80}")
+    raise ArgumentError(f"expected 0x-hex bytes for {what}, got {_as_written(value)}")
 
 
 class BoolType(AbiType):
@@ -133,7 +147,7 @@ class BoolType(AbiType):
 
     def encode(self, value: Any) -> bytes:
         if not isinstance(value, bool):
-            raise ArgumentError(f"expected true or false for bool, got {value!r:.80}")
+            raise ArgumentError(f"expected true or false for bool, got {_as_written(value)}")
         return b"\x01" if value else b"\x00"
 
     def from_json(self, value: Any) -> Any:
@@ -157,7 +171,7 @@ class IntType(AbiType):
 
     def encode(self, value: Any) -> bytes:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ArgumentError(f"expected an integer for {self.name}, got {value!r:.80}")
+            raise ArgumentError(f"expected an integer for {self.name}, got {_as_written(value)}")
         if not self.lo <= value <= self.hi:
             raise ArgumentError(f"{_shown(value)} does not fit in {self.name} "
                                 f"({self.lo}..{self.hi})")
@@ -219,7 +233,7 @@ class AddressType(AbiType):
         from .args import parse_address
 
         if not isinstance(value, str):
-            raise ArgumentError(f"expected a 0x address, got {value!r:.80}")
+            raise ArgumentError(f"expected a 0x address, got {_as_written(value)}")
         return parse_address(value)
 
 
@@ -256,7 +270,7 @@ class BytesType(AbiType):
 
     def encode(self, value: Any) -> bytes:
         if not isinstance(value, bytes | bytearray):
-            raise ArgumentError(f"expected bytes, got {value!r:.80}")
+            raise ArgumentError(f"expected bytes, got {_as_written(value)}")
         if len(value) > MAX_LENGTH:
             raise ArgumentError(f"bytes of {len(value)} bytes exceed the u32 length")
         return len(value).to_bytes(4, "little") + bytes(value)
@@ -278,11 +292,11 @@ class StringType(AbiType):
 
     def encode(self, value: Any) -> bytes:
         if not isinstance(value, str):
-            raise ArgumentError(f"expected a string, got {value!r:.80}")
+            raise ArgumentError(f"expected a string, got {_as_written(value)}")
         try:
             raw = value.encode()
         except UnicodeEncodeError:  # a lone surrogate: not UTF-8 at all
-            raise ArgumentError(f"{value!r:.80} is not valid Unicode text") from None
+            raise ArgumentError(f"{_as_written(value)} is not valid Unicode text") from None
         return BytesType().encode(raw)
 
     def decode(self, data: bytes, pos: int = 0) -> tuple[Any, int]:
@@ -296,7 +310,7 @@ class StringType(AbiType):
 
     def from_json(self, value: Any) -> Any:
         if not isinstance(value, str):
-            raise ArgumentError(f"expected a JSON string, got {value!r:.80}")
+            raise ArgumentError(f"expected a JSON string, got {_as_written(value)}")
         return value
 
 
@@ -376,7 +390,7 @@ def _items(value: Any, what: str, elem: AbiType | None) -> list[Any]:
     if isinstance(elem, IntType) and elem.name == "u8" and isinstance(value, bytes | bytearray):
         return list(value)
     if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Iterable):
-        raise ArgumentError(f"expected a list for {what}, got {value!r:.80}")
+        raise ArgumentError(f"expected a list for {what}, got {_as_written(value)}")
     return list(value)
 
 
@@ -384,7 +398,7 @@ def _json_list(value: Any, what: str, elem: AbiType | None) -> list[Any]:
     if isinstance(elem, IntType) and elem.name == "u8" and isinstance(value, str):
         return list(_hex_bytes(value, what))  # u8[40] may be given as 0x-hex too
     if not isinstance(value, list | tuple):
-        raise ArgumentError(f"expected a JSON list for {what}, got {value!r:.80}")
+        raise ArgumentError(f"expected a JSON list for {what}, got {_as_written(value)}")
     return list(value)
 
 
@@ -494,7 +508,7 @@ class StructType(AbiType):
 
     def from_json(self, value: Any) -> Any:
         if not isinstance(value, Mapping):
-            raise ArgumentError(f"expected a JSON object for {self.name}, got {value!r:.80}")
+            raise ArgumentError(f"expected a JSON object for {self.name}, got {_as_written(value)}")
         extra = set(value) - {n for n, _ in self.fields}
         if extra:
             raise ArgumentError(f"{self.name} has no field(s) {', '.join(sorted(extra))} "
@@ -521,7 +535,7 @@ class EnumType(AbiType):
             return bytes([self.by_name[value]])
         if isinstance(value, int) and not isinstance(value, bool) and value in self.by_value:
             return bytes([value])
-        raise ArgumentError(f"{value!r:.80} is no variant of {self.name} "
+        raise ArgumentError(f"{_as_written(value)} is no variant of {self.name} "
                             f"({', '.join(n for n, _ in self.variants)})")
 
     def decode(self, data: bytes, pos: int = 0) -> tuple[Any, int]:

@@ -149,10 +149,12 @@ class Executor:
 
     def check_stateless(self, signed: SignedTransaction, *, verify: bool = True,
                         now: float | None = None) -> None:
-        """The checks that read no state, in `check`'s order: gas cap, chain, expiry (at
-        `now`, default the clock) and (`verify`) the signatures. A node runs them before
-        its single writer, on any thread."""
+        """The checks that read no state, in `check`'s order: size (a node's request
+        limits, which its RPC layer applies first too), gas cap, chain, expiry (at `now`,
+        default the clock) and (`verify`) the signatures. A node runs them before its
+        single writer, on any thread."""
         tx = signed.tx
+        tx.check_size()
         check_gas_cap(tx.gas_limit)
         if tx.chain_id != self.chain_id:
             raise WrongChainError(

@@ -15,7 +15,12 @@ from typing import Any
 
 from ..crypto.hashing import keccak256
 from ..crypto.scheme import Encoded
-from ..exceptions import BadSignatureError, CryptoError, TransactionError
+from ..exceptions import (
+    BadSignatureError,
+    CryptoError,
+    RequestTooLargeError,
+    TransactionError,
+)
 from ..hexbytes import from_hex_digits
 
 MAGIC = b"GHTX"
@@ -26,6 +31,11 @@ KIND_NAMES = {v: k for k, v in KINDS.items()}
 ZERO_ADDRESS = bytes(20)
 MAX_FUNCTION_NAME = 255
 MAX_LABEL = 255
+#: A node's request limits on a transaction, checked before anything else (and so in the
+#: sandbox too, which runs a transaction exactly as a node would): its encoding, room for
+#: the largest module (512 KiB) and its constructor's arguments, and its call data.
+MAX_TX_BYTES = 1024 * 1024
+MAX_TX_ARGS = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,16 @@ class Transaction:
             bytes([len(label)]), label,
             struct.pack(">QQ", self.gas_limit, self.expiry),
         ))
+
+    def check_size(self) -> None:
+        """Raise RequestTooLargeError (`too_large`) when over a request limit above."""
+        if len(self.args) > MAX_TX_ARGS:
+            raise RequestTooLargeError(f"call data of {len(self.args)} bytes is over the "
+                                       f"limit of {MAX_TX_ARGS} bytes", limit=MAX_TX_ARGS)
+        size = len(self.encode())
+        if size > MAX_TX_BYTES:
+            raise RequestTooLargeError(f"transaction of {size} bytes is over the limit of "
+                                       f"{MAX_TX_BYTES} bytes", limit=MAX_TX_BYTES)
 
     @cached_property
     def hash(self) -> bytes:

@@ -90,7 +90,11 @@ def render_receipt(out, r, proven=None, events=None) -> None:
     """A receipt for people: the result on stdout, the rest on stderr. `events`: the
     receipt's events as receipt_json gives them (default: decoded by the receipt's own
     ABI)."""
-    if r.result is None and _output_type(r) is None:
+    if r.kind == "deploy":  # where the contract is: what a deploy's sender needs next
+        from ..abi import format_address
+
+        out.info(f"deployed at {format_address(r.address)}")
+    elif r.result is None and _output_type(r) is None:
         out.info("ok (no return value)")  # stdout stays empty for scripts
     else:
         out.result(result_text(result_json(r)))

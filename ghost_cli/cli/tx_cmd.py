@@ -50,6 +50,7 @@ def build(
     from dataclasses import replace
 
     from ..chain.constructor import encode_constructor_args, parse_constructor_args
+    from ..chain.executor import check_gas_cap
     from ..chain.transaction import (
         MultisigAuth,
         SignedTransaction,
@@ -101,6 +102,11 @@ def build(
             calldata = encode_constructor_args(
                 code, parse_constructor_args(code, ctor_args or []))
             tx = new_transaction(net, "deploy", code=code, label=target, args=calldata)
+    # What no network accepts is refused now, not after the signatures are collected:
+    # a transaction over the request limits, a gas limit over the cap (--gas-limit,
+    # GHOST_GAS_LIMIT or the network's gas_limit), in the order a node checks them.
+    tx.check_size()
+    check_gas_cap(tx.gas_limit)
     auth = MultisigAuth(info.multisig) if info.multisig is not None else None
     built = SignedTransaction(tx, auth)
     if out_file is not None or not out.as_json:
@@ -174,20 +180,20 @@ def show(out: Output, file: FileArg) -> None:
 
 
 def _read(file: Path):
-    import json
-
     from ..chain.transaction import from_json
     from ..exceptions import NotFoundError, TransactionError
+    from ..rpc.codec import strict_loads
 
     try:
-        return from_json(json.loads(file.read_text()))
+        doc = strict_loads(file.read_text())  # as strict as a node reading a request
     except FileNotFoundError:
         raise NotFoundError(f"no transaction file {file}") from None
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError, the hooks'
         raise TransactionError(f"cannot read transaction file {file}: {exc}") from exc
     except RecursionError:  # a crafted file nested thousands deep
         raise TransactionError(f"cannot read transaction file {file}: JSON nested too "
                                "deeply") from None
+    return from_json(doc)
 
 
 def _write(file: Path | None, text: str) -> None:

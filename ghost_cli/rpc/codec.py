@@ -84,10 +84,16 @@ def parse_json(body: bytes) -> Any:
     except (orjson.JSONDecodeError, RecursionError):
         pass
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant,
-                          object_pairs_hook=_object)
+        return strict_loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ParseError(f"body is not valid JSON: {_one_line(exc)}") from exc
+
+
+def strict_loads(text: str) -> Any:
+    """`json.loads` refusing what is not strict JSON: `NaN`/`Infinity` and an object that
+    names a member twice are ValueError (a crafted nesting, RecursionError), as for a
+    request body; a tx.json file is read the same way (`ghost tx`)."""
+    return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_object)
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..chain import transaction
 from ..exceptions import InvalidParamsError, RequestTooLargeError, UsageError
 from ..hexbytes import from_0x_hex
 
@@ -26,7 +27,7 @@ MAX_HEX_BYTES = 64 * 1024
 MAX_NAME_CHARS = 256
 #: Bytes of one encoded transaction (a tx.json's `tx`): room for the largest module a
 #: node accepts (512 KiB) and its call data; checked before decoding it.
-MAX_TX_BYTES = 1024 * 1024
+MAX_TX_BYTES = transaction.MAX_TX_BYTES
 
 
 class Core(Protocol):

@@ -172,3 +172,32 @@ def test_in_the_sandbox_a_name_follows_the_newest_deploy(chain, counter_code):
     other = chain.dev_key(chain.accounts[1])
     moved = chain.deploy(counter_code, name="counter", signer=other)
     assert chain.resolve("counter") == moved.address
+
+
+def test_over_a_request_limit_is_too_large_in_the_sandbox_too(chain):
+    """docs/transactions.md: a transaction over a node's request limit (call data over 64
+    KiB, an encoding over 1 MiB) is refused as `too_large` before any other check, and
+    the sandbox checks it as a node does: nothing runs, its nonce is not used (before,
+    the sandbox ran it and recorded it as failed, so the same file used a nonce there
+    and nothing on a node)."""
+    from ghost_cli.chain.transaction import MAX_TX_ARGS, MAX_TX_BYTES
+    from ghost_cli.exceptions import RequestTooLargeError
+
+    key = chain.default_signer
+    for changes in ({"args": bytes(MAX_TX_ARGS + 1)},
+                    {"args": bytes(MAX_TX_ARGS + 1), "gas_limit": 2**40}):  # before the cap
+        signed = sign_single(call_tx(chain, key.address, **changes), key.secret_key,
+                             key.public_key)
+        rejected(chain, signed, RequestTooLargeError, "call data of 65537 bytes")
+    big = chain.new_transaction("deploy", key.address, code=bytes(MAX_TX_BYTES), label="x")
+    rejected(chain, sign_single(big, key.secret_key, key.public_key), RequestTooLargeError,
+             "over the limit of 1048576 bytes")
+    # At the limit it passes the checks and runs: increment takes no arguments, so the
+    # contract refuses them, and the failed transaction uses its nonce.
+    from ghost_cli.exceptions import RevertError
+
+    nonce = chain.store.nonce(key.address)
+    at_limit = call_tx(chain, key.address, args=bytes(MAX_TX_ARGS))
+    with pytest.raises(RevertError, match="call data too long"):
+        chain.submit(sign_single(at_limit, key.secret_key, key.public_key))
+    assert chain.store.nonce(key.address) == nonce + 1

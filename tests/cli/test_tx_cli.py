@@ -94,12 +94,33 @@ def test_a_deploy_with_its_nonce_builds_offline(project, run_ghost, env, tmp_pat
     assert built.code == 0, built.stderr
     summary = built.json["tx"]["summary"]
     assert (summary["chain_id"], summary["nonce"], summary["kind"]) == (77, 5, "deploy")
+    # Built offline for the sandbox, signed and sent: for people, `tx send` (and `ghost
+    # receipt`) names where the contract went, as `--json`'s `address` does.
+    tx = tmp_path / "deploy.json"
+    assert run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--nonce", "0",
+                     "-o", str(tx), cwd=project, env=env).code == 0
+    assert run_ghost("tx", "sign", str(tx), "--key", "alice", cwd=project, env=env).code == 0
+    sent = run_ghost("tx", "send", str(tx), cwd=project, env=env)
+    address = run_ghost("receipt", json.loads(tx.read_text())["hash"], "--json",
+                        cwd=project, env=env).json["address"]
+    assert sent.code == 0 and sent.stdout == ""
+    assert f"deployed at {address}" in sent.stderr.splitlines()
     asked = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--network",
                       "away", "--json", cwd=project, env=env)
     assert asked.code == 14, asked.stderr
     bad = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--nonce", "-1",
                     "--json", cwd=project, env=env)
     assert bad.code == 2 and bad.json["error"]["code"] == "usage"
+    # A gas limit above the cap is refused when built, as `ghost call` refuses it, not
+    # after the signatures are collected (cli.md).
+    for extra, extra_env in ((["--gas-limit", "1000000001"], {}),
+                             ([], {"GHOST_GAS_LIMIT": "1000000001"})):
+        over = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--nonce", "0",
+                         "--json", *extra, cwd=project, env={**env, **extra_env})
+        assert over.code == 13 and over.json["error"]["code"] == "gas_limit_too_high"
+    at_cap = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--nonce", "0",
+                       "--gas-limit", "1000000000", "--json", cwd=project, env=env)
+    assert at_cap.code == 0 and at_cap.json["tx"]["summary"]["gas_limit"] == 1_000_000_000
 
 
 def test_a_crafted_transaction_file_is_refused_not_a_traceback(project, run_ghost, env,
@@ -108,3 +129,42 @@ def test_a_crafted_transaction_file_is_refused_not_a_traceback(project, run_ghos
     deep.write_text("[" * 100_000 + "]" * 100_000)
     shown = run_ghost("tx", "show", str(deep), "--json", cwd=project, env=env)
     assert shown.code == 13 and "nested too deeply" in shown.json["error"]["message"]
+
+
+def test_a_file_naming_a_member_twice_or_holding_nan_is_refused(project, run_ghost, env,
+                                                                tmp_path):
+    """JSON libraries disagree on which of two same-named members counts, so a file with
+    `auth` twice could show a reviewer's tool one thing and `tx send` another; `NaN` is
+    not JSON. Both are refused as unreadable (exit 13), as the node refuses such a body."""
+    assert run_ghost("keys", "new", "alice", "--scheme", "ed25519", cwd=project,
+                     env=env).code == 0
+    built = run_ghost("tx", "build", "deploy", "counter", "--from", "alice", "--nonce", "0",
+                      cwd=project, env=env)
+    assert built.code == 0, built.stderr
+    tx = tmp_path / "tx.json"
+    tx.write_text(built.stdout)
+    assert run_ghost("tx", "show", str(tx), cwd=project, env=env).code == 0
+    for text, why in (
+            (built.stdout.replace('"format"', '"auth": {"kind": "single"}, "format"', 1),
+             "an object names member 'auth' twice"),
+            (built.stdout.replace('"version": 1', '"version": NaN', 1), "NaN is not JSON")):
+        tx.write_text(text)
+        for command in ("show", "send"):
+            refused = run_ghost("tx", command, str(tx), "--json", cwd=project, env=env)
+            assert refused.code == 13, (command, refused.stdout)
+            assert refused.json["error"]["code"] == "tx_rejected"
+            assert why in refused.json["error"]["message"]
+            assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_call_over_the_request_limits_is_refused_when_built(kinds, ghost_at):
+    """Call data over 64 KiB is too_large on every network (transactions.md), so `tx
+    build` refuses it (exit 2) rather than write a file whose signatures are wasted."""
+    assert ghost_at(kinds, "keys", "new", "alice", "--scheme", "ed25519").code == 0
+    assert ghost_at(kinds, "deploy", "kinds").code == 0
+    for size, code in ((65_532, 0), (65_533, 2)):  # 4 bytes of length, then the bytes
+        built = ghost_at(kinds, "tx", "build", "call", "kinds", "echo_bytes", "0x" + "ab" * size,
+                         "--from", "alice", "--nonce", "0", "--json")
+        assert built.code == code, built.stdout
+    assert built.json["error"]["code"] == "too_large"
+    assert "call data of 65537 bytes is over the limit of 65536 bytes" in built.stdout

@@ -36,6 +36,9 @@ MAX_LABEL = 255
 #: the largest module (512 KiB) and its constructor's arguments, and its call data.
 MAX_TX_BYTES = 1024 * 1024
 MAX_TX_ARGS = 64 * 1024
+#: The most an encoding holds besides args and code: its fixed fields and the longest
+#: function name and label.
+_MOST_OTHER_BYTES = 4 + 1 + 9 + 20 + 8 + 20 + 1 + MAX_FUNCTION_NAME + 4 + 4 + 1 + MAX_LABEL + 16
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class Transaction:
         if len(self.args) > MAX_TX_ARGS:
             raise RequestTooLargeError(f"call data of {len(self.args)} bytes is over the "
                                        f"limit of {MAX_TX_ARGS} bytes", limit=MAX_TX_ARGS)
+        if len(self.args) + len(self.code) + _MOST_OTHER_BYTES <= MAX_TX_BYTES:
+            return  # under the limit whatever the rest holds: no encoding on every call
         size = len(self.encode())
         if size > MAX_TX_BYTES:
             raise RequestTooLargeError(f"transaction of {size} bytes is over the limit of "

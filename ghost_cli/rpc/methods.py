@@ -172,8 +172,10 @@ class Method:
         """JSON params -> handler arguments; unknown, missing or mistyped is invalid_params."""
         known = {p.name for p in self.params}
         unknown = sorted(set(params) - known)
-        if unknown:  # named, not echoed whole: a few short names at most
-            shown = ", ".join(n[:32] for n in unknown[:5])
+        if unknown:  # named, not echoed whole: a few short names at most, each quoted
+            # (escaped) so a name holding a line break or a lone surrogate leaves the
+            # message one line of valid Unicode
+            shown = ", ".join(repr(n[:32]) for n in unknown[:5])
             raise InvalidParamsError(f"{self.name} has no param(s) {shown}"
                                      + (f" (and {len(unknown) - 5} more)" if len(unknown) > 5
                                         else ""))

@@ -227,7 +227,7 @@ def test_tick_makes_a_checkpoint_when_time_has_passed(core, rpc, counter):
     ({"address": "0x1234"}, "address"),
     ({"address": "nothex"}, "address"),
     ({}, "needs param 'address'"),
-    ({"address": "0x" + "11" * 20, "extra": 1}, "no param(s) extra"),
+    ({"address": "0x" + "11" * 20, "extra": 1}, "no param(s) 'extra'"),
     ({"address": 5}, "address"),
 ])
 def test_bad_params(rpc, params, problem):

@@ -58,6 +58,16 @@ def test_an_unknown_method_name_is_not_echoed_whole(rpc):
     assert len(reply["error"]["message"]) < 100
 
 
+@pytest.mark.parametrize("name", ["a\nb", "a\rb", "a\u2028b", "a\x85b", "\ud800"])
+def test_an_unknown_param_name_is_quoted_so_the_message_stays_one_line(rpc, name):
+    reply = rpc.raw(b'{"jsonrpc":"2.0","id":1,"method":"ghost_nodeInfo","params":{'
+                    + json.dumps(name).encode() + b":1}}")
+    message = reply["error"]["message"]
+    assert reply["error"]["code"] == -32602 and message.startswith("ghost_nodeInfo has no param")
+    assert len(message.splitlines()) == 1 and message.isprintable()
+    message.encode("utf-8")  # no lone surrogate either
+
+
 def test_error_messages_are_cut_at_the_limit(rpc, counter):
     reply = rpc.call("ghost_getAccount", address="0x" + "11" * 20,
                      **{f"p{'q' * 100}{i}": 1 for i in range(400)})

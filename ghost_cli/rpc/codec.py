@@ -23,6 +23,9 @@ NO_ID = object()
 #: or a finite number with magnitude below 2^63.
 MAX_ID_CHARS = 256
 MAX_ID_NUMBER = 2**63
+#: Digits of a JSON integer the node reads at all (the interpreter's default limit on
+#: converting a decimal string): no param or id takes one past 19 digits anyway.
+MAX_NUMBER_DIGITS = 4300
 
 
 @dataclass(frozen=True)
@@ -85,9 +88,20 @@ def parse_json(body: bytes) -> Any:
         pass
     try:
         return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant,
-                          object_pairs_hook=_object)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+                          object_pairs_hook=_object, parse_int=_int)
+    except RecursionError as exc:  # the interpreter's limit, not a fixed depth of ours
+        raise ParseError("body is not valid JSON: arrays and objects nest too deeply "
+                         "(about 1,000 levels at most)") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ParseError(f"body is not valid JSON: {_one_line(exc)}") from exc
+
+
+def _int(text: str) -> int:
+    """A JSON integer, refused past MAX_NUMBER_DIGITS in our words: `int` itself refuses
+    one past the interpreter's limit with advice about `sys` meant for the operator."""
+    if len(text) > MAX_NUMBER_DIGITS + (text[0] == "-"):
+        raise ValueError(f"a number of more than {MAX_NUMBER_DIGITS} digits")
+    return int(text)
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -26,7 +26,9 @@ class ErrorCode:
 #: JSON-RPC 2.0's reserved codes.
 PROTOCOL_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32700, "parse_error",
-              "the body is not valid JSON, or an object in it names a member twice"),
+              "the body is not valid JSON, or an object in it names a member twice, or it "
+              "holds an integer of more than 4,300 digits, or nests arrays and objects more "
+              "than about 1,000 deep"),
     ErrorCode(-32600, "invalid_request",
               "not a JSON-RPC 2.0 request object (or batch); `params` that is neither "
               "an object nor an array included"),

@@ -71,6 +71,15 @@ def _hex(value: Any, name: str, length: int | None = None) -> bytes:
     return raw
 
 
+def _fixed(value: Any, name: str, length: int) -> bytes:
+    """Hex of exactly `length` bytes (a hash, a topic): a longer string is the wrong
+    param, however long, not one over the hex limit, and is refused undecoded."""
+    if isinstance(value, str) and len(value) > 2 + 2 * length:
+        raise InvalidParamsError(f"{name} must be {length} bytes (0x and {2 * length} hex "
+                                 f"digits), got a string of {len(value)} characters")
+    return _hex(value, name, length)
+
+
 def _address(value: Any, name: str) -> bytes:
     from ..abi import parse_address  # checks a mixed-case checksum
 
@@ -141,8 +150,8 @@ def _limit(value: Any, name: str) -> int:
 #: kind -> converter from JSON to what handlers receive.
 KINDS: dict[str, Callable[[Any, str], Any]] = {
     "address": _address,
-    "hash": lambda v, n: _hex(v, n, HASH_LEN),
-    "topic": lambda v, n: _hex(v, n, HASH_LEN),
+    "hash": lambda v, n: _fixed(v, n, HASH_LEN),
+    "topic": lambda v, n: _fixed(v, n, HASH_LEN),
     "hex": _hex,
     "uint": _uint,
     "gas": _whole,

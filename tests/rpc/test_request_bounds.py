@@ -81,6 +81,19 @@ def test_error_messages_are_cut_at_the_limit(rpc, counter):
     assert len(long["data"]["reason"]) == MAX_MESSAGE
 
 
+@pytest.mark.parametrize("method, param", [("ghost_getReceipt", "hash"),
+                                           ("ghost_getCode", "code_hash"),
+                                           ("ghost_getEvents", "topic")])
+@pytest.mark.parametrize("size", [33, MAX_HEX_BYTES, MAX_HEX_BYTES + 1, 1024 * 1024])
+def test_a_hash_of_any_wrong_length_is_invalid_params(core, key, method, param, size):
+    """A 32-byte param is wrong at 33 bytes and at a megabyte alike: the hex limit of
+    args and key (too_large) is not its to answer."""
+    rpc = Rpc(Dispatcher(core), key)  # the node's own 4 MiB body limit
+    err = rpc.error(method, **{param: "0x" + "00" * size})
+    assert (err["code"], err["data"]["code"]) == (-32602, "invalid_params")
+    assert err["message"].startswith(f"{param} must be 32 bytes")
+
+
 def test_call_data_over_the_limit_is_refused_from_its_length(rpc, counter):
     err = rpc.error("ghost_query", address=counter, function="get",
                     args="0x" + "zz" * (MAX_HEX_BYTES + 1))  # not even hex: never decoded

@@ -51,6 +51,7 @@ from ..exceptions import (
     TransactionError,
     UnknownImportError,
     UsageError,
+    one_line,
 )
 from ..grpc_gen.ghost.v1 import chain_pb2 as chain
 from ..grpc_gen.ghost.v1 import contracts_pb2 as pb
@@ -490,7 +491,7 @@ def _cut_json(text: str, limit: int) -> str:
 def status_message(message: str) -> str:
     """The status message: cut as the error object's is (never an echo of unbounded input),
     and to MAX_STATUS_BYTES of UTF-8."""
-    text = truncate(message)
+    text = truncate(one_line(message))
     raw = text.encode()
     if len(raw) <= MAX_STATUS_BYTES:
         return text

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import exceptions as exc_module
-from ..exceptions import ExecutionError, GhostError
+from ..exceptions import ExecutionError, GhostError, one_line
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,9 @@ def error_object(exc: GhostError) -> dict[str, Any]:
     data.update({k: _jsonable(v) for k, v in exc.details.items()})
     if isinstance(exc, ExecutionError):
         data["gas_used"] = exc.gas_used
-    return {"code": row.number, "message": truncate(exc.message), "data": data}
+    # one line whatever the error carries (a contract's revert reason may hold line
+    # breaks): `data` keeps such text exact
+    return {"code": row.number, "message": truncate(one_line(exc.message)), "data": data}
 
 
 def truncate(text: str, limit: int = MAX_MESSAGE) -> str:

@@ -6,14 +6,37 @@ from __future__ import annotations
 import json
 
 import pytest
+from node_helpers import built_counter_source
 from rpc_helpers import NOW, Rpc
 
 from ghost_cli.crypto.keypair import KeyPair
+from ghost_cli.exceptions import PanicError, RevertError, one_line
 from ghost_cli.node.core import QUERY_GAS_CAP, NodeCore
 from ghost_cli.node.metrics import NodeMetrics
 from ghost_cli.rpc import Dispatcher, Limits, codec
 from ghost_cli.rpc.errors import MAX_MESSAGE
 from ghost_cli.rpc.methods import MAX_HEX_BYTES, MAX_NAME_CHARS
+
+#: A contract whose failures carry line breaks of its choosing.
+LINES_SOURCE = """const ghost = @import("ghost");
+
+comptime {
+    ghost.exportContract(@This());
+}
+
+pub fn revert_lines() u64 {
+    ghost.revert("first\\nsecond\\r\\u{2028}third");
+}
+
+pub fn panic_lines() u64 {
+    @panic("first\\nsecond");
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def lines_code(tmp_path_factory) -> bytes:
+    return built_counter_source(tmp_path_factory.mktemp("lines"), "lines", LINES_SOURCE)
 
 
 @pytest.fixture
@@ -66,6 +89,37 @@ def test_an_unknown_param_name_is_quoted_so_the_message_stays_one_line(rpc, name
     assert reply["error"]["code"] == -32602 and message.startswith("ghost_nodeInfo has no param")
     assert len(message.splitlines()) == 1 and message.isprintable()
     message.encode("utf-8")  # no lone surrogate either
+
+
+@pytest.mark.parametrize("exc", [RevertError("a\nb\r\u2028c\x85d\ud800"),
+                                 PanicError("panic: a\nb", panic="a\nb")])
+def test_an_error_object_message_is_one_line_whatever_the_error_carries(exc):
+    from ghost_cli.rpc.errors import error_object
+
+    error = error_object(exc)
+    assert len(error["message"].splitlines()) == 1 and error["message"].isprintable()
+    assert error["message"] == one_line(exc.message)
+    assert error["data"].get("reason", error["data"].get("panic")) == exc.details.get(
+        "reason", exc.details.get("panic"))  # data keeps the text exact
+
+
+@pytest.mark.parametrize("function, exact", [
+    ("revert_lines", ("reason", "first\nsecond\r\u2028third")),
+    ("panic_lines", ("panic", "first\nsecond")),
+])
+def test_a_contracts_line_breaks_stay_out_of_the_one_line_message(rpc, lines_code, function,
+                                                                   exact):
+    """A revert reason or panic message is the contract's choice: the error's message (and
+    a failed receipt's) is still one line, its line breaks escaped; `data` has them as
+    sent."""
+    address = rpc.deploy(lines_code, name="lines")["address"]
+    for error in (rpc.error("ghost_query", address=address, function=function),
+                  rpc.send_call(address, function)["error"]):
+        assert len(error["message"].splitlines()) == 1 and error["message"].isprintable()
+        assert "first\\nsecond" in error["message"]
+        assert error["data"][exact[0]] == exact[1]
+    failed = rpc.result("ghost_getReceipt", hash=error["data"]["tx_hash"])["error"]
+    assert failed["message"] == error["message"]
 
 
 def test_error_messages_are_cut_at_the_limit(rpc, counter):

@@ -122,6 +122,24 @@ def test_a_contracts_line_breaks_stay_out_of_the_one_line_message(rpc, lines_cod
     assert failed["message"] == error["message"]
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e400"])
+def test_a_deploy_whose_metadata_no_reply_can_carry_is_an_invalid_module(rpc, counter_code,
+                                                                          number):
+    """Metadata is what ghost_getContract answers with: a NaN in it would make every
+    answer about the contract an internal error, so the deploy is refused, unrecorded."""
+    from ghost_cli.vm.wasm_module import METADATA_SECTION, add_custom_section, read_metadata
+
+    text = json.dumps(read_metadata(counter_code))[:-1] + f', "x": {number}}}'
+    code = add_custom_section(counter_code, METADATA_SECTION, text.encode())
+    sender = "0x" + rpc.key.address.hex()
+    before = (rpc.result("ghost_getAccount", address=sender), rpc.result("ghost_nodeInfo"))
+    err = rpc.error("ghost_sendTransaction", tx=rpc.tx("deploy", code=code, label="nan"))
+    assert (err["code"], err["data"]["code"]) == (-32041, "invalid_module")
+    assert (rpc.result("ghost_getAccount", address=sender), rpc.result("ghost_nodeInfo")
+            ) == before
+    assert rpc.error("ghost_getContract", name="nan")["code"] == -32040
+
+
 def test_error_messages_are_cut_at_the_limit(rpc, counter):
     reply = rpc.call("ghost_getAccount", address="0x" + "11" * 20,
                      **{f"p{'q' * 100}{i}": 1 for i in range(400)})

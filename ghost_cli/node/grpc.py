@@ -234,6 +234,8 @@ def _name(value: str, name: str) -> str:
     """A function or event name, bounded as a JSON-RPC string param is."""
     if len(value) > MAX_NAME_CHARS:
         raise InvalidParamsError(f"{name} is over the limit of {MAX_NAME_CHARS} characters")
+    if "\0" in value:  # PostgreSQL text holds no NUL: its store would fail as `state`
+        raise InvalidParamsError(f"{name} holds a NUL character (U+0000)")
     return value
 
 

@@ -115,6 +115,8 @@ def _text(value: Any, name: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidParamsError(f"{name} is not valid Unicode (a lone surrogate)") from None
+    if "\0" in value:  # PostgreSQL text holds no NUL: its store would fail as `state`
+        raise InvalidParamsError(f"{name} holds a NUL character (U+0000)")
     return value
 
 

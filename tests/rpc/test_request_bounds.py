@@ -140,6 +140,24 @@ def test_a_deploy_whose_metadata_no_reply_can_carry_is_an_invalid_module(rpc, co
     assert rpc.error("ghost_getContract", name="nan")["code"] == -32040
 
 
+@pytest.mark.parametrize("method, params", [
+    ("ghost_getContract", {"name": "a\0b"}),
+    ("ghost_getEvents", {"name": "\0"}),
+    ("ghost_query", {"address": "0x" + "11" * 20, "function": "get\0"}),
+])
+def test_a_nul_in_a_string_param_is_invalid_params_on_every_store(store_url, tmp_path, key,
+                                                                   method, params):
+    """PostgreSQL text holds no NUL: such a name was the `state` error there (the node's
+    database failing, its location named) and an ordinary lookup on SQLite."""
+    core = NodeCore.open(tmp_path / "node", chain_id=1337, store=store_url)
+    try:
+        err = Rpc(Dispatcher(core), key).error(method, **params)
+        assert (err["code"], err["data"]["code"]) == (-32602, "invalid_params")
+        assert "NUL" in err["message"]
+    finally:
+        core.close()
+
+
 def test_error_messages_are_cut_at_the_limit(rpc, counter):
     reply = rpc.call("ghost_getAccount", address="0x" + "11" * 20,
                      **{f"p{'q' * 100}{i}": 1 for i in range(400)})

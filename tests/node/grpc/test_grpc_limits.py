@@ -190,8 +190,9 @@ def test_a_connection_that_sends_no_preface_is_closed(core, monkeypatch):
     assert asyncio.run(scenario())
 
 
-def test_names_are_bounded_as_json_rpc_string_params(core):
-    long = "x" * (MAX_NAME_CHARS + 1)
+@pytest.mark.parametrize("long", ["x" * (MAX_NAME_CHARS + 1), "a\0b"],
+                         ids=["over the limit", "a NUL"])
+def test_names_are_bounded_as_json_rpc_string_params(core, long):
 
     async def scenario():
         server, port, _ = await serve_grpc(core, CommitFeed(), Endpoint("127.0.0.1", 0),

@@ -158,6 +158,30 @@ def test_a_nul_in_a_string_param_is_invalid_params_on_every_store(store_url, tmp
         core.close()
 
 
+def test_a_deploy_labelled_with_a_nul_is_rejected_on_every_store(store_url, tmp_path, key,
+                                                                  counter_code):
+    """A label is recorded as text, which PostgreSQL cannot hold with a NUL in it: such a
+    deploy was the `state` error there and a registered name on SQLite; it is malformed
+    (tx_rejected) on both, and nothing is recorded."""
+    from ghost_cli.chain.transaction import Transaction, sign_single, to_json
+
+    core = NodeCore.open(tmp_path / "node", chain_id=1337, store=store_url)
+    try:
+        rpc = Rpc(Dispatcher(core), key)
+        tx = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
+                         gas_limit=10_000_000, expiry=int(NOW) + 600, code=counter_code,
+                         label="a-b")
+        object.__setattr__(tx, "label", "a\0b")  # as a client without the check signs it
+        err = rpc.error("ghost_sendTransaction",
+                        tx=to_json(sign_single(tx, key.secret_key, key.public_key)))
+        assert (err["code"], err["data"]["code"]) == (-32010, "tx_rejected")
+        assert "NUL" in err["message"]
+        assert rpc.result("ghost_getAccount", address="0x" + key.address.hex())["nonce"] == 0
+        assert rpc.result("ghost_nodeInfo")["height"] == 0
+    finally:
+        core.close()
+
+
 def test_error_messages_are_cut_at_the_limit(rpc, counter):
     reply = rpc.call("ghost_getAccount", address="0x" + "11" * 20,
                      **{f"p{'q' * 100}{i}": 1 for i in range(400)})

@@ -14,7 +14,13 @@ from typing import Any
 
 import orjson
 
-from ..exceptions import GhostError, InvalidParamsError, ParseError, RequestError
+from ..exceptions import (
+    GhostError,
+    InvalidParamsError,
+    ParseError,
+    RequestError,
+    RequestTooLargeError,
+)
 from .errors import error_object
 
 #: `id` is absent: a notification, which gets no response (JSON-RPC 2.0 section 4.1).
@@ -140,12 +146,18 @@ def _shape(doc: Any) -> tuple[bool, int]:
     return floats, members
 
 
-def decode(body: bytes) -> Decoded:
-    """Parse a body into requests. Raises ParseError, or RequestError for an empty batch."""
+def decode(body: bytes, *, max_batch: int | None = None) -> Decoded:
+    """Parse a body into requests. Raises ParseError, RequestError for an empty batch, or
+    RequestTooLargeError for a batch of more than `max_batch` entries: counted before any
+    entry is read, so a body of two million `1`s costs its parse, not two million
+    request objects."""
     doc = parse_json(body)
     if isinstance(doc, list):
         if not doc:
             raise RequestError("empty batch")
+        if max_batch is not None and len(doc) > max_batch:
+            raise RequestTooLargeError(
+                f"batch of {len(doc)} requests; the limit is {max_batch}", limit=max_batch)
         return Decoded(tuple(_entry(item) for item in doc), True)
     return Decoded((_entry(doc),), False)
 

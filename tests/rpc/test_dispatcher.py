@@ -293,6 +293,18 @@ def test_batch_over_the_limit_and_empty(rpc):
     assert rpc.raw(b"[]")["error"]["code"] == -32600
 
 
+def test_a_batch_over_the_limit_is_refused_before_any_entry_is_read(rpc, monkeypatch):
+    """Counted as parsed, not after each entry became a request: a 4 MiB body of two
+    million `1`s cost seconds of a worker and a gigabyte of memory before its refusal."""
+    from ghost_cli.rpc import codec
+
+    read = []
+    monkeypatch.setattr(codec, "_entry", lambda doc: read.append(doc))
+    reply = rpc.raw(b"[" + b",".join([b"1"] * 10_000) + b"]")
+    assert reply["error"]["code"] == -32001 and reply["error"]["data"]["limit"] == 5
+    assert "batch of 10000 requests" in reply["error"]["message"] and read == []
+
+
 def test_only_notifications_is_an_empty_body(rpc):
     assert rpc.d.handle(b'[{"jsonrpc":"2.0","method":"ghost_health"}]', peer="t", now=NOW) == b""
 

@@ -236,6 +236,13 @@ def test_bad_params(rpc, params, problem):
     assert err["data"]["code"] == "invalid_params"
 
 
+def test_a_null_param_is_as_if_omitted(rpc):
+    assert rpc.result("ghost_getStateRoot", height=None) == rpc.result("ghost_getStateRoot")
+    err = rpc.error("ghost_getAccount", address=None)
+    assert err["code"] == -32602 and "needs param 'address'" in err["message"]
+    assert rpc.error("ghost_getStateRoot", heigth=None)["code"] == -32602
+
+
 @pytest.mark.parametrize("method, params", [
     ("ghost_getReceipt", {"hash": "0x00"}),
     ("ghost_getEvents", {"limit": 0}),

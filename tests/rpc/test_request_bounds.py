@@ -17,7 +17,8 @@ from ghost_cli.rpc import Dispatcher, Limits, codec
 from ghost_cli.rpc.errors import MAX_MESSAGE
 from ghost_cli.rpc.methods import MAX_HEX_BYTES, MAX_NAME_CHARS
 
-#: A contract whose failures carry line breaks of its choosing.
+#: A contract whose failures carry line breaks of its choosing, and whose event name holds
+#: a NUL.
 LINES_SOURCE = """const ghost = @import("ghost");
 
 comptime {
@@ -30,6 +31,11 @@ pub fn revert_lines() u64 {
 
 pub fn panic_lines() u64 {
     @panic("first\\nsecond");
+}
+
+pub fn nul_event() u64 {
+    ghost.emit("a\\x00b", &.{}, "");
+    return 1;
 }
 """
 
@@ -178,6 +184,26 @@ def test_a_deploy_labelled_with_a_nul_is_rejected_on_every_store(store_url, tmp_
         assert "NUL" in err["message"]
         assert rpc.result("ghost_getAccount", address="0x" + key.address.hex())["nonce"] == 0
         assert rpc.result("ghost_nodeInfo")["height"] == 0
+    finally:
+        core.close()
+
+
+def test_an_event_name_with_a_nul_is_recorded_on_every_store(store_url, tmp_path, key,
+                                                             lines_code):
+    """Topic 0 "a\\0b" named its event "a\\x00b", which a PostgreSQL store could not
+    record: the transaction was the `state` error there, unrecorded (on SQLite it ran).
+    The NUL reads as U+FFFD, as a byte that is not UTF-8 does; the topic keeps it."""
+    core = NodeCore.open(tmp_path / "node", chain_id=1337, store=store_url)
+    try:
+        rpc = Rpc(Dispatcher(core), key)
+        address = rpc.deploy(lines_code, name="lines")["address"]
+        receipt = rpc.result("ghost_sendTransaction", tx=rpc.tx(
+            "call", target=bytes.fromhex(address[2:]), function="nul_event"))
+        [event] = receipt["events"]
+        assert event["name"] == "a\ufffdb"
+        assert event["topics"] == ["0x610062" + "00" * 29]
+        [found] = rpc.result("ghost_getEvents", name="a\ufffdb")["events"]
+        assert found["tx_hash"] == receipt["tx_hash"]
     finally:
         core.close()
 

@@ -79,6 +79,16 @@ class GhostError(Exception):
         return out
 
 
+def one_line(text: str) -> str:
+    """`text` as one line of printable text: each character `str.isprintable` refuses (a
+    line break, U+2028, a control character, a lone surrogate) written as its escape,
+    `\\n`, `\\u2028`. An error's message is one line wherever it is shown, but some carry
+    what a contract chose (a revert reason, a panic message) or a request sent."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class UsageError(GhostError):
     exit_code = 2
     code = "usage"

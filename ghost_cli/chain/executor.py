@@ -36,6 +36,7 @@ from ..exceptions import (
     StorageLimitError,
     TrapError,
     WrongChainError,
+    one_line,
 )
 from ..vm import gas
 from ..vm.deploy_checks import abi_from_metadata, deploy_gas
@@ -236,7 +237,8 @@ class Executor:
                 ReceiptRecord(tx.hash, height, tx.kind, tx.sender, target,
                               tx.function or None, exc.gas_used, b"", (), (), "failed",
                               {"code": exc.code,
-                               "message": _bounded(exc.message, FAILED_MESSAGE_CHARS)})
+                               "message": _bounded(one_line(exc.message),
+                                                   FAILED_MESSAGE_CHARS)})
             )
         exc.details["tx_hash"] = "0x" + tx.hash.hex()
         exc.details["block_height"] = height

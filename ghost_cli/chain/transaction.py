@@ -74,6 +74,8 @@ class Transaction:
             raise TransactionError("function name or label is not valid UTF-8") from None
         if len(function) > MAX_FUNCTION_NAME or len(label) > MAX_LABEL:
             raise TransactionError("function name or label longer than 255 bytes")
+        if b"\0" in function or b"\0" in label:  # no PostgreSQL store could record it
+            raise TransactionError("function name or label holds a NUL character (U+0000)")
         # One encoding per transaction: a field the kind does not use must be empty.
         if self.kind == "deploy" and (self.target != ZERO_ADDRESS or function):
             raise TransactionError("a deploy has a zero target and no function name")

@@ -51,6 +51,7 @@ from ..exceptions import (
     TransactionError,
     UnknownImportError,
     UsageError,
+    one_line,
 )
 from ..grpc_gen.ghost.v1 import chain_pb2 as chain
 from ..grpc_gen.ghost.v1 import contracts_pb2 as pb
@@ -233,6 +234,8 @@ def _name(value: str, name: str) -> str:
     """A function or event name, bounded as a JSON-RPC string param is."""
     if len(value) > MAX_NAME_CHARS:
         raise InvalidParamsError(f"{name} is over the limit of {MAX_NAME_CHARS} characters")
+    if "\0" in value:  # PostgreSQL text holds no NUL: its store would fail as `state`
+        raise InvalidParamsError(f"{name} holds a NUL character (U+0000)")
     return value
 
 
@@ -490,7 +493,7 @@ def _cut_json(text: str, limit: int) -> str:
 def status_message(message: str) -> str:
     """The status message: cut as the error object's is (never an echo of unbounded input),
     and to MAX_STATUS_BYTES of UTF-8."""
-    text = truncate(message)
+    text = truncate(one_line(message))
     raw = text.encode()
     if len(raw) <= MAX_STATUS_BYTES:
         return text

@@ -14,7 +14,13 @@ from typing import Any
 
 import orjson
 
-from ..exceptions import GhostError, InvalidParamsError, ParseError, RequestError
+from ..exceptions import (
+    GhostError,
+    InvalidParamsError,
+    ParseError,
+    RequestError,
+    RequestTooLargeError,
+)
 from .errors import error_object
 
 #: `id` is absent: a notification, which gets no response (JSON-RPC 2.0 section 4.1).
@@ -23,6 +29,9 @@ NO_ID = object()
 #: or a finite number with magnitude below 2^63.
 MAX_ID_CHARS = 256
 MAX_ID_NUMBER = 2**63
+#: Digits of a JSON integer the node reads at all (the interpreter's default limit on
+#: converting a decimal string): no param or id takes one past 19 digits anyway.
+MAX_NUMBER_DIGITS = 4300
 
 
 @dataclass(frozen=True)
@@ -85,15 +94,28 @@ def parse_json(body: bytes) -> Any:
         pass
     try:
         return strict_loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except RecursionError as exc:  # the interpreter's limit, not a fixed depth of ours
+        raise ParseError("body is not valid JSON: arrays and objects nest too deeply "
+                         "(about 1,000 levels at most)") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ParseError(f"body is not valid JSON: {_one_line(exc)}") from exc
 
 
 def strict_loads(text: str) -> Any:
-    """`json.loads` refusing what is not strict JSON: `NaN`/`Infinity` and an object that
-    names a member twice are ValueError (a crafted nesting, RecursionError), as for a
-    request body; a tx.json file is read the same way (`ghost tx`)."""
-    return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_object)
+    """`json.loads` refusing what is not strict JSON: `NaN`/`Infinity`, an object that
+    names a member twice and an integer of more than MAX_NUMBER_DIGITS digits are
+    ValueError (a crafted nesting, RecursionError), as for a request body; a tx.json file
+    is read the same way (`ghost tx`)."""
+    return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_object,
+                      parse_int=_int)
+
+
+def _int(text: str) -> int:
+    """A JSON integer, refused past MAX_NUMBER_DIGITS in our words: `int` itself refuses
+    one past the interpreter's limit with advice about `sys` meant for the operator."""
+    if len(text) > MAX_NUMBER_DIGITS + (text[0] == "-"):
+        raise ValueError(f"a number of more than {MAX_NUMBER_DIGITS} digits")
+    return int(text)
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -132,12 +154,18 @@ def _shape(doc: Any) -> tuple[bool, int]:
     return floats, members
 
 
-def decode(body: bytes) -> Decoded:
-    """Parse a body into requests. Raises ParseError, or RequestError for an empty batch."""
+def decode(body: bytes, *, max_batch: int | None = None) -> Decoded:
+    """Parse a body into requests. Raises ParseError, RequestError for an empty batch, or
+    RequestTooLargeError for a batch of more than `max_batch` entries: counted before any
+    entry is read, so a body of two million `1`s costs its parse, not two million
+    request objects."""
     doc = parse_json(body)
     if isinstance(doc, list):
         if not doc:
             raise RequestError("empty batch")
+        if max_batch is not None and len(doc) > max_batch:
+            raise RequestTooLargeError(
+                f"batch of {len(doc)} requests; the limit is {max_batch}", limit=max_batch)
         return Decoded(tuple(_entry(item) for item in doc), True)
     return Decoded((_entry(doc),), False)
 

@@ -53,15 +53,9 @@ class Dispatcher:
         if len(body) > self.limits.max_body:
             return self.too_large(len(body), peer=peer)
         try:
-            decoded = codec.decode(body)
-        except RequestError as exc:  # not JSON, or an empty batch: one error, id null
-            self._rejected(exc, peer, None)
-            return codec.encode([codec.failure(None, exc)], is_batch=False)
-        if len(decoded.entries) > self.limits.max_batch:
-            exc = RequestTooLargeError(
-                f"batch of {len(decoded.entries)} requests; the limit is {self.limits.max_batch}",
-                limit=self.limits.max_batch)
-            self._rejected(exc, peer, None)
+            decoded = codec.decode(body, max_batch=self.limits.max_batch)
+        except RequestError as exc:  # not JSON, an empty batch or one over the limit: one
+            self._rejected(exc, peer, None)  # error, id null
             return codec.encode([codec.failure(None, exc)], is_batch=False)
         ctx = Context(peer=peer, now=now)
         parts: list[bytes] = []

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import exceptions as exc_module
-from ..exceptions import ExecutionError, GhostError
+from ..exceptions import ExecutionError, GhostError, one_line
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,9 @@ class ErrorCode:
 #: JSON-RPC 2.0's reserved codes.
 PROTOCOL_ERRORS: tuple[ErrorCode, ...] = (
     ErrorCode(-32700, "parse_error",
-              "the body is not valid JSON, or an object in it names a member twice"),
+              "the body is not valid JSON, or an object in it names a member twice, or it "
+              "holds an integer of more than 4,300 digits, or nests arrays and objects more "
+              "than about 1,000 deep"),
     ErrorCode(-32600, "invalid_request",
               "not a JSON-RPC 2.0 request object (or batch); `params` that is neither "
               "an object nor an array included"),
@@ -116,7 +118,9 @@ def error_object(exc: GhostError) -> dict[str, Any]:
     data.update({k: _jsonable(v) for k, v in exc.details.items()})
     if isinstance(exc, ExecutionError):
         data["gas_used"] = exc.gas_used
-    return {"code": row.number, "message": truncate(exc.message), "data": data}
+    # one line whatever the error carries (a contract's revert reason may hold line
+    # breaks): `data` keeps such text exact
+    return {"code": row.number, "message": truncate(one_line(exc.message)), "data": data}
 
 
 def truncate(text: str, limit: int = MAX_MESSAGE) -> str:

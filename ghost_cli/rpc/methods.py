@@ -72,6 +72,15 @@ def _hex(value: Any, name: str, length: int | None = None) -> bytes:
     return raw
 
 
+def _fixed(value: Any, name: str, length: int) -> bytes:
+    """Hex of exactly `length` bytes (a hash, a topic): a longer string is the wrong
+    param, however long, not one over the hex limit, and is refused undecoded."""
+    if isinstance(value, str) and len(value) > 2 + 2 * length:
+        raise InvalidParamsError(f"{name} must be {length} bytes (0x and {2 * length} hex "
+                                 f"digits), got a string of {len(value)} characters")
+    return _hex(value, name, length)
+
+
 def _address(value: Any, name: str) -> bytes:
     from ..abi import parse_address  # checks a mixed-case checksum
 
@@ -107,6 +116,8 @@ def _text(value: Any, name: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidParamsError(f"{name} is not valid Unicode (a lone surrogate)") from None
+    if "\0" in value:  # PostgreSQL text holds no NUL: its store would fail as `state`
+        raise InvalidParamsError(f"{name} holds a NUL character (U+0000)")
     return value
 
 
@@ -142,8 +153,8 @@ def _limit(value: Any, name: str) -> int:
 #: kind -> converter from JSON to what handlers receive.
 KINDS: dict[str, Callable[[Any, str], Any]] = {
     "address": _address,
-    "hash": lambda v, n: _hex(v, n, HASH_LEN),
-    "topic": lambda v, n: _hex(v, n, HASH_LEN),
+    "hash": lambda v, n: _fixed(v, n, HASH_LEN),
+    "topic": lambda v, n: _fixed(v, n, HASH_LEN),
     "hex": _hex,
     "uint": _uint,
     "gas": _whole,
@@ -173,8 +184,10 @@ class Method:
         """JSON params -> handler arguments; unknown, missing or mistyped is invalid_params."""
         known = {p.name for p in self.params}
         unknown = sorted(set(params) - known)
-        if unknown:  # named, not echoed whole: a few short names at most
-            shown = ", ".join(n[:32] for n in unknown[:5])
+        if unknown:  # named, not echoed whole: a few short names at most, each quoted
+            # (escaped) so a name holding a line break or a lone surrogate leaves the
+            # message one line of valid Unicode
+            shown = ", ".join(repr(n[:32]) for n in unknown[:5])
             raise InvalidParamsError(f"{self.name} has no param(s) {shown}"
                                      + (f" (and {len(unknown) - 5} more)" if len(unknown) > 5
                                         else ""))

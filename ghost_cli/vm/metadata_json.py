@@ -11,6 +11,7 @@ what is accepted does not change with the parser.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import orjson
@@ -30,7 +31,7 @@ def parse_metadata(payload: bytes, section: str) -> dict[str, Any]:
         if "depth" in str(exc):
             raise InvalidModuleError(f"invalid {section}: JSON nested too deeply") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except ValueError as exc:
         raise InvalidModuleError(f"invalid {section}: not UTF-8 JSON ({exc})") from exc
     except RecursionError:  # a depth under orjson's that the recursion limit refuses
@@ -38,3 +39,19 @@ def parse_metadata(payload: bytes, section: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidModuleError(f"invalid {section}: not a JSON object")
     return data
+
+
+# Strict JSON, as a node's request bodies are: NaN, Infinity and a number past a double's
+# range (1e400, which reads as infinity) are not JSON, and no reply could carry them: a
+# contract recorded with one would fail ghost_getContract for as long as it exists.
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:32]} is out of range")
+    return value

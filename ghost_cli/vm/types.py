@@ -51,7 +51,12 @@ class Event:
 
     @property
     def name(self) -> str:
-        return self.topics[0].rstrip(b"\0").decode(errors="replace") if self.topics else ""
+        """Topic 0 as text, up to its zero padding: bytes that are not UTF-8, and a NUL
+        before the padding (text a PostgreSQL store cannot hold), read as U+FFFD; the
+        topics keep the exact bytes."""
+        if not self.topics:
+            return ""
+        return self.topics[0].rstrip(b"\0").decode(errors="replace").replace("\0", "\ufffd")
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,9 @@ def test_fields_are_range_checked():
     with pytest.raises(TransactionError, match="not valid UTF-8"):  # b"\xff" from a shell
         Transaction(chain_id=1, sender=b"\x01" * 20, nonce=0, kind="deploy", gas_limit=1,
                     expiry=1, label="\udcff")
+    with pytest.raises(TransactionError, match="NUL"):  # no PostgreSQL text holds one
+        Transaction(chain_id=1, sender=b"\x01" * 20, nonce=0, kind="deploy", gas_limit=1,
+                    expiry=1, label="a\0b")
     # A gas limit past u64 is above the cap like any other: the same code and exit 13.
     with pytest.raises(GasLimitTooHighError, match="above the per-transaction cap"):
         Transaction(chain_id=1, sender=b"\x01" * 20, nonce=0, kind="call", gas_limit=2**64,

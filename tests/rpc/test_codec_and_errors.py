@@ -113,6 +113,29 @@ def test_not_json_is_a_parse_error(body):
         codec.decode(body)
 
 
+@pytest.mark.parametrize("body, said", [
+    (b'{"jsonrpc":"2.0","id":' + b"9" * 5000 + b',"method":"m"}',
+     "a number of more than 4300 digits"),
+    (b'{"jsonrpc":"2.0","id":1,"method":"m","params":{"h":-' + b"9" * 4301 + b"}}",
+     "a number of more than 4300 digits"),
+    (b"[" * 100_000 + b"]" * 100_000, "nest too deeply"),
+    (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "nest too deeply"),
+])
+def test_what_the_parser_will_not_read_is_said_in_the_nodes_words(body, said):
+    """Valid JSON the node still refuses (an integer past the interpreter's digit limit,
+    nesting past its recursion limit) is a parse error saying which, with no advice about
+    the interpreter's settings meant for the operator."""
+    with pytest.raises(ParseError) as info:
+        codec.decode(body)
+    assert said in info.value.message and "sys." not in info.value.message
+    assert "recursion" not in info.value.message
+
+
+def test_an_integer_at_the_digit_limit_still_parses():
+    doc = codec.parse_json(b'{"a":[-' + b"9" * 4300 + b",1.5]}")  # a float: the 2nd parse
+    assert doc["a"][0] == -int("9" * 4300)
+
+
 @pytest.mark.parametrize("body", [
     b'{"jsonrpc":"2.0","id":1,"method":"ghost_health","method":"ghost_sendTransaction"}',
     b'{"jsonrpc":"2.0","id":1,"id":2,"method":"ghost_health"}',

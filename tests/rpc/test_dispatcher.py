@@ -227,13 +227,20 @@ def test_tick_makes_a_checkpoint_when_time_has_passed(core, rpc, counter):
     ({"address": "0x1234"}, "address"),
     ({"address": "nothex"}, "address"),
     ({}, "needs param 'address'"),
-    ({"address": "0x" + "11" * 20, "extra": 1}, "no param(s) extra"),
+    ({"address": "0x" + "11" * 20, "extra": 1}, "no param(s) 'extra'"),
     ({"address": 5}, "address"),
 ])
 def test_bad_params(rpc, params, problem):
     err = rpc.error("ghost_getAccount", **params)
     assert err["code"] == -32602 and problem in err["message"]
     assert err["data"]["code"] == "invalid_params"
+
+
+def test_a_null_param_is_as_if_omitted(rpc):
+    assert rpc.result("ghost_getStateRoot", height=None) == rpc.result("ghost_getStateRoot")
+    err = rpc.error("ghost_getAccount", address=None)
+    assert err["code"] == -32602 and "needs param 'address'" in err["message"]
+    assert rpc.error("ghost_getStateRoot", heigth=None)["code"] == -32602
 
 
 @pytest.mark.parametrize("method, params", [
@@ -291,6 +298,18 @@ def test_batch_over_the_limit_and_empty(rpc):
     reply = rpc.raw(body)
     assert reply["error"]["code"] == -32001 and reply["error"]["data"]["code"] == "too_large"
     assert rpc.raw(b"[]")["error"]["code"] == -32600
+
+
+def test_a_batch_over_the_limit_is_refused_before_any_entry_is_read(rpc, monkeypatch):
+    """Counted as parsed, not after each entry became a request: a 4 MiB body of two
+    million `1`s cost seconds of a worker and a gigabyte of memory before its refusal."""
+    from ghost_cli.rpc import codec
+
+    read = []
+    monkeypatch.setattr(codec, "_entry", lambda doc: read.append(doc))
+    reply = rpc.raw(b"[" + b",".join([b"1"] * 10_000) + b"]")
+    assert reply["error"]["code"] == -32001 and reply["error"]["data"]["limit"] == 5
+    assert "batch of 10000 requests" in reply["error"]["message"] and read == []
 
 
 def test_only_notifications_is_an_empty_body(rpc):

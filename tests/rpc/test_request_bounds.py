@@ -6,14 +6,43 @@ from __future__ import annotations
 import json
 
 import pytest
+from node_helpers import built_counter_source
 from rpc_helpers import NOW, Rpc
 
 from ghost_cli.crypto.keypair import KeyPair
+from ghost_cli.exceptions import PanicError, RevertError, one_line
 from ghost_cli.node.core import QUERY_GAS_CAP, NodeCore
 from ghost_cli.node.metrics import NodeMetrics
 from ghost_cli.rpc import Dispatcher, Limits, codec
 from ghost_cli.rpc.errors import MAX_MESSAGE
 from ghost_cli.rpc.methods import MAX_HEX_BYTES, MAX_NAME_CHARS
+
+#: A contract whose failures carry line breaks of its choosing, and whose event name holds
+#: a NUL.
+LINES_SOURCE = """const ghost = @import("ghost");
+
+comptime {
+    ghost.exportContract(@This());
+}
+
+pub fn revert_lines() u64 {
+    ghost.revert("first\\nsecond\\r\\u{2028}third");
+}
+
+pub fn panic_lines() u64 {
+    @panic("first\\nsecond");
+}
+
+pub fn nul_event() u64 {
+    ghost.emit("a\\x00b", &.{}, "");
+    return 1;
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def lines_code(tmp_path_factory) -> bytes:
+    return built_counter_source(tmp_path_factory.mktemp("lines"), "lines", LINES_SOURCE)
 
 
 @pytest.fixture
@@ -58,6 +87,127 @@ def test_an_unknown_method_name_is_not_echoed_whole(rpc):
     assert len(reply["error"]["message"]) < 100
 
 
+@pytest.mark.parametrize("name", ["a\nb", "a\rb", "a\u2028b", "a\x85b", "\ud800"])
+def test_an_unknown_param_name_is_quoted_so_the_message_stays_one_line(rpc, name):
+    reply = rpc.raw(b'{"jsonrpc":"2.0","id":1,"method":"ghost_nodeInfo","params":{'
+                    + json.dumps(name).encode() + b":1}}")
+    message = reply["error"]["message"]
+    assert reply["error"]["code"] == -32602 and message.startswith("ghost_nodeInfo has no param")
+    assert len(message.splitlines()) == 1 and message.isprintable()
+    message.encode("utf-8")  # no lone surrogate either
+
+
+@pytest.mark.parametrize("exc", [RevertError("a\nb\r\u2028c\x85d\ud800"),
+                                 PanicError("panic: a\nb", panic="a\nb")])
+def test_an_error_object_message_is_one_line_whatever_the_error_carries(exc):
+    from ghost_cli.rpc.errors import error_object
+
+    error = error_object(exc)
+    assert len(error["message"].splitlines()) == 1 and error["message"].isprintable()
+    assert error["message"] == one_line(exc.message)
+    assert error["data"].get("reason", error["data"].get("panic")) == exc.details.get(
+        "reason", exc.details.get("panic"))  # data keeps the text exact
+
+
+@pytest.mark.parametrize("function, exact", [
+    ("revert_lines", ("reason", "first\nsecond\r\u2028third")),
+    ("panic_lines", ("panic", "first\nsecond")),
+])
+def test_a_contracts_line_breaks_stay_out_of_the_one_line_message(rpc, lines_code, function,
+                                                                   exact):
+    """A revert reason or panic message is the contract's choice: the error's message (and
+    a failed receipt's) is still one line, its line breaks escaped; `data` has them as
+    sent."""
+    address = rpc.deploy(lines_code, name="lines")["address"]
+    for error in (rpc.error("ghost_query", address=address, function=function),
+                  rpc.send_call(address, function)["error"]):
+        assert len(error["message"].splitlines()) == 1 and error["message"].isprintable()
+        assert "first\\nsecond" in error["message"]
+        assert error["data"][exact[0]] == exact[1]
+    failed = rpc.result("ghost_getReceipt", hash=error["data"]["tx_hash"])["error"]
+    assert failed["message"] == error["message"]
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e400"])
+def test_a_deploy_whose_metadata_no_reply_can_carry_is_an_invalid_module(rpc, counter_code,
+                                                                          number):
+    """Metadata is what ghost_getContract answers with: a NaN in it would make every
+    answer about the contract an internal error, so the deploy is refused, unrecorded."""
+    from ghost_cli.vm.wasm_module import METADATA_SECTION, add_custom_section, read_metadata
+
+    text = json.dumps(read_metadata(counter_code))[:-1] + f', "x": {number}}}'
+    code = add_custom_section(counter_code, METADATA_SECTION, text.encode())
+    sender = "0x" + rpc.key.address.hex()
+    before = (rpc.result("ghost_getAccount", address=sender), rpc.result("ghost_nodeInfo"))
+    err = rpc.error("ghost_sendTransaction", tx=rpc.tx("deploy", code=code, label="nan"))
+    assert (err["code"], err["data"]["code"]) == (-32041, "invalid_module")
+    assert (rpc.result("ghost_getAccount", address=sender), rpc.result("ghost_nodeInfo")
+            ) == before
+    assert rpc.error("ghost_getContract", name="nan")["code"] == -32040
+
+
+@pytest.mark.parametrize("method, params", [
+    ("ghost_getContract", {"name": "a\0b"}),
+    ("ghost_getEvents", {"name": "\0"}),
+    ("ghost_query", {"address": "0x" + "11" * 20, "function": "get\0"}),
+])
+def test_a_nul_in_a_string_param_is_invalid_params_on_every_store(store_url, tmp_path, key,
+                                                                   method, params):
+    """PostgreSQL text holds no NUL: such a name was the `state` error there (the node's
+    database failing, its location named) and an ordinary lookup on SQLite."""
+    core = NodeCore.open(tmp_path / "node", chain_id=1337, store=store_url)
+    try:
+        err = Rpc(Dispatcher(core), key).error(method, **params)
+        assert (err["code"], err["data"]["code"]) == (-32602, "invalid_params")
+        assert "NUL" in err["message"]
+    finally:
+        core.close()
+
+
+def test_a_deploy_labelled_with_a_nul_is_rejected_on_every_store(store_url, tmp_path, key,
+                                                                  counter_code):
+    """A label is recorded as text, which PostgreSQL cannot hold with a NUL in it: such a
+    deploy was the `state` error there and a registered name on SQLite; it is malformed
+    (tx_rejected) on both, and nothing is recorded."""
+    from ghost_cli.chain.transaction import Transaction, sign_single, to_json
+
+    core = NodeCore.open(tmp_path / "node", chain_id=1337, store=store_url)
+    try:
+        rpc = Rpc(Dispatcher(core), key)
+        tx = Transaction(chain_id=1337, sender=key.address, nonce=0, kind="deploy",
+                         gas_limit=10_000_000, expiry=int(NOW) + 600, code=counter_code,
+                         label="a-b")
+        object.__setattr__(tx, "label", "a\0b")  # as a client without the check signs it
+        err = rpc.error("ghost_sendTransaction",
+                        tx=to_json(sign_single(tx, key.secret_key, key.public_key)))
+        assert (err["code"], err["data"]["code"]) == (-32010, "tx_rejected")
+        assert "NUL" in err["message"]
+        assert rpc.result("ghost_getAccount", address="0x" + key.address.hex())["nonce"] == 0
+        assert rpc.result("ghost_nodeInfo")["height"] == 0
+    finally:
+        core.close()
+
+
+def test_an_event_name_with_a_nul_is_recorded_on_every_store(store_url, tmp_path, key,
+                                                             lines_code):
+    """Topic 0 "a\\0b" named its event "a\\x00b", which a PostgreSQL store could not
+    record: the transaction was the `state` error there, unrecorded (on SQLite it ran).
+    The NUL reads as U+FFFD, as a byte that is not UTF-8 does; the topic keeps it."""
+    core = NodeCore.open(tmp_path / "node", chain_id=1337, store=store_url)
+    try:
+        rpc = Rpc(Dispatcher(core), key)
+        address = rpc.deploy(lines_code, name="lines")["address"]
+        receipt = rpc.result("ghost_sendTransaction", tx=rpc.tx(
+            "call", target=bytes.fromhex(address[2:]), function="nul_event"))
+        [event] = receipt["events"]
+        assert event["name"] == "a\ufffdb"
+        assert event["topics"] == ["0x610062" + "00" * 29]
+        [found] = rpc.result("ghost_getEvents", name="a\ufffdb")["events"]
+        assert found["tx_hash"] == receipt["tx_hash"]
+    finally:
+        core.close()
+
+
 def test_error_messages_are_cut_at_the_limit(rpc, counter):
     reply = rpc.call("ghost_getAccount", address="0x" + "11" * 20,
                      **{f"p{'q' * 100}{i}": 1 for i in range(400)})
@@ -69,6 +219,19 @@ def test_error_messages_are_cut_at_the_limit(rpc, counter):
     long = error_object(NotFoundError("x" * 10_000, reason="r" * 10_000))
     assert len(long["message"]) == MAX_MESSAGE and long["message"].endswith("...")
     assert len(long["data"]["reason"]) == MAX_MESSAGE
+
+
+@pytest.mark.parametrize("method, param", [("ghost_getReceipt", "hash"),
+                                           ("ghost_getCode", "code_hash"),
+                                           ("ghost_getEvents", "topic")])
+@pytest.mark.parametrize("size", [33, MAX_HEX_BYTES, MAX_HEX_BYTES + 1, 1024 * 1024])
+def test_a_hash_of_any_wrong_length_is_invalid_params(core, key, method, param, size):
+    """A 32-byte param is wrong at 33 bytes and at a megabyte alike: the hex limit of
+    args and key (too_large) is not its to answer."""
+    rpc = Rpc(Dispatcher(core), key)  # the node's own 4 MiB body limit
+    err = rpc.error(method, **{param: "0x" + "00" * size})
+    assert (err["code"], err["data"]["code"]) == (-32602, "invalid_params")
+    assert err["message"].startswith(f"{param} must be 32 bytes")
 
 
 def test_call_data_over_the_limit_is_refused_from_its_length(rpc, counter):

@@ -42,6 +42,15 @@ def test_what_json_accepts_is_unchanged():
         parse_metadata(b"{oops", "x")
 
 
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1E999"])
+def test_what_is_not_strict_json_is_refused(number):
+    """NaN, Infinity and a number past a double's range are not JSON: a contract recorded
+    with one could never be answered (ghost_getContract's reply cannot carry it)."""
+    with pytest.raises(InvalidModuleError, match="^invalid x: not UTF-8 JSON"):
+        parse_metadata(b'{"abi": {"functions": []}, "n": ' + number + b"}", "x")
+    assert parse_metadata(b'{"n": 1e308}', "x") == {"n": 1e308}
+
+
 @pytest.mark.usefixtures("recursion_limit")
 def test_a_zvmc_with_a_deeply_nested_abi_is_refused_and_changes_nothing():
     with Sandbox(":memory:") as sandbox:

@@ -8,7 +8,8 @@ from node_helpers import built_counter_source, start_node
 from ghost_cli.crypto.keypair import KeyPair
 
 #: Failures whose error objects are long: a panic after 16 KiB of debug logs (its error
-#: carries them), and a revert whose reason is 600 four-byte characters.
+#: carries them), and a revert whose reason is 600 four-byte characters; and a revert
+#: whose reason has line breaks.
 LOUD_SOURCE = """const ghost = @import("ghost");
 
 comptime {
@@ -22,6 +23,11 @@ pub fn loud_panic() u64 {
     var i: u32 = 0;
     while (i < 256) : (i += 1) ghost.log(&buf);
     @panic("boom");
+}
+
+/// Reverts with a reason of three lines.
+pub fn lines_revert() u64 {
+    ghost.revert("first\\nsecond\\u{2028}third");
 }
 
 /// Reverts with 600 G clefs (U+1D11E).

@@ -190,8 +190,9 @@ def test_a_connection_that_sends_no_preface_is_closed(core, monkeypatch):
     assert asyncio.run(scenario())
 
 
-def test_names_are_bounded_as_json_rpc_string_params(core):
-    long = "x" * (MAX_NAME_CHARS + 1)
+@pytest.mark.parametrize("long", ["x" * (MAX_NAME_CHARS + 1), "a\0b"],
+                         ids=["over the limit", "a NUL"])
+def test_names_are_bounded_as_json_rpc_string_params(core, long):
 
     async def scenario():
         server, port, _ = await serve_grpc(core, CommitFeed(), Endpoint("127.0.0.1", 0),
@@ -214,6 +215,33 @@ def test_names_are_bounded_as_json_rpc_string_params(core):
         return codes
 
     assert asyncio.run(scenario()) == [(grpc.StatusCode.INVALID_ARGUMENT, "invalid_params")] * 2
+
+
+def test_a_subscription_from_past_any_height_stays_open_and_sends_nothing(core):
+    """GetBlock of such a height is not_found; a subscription reads it as 2^63 - 1 and
+    waits, as from any height not yet reached: its client's deadline ends it."""
+    async def scenario():
+        server, port, _ = await serve_grpc(core, CommitFeed(), Endpoint("127.0.0.1", 0),
+                                           max_body=1 << 20)
+        codes = []
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+                contracts = contracts_pb2_grpc.ContractsStub(ch)
+                chain_stub = chain_pb2_grpc.ChainStub(ch)
+                for call in (contracts.SubscribeEvents(
+                                 pb.SubscribeEventsRequest(from_block=2**64 - 1), timeout=1),
+                             chain_stub.SubscribeBlocks(
+                                 chain.SubscribeBlocksRequest(from_block=2**64 - 1), timeout=1)):
+                    try:
+                        async for _ in call:
+                            codes.append("message")
+                    except grpc.aio.AioRpcError as exc:
+                        codes.append(exc.code())
+        finally:
+            await stop_grpc(server, CommitFeed())
+        return codes
+
+    assert asyncio.run(scenario()) == [grpc.StatusCode.DEADLINE_EXCEEDED] * 2
 
 
 def test_each_call_reaches_the_pool_under_its_clients_address(core):

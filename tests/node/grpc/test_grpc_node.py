@@ -305,6 +305,23 @@ def test_long_errors_keep_their_status_within_a_clients_metadata_limit(node, stu
     assert _nonce(chain_stub, key) == start + 5
 
 
+def test_a_reverts_line_breaks_stay_out_of_the_status_message(node, stubs, key, loud_code):
+    """The status message is one line, as the error object's message is (the reason with
+    its line breaks escaped); `ghost-error`'s data.reason and the receipt keep the rest."""
+    contracts, chain_stub = stubs
+    start = _nonce(chain_stub, key)
+    address = contracts.Deploy(_signed(key, start, "deploy", code=loud_code)).address
+    with pytest.raises(grpc.RpcError) as info:
+        contracts.Call(_signed(key, start + 1, "call", target=address, function="lines_revert"))
+    assert info.value.code() == grpc.StatusCode.ABORTED
+    details, error = info.value.details(), _error(info.value)
+    assert details == error["message"] == "reverted: first\\nsecond\\u2028third"
+    assert error["data"]["reason"] == "first\nsecond\u2028third"
+    failed = contracts.GetReceipt(pb.GetReceiptRequest(tx_hash=bytes.fromhex(
+        error["data"]["tx_hash"][2:])))
+    assert failed.error_message == details
+
+
 def test_request_metadata_is_bounded_at_16_kib_every_time(node, stubs):
     """As the other transports bound a request's head: 16 KiB counted as HTTP/2 counts a
     header list (name, value, 32 each). Under it a call is served every time (grpcio's own

@@ -95,3 +95,29 @@ def test_a_commit_while_a_call_runs_is_never_lost(tmp_path, counter_code, ask):
         assert b.store.nonce(a.default_sender) == 3  # deploy, a's increment, b's
         receipt = a.call("counter", "increment")  # and a goes on from the rows as they are
         assert receipt.result == 3 and a.store.nonce(a.default_sender) == 4
+
+
+def test_a_write_while_another_process_holds_the_lock_is_refused_at_once(tmp_path,
+                                                                         counter_code):
+    """docs/cli.md, Networks: a write while another connection holds the file's write lock
+    (a SQLite shell's open transaction) is a StateError, nothing written; reads answer."""
+    import sqlite3
+    import time
+
+    path = tmp_path / "shared.db"
+    with Sandbox(path) as a:
+        a.deploy(counter_code, name="counter")
+        a.call("counter", "increment")
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            started = time.monotonic()
+            with pytest.raises(StateError, match="database is locked"):
+                a.call("counter", "increment")
+            assert time.monotonic() - started < 5
+            assert a.query("counter", "get").result == 1
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert a.call("counter", "increment").result == 2
+        assert a.store.nonce(a.default_sender) == 3

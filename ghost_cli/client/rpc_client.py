@@ -166,12 +166,23 @@ class GhostClient:
                                   f"{reply.get('id')!r}")
         return reply["result"]
 
+    async def _object(self, name: str, params: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
+        """Call the RPC method of GhostClient's method `name`, whose result is a JSON
+        object (every one of docs/rpc.md's is): anything else is a result of the wrong
+        shape, an AnswerLostError naming the node and the method, never handed on."""
+        result = await self.request(RPC_NAMES[name], params)
+        with self._reading(name):
+            if not isinstance(result, dict):
+                raise TypeError(f"the result is {type(result).__name__}, not an object")
+        return result
+
     # ---- the RPC methods (docs/rpc.md) ----------------------------------------------
 
     async def send_transaction(self, tx_json: dict[str, Any]) -> dict[str, Any]:
         """Submit a signed transaction (its tx.json document); the receipt once durable.
         Never re-sent on a broken connection: the node may have applied it."""
-        return await self.request("ghost_sendTransaction", {"tx": tx_json})
+        return await self._object("send_transaction", {"tx": tx_json})
 
     async def query(self, address: bytes | str, function: str, calldata: bytes = b"",
                     sender: bytes | str | None = None, gas_limit: int | None = None
@@ -182,10 +193,10 @@ class GhostClient:
             params["sender"] = _address(sender)
         if gas_limit is not None:
             params["gas_limit"] = gas_limit
-        return await self.request("ghost_query", params)
+        return await self._object("query", params)
 
     async def get_receipt(self, tx_hash: bytes | str) -> dict[str, Any]:
-        return await self.request("ghost_getReceipt", {
+        return await self._object("get_receipt", {
             "hash": tx_hash if isinstance(tx_hash, str) else _0x(tx_hash)})
 
     async def get_events(self, *, address: bytes | str | None = None, name: str | None = None,
@@ -195,7 +206,7 @@ class GhostClient:
         params = {"address": None if address is None else _address(address), "name": name,
                   "topic": topic if topic is None or isinstance(topic, str) else _0x(topic),
                   "from_block": from_block, "to_block": to_block, "limit": limit}
-        result = await self.request("ghost_getEvents",
+        result = await self._object("get_events",
                                     {k: v for k, v in params.items() if v is not None})
         with self._reading("get_events"):
             events = result["events"]
@@ -206,13 +217,13 @@ class GhostClient:
     async def get_contract(self, *, address: bytes | str | None = None,
                            name: str | None = None) -> dict[str, Any]:
         params = {"address": _address(address)} if address is not None else {"name": name}
-        return await self.request("ghost_getContract", params)
+        return await self._object("get_contract", params)
 
     async def get_account(self, address: bytes | str) -> dict[str, Any]:
-        return await self.request("ghost_getAccount", {"address": _address(address)})
+        return await self._object("get_account", {"address": _address(address)})
 
     async def get_checkpoint(self, height: int | None = None) -> dict[str, Any]:
-        return await self.request("ghost_getCheckpoint",
+        return await self._object("get_checkpoint",
                                   {} if height is None else {"height": height})
 
     async def get_proof(self, address: bytes | str, key: bytes, height: int | None = None
@@ -220,10 +231,10 @@ class GhostClient:
         params: dict[str, Any] = {"address": _address(address), "key": _0x(key)}
         if height is not None:
             params["height"] = height
-        return await self.request("ghost_getProof", params)
+        return await self._object("get_proof", params)
 
     async def get_state_root(self, height: int | None = None) -> dict[str, Any]:
-        return await self.request("ghost_getStateRoot",
+        return await self._object("get_state_root",
                                   {} if height is None else {"height": height})
 
     async def get_code(self, code_hash: bytes) -> bytes:
@@ -232,7 +243,7 @@ class GhostClient:
 
         from ..exceptions import CryptoError
 
-        doc = await self.request("ghost_getCode", {"code_hash": _0x(code_hash)})
+        doc = await self._object("get_code", {"code_hash": _0x(code_hash)})
         with self._reading("get_code"):
             code = from_0x_hex(doc["code"])
             if code is None:
@@ -242,10 +253,10 @@ class GhostClient:
         return code
 
     async def node_info(self) -> dict[str, Any]:
-        return await self.request("ghost_nodeInfo")
+        return await self._object("node_info")
 
     async def health(self) -> dict[str, Any]:
-        return await self.request("ghost_health")
+        return await self._object("health")
 
 
 #: GhostClient's methods and the RPC method each calls (docs/rpc.md). Whether one writes

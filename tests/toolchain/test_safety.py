@@ -336,5 +336,20 @@ def test_a_node_reports_the_panic_and_the_cli_locates_it(project, tmp_path):
             assert error["details"]["location"] == f"src/ballot.zig:{line_of('panic')}"
             assert error["details"]["logs"] == ["checking the ballot"]
             assert 0 < error["gas_used"] < GAS_LIMIT
+        # ZVM: the node sends the panic's pc, not the memory its callers are read from,
+        # so only the SDK's panic handler is located (docs/debugging.md), never a wrong
+        # line of the contract
+        assert run("build", "ballot", "--target", "zvm").returncode == 0
+        deployed = run("deploy", "ballot", "--target", "zvm", "--network", "nodetest",
+                       "--key", "alice")
+        assert deployed.returncode == 0, deployed.stderr
+        failed = run("query", "ballot", "check", "7", "--network", "nodetest", "--json")
+        assert failed.returncode == 6, failed.stderr
+        error = json.loads(failed.stdout)["error"]
+        assert error["code"] == "panic" and "pc" in error["details"]
+        assert error["details"]["panic"] == "ballot invariant broken"
+        assert error["details"]["location"].startswith("lib/ghost.zig:"), error
+        assert error["message"].startswith(
+            "panic: ballot invariant broken (ballot.ghost.panic.call at lib/ghost.zig:")
     finally:
         node.stop()

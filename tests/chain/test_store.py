@@ -163,6 +163,27 @@ class TestSqlite(StateStoreSuite):
         with pytest.raises(StateError, match="cannot open state database .*cannot create"):
             open_store(tmp_path / "file" / "state.db")
 
+    @pytest.mark.parametrize(("free", "said"), [(0, True), (100, False)])
+    def test_an_io_error_opening_on_a_full_disk_says_the_disk_is_full(
+            self, tmp_path, monkeypatch, free, said):
+        """SQLite reports a full disk, where it cannot size a WAL file's -shm, as only
+        `disk I/O error`: the error adds why when the file system has no space left."""
+        from types import SimpleNamespace
+
+        from ghost_cli.chain.store import sqlite as module
+
+        def full(*args, **kwargs):
+            exc = sqlite3.OperationalError("disk I/O error")
+            exc.sqlite_errorname = "SQLITE_IOERR_SHMSIZE"
+            raise exc
+
+        monkeypatch.setattr(module.sqlite3, "connect", full)
+        monkeypatch.setattr(module.os, "statvfs", lambda path: SimpleNamespace(f_bavail=free))
+        with pytest.raises(StateError) as caught:
+            open_store(tmp_path / "state.db")
+        assert str(caught.value).endswith(
+            "disk I/O error (no space left on the device)" if said else "disk I/O error")
+
     def test_durable_is_wal_with_an_fsync_per_commit(self, tmp_path):
         s = open_store(tmp_path / "state.db", durable=True)
         db = sqlite3.connect(tmp_path / "state.db")

@@ -356,7 +356,7 @@ class Http3Transport(_PooledQuic):
 
     def __init__(self, url: str, *, ca_pem: bytes | None, timeout: float = DEFAULT_TIMEOUT,
                  connect_timeout: float = CONNECT_TIMEOUT) -> None:
-        parts = urlsplit(url)
+        parts = split_url(url)
         if parts.scheme != "quic" or not parts.hostname or not parts.port:
             raise UsageError(f"{url!r} is not a QUIC URL like quic://127.0.0.1:8443")
         super().__init__()
@@ -547,7 +547,7 @@ class HttpTransport:
                  timeout: float = DEFAULT_TIMEOUT, max_connections: int = 100) -> None:
         import httpx
 
-        parts = urlsplit(url)
+        parts = split_url(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(f"{url!r} is not an HTTP URL like http://127.0.0.1:8545")
         verify: ssl.SSLContext | bool = True
@@ -609,9 +609,20 @@ _MOUNTS: dict[str, type] = {"quic": Http3Transport, "http": HttpTransport,
                             "https": HttpTransport}
 
 
+def split_url(url: str):
+    """`urlsplit(url)`, its port read: a URL Python cannot take apart (`http://[::1`, a
+    port past 65535 or not a number) is a UsageError naming it, never a ValueError."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it checks it)
+    except ValueError as exc:
+        raise UsageError(f"{url!r} is not a valid URL ({exc})") from None
+    return parts
+
+
 def transport_name(url: str) -> str:
     """"quic" or "http": the transport a URL's scheme calls for."""
-    scheme = urlsplit(url).scheme
+    scheme = split_url(url).scheme
     for name, schemes in TRANSPORTS.items():
         if scheme in schemes:
             return name
@@ -624,7 +635,7 @@ def open_transport(url: str, *, name: str | None = None, ca_pem: bytes | None = 
     """The transport that serves `url`, chosen by its scheme. `name`, when given, is what
     the caller asked for ("quic" or "http") and must be what the scheme serves."""
     check_transport(name)
-    scheme = urlsplit(url).scheme
+    scheme = split_url(url).scheme
     if name is not None and scheme not in TRANSPORTS[name]:
         raise UsageError(f"{url!r} is not a {name} URL: use "
                          + " or ".join(f"{s}://host:port" for s in TRANSPORTS[name]))

@@ -56,6 +56,22 @@ def test_a_url_no_transport_serves_is_a_usage_error(url, name, match):
         open_transport(url, name=name)
 
 
+@pytest.mark.parametrize("url", [
+    "quic://127.0.0.1:99999", "http://127.0.0.1:99999", "http://[::1", "quic://[::1]:x",
+    "https://node.example:-1",
+])
+@pytest.mark.parametrize("name", [None, "quic", "http"])
+def test_a_url_python_cannot_take_apart_is_a_usage_error(url, name):
+    """A port past 65535 or not a number, or a bracket left open, made urlsplit's
+    ValueError a traceback (`ghost network add --url quic://127.0.0.1:99999`, or a
+    SyncGhostClient's ExceptionGroup from inside httpx); now one line, exit 2."""
+    with pytest.raises(UsageError, match="is not a valid URL"):
+        open_transport(url, name=name)
+    if name is None:
+        with pytest.raises(UsageError, match="is not a valid URL"):
+            transport_name(url)
+
+
 def test_no_aioquic_private_names_in_the_client():
     private = re.compile(r"\._(process_events|connected_waiter|local_max_streams_bidi|"
                          r"closed_down|connected\b|ping_waiters)")

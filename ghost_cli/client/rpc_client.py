@@ -291,19 +291,39 @@ class SyncGhostClient:
                  transport: str | Transport | None = None,
                  timeout: float = DEFAULT_TIMEOUT) -> None:
         self._runner = asyncio.Runner()
+        self._closed = False
         self.client = GhostClient(url, ca=ca, transport=transport, timeout=timeout)
         self.url = self.client.url
 
     def _run(self, coro: Coroutine) -> Any:
+        from ..exceptions import UsageError
+
+        why = None
+        if self._closed:
+            why = f"this SyncGhostClient for {self.url} is closed"
+        else:
+            try:
+                asyncio.get_running_loop()
+                why = ("SyncGhostClient was called inside a running event loop: await "
+                       "GhostClient's methods there")
+            except RuntimeError:  # no loop running here: the one place it may run
+                pass
+        if why is not None:
+            coro.close()  # never started: no "coroutine was never awaited" warning
+            raise UsageError(why)
         return self._runner.run(coro)
 
     def stats(self):
         return self.client.stats()
 
     def close(self) -> None:
+        """Close the connection and the event loop; closing again does nothing."""
+        if self._closed:
+            return
         try:
             self._run(self.client.aclose())
         finally:
+            self._closed = True
             self._runner.close()
 
     def __enter__(self) -> SyncGhostClient:

@@ -72,6 +72,30 @@ def test_a_url_python_cannot_take_apart_is_a_usage_error(url, name):
             transport_name(url)
 
 
+def test_a_sync_client_closed_or_inside_a_running_loop_says_so():
+    """docs/client.md: SyncGhostClient runs outside any running loop; close() twice (a
+    close() inside its `with` block) does nothing, and a call after it is a UsageError,
+    not asyncio's RuntimeError with a "never awaited" coroutine left behind."""
+    import warnings
+
+    from ghost_cli.client.rpc_client import SyncGhostClient
+
+    client = SyncGhostClient("http://127.0.0.1:1")
+
+    async def inside():
+        client.node_info()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a coroutine never awaited would warn
+        with pytest.raises(UsageError, match="inside a running event loop"):
+            asyncio.run(inside())
+        with client:
+            client.close()
+        client.close()
+        with pytest.raises(UsageError, match="is closed"):
+            client.health()
+
+
 def test_no_aioquic_private_names_in_the_client():
     private = re.compile(r"\._(process_events|connected_waiter|local_max_streams_bidi|"
                          r"closed_down|connected\b|ping_waiters)")

@@ -121,3 +121,31 @@ def test_a_write_while_another_process_holds_the_lock_is_refused_at_once(tmp_pat
             holder.close()
         assert a.call("counter", "increment").result == 2
         assert a.store.nonce(a.default_sender) == 3
+
+
+def test_a_commit_of_another_sender_and_contract_still_refuses_a_call(tmp_path,
+                                                                      counter_code):
+    """docs/cli.md, Networks: the refusal is per file, not per row: every transaction
+    takes the next block height, so another process's commit of an unrelated call (its
+    own key, its own contract) during this one refuses it too, nothing written."""
+    path = tmp_path / "shared.db"
+    with Sandbox(path) as a, Sandbox(path) as b:
+        a.deploy(counter_code, name="mine")
+        b.deploy(counter_code, name="theirs", signer=b.dev_keys[1])
+        a.query("mine", "get")
+        asked, asks = a.store._ask, []
+
+        def then_b_commits() -> bool:  # right after `a` asked, inside its transaction
+            changed = asked()
+            asks.append(changed)
+            if len(asks) == 2:
+                b.call("theirs", "increment", signer=b.dev_keys[1])
+            return changed
+
+        a.store._ask = then_b_commits
+        with pytest.raises(StateError, match="try again"):
+            a.call("mine", "increment")
+        del a.store._ask
+        assert b.query("mine", "get").result == 0
+        assert b.store.nonce(a.default_sender) == 1  # its deploy only
+        assert a.call("mine", "increment").result == 1

@@ -351,6 +351,10 @@ class _PooledQuic:
         await self._drop()
 
 
+#: What an AnswerLostError of a write (a transaction) ends with, on either transport.
+MAYBE_APPLIED = "; the transaction may have been applied: look it up with `ghost receipt`"
+
+
 class Http3Transport(_PooledQuic):
     """JSON-RPC over HTTP/3 to `quic://host:port`, trusting the CA in `ca_pem` only."""
 
@@ -382,8 +386,7 @@ class Http3Transport(_PooledQuic):
                    (b":authority", self._authority), (b":path", b"/"),
                    (b"content-type", b"application/json"),
                    (b"content-length", str(len(body)).encode())]
-        maybe_applied = ("; the transaction may have been applied: look it up with "
-                         "`ghost receipt`")
+        maybe_applied = MAYBE_APPLIED
         attempt = 0
         while True:
             attempt += 1
@@ -554,6 +557,7 @@ class HttpTransport:
         if ca_pem is not None and parts.scheme == "https":
             verify = ssl.create_default_context(cadata=ca_pem.decode("ascii", "replace"))
         self.url = url
+        self.timeout = timeout
         self._requests = self._in_flight = self._peak = self._retries = 0
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT), verify=verify,
@@ -581,15 +585,16 @@ class HttpTransport:
                     raise RequestNotSentError(f"cannot reach the node at {self.url}: "
                                               f"{_first_line(exc)}: {START_HINT}") from None
                 except httpx.TimeoutException:
-                    raise AnswerLostError(f"{self.url} did not answer in time") from None
+                    raise AnswerLostError(
+                        f"{self.url} did not answer within {self.timeout:g} s"
+                        + ("" if idempotent else MAYBE_APPLIED)) from None
                 except httpx.HTTPError as exc:
                     # The connection broke under the request (a kept-alive one the node
                     # closed, a restart): a read is sent again on a new one, as over QUIC.
                     if not idempotent or attempt > RETRIES:
                         raise AnswerLostError(
                             f"cannot reach the node at {self.url}: {_first_line(exc)}"
-                            + ("" if idempotent else "; the transaction may have been "
-                               "applied: look it up with `ghost receipt`")) from None
+                            + ("" if idempotent else MAYBE_APPLIED)) from None
                     self._retries += 1
                     await asyncio.sleep(0.01 * 2**attempt)
         finally:

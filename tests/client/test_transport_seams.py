@@ -138,3 +138,47 @@ def test_http_reads_are_sent_again_when_the_connection_breaks_under_them():
             server.close()
 
     asyncio.run(main())
+
+
+def test_an_http_node_that_never_answers_is_an_answer_lost_saying_what_to_do():
+    """Over HTTP/1.1 as over QUIC: a request not answered within the timeout says how long
+    was waited, and a transaction's adds that it may have been applied (docs/client.md),
+    where HTTP's said only "did not answer in time"."""
+    import socket
+    import threading
+
+    from ghost_cli.client.rpc_client import SyncGhostClient
+    from ghost_cli.exceptions import AnswerLostError
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:  # take connections and read nothing from them
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        with SyncGhostClient(url, timeout=0.3) as client:
+            with pytest.raises(AnswerLostError) as read:
+                client.node_info()
+            assert str(read.value) == f"{url} did not answer within 0.3 s"
+            with pytest.raises(AnswerLostError, match=r"did not answer within 0\.3 s; the "
+                               "transaction may have been applied: look it up with "
+                               "`ghost receipt`"):
+                client.send_transaction({})
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()

@@ -152,6 +152,23 @@ class TestSqlite(StateStoreSuite):
         with pytest.raises(StateError, match="newer than this ghost"):
             open_store(path)
 
+    def test_a_negative_schema_version_is_refused_untouched(self, tmp_path):
+        """A user_version below 0 (written by hand or by another program) ran the latest
+        migration again over a v4 file: 'table state_nodes_log already exists'."""
+        path = tmp_path / "state.db"
+        open_store(path).close()
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA user_version = -1")
+        db.commit()
+        tables = db.execute("SELECT name FROM sqlite_master ORDER BY name").fetchall()
+        db.close()
+        with pytest.raises(StateError, match="has schema version -1, which no ghost writes"):
+            open_store(path)
+        db = sqlite3.connect(path)
+        assert db.execute("SELECT name FROM sqlite_master ORDER BY name").fetchall() == tables
+        assert db.execute("PRAGMA user_version").fetchone()[0] == -1
+        db.close()
+
     def test_garbage_file_is_a_state_error(self, tmp_path):
         path = tmp_path / "state.db"
         path.write_bytes(b"this is not a database" * 100)

@@ -156,6 +156,9 @@ class SqliteStore(SqlStore):
 
     def _migrate(self) -> None:
         version = self.schema_version()
+        if version < 0:  # MIGRATIONS[-1:] would run the latest one again over its tables
+            raise StateError(f"state database {self.path} has schema version {version}, "
+                             "which no ghost writes: it is damaged or not ghost's")
         if version > len(MIGRATIONS):
             raise StateError(
                 f"state database {self.path} is schema v{version}, newer than this ghost "

@@ -38,17 +38,31 @@ def _address(value: bytes | str) -> str:
 
 
 def read_ca(ca: Path | str | bytes | None) -> bytes | None:
-    """The PEM a client trusts (a path, or the PEM itself); a missing or non-PEM file is a
-    one-line error, before any connection is tried."""
-    if ca is None or isinstance(ca, bytes):
-        return ca
-    path = Path(ca).expanduser()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read CA file {path}: {exc.strerror or exc}") from exc
+    """The PEM a client trusts (a path, or the PEM itself); a missing file, or one (or
+    bytes) without a certificate that parses, is a one-line error before any connection
+    is tried. (aioquic would otherwise fail to parse it inside the handshake, printing a
+    traceback and then waiting out the handshake timeout.)"""
+    if ca is None:
+        return None
+    if isinstance(ca, bytes):
+        data, where = ca, "the CA PEM given"
+    else:
+        path = Path(ca).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read CA file {path}: {exc.strerror or exc}") from exc
+        where = str(path)
     if b"-----BEGIN CERTIFICATE-----" not in data:
-        raise CryptoError(f"{path} holds no PEM certificate")
+        raise CryptoError(f"{where} holds no PEM certificate")
+    from cryptography import x509
+
+    try:
+        x509.load_pem_x509_certificates(data)
+    except ValueError as exc:
+        reason = (str(exc).splitlines() or ["unreadable"])[0]
+        raise CryptoError(f"{where} holds a PEM certificate that cannot be read: "
+                          f"{reason[:120]}") from None
     return data
 
 

@@ -182,3 +182,29 @@ def test_an_http_node_that_never_answers_is_an_answer_lost_saying_what_to_do():
         for conn in held:
             conn.close()
         server.close()
+
+
+@pytest.mark.parametrize("pem", [
+    b"not a certificate at all",
+    b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+])
+@pytest.mark.parametrize("given", ["bytes", "file"])
+def test_a_ca_without_a_readable_certificate_is_refused_before_connecting(
+        tmp_path, pem, given):
+    """A CA whose PEM block does not parse used to pass (only the BEGIN line was looked
+    for, and bytes not at all); aioquic then failed inside the handshake, printed a
+    traceback and waited out the handshake timeout, reported as 'no QUIC handshake
+    within 10 s: is a node running there?'. Now a CryptoError (exit 11) at once."""
+    from ghost_cli.client.rpc_client import read_ca
+    from ghost_cli.exceptions import CryptoError
+    from ghost_cli.node.tls import ensure_dev_tls
+
+    ca = pem
+    if given == "file":
+        ca = tmp_path / "ca.pem"
+        ca.write_bytes(pem)
+    with pytest.raises(CryptoError, match="holds no PEM certificate|cannot be read") as caught:
+        GhostClient("quic://127.0.0.1:8443", ca=ca)
+    assert caught.value.exit_code == 11
+    files = ensure_dev_tls(tmp_path / "node")  # a development node's own CA reads
+    assert read_ca(files.ca) == Path(files.ca).read_bytes()

@@ -36,7 +36,7 @@ def run(out: Output, contract, function, args, network=None, gas_limit=None, *, 
         values = net.parse_call_args(contract, function, args)
         with tracing(net, contract, trace, out) as steps, \
                 call_tracing(net, verbose, out, project) as recorder, \
-                located(project, contract):
+                located(project, contract, net):
             proven = None
             if commit:
                 receipt = net.call(contract, function, values, gas_limit=gas_limit,
@@ -57,20 +57,46 @@ def run(out: Output, contract, function, args, network=None, gas_limit=None, *, 
 
 
 @contextmanager
-def located(project, contract: str) -> Iterator[None]:
-    """A failed call gets its function and Zig file:line from the build's debug sidecar."""
+def located(project, contract: str, net=None) -> Iterator[None]:
+    """A failed call gets its function and Zig file:line from the build's debug sidecar:
+    of `contract` when it is a name of ghost.toml, else (an address, a registered name)
+    of the project's contract whose build is the code deployed there, if one is."""
     from ..exceptions import ExecutionError
 
     try:
         yield
     except ExecutionError as exc:
-        if contract in project.contracts:
+        name = contract if contract in project.contracts else _built_here(project, net,
+                                                                           contract)
+        if name is not None:
             from ..toolchain.debuginfo import locate
 
-            replaced = locate(exc, project.out_dir, contract)
+            replaced = locate(exc, project.out_dir, name)
             if replaced is not exc:
                 raise replaced from exc
         raise
+
+
+def _built_here(project, net, ref: str) -> str | None:
+    """The project's contract one of whose builds (any target) is the code deployed at
+    `ref`, or None: none is, or the network cannot say (its failure is not this call's)."""
+    import hashlib
+
+    from ..config import defaults as d
+    from ..exceptions import GhostError
+
+    if net is None:
+        return None
+    try:
+        deployed = net.code_hash(ref)
+    except GhostError:
+        return None
+    for name in project.contracts:
+        for target in d.TARGETS:
+            path = project.artifact_path(name, target)
+            if path.is_file() and hashlib.sha256(path.read_bytes()).digest() == deployed:
+                return name
+    return None
 
 
 def _proven_query(out: Output, project, net, contract: str, function: str, values,

@@ -81,6 +81,9 @@ class NodePool:
     @classmethod
     def connect(cls, urls: Sequence[str], *, ca: Any = None, transport: str | None = None,
                 **kwargs: Any) -> NodePool:
+        if isinstance(urls, str):  # iterating it would make a "node" of each character
+            raise UsageError(f"NodePool.connect takes a list of node URLs, not one string: "
+                             f"NodePool.connect([{urls!r}])")
         timeout = kwargs.get("timeout", TIMEOUT)
         return cls([GhostClient(u, ca=ca, transport=transport, timeout=timeout) for u in urls],
                    **kwargs)

@@ -38,17 +38,31 @@ def _address(value: bytes | str) -> str:
 
 
 def read_ca(ca: Path | str | bytes | None) -> bytes | None:
-    """The PEM a client trusts (a path, or the PEM itself); a missing or non-PEM file is a
-    one-line error, before any connection is tried."""
-    if ca is None or isinstance(ca, bytes):
-        return ca
-    path = Path(ca).expanduser()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read CA file {path}: {exc.strerror or exc}") from exc
+    """The PEM a client trusts (a path, or the PEM itself); a missing file, or one (or
+    bytes) without a certificate that parses, is a one-line error before any connection
+    is tried. (aioquic would otherwise fail to parse it inside the handshake, printing a
+    traceback and then waiting out the handshake timeout.)"""
+    if ca is None:
+        return None
+    if isinstance(ca, bytes):
+        data, where = ca, "the CA PEM given"
+    else:
+        path = Path(ca).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read CA file {path}: {exc.strerror or exc}") from exc
+        where = str(path)
     if b"-----BEGIN CERTIFICATE-----" not in data:
-        raise CryptoError(f"{path} holds no PEM certificate")
+        raise CryptoError(f"{where} holds no PEM certificate")
+    from cryptography import x509
+
+    try:
+        x509.load_pem_x509_certificates(data)
+    except ValueError as exc:
+        reason = (str(exc).splitlines() or ["unreadable"])[0]
+        raise CryptoError(f"{where} holds a PEM certificate that cannot be read: "
+                          f"{reason[:120]}") from None
     return data
 
 
@@ -166,12 +180,23 @@ class GhostClient:
                                   f"{reply.get('id')!r}")
         return reply["result"]
 
+    async def _object(self, name: str, params: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
+        """Call the RPC method of GhostClient's method `name`, whose result is a JSON
+        object (every one of docs/rpc.md's is): anything else is a result of the wrong
+        shape, an AnswerLostError naming the node and the method, never handed on."""
+        result = await self.request(RPC_NAMES[name], params)
+        with self._reading(name):
+            if not isinstance(result, dict):
+                raise TypeError(f"the result is {type(result).__name__}, not an object")
+        return result
+
     # ---- the RPC methods (docs/rpc.md) ----------------------------------------------
 
     async def send_transaction(self, tx_json: dict[str, Any]) -> dict[str, Any]:
         """Submit a signed transaction (its tx.json document); the receipt once durable.
         Never re-sent on a broken connection: the node may have applied it."""
-        return await self.request("ghost_sendTransaction", {"tx": tx_json})
+        return await self._object("send_transaction", {"tx": tx_json})
 
     async def query(self, address: bytes | str, function: str, calldata: bytes = b"",
                     sender: bytes | str | None = None, gas_limit: int | None = None
@@ -182,10 +207,10 @@ class GhostClient:
             params["sender"] = _address(sender)
         if gas_limit is not None:
             params["gas_limit"] = gas_limit
-        return await self.request("ghost_query", params)
+        return await self._object("query", params)
 
     async def get_receipt(self, tx_hash: bytes | str) -> dict[str, Any]:
-        return await self.request("ghost_getReceipt", {
+        return await self._object("get_receipt", {
             "hash": tx_hash if isinstance(tx_hash, str) else _0x(tx_hash)})
 
     async def get_events(self, *, address: bytes | str | None = None, name: str | None = None,
@@ -195,7 +220,7 @@ class GhostClient:
         params = {"address": None if address is None else _address(address), "name": name,
                   "topic": topic if topic is None or isinstance(topic, str) else _0x(topic),
                   "from_block": from_block, "to_block": to_block, "limit": limit}
-        result = await self.request("ghost_getEvents",
+        result = await self._object("get_events",
                                     {k: v for k, v in params.items() if v is not None})
         with self._reading("get_events"):
             events = result["events"]
@@ -206,13 +231,13 @@ class GhostClient:
     async def get_contract(self, *, address: bytes | str | None = None,
                            name: str | None = None) -> dict[str, Any]:
         params = {"address": _address(address)} if address is not None else {"name": name}
-        return await self.request("ghost_getContract", params)
+        return await self._object("get_contract", params)
 
     async def get_account(self, address: bytes | str) -> dict[str, Any]:
-        return await self.request("ghost_getAccount", {"address": _address(address)})
+        return await self._object("get_account", {"address": _address(address)})
 
     async def get_checkpoint(self, height: int | None = None) -> dict[str, Any]:
-        return await self.request("ghost_getCheckpoint",
+        return await self._object("get_checkpoint",
                                   {} if height is None else {"height": height})
 
     async def get_proof(self, address: bytes | str, key: bytes, height: int | None = None
@@ -220,10 +245,10 @@ class GhostClient:
         params: dict[str, Any] = {"address": _address(address), "key": _0x(key)}
         if height is not None:
             params["height"] = height
-        return await self.request("ghost_getProof", params)
+        return await self._object("get_proof", params)
 
     async def get_state_root(self, height: int | None = None) -> dict[str, Any]:
-        return await self.request("ghost_getStateRoot",
+        return await self._object("get_state_root",
                                   {} if height is None else {"height": height})
 
     async def get_code(self, code_hash: bytes) -> bytes:
@@ -232,7 +257,7 @@ class GhostClient:
 
         from ..exceptions import CryptoError
 
-        doc = await self.request("ghost_getCode", {"code_hash": _0x(code_hash)})
+        doc = await self._object("get_code", {"code_hash": _0x(code_hash)})
         with self._reading("get_code"):
             code = from_0x_hex(doc["code"])
             if code is None:
@@ -242,10 +267,10 @@ class GhostClient:
         return code
 
     async def node_info(self) -> dict[str, Any]:
-        return await self.request("ghost_nodeInfo")
+        return await self._object("node_info")
 
     async def health(self) -> dict[str, Any]:
-        return await self.request("ghost_health")
+        return await self._object("health")
 
 
 #: GhostClient's methods and the RPC method each calls (docs/rpc.md). Whether one writes
@@ -280,19 +305,39 @@ class SyncGhostClient:
                  transport: str | Transport | None = None,
                  timeout: float = DEFAULT_TIMEOUT) -> None:
         self._runner = asyncio.Runner()
+        self._closed = False
         self.client = GhostClient(url, ca=ca, transport=transport, timeout=timeout)
         self.url = self.client.url
 
     def _run(self, coro: Coroutine) -> Any:
+        from ..exceptions import UsageError
+
+        why = None
+        if self._closed:
+            why = f"this SyncGhostClient for {self.url} is closed"
+        else:
+            try:
+                asyncio.get_running_loop()
+                why = ("SyncGhostClient was called inside a running event loop: await "
+                       "GhostClient's methods there")
+            except RuntimeError:  # no loop running here: the one place it may run
+                pass
+        if why is not None:
+            coro.close()  # never started: no "coroutine was never awaited" warning
+            raise UsageError(why)
         return self._runner.run(coro)
 
     def stats(self):
         return self.client.stats()
 
     def close(self) -> None:
+        """Close the connection and the event loop; closing again does nothing."""
+        if self._closed:
+            return
         try:
             self._run(self.client.aclose())
         finally:
+            self._closed = True
             self._runner.close()
 
     def __enter__(self) -> SyncGhostClient:

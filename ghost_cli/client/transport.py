@@ -351,12 +351,16 @@ class _PooledQuic:
         await self._drop()
 
 
+#: What an AnswerLostError of a write (a transaction) ends with, on either transport.
+MAYBE_APPLIED = "; the transaction may have been applied: look it up with `ghost receipt`"
+
+
 class Http3Transport(_PooledQuic):
     """JSON-RPC over HTTP/3 to `quic://host:port`, trusting the CA in `ca_pem` only."""
 
     def __init__(self, url: str, *, ca_pem: bytes | None, timeout: float = DEFAULT_TIMEOUT,
                  connect_timeout: float = CONNECT_TIMEOUT) -> None:
-        parts = urlsplit(url)
+        parts = split_url(url)
         if parts.scheme != "quic" or not parts.hostname or not parts.port:
             raise UsageError(f"{url!r} is not a QUIC URL like quic://127.0.0.1:8443")
         super().__init__()
@@ -382,8 +386,7 @@ class Http3Transport(_PooledQuic):
                    (b":authority", self._authority), (b":path", b"/"),
                    (b"content-type", b"application/json"),
                    (b"content-length", str(len(body)).encode())]
-        maybe_applied = ("; the transaction may have been applied: look it up with "
-                         "`ghost receipt`")
+        maybe_applied = MAYBE_APPLIED
         attempt = 0
         while True:
             attempt += 1
@@ -547,13 +550,14 @@ class HttpTransport:
                  timeout: float = DEFAULT_TIMEOUT, max_connections: int = 100) -> None:
         import httpx
 
-        parts = urlsplit(url)
+        parts = split_url(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(f"{url!r} is not an HTTP URL like http://127.0.0.1:8545")
         verify: ssl.SSLContext | bool = True
         if ca_pem is not None and parts.scheme == "https":
             verify = ssl.create_default_context(cadata=ca_pem.decode("ascii", "replace"))
         self.url = url
+        self.timeout = timeout
         self._requests = self._in_flight = self._peak = self._retries = 0
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT), verify=verify,
@@ -581,15 +585,16 @@ class HttpTransport:
                     raise RequestNotSentError(f"cannot reach the node at {self.url}: "
                                               f"{_first_line(exc)}: {START_HINT}") from None
                 except httpx.TimeoutException:
-                    raise AnswerLostError(f"{self.url} did not answer in time") from None
+                    raise AnswerLostError(
+                        f"{self.url} did not answer within {self.timeout:g} s"
+                        + ("" if idempotent else MAYBE_APPLIED)) from None
                 except httpx.HTTPError as exc:
                     # The connection broke under the request (a kept-alive one the node
                     # closed, a restart): a read is sent again on a new one, as over QUIC.
                     if not idempotent or attempt > RETRIES:
                         raise AnswerLostError(
                             f"cannot reach the node at {self.url}: {_first_line(exc)}"
-                            + ("" if idempotent else "; the transaction may have been "
-                               "applied: look it up with `ghost receipt`")) from None
+                            + ("" if idempotent else MAYBE_APPLIED)) from None
                     self._retries += 1
                     await asyncio.sleep(0.01 * 2**attempt)
         finally:
@@ -609,9 +614,20 @@ _MOUNTS: dict[str, type] = {"quic": Http3Transport, "http": HttpTransport,
                             "https": HttpTransport}
 
 
+def split_url(url: str):
+    """`urlsplit(url)`, its port read: a URL Python cannot take apart (`http://[::1`, a
+    port past 65535 or not a number) is a UsageError naming it, never a ValueError."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it checks it)
+    except ValueError as exc:
+        raise UsageError(f"{url!r} is not a valid URL ({exc})") from None
+    return parts
+
+
 def transport_name(url: str) -> str:
     """"quic" or "http": the transport a URL's scheme calls for."""
-    scheme = urlsplit(url).scheme
+    scheme = split_url(url).scheme
     for name, schemes in TRANSPORTS.items():
         if scheme in schemes:
             return name
@@ -624,7 +640,7 @@ def open_transport(url: str, *, name: str | None = None, ca_pem: bytes | None = 
     """The transport that serves `url`, chosen by its scheme. `name`, when given, is what
     the caller asked for ("quic" or "http") and must be what the scheme serves."""
     check_transport(name)
-    scheme = urlsplit(url).scheme
+    scheme = split_url(url).scheme
     if name is not None and scheme not in TRANSPORTS[name]:
         raise UsageError(f"{url!r} is not a {name} URL: use "
                          + " or ".join(f"{s}://host:port" for s in TRANSPORTS[name]))

@@ -235,9 +235,16 @@ class GhostEnv:
         ref = _address_of(contract) if contract is not None else None
         return with_fields(self.sandbox, self.sandbox.events(ref, name=name))
 
-    def receipt(self, tx_hash: bytes) -> Receipt:
-        """A recorded transaction's receipt by its hash (`last_receipt` is the latest)."""
-        return self.sandbox.receipt(tx_hash)
+    def receipt(self, tx_hash: bytes | str) -> Receipt:
+        """A recorded transaction's receipt by its hash (`last_receipt` is the latest): 32
+        bytes, or `0x` hex as a failure's `details["tx_hash"]` carries it."""
+        from ..hexbytes import from_0x_hex
+
+        raw = tx_hash if isinstance(tx_hash, bytes) else from_0x_hex(tx_hash, 32)
+        if raw is None:
+            raise UsageError(f"a transaction hash is 32 bytes or 0x and 64 hex digits, "
+                             f"got {tx_hash!r:.80}")
+        return self.sandbox.receipt(raw)
 
     @contextmanager
     def isolated(self) -> Iterator[GhostEnv]:

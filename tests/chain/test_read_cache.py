@@ -95,3 +95,57 @@ def test_a_commit_while_a_call_runs_is_never_lost(tmp_path, counter_code, ask):
         assert b.store.nonce(a.default_sender) == 3  # deploy, a's increment, b's
         receipt = a.call("counter", "increment")  # and a goes on from the rows as they are
         assert receipt.result == 3 and a.store.nonce(a.default_sender) == 4
+
+
+def test_a_write_while_another_process_holds_the_lock_is_refused_at_once(tmp_path,
+                                                                         counter_code):
+    """docs/cli.md, Networks: a write while another connection holds the file's write lock
+    (a SQLite shell's open transaction) is a StateError, nothing written; reads answer."""
+    import sqlite3
+    import time
+
+    path = tmp_path / "shared.db"
+    with Sandbox(path) as a:
+        a.deploy(counter_code, name="counter")
+        a.call("counter", "increment")
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            started = time.monotonic()
+            with pytest.raises(StateError, match="database is locked"):
+                a.call("counter", "increment")
+            assert time.monotonic() - started < 5
+            assert a.query("counter", "get").result == 1
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert a.call("counter", "increment").result == 2
+        assert a.store.nonce(a.default_sender) == 3
+
+
+def test_a_commit_of_another_sender_and_contract_still_refuses_a_call(tmp_path,
+                                                                      counter_code):
+    """docs/cli.md, Networks: the refusal is per file, not per row: every transaction
+    takes the next block height, so another process's commit of an unrelated call (its
+    own key, its own contract) during this one refuses it too, nothing written."""
+    path = tmp_path / "shared.db"
+    with Sandbox(path) as a, Sandbox(path) as b:
+        a.deploy(counter_code, name="mine")
+        b.deploy(counter_code, name="theirs", signer=b.dev_keys[1])
+        a.query("mine", "get")
+        asked, asks = a.store._ask, []
+
+        def then_b_commits() -> bool:  # right after `a` asked, inside its transaction
+            changed = asked()
+            asks.append(changed)
+            if len(asks) == 2:
+                b.call("theirs", "increment", signer=b.dev_keys[1])
+            return changed
+
+        a.store._ask = then_b_commits
+        with pytest.raises(StateError, match="try again"):
+            a.call("mine", "increment")
+        del a.store._ask
+        assert b.query("mine", "get").result == 0
+        assert b.store.nonce(a.default_sender) == 1  # its deploy only
+        assert a.call("mine", "increment").result == 1

@@ -152,6 +152,23 @@ class TestSqlite(StateStoreSuite):
         with pytest.raises(StateError, match="newer than this ghost"):
             open_store(path)
 
+    def test_a_negative_schema_version_is_refused_untouched(self, tmp_path):
+        """A user_version below 0 (written by hand or by another program) ran the latest
+        migration again over a v4 file: 'table state_nodes_log already exists'."""
+        path = tmp_path / "state.db"
+        open_store(path).close()
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA user_version = -1")
+        db.commit()
+        tables = db.execute("SELECT name FROM sqlite_master ORDER BY name").fetchall()
+        db.close()
+        with pytest.raises(StateError, match="has schema version -1, which no ghost writes"):
+            open_store(path)
+        db = sqlite3.connect(path)
+        assert db.execute("SELECT name FROM sqlite_master ORDER BY name").fetchall() == tables
+        assert db.execute("PRAGMA user_version").fetchone()[0] == -1
+        db.close()
+
     def test_garbage_file_is_a_state_error(self, tmp_path):
         path = tmp_path / "state.db"
         path.write_bytes(b"this is not a database" * 100)
@@ -162,6 +179,27 @@ class TestSqlite(StateStoreSuite):
         (tmp_path / "file").write_text("")
         with pytest.raises(StateError, match="cannot open state database .*cannot create"):
             open_store(tmp_path / "file" / "state.db")
+
+    @pytest.mark.parametrize(("free", "said"), [(0, True), (100, False)])
+    def test_an_io_error_opening_on_a_full_disk_says_the_disk_is_full(
+            self, tmp_path, monkeypatch, free, said):
+        """SQLite reports a full disk, where it cannot size a WAL file's -shm, as only
+        `disk I/O error`: the error adds why when the file system has no space left."""
+        from types import SimpleNamespace
+
+        from ghost_cli.chain.store import sqlite as module
+
+        def full(*args, **kwargs):
+            exc = sqlite3.OperationalError("disk I/O error")
+            exc.sqlite_errorname = "SQLITE_IOERR_SHMSIZE"
+            raise exc
+
+        monkeypatch.setattr(module.sqlite3, "connect", full)
+        monkeypatch.setattr(module.os, "statvfs", lambda path: SimpleNamespace(f_bavail=free))
+        with pytest.raises(StateError) as caught:
+            open_store(tmp_path / "state.db")
+        assert str(caught.value).endswith(
+            "disk I/O error (no space left on the device)" if said else "disk I/O error")
 
     def test_durable_is_wal_with_an_fsync_per_commit(self, tmp_path):
         s = open_store(tmp_path / "state.db", durable=True)

@@ -63,6 +63,20 @@ def test_keys_of_another_scheme_sign(ghost_env, deploy, keys, expect_event):
     assert ghost_env.receipt(receipt.tx_hash).result == 1
 
 
+def test_a_failed_calls_receipt_by_the_hash_its_error_names(ghost_env, deploy):
+    from ghost_cli.exceptions import RevertError, UsageError
+
+    counter = deploy("counter")
+    counter.add(2**64 - 1)
+    with pytest.raises(RevertError) as caught:
+        counter.add(1)
+    tx_hash = caught.value.details["tx_hash"]  # 0x hex, as in --json
+    failed = ghost_env.receipt(tx_hash)
+    assert failed.tx_hash.hex() == tx_hash[2:] and failed.result is None
+    with pytest.raises(UsageError, match="a transaction hash is 32 bytes"):
+        ghost_env.receipt("0x1234")
+
+
 def test_nested_isolation_rolls_back(ghost_env, deploy):
     counter = deploy("counter")
     with ghost_env.isolated():

@@ -111,3 +111,32 @@ def test_a_name_whose_contract_answer_is_malformed_is_an_answer_lost():
     with SyncGhostClient(URL, transport=Canned(reply)) as client, \
             pytest.raises(AnswerLostError, match="get_contract with a malformed result"):
         client.resolve_name("counter.ghost")
+
+
+@pytest.mark.parametrize("result", [[1, 2], "a string", None, 5, True])
+@pytest.mark.parametrize("method", [
+    "send_transaction", "query", "get_receipt", "get_contract", "get_account",
+    "get_checkpoint", "get_proof", "get_state_root", "node_info", "health",
+])
+def test_client_methods_returning_the_nodes_object_refuse_anything_else(method, result):
+    """Every method of docs/rpc.md answers a JSON object: GhostClient's methods that hand
+    it on unread refuse anything else as an AnswerLostError naming the method (a result
+    of the wrong shape, docs/client.md), rather than return a list or a string typed as
+    a dict for the caller to trip over."""
+    calls = {
+        "send_transaction": lambda c: c.send_transaction({}),
+        "query": lambda c: c.query(b"\x11" * 20, "get"),
+        "get_receipt": lambda c: c.get_receipt(b"\x22" * 32),
+        "get_contract": lambda c: c.get_contract(address=b"\x11" * 20),
+        "get_account": lambda c: c.get_account(b"\x11" * 20),
+        "get_checkpoint": lambda c: c.get_checkpoint(),
+        "get_proof": lambda c: c.get_proof(b"\x11" * 20, b"k"),
+        "get_state_root": lambda c: c.get_state_root(),
+        "node_info": lambda c: c.node_info(),
+        "health": lambda c: c.health(),
+    }
+    with SyncGhostClient(URL, transport=Canned(_result(result))) as client, \
+            pytest.raises(AnswerLostError, match=f"answered {method} with a malformed result"):
+        calls[method](client)
+    with SyncGhostClient(URL, transport=Canned(_result({"a": 1}))) as client:
+        assert calls[method](client) == {"a": 1}

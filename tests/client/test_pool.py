@@ -239,3 +239,13 @@ def test_a_lost_answer_of_a_transaction_that_failed_is_its_error_not_a_success(t
         asyncio.run(main())
     finally:
         node.stop()
+
+
+def test_connect_given_one_url_string_says_it_takes_a_list():
+    """`NodePool.connect("quic://…")` iterated the string: a 'node' per character and
+    the error "'q': use quic://host:port", naming neither the call nor the fix."""
+    with pytest.raises(UsageError, match=r"takes a list of node URLs, not one string: "
+                       r"NodePool.connect\(\['quic://127.0.0.1:8443'\]\)"):
+        NodePool.connect("quic://127.0.0.1:8443")
+    with pytest.raises(UsageError, match="at least one node"):
+        NodePool.connect([])

@@ -259,6 +259,24 @@ def test_unbounded_recursion_is_a_stack_overflow(deployed, function):
     assert shallow.returncode == 0, shallow.stderr
 
 
+def test_a_call_by_address_is_located_as_one_by_name(deployed):
+    """The project's build of the code at an address is at hand as much as by its name:
+    the same location, and on ZVM the same code for a stack overflow (the sidecar's trap
+    sites), not the raw `invalid_opcode` and no line."""
+    root, target = deployed
+    fine, ok = call(root, "check", "3")
+    address = ok["address"]
+    for args, code in ((("check", "7"), "panic"), (("deep", "100000"), "stack_overflow")):
+        by_name = call(root, *args, gas_limit=100 * GAS_LIMIT)[1]["error"]
+        run = ghost("call", address, *args, "--gas-limit", str(100 * GAS_LIMIT), "--json",
+                    cwd=root)
+        assert run.returncode == 6, run.stderr
+        by_address = json.loads(run.stdout)["error"]
+        assert by_address["code"] == by_name["code"] == code, (target, by_address)
+        assert by_address["message"] == by_name["message"], target
+        assert by_address["details"].get("location") == by_name["details"].get("location")
+
+
 def test_one_large_frame_outgrows_the_zvm_stack_and_says_so(deployed):
     """ZVM builds get a 32 KiB stack (wasm 1 MiB): a 40 KiB local stops there, and the
     error names the stack, not a recursion there is none of."""
@@ -318,5 +336,20 @@ def test_a_node_reports_the_panic_and_the_cli_locates_it(project, tmp_path):
             assert error["details"]["location"] == f"src/ballot.zig:{line_of('panic')}"
             assert error["details"]["logs"] == ["checking the ballot"]
             assert 0 < error["gas_used"] < GAS_LIMIT
+        # ZVM: the node sends the panic's pc, not the memory its callers are read from,
+        # so only the SDK's panic handler is located (docs/debugging.md), never a wrong
+        # line of the contract
+        assert run("build", "ballot", "--target", "zvm").returncode == 0
+        deployed = run("deploy", "ballot", "--target", "zvm", "--network", "nodetest",
+                       "--key", "alice")
+        assert deployed.returncode == 0, deployed.stderr
+        failed = run("query", "ballot", "check", "7", "--network", "nodetest", "--json")
+        assert failed.returncode == 6, failed.stderr
+        error = json.loads(failed.stdout)["error"]
+        assert error["code"] == "panic" and "pc" in error["details"]
+        assert error["details"]["panic"] == "ballot invariant broken"
+        assert error["details"]["location"].startswith("lib/ghost.zig:"), error
+        assert error["message"].startswith(
+            "panic: ballot invariant broken (ballot.ghost.panic.call at lib/ghost.zig:")
     finally:
         node.stop()

@@ -87,6 +87,18 @@ MIGRATIONS: tuple[str, ...] = (
 SANDBOX_CHECKPOINT_PAGES = 4000
 
 
+def _full_disk(exc: sqlite3.DatabaseError, path: str) -> str:
+    """Why an I/O error opening `path` happened, when it is a full disk: SQLite says only
+    `disk I/O error` when it cannot size the -shm file of a WAL database there."""
+    if not getattr(exc, "sqlite_errorname", "").startswith("SQLITE_IOERR"):
+        return ""
+    try:
+        free = os.statvfs(Path(path).parent).f_bavail
+    except (OSError, AttributeError):  # no statvfs (Windows), or no such directory
+        return ""
+    return " (no space left on the device)" if free == 0 else ""
+
+
 class SqliteStore(SqlStore):
     backend = "sqlite"
     _sees_other_writers = True  # every transaction asks first (_Savepoint)
@@ -128,7 +140,8 @@ class SqliteStore(SqlStore):
                 self._db.close()
                 raise sqlite3.OperationalError("attempt to write a readonly database")
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"cannot open state database {self.path}: {exc}") from exc
+            raise StateError(f"cannot open state database {self.path}: {exc}"
+                             f"{_full_disk(exc, self.path)}") from exc
         except OSError as exc:  # its directory cannot be made
             raise StateError(f"cannot open state database {self.path}: cannot create "
                              f"{exc.filename}: {exc.strerror}") from exc
@@ -143,6 +156,9 @@ class SqliteStore(SqlStore):
 
     def _migrate(self) -> None:
         version = self.schema_version()
+        if version < 0:  # MIGRATIONS[-1:] would run the latest one again over its tables
+            raise StateError(f"state database {self.path} has schema version {version}, "
+                             "which no ghost writes: it is damaged or not ghost's")
         if version > len(MIGRATIONS):
             raise StateError(
                 f"state database {self.path} is schema v{version}, newer than this ghost "

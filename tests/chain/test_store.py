@@ -108,6 +108,30 @@ class StateStoreSuite:
         with pytest.raises(NotFoundError):
             store.receipt(b"\xbb" * 32)
 
+    def test_events_reads_no_more_rows_than_its_limit(self, store, monkeypatch):
+        """The filters and the limit are the database's: a reply of 2 events fetches 2
+        rows, not every event stored (which it once did, then cut the list in Python)."""
+        name, word, other = b"E".ljust(32, b"\0"), b"\x07" * 32, b"\x08" * 32
+        with store.transaction():
+            for h in range(1, 31):
+                topics = (name, other, word) if h % 3 == 0 else (name, other)
+                store.put_receipt(ReceiptRecord(
+                    h.to_bytes(32, "big"), h, "call", A, A, "f", 1, b"", (),
+                    (Event(A, topics, b"d"), Event(b"\x02" * 20, (name,), b""))))
+        # a word spanning two topics, and the name itself, match nothing
+        assert store.events(topic=(other[16:] + word[:16])) == []
+        assert store.events(topic=name) == []
+        fetched = []
+        rows = store._rows
+        monkeypatch.setattr(store, "_rows",
+                            lambda sql, p=(): fetched.append(len(out := rows(sql, p))) or out)
+        assert [(e.height, e.index) for e in store.events(limit=3)] == [(1, 0), (1, 1), (2, 0)]
+        found = store.events(topic=word, from_block=4, limit=2)
+        assert [(e.height, e.event.topics[2]) for e in found] == [(6, word), (9, word)]
+        found = store.events(address=b"\x02" * 20, to_block=20, limit=2)
+        assert [(e.height, e.index) for e in found] == [(1, 1), (2, 1)]
+        assert fetched == [3, 2, 2]
+
     def test_contracts_and_names(self, store):
         rec = ContractRecord(A, b"\x02" * 32, {"functions": []}, {"abi": {}}, b"\x03" * 20, 1)
         with store.transaction():

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ...crypto.address import format_address
 from ...crypto.hashing import keccak256
 from ...exceptions import HeightUnavailableError, NotFoundError, StateError
+from ...vm.host_calls import MAX_TOPICS
 from ...vm.types import Event
 from .records import COUNTED, TABLES, ContractRecord, EventRecord, ReceiptRecord
 
@@ -647,7 +648,12 @@ class SqlStore:
         limit: int = 100,
     ) -> list[EventRecord]:
         """Recorded events, oldest first, filtered by contract, name (topic 0), any later
-        topic and block range."""
+        topic and block range: at most `limit` of them.
+
+        Every filter and the limit are in the SQL, and the order is the one the join
+        reads rows in (receipts by height, then each transaction's events by index), so
+        the database stops after `limit` matching rows: a reply never loads, sorts or
+        decodes the other events stored, however many there are."""
         sql = ("SELECT e.tx_hash, e.idx, r.height, e.address, e.topics, e.data FROM events e "
                "JOIN receipts r ON r.tx_hash = e.tx_hash WHERE r.height >= ?")
         params: list[object] = [from_block]
@@ -660,17 +666,17 @@ class SqlStore:
         if name is not None:
             sql += " AND e.name = ?"
             params.append(name)
-        sql += " ORDER BY r.height, e.idx"
-        out: list[EventRecord] = []
-        for tx_hash, idx, height, addr, topics, data in self._rows(sql, params):
-            split = _split(bytes(topics))
-            if topic is not None and topic not in split[1:]:
-                continue  # topics are packed in one blob; match whole 32-byte words only
-            out.append(EventRecord(bytes(tx_hash), idx, height,
-                                   Event(bytes(addr), split, bytes(data))))
-            if len(out) >= limit:
-                break
-        return out
+        if topic is not None:
+            # topics are packed in one blob: match whole 32-byte words after the name only
+            sql += " AND (" + " OR ".join(
+                f"substr(e.topics, {32 * i + 1}, 32) = ?" for i in range(1, MAX_TOPICS)) + ")"
+            params.extend([topic] * (MAX_TOPICS - 1))
+        # A block records one transaction; tx_hash only makes the order total.
+        sql += " ORDER BY r.height, r.tx_hash, e.idx LIMIT ?"
+        params.append(limit)
+        return [EventRecord(bytes(tx_hash), idx, height,
+                            Event(bytes(addr), _split(bytes(topics)), bytes(data)))
+                for tx_hash, idx, height, addr, topics, data in self._rows(sql, params)]
 
     # --- whole-store ------------------------------------------------------------------
 

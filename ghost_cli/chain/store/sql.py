@@ -645,6 +645,7 @@ class SqlStore:
         topic: bytes | None = None,
         from_block: int = 0,
         to_block: int | None = None,
+        after_index: int | None = None,
         limit: int = 100,
     ) -> list[EventRecord]:
         """Recorded events, oldest first, filtered by contract, name (topic 0), any later
@@ -653,10 +654,15 @@ class SqlStore:
         Every filter and the limit are in the SQL, and the order is the one the join
         reads rows in (receipts by height, then each transaction's events by index), so
         the database stops after `limit` matching rows: a reply never loads, sorts or
-        decodes the other events stored, however many there are."""
+        decodes the other events stored, however many there are. `after_index`: only
+        events after that index in block `from_block` (and any in later blocks), so a
+        reader pages through a block of any number of events, `limit` at a time."""
         sql = ("SELECT e.tx_hash, e.idx, r.height, e.address, e.topics, e.data FROM events e "
                "JOIN receipts r ON r.tx_hash = e.tx_hash WHERE r.height >= ?")
         params: list[object] = [from_block]
+        if after_index is not None:
+            sql += " AND (r.height > ? OR e.idx > ?)"
+            params += [from_block, after_index]
         if to_block is not None:
             sql += " AND r.height <= ?"
             params.append(to_block)

@@ -20,6 +20,10 @@ ADDRESS_LEN = 20
 HASH_LEN = 32
 MAX_EVENTS = 1000
 DEFAULT_EVENTS = 100
+#: Bytes of event data and topics one ghost_getEvents reply may carry: as hex they are
+#: twice that, the whole reply limit (Limits.max_reply), so more can never be answered,
+#: and is refused before it is read.
+MAX_EVENT_BYTES = 4 * 1024 * 1024
 #: Bytes a hex param (call data, a storage key) may decode to; checked on the string's
 #: length before decoding it.
 MAX_HEX_BYTES = 64 * 1024
@@ -262,7 +266,7 @@ def get_receipt(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def get_events(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
     found = core.events(address=p.get("address"), name=p.get("name"), topic=p.get("topic"),
                         from_block=p.get("from_block", 0), to_block=p.get("to_block"),
-                        limit=p.get("limit", DEFAULT_EVENTS))
+                        limit=p.get("limit", DEFAULT_EVENTS), max_bytes=MAX_EVENT_BYTES)
     return {"events": [{**event_json(rec.event), "tx_hash": _0x(rec.tx_hash),
                         "block_height": rec.height, "index": rec.index} for rec in found]}
 

@@ -17,7 +17,13 @@ from ghost_cli.chain.store import (
 )
 from ghost_cli.chain.store.postgres import MIGRATIONS as PG_MIGRATIONS
 from ghost_cli.chain.store.sqlite import MIGRATIONS
-from ghost_cli.exceptions import NotFoundError, StateError, StoreUnavailableError, UsageError
+from ghost_cli.exceptions import (
+    NotFoundError,
+    RequestTooLargeError,
+    StateError,
+    StoreUnavailableError,
+    UsageError,
+)
 from ghost_cli.vm.types import Event
 
 A = b"\x01" * 20
@@ -131,6 +137,23 @@ class StateStoreSuite:
         found = store.events(address=b"\x02" * 20, to_block=20, limit=2)
         assert [(e.height, e.index) for e in found] == [(1, 1), (2, 1)]
         assert fetched == [3, 2, 2]
+
+    def test_events_over_a_byte_limit_are_refused_before_they_are_read(self, store,
+                                                                         monkeypatch):
+        name = b"E".ljust(32, b"\0")
+        with store.transaction():
+            store.put_receipt(ReceiptRecord(b"\x01" * 32, 1, "call", A, A, "f", 1, b"", (),
+                                            tuple(Event(A, (name,), bytes(100)) for _ in range(3))))
+        statements = []
+        rows = store._rows
+        monkeypatch.setattr(store, "_rows",
+                            lambda sql, p=(): statements.append(sql) or rows(sql, p))
+        with pytest.raises(RequestTooLargeError, match="hold 396 bytes") as info:
+            store.events(max_bytes=395)
+        assert info.value.details == {"limit": 395}
+        assert not any("e.data," in sql or sql.endswith("e.data") for sql in statements)
+        assert [e.index for e in store.events(limit=2, max_bytes=264)] == [0, 1]
+        assert len(store.events(max_bytes=396)) == 3
 
     def test_contracts_and_names(self, store):
         rec = ContractRecord(A, b"\x02" * 32, {"functions": []}, {"abi": {}}, b"\x03" * 20, 1)

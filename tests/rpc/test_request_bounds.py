@@ -353,3 +353,25 @@ def test_positional_params_are_counted_under_their_method(tmp_path, key):
         assert 'ghost_rpc_errors_total{code="invalid_params",method="ghost_nodeInfo"} 2.0' in text
     finally:
         core.close()
+
+
+def test_events_no_reply_could_carry_are_refused_before_they_are_read(core, key):
+    """1,000 events of 64 KiB each, 64 MiB as hex twice over: once built in full (some
+    300 MB) and then refused as a reply over 8 MiB; now refused at MAX_EVENT_BYTES of
+    event data and topics, from the rows' lengths. Fewer of them are answered."""
+    from ghost_cli.chain.store import ReceiptRecord
+    from ghost_cli.rpc.methods import MAX_EVENT_BYTES
+    from ghost_cli.vm.types import Event
+
+    name, emitter = b"Big".ljust(32, b"\0"), b"\x05" * 20
+    with core.store.transaction():
+        for h in range(1, 9):
+            core.store.add_block(h, 0, h.to_bytes(32, "big"))
+            core.store.put_receipt(ReceiptRecord(
+                h.to_bytes(32, "big"), h, "call", bytes(20), emitter, "f", 1, b"", (),
+                tuple(Event(emitter, (name,), bytes(64 * 1024)) for _ in range(10))))
+    rpc = Rpc(Dispatcher(core), key)
+    refused = rpc.call("ghost_getEvents", limit=1000)["error"]
+    assert refused["data"] == {"code": "too_large", "limit": MAX_EVENT_BYTES}
+    assert "hold 5245440 bytes" in refused["message"]
+    assert len(rpc.result("ghost_getEvents", limit=60)["events"]) == 60

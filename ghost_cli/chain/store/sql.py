@@ -31,7 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 from ...crypto.address import format_address
 from ...crypto.hashing import keccak256
-from ...exceptions import HeightUnavailableError, NotFoundError, StateError
+from ...exceptions import (
+    HeightUnavailableError,
+    NotFoundError,
+    RequestTooLargeError,
+    StateError,
+)
 from ...vm.host_calls import MAX_TOPICS
 from ...vm.types import Event
 from .records import COUNTED, TABLES, ContractRecord, EventRecord, ReceiptRecord
@@ -647,6 +652,7 @@ class SqlStore:
         to_block: int | None = None,
         after_index: int | None = None,
         limit: int = 100,
+        max_bytes: int | None = None,
     ) -> list[EventRecord]:
         """Recorded events, oldest first, filtered by contract, name (topic 0), any later
         topic and block range: at most `limit` of them.
@@ -656,9 +662,11 @@ class SqlStore:
         the database stops after `limit` matching rows: a reply never loads, sorts or
         decodes the other events stored, however many there are. `after_index`: only
         events after that index in block `from_block` (and any in later blocks), so a
-        reader pages through a block of any number of events, `limit` at a time."""
-        sql = ("SELECT e.tx_hash, e.idx, r.height, e.address, e.topics, e.data FROM events e "
-               "JOIN receipts r ON r.tx_hash = e.tx_hash WHERE r.height >= ?")
+        reader pages through a block of any number of events, `limit` at a time.
+
+        `max_bytes`: when the events found hold more bytes of data and topics than that,
+        RequestTooLargeError, found from the rows' lengths before any of them is read."""
+        sql = (" FROM events e JOIN receipts r ON r.tx_hash = e.tx_hash WHERE r.height >= ?")
         params: list[object] = [from_block]
         if after_index is not None:
             sql += " AND (r.height > ? OR e.idx > ?)"
@@ -680,9 +688,20 @@ class SqlStore:
         # A block records one transaction; tx_hash only makes the order total.
         sql += " ORDER BY r.height, r.tx_hash, e.idx LIMIT ?"
         params.append(limit)
+        with self.read():  # both statements in one snapshot
+            if max_bytes is not None:
+                held = sum(n for (n,) in self._rows(
+                    "SELECT length(e.data) + length(e.topics)" + sql, params))
+                if held > max_bytes:
+                    raise RequestTooLargeError(
+                        f"these events hold {held} bytes of data and topics, over the "
+                        f"limit of {max_bytes} one reply carries: ask for fewer (limit) or "
+                        "a narrower block range", limit=max_bytes)
+            rows = self._rows(
+                "SELECT e.tx_hash, e.idx, r.height, e.address, e.topics, e.data" + sql, params)
         return [EventRecord(bytes(tx_hash), idx, height,
                             Event(bytes(addr), _split(bytes(topics)), bytes(data)))
-                for tx_hash, idx, height, addr, topics, data in self._rows(sql, params)]
+                for tx_hash, idx, height, addr, topics, data in rows]
 
     # --- whole-store ------------------------------------------------------------------
 

@@ -95,6 +95,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (address, key, height)
     );
     """,
+    # v4: a contract's name by its address (name_of) without scanning every name
+    """
+    CREATE INDEX names_by_address ON names(address, name);
+    """,
 )
 
 CHANNEL = "ghost_chain"

@@ -79,6 +79,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (address, key, height)
     ) WITHOUT ROWID;
     """,
+    # v5: a contract's name by its address (name_of) without scanning every name
+    """
+    CREATE INDEX names_by_address ON names(address, name);
+    """,
 )
 
 

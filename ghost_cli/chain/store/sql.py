@@ -615,9 +615,10 @@ class SqlStore:
             )
             if rec.events:
                 self._exec_many(
-                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
-                    [(rec.tx_hash, i, e.address, e.name, b"".join(e.topics), e.data)
-                     for i, e in enumerate(rec.events)],
+                    "INSERT INTO events (tx_hash, idx, address, name, topics, data, height) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(rec.tx_hash, i, e.address, e.name, b"".join(e.topics), e.data,
+                      rec.height) for i, e in enumerate(rec.events)],
                 )
 
     def receipt(self, tx_hash: bytes) -> ReceiptRecord:
@@ -657,22 +658,23 @@ class SqlStore:
         """Recorded events, oldest first, filtered by contract, name (topic 0), any later
         topic and block range: at most `limit` of them.
 
-        Every filter and the limit are in the SQL, and the order is the one the join
-        reads rows in (receipts by height, then each transaction's events by index), so
-        the database stops after `limit` matching rows: a reply never loads, sorts or
-        decodes the other events stored, however many there are. `after_index`: only
+        Every filter and the limit are in the SQL, and an index gives the events in
+        block order (events_by_address, events_by_name, events_by_height), so the
+        database stops after `limit` matching rows: a reply never loads, sorts or decodes
+        the other events stored, however many there are. A `topic` (and a `name` with an
+        `address`) is matched on the rows that index gives. `after_index`: only
         events after that index in block `from_block` (and any in later blocks), so a
         reader pages through a block of any number of events, `limit` at a time.
 
         `max_bytes`: when the events found hold more bytes of data and topics than that,
         RequestTooLargeError, found from the rows' lengths before any of them is read."""
-        sql = (" FROM events e JOIN receipts r ON r.tx_hash = e.tx_hash WHERE r.height >= ?")
+        sql = " FROM events e WHERE e.height >= ?"
         params: list[object] = [from_block]
         if after_index is not None:
-            sql += " AND (r.height > ? OR e.idx > ?)"
+            sql += " AND (e.height > ? OR e.idx > ?)"
             params += [from_block, after_index]
         if to_block is not None:
-            sql += " AND r.height <= ?"
+            sql += " AND e.height <= ?"
             params.append(to_block)
         if address is not None:
             sql += " AND e.address = ?"
@@ -685,8 +687,7 @@ class SqlStore:
             sql += " AND (" + " OR ".join(
                 f"substr(e.topics, {32 * i + 1}, 32) = ?" for i in range(1, MAX_TOPICS)) + ")"
             params.extend([topic] * (MAX_TOPICS - 1))
-        # A block records one transaction; tx_hash only makes the order total.
-        sql += " ORDER BY r.height, r.tx_hash, e.idx LIMIT ?"
+        sql += " ORDER BY e.height, e.idx LIMIT ?"  # a block records one transaction
         params.append(limit)
         with self.read():  # both statements in one snapshot
             if max_bytes is not None:
@@ -698,7 +699,7 @@ class SqlStore:
                         f"limit of {max_bytes} one reply carries: ask for fewer (limit) or "
                         "a narrower block range", limit=max_bytes)
             rows = self._rows(
-                "SELECT e.tx_hash, e.idx, r.height, e.address, e.topics, e.data" + sql, params)
+                "SELECT e.tx_hash, e.idx, e.height, e.address, e.topics, e.data" + sql, params)
         return [EventRecord(bytes(tx_hash), idx, height,
                             Event(bytes(addr), _split(bytes(topics)), bytes(data)))
                 for tx_hash, idx, height, addr, topics, data in rows]

@@ -594,9 +594,11 @@ class NodeCore:
                 if hasattr(o, "queried"):
                     o.queried(status, seconds)
 
-    def receipt(self, tx_hash: bytes) -> TxReceipt:
+    def receipt(self, tx_hash: bytes, *, max_event_bytes: int | None = None) -> TxReceipt:
+        """`max_event_bytes`: refuse a receipt whose events hold more (RequestTooLargeError),
+        before they are read."""
         with self._read() as v:
-            rec = v.store.receipt(tx_hash)
+            rec = v.store.receipt(tx_hash, max_event_bytes=max_event_bytes)
         return _from_record(rec)
 
     def events(self, **filters: Any) -> list[EventRecord]:

@@ -56,7 +56,13 @@ from ..exceptions import (
 from ..grpc_gen.ghost.v1 import chain_pb2 as chain
 from ..grpc_gen.ghost.v1 import contracts_pb2 as pb
 from ..rpc.errors import INTERNAL, error_object, internal_error, truncate
-from ..rpc.methods import MAX_HEX_BYTES, MAX_NAME_CHARS, MAX_TX_BYTES, check_call_data
+from ..rpc.methods import (
+    MAX_EVENT_BYTES,
+    MAX_HEX_BYTES,
+    MAX_NAME_CHARS,
+    MAX_TX_BYTES,
+    check_call_data,
+)
 from .config import Endpoint
 from .core import Executed, NodeCore
 from .pool import client_of, in_thread
@@ -355,7 +361,8 @@ class GhostServices:
 
     async def get_receipt(self, req: pb.GetReceiptRequest) -> pb.Receipt:
         tx_hash = _bytes(req.tx_hash, "tx_hash", HASH_LEN)
-        return _receipt(await self._core(self.core.receipt, tx_hash))
+        return _receipt(await self._core(self.core.receipt, tx_hash,
+                                         max_event_bytes=MAX_EVENT_BYTES))
 
     async def subscribe_events(self, req: pb.SubscribeEventsRequest
                                ) -> AsyncIterator[pb.EventRecord]:

@@ -155,6 +155,20 @@ class StateStoreSuite:
         assert [e.index for e in store.events(limit=2, max_bytes=264)] == [0, 1]
         assert len(store.events(max_bytes=396)) == 3
 
+    def test_a_receipt_over_an_event_byte_limit_is_refused_before_its_events_are_read(
+            self, store):
+        name = b"E".ljust(32, b"\0")
+        rec = ReceiptRecord(b"\x01" * 32, 1, "call", A, A, "f", 1, b"", (),
+                            tuple(Event(A, (name,), bytes(100)) for _ in range(3)))
+        with store.transaction():
+            store.put_receipt(rec)
+            store.put_receipt(ReceiptRecord(b"\x02" * 32, 2, "call", A, A, "f", 1, b"", (), ()))
+        with pytest.raises(RequestTooLargeError, match="3 events hold 396 bytes") as info:
+            store.receipt(b"\x01" * 32, max_event_bytes=395)
+        assert info.value.details == {"limit": 395}
+        assert store.receipt(b"\x01" * 32, max_event_bytes=396) == rec
+        assert store.receipt(b"\x02" * 32, max_event_bytes=0).events == ()
+
     def test_contracts_and_names(self, store):
         rec = ContractRecord(A, b"\x02" * 32, {"functions": []}, {"abi": {}}, b"\x03" * 20, 1)
         with store.transaction():

@@ -375,3 +375,29 @@ def test_events_no_reply_could_carry_are_refused_before_they_are_read(core, key)
     assert refused["data"] == {"code": "too_large", "limit": MAX_EVENT_BYTES}
     assert "hold 5245440 bytes" in refused["message"]
     assert len(rpc.result("ghost_getEvents", limit=60)["events"]) == 60
+
+
+def test_a_receipt_no_reply_could_carry_is_refused_unread_and_its_events_paged(core, key):
+    """One transaction's 70 events of 64 KiB: its receipt, 9 MB as hex, was built whole
+    (360 MB of node memory for 50,000 events of 1 KiB) and then refused as a reply over
+    8 MiB; now it is refused from the events' lengths, and ghost_getEvents pages through
+    that one block with after_index."""
+    from ghost_cli.chain.store import ReceiptRecord
+    from ghost_cli.rpc.methods import MAX_EVENT_BYTES
+    from ghost_cli.vm.types import Event
+
+    name, emitter, tx_hash = b"Big".ljust(32, b"\0"), b"\x05" * 20, b"\xab" * 32
+    with core.store.transaction():
+        core.store.add_block(1, 0, tx_hash)
+        core.store.put_receipt(ReceiptRecord(
+            tx_hash, 1, "call", bytes(20), emitter, "f", 1, b"", (),
+            tuple(Event(emitter, (name,), bytes([i]) * 64 * 1024) for i in range(70))))
+    rpc = Rpc(Dispatcher(core), key)
+    refused = rpc.call("ghost_getReceipt", hash="0x" + tx_hash.hex())["error"]
+    assert refused["data"] == {"code": "too_large", "limit": MAX_EVENT_BYTES}
+    assert "70 events" in refused["message"] and "ghost_getEvents" in refused["message"]
+    first = rpc.result("ghost_getEvents", from_block=1, to_block=1, limit=50)["events"]
+    rest = rpc.result("ghost_getEvents", from_block=1, to_block=1, limit=50,
+                      after_index=first[-1]["index"])["events"]
+    assert [e["index"] for e in first + rest] == list(range(70))
+    assert rest[-1]["data"] == "0x" + "45" * 64 * 1024

@@ -621,7 +621,10 @@ class SqlStore:
                       rec.height) for i, e in enumerate(rec.events)],
                 )
 
-    def receipt(self, tx_hash: bytes) -> ReceiptRecord:
+    def receipt(self, tx_hash: bytes, *, max_event_bytes: int | None = None) -> ReceiptRecord:
+        """`max_event_bytes`: when the transaction's events hold more bytes of data and
+        topics than that, RequestTooLargeError, found from their lengths before any event
+        is read (a transaction may emit thousands)."""
         with self.read():
             row = self._one(
                 "SELECT tx_hash, height, kind, sender, target, function, gas_used, "
@@ -630,6 +633,16 @@ class SqlStore:
             )
             if row is None:
                 raise NotFoundError(f"no receipt for transaction 0x{tx_hash.hex()}")
+            if max_event_bytes is not None:
+                count, held = self._one(
+                    "SELECT COUNT(*), COALESCE(SUM(length(data) + length(topics)), 0) "
+                    "FROM events WHERE tx_hash = ?", (tx_hash,))
+                if held > max_event_bytes:
+                    raise RequestTooLargeError(
+                        f"this receipt's {count} events hold {held} bytes of data and "
+                        f"topics, over the limit of {max_event_bytes} one reply carries: "
+                        f"read them with ghost_getEvents (from_block and to_block {row[1]}, "
+                        "after_index to page)", limit=max_event_bytes)
             events = tuple(
                 Event(bytes(addr), _split(bytes(topics)), bytes(data))
                 for addr, topics, data in self._rows(
@@ -668,11 +681,12 @@ class SqlStore:
 
         `max_bytes`: when the events found hold more bytes of data and topics than that,
         RequestTooLargeError, found from the rows' lengths before any of them is read."""
-        sql = " FROM events e WHERE e.height >= ?"
-        params: list[object] = [from_block]
-        if after_index is not None:
-            sql += " AND (e.height > ? OR e.idx > ?)"
-            params += [from_block, after_index]
+        if after_index is None:
+            sql = " FROM events e WHERE e.height >= ?"
+            params: list[object] = [from_block]
+        else:  # a row value: the index seeks straight to it
+            sql = " FROM events e WHERE (e.height, e.idx) > (?, ?)"
+            params = [from_block, after_index]
         if to_block is not None:
             sql += " AND e.height <= ?"
             params.append(to_block)

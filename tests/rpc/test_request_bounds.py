@@ -401,3 +401,24 @@ def test_a_receipt_no_reply_could_carry_is_refused_unread_and_its_events_paged(c
                       after_index=first[-1]["index"])["events"]
     assert [e["index"] for e in first + rest] == list(range(70))
     assert rest[-1]["data"] == "0x" + "45" * 64 * 1024
+
+
+def test_the_state_size_metric_counts_storage_alone_once_a_height(core, monkeypatch):
+    """GET /metrics is open to anyone and its ghost_state_keys read the store: it
+    counted every row of seven tables (23 ms at 200,000 events, receipts, blocks and
+    names, growing with the chain) on every scrape; now storage only, once a height."""
+    from ghost_cli.chain.store.sql import SqlStore
+
+    counted = []
+    count = SqlStore.storage_keys
+    monkeypatch.setattr(SqlStore, "storage_keys",
+                        lambda self: counted.append(1) or count(self))
+    monkeypatch.setattr(SqlStore, "counts", lambda self: pytest.fail("counts() read"))
+    with core.store.transaction():
+        core.store.storage_apply(b"\x05" * 20, {b"a": b"1", b"b": b"2"}, height=1)
+        core.store.add_block(1, 0, b"\x01" * 32)
+    assert [core.state_keys() for _ in range(3)] == [2, 2, 2] and len(counted) == 1
+    with core.store.transaction():
+        core.store.storage_apply(b"\x05" * 20, {b"c": b"3"}, height=2)
+        core.store.add_block(2, 0, b"\x02" * 32)
+    assert [core.state_keys() for _ in range(3)] == [3, 3, 3] and len(counted) == 2

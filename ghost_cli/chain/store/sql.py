@@ -447,6 +447,10 @@ class SqlStore:
                 "INSERT INTO storage VALUES (?, ?, ?) "
                 "ON CONFLICT (address, key) DO UPDATE SET value = excluded.value", kept)
 
+    def storage_keys(self) -> int:
+        """Storage slots across all contracts (one COUNT: it reads the whole table)."""
+        return self._one("SELECT COUNT(*) FROM storage")[0]
+
     def storage_items(self, address: bytes) -> list[tuple[bytes, bytes]]:
         return [(bytes(k), bytes(v)) for k, v in self._rows(
             "SELECT key, value FROM storage WHERE address = ? ORDER BY key", (address,))]

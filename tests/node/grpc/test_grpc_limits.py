@@ -5,9 +5,11 @@ connections that only hold a socket are closed to keep places free for new ones.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import time
+from contextlib import asynccontextmanager
 
 import grpc
 import pytest
@@ -45,6 +47,18 @@ def core(tmp_path):
     node = NodeCore.open(tmp_path / "node", chain_id=1337)
     yield node
     node.close()
+
+
+@asynccontextmanager
+async def channel_to(core):
+    """A gRPC server over `core` on a loopback port, and a channel to it."""
+    server, port, _ = await serve_grpc(core, CommitFeed(), Endpoint("127.0.0.1", 0),
+                                       max_body=1 << 20)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+            yield ch
+    finally:
+        await stop_grpc(server, CommitFeed())
 
 
 async def get_account(port: int) -> grpc.StatusCode:
@@ -197,23 +211,18 @@ def test_a_connection_that_sends_no_preface_is_closed(core, monkeypatch):
 def test_names_are_bounded_as_json_rpc_string_params(core, long):
 
     async def scenario():
-        server, port, _ = await serve_grpc(core, CommitFeed(), Endpoint("127.0.0.1", 0),
-                                           max_body=1 << 20)
         codes = []
-        try:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
-                stub = contracts_pb2_grpc.ContractsStub(ch)
-                calls = [stub.Query(pb.QueryRequest(address=bytes(20), function=long),
-                                    timeout=SETTLE),
-                         stub.SubscribeEvents(pb.SubscribeEventsRequest(name=long),
-                                              timeout=SETTLE).read()]
-                for call in calls:
-                    try:
-                        await call
-                    except grpc.aio.AioRpcError as exc:
-                        codes.append((exc.code(), dict(exc.trailing_metadata())["ghost-code"]))
-        finally:
-            await stop_grpc(server, CommitFeed())
+        async with channel_to(core) as ch:
+            stub = contracts_pb2_grpc.ContractsStub(ch)
+            calls = [stub.Query(pb.QueryRequest(address=bytes(20), function=long),
+                                timeout=SETTLE),
+                     stub.SubscribeEvents(pb.SubscribeEventsRequest(name=long),
+                                          timeout=SETTLE).read()]
+            for call in calls:
+                try:
+                    await call
+                except grpc.aio.AioRpcError as exc:
+                    codes.append((exc.code(), dict(exc.trailing_metadata())["ghost-code"]))
         return codes
 
     assert asyncio.run(scenario()) == [(grpc.StatusCode.INVALID_ARGUMENT, "invalid_params")] * 2
@@ -643,21 +652,15 @@ def test_a_subscription_pages_through_a_large_block_once(core, monkeypatch):
         (f["limit"], len(out := events(**f)))) or out)
 
     async def scenario():
-        server, port, _ = await serve_grpc(core, CommitFeed(), Endpoint("127.0.0.1", 0),
-                                           max_body=1 << 20)
         got = []
-        try:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+        with contextlib.suppress(asyncio.CancelledError):
+            async with channel_to(core) as ch:
                 call = contracts_pb2_grpc.ContractsStub(ch).SubscribeEvents(
                     pb.SubscribeEventsRequest(), timeout=SETTLE)
                 async for rec in call:
                     got.append((rec.block_height, rec.index, rec.event.data))
                     if len(got) == 25:
                         call.cancel()
-        except asyncio.CancelledError:
-            pass
-        finally:
-            await stop_grpc(server, CommitFeed())
         return got
 
     assert asyncio.run(scenario()) == [(1, i, bytes([i])) for i in range(25)]

@@ -267,14 +267,18 @@ class TestSqlite(StateStoreSuite):
                "ORDER BY e.height, e.idx LIMIT 10")
         plans = {f: [r[3] for r in db.execute(sql.format(f), p)]
                  for f, p in (("", (0,)), ("AND e.address = ?", (0, A)),
-                              ("AND e.name = ?", (0, "E")))}
+                              ("AND e.name = ?", (0, "E")),
+                              ("AND e.address = ? AND e.name = ?", (0, A, "E")))}
         db.close()
         assert plans == {
             "": ["SEARCH e USING COVERING INDEX events_by_height (height>?)"],
             "AND e.address = ?": [
                 "SEARCH e USING COVERING INDEX events_by_address (address=? AND height>?)"],
             "AND e.name = ?": [
-                "SEARCH e USING COVERING INDEX events_by_name (name=? AND height>?)"]}
+                "SEARCH e USING COVERING INDEX events_by_name (name=? AND height>?)"],
+            "AND e.address = ? AND e.name = ?": [
+                "SEARCH e USING COVERING INDEX events_by_address_name "
+                "(address=? AND name=? AND height>?)"]}
 
     def test_garbage_file_is_a_state_error(self, tmp_path):
         path = tmp_path / "state.db"
@@ -428,7 +432,8 @@ class TestPostgres(StateStoreSuite):
         assert indexes == {"events_pkey": "(tx_hash, idx)",
                            "events_by_address": "(address, height, idx)",
                            "events_by_name": "(name, height, idx)",
-                           "events_by_height": "(height, idx)"}
+                           "events_by_height": "(height, idx)",
+                           "events_by_address_name": "(address, name, height, idx)"}
 
     def test_unreachable_database_is_retryable_and_never_shows_the_password(self):
         url = "postgresql://ghost:hunter2secret@127.0.0.1:1/chain"

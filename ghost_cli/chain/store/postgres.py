@@ -107,6 +107,7 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX events_by_address;
     CREATE INDEX events_by_address ON events(address, height, idx);
     CREATE INDEX events_by_name ON events(name, height, idx);
+    CREATE INDEX events_by_address_name ON events(address, name, height, idx);
     CREATE INDEX events_by_height ON events(height, idx);
     """,
 )

@@ -676,10 +676,10 @@ class SqlStore:
         topic and block range: at most `limit` of them.
 
         Every filter and the limit are in the SQL, and an index gives the events in
-        block order (events_by_address, events_by_name, events_by_height), so the
-        database stops after `limit` matching rows: a reply never loads, sorts or decodes
-        the other events stored, however many there are. A `topic` (and a `name` with an
-        `address`) is matched on the rows that index gives. `after_index`: only
+        block order (events_by_address_name, events_by_address, events_by_name,
+        events_by_height), so the database stops after `limit` matching rows: a reply
+        never loads, sorts or decodes the other events stored, however many there are.
+        A `topic` is matched on the rows that index gives. `after_index`: only
         events after that index in block `from_block` (and any in later blocks), so a
         reader pages through a block of any number of events, `limit` at a time.
 

@@ -136,7 +136,9 @@ class StateStoreSuite:
         assert [(e.height, e.event.topics[2]) for e in found] == [(6, word), (9, word)]
         found = store.events(address=b"\x02" * 20, to_block=20, limit=2)
         assert [(e.height, e.index) for e in found] == [(1, 1), (2, 1)]
-        assert fetched == [3, 2, 2]
+        found = store.events(from_block=3, after_index=0, limit=3)  # the page after (3, 0)
+        assert [(e.height, e.index) for e in found] == [(3, 1), (4, 0), (4, 1)]
+        assert fetched == [3, 2, 2, 3]
 
     def test_events_over_a_byte_limit_are_refused_before_they_are_read(self, store,
                                                                          monkeypatch):

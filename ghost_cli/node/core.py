@@ -259,6 +259,7 @@ class NodeCore:
         self._writer = _View(self._commits, engines, chain_id)  # `now` set under the lock
         self.executor = self._writer.executor
         self._local = threading.local()  # each reading thread's _View
+        self._state_keys: tuple[int, int] | None = None  # (height, storage rows) last counted
         self._readers: list[StateStore] = []
         self._readers_lock = threading.Lock()
         self._closed = False
@@ -594,9 +595,11 @@ class NodeCore:
                 if hasattr(o, "queried"):
                     o.queried(status, seconds)
 
-    def receipt(self, tx_hash: bytes) -> TxReceipt:
+    def receipt(self, tx_hash: bytes, *, max_event_bytes: int | None = None) -> TxReceipt:
+        """`max_event_bytes`: refuse a receipt whose events hold more (RequestTooLargeError),
+        before they are read."""
         with self._read() as v:
-            rec = v.store.receipt(tx_hash)
+            rec = v.store.receipt(tx_hash, max_event_bytes=max_event_bytes)
         return _from_record(rec)
 
     def events(self, **filters: Any) -> list[EventRecord]:
@@ -662,9 +665,17 @@ class NodeCore:
         return Block(h, time_, hashes[0] if hashes else b"")
 
     def state_keys(self) -> int:
-        """Storage slots across all contracts: the state size a metric reports."""
+        """Storage slots across all contracts: the state size a metric reports. Counted
+        once per height (a count reads the whole table; storage only changes with a
+        block), so a scrape between blocks reads one row."""
         with self._read() as v:
-            return v.store.counts()["storage"]
+            height = v.store.height()
+            known = self._state_keys
+            if known is not None and known[0] == height:
+                return known[1]
+            count = v.store.storage_keys()
+        self._state_keys = (height, count)
+        return count
 
     def checkpoint(self, height: int | None = None) -> dict[str, Any]:
         """The latest checkpoint, or the one at `height` (NotFoundError when none)."""

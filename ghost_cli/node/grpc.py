@@ -56,7 +56,13 @@ from ..exceptions import (
 from ..grpc_gen.ghost.v1 import chain_pb2 as chain
 from ..grpc_gen.ghost.v1 import contracts_pb2 as pb
 from ..rpc.errors import INTERNAL, error_object, internal_error, truncate
-from ..rpc.methods import MAX_HEX_BYTES, MAX_NAME_CHARS, MAX_TX_BYTES, check_call_data
+from ..rpc.methods import (
+    MAX_EVENT_BYTES,
+    MAX_HEX_BYTES,
+    MAX_NAME_CHARS,
+    MAX_TX_BYTES,
+    check_call_data,
+)
 from .config import Endpoint
 from .core import Executed, NodeCore
 from .pool import client_of, in_thread
@@ -355,26 +361,27 @@ class GhostServices:
 
     async def get_receipt(self, req: pb.GetReceiptRequest) -> pb.Receipt:
         tx_hash = _bytes(req.tx_hash, "tx_hash", HASH_LEN)
-        return _receipt(await self._core(self.core.receipt, tx_hash))
+        return _receipt(await self._core(self.core.receipt, tx_hash,
+                                         max_event_bytes=MAX_EVENT_BYTES))
 
     async def subscribe_events(self, req: pb.SubscribeEventsRequest
                                ) -> AsyncIterator[pb.EventRecord]:
         address = _bytes(req.address, "address", ADDRESS_LEN, optional=True)
         name = _name(req.name, "name") or None
         after = (min(req.from_block, MAX_HEIGHT), -1)  # (height, index) of the last sent
-        limit = EVENT_PAGE
         with self.feed.subscription(client_of(_PEER.get())) as woken:
             while not self.feed.closed:
                 woken.clear()  # before reading: a commit from here on wakes us again
+                # from just past the last event sent: every read is one page of new
+                # events, however many one block holds
                 page = await self._follow(self.core.events, address=address, name=name,
-                                          from_block=after[0], limit=limit)
-                new = [r for r in page if (r.height, r.index) > after]
-                for rec in new:
+                                          from_block=after[0], after_index=after[1],
+                                          limit=EVENT_PAGE)
+                for rec in page:
                     yield pb.EventRecord(event=_event(rec.event), tx_hash=rec.tx_hash,
                                          block_height=rec.height, index=rec.index)
                     after = (rec.height, rec.index)
-                if len(page) == limit:  # more recorded: read on (wider if one block filled it)
-                    limit = EVENT_PAGE if new else limit * 2
+                if len(page) == EVENT_PAGE:  # more recorded: read on
                     continue
                 await woken.wait()
             raise _stopping()

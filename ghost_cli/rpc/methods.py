@@ -20,6 +20,10 @@ ADDRESS_LEN = 20
 HASH_LEN = 32
 MAX_EVENTS = 1000
 DEFAULT_EVENTS = 100
+#: Bytes of event data and topics one ghost_getEvents (or ghost_getReceipt) reply may
+#: carry: as hex they are twice that, the whole reply limit (Limits.max_reply), so more
+#: can never be answered, and is refused before it is read.
+MAX_EVENT_BYTES = 4 * 1024 * 1024
 #: Bytes a hex param (call data, a storage key) may decode to; checked on the string's
 #: length before decoding it.
 MAX_HEX_BYTES = 64 * 1024
@@ -36,7 +40,7 @@ class Core(Protocol):
     def send_transaction(self, signed: Any, *, now: float) -> Any: ...
     def query(self, address: bytes, function: str, calldata: bytes, *, sender: bytes,
               now: float, gas_limit: int | None = None) -> Any: ...
-    def receipt(self, tx_hash: bytes) -> Any: ...
+    def receipt(self, tx_hash: bytes, *, max_event_bytes: int | None = None) -> Any: ...
     def events(self, **filters: Any) -> list[Any]: ...
     def contract(self, *, address: bytes | None = None, name: str | None = None) -> Any: ...
     def nonce(self, address: bytes) -> int: ...
@@ -256,13 +260,14 @@ def query(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def get_receipt(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    return receipt_json(core.receipt(p["hash"]))
+    return receipt_json(core.receipt(p["hash"], max_event_bytes=MAX_EVENT_BYTES))
 
 
 def get_events(core: Core, p: dict[str, Any], ctx: Context) -> dict[str, Any]:
     found = core.events(address=p.get("address"), name=p.get("name"), topic=p.get("topic"),
                         from_block=p.get("from_block", 0), to_block=p.get("to_block"),
-                        limit=p.get("limit", DEFAULT_EVENTS))
+                        after_index=p.get("after_index"),
+                        limit=p.get("limit", DEFAULT_EVENTS), max_bytes=MAX_EVENT_BYTES)
     return {"events": [{**event_json(rec.event), "tx_hash": _0x(rec.tx_hash),
                         "block_height": rec.height, "index": rec.index} for rec in found]}
 
@@ -320,6 +325,8 @@ METHODS: tuple[Method, ...] = (
         Param("address", "address", False), Param("name", "string", False),
         Param("topic", "topic", False, "matches any topic after the name"),
         Param("from_block", "uint", False), Param("to_block", "uint", False),
+        Param("after_index", "uint", False,
+              "only events after this index in block from_block (and those of later blocks)"),
         Param("limit", "limit", False, f"1..{MAX_EVENTS}, default {DEFAULT_EVENTS}"),
     ), get_events, False, "Recorded events, oldest first."),
     Method("ghost_getContract", (Param("address", "address", False),

@@ -353,3 +353,72 @@ def test_positional_params_are_counted_under_their_method(tmp_path, key):
         assert 'ghost_rpc_errors_total{code="invalid_params",method="ghost_nodeInfo"} 2.0' in text
     finally:
         core.close()
+
+
+def test_events_no_reply_could_carry_are_refused_before_they_are_read(core, key):
+    """1,000 events of 64 KiB each, 64 MiB as hex twice over: once built in full (some
+    300 MB) and then refused as a reply over 8 MiB; now refused at MAX_EVENT_BYTES of
+    event data and topics, from the rows' lengths. Fewer of them are answered."""
+    from ghost_cli.chain.store import ReceiptRecord
+    from ghost_cli.rpc.methods import MAX_EVENT_BYTES
+    from ghost_cli.vm.types import Event
+
+    name, emitter = b"Big".ljust(32, b"\0"), b"\x05" * 20
+    with core.store.transaction():
+        for h in range(1, 9):
+            core.store.add_block(h, 0, h.to_bytes(32, "big"))
+            core.store.put_receipt(ReceiptRecord(
+                h.to_bytes(32, "big"), h, "call", bytes(20), emitter, "f", 1, b"", (),
+                tuple(Event(emitter, (name,), bytes(64 * 1024)) for _ in range(10))))
+    rpc = Rpc(Dispatcher(core), key)
+    refused = rpc.call("ghost_getEvents", limit=1000)["error"]
+    assert refused["data"] == {"code": "too_large", "limit": MAX_EVENT_BYTES}
+    assert "hold 5245440 bytes" in refused["message"]
+    assert len(rpc.result("ghost_getEvents", limit=60)["events"]) == 60
+
+
+def test_a_receipt_no_reply_could_carry_is_refused_unread_and_its_events_paged(core, key):
+    """One transaction's 70 events of 64 KiB: its receipt, 9 MB as hex, was built whole
+    (360 MB of node memory for 50,000 events of 1 KiB) and then refused as a reply over
+    8 MiB; now it is refused from the events' lengths, and ghost_getEvents pages through
+    that one block with after_index."""
+    from ghost_cli.chain.store import ReceiptRecord
+    from ghost_cli.rpc.methods import MAX_EVENT_BYTES
+    from ghost_cli.vm.types import Event
+
+    name, emitter, tx_hash = b"Big".ljust(32, b"\0"), b"\x05" * 20, b"\xab" * 32
+    with core.store.transaction():
+        core.store.add_block(1, 0, tx_hash)
+        core.store.put_receipt(ReceiptRecord(
+            tx_hash, 1, "call", bytes(20), emitter, "f", 1, b"", (),
+            tuple(Event(emitter, (name,), bytes([i]) * 64 * 1024) for i in range(70))))
+    rpc = Rpc(Dispatcher(core), key)
+    refused = rpc.call("ghost_getReceipt", hash="0x" + tx_hash.hex())["error"]
+    assert refused["data"] == {"code": "too_large", "limit": MAX_EVENT_BYTES}
+    assert "70 events" in refused["message"] and "ghost_getEvents" in refused["message"]
+    first = rpc.result("ghost_getEvents", from_block=1, to_block=1, limit=50)["events"]
+    rest = rpc.result("ghost_getEvents", from_block=1, to_block=1, limit=50,
+                      after_index=first[-1]["index"])["events"]
+    assert [e["index"] for e in first + rest] == list(range(70))
+    assert rest[-1]["data"] == "0x" + "45" * 64 * 1024
+
+
+def test_the_state_size_metric_counts_storage_alone_once_a_height(core, monkeypatch):
+    """GET /metrics is open to anyone and its ghost_state_keys read the store: it
+    counted every row of seven tables (23 ms at 200,000 events, receipts, blocks and
+    names, growing with the chain) on every scrape; now storage only, once a height."""
+    from ghost_cli.chain.store.sql import SqlStore
+
+    counted = []
+    count = SqlStore.storage_keys
+    monkeypatch.setattr(SqlStore, "storage_keys",
+                        lambda self: counted.append(1) or count(self))
+    monkeypatch.setattr(SqlStore, "counts", lambda self: pytest.fail("counts() read"))
+    with core.store.transaction():
+        core.store.storage_apply(b"\x05" * 20, {b"a": b"1", b"b": b"2"}, height=1)
+        core.store.add_block(1, 0, b"\x01" * 32)
+    assert [core.state_keys() for _ in range(3)] == [2, 2, 2] and len(counted) == 1
+    with core.store.transaction():
+        core.store.storage_apply(b"\x05" * 20, {b"c": b"3"}, height=2)
+        core.store.add_block(2, 0, b"\x02" * 32)
+    assert [core.state_keys() for _ in range(3)] == [3, 3, 3] and len(counted) == 2

@@ -95,6 +95,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (address, key, height)
     );
     """,
+    # v4: a contract's name by its address (name_of) without scanning every name
+    """
+    CREATE INDEX names_by_address ON names(address, name);
+    """,
+    # v5: each event's block height (SQLite's v6)
+    """
+    ALTER TABLE events ADD COLUMN height BIGINT;
+    UPDATE events e SET height = r.height FROM receipts r WHERE r.tx_hash = e.tx_hash;
+    ALTER TABLE events ALTER COLUMN height SET NOT NULL;
+    DROP INDEX events_by_address;
+    CREATE INDEX events_by_address ON events(address, height, idx);
+    CREATE INDEX events_by_name ON events(name, height, idx);
+    CREATE INDEX events_by_address_name ON events(address, name, height, idx);
+    CREATE INDEX events_by_height ON events(height, idx);
+    """,
 )
 
 CHANNEL = "ghost_chain"

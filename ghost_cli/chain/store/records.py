@@ -55,7 +55,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "blocks": ("height", "time", "tx_hash"),
     "receipts": ("tx_hash", "height", "kind", "sender", "target", "function", "gas_used",
                  "return_data", "logs", "status", "error"),
-    "events": ("tx_hash", "idx", "address", "name", "topics", "data"),
+    "events": ("tx_hash", "idx", "address", "name", "topics", "data", "height"),
     "state_nodes": ("depth", "prefix", "kind", "a", "b"),
     "checkpoints": ("height", "state_root", "receipts_root", "tx_count", "first_height",
                     "time"),

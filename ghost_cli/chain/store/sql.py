@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 from ...crypto.address import format_address
 from ...crypto.hashing import keccak256
-from ...exceptions import HeightUnavailableError, NotFoundError, StateError
+from ...exceptions import (
+    HeightUnavailableError,
+    NotFoundError,
+    RequestTooLargeError,
+    StateError,
+)
+from ...vm.host_calls import MAX_TOPICS
 from ...vm.types import Event
 from .records import COUNTED, TABLES, ContractRecord, EventRecord, ReceiptRecord
 
@@ -441,6 +447,10 @@ class SqlStore:
                 "INSERT INTO storage VALUES (?, ?, ?) "
                 "ON CONFLICT (address, key) DO UPDATE SET value = excluded.value", kept)
 
+    def storage_keys(self) -> int:
+        """Storage slots across all contracts (one COUNT: it reads the whole table)."""
+        return self._one("SELECT COUNT(*) FROM storage")[0]
+
     def storage_items(self, address: bytes) -> list[tuple[bytes, bytes]]:
         return [(bytes(k), bytes(v)) for k, v in self._rows(
             "SELECT key, value FROM storage WHERE address = ? ORDER BY key", (address,))]
@@ -609,12 +619,16 @@ class SqlStore:
             )
             if rec.events:
                 self._exec_many(
-                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
-                    [(rec.tx_hash, i, e.address, e.name, b"".join(e.topics), e.data)
-                     for i, e in enumerate(rec.events)],
+                    "INSERT INTO events (tx_hash, idx, address, name, topics, data, height) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(rec.tx_hash, i, e.address, e.name, b"".join(e.topics), e.data,
+                      rec.height) for i, e in enumerate(rec.events)],
                 )
 
-    def receipt(self, tx_hash: bytes) -> ReceiptRecord:
+    def receipt(self, tx_hash: bytes, *, max_event_bytes: int | None = None) -> ReceiptRecord:
+        """`max_event_bytes`: when the transaction's events hold more bytes of data and
+        topics than that, RequestTooLargeError, found from their lengths before any event
+        is read (a transaction may emit thousands)."""
         with self.read():
             row = self._one(
                 "SELECT tx_hash, height, kind, sender, target, function, gas_used, "
@@ -623,6 +637,16 @@ class SqlStore:
             )
             if row is None:
                 raise NotFoundError(f"no receipt for transaction 0x{tx_hash.hex()}")
+            if max_event_bytes is not None:
+                count, held = self._one(
+                    "SELECT COUNT(*), COALESCE(SUM(length(data) + length(topics)), 0) "
+                    "FROM events WHERE tx_hash = ?", (tx_hash,))
+                if held > max_event_bytes:
+                    raise RequestTooLargeError(
+                        f"this receipt's {count} events hold {held} bytes of data and "
+                        f"topics, over the limit of {max_event_bytes} one reply carries: "
+                        f"read them with ghost_getEvents (from_block and to_block {row[1]}, "
+                        "after_index to page)", limit=max_event_bytes)
             events = tuple(
                 Event(bytes(addr), _split(bytes(topics)), bytes(data))
                 for addr, topics, data in self._rows(
@@ -644,15 +668,31 @@ class SqlStore:
         topic: bytes | None = None,
         from_block: int = 0,
         to_block: int | None = None,
+        after_index: int | None = None,
         limit: int = 100,
+        max_bytes: int | None = None,
     ) -> list[EventRecord]:
         """Recorded events, oldest first, filtered by contract, name (topic 0), any later
-        topic and block range."""
-        sql = ("SELECT e.tx_hash, e.idx, r.height, e.address, e.topics, e.data FROM events e "
-               "JOIN receipts r ON r.tx_hash = e.tx_hash WHERE r.height >= ?")
-        params: list[object] = [from_block]
+        topic and block range: at most `limit` of them.
+
+        Every filter and the limit are in the SQL, and an index gives the events in
+        block order (events_by_address_name, events_by_address, events_by_name,
+        events_by_height), so the database stops after `limit` matching rows: a reply
+        never loads, sorts or decodes the other events stored, however many there are.
+        A `topic` is matched on the rows that index gives. `after_index`: only
+        events after that index in block `from_block` (and any in later blocks), so a
+        reader pages through a block of any number of events, `limit` at a time.
+
+        `max_bytes`: when the events found hold more bytes of data and topics than that,
+        RequestTooLargeError, found from the rows' lengths before any of them is read."""
+        if after_index is None:
+            sql = " FROM events e WHERE e.height >= ?"
+            params: list[object] = [from_block]
+        else:  # a row value: the index seeks straight to it
+            sql = " FROM events e WHERE (e.height, e.idx) > (?, ?)"
+            params = [from_block, after_index]
         if to_block is not None:
-            sql += " AND r.height <= ?"
+            sql += " AND e.height <= ?"
             params.append(to_block)
         if address is not None:
             sql += " AND e.address = ?"
@@ -660,17 +700,27 @@ class SqlStore:
         if name is not None:
             sql += " AND e.name = ?"
             params.append(name)
-        sql += " ORDER BY r.height, e.idx"
-        out: list[EventRecord] = []
-        for tx_hash, idx, height, addr, topics, data in self._rows(sql, params):
-            split = _split(bytes(topics))
-            if topic is not None and topic not in split[1:]:
-                continue  # topics are packed in one blob; match whole 32-byte words only
-            out.append(EventRecord(bytes(tx_hash), idx, height,
-                                   Event(bytes(addr), split, bytes(data))))
-            if len(out) >= limit:
-                break
-        return out
+        if topic is not None:
+            # topics are packed in one blob: match whole 32-byte words after the name only
+            sql += " AND (" + " OR ".join(
+                f"substr(e.topics, {32 * i + 1}, 32) = ?" for i in range(1, MAX_TOPICS)) + ")"
+            params.extend([topic] * (MAX_TOPICS - 1))
+        sql += " ORDER BY e.height, e.idx LIMIT ?"  # a block records one transaction
+        params.append(limit)
+        with self.read():  # both statements in one snapshot
+            if max_bytes is not None:
+                held = sum(n for (n,) in self._rows(
+                    "SELECT length(e.data) + length(e.topics)" + sql, params))
+                if held > max_bytes:
+                    raise RequestTooLargeError(
+                        f"these events hold {held} bytes of data and topics, over the "
+                        f"limit of {max_bytes} one reply carries: ask for fewer (limit) or "
+                        "a narrower block range", limit=max_bytes)
+            rows = self._rows(
+                "SELECT e.tx_hash, e.idx, e.height, e.address, e.topics, e.data" + sql, params)
+        return [EventRecord(bytes(tx_hash), idx, height,
+                            Event(bytes(addr), _split(bytes(topics)), bytes(data)))
+                for tx_hash, idx, height, addr, topics, data in rows]
 
     # --- whole-store ------------------------------------------------------------------
 

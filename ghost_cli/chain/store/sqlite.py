@@ -79,6 +79,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (address, key, height)
     ) WITHOUT ROWID;
     """,
+    # v5: a contract's name by its address (name_of) without scanning every name
+    """
+    CREATE INDEX names_by_address ON names(address, name);
+    """,
+    # v6: each event's block height, so ghost_getEvents reads a contract's (or a name's)
+    # events in block order from an index and stops at its limit, never sorting them all
+    """
+    ALTER TABLE events ADD COLUMN height INTEGER NOT NULL DEFAULT 0;
+    UPDATE events SET height = (SELECT r.height FROM receipts r WHERE r.tx_hash = events.tx_hash);
+    DROP INDEX events_by_address;
+    CREATE INDEX events_by_address ON events(address, height, idx);
+    CREATE INDEX events_by_name ON events(name, height, idx);
+    CREATE INDEX events_by_address_name ON events(address, name, height, idx);
+    CREATE INDEX events_by_height ON events(height, idx);
+    """,
 )
 
 

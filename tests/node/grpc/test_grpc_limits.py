@@ -5,14 +5,17 @@ connections that only hold a socket are closed to keep places free for new ones.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import time
+from contextlib import asynccontextmanager
 
 import grpc
 import pytest
 from node_helpers import has_ipv6_loopback
 
+from ghost_cli.chain.store import ReceiptRecord
 from ghost_cli.chain.transaction import Transaction, sign_single
 from ghost_cli.grpc_gen.ghost.v1 import chain_pb2 as chain
 from ghost_cli.grpc_gen.ghost.v1 import chain_pb2_grpc, contracts_pb2_grpc
@@ -30,6 +33,7 @@ from ghost_cli.node.grpc import (
 )
 from ghost_cli.node.pool import client_of
 from ghost_cli.rpc.methods import MAX_NAME_CHARS
+from ghost_cli.vm.types import Event
 
 CAP = 2
 #: An HTTP/2 client preface and an empty SETTINGS frame: a connection that asks nothing.
@@ -43,6 +47,18 @@ def core(tmp_path):
     node = NodeCore.open(tmp_path / "node", chain_id=1337)
     yield node
     node.close()
+
+
+@asynccontextmanager
+async def channel_to(core):
+    """A gRPC server over `core` on a loopback port, and a channel to it."""
+    server, port, _ = await serve_grpc(core, CommitFeed(), Endpoint("127.0.0.1", 0),
+                                       max_body=1 << 20)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+            yield ch
+    finally:
+        await stop_grpc(server, CommitFeed())
 
 
 async def get_account(port: int) -> grpc.StatusCode:
@@ -195,23 +211,18 @@ def test_a_connection_that_sends_no_preface_is_closed(core, monkeypatch):
 def test_names_are_bounded_as_json_rpc_string_params(core, long):
 
     async def scenario():
-        server, port, _ = await serve_grpc(core, CommitFeed(), Endpoint("127.0.0.1", 0),
-                                           max_body=1 << 20)
         codes = []
-        try:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
-                stub = contracts_pb2_grpc.ContractsStub(ch)
-                calls = [stub.Query(pb.QueryRequest(address=bytes(20), function=long),
-                                    timeout=SETTLE),
-                         stub.SubscribeEvents(pb.SubscribeEventsRequest(name=long),
-                                              timeout=SETTLE).read()]
-                for call in calls:
-                    try:
-                        await call
-                    except grpc.aio.AioRpcError as exc:
-                        codes.append((exc.code(), dict(exc.trailing_metadata())["ghost-code"]))
-        finally:
-            await stop_grpc(server, CommitFeed())
+        async with channel_to(core) as ch:
+            stub = contracts_pb2_grpc.ContractsStub(ch)
+            calls = [stub.Query(pb.QueryRequest(address=bytes(20), function=long),
+                                timeout=SETTLE),
+                     stub.SubscribeEvents(pb.SubscribeEventsRequest(name=long),
+                                          timeout=SETTLE).read()]
+            for call in calls:
+                try:
+                    await call
+                except grpc.aio.AioRpcError as exc:
+                    codes.append((exc.code(), dict(exc.trailing_metadata())["ghost-code"]))
         return codes
 
     assert asyncio.run(scenario()) == [(grpc.StatusCode.INVALID_ARGUMENT, "invalid_params")] * 2
@@ -621,3 +632,36 @@ def test_a_subscription_whose_message_waits_ends_without_an_internal_error(
     reports, held = asyncio.run(scenario())
     assert reports.internal == [] and held == {}
     assert reports.calls == [("/ghost.v1.Chain/SubscribeBlocks", None)]
+
+
+def test_a_subscription_pages_through_a_large_block_once(core, monkeypatch):
+    """A block of more events than one page is read a page at a time from just past the
+    last event sent: every read asks for one page, and no event is read twice (it once
+    read from the block's first event again with twice the limit each time, so a block
+    of n events cost reads of up to 2n rows each)."""
+    monkeypatch.setattr(node_grpc, "EVENT_PAGE", 4)
+    name = b"E".ljust(32, b"\0")
+    with core.store.transaction():
+        core.store.add_block(1, 0, b"\x01" * 32)
+        core.store.put_receipt(ReceiptRecord(
+            b"\x01" * 32, 1, "call", bytes(20), b"\x02" * 20, "f", 1, b"", (),
+            tuple(Event(b"\x02" * 20, (name,), bytes([i])) for i in range(25))))
+    reads = []
+    events = core.events
+    monkeypatch.setattr(core, "events", lambda **f: reads.append(
+        (f["limit"], len(out := events(**f)))) or out)
+
+    async def scenario():
+        got = []
+        with contextlib.suppress(asyncio.CancelledError):
+            async with channel_to(core) as ch:
+                call = contracts_pb2_grpc.ContractsStub(ch).SubscribeEvents(
+                    pb.SubscribeEventsRequest(), timeout=SETTLE)
+                async for rec in call:
+                    got.append((rec.block_height, rec.index, rec.event.data))
+                    if len(got) == 25:
+                        call.cancel()
+        return got
+
+    assert asyncio.run(scenario()) == [(1, i, bytes([i])) for i in range(25)]
+    assert reads[:7] == [(4, 4)] * 6 + [(4, 1)]  # 6 full pages, then the last event

@@ -55,10 +55,16 @@ def read_ca(ca: Path | str | bytes | None) -> bytes | None:
         where = str(path)
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise CryptoError(f"{where} holds no PEM certificate")
+    import warnings
+
     from cryptography import x509
 
     try:
-        x509.load_pem_x509_certificates(data)
+        # A system bundle holds old certificates cryptography warns about (a negative
+        # serial number): readable, and not this command's to report.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            x509.load_pem_x509_certificates(data)
     except ValueError as exc:
         reason = (str(exc).splitlines() or ["unreadable"])[0]
         raise CryptoError(f"{where} holds a PEM certificate that cannot be read: "

@@ -270,7 +270,8 @@ class GhostEnv:
         """Every following call and query sees block time `timestamp` (Unix seconds), until
         warped again; None goes back to the wall clock (with `--target both`: the time the
         session started)."""
-        if timestamp is not None and (not isinstance(timestamp, int) or timestamp < 0):
+        if timestamp is not None and (not isinstance(timestamp, int) or isinstance(timestamp, bool)
+                                      or timestamp < 0):
             raise UsageError(f"block time must be a whole number of seconds >= 0, not "
                              f"{timestamp!r}")
         self.clock.fixed = timestamp
@@ -282,7 +283,9 @@ class GhostEnv:
         the blocks in between are empty."""
         store = self.sandbox.store
         current = store.height()
-        if not isinstance(height, int) or height <= current:
+        if not isinstance(height, int) or isinstance(height, bool):
+            raise UsageError(f"a block height is a whole number, not {height!r}")
+        if height <= current:
             raise UsageError(f"block height can only move forward: the chain is at "
                              f"{current}, asked for {height!r}")
         if height - 1 > current:
@@ -300,8 +303,6 @@ class GhostEnv:
         """Calls inside the block come from `address` (a Contract, KeyPair, bytes or 0x
         hex), which needs no key: the transactions are not signed. Sandbox tests only."""
         who = _address_of(address)
-        if len(who) != 20:
-            raise UsageError(f"an address is 20 bytes, got {len(who)}")
         previous, self.impersonating = self.impersonating, who
         try:
             yield who
@@ -554,7 +555,12 @@ def _address_of(who: Any) -> bytes:
         return who.address
     if isinstance(who, str):
         return parse_address(who)
-    return bytes(who)
+    if isinstance(who, (bytes, bytearray, memoryview)):
+        if len(who) != 20:
+            raise UsageError(f"an address is 20 bytes, got {len(who)}")
+        return bytes(who)
+    # bytes(5) would be five zero bytes, and a list of ints some bytes: neither is meant
+    raise UsageError(f"an address is a Contract, a KeyPair, 20 bytes or 0x hex, not {who!r}")
 
 
 def _comparable(value: Any) -> Any:
@@ -595,7 +601,12 @@ class _Clock:
 
 
 def _key(key: bytes | str) -> bytes:
-    return key.encode() if isinstance(key, str) else bytes(key)
+    if isinstance(key, str):
+        return key.encode()
+    if isinstance(key, (bytes, bytearray, memoryview)):
+        return bytes(key)
+    # bytes(5) is five zero bytes: a storage key given as an int would name another key
+    raise UsageError(f"a storage key is str or bytes, not {type(key).__name__} {key!r}")
 
 
 def _readable(value: Any) -> Any:

@@ -228,6 +228,10 @@ def test_warp_and_roll(ghost_env, deploy):
     assert clock.height.query() == 501 == ghost_env.block_height
     with pytest.raises(UsageError, match="can only move forward"):
         ghost_env.roll(10)
+    with pytest.raises(UsageError, match="a block height is a whole number, not '600'"):
+        ghost_env.roll("600")
+    with pytest.raises(UsageError, match="block time must be a whole number"):
+        ghost_env.warp(True)
     ghost_env.warp(None)
     assert clock.time() > 1_700_000_000
 
@@ -259,6 +263,15 @@ def test_load_and_store(ghost_env, deploy):
     assert ghost_env.load(clock, "stamp") is None and clock.stamped() == 0
     with pytest.raises(NotFoundError):
         ghost_env.store(BOSS, "x", b"1")
+    # bytes(5) is five zero bytes: an int key or address named something else, silently
+    with pytest.raises(UsageError, match="a storage key is str or bytes, not int 5"):
+        ghost_env.load(clock, 5)
+    with pytest.raises(UsageError, match="a storage key is str or bytes"):
+        ghost_env.store(clock, 5, b"1")
+    with pytest.raises(UsageError, match="an address is a Contract, a KeyPair, 20 bytes"):
+        ghost_env.label(5, "five")
+    with pytest.raises(UsageError, match="an address is 20 bytes, got 3"):
+        ghost_env.load(b"abc", "stamp")
 
 
 def test_label_shows_in_assertions(ghost_env, deploy, accounts):

@@ -267,8 +267,13 @@ class Fuzz:
             with env.isolated(), fuzzing(env):
                 body(*args)
 
+        from hypothesis.errors import Unsatisfiable
+
         try:
             example()
+        except Unsatisfiable as exc:  # no input was tried: there is none to replay
+            raise fail("fuzzing tried no input: every one drawn was rejected by assume() or "
+                       "a filter; loosen them, or draw the values another way", exc) from None
         except Exception as exc:  # the shrunk example ran last
             steps = _steps(functions, last[0] if last else (), sender)
             raise fail(failure_message(env, "fuzzing found a failing input", setup, steps,

@@ -291,6 +291,20 @@ def test_python_invariants_and_senders(env):
     assert "invariant broken" in str(caught.value)
 
 
+def test_an_assume_no_input_satisfies_says_so_without_replay_lines(env):
+    from hypothesis import assume
+
+    c = env.deploy("counter")
+    with pytest.raises(FuzzFailure) as caught:
+        @Fuzz(env, FuzzSettings(runs=20)).given(c.add)
+        def never(n):
+            assume(False)
+    text = str(caught.value)
+    # no input ran, so there is no failing one to print, nor a `ghost call` to replay
+    assert text.startswith("fuzzing tried no input: every one drawn was rejected by assume()")
+    assert "ghost call" not in text and "found a failing input" not in text
+
+
 # ---- `ghost test` with the fixtures, and the replay lines run by `ghost call` ------------
 
 USER_TESTS = '''

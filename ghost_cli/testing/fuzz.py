@@ -260,7 +260,7 @@ class Fuzz:
         sender = env.impersonating or env.sender  # of the fuzz calls, for their replay
 
         @seed(self.settings.seed)
-        @self.settings.hypothesis(runs or self.settings.runs)
+        @self.settings.hypothesis(count("runs", runs) or self.settings.runs)
         @given(strategy)
         def example(args: tuple) -> None:
             last[:] = [args]
@@ -278,6 +278,17 @@ class Fuzz:
             steps = _steps(functions, last[0] if last else (), sender)
             raise fail(failure_message(env, "fuzzing found a failing input", setup, steps,
                                        exc), exc) from None
+
+
+def count(name: str, value: Any) -> int | None:
+    """A `runs=`/`depth=` given to fuzz or invariants: None (the option's value) or a whole
+    number >= 1; 0 would otherwise read as "not given" and run the default."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                              or value < 1):
+        from ..exceptions import UsageError
+
+        raise UsageError(f"{name} must be a whole number >= 1, not {value!r}")
+    return value
 
 
 def _abi_function(function):

@@ -19,6 +19,7 @@ from .fuzz import (
     REFUSALS,
     FuzzSettings,
     Step,
+    count,
     dictionary_of,
     fail,
     failure_message,
@@ -90,6 +91,15 @@ class Invariants:
         log.clear()
         setup = setup_lines(env)
         dictionary = self.dictionary
+        exclude = (exclude,) if isinstance(exclude, str) else tuple(exclude)
+        known = {n for c in contracts for fn in c._abi.functions
+                 for n in (fn.name, f"{c._name}.{fn.name}")}
+        unknown = [name for name in exclude if name not in known]
+        if unknown:  # a misspelt name would leave its function in the sequences
+            from ..exceptions import UsageError
+
+            raise UsageError(f"invariants(..., exclude=...): no function {unknown[0]!r} in "
+                             f"the targets (they have: {', '.join(sorted(known))})")
         callable_ = [(contract, fn) for contract in contracts for fn in contract._abi.functions
                      if fn.name not in exclude and f"{contract._name}.{fn.name}" not in exclude]
         if not callable_:
@@ -130,8 +140,8 @@ class Invariants:
 
         ContractSequences.step = step
         settings = self.settings.hypothesis(
-            runs or self.settings.invariant_runs,
-            stateful_step_count=depth or self.settings.depth,
+            count("runs", runs) or self.settings.invariant_runs,
+            stateful_step_count=count("depth", depth) or self.settings.depth,
             phases=[Phase.explicit, Phase.reuse, Phase.generate])
         run = seed(self.settings.seed)(get_state_machine_test(ContractSequences,
                                                                settings=settings))

@@ -15,7 +15,7 @@ from ghost_cli.abi import format_address, parse_arg, parse_type
 from ghost_cli.abi.strategies import abi_types
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.config.project import load_project
-from ghost_cli.exceptions import OutOfGasError, PanicError, TrapError
+from ghost_cli.exceptions import OutOfGasError, PanicError, TrapError, UsageError
 from ghost_cli.scaffold import new_project
 from ghost_cli.testing.env import GhostEnv
 from ghost_cli.testing.fuzz import Fuzz, FuzzFailure, FuzzSettings
@@ -303,6 +303,26 @@ def test_an_assume_no_input_satisfies_says_so_without_replay_lines(env):
     # no input ran, so there is no failing one to print, nor a `ghost call` to replay
     assert text.startswith("fuzzing tried no input: every one drawn was rejected by assume()")
     assert "ghost call" not in text and "found a failing input" not in text
+
+
+def test_runs_and_depth_below_one_and_an_unknown_exclude_are_usage_errors(env):
+    c = env.deploy("counter")
+    fuzz, invariants = Fuzz(env, FuzzSettings()), Invariants(env, FuzzSettings())
+    # 0 used to mean "not given" (the default 256 ran) and -1 came out as a failing input
+    for runs in (0, -1, True, 2.5):
+        with pytest.raises(UsageError, match="runs must be a whole number >= 1"):
+            fuzz(c.add, runs=runs)
+        with pytest.raises(UsageError, match="runs must be a whole number >= 1"):
+            invariants(c, lambda: True, runs=runs)
+    with pytest.raises(UsageError, match="depth must be a whole number >= 1, not 0"):
+        invariants(c, lambda: True, depth=0)
+    # a misspelt name left its function in the sequences; a bare str was read by substring
+    with pytest.raises(UsageError, match="no function 'incremnt' in the targets"):
+        invariants(c, lambda: True, exclude=["incremnt"])
+    with pytest.raises(UsageError, match="no function 'counter.nope'"):
+        invariants(c, lambda: True, exclude=["counter.nope"])
+    invariants(c, lambda: True, exclude="add", runs=2, depth=3)
+    assert {step.function for step in invariants.calls} <= {"increment", "get"}
 
 
 # ---- `ghost test` with the fixtures, and the replay lines run by `ghost call` ------------

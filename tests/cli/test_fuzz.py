@@ -426,6 +426,40 @@ def test_bad_fuzz_counts_are_usage_errors(lab_copy, run_ghost):
     assert result.json["error"]["message"] == "--fuzz-runs must be at least 1, not 0"
 
 
+MARKS_MISUSED = '''
+import pytest
+
+
+@pytest.mark.fuzz(runz=5)
+def test_typo(deploy, fuzz):
+    fuzz(deploy("counter").add)
+
+
+@pytest.mark.fuzz(5)
+def test_bare_number(deploy, fuzz):
+    fuzz(deploy("counter").add)
+
+
+@pytest.mark.fuzz(runs=True)
+def test_bool(deploy, fuzz):
+    fuzz(deploy("counter").add)
+'''
+
+
+def test_a_fuzz_mark_it_cannot_read_is_an_error_not_the_defaults(lab_copy, run_ghost):
+    # each of these ran quietly: the typo and the bare number with the default 256 runs,
+    # True as one run
+    (lab_copy / "tests" / "test_marks_misused.py").write_text(MARKS_MISUSED)
+    result = run_ghost("test", "-p", "no:randomly", "tests/test_marks_misused.py",
+                       cwd=lab_copy)
+    out = result.stdout
+    assert result.code == 10 and "3 error" in out, out + result.stderr
+    assert ("@pytest.mark.fuzz takes runs=, seed=, invariant_runs= and depth= only, "
+            "not runz=") in out
+    assert "and depth= only, not 5" in out
+    assert "fuzz runs must be a whole number >= 1, not True" in out
+
+
 def test_reverts_pass_unless_refused_or_not_listed(env):
     c = env.deploy("counter")
     with env.as_caller(env.accounts[2]):

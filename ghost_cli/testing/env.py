@@ -173,7 +173,7 @@ class GhostEnv:
         `accounts` or `keys()`) or any KeyPair, which then signs. Yields the address."""
         if isinstance(who, KeyPair):
             self._extra_keys[who.address] = who
-            who = who.address
+        who = _address_of(who)  # an int or 3 bytes: a UsageError, not a TypeError inside
         self._key_for(who)  # fail here, not at the first call, for an unknown address
         previous, self.sender = self.sender, who
         address = who
@@ -203,6 +203,9 @@ class GhostEnv:
         `reason` is the exact revert reason (a compiled regex is searched instead); None
         accepts any reason. The block failing otherwise, or not reverting, fails the test.
         """
+        if reason is not None and not isinstance(reason, (str, re.Pattern)):
+            raise UsageError(f"reverts() takes a reason (str), a compiled regex or nothing, "
+                             f"not {reason!r}")
         caught = ExpectedRevert(reason)
         try:
             yield caught

@@ -77,11 +77,17 @@ class Invariants:
             rule,
         )
 
-        from .env import ContractFunction
+        from .env import Contract, ContractFunction
         from .strategies import strategy_for
 
         env = self.env
         contracts = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+        for target in contracts:
+            if not isinstance(target, Contract):
+                from ..exceptions import UsageError
+
+                raise UsageError(f"invariants(...) targets deployed contracts (what deploy() "
+                                 f"returns), not {target!r}")
         senders = list(senders or env.accounts[:3])
         if not checks:
             from ..exceptions import UsageError

@@ -322,6 +322,8 @@ def test_runs_and_depth_below_one_and_an_unknown_exclude_are_usage_errors(env):
     with pytest.raises(UsageError, match="no function 'counter.nope'"):
         invariants(c, lambda: True, exclude=["counter.nope"])
     invariants(c, lambda: True, exclude="add", runs=2, depth=3)
+    with pytest.raises(UsageError, match="targets deployed contracts .* not 'counter'"):
+        invariants("counter", lambda: True)  # was an AttributeError: no `_abi` on a str
     assert {step.function for step in invariants.calls} <= {"increment", "get"}
 
 

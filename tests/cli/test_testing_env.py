@@ -35,6 +35,11 @@ def test_reverts_fails_without_a_revert(deploy, reverts):
     with pytest.raises(AssertionError, match="did not revert"):
         with reverts("Overflow"):
             counter.add(1)
+    # a reason no revert can have (an int) is refused up front, not compared and failed
+    from ghost_cli.exceptions import UsageError
+    with pytest.raises(UsageError, match="reverts\\(\\) takes a reason \\(str\\)"):
+        with reverts(5):
+            counter.add(1)
 
 
 def test_expect_event(deploy, accounts, expect_event):
@@ -249,6 +254,9 @@ def test_prank_without_a_key(ghost_env, deploy, reverts):
     assert clock.who() == ghost_env.accounts[0]
     with pytest.raises(NotFoundError):
         with ghost_env.as_caller(BOSS):  # a key is needed there, not here
+            pass
+    with pytest.raises(UsageError, match="an address is a Contract, a KeyPair"):
+        with ghost_env.as_caller(3):  # was a TypeError from inside the key lookup
             pass
 
 

@@ -194,10 +194,40 @@ def _function_types(env, contract: str, function: str) -> tuple[str, ...] | None
 def failure_message(env, what: str, setup: list[str], steps: Sequence[Step],
                     error: BaseException) -> str:
     reason = str(error) or type(error).__name__
-    lines = [f"{what}: {reason}", "replay (fresh sandbox):"]
+    lines = [f"{what}: {reason}"]
+    where = raised_at(error)
+    if where:
+        lines.append(f"  raised at {where}")
+    lines.append("replay (fresh sandbox):")
     lines += [f"  {line}" for line in setup]
     lines += [f"  {s.replay(env)}" for s in steps]
     return "\n".join(lines)
+
+
+def raised_at(error: BaseException) -> str | None:
+    """`file:line (in function)` of the innermost frame of the test's own code (a property,
+    a Python check) in `error`'s traceback, which pytest no longer shows: the failure is
+    raised from the `fuzz`/`invariants` call. None when no such frame is there."""
+    import os
+    import sysconfig
+    import traceback
+    from pathlib import Path
+
+    skip = [Path(__file__).resolve().parents[1]] + [
+        Path(sysconfig.get_paths()[k]).resolve() for k in ("stdlib", "purelib", "platlib")]
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        path = Path(frame.filename).resolve()
+        if not any(path.is_relative_to(d) for d in skip):
+            found = frame
+    if found is None:
+        return None
+    name = found.filename
+    try:
+        name = os.path.relpath(name)
+    except ValueError:  # another drive
+        pass
+    return f"{name}:{found.lineno} (in {found.name})"
 
 
 class Fuzz:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -218,6 +219,35 @@ def test_a_property_sees_the_generated_arguments(env):
     assert setup.strip() == "ghost call counter add 10"
     assert failing.strip().startswith("ghost call counter add ")
     assert 2**63 - 10 <= int(failing.split()[-1]) < 2**63
+
+
+def test_a_failure_raised_by_the_tests_own_python_names_its_line(env):
+    import inspect
+
+    c = env.deploy("counter")
+
+    def in_range():
+        assert c.get.query() < 3, "past 3"
+
+    line = inspect.getsourcelines(in_range)[1] + 1
+    here = f"{Path(__file__).name}:{line} (in in_range)"
+    # the failure is raised from the invariants/fuzz call, from None: pytest shows that
+    # line only, so the check's (or property's) own line is in the message
+    with pytest.raises(FuzzFailure) as caught:
+        Invariants(env, FuzzSettings(invariant_runs=5))(c, in_range, exclude=["add"])
+    [where] = [x for x in str(caught.value).splitlines() if "raised at" in x]
+    assert where.endswith(here), str(caught.value)
+    with pytest.raises(FuzzFailure) as caught:
+        @Fuzz(env, FuzzSettings(runs=20)).given(c.add)
+        def small(n):
+            c.add(n)
+            in_range()
+    assert f"{here}\nreplay (fresh sandbox):" in str(caught.value)
+    # a contract's own failure names its Zig line instead, and no Python one
+    planted = env.deploy("planted")
+    with pytest.raises(FuzzFailure) as caught:
+        Fuzz(env, FuzzSettings())(planted.check)
+    assert "raised at" not in str(caught.value)
 
 
 def test_two_distinct_failures_report_the_simplest_with_its_own_replay(env):

@@ -527,6 +527,9 @@ def expect_event(receipt: Receipt, name: str, *, emitter: Any = None,
 @contextmanager
 def _logged(env: GhostEnv, kind: str, contract: str, function: str | None, args: tuple,
             gas_limit: int | None) -> Iterator[Outcome]:
+    if gas_limit is not None and (not isinstance(gas_limit, int) or isinstance(gas_limit, bool)):
+        # else a TypeError from a comparison deep in the executor
+        raise UsageError(f"gas_limit is a whole number of gas, not {gas_limit!r}")
     # a deploy's sender is never the impersonated one: it is signed by the current sender
     sender = env.sender if kind == "deploy" else env.impersonating or env.sender
     outcome = Outcome(kind, contract, function, tuple(args), sender=sender,

@@ -88,6 +88,19 @@ def test_nested_isolation_rolls_back(ghost_env, deploy):
         counter.add(5)
         assert counter.get() == 5
     assert counter.get() == 0
+
+
+def test_a_gas_limit_that_is_no_number_is_refused(deploy):
+    from ghost_cli.exceptions import UsageError
+
+    # each was a TypeError from a comparison inside the executor
+    with pytest.raises(UsageError, match="gas_limit is a whole number of gas, not 'x'"):
+        deploy("counter", gas_limit="x")
+    counter = deploy("counter")
+    for send in (counter.add, counter.add.transact, counter.add.query):
+        with pytest.raises(UsageError, match="not 1.5"):
+            send(1, gas_limit=1.5)
+    assert counter.add(1, gas_limit=200_000) == 1
 '''
 
 TARGET = '''
@@ -111,7 +124,7 @@ def test_revert_event_and_key_helpers(project, run_ghost):
     (project / "tests" / "test_helpers.py").write_text(HELPERS)
     result = run_ghost("test", "tests/test_helpers.py", cwd=project)
     assert result.code == 0, result.stdout + result.stderr
-    assert "test_helpers.py ......" in result.stdout
+    assert "test_helpers.py ......." in result.stdout
 
 
 def test_fixtures_are_documented(project, run_ghost):

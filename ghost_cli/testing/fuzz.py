@@ -250,6 +250,8 @@ class Fuzz:
         more than the gas limit) fails only when `reverts` is False, or is a list of
         allowed reasons that does not hold it (out of gas is the reason "out of gas")."""
         __tracebackhide__ = True
+        if isinstance(reverts, str):  # one reason; `in` a str would match a substring
+            reverts = (reverts,)
 
         def call(*args: Any) -> None:
             try:
@@ -267,8 +269,26 @@ class Fuzz:
         `functions` (contract functions; their inputs concatenated) as parameters.
         The property calls what it likes; an exception (an assert, a revert) fails."""
 
+        from ..exceptions import UsageError
+
+        if not functions:
+            raise UsageError("fuzz.given(...) takes the contract functions whose arguments "
+                             "the property gets (fuzz.given(c.add))")
+
         def decorate(prop: Callable) -> Callable:
             __tracebackhide__ = True
+            import inspect
+
+            inputs = [p for f in functions for p in _abi_function(f).inputs]
+            try:
+                inspect.signature(prop).bind(*inputs)
+            except TypeError:  # else every input "fails", with a replay of the first
+                given = ", ".join(f"{p.name}: {p.type}" for p in inputs) or "none"
+                raise UsageError(f"the property {prop.__name__}{inspect.signature(prop)} does "
+                                 f"not take the {len(inputs)} argument(s) of the functions "
+                                 f"given ({given})") from None
+            except ValueError:  # no signature to read (a builtin): let it run
+                pass
             self._run(list(functions), prop, runs)
             return prop
 

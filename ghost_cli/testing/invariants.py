@@ -93,6 +93,15 @@ class Invariants:
             from ..exceptions import UsageError
 
             raise UsageError("invariants(...) needs at least one check after the targets")
+        for check in checks:
+            if not callable(check):  # else "invariant broken after 0 call(s)"
+                from ..exceptions import UsageError
+
+                raise UsageError(f"an invariant check is a function or a contract's view "
+                                 f"function (vault.solvent), not {check!r}")
+        for sender in senders:  # a sender with no key: now, not as a broken invariant
+            with env.as_caller(sender):
+                pass
         log = self.calls
         log.clear()
         setup = setup_lines(env)

@@ -221,6 +221,38 @@ def test_a_property_sees_the_generated_arguments(env):
     assert 2**63 - 10 <= int(failing.split()[-1]) < 2**63
 
 
+def test_a_property_check_or_sender_that_cannot_work_is_a_usage_error_up_front(env):
+    from ghost_cli.exceptions import NotFoundError
+
+    c = env.deploy("counter")
+    fuzz, invariants = Fuzz(env, FuzzSettings(runs=5)), Invariants(env, FuzzSettings())
+    # each came out as a failing input or a broken invariant, with replay lines of calls
+    # that fail nothing
+    with pytest.raises(UsageError, match=r"the property prop\(\) does not take the 1 "
+                                         r"argument\(s\) of the functions given \(n: u64\)"):
+        @fuzz.given(c.add)
+        def prop():
+            pass
+    with pytest.raises(UsageError, match="takes the contract functions"):
+        fuzz.given()
+    with pytest.raises(UsageError, match="an invariant check is a function .* not 5"):
+        invariants(c, 5)
+    with pytest.raises(NotFoundError, match="not one of the sandbox's development keys"):
+        invariants(c, lambda: True, senders=[bytes(20)])
+
+    @fuzz.given(c.add, c.add)  # *args takes any count
+    def pairs(*args):
+        assert len(args) == 2
+
+
+def test_reverts_as_one_string_is_that_reason_not_a_substring(env):
+    c = env.deploy("counter")
+    c.add(2**64 - 1)  # every add(n > 0) reverts with Overflow from here
+    Fuzz(env, FuzzSettings(runs=10))(c.add, reverts="Overflow")
+    with pytest.raises(FuzzFailure, match="reverted: Overflow"):  # "Overflow" in it, as a str
+        Fuzz(env, FuzzSettings(runs=10))(c.add, reverts="NoOverflowHere")
+
+
 def test_a_failure_raised_by_the_tests_own_python_names_its_line(env):
     import inspect
 

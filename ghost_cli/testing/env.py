@@ -70,6 +70,11 @@ class Outcome:
 _REPLAY_ONLY = ("failed", "used_nonce", "rolled_back", "gas_limit")
 
 
+#: warp and roll stay below this: the store keeps heights, times and expiries (a time plus
+#: an hour) as signed 64-bit integers, and sqlite raised OverflowError past them
+CHEAT_LIMIT = 2**62
+
+
 class GhostEnv:
     """A sandbox plus the project's build artifacts, for tests (the `ghost_env` fixture).
 
@@ -274,9 +279,9 @@ class GhostEnv:
         warped again; None goes back to the wall clock (with `--target both`: the time the
         session started)."""
         if timestamp is not None and (not isinstance(timestamp, int) or isinstance(timestamp, bool)
-                                      or timestamp < 0):
-            raise UsageError(f"block time must be a whole number of seconds >= 0, not "
-                             f"{timestamp!r}")
+                                      or not 0 <= timestamp < CHEAT_LIMIT):
+            raise UsageError(f"block time must be a whole number of seconds from 0 to below "
+                             f"2^62, not {timestamp!r}")
         self.clock.fixed = timestamp
         self._cheated("warp", timestamp)
 
@@ -291,6 +296,8 @@ class GhostEnv:
         if height <= current:
             raise UsageError(f"block height can only move forward: the chain is at "
                              f"{current}, asked for {height!r}")
+        if height >= CHEAT_LIMIT:
+            raise UsageError(f"a block height must be below 2^62, not {height}")
         if height - 1 > current:
             with store.transaction():
                 store.add_block(height - 1, int(self.clock()), None)

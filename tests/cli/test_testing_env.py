@@ -250,6 +250,12 @@ def test_warp_and_roll(ghost_env, deploy):
         ghost_env.roll("600")
     with pytest.raises(UsageError, match="block time must be a whole number"):
         ghost_env.warp(True)
+    # past the store's 64-bit integers these were sqlite's OverflowError (or, for a time
+    # near 2^64, an "expiry ... is outside" error naming no warp)
+    with pytest.raises(UsageError, match="below 2\\^62, not 4611686018427387904"):
+        ghost_env.warp(2**62)
+    with pytest.raises(UsageError, match="a block height must be below 2\\^62"):
+        ghost_env.roll(2**63)
     ghost_env.warp(None)
     assert clock.time() > 1_700_000_000
 

@@ -515,6 +515,9 @@ def expect_event(receipt: Receipt, name: str, *, emitter: Any = None,
     lists the events the receipt does hold."""
     from ..abi import format_address
 
+    if not isinstance(receipt, Receipt):  # c.fn() returns the decoded result, not this
+        raise UsageError(f"expect_event takes a Receipt (c.fn.transact(...), or "
+                         f"ghost_env.last_receipt), not {receipt!r}")
     want_address = format_address(_address_of(emitter)) if emitter is not None else None
     want = {k: _comparable(v) for k, v in fields.items()}
     events = receipt.decoded_events()

@@ -82,6 +82,17 @@ def test_a_failed_calls_receipt_by_the_hash_its_error_names(ghost_env, deploy):
         ghost_env.receipt("0x1234")
 
 
+def test_expect_event_on_a_result_instead_of_a_receipt(deploy, expect_event):
+    from ghost_cli.exceptions import UsageError
+
+    counter = deploy("counter")
+    # c.increment() returns the count: this was "AttributeError: 'int' object has no
+    # attribute 'decoded_events'"
+    with pytest.raises(UsageError, match=r"expect_event takes a Receipt \(c.fn.transact"
+                                         r"\(...\), or ghost_env.last_receipt\), not 1$"):
+        expect_event(counter.increment(), "Incremented")
+
+
 def test_nested_isolation_rolls_back(ghost_env, deploy):
     counter = deploy("counter")
     with ghost_env.isolated():
@@ -124,7 +135,7 @@ def test_revert_event_and_key_helpers(project, run_ghost):
     (project / "tests" / "test_helpers.py").write_text(HELPERS)
     result = run_ghost("test", "tests/test_helpers.py", cwd=project)
     assert result.code == 0, result.stdout + result.stderr
-    assert "test_helpers.py ......." in result.stdout
+    assert "test_helpers.py ........" in result.stdout
 
 
 def test_fixtures_are_documented(project, run_ghost):

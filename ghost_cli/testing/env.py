@@ -193,6 +193,9 @@ class GhostEnv:
         `as_caller(key)` or `as_caller(key.address)`. Throwaway keys, never for value."""
         from ..chain.sandbox import dev_keys
 
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            # -1 sliced the list to all but one key, a str failed a comparison inside
+            raise UsageError(f"keys() takes a count of keys >= 1, not {count!r}")
         have = self._keys_by_scheme.get(scheme, [])
         if len(have) < count:
             have = dev_keys(scheme, count)

@@ -66,6 +66,10 @@ def test_keys_of_another_scheme_sign(ghost_env, deploy, keys, expect_event):
     assert event["name"] == "Incremented"  # fields decoded, as `ghost events --json` has them
     assert event["fields"]["by"].lower() == "0x" + alice.address.hex()
     assert ghost_env.receipt(receipt.tx_hash).result == 1
+    from ghost_cli.exceptions import UsageError
+    for count in (0, -1, "2"):  # -1 gave a list quietly, "2" a TypeError
+        with pytest.raises(UsageError, match="keys\\(\\) takes a count of keys >= 1"):
+            keys("ed25519", count)
 
 
 def test_a_failed_calls_receipt_by_the_hash_its_error_names(ghost_env, deploy):

@@ -78,6 +78,8 @@ class ForkStore:
         self.fork_height = height
         self.root = root
         self.location = f"fork of {remote.location} at height {height}"
+        #: where a name is looked up, for Sandbox.resolve's "no contract named ..."
+        self.names_scope = f"here or on {remote.location} at height {height}"
         self._storage: dict[tuple[bytes, bytes], bytes | None] = {}
         self._contracts: dict[bytes, ContractRecord | None] = {}
         self._names: dict[str, bytes | None] = {}

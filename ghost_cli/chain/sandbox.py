@@ -167,8 +167,12 @@ class Sandbox:
             return address
         address = self.store.address_of(ref)
         if address is None:
-            known = ", ".join(self.store.names()) or "none deployed yet"
-            raise NotFoundError(f"no contract named {ref!r} on the sandbox ({known})")
+            # a fork looks the name up on its node too: say so, not "on the sandbox"
+            scope = getattr(self.store, "names_scope", None)
+            known = ", ".join(self.store.names()) or (
+                "none deployed here yet" if scope else "none deployed yet")
+            raise NotFoundError(f"no contract named {ref!r} {scope or 'on the sandbox'} "
+                                f"({known})")
         return address
 
     # --- transactions ------------------------------------------------------------------

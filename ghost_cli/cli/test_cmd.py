@@ -85,6 +85,16 @@ def register(app: typer.Typer) -> None:
         coverage_on = coverage or bool(coverage_report) or coverage_min is not None
         coverage_args = _coverage_args(coverage_report, coverage_dir, coverage_min) \
             if coverage_on else []
+        if coverage_on:  # a directory the reports cannot go to: now, before any build
+            from ..testing.coverage import make_report_dir
+
+            try:
+                make_report_dir(project.root / coverage_dir)
+            except OSError as exc:
+                from ..exceptions import UsageError
+
+                raise UsageError(f"cannot write the coverage reports to "
+                                 f"{project.root / coverage_dir}: {exc.strerror or exc}") from None
         if (fork_height is not None or fork_root is not None) and fork is None:
             from ..exceptions import UsageError
 

@@ -398,6 +398,17 @@ def html(rep: Report, root: Path) -> str:
     return "\n".join(parts) + "\n"
 
 
+def make_report_dir(directory: Path) -> None:
+    """Make the reports' `directory` before any test runs. Raises OSError when it cannot be
+    made or written to, which `write` would otherwise meet only after the whole session."""
+    import errno
+    import os
+
+    directory.mkdir(parents=True, exist_ok=True)
+    if not os.access(directory, os.W_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(directory))
+
+
 def write(rep: Report, directory: Path, root: Path, which: tuple[str, ...]) -> list[Path]:
     """Write the chosen file reports (lcov, html) and the JSON summary under `directory`.
     A report of an earlier run that this one does not write is removed: left in place,

@@ -40,12 +40,24 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"unknown coverage report {unknown[0]!r}: use "
                                 f"{', '.join(REPORTS)}")
     from ..config.project import load_project
-    from .coverage import project_filter
+    from .coverage import make_report_dir, project_filter
 
     start = config.getoption("--ghost-project")
     project = load_project(Path(start) if start else config.rootpath)
+    directory = report_dir(config, project)
+    try:
+        make_report_dir(directory)
+    except OSError as exc:  # now, not as a traceback once every test has run
+        raise pytest.UsageError(f"cannot write the coverage reports to {directory}: "
+                                f"{exc.strerror or exc}") from None
     scope = collecting(Collector(project_filter(project)))
     config.stash[_STATE] = {"collector": scope.__enter__(), "scope": scope, "which": which}
+
+
+def report_dir(config: pytest.Config, project) -> Path:
+    """`--ghost-coverage DIR`, relative to the project root unless absolute."""
+    directory = Path(config.getoption("--ghost-coverage"))
+    return directory if directory.is_absolute() else project.root / directory
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -71,9 +83,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     choice = config.getoption("--ghost-target", None) or os.environ.get(ENV_TARGET, "").strip()
     targets = TARGETS if choice == "both" else (choice,) if choice else None
     rep = coverage.report(state["collector"], project, targets)
-    directory = Path(config.getoption("--ghost-coverage"))
-    if not directory.is_absolute():
-        directory = project.root / directory
+    directory = report_dir(config, project)
     coverage.write(rep, directory, project.root, state["which"])
     state["report"], state["directory"] = rep, directory
     minimum = config.getoption("--ghost-coverage-min")

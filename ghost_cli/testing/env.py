@@ -70,6 +70,11 @@ class Outcome:
 _REPLAY_ONLY = ("failed", "used_nonce", "rolled_back", "gas_limit")
 
 
+#: warp and roll stay below this: the store keeps heights, times and expiries (a time plus
+#: an hour) as signed 64-bit integers, and sqlite raised OverflowError past them
+CHEAT_LIMIT = 2**62
+
+
 class GhostEnv:
     """A sandbox plus the project's build artifacts, for tests (the `ghost_env` fixture).
 
@@ -173,7 +178,7 @@ class GhostEnv:
         `accounts` or `keys()`) or any KeyPair, which then signs. Yields the address."""
         if isinstance(who, KeyPair):
             self._extra_keys[who.address] = who
-            who = who.address
+        who = _address_of(who)  # an int or 3 bytes: a UsageError, not a TypeError inside
         self._key_for(who)  # fail here, not at the first call, for an unknown address
         previous, self.sender = self.sender, who
         address = who
@@ -188,6 +193,9 @@ class GhostEnv:
         `as_caller(key)` or `as_caller(key.address)`. Throwaway keys, never for value."""
         from ..chain.sandbox import dev_keys
 
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            # -1 sliced the list to all but one key, a str failed a comparison inside
+            raise UsageError(f"keys() takes a count of keys >= 1, not {count!r}")
         have = self._keys_by_scheme.get(scheme, [])
         if len(have) < count:
             have = dev_keys(scheme, count)
@@ -203,6 +211,9 @@ class GhostEnv:
         `reason` is the exact revert reason (a compiled regex is searched instead); None
         accepts any reason. The block failing otherwise, or not reverting, fails the test.
         """
+        if reason is not None and not isinstance(reason, (str, re.Pattern)):
+            raise UsageError(f"reverts() takes a reason (str), a compiled regex or nothing, "
+                             f"not {reason!r}")
         caught = ExpectedRevert(reason)
         try:
             yield caught
@@ -270,9 +281,10 @@ class GhostEnv:
         """Every following call and query sees block time `timestamp` (Unix seconds), until
         warped again; None goes back to the wall clock (with `--target both`: the time the
         session started)."""
-        if timestamp is not None and (not isinstance(timestamp, int) or timestamp < 0):
-            raise UsageError(f"block time must be a whole number of seconds >= 0, not "
-                             f"{timestamp!r}")
+        if timestamp is not None and (not isinstance(timestamp, int) or isinstance(timestamp, bool)
+                                      or not 0 <= timestamp < CHEAT_LIMIT):
+            raise UsageError(f"block time must be a whole number of seconds from 0 to below "
+                             f"2^62, not {timestamp!r}")
         self.clock.fixed = timestamp
         self._cheated("warp", timestamp)
 
@@ -282,9 +294,13 @@ class GhostEnv:
         the blocks in between are empty."""
         store = self.sandbox.store
         current = store.height()
-        if not isinstance(height, int) or height <= current:
+        if not isinstance(height, int) or isinstance(height, bool):
+            raise UsageError(f"a block height is a whole number, not {height!r}")
+        if height <= current:
             raise UsageError(f"block height can only move forward: the chain is at "
                              f"{current}, asked for {height!r}")
+        if height >= CHEAT_LIMIT:
+            raise UsageError(f"a block height must be below 2^62, not {height}")
         if height - 1 > current:
             with store.transaction():
                 store.add_block(height - 1, int(self.clock()), None)
@@ -300,8 +316,6 @@ class GhostEnv:
         """Calls inside the block come from `address` (a Contract, KeyPair, bytes or 0x
         hex), which needs no key: the transactions are not signed. Sandbox tests only."""
         who = _address_of(address)
-        if len(who) != 20:
-            raise UsageError(f"an address is 20 bytes, got {len(who)}")
         previous, self.impersonating = self.impersonating, who
         try:
             yield who
@@ -504,6 +518,9 @@ def expect_event(receipt: Receipt, name: str, *, emitter: Any = None,
     lists the events the receipt does hold."""
     from ..abi import format_address
 
+    if not isinstance(receipt, Receipt):  # c.fn() returns the decoded result, not this
+        raise UsageError(f"expect_event takes a Receipt (c.fn.transact(...), or "
+                         f"ghost_env.last_receipt), not {receipt!r}")
     want_address = format_address(_address_of(emitter)) if emitter is not None else None
     want = {k: _comparable(v) for k, v in fields.items()}
     events = receipt.decoded_events()
@@ -523,6 +540,9 @@ def expect_event(receipt: Receipt, name: str, *, emitter: Any = None,
 @contextmanager
 def _logged(env: GhostEnv, kind: str, contract: str, function: str | None, args: tuple,
             gas_limit: int | None) -> Iterator[Outcome]:
+    if gas_limit is not None and (not isinstance(gas_limit, int) or isinstance(gas_limit, bool)):
+        # else a TypeError from a comparison deep in the executor
+        raise UsageError(f"gas_limit is a whole number of gas, not {gas_limit!r}")
     # a deploy's sender is never the impersonated one: it is signed by the current sender
     sender = env.sender if kind == "deploy" else env.impersonating or env.sender
     outcome = Outcome(kind, contract, function, tuple(args), sender=sender,
@@ -554,7 +574,12 @@ def _address_of(who: Any) -> bytes:
         return who.address
     if isinstance(who, str):
         return parse_address(who)
-    return bytes(who)
+    if isinstance(who, (bytes, bytearray, memoryview)):
+        if len(who) != 20:
+            raise UsageError(f"an address is 20 bytes, got {len(who)}")
+        return bytes(who)
+    # bytes(5) would be five zero bytes, and a list of ints some bytes: neither is meant
+    raise UsageError(f"an address is a Contract, a KeyPair, 20 bytes or 0x hex, not {who!r}")
 
 
 def _comparable(value: Any) -> Any:
@@ -595,7 +620,12 @@ class _Clock:
 
 
 def _key(key: bytes | str) -> bytes:
-    return key.encode() if isinstance(key, str) else bytes(key)
+    if isinstance(key, str):
+        return key.encode()
+    if isinstance(key, (bytes, bytearray, memoryview)):
+        return bytes(key)
+    # bytes(5) is five zero bytes: a storage key given as an int would name another key
+    raise UsageError(f"a storage key is str or bytes, not {type(key).__name__} {key!r}")
 
 
 def _readable(value: Any) -> Any:

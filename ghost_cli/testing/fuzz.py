@@ -194,10 +194,40 @@ def _function_types(env, contract: str, function: str) -> tuple[str, ...] | None
 def failure_message(env, what: str, setup: list[str], steps: Sequence[Step],
                     error: BaseException) -> str:
     reason = str(error) or type(error).__name__
-    lines = [f"{what}: {reason}", "replay (fresh sandbox):"]
+    lines = [f"{what}: {reason}"]
+    where = raised_at(error)
+    if where:
+        lines.append(f"  raised at {where}")
+    lines.append("replay (fresh sandbox):")
     lines += [f"  {line}" for line in setup]
     lines += [f"  {s.replay(env)}" for s in steps]
     return "\n".join(lines)
+
+
+def raised_at(error: BaseException) -> str | None:
+    """`file:line (in function)` of the innermost frame of the test's own code (a property,
+    a Python check) in `error`'s traceback, which pytest no longer shows: the failure is
+    raised from the `fuzz`/`invariants` call. None when no such frame is there."""
+    import os
+    import sysconfig
+    import traceback
+    from pathlib import Path
+
+    skip = [Path(__file__).resolve().parents[1]] + [
+        Path(sysconfig.get_paths()[k]).resolve() for k in ("stdlib", "purelib", "platlib")]
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        path = Path(frame.filename).resolve()
+        if not any(path.is_relative_to(d) for d in skip):
+            found = frame
+    if found is None:
+        return None
+    name = found.filename
+    try:
+        name = os.path.relpath(name)
+    except ValueError:  # another drive
+        pass
+    return f"{name}:{found.lineno} (in {found.name})"
 
 
 class Fuzz:
@@ -220,6 +250,8 @@ class Fuzz:
         more than the gas limit) fails only when `reverts` is False, or is a list of
         allowed reasons that does not hold it (out of gas is the reason "out of gas")."""
         __tracebackhide__ = True
+        if isinstance(reverts, str):  # one reason; `in` a str would match a substring
+            reverts = (reverts,)
 
         def call(*args: Any) -> None:
             try:
@@ -237,8 +269,26 @@ class Fuzz:
         `functions` (contract functions; their inputs concatenated) as parameters.
         The property calls what it likes; an exception (an assert, a revert) fails."""
 
+        from ..exceptions import UsageError
+
+        if not functions:
+            raise UsageError("fuzz.given(...) takes the contract functions whose arguments "
+                             "the property gets (fuzz.given(c.add))")
+
         def decorate(prop: Callable) -> Callable:
             __tracebackhide__ = True
+            import inspect
+
+            inputs = [p for f in functions for p in _abi_function(f).inputs]
+            try:
+                inspect.signature(prop).bind(*inputs)
+            except TypeError:  # else every input "fails", with a replay of the first
+                given = ", ".join(f"{p.name}: {p.type}" for p in inputs) or "none"
+                raise UsageError(f"the property {prop.__name__}{inspect.signature(prop)} does "
+                                 f"not take the {len(inputs)} argument(s) of the functions "
+                                 f"given ({given})") from None
+            except ValueError:  # no signature to read (a builtin): let it run
+                pass
             self._run(list(functions), prop, runs)
             return prop
 
@@ -260,19 +310,35 @@ class Fuzz:
         sender = env.impersonating or env.sender  # of the fuzz calls, for their replay
 
         @seed(self.settings.seed)
-        @self.settings.hypothesis(runs or self.settings.runs)
+        @self.settings.hypothesis(count("runs", runs) or self.settings.runs)
         @given(strategy)
         def example(args: tuple) -> None:
             last[:] = [args]
             with env.isolated(), fuzzing(env):
                 body(*args)
 
+        from hypothesis.errors import Unsatisfiable
+
         try:
             example()
+        except Unsatisfiable as exc:  # no input was tried: there is none to replay
+            raise fail("fuzzing tried no input: every one drawn was rejected by assume() or "
+                       "a filter; loosen them, or draw the values another way", exc) from None
         except Exception as exc:  # the shrunk example ran last
             steps = _steps(functions, last[0] if last else (), sender)
             raise fail(failure_message(env, "fuzzing found a failing input", setup, steps,
                                        exc), exc) from None
+
+
+def count(name: str, value: Any) -> int | None:
+    """A `runs=`/`depth=` given to fuzz or invariants: None (the option's value) or a whole
+    number >= 1; 0 would otherwise read as "not given" and run the default."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                              or value < 1):
+        from ..exceptions import UsageError
+
+        raise UsageError(f"{name} must be a whole number >= 1, not {value!r}")
+    return value
 
 
 def _abi_function(function):

@@ -19,6 +19,7 @@ from .fuzz import (
     REFUSALS,
     FuzzSettings,
     Step,
+    count,
     dictionary_of,
     fail,
     failure_message,
@@ -76,20 +77,44 @@ class Invariants:
             rule,
         )
 
-        from .env import ContractFunction
+        from .env import Contract, ContractFunction
         from .strategies import strategy_for
 
         env = self.env
         contracts = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+        for target in contracts:
+            if not isinstance(target, Contract):
+                from ..exceptions import UsageError
+
+                raise UsageError(f"invariants(...) targets deployed contracts (what deploy() "
+                                 f"returns), not {target!r}")
         senders = list(senders or env.accounts[:3])
         if not checks:
             from ..exceptions import UsageError
 
             raise UsageError("invariants(...) needs at least one check after the targets")
+        for check in checks:
+            if not callable(check):  # else "invariant broken after 0 call(s)"
+                from ..exceptions import UsageError
+
+                raise UsageError(f"an invariant check is a function or a contract's view "
+                                 f"function (vault.solvent), not {check!r}")
+        for sender in senders:  # a sender with no key: now, not as a broken invariant
+            with env.as_caller(sender):
+                pass
         log = self.calls
         log.clear()
         setup = setup_lines(env)
         dictionary = self.dictionary
+        exclude = (exclude,) if isinstance(exclude, str) else tuple(exclude)
+        known = {n for c in contracts for fn in c._abi.functions
+                 for n in (fn.name, f"{c._name}.{fn.name}")}
+        unknown = [name for name in exclude if name not in known]
+        if unknown:  # a misspelt name would leave its function in the sequences
+            from ..exceptions import UsageError
+
+            raise UsageError(f"invariants(..., exclude=...): no function {unknown[0]!r} in "
+                             f"the targets (they have: {', '.join(sorted(known))})")
         callable_ = [(contract, fn) for contract in contracts for fn in contract._abi.functions
                      if fn.name not in exclude and f"{contract._name}.{fn.name}" not in exclude]
         if not callable_:
@@ -130,8 +155,8 @@ class Invariants:
 
         ContractSequences.step = step
         settings = self.settings.hypothesis(
-            runs or self.settings.invariant_runs,
-            stateful_step_count=depth or self.settings.depth,
+            count("runs", runs) or self.settings.invariant_runs,
+            stateful_step_count=count("depth", depth) or self.settings.depth,
             phases=[Phase.explicit, Phase.reuse, Phase.generate])
         run = seed(self.settings.seed)(get_state_machine_test(ContractSequences,
                                                                settings=settings))

@@ -320,6 +320,7 @@ def expect_event(ghost_env):
 
 
 def _fuzz_settings(request: pytest.FixtureRequest):
+    from ..exceptions import UsageError
     from .fuzz import FuzzSettings
 
     opt = request.config.getoption
@@ -327,12 +328,16 @@ def _fuzz_settings(request: pytest.FixtureRequest):
     chosen = {"runs": opt("--fuzz-runs"), "seed": opt("--ghost-seed"),
               "invariant_runs": opt("--invariant-runs"), "depth": opt("--fuzz-depth")}
     mark = request.node.get_closest_marker("fuzz")
-    chosen.update({k: v for k, v in (mark.kwargs if mark else {}).items() if k in chosen})
+    if mark and (mark.args or set(mark.kwargs) - set(chosen)):
+        # a misspelt keyword (runz=5) or a bare number would be ignored: the defaults ran
+        given = [repr(a) for a in mark.args] + [
+            f"{k}=" for k in sorted(set(mark.kwargs) - set(chosen))]
+        raise UsageError(f"@pytest.mark.fuzz takes runs=, seed=, invariant_runs= and depth= "
+                         f"only, not {', '.join(given)}")
+    chosen.update(mark.kwargs if mark else {})
     for key, value in chosen.items():
-        if value is not None and (not isinstance(value, int) or value < (0 if key == "seed"
-                                                                             else 1)):
-            from ..exceptions import UsageError
-
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or value < (0 if key == "seed" else 1)):
             raise UsageError(f"fuzz {key} must be a whole number >= "
                              f"{0 if key == 'seed' else 1}, not {value!r}")
     return FuzzSettings(**{k: getattr(defaults, k) if v is None else v

@@ -35,8 +35,13 @@ def watch_and_rerun(root: Path, run: Callable[[], int], *, ignored: list[Path],
                     say: Callable[[str], None]) -> int:
     """Call `run` now and after every batch of relevant changes under `root`, until
     interrupted (Ctrl-C); return the last run's status."""
+    import logging
+
     from watchfiles import watch
 
+    # raise_interrupt=False makes watchfiles log "KeyboardInterrupt caught, stopping
+    # watch", which Python's last-resort handler prints to stderr even for a SIGTERM
+    logging.getLogger("watchfiles.main").setLevel(logging.ERROR)
     status = run()
     waiting = False
     # yield_on_timeout: an empty batch says the watcher is running, so "watching" is

@@ -130,9 +130,14 @@ def test_code_must_match_its_hash(node, counter_code):
 
 def test_a_contract_deployed_after_the_height_is_not_there(node):
     sb, c = node
-    fork, _ = fork_of(sb, height=0)
+    fork, remote = fork_of(sb, height=0)
     with pytest.raises(NotFoundError):
         fork.query(c, "get")
+    # by name: the node was asked too, so the error says where, not "on the sandbox"
+    with pytest.raises(NotFoundError) as caught:
+        fork.resolve("counter")
+    assert str(caught.value) == (f"no contract named 'counter' here or on {remote.location} "
+                                 f"at height 0 (none deployed here yet)")
 
 
 def test_heights_the_node_cannot_show_are_refused(node):

@@ -3,6 +3,8 @@
 every call unchanged."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -238,3 +240,24 @@ def test_bad_coverage_options_are_usage_errors(project, run_ghost):
         result = run_ghost("test", *args, cwd=project)
         assert result.code == 2, result.stderr
         assert "pdf" in result.stderr or "0 to 100" in result.stderr
+
+
+def test_a_coverage_dir_that_cannot_be_written_is_refused_before_the_tests(project, run_ghost):
+    # it was met only once every test had run: a traceback from mkdir, exit 10 for a
+    # session that passed, and no report
+    (project / "taken").write_text("a file, not a directory\n")
+    result = run_ghost("test", "--coverage", "--coverage-dir", "taken/cov", cwd=project)
+    assert result.code == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: cannot write the coverage reports to {project / 'taken' / 'cov'}: "
+        f"Not a directory")
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "passed" not in result.stdout  # refused before any test ran
+    # plain pytest with the plugin refuses it as a bad argument
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "ghost_cli.testing.coverage_plugin",
+         "--ghost-coverage", "taken/cov", "-p", "no:cacheprovider", "tests"],
+        cwd=project, capture_output=True, text=True, timeout=600)
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
+    assert "ERROR: cannot write the coverage reports to" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr

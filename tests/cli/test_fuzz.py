@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +16,7 @@ from ghost_cli.abi import format_address, parse_arg, parse_type
 from ghost_cli.abi.strategies import abi_types
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.config.project import load_project
-from ghost_cli.exceptions import OutOfGasError, PanicError, TrapError
+from ghost_cli.exceptions import OutOfGasError, PanicError, TrapError, UsageError
 from ghost_cli.scaffold import new_project
 from ghost_cli.testing.env import GhostEnv
 from ghost_cli.testing.fuzz import Fuzz, FuzzFailure, FuzzSettings
@@ -220,6 +221,67 @@ def test_a_property_sees_the_generated_arguments(env):
     assert 2**63 - 10 <= int(failing.split()[-1]) < 2**63
 
 
+def test_a_property_check_or_sender_that_cannot_work_is_a_usage_error_up_front(env):
+    from ghost_cli.exceptions import NotFoundError
+
+    c = env.deploy("counter")
+    fuzz, invariants = Fuzz(env, FuzzSettings(runs=5)), Invariants(env, FuzzSettings())
+    # each came out as a failing input or a broken invariant, with replay lines of calls
+    # that fail nothing
+    with pytest.raises(UsageError, match=r"the property prop\(\) does not take the 1 "
+                                         r"argument\(s\) of the functions given \(n: u64\)"):
+        @fuzz.given(c.add)
+        def prop():
+            pass
+    with pytest.raises(UsageError, match="takes the contract functions"):
+        fuzz.given()
+    with pytest.raises(UsageError, match="an invariant check is a function .* not 5"):
+        invariants(c, 5)
+    with pytest.raises(NotFoundError, match="not one of the sandbox's development keys"):
+        invariants(c, lambda: True, senders=[bytes(20)])
+
+    @fuzz.given(c.add, c.add)  # *args takes any count
+    def pairs(*args):
+        assert len(args) == 2
+
+
+def test_reverts_as_one_string_is_that_reason_not_a_substring(env):
+    c = env.deploy("counter")
+    c.add(2**64 - 1)  # every add(n > 0) reverts with Overflow from here
+    Fuzz(env, FuzzSettings(runs=10))(c.add, reverts="Overflow")
+    with pytest.raises(FuzzFailure, match="reverted: Overflow"):  # "Overflow" in it, as a str
+        Fuzz(env, FuzzSettings(runs=10))(c.add, reverts="NoOverflowHere")
+
+
+def test_a_failure_raised_by_the_tests_own_python_names_its_line(env):
+    import inspect
+
+    c = env.deploy("counter")
+
+    def in_range():
+        assert c.get.query() < 3, "past 3"
+
+    line = inspect.getsourcelines(in_range)[1] + 1
+    here = f"{Path(__file__).name}:{line} (in in_range)"
+    # the failure is raised from the invariants/fuzz call, from None: pytest shows that
+    # line only, so the check's (or property's) own line is in the message
+    with pytest.raises(FuzzFailure) as caught:
+        Invariants(env, FuzzSettings(invariant_runs=5))(c, in_range, exclude=["add"])
+    [where] = [x for x in str(caught.value).splitlines() if "raised at" in x]
+    assert where.endswith(here), str(caught.value)
+    with pytest.raises(FuzzFailure) as caught:
+        @Fuzz(env, FuzzSettings(runs=20)).given(c.add)
+        def small(n):
+            c.add(n)
+            in_range()
+    assert f"{here}\nreplay (fresh sandbox):" in str(caught.value)
+    # a contract's own failure names its Zig line instead, and no Python one
+    planted = env.deploy("planted")
+    with pytest.raises(FuzzFailure) as caught:
+        Fuzz(env, FuzzSettings())(planted.check)
+    assert "raised at" not in str(caught.value)
+
+
 def test_two_distinct_failures_report_the_simplest_with_its_own_replay(env):
     c = env.deploy("counter")
     with pytest.raises(FuzzFailure) as caught:
@@ -289,6 +351,42 @@ def test_python_invariants_and_senders(env):
     with pytest.raises(FuzzFailure) as caught:
         Invariants(env, FuzzSettings())(c, lambda: c.get.query() < 3)
     assert "invariant broken" in str(caught.value)
+
+
+def test_an_assume_no_input_satisfies_says_so_without_replay_lines(env):
+    from hypothesis import assume
+
+    c = env.deploy("counter")
+    with pytest.raises(FuzzFailure) as caught:
+        @Fuzz(env, FuzzSettings(runs=20)).given(c.add)
+        def never(n):
+            assume(False)
+    text = str(caught.value)
+    # no input ran, so there is no failing one to print, nor a `ghost call` to replay
+    assert text.startswith("fuzzing tried no input: every one drawn was rejected by assume()")
+    assert "ghost call" not in text and "found a failing input" not in text
+
+
+def test_runs_and_depth_below_one_and_an_unknown_exclude_are_usage_errors(env):
+    c = env.deploy("counter")
+    fuzz, invariants = Fuzz(env, FuzzSettings()), Invariants(env, FuzzSettings())
+    # 0 used to mean "not given" (the default 256 ran) and -1 came out as a failing input
+    for runs in (0, -1, True, 2.5):
+        with pytest.raises(UsageError, match="runs must be a whole number >= 1"):
+            fuzz(c.add, runs=runs)
+        with pytest.raises(UsageError, match="runs must be a whole number >= 1"):
+            invariants(c, lambda: True, runs=runs)
+    with pytest.raises(UsageError, match="depth must be a whole number >= 1, not 0"):
+        invariants(c, lambda: True, depth=0)
+    # a misspelt name left its function in the sequences; a bare str was read by substring
+    with pytest.raises(UsageError, match="no function 'incremnt' in the targets"):
+        invariants(c, lambda: True, exclude=["incremnt"])
+    with pytest.raises(UsageError, match="no function 'counter.nope'"):
+        invariants(c, lambda: True, exclude=["counter.nope"])
+    invariants(c, lambda: True, exclude="add", runs=2, depth=3)
+    with pytest.raises(UsageError, match="targets deployed contracts .* not 'counter'"):
+        invariants("counter", lambda: True)  # was an AttributeError: no `_abi` on a str
+    assert {step.function for step in invariants.calls} <= {"increment", "get"}
 
 
 # ---- `ghost test` with the fixtures, and the replay lines run by `ghost call` ------------
@@ -390,6 +488,40 @@ def test_bad_fuzz_counts_are_usage_errors(lab_copy, run_ghost):
     result = run_ghost("test", "--fuzz-runs", "0", "--json", cwd=lab_copy)
     assert result.code == 2
     assert result.json["error"]["message"] == "--fuzz-runs must be at least 1, not 0"
+
+
+MARKS_MISUSED = '''
+import pytest
+
+
+@pytest.mark.fuzz(runz=5)
+def test_typo(deploy, fuzz):
+    fuzz(deploy("counter").add)
+
+
+@pytest.mark.fuzz(5)
+def test_bare_number(deploy, fuzz):
+    fuzz(deploy("counter").add)
+
+
+@pytest.mark.fuzz(runs=True)
+def test_bool(deploy, fuzz):
+    fuzz(deploy("counter").add)
+'''
+
+
+def test_a_fuzz_mark_it_cannot_read_is_an_error_not_the_defaults(lab_copy, run_ghost):
+    # each of these ran quietly: the typo and the bare number with the default 256 runs,
+    # True as one run
+    (lab_copy / "tests" / "test_marks_misused.py").write_text(MARKS_MISUSED)
+    result = run_ghost("test", "-p", "no:randomly", "tests/test_marks_misused.py",
+                       cwd=lab_copy)
+    out = result.stdout
+    assert result.code == 10 and "3 error" in out, out + result.stderr
+    assert ("@pytest.mark.fuzz takes runs=, seed=, invariant_runs= and depth= only, "
+            "not runz=") in out
+    assert "and depth= only, not 5" in out
+    assert "fuzz runs must be a whole number >= 1, not True" in out
 
 
 def test_reverts_pass_unless_refused_or_not_listed(env):

@@ -35,6 +35,11 @@ def test_reverts_fails_without_a_revert(deploy, reverts):
     with pytest.raises(AssertionError, match="did not revert"):
         with reverts("Overflow"):
             counter.add(1)
+    # a reason no revert can have (an int) is refused up front, not compared and failed
+    from ghost_cli.exceptions import UsageError
+    with pytest.raises(UsageError, match="reverts\\(\\) takes a reason \\(str\\)"):
+        with reverts(5):
+            counter.add(1)
 
 
 def test_expect_event(deploy, accounts, expect_event):
@@ -61,6 +66,10 @@ def test_keys_of_another_scheme_sign(ghost_env, deploy, keys, expect_event):
     assert event["name"] == "Incremented"  # fields decoded, as `ghost events --json` has them
     assert event["fields"]["by"].lower() == "0x" + alice.address.hex()
     assert ghost_env.receipt(receipt.tx_hash).result == 1
+    from ghost_cli.exceptions import UsageError
+    for count in (0, -1, "2"):  # -1 gave a list quietly, "2" a TypeError
+        with pytest.raises(UsageError, match="keys\\(\\) takes a count of keys >= 1"):
+            keys("ed25519", count)
 
 
 def test_a_failed_calls_receipt_by_the_hash_its_error_names(ghost_env, deploy):
@@ -77,12 +86,36 @@ def test_a_failed_calls_receipt_by_the_hash_its_error_names(ghost_env, deploy):
         ghost_env.receipt("0x1234")
 
 
+def test_expect_event_on_a_result_instead_of_a_receipt(deploy, expect_event):
+    from ghost_cli.exceptions import UsageError
+
+    counter = deploy("counter")
+    # c.increment() returns the count: this was "AttributeError: 'int' object has no
+    # attribute 'decoded_events'"
+    with pytest.raises(UsageError, match=r"expect_event takes a Receipt \(c.fn.transact"
+                                         r"\(...\), or ghost_env.last_receipt\), not 1$"):
+        expect_event(counter.increment(), "Incremented")
+
+
 def test_nested_isolation_rolls_back(ghost_env, deploy):
     counter = deploy("counter")
     with ghost_env.isolated():
         counter.add(5)
         assert counter.get() == 5
     assert counter.get() == 0
+
+
+def test_a_gas_limit_that_is_no_number_is_refused(deploy):
+    from ghost_cli.exceptions import UsageError
+
+    # each was a TypeError from a comparison inside the executor
+    with pytest.raises(UsageError, match="gas_limit is a whole number of gas, not 'x'"):
+        deploy("counter", gas_limit="x")
+    counter = deploy("counter")
+    for send in (counter.add, counter.add.transact, counter.add.query):
+        with pytest.raises(UsageError, match="not 1.5"):
+            send(1, gas_limit=1.5)
+    assert counter.add(1, gas_limit=200_000) == 1
 '''
 
 TARGET = '''
@@ -106,7 +139,7 @@ def test_revert_event_and_key_helpers(project, run_ghost):
     (project / "tests" / "test_helpers.py").write_text(HELPERS)
     result = run_ghost("test", "tests/test_helpers.py", cwd=project)
     assert result.code == 0, result.stdout + result.stderr
-    assert "test_helpers.py ......" in result.stdout
+    assert "test_helpers.py ........" in result.stdout
 
 
 def test_fixtures_are_documented(project, run_ghost):
@@ -228,6 +261,16 @@ def test_warp_and_roll(ghost_env, deploy):
     assert clock.height.query() == 501 == ghost_env.block_height
     with pytest.raises(UsageError, match="can only move forward"):
         ghost_env.roll(10)
+    with pytest.raises(UsageError, match="a block height is a whole number, not '600'"):
+        ghost_env.roll("600")
+    with pytest.raises(UsageError, match="block time must be a whole number"):
+        ghost_env.warp(True)
+    # past the store's 64-bit integers these were sqlite's OverflowError (or, for a time
+    # near 2^64, an "expiry ... is outside" error naming no warp)
+    with pytest.raises(UsageError, match="below 2\\^62, not 4611686018427387904"):
+        ghost_env.warp(2**62)
+    with pytest.raises(UsageError, match="a block height must be below 2\\^62"):
+        ghost_env.roll(2**63)
     ghost_env.warp(None)
     assert clock.time() > 1_700_000_000
 
@@ -246,6 +289,9 @@ def test_prank_without_a_key(ghost_env, deploy, reverts):
     with pytest.raises(NotFoundError):
         with ghost_env.as_caller(BOSS):  # a key is needed there, not here
             pass
+    with pytest.raises(UsageError, match="an address is a Contract, a KeyPair"):
+        with ghost_env.as_caller(3):  # was a TypeError from inside the key lookup
+            pass
 
 
 def test_load_and_store(ghost_env, deploy):
@@ -259,6 +305,15 @@ def test_load_and_store(ghost_env, deploy):
     assert ghost_env.load(clock, "stamp") is None and clock.stamped() == 0
     with pytest.raises(NotFoundError):
         ghost_env.store(BOSS, "x", b"1")
+    # bytes(5) is five zero bytes: an int key or address named something else, silently
+    with pytest.raises(UsageError, match="a storage key is str or bytes, not int 5"):
+        ghost_env.load(clock, 5)
+    with pytest.raises(UsageError, match="a storage key is str or bytes"):
+        ghost_env.store(clock, 5, b"1")
+    with pytest.raises(UsageError, match="an address is a Contract, a KeyPair, 20 bytes"):
+        ghost_env.label(5, "five")
+    with pytest.raises(UsageError, match="an address is 20 bytes, got 3"):
+        ghost_env.load(b"abc", "stamp")
 
 
 def test_label_shows_in_assertions(ghost_env, deploy, accounts):

@@ -430,7 +430,7 @@ class Executor:
         except ExecutionError as exc:
             exc.gas_used += base
             raise
-        _check_storage_keys(outcome, base)
+        check_storage_keys(outcome, base)
         logs = cap_logs(outcome.logs)  # engines cap their own; this holds for every engine
         if logs != outcome.logs:
             outcome = replace(outcome, logs=logs)
@@ -448,7 +448,7 @@ def decoded_result(fn: Any, return_data: bytes, gas_used: int = 0) -> Any:
                         f"{fn.name} in its ABI: {exc.message}", gas_used=gas_used) from None
 
 
-def _check_storage_keys(outcome: Outcome, base: int) -> None:
+def check_storage_keys(outcome: Outcome, base: int) -> None:
     """Fail a run that wrote more storage keys than a transaction may (gas.py says why):
     here, for every engine alike, before any of it reaches the store."""
     written = len(outcome.writes) + sum(len(w) for w in outcome.other_writes.values())

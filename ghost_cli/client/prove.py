@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..abi import encode_call
-from ..chain.executor import decoded_result
+from ..chain.executor import check_storage_keys, decoded_result
 from ..exceptions import (
     CryptoError,
     ExecutionError,
@@ -163,6 +163,7 @@ def _run_once(net, engines, address, fn, calldata, code, sender, gas_limit) -> P
     result, return_data, error = None, b"", None
     try:
         outcome = engines.execute(code, fn.name, ctx, read)
+        check_storage_keys(outcome, gas.TX_BASE)  # a node's query is held to it too
         return_data = outcome.return_data
         result = decoded_result(fn, return_data)  # a misfit is a trap, as on a node
     except ExecutionError as exc:

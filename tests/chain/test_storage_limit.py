@@ -4,7 +4,7 @@ engines: a written key costs an authenticated store far more at commit than its 
 
 import pytest
 
-from ghost_cli.chain.executor import _check_storage_keys
+from ghost_cli.chain.executor import check_storage_keys
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.config.project import load_project
 from ghost_cli.exceptions import StorageLimitError
@@ -99,11 +99,11 @@ def test_keys_count_once_each_across_every_contract_reached():
     mine = {_key(i): b"x" for i in range(LIMIT // 2)}
     other = {_key(i): None for i in range(LIMIT - LIMIT // 2)}  # the same keys elsewhere
     at_limit = Outcome(b"", 500, writes=mine, other_writes={b"\x01" * 20: other})
-    _check_storage_keys(at_limit, base=gas.TX_BASE)  # exactly the limit: allowed
+    check_storage_keys(at_limit, base=gas.TX_BASE)  # exactly the limit: allowed
     over = Outcome(b"", 500, writes=mine,
                    other_writes={b"\x01" * 20: other, b"\x02" * 20: {b"k": b"v"}})
     with pytest.raises(StorageLimitError) as info:
-        _check_storage_keys(over, base=gas.TX_BASE)
+        check_storage_keys(over, base=gas.TX_BASE)
     assert info.value.gas_used == gas.TX_BASE + 500
 
 

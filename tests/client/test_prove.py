@@ -252,3 +252,51 @@ def test_a_node_answer_that_differs_in_kind_or_reason_is_exit_11(
         run(Output(as_json=True), "counter", function, args, "local", commit=False,
             prove=True)
     assert caught.value.exit_code == 11
+
+
+FILLER_ZIG = """\
+const ghost = @import("ghost");
+
+comptime {
+    ghost.exportContract(@This());
+}
+
+/// Set keys 0 .. n (each 8 bytes, little-endian) to 1.
+pub fn fill(n: u64) u64 {
+    var i: u64 = 0;
+    while (i < n) : (i += 1) {
+        const key: [8]u8 = @bitCast(i);
+        ghost.storage.set(u64, &key, 1);
+    }
+    return n;
+}
+"""
+
+
+def test_the_proven_run_is_held_to_the_storage_limit_as_the_nodes_query_is(
+        node, tmp_path_factory, monkeypatch):
+    """A query writing more keys than a transaction may fails on a node with storage_limit;
+    run here it must fail the same way, not answer a result that makes an honest node look
+    like it lied (exit 11). The node's 10M query cap keeps a query below the 1,024 keys
+    today, so the limit is lowered here, in this process only (the node keeps 1,024)."""
+    from ghost_cli.config.project import load_project
+    from ghost_cli.exceptions import StorageLimitError
+    from ghost_cli.scaffold import new_project
+    from ghost_cli.toolchain.build import build_project
+    from ghost_cli.vm import gas
+
+    root = new_project("filler", "counter", tmp_path_factory.mktemp("filler") / "filler")
+    (root / "src" / "counter.zig").write_text(FILLER_ZIG)
+    code = build_project(load_project(root))[0].path.read_bytes()
+    key = KeyPair.generate("ml-dsa-65", b"\x0c" * 32)
+    config = NetworkConfig("local", "node", 1337, url=f"quic://{node.bound['quic']}",
+                           ca=node.bound["ca"])
+    monkeypatch.setattr(gas, "MAX_TX_STORAGE_KEYS", 2)
+    with RemoteNetwork(config) as net:
+        address = net.deploy(code, name="filler", signer=key).address
+        at_limit = prove_query(net, address, "fill", [2], code)
+        assert at_limit.error is None and at_limit.result == 2
+        over = prove_query(net, address, "fill", [3], code)
+    assert over.result is None
+    assert isinstance(over.error, StorageLimitError)
+    assert over.error.details["limit"] == 2

@@ -233,6 +233,31 @@ def test_a_postgresql_target_with_another_applications_table_is_refused_and_left
     assert migrate(source, f"{pg}?options=-csearch_path%3Dchain").height == 3
 
 
+def test_events_keep_their_heights_sqlite_to_postgresql_to_sqlite(tmp_path, token_code,
+                                                                     pg_cluster):
+    """Each event's block height (and so every ghost_getEvents filter) survives the copy."""
+    with Sandbox(tmp_path / "n0.db", clock=lambda: 1_700_000_000, authenticated=True) as sb:
+        token = sb.deploy(token_code, [1000], name="token").address
+        for i in range(4):
+            sb.call("token", "transfer", [bytes([i + 1]) * 20, 1])
+
+    def answers(url):
+        s = open_store(url)
+        try:
+            return (s.events(), s.events(address=token, from_block=3),
+                    s.events(name="Transfer", from_block=2, to_block=4),
+                    s.events(from_block=3, after_index=0, limit=2))
+        finally:
+            s.close()
+
+    before = answers(tmp_path / "n0.db")
+    assert [e.height for e in before[0]] == [1, 2, 3, 4, 5]
+    pg = pg_cluster.new_database()
+    migrate(tmp_path / "n0.db", pg)
+    migrate(pg, tmp_path / "back.db")
+    assert answers(pg) == before and answers(tmp_path / "back.db") == before
+
+
 def _events_row(height):
     return (bytes([height]) * 32, height, b"\x01" * 20)
 

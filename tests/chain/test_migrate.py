@@ -231,3 +231,85 @@ def test_a_postgresql_target_with_another_applications_table_is_refused_and_left
         assert conn.execute("SELECT to_regclass('ghost_schema')").fetchone()[0] is None
     # a schema of its own in that database is empty: ghost's tables never meet `notes`
     assert migrate(source, f"{pg}?options=-csearch_path%3Dchain").height == 3
+
+
+def test_events_keep_their_heights_sqlite_to_postgresql_to_sqlite(tmp_path, token_code,
+                                                                     pg_cluster):
+    """Each event's block height (and so every ghost_getEvents filter) survives the copy."""
+    with Sandbox(tmp_path / "n0.db", clock=lambda: 1_700_000_000, authenticated=True) as sb:
+        token = sb.deploy(token_code, [1000], name="token").address
+        for i in range(4):
+            sb.call("token", "transfer", [bytes([i + 1]) * 20, 1])
+
+    def answers(url):
+        s = open_store(url)
+        try:
+            return (s.events(), s.events(address=token, from_block=3),
+                    s.events(name="Transfer", from_block=2, to_block=4),
+                    s.events(from_block=3, after_index=0, limit=2))
+        finally:
+            s.close()
+
+    before = answers(tmp_path / "n0.db")
+    assert [e.height for e in before[0]] == [1, 2, 3, 4, 5]
+    pg = pg_cluster.new_database()
+    migrate(tmp_path / "n0.db", pg)
+    migrate(pg, tmp_path / "back.db")
+    assert answers(pg) == before and answers(tmp_path / "back.db") == before
+
+
+def _events_row(height):
+    return (bytes([height]) * 32, height, b"\x01" * 20)
+
+
+def test_an_older_sqlite_schema_is_refused_and_left_as_it_was(tmp_path):
+    """Opening it would upgrade it in place, under a node of the older ghost that may
+    still be running on it (whose writes of events then fail): exit 8, nothing written."""
+    from ghost_cli.chain.store.sqlite import MIGRATIONS
+
+    source = tmp_path / "old.db"
+    db = sqlite3.connect(source)
+    for i, script in enumerate(MIGRATIONS[:5], start=1):
+        db.executescript(f"BEGIN; {script}; PRAGMA user_version = {i}; COMMIT;")
+    tx, height, a = _events_row(1)
+    db.execute("INSERT INTO blocks VALUES (?, 1, ?)", (height, tx))
+    db.execute("INSERT INTO receipts (tx_hash, height, kind, sender, target, function, "
+               "gas_used, return_data, logs) VALUES (?, ?, 'call', ?, ?, 'f', 1, x'', '[]')",
+               (tx, height, a, a))
+    db.execute("INSERT INTO events VALUES (?, 0, ?, 'E', ?, x'')", (tx, a, b"E".ljust(32, b"\0")))
+    db.commit()
+    db.close()
+    before = source.read_bytes()
+    done = subprocess.run([sys.executable, "-m", "ghost_cli", "node", "migrate", "--from",
+                           str(source), "--to", str(tmp_path / "to.db")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 8, done.stderr
+    [line] = done.stderr.splitlines()
+    assert f"{source} is schema v5, older than this ghost (v{len(MIGRATIONS)})" in line
+    assert source.read_bytes() == before and not (tmp_path / "to.db").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.db"]
+
+
+def test_an_older_postgresql_schema_is_refused_and_left_as_it_was(tmp_path, pg_cluster):
+    from ghost_cli.chain.store.postgres import MIGRATIONS
+
+    pg = pg_cluster.new_database()
+    tx, height, a = _events_row(1)
+    with psycopg.connect(pg, autocommit=True) as conn:
+        for script in MIGRATIONS[:3]:
+            conn.execute(script)
+        conn.execute("CREATE TABLE ghost_schema (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO ghost_schema VALUES (3)")
+        conn.execute("INSERT INTO blocks VALUES (%s, 1, %s)", (height, tx))
+        conn.execute("INSERT INTO receipts (tx_hash, height, kind, sender, target, function, "
+                     "gas_used, return_data, logs) VALUES (%s, %s, 'call', %s, %s, 'f', 1, "
+                     "'', '[]')", (tx, height, a, a))
+        conn.execute("INSERT INTO events VALUES (%s, 0, %s, 'E', %s, '')",
+                     (tx, a, b"E".ljust(32, b"\0")))
+    with pytest.raises(StateError, match=f"is schema v3, older than this ghost "
+                                         f"\\(v{len(MIGRATIONS)}\\)"):
+        migrate(pg, tmp_path / "to.db")
+    with psycopg.connect(pg) as conn:
+        assert conn.execute("SELECT version FROM ghost_schema").fetchone()[0] == 3
+        assert conn.execute("SELECT to_regclass('names_by_address')").fetchone()[0] is None
+    assert not (tmp_path / "to.db").exists()

@@ -535,6 +535,31 @@ def test_redaction_and_url_parsing():
         assert "hunter" not in str(info.value), info.value
 
 
+def test_a_role_that_may_only_read_and_write_ghosts_tables_serves_the_chain(
+        pg_cluster, counter_code):
+    """Its owner made the schema; a node's role without CREATE in it (least privilege)
+    opens the current schema, reads and writes, where it was refused `permission denied
+    for schema public` by CREATE TABLE IF NOT EXISTS ghost_schema."""
+    from ghost_cli.chain.sandbox import Sandbox
+
+    owner = pg_cluster.new_database()
+    open_store(owner).close()
+    role = owner.rsplit("/", 1)[1] + "_rw"
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+                     f"TO {role}")
+    url = owner.replace("postgres@", f"{role}@", 1)
+    with Sandbox(url, clock=lambda: 1_700_000_000, authenticated=True) as sb:
+        sb.deploy(counter_code, name="counter")
+        assert sb.call("counter", "increment").block_height == 2
+    s = open_store(url)
+    try:
+        assert s.schema_version() == len(PG_MIGRATIONS) and s.height() == 2
+    finally:
+        s.close()
+
 def test_a_listener_hears_another_stores_commits(pg_cluster):
     """LISTEN/NOTIFY: how a node learns of blocks other nodes committed."""
     import queue

@@ -44,6 +44,7 @@ def _root_from_storage(store) -> bytes:
 
 
 def migrate(source: str | Path, target: str | Path) -> MigrationReport:
+    _require_current(source)  # opening an older schema would upgrade it
     src = open_store(source, create=False)  # no chain there: nothing is created in it
     try:
         if not any(src.counts().values()):
@@ -129,6 +130,34 @@ def _require_empty(target: str | Path) -> None:
                 f"EXISTS (SELECT 1 FROM {t})" for t in copied))[0][0]:
             raise StateError(f"{url.display} already holds a chain; migrate into an empty "
                              "store")
+
+
+def _require_current(source: str | Path) -> None:
+    """StateError when the source's schema is older than this ghost's, found without
+    writing to it: opening it as a store would upgrade it in place, and a node of the
+    older ghost still running on it (a backup taken while it serves) would then fail
+    every transaction that records an event. A source that is missing, holds no chain
+    or is newer than this ghost is left for the store's open to report."""
+    url = parse_store_url(source)
+    with _reader(url) as rows:
+        if rows is None:
+            return
+        if url.backend == "postgresql":
+            from .postgres import MIGRATIONS
+
+            if rows("SELECT to_regclass('ghost_schema')")[0][0] is None:
+                return
+            found = rows("SELECT version FROM ghost_schema")
+            version = found[0][0] if found else 0
+        else:
+            from .sqlite import MIGRATIONS
+
+            version = rows("PRAGMA user_version")[0][0]
+    if 0 < version < len(MIGRATIONS):
+        raise StateError(f"{url.display} is schema v{version}, older than this ghost "
+                         f"(v{len(MIGRATIONS)}); node migrate never writes to its source: "
+                         "stop its nodes and start one with this ghost, which upgrades it, "
+                         "then copy it")
 
 
 @contextmanager

@@ -221,11 +221,14 @@ class PostgresStore(SqlStore):
             with self._pool.connection() as conn:
                 conn.execute("BEGIN")
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
-                if not create and conn.execute(
-                        "SELECT to_regclass('ghost_schema')").fetchone()[0] is None:
+                # checked first: a role that may only read and write ghost's tables (not
+                # CREATE in the schema) is refused even a CREATE TABLE IF NOT EXISTS
+                found = conn.execute("SELECT to_regclass('ghost_schema')").fetchone()[0]
+                if not create and found is None:
                     conn.execute("ROLLBACK")
                     raise NotFoundError(f"no chain in the state database {self.location}")
-                conn.execute("CREATE TABLE IF NOT EXISTS ghost_schema (version INTEGER NOT NULL)")
+                if found is None:
+                    conn.execute("CREATE TABLE ghost_schema (version INTEGER NOT NULL)")
                 row = conn.execute("SELECT version FROM ghost_schema").fetchone()
                 version = row[0] if row else 0
                 if version > len(MIGRATIONS):
@@ -237,7 +240,7 @@ class PostgresStore(SqlStore):
                     conn.execute(script)
                 if row is None:
                     conn.execute("INSERT INTO ghost_schema VALUES (%s)", (len(MIGRATIONS),))
-                else:
+                elif version < len(MIGRATIONS):
                     conn.execute("UPDATE ghost_schema SET version = %s", (len(MIGRATIONS),))
                 conn.execute("COMMIT")
         except _LOST as exc:

@@ -2,7 +2,7 @@
 
     python bench/storage_write_cost.py [--sizes 0,10000,50000] [--keys 1024] [--rounds 3]
 
-A Zig contract's `fill(start, n)` sets n new keys in one call, on a state file. For each
+contracts/filler's `fill(start, n)` sets n new keys in one call, on a state file. For each
 state size (keys already stored) it runs in turns (A B A B ...):
   - authenticated (as a node's store): storage, and the state tree's rows on each key's
     path rewritten at commit;
@@ -15,38 +15,23 @@ defaults to MAX_TX_STORAGE_KEYS, the most one transaction may write.
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.config.project import load_project
-from ghost_cli.scaffold import new_project
 from ghost_cli.toolchain.build import build_project
 from ghost_cli.vm import gas
 
-FILLER_ZIG = """\
-const ghost = @import("ghost");
-
-comptime {
-    ghost.exportContract(@This());
-}
-
-pub fn fill(start: u64, n: u64) u64 {
-    var i: u64 = 0;
-    while (i < n) : (i += 1) {
-        const key: [8]u8 = @bitCast(start + i);
-        ghost.storage.set(u64, &key, 1);
-    }
-    return n;
-}
-"""
+FILLER = Path(__file__).resolve().parent.parent / "contracts" / "filler"
 GAS = gas.MAX_TX_GAS
 
 
 def build_filler(tmp: Path) -> bytes:
-    root = new_project("filler", "counter", tmp / "filler")
-    (root / "src" / "counter.zig").write_text(FILLER_ZIG)
+    root = tmp / "filler"
+    shutil.copytree(FILLER, root, symlinks=False, ignore=shutil.ignore_patterns("build", ".ghost"))
     return build_project(load_project(root))[0].path.read_bytes()
 
 

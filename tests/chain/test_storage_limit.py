@@ -2,6 +2,9 @@
 engines: a written key costs an authenticated store far more at commit than its gas buys
 (vm/gas.py), so one transaction could otherwise hold a node's writer for a minute."""
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from ghost_cli.chain.executor import check_storage_keys
@@ -9,45 +12,20 @@ from ghost_cli.chain.sandbox import Sandbox
 from ghost_cli.config.project import load_project
 from ghost_cli.exceptions import StorageLimitError
 from ghost_cli.rpc.errors import BY_CODE
-from ghost_cli.scaffold import new_project
 from ghost_cli.toolchain.build import build_project
 from ghost_cli.vm import gas
 from ghost_cli.vm.types import Outcome
 
 LIMIT = gas.MAX_TX_STORAGE_KEYS
 
-FILLER_ZIG = """\
-const ghost = @import("ghost");
-
-comptime {
-    ghost.exportContract(@This());
-}
-
-/// Set keys start .. start + n (each 8 bytes, little-endian) to 1.
-pub fn fill(start: u64, n: u64) u64 {
-    var i: u64 = 0;
-    while (i < n) : (i += 1) {
-        const key: [8]u8 = @bitCast(start + i);
-        ghost.storage.set(u64, &key, 1);
-    }
-    return n;
-}
-
-/// Delete keys start .. start + n.
-pub fn clear(start: u64, n: u64) void {
-    var i: u64 = 0;
-    while (i < n) : (i += 1) {
-        const key: [8]u8 = @bitCast(start + i);
-        ghost.storage.remove(&key);
-    }
-}
-"""
+FILLER = Path(__file__).resolve().parents[2] / "contracts" / "filler"
 
 
 @pytest.fixture(scope="module")
 def filler(tmp_path_factory) -> dict[str, bytes]:
-    root = new_project("filler", "counter", tmp_path_factory.mktemp("filler") / "filler")
-    (root / "src" / "counter.zig").write_text(FILLER_ZIG)
+    """contracts/filler (`fill(start, n)`, `clear(start, n)`), built for both targets."""
+    root = tmp_path_factory.mktemp("filler") / "filler"
+    shutil.copytree(FILLER, root, symlinks=False, ignore=shutil.ignore_patterns("build", ".ghost"))
     project = load_project(root)
     return {target: build_project(project, target=target)[0].path.read_bytes()
             for target in ("wasm", "zvm")}

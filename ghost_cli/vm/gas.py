@@ -137,8 +137,8 @@ MAX_TX_GAS = 1_000_000_000
 #: across every contract it reaches; one more fails the call (`storage_limit`) before
 #: anything is recorded. Gas does not bound this on its own: a written key costs the
 #: store far more at commit than its ~16,000 gas buy, since an authenticated store (a
-#: node's) rewrites the key's path of state-tree rows and their history: 0.5 ms a key
-#: into an empty store, 1.3 ms with 50,000 keys stored (bench/storage_write_cost.py;
+#: node's) rewrites the key's path of state-tree rows and their history: 0.1-0.5 ms a
+#: key into an empty store, 0.4-1.3 ms with 50,000 keys stored (bench/storage_write_cost.py;
 #: one call writing 50,000 keys for 775M gas held the writer 52 s). At 1,024 a
 #: transaction's commit stays near a second, inside the wall-clock bound its run has.
 MAX_TX_STORAGE_KEYS = 1_024

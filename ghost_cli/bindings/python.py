@@ -182,11 +182,11 @@ def _field(name: str, ty: str, abi: Abi, shadow: set[str], comment: str = "") ->
 
 
 def _doc(text: str, indent: str) -> list[str]:
-    text = text.strip().replace('"""', "'''").replace("\\", "\\\\")
+    # A quote followed by a quote is escaped, so no two unescaped quotes meet and the doc
+    # cannot close the docstring; a quote at the end would meet the closing `"""`.
+    text = re.sub(r'"(?="|$)', r'\\"', text.strip().replace("\\", "\\\\"))
     if not text:
         return []
-    if text.endswith('"'):  # `"""say "hi""""` would close the docstring one quote early
-        text = text[:-1] + '\\"'
     lines = text.splitlines()
     if len(lines) == 1:
         return [f'{indent}"""{lines[0]}"""']

@@ -246,3 +246,16 @@ def test_names_python_treats_specially_in_a_class_are_renamed(tmp_path: Path) ->
     assert list(inspect.signature(mod.Awk.f).parameters)[:3] == ["self", "v__a", "v"]
     assert mod.Awk.f.__doc__ == 'Returns "ok"'
     assert list(inspect.signature(mod.Awk.deploy).parameters)[:2] == ["target", "_deploy_"]
+
+
+@pytest.mark.parametrize("doc", ['Calls */ and """ and \'\'\' ünïcödé ✓ 𝕏 \\ end\\', '"""',
+                                 '""""', 'say "hi"', 'two\n"""\nlines""'])
+def test_a_doc_with_quotes_is_the_method_docstring_as_written(tmp_path: Path, doc: str) -> None:
+    """A `///` comment holding three double quotes, quotes at its end or backslashes: the
+    generated method's docstring is that doc, not one with the quotes turned to `'''`."""
+    import inspect
+
+    raw = _abi(functions=[{"name": "f", "inputs": [], "output": "u8", "can_fail": False,
+                           "doc": doc}])
+    mod = _import(tmp_path, "quotes_client", gen_python.generate("q", Abi.from_json(raw), raw))
+    assert inspect.cleandoc(mod.Q.f.__doc__) == doc

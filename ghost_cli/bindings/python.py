@@ -272,16 +272,28 @@ def generate(name: str, abi: Abi, raw: dict[str, Any] | None = None) -> str:
     ctor = abi.constructor
     cparams = [(py_name(p.name, _DEPLOY_ARGS), p) for p in (ctor.inputs if ctor else ())]
     sig = "".join(f", {n}: {hint(parse_type(p.type, abi), shadow)}" for n, p in cparams)
-    out += ["    @classmethod",
-            f"    def deploy(cls, target: Any{sig}, *, code: {b('bytes')} | None = None,",
-            f"               signer: Any = None, gas_limit: {b('int')} | None = None) -> "
-            f"{cls}:",
-            f'        """Deploy `{name}` (through the `ghost_env` test fixture, or on a '
+    head = f"    def deploy(cls, target: Any{sig}, *, code: {b('bytes')} | None = None,"
+    out += ["    @classmethod"]
+    if len(head) <= 100:
+        out += [head, f"               signer: Any = None, gas_limit: {b('int')} | None = None)"
+                      f" -> {cls}:"]
+    else:  # one parameter a line, as for a long method
+        out += ["    def deploy(", "            cls,", "            target: Any,",
+                *(f"            {n}: {hint(parse_type(p.type, abi), shadow)},"
+                  for n, p in cparams),
+                "            *,", f"            code: {b('bytes')} | None = None,",
+                "            signer: Any = None,",
+                f"            gas_limit: {b('int')} | None = None,", f"    ) -> {cls}:"]
+    call = f"        bound, address = _deploy(target, {name!r}, " \
+        f"[{', '.join(n for n, _ in cparams)}], code=code,"
+    out += [f'        """Deploy `{name}` (through the `ghost_env` test fixture, or on a '
             'network with its',
             '           `code`), running its constructor with these arguments."""',
-            f"        bound, address = _deploy(target, {name!r}, "
-            f"[{', '.join(n for n, _ in cparams)}], code=code,",
-            "                                 signer=signer, gas_limit=gas_limit)",
+            *([call, "                                 signer=signer, gas_limit=gas_limit)"]
+              if len(call) <= 100 else
+              [f"        bound, address = _deploy(target, {name!r}, [",
+               *(f"            {n}," for n, _ in cparams),
+               "        ], code=code, signer=signer, gas_limit=gas_limit)"]),
             "        return cls(bound, address, signer=signer)"]
     for fn in abi.functions:
         params = [(py_name(p.name, _CALL_ARGS), p) for p in fn.inputs]

@@ -259,3 +259,19 @@ def test_a_doc_with_quotes_is_the_method_docstring_as_written(tmp_path: Path, do
                            "doc": doc}])
     mod = _import(tmp_path, "quotes_client", gen_python.generate("q", Abi.from_json(raw), raw))
     assert inspect.cleandoc(mod.Q.f.__doc__) == doc
+
+
+def test_a_constructor_with_many_arguments_keeps_deploy_within_100_columns(
+        tmp_path: Path) -> None:
+    """`deploy` takes the constructor's arguments: when they make its signature or its call
+    longer than 100 columns, it takes one parameter a line, as a long method does."""
+    import inspect
+
+    names = ["owner", "name", "symbol", "decimals", "supply", "cap", "fee", "treasury"]
+    raw = _abi(constructor={"name": "init", "can_fail": False, "output": None,
+                            "inputs": [{"name": n, "type": "u64"} for n in names]})
+    source = gen_python.generate("token", Abi.from_json(raw), raw)
+    assert max(len(line) for line in source.splitlines()) <= 100
+    mod = _import(tmp_path, "many_client", source)
+    assert list(inspect.signature(mod.Token.deploy).parameters) == [
+        "target", *names, "code", "signer", "gas_limit"]

@@ -211,9 +211,10 @@ def _hash_arg(text: str) -> bytes:
 
     from ..exceptions import UsageError
 
-    if not re.fullmatch(r"(0x)?[0-9a-fA-F]{64}", text):
+    # the 0x may be left out or written 0X, as for a bytes or address argument
+    if not re.fullmatch(r"(0[xX])?[0-9a-fA-F]{64}", text):
         raise UsageError(f"expected a transaction hash (0x + 64 hex digits), got {text!r}")
-    return bytes.fromhex(text[2:] if text.startswith("0x") else text)
+    return bytes.fromhex(text[-64:])
 
 
 def _open(network: str | None, transport: str | None):

@@ -55,6 +55,11 @@ def register(app: typer.Typer) -> None:
         secure = url.startswith(("quic://", "https://"))
         if not url.startswith(("quic://", "http://", "https://")):
             raise UsageError(f"--url {url!r}: use quic://host:port or http://host:port")
+        from ..client.transport import split_url
+
+        for given in (url, http_url):  # a port past 65535: refused now, not at every call
+            if given is not None:
+                split_url(given)
         if secure and ca is None:
             raise UsageError(f"--url {url} needs --ca: the CA that signed the node's "
                              "certificate (a development node's DATA_DIR/tls/ca.pem)")

@@ -60,6 +60,9 @@ def register(app: typer.Typer) -> None:
         for given in (url, http_url):  # a port past 65535: refused now, not at every call
             if given is not None:
                 split_url(given)
+        parts = split_url(url)
+        if parts.scheme == "quic" and not (parts.hostname and parts.port):  # no default port
+            raise UsageError(f"{url!r} is not a QUIC URL like quic://127.0.0.1:8443")
         if secure and ca is None:
             raise UsageError(f"--url {url} needs --ca: the CA that signed the node's "
                              "certificate (a development node's DATA_DIR/tls/ca.pem)")

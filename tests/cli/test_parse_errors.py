@@ -71,6 +71,10 @@ def test_network_add_refuses_a_url_no_call_could_use(project, run_ghost):
         assert r.code == 2, r.stderr
         assert r.stderr.startswith(f"error: {bad!r} is not a valid URL (")
         assert len(r.stderr.splitlines()) == 1
+    no_port = run_ghost("network", "add", "away", "--url", "quic://127.0.0.1", "--ca",
+                        certifi.where(), "--chain-id", "7", cwd=project)
+    assert no_port.code == 2 and no_port.stderr == (
+        "error: 'quic://127.0.0.1' is not a QUIC URL like quic://127.0.0.1:8443\n")
     assert (project / "ghost.toml").read_text() == before
 
 

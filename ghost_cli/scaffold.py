@@ -91,6 +91,11 @@ def new_project(name: str, template: str = DEFAULT_TEMPLATE, dest: Path | None =
     root = (Path.cwd() / name if dest is None else Path(dest)).resolve()
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise UsageError(f"{root} already exists and is not an empty directory")
+    # A path through a file (`--dir notes.txt/app`) is the caller's mistake, not a failed
+    # write: say which part is a file rather than the system's ENOTDIR at mkdir.
+    existing = next(p for p in (root, *root.parents) if p.exists())
+    if not existing.is_dir():
+        raise UsageError(f"cannot create the project in {root}: {existing} is not a directory")
 
     source = templates_root()
     created = _topmost_missing(root)
@@ -105,7 +110,7 @@ def new_project(name: str, template: str = DEFAULT_TEMPLATE, dest: Path | None =
         # the next `ghost new` refuses as not empty: take back everything made here.
         _undo(root, created)
         if isinstance(exc, OSError):
-            raise GhostError(f"cannot create the project in {root}: {exc}") from exc
+            raise GhostError(f"cannot create the project in {root}: {exc.strerror or exc}") from exc
         raise
     return root
 

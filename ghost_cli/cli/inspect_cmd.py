@@ -26,10 +26,12 @@ def register(app: typer.Typer) -> None:
         """Show a contract's ABI: functions (arguments, result, whether they can fail or
         change state, docs), constructor, events, struct/enum types and error names."""
         from ..bindings import describe, source
+        from ..config.defaults import check_transport
         from ..config.project import load_project
         from .artifacts import check_target
 
         check_target(target)
+        check_transport(transport)  # also for a local build, as the sandbox checks it
         src = source.load(load_project(), contract, network=network, target=target,
                           transport=transport)
         out.emit({"contract": src.name, "origin": src.origin,

@@ -55,6 +55,14 @@ def register(app: typer.Typer) -> None:
         secure = url.startswith(("quic://", "https://"))
         if not url.startswith(("quic://", "http://", "https://")):
             raise UsageError(f"--url {url!r}: use quic://host:port or http://host:port")
+        from ..client.transport import split_url
+
+        for given in (url, http_url):  # a port past 65535: refused now, not at every call
+            if given is not None:
+                split_url(given)
+        parts = split_url(url)
+        if parts.scheme == "quic" and not (parts.hostname and parts.port):  # no default port
+            raise UsageError(f"{url!r} is not a QUIC URL like quic://127.0.0.1:8443")
         if secure and ca is None:
             raise UsageError(f"--url {url} needs --ca: the CA that signed the node's "
                              "certificate (a development node's DATA_DIR/tls/ca.pem)")
@@ -211,9 +219,10 @@ def _hash_arg(text: str) -> bytes:
 
     from ..exceptions import UsageError
 
-    if not re.fullmatch(r"(0x)?[0-9a-fA-F]{64}", text):
+    # the 0x may be left out or written 0X, as for a bytes or address argument
+    if not re.fullmatch(r"(0[xX])?[0-9a-fA-F]{64}", text):
         raise UsageError(f"expected a transaction hash (0x + 64 hex digits), got {text!r}")
-    return bytes.fromhex(text[2:] if text.startswith("0x") else text)
+    return bytes.fromhex(text[-64:])
 
 
 def _open(network: str | None, transport: str | None):

@@ -381,6 +381,10 @@ class Keystore:
     def _check_is_dir(self) -> None:
         if self.dir.exists() and not self.dir.is_dir():  # else it lists as empty
             raise KeystoreError(f"keys directory {self.dir} is not a directory")
+        # GHOST_HOME a file: the keys directory cannot exist, so it would list as empty too
+        above = next((p for p in self.dir.parents if p.exists()), None)
+        if above is not None and not above.is_dir():
+            raise KeystoreError(f"keys directory {self.dir}: {above} is not a directory")
 
     def _write(self, info: KeyInfo, crypto: _Crypto | None) -> None:
         """Write a NEW key file: whole or not at all, and never over an existing file (a

@@ -63,6 +63,13 @@ def test_inspect_counter_shows_can_fail_and_unknown_contract_fails(kinds, ghost_
         unknown.json["error"]["message"]
 
 
+def test_inspect_refuses_an_unknown_transport_for_a_local_build_too(kinds, ghost_at):
+    r = ghost_at(kinds, "inspect", "kinds", "--transport", "ftp", "--json")
+    assert r.code == 2, r.stderr
+    assert r.json["error"] == {"code": "usage",
+                               "message": "unknown transport 'ftp': use quic or http"}
+
+
 def test_inspect_reads_a_deployed_contract_from_the_network(kinds, ghost_at):
     deployed = ghost_at(kinds, "deploy", "kinds", "--json")
     assert deployed.code == 0, deployed.stderr

@@ -24,6 +24,16 @@ def test_a_name_that_cannot_be_made_an_identifier_is_refused(tmp_path, run_ghost
     assert not (tmp_path / "2fast").exists()
 
 
+def test_a_dir_through_a_file_is_a_usage_error(tmp_path, run_ghost):
+    (tmp_path / "notes.txt").write_text("x")
+    result = run_ghost("new", "app", "--dir", "notes.txt/app", "--json", cwd=tmp_path)
+    assert result.code == 2, result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert error == {"code": "usage", "message": f"cannot create the project in "
+                     f"{tmp_path}/notes.txt/app: {tmp_path}/notes.txt is not a directory"}
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_the_next_step_line_quotes_a_path_for_the_shell(tmp_path, run_ghost):
     import shlex
 

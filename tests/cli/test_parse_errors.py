@@ -57,6 +57,27 @@ def test_an_unknown_transport_is_refused_on_the_sandbox_too(project, run_ghost):
     assert ok.code == 0, ok.stderr  # a real transport name: ignored by the sandbox
 
 
+def test_network_add_refuses_a_url_no_call_could_use(project, run_ghost):
+    """A port past 65535 or a broken IPv6 host is refused when the network is added (exit
+    2, ghost.toml unchanged), not at every later command that reaches it."""
+    import certifi
+
+    before = (project / "ghost.toml").read_text()
+    for urls, bad in ((("--url", "quic://127.0.0.1:99999"), "quic://127.0.0.1:99999"),
+                      (("--url", "quic://127.0.0.1:9", "--http-url", "http://[::1"),
+                       "http://[::1")):
+        r = run_ghost("network", "add", "away", *urls, "--ca", certifi.where(),
+                      "--chain-id", "7", cwd=project)
+        assert r.code == 2, r.stderr
+        assert r.stderr.startswith(f"error: {bad!r} is not a valid URL (")
+        assert len(r.stderr.splitlines()) == 1
+    no_port = run_ghost("network", "add", "away", "--url", "quic://127.0.0.1", "--ca",
+                        certifi.where(), "--chain-id", "7", cwd=project)
+    assert no_port.code == 2 and no_port.stderr == (
+        "error: 'quic://127.0.0.1' is not a QUIC URL like quic://127.0.0.1:8443\n")
+    assert (project / "ghost.toml").read_text() == before
+
+
 @pytest.mark.parametrize("as_json", [True, False])
 def test_ctrl_c_before_the_command_runs_is_one_line_and_130(project, as_json):
     """A real SIGINT while the unchanged-build answer runs (before any command's own

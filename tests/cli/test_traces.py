@@ -165,6 +165,10 @@ def test_events_and_receipt_on_the_sandbox(deployed, run_ghost):
     assert doc["events"][0]["fields"] == {"by": call["sender"]}
     text = run_ghost("receipt", call["tx_hash"], cwd=root)
     assert f"from {call['sender']}" in text.stderr and "event Incremented by=" in text.stderr
+    digits = call["tx_hash"][2:]
+    for spelled in ("0X" + digits.upper(), digits):  # as a bytes argument may be written
+        again = run_ghost("receipt", spelled, "--json", cwd=root)
+        assert again.code == 0 and again.json == doc, again.stderr
 
     missing = run_ghost("receipt", "0x" + "00" * 32, "--json", cwd=root)
     assert missing.code != 0 and "no receipt" in missing.json["error"]["message"]

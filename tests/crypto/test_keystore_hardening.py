@@ -278,3 +278,13 @@ def test_a_keys_directory_that_is_a_file_is_refused_not_listed_as_empty(tmp_path
                           env={**os.environ, "GHOST_HOME": str(home), "NO_COLOR": "1"})
     assert done.returncode == 11
     assert done.stderr == f"error: keys directory {home / 'keys'} is not a directory\n"
+
+
+def test_a_ghost_home_that_is_a_file_is_refused_not_listed_as_empty(tmp_path):
+    home = tmp_path / "home"
+    home.write_text("not a directory\n")
+    done = subprocess.run([sys.executable, "-m", "ghost_cli", "keys", "list"],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "GHOST_HOME": str(home), "NO_COLOR": "1"})
+    assert done.returncode == 11
+    assert done.stderr == f"error: keys directory {home / 'keys'}: {home} is not a directory\n"

@@ -12,8 +12,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "ghost_cli"
 
 #: Bottom first. A module may import from its own layer's package and from lower layers.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "exceptions", "fsutil", "formats", "hexbytes", "config", "grpc_gen",
-     "datagrams"),
+    ("__init__", "exceptions", "fsutil", "formats", "hexbytes", "strict_json", "config",
+     "grpc_gen", "datagrams"),
     ("crypto",),
     ("abi",),
     ("vm",),

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..exceptions import ArgumentError, CryptoError
 from ..hexbytes import from_hex_digits
+from ..strict_json import RepeatedName, unique_members
 from .model import Function
 from .types import (
     INT_TYPES,
@@ -76,7 +77,10 @@ def parse_arg(ty: str | AbiType, text: str, abi: Any = None) -> Any:
         return t.from_json(text)
     try:
         value = json.loads(text, parse_constant=_not_json, parse_float=_json_number,
-                           parse_int=_json_int, object_pairs_hook=_fields_once)
+                           parse_int=_json_int, object_pairs_hook=unique_members)
+    except RepeatedName as exc:  # which of the two counts would be a guess (readers
+        # differ), and an argument is never a guess
+        raise ArgumentError(f"a JSON object names field {exc.name[:64]!r} twice") from None
     except ValueError:
         # not JSON: a bare word is the JSON string it spells (`red` for an enum, `0x…` for
         # an `address?`, `hello` for a `string?`)
@@ -110,19 +114,6 @@ def _json_number(text: str) -> int:
     if exact.adjusted() >= MAX_INT_DIGITS:
         raise _too_long(f"{text:.40}")
     return int(exact)
-
-
-def _fields_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object naming a field twice is refused, not read as its last value: which
-    one counts is a guess (JSON readers differ), and an argument is never a guess."""
-    doc = dict(pairs)
-    if len(doc) != len(pairs):
-        seen: set[str] = set()
-        for name, _ in pairs:
-            if name in seen:
-                raise ArgumentError(f"a JSON object names field {name[:64]!r} twice")
-            seen.add(name)
-    return doc
 
 
 def _not_json(word: str) -> Any:

@@ -182,10 +182,10 @@ def show(out: Output, file: FileArg) -> None:
 def _read(file: Path):
     from ..chain.transaction import from_json
     from ..exceptions import NotFoundError, TransactionError
-    from ..rpc.codec import strict_loads
+    from ..strict_json import loads
 
     try:
-        doc = strict_loads(file.read_text())  # as strict as a node reading a request
+        doc = loads(file.read_text())  # as strict as a node reading a request
     except FileNotFoundError:
         raise NotFoundError(f"no transaction file {file}") from None
     except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError, the hooks'

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from .. import strict_json
 from ..exceptions import (
     GhostError,
     InvalidParamsError,
@@ -29,9 +30,6 @@ NO_ID = object()
 #: or a finite number with magnitude below 2^63.
 MAX_ID_CHARS = 256
 MAX_ID_NUMBER = 2**63
-#: Digits of a JSON integer the node reads at all (the interpreter's default limit on
-#: converting a decimal string): no param or id takes one past 19 digits anyway.
-MAX_NUMBER_DIGITS = 4300
 
 
 @dataclass(frozen=True)
@@ -62,9 +60,6 @@ class Decoded:
     is_batch: bool
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
 
 def parse_json(body: bytes) -> Any:
     """Strict JSON: UTF-8, no NaN/Infinity, no object naming a member twice. Any failure
@@ -93,7 +88,7 @@ def parse_json(body: bytes) -> Any:
     except (orjson.JSONDecodeError, RecursionError):
         pass
     try:
-        return strict_loads(body.decode("utf-8"))
+        return strict_json.loads(body.decode("utf-8"))
     except RecursionError as exc:  # the interpreter's limit, not a fixed depth of ours
         raise ParseError("body is not valid JSON: arrays and objects nest too deeply "
                          "(about 1,000 levels at most)") from exc
@@ -101,33 +96,7 @@ def parse_json(body: bytes) -> Any:
         raise ParseError(f"body is not valid JSON: {_one_line(exc)}") from exc
 
 
-def strict_loads(text: str) -> Any:
-    """`json.loads` refusing what is not strict JSON: `NaN`/`Infinity`, an object that
-    names a member twice and an integer of more than MAX_NUMBER_DIGITS digits are
-    ValueError (a crafted nesting, RecursionError), as for a request body; a tx.json file
-    is read the same way (`ghost tx`)."""
-    return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_object,
-                      parse_int=_int)
 
-
-def _int(text: str) -> int:
-    """A JSON integer, refused past MAX_NUMBER_DIGITS in our words: `int` itself refuses
-    one past the interpreter's limit with advice about `sys` meant for the operator."""
-    if len(text) > MAX_NUMBER_DIGITS + (text[0] == "-"):
-        raise ValueError(f"a number of more than {MAX_NUMBER_DIGITS} digits")
-    return int(text)
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    doc = dict(pairs)
-    if len(doc) != len(pairs):
-        seen: set[str] = set()
-        for name, _ in pairs:
-            if name in seen:
-                shown = name if len(name) <= 64 else name[:64] + "..."
-                raise ValueError(f"an object names member {shown!r} twice")
-            seen.add(name)
-    return doc
 
 
 def _shape(doc: Any) -> tuple[bool, int]:

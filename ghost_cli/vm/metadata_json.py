@@ -11,11 +11,11 @@ what is accepted does not change with the parser.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import orjson
 
+from .. import strict_json
 from ..exceptions import InvalidModuleError
 
 
@@ -31,7 +31,11 @@ def parse_metadata(payload: bytes, section: str) -> dict[str, Any]:
         if "depth" in str(exc):
             raise InvalidModuleError(f"invalid {section}: JSON nested too deeply") from None
     try:
-        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+        # Strict JSON, as a node's request bodies are: NaN, Infinity and 1e400 are not
+        # JSON and no reply could carry them: a contract recorded with one would fail
+        # ghost_getContract for as long as it exists.
+        data = json.loads(text, parse_constant=strict_json.refuse_constant,
+                          parse_float=strict_json.finite_float)
     except ValueError as exc:
         raise InvalidModuleError(f"invalid {section}: not UTF-8 JSON ({exc})") from exc
     except RecursionError:  # a depth under orjson's that the recursion limit refuses
@@ -40,18 +44,3 @@ def parse_metadata(payload: bytes, section: str) -> dict[str, Any]:
         raise InvalidModuleError(f"invalid {section}: not a JSON object")
     return data
 
-
-# Strict JSON, as a node's request bodies are: NaN, Infinity and a number past a double's
-# range (1e400, which reads as infinity) are not JSON, and no reply could carry them: a
-# contract recorded with one would fail ghost_getContract for as long as it exists.
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text[:32]} is out of range")
-    return value

@@ -138,12 +138,9 @@ def _tx(value: Any, name: str) -> Any:
 
 
 def check_call_data(signed: Any) -> Any:
-    """A transaction's call data is bounded like a query's (MAX_HEX_BYTES), so no
-    request makes the engines copy megabytes of it."""
-    args = getattr(signed.tx, "args", b"")
-    if len(args) > MAX_HEX_BYTES:
-        raise RequestTooLargeError(f"call data of {len(args)} bytes is over the limit of "
-                                   f"{MAX_HEX_BYTES} bytes", limit=MAX_HEX_BYTES)
+    """A transaction's call data is bounded like a query's (the transaction's own size
+    check, `too_large`), so no request makes the engines copy megabytes of it."""
+    signed.tx.check_size()
     return signed
 
 

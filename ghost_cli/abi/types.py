@@ -651,7 +651,7 @@ def resolve_decl(decl: Mapping[str, Any], decls: Mapping[str, Mapping[str, Any]]
         variants = tuple((str(v["name"]), v["value"]) for v in decl.get("variants", []))
         values = [v for _, v in variants]
         if not variants or len(variants) > 256 \
-                or not all(_is_int(v) and 0 <= v <= 255 for v in values) \
+                or not all(is_int(v) and 0 <= v <= 255 for v in values) \
                 or len(set(values)) != len(values):
             raise fail(f"enum {name} needs 1..256 variants of distinct values 0..255, "
                        "each a JSON integer")
@@ -673,8 +673,8 @@ def resolve_decl(decl: Mapping[str, Any], decls: Mapping[str, Mapping[str, Any]]
     return st
 
 
-def _is_int(value: Any) -> bool:
-    """A JSON integer: `1.0`, `true` and `"1"` are not one."""
+def is_int(value: Any) -> bool:
+    """A whole number: `1.0`, `True` and `"1"` are not one (bool is an int in Python)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ..abi.types import is_int
 from ..chain.executor import Receipt
 from ..chain.sandbox import Sandbox
 from ..crypto.keypair import KeyPair
@@ -193,7 +194,7 @@ class GhostEnv:
         `as_caller(key)` or `as_caller(key.address)`. Throwaway keys, never for value."""
         from ..chain.sandbox import dev_keys
 
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        if not is_int(count) or count < 1:
             # -1 sliced the list to all but one key, a str failed a comparison inside
             raise UsageError(f"keys() takes a count of keys >= 1, not {count!r}")
         have = self._keys_by_scheme.get(scheme, [])
@@ -281,8 +282,7 @@ class GhostEnv:
         """Every following call and query sees block time `timestamp` (Unix seconds), until
         warped again; None goes back to the wall clock (with `--target both`: the time the
         session started)."""
-        if timestamp is not None and (not isinstance(timestamp, int) or isinstance(timestamp, bool)
-                                      or not 0 <= timestamp < CHEAT_LIMIT):
+        if timestamp is not None and (not is_int(timestamp) or not 0 <= timestamp < CHEAT_LIMIT):
             raise UsageError(f"block time must be a whole number of seconds from 0 to below "
                              f"2^62, not {timestamp!r}")
         self.clock.fixed = timestamp
@@ -294,7 +294,7 @@ class GhostEnv:
         the blocks in between are empty."""
         store = self.sandbox.store
         current = store.height()
-        if not isinstance(height, int) or isinstance(height, bool):
+        if not is_int(height):
             raise UsageError(f"a block height is a whole number, not {height!r}")
         if height <= current:
             raise UsageError(f"block height can only move forward: the chain is at "
@@ -540,7 +540,7 @@ def expect_event(receipt: Receipt, name: str, *, emitter: Any = None,
 @contextmanager
 def _logged(env: GhostEnv, kind: str, contract: str, function: str | None, args: tuple,
             gas_limit: int | None) -> Iterator[Outcome]:
-    if gas_limit is not None and (not isinstance(gas_limit, int) or isinstance(gas_limit, bool)):
+    if gas_limit is not None and not is_int(gas_limit):
         # else a TypeError from a comparison deep in the executor
         raise UsageError(f"gas_limit is a whole number of gas, not {gas_limit!r}")
     # a deploy's sender is never the impersonated one: it is signed by the current sender

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..abi.types import is_int
 from ..config.defaults import DEFAULT_TARGET
 from .strategies import Dictionary, cli_value
 
@@ -333,8 +334,7 @@ class Fuzz:
 def count(name: str, value: Any) -> int | None:
     """A `runs=`/`depth=` given to fuzz or invariants: None (the option's value) or a whole
     number >= 1; 0 would otherwise read as "not given" and run the default."""
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                              or value < 1):
+    if value is not None and (not is_int(value) or value < 1):
         from ..exceptions import UsageError
 
         raise UsageError(f"{name} must be a whole number >= 1, not {value!r}")

@@ -335,9 +335,10 @@ def _fuzz_settings(request: pytest.FixtureRequest):
         raise UsageError(f"@pytest.mark.fuzz takes runs=, seed=, invariant_runs= and depth= "
                          f"only, not {', '.join(given)}")
     chosen.update(mark.kwargs if mark else {})
+    from ..abi.types import is_int
+
     for key, value in chosen.items():
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                  or value < (0 if key == "seed" else 1)):
+        if value is not None and (not is_int(value) or value < (0 if key == "seed" else 1)):
             raise UsageError(f"fuzz {key} must be a whole number >= "
                              f"{0 if key == 'seed' else 1}, not {value!r}")
     return FuzzSettings(**{k: getattr(defaults, k) if v is None else v

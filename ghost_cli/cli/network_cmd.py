@@ -57,10 +57,10 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"--url {url!r}: use quic://host:port or http://host:port")
         from ..client.transport import split_url
 
-        for given in (url, http_url):  # a port past 65535: refused now, not at every call
-            if given is not None:
-                split_url(given)
+        # a port past 65535: refused now, not at every call
         parts = split_url(url)
+        if http_url is not None:
+            split_url(http_url)
         if parts.scheme == "quic" and not (parts.hostname and parts.port):  # no default port
             raise UsageError(f"{url!r} is not a QUIC URL like quic://127.0.0.1:8443")
         if secure and ca is None:
